@@ -1,0 +1,8 @@
+import { indicatorResolvers } from './indicator.js';
+import { memberResolvers } from './member.js';
+import { nodeResolvers } from './node.js';
+import { noticeResolvers } from './notice.js';
+import { scalarResolvers } from './scalars.js';
+
+/** Every resolver map, one per domain, mirroring `schema/`. */
+export const resolvers = [scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers];

@@ -1,0 +1,43 @@
+import type { HubContext } from '../src/context.js';
+import type { IndicatorDoc, IndicatorInput } from '../src/domain/types.js';
+import { ownsRecord } from '../src/policy/policy.js';
+import type { IndicatorFilterInput, Direction, OrderField } from '../src/store/queries.js';
+
+interface ListArgs {
+  filter?: IndicatorFilterInput | null;
+  first?: number | null;
+  after?: string | null;
+  orderBy?: { field: OrderField; direction: Direction } | null;
+}
+
+export const indicatorResolvers = {
+  Query: {
+    indicators: (_: unknown, args: ListArgs, { viewer, services }: HubContext) => services.indicators.list(viewer, args),
+    indicator: (_: unknown, { id }: { id: string }, { loaders }: HubContext) => loaders.indicator.load(id),
+    lookupIndicators: (_: unknown, { values }: { values: string[] }, { viewer, services }: HubContext) =>
+      services.indicators.lookup(viewer, values),
+  },
+  Mutation: {
+    publishIndicators: async (
+      _: unknown,
+      { input }: { input: { idempotencyKey: string; indicators: IndicatorInput[] } },
+      { viewer, services }: HubContext,
+    ) => {
+      const { results, replayed } = await services.indicators.publish(viewer, input);
+      const count = (status: string) => results.filter((r) => r.status === status).length;
+      return { results, replayed, created: count('CREATED'), updated: count('UPDATED'), rejected: count('REJECTED') };
+    },
+    reportSighting: (
+      _: unknown,
+      args: { indicatorId: string; count: number; seenAt?: Date | null },
+      { viewer, services }: HubContext,
+    ) => services.indicators.reportSighting(viewer, args.indicatorId, args.count, args.seenAt),
+    revokeIndicator: (_: unknown, args: { id: string; reason: string }, { viewer, services }: HubContext) =>
+      services.indicators.revoke(viewer, args.id, args.reason),
+  },
+  Indicator: {
+    id: (i: IndicatorDoc) => i._id,
+    recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (ownsRecord(viewer, i) ? i.recipients : null),
+    source: (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => loaders.member.load(i.source),
+  },
+};

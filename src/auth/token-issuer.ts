@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { ROLES, type Role } from '../domain/types.js';
+import type { HubSecrets } from './key-store.js';
+
+/** Claims the hub puts in its tokens, beside the registered ones (iss, aud, sub, iat, exp, jti). */
+export const MEMBER_CLAIM = 'hub:member';
+export const ROLES_CLAIM = 'hub:roles';
+
+export interface TokenRequest {
+  memberId: string;
+  /** The person or machine acting for the member; the token's `sub`. */
+  userId: string;
+  roles: readonly Role[];
+  /** Lifetime in ms; must not exceed the hub's maximum. */
+  ttlMs: number;
+}
+
+export interface TokenIssuerOptions {
+  secrets: HubSecrets;
+  issuer: string;
+  audience: string;
+  maxLifetimeMs: number;
+}
+
+/** Signs the hub's own access tokens (EdDSA) for the CLI and for tests. */
+export class TokenIssuer {
+  constructor(private readonly options: TokenIssuerOptions) {}
+
+  async issue(request: TokenRequest): Promise<string> {
+    const { secrets, issuer, audience, maxLifetimeMs } = this.options;
+    if (!(request.ttlMs > 0) || request.ttlMs > maxLifetimeMs) {
+      throw new RangeError(`ttl must be between 1s and the hub's maximum token lifetime (${maxLifetimeMs / 1000}s)`);
+    }
+    const unknown = request.roles.filter((r) => !ROLES.includes(r));
+    if (unknown.length) throw new RangeError(`unknown role(s): ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ [MEMBER_CLAIM]: request.memberId, [ROLES_CLAIM]: [...request.roles] })
+      .setProtectedHeader({ alg: 'EdDSA', kid: secrets.kid, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(request.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + Math.ceil(request.ttlMs / 1000))
+      .setJti(randomUUID())
+      .sign(secrets.signingKey);
+  }
+}

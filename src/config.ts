@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not describe a runnable hub; the message lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `90s`, `15m`, `1h`, `7d` (or plain seconds) into milliseconds; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
+  const m = DURATION.exec(trimmed);
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : null;
+}
+
+const bool = (name: string) =>
+  z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    error: () => `${name} must be one of true/false, 1/0, yes/no, on/off`,
+  }).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const duration = (name: string, maxMs?: number) =>
+  z.string().transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a duration such as 30s, 15m, 1h or 7d (got "${v}")` });
+      return z.NEVER;
+    }
+    if (maxMs !== undefined && ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be at most ${maxMs / 1000}s (got "${v}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number({ error: () => 'PORT must be a number' }).int().min(0, 'PORT must be 0..65535').max(65535, 'PORT must be 0..65535').default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  HUB_DATA_DIR: z.string().min(1).default('.hub'),
+  HUB_DEMO: bool('HUB_DEMO').default(false),
+  HUB_ANONYMOUS_READS: bool('HUB_ANONYMOUS_READS').optional(),
+  HUB_ISSUER: z.string().min(1).default('the-hub'),
+  HUB_AUDIENCE: z.string().min(1).default('the-hub'),
+  HUB_TOKEN_MAX_LIFETIME: duration('HUB_TOKEN_MAX_LIFETIME', 30 * 86_400_000).default(24 * 3_600_000),
+  HUB_CLOCK_TOLERANCE: duration('HUB_CLOCK_TOLERANCE', 60_000).default(60_000),
+  HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+  MONGODB_URI: z.string().min(1).optional(),
+});
+
+/** The hub's whole configuration, read once by the composition root. */
+export interface HubConfig {
+  /** TCP port; 0 picks a free one (tests). Default 4000. */
+  port: number;
+  /** Interface to bind. Default 127.0.0.1 (the compose file sets 0.0.0.0). */
+  host: string;
+  /** Where the signing key and secrets live. Default `.hub`, created on first start. */
+  dataDir: string;
+  /** Seed the demo members, indicators and notices at start. */
+  demo: boolean;
+  /** Whether callers without a token may read CLEAR records. Default: on in demo mode, off otherwise. */
+  anonymousReads: boolean;
+  issuer: string;
+  audience: string;
+  /** Longest accepted token lifetime (exp - iat), ms. Default 24h. */
+  tokenMaxLifetimeMs: number;
+  /** Clock skew accepted on exp/nbf/iat, ms. At most 60 s. */
+  clockToleranceMs: number;
+  /** How long an idempotency key's answer is kept, ms. Default 24h. */
+  idempotencyTtlMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  mongodbUri: string | undefined;
+}
+
+/**
+ * Validates the environment (plus overrides, e.g. from CLI flags) into a HubConfig.
+ * Throws ConfigError listing every bad variable; nothing else in the hub reads `process.env`.
+ */
+export function parseConfig(env: Record<string, string | undefined>, overrides: Partial<HubConfig> = {}): HubConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const demo = overrides.demo ?? e.HUB_DEMO;
+  const config: HubConfig = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.HUB_DATA_DIR,
+    demo,
+    anonymousReads: e.HUB_ANONYMOUS_READS ?? demo,
+    issuer: e.HUB_ISSUER,
+    audience: e.HUB_AUDIENCE,
+    tokenMaxLifetimeMs: e.HUB_TOKEN_MAX_LIFETIME,
+    clockToleranceMs: e.HUB_CLOCK_TOLERANCE,
+    idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
+    logLevel: e.LOG_LEVEL,
+    mongodbUri: e.MONGODB_URI,
+    ...overrides,
+  };
+  if (config.mongodbUri) {
+    throw new ConfigError(
+      'Invalid configuration:\n  - MONGODB_URI: the MongoDB adapter is not part of this build yet; unset MONGODB_URI to run on the embedded store',
+    );
+  }
+  return config;
+}

@@ -1,0 +1,47 @@
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { IndicatorDoc, Member, NoticeDoc } from './domain/types.js';
+import type { Viewer } from './policy/policy.js';
+import type { IndicatorService } from './services/indicator-service.js';
+import type { MemberService } from './services/member-service.js';
+import type { NoticeService } from './services/notice-service.js';
+
+/** The services the composition root builds, handed to every request. */
+export interface Services {
+  members: MemberService;
+  indicators: IndicatorService;
+  notices: NoticeService;
+}
+
+/** Per-request batching: one store call per kind of record per tick, whatever the page size. */
+export interface Loaders {
+  member: DataLoader<string, Member | null>;
+  indicator: DataLoader<string, IndicatorDoc | null>;
+  notice: DataLoader<string, NoticeDoc | null>;
+}
+
+/** What every resolver receives. */
+export interface HubContext {
+  viewer: Viewer;
+  services: Services;
+  loaders: Loaders;
+  requestId: string;
+  log: Logger;
+}
+
+function byId<T extends { _id: string }>(ids: readonly string[], docs: readonly T[]): Array<T | null> {
+  const found = new Map(docs.map((d) => [d._id, d]));
+  return ids.map((id) => found.get(id) ?? null);
+}
+
+export function createLoaders(services: Services, viewer: Viewer): Loaders {
+  return {
+    member: new DataLoader(async (ids) => byId(ids, await services.members.getMany(ids))),
+    indicator: new DataLoader(async (ids) => byId(ids, await services.indicators.byIds(viewer, ids))),
+    notice: new DataLoader(async (ids) => byId(ids, await services.notices.byIds(viewer, ids))),
+  };
+}
+
+export function createContext(services: Services, viewer: Viewer, requestId: string, log: Logger): HubContext {
+  return { viewer, services, loaders: createLoaders(services, viewer), requestId, log };
+}

@@ -1,0 +1,149 @@
+/**
+ * The hub's domain vocabulary: the records it stores and the inputs that create them.
+ * Stored documents use these shapes in every store adapter (memory and MongoDB alike).
+ */
+
+export const TIERS = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const;
+/** A viewer's trust tier. PUBLIC is the anonymous caller; members are COMMUNITY..CORE. */
+export type Tier = (typeof TIERS)[number];
+export type MemberTier = Exclude<Tier, 'PUBLIC'>;
+
+export const MEMBER_KINDS = ['AGENCY', 'LAB', 'ENTERPRISE', 'ISAC', 'VENDOR'] as const;
+export type MemberKind = (typeof MEMBER_KINDS)[number];
+
+export const ROLES = ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED'] as const;
+export type Tlp = (typeof TLPS)[number];
+
+export const SEVERITIES = ['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const INDICATOR_TYPES = [
+  'IPV4', 'IPV6', 'CIDR', 'DOMAIN', 'URL', 'EMAIL', 'MD5', 'SHA1', 'SHA256', 'SHA512',
+] as const;
+export type IndicatorType = (typeof INDICATOR_TYPES)[number];
+
+export const NOTICE_CATEGORIES = [
+  'CYBER_OFFENSE_CAPABILITY', 'JAILBREAK', 'PROMPT_INJECTION', 'DATA_EXFILTRATION',
+  'WEIGHTS_EXPOSURE', 'AUTONOMY', 'AI_FOUND_VULNERABILITY', 'OTHER',
+] as const;
+export type NoticeCategory = (typeof NOTICE_CATEGORIES)[number];
+
+export const NOTICE_STATUSES = ['DRAFT', 'UNDER_REVIEW', 'PUBLISHED', 'MITIGATED', 'RETRACTED'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
+
+/** An organisation that belongs to the hub. Its tier is only ever read from here. */
+export interface Member {
+  _id: string;
+  name: string;
+  kind: MemberKind;
+  tier: MemberTier;
+  sector: string;
+  country: string;
+  /** Roles the hub allows this member's users to hold. */
+  allowedRoles: Role[];
+  suspended: boolean;
+  createdAt: Date;
+}
+
+/** One member's claim about one normalised value. Unique on (source, type, value). */
+export interface IndicatorDoc {
+  /** STIX-style id: `indicator--<uuid>`. */
+  _id: string;
+  type: IndicatorType;
+  /** Normalised value: what lookups and dedup match on. */
+  value: string;
+  /** The string as the publisher submitted it (possibly defanged). */
+  submittedValue: string;
+  tlp: Tlp;
+  /** Member ids; non-empty exactly when tlp is RED. */
+  recipients: string[];
+  severity: Severity;
+  /** 0..4, derived from severity, so that sorting by severity is a plain index sort. */
+  severityRank: number;
+  confidence: number;
+  validFrom: Date;
+  validUntil: Date | null;
+  tags: string[];
+  description: string | null;
+  sightingCount: number;
+  lastSeenAt: Date | null;
+  revoked: boolean;
+  revokedReason: string | null;
+  /** Publishing member id. */
+  source: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Monotonic write sequence: bumped on every write, the stable tiebreak for ordering. */
+  seq: number;
+}
+
+export interface ModelRef {
+  name: string;
+  developer: string;
+  version: string | null;
+}
+
+export interface NoticeDoc {
+  /** `x-model-risk-notice--<uuid>`. */
+  _id: string;
+  title: string;
+  summary: string;
+  model: ModelRef;
+  category: NoticeCategory;
+  severity: Severity;
+  severityRank: number;
+  tlp: Tlp;
+  recipients: string[];
+  status: NoticeStatus;
+  embargoUntil: Date | null;
+  atlasTechniques: string[];
+  owaspLlm: string[];
+  mitigations: string | null;
+  technicalDetails: string | null;
+  evaluationEvidence: string | null;
+  affectedDeployments: string[];
+  relatedIndicatorIds: string[];
+  source: string;
+  createdAt: Date;
+  updatedAt: Date;
+  seq: number;
+}
+
+/** What a publisher sends for one indicator (GraphQL `IndicatorInput`). */
+export interface IndicatorInput {
+  value: string;
+  type?: IndicatorType | null;
+  tlp: Tlp;
+  recipients?: string[] | null;
+  severity: Severity;
+  confidence: number;
+  validFrom?: Date | null;
+  validUntil?: Date | null;
+  tags?: string[] | null;
+  description?: string | null;
+}
+
+/** What a publisher sends for a notice (GraphQL `ModelRiskNoticeInput`). */
+export interface NoticeInput {
+  title: string;
+  summary: string;
+  model: { name: string; developer: string; version?: string | null };
+  category: NoticeCategory;
+  severity: Severity;
+  tlp: Tlp;
+  recipients?: string[] | null;
+  status?: NoticeStatus | null;
+  embargoUntil?: Date | null;
+  atlasTechniques?: string[] | null;
+  owaspLlm?: string[] | null;
+  mitigations?: string | null;
+  technicalDetails?: string | null;
+  evaluationEvidence?: string | null;
+  affectedDeployments?: string[] | null;
+  relatedIndicatorIds?: string[] | null;
+}
+
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);

@@ -1,0 +1,170 @@
+/**
+ * The composition root: config -> store -> services -> schema -> HTTP and WebSocket servers.
+ * The only place that builds things; everything below it receives what it needs.
+ */
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError } from 'graphql';
+import { pino, type Logger } from 'pino';
+import { Authenticator, authError } from './auth/authenticator.js';
+import { loadSecrets } from './auth/key-store.js';
+import { TokenIssuer } from './auth/token-issuer.js';
+import type { HubConfig } from './config.js';
+import { createContext, type HubContext, type Services } from './context.js';
+import { seedDemo } from './demo/seed-demo.js';
+import { formatHubError } from './http/error-format.js';
+import { createHttpServer } from './http/http-server.js';
+import { attachGraphqlWs } from './http/ws-server.js';
+import type { Viewer } from './policy/policy.js';
+import { buildSchema } from './schema.js';
+import { IndicatorService } from './services/indicator-service.js';
+import { MemberService } from './services/member-service.js';
+import { NoticeService } from './services/notice-service.js';
+import { instrumentStore, StoreCallCounter } from './store/instrument.js';
+import { createMemoryStore } from './store/memory/memory-store.js';
+import type { Store } from './store/ports.js';
+import { CursorCodec } from './util/cursor-codec.js';
+
+/** A running hub. */
+export interface Hub {
+  /** `http://host:port/graphql` */
+  url: string;
+  /** `ws://host:port/graphql` */
+  wsUrl: string;
+  port: number;
+  services: Services;
+  /** Signs tokens with the hub's own key (the CLI and tests use it). */
+  tokens: TokenIssuer;
+  /** Store operations since start (or the last reset), by repository and method. */
+  storeCalls: StoreCallCounter;
+  log: Logger;
+  /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where logs go; default pino to stdout at the configured level. */
+  logger?: Logger;
+}
+
+export function createLogger(level: HubConfig['logLevel']): Logger {
+  return pino({ level, base: { service: 'hub' }, redact: ['authorization', '*.authorization', 'req.headers.authorization'] });
+}
+
+export async function startHub(config: HubConfig, options: StartOptions = {}): Promise<Hub> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const secrets = await loadSecrets(config.dataDir);
+  const storeCalls = new StoreCallCounter();
+  const store: Store = instrumentStore(createMemoryStore(), storeCalls);
+  const cursors = new CursorCodec(secrets.cursorKey);
+
+  const members = new MemberService(store.members);
+  const indicators = new IndicatorService({
+    indicators: store.indicators,
+    idempotency: store.idempotency,
+    sequences: store.sequences,
+    members,
+    cursors,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+  });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors });
+  const services: Services = { members, indicators, notices };
+
+  if (config.demo) {
+    const seeded = await seedDemo(services, store, cursors);
+    log.info(seeded, 'demo data seeded');
+  }
+
+  const tokens = new TokenIssuer({ secrets, issuer: config.issuer, audience: config.audience, maxLifetimeMs: config.tokenMaxLifetimeMs });
+  const authenticator = new Authenticator({
+    secrets,
+    issuer: config.issuer,
+    audience: config.audience,
+    maxLifetimeMs: config.tokenMaxLifetimeMs,
+    clockToleranceMs: config.clockToleranceMs,
+    loadMember: (id) => members.get(id),
+    onRejected: (reason) => log.warn({ reason }, 'token rejected'),
+  });
+  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
+    const viewer = await authenticator.authenticate(authorization);
+    if (viewer.kind === 'anonymous' && !config.anonymousReads) {
+      throw authError('Anonymous access is disabled on this hub: send Authorization: Bearer <token>');
+    }
+    return viewer;
+  };
+
+  const schema = buildSchema();
+  const apollo = new ApolloServer<HubContext>({
+    schema,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    formatError: (formatted, error) => formatHubError(formatted, error),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ contextValue, errors }) {
+              for (const error of errors) {
+                const original = unwrapResolverError(error);
+                if (!(original instanceof GraphQLError)) {
+                  contextValue?.log?.error({ err: original, requestId: contextValue.requestId }, 'unexpected error');
+                }
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const httpServer = createHttpServer({
+    apollo,
+    log,
+    context: async (req, requestId) => {
+      const header = req.headers.authorization;
+      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
+      return createContext(services, viewer, requestId, log.child({ requestId }));
+    },
+    health: async () => ({ ok: true, store: 'embedded' }),
+  });
+  const ws = attachGraphqlWs({
+    httpServer,
+    schema,
+    authenticate,
+    anonymousReads: config.anonymousReads,
+    context: (viewer, requestId) => createContext(services, viewer, requestId, log.child({ requestId })),
+    log,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  log.info({ port, demo: config.demo, anonymousReads: config.anonymousReads }, 'hub listening');
+
+  let disposed: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    services,
+    tokens,
+    storeCalls,
+    log,
+    dispose: () =>
+      (disposed ??= (async () => {
+        await ws.close();
+        await apollo.stop();
+        httpServer.closeAllConnections();
+        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await store.close();
+      })()),
+  };
+}

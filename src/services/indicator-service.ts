@@ -1,0 +1,296 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
+import { severityRank, type IndicatorDoc, type IndicatorInput, type IndicatorType } from '../domain/types.js';
+import { badInput, forbidden, hubError } from '../errors.js';
+import { assertRole, indicatorVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
+import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository } from '../store/ports.js';
+import { and, indicatorFilter, sortFor, type Direction, type IndicatorFilterInput, type OrderField } from '../store/queries.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+import type { MemberService } from './member-service.js';
+import { paginate, type Connection } from './paginate.js';
+
+export const MAX_PUBLISH_BATCH = 5_000;
+export const MAX_LOOKUP_VALUES = 1_000;
+const MAX_TAGS = 20;
+const MAX_DESCRIPTION = 4_000;
+
+export interface ItemError {
+  code: string;
+  message: string;
+  field: string | null;
+}
+
+export interface PublishResult {
+  index: number;
+  status: 'CREATED' | 'UPDATED' | 'REJECTED';
+  indicator: IndicatorDoc | null;
+  error: ItemError | null;
+}
+
+export interface PublishOutcome {
+  results: PublishResult[];
+  /** True when this answer is the remembered answer to an earlier request with the same key. */
+  replayed: boolean;
+}
+
+export interface LookupAnswer {
+  input: string;
+  normalized: string | null;
+  type: IndicatorType | null;
+  known: boolean;
+  indicators: IndicatorDoc[];
+}
+
+interface StoredResult {
+  index: number;
+  status: PublishResult['status'];
+  id: string | null;
+  error: ItemError | null;
+}
+
+export interface IndicatorServiceDeps {
+  indicators: IndicatorRepository;
+  idempotency: IdempotencyRepository;
+  sequences: SequenceRepository;
+  members: MemberService;
+  cursors: CursorCodec;
+  idempotencyTtlMs: number;
+  now?: () => Date;
+}
+
+class ItemRejected extends Error {
+  constructor(readonly code: string, message: string, readonly field: string) {
+    super(message);
+  }
+}
+
+/** Publishes, finds and looks up indicators: each member's claims about normalised values. */
+export class IndicatorService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: IndicatorServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async list(
+    viewer: Viewer,
+    args: { filter?: (IndicatorFilterInput & { value?: string | null }) | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
+  ): Promise<Connection<IndicatorDoc>> {
+    const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
+    const valueGiven = args.filter?.value != null;
+    const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
+    return paginate(this.deps.indicators, {
+      visibility: indicatorVisibility(viewer),
+      filter: indicatorFilter(filterInput, valueGiven),
+      sort: sortFor(order.field, order.direction),
+      first: args.first,
+      after: args.after,
+      binding: `indicators|${viewerId(viewer)}|${order.field}|${order.direction}`,
+      codec: this.deps.cursors,
+    });
+  }
+
+  /** The indicators among `ids` the viewer may see (unknown and hidden ids are simply absent). */
+  async byIds(viewer: Viewer, ids: readonly string[]): Promise<IndicatorDoc[]> {
+    if (ids.length === 0) return [];
+    return this.deps.indicators.find(and({ _id: { $in: [...ids] } }, indicatorVisibility(viewer)));
+  }
+
+  async lookup(viewer: Viewer, values: readonly string[]): Promise<LookupAnswer[]> {
+    if (values.length > MAX_LOOKUP_VALUES) throw badInput(`lookupIndicators takes at most ${MAX_LOOKUP_VALUES} values`, 'values');
+    const normalized = values.map((v) => tryNormalizeIndicator(v));
+    const wanted = [...new Set(normalized.flatMap((n) => (n ? [n.value] : [])))];
+    const found = wanted.length
+      ? await this.deps.indicators.find(and({ value: { $in: wanted } }, indicatorVisibility(viewer)), { sort: [['_id', 1]] })
+      : [];
+    const byValue = new Map<string, IndicatorDoc[]>();
+    for (const doc of found) {
+      if (!byValue.has(doc.value)) byValue.set(doc.value, []);
+      byValue.get(doc.value)!.push(doc);
+    }
+    return values.map((input, i) => {
+      const n = normalized[i];
+      const matches = (n && byValue.get(n.value)?.filter((d) => d.type === n.type)) || [];
+      return { input, normalized: n?.value ?? null, type: n?.type ?? null, known: matches.length > 0, indicators: matches };
+    });
+  }
+
+  async publish(viewer: Viewer, input: { idempotencyKey: string; indicators: readonly IndicatorInput[] }): Promise<PublishOutcome> {
+    assertRole(viewer, 'publisher');
+    const key = input.idempotencyKey;
+    if (key.length < 1 || key.length > 200) throw badInput('idempotencyKey must be 1 to 200 characters', 'input.idempotencyKey');
+    if (input.indicators.length === 0) throw badInput('indicators must not be empty', 'input.indicators');
+    if (input.indicators.length > MAX_PUBLISH_BATCH) {
+      throw badInput(`a batch holds at most ${MAX_PUBLISH_BATCH} indicators (got ${input.indicators.length})`, 'input.indicators');
+    }
+    const now = this.now();
+    const recordId = `${viewer.memberId}:${key}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(input.indicators)).digest('base64url');
+    const existing = await this.deps.idempotency.reserve({
+      _id: recordId,
+      requestHash,
+      response: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.idempotencyTtlMs),
+    });
+    if (existing) return this.replay(viewer, existing.requestHash, requestHash, existing.response as StoredResult[] | null);
+
+    try {
+      const results = await this.apply(viewer.memberId, input.indicators, now);
+      await this.deps.idempotency.complete(
+        recordId,
+        results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error })),
+      );
+      return { results, replayed: false };
+    } catch (err) {
+      await this.deps.idempotency.release(recordId);
+      throw err;
+    }
+  }
+
+  private async replay(viewer: Viewer, storedHash: string, requestHash: string, stored: StoredResult[] | null): Promise<PublishOutcome> {
+    if (storedHash !== requestHash) {
+      throw hubError('IDEMPOTENCY_CONFLICT', 'this idempotencyKey was already used for a different batch; use a new key', 'input.idempotencyKey');
+    }
+    if (!stored) {
+      throw hubError('IDEMPOTENCY_CONFLICT', 'a request with this idempotencyKey is still being processed; retry shortly', 'input.idempotencyKey');
+    }
+    const ids = stored.flatMap((r) => (r.id ? [r.id] : []));
+    const docs = new Map((await this.byIds(viewer, ids)).map((d) => [d._id, d]));
+    return {
+      replayed: true,
+      results: stored.map((r) => ({ index: r.index, status: r.status, error: r.error, indicator: r.id ? docs.get(r.id) ?? null : null })),
+    };
+  }
+
+  private async apply(source: string, items: readonly IndicatorInput[], now: Date): Promise<PublishResult[]> {
+    const results: PublishResult[] = new Array(items.length);
+    const accepted: Array<{ index: number; upsert: ClaimUpsert }> = [];
+    const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
+    const knownMembers = new Set((await this.deps.members.getMany(recipientIds)).map((m) => m._id));
+
+    items.forEach((item, index) => {
+      try {
+        accepted.push({ index, upsert: this.toUpsert(source, item, now, knownMembers) });
+      } catch (err) {
+        if (!(err instanceof ItemRejected)) throw err;
+        results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
+      }
+    });
+    if (accepted.length === 0) return results;
+
+    const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
+    accepted.forEach((a, i) => (a.upsert.set.seq = firstSeq + i));
+    const written = await this.deps.indicators.upsertClaims(accepted.map((a) => a.upsert));
+    const docs = new Map((await this.deps.indicators.find({ _id: { $in: written.map((w) => w.id) } })).map((d) => [d._id, d]));
+    accepted.forEach((a, i) => {
+      const w = written[i]!;
+      results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };
+    });
+    return results;
+  }
+
+  /** Validates and normalises one item into its upsert; throws ItemRejected naming the field. */
+  private toUpsert(source: string, item: IndicatorInput, now: Date, knownMembers: ReadonlySet<string>): ClaimUpsert {
+    let normalized;
+    try {
+      normalized = normalizeIndicator(item.value, item.type);
+    } catch (err) {
+      if (err instanceof NormalizeError) throw new ItemRejected(err.code, err.message, 'value');
+      throw err;
+    }
+    const recipients = [...new Set(item.recipients ?? [])];
+    if (item.tlp === 'RED' && recipients.length === 0) {
+      throw new ItemRejected('RECIPIENTS_REQUIRED', 'TLP:RED needs a non-empty recipients list of member ids', 'recipients');
+    }
+    if (item.tlp !== 'RED' && recipients.length > 0) {
+      throw new ItemRejected('RECIPIENTS_NOT_ALLOWED', `recipients apply only to TLP:RED; a TLP:${item.tlp} record is shared by tier`, 'recipients');
+    }
+    const unknownRecipient = recipients.find((r) => !knownMembers.has(r));
+    if (unknownRecipient !== undefined) {
+      throw new ItemRejected('UNKNOWN_RECIPIENT', `recipient "${clip(unknownRecipient)}" is not a member of this hub`, 'recipients');
+    }
+    if (!Number.isInteger(item.confidence) || item.confidence < 0 || item.confidence > 100) {
+      throw new ItemRejected('OUT_OF_RANGE', 'confidence must be an integer from 0 to 100', 'confidence');
+    }
+    const validFrom = item.validFrom ?? now;
+    const validUntil = item.validUntil ?? null;
+    if (validUntil && validUntil.getTime() <= validFrom.getTime()) {
+      throw new ItemRejected('INVALID_RANGE', 'validUntil must be later than validFrom', 'validUntil');
+    }
+    const tags = [...new Set((item.tags ?? []).map((t) => t.trim().toLowerCase()))];
+    if (tags.length > MAX_TAGS) throw new ItemRejected('TOO_MANY', `at most ${MAX_TAGS} tags`, 'tags');
+    if (tags.some((t) => t.length === 0 || t.length > 64)) throw new ItemRejected('INVALID_VALUE', 'each tag must be 1 to 64 characters', 'tags');
+    const description = item.description?.trim() || null;
+    if (description && description.length > MAX_DESCRIPTION) {
+      throw new ItemRejected('TOO_LONG', `description must be at most ${MAX_DESCRIPTION} characters`, 'description');
+    }
+    return {
+      key: { source, type: normalized.type, value: normalized.value },
+      onInsert: { _id: `indicator--${randomUUID()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
+      set: {
+        submittedValue: item.value,
+        tlp: item.tlp,
+        recipients,
+        severity: item.severity,
+        severityRank: severityRank(item.severity),
+        confidence: item.confidence,
+        validFrom,
+        validUntil,
+        tags,
+        description,
+        revoked: false,
+        revokedReason: null,
+        updatedAt: now,
+      },
+    };
+  }
+
+  /** Adds sightings to an indicator the viewer can see; returns it, or NOT_FOUND. */
+  async reportSighting(viewer: Viewer, id: string, count: number, seenAt: Date | null | undefined): Promise<IndicatorDoc> {
+    assertRole(viewer, 'reader');
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
+    const now = this.now();
+    const seen = seenAt ?? now;
+    if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    const seq = await this.deps.sequences.next('indicators');
+    const updated = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
+      $inc: { sightingCount: count },
+      $max: { lastSeenAt: seen },
+      $set: { updatedAt: now, seq },
+    });
+    if (!updated) throw notFound(id);
+    return updated;
+  }
+
+  /** Revokes one of the viewer's own claims. Revoking twice keeps the first reason. */
+  async revoke(viewer: Viewer, id: string, reason: string): Promise<IndicatorDoc> {
+    assertRole(viewer, 'publisher');
+    const text = reason.trim();
+    if (text.length < 1 || text.length > 1_000) throw badInput('reason must be 1 to 1,000 characters', 'reason');
+    const [doc] = await this.byIds(viewer, [id]);
+    if (!doc) throw notFound(id);
+    if (!ownsRecord(viewer, doc)) throw forbidden('only the member that published an indicator can revoke it');
+    if (doc.revoked) return doc;
+    const seq = await this.deps.sequences.next('indicators');
+    const updated = await this.deps.indicators.updateOne(
+      { _id: id, source: viewer.memberId },
+      { $set: { revoked: true, revokedReason: text, updatedAt: this.now(), seq } },
+    );
+    if (!updated) throw notFound(id);
+    return updated;
+  }
+}
+
+/** The same answer for an id that does not exist and one the viewer may not see. */
+function notFound(id: string) {
+  return hubError('NOT_FOUND', `no indicator with id "${clip(id)}"`, 'id');
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+export function viewerId(viewer: Viewer): string {
+  return viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId;
+}

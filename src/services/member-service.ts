@@ -1,0 +1,28 @@
+import type { Member } from '../domain/types.js';
+import { unauthenticated } from '../errors.js';
+import type { Viewer } from '../policy/policy.js';
+import type { MemberRepository } from '../store/ports.js';
+
+/** The member registry: organisations, their kind, sector and (authoritative) tier. */
+export class MemberService {
+  constructor(private readonly members: MemberRepository) {}
+
+  async get(id: string): Promise<Member | null> {
+    const [member] = await this.members.findByIds([id]);
+    return member ?? null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Member[]> {
+    return ids.length ? this.members.findByIds(ids) : [];
+  }
+
+  /** The directory, for members only: anonymous callers do not learn who belongs to the hub. */
+  async directory(viewer: Viewer): Promise<Member[]> {
+    if (viewer.kind === 'anonymous') throw unauthenticated('The member directory is for members: send a token');
+    return this.members.list();
+  }
+
+  async register(member: Member): Promise<void> {
+    await this.members.put(member);
+  }
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
+import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus } from '../domain/types.js';
+import { badInput, forbidden, hubError } from '../errors.js';
+import { assertRole, noticeVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
+import type { NoticeRepository, SequenceRepository } from '../store/ports.js';
+import { and, noticeFilter, sortFor, type Direction, type NoticeFilterInput, type OrderField } from '../store/queries.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+import type { IndicatorService } from './indicator-service.js';
+import { viewerId } from './indicator-service.js';
+import type { MemberService } from './member-service.js';
+import { paginate, type Connection } from './paginate.js';
+
+export interface NoticeServiceDeps {
+  notices: NoticeRepository;
+  sequences: SequenceRepository;
+  members: MemberService;
+  indicators: IndicatorService;
+  cursors: CursorCodec;
+  now?: () => Date;
+}
+
+/** A partial update of a notice: every field optional, null clears an optional field. */
+export type NoticePatch = Partial<Omit<NoticeInput, 'status'>>;
+
+const TEXT_LIMITS = { title: 200, summary: 4_000, mitigations: 20_000, technicalDetails: 50_000, evaluationEvidence: 50_000 } as const;
+const tlpRank = (tlp: NoticeDoc['tlp']) => TLPS.indexOf(tlp);
+
+/** Publishes, updates and moves model-risk notices through their review lifecycle. */
+export class NoticeService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: NoticeServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async list(
+    viewer: Viewer,
+    args: { filter?: NoticeFilterInput | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
+  ): Promise<Connection<NoticeDoc>> {
+    const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
+    return paginate(this.deps.notices, {
+      visibility: noticeVisibility(viewer, this.now()),
+      filter: noticeFilter(args.filter),
+      sort: sortFor(order.field, order.direction),
+      first: args.first,
+      after: args.after,
+      binding: `notices|${viewerId(viewer)}|${order.field}|${order.direction}`,
+      codec: this.deps.cursors,
+    });
+  }
+
+  async byIds(viewer: Viewer, ids: readonly string[]): Promise<NoticeDoc[]> {
+    if (ids.length === 0) return [];
+    return this.deps.notices.find(and({ _id: { $in: [...ids] } }, noticeVisibility(viewer, this.now())));
+  }
+
+  async publish(viewer: Viewer, input: NoticeInput): Promise<NoticeDoc> {
+    assertRole(viewer, 'publisher');
+    const now = this.now();
+    const status = input.status ?? 'DRAFT';
+    if (!['DRAFT', 'UNDER_REVIEW', 'PUBLISHED'].includes(status)) {
+      throw badInput('a new notice starts as DRAFT, UNDER_REVIEW or PUBLISHED', 'input.status');
+    }
+    const fields = await this.validate(viewer, input, now);
+    const doc: NoticeDoc = {
+      _id: `x-model-risk-notice--${randomUUID()}`,
+      ...fields,
+      status,
+      source: viewer.memberId,
+      createdAt: now,
+      updatedAt: now,
+      seq: await this.deps.sequences.next('notices'),
+    };
+    await this.deps.notices.insert(doc);
+    return doc;
+  }
+
+  /**
+   * Changes a notice's content. Loosening its sharing (a lower TLP, fewer recipients, an earlier
+   * end of embargo) is a sensitive action that needs a second person, so it is refused here.
+   */
+  async update(viewer: Viewer, id: string, patch: NoticePatch): Promise<NoticeDoc> {
+    assertRole(viewer, 'publisher');
+    const current = await this.owned(viewer, id);
+    const now = this.now();
+    const merged: NoticeInput = { ...current, ...stripUndefined(patch), status: current.status } as NoticeInput;
+    const fields = await this.validate(viewer, merged, now, current);
+    if (tlpRank(fields.tlp) < tlpRank(current.tlp)) {
+      throw hubError('APPROVAL_REQUIRED', 'lowering a TLP needs a second person\'s approval', 'input.tlp');
+    }
+    if (current.recipients.some((r) => !fields.recipients.includes(r)) && fields.tlp === 'RED') {
+      throw hubError('APPROVAL_REQUIRED', 'removing recipients needs a second person\'s approval', 'input.recipients');
+    }
+    if (current.embargoUntil && current.embargoUntil > now && (!fields.embargoUntil || fields.embargoUntil < current.embargoUntil)) {
+      throw hubError('APPROVAL_REQUIRED', 'ending an embargo early needs a second person\'s approval', 'input.embargoUntil');
+    }
+    return this.write(id, viewer.memberId, { ...fields, updatedAt: now });
+  }
+
+  async changeStatus(viewer: Viewer, id: string, status: NoticeStatus): Promise<NoticeDoc> {
+    assertRole(viewer, 'publisher');
+    const current = await this.owned(viewer, id);
+    if (current.status === status) return current;
+    if (!canTransition(current.status, status)) {
+      throw hubError('INVALID_TRANSITION', `a ${current.status} notice cannot become ${status}`, 'status');
+    }
+    return this.write(id, viewer.memberId, { status, updatedAt: this.now() });
+  }
+
+  private async write(id: string, source: string, set: Partial<NoticeDoc>): Promise<NoticeDoc> {
+    const seq = await this.deps.sequences.next('notices');
+    const updated = await this.deps.notices.updateOne({ _id: id, source }, { $set: { ...set, seq } });
+    if (!updated) throw notFound(id);
+    return updated;
+  }
+
+  private async owned(viewer: Viewer, id: string): Promise<NoticeDoc> {
+    const [doc] = await this.byIds(viewer, [id]);
+    if (!doc) throw notFound(id);
+    if (!ownsRecord(viewer, doc)) throw forbidden('only the member that published a notice can change it');
+    return doc;
+  }
+
+  private async validate(viewer: Viewer, input: NoticeInput, now: Date, current?: NoticeDoc) {
+    for (const [field, max] of Object.entries(TEXT_LIMITS)) {
+      const value = (input as unknown as Record<string, string | null | undefined>)[field];
+      if (value != null && value.length > max) throw badInput(`${field} must be at most ${max} characters`, `input.${field}`);
+    }
+    if (!input.title.trim()) throw badInput('title must not be empty', 'input.title');
+    if (!input.summary.trim()) throw badInput('summary must not be empty', 'input.summary');
+    if (!input.model.name.trim() || !input.model.developer.trim()) {
+      throw badInput('model.name and model.developer must not be empty', 'input.model');
+    }
+    const atlas = input.atlasTechniques ?? [];
+    const badAtlas = atlas.find((t) => !isAtlasTechnique(t));
+    if (badAtlas !== undefined) throw badInput(`"${clip(badAtlas)}" is not an ATLAS technique id (AML.T#### or AML.T####.###)`, 'input.atlasTechniques');
+    const owasp = input.owaspLlm ?? [];
+    const badOwasp = owasp.find((t) => !isOwaspLlm2025(t));
+    if (badOwasp !== undefined) throw badInput(`"${clip(badOwasp)}" is not an OWASP LLM Top 10 2025 id (LLM01:2025..LLM10:2025)`, 'input.owaspLlm');
+
+    const recipients = [...new Set(input.recipients ?? [])];
+    if (input.tlp === 'RED' && recipients.length === 0) throw badInput('TLP:RED needs a non-empty recipients list', 'input.recipients');
+    if (input.tlp !== 'RED' && recipients.length > 0) throw badInput('recipients apply only to TLP:RED', 'input.recipients');
+    const known = new Set((await this.deps.members.getMany(recipients)).map((m) => m._id));
+    const unknown = recipients.find((r) => !known.has(r));
+    if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'input.recipients');
+
+    const embargoUntil = input.embargoUntil ?? null;
+    const embargoChanged = embargoUntil?.getTime() !== current?.embargoUntil?.getTime();
+    if (embargoUntil && embargoChanged && embargoUntil <= now) throw badInput('embargoUntil must be in the future', 'input.embargoUntil');
+
+    const related = [...new Set(input.relatedIndicatorIds ?? [])];
+    const visible = new Set((await this.deps.indicators.byIds(viewer, related)).map((d) => d._id));
+    const missing = related.find((id) => !visible.has(id));
+    if (missing !== undefined) throw badInput(`no indicator with id "${clip(missing)}"`, 'input.relatedIndicatorIds');
+
+    return {
+      title: input.title.trim(),
+      summary: input.summary.trim(),
+      model: { name: input.model.name.trim(), developer: input.model.developer.trim(), version: input.model.version?.trim() || null },
+      category: input.category,
+      severity: input.severity,
+      severityRank: severityRank(input.severity),
+      tlp: input.tlp,
+      recipients,
+      embargoUntil,
+      atlasTechniques: [...new Set(atlas)],
+      owaspLlm: [...new Set(owasp)],
+      mitigations: input.mitigations ?? null,
+      technicalDetails: input.technicalDetails ?? null,
+      evaluationEvidence: input.evaluationEvidence ?? null,
+      affectedDeployments: input.affectedDeployments ?? [],
+      relatedIndicatorIds: related,
+    };
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function notFound(id: string) {
+  return hubError('NOT_FOUND', `no model-risk notice with id "${clip(id)}"`, 'id');
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}

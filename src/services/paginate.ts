@@ -1,0 +1,60 @@
+import { badInput } from '../errors.js';
+import type { Filter } from '../policy/policy.js';
+import type { FindOptions, SortSpec } from '../store/ports.js';
+import { and, keysetAfter, sortValues } from '../store/queries.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export interface Connection<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** Counted only when asked for: a count is a scan the page itself does not need. */
+  totalCount: () => Promise<number>;
+}
+
+export interface PageRequest {
+  /** The viewer's visibility filter: applied before anything is sorted, paged or counted. */
+  visibility: Filter;
+  filter: Filter;
+  sort: SortSpec;
+  first: number | null | undefined;
+  after: string | null | undefined;
+  /** What a cursor is bound to: the viewer and the ordering. */
+  binding: string;
+  codec: CursorCodec;
+}
+
+interface Queryable<T> {
+  find(filter: Filter, options?: FindOptions): Promise<T[]>;
+  count(filter: Filter): Promise<number>;
+}
+
+/** A Relay connection over a repository with keyset (seek) pagination and sealed cursors. */
+export async function paginate<T extends object>(repo: Queryable<T>, req: PageRequest): Promise<Connection<T>> {
+  const first = req.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  let seek: Filter | null = null;
+  if (req.after != null) {
+    const values = req.codec.open(req.binding, req.after);
+    if (!values || values.length !== req.sort.length) throw badInput('after is not a cursor this query issued', 'after');
+    seek = keysetAfter(req.sort, values);
+  }
+  const scope = and(req.visibility, req.filter);
+  const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1 });
+  const page = docs.slice(0, first);
+  const edges = page.map((node) => ({ cursor: req.codec.seal(req.binding, sortValues(req.sort, node as Record<string, unknown>)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: docs.length > first,
+      hasPreviousPage: seek !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount: () => repo.count(scope),
+  };
+}

@@ -1,0 +1,232 @@
+import { Query, update as applyUpdate } from 'mingo';
+import type { Filter } from '../../policy/policy.js';
+import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
+
+type Doc = { _id: string; seq?: number };
+
+const QUERY_CACHE_LIMIT = 512;
+const CACHEABLE_FILTER_CHARS = 4_096;
+
+/**
+ * An in-process collection that answers MongoDB filter documents with mingo. It keeps hash
+ * indexes on chosen fields and the documents in write order (`seq`), so that the hub's common
+ * reads (by id, by value, newest first) touch only the documents they return, not the whole set.
+ *
+ * Documents handed out are the stored objects: callers treat them as immutable, and every write
+ * replaces a document with a new object rather than changing it.
+ */
+export class MemoryCollection<T extends Doc> {
+  private readonly docs = new Map<string, T>();
+  private readonly indexes = new Map<string, Map<unknown, Set<string>>>();
+  /** Documents by ascending seq; an entry is stale once its document was replaced. */
+  private bySeq: T[] = [];
+  private stale = 0;
+  private readonly queries = new Map<string, Query>();
+
+  constructor(indexedFields: readonly string[] = []) {
+    for (const field of indexedFields) this.indexes.set(field, new Map());
+  }
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  get(id: string): T | undefined {
+    return this.docs.get(id);
+  }
+
+  /** Inserts or replaces a document by `_id`. */
+  put(doc: T): void {
+    const previous = this.docs.get(doc._id);
+    if (previous) {
+      this.unindex(previous);
+      if (previous.seq !== undefined) this.stale++;
+    }
+    this.docs.set(doc._id, doc);
+    this.index(doc);
+    if (doc.seq !== undefined) this.appendBySeq(doc);
+    if (this.stale > 1024 && this.stale > this.bySeq.length / 2) this.compact();
+  }
+
+  find(filter: Filter, options: FindOptions = {}): T[] {
+    const query = this.compile(filter);
+    const limit = options.limit ?? Infinity;
+    const sort = options.sort ?? [];
+    const candidates = this.indexedCandidates(filter);
+    if (!candidates && sort.length === 1 && sort[0]![0] === 'seq') {
+      return this.walkBySeq(filter, query, sort[0]![1], limit);
+    }
+    const matched: T[] = [];
+    for (const doc of candidates ?? this.docs.values()) if (query.test(doc)) matched.push(doc);
+    if (sort.length > 0) matched.sort(comparator(sort));
+    return limit < matched.length ? matched.slice(0, limit) : matched;
+  }
+
+  count(filter: Filter): number {
+    const query = this.compile(filter);
+    let n = 0;
+    for (const doc of this.indexedCandidates(filter) ?? this.docs.values()) if (query.test(doc)) n++;
+    return n;
+  }
+
+  /** Applies a MongoDB update document to the first match; returns the new document or null. */
+  updateOne(filter: Filter, update: UpdateDoc): T | null {
+    const [current] = this.find(filter, { limit: 1 });
+    if (!current) return null;
+    const next = { ...current } as T;
+    applyUpdate(next, update as Parameters<typeof applyUpdate>[1], undefined, undefined, { cloneMode: 'deep' });
+    this.put(next);
+    return next;
+  }
+
+  private compile(filter: Filter): Query {
+    const key = JSON.stringify(filter);
+    if (key.length > CACHEABLE_FILTER_CHARS) return new Query(filter);
+    let query = this.queries.get(key);
+    if (!query) {
+      query = new Query(filter);
+      if (this.queries.size >= QUERY_CACHE_LIMIT) this.queries.delete(this.queries.keys().next().value!);
+      this.queries.set(key, query);
+    }
+    return query;
+  }
+
+  /**
+   * The documents an index narrows `filter` to, from an equality or `$in` on an indexed field at
+   * the top level or inside a top-level `$and`; undefined when no index applies.
+   */
+  private indexedCandidates(filter: Filter): T[] | undefined {
+    for (const clause of topLevelClauses(filter)) {
+      for (const [field, index] of this.indexes) {
+        if (!(field in clause)) continue;
+        const wanted = equalityValues(clause[field]);
+        if (!wanted) continue;
+        const out: T[] = [];
+        const seen = new Set<string>();
+        for (const value of wanted) {
+          for (const id of index.get(value) ?? []) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+            out.push(this.docs.get(id)!);
+          }
+        }
+        return out;
+      }
+    }
+    return undefined;
+  }
+
+  private walkBySeq(filter: Filter, query: Query, direction: 1 | -1, limit: number): T[] {
+    const bound = seqBound(filter);
+    const out: T[] = [];
+    const list = this.bySeq;
+    if (direction === -1) {
+      let i = list.length - 1;
+      if (bound?.lt !== undefined) i = lowerBound(list, bound.lt) - 1;
+      for (; i >= 0 && out.length < limit; i--) {
+        const doc = list[i]!;
+        if (this.docs.get(doc._id) === doc && query.test(doc)) out.push(doc);
+      }
+    } else {
+      let i = 0;
+      if (bound?.gt !== undefined) i = lowerBound(list, bound.gt + 1);
+      for (; i < list.length && out.length < limit; i++) {
+        const doc = list[i]!;
+        if (this.docs.get(doc._id) === doc && query.test(doc)) out.push(doc);
+      }
+    }
+    return out;
+  }
+
+  private appendBySeq(doc: T): void {
+    const list = this.bySeq;
+    const last = list[list.length - 1];
+    if (!last || last.seq! <= doc.seq!) list.push(doc);
+    else list.splice(lowerBound(list, doc.seq!), 0, doc);
+  }
+
+  private compact(): void {
+    this.bySeq = this.bySeq.filter((doc) => this.docs.get(doc._id) === doc);
+    this.stale = 0;
+  }
+
+  private index(doc: T): void {
+    for (const [field, index] of this.indexes) {
+      for (const value of fieldValues(doc, field)) {
+        let ids = index.get(value);
+        if (!ids) index.set(value, (ids = new Set()));
+        ids.add(doc._id);
+      }
+    }
+  }
+
+  private unindex(doc: T): void {
+    for (const [field, index] of this.indexes) {
+      for (const value of fieldValues(doc, field)) {
+        const ids = index.get(value);
+        ids?.delete(doc._id);
+        if (ids?.size === 0) index.delete(value);
+      }
+    }
+  }
+}
+
+function fieldValues(doc: Doc, field: string): unknown[] {
+  const v = (doc as Record<string, unknown>)[field];
+  return Array.isArray(v) ? v : [v];
+}
+
+function topLevelClauses(filter: Filter): Filter[] {
+  const and = filter.$and;
+  return Array.isArray(and) ? [filter, ...(and as Filter[])] : [filter];
+}
+
+function equalityValues(condition: unknown): unknown[] | undefined {
+  if (typeof condition === 'string' || typeof condition === 'number') return [condition];
+  if (condition && typeof condition === 'object' && !(condition instanceof Date)) {
+    const keys = Object.keys(condition);
+    if (keys.length === 1 && keys[0] === '$in' && Array.isArray((condition as { $in: unknown }).$in)) {
+      return (condition as { $in: unknown[] }).$in;
+    }
+  }
+  return undefined;
+}
+
+function seqBound(filter: Filter): { lt?: number; gt?: number } | undefined {
+  for (const clause of topLevelClauses(filter)) {
+    const c = clause.seq as { $lt?: number; $gt?: number } | undefined;
+    if (c && typeof c === 'object') return { lt: c.$lt, gt: c.$gt };
+  }
+  return undefined;
+}
+
+/** First index whose seq is >= target. */
+function lowerBound(list: readonly Doc[], target: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.seq! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function rank(v: unknown): number | string {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  return -Infinity;
+}
+
+/** MongoDB's ordering for the value kinds the hub sorts on: null first, then numbers/dates, strings. */
+function comparator(sort: SortSpec): (a: Doc, b: Doc) => number {
+  return (a, b) => {
+    for (const [key, dir] of sort) {
+      const x = rank((a as Record<string, unknown>)[key]);
+      const y = rank((b as Record<string, unknown>)[key]);
+      if (x === y) continue;
+      return (x < y ? -1 : 1) * dir;
+    }
+    return 0;
+  };
+}

@@ -1,0 +1,135 @@
+import type { IndicatorDoc, Member, NoticeDoc } from '../../domain/types.js';
+import type {
+  ClaimUpsert,
+  ClaimUpsertResult,
+  IdempotencyRecord,
+  IdempotencyRepository,
+  IndicatorRepository,
+  MemberRepository,
+  NoticeRepository,
+  SequenceRepository,
+  Store,
+} from '../ports.js';
+import { MemoryCollection } from './memory-collection.js';
+
+const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\u0000${k.value}`;
+
+class MemoryIndicators implements IndicatorRepository {
+  private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value']);
+  /** The unique (source, type, value) index: one claim per member and value. */
+  private readonly byClaim = new Map<string, string>();
+
+  async find(...args: Parameters<IndicatorRepository['find']>) {
+    return this.docs.find(...args);
+  }
+
+  async count(filter: Parameters<IndicatorRepository['count']>[0]) {
+    return this.docs.count(filter);
+  }
+
+  async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
+    return upserts.map((u) => {
+      const key = claimKey(u.key);
+      const existingId = this.byClaim.get(key);
+      const existing = existingId ? this.docs.get(existingId) : undefined;
+      if (existing) {
+        this.docs.put({ ...existing, ...u.set } as IndicatorDoc);
+        return { id: existing._id, created: false };
+      }
+      const doc = { ...u.key, ...u.onInsert, ...u.set } as IndicatorDoc;
+      this.docs.put(doc);
+      this.byClaim.set(key, doc._id);
+      return { id: doc._id, created: true };
+    });
+  }
+
+  async updateOne(...args: Parameters<IndicatorRepository['updateOne']>) {
+    return this.docs.updateOne(...args);
+  }
+}
+
+class MemoryNotices implements NoticeRepository {
+  private readonly docs = new MemoryCollection<NoticeDoc>(['_id']);
+
+  async find(...args: Parameters<NoticeRepository['find']>) {
+    return this.docs.find(...args);
+  }
+
+  async count(filter: Parameters<NoticeRepository['count']>[0]) {
+    return this.docs.count(filter);
+  }
+
+  async insert(doc: NoticeDoc) {
+    if (this.docs.get(doc._id)) throw new Error(`duplicate notice id ${doc._id}`);
+    this.docs.put(doc);
+  }
+
+  async updateOne(...args: Parameters<NoticeRepository['updateOne']>) {
+    return this.docs.updateOne(...args);
+  }
+}
+
+class MemoryMembers implements MemberRepository {
+  private readonly members = new Map<string, Member>();
+
+  async findByIds(ids: readonly string[]) {
+    return ids.flatMap((id) => this.members.get(id) ?? []);
+  }
+
+  async list() {
+    return [...this.members.values()].sort((a, b) => a._id.localeCompare(b._id));
+  }
+
+  async put(member: Member) {
+    this.members.set(member._id, member);
+  }
+}
+
+class MemoryIdempotency implements IdempotencyRepository {
+  private readonly records = new Map<string, IdempotencyRecord>();
+
+  async reserve(record: IdempotencyRecord) {
+    const existing = this.records.get(record._id);
+    if (existing && existing.expiresAt.getTime() > Date.now()) return existing;
+    this.records.set(record._id, record);
+    this.sweep();
+    return null;
+  }
+
+  async complete(id: string, response: unknown) {
+    const record = this.records.get(id);
+    if (record) this.records.set(id, { ...record, response });
+  }
+
+  async release(id: string) {
+    this.records.delete(id);
+  }
+
+  private sweep(): void {
+    if (this.records.size % 256 !== 0) return;
+    const now = Date.now();
+    for (const [id, r] of this.records) if (r.expiresAt.getTime() <= now) this.records.delete(id);
+  }
+}
+
+class MemorySequences implements SequenceRepository {
+  private readonly counters = new Map<string, number>();
+
+  async next(name: string, count = 1) {
+    const first = (this.counters.get(name) ?? 0) + 1;
+    this.counters.set(name, first + count - 1);
+    return first;
+  }
+}
+
+/** The embedded store: everything in this process, nothing persisted. For demo and tests. */
+export function createMemoryStore(): Store {
+  return {
+    indicators: new MemoryIndicators(),
+    notices: new MemoryNotices(),
+    members: new MemoryMembers(),
+    idempotency: new MemoryIdempotency(),
+    sequences: new MemorySequences(),
+    async close() {},
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The storage port: one small interface per aggregate. Adapters live in `memory/` (mingo,
+ * in-process) and `mongo/` (the official driver). Queries cross this port as MongoDB filter and
+ * sort documents built in `queries.ts`, so both adapters run the same query logic.
+ */
+import type { IndicatorDoc, Member, NoticeDoc } from '../domain/types.js';
+import type { Filter } from '../policy/policy.js';
+
+/** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
+export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
+
+export interface FindOptions {
+  sort?: SortSpec;
+  limit?: number;
+}
+
+/** An upsert of one member's claim about one value, keyed by (source, type, value). */
+export interface ClaimUpsert {
+  key: { source: string; type: IndicatorDoc['type']; value: string };
+  /** Fields written only when the claim is new (ids, createdAt, counters). */
+  onInsert: Partial<IndicatorDoc>;
+  /** Fields written on every publish (the claim's current content). */
+  set: Partial<IndicatorDoc>;
+}
+
+export interface ClaimUpsertResult {
+  id: string;
+  created: boolean;
+}
+
+/** A MongoDB update document: `$set`, `$inc`, `$max`... */
+export type UpdateDoc = Record<string, Record<string, unknown>>;
+
+export interface IndicatorRepository {
+  find(filter: Filter, options?: FindOptions): Promise<IndicatorDoc[]>;
+  count(filter: Filter): Promise<number>;
+  /** Applies the upserts in order; results line up with the input. */
+  upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]>;
+  /** Updates the one document matching `filter`; returns it after the update, or null. */
+  updateOne(filter: Filter, update: UpdateDoc): Promise<IndicatorDoc | null>;
+}
+
+export interface NoticeRepository {
+  find(filter: Filter, options?: FindOptions): Promise<NoticeDoc[]>;
+  count(filter: Filter): Promise<number>;
+  insert(doc: NoticeDoc): Promise<void>;
+  updateOne(filter: Filter, update: UpdateDoc): Promise<NoticeDoc | null>;
+}
+
+export interface MemberRepository {
+  findByIds(ids: readonly string[]): Promise<Member[]>;
+  list(): Promise<Member[]>;
+  /** Inserts, or replaces the member with the same id. */
+  put(member: Member): Promise<void>;
+}
+
+/** The remembered answer to one idempotent request. */
+export interface IdempotencyRecord {
+  /** `${memberId}:${key}` */
+  _id: string;
+  requestHash: string;
+  /** null while the first request is still running. */
+  response: unknown;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface IdempotencyRepository {
+  /**
+   * Atomically claims a key: returns null when this call claimed it, or the existing record
+   * (finished or still running) when another request already had.
+   */
+  reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null>;
+  complete(id: string, response: unknown): Promise<void>;
+  /** Forgets a reservation whose request failed, so that a retry can run. */
+  release(id: string): Promise<void>;
+}
+
+/** Monotonic sequence numbers: the order of writes, used for ordering and cursors. */
+export interface SequenceRepository {
+  /** Reserves `count` consecutive numbers and returns the first. */
+  next(name: string, count?: number): Promise<number>;
+}
+
+export interface Store {
+  indicators: IndicatorRepository;
+  notices: NoticeRepository;
+  members: MemberRepository;
+  idempotency: IdempotencyRepository;
+  sequences: SequenceRepository;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}

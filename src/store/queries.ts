@@ -1,0 +1,116 @@
+/**
+ * Builds the MongoDB filter and sort documents for every read the hub makes. Built once here,
+ * run either by the MongoDB driver or in memory by mingo, so CI exercises the query logic that
+ * production runs.
+ */
+import type { IndicatorType, NoticeCategory, NoticeStatus, Severity, Tlp } from '../domain/types.js';
+import { severityRank } from '../domain/types.js';
+import type { Filter } from '../policy/policy.js';
+import type { SortSpec } from './ports.js';
+
+export type Direction = 'ASC' | 'DESC';
+
+/** `{$and: [...]}` of the non-empty filters; `{}` when there are none. */
+export function and(...filters: Array<Filter | null | undefined>): Filter {
+  const parts = filters.filter((f): f is Filter => !!f && Object.keys(f).length > 0);
+  if (parts.length === 0) return {};
+  if (parts.length === 1) return parts[0]!;
+  return { $and: parts };
+}
+
+export interface IndicatorFilterInput {
+  type?: IndicatorType[] | null;
+  /** Already normalised by the service; null when the raw value did not normalise. */
+  value?: string | null;
+  tlp?: Tlp[] | null;
+  severity?: Severity[] | null;
+  minSeverity?: Severity | null;
+  minConfidence?: number | null;
+  tags?: string[] | null;
+  updatedSince?: Date | null;
+  revoked?: boolean | null;
+}
+
+const NOTHING: Filter = { _id: { $in: [] } };
+
+export function indicatorFilter(input: IndicatorFilterInput | null | undefined, valueGiven = false): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.type?.length) parts.push({ type: { $in: input.type } });
+  if (valueGiven) parts.push(input.value == null ? NOTHING : { value: input.value });
+  if (input.tlp?.length) parts.push({ tlp: { $in: input.tlp } });
+  if (input.severity?.length) parts.push({ severity: { $in: input.severity } });
+  if (input.minSeverity) parts.push({ severityRank: { $gte: severityRank(input.minSeverity) } });
+  if (input.minConfidence != null) parts.push({ confidence: { $gte: input.minConfidence } });
+  if (input.tags?.length) parts.push({ tags: { $in: input.tags } });
+  if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  if (input.revoked != null) parts.push({ revoked: input.revoked });
+  return and(...parts);
+}
+
+export interface NoticeFilterInput {
+  category?: NoticeCategory[] | null;
+  status?: NoticeStatus[] | null;
+  severity?: Severity[] | null;
+  minSeverity?: Severity | null;
+  tlp?: Tlp[] | null;
+  modelName?: string | null;
+  modelDeveloper?: string | null;
+  atlasTechnique?: string | null;
+  owaspLlm?: string | null;
+  updatedSince?: Date | null;
+}
+
+export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.category?.length) parts.push({ category: { $in: input.category } });
+  if (input.status?.length) parts.push({ status: { $in: input.status } });
+  if (input.severity?.length) parts.push({ severity: { $in: input.severity } });
+  if (input.minSeverity) parts.push({ severityRank: { $gte: severityRank(input.minSeverity) } });
+  if (input.tlp?.length) parts.push({ tlp: { $in: input.tlp } });
+  if (input.modelName) parts.push({ 'model.name': input.modelName });
+  if (input.modelDeveloper) parts.push({ 'model.developer': input.modelDeveloper });
+  if (input.atlasTechnique) parts.push({ atlasTechniques: input.atlasTechnique });
+  if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
+  if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  return and(...parts);
+}
+
+/** The orderings clients may ask for, each mapped to a sort whose last key is unique. */
+const ORDER_KEYS = {
+  /** Most recently written first: `seq` is bumped on every write, so it orders by update. */
+  UPDATED_AT: ['seq'],
+  CREATED_AT: ['createdAt', '_id'],
+  VALID_FROM: ['validFrom', '_id'],
+  SEVERITY: ['severityRank', '_id'],
+  CONFIDENCE: ['confidence', '_id'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type OrderField = keyof typeof ORDER_KEYS;
+
+export function sortFor(field: OrderField, direction: Direction): SortSpec {
+  const dir = direction === 'ASC' ? 1 : -1;
+  return ORDER_KEYS[field].map((key) => [key, dir] as const);
+}
+
+/** The values of the sort keys of a document: what a cursor remembers. */
+export function sortValues(sort: SortSpec, doc: Record<string, unknown>): unknown[] {
+  return sort.map(([key]) => doc[key] ?? null);
+}
+
+/**
+ * The keyset condition "strictly after the document whose sort values are `values`":
+ * `{$or: [{a: {$lt: va}}, {a: va, b: {$lt: vb}}]}` for a descending (a, b) sort.
+ */
+export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter {
+  const branches: Filter[] = [];
+  for (let i = 0; i < sort.length; i++) {
+    const branch: Filter = {};
+    for (let j = 0; j < i; j++) branch[sort[j]![0]] = values[j];
+    const [key, dir] = sort[i]!;
+    branch[key] = { [dir === 1 ? '$gt' : '$lt']: values[i] };
+    branches.push(branch);
+  }
+  return branches.length === 1 ? branches[0]! : { $or: branches };
+}

@@ -1,0 +1,43 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * Seals pagination cursors (AES-256-GCM) so they are opaque and bound to what minted them: a
+ * cursor opened with another `binding` (another viewer, another ordering) opens to nothing.
+ */
+export class CursorCodec {
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new RangeError('cursor key must be 32 bytes');
+  }
+
+  seal(binding: string, values: readonly unknown[]): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(binding));
+    const body = Buffer.concat([cipher.update(JSON.stringify(values.map(encode))), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** The values sealed under `binding`, or null for anything else (tampered, foreign, garbage). */
+  open(binding: string, cursor: string): unknown[] | null {
+    try {
+      const raw = Buffer.from(cursor, 'base64url');
+      if (raw.length < 29) return null;
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(binding));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      const values = JSON.parse(text) as unknown;
+      return Array.isArray(values) ? values.map(decode) : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function encode(v: unknown): unknown {
+  return v instanceof Date ? { d: v.getTime() } : v;
+}
+
+function decode(v: unknown): unknown {
+  return v && typeof v === 'object' && 'd' in v ? new Date((v as { d: number }).d) : v;
+}
