@@ -23,6 +23,8 @@ export interface GqlResponse<T = any> {
 
 export interface TestHub {
   hub: Hub;
+  /** The hub's data directory (its signing key lives there). */
+  dataDir: string;
   url: string;
   wsUrl: string;
   /** A real token signed with the hub's key. */
@@ -63,6 +65,7 @@ export async function startTestHub(options: { demo?: boolean; config?: Partial<H
 
   const t: TestHub = {
     hub,
+    dataDir,
     url: hub.url,
     wsUrl: hub.wsUrl,
     token: (memberId, roles = ['reader'], ttlMs = 3_600_000) => hub.tokens.issue({ memberId, userId: `test@${memberId}`, roles, ttlMs }),

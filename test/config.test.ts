@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, parseDuration } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has working defaults: port 4000, loopback, .hub, anonymous reads off outside demo mode', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', dataDir: '.hub', demo: false, anonymousReads: false, tokenMaxLifetimeMs: 86_400_000, clockToleranceMs: 60_000 });
+  });
+
+  it('turns anonymous reads on in demo mode unless told otherwise', () => {
+    expect(parseConfig({}, { demo: true }).anonymousReads).toBe(true);
+    expect(parseConfig({ HUB_DEMO: 'true', HUB_ANONYMOUS_READS: 'false' }).anonymousReads).toBe(false);
+  });
+
+  it('lists every bad variable in one readable error', () => {
+    try {
+      parseConfig({ PORT: '70000', HUB_DEMO: 'maybe', HUB_CLOCK_TOLERANCE: '5m' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toContain('PORT must be 0..65535');
+      expect(message).toContain('HUB_DEMO must be one of');
+      expect(message).toContain('HUB_CLOCK_TOLERANCE must be at most 60s');
+    }
+  });
+
+  it('refuses MONGODB_URI rather than silently running on the embedded store', () => {
+    expect(() => parseConfig({ MONGODB_URI: 'mongodb://localhost:27017' })).toThrow(/MONGODB_URI/);
+  });
+
+  it('reads durations in ms, s, m, h and d', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('15m')).toBe(900_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('120')).toBe(120_000);
+    expect(parseDuration('soon')).toBeNull();
+  });
+});
