@@ -27,6 +27,17 @@ describe('the hub command', () => {
     expect(claims.exp! - claims.iat!).toBe(7200);
   });
 
+  it('prints only the token through `npm run hub -- token`, exactly as the README says', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hub-cli-'));
+    const out = spawnSync('npm', ['run', 'hub', '--', 'token', '--member', 'demo-lab'], {
+      encoding: 'utf8',
+      env: cleanEnv({ HUB_DATA_DIR: dataDir }),
+      timeout: 30_000,
+    });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  });
+
   it('lists its commands with --help', () => {
     const out = hub(['--help']);
     expect(out.status).toBe(0);

@@ -1,0 +1,179 @@
+/**
+ * Load generation and latency statistics for the benches.
+ *
+ * `runLoad` drives a fixed-concurrency, fixed-duration closed loop of identical POSTs over
+ * keep-alive connections. The client runs in a worker thread (same process, its own event loop
+ * and core), so the server under test keeps the main thread to itself and the client's own
+ * cost does not land on the server being measured.
+ *
+ * `postJson` and `timeSequential` are the main-thread helpers for sequential request benches.
+ */
+import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------------------------
+
+export interface LatencySummary {
+  n: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending array (p in 0..100); NaN when empty. */
+export function percentile(sortedAsc: ArrayLike<number>, p: number): number {
+  const n = sortedAsc.length;
+  if (n === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * n);
+  return sortedAsc[Math.min(n - 1, Math.max(0, rank - 1))]!;
+}
+
+export function summarize(values: ArrayLike<number>): LatencySummary {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const n = sorted.length;
+  return {
+    n,
+    min: n ? sorted[0]! : Number.NaN,
+    mean: n ? sum / n : Number.NaN,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: n ? sorted[n - 1]! : Number.NaN,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequential requests (main thread)
+// ---------------------------------------------------------------------------------------------
+
+export interface HttpReply {
+  status: number;
+  text: string;
+  /** Send to last byte received, ms. */
+  ms: number;
+}
+
+const sequentialAgent = new Agent({ keepAlive: true, maxSockets: 4 });
+
+/** POSTs a prebuilt JSON body; resolves with the status, the body text and the round-trip time. */
+export function postJson(url: string, body: string | Buffer, headers: Record<string, string> = {}, agent: Agent = sequentialAgent): Promise<HttpReply> {
+  const payload = typeof body === 'string' ? Buffer.from(body) : body;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Runs `fn` `warmup` times untimed, then `runs` times one after another; returns each run's ms. */
+export async function timeSequential(runs: number, warmup: number, fn: (i: number) => Promise<number | void>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const reported = await fn(i);
+    times.push(typeof reported === 'number' ? reported : performance.now() - started);
+  }
+  return times;
+}
+
+/** Closes the main-thread keep-alive sockets so the process can exit. */
+export function closeSequentialAgent(): void {
+  sequentialAgent.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-duration closed-loop load (worker thread)
+// ---------------------------------------------------------------------------------------------
+
+export interface LoadOptions {
+  url: string;
+  /** The JSON body every request sends. */
+  body: string;
+  headers?: Record<string, string>;
+  /** Keep-alive connections, each with one request in flight. */
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  /**
+   * A response counts as failed when its status is not 200 or its body contains this marker
+   * (default `"errors":`, i.e. any GraphQL error). Set null to check the status only.
+   */
+  errorMarker?: string | null;
+}
+
+export interface LoadResult {
+  /** Responses completed inside the measured window (failed ones included). */
+  requests: number;
+  failed: number;
+  /** The measured window, ms. */
+  elapsedMs: number;
+  /** Successful responses per second over the measured window. */
+  rps: number;
+  /** Response bytes per second over the measured window. */
+  bytesPerSec: number;
+  /** Latency of the requests completed inside the measured window, ms. */
+  latency: LatencySummary;
+  /** Status and first 300 characters of the first failed response, if any. */
+  firstFailure: string | null;
+}
+
+interface WorkerReply {
+  requests: number;
+  failed: number;
+  bytes: number;
+  elapsedMs: number;
+  latencies: Float64Array;
+  firstFailure: string | null;
+}
+
+const WORKER_URL = new URL('./load-worker.ts', import.meta.url).href;
+
+/**
+ * Runs the load in a worker thread. The worker is plain TypeScript loaded through tsx's
+ * programmatic loader (tsx's CLI hooks are not inherited by workers).
+ */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { errorMarker: '"errors":', ...options } });
+  return new Promise<LoadResult>((resolve, reject) => {
+    let settled = false;
+    worker.once('message', (reply: WorkerReply) => {
+      settled = true;
+      const ok = reply.requests - reply.failed;
+      resolve({
+        requests: reply.requests,
+        failed: reply.failed,
+        elapsedMs: reply.elapsedMs,
+        rps: (ok * 1000) / reply.elapsedMs,
+        bytesPerSec: (reply.bytes * 1000) / reply.elapsedMs,
+        latency: summarize(reply.latencies),
+        firstFailure: reply.firstFailure,
+      });
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`load worker exited with code ${code} before reporting`));
+    });
+  });
+}
