@@ -24,10 +24,14 @@ function readBody(req: IncomingMessage): Promise<string> {
     if (declared > MAX_BODY_BYTES) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return; // discard the rest: the 413 goes out with connection: close
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        req.destroy();
+        // Not req.destroy(): that would kill the socket before the 413 could be sent.
+        tooLarge = true;
+        chunks.length = 0;
         reject(new BodyTooLarge());
       } else chunks.push(chunk);
     });
@@ -82,7 +86,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://hub.invalid');
+    } catch {
+      // e.g. a request target of `//`: a throw here would be an unhandled rejection (process exit).
+      return sendJson(res, 400, { error: 'bad request' });
+    }
     try {
       if (url.pathname === '/graphql') return await graphql(req, res, requestId, url);
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {

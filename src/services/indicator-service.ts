@@ -125,7 +125,7 @@ export class IndicatorService {
     }
     const now = this.now();
     const recordId = `${viewer.memberId}:${key}`;
-    const requestHash = createHash('sha256').update(JSON.stringify(input.indicators)).digest('base64url');
+    const requestHash = createHash('sha256').update(canonicalJson(input.indicators)).digest('base64url');
     const existing = await this.deps.idempotency.reserve({
       _id: recordId,
       requestHash,
@@ -285,6 +285,19 @@ export class IndicatorService {
 /** The same answer for an id that does not exist and one the viewer may not see. */
 function notFound(id: string) {
   return hubError('NOT_FOUND', `no indicator with id "${clip(id)}"`, 'id');
+}
+
+/**
+ * The same JSON for inputs that mean the same: keys sorted, null and absent fields alike, so a
+ * retry that spells an omitted field as `null` is still the same request.
+ */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v).filter(([, x]) => x != null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
 }
 
 function clip(s: string): string {

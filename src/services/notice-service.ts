@@ -25,6 +25,8 @@ export type NoticePatch = Partial<Omit<NoticeInput, 'status'>>;
 
 const TEXT_LIMITS = { title: 200, summary: 4_000, mitigations: 20_000, technicalDetails: 50_000, evaluationEvidence: 50_000 } as const;
 const tlpRank = (tlp: NoticeDoc['tlp']) => TLPS.indexOf(tlp);
+/** Fields every notice has: an update may change them but not clear them with null. */
+const REQUIRED_FIELDS = ['title', 'summary', 'model', 'category', 'severity', 'tlp'] as const;
 
 /** Publishes, updates and moves model-risk notices through their review lifecycle. */
 export class NoticeService {
@@ -84,6 +86,9 @@ export class NoticeService {
     assertRole(viewer, 'publisher');
     const current = await this.owned(viewer, id);
     const now = this.now();
+    for (const field of REQUIRED_FIELDS) {
+      if ((patch as Record<string, unknown>)[field] === null) throw badInput(`${field} cannot be cleared; omit it to keep its value`, `input.${field}`);
+    }
     const merged: NoticeInput = { ...current, ...stripUndefined(patch), status: current.status } as NoticeInput;
     const fields = await this.validate(viewer, merged, now, current);
     if (tlpRank(fields.tlp) < tlpRank(current.tlp)) {

@@ -42,7 +42,8 @@ export function indicatorFilter(input: IndicatorFilterInput | null | undefined, 
   if (input.severity?.length) parts.push({ severity: { $in: input.severity } });
   if (input.minSeverity) parts.push({ severityRank: { $gte: severityRank(input.minSeverity) } });
   if (input.minConfidence != null) parts.push({ confidence: { $gte: input.minConfidence } });
-  if (input.tags?.length) parts.push({ tags: { $in: input.tags } });
+  // Tags are stored trimmed and lower-cased (see IndicatorService), so match them the same way.
+  if (input.tags?.length) parts.push({ tags: { $in: input.tags.map((t) => t.trim().toLowerCase()) } });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.revoked != null) parts.push({ revoked: input.revoked });
   return and(...parts);

@@ -49,23 +49,24 @@ export class MemoryCollection<T extends Doc> {
   }
 
   find(filter: Filter, options: FindOptions = {}): T[] {
-    const query = this.compile(filter);
     const limit = options.limit ?? Infinity;
     const sort = options.sort ?? [];
-    const candidates = this.indexedCandidates(filter);
-    if (!candidates && sort.length === 1 && sort[0]![0] === 'seq') {
-      return this.walkBySeq(filter, query, sort[0]![1], limit);
+    const plan = this.plan(filter);
+    if (!plan && sort.length === 1 && sort[0]![0] === 'seq') {
+      return this.walkBySeq(filter, this.compile(filter), sort[0]![1], limit);
     }
+    const query = this.compile(plan ? plan.residual : filter);
     const matched: T[] = [];
-    for (const doc of candidates ?? this.docs.values()) if (query.test(doc)) matched.push(doc);
+    for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) matched.push(doc);
     if (sort.length > 0) matched.sort(comparator(sort));
     return limit < matched.length ? matched.slice(0, limit) : matched;
   }
 
   count(filter: Filter): number {
-    const query = this.compile(filter);
+    const plan = this.plan(filter);
+    const query = this.compile(plan ? plan.residual : filter);
     let n = 0;
-    for (const doc of this.indexedCandidates(filter) ?? this.docs.values()) if (query.test(doc)) n++;
+    for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) n++;
     return n;
   }
 
@@ -92,25 +93,38 @@ export class MemoryCollection<T extends Doc> {
   }
 
   /**
-   * The documents an index narrows `filter` to, from an equality or `$in` on an indexed field at
-   * the top level or inside a top-level `$and`; undefined when no index applies.
+   * Uses an index when `filter` has an equality or `$in` on an indexed field at the top level or
+   * inside a top-level `$and`: the candidates it names, and the rest of the filter to test them
+   * against (the indexed clause is already satisfied, and re-testing a large `$in` per candidate
+   * would make a batch quadratic). Undefined when no index applies.
    */
-  private indexedCandidates(filter: Filter): T[] | undefined {
-    for (const clause of topLevelClauses(filter)) {
+  private plan(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
+    const and = Array.isArray(filter.$and) ? (filter.$and as Filter[]) : [];
+    const clauses: Array<{ clause: Filter; at: number }> = [{ clause: filter, at: -1 }, ...and.map((clause, at) => ({ clause, at }))];
+    for (const { clause, at } of clauses) {
       for (const [field, index] of this.indexes) {
         if (!(field in clause)) continue;
         const wanted = equalityValues(clause[field]);
         if (!wanted) continue;
-        const out: T[] = [];
+        const candidates: T[] = [];
         const seen = new Set<string>();
         for (const value of wanted) {
           for (const id of index.get(value) ?? []) {
             if (seen.has(id)) continue;
             seen.add(id);
-            out.push(this.docs.get(id)!);
+            candidates.push(this.docs.get(id)!);
           }
         }
-        return out;
+        const { [field]: _used, ...restOfClause } = clause;
+        let residual: Filter;
+        if (at === -1) residual = restOfClause;
+        else {
+          const others = and.filter((_, i) => i !== at);
+          if (Object.keys(restOfClause).length) others.push(restOfClause);
+          const { $and: _all, ...top } = filter;
+          residual = others.length ? { ...top, $and: others } : top;
+        }
+        return { candidates, residual };
       }
     }
     return undefined;
