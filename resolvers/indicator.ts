@@ -1,5 +1,5 @@
 import type { HubContext } from '../src/context.js';
-import type { IndicatorDoc, IndicatorInput } from '../src/domain/types.js';
+import type { IndicatorDoc, IndicatorInput, SightingDoc } from '../src/domain/types.js';
 import { ownsRecord } from '../src/policy/policy.js';
 import type { IndicatorFilterInput, Direction, OrderField } from '../src/store/queries.js';
 
@@ -39,5 +39,11 @@ export const indicatorResolvers = {
     id: (i: IndicatorDoc) => i._id,
     recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (ownsRecord(viewer, i) ? i.recipients : null),
     source: (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => loaders.member.load(i.source),
+    sourceSector: async (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => (await loaders.member.load(i.source))?.sector ?? null,
+    sightings: (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => loaders.sightings.load(i._id),
+  },
+  Sighting: {
+    id: (s: SightingDoc) => s._id,
+    reporter: (s: SightingDoc, _: unknown, { loaders }: HubContext) => loaders.member.load(s.reporter),
   },
 };

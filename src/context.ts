@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
-import type { IndicatorDoc, Member, NoticeDoc } from './domain/types.js';
+import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
 import type { Viewer } from './policy/policy.js';
 import type { IndicatorService } from './services/indicator-service.js';
 import type { MemberService } from './services/member-service.js';
@@ -18,6 +18,8 @@ export interface Loaders {
   member: DataLoader<string, Member | null>;
   indicator: DataLoader<string, IndicatorDoc | null>;
   notice: DataLoader<string, NoticeDoc | null>;
+  /** Sightings by indicator id. */
+  sightings: DataLoader<string, SightingDoc[]>;
 }
 
 /** What every resolver receives. */
@@ -27,6 +29,8 @@ export interface HubContext {
   loaders: Loaders;
   requestId: string;
   log: Logger;
+  /** Gated field coordinates withheld from this response (`extensions.redacted`). */
+  redacted: Set<string>;
 }
 
 function byId<T extends { _id: string }>(ids: readonly string[], docs: readonly T[]): Array<T | null> {
@@ -39,9 +43,13 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
     member: new DataLoader(async (ids) => byId(ids, await services.members.getMany(ids))),
     indicator: new DataLoader(async (ids) => byId(ids, await services.indicators.byIds(viewer, ids))),
     notice: new DataLoader(async (ids) => byId(ids, await services.notices.byIds(viewer, ids))),
+    sightings: new DataLoader(async (ids) => {
+      const all = await services.indicators.sightingsOf(ids);
+      return ids.map((id) => all.filter((s) => s.indicatorId === id));
+    }),
   };
 }
 
 export function createContext(services: Services, viewer: Viewer, requestId: string, log: Logger): HubContext {
-  return { viewer, services, loaders: createLoaders(services, viewer), requestId, log };
+  return { viewer, services, loaders: createLoaders(services, viewer), requestId, log, redacted: new Set() };
 }

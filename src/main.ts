@@ -16,6 +16,7 @@ import { createContext, type HubContext, type Services } from './context.js';
 import { seedDemo } from './demo/seed-demo.js';
 import { formatHubError } from './http/error-format.js';
 import { createHttpServer } from './http/http-server.js';
+import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
 import type { Viewer } from './policy/policy.js';
 import { buildSchema } from './schema.js';
@@ -65,6 +66,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     indicators: store.indicators,
     idempotency: store.idempotency,
     sequences: store.sequences,
+    sightings: store.sightings,
     members,
     cursors,
     idempotencyTtlMs: config.idempotencyTtlMs,
@@ -107,6 +109,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       {
         async requestDidStart() {
           return {
+            async willSendResponse({ response, contextValue }) {
+              if (response.body.kind !== 'single') return;
+              const extensions = redactedExtensions(response.body.singleResult.extensions, contextValue.redacted);
+              if (extensions) response.body.singleResult.extensions = extensions;
+            },
             async didEncounterErrors({ contextValue, errors }) {
               for (const error of errors) {
                 const original = unwrapResolverError(error);

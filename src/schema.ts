@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { resolvers } from '../resolvers/index.js';
+import { applyMinTier } from './graphql/min-tier.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
 
@@ -13,5 +14,5 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
 }
 
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  return applyMinTier(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
 }

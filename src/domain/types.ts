@@ -146,4 +146,54 @@ export interface NoticeInput {
   relatedIndicatorIds?: string[] | null;
 }
 
+/** One member's report of having seen an indicator. */
+export interface SightingDoc {
+  /** `sighting--<uuid>` */
+  _id: string;
+  indicatorId: string;
+  /** The reporting member id. */
+  reporter: string;
+  count: number;
+  seenAt: Date;
+  reportedAt: Date;
+}
+
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** Signature algorithms a member's own identity provider may sign with (no none, HS*, RS*). */
+export const IDP_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+export type IdpAlgorithm = (typeof IDP_ALGORITHMS)[number];
+
+/** One public key of a JWK Set, as stored: public members only (never `d` or `k`). */
+export interface PublicJwk {
+  kty: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+}
+
+/**
+ * A member's own identity provider: tokens whose `iss` is `issuer` are verified against this
+ * registration's keys only and act for `memberId`. Unique on `issuer` across the hub.
+ */
+export interface IdentityProviderRegistration {
+  /** The issuer itself: one registration per issuer, hub-wide. */
+  _id: string;
+  memberId: string;
+  /** Exactly the `iss` the provider puts in its tokens. */
+  issuer: string;
+  /** The `aud` its tokens must carry (default: the hub's audience). */
+  audience: string;
+  /** Where the provider publishes its JWK Set; null when the keys are inline. */
+  jwksUri: string | null;
+  /** Inline public keys (air-gapped sites); null when the keys are fetched from jwksUri. */
+  jwks: { keys: PublicJwk[] } | null;
+  /** The claim holding the user's roles (default `roles`). */
+  rolesClaim: string;
+  allowedAlgorithms: IdpAlgorithm[];
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { HubContext } from '../context.js';
 import type { Viewer } from '../policy/policy.js';
 import { formatHubError } from './error-format.js';
+import { redactedExtensions } from './redaction.js';
 import { MAX_BODY_BYTES } from './http-server.js';
 
 export interface WsServerOptions {
@@ -63,11 +64,14 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         return undefined;
       },
       context: (ctx) => options.context(ctx.extra.viewer!, `ws-${++operations}`),
-      onNext: (_ctx, _id, _payload, _args, result: ExecutionResult) => {
-        if (!result.errors?.length) return undefined;
+      onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
+        const redacted = (args.contextValue as HubContext | undefined)?.redacted;
+        if (!result.errors?.length && !redacted?.size) return undefined;
+        const extensions = redactedExtensions(result.extensions as Record<string, unknown> | undefined, redacted);
         return {
           ...result,
-          errors: result.errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))),
+          ...(result.errors ? { errors: result.errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))) } : {}),
+          ...(extensions ? { extensions } : {}),
         };
       },
       onError: (_ctx, _id, _payload, errors) =>

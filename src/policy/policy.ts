@@ -14,6 +14,9 @@
  * | notice under embargo         | additionally restricted to CORE members                  |
  * | notice in DRAFT              | its publisher only                                       |
  * | any record                   | always its publisher                                     |
+ *
+ * Fields: the SDL marks gated fields, input fields and enum values with `@minTier(tier: ...)`
+ * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
 import type { MemberTier, Role, Tier, Tlp } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../errors.js';
@@ -103,4 +106,23 @@ export function assertRole(viewer: Viewer, role: Role): asserts viewer is Extrac
 /** Whether the viewer may act on a record as its owner (revoke, report on behalf of, update). */
 export function ownsRecord(viewer: Viewer, record: { source: string }): boolean {
   return viewer.kind === 'member' && viewer.memberId === record.source;
+}
+
+/**
+ * Whether the viewer sees a field gated at `minTier` on `record`. A member sees every field of
+ * its own records; everyone else (a named recipient of a RED record included) sees the fields
+ * of its own tier.
+ */
+export function canSeeField(viewer: Viewer, record: unknown, minTier: Tier): boolean {
+  if (atLeast(viewer.tier, minTier)) return true;
+  const source = (record as { source?: unknown } | null)?.source;
+  return viewer.kind === 'member' && typeof source === 'string' && source === viewer.memberId;
+}
+
+/**
+ * Whether the viewer may filter or sort on a gated field. Ownership does not count here: the
+ * answer must not depend on the data, or the refusal itself would tell something.
+ */
+export function canUseGatedInput(viewer: Viewer, minTier: Tier): boolean {
+  return atLeast(viewer.tier, minTier);
 }

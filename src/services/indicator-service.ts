@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, type IndicatorDoc, type IndicatorInput, type IndicatorType } from '../domain/types.js';
+import { severityRank, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import { assertRole, indicatorVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
-import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository } from '../store/ports.js';
+import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor, type Direction, type IndicatorFilterInput, type OrderField } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { MemberService } from './member-service.js';
@@ -52,6 +52,7 @@ export interface IndicatorServiceDeps {
   indicators: IndicatorRepository;
   idempotency: IdempotencyRepository;
   sequences: SequenceRepository;
+  sightings: SightingRepository;
   members: MemberService;
   cursors: CursorCodec;
   idempotencyTtlMs: number;
@@ -74,14 +75,16 @@ export class IndicatorService {
 
   async list(
     viewer: Viewer,
-    args: { filter?: (IndicatorFilterInput & { value?: string | null }) | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
+    args: { filter?: (IndicatorFilterInput & { value?: string | null; sourceSector?: string[] | null }) | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
   ): Promise<Connection<IndicatorDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
     const valueGiven = args.filter?.value != null;
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
+    const sectors = args.filter?.sourceSector;
+    const bySector = sectors ? { source: { $in: await this.deps.members.idsInSectors(sectors) } } : null;
     return paginate(this.deps.indicators, {
       visibility: indicatorVisibility(viewer),
-      filter: indicatorFilter(filterInput, valueGiven),
+      filter: and(indicatorFilter(filterInput, valueGiven), bySector),
       sort: sortFor(order.field, order.direction),
       first: args.first,
       after: args.after,
@@ -260,7 +263,13 @@ export class IndicatorService {
       $set: { updatedAt: now, seq },
     });
     if (!updated) throw notFound(id);
+    await this.deps.sightings.insert({ _id: `sighting--${randomUUID()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
     return updated;
+  }
+
+  /** The sightings of indicators the caller already holds (visibility was decided when it got them). */
+  async sightingsOf(indicatorIds: readonly string[]): Promise<SightingDoc[]> {
+    return indicatorIds.length ? this.deps.sightings.findByIndicators(indicatorIds) : [];
   }
 
   /** Revokes one of the viewer's own claims. Revoking twice keeps the first reason. */

@@ -22,6 +22,12 @@ export class MemberService {
     return this.members.list();
   }
 
+  /** Ids of the members in any of these sectors. */
+  async idsInSectors(sectors: readonly string[]): Promise<string[]> {
+    const wanted = new Set(sectors);
+    return (await this.members.list()).filter((m) => wanted.has(m.sector)).map((m) => m._id);
+  }
+
   async register(member: Member): Promise<void> {
     await this.members.put(member);
   }

@@ -3,8 +3,9 @@
  * in-process) and `mongo/` (the official driver). Queries cross this port as MongoDB filter and
  * sort documents built in `queries.ts`, so both adapters run the same query logic.
  */
-import type { IndicatorDoc, Member, NoticeDoc } from '../domain/types.js';
+import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../policy/policy.js';
+import type { IdentityProviderRegistration } from '../domain/types.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -82,8 +83,30 @@ export interface SequenceRepository {
   next(name: string, count?: number): Promise<number>;
 }
 
+/** Sighting reports, appended one per `reportSighting`. */
+export interface SightingRepository {
+  insert(doc: SightingDoc): Promise<void>;
+  /** The sightings of these indicators, newest first. */
+  findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]>;
+}
+
+/** Members' own identity providers, unique on issuer (in MongoDB: `_id` is the issuer). */
+export interface IdentityProviderRepository {
+  findByIssuer(issuer: string): Promise<IdentityProviderRegistration | null>;
+  /** A member's registrations, by issuer. */
+  listByMember(memberId: string): Promise<IdentityProviderRegistration[]>;
+  /**
+   * Inserts, or replaces the same member's registration of the same issuer. Returns false, and
+   * writes nothing, when another member already holds the issuer.
+   */
+  put(registration: IdentityProviderRegistration): Promise<boolean>;
+  /** Removes the member's registration of the issuer; false when there was none. */
+  remove(memberId: string, issuer: string): Promise<boolean>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
+  sightings: SightingRepository;
   notices: NoticeRepository;
   members: MemberRepository;
   idempotency: IdempotencyRepository;

@@ -29,6 +29,8 @@ export interface IndicatorFilterInput {
   tags?: string[] | null;
   updatedSince?: Date | null;
   revoked?: boolean | null;
+  /** Publishing member ids (a gated filter: the schema refuses it below TRUSTED). */
+  source?: string[] | null;
 }
 
 const NOTHING: Filter = { _id: { $in: [] } };
@@ -46,6 +48,7 @@ export function indicatorFilter(input: IndicatorFilterInput | null | undefined, 
   if (input.tags?.length) parts.push({ tags: { $in: input.tags.map((t) => t.trim().toLowerCase()) } });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.revoked != null) parts.push({ revoked: input.revoked });
+  if (input.source) parts.push({ source: { $in: input.source } });
   return and(...parts);
 }
 
@@ -60,6 +63,8 @@ export interface NoticeFilterInput {
   atlasTechnique?: string | null;
   owaspLlm?: string | null;
   updatedSince?: Date | null;
+  /** Publishing member ids (gated: TRUSTED). */
+  source?: string[] | null;
 }
 
 export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
@@ -75,6 +80,7 @@ export function noticeFilter(input: NoticeFilterInput | null | undefined): Filte
   if (input.atlasTechnique) parts.push({ atlasTechniques: input.atlasTechnique });
   if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  if (input.source) parts.push({ source: { $in: input.source } });
   return and(...parts);
 }
 
@@ -86,6 +92,7 @@ const ORDER_KEYS = {
   VALID_FROM: ['validFrom', '_id'],
   SEVERITY: ['severityRank', '_id'],
   CONFIDENCE: ['confidence', '_id'],
+  SOURCE: ['source', '_id'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type OrderField = keyof typeof ORDER_KEYS;

@@ -1,4 +1,4 @@
-import type { IndicatorDoc, Member, NoticeDoc } from '../../domain/types.js';
+import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type {
   ClaimUpsert,
   ClaimUpsertResult,
@@ -8,6 +8,7 @@ import type {
   MemberRepository,
   NoticeRepository,
   SequenceRepository,
+  SightingRepository,
   Store,
 } from '../ports.js';
 import { MemoryCollection } from './memory-collection.js';
@@ -112,6 +113,18 @@ class MemoryIdempotency implements IdempotencyRepository {
   }
 }
 
+class MemorySightings implements SightingRepository {
+  private readonly docs = new MemoryCollection<SightingDoc>(['indicatorId']);
+
+  async insert(doc: SightingDoc) {
+    this.docs.put(doc);
+  }
+
+  async findByIndicators(indicatorIds: readonly string[]) {
+    return this.docs.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] });
+  }
+}
+
 class MemorySequences implements SequenceRepository {
   private readonly counters = new Map<string, number>();
 
@@ -126,6 +139,7 @@ class MemorySequences implements SequenceRepository {
 export function createMemoryStore(): Store {
   return {
     indicators: new MemoryIndicators(),
+    sightings: new MemorySightings(),
     notices: new MemoryNotices(),
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
