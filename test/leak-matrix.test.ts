@@ -1,0 +1,301 @@
+/**
+ * The leak matrix: every tier x every channel through which data leaves the hub. Secrets carry
+ * unique markers; a viewer must never receive a marker it may not see, and where an answer
+ * could differ between "hidden" and "absent" the two answers must be byte-identical.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from './support/hub-fixture.js';
+
+type Viewer = 'PUBLIC' | 'COMMUNITY' | 'TRUSTED' | 'CORE';
+const VIEWERS: Viewer[] = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'];
+const RANK: Record<Viewer, number> = { PUBLIC: 0, COMMUNITY: 1, TRUSTED: 2, CORE: 3 };
+
+const m = (label: string) => `mk${label.toLowerCase()}${randomUUID().slice(0, 8)}`;
+/** Each secret: its marker and the lowest tier allowed to see it (null: no viewer in the matrix). */
+const SECRETS = {
+  greenValue: { marker: m('GREENVAL'), minTier: 'COMMUNITY' as Viewer | null },
+  amberValue: { marker: m('AMBERVAL'), minTier: 'TRUSTED' as Viewer | null },
+  amberDescription: { marker: m('AMBERDESC'), minTier: 'TRUSTED' as Viewer | null },
+  redValue: { marker: m('REDVAL'), minTier: null as Viewer | null },
+  redDescription: { marker: m('REDDESC'), minTier: null as Viewer | null },
+  /** On a RED record whose value every viewer then publishes itself (the dedup channel). */
+  dedupDescription: { marker: m('DEDUP'), minTier: null as Viewer | null },
+  embargoTitle: { marker: m('EMBARGO'), minTier: 'CORE' as Viewer | null },
+  draftTitle: { marker: m('DRAFT'), minTier: null as Viewer | null },
+  redNoticeTitle: { marker: m('REDNOTICE'), minTier: null as Viewer | null },
+  technicalDetails: { marker: m('TECH'), minTier: 'TRUSTED' as Viewer | null },
+  evaluationEvidence: { marker: m('EVAL'), minTier: 'CORE' as Viewer | null },
+  publisherId: { marker: m('PUBLISHER'), minTier: 'TRUSTED' as Viewer | null },
+  publisherSector: { marker: m('SECTOR'), minTier: 'COMMUNITY' as Viewer | null },
+  reporterId: { marker: m('REPORTER'), minTier: 'TRUSTED' as Viewer | null },
+};
+const hiddenFrom = (viewer: Viewer) =>
+  Object.entries(SECRETS).filter(([, s]) => s.minTier === null || RANK[viewer] < RANK[s.minTier]);
+
+let t: TestHub;
+const tokens: Partial<Record<Viewer, string>> = {};
+const ids: Record<string, string> = {};
+const publisherId = SECRETS.publisherId.marker;
+const DEDUP_VALUE = 'leak-dedup-target.example';
+const reporterId = SECRETS.reporterId.marker;
+
+const ALL_INDICATOR_FIELDS = 'id type value submittedValue tlp recipients severity confidence validFrom validUntil tags description sightingCount lastSeenAt revoked revokedReason createdAt updatedAt source { id name sector } sourceSector sightings { id reporter { id name } count }';
+const ALL_NOTICE_FIELDS = `id title summary model { name developer version } category severity tlp recipients status embargoUntil atlasTechniques owaspLlm mitigations technicalDetails evaluationEvidence affectedDeployments relatedIndicators { ${ALL_INDICATOR_FIELDS} } source { id name } createdAt updatedAt`;
+const CONNECTIONS = `{
+  indicators(first: 500) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${ALL_INDICATOR_FIELDS} } } }
+  modelRiskNotices(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${ALL_NOTICE_FIELDS} } } }
+}`;
+
+function assertNoMarkers(viewer: Viewer, text: string) {
+  for (const [name, secret] of hiddenFrom(viewer)) {
+    expect(text.includes(secret.marker), `${viewer} received the ${name} marker`).toBe(false);
+  }
+}
+
+const swap = (text: string, from: string[], to: string) => from.reduce((acc, f) => acc.split(f).join(to), text);
+
+async function publishNotice(token: string, input: Record<string, unknown>) {
+  const res = await t.gql(`mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }`, {
+    input: { summary: 'summary', model: { name: 'Leak-Model', developer: 'Leak Lab' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'CLEAR', status: 'PUBLISHED', ...input },
+  }, { token });
+  if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+  return res.body.data.publishModelRiskNotice.id as string;
+}
+
+beforeAll(async () => {
+  t = await startTestHub({ config: { anonymousReads: true } });
+  const publisher = t.member(publisherId, 'TRUSTED', { sector: SECRETS.publisherSector.marker, name: `Org ${publisherId}` });
+  t.member('leak-recipient', 'COMMUNITY');
+  t.member(reporterId, 'CORE', { name: `Org ${reporterId}` });
+  for (const v of ['COMMUNITY', 'TRUSTED', 'CORE'] as const) t.member(`leak-${v.toLowerCase()}`, v);
+  for (const v of ['COMMUNITY', 'TRUSTED', 'CORE'] as const) tokens[v] = await t.token(`leak-${v.toLowerCase()}`, ['reader', 'publisher']);
+  const owner = await publisher.token(['reader', 'publisher']);
+
+  const results = await publisher.publishes([
+    { value: 'leak-clear.example', tlp: 'CLEAR', description: 'public one' },
+    { value: `${SECRETS.greenValue.marker}.example`, tlp: 'GREEN' },
+    { value: `${SECRETS.amberValue.marker}.example`, tlp: 'AMBER', description: SECRETS.amberDescription.marker },
+    { value: `${SECRETS.redValue.marker}.example`, tlp: 'RED', recipients: ['leak-recipient'], description: SECRETS.redDescription.marker },
+    { value: DEDUP_VALUE, tlp: 'RED', recipients: ['leak-recipient'], description: SECRETS.dedupDescription.marker, tags: ['dedup-secret'] },
+  ]);
+  [ids.clear, ids.green, ids.amber, ids.red, ids.dedup] = results.map((r: any) => r.indicator.id);
+  const reporter = await t.token(reporterId, ['reader']);
+  await t.gql(`mutation($id: ID!) { reportSighting(indicatorId: $id, count: 2) { id } }`, { id: ids.clear }, { token: reporter });
+
+  ids.embargoed = await publishNotice(owner, { title: SECRETS.embargoTitle.marker, embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });
+  ids.draft = await publishNotice(owner, { title: SECRETS.draftTitle.marker, status: 'DRAFT' });
+  ids.redNotice = await publishNotice(owner, { title: SECRETS.redNoticeTitle.marker, tlp: 'RED', recipients: ['leak-recipient'] });
+  ids.open = await publishNotice(owner, {
+    title: 'open notice', technicalDetails: SECRETS.technicalDetails.marker, evaluationEvidence: SECRETS.evaluationEvidence.marker,
+    relatedIndicatorIds: [ids.clear, ids.green, ids.amber, ids.red],
+  });
+});
+
+/** One channel: what a viewer sends, and the checks beyond "no marker it may not see". */
+interface Channel {
+  name: string;
+  run(viewer: Viewer, token: string | undefined): Promise<string>;
+}
+
+const gqlText = async (query: string, variables: Record<string, unknown>, token?: string) => (await t.gql(query, variables, { token })).text;
+const missingId = (prefix: string) => `${prefix}--${randomUUID()}`;
+
+const CHANNELS: Channel[] = [
+  {
+    name: 'connections with totalCount, pageInfo and cursors',
+    run: (_v, token) => gqlText(CONNECTIONS, {}, token),
+  },
+  {
+    name: 'filters on hidden values answer like filters on absent values',
+    async run(_v, token) {
+      const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+      const texts = [];
+      for (const secret of [SECRETS.greenValue, SECRETS.amberValue, SECRETS.redValue]) {
+        const hidden = await gqlText(q, { v: `${secret.marker}.example` }, token);
+        const absent = await gqlText(q, { v: 'never-published.example' }, token);
+        if (!hidden.includes(secret.marker) && !hidden.includes('"totalCount":1')) expect(hidden).toBe(absent);
+        texts.push(hidden);
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'filters and ordering on gated fields',
+    async run(v, token) {
+      const texts = [];
+      for (const [query, minTier] of [
+        [`{ indicators(filter: { source: ["${publisherId}"] }) { totalCount } }`, 'TRUSTED'],
+        [`{ indicators(filter: { sourceSector: ["${SECRETS.publisherSector.marker}"] }) { totalCount } }`, 'COMMUNITY'],
+        [`{ indicators(orderBy: { field: SOURCE, direction: ASC }) { edges { node { id } } } }`, 'TRUSTED'],
+        [`{ modelRiskNotices(filter: { source: ["${publisherId}"] }) { totalCount } }`, 'TRUSTED'],
+      ] as const) {
+        const res = await t.gql(query, {}, { token });
+        if (RANK[v] < RANK[minTier]) {
+          expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+          expect(res.body.data).toBeNull();
+        }
+        texts.push(res.text.split(publisherId).join('').split(SECRETS.publisherSector.marker).join(''));
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'lookups of hidden values answer like lookups of absent values',
+    async run(_v, token) {
+      const q = `query($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { ${ALL_INDICATOR_FIELDS} } } }`;
+      const texts = [];
+      for (const secret of [SECRETS.greenValue, SECRETS.amberValue, SECRETS.redValue]) {
+        const value = `${secret.marker}.example`;
+        const hidden = await gqlText(q, { values: [value] }, token);
+        const absent = await gqlText(q, { values: ['never-published.example'] }, token);
+        if (!hidden.includes('"known":true')) expect(swap(hidden, [value], 'X')).toBe(swap(absent, ['never-published.example'], 'X'));
+        texts.push(hidden.split(value).join(''));
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'fetch by id (indicator, modelRiskNotice, node) answers like a missing id',
+    async run(_v, token) {
+      const texts = [];
+      for (const [id, query] of [
+        [ids.amber, `query($id: ID!) { indicator(id: $id) { ${ALL_INDICATOR_FIELDS} } }`],
+        [ids.red, `query($id: ID!) { node(id: $id) { id ... on Indicator { ${ALL_INDICATOR_FIELDS} } } }`],
+        [ids.embargoed, `query($id: ID!) { modelRiskNotice(id: $id) { ${ALL_NOTICE_FIELDS} } }`],
+        [ids.draft, `query($id: ID!) { node(id: $id) { id ... on ModelRiskNotice { title } } }`],
+        [ids.redNotice, `query($id: ID!) { modelRiskNotice(id: $id) { title } }`],
+      ] as const) {
+        const hidden = await gqlText(query, { id }, token);
+        const absent = await gqlText(query, { id: missingId(id.split('--')[0]!) }, token);
+        if (hidden.includes('"data":{"indicator":null') || hidden.includes(':null}}')) expect(hidden).toBe(absent);
+        texts.push(hidden);
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'related-record lists',
+    run: (_v, token) => gqlText(`query($id: ID!) { modelRiskNotice(id: $id) { ${ALL_NOTICE_FIELDS} } }`, { id: ids.open }, token),
+  },
+  {
+    name: 'publishing a value that exists in a record the publisher cannot see',
+    async run(v, token) {
+      if (!token) return '';
+      const value = DEDUP_VALUE;
+      const res = await t.gql(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { created updated rejected results { status error { code message } indicator { ${ALL_INDICATOR_FIELDS} } } } }`, {
+        input: { idempotencyKey: `dup-${v}-${randomUUID()}`, indicators: [{ value, tlp: 'AMBER', severity: 'LOW', confidence: 10 }] },
+      }, { token });
+      expect(res.body.data.publishIndicators.results[0].status).toBe('CREATED');
+      expect(res.body.data.publishIndicators.updated).toBe(0);
+      expect(res.text).not.toContain('dedup-secret');
+      expect(res.body.data.publishIndicators.results[0].indicator.id).not.toBe(ids.dedup);
+      return res.text;
+    },
+  },
+  {
+    name: 'errors on hidden ids answer like errors on missing ids',
+    async run(_v, token) {
+      if (!token) return '';
+      const texts = [];
+      for (const [id, mutation] of [
+        [ids.red, `mutation($id: ID!) { revokeIndicator(id: $id, reason: "r") { id } }`],
+        [ids.red, `mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }`],
+        [ids.embargoed, `mutation($id: ID!) { changeModelRiskNoticeStatus(id: $id, status: RETRACTED) { id } }`],
+      ] as const) {
+        const hidden = await gqlText(mutation, { id }, token);
+        const missing = missingId(id.split('--')[0]!);
+        const absent = await gqlText(mutation, { id: missing }, token);
+        if (hidden.includes('NOT_FOUND')) expect(swap(hidden, [id], 'X')).toBe(swap(absent, [missing], 'X'));
+        texts.push(hidden);
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'no "Did you mean" in validation and variable errors',
+    async run(_v, token) {
+      const texts = [
+        await gqlText('{ indicators { edges { node { sourc descripton } } } }', {}, token),
+        await gqlText('query($f: IndicatorFilter) { indicators(filter: $f) { totalCount } }', { f: { tlp: ['AMBR'], sourc: ['x'] } }, token),
+        await gqlText('query($o: IndicatorOrder) { indicators(orderBy: $o) { totalCount } }', { o: { field: 'SOURC', direction: 'ASC' } }, token),
+        await gqlText('{ indicatorz(first: 1) { totalCount } }', {}, token),
+      ];
+      for (const text of texts) {
+        expect(text).toContain('"errors"');
+        expect(text).not.toMatch(/did you mean/i);
+      }
+      return texts.join('\n');
+    },
+  },
+  {
+    name: 'aliases, fragments, inline fragments and variables',
+    run: (_v, token) => gqlText(`
+      query($first: Int!) {
+        a: indicators(first: $first) { edges { node { ...F x: source { n: name } } } }
+        b: modelRiskNotices(first: $first) { edges { node { ... on ModelRiskNotice { t: technicalDetails e: evaluationEvidence title } } } }
+      }
+      fragment F on Indicator { v: value d: description s: sightings { r: reporter { id } } sector: sourceSector }`, { first: 100 }, token),
+  },
+  {
+    name: 'batched requests',
+    async run(_v, token) {
+      const res = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify([{ query: CONNECTIONS }, { query: '{ indicators { totalCount } }' }]),
+      });
+      expect(res.status).toBe(400);
+      return res.text();
+    },
+  },
+  {
+    name: 'cursors minted for another viewer',
+    async run(_v, token) {
+      const core = await t.gql('{ indicators(first: 1) { edges { cursor } } }', {}, { token: tokens.CORE });
+      const cursor = core.body.data.indicators.edges[0].cursor;
+      const res = await t.gql(`query($after: String) { indicators(first: 50, after: $after) { edges { node { ${ALL_INDICATOR_FIELDS} } } } }`, { after: cursor }, { token });
+      if (token !== tokens.CORE) expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      return res.text;
+    },
+  },
+  {
+    name: 'graphql-ws',
+    async run(_v, token) {
+      const client = t.wsClient(token);
+      const result = await new Promise<unknown>((resolve, reject) => {
+        client.subscribe({ query: CONNECTIONS }, { next: resolve, error: reject, complete: () => {} });
+      });
+      const invalid = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: '{ indicators { edges { node { sourc } } } }' }, { next: resolve, error: resolve, complete: () => {} });
+      });
+      expect(JSON.stringify(invalid)).not.toMatch(/did you mean/i);
+      return JSON.stringify(result) + JSON.stringify(invalid);
+    },
+  },
+];
+
+describe.each(VIEWERS)('a %s viewer', (viewer) => {
+  it.each(CHANNELS.map((c) => [c.name, c] as const))('learns nothing hidden through %s', async (_name, channel) => {
+    const text = await channel.run(viewer, tokens[viewer]);
+    assertNoMarkers(viewer, text);
+  });
+});
+
+describe('the matrix can fail', () => {
+  it('shows each secret to the viewers entitled to it, so the markers are really in the data', async () => {
+    const publisherToken = await t.token(publisherId, ['reader']);
+    const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      if (name === 'reporterId') continue;
+      expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
+    }
+    const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
+    for (const secret of [SECRETS.embargoTitle, SECRETS.evaluationEvidence, SECRETS.reporterId, SECRETS.amberDescription]) {
+      expect(seenByCore).toContain(secret.marker);
+    }
+    const recipient = await gqlText(CONNECTIONS, {}, await t.token('leak-recipient', ['reader']));
+    expect(recipient).toContain(SECRETS.redValue.marker);
+    expect(recipient).toContain(SECRETS.redNoticeTitle.marker);
+  });
+});
