@@ -1,3 +1,6 @@
+import { approvalResolvers } from './approval.js';
+import { auditResolvers } from './audit.js';
+import { identityResolvers } from './identity.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
 import { nodeResolvers } from './node.js';
@@ -5,4 +8,4 @@ import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers];
+export const resolvers = [scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers];

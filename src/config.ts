@@ -35,6 +35,9 @@ const duration = (name: string, maxMs?: number) =>
     return ms;
   });
 
+const count = (name: string, min: number) =>
+  z.coerce.number({ error: () => `${name} must be a whole number` }).int(`${name} must be a whole number`).min(min, `${name} must be at least ${min}`);
+
 const EnvSchema = z.object({
   PORT: z.coerce.number({ error: () => 'PORT must be a number' }).int().min(0, 'PORT must be 0..65535').max(65535, 'PORT must be 0..65535').default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -46,6 +49,12 @@ const EnvSchema = z.object({
   HUB_TOKEN_MAX_LIFETIME: duration('HUB_TOKEN_MAX_LIFETIME', 30 * 86_400_000).default(24 * 3_600_000),
   HUB_CLOCK_TOLERANCE: duration('HUB_CLOCK_TOLERANCE', 60_000).default(60_000),
   HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
+  HUB_APPROVAL_TTL: duration('HUB_APPROVAL_TTL').default(72 * 3_600_000),
+  HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
+  HUB_RATE_LIMIT: count('HUB_RATE_LIMIT', 0).default(600),
+  HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
+  HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
+  HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -72,6 +81,27 @@ export interface HubConfig {
   clockToleranceMs: number;
   /** How long an idempotency key's answer is kept, ms. Default 24h. */
   idempotencyTtlMs: number;
+  /**
+   * How long an approval request stays open, ms. Default 72h. Past it the request reads as
+   * EXPIRED and can no longer be approved (checked on read and on approval; no timers).
+   */
+  approvalTtlMs: number;
+  /**
+   * Whether members may introspect the schema (`__schema`, `__type`). Anonymous callers never may.
+   * Default true (GraphiQL's docs need it).
+   */
+  introspection: boolean;
+  /**
+   * Sustained request rate per member (anonymous callers: per IP), in requests per minute, over
+   * HTTP and graphql-ws subscribe messages together. Default 600; 0 turns rate limiting off.
+   */
+  rateLimitPerMinute: number;
+  /** Requests a member may make at once after being idle (the token bucket's size). Default 300. */
+  rateLimitBurst: number;
+  /** Longest a query or mutation may execute, ms; past it the answer is EXECUTION_TIMEOUT. Default 10 s. */
+  executionTimeoutMs: number;
+  /** Operations one graphql-ws socket may have running at once. Default 50. */
+  wsMaxOperations: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   mongodbUri: string | undefined;
 }
@@ -102,6 +132,12 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     tokenMaxLifetimeMs: e.HUB_TOKEN_MAX_LIFETIME,
     clockToleranceMs: e.HUB_CLOCK_TOLERANCE,
     idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
+    approvalTtlMs: e.HUB_APPROVAL_TTL,
+    introspection: e.HUB_INTROSPECTION,
+    rateLimitPerMinute: e.HUB_RATE_LIMIT,
+    rateLimitBurst: e.HUB_RATE_LIMIT_BURST,
+    executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
+    wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

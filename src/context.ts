@@ -5,12 +5,18 @@ import type { Viewer } from './policy/policy.js';
 import type { IndicatorService } from './services/indicator-service.js';
 import type { MemberService } from './services/member-service.js';
 import type { NoticeService } from './services/notice-service.js';
+import type { ApprovalService } from './services/approval-service.js';
+import type { AuditService } from './services/audit-service.js';
+import type { IdentityService } from './services/identity-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
   members: MemberService;
   indicators: IndicatorService;
   notices: NoticeService;
+  approvals: ApprovalService;
+  audit: AuditService;
+  identity: IdentityService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

@@ -15,7 +15,11 @@ import type { HubConfig } from './config.js';
 import { createContext, type HubContext, type Services } from './context.js';
 import { seedDemo } from './demo/seed-demo.js';
 import { formatHubError } from './http/error-format.js';
+import { ExecutionDeadlines } from './http/execution-deadline.js';
 import { createHttpServer } from './http/http-server.js';
+import { limitRules, parseOptions, validationOptions } from './http/limits.js';
+import { limitsPlugin } from './http/limits-plugin.js';
+import { RateLimiter } from './http/rate-limiter.js';
 import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
 import type { Viewer } from './policy/policy.js';
@@ -23,6 +27,10 @@ import { buildSchema } from './schema.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
+import { ApprovalService } from './services/approval-service.js';
+import { AuditService } from './services/audit-service.js';
+import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
+import { IdentityService } from './services/identity-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/ports.js';
@@ -62,6 +70,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const cursors = new CursorCodec(secrets.cursorKey);
 
   const members = new MemberService(store.members);
+  const audit = new AuditService({
+    audit: store.audit,
+    sequences: store.sequences,
+    members,
+    cursors,
+    cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
+    onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+  });
   const indicators = new IndicatorService({
     indicators: store.indicators,
     idempotency: store.idempotency,
@@ -70,16 +86,35 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     members,
     cursors,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    audit,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors });
-  const services: Services = { members, indicators, notices };
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+  });
+  await audit.ingestCliLog();
+  const identity = new IdentityService({ providers: store.identityProviders, members, hubIssuer: config.issuer, hubAudience: config.audience });
+  const services: Services = { members, indicators, notices, identity, approvals, audit };
 
   if (config.demo) {
     const seeded = await seedDemo(services, store, cursors);
     log.info(seeded, 'demo data seeded');
   }
 
-  const tokens = new TokenIssuer({ secrets, issuer: config.issuer, audience: config.audience, maxLifetimeMs: config.tokenMaxLifetimeMs });
+  const tokens = new TokenIssuer({
+    secrets,
+    issuer: config.issuer,
+    audience: config.audience,
+    maxLifetimeMs: config.tokenMaxLifetimeMs,
+    onIssued: (issued) => audit.tokenIssued(issued, 'hub'),
+  });
   const authenticator = new Authenticator({
     secrets,
     issuer: config.issuer,
@@ -87,7 +122,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxLifetimeMs: config.tokenMaxLifetimeMs,
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
-    onRejected: (reason) => log.warn({ reason }, 'token rejected'),
+    findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    onRejected: (reason, details) => {
+      log.warn({ reason, ...details }, 'token rejected');
+      audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
+    },
   });
   const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
     const viewer = await authenticator.authenticate(authorization);
@@ -97,15 +136,23 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     return viewer;
   };
 
-  const schema = buildSchema();
+  // Abuse limits, identical on both transports (docs/limits.md): one rate limiter and one set of deadlines.
+  const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
+  const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst });
+  const schema = deadlines.instrument(buildSchema());
   const apollo = new ApolloServer<HubContext>({
     schema,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    introspection: true, // who may introspect is decided per request by limitsPlugin (policy)
+    parseOptions,
+    validationRules: [...limitRules],
+    validationOptions,
     formatError: (formatted, error) => formatHubError(formatted, error),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin({ deadlines, introspection: config.introspection }),
       {
         async requestDidStart() {
           return {
@@ -138,6 +185,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       return createContext(services, viewer, requestId, log.child({ requestId }));
     },
     health: async () => ({ ok: true, store: 'embedded' }),
+    rateLimiter,
   });
   const ws = attachGraphqlWs({
     httpServer,
@@ -146,6 +194,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     anonymousReads: config.anonymousReads,
     context: (viewer, requestId) => createContext(services, viewer, requestId, log.child({ requestId })),
     log,
+    rateLimiter,
+    deadlines,
+    introspection: config.introspection,
+    maxOperationsPerSocket: config.wsMaxOperations,
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -35,7 +35,7 @@ const hiddenFrom = (viewer: Viewer) =>
 
 let t: TestHub;
 const tokens: Partial<Record<Viewer, string>> = {};
-const ids: Record<string, string> = {};
+const ids = {} as Record<'clear' | 'green' | 'amber' | 'red' | 'dedup' | 'embargoed' | 'draft' | 'redNotice' | 'open', string>;
 const publisherId = SECRETS.publisherId.marker;
 const DEDUP_VALUE = 'leak-dedup-target.example';
 const reporterId = SECRETS.reporterId.marker;
@@ -257,6 +257,29 @@ const CHANNELS: Channel[] = [
       const res = await t.gql(`query($after: String) { indicators(first: 50, after: $after) { edges { node { ${ALL_INDICATOR_FIELDS} } } } }`, { after: cursor }, { token });
       if (token !== tokens.CORE) expect(res.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       return res.text;
+    },
+  },
+  {
+    name: 'the audit log, read as the viewer member\'s admin',
+    async run(v, _token) {
+      const q = `query($f: AuditLogFilter) { auditLog(filter: $f, first: 500) { totalCount edges { node { id action memberId actor { memberId userId } target { kind id } summary details } } } }`;
+      if (v === 'PUBLIC') {
+        const res = await t.gql(q, {});
+        expect(res.body.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+        return res.text;
+      }
+      const admin = await t.token(`leak-${v.toLowerCase()}`, ['reader', 'member-admin']);
+      const own = await t.gql(q, {}, { token: admin });
+      const foreign = await t.gql(q, { f: { memberId: publisherId } }, { token: admin });
+      expect(own.body.data.auditLog.totalCount).toBeGreaterThan(0);
+      expect(foreign.body.data.auditLog).toEqual({ totalCount: 0, edges: [] });
+      const hiddenIds = [ids.amber, ids.red, ids.dedup, ids.embargoed, ids.draft, ids.redNotice].filter((id) => {
+        if (id === ids.amber) return RANK[v] < RANK.TRUSTED;
+        if (id === ids.embargoed) return v !== 'CORE';
+        return true;
+      });
+      for (const id of hiddenIds) expect(own.text).not.toContain(id);
+      return own.text + foreign.text.split(publisherId).join('');
     },
   },
   {

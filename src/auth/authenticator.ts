@@ -1,26 +1,60 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { ROLES, type Member, type Role } from '../domain/types.js';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
 import { ANONYMOUS, type Viewer } from '../policy/policy.js';
+import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
 import type { GraphQLError } from 'graphql';
 
-/** Signature algorithms the hub accepts; anything else (none, HS*, RS*) is refused. */
+/** Signature algorithms the hub accepts at all; anything else (none, HS*, RS*) is refused. */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'];
+/** The hub signs its own tokens with Ed25519 only. */
+const HUB_ALGORITHMS = ['EdDSA'];
+/** `typ` values accepted from a member's identity provider: plain JWTs and OAuth access tokens (RFC 9068). */
+const FEDERATED_TYPES = ['jwt', 'at+jwt'];
+const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'];
+
+/** What the log (and the audit log) learns of a rejected token. Never the token itself. */
+export interface RejectionDetails {
+  /** The issuer the token claims (unverified), cut to 200 characters. */
+  issuer?: string;
+  /**
+   * The member the token claims to act for (unverified): the hub's member claim in a token
+   * naming the hub as issuer, or the member that registered the claimed issuer.
+   */
+  claimedMember?: string;
+}
 
 export interface AuthenticatorOptions {
   secrets: HubSecrets;
   issuer: string;
   audience: string;
-  /** Longest accepted exp - iat, ms. */
+  /** Longest accepted exp - iat, ms; for the hub's tokens and members' identity providers alike. */
   maxLifetimeMs: number;
   /** Accepted clock skew, ms (at most 60 s). */
   clockToleranceMs: number;
   /** Reads members from the hub's registry: the only source of a member's tier. */
   loadMember: (id: string) => Promise<Member | null>;
-  /** Told of every rejected token, with the reason (for the log). */
-  onRejected?: (reason: string) => void;
+  /**
+   * Finds the member identity provider registered for an issuer, or null. Called for every token
+   * that names an issuer other than the hub (cached tokens too, so a removed or changed
+   * registration applies from the next request). Default: no member identity providers.
+   */
+  findIdentityProvider?: (issuer: string) => Promise<IdentityProviderRegistration | null>;
+  /** Fetching members' remote JWK Sets; defaults in RemoteJwksOptions. */
+  remoteJwks?: RemoteJwksOptions;
+  /** Told of every rejected token, with the reason and what the token claimed (for the log). Must not throw. */
+  onRejected?: (reason: string, details: RejectionDetails) => void;
 }
 
 interface VerifiedClaims {
@@ -28,6 +62,15 @@ interface VerifiedClaims {
   userId: string;
   roles: Role[];
   expMs: number;
+  /** For a member identity provider's token: the registration it was verified against. */
+  federated?: { issuer: string; fingerprint: string };
+}
+
+/** A token's header and claims, decoded but not yet trusted. */
+interface Unverified {
+  header: ProtectedHeaderParameters;
+  issuer: string;
+  details: RejectionDetails;
 }
 
 const CACHE_LIMIT = 10_000;
@@ -40,24 +83,30 @@ export function authError(reason: string): GraphQLError {
 }
 
 /**
- * Turns an `Authorization` header into a Viewer. Signature and claims are verified once per
- * token and cached until the token expires; the member (and so the tier and suspension) is read
- * from the registry on every call.
+ * Turns an `Authorization` header into a Viewer. A token is verified against the key its
+ * (untrusted) `iss` selects: the hub's own key, or the keys a member registered for its identity
+ * provider, and nothing else. Signature and claims are verified once per token and cached until
+ * the token expires; the member (and so the tier and suspension) is read from the registry on
+ * every call, and so is a member identity provider's registration.
  */
 export class Authenticator {
   private readonly verified = new Map<string, VerifiedClaims>();
+  private readonly keySets: FederatedKeySets;
 
-  constructor(private readonly options: AuthenticatorOptions) {}
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.keySets = new FederatedKeySets(options.remoteJwks);
+  }
 
   /** No header means the anonymous viewer; a bad header or token throws UNAUTHENTICATED (401). */
   async authenticate(authorization: string | undefined | null): Promise<Viewer> {
     if (authorization == null || authorization === '') return ANONYMOUS;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw this.reject('the Authorization header must be "Bearer <token>"');
+    if (!match) throw this.reject('the Authorization header must be "Bearer <token>"', {});
     const claims = await this.verify(match[1]!);
     const member = await this.options.loadMember(claims.memberId);
-    if (!member) throw this.reject(`the token names a member this hub does not know`);
-    if (member.suspended) throw this.reject('the member is suspended');
+    const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
+    if (!member) throw this.reject(`the token names a member this hub does not know`, details);
+    if (member.suspended) throw this.reject('the member is suspended', details);
     return {
       kind: 'member',
       memberId: member._id,
@@ -69,51 +118,160 @@ export class Authenticator {
 
   private async verify(token: string): Promise<VerifiedClaims> {
     const cached = this.verified.get(token);
-    if (cached && cached.expMs + this.options.clockToleranceMs > Date.now()) return cached;
+    if (cached && cached.expMs + this.options.clockToleranceMs > Date.now() && (await this.stillRegistered(cached))) return cached;
     if (cached) this.verified.delete(token);
 
-    const { secrets, issuer, audience, clockToleranceMs, maxLifetimeMs } = this.options;
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, secrets.verifyKey, {
-        algorithms: ALLOWED_ALGORITHMS,
-        issuer,
-        audience,
-        typ: 'JWT',
-        clockTolerance: Math.floor(clockToleranceMs / 1000),
-        requiredClaims: ['exp', 'iat', 'sub'],
-      }));
-    } catch (err) {
-      throw this.reject(describeJoseError(err));
-    }
-    const lifetimeMs = (payload.exp! - payload.iat!) * 1000;
-    if (lifetimeMs > maxLifetimeMs) throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`);
-    const memberId = payload[MEMBER_CLAIM];
-    if (typeof memberId !== 'string' || memberId === '') throw this.reject(`the token has no ${MEMBER_CLAIM} claim`);
-    const rawRoles = payload[ROLES_CLAIM] ?? [];
-    if (!Array.isArray(rawRoles)) throw this.reject(`the ${ROLES_CLAIM} claim must be an array`);
-    const roles = rawRoles.filter((r): r is Role => ROLES.includes(r as Role));
-    const claims: VerifiedClaims = { memberId, userId: payload.sub!, roles, expMs: payload.exp! * 1000 };
+    const unverified = this.decode(token);
+    const claims =
+      unverified.issuer === this.options.issuer ? await this.verifyHubToken(token, unverified) : await this.verifyFederated(token, unverified);
     if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }
 
-  private reject(reason: string): GraphQLError {
-    this.options.onRejected?.(reason);
+  /** Whether a cached token's registration is still the one it was verified against. */
+  private async stillRegistered(claims: VerifiedClaims): Promise<boolean> {
+    if (!claims.federated) return true;
+    const registration = await this.options.findIdentityProvider?.(claims.federated.issuer);
+    return registration != null && registrationFingerprint(registration) === claims.federated.fingerprint;
+  }
+
+  /** Reads the header and `iss` without trusting them: they only choose which keys to try. */
+  private decode(token: string): Unverified {
+    let header: ProtectedHeaderParameters;
+    let payload: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      payload = decodeJwt(token);
+    } catch {
+      throw this.reject('the token is malformed', {});
+    }
+    const issuer = typeof payload.iss === 'string' ? payload.iss : undefined;
+    const member = payload[MEMBER_CLAIM];
+    const details: RejectionDetails = {};
+    if (issuer !== undefined) details.issuer = clip(issuer);
+    if (issuer === this.options.issuer && typeof member === 'string') details.claimedMember = clip(member);
+    if (header.alg === 'none') throw this.reject('the token is unsigned ("alg": "none" is not an accepted algorithm)', details);
+    if (issuer === undefined) throw this.reject('the token has no "iss" claim', details);
+    return { header, issuer, details };
+  }
+
+  private async verifyHubToken(token: string, { header, details }: Unverified): Promise<VerifiedClaims> {
+    const { secrets, issuer, audience } = this.options;
+    this.assertAlgorithm(header, HUB_ALGORITHMS, details);
+    const { payload } = await this.verifySignedJwt(token, secrets.verifyKey, { algorithms: HUB_ALGORITHMS, issuer, audience, typ: 'JWT' }, details);
+    this.assertLifetime(payload, details);
+    const memberId = payload[MEMBER_CLAIM];
+    if (typeof memberId !== 'string' || memberId === '') throw this.reject(`the token has no ${MEMBER_CLAIM} claim`, details);
+    const rawRoles = payload[ROLES_CLAIM] ?? [];
+    if (!Array.isArray(rawRoles)) throw this.reject(`the ${ROLES_CLAIM} claim must be an array`, details);
+    const roles = rawRoles.filter((r): r is Role => ROLES.includes(r as Role));
+    return { memberId, userId: payload.sub!, roles, expMs: payload.exp! * 1000 };
+  }
+
+  /**
+   * A token from a member's own identity provider: verified against that registration's keys,
+   * acting for the registration's member (whatever the token claims), with roles read from the
+   * registration's roles claim and never hub-admin.
+   */
+  private async verifyFederated(token: string, { header, issuer, details }: Unverified): Promise<VerifiedClaims> {
+    const registration = await this.options.findIdentityProvider?.(issuer);
+    if (!registration) {
+      this.keySets.forget(issuer);
+      throw this.reject(`the token's issuer ("iss") is not registered with this hub`, details);
+    }
+    const known: RejectionDetails = { issuer: clip(issuer), claimedMember: registration.memberId };
+    const algorithms = registration.allowedAlgorithms.filter((a) => ALLOWED_ALGORITHMS.includes(a));
+    this.assertAlgorithm(header, algorithms, known);
+    let keys: JWTVerifyGetKey;
+    try {
+      keys = this.keySets.for(registration);
+    } catch {
+      throw this.reject("the issuer's key set is not a valid JWK Set", known);
+    }
+    const { payload, protectedHeader } = await this.verifySignedJwt(
+      token,
+      keys,
+      { algorithms, issuer: registration.issuer, audience: registration.audience },
+      known,
+      registration.jwksUri !== null,
+    );
+    const typ = typeof protectedHeader.typ === 'string' ? protectedHeader.typ.toLowerCase().replace(/^application\//, '') : undefined;
+    if (typ === undefined || !FEDERATED_TYPES.includes(typ)) throw this.reject('the "typ" header must be JWT or at+jwt', known);
+    this.assertLifetime(payload, known);
+    const roles = readRoles(payload[registration.rolesClaim]);
+    if (roles === null) {
+      throw this.reject(`the "${registration.rolesClaim}" claim must be an array of role names or a space-separated string`, known);
+    }
+    return {
+      memberId: registration.memberId,
+      userId: payload.sub!,
+      roles: roles.filter((r): r is Role => r !== 'hub-admin' && ROLES.includes(r as Role)),
+      expMs: payload.exp! * 1000,
+      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration) },
+    };
+  }
+
+  private assertAlgorithm(header: ProtectedHeaderParameters, allowed: readonly string[], details: RejectionDetails): void {
+    const { alg } = header;
+    if (typeof alg === 'string' && allowed.includes(alg)) return;
+    const shown = typeof alg === 'string' && /^[A-Za-z0-9+_-]{1,20}$/.test(alg) ? alg : 'unrecognised';
+    throw this.reject(`the signing algorithm is not allowed (${shown}; allowed: ${allowed.join(', ')})`, details);
+  }
+
+  private assertLifetime(payload: JWTPayload, details: RejectionDetails): void {
+    const { maxLifetimeMs } = this.options;
+    if ((payload.exp! - payload.iat!) * 1000 > maxLifetimeMs) {
+      throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`, details);
+    }
+  }
+
+  private async verifySignedJwt(
+    token: string,
+    key: CryptoKey | JWTVerifyGetKey,
+    checks: { algorithms: string[]; issuer: string; audience: string; typ?: string },
+    details: RejectionDetails,
+    remoteKeys = false,
+  ): Promise<{ payload: JWTPayload; protectedHeader: JWTHeaderParameters }> {
+    const options = { ...checks, clockTolerance: Math.floor(this.options.clockToleranceMs / 1000), requiredClaims: REQUIRED_CLAIMS };
+    try {
+      return typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+    } catch (err) {
+      const whose = typeof key === 'function' ? 'the keys registered for this issuer' : "the hub's key";
+      throw this.reject(describeJoseError(err, whose, remoteKeys), details);
+    }
+  }
+
+  private reject(reason: string, details: RejectionDetails): GraphQLError {
+    this.options.onRejected?.(reason, details);
     return authError(`Invalid token: ${reason}`);
   }
 }
 
-function describeJoseError(err: unknown): string {
+/** Roles from a claim: an array of strings, or one space-separated string; null when neither. Absent means none. */
+function readRoles(claim: unknown): string[] | null {
+  if (claim === undefined) return [];
+  if (typeof claim === 'string') return claim.split(/\s+/).filter(Boolean);
+  if (Array.isArray(claim) && claim.every((r) => typeof r === 'string')) return claim;
+  return null;
+}
+
+const clip = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
+function describeJoseError(err: unknown, whose: string, remoteKeys: boolean): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return 'the token is not valid yet';
     if (err.claim === 'iat') return 'the token was issued in the future';
     return `the "${err.claim}" claim is wrong or missing`;
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return `the signing algorithm is not allowed (allowed: ${ALLOWED_ALGORITHMS.join(', ')})`;
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the signing algorithm is not allowed';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return `the signature does not verify against ${whose}`;
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return `no key registered for this issuer matches the token's key id ("kid")`;
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return `several keys registered for this issuer match: the token must name one ("kid")`;
+  if (err instanceof joseErrors.JWKSTimeout) return "the issuer's key set could not be fetched in time";
+  if (err instanceof joseErrors.JWKSInvalid) return "the issuer's key set is not a valid JWK Set";
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'the token is malformed';
+  if (remoteKeys) return "the issuer's key set could not be fetched";
   return 'the token could not be verified';
 }

@@ -16,11 +16,27 @@ export interface TokenRequest {
   ttlMs: number;
 }
 
+/** What `onIssued` is told about a token: never the token itself. */
+export interface IssuedToken {
+  memberId: string;
+  userId: string;
+  roles: Role[];
+  /** The token's `jti`. */
+  jti: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
 export interface TokenIssuerOptions {
   secrets: HubSecrets;
   issuer: string;
   audience: string;
   maxLifetimeMs: number;
+  /**
+   * Told of every token issued (for the audit log), and awaited before `issue` returns. Default:
+   * nothing. If it throws, `issue` throws and the token is not handed out: no unaudited tokens.
+   */
+  onIssued?: (issued: IssuedToken) => void | Promise<void>;
 }
 
 /** Signs the hub's own access tokens (EdDSA) for the CLI and for tests. */
@@ -35,14 +51,25 @@ export class TokenIssuer {
     const unknown = request.roles.filter((r) => !ROLES.includes(r));
     if (unknown.length) throw new RangeError(`unknown role(s): ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ [MEMBER_CLAIM]: request.memberId, [ROLES_CLAIM]: [...request.roles] })
+    const exp = now + Math.ceil(request.ttlMs / 1000);
+    const jti = randomUUID();
+    const token = await new SignJWT({ [MEMBER_CLAIM]: request.memberId, [ROLES_CLAIM]: [...request.roles] })
       .setProtectedHeader({ alg: 'EdDSA', kid: secrets.kid, typ: 'JWT' })
       .setIssuer(issuer)
       .setAudience(audience)
       .setSubject(request.userId)
       .setIssuedAt(now)
-      .setExpirationTime(now + Math.ceil(request.ttlMs / 1000))
-      .setJti(randomUUID())
+      .setExpirationTime(exp)
+      .setJti(jti)
       .sign(secrets.signingKey);
+    await this.options.onIssued?.({
+      memberId: request.memberId,
+      userId: request.userId,
+      roles: [...request.roles],
+      jti,
+      issuedAt: new Date(now * 1000),
+      expiresAt: new Date(exp * 1000),
+    });
+    return token;
   }
 }

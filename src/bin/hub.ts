@@ -8,6 +8,7 @@ import { TokenIssuer } from '../auth/token-issuer.js';
 import { ConfigError, parseConfig, parseDuration } from '../config.js';
 import { ROLES, type Role } from '../domain/types.js';
 import { startHub } from '../main.js';
+import { appendCliTokenLine } from '../services/cli-audit-log.js';
 
 const HELP = `Usage: npm run hub -- <command> [options]
 
@@ -23,7 +24,7 @@ Commands:
 
 Environment: PORT (4000), HOST (127.0.0.1), HUB_DATA_DIR (.hub), HUB_DEMO, HUB_ANONYMOUS_READS,
 HUB_ISSUER, HUB_AUDIENCE, HUB_TOKEN_MAX_LIFETIME (24h), HUB_CLOCK_TOLERANCE (60s),
-HUB_IDEMPOTENCY_TTL (24h), LOG_LEVEL (info).
+HUB_IDEMPOTENCY_TTL (24h), HUB_APPROVAL_TTL (72h), LOG_LEVEL (info).
 
 Demo members: demo-agency (CORE), demo-lab (CORE), demo-isac (TRUSTED), demo-enterprise (COMMUNITY).
 Example: npm run --silent hub -- token --member demo-isac --roles reader,publisher
@@ -68,6 +69,8 @@ async function token(args: string[]): Promise<void> {
     issuer: config.issuer,
     audience: config.audience,
     maxLifetimeMs: config.tokenMaxLifetimeMs,
+    // This process cannot reach the hub's store: the hub reads this file into its audit log.
+    onIssued: (issued) => appendCliTokenLine(config.dataDir, issued),
   });
   try {
     const jwt = await issuer.issue({ memberId: values.member, userId: values.user ?? `cli@${values.member}`, roles: roles as Role[], ttlMs });

@@ -197,3 +197,77 @@ export interface IdentityProviderRegistration {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** The sensitive changes that take effect only once a second person approves them. */
+export const APPROVAL_KINDS = ['LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+/** What is stored. EXPIRED is never stored: a PENDING request past `expiresAt` reads as EXPIRED. */
+export type ApprovalStoredStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
+export type ApprovalStatus = ApprovalStoredStatus | 'EXPIRED';
+
+/** A person acting for a member: the token's member and subject. */
+export interface ActorRef {
+  memberId: string;
+  userId: string;
+}
+
+/** The sharing (or tier) a request asks for, or that it found; only its kind's fields are set. */
+export interface ApprovalChange {
+  /** LIFT_EMBARGO: the new end; null lifts the embargo at the moment of approval. */
+  embargoUntil?: Date | null;
+  tlp?: Tlp;
+  recipients?: string[];
+  tier?: MemberTier;
+}
+
+/** A request for a sensitive change, waiting for (or given) a second person's decision. */
+export interface ApprovalRequestDoc {
+  /** `approval--<uuid>` */
+  _id: string;
+  kind: ApprovalKind;
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER'; id: string };
+  /** The record's publishing member, or for CHANGE_TIER the member itself. */
+  ownerMemberId: string;
+  change: ApprovalChange;
+  /** The target's state when the request was made: approval applies only if it still holds. */
+  expected: ApprovalChange;
+  requestedBy: ActorRef;
+  reason: string;
+  status: ApprovalStoredStatus;
+  decidedBy: ActorRef | null;
+  decidedAt: Date | null;
+  decisionReason: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Creation order: the list's order and cursor key. */
+  seq: number;
+}
+
+export const AUDIT_ACTIONS = [
+  'PUBLISH', 'UPDATE', 'REVOKE', 'STATUS_CHANGE', 'REQUEST', 'APPROVE', 'REJECT', 'TIER_CHANGE', 'TOKEN_ISSUED', 'LOGIN_FAILED',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN';
+/** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
+export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
+
+/**
+ * One line of the append-only audit log. `summary` and `details` hold ids and enum values only,
+ * never record content (indicator values, descriptions, notice text, reasons).
+ */
+export interface AuditEntry {
+  /** `audit--<uuid>` */
+  _id: string;
+  /** The log's order (`sequences.next('audit')`): the cursor key. */
+  seq: number;
+  /** When it happened (for CLI-issued tokens: when the CLI issued it, not when the hub read it). */
+  at: Date;
+  action: AuditAction;
+  /** Who did it; null for the hub itself, the CLI and failed logins. */
+  actor: ActorRef | null;
+  /** Whose entry it is (its member-admin reads it); null for hub-level entries (hub-admin only). */
+  memberId: string | null;
+  target: { kind: AuditTargetKind; id: string } | null;
+  summary: string;
+  details: { [key: string]: AuditJson };
+}

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { HubContext } from '../context.js';
+import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 
 /** Largest request body the hub reads, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -14,6 +15,11 @@ export interface HttpServerOptions {
   log: Logger;
   /** Answers `GET /healthz`. */
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
+  /**
+   * Every `/graphql` request takes a token from its caller's bucket once authenticated (the
+   * member's, else the remote IP's); an empty bucket answers 429 with `Retry-After`. Default: no limit.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 class BodyTooLarge extends Error {}
@@ -45,6 +51,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+/** RATE_LIMITED, as Apollo answers it: 429 with `Retry-After` (seconds), also in `extensions.retryAfter`. */
+function rateLimited(retryAfterSeconds: number) {
+  const error = rateLimitedError(retryAfterSeconds);
+  (error.extensions as Record<string, unknown>).http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) };
+  return error;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The hub's HTTP front: `/graphql` through Apollo, `/healthz`, and 404 for the rest. */
@@ -70,7 +83,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(req, requestId),
+      context: async () => {
+        const context = await options.context(req, requestId);
+        const decision = options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
+        if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
+        return context;
+      },
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

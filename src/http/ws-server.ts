@@ -1,12 +1,15 @@
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { HubContext } from '../context.js';
-import type { Viewer } from '../policy/policy.js';
+import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
 import { formatHubError } from './error-format.js';
+import type { ExecutionDeadlines } from './execution-deadline.js';
+import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './limits.js';
+import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 import { redactedExtensions } from './redaction.js';
 import { MAX_BODY_BYTES } from './http-server.js';
 
@@ -19,6 +22,14 @@ export interface WsServerOptions {
   anonymousReads: boolean;
   context: (viewer: Viewer, requestId: string) => HubContext;
   log: Logger;
+  /** Shared with HTTP: every subscribe message takes a token from its caller's bucket. */
+  rateLimiter: RateLimiter;
+  /** Shared with HTTP: the execution time limit of queries and mutations. */
+  deadlines: ExecutionDeadlines;
+  /** Whether members may introspect (anonymous callers never may). */
+  introspection: boolean;
+  /** Operations one socket may have running at once; the next is refused with TOO_MANY_OPERATIONS. */
+  maxOperationsPerSocket: number;
 }
 
 interface ConnectionExtra {
@@ -31,6 +42,10 @@ interface ConnectionExtra {
  * graphql-ws on `/graphql`, beside HTTP. The token comes in `connection_init`
  * (`{ "authorization": "Bearer ..." }`); a bad one closes the socket with 4401. Every operation
  * re-reads the member, so a changed tier applies from the next operation on.
+ *
+ * Every limit HTTP applies applies here too, with the same codes (src/http/limits.ts): the document
+ * is parsed and validated with the hub's options, a refused operation gets an `error` message and
+ * the socket stays open. A message over 1 MB closes the socket with 1009.
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
   const { log } = options;
@@ -54,14 +69,40 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           return false;
         }
       },
-      onSubscribe: async (ctx) => {
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        // graphql-ws has registered this operation already; count before anything awaits.
+        if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
+          return [limitError(LIMIT_CODES.socketOperations, `A socket may run at most ${options.maxOperationsPerSocket} operations at once`)];
+        }
+        let viewer: Viewer;
         try {
-          ctx.extra.viewer = await options.authenticate(ctx.extra.authorization);
+          viewer = ctx.extra.viewer = await options.authenticate(ctx.extra.authorization);
         } catch (err) {
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return [err instanceof GraphQLError ? err : new GraphQLError('Unauthorized')];
         }
-        return undefined;
+        const decision = options.rateLimiter.take(rateLimitKey(viewer, ctx.extra.request.socket.remoteAddress));
+        if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
+        const checked = checkDocument(options.schema, payload.query);
+        if (checked.errors) return checked.errors;
+        if (usesIntrospection(checked.document)) {
+          try {
+            assertCanIntrospect(viewer, options);
+          } catch (err) {
+            if (!(err instanceof GraphQLError)) throw err;
+            return [err];
+          }
+        }
+        return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
+      },
+      execute: async (args: ExecutionArgs) => {
+        const deadline = options.deadlines.start(args.contextValue as object);
+        try {
+          const result = await execute(args);
+          return deadline?.cut ? { errors: [deadline.error()] } : result;
+        } finally {
+          deadline?.stop();
+        }
       },
       context: (ctx) => options.context(ctx.extra.viewer!, `ws-${++operations}`),
       onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
@@ -79,6 +120,12 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     },
     wss,
   );
+  // graphql-ws reports a socket's protocol errors (e.g. a message over maxPayload, which ws has
+  // already answered by closing with 1009) with console.error; they are the client's fault.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err) => log.warn({ reason: err.message }, 'websocket protocol error'));
+  });
 
   return {
     close: async () => {

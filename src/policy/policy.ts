@@ -95,6 +95,15 @@ export function assertCanRead(viewer: Viewer, options: ReadPolicyOptions): void 
   }
 }
 
+/**
+ * Throws unless the viewer may introspect the schema (`__schema`, `__type`; `__typename` is not
+ * introspection): FORBIDDEN for everyone when the hub turned it off, UNAUTHENTICATED for anonymous callers.
+ */
+export function assertCanIntrospect(viewer: Viewer, options: { introspection: boolean }): void {
+  if (!options.introspection) throw forbidden('Introspection is turned off on this hub');
+  if (viewer.kind === 'anonymous') throw unauthenticated('Introspection needs a token: send Authorization: Bearer <token>');
+}
+
 /** Throws UNAUTHENTICATED for anonymous callers and FORBIDDEN when the role is missing. */
 export function assertRole(viewer: Viewer, role: Role): asserts viewer is Extract<Viewer, { kind: 'member' }> {
   if (viewer.kind === 'anonymous') throw unauthenticated(`This operation needs a token with the ${role} role`);
@@ -106,6 +115,23 @@ export function assertRole(viewer: Viewer, role: Role): asserts viewer is Extrac
 /** Whether the viewer may act on a record as its owner (revoke, report on behalf of, update). */
 export function ownsRecord(viewer: Viewer, record: { source: string }): boolean {
   return viewer.kind === 'member' && viewer.memberId === record.source;
+}
+
+/**
+ * Whether the viewer may administer a member's settings (its identity providers): a hub-admin
+ * for any member, a member-admin for its own member only.
+ */
+export function canAdministerMember(viewer: Viewer, memberId: string): boolean {
+  if (viewer.kind === 'anonymous') return false;
+  return viewer.roles.includes('hub-admin') || (viewer.roles.includes('member-admin') && viewer.memberId === memberId);
+}
+
+/** Throws UNAUTHENTICATED for anonymous callers and FORBIDDEN unless `canAdministerMember`. */
+export function assertCanAdministerMember(viewer: Viewer, memberId: string): void {
+  if (viewer.kind === 'anonymous') throw unauthenticated('Administering a member needs a token');
+  if (!canAdministerMember(viewer, memberId)) {
+    throw forbidden('This operation needs the hub-admin role, or member-admin of this member');
+  }
 }
 
 /**
@@ -125,4 +151,50 @@ export function canSeeField(viewer: Viewer, record: unknown, minTier: Tier): boo
  */
 export function canUseGatedInput(viewer: Viewer, minTier: Tier): boolean {
   return atLeast(viewer.tier, minTier);
+}
+
+/**
+ * Which audit entries a viewer may read, as a filter: a hub-admin every entry; a member-admin
+ * the entries of its own member (`memberId`), never hub-level ones (`memberId: null`); anyone
+ * else is refused. Entries carry ids and enum values only, never record content, so an entry a
+ * member-admin reads names only its own member's records, tokens, logins and requests.
+ */
+export function auditVisibility(viewer: Viewer): Filter {
+  if (viewer.kind === 'anonymous') throw unauthenticated('The audit log needs a token with the hub-admin or member-admin role');
+  if (viewer.roles.includes('hub-admin')) return {};
+  if (viewer.roles.includes('member-admin')) return { memberId: viewer.memberId };
+  throw forbidden('The audit log needs the hub-admin or member-admin role');
+}
+
+/** Whether the viewer made the request (the same member and user). */
+export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: string; userId: string } }): boolean {
+  return viewer.kind === 'member' && viewer.memberId === request.requestedBy.memberId && viewer.userId === request.requestedBy.userId;
+}
+
+/**
+ * Whether the viewer may approve or reject a request: a hub-admin any request; an approver of
+ * the record's publishing member a request about that member's records (never a tier change).
+ * Approving one's own request is refused separately (`isSamePerson`).
+ */
+export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string }): boolean {
+  if (viewer.kind === 'anonymous') return false;
+  if (viewer.roles.includes('hub-admin')) return true;
+  return request.kind !== 'CHANGE_TIER' && viewer.roles.includes('approver') && viewer.memberId === request.ownerMemberId;
+}
+
+/**
+ * "A different person" means a different user id: the same user acting for another member (or
+ * with other roles) is still the same person and may not approve their own request.
+ */
+export function isSamePerson(viewer: Viewer, actor: { userId: string }): boolean {
+  return viewer.kind === 'member' && viewer.userId === actor.userId;
+}
+
+/** The approval requests a viewer may list: those it made and those it may decide (`mayDecide`). */
+export function approvalVisibility(viewer: Viewer): Filter {
+  if (viewer.kind === 'anonymous') throw unauthenticated('Approval requests need a token');
+  if (viewer.roles.includes('hub-admin')) return {};
+  const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
+  if (!viewer.roles.includes('approver')) return mine;
+  return { $or: [mine, { ownerMemberId: viewer.memberId, kind: { $ne: 'CHANGE_TIER' } }] };
 }

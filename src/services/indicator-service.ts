@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType } from '../domain/types.js';
+import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import { assertRole, indicatorVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor, type Direction, type IndicatorFilterInput, type OrderField } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
+import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { paginate, type Connection } from './paginate.js';
 
@@ -56,6 +57,8 @@ export interface IndicatorServiceDeps {
   members: MemberService;
   cursors: CursorCodec;
   idempotencyTtlMs: number;
+  /** Where publishes and revocations are recorded. */
+  audit: AuditService;
   now?: () => Date;
 }
 
@@ -144,6 +147,12 @@ export class IndicatorService {
         recordId,
         results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error })),
       );
+      const ids = (status: PublishResult['status']) => results.flatMap((r) => (r.status === status && r.indicator ? [r.indicator._id] : []));
+      await this.deps.audit.indicatorsPublished(viewer, {
+        created: ids('CREATED'),
+        updated: ids('UPDATED'),
+        rejected: results.flatMap((r) => (r.status === 'REJECTED' ? [{ index: r.index, code: r.error?.code ?? 'REJECTED' }] : [])),
+      });
       return { results, replayed: false };
     } catch (err) {
       await this.deps.idempotency.release(recordId);
@@ -172,14 +181,22 @@ export class IndicatorService {
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
     const knownMembers = new Set((await this.deps.members.getMany(recipientIds)).map((m) => m._id));
 
+    const valid: typeof accepted = [];
     items.forEach((item, index) => {
       try {
-        accepted.push({ index, upsert: this.toUpsert(source, item, now, knownMembers) });
+        valid.push({ index, upsert: this.toUpsert(source, item, now, knownMembers) });
       } catch (err) {
         if (!(err instanceof ItemRejected)) throw err;
         results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
       }
     });
+    // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
+    const existing = await this.ownClaims(source, valid.map((v) => v.upsert.key.value));
+    for (const v of valid) {
+      const refusal = looseningRefusal(existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`), v.upsert.set);
+      if (refusal) results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
+      else accepted.push(v);
+    }
     if (accepted.length === 0) return results;
 
     const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
@@ -191,6 +208,13 @@ export class IndicatorService {
       results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };
     });
     return results;
+  }
+
+  /** The member's existing claims on these values, by type and value. */
+  private async ownClaims(source: string, values: readonly string[]): Promise<Map<string, IndicatorDoc>> {
+    if (values.length === 0) return new Map();
+    const docs = await this.deps.indicators.find({ value: { $in: [...new Set(values)] }, source });
+    return new Map(docs.map((d) => [`${d.type}\u0000${d.value}`, d]));
   }
 
   /** Validates and normalises one item into its upsert; throws ItemRejected naming the field. */
@@ -287,8 +311,50 @@ export class IndicatorService {
       { $set: { revoked: true, revokedReason: text, updatedAt: this.now(), seq } },
     );
     if (!updated) throw notFound(id);
+    await this.deps.audit.indicatorRevoked(viewer, id);
     return updated;
   }
+
+  /**
+   * For ApprovalService only (the approval is the authorisation): sets an indicator's TLP or
+   * recipients if its sharing still is `expected` (compare-and-set in one store call). Returns
+   * the indicator before and after, or null when it is gone or its sharing has moved on.
+   */
+  async applyApprovedSharing(
+    id: string,
+    expected: { tlp: Tlp; recipients?: string[] },
+    set: { tlp?: Tlp; recipients: string[] },
+  ): Promise<{ before: IndicatorDoc; after: IndicatorDoc } | null> {
+    const guard = { _id: id, tlp: expected.tlp, ...(expected.recipients ? { recipients: expected.recipients } : {}) };
+    const [before] = await this.deps.indicators.find(guard);
+    if (!before) return null;
+    const seq = await this.deps.sequences.next('indicators');
+    const after = await this.deps.indicators.updateOne(guard, { $set: { ...set, updatedAt: this.now(), seq } });
+    return after ? { before, after } : null;
+  }
+}
+
+const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
+
+/** Why re-publishing over `previous` would loosen its sharing, or null when it would not. */
+function looseningRefusal(previous: IndicatorDoc | undefined, next: Partial<IndicatorDoc>): ItemError | null {
+  if (!previous || !next.tlp) return null;
+  if (tlpRank(next.tlp) < tlpRank(previous.tlp)) {
+    return {
+      code: 'APPROVAL_REQUIRED',
+      field: 'tlp',
+      message: `lowering the TLP of your indicator ${previous._id} from ${previous.tlp} to ${next.tlp} needs a second person's approval: ask with requestTlpChange(recordId: "${previous._id}", tlp: ${next.tlp}, reason: ...)`,
+    };
+  }
+  const kept = next.recipients ?? [];
+  if (previous.tlp === 'RED' && next.tlp === 'RED' && previous.recipients.some((r) => !kept.includes(r))) {
+    return {
+      code: 'APPROVAL_REQUIRED',
+      field: 'recipients',
+      message: `removing recipients of your indicator ${previous._id} needs a second person's approval: ask with requestRecipientsChange(recordId: "${previous._id}", recipients: [...], reason: ...)`,
+    };
+  }
+  return null;
 }
 
 /** The same answer for an id that does not exist and one the viewer may not see. */

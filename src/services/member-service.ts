@@ -1,4 +1,4 @@
-import type { Member } from '../domain/types.js';
+import type { Member, MemberTier } from '../domain/types.js';
 import { unauthenticated } from '../errors.js';
 import type { Viewer } from '../policy/policy.js';
 import type { MemberRepository } from '../store/ports.js';
@@ -30,5 +30,20 @@ export class MemberService {
 
   async register(member: Member): Promise<void> {
     await this.members.put(member);
+  }
+
+  /**
+   * Sets a member's tier, only if it still is `expected` (an approved request's re-check).
+   * Returns the member as it was, or null when it is missing or its tier has moved on. Called by
+   * ApprovalService once a second hub-admin approved; the new tier applies from the member's
+   * next request, as the Authenticator reads the registry on every request. Read, then put: the
+   * port has no conditional member write yet, so a registry write landing in between would be
+   * overwritten; the MongoDB adapter should make this one update on `{_id, tier: expected}`.
+   */
+  async changeTier(id: string, expected: MemberTier, tier: MemberTier): Promise<Member | null> {
+    const current = await this.get(id);
+    if (!current || current.tier !== expected) return null;
+    await this.members.put({ ...current, tier });
+    return current;
   }
 }

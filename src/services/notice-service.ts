@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
-import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus } from '../domain/types.js';
+import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import { assertRole, noticeVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
 import type { NoticeRepository, SequenceRepository } from '../store/ports.js';
 import { and, noticeFilter, sortFor, type Direction, type NoticeFilterInput, type OrderField } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
+import type { AuditService } from './audit-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import { viewerId } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
@@ -17,6 +18,8 @@ export interface NoticeServiceDeps {
   members: MemberService;
   indicators: IndicatorService;
   cursors: CursorCodec;
+  /** Where publishes, updates and status changes are recorded. */
+  audit: AuditService;
   now?: () => Date;
 }
 
@@ -75,6 +78,7 @@ export class NoticeService {
       seq: await this.deps.sequences.next('notices'),
     };
     await this.deps.notices.insert(doc);
+    await this.deps.audit.noticePublished(viewer, doc);
     return doc;
   }
 
@@ -92,15 +96,20 @@ export class NoticeService {
     const merged: NoticeInput = { ...current, ...stripUndefined(patch), status: current.status } as NoticeInput;
     const fields = await this.validate(viewer, merged, now, current);
     if (tlpRank(fields.tlp) < tlpRank(current.tlp)) {
-      throw hubError('APPROVAL_REQUIRED', 'lowering a TLP needs a second person\'s approval', 'input.tlp');
+      throw hubError('APPROVAL_REQUIRED', 'lowering a TLP needs a second person\'s approval: ask with requestTlpChange(recordId, tlp, reason)', 'input.tlp');
     }
     if (current.recipients.some((r) => !fields.recipients.includes(r)) && fields.tlp === 'RED') {
-      throw hubError('APPROVAL_REQUIRED', 'removing recipients needs a second person\'s approval', 'input.recipients');
+      throw hubError('APPROVAL_REQUIRED', 'removing recipients needs a second person\'s approval: ask with requestRecipientsChange(recordId, recipients, reason)', 'input.recipients');
     }
     if (current.embargoUntil && current.embargoUntil > now && (!fields.embargoUntil || fields.embargoUntil < current.embargoUntil)) {
-      throw hubError('APPROVAL_REQUIRED', 'ending an embargo early needs a second person\'s approval', 'input.embargoUntil');
+      throw hubError('APPROVAL_REQUIRED', 'ending an embargo early needs a second person\'s approval: ask with requestEmbargoLift(noticeId, embargoUntil, reason)', 'input.embargoUntil');
     }
-    return this.write(id, viewer.memberId, { ...fields, updatedAt: now });
+    const updated = await this.write(id, viewer.memberId, { ...fields, updatedAt: now });
+    const changed = Object.keys(fields).filter(
+      (k) => k !== 'severityRank' && JSON.stringify(fields[k as keyof typeof fields]) !== JSON.stringify(current[k as keyof NoticeDoc]),
+    );
+    await this.deps.audit.noticeUpdated(viewer, id, changed);
+    return updated;
   }
 
   async changeStatus(viewer: Viewer, id: string, status: NoticeStatus): Promise<NoticeDoc> {
@@ -110,7 +119,27 @@ export class NoticeService {
     if (!canTransition(current.status, status)) {
       throw hubError('INVALID_TRANSITION', `a ${current.status} notice cannot become ${status}`, 'status');
     }
-    return this.write(id, viewer.memberId, { status, updatedAt: this.now() });
+    const updated = await this.write(id, viewer.memberId, { status, updatedAt: this.now() });
+    await this.deps.audit.noticeStatusChanged(viewer, id, current.status, status);
+    return updated;
+  }
+
+  /**
+   * For ApprovalService only (the approval is the authorisation): sets a notice's TLP,
+   * recipients or embargo end if those still are `expected` (compare-and-set in one store call).
+   * Returns the notice before and after, or null when it is gone or has moved on.
+   */
+  async applyApprovedSharing(
+    id: string,
+    expected: { tlp?: Tlp; recipients?: string[]; embargoUntil?: Date | null },
+    set: { tlp?: Tlp; recipients?: string[]; embargoUntil?: Date | null },
+  ): Promise<{ before: NoticeDoc; after: NoticeDoc } | null> {
+    const guard = { _id: id, ...stripUndefined(expected) };
+    const [before] = await this.deps.notices.find(guard);
+    if (!before) return null;
+    const seq = await this.deps.sequences.next('notices');
+    const after = await this.deps.notices.updateOne(guard, { $set: { ...stripUndefined(set), updatedAt: this.now(), seq } });
+    return after ? { before, after } : null;
   }
 
   private async write(id: string, source: string, set: Partial<NoticeDoc>): Promise<NoticeDoc> {

@@ -6,6 +6,7 @@
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../policy/policy.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
+import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -104,6 +105,25 @@ export interface IdentityProviderRepository {
   remove(memberId: string, issuer: string): Promise<boolean>;
 }
 
+/** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
+export interface ApprovalRepository {
+  find(filter: Filter, options?: FindOptions): Promise<ApprovalRequestDoc[]>;
+  count(filter: Filter): Promise<number>;
+  insert(doc: ApprovalRequestDoc): Promise<void>;
+  /** Updates the one document matching `filter`; returns it after the update, or null. */
+  updateOne(filter: Filter, update: UpdateDoc): Promise<ApprovalRequestDoc | null>;
+}
+
+/**
+ * The audit log: append-only. There is deliberately no update or delete here, and an adapter
+ * must not add one (in MongoDB: a role with insert and find only on the collection).
+ */
+export interface AuditRepository {
+  append(entry: AuditEntry): Promise<void>;
+  find(filter: Filter, options?: FindOptions): Promise<AuditEntry[]>;
+  count(filter: Filter): Promise<number>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
   sightings: SightingRepository;
@@ -111,6 +131,9 @@ export interface Store {
   members: MemberRepository;
   idempotency: IdempotencyRepository;
   sequences: SequenceRepository;
+  identityProviders: IdentityProviderRepository;
+  approvals: ApprovalRepository;
+  audit: AuditRepository;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * production runs.
  */
 import type { IndicatorType, NoticeCategory, NoticeStatus, Severity, Tlp } from '../domain/types.js';
+import type { ApprovalStatus, AuditAction } from '../domain/types.js';
 import { severityRank } from '../domain/types.js';
 import type { Filter } from '../policy/policy.js';
 import type { SortSpec } from './ports.js';
@@ -121,4 +122,38 @@ export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter 
     branches.push(branch);
   }
   return branches.length === 1 ? branches[0]! : { $or: branches };
+}
+
+export interface AuditFilterInput {
+  memberId?: string | null;
+  action?: AuditAction[] | null;
+  /** Inclusive. */
+  since?: Date | null;
+  /** Exclusive. */
+  until?: Date | null;
+}
+
+export function auditFilter(input: AuditFilterInput | null | undefined): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.memberId != null) parts.push({ memberId: input.memberId });
+  if (input.action?.length) parts.push({ action: { $in: input.action } });
+  if (input.since) parts.push({ at: { $gte: input.since } });
+  if (input.until) parts.push({ at: { $lt: input.until } });
+  return and(...parts);
+}
+
+/** Approval requests by effective status: EXPIRED is a PENDING request whose time ran out by `now`. */
+export function approvalStatusFilter(status: ApprovalStatus | null | undefined, now: Date): Filter {
+  switch (status) {
+    case null:
+    case undefined:
+      return {};
+    case 'PENDING':
+      return { status: 'PENDING', expiresAt: { $gt: now } };
+    case 'EXPIRED':
+      return { status: 'PENDING', expiresAt: { $lte: now } };
+    default:
+      return { status };
+  }
 }

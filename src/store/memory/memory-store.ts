@@ -12,6 +12,10 @@ import type {
   Store,
 } from '../ports.js';
 import { MemoryCollection } from './memory-collection.js';
+import type { IdentityProviderRegistration } from '../../domain/types.js';
+import type { IdentityProviderRepository } from '../ports.js';
+import { MemoryApprovals } from './memory-approvals.js';
+import { MemoryAudit } from './memory-audit.js';
 
 const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\u0000${k.value}`;
 
@@ -135,6 +139,31 @@ class MemorySequences implements SequenceRepository {
   }
 }
 
+class MemoryIdentityProviders implements IdentityProviderRepository {
+  /** By issuer: the uniqueness the port promises. */
+  private readonly byIssuer = new Map<string, IdentityProviderRegistration>();
+
+  async findByIssuer(issuer: string) {
+    return this.byIssuer.get(issuer) ?? null;
+  }
+
+  async listByMember(memberId: string) {
+    return [...this.byIssuer.values()].filter((r) => r.memberId === memberId).sort((a, b) => a.issuer.localeCompare(b.issuer));
+  }
+
+  async put(registration: IdentityProviderRegistration) {
+    const held = this.byIssuer.get(registration.issuer);
+    if (held && held.memberId !== registration.memberId) return false;
+    this.byIssuer.set(registration.issuer, registration);
+    return true;
+  }
+
+  async remove(memberId: string, issuer: string) {
+    if (this.byIssuer.get(issuer)?.memberId !== memberId) return false;
+    return this.byIssuer.delete(issuer);
+  }
+}
+
 /** The embedded store: everything in this process, nothing persisted. For demo and tests. */
 export function createMemoryStore(): Store {
   return {
@@ -144,6 +173,9 @@ export function createMemoryStore(): Store {
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
     sequences: new MemorySequences(),
+    identityProviders: new MemoryIdentityProviders(),
+    approvals: new MemoryApprovals(),
+    audit: new MemoryAudit(),
     async close() {},
   };
 }

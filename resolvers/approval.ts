@@ -1,0 +1,40 @@
+import type { HubContext } from '../src/context.js';
+import type { ApprovalRequestDoc, ApprovalStatus, Tier, Tlp } from '../src/domain/types.js';
+import { ownsRecord } from '../src/policy/policy.js';
+
+export const approvalResolvers = {
+  Query: {
+    approvalRequests: (_: unknown, args: { status?: ApprovalStatus | null; first?: number | null; after?: string | null }, { viewer, services }: HubContext) =>
+      services.approvals.list(viewer, args),
+  },
+  Mutation: {
+    requestEmbargoLift: (_: unknown, a: { noticeId: string; embargoUntil?: Date | null; reason: string }, { viewer, services }: HubContext) =>
+      services.approvals.requestEmbargoLift(viewer, a.noticeId, a.embargoUntil, a.reason),
+    requestTlpChange: (_: unknown, a: { recordId: string; tlp: Tlp; reason: string }, { viewer, services }: HubContext) =>
+      services.approvals.requestTlpChange(viewer, a.recordId, a.tlp, a.reason),
+    requestRecipientsChange: (_: unknown, a: { recordId: string; recipients: string[]; reason: string }, { viewer, services }: HubContext) =>
+      services.approvals.requestRecipientsChange(viewer, a.recordId, a.recipients, a.reason),
+    requestTierChange: (_: unknown, a: { memberId: string; tier: Tier; reason: string }, { viewer, services }: HubContext) =>
+      services.approvals.requestTierChange(viewer, a.memberId, a.tier, a.reason),
+    approveRequest: (_: unknown, a: { id: string; reason?: string | null }, { viewer, services }: HubContext) =>
+      services.approvals.approve(viewer, a.id, a.reason),
+    rejectRequest: (_: unknown, a: { id: string; reason: string }, { viewer, services }: HubContext) =>
+      services.approvals.reject(viewer, a.id, a.reason),
+  },
+  ApprovalRequest: {
+    id: (r: ApprovalRequestDoc) => r._id,
+    status: (r: ApprovalRequestDoc, _: unknown, { services }: HubContext) => services.approvals.statusOf(r),
+    // The change, with the recipients list kept to the record's own member, as on the record.
+    change: (r: ApprovalRequestDoc, _: unknown, { viewer }: HubContext) => ({
+      ...r.change,
+      recipients: r.change.recipients && ownsRecord(viewer, { source: r.ownerMemberId }) ? r.change.recipients : null,
+    }),
+  },
+  ApprovalTarget: {
+    node: (t: ApprovalRequestDoc['target'], _: unknown, { loaders }: HubContext) => {
+      if (t.kind === 'INDICATOR') return loaders.indicator.load(t.id);
+      if (t.kind === 'MODEL_RISK_NOTICE') return loaders.notice.load(t.id);
+      return loaders.member.load(t.id);
+    },
+  },
+};

@@ -1,0 +1,19 @@
+import { GraphQLError, GraphQLScalarType } from 'graphql';
+import type { HubContext } from '../src/context.js';
+import type { AuditEntry } from '../src/domain/types.js';
+import type { AuditFilterInput } from '../src/store/queries.js';
+
+const outputOnly = (): never => {
+  throw new GraphQLError('JSON is an output-only scalar');
+};
+
+export const auditResolvers = {
+  JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: outputOnly, parseLiteral: outputOnly }),
+  Query: {
+    auditLog: (_: unknown, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }, { viewer, services }: HubContext) =>
+      services.audit.list(viewer, args),
+  },
+  AuditEntry: {
+    id: (e: AuditEntry) => e._id,
+  },
+};

@@ -1,0 +1,109 @@
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import { defaultFieldResolver, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { LIMIT_CODES, limitError } from './limits.js';
+
+const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === 'function';
+
+function describe(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
+ * One operation's clock. Once it runs out no resolver starts, and every resolver still awaited
+ * fails at once; the operation then answers a single EXECUTION_TIMEOUT error (`cut`).
+ */
+export class ExecutionDeadline {
+  /** Whether some field was refused or abandoned because time ran out. */
+  cut = false;
+  private expired = false;
+  private readonly at: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly timeoutMs: number) {
+    this.at = performance.now() + timeoutMs;
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
+    this.timer.unref();
+  }
+
+  /** The error the operation answers with once `cut`. */
+  error(): GraphQLError {
+    return limitError(LIMIT_CODES.time, `The operation ran longer than the ${describe(this.timeoutMs)} execution limit`);
+  }
+
+  /** Throws EXECUTION_TIMEOUT when time is up. */
+  check(): void {
+    if (!this.expired && performance.now() < this.at) return;
+    this.expired = true;
+    this.cut = true;
+    throw this.error();
+  }
+
+  /** `value`, or EXECUTION_TIMEOUT if time runs out first (the work itself is not cancelled). */
+  race<T>(value: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const abandon = () => {
+        this.cut = true;
+        reject(this.error());
+      };
+      this.waiting.add(abandon);
+      value.then(
+        (v) => (this.waiting.delete(abandon), resolve(v)),
+        (e: unknown) => (this.waiting.delete(abandon), reject(e)),
+      );
+    });
+  }
+
+  /** Ends the operation's clock (call it when execution ends, however it ends). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.waiting.clear();
+  }
+
+  private expire(): void {
+    this.expired = true;
+    for (const abandon of this.waiting) abandon();
+    this.waiting.clear();
+  }
+}
+
+/**
+ * Execution time limits for queries and mutations, the same on both transports. A transport
+ * `start`s a deadline for an operation's context when execution begins; `instrument` makes every
+ * resolver of the schema honour it. Resolvers are checked, not pre-empted: with the embedded store
+ * a resolver runs to its end, and the limit applies at the next field.
+ */
+export class ExecutionDeadlines {
+  private readonly running = new WeakMap<object, ExecutionDeadline>();
+
+  /** @param timeoutMs the limit, in ms; 0 turns it off. */
+  constructor(readonly timeoutMs: number) {}
+
+  /** Starts the clock for the operation whose context is `context`; undefined when off. */
+  start(context: object): ExecutionDeadline | undefined {
+    if (this.timeoutMs <= 0) return undefined;
+    const deadline = new ExecutionDeadline(this.timeoutMs);
+    this.running.set(context, deadline);
+    return deadline;
+  }
+
+  /** A copy of `schema` whose resolvers (those the hub wrote: default ones are property reads) honour deadlines. */
+  instrument(schema: GraphQLSchema): GraphQLSchema {
+    return mapSchema(schema, {
+      [MapperKind.OBJECT_FIELD]: (field) => {
+        if (!field.resolve || field.resolve === defaultFieldResolver) return field;
+        const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve;
+        return {
+          ...field,
+          resolve: (source, args, context, info) => {
+            const deadline = typeof context === 'object' && context !== null ? this.running.get(context) : undefined;
+            if (!deadline) return resolve(source, args, context, info);
+            deadline.check();
+            const value = resolve(source, args, context, info);
+            return isPromise(value) ? deadline.race(value) : value;
+          },
+        };
+      },
+    });
+  }
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto';
+import {
+  TLPS,
+  type ApprovalChange,
+  type ApprovalKind,
+  type ApprovalRequestDoc,
+  type ApprovalStatus,
+  type IndicatorDoc,
+  type MemberTier,
+  type NoticeDoc,
+  type Tier,
+  type Tlp,
+} from '../domain/types.js';
+import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
+import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, type Viewer } from '../policy/policy.js';
+import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
+import { approvalStatusFilter } from '../store/queries.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+import type { AuditService } from './audit-service.js';
+import type { IndicatorService } from './indicator-service.js';
+import type { MemberService } from './member-service.js';
+import type { NoticeService } from './notice-service.js';
+import { paginate, type Connection } from './paginate.js';
+
+export interface ApprovalServiceDeps {
+  approvals: ApprovalRepository;
+  sequences: SequenceRepository;
+  indicators: IndicatorService;
+  notices: NoticeService;
+  members: MemberService;
+  audit: AuditService;
+  cursors: CursorCodec;
+  /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
+  ttlMs: number;
+  now?: () => Date;
+}
+
+type MemberViewer = Extract<Viewer, { kind: 'member' }>;
+type OwnRecord = { kind: 'INDICATOR'; doc: IndicatorDoc } | { kind: 'MODEL_RISK_NOTICE'; doc: NoticeDoc };
+
+const MAX_REASON = 1_000;
+const MEMBER_TIERS: readonly Tier[] = ['COMMUNITY', 'TRUSTED', 'CORE'];
+const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
+
+/**
+ * Two-person changes: takes requests for the sensitive changes (lifting an embargo early,
+ * lowering a TLP, removing recipients, changing a member's tier), lets a second person approve
+ * or reject them, and applies an approved change only if its target is still as the request
+ * found it.
+ */
+export class ApprovalService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ApprovalServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The requests the viewer made or may decide (`approvalVisibility`), newest first. */
+  async list(viewer: Viewer, args: { status?: ApprovalStatus | null; first?: number | null; after?: string | null }): Promise<Connection<ApprovalRequestDoc>> {
+    const visibility = approvalVisibility(viewer);
+    const who = viewer.kind === 'member' ? `${viewer.memberId}|${viewer.userId}` : 'anonymous';
+    return paginate(this.deps.approvals, {
+      visibility,
+      filter: approvalStatusFilter(args.status, this.now()),
+      sort: [['seq', -1]],
+      first: args.first,
+      after: args.after,
+      binding: `approvals|${who}`,
+      codec: this.deps.cursors,
+    });
+  }
+
+  /** The status as of now: a PENDING request past its `expiresAt` is EXPIRED. */
+  statusOf(request: ApprovalRequestDoc): ApprovalStatus {
+    return request.status === 'PENDING' && request.expiresAt.getTime() <= this.now().getTime() ? 'EXPIRED' : request.status;
+  }
+
+  /** Asks to end a notice's embargo early: at `embargoUntil`, or (null) when approved. */
+  async requestEmbargoLift(viewer: Viewer, noticeId: string, embargoUntil: Date | null | undefined, reason: string): Promise<ApprovalRequestDoc> {
+    assertRole(viewer, 'publisher');
+    const record = await this.ownRecord(viewer, noticeId, 'noticeId');
+    if (record.kind !== 'MODEL_RISK_NOTICE') throw recordNotFound(noticeId, 'noticeId');
+    const now = this.now();
+    const current = record.doc.embargoUntil;
+    if (!current || current <= now) throw badInput('the notice is not under embargo: there is nothing to lift', 'noticeId');
+    if (embargoUntil && embargoUntil <= now) throw badInput('embargoUntil must be in the future; omit it to lift the embargo when the request is approved', 'embargoUntil');
+    if (embargoUntil && embargoUntil >= current) {
+      throw badInput('that does not end the embargo earlier; extending an embargo is a plain updateModelRiskNotice', 'embargoUntil');
+    }
+    return this.create(viewer, 'LIFT_EMBARGO', record, { embargoUntil: embargoUntil ?? null }, { embargoUntil: current }, reason);
+  }
+
+  /** Asks to lower an indicator's or a notice's TLP (raising one is a plain update). */
+  async requestTlpChange(viewer: Viewer, recordId: string, tlp: Tlp, reason: string): Promise<ApprovalRequestDoc> {
+    assertRole(viewer, 'publisher');
+    const record = await this.ownRecord(viewer, recordId, 'recordId');
+    const current = record.doc.tlp;
+    if (tlpRank(tlp) >= tlpRank(current)) {
+      throw badInput(`TLP:${tlp} is not lower than the record's TLP:${current}; raising or keeping a TLP is a plain update`, 'tlp');
+    }
+    return this.create(viewer, 'LOWER_TLP', record, { tlp }, { tlp: current }, reason);
+  }
+
+  /** Asks to replace a TLP:RED record's recipients by a list that leaves at least one out. */
+  async requestRecipientsChange(viewer: Viewer, recordId: string, recipients: readonly string[], reason: string): Promise<ApprovalRequestDoc> {
+    assertRole(viewer, 'publisher');
+    const record = await this.ownRecord(viewer, recordId, 'recordId');
+    if (record.doc.tlp !== 'RED') throw badInput('recipients apply only to TLP:RED records', 'recordId');
+    const wanted = [...new Set(recipients)];
+    if (wanted.length === 0) throw badInput('a TLP:RED record needs at least one recipient', 'recipients');
+    const known = new Set((await this.deps.members.getMany(wanted)).map((m) => m._id));
+    const unknown = wanted.find((r) => !known.has(r));
+    if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'recipients');
+    const current = record.doc.recipients;
+    if (current.every((r) => wanted.includes(r))) {
+      throw badInput('no current recipient is removed; adding recipients is a plain update', 'recipients');
+    }
+    return this.create(viewer, 'REMOVE_RECIPIENTS', record, { recipients: wanted }, { tlp: 'RED', recipients: [...current] }, reason);
+  }
+
+  /** Asks to change a member's tier (hub-admin only; a second hub-admin approves). */
+  async requestTierChange(viewer: Viewer, memberId: string, tier: Tier, reason: string): Promise<ApprovalRequestDoc> {
+    assertRole(viewer, 'hub-admin');
+    if (!MEMBER_TIERS.includes(tier)) throw badInput('a member is COMMUNITY, TRUSTED or CORE', 'tier');
+    const member = await this.deps.members.get(memberId);
+    if (!member) throw hubError('NOT_FOUND', `no member with id "${clip(memberId)}"`, 'memberId');
+    if (member.tier === tier) throw badInput(`the member already is ${tier}`, 'tier');
+    const target = { kind: 'MEMBER' as const, id: member._id };
+    return this.insert(viewer, 'CHANGE_TIER', target, member._id, { tier: tier as MemberTier }, { tier: member.tier }, reason);
+  }
+
+  /**
+   * Approves a request and applies its change. The request is claimed first (PENDING ->
+   * APPROVED, a compare-and-set that also checks expiry), then the change is applied with a
+   * compare-and-set on the fields the request found; if those moved on, the claim is undone and
+   * the approver gets INVALID_TRANSITION with nothing changed.
+   */
+  async approve(anyViewer: Viewer, id: string, reason: string | null | undefined): Promise<ApprovalRequestDoc> {
+    const viewer = asMember(anyViewer);
+    const request = await this.decidable(viewer, id);
+    if (isSamePerson(viewer, request.requestedBy)) {
+      throw forbidden('nobody approves their own request: another person holding approver for the publishing member, or hub-admin, must');
+    }
+    const now = this.now();
+    assertOpen(request, now);
+    const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
+    const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+    if (!claimed) throw await this.lostRace(id, now);
+    const applied = await this.apply(claimed, now);
+    if (!applied) {
+      await this.deps.approvals.updateOne(
+        { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
+        { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
+      );
+      throw hubError(
+        'INVALID_TRANSITION',
+        `the ${describeTarget(request)} is no longer as the request found it (changed since, or the embargo already ended); nothing was changed: make a new request if it is still needed`,
+        'id',
+      );
+    }
+    await this.deps.audit.approved(viewer, claimed);
+    await this.deps.audit.changeApplied(viewer, claimed, applied.before, applied.after);
+    return claimed;
+  }
+
+  /** Rejects a request (nothing changes). Its requester may reject it too: a withdrawal. */
+  async reject(anyViewer: Viewer, id: string, reason: string): Promise<ApprovalRequestDoc> {
+    const viewer = asMember(anyViewer);
+    const request = await this.decidable(viewer, id);
+    const withdrawn = madeRequest(viewer, request);
+    if (!withdrawn && !mayDecide(viewer, request)) throw cannotDecide(id);
+    const now = this.now();
+    assertOpen(request, now);
+    const decision = { status: 'REJECTED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: requiredReason(reason) };
+    const rejected = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+    if (!rejected) throw await this.lostRace(id, now);
+    await this.deps.audit.rejected(viewer, rejected, withdrawn);
+    return rejected;
+  }
+
+  /** Applies an approved change with a compare-and-set on `expected`; null when it no longer holds. */
+  private async apply(request: ApprovalRequestDoc, now: Date): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+    const { expected, change, target } = request;
+    if (request.kind === 'CHANGE_TIER') {
+      const was = await this.deps.members.changeTier(target.id, expected.tier!, change.tier!);
+      return was ? { before: { tier: was.tier }, after: { tier: change.tier! } } : null;
+    }
+    if (request.kind === 'LIFT_EMBARGO') {
+      if (!expected.embargoUntil || expected.embargoUntil <= now) return null;
+      const r = await this.deps.notices.applyApprovedSharing(target.id, { embargoUntil: expected.embargoUntil }, { embargoUntil: change.embargoUntil ?? now });
+      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil } };
+    }
+    const guard = request.kind === 'LOWER_TLP' ? { tlp: expected.tlp! } : { tlp: expected.tlp!, recipients: expected.recipients! };
+    // A lower TLP is never RED, so a record leaving RED leaves its recipients list behind too.
+    const set = request.kind === 'LOWER_TLP' ? { tlp: change.tlp!, recipients: [] } : { recipients: change.recipients! };
+    const r = target.kind === 'INDICATOR'
+      ? await this.deps.indicators.applyApprovedSharing(target.id, guard, set)
+      : await this.deps.notices.applyApprovedSharing(target.id, guard, set);
+    if (!r) return null;
+    const pick = (d: { tlp: Tlp; recipients: string[] }): ApprovalChange =>
+      request.kind === 'LOWER_TLP' ? { tlp: d.tlp } : { recipients: d.recipients };
+    return { before: pick(r.before), after: pick(r.after) };
+  }
+
+  /** The record the viewer's member published, for a request about it. */
+  private async ownRecord(viewer: MemberViewer, id: string, field: string): Promise<OwnRecord> {
+    let record: OwnRecord | undefined;
+    if (id.startsWith('indicator--')) {
+      const [doc] = await this.deps.indicators.byIds(viewer, [id]);
+      if (doc) record = { kind: 'INDICATOR', doc };
+    } else if (id.startsWith('x-model-risk-notice--')) {
+      const [doc] = await this.deps.notices.byIds(viewer, [id]);
+      if (doc) record = { kind: 'MODEL_RISK_NOTICE', doc };
+    }
+    if (!record) throw recordNotFound(id, field);
+    if (!ownsRecord(viewer, record.doc)) throw forbidden('only the member that published a record can ask to change its sharing');
+    return record;
+  }
+
+  private create(viewer: MemberViewer, kind: ApprovalKind, record: OwnRecord, change: ApprovalChange, expected: ApprovalChange, reason: string) {
+    return this.insert(viewer, kind, { kind: record.kind, id: record.doc._id }, record.doc.source, change, expected, reason);
+  }
+
+  private async insert(
+    viewer: MemberViewer,
+    kind: ApprovalKind,
+    target: ApprovalRequestDoc['target'],
+    ownerMemberId: string,
+    change: ApprovalChange,
+    expected: ApprovalChange,
+    reason: string,
+  ): Promise<ApprovalRequestDoc> {
+    const text = requiredReason(reason);
+    const now = this.now();
+    const doc: ApprovalRequestDoc = {
+      _id: `approval--${randomUUID()}`,
+      kind,
+      target,
+      ownerMemberId,
+      change,
+      expected,
+      requestedBy: actorOf(viewer),
+      reason: text,
+      status: 'PENDING',
+      decidedBy: null,
+      decidedAt: null,
+      decisionReason: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.ttlMs),
+      seq: await this.deps.sequences.next('approvals'),
+    };
+    await this.deps.approvals.insert(doc);
+    await this.deps.audit.requested(viewer, doc);
+    return doc;
+  }
+
+  /**
+   * The request, when the viewer made it or may decide it. Otherwise, whether or not it exists,
+   * the same FORBIDDEN: a request id tells nothing to someone who may not act on it.
+   */
+  private async decidable(viewer: MemberViewer, id: string): Promise<ApprovalRequestDoc> {
+    const [request] = await this.deps.approvals.find({ _id: id });
+    if (!request || !(mayDecide(viewer, request) || madeRequest(viewer, request))) throw cannotDecide(id);
+    return request;
+  }
+
+  /** The claim found the request no longer PENDING: say why, as of now. */
+  private async lostRace(id: string, now: Date) {
+    const [fresh] = await this.deps.approvals.find({ _id: id });
+    if (fresh) assertOpen(fresh, now);
+    return hubError('INVALID_TRANSITION', 'the request was decided meanwhile', 'id');
+  }
+}
+
+function asMember(viewer: Viewer): MemberViewer {
+  if (viewer.kind === 'anonymous') throw unauthenticated('Deciding an approval request needs a token');
+  return viewer;
+}
+
+function assertOpen(request: ApprovalRequestDoc, now: Date): void {
+  if (request.status !== 'PENDING') throw hubError('INVALID_TRANSITION', `the request was already ${request.status.toLowerCase()}`, 'id');
+  if (request.expiresAt.getTime() <= now.getTime()) {
+    throw hubError('INVALID_TRANSITION', `the request expired at ${request.expiresAt.toISOString()}; make a new request`, 'id');
+  }
+}
+
+function requiredReason(reason: string | null | undefined): string {
+  const text = reason?.trim() ?? '';
+  if (text.length < 1 || text.length > MAX_REASON) throw badInput(`reason must be 1 to ${MAX_REASON} characters`, 'reason');
+  return text;
+}
+
+function optionalReason(reason: string | null | undefined): string | null {
+  return reason == null || reason.trim() === '' ? null : requiredReason(reason);
+}
+
+const actorOf = (viewer: MemberViewer) => ({ memberId: viewer.memberId, userId: viewer.userId });
+
+function describeTarget(request: ApprovalRequestDoc): string {
+  return request.target.kind === 'MEMBER' ? "member's tier" : request.target.kind === 'INDICATOR' ? 'indicator' : 'notice';
+}
+
+function cannotDecide(id: string) {
+  return hubError('FORBIDDEN', `no approval request "${clip(id)}" that you may decide`);
+}
+
+/** The same answer for a record that does not exist and one the viewer may not see. */
+function recordNotFound(id: string, field: string) {
+  return hubError('NOT_FOUND', `no record with id "${clip(id)}"`, field);
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}

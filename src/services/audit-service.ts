@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { IssuedToken } from '../auth/token-issuer.js';
+import type {
+  ActorRef,
+  ApprovalChange,
+  ApprovalRequestDoc,
+  AuditAction,
+  AuditEntry,
+  AuditJson,
+  NoticeDoc,
+  NoticeStatus,
+} from '../domain/types.js';
+import { auditVisibility, type Viewer } from '../policy/policy.js';
+import type { AuditRepository, SequenceRepository } from '../store/ports.js';
+import { auditFilter, type AuditFilterInput } from '../store/queries.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+import type { CliAuditLog, CliTokenLine } from './cli-audit-log.js';
+import type { MemberService } from './member-service.js';
+import { paginate, type Connection } from './paginate.js';
+
+export interface AuditServiceDeps {
+  audit: AuditRepository;
+  sequences: SequenceRepository;
+  members: MemberService;
+  cursors: CursorCodec;
+  /** The CLI's token file, read at start and before each `auditLog` answer. Default: none. */
+  cliLog?: CliAuditLog;
+  /** Told how many malformed CLI lines a read skipped (for the log). Default: nothing. */
+  onInvalidCliLines?: (count: number) => void;
+  now?: () => Date;
+}
+
+type MemberViewer = Extract<Viewer, { kind: 'member' }>;
+
+/** Details of a failed login, as the Authenticator reports them (all unverified). */
+export interface LoginFailureDetails {
+  issuer?: string;
+  claimedMember?: string;
+}
+
+const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
+  INDICATOR: 'indicator',
+  MODEL_RISK_NOTICE: 'model-risk notice',
+  MEMBER: 'member',
+};
+
+/**
+ * Writes and reads the append-only audit log. There is one method per kind of event, and each
+ * builds its summary and details from ids, counts and enum values only: record content (values,
+ * descriptions, notice text) and free-text reasons never enter the log.
+ */
+export class AuditService {
+  private readonly now: () => Date;
+  private ingesting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: AuditServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** The entries the viewer may read (`auditVisibility`), newest first. */
+  async list(viewer: Viewer, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }): Promise<Connection<AuditEntry>> {
+    const visibility = auditVisibility(viewer);
+    await this.ingestCliLog();
+    const who = viewer.kind === 'member' ? `${viewer.memberId}|${viewer.userId}` : 'anonymous';
+    return paginate(this.deps.audit, {
+      visibility,
+      filter: auditFilter(args.filter),
+      sort: [['seq', -1]],
+      first: args.first,
+      after: args.after,
+      binding: `audit|${who}`,
+      codec: this.deps.cursors,
+    });
+  }
+
+  /** Appends the tokens the CLI issued since the last read. Calls run one after another. */
+  ingestCliLog(): Promise<void> {
+    const run = this.ingesting.then(async () => {
+      if (!this.deps.cliLog) return;
+      const { lines, invalid } = await this.deps.cliLog.readNew();
+      if (invalid > 0) this.deps.onInvalidCliLines?.(invalid);
+      for (const line of lines) await this.tokenIssued(line, 'cli');
+    });
+    this.ingesting = run.catch(() => undefined);
+    return run;
+  }
+
+  indicatorsPublished(actor: MemberViewer, outcome: { created: string[]; updated: string[]; rejected: Array<{ index: number; code: string }> }) {
+    const { created, updated, rejected } = outcome;
+    return this.append('PUBLISH', actor, actor.memberId, null, `published indicators: ${created.length} created, ${updated.length} updated, ${rejected.length} rejected`, {
+      created,
+      updated,
+      rejected: rejected.map((r) => ({ index: r.index, code: r.code })),
+    });
+  }
+
+  indicatorRevoked(actor: MemberViewer, id: string) {
+    return this.append('REVOKE', actor, actor.memberId, { kind: 'INDICATOR', id }, `revoked indicator ${id}`, {});
+  }
+
+  noticePublished(actor: MemberViewer, notice: NoticeDoc) {
+    return this.append('PUBLISH', actor, actor.memberId, { kind: 'MODEL_RISK_NOTICE', id: notice._id }, `published model-risk notice ${notice._id} as ${notice.status}, TLP:${notice.tlp}`, {
+      status: notice.status,
+      tlp: notice.tlp,
+      embargoUntil: iso(notice.embargoUntil),
+    });
+  }
+
+  /** `fields` are the names of the fields that changed, never their values. */
+  noticeUpdated(actor: MemberViewer, id: string, fields: string[]) {
+    return this.append('UPDATE', actor, actor.memberId, { kind: 'MODEL_RISK_NOTICE', id }, `updated model-risk notice ${id}: ${fields.join(', ') || 'no field changed'}`, { fields });
+  }
+
+  noticeStatusChanged(actor: MemberViewer, id: string, from: NoticeStatus, to: NoticeStatus) {
+    return this.append('STATUS_CHANGE', actor, actor.memberId, { kind: 'MODEL_RISK_NOTICE', id }, `moved model-risk notice ${id} from ${from} to ${to}`, { from, to });
+  }
+
+  requested(actor: MemberViewer, request: ApprovalRequestDoc) {
+    return this.append('REQUEST', actor, entryMember(request), requestTarget(request), `requested ${describe(request)} (${request._id})`, {
+      ...requestDetails(request),
+      expiresAt: iso(request.expiresAt),
+    });
+  }
+
+  approved(actor: MemberViewer, request: ApprovalRequestDoc) {
+    return this.append('APPROVE', actor, entryMember(request), requestTarget(request), `approved ${request._id}: ${describe(request)}`, requestDetails(request));
+  }
+
+  rejected(actor: MemberViewer, request: ApprovalRequestDoc, withdrawn: boolean) {
+    const verb = withdrawn ? 'withdrew' : 'rejected';
+    return this.append('REJECT', actor, entryMember(request), requestTarget(request), `${verb} ${request._id}: ${describe(request)}`, { ...requestDetails(request), withdrawn });
+  }
+
+  /** The change an approval applied: an UPDATE of the record, or a TIER_CHANGE of the member. */
+  changeApplied(actor: MemberViewer, request: ApprovalRequestDoc, before: ApprovalChange, after: ApprovalChange) {
+    const { kind, id } = request.target;
+    const details = { requestId: request._id, kind: request.kind, requestedBy: actorJson(request.requestedBy), ...changeDetails(request.kind, before, after) };
+    if (request.kind === 'CHANGE_TIER') {
+      return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
+    }
+    return this.append('UPDATE', actor, request.ownerMemberId, { kind, id }, `${appliedVerb(request, before, after)} of ${KIND_NAMES[kind]} ${id} (${request._id})`, details);
+  }
+
+  /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */
+  tokenIssued(token: IssuedToken | CliTokenLine, via: 'hub' | 'cli') {
+    const at = 'at' in token ? new Date(token.at) : token.issuedAt;
+    const expiresAt = typeof token.expiresAt === 'string' ? token.expiresAt : token.expiresAt.toISOString();
+    return this.append(
+      'TOKEN_ISSUED',
+      null,
+      token.memberId,
+      { kind: 'TOKEN', id: token.jti },
+      `issued a token for ${clip(token.userId)} of ${clip(token.memberId)} (roles: ${token.roles.join(', ') || 'none'}) via the ${via === 'cli' ? 'CLI' : 'hub'}`,
+      { userId: clip(token.userId), roles: [...token.roles], expiresAt, via },
+      at,
+    );
+  }
+
+  /**
+   * A token was refused. The entry belongs to the member the token claimed when that member
+   * exists (its member-admin sees attempts in its name), otherwise to the hub.
+   */
+  async loginFailed(reason: string, details: LoginFailureDetails = {}) {
+    const claimed = details.claimedMember ? await this.deps.members.get(details.claimedMember) : null;
+    const json: Record<string, AuditJson> = { reason: clip(reason, 200) };
+    if (details.issuer) json.issuer = clip(details.issuer, 200);
+    if (details.claimedMember) json.claimedMember = clip(details.claimedMember);
+    return this.append('LOGIN_FAILED', null, claimed?._id ?? null, null, `refused a token: ${clip(reason, 200)}`, json);
+  }
+
+  private async append(
+    action: AuditAction,
+    actor: MemberViewer | null,
+    memberId: string | null,
+    target: AuditEntry['target'],
+    summary: string,
+    details: Record<string, AuditJson>,
+    at = this.now(),
+  ): Promise<void> {
+    await this.deps.audit.append({
+      _id: `audit--${randomUUID()}`,
+      seq: await this.deps.sequences.next('audit'),
+      at,
+      action,
+      actor: actor ? { memberId: actor.memberId, userId: actor.userId } : null,
+      memberId,
+      target,
+      summary,
+      details,
+    });
+  }
+}
+
+/** Tier-change deliberation is hub-level; requests about a record belong to its publisher. */
+function entryMember(request: ApprovalRequestDoc): string | null {
+  return request.kind === 'CHANGE_TIER' ? null : request.ownerMemberId;
+}
+
+function requestTarget(request: ApprovalRequestDoc): AuditEntry['target'] {
+  return { kind: 'APPROVAL_REQUEST', id: request._id };
+}
+
+function describe(request: ApprovalRequestDoc): string {
+  return `${request.kind} of ${KIND_NAMES[request.target.kind]} ${request.target.id}`;
+}
+
+function requestDetails(request: ApprovalRequestDoc): Record<string, AuditJson> {
+  return {
+    requestId: request._id,
+    kind: request.kind,
+    target: { kind: request.target.kind, id: request.target.id },
+    requestedBy: actorJson(request.requestedBy),
+    ...changeDetails(request.kind, request.expected, request.change),
+  };
+}
+
+/** From/to of the one field a request changes; recipients as counts (the list is the publisher's). */
+function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange, after: ApprovalChange): Record<string, AuditJson> {
+  switch (kind) {
+    case 'LIFT_EMBARGO':
+      return { embargoUntil: { from: iso(before.embargoUntil), to: iso(after.embargoUntil) } };
+    case 'LOWER_TLP':
+      return { tlp: { from: before.tlp ?? null, to: after.tlp ?? null } };
+    case 'REMOVE_RECIPIENTS': {
+      const was = before.recipients ?? [];
+      const now = after.recipients ?? [];
+      return { recipientsRemoved: was.filter((r) => !now.includes(r)).length, recipientsAdded: now.filter((r) => !was.includes(r)).length };
+    }
+    case 'CHANGE_TIER':
+      return { tier: { from: before.tier ?? null, to: after.tier ?? null } };
+  }
+}
+
+function appliedVerb(request: ApprovalRequestDoc, before: ApprovalChange, after: ApprovalChange): string {
+  switch (request.kind) {
+    case 'LOWER_TLP':
+      return `lowered the TLP from ${before.tlp} to ${after.tlp}`;
+    case 'REMOVE_RECIPIENTS':
+      return 'changed the recipients';
+    default:
+      return `ended the embargo at ${iso(after.embargoUntil)}`;
+  }
+}
+
+const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: a.userId });
+const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+function clip(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
