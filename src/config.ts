@@ -50,6 +50,7 @@ const EnvSchema = z.object({
   HUB_CLOCK_TOLERANCE: duration('HUB_CLOCK_TOLERANCE', 60_000).default(60_000),
   HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
   HUB_APPROVAL_TTL: duration('HUB_APPROVAL_TTL').default(72 * 3_600_000),
+  HUB_IDP_ALLOW_PRIVATE_HOSTS: bool('HUB_IDP_ALLOW_PRIVATE_HOSTS').default(false),
   HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
   HUB_RATE_LIMIT: count('HUB_RATE_LIMIT', 0).default(600),
   HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
@@ -86,6 +87,12 @@ export interface HubConfig {
    * EXPIRED and can no longer be approved (checked on read and on approval; no timers).
    */
   approvalTtlMs: number;
+  /**
+   * Whether a member's JWKS URL may point at loopback or private addresses (and use http on
+   * loopback). Off by default: the hub fetches that URL, so an open rule would let a member-admin
+   * aim the hub at internal services. Turn on for tests and air-gapped single-site setups.
+   */
+  idpAllowPrivateHosts: boolean;
   /**
    * Whether members may introspect the schema (`__schema`, `__type`). Anonymous callers never may.
    * Default true (GraphiQL's docs need it).
@@ -133,6 +140,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     clockToleranceMs: e.HUB_CLOCK_TOLERANCE,
     idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
     approvalTtlMs: e.HUB_APPROVAL_TTL,
+    idpAllowPrivateHosts: e.HUB_IDP_ALLOW_PRIVATE_HOSTS,
     introspection: e.HUB_INTROSPECTION,
     rateLimitPerMinute: e.HUB_RATE_LIMIT,
     rateLimitBurst: e.HUB_RATE_LIMIT_BURST,

@@ -100,7 +100,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     ttlMs: config.approvalTtlMs,
   });
   await audit.ingestCliLog();
-  const identity = new IdentityService({ providers: store.identityProviders, members, hubIssuer: config.issuer, hubAudience: config.audience });
+  const identity = new IdentityService({
+    providers: store.identityProviders,
+    members,
+    hubIssuer: config.issuer,
+    hubAudience: config.audience,
+    allowPrivateJwksHosts: config.idpAllowPrivateHosts,
+  });
   const services: Services = { members, indicators, notices, identity, approvals, audit };
 
   if (config.demo) {

@@ -77,7 +77,7 @@ async function registered(token: string, input: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ config: { idpAllowPrivateHosts: true } });
   [idpA, idpB, idpRoot] = await Promise.all([
     makeIdp('https://idp.fed-a.example', 'EdDSA', 'a-1'),
     makeIdp('https://login.fed-b.example/tenant-7', 'ES256', 'b-1'),

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { JwksProblem, parsePublicJwkSet } from '../auth/jwks.js';
 import { IDP_ALGORITHMS, type IdentityProviderRegistration, type IdpAlgorithm } from '../domain/types.js';
 import { badInput } from '../errors.js';
@@ -10,6 +11,8 @@ export interface IdentityServiceDeps {
   members: MemberService;
   /** The hub's own `iss`: no member may register it. */
   hubIssuer: string;
+  /** Whether a JWKS URL may name loopback or private addresses (see HubConfig.idpAllowPrivateHosts). */
+  allowPrivateJwksHosts: boolean;
   /** The audience a registration gets when it names none: the hub's. */
   hubAudience: string;
   now?: () => Date;
@@ -47,6 +50,24 @@ function urlProblem(text: string): string | null {
   if (url.protocol !== 'https:' && !loopbackHttp) return 'must be an https URL (http only on 127.0.0.1 or localhost)';
   if (url.username || url.password) return 'must not carry credentials';
   if (url.hash || text.includes('#')) return 'must not have a fragment';
+  return null;
+}
+
+/**
+ * A JWKS URL is fetched by the hub, so unless the operator allowed it, it must be https to a host
+ * that is not a loopback, private, link-local or otherwise non-public IP literal (nor localhost).
+ * Names that resolve to private addresses are not caught here: network egress rules must do that.
+ */
+function fetchTargetProblem(text: string, allowPrivate: boolean): string | null {
+  const problem = urlProblem(text);
+  if (problem || allowPrivate) return problem;
+  const url = new URL(text);
+  if (url.protocol !== 'https:') return 'must be an https URL';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at this machine';
+  if (ipaddr.isValid(host) && ipaddr.process(host).range() !== 'unicast') {
+    return 'must not point at a loopback, private or link-local address';
+  }
   return null;
 }
 
@@ -98,7 +119,7 @@ export class IdentityService {
     if (hasUri === hasInline) throw badInput('Give exactly one of jwksUri (a URL) and jwks (inline keys)', hasUri ? 'jwks' : 'jwksUri');
     let jwks: IdentityProviderRegistration['jwks'] = null;
     if (hasUri) {
-      const problem = urlProblem(input.jwksUri!);
+      const problem = fetchTargetProblem(input.jwksUri!, this.deps.allowPrivateJwksHosts);
       if (problem) throw badInput(`The jwksUri ${problem}`, 'jwksUri');
     } else {
       try {
