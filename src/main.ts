@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { pino, type Logger } from 'pino';
 import { Authenticator, authError } from './auth/authenticator.js';
@@ -158,6 +158,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     formatError: (formatted, error) => formatHubError(formatted, error),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // The hub sets no cache hints; the default plugin would still hook every resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       limitsPlugin({ deadlines, introspection: config.introspection }),
       {
         async requestDidStart() {

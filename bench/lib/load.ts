@@ -60,10 +60,11 @@ export interface HttpReply {
   ms: number;
 }
 
-const sequentialAgent = new Agent({ keepAlive: true, maxSockets: 4 });
+let sequentialAgent = new Agent({ keepAlive: true, maxSockets: 4 });
 
 /** POSTs a prebuilt JSON body; resolves with the status, the body text and the round-trip time. */
-export function postJson(url: string, body: string | Buffer, headers: Record<string, string> = {}, agent: Agent = sequentialAgent): Promise<HttpReply> {
+export function postJson(url: string, body: string | Buffer, headers: Record<string, string> = {}, agent?: Agent): Promise<HttpReply> {
+  agent ??= sequentialAgent;
   const payload = typeof body === 'string' ? Buffer.from(body) : body;
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -92,6 +93,16 @@ export async function timeSequential(runs: number, warmup: number, fn: (i: numbe
     times.push(typeof reported === 'number' ? reported : performance.now() - started);
   }
   return times;
+}
+
+/**
+ * Drops the main-thread keep-alive sockets. Call it after a long pause without requests: a
+ * socket idle longer than the server's keep-alive timeout (Node's default is 5 s) may be closed
+ * by the server just as it is reused, which surfaces as ECONNRESET.
+ */
+export function freshConnections(): void {
+  sequentialAgent.destroy();
+  sequentialAgent = new Agent({ keepAlive: true, maxSockets: 4 });
 }
 
 /** Closes the main-thread keep-alive sockets so the process can exit. */
@@ -133,6 +144,8 @@ export interface LoadResult {
   latency: LatencySummary;
   /** Status and first 300 characters of the first failed response, if any. */
   firstFailure: string | null;
+  /** Every measured latency, ms, in completion order (for merging runs). */
+  latencies: Float64Array;
 }
 
 interface WorkerReply {
@@ -167,6 +180,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         bytesPerSec: (reply.bytes * 1000) / reply.elapsedMs,
         latency: summarize(reply.latencies),
         firstFailure: reply.firstFailure,
+        latencies: reply.latencies,
       });
     });
     worker.once('error', (err) => {
@@ -176,4 +190,28 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       if (!settled) reject(new Error(`load worker exited with code ${code} before reporting`));
     });
   });
+}
+
+/** Combines runs of the same target (e.g. interleaved rounds) into one result. */
+export function mergeLoadResults(runs: readonly LoadResult[]): LoadResult {
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const failed = runs.reduce((n, r) => n + r.failed, 0);
+  const elapsedMs = runs.reduce((n, r) => n + r.elapsedMs, 0);
+  const bytes = runs.reduce((n, r) => n + (r.bytesPerSec * r.elapsedMs) / 1000, 0);
+  const latencies = new Float64Array(runs.reduce((n, r) => n + r.latencies.length, 0));
+  let offset = 0;
+  for (const r of runs) {
+    latencies.set(r.latencies, offset);
+    offset += r.latencies.length;
+  }
+  return {
+    requests,
+    failed,
+    elapsedMs,
+    rps: ((requests - failed) * 1000) / elapsedMs,
+    bytesPerSec: (bytes * 1000) / elapsedMs,
+    latency: summarize(latencies),
+    firstFailure: runs.find((r) => r.firstFailure)?.firstFailure ?? null,
+    latencies,
+  };
 }

@@ -5,11 +5,24 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * cursor opened with another `binding` (another viewer, another ordering) opens to nothing.
  */
 export class CursorCodec {
-  constructor(private readonly key: Buffer) {
+  /** Recently sealed cursors: re-issuing one for the same binding and values is as safe as sealing anew. */
+  private readonly recent = new Map<string, string>();
+
+  constructor(private readonly key: Buffer, private readonly cacheSize = 20_000) {
     if (key.length !== 32) throw new RangeError('cursor key must be 32 bytes');
   }
 
   seal(binding: string, values: readonly unknown[]): string {
+    const cacheKey = `${binding}\u0000${JSON.stringify(values.map(encode))}`;
+    const cached = this.recent.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const cursor = this.sealFresh(binding, values);
+    if (this.recent.size >= this.cacheSize) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(cacheKey, cursor);
+    return cursor;
+  }
+
+  private sealFresh(binding: string, values: readonly unknown[]): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(binding));

@@ -1,0 +1,322 @@
+/**
+ * `npm run bench`: the hub on its embedded store, measured in one process.
+ *
+ *  1. List    `indicators(first: 50)`, all scalar fields, as a TRUSTED member, 16 keep-alive
+ *             connections for 10 s after a 2 s warm-up, side by side with a bare Apollo Server
+ *             serving the same 50 objects (bench/lib/baseline-apollo.ts).
+ *  2. Ingest  20 sequential `publishIndicators` batches of 1,000 new indicators over HTTP.
+ *  3. Lookup  `lookupIndicators` with 1,000 values (half known) against 100,000 stored, 50 runs.
+ *
+ * Prints a table per section and a PASS/MISS summary, and writes bench/results/latest.json.
+ * BENCH_QUICK=1 shortens the list phase (for trying the bench out, not for figures).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
+import type { IndicatorInput } from '../src/domain/types.js';
+import { indicatorListResolvers, INDICATOR_BASELINE_TYPEDEFS, startBaselineApollo, type BaselineEdge } from './lib/baseline-apollo.js';
+import { startBenchHub, seedIndicators } from './lib/hub.js';
+import { generate, inputFor, rng, TLP_MIX, toVariables, type GeneratedType } from './lib/indicator-data.js';
+import { closeSequentialAgent, freshConnections, mergeLoadResults, postJson, runLoad, summarize, timeSequential, type LatencySummary, type LoadResult } from './lib/load.js';
+import { fmt, passes, printSummary, printTable, type Verdict } from './lib/report.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const CONFIG = {
+  /**
+   * 10 s measured per server, split into `rounds` interleaved runs (B H, then H B, ...) so that a
+   * burst of background load on this shared 2-core machine hits both servers alike. The first
+   * run of each server has the full warm-up; later runs re-warm their new connections briefly.
+   */
+  list: { stored: 10_000, concurrency: 16, warmupMs: QUICK ? 1_000 : 2_000, rewarmMs: 1_000, durationMs: QUICK ? 3_000 : 10_000, rounds: 4 },
+  ingest: { batches: 20, batchSize: 1_000, warmupBatches: 1 },
+  lookup: { stored: 100_000, values: 1_000, runs: 50, warmupRuns: 5 },
+  /** Service-layer seeding batch size (the hub's maximum). */
+  seedBatchSize: 5_000,
+} as const;
+
+const TARGETS = { listRatio: 0.8, ingestPerSec: 20_000, lookupMedianMs: 20 };
+
+/** Generator namespaces (first IPv4 octet = 10 + ns). */
+const NS = { listSeed: 0, ingest: 1, unknown: 2, topUp: 3, ingestWarmup: 4 } as const;
+const TYPES: readonly GeneratedType[] = ['IPV4', 'DOMAIN', 'SHA256'];
+
+const INDICATOR_FIELDS = 'id type value submittedValue tlp severity confidence validFrom validUntil tags description sightingCount lastSeenAt revoked revokedReason createdAt updatedAt';
+const LIST_QUERY = `query List { indicators(first: 50) { edges { cursor node { ${INDICATOR_FIELDS} } } } }`;
+const PUBLISH_MUTATION = `mutation Publish($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { index status indicator { id } } } }`;
+const LOOKUP_QUERY = `query Lookup($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id value tlp } } }`;
+
+const ms = (n: number) => `${fmt(n, 2)} ms`;
+const secondsSince = (t0: number) => (performance.now() - t0) / 1000;
+
+function items(ns: number, from: number, count: number, redRecipient: string, seed: number): IndicatorInput[] {
+  const random = rng(seed);
+  return Array.from({ length: count }, (_, k) => inputFor(generate(ns, from + k, TYPES), from + k, redRecipient, random));
+}
+
+/** The checked-out commit (read-only `git rev-parse`); the working tree may differ from it. */
+function commit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const benchStart = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  const commitAtStart = commit();
+  console.log(
+    `hub bench @ ${commitAtStart ?? '?'} (+ working tree): node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}, ${cpus().length} cpu(s) (${cpus()[0]?.model ?? '?'}), ` +
+      `${fmt(totalmem() / 2 ** 30, 1)} GiB, 1-min load average ${fmt(loadAtStart, 2)}${QUICK ? ', QUICK mode' : ''}`,
+  );
+
+  const bench = await startBenchHub();
+  const { hub } = bench;
+  const feed = await bench.member('bench-feed', 'TRUSTED', ['reader', 'publisher']);
+  const partner = await bench.member('bench-partner', 'TRUSTED', ['reader']);
+  const reader = await bench.member('bench-reader', 'TRUSTED', ['reader']);
+  const ingester = await bench.member('bench-ingest', 'TRUSTED', ['reader', 'publisher']);
+  let stored = 0;
+
+  // ---------------------------------------------------------------------------------------
+  // 1. List
+  // ---------------------------------------------------------------------------------------
+  let t0 = performance.now();
+  stored += await seedIndicators(hub, feed, items(NS.listSeed, 0, CONFIG.list.stored, partner.id, 1), CONFIG.seedBatchSize, 'list-seed');
+  const listSeedSeconds = secondsSince(t0);
+  // Some sightings and revocations, so that the first page has every field populated somewhere.
+  const newest = await hub.services.indicators.list(reader.viewer, { first: 40 });
+  for (const [k, edge] of newest.edges.entries()) {
+    if (k % 3 === 0) await hub.services.indicators.reportSighting(reader.viewer, edge.node._id, 1 + k, new Date(Date.UTC(2026, 5, 1, 12, k)));
+    if (k % 8 === 0) await hub.services.indicators.revoke(feed.viewer, edge.node._id, `false positive (bench ${k})`);
+  }
+
+  const page = await hub.services.indicators.list(reader.viewer, { first: 50 });
+  const edges: BaselineEdge[] = page.edges.map((e) => ({ cursor: e.cursor, node: e.node as unknown as BaselineEdge['node'] }));
+  const baseline = await startBaselineApollo({ typeDefs: INDICATOR_BASELINE_TYPEDEFS, resolvers: indicatorListResolvers(edges) });
+  const listBody = JSON.stringify({ query: LIST_QUERY });
+
+  // Same query, same answer (cursors aside: the hub seals a fresh one per edge per request).
+  const hubReply = await postJson(hub.url, listBody, reader.headers);
+  const baseReply = await postJson(baseline.url, listBody);
+  const nodesOf = (text: string) => (JSON.parse(text).data?.indicators?.edges ?? []).map((e: { node: unknown }) => e.node);
+  const hubNodes = nodesOf(hubReply.text);
+  if (hubReply.status !== 200 || hubNodes.length !== 50) throw new Error(`hub list failed: ${hubReply.status} ${hubReply.text.slice(0, 500)}`);
+  if (!isDeepStrictEqual(hubNodes, nodesOf(baseReply.text))) throw new Error('baseline and hub answer the list query differently');
+  const { rounds } = CONFIG.list;
+  const visibleTlps = [...new Set(hubNodes.map((n: { tlp: string }) => n.tlp))].sort().join(',');
+  console.log(
+    `\n[list] ${fmt(stored, 0)} indicators seeded in ${fmt(listSeedSeconds, 2)} s; first page identical on both servers ` +
+      `(${hubNodes.length} nodes, TLPs ${visibleTlps}, ${fmt(hubReply.text.length / 1024, 1)} KiB); ` +
+      `${CONFIG.list.concurrency} keep-alive connections, ${CONFIG.list.warmupMs / 1000} s warm-up + ${CONFIG.list.durationMs / 1000} s measured each, ` +
+      `in ${rounds} interleaved rounds`,
+  );
+
+  const targets = { baseline: { url: baseline.url, headers: {} }, hub: { url: hub.url, headers: reader.headers } };
+  const runs: Record<keyof typeof targets, LoadResult[]> = { baseline: [], hub: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? (['baseline', 'hub'] as const) : (['hub', 'baseline'] as const); // B H, H B, B H, ...
+    for (const name of order) {
+      runs[name].push(
+        await runLoad({
+          ...targets[name],
+          body: listBody,
+          concurrency: CONFIG.list.concurrency,
+          warmupMs: round === 0 ? CONFIG.list.warmupMs : CONFIG.list.rewarmMs,
+          durationMs: CONFIG.list.durationMs / rounds,
+        }),
+      );
+    }
+  }
+  await baseline.dispose();
+  const baseLoad = mergeLoadResults(runs.baseline);
+  const hubLoad = mergeLoadResults(runs.hub);
+  const listRatio = hubLoad.rps / baseLoad.rps;
+  const loadRow = (name: string, r: LoadResult) => [
+    name, fmt(r.rps, 0), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99), ms(r.latency.max), fmt(r.requests, 0), String(r.failed), fmt(r.bytesPerSec / 2 ** 20, 1),
+  ];
+  printTable('1. LIST  indicators(first: 50), all scalar fields, TRUSTED member', [
+    ['server', 'req/s', 'p50', 'p90', 'p99', 'max', 'requests', 'failed', 'MiB/s'],
+    loadRow('baseline (bare Apollo)', baseLoad),
+    loadRow('hub', hubLoad),
+  ]);
+  console.log(`hub / baseline throughput ratio: ${fmt(listRatio, 3)}`);
+  console.log(`req/s per ${fmt(CONFIG.list.durationMs / rounds / 1000, 1)} s run: baseline ${runs.baseline.map((r) => fmt(r.rps, 0)).join(', ')}; hub ${runs.hub.map((r) => fmt(r.rps, 0)).join(', ')}`);
+  for (const [name, r] of [['baseline', baseLoad], ['hub', hubLoad]] as const) {
+    if (r.failed > 0) console.log(`  WARNING: ${name} failed ${fmt(r.failed, 0)} of ${fmt(r.requests, 0)} requests (req/s counts successes only); first: ${r.firstFailure}`);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 2. Ingest
+  // ---------------------------------------------------------------------------------------
+  const { batches, batchSize, warmupBatches } = CONFIG.ingest;
+  const publishBody = (ns: number, b: number) =>
+    Buffer.from(
+      JSON.stringify({
+        query: PUBLISH_MUTATION,
+        variables: { input: { idempotencyKey: `ingest-${ns}-${b}`, indicators: items(ns, b * batchSize, batchSize, partner.id, 1000 + ns * 100 + b).map(toVariables) } },
+      }),
+    );
+  const warmBodies = Array.from({ length: warmupBatches }, (_, b) => publishBody(NS.ingestWarmup, b));
+  const bodies = Array.from({ length: batches }, (_, b) => publishBody(NS.ingest, b));
+  const replies: string[] = [];
+  const checkPublish = (text: string, what: string) => {
+    const results = JSON.parse(text).data?.publishIndicators?.results as Array<{ status: string; indicator: { id: string } | null }> | undefined;
+    const created = results?.filter((r) => r.status === 'CREATED' && r.indicator?.id).length ?? 0;
+    if (created !== batchSize) throw new Error(`${what}: expected ${batchSize} CREATED, got ${created}: ${text.slice(0, 500)}`);
+  };
+  const warmTimes: number[] = [];
+  freshConnections();
+  for (const [b, body] of warmBodies.entries()) {
+    const r = await postJson(hub.url, body, ingester.headers);
+    checkPublish(r.text, `warm-up batch ${b}`);
+    warmTimes.push(r.ms);
+  }
+  stored += warmupBatches * batchSize;
+  const ingestStart = performance.now();
+  const batchMs: number[] = [];
+  for (const body of bodies) {
+    const r = await postJson(hub.url, body, ingester.headers);
+    batchMs.push(r.ms);
+    replies.push(r.status === 200 ? r.text : `HTTP ${r.status} ${r.text}`);
+  }
+  const ingestWallMs = performance.now() - ingestStart;
+  replies.forEach((text, b) => checkPublish(text, `batch ${b}`));
+  stored += batches * batchSize;
+  const ingestPerSec = (batches * batchSize * 1000) / ingestWallMs;
+  const batchStats = summarize(batchMs);
+  printTable(`2. INGEST  ${batches} sequential publishIndicators batches of ${fmt(batchSize, 0)} new indicators (ipv4/domain/sha256, mixed TLP) over HTTP`, [
+    ['figure', 'value'],
+    ['indicators/s (overall)', fmt(ingestPerSec, 0)],
+    ['wall time', ms(ingestWallMs)],
+    ['batch p50', ms(batchStats.p50)],
+    ['batch mean', ms(batchStats.mean)],
+    ['batch min', ms(batchStats.min)],
+    ['batch max', ms(batchStats.max)],
+    [`untimed warm-up batch${warmupBatches > 1 ? 'es' : ''}`, warmTimes.map(ms).join(', ')],
+    ['request body per batch', `${fmt(bodies[0]!.length / 1024, 0)} KiB`],
+  ]);
+  console.log(`per batch ms: ${batchMs.map((x) => fmt(x, 1)).join(' ')}`);
+
+  // ---------------------------------------------------------------------------------------
+  // 3. Lookup
+  // ---------------------------------------------------------------------------------------
+  const topUp = CONFIG.lookup.stored - stored;
+  t0 = performance.now();
+  stored += await seedIndicators(hub, feed, items(NS.topUp, 0, topUp, partner.id, 7), CONFIG.seedBatchSize, 'top-up');
+  const topUpSeconds = secondsSince(t0);
+  freshConnections();
+
+  // Known values: distinct indicators the TRUSTED reader may see (not TLP:RED), from all three
+  // populations; a third sent defanged (or upper-cased, for hashes). Unknown: valid values never
+  // published (some defanged) plus a few strings that are not indicators at all.
+  const random = rng(99);
+  const populations = [
+    { ns: NS.listSeed, count: CONFIG.list.stored },
+    { ns: NS.ingest, count: batches * batchSize },
+    { ns: NS.topUp, count: topUp },
+  ];
+  const half = CONFIG.lookup.values / 2;
+  const picked = new Set<string>();
+  const known: string[] = [];
+  while (known.length < half) {
+    const pop = populations[known.length % populations.length]!;
+    const i = Math.floor(random() * pop.count);
+    const key = `${pop.ns}:${i}`;
+    if (picked.has(key) || TLP_MIX[i % TLP_MIX.length] === 'RED') continue;
+    picked.add(key);
+    const g = generate(pop.ns, i, TYPES);
+    known.push(known.length % 3 === 0 ? g.defanged : g.value);
+  }
+  const invalid = ['not an indicator', 'http//broken', '999.1.1.1', 'zz', '-bad-.example', 'deadbeef', '10.0.0', 'a@', 'hxxp://', '...'];
+  const unknown: string[] = [...invalid];
+  for (let i = 0; unknown.length < half; i++) {
+    const g = generate(NS.unknown, i, TYPES);
+    unknown.push(i % 4 === 0 ? g.defanged : g.value);
+  }
+  const values = [...known, ...unknown];
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [values[i], values[j]] = [values[j]!, values[i]!];
+  }
+  const lookupBody = Buffer.from(JSON.stringify({ query: LOOKUP_QUERY, variables: { values } }));
+  const checkLookup = (text: string) => {
+    const rows = JSON.parse(text).data?.lookupIndicators as Array<{ known: boolean; indicators: unknown[] }> | undefined;
+    const hits = rows?.filter((r) => r.known && r.indicators.length > 0).length ?? -1;
+    if (rows?.length !== values.length || hits !== half) throw new Error(`lookup: expected ${half} known of ${values.length}, got ${hits}: ${text.slice(0, 500)}`);
+  };
+  const lookupMs = await timeSequential(CONFIG.lookup.runs, CONFIG.lookup.warmupRuns, async (run) => {
+    const r = await postJson(hub.url, lookupBody, reader.headers);
+    if (run < 0 || run === CONFIG.lookup.runs - 1) checkLookup(r.text);
+    return r.ms;
+  });
+  const lookupStats = summarize(lookupMs);
+  printTable(`3. LOOKUP  lookupIndicators with ${fmt(values.length, 0)} values (${half} known, ${half} unknown incl. ${invalid.length} invalid; mixed types, some defanged), ${fmt(stored, 0)} stored`, [
+    ['figure', 'value'],
+    ['runs (after warm-up)', `${CONFIG.lookup.runs} (${CONFIG.lookup.warmupRuns})`],
+    ['median', ms(lookupStats.p50)],
+    ['p90', ms(lookupStats.p90)],
+    ['p99', ms(lookupStats.p99)],
+    ['min / max', `${ms(lookupStats.min)} / ${ms(lookupStats.max)}`],
+    ['top-up seeding', `${fmt(topUp, 0)} in ${fmt(topUpSeconds, 2)} s (service layer, ${fmt(CONFIG.seedBatchSize, 0)}/batch)`],
+  ]);
+
+  // ---------------------------------------------------------------------------------------
+  // Summary
+  // ---------------------------------------------------------------------------------------
+  const verdicts: Verdict[] = [
+    { name: 'list: hub / baseline req/s', value: listRatio, unit: 'x', target: TARGETS.listRatio, op: '>=' },
+    { name: 'ingest: indicators/s', value: ingestPerSec, unit: '/s', target: TARGETS.ingestPerSec, op: '>=' },
+    { name: 'lookup: median', value: lookupStats.p50, unit: 'ms', target: TARGETS.lookupMedianMs, op: '<=' },
+  ];
+  printTable('FIGURES', [
+    ['figure', 'value'],
+    ['list hub req/s', fmt(hubLoad.rps, 0)],
+    ['list baseline req/s', fmt(baseLoad.rps, 0)],
+    ['list hub p50 / p99', `${ms(hubLoad.latency.p50)} / ${ms(hubLoad.latency.p99)}`],
+    ['list baseline p50 / p99', `${ms(baseLoad.latency.p50)} / ${ms(baseLoad.latency.p99)}`],
+    ['ingest batch p50 / max', `${ms(batchStats.p50)} / ${ms(batchStats.max)}`],
+    ['lookup p99', ms(lookupStats.p99)],
+  ]);
+  printSummary(verdicts);
+
+  const round = (s: LatencySummary) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
+  const results = {
+    generatedAt: new Date().toISOString(),
+    environment: {
+      commit: commitAtStart,
+      node: process.version,
+      nodeEnv: process.env.NODE_ENV ?? null,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      loadAverage1m: { start: loadAtStart, end: loadavg()[0] },
+      quick: QUICK,
+    },
+    config: CONFIG,
+    list: {
+      storedIndicators: CONFIG.list.stored,
+      hub: { rps: hubLoad.rps, requests: hubLoad.requests, failed: hubLoad.failed, latencyMs: round(hubLoad.latency), rpsPerRun: runs.hub.map((r) => r.rps) },
+      baseline: { rps: baseLoad.rps, requests: baseLoad.requests, failed: baseLoad.failed, latencyMs: round(baseLoad.latency), rpsPerRun: runs.baseline.map((r) => r.rps) },
+      baselineServer: 'bare ApolloServer 5 + node:http + executeHTTPGraphQLRequest (bench/lib/baseline-apollo.ts)',
+      ratio: listRatio,
+    },
+    ingest: { indicatorsPerSec: ingestPerSec, wallMs: ingestWallMs, batchMs: round(batchStats), batches: batchMs, warmupBatchMs: warmTimes },
+    lookup: { storedIndicators: stored, values: values.length, known: half, latencyMs: round(lookupStats), runs: lookupMs },
+    verdicts: verdicts.map((v) => ({ ...v, result: passes(v) ? 'PASS' : 'MISS' })),
+  };
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results/latest.json; total bench time ${fmt(secondsSince(benchStart), 1)} s; 1-min load average at end ${fmt(loadavg()[0]!, 2)}`);
+
+  closeSequentialAgent();
+  await bench.dispose();
+}
+
+main().catch((err) => {
+  console.error(err);
+  // Servers may still be listening: leave without waiting for them.
+  process.exit(1);
+});
