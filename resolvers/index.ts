@@ -1,6 +1,7 @@
 import { approvalResolvers } from './approval.js';
 import { auditResolvers } from './audit.js';
 import { identityResolvers } from './identity.js';
+import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
 import { nodeResolvers } from './node.js';
@@ -8,4 +9,4 @@ import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers];

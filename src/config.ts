@@ -51,6 +51,17 @@ const EnvSchema = z.object({
   HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
   HUB_APPROVAL_TTL: duration('HUB_APPROVAL_TTL').default(72 * 3_600_000),
   HUB_IDP_ALLOW_PRIVATE_HOSTS: bool('HUB_IDP_ALLOW_PRIVATE_HOSTS').default(false),
+  HUB_EVENT_RETENTION: duration('HUB_EVENT_RETENTION').default(7 * 86_400_000),
+  HUB_ALERT_HEARTBEAT: z.string().transform((v, ctx) => {
+    if (v === '0') return 0;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `HUB_ALERT_HEARTBEAT must be a duration such as 15s, or 0 for none (got "${v}")` });
+      return z.NEVER;
+    }
+    return ms;
+  }).default(15_000),
+  HUB_WS_MAX_BUFFER: z.coerce.number({ error: () => 'HUB_WS_MAX_BUFFER must be a number of bytes' }).int().min(16_384, 'HUB_WS_MAX_BUFFER must be at least 16384 bytes').default(1024 * 1024),
   HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
   HUB_RATE_LIMIT: count('HUB_RATE_LIMIT', 0).default(600),
   HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
@@ -93,6 +104,12 @@ export interface HubConfig {
    * aim the hub at internal services. Turn on for tests and air-gapped single-site setups.
    */
   idpAllowPrivateHosts: boolean;
+  /** How long alert events are kept for resuming subscribers, ms. Default 7 days. */
+  eventRetentionMs: number;
+  /** Interval of HEARTBEAT alert events, ms; 0 for none. Default 15 s. */
+  alertHeartbeatMs: number;
+  /** Bytes a WebSocket may have queued before its alert subscriber is disconnected (4413). Default 1 MiB. */
+  wsMaxBufferedBytes: number;
   /**
    * Whether members may introspect the schema (`__schema`, `__type`). Anonymous callers never may.
    * Default true (GraphiQL's docs need it).
@@ -141,6 +158,9 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
     approvalTtlMs: e.HUB_APPROVAL_TTL,
     idpAllowPrivateHosts: e.HUB_IDP_ALLOW_PRIVATE_HOSTS,
+    eventRetentionMs: e.HUB_EVENT_RETENTION,
+    alertHeartbeatMs: e.HUB_ALERT_HEARTBEAT,
+    wsMaxBufferedBytes: e.HUB_WS_MAX_BUFFER,
     introspection: e.HUB_INTROSPECTION,
     rateLimitPerMinute: e.HUB_RATE_LIMIT,
     rateLimitBurst: e.HUB_RATE_LIMIT_BURST,

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
 import type { Viewer } from './policy/policy.js';
+import type { EventRecorder } from './services/event-recorder.js';
 import type { IndicatorService } from './services/indicator-service.js';
 import type { MemberService } from './services/member-service.js';
 import type { NoticeService } from './services/notice-service.js';
@@ -17,6 +18,8 @@ export interface Services {
   approvals: ApprovalService;
   audit: AuditService;
   identity: IdentityService;
+  /** Appends changes to the alert event log. */
+  events: EventRecorder;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_CONFLICT'
   | 'INVALID_TRANSITION'
-  | 'APPROVAL_REQUIRED';
+  | 'APPROVAL_REQUIRED'
+  | 'CURSOR_EXPIRED';
 
 /** A GraphQLError carrying a code and, when one input field is at fault, its path as `field`. */
 export function hubError(code: ErrorCode, message: string, field?: string): GraphQLError {

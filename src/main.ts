@@ -33,6 +33,10 @@ import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { IdentityService } from './services/identity-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
+import { InProcessEventBus, type EventBus } from './events/event-bus.js';
+import { EventRecorder } from './services/event-recorder.js';
+import { EmbargoWatcher } from './services/embargo-watcher.js';
+import { AlertFanout } from './alerts/alert-fanout.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 
@@ -49,6 +53,10 @@ export interface Hub {
   /** Store operations since start (or the last reset), by repository and method. */
   storeCalls: StoreCallCounter;
   log: Logger;
+  /** The live-alert fan-out (its `stats()` for metrics and benches). */
+  alerts: AlertFanout;
+  /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
+  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number> };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -69,7 +77,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const store: Store = instrumentStore(createMemoryStore(), storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
 
-  const members = new MemberService(store.members);
+  const bus: EventBus = new InProcessEventBus();
+  const members = new MemberService(store.members, (id) => bus.memberChanged(id));
+  const events = new EventRecorder(store.events, bus);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -87,8 +97,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
+    events,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
   const approvals = new ApprovalService({
     approvals: store.approvals,
     sequences: store.sequences,
@@ -106,8 +117,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     hubIssuer: config.issuer,
     hubAudience: config.audience,
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
+    onMemberChanged: (id) => bus.memberChanged(id),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events };
 
   if (config.demo) {
     const seeded = await seedDemo(services, store, cursors);
@@ -195,8 +207,30 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     health: async () => ({ ok: true, store: 'embedded' }),
     rateLimiter,
   });
+  const alerts = new AlertFanout({
+    schema,
+    store,
+    log,
+    contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    heartbeatMs: config.alertHeartbeatMs,
+  });
+  await alerts.start();
+  const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
+  const embargoes = new EmbargoWatcher(store.notices, events, (err) => log.error({ err }, 'embargo check failed'));
+  embargoes.start();
+  const trimEvents = async () => {
+    const trimmed = await store.events.trimBefore(new Date(Date.now() - config.eventRetentionMs));
+    if (trimmed) log.info({ trimmed }, 'alert log trimmed to its retention');
+    return trimmed;
+  };
+  const trimmer = setInterval(() => void trimEvents().catch((err) => log.error({ err }, 'alert log trim failed')), Math.min(60_000, Math.max(1_000, config.eventRetentionMs / 4)));
+  trimmer.unref();
+
   const ws = attachGraphqlWs({
     httpServer,
+    alerts,
+    bus,
     schema,
     authenticate,
     anonymousReads: config.anonymousReads,
@@ -225,8 +259,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     tokens,
     storeCalls,
     log,
+    alerts,
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check() },
     dispose: () =>
       (disposed ??= (async () => {
+        clearInterval(trimmer);
+        embargoes.stop();
+        unsubscribeEvents();
+        alerts.stop();
         await ws.close();
         await apollo.stop();
         httpServer.closeAllConnections();

@@ -113,6 +113,7 @@ export class Authenticator {
       userId: claims.userId,
       roles: claims.roles.filter((r) => member.allowedRoles.includes(r)),
       tier: member.tier,
+      tokenExpiresAt: claims.expMs,
     };
   }
 

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
-import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
 import { formatHubError } from './error-format.js';
@@ -30,7 +32,18 @@ export interface WsServerOptions {
   introspection: boolean;
   /** Operations one socket may have running at once; the next is refused with TOO_MANY_OPERATIONS. */
   maxOperationsPerSocket: number;
+  /** Serves `alerts` subscriptions. */
+  alerts: AlertFanout;
+  /** Tells of member changes, so that live connections are re-checked. */
+  bus: EventBus;
 }
+
+/** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
+export const CREDENTIAL_CLOSE = {
+  expired: { code: CloseCode.Unauthorized, reason: 'Unauthorized: token expired' },
+  invalid: { code: CloseCode.Unauthorized, reason: 'Unauthorized' },
+  tierChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: tier changed, reconnect' },
+} as const;
 
 interface ConnectionExtra {
   viewer?: Viewer;
@@ -51,6 +64,33 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   const { log } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   let operations = 0;
+  const connections = new Map<WebSocket, ConnectionExtra>();
+  const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
+  const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
+    operationId: id,
+    send: (message) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(message);
+    },
+    bufferedAmount: () => socket.bufferedAmount,
+    close: (code, reason) => socket.close(code, reason),
+  });
+  const closeFor = (socket: WebSocket, close: { code: number; reason: string }) => {
+    if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
+  };
+  // A member's tier, suspension or identity providers changed: re-check its live connections.
+  const unsubscribeMembers = options.bus.onMemberChanged((memberId) => {
+    for (const [socket, extra] of connections) {
+      const before = extra.viewer;
+      if (before?.kind !== 'member' || before.memberId !== memberId) continue;
+      options.authenticate(extra.authorization).then(
+        (now) => {
+          if (now.kind !== 'member' || now.tier !== before.tier) closeFor(socket, CREDENTIAL_CLOSE.tierChanged);
+          else extra.viewer = now;
+        },
+        () => closeFor(socket, CREDENTIAL_CLOSE.invalid),
+      );
+    }
+  });
 
   const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -63,6 +103,15 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
           ctx.extra.viewer = viewer;
           ctx.extra.authorization = authorization;
+          const socket = ctx.extra.socket;
+          connections.set(socket, ctx.extra);
+          const expiresIn = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt - Date.now() : null;
+          const expiry = expiresIn !== null ? setTimeout(() => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.max(0, expiresIn)) : null;
+          expiry?.unref();
+          socket.once('close', () => {
+            connections.delete(socket);
+            if (expiry) clearTimeout(expiry);
+          });
           return true;
         } catch {
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
@@ -85,6 +134,10 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
         const checked = checkDocument(options.schema, payload.query);
         if (checked.errors) return checked.errors;
+        if (getOperationAST(checked.document, payload.operationName)?.operation === 'subscription') {
+          const refused = await options.alerts.check(checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
+          if (refused) return refused;
+        }
         if (usesIntrospection(checked.document)) {
           try {
             assertCanIntrospect(viewer, options);
@@ -104,7 +157,16 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           deadline?.stop();
         }
       },
-      context: (ctx) => options.context(ctx.extra.viewer!, `ws-${++operations}`),
+      context: (ctx, id) => {
+        const context = options.context(ctx.extra.viewer!, `ws-${++operations}`);
+        operationOf.set(context, { id, socket: ctx.extra.socket });
+        return context;
+      },
+      subscribe: (args: ExecutionArgs) => {
+        const context = args.contextValue as HubContext;
+        const { id, socket } = operationOf.get(context)!;
+        return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+      },
       onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
         const redacted = (args.contextValue as HubContext | undefined)?.redacted;
         if (!result.errors?.length && !redacted?.size) return undefined;
@@ -129,6 +191,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
 
   return {
     close: async () => {
+      unsubscribeMembers();
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
       await serverCleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -30,6 +30,8 @@ export type Viewer =
       readonly userId: string;
       readonly roles: readonly Role[];
       readonly tier: MemberTier;
+      /** When the credential this viewer presented expires (ms since epoch), if it does. */
+      readonly tokenExpiresAt?: number;
     };
 
 export type Filter = Record<string, unknown>;

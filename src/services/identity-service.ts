@@ -11,6 +11,8 @@ export interface IdentityServiceDeps {
   members: MemberService;
   /** The hub's own `iss`: no member may register it. */
   hubIssuer: string;
+  /** Told when a member's identity providers change (its live connections are re-checked). */
+  onMemberChanged?: (memberId: string) => void;
   /** Whether a JWKS URL may name loopback or private addresses (see HubConfig.idpAllowPrivateHosts). */
   allowPrivateJwksHosts: boolean;
   /** The audience a registration gets when it names none: the hub's. */
@@ -147,12 +149,15 @@ export class IdentityService {
     if (!(await this.deps.providers.put(registration))) {
       throw badInput('This issuer is already registered by another member', 'issuer');
     }
+    this.deps.onMemberChanged?.(input.memberId);
     return registration;
   }
 
   /** Removes a member's identity provider; its tokens fail from the next request. False when there was none. */
   async remove(viewer: Viewer, memberId: string, issuer: string): Promise<boolean> {
     assertCanAdministerMember(viewer, memberId);
-    return this.deps.providers.remove(memberId, issuer);
+    const removed = await this.deps.providers.remove(memberId, issuer);
+    if (removed) this.deps.onMemberChanged?.(memberId);
+    return removed;
   }
 }

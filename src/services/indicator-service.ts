@@ -1,3 +1,4 @@
+import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
 import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
@@ -59,6 +60,8 @@ export interface IndicatorServiceDeps {
   idempotencyTtlMs: number;
   /** Where publishes and revocations are recorded. */
   audit: AuditService;
+  /** Where subscribers hear of publishes, updates, sightings and revocations. */
+  events: EventRecorder;
   now?: () => Date;
 }
 
@@ -207,6 +210,13 @@ export class IndicatorService {
       const w = written[i]!;
       results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };
     });
+    await this.deps.events.record('INDICATOR', accepted.flatMap((a, i): RecordedChange[] => {
+      const doc = docs.get(written[i]!.id);
+      if (!doc) return [];
+      return written[i]!.created
+        ? [{ type: 'PUBLISHED' as const, doc }]
+        : [{ type: 'UPDATED' as const, doc, before: existing.get(`${a.upsert.key.type}\u0000${a.upsert.key.value}`) ?? null }];
+    }));
     return results;
   }
 
@@ -288,6 +298,7 @@ export class IndicatorService {
     });
     if (!updated) throw notFound(id);
     await this.deps.sightings.insert({ _id: `sighting--${randomUUID()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
+    await this.deps.events.record('INDICATOR', [{ type: 'SIGHTED', doc: updated, before: updated }]);
     return updated;
   }
 
@@ -312,6 +323,7 @@ export class IndicatorService {
     );
     if (!updated) throw notFound(id);
     await this.deps.audit.indicatorRevoked(viewer, id);
+    await this.deps.events.record('INDICATOR', [{ type: 'REVOKED', doc: updated, before: doc }]);
     return updated;
   }
 
@@ -330,6 +342,7 @@ export class IndicatorService {
     if (!before) return null;
     const seq = await this.deps.sequences.next('indicators');
     const after = await this.deps.indicators.updateOne(guard, { $set: { ...set, updatedAt: this.now(), seq } });
+    if (after) await this.deps.events.record('INDICATOR', [{ type: 'UPDATED', doc: after, before }]);
     return after ? { before, after } : null;
   }
 }

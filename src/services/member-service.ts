@@ -5,7 +5,8 @@ import type { MemberRepository } from '../store/ports.js';
 
 /** The member registry: organisations, their kind, sector and (authoritative) tier. */
 export class MemberService {
-  constructor(private readonly members: MemberRepository) {}
+  /** `onChanged` hears of every change to a member (tier, suspension): live connections are re-checked. */
+  constructor(private readonly members: MemberRepository, private readonly onChanged: (memberId: string) => void = () => {}) {}
 
   async get(id: string): Promise<Member | null> {
     const [member] = await this.members.findByIds([id]);
@@ -30,6 +31,7 @@ export class MemberService {
 
   async register(member: Member): Promise<void> {
     await this.members.put(member);
+    this.onChanged(member._id);
   }
 
   /**
@@ -44,6 +46,7 @@ export class MemberService {
     const current = await this.get(id);
     if (!current || current.tier !== expected) return null;
     await this.members.put({ ...current, tier });
+    this.onChanged(id);
     return current;
   }
 }

@@ -1,3 +1,4 @@
+import type { EventRecorder } from './event-recorder.js';
 import { randomUUID } from 'node:crypto';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
 import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus, type Tlp } from '../domain/types.js';
@@ -20,6 +21,8 @@ export interface NoticeServiceDeps {
   cursors: CursorCodec;
   /** Where publishes, updates and status changes are recorded. */
   audit: AuditService;
+  /** Where subscribers hear of them. */
+  events: EventRecorder;
   now?: () => Date;
 }
 
@@ -79,6 +82,7 @@ export class NoticeService {
     };
     await this.deps.notices.insert(doc);
     await this.deps.audit.noticePublished(viewer, doc);
+    await this.deps.events.record('NOTICE', [{ type: 'PUBLISHED', doc }]);
     return doc;
   }
 
@@ -109,6 +113,7 @@ export class NoticeService {
       (k) => k !== 'severityRank' && JSON.stringify(fields[k as keyof typeof fields]) !== JSON.stringify(current[k as keyof NoticeDoc]),
     );
     await this.deps.audit.noticeUpdated(viewer, id, changed);
+    await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: updated, before: current }]);
     return updated;
   }
 
@@ -121,6 +126,7 @@ export class NoticeService {
     }
     const updated = await this.write(id, viewer.memberId, { status, updatedAt: this.now() });
     await this.deps.audit.noticeStatusChanged(viewer, id, current.status, status);
+    await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: updated, before: current }]);
     return updated;
   }
 
@@ -139,6 +145,7 @@ export class NoticeService {
     if (!before) return null;
     const seq = await this.deps.sequences.next('notices');
     const after = await this.deps.notices.updateOne(guard, { $set: { ...stripUndefined(set), updatedAt: this.now(), seq } });
+    if (after) await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: after, before }]);
     return after ? { before, after } : null;
   }
 

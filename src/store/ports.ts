@@ -3,6 +3,7 @@
  * in-process) and `mongo/` (the official driver). Queries cross this port as MongoDB filter and
  * sort documents built in `queries.ts`, so both adapters run the same query logic.
  */
+import type { EventDoc, NewEvent } from '../domain/events.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../policy/policy.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
@@ -124,8 +125,21 @@ export interface AuditRepository {
   count(filter: Filter): Promise<number>;
 }
 
+/** The durable, ordered event log behind live alerts (see src/domain/events.ts). */
+export interface EventLogRepository {
+  /** Appends in order, giving each event the next position; returns them with positions. */
+  append(events: readonly NewEvent[]): Promise<EventDoc[]>;
+  /** Events with position > `after`, oldest first, at most `limit`. */
+  readAfter(after: number, limit: number): Promise<EventDoc[]>;
+  /** The highest position ever given (0 when none), and the position below which events were trimmed. */
+  bounds(): Promise<{ latest: number; trimmedThrough: number }>;
+  /** Drops events that occurred before `cutoff`; returns how many. */
+  trimBefore(cutoff: Date): Promise<number>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
+  events: EventLogRepository;
   sightings: SightingRepository;
   notices: NoticeRepository;
   members: MemberRepository;

@@ -12,6 +12,7 @@ import type {
   Store,
 } from '../ports.js';
 import { MemoryCollection } from './memory-collection.js';
+import { MemoryEventLog } from './memory-events.js';
 import type { IdentityProviderRegistration } from '../../domain/types.js';
 import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
@@ -169,6 +170,7 @@ class MemoryIdentityProviders implements IdentityProviderRepository {
 export function createMemoryStore(): Store {
   return {
     indicators: new MemoryIndicators(),
+    events: new MemoryEventLog(),
     sightings: new MemorySightings(),
     notices: new MemoryNotices(),
     members: new MemoryMembers(),

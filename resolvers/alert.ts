@@ -1,0 +1,19 @@
+import { GraphQLError } from 'graphql';
+import type { AlertEventValue } from '../src/alerts/alert-fanout.js';
+
+export const alertResolvers = {
+  Subscription: {
+    alerts: {
+      // The fan-out serves `alerts` over graphql-ws itself (once per group of identical
+      // subscribers); this only runs if something else tries to subscribe.
+      subscribe: () => {
+        throw new GraphQLError('alerts are served over graphql-ws on /graphql');
+      },
+      resolve: (root: { alerts: AlertEventValue }) => root.alerts,
+    },
+  },
+  AlertEvent: {
+    indicator: (e: AlertEventValue) => (e.kind === 'INDICATOR' ? e.record : null),
+    notice: (e: AlertEventValue) => (e.kind === 'NOTICE' ? e.record : null),
+  },
+};

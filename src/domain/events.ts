@@ -1,0 +1,46 @@
+/**
+ * The durable event log behind live alerts: one entry per change a subscriber may hear about.
+ * An entry's position (its `_id`) is the alert cursor.
+ */
+import type { NoticeStatus, Tlp } from './types.js';
+
+export const ALERT_EVENT_TYPES = ['PUBLISHED', 'UPDATED', 'REVOKED', 'SIGHTED', 'RELEASED'] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export type RecordKind = 'INDICATOR' | 'NOTICE';
+
+/**
+ * The fields that decide who sees a record, as they were on one side of a change. The policy's
+ * filter documents run against these, so a change can be judged for each viewer: seen before,
+ * seen after, both or neither.
+ */
+export interface VisibilityFacts {
+  source: string;
+  tlp: Tlp;
+  recipients: string[];
+  /** Notices only. */
+  status?: NoticeStatus;
+  /** Notices only. */
+  embargoUntil?: Date | null;
+}
+
+export interface EventDoc {
+  /** Position in the log: strictly increasing, gap-free within one store. */
+  _id: number;
+  type: AlertEventType;
+  kind: RecordKind;
+  recordId: string;
+  occurredAt: Date;
+  /** Sharing before the change; null for a new record. */
+  before: VisibilityFacts | null;
+  after: VisibilityFacts;
+}
+
+export type NewEvent = Omit<EventDoc, '_id'>;
+
+export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; status?: NoticeStatus; embargoUntil?: Date | null }): VisibilityFacts {
+  const facts: VisibilityFacts = { source: doc.source, tlp: doc.tlp, recipients: doc.recipients };
+  if (doc.status !== undefined) facts.status = doc.status;
+  if (doc.embargoUntil !== undefined) facts.embargoUntil = doc.embargoUntil;
+  return facts;
+}

@@ -1,0 +1,41 @@
+import { factsOf, type AlertEventType, type NewEvent, type RecordKind } from '../domain/events.js';
+import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { EventLogRepository } from '../store/ports.js';
+
+type Recordable = IndicatorDoc | NoticeDoc;
+
+export interface RecordedChange {
+  type: AlertEventType;
+  doc: Recordable;
+  /** The record before the change (its sharing decides RELEASED); omit for new records. */
+  before?: Recordable | null;
+}
+
+/**
+ * Appends every change subscribers may hear about to the durable event log, then announces it
+ * on the bus: an alert is in the log before anyone is told of it.
+ */
+export class EventRecorder {
+  constructor(private readonly log: EventLogRepository, private readonly bus: EventBus, private readonly now: () => Date = () => new Date()) {}
+
+  async record(kind: RecordKind, changes: readonly RecordedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const occurredAt = this.now();
+    const events: NewEvent[] = changes.map((c) => ({
+      type: c.type,
+      kind,
+      recordId: c.doc._id,
+      occurredAt,
+      before: c.before ? factsOf(c.before) : null,
+      after: factsOf(c.doc),
+    }));
+    this.bus.publish(await this.log.append(events));
+  }
+
+  /** A notice's embargo ended: those it was withheld from may now see it. */
+  async embargoEnded(notice: NoticeDoc): Promise<void> {
+    const stillEmbargoed = { ...notice, embargoUntil: new Date(8.64e15) };
+    await this.record('NOTICE', [{ type: 'RELEASED', doc: notice, before: stillEmbargoed }]);
+  }
+}

@@ -1,0 +1,24 @@
+import { Query } from 'mingo';
+import type { Filter } from '../policy/policy.js';
+
+const CACHE_LIMIT = 1_024;
+
+/**
+ * Tests one object against a MongoDB filter document, with mingo: how the hub applies a policy
+ * filter to something that is not in a collection (an event's before/after sharing).
+ */
+export class FilterMatcher {
+  private readonly compiled = new Map<string, Query>();
+
+  /** `cacheKey`, when given, must identify `filter` exactly (filters with a time in them have none). */
+  matches(filter: Filter, object: object, cacheKey?: string): boolean {
+    if (cacheKey === undefined) return new Query(filter).test(object as Record<string, unknown>);
+    let query = this.compiled.get(cacheKey);
+    if (!query) {
+      query = new Query(filter);
+      if (this.compiled.size >= CACHE_LIMIT) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(cacheKey, query);
+    }
+    return query.test(object as Record<string, unknown>);
+  }
+}
