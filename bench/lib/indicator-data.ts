@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SEVERITIES, type IndicatorInput, type IndicatorType, type Tlp } from '../../src/domain/types.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 export type GeneratedType = Extract<IndicatorType, 'IPV4' | 'DOMAIN' | 'SHA256' | 'URL'>;
 
@@ -17,16 +18,7 @@ export interface Generated {
 }
 
 /** Cheap deterministic PRNG (mulberry32) so every run uses the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 const NS_NAME = ['seed', 'ingest', 'unknown', 'topup', 'warm', 'extra'];
 

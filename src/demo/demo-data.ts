@@ -16,6 +16,7 @@ import type {
   Severity,
   Tlp,
 } from '../domain/types.js';
+import { mulberry32 } from '../util/prng.js';
 
 // ---------------------------------------------------------------------------
 // Members
@@ -87,17 +88,6 @@ const SEED = 0x48554221; // "HUB!"
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** mulberry32: tiny, fast, good enough for demo data. Returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;
