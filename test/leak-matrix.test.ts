@@ -292,8 +292,17 @@ const CHANNELS: Channel[] = [
       const invalid = await new Promise<unknown>((resolve) => {
         client.subscribe({ query: '{ indicators { edges { node { sourc } } } }' }, { next: resolve, error: resolve, complete: () => {} });
       });
-      expect(JSON.stringify(invalid)).not.toMatch(/did you mean/i);
-      return JSON.stringify(result) + JSON.stringify(invalid);
+      const badVariables = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: 'query($f: IndicatorFilter) { indicators(filter: $f) { totalCount } }', variables: { f: { tlp: ['AMBR'], sourc: ['x'] } } },
+          { next: resolve, error: resolve, complete: () => {} },
+        );
+      });
+      for (const answer of [invalid, badVariables]) {
+        expect(JSON.stringify(answer)).toContain('message');
+        expect(JSON.stringify(answer)).not.toMatch(/did you mean/i);
+      }
+      return JSON.stringify(result) + JSON.stringify(invalid) + JSON.stringify(badVariables);
     },
   },
 ];
