@@ -59,6 +59,20 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
   };
 }
 
+/**
+ * A request's context. Loaders are made on first use: a long-lived subscription's context never
+ * needs them, and ten thousand idle subscribers should not each hold four.
+ */
 export function createContext(services: Services, viewer: Viewer, requestId: string, log: Logger): HubContext {
-  return { viewer, services, loaders: createLoaders(services, viewer), requestId, log, redacted: new Set() };
+  let loaders: Loaders | undefined;
+  return {
+    viewer,
+    services,
+    get loaders() {
+      return (loaders ??= createLoaders(services, viewer));
+    },
+    requestId,
+    log,
+    redacted: new Set(),
+  };
 }

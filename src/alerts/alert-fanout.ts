@@ -54,6 +54,8 @@ export interface AlertTransport {
   operationId: string;
   /** Writes one ready-made protocol message. */
   send(message: string): void;
+  /** Writes several messages at once (one system call where the socket allows it). */
+  sendMany(messages: readonly string[]): void;
   /** Bytes queued on the socket and not yet written to the network. */
   bufferedAmount(): number;
   /** Ends the whole connection (slow consumer, lost credentials). */
@@ -105,6 +107,8 @@ interface Subscriber {
 }
 
 const REPLAY_PAGE = 200;
+/** Events judged per dispatch round; a socket's messages of one round leave in one write. */
+const DISPATCH_BATCH = 32;
 const RECORD_FAR_FUTURE = 8.64e15;
 
 /** Parses an alert cursor: a decimal log position. */
@@ -122,6 +126,8 @@ export class AlertFanout {
   private readonly heartbeat: NodeJS.Timeout | null;
   private readonly maxBufferedBytes: number;
   private readonly maxPendingEvents: number;
+  /** While a dispatch round runs: each live subscriber's messages of the round, flushed at its end. */
+  private outbox: Map<Subscriber, Array<{ position: number; json: string }>> | null = null;
 
   constructor(private readonly options: AlertFanoutOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
@@ -202,7 +208,12 @@ export class AlertFanout {
       if (group.subscribers.size === 0) this.groups.delete(group.key);
     };
     const iterator: AsyncIterableIterator<ExecutionResult> = {
-      next: () => done.then(() => ({ done: true as const, value: undefined })),
+      // Ending on its own (slow consumer), the iterator gets no return() from graphql-ws: leave the group here.
+      next: () =>
+        done.then(() => {
+          remove();
+          return { done: true as const, value: undefined };
+        }),
       return: async () => {
         remove();
         return { done: true as const, value: undefined };
@@ -234,7 +245,9 @@ export class AlertFanout {
     const afterVar = afterArg?.value.kind === Kind.VARIABLE ? afterArg.value.name.value : null;
     const keyVars = variables && afterVar ? Object.fromEntries(Object.entries(variables).filter(([k]) => k !== afterVar)) : variables;
     const visKey = visibilityKey(viewer);
-    const key = `${visKey}\u0000${operationName ?? ''}\u0000${documentKey(document)}\u0000${JSON.stringify(keyVars ?? {})}`;
+    // Roles shape some fields too (Member.identityProviders): only equal roles share bytes.
+    const roles = viewer.kind === 'member' ? [...viewer.roles].sort().join(',') : '';
+    const key = `${visKey}\u0000${roles}\u0000${operationName ?? ''}\u0000${documentKey(document)}\u0000${JSON.stringify(keyVars ?? {})}`;
     let group = this.groups.get(key);
     if (!group) {
       group = { key, viewer, visKey, document, operationName, variables, filter: (args.filter as AlertFilterInput | null) ?? null, subscribers: new Set() };
@@ -247,7 +260,7 @@ export class AlertFanout {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, 256);
+        const batch = this.queue.splice(0, DISPATCH_BATCH);
         try {
           await this.dispatch(batch);
         } catch (err) {
@@ -263,6 +276,18 @@ export class AlertFanout {
   private async dispatch(events: readonly EventDoc[]): Promise<void> {
     if (this.groups.size === 0) return;
     const records = await this.loadRecords(events);
+    // A write is a system call, and on a busy hub that, not executing the documents, is the cost:
+    // collect each socket's messages of this round and write them together.
+    const outbox = (this.outbox = new Map());
+    try {
+      await this.judgeAndRender(events, records);
+    } finally {
+      this.outbox = null;
+      this.flush(outbox);
+    }
+  }
+
+  private async judgeAndRender(events: readonly EventDoc[], records: Map<string, IndicatorDoc | NoticeDoc>): Promise<void> {
     for (const event of events) {
       const record = records.get(event.recordId);
       if (!record) continue;
@@ -287,7 +312,27 @@ export class AlertFanout {
       if (sub.pending.length > this.maxPendingEvents) this.disconnectSlow(sub);
       return;
     }
+    if (this.outbox) {
+      let box = this.outbox.get(sub);
+      if (!box) this.outbox.set(sub, (box = []));
+      box.push({ position, json });
+      return;
+    }
     this.write(sub, position, json);
+  }
+
+  private flush(outbox: Map<Subscriber, Array<{ position: number; json: string }>>): void {
+    for (const [sub, box] of outbox) {
+      if (sub.closed) continue;
+      const fresh = box.filter((m) => m.position > sub.lastPosition);
+      if (fresh.length === 0) continue;
+      if (sub.transport.bufferedAmount() > this.maxBufferedBytes) {
+        this.disconnectSlow(sub);
+        continue;
+      }
+      sub.transport.sendMany(fresh.map((m) => `${sub.prefix}${m.json}}`));
+      sub.lastPosition = fresh[fresh.length - 1]!.position;
+    }
   }
 
   private write(sub: Subscriber, position: number, json: string): void {
@@ -326,9 +371,16 @@ export class AlertFanout {
         const firstPending = sub.pending?.[0]?.position;
         if (firstPending !== undefined && cursor >= firstPending - 1) break;
       }
-      const pending = sub.pending ?? [];
+      // What arrived live meanwhile goes out in order, with room as the replay had; later
+      // deliveries keep queuing behind it until the queue is empty.
+      while (sub.pending && sub.pending.length > 0) {
+        const p = sub.pending.shift()!;
+        if (p.position <= sub.lastPosition) continue;
+        await this.waitForRoom(sub);
+        if (sub.closed) return;
+        this.write(sub, p.position, p.json);
+      }
       sub.pending = null;
-      for (const p of pending) if (!sub.closed && p.position > sub.lastPosition) this.write(sub, p.position, p.json);
     } catch (err) {
       this.options.log.error({ err }, 'alert replay failed');
       this.disconnectSlow(sub);

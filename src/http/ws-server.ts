@@ -43,7 +43,11 @@ export const CREDENTIAL_CLOSE = {
   expired: { code: CloseCode.Unauthorized, reason: 'Unauthorized: token expired' },
   invalid: { code: CloseCode.Unauthorized, reason: 'Unauthorized' },
   tierChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: tier changed, reconnect' },
+  rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
 } as const;
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 interface ConnectionExtra {
   viewer?: Viewer;
@@ -71,6 +75,17 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     send: (message) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(message);
     },
+    sendMany: (messages) => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      // Cork the TCP socket under ws so the frames leave in one writev, not one each.
+      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      raw?.cork();
+      try {
+        for (const message of messages) socket.send(message);
+      } finally {
+        raw?.uncork();
+      }
+    },
     bufferedAmount: () => socket.bufferedAmount,
     close: (code, reason) => socket.close(code, reason),
   });
@@ -85,6 +100,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
       options.authenticate(extra.authorization).then(
         (now) => {
           if (now.kind !== 'member' || now.tier !== before.tier) closeFor(socket, CREDENTIAL_CLOSE.tierChanged);
+          else if (now.roles.length !== before.roles.length || now.roles.some((r) => !before.roles.includes(r))) closeFor(socket, CREDENTIAL_CLOSE.rolesChanged);
           else extra.viewer = now;
         },
         () => closeFor(socket, CREDENTIAL_CLOSE.invalid),
@@ -105,9 +121,15 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           ctx.extra.authorization = authorization;
           const socket = ctx.extra.socket;
           connections.set(socket, ctx.extra);
-          const expiresIn = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt - Date.now() : null;
-          const expiry = expiresIn !== null ? setTimeout(() => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.max(0, expiresIn)) : null;
-          expiry?.unref();
+          const expiresAt = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt : null;
+          let expiry: NodeJS.Timeout | null = null;
+          // A timer cannot count past ~24.8 days (it would fire at once): re-arm until the token is due.
+          const armExpiry = (at: number) => {
+            const left = at - Date.now();
+            expiry = setTimeout(left > MAX_TIMER_MS ? () => armExpiry(at) : () => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.min(MAX_TIMER_MS, Math.max(0, left)));
+            expiry.unref();
+          };
+          if (expiresAt !== null) armExpiry(expiresAt);
           socket.once('close', () => {
             connections.delete(socket);
             if (expiry) clearTimeout(expiry);
