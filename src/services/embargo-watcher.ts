@@ -28,11 +28,24 @@ export class EmbargoWatcher {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Records a RELEASED event for every embargo that ended since the last check. */
+  /**
+   * Records a RELEASED event for every embargo that ended on its own since the last check. Each
+   * check claims its window before it reads, so overlapping checks never release a notice twice;
+   * a notice written at or after its embargo end (a lift by approval) was announced by that write.
+   */
   async check(now = new Date()): Promise<number> {
-    const ended = await this.notices.find({ embargoUntil: { $gt: this.checkedUntil, $lte: now } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
+    const from = this.checkedUntil;
+    if (now <= from) return 0;
     this.checkedUntil = now;
-    for (const notice of ended) await this.events.embargoEnded(notice);
-    return ended.length;
+    let ended;
+    try {
+      ended = await this.notices.find({ embargoUntil: { $gt: from, $lte: now } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
+    } catch (err) {
+      if (this.checkedUntil === now) this.checkedUntil = from;
+      throw err;
+    }
+    const released = ended.filter((n) => n.updatedAt < n.embargoUntil!);
+    for (const notice of released) await this.events.embargoEnded(notice);
+    return released.length;
   }
 }
