@@ -1,3 +1,4 @@
+import { apiKeyResolvers } from './api-key.js';
 import { approvalResolvers } from './approval.js';
 import { auditResolvers } from './audit.js';
 import { identityResolvers } from './identity.js';
@@ -7,6 +8,7 @@ import { memberResolvers } from './member.js';
 import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
+import { stixResolvers } from './stix.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers];

@@ -70,7 +70,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
-  MONGODB_URI: z.string().min(1).optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: () => 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string' })
+    .optional(),
 });
 
 /** The hub's whole configuration, read once by the composition root. */
@@ -127,6 +130,11 @@ export interface HubConfig {
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
+   * MongoDB, and stops with a message naming the host if it cannot reach it within 5 s; it never
+   * falls back to the embedded store.
+   */
   mongodbUri: string | undefined;
 }
 
@@ -170,10 +178,5 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     mongodbUri: e.MONGODB_URI,
     ...overrides,
   };
-  if (config.mongodbUri) {
-    throw new ConfigError(
-      'Invalid configuration:\n  - MONGODB_URI: the MongoDB adapter is not part of this build yet; unset MONGODB_URI to run on the embedded store',
-    );
-  }
   return config;
 }

@@ -9,6 +9,7 @@ import type { NoticeService } from './services/notice-service.js';
 import type { ApprovalService } from './services/approval-service.js';
 import type { AuditService } from './services/audit-service.js';
 import type { IdentityService } from './services/identity-service.js';
+import type { ApiKeyService } from './services/api-key-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -18,6 +19,7 @@ export interface Services {
   approvals: ApprovalService;
   audit: AuditService;
   identity: IdentityService;
+  apiKeys: ApiKeyService;
   /** Appends changes to the alert event log. */
   events: EventRecorder;
 }
@@ -60,11 +62,13 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
 }
 
 /**
- * A request's context. Loaders are made on first use: a long-lived subscription's context never
- * needs them, and ten thousand idle subscribers should not each hold four.
+ * A request's context. Loaders and the request's child logger are made on first use: a
+ * long-lived subscription's context never needs them, and ten thousand idle subscribers should
+ * not each hold them. `log` is the parent logger; the context's own carries the request id.
  */
 export function createContext(services: Services, viewer: Viewer, requestId: string, log: Logger): HubContext {
   let loaders: Loaders | undefined;
+  let child: Logger | undefined;
   return {
     viewer,
     services,
@@ -72,7 +76,9 @@ export function createContext(services: Services, viewer: Viewer, requestId: str
       return (loaders ??= createLoaders(services, viewer));
     },
     requestId,
-    log,
+    get log() {
+      return (child ??= log.child({ requestId }));
+    },
     redacted: new Set(),
   };
 }

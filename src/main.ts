@@ -11,12 +11,13 @@ import { pino, type Logger } from 'pino';
 import { Authenticator, authError } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
 import { TokenIssuer } from './auth/token-issuer.js';
-import type { HubConfig } from './config.js';
+import { ConfigError, type HubConfig } from './config.js';
 import { createContext, type HubContext, type Services } from './context.js';
 import { seedDemo } from './demo/seed-demo.js';
+import { createGraphiqlPage } from './graphiql/graphiql-page.js';
 import { formatHubError } from './http/error-format.js';
 import { ExecutionDeadlines } from './http/execution-deadline.js';
-import { createHttpServer } from './http/http-server.js';
+import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
 import { limitsPlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
@@ -31,6 +32,7 @@ import { ApprovalService } from './services/approval-service.js';
 import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { IdentityService } from './services/identity-service.js';
+import { ApiKeyService } from './services/api-key-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
 import { InProcessEventBus, type EventBus } from './events/event-bus.js';
@@ -39,6 +41,9 @@ import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { StixGates } from './stix/stix-gates.js';
+import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
+import { TaxiiFeed } from './taxii/taxii-feed.js';
 
 /** A running hub. */
 export interface Hub {
@@ -74,10 +79,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const log = options.logger ?? createLogger(config.logLevel);
   const secrets = await loadSecrets(config.dataDir);
   const storeCalls = new StoreCallCounter();
-  const store: Store = instrumentStore(createMemoryStore(), storeCalls);
+  const storage = await openStorage(config, log);
+  const store: Store = instrumentStore(storage.store, storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
 
-  const bus: EventBus = new InProcessEventBus();
+  const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
   const events = new EventRecorder(store.events, bus);
   const audit = new AuditService({
@@ -119,11 +125,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events };
+  const apiKeys = new ApiKeyService({
+    keys: store.apiKeys,
+    members,
+    audit,
+    onMemberChanged: (id) => bus.memberChanged(id),
+    onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys };
 
   if (config.demo) {
-    const seeded = await seedDemo(services, store, cursors);
-    log.info(seeded, 'demo data seeded');
+    // A persistent store keeps the demo data across restarts: seed it once, not on every start.
+    if ((await store.members.list()).length === 0) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
+    else log.info('demo mode: the store already has members, demo data not seeded again');
   }
 
   const tokens = new TokenIssuer({
@@ -141,6 +155,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
@@ -202,10 +217,34 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     context: async (req, requestId) => {
       const header = req.headers.authorization;
       const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-      return createContext(services, viewer, requestId, log.child({ requestId }));
+      return createContext(services, viewer, requestId, log);
     },
-    health: async () => ({ ok: true, store: 'embedded' }),
+    health: storage.health,
     rateLimiter,
+    graphiql: createGraphiqlPage({ log }),
+    mounts: [
+      {
+        prefix: TAXII_PREFIX,
+        handle: createTaxiiHandler({
+          feed: new TaxiiFeed({
+            indicators: store.indicators,
+            notices: store.notices,
+            sightings: store.sightings,
+            members,
+            gates: StixGates.of(schema),
+            cursors,
+            // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
+            settleMs: config.mongodbUri ? 2_000 : 0,
+          }),
+          authenticate,
+          // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
+          challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
+          rateLimiter,
+          maxContentLength: MAX_BODY_BYTES,
+          log,
+        }),
+      },
+    ],
   });
   const alerts = new AlertFanout({
     schema,
@@ -234,7 +273,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     schema,
     authenticate,
     anonymousReads: config.anonymousReads,
-    context: (viewer, requestId) => createContext(services, viewer, requestId, log.child({ requestId })),
+    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
     log,
     rateLimiter,
     deadlines,
@@ -271,7 +310,27 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         await apollo.stop();
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await bus.close?.();
         await store.close();
       })()),
   };
+}
+
+/**
+ * The store and bus the configuration selects: MongoDB when MONGODB_URI is set (docs/mongodb.md),
+ * else the embedded store with the in-process bus. MongoDB unreachable is a ConfigError naming
+ * the host: the hub stops, it never falls back to the embedded store.
+ */
+async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Store; bus: EventBus; health: () => Promise<{ ok: boolean; store: string }> }> {
+  if (!config.mongodbUri) {
+    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'embedded' }) };
+  }
+  // Loaded only here: the embedded store never loads the driver.
+  const { openMongoBackend, MongoUnavailableError } = await import('./store/mongo/mongo-backend.js');
+  try {
+    return await openMongoBackend(config.mongodbUri, { logger: log, eventRetentionMs: config.eventRetentionMs });
+  } catch (err) {
+    if (err instanceof MongoUnavailableError) throw new ConfigError(`MONGODB_URI: ${err.message}`);
+    throw err;
+  }
 }

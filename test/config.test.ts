@@ -25,8 +25,11 @@ describe('configuration', () => {
     }
   });
 
-  it('refuses MONGODB_URI rather than silently running on the embedded store', () => {
-    expect(() => parseConfig({ MONGODB_URI: 'mongodb://localhost:27017' })).toThrow(/MONGODB_URI/);
+  it('takes a mongodb:// or mongodb+srv:// MONGODB_URI and refuses anything else by name', () => {
+    expect(parseConfig({ MONGODB_URI: 'mongodb://localhost:27017/hub?replicaSet=rs0' }).mongodbUri).toBe('mongodb://localhost:27017/hub?replicaSet=rs0');
+    expect(parseConfig({ MONGODB_URI: 'mongodb+srv://cluster.example.net/hub' }).mongodbUri).toBe('mongodb+srv://cluster.example.net/hub');
+    expect(parseConfig({}).mongodbUri).toBeUndefined();
+    expect(() => parseConfig({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\/ or mongodb\+srv:\/\/ connection string/);
   });
 
   it('reads durations in ms, s, m, h and d', () => {

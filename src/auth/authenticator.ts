@@ -10,7 +10,8 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, type Viewer } from '../policy/policy.js';
+import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
@@ -30,9 +31,12 @@ export interface RejectionDetails {
   issuer?: string;
   /**
    * The member the token claims to act for (unverified): the hub's member claim in a token
-   * naming the hub as issuer, or the member that registered the claimed issuer.
+   * naming the hub as issuer, or the member that registered the claimed issuer; for an API key,
+   * the member whose key id it names (when that id exists).
    */
   claimedMember?: string;
+  /** For an API key: its id (the public part of the key), never its secret. */
+  apiKeyId?: string;
 }
 
 export interface AuthenticatorOptions {
@@ -51,6 +55,13 @@ export interface AuthenticatorOptions {
    * registration applies from the next request). Default: no member identity providers.
    */
   findIdentityProvider?: (issuer: string) => Promise<IdentityProviderRegistration | null>;
+  /**
+   * Checks an API key (`hubk_...`, presented as `Bearer <key>` or as the password of Basic) and
+   * says whom it speaks for; throws ApiKeyRejection to refuse it (answered 401 with its reason).
+   * Called on every request that presents a key, so it must read revocation fresh.
+   * Default: API keys are refused.
+   */
+  verifyApiKey?: (key: string) => Promise<ApiKeyCredential>;
   /** Fetching members' remote JWK Sets; defaults in RemoteJwksOptions. */
   remoteJwks?: RemoteJwksOptions;
   /** Told of every rejected token, with the reason and what the token claimed (for the log). Must not throw. */
@@ -64,6 +75,17 @@ interface VerifiedClaims {
   expMs: number;
   /** For a member identity provider's token: the registration it was verified against. */
   federated?: { issuer: string; fingerprint: string };
+}
+
+/** What a verified JWT or API key speaks for, before the member registry is read. */
+interface Credential {
+  /** For messages: "Invalid token: ..." or "Invalid API key: ...". */
+  kind: 'token' | 'API key';
+  memberId: string;
+  userId: string;
+  roles: Role[];
+  expMs: number | null;
+  details: RejectionDetails;
 }
 
 /** A token's header and claims, decoded but not yet trusted. */
@@ -87,7 +109,8 @@ export function authError(reason: string): GraphQLError {
  * (untrusted) `iss` selects: the hub's own key, or the keys a member registered for its identity
  * provider, and nothing else. Signature and claims are verified once per token and cached until
  * the token expires; the member (and so the tier and suspension) is read from the registry on
- * every call, and so is a member identity provider's registration.
+ * every call, and so is a member identity provider's registration. API keys are not cached:
+ * `verifyApiKey` reads the key on every call, so a revoked key fails on the next request.
  */
 export class Authenticator {
   private readonly verified = new Map<string, VerifiedClaims>();
@@ -97,23 +120,54 @@ export class Authenticator {
     this.keySets = new FederatedKeySets(options.remoteJwks);
   }
 
-  /** No header means the anonymous viewer; a bad header or token throws UNAUTHENTICATED (401). */
+  /**
+   * No header means the anonymous viewer; a bad header, token or API key throws UNAUTHENTICATED
+   * (401). `Bearer <JWT>`, `Bearer hubk_...` and `Basic <user:hubk_...>` are accepted (see
+   * `readAuthorization`). An API key acts as the user `api-key:<key id>` of its member.
+   */
   async authenticate(authorization: string | undefined | null): Promise<Viewer> {
     if (authorization == null || authorization === '') return ANONYMOUS;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw this.reject('the Authorization header must be "Bearer <token>"', {});
-    const claims = await this.verify(match[1]!);
-    const member = await this.options.loadMember(claims.memberId);
-    const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
-    if (!member) throw this.reject(`the token names a member this hub does not know`, details);
-    if (member.suspended) throw this.reject('the member is suspended', details);
+    const presented = readAuthorization(authorization);
+    if (presented.kind === 'refused') throw this.reject(presented.reason, {}, 'credentials');
+    const credential = presented.kind === 'api-key' ? await this.verifyApiKey(presented.key) : this.fromClaims(await this.verify(presented.token));
+    const { kind, details } = credential;
+    const member = await this.options.loadMember(credential.memberId);
+    if (!member) throw this.reject(`the ${kind} names a member this hub does not know`, details, kind);
+    if (member.suspended) throw this.reject('the member is suspended', details, kind);
     return {
       kind: 'member',
       memberId: member._id,
-      userId: claims.userId,
-      roles: claims.roles.filter((r) => member.allowedRoles.includes(r)),
+      userId: credential.userId,
+      roles: credential.roles.filter((r) => member.allowedRoles.includes(r)),
       tier: member.tier,
-      tokenExpiresAt: claims.expMs,
+      ...(credential.expMs !== null ? { tokenExpiresAt: credential.expMs } : {}),
+    };
+  }
+
+  private fromClaims(claims: VerifiedClaims): Credential {
+    const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
+    return { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
+  }
+
+  private async verifyApiKey(key: string): Promise<Credential> {
+    if (!this.options.verifyApiKey) throw this.reject('this hub does not accept API keys', {}, 'API key');
+    let verified: ApiKeyCredential;
+    try {
+      verified = await this.options.verifyApiKey(key);
+    } catch (err) {
+      if (!(err instanceof ApiKeyRejection)) throw err;
+      const details: RejectionDetails = {};
+      if (err.keyId) details.apiKeyId = err.keyId;
+      if (err.memberId) details.claimedMember = err.memberId;
+      throw this.reject(err.message, details, 'API key');
+    }
+    return {
+      kind: 'API key',
+      memberId: verified.memberId,
+      userId: `api-key:${verified.keyId}`,
+      roles: verified.roles.filter((r) => !API_KEY_EXCLUDED_ROLES.includes(r)),
+      expMs: verified.expiresAt?.getTime() ?? null,
+      details: { apiKeyId: verified.keyId, claimedMember: verified.memberId },
     };
   }
 
@@ -243,9 +297,9 @@ export class Authenticator {
     }
   }
 
-  private reject(reason: string, details: RejectionDetails): GraphQLError {
+  private reject(reason: string, details: RejectionDetails, what: Credential['kind'] | 'credentials' = 'token'): GraphQLError {
     this.options.onRejected?.(reason, details);
-    return authError(`Invalid token: ${reason}`);
+    return authError(`Invalid ${what}: ${reason}`);
   }
 }
 

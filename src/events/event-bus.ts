@@ -11,6 +11,8 @@ export interface EventBus {
   memberChanged(memberId: string): void;
   onEvents(listener: (events: readonly EventDoc[]) => void): () => void;
   onMemberChanged(listener: (memberId: string) => void): () => void;
+  /** Stops listening to other instances (change streams, timers). Absent when there is nothing to stop. */
+  close?(): Promise<void>;
 }
 
 /** The bus for a single hub process. */

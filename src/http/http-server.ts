@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { HubContext } from '../context.js';
+import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
 import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 
 /** Largest request body the hub reads, in bytes. */
@@ -20,6 +21,13 @@ export interface HttpServerOptions {
    * member's, else the remote IP's); an empty bucket answers 429 with `Retry-After`. Default: no limit.
    */
   rateLimiter?: RateLimiter;
+  /** Serves GraphiQL: `GET /graphql` from a browser and `/graphiql/assets/*`. Default: none. */
+  graphiql?: GraphiqlPage;
+  /**
+   * Further front doors by path prefix (`/taxii2/` answers `/taxii2` too), tried before the 404.
+   * A handler writes the whole response; a throw is logged and answered 500. Default: none.
+   */
+  mounts?: ReadonlyArray<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse, requestId: string, url: URL) => Promise<void> }>;
 }
 
 class BodyTooLarge extends Error {}
@@ -112,7 +120,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return sendJson(res, 400, { error: 'bad request' });
     }
     try {
+      if (options.graphiql?.handles(req, url)) return await options.graphiql.serve(req, res, url);
       if (url.pathname === '/graphql') return await graphql(req, res, requestId, url);
+      const mount = options.mounts?.find((m) => url.pathname.startsWith(m.prefix) || `${url.pathname}/` === m.prefix);
+      if (mount) return await mount.handle(req, res, requestId, url);
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         const health = await options.health();
         return sendJson(res, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'unavailable', ...health });

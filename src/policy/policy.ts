@@ -14,6 +14,7 @@
  * | notice under embargo         | additionally restricted to CORE members                  |
  * | notice in DRAFT              | its publisher only                                       |
  * | any record                   | always its publisher                                     |
+ * | over TAXII                   | never TLP:RED or TLP:AMBER_STRICT (`taxiiExclusion`)     |
  *
  * Fields: the SDL marks gated fields, input fields and enum values with `@minTier(tier: ...)`
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
@@ -66,15 +67,29 @@ export function indicatorVisibility(viewer: Viewer): Filter {
   return { $or: [{ source: viewer.memberId }, tlpClause(viewer)] };
 }
 
+/** Whether embargoes hold for `viewer` on others' notices (everyone below CORE). */
+export function embargoApplies(viewer: Viewer): boolean {
+  return viewer.tier !== 'CORE';
+}
+
 /** The filter selecting exactly the model-risk notices `viewer` may see at instant `now`. */
 export function noticeVisibility(viewer: Viewer, now: Date): Filter {
   const clauses: Filter[] = [{ status: { $ne: 'DRAFT' } }, tlpClause(viewer)];
-  if (viewer.tier !== 'CORE') {
+  if (embargoApplies(viewer)) {
     clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
   }
   const others: Filter = { $and: clauses };
   if (viewer.kind === 'anonymous') return others;
   return { $or: [{ source: viewer.memberId }, others] };
+}
+
+/**
+ * What TAXII never serves, to anyone (the publisher and named recipients included), ANDed to the
+ * visibility filters above: TLP:RED and TLP:AMBER+STRICT records. A feed is polled into SIEMs and
+ * shared tooling, where "named recipients only" and "your organisation only" cannot be held.
+ */
+export function taxiiExclusion(): Filter {
+  return { tlp: { $nin: ['RED', 'AMBER_STRICT'] } };
 }
 
 /**
@@ -120,8 +135,8 @@ export function ownsRecord(viewer: Viewer, record: { source: string }): boolean 
 }
 
 /**
- * Whether the viewer may administer a member's settings (its identity providers): a hub-admin
- * for any member, a member-admin for its own member only.
+ * Whether the viewer may administer a member's settings (its identity providers and API keys):
+ * a hub-admin for any member, a member-admin for its own member only.
  */
 export function canAdministerMember(viewer: Viewer, memberId: string): boolean {
   if (viewer.kind === 'anonymous') return false;
@@ -129,11 +144,37 @@ export function canAdministerMember(viewer: Viewer, memberId: string): boolean {
 }
 
 /** Throws UNAUTHENTICATED for anonymous callers and FORBIDDEN unless `canAdministerMember`. */
-export function assertCanAdministerMember(viewer: Viewer, memberId: string): void {
+export function assertCanAdministerMember(viewer: Viewer, memberId: string): asserts viewer is Extract<Viewer, { kind: 'member' }> {
   if (viewer.kind === 'anonymous') throw unauthenticated('Administering a member needs a token');
   if (!canAdministerMember(viewer, memberId)) {
     throw forbidden('This operation needs the hub-admin role, or member-admin of this member');
   }
+}
+
+/** The roles an API key gets when its creator names none: read-only. */
+export const API_KEY_DEFAULT_ROLES: readonly Role[] = ['reader'];
+
+/**
+ * Roles no API key may carry, whoever creates it. hub-admin: hub administration needs a token the
+ * hub signed. member-admin: a key able to create keys could leave successors behind that outlive
+ * its own revocation. approver: approving is a second *person's* decision, and a key acts as its
+ * own user (`api-key:<id>`), so the requester could approve with a key they made themselves.
+ */
+export const API_KEY_EXCLUDED_ROLES: readonly Role[] = ['hub-admin', 'member-admin', 'approver'];
+
+/**
+ * What is wrong with the roles asked for a member's API key, or null: at least one, none of
+ * API_KEY_EXCLUDED_ROLES, all among the roles the hub allows the member. Refused rather than
+ * trimmed, so that a creator never holds a key weaker than they think. The authenticator
+ * intersects the key's roles with the member's allowed roles again on every request.
+ */
+export function apiKeyRolesProblem(roles: readonly Role[], allowedRoles: readonly Role[]): string | null {
+  if (roles.length === 0) return 'Give at least one role (omit roles for the default, reader)';
+  const excluded = roles.filter((r) => API_KEY_EXCLUDED_ROLES.includes(r));
+  if (excluded.length) return `An API key cannot hold ${excluded.join(' or ')}: administering and approving need a person's token`;
+  const beyond = roles.filter((r) => !allowedRoles.includes(r));
+  if (beyond.length) return `The hub does not allow this member the role(s) ${beyond.join(', ')}`;
+  return null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
+import type { ApiKeyDoc } from '../domain/api-key.js';
 import type {
   ActorRef,
   ApprovalChange,
@@ -36,6 +37,8 @@ type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 export interface LoginFailureDetails {
   issuer?: string;
   claimedMember?: string;
+  /** The id of the API key presented (its public part; never the secret). */
+  apiKeyId?: string;
 }
 
 const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
@@ -156,6 +159,18 @@ export class AuditService {
     );
   }
 
+  /** An API key was created. Its id, roles and expiry only: never the key, its hash or its (free-text) name. */
+  apiKeyCreated(actor: MemberViewer, key: ApiKeyDoc) {
+    return this.append('API_KEY_CREATED', actor, key.memberId, { kind: 'API_KEY', id: key._id }, `created API key ${key._id} for ${clip(key.memberId)} (roles: ${key.roles.join(', ')}; expires ${iso(key.expiresAt) ?? 'never'})`, {
+      roles: [...key.roles],
+      expiresAt: iso(key.expiresAt),
+    });
+  }
+
+  apiKeyRevoked(actor: MemberViewer, key: ApiKeyDoc) {
+    return this.append('API_KEY_REVOKED', actor, key.memberId, { kind: 'API_KEY', id: key._id }, `revoked API key ${key._id} of ${clip(key.memberId)}`, {});
+  }
+
   /**
    * A token was refused. The entry belongs to the member the token claimed when that member
    * exists (its member-admin sees attempts in its name), otherwise to the hub.
@@ -165,6 +180,7 @@ export class AuditService {
     const json: Record<string, AuditJson> = { reason: clip(reason, 200) };
     if (details.issuer) json.issuer = clip(details.issuer, 200);
     if (details.claimedMember) json.claimedMember = clip(details.claimedMember);
+    if (details.apiKeyId) json.apiKeyId = clip(details.apiKeyId);
     return this.append('LOGIN_FAILED', null, claimed?._id ?? null, null, `refused a token: ${clip(reason, 200)}`, json);
   }
 

@@ -8,6 +8,7 @@ import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/typ
 import type { Filter } from '../policy/policy.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
+import type { ApiKeyDoc } from '../domain/api-key.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -90,6 +91,8 @@ export interface SightingRepository {
   insert(doc: SightingDoc): Promise<void>;
   /** The sightings of these indicators, newest first. */
   findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]>;
+  /** Any read, e.g. TAXII's by `reportedAt` (MongoDB: index `{reportedAt: 1, _id: 1}`). */
+  find(filter: Filter, options?: FindOptions): Promise<SightingDoc[]>;
 }
 
 /** Members' own identity providers, unique on issuer (in MongoDB: `_id` is the issuer). */
@@ -104,6 +107,23 @@ export interface IdentityProviderRepository {
   put(registration: IdentityProviderRegistration): Promise<boolean>;
   /** Removes the member's registration of the issuer; false when there was none. */
   remove(memberId: string, issuer: string): Promise<boolean>;
+}
+
+/** Members' API keys, by key id (`_id`); a key's secret is stored only as its hash. */
+export interface ApiKeyRepository {
+  /** Throws on a duplicate id. */
+  insert(doc: ApiKeyDoc): Promise<void>;
+  /** The key with this id, or null: read on every request that presents a key. */
+  get(id: string): Promise<ApiKeyDoc | null>;
+  /** A member's keys, revoked ones too, newest first (createdAt, then id). */
+  listByMember(memberId: string): Promise<ApiKeyDoc[]>;
+  /**
+   * Revokes the key if it is live (compare-and-set on `revokedAt: null`): the key after the
+   * update, or null when there is no such key or it was already revoked.
+   */
+  revoke(id: string, at: Date, by: ApiKeyDoc['revokedBy']): Promise<ApiKeyDoc | null>;
+  /** Moves `lastUsedAt` forward to `at`, never back (instances may write out of order). */
+  touch(id: string, at: Date): Promise<void>;
 }
 
 /** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
@@ -148,6 +168,7 @@ export interface Store {
   identityProviders: IdentityProviderRepository;
   approvals: ApprovalRepository;
   audit: AuditRepository;
+  apiKeys: ApiKeyRepository;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

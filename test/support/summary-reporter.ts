@@ -7,13 +7,21 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
+      let moduleFailed = 0;
+      let moduleSkipped = 0;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
-        else skipped++;
+        else if (state === 'failed') moduleFailed++;
+        else moduleSkipped++;
       }
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
+      // A file whose setup threw reports its tests as skipped: count them as the failures they are.
+      if (mod.state() === 'failed' && moduleFailed === 0) {
+        moduleFailed = Math.max(1, moduleSkipped);
+        moduleSkipped = 0;
+      }
+      failed += moduleFailed;
+      skipped += moduleSkipped;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);

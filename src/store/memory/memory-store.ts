@@ -17,8 +17,12 @@ import type { IdentityProviderRegistration } from '../../domain/types.js';
 import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
+import { MemoryApiKeys } from './memory-api-keys.js';
 
 const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\u0000${k.value}`;
+
+/** Strings in code-unit order, as MongoDB sorts them (not localeCompare, which puts "a" before "B"). */
+const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 class MemoryIndicators implements IndicatorRepository {
   private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value']);
@@ -84,7 +88,7 @@ class MemoryMembers implements MemberRepository {
   }
 
   async list() {
-    return [...this.members.values()].sort((a, b) => a._id.localeCompare(b._id));
+    return [...this.members.values()].sort((a, b) => binaryOrder(a._id, b._id));
   }
 
   async put(member: Member) {
@@ -123,11 +127,16 @@ class MemorySightings implements SightingRepository {
   private readonly docs = new MemoryCollection<SightingDoc>(['indicatorId']);
 
   async insert(doc: SightingDoc) {
+    if (this.docs.get(doc._id)) throw new Error(`duplicate sighting id ${doc._id}`);
     this.docs.put(doc);
   }
 
   async findByIndicators(indicatorIds: readonly string[]) {
     return this.docs.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] });
+  }
+
+  async find(...args: Parameters<SightingRepository['find']>) {
+    return this.docs.find(...args);
   }
 }
 
@@ -150,7 +159,7 @@ class MemoryIdentityProviders implements IdentityProviderRepository {
   }
 
   async listByMember(memberId: string) {
-    return [...this.byIssuer.values()].filter((r) => r.memberId === memberId).sort((a, b) => a.issuer.localeCompare(b.issuer));
+    return [...this.byIssuer.values()].filter((r) => r.memberId === memberId).sort((a, b) => binaryOrder(a.issuer, b.issuer));
   }
 
   async put(registration: IdentityProviderRegistration) {
@@ -179,6 +188,7 @@ export function createMemoryStore(): Store {
     identityProviders: new MemoryIdentityProviders(),
     approvals: new MemoryApprovals(),
     audit: new MemoryAudit(),
+    apiKeys: new MemoryApiKeys(),
     async close() {},
   };
 }

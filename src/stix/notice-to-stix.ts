@@ -1,0 +1,60 @@
+import type { NoticeDoc } from '../domain/types.js';
+import { HUB_EXTENSION_ID, memberIdentityId } from './stix-ids.js';
+import { sees, type StixView } from './stix-gates.js';
+import { compact, STIX_SPEC_VERSION, stixTimestamp, type StixObject } from './stix-object.js';
+import { tlpMarkingId } from './tlp-markings.js';
+
+export const NOTICE_STIX_TYPE = 'x-model-risk-notice';
+
+/** `PROMPT_INJECTION` → `prompt-injection`: STIX vocabularies are lower case with hyphens. */
+const vocab = (value: string): string => value.toLowerCase().replace(/_/g, '-');
+
+/**
+ * A model-risk notice as the hub's custom STIX object (`x-model-risk-notice`, declared by the
+ * hub's extension-definition as a new SDO). Gated properties the viewer may not see are absent.
+ * `relatedIndicatorIds` are the related indicators the viewer may see (the caller decides, as for
+ * GraphQL's `relatedIndicators`). A RETRACTED notice is `revoked`.
+ *
+ * Severity is `risk_severity`: the OASIS core schema refuses a top-level `severity` property.
+ */
+export function noticeToStix(doc: NoticeDoc, view: StixView, relatedIndicatorIds: readonly string[]): StixObject {
+  return compact({
+    type: NOTICE_STIX_TYPE,
+    spec_version: STIX_SPEC_VERSION,
+    id: doc._id,
+    created: stixTimestamp(doc.createdAt),
+    modified: stixTimestamp(doc.updatedAt),
+    created_by_ref: sees(view, doc, 'x-model-risk-notice.created_by_ref') ? memberIdentityId(doc.source) : undefined,
+    name: doc.title,
+    description: doc.summary,
+    model: compact({ name: doc.model.name, developer: doc.model.developer, version: doc.model.version }),
+    category: vocab(doc.category),
+    risk_severity: doc.severity.toLowerCase(),
+    status: vocab(doc.status),
+    embargo_until: doc.embargoUntil ? stixTimestamp(doc.embargoUntil) : undefined,
+    atlas_techniques: doc.atlasTechniques,
+    owasp_llm: doc.owaspLlm,
+    mitigations: gated(view, doc, 'x-model-risk-notice.mitigations', doc.mitigations),
+    technical_details: gated(view, doc, 'x-model-risk-notice.technical_details', doc.technicalDetails),
+    evaluation_evidence: gated(view, doc, 'x-model-risk-notice.evaluation_evidence', doc.evaluationEvidence),
+    affected_deployments: gated(view, doc, 'x-model-risk-notice.affected_deployments', doc.affectedDeployments),
+    related_indicator_refs: [...relatedIndicatorIds],
+    revoked: doc.status === 'RETRACTED',
+    external_references: [
+      ...doc.atlasTechniques.map((id) => ({ source_name: 'mitre-atlas', external_id: id, url: `https://atlas.mitre.org/techniques/${id}` })),
+      ...doc.owaspLlm.map((id) => ({ source_name: 'owasp-llm-top-10-2025', external_id: id })),
+    ],
+    object_marking_refs: [tlpMarkingId(doc.tlp)],
+    extensions: { [HUB_EXTENSION_ID]: { extension_type: 'new-sdo' } },
+  });
+}
+
+type NoticeGate = Parameters<typeof sees>[2] & `x-model-risk-notice.${string}`;
+
+/**
+ * The value when the view sees it, else undefined. Asked whatever the value (empty too), so the
+ * redaction report never tells whether a withheld property had a value.
+ */
+function gated<T>(view: StixView, doc: NoticeDoc, gate: NoticeGate, value: T): T | undefined {
+  return sees(view, doc, gate) ? value : undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * The MongoDB adapter's collections and the write concerns it uses on them.
+ *
+ * Writes that must not be lost (records, members, idempotency keys, sequences, the event log,
+ * approvals, the audit log, API keys) are acknowledged only once a majority of the replica set has them
+ * (journaled), so a failover cannot roll back something the hub already answered for. The two
+ * bookkeeping collections of the event bus are rebuilt by the bus itself and use `w: 1`.
+ */
+import type { WriteConcernSettings } from 'mongodb';
+
+export const COLLECTIONS = {
+  indicators: 'indicators',
+  notices: 'notices',
+  members: 'members',
+  idempotency: 'idempotencyKeys',
+  /** Sequences (`sequence:<name>`) and the event log's state (`eventLog`): one document each. */
+  counters: 'counters',
+  sightings: 'sightings',
+  identityProviders: 'identityProviders',
+  approvals: 'approvalRequests',
+  audit: 'auditLog',
+  apiKeys: 'apiKeys',
+  events: 'events',
+  /** Each hub instance's last change-stream resume token (see MongoEventBus). */
+  busCursors: 'busCursors',
+  /** "Member X changed" notices between instances (see MongoEventBus). */
+  memberChanges: 'memberChanges',
+} as const;
+
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+/**
+ * Majority, journaled: for every write the hub must not lose. A write that cannot reach a
+ * majority within 10 s fails (it may still apply later: callers that retry rely on idempotency
+ * keys and unique indexes, never on the failure meaning "not written").
+ */
+export const DURABLE: WriteConcernSettings = { w: 'majority', journal: true, wtimeoutMS: 10_000 };
+
+/** One node's acknowledgement: for bookkeeping the bus can rebuild. */
+export const BOOKKEEPING: WriteConcernSettings = { w: 1 };

@@ -1,0 +1,299 @@
+/**
+ * Every index the MongoDB adapter relies on, as data: each names the query that needs it
+ * (`purpose`), and `ensureIndexes` creates them at startup. Creating an index that already exists
+ * with the same name and options is a no-op, so every instance runs it on every start.
+ */
+import type { Db } from 'mongodb';
+import { COLLECTIONS, type CollectionName } from './mongo-collections.js';
+
+export interface IndexDefinition {
+  collection: CollectionName;
+  name: string;
+  /** Fields in order, 1 ascending, -1 descending. */
+  key: Readonly<Record<string, 1 | -1>>;
+  unique?: boolean;
+  /** A TTL index: documents go once the date in the key's one field is this many seconds past. */
+  expireAfterSeconds?: number;
+  /** Which query needs it. */
+  purpose: string;
+  /** MongoDB's own `_id` index: listed for its purpose, never created. */
+  builtIn?: true;
+}
+
+const DAY_S = 86_400;
+
+export const MONGO_INDEXES: readonly IndexDefinition[] = [
+  // indicators
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_claim',
+    key: { source: 1, type: 1, value: 1 },
+    unique: true,
+    purpose: 'publishIndicators: each claim is an upsert on {source, type, value}; unique, so a retried or concurrent publish updates the claim instead of duplicating it',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_value',
+    key: { value: 1 },
+    purpose: 'lookups by normalised value: lookupIndicators and the value filter ({value: {$in: [...]}}), and a publisher\'s own claims on a batch\'s values',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_tlp_seq',
+    key: { tlp: 1, seq: -1 },
+    purpose: 'listing by TLP and time: the visibility clause {tlp: {$in: [...]}} of indicators(...), newest write first (seq), with keyset cursors on seq',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_source_seq',
+    key: { source: 1, seq: -1 },
+    purpose: 'a member\'s own indicators newest first: the visibility clause {source: <viewer>} and the TRUSTED source filter',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_recipients_seq',
+    key: { recipients: 1, seq: -1 },
+    purpose: 'TLP:RED indicators shared with a member, newest first: the visibility clause {tlp: "RED", recipients: <viewer>}',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_updated',
+    key: { updatedAt: 1, _id: 1 },
+    purpose: 'TAXII: indicators by date added ({updatedAt: range} sorted by updatedAt, _id) and the updatedSince filter',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_seq',
+    key: { seq: -1 },
+    purpose: 'the default ordering (UPDATED_AT: seq descending) and its keyset cursors when no narrower index applies',
+  },
+  // notices
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_tlp_seq',
+    key: { tlp: 1, seq: -1 },
+    purpose: 'listing by TLP and time: the visibility clause {tlp: {$in: [...]}} of modelRiskNotices(...), newest write first',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_source_seq',
+    key: { source: 1, seq: -1 },
+    purpose: 'a member\'s own notices newest first: the visibility clause {source: <viewer>} and the TRUSTED source filter',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_recipients_seq',
+    key: { recipients: 1, seq: -1 },
+    purpose: 'TLP:RED notices shared with a member, newest first: the visibility clause {tlp: "RED", recipients: <viewer>}',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_embargo',
+    key: { embargoUntil: 1, _id: 1 },
+    purpose: 'EmbargoWatcher: notices whose embargo ended since the last check ({embargoUntil: {$gt, $lte}} sorted by embargoUntil, _id); TAXII dating released notices by embargoUntil',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_updated',
+    key: { updatedAt: 1, _id: 1 },
+    purpose: 'TAXII: notices by date added ({updatedAt: range} sorted by updatedAt, _id) and the updatedSince filter',
+  },
+  // sightings
+  {
+    collection: COLLECTIONS.sightings,
+    name: 'sightings_indicator',
+    key: { indicatorId: 1, reportedAt: -1, _id: -1 },
+    purpose: 'sightings.findByIndicators: an indicator\'s sightings, newest first',
+  },
+  {
+    collection: COLLECTIONS.sightings,
+    name: 'sightings_reported',
+    key: { reportedAt: 1, _id: 1 },
+    purpose: 'TAXII: sightings by date added (sightings.find with {reportedAt: range} sorted by reportedAt, _id)',
+  },
+  // members, counters: their only query is by _id
+  {
+    collection: COLLECTIONS.members,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'members.findByIds (the authenticator reads the member on every request) and members.list (by id)',
+  },
+  {
+    collection: COLLECTIONS.counters,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'sequences.next and the event log\'s position counter: one findOneAndUpdate by _id',
+  },
+  // identity providers: _id is the issuer, so the issuer is unique hub-wide
+  {
+    collection: COLLECTIONS.identityProviders,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'identityProviders.findByIssuer on every federated token; unique issuer: put inserts on it and fails when another member holds it',
+  },
+  {
+    collection: COLLECTIONS.identityProviders,
+    name: 'identityProviders_member',
+    key: { memberId: 1, _id: 1 },
+    purpose: 'identityProviders.listByMember: a member\'s registrations by issuer',
+  },
+  // API keys: _id is the key id (the public part of the key)
+  {
+    collection: COLLECTIONS.apiKeys,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'apiKeys.get on every request that presents an API key (Bearer or Basic); revokeApiKey\'s compare-and-set and the lastUsedAt touch, by _id',
+  },
+  {
+    collection: COLLECTIONS.apiKeys,
+    name: 'apiKeys_member',
+    key: { memberId: 1, createdAt: -1, _id: -1 },
+    purpose: 'apiKeys(memberId): a member\'s keys newest first (apiKeys.listByMember)',
+  },
+  // approval requests
+  {
+    collection: COLLECTIONS.approvals,
+    name: 'approvals_seq',
+    key: { seq: -1 },
+    purpose: 'approvalRequests for a hub-admin: every request, newest first, keyset cursors on seq',
+  },
+  {
+    collection: COLLECTIONS.approvals,
+    name: 'approvals_owner_seq',
+    key: { ownerMemberId: 1, seq: -1 },
+    purpose: 'approvalRequests for an approver: requests about its member\'s records ({ownerMemberId}), newest first',
+  },
+  {
+    collection: COLLECTIONS.approvals,
+    name: 'approvals_requester_seq',
+    key: { 'requestedBy.memberId': 1, 'requestedBy.userId': 1, seq: -1 },
+    purpose: 'approvalRequests: the requests a person made ({requestedBy.memberId, requestedBy.userId}), newest first',
+  },
+  // audit log
+  {
+    collection: COLLECTIONS.audit,
+    name: 'audit_seq',
+    key: { seq: -1 },
+    purpose: 'auditLog for a hub-admin: every entry, newest first, keyset cursors on seq',
+  },
+  {
+    collection: COLLECTIONS.audit,
+    name: 'audit_member_seq',
+    key: { memberId: 1, seq: -1 },
+    purpose: 'audit log by member: a member-admin\'s entries ({memberId}), newest first',
+  },
+  {
+    collection: COLLECTIONS.audit,
+    name: 'audit_member_at',
+    key: { memberId: 1, at: -1 },
+    purpose: 'audit log by member and time: auditLog(filter: {memberId, since, until}) ranges on at',
+  },
+  // idempotency keys
+  {
+    collection: COLLECTIONS.idempotency,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'idempotency keys: reserve claims `<member>:<key>` by inserting on _id (a duplicate-key error means already claimed)',
+  },
+  {
+    collection: COLLECTIONS.idempotency,
+    name: 'idempotency_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'idempotency keys with a TTL: a record goes once its expiresAt (HUB_IDEMPOTENCY_TTL after the request) has passed',
+  },
+  // the event log
+  {
+    collection: COLLECTIONS.events,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'the event log by position (_id is the position): readAfter, replays of resuming subscribers, the bus filling gaps, trimBefore walking from the oldest',
+  },
+  {
+    collection: COLLECTIONS.events,
+    name: 'events_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'event log retention: an event goes once HUB_EVENT_RETENTION has passed since it occurred, even when no hub is running to trim it',
+  },
+  // the bus's bookkeeping
+  {
+    collection: COLLECTIONS.busCursors,
+    name: 'busCursors_expiry',
+    key: { updatedAt: 1 },
+    expireAfterSeconds: 7 * DAY_S,
+    purpose: 'forgets the saved change-stream resume token of an instance not seen for 7 days',
+  },
+  {
+    collection: COLLECTIONS.memberChanges,
+    name: 'memberChanges_at',
+    key: { at: 1 },
+    expireAfterSeconds: DAY_S,
+    purpose: 'member-change notices: the catch-up read after a change-stream outage ({at: {$gte}}); kept one day',
+  },
+];
+
+/** Raised when an index exists under the same name with other keys or options. */
+export class IndexConflictError extends Error {
+  override readonly name = 'IndexConflictError';
+}
+
+/**
+ * Creates the missing collections, then every non-built-in index, one `createIndexes` per
+ * collection. Idempotent, and safe with several instances starting at once. An index of the same
+ * name with different keys or options is not replaced silently: the error names it.
+ */
+export async function ensureIndexes(db: Db, indexes: readonly IndexDefinition[] = MONGO_INDEXES): Promise<void> {
+  await ensureCollections(db, Object.values(COLLECTIONS));
+  const byCollection = new Map<string, IndexDefinition[]>();
+  for (const index of indexes) {
+    if (index.builtIn) continue;
+    byCollection.set(index.collection, [...(byCollection.get(index.collection) ?? []), index]);
+  }
+  for (const [collection, defs] of byCollection) {
+    try {
+      await db.collection(collection).createIndexes(defs.map(indexSpecification));
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // 85 IndexOptionsConflict, 86 IndexKeySpecsConflict
+      if (code === 85 || code === 86) {
+        throw new IndexConflictError(
+          `an index on ${collection} differs from the one the hub needs (${(err as Error).message}); drop it (db.${collection}.dropIndex(<name>)) and restart`,
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+/**
+ * Collections are created up front rather than by their first write: the event log's append is
+ * a transaction, and its first `counters` write should not also have to create the collection.
+ */
+async function ensureCollections(db: Db, names: readonly string[]): Promise<void> {
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const name of names) {
+    if (existing.has(name)) continue;
+    try {
+      await db.createCollection(name);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 48) throw err; // NamespaceExists: another instance was first
+    }
+  }
+}
+
+/** The driver's `createIndexes` entry for a definition. */
+export function indexSpecification(index: IndexDefinition): { key: Record<string, 1 | -1>; name: string; unique?: boolean; expireAfterSeconds?: number } {
+  return {
+    key: { ...index.key },
+    name: index.name,
+    ...(index.unique ? { unique: true } : {}),
+    ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
+  };
+}

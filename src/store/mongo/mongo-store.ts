@@ -1,0 +1,316 @@
+/**
+ * The MongoDB store: the same port as the embedded store, over the official driver. The query
+ * documents come from `queries.ts` and `policy.ts` unchanged; the documents this adapter adds
+ * (upserts, claims, counters) are built in `mongo-documents.ts`.
+ *
+ * Consistency, in short (docs/mongodb.md has the long form):
+ * - durable writes use majority write concern (`DURABLE`);
+ * - a publish retried after a lost connection is safe through idempotency keys and the unique
+ *   claim index, not a transaction: the driver's retryable writes make each write apply once,
+ *   and a whole retried batch upserts the same claims again instead of adding any;
+ * - the event log is the one place with a transaction (counter + events), so positions follow
+ *   commit order (mongo-event-log.ts).
+ */
+import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
+import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
+import type { ApiKeyDoc } from '../../domain/api-key.js';
+import type { Filter } from '../../policy/policy.js';
+import type {
+  ApprovalRepository,
+  AuditRepository,
+  ClaimUpsert,
+  ClaimUpsertResult,
+  FindOptions,
+  IdempotencyRecord,
+  IdempotencyRepository,
+  IdentityProviderRepository,
+  IndicatorRepository,
+  MemberRepository,
+  NoticeRepository,
+  SequenceRepository,
+  SightingRepository,
+  Store,
+  UpdateDoc,
+} from '../ports.js';
+import { COLLECTIONS, DURABLE } from './mongo-collections.js';
+import {
+  claimIdsQuery,
+  claimKeyString,
+  claimResults,
+  claimUpsertOps,
+  firstOfRange,
+  idempotencyClaimFilter,
+  identityProviderPutFilter,
+  isDuplicateKey,
+  RESERVATION_LEASE_MS,
+  sequenceId,
+  sequenceIncrement,
+  type EventLogState,
+  type SequenceCounter,
+  type StoredEvent,
+} from './mongo-documents.js';
+import { MongoApiKeys } from './mongo-api-keys.js';
+import { MongoEventLog } from './mongo-event-log.js';
+import { MongoRecords } from './mongo-records.js';
+
+export interface MongoStoreOptions {
+  /** How long events are kept (HUB_EVENT_RETENTION): each event's TTL. Default 7 days. */
+  eventRetentionMs?: number;
+  /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS. */
+  reservationLeaseMs?: number;
+  /** Run by `close()`; default closes the client. */
+  onClose?: () => Promise<void>;
+}
+
+class MongoIndicators implements IndicatorRepository {
+  private readonly records: MongoRecords<IndicatorDoc>;
+
+  constructor(private readonly collection: Collection<IndicatorDoc>) {
+    this.records = new MongoRecords(collection, 'indicator');
+  }
+
+  find(filter: Filter, options?: FindOptions) {
+    return this.records.find(filter, options);
+  }
+
+  count(filter: Filter) {
+    return this.records.count(filter);
+  }
+
+  /** One ordered bulk of upserts (claimUpsertOps), then one read for the ids of claims that existed. */
+  async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
+    if (upserts.length === 0) return [];
+    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true });
+    const matched = upserts.filter((_, i) => result.upsertedIds[i] === undefined).map((u) => u.key);
+    const existing = matched.length
+      ? await this.collection
+          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 } })
+          .toArray()
+      : [];
+    return claimResults(upserts, result.upsertedIds, new Map(existing.map((d) => [claimKeyString(d), d._id])));
+  }
+
+  updateOne(filter: Filter, update: UpdateDoc) {
+    return this.records.updateOne(filter, update);
+  }
+}
+
+class MongoNotices implements NoticeRepository {
+  private readonly records: MongoRecords<NoticeDoc>;
+
+  constructor(collection: Collection<NoticeDoc>) {
+    this.records = new MongoRecords(collection, 'notice');
+  }
+
+  find(filter: Filter, options?: FindOptions) {
+    return this.records.find(filter, options);
+  }
+
+  count(filter: Filter) {
+    return this.records.count(filter);
+  }
+
+  insert(doc: NoticeDoc) {
+    return this.records.insert(doc);
+  }
+
+  updateOne(filter: Filter, update: UpdateDoc) {
+    return this.records.updateOne(filter, update);
+  }
+}
+
+class MongoApprovals implements ApprovalRepository {
+  private readonly records: MongoRecords<ApprovalRequestDoc>;
+
+  constructor(collection: Collection<ApprovalRequestDoc>) {
+    this.records = new MongoRecords(collection, 'approval request');
+  }
+
+  find(filter: Filter, options?: FindOptions) {
+    return this.records.find(filter, options);
+  }
+
+  count(filter: Filter) {
+    return this.records.count(filter);
+  }
+
+  insert(doc: ApprovalRequestDoc) {
+    return this.records.insert(doc);
+  }
+
+  /** The decision's compare-and-set (`{_id, status: 'PENDING'}`): one atomic findOneAndUpdate. */
+  updateOne(filter: Filter, update: UpdateDoc) {
+    return this.records.updateOne(filter, update);
+  }
+}
+
+class MongoMembers implements MemberRepository {
+  constructor(private readonly collection: Collection<Member>) {}
+
+  /** In the order asked, as the embedded store answers. */
+  async findByIds(ids: readonly string[]): Promise<Member[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.collection.find({ _id: { $in: [...new Set(ids)] } }).toArray();
+    const byId = new Map(docs.map((d) => [d._id, d as Member]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async list(): Promise<Member[]> {
+    return (await this.collection.find({}, { sort: [['_id', 1]] }).toArray()) as Member[];
+  }
+
+  async put(member: Member): Promise<void> {
+    await this.collection.replaceOne({ _id: member._id }, member, { upsert: true });
+  }
+}
+
+class MongoIdempotency implements IdempotencyRepository {
+  constructor(private readonly collection: Collection<IdempotencyRecord>, private readonly leaseMs: number) {}
+
+  /**
+   * Claims the key with one `replaceOne(upsert)` whose filter matches only a record that may be
+   * taken (expired, or abandoned past the lease): no record, or a takeable one, and this call
+   * wrote it; a live one, and the insert fails on `_id`, so the live record is the answer.
+   */
+  async reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null> {
+    const { _id, ...fields } = record;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.collection.replaceOne(idempotencyClaimFilter(_id, new Date(), this.leaseMs) as MongoFilter<IdempotencyRecord>, fields, { upsert: true });
+        return null;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const existing = await this.collection.findOne({ _id });
+      if (existing) return existing;
+      // Released between the two calls: claim again.
+    }
+    throw new Error(`idempotency key ${_id} kept changing while being reserved`);
+  }
+
+  async complete(id: string, response: unknown): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { response } });
+  }
+
+  async release(id: string): Promise<void> {
+    await this.collection.deleteOne({ _id: id });
+  }
+}
+
+/**
+ * Sequences in `counters`: `findOneAndUpdate({_id}, {$inc}, {upsert, returnDocument: 'after'})`.
+ * Safe across instances: the increment is one atomic single-document update on the primary, so
+ * concurrent callers get disjoint ranges; two first-ever upserts of a name race on `_id`, and
+ * MongoDB retries the loser as an update. A retryable write's retry is applied once, never twice.
+ */
+class MongoSequences implements SequenceRepository {
+  constructor(private readonly collection: Collection<SequenceCounter>) {}
+
+  async next(name: string, count = 1): Promise<number> {
+    const doc = await this.collection.findOneAndUpdate({ _id: sequenceId(name) }, sequenceIncrement(count), { upsert: true, returnDocument: 'after' });
+    if (!doc) throw new Error(`sequence ${name} did not answer`);
+    return firstOfRange(doc.value, count);
+  }
+}
+
+class MongoSightings implements SightingRepository {
+  private readonly records: MongoRecords<SightingDoc>;
+
+  constructor(private readonly collection: Collection<SightingDoc>) {
+    this.records = new MongoRecords(collection, 'sighting');
+  }
+
+  /** Any read (TAXII's, by reportedAt then _id: index `sightings_reported`). */
+  find(filter: Filter, options?: FindOptions): Promise<SightingDoc[]> {
+    return this.records.find(filter, options);
+  }
+
+  insert(doc: SightingDoc): Promise<void> {
+    return this.records.insert(doc);
+  }
+
+  async findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]> {
+    if (indicatorIds.length === 0) return [];
+    const docs = await this.collection.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] }).toArray();
+    return docs as SightingDoc[];
+  }
+}
+
+class MongoIdentityProviders implements IdentityProviderRepository {
+  constructor(private readonly collection: Collection<IdentityProviderRegistration>) {}
+
+  async findByIssuer(issuer: string): Promise<IdentityProviderRegistration | null> {
+    return (await this.collection.findOne({ _id: issuer })) as IdentityProviderRegistration | null;
+  }
+
+  async listByMember(memberId: string): Promise<IdentityProviderRegistration[]> {
+    return (await this.collection.find({ memberId }, { sort: [['_id', 1]] }).toArray()) as IdentityProviderRegistration[];
+  }
+
+  /** Unique issuer: `_id` is the issuer, and the upsert only matches the same member's registration. */
+  async put(registration: IdentityProviderRegistration): Promise<boolean> {
+    const { _id: _ignored, ...fields } = registration;
+    try {
+      await this.collection.replaceOne(identityProviderPutFilter(registration) as MongoFilter<IdentityProviderRegistration>, fields, { upsert: true });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async remove(memberId: string, issuer: string): Promise<boolean> {
+    const { deletedCount } = await this.collection.deleteOne({ _id: issuer, memberId });
+    return deletedCount === 1;
+  }
+}
+
+/**
+ * The audit log: insert, find and count, nothing else. In production give the hub's database
+ * user a role with only `insert` and `find` on this collection (docs/mongodb.md).
+ */
+class MongoAudit implements AuditRepository {
+  readonly #records: MongoRecords<AuditEntry>;
+
+  constructor(collection: Collection<AuditEntry>) {
+    this.#records = new MongoRecords(collection, 'audit entry');
+  }
+
+  append(entry: AuditEntry) {
+    return this.#records.insert(entry);
+  }
+
+  find(filter: Filter, options?: FindOptions) {
+    return this.#records.find(filter, options);
+  }
+
+  count(filter: Filter) {
+    return this.#records.count(filter);
+  }
+}
+
+/** The store over `db`. Call `ensureIndexes(db)` first (once per start). */
+export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): Store {
+  const durable = <T extends object>(name: string) => db.collection<T>(name, { writeConcern: DURABLE });
+  const counters = durable<SequenceCounter>(COLLECTIONS.counters);
+  let closed: Promise<void> | undefined;
+  return {
+    indicators: new MongoIndicators(durable<IndicatorDoc>(COLLECTIONS.indicators)),
+    events: new MongoEventLog(
+      client,
+      db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
+      durable<EventLogState>(COLLECTIONS.counters),
+      options.eventRetentionMs ?? 7 * 86_400_000,
+    ),
+    sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
+    notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
+    members: new MongoMembers(durable<Member>(COLLECTIONS.members)),
+    idempotency: new MongoIdempotency(durable<IdempotencyRecord>(COLLECTIONS.idempotency), options.reservationLeaseMs ?? RESERVATION_LEASE_MS),
+    sequences: new MongoSequences(counters),
+    identityProviders: new MongoIdentityProviders(durable<IdentityProviderRegistration>(COLLECTIONS.identityProviders)),
+    approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
+    audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
+    apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
+  };
+}

@@ -1,0 +1,63 @@
+import { badRequest } from './taxii-error.js';
+import { parseTimestamp } from './date-added.js';
+
+export const DEFAULT_LIMIT = 100;
+/** The most objects one page holds, whatever `limit` asks for. */
+export const MAX_LIMIT = 1_000;
+
+/** A request's filters, normalised (sorted, deduplicated) so that equal filters compare equal. */
+export interface ObjectFilters {
+  ids?: string[];
+  types?: string[];
+  /** `last`, `first`, `all` or timestamps. */
+  versions?: string[];
+  specVersions?: string[];
+  /** As sent (validated). */
+  addedAfter?: string;
+}
+
+export interface ObjectQuery {
+  filters: ObjectFilters;
+  /** Undefined when the request named none. */
+  limit?: number;
+  next?: string;
+}
+
+const MATCH_FIELDS = { 'match[id]': 'ids', 'match[type]': 'types', 'match[version]': 'versions', 'match[spec_version]': 'specVersions' } as const;
+
+/** Reads the TAXII 2.1 query parameters; throws a 400 TaxiiError naming a bad one. Unknown parameters are ignored. */
+export function parseObjectQuery(params: URLSearchParams): ObjectQuery {
+  const filters: ObjectFilters = {};
+  for (const [param, key] of Object.entries(MATCH_FIELDS)) {
+    const values = params.getAll(param).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    if (values.length) filters[key] = [...new Set(values)].sort();
+  }
+  for (const v of filters.versions ?? []) {
+    if (!['last', 'first', 'all'].includes(v) && !parseTimestamp(v)) throw badRequest(`match[version]: "${clip(v)}" is not last, first, all or a timestamp`);
+  }
+  const addedAfter = params.get('added_after');
+  if (addedAfter !== null) {
+    if (!parseTimestamp(addedAfter)) throw badRequest('added_after must be a timestamp such as 2026-11-26T09:30:00.000000Z');
+    filters.addedAfter = addedAfter;
+  }
+  const query: ObjectQuery = { filters };
+  const limit = params.get('limit');
+  if (limit !== null) {
+    if (!/^\d{1,9}$/.test(limit) || Number(limit) < 1) throw badRequest('limit must be a positive integer');
+    query.limit = Math.min(Number(limit), MAX_LIMIT);
+  }
+  const next = params.get('next');
+  if (next !== null) query.next = next;
+  return query;
+}
+
+/** Whether a request named any filter at all. */
+export const hasFilters = (f: ObjectFilters): boolean => Object.keys(f).length > 0;
+
+export const sameFilters = (a: ObjectFilters, b: ObjectFilters): boolean => canonical(a) === canonical(b);
+
+function canonical(f: ObjectFilters): string {
+  return JSON.stringify(Object.keys(f).sort().map((k) => [k, f[k as keyof ObjectFilters]]));
+}
+
+const clip = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}…` : s);

@@ -1,0 +1,37 @@
+import { comparePositions, sameDateAdded, type Position } from './date-added.js';
+import type { Entry, ObjectSource } from './object-source.js';
+
+export interface Page {
+  entries: Entry[];
+  /** Whether objects follow the page. */
+  more: boolean;
+}
+
+/**
+ * One page of a collection: the sources' entries after `after`, merged in (date_added, id) order.
+ * A page never ends between two objects with the same `date_added` (an `added_after` poller
+ * could not ask for the rest): it ends before them, or, when they open the page, after them
+ * (the one case where a page may hold more than `limit` objects).
+ */
+export async function readPage(sources: readonly ObjectSource[], after: Position | null, cutoff: number, limit: number): Promise<Page> {
+  const reads = await Promise.all(sources.map((s) => s.read(after, cutoff, limit + 1)));
+  // Entries are complete only up to the least millisecond a truncated source read whole.
+  let bound = Infinity;
+  for (const r of reads) if (!r.exhausted && r.completeThrough !== null) bound = Math.min(bound, r.completeThrough);
+  const all = reads.flatMap((r) => r.entries).filter((e) => e.position.t <= bound);
+  all.sort((a, b) => comparePositions(a.position, b.position));
+  const entries = cut(all, limit);
+  const more = entries.length < all.length || reads.some((r) => !r.exhausted);
+  return { entries, more };
+}
+
+function cut(all: Entry[], limit: number): Entry[] {
+  if (all.length <= limit) return all;
+  let end = limit;
+  while (end > 0 && sameDateAdded(all[end - 1]!.position, all[end]!.position)) end--;
+  if (end === 0) {
+    end = limit;
+    while (end < all.length && sameDateAdded(all[end - 1]!.position, all[end]!.position)) end++;
+  }
+  return all.slice(0, end);
+}

@@ -1,0 +1,249 @@
+import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, type Filter, type Viewer } from '../policy/policy.js';
+import type { MemberService } from '../services/member-service.js';
+import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
+import { and } from '../store/queries.js';
+import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
+import { memberToStix } from '../stix/identity-to-stix.js';
+import { indicatorToStix } from '../stix/indicator-to-stix.js';
+import { noticeToStix } from '../stix/notice-to-stix.js';
+import { sightingToStix } from '../stix/sighting-to-stix.js';
+import type { StixGates, StixView } from '../stix/stix-gates.js';
+import { STIX_SPEC_VERSION, type StixObject } from '../stix/stix-object.js';
+import { tlpMarkingDefinition } from '../stix/tlp-markings.js';
+import { TLPS } from '../domain/types.js';
+import type { CursorCodec } from '../util/cursor-codec.js';
+import type { TaxiiCollection } from './collections.js';
+import { AFTER_ALL_IDS, comparePositions, offsetOfId, parseTimestamp, type Position } from './date-added.js';
+import { ListSource, StoreSource, type Entry, type ObjectSource } from './object-source.js';
+import { DEFAULT_LIMIT, hasFilters, sameFilters, type ObjectFilters, type ObjectQuery } from './object-query.js';
+import { PageTokens } from './page-token.js';
+import { readPage } from './pager.js';
+import { badRequest } from './taxii-error.js';
+
+export interface TaxiiFeedOptions {
+  indicators: IndicatorRepository;
+  notices: NoticeRepository;
+  sightings: SightingRepository;
+  members: MemberService;
+  /** The schema's STIX gates: which properties and objects each viewer sees. */
+  gates: StixGates;
+  /** Seals `next` tokens (the hub's cursor codec). */
+  cursors: CursorCodec;
+  /**
+   * How long before a read an object must have been added to be served, ms. Default 0: the
+   * embedded store writes a version in the same turn of the event loop as it takes its timestamp,
+   * so every version dated before the read's millisecond is already there. A store where a write
+   * can land later than its timestamp (MongoDB) needs at least its longest write here, or an
+   * `added_after` poller could pass over a late write.
+   */
+  settleMs?: number;
+}
+
+export interface ObjectsPage {
+  entries: Entry[];
+  more: boolean;
+  /** Continues the walk; present when `more`. */
+  next?: string;
+}
+
+const NOTHING: Filter = { _id: { $in: [] } };
+
+/**
+ * Serves the TAXII collections' objects to one viewer at a time: what the policy lets it see,
+ * never TLP:RED or TLP:AMBER+STRICT, as STIX redacted for it, in `date_added` order.
+ */
+export class TaxiiFeed {
+  private readonly tokens: PageTokens;
+
+  constructor(private readonly options: TaxiiFeedOptions) {
+    this.tokens = new PageTokens(options.cursors);
+  }
+
+  /** One page of a collection's objects (also what the manifest lists). */
+  async objects(viewer: Viewer, collection: TaxiiCollection, query: ObjectQuery): Promise<ObjectsPage> {
+    const binding = `${viewerKey(viewer)}|${collection.id}`;
+    let { filters } = query;
+    let limit = query.limit ?? DEFAULT_LIMIT;
+    let after: Position | null = null;
+    if (query.next !== undefined) {
+      const state = this.tokens.open(binding, query.next);
+      if (!state) throw badRequest('next is not a token this collection gave you');
+      if (hasFilters(filters) && !sameFilters(filters, state.filters)) {
+        throw badRequest('next continues a request with other filters: repeat them unchanged, or send next alone');
+      }
+      filters = state.filters;
+      limit = query.limit ?? state.limit;
+      after = state.after;
+    } else if (filters.addedAfter !== undefined) {
+      const { t, u } = parseTimestamp(filters.addedAfter)!;
+      after = { t, u, id: AFTER_ALL_IDS };
+    }
+    const { cutoff, now } = await this.instant();
+    const page = await readPage(await this.sources(viewer, collection, filters, now), after, cutoff, limit);
+    const last = page.entries[page.entries.length - 1];
+    if (!page.more || !last) return { entries: page.entries, more: false };
+    return { ...page, next: this.tokens.seal(binding, { after: last.position, filters, limit }) };
+  }
+
+  /** The one object with this id the viewer may see, filtered by the request; null when there is none to see. */
+  async object(viewer: Viewer, collection: TaxiiCollection, id: string, filters: ObjectFilters): Promise<Entry[] | null> {
+    const { cutoff, now } = await this.instant();
+    const sources = await this.sources(viewer, collection, { ids: [id] }, now);
+    const { entries } = await readPage(sources, null, cutoff, 10);
+    if (entries.length === 0) return null;
+    const after = filters.addedAfter !== undefined ? parseTimestamp(filters.addedAfter) : null;
+    return entries.filter(
+      (e) =>
+        (!filters.specVersions || filters.specVersions.includes(STIX_SPEC_VERSION)) &&
+        (!after || comparePositions(e.position, { ...after, id: AFTER_ALL_IDS }) > 0) &&
+        versionMatches(e.version, filters.versions),
+    );
+  }
+
+  /**
+   * The instant a read sees the store at: after a millisecond's pause, so that everything written
+   * before the request arrived is dated before the cutoff; versions dated at or after the cutoff
+   * wait for the next request (see `settleMs`).
+   */
+  private async instant(): Promise<{ cutoff: number; now: Date }> {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const now = Date.now();
+    return { cutoff: now - (this.options.settleMs ?? 0), now: new Date(now) };
+  }
+
+  private async sources(viewer: Viewer, collection: TaxiiCollection, filters: ObjectFilters, now: Date): Promise<ObjectSource[]> {
+    if (filters.specVersions && !filters.specVersions.includes(STIX_SPEC_VERSION)) return [];
+    const wants = (type: string) => !filters.types || filters.types.includes(type);
+    const ids: Filter = filters.ids ? { _id: { $in: filters.ids } } : {};
+    const view: StixView = { viewer, gates: this.options.gates };
+    const out: ObjectSource[] = [];
+    switch (collection.alias) {
+      case 'indicators': {
+        if (wants('indicator')) out.push(this.indicatorSource(view, and(ids, versionFilter('updatedAt', filters.versions))));
+        if (wants('sighting')) {
+          const sightings = await this.sightingSource(view, and(ids, versionFilter('reportedAt', filters.versions)));
+          if (sightings) out.push(sightings);
+        }
+        break;
+      }
+      case 'model-risk-notices':
+        if (wants('x-model-risk-notice')) out.push(...this.noticeSources(view, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        break;
+      case 'reference':
+        out.push(await this.referenceSource(viewer, filters, wants));
+        break;
+    }
+    return out;
+  }
+
+  private indicatorSource(view: StixView, filter: Filter): ObjectSource {
+    return new StoreSource<IndicatorDoc>({
+      repo: this.options.indicators,
+      scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
+      timeField: 'updatedAt',
+      offset: (d) => d.seq % 1000,
+      toObjects: async (docs) => docs.map((d) => indicatorToStix(d, view)),
+    });
+  }
+
+  /** Sightings of indicators served over TAXII, where the viewer sees sightings; null when it sees none. */
+  private async sightingSource(view: StixView, filter: Filter): Promise<ObjectSource | null> {
+    const { viewer, gates } = view;
+    const { indicators, sightings } = this.options;
+    let scope = filter;
+    if (!gates.allowsEverywhere(viewer, 'sighting')) {
+      if (viewer.kind === 'anonymous') return null;
+      // Below the tier, a member sees the sightings of its own indicators only.
+      const own = await indicators.find(and({ source: viewer.memberId }, taxiiExclusion()));
+      if (own.length === 0) return null;
+      scope = and(filter, { indicatorId: { $in: own.map((d) => d._id) } });
+    }
+    return new StoreSource<SightingDoc>({
+      repo: sightings,
+      scope,
+      timeField: 'reportedAt',
+      offset: (d) => offsetOfId(d._id),
+      toObjects: async (docs) => {
+        const ids = [...new Set(docs.map((d) => d.indicatorId))];
+        const visible = await indicators.find(and({ _id: { $in: ids } }, indicatorVisibility(viewer), taxiiExclusion()));
+        const byId = new Map(visible.map((d) => [d._id, d]));
+        return docs.map((s) => {
+          const indicator = byId.get(s.indicatorId);
+          return indicator ? sightingToStix(s, indicator, view) : null;
+        });
+      },
+    });
+  }
+
+  /**
+   * Notices, dated by `updatedAt`; except that for a viewer held back by embargoes, another
+   * member's notice whose embargo ended after its last update is dated by the embargo's end (the
+   * moment it was added to what the viewer sees), so that `added_after` pollers receive it.
+   */
+  private noticeSources(view: StixView, filter: Filter, now: Date): ObjectSource[] {
+    const { viewer } = view;
+    const base = and(noticeVisibility(viewer, now), taxiiExclusion(), filter);
+    const source = (scope: Filter, timeField: 'updatedAt' | 'embargoUntil') =>
+      new StoreSource<NoticeDoc>({
+        repo: this.options.notices,
+        scope,
+        timeField,
+        offset: (d) => d.seq % 1000,
+        toObjects: (docs) => this.noticeObjects(docs, view),
+      });
+    if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
+    const own: Filter[] = viewer.kind === 'member' ? [{ source: viewer.memberId }] : [];
+    const releasedLater: Filter = { $expr: { $gt: ['$embargoUntil', '$updatedAt'] } };
+    return [
+      source(and(base, { $or: [...own, { embargoUntil: null }, { $expr: { $lte: ['$embargoUntil', '$updatedAt'] } }] }), 'updatedAt'),
+      source(and(base, viewer.kind === 'member' ? { source: { $ne: viewer.memberId } } : {}, releasedLater), 'embargoUntil'),
+    ];
+  }
+
+  private async noticeObjects(docs: NoticeDoc[], view: StixView): Promise<StixObject[]> {
+    const related = [...new Set(docs.flatMap((d) => d.relatedIndicatorIds))];
+    const visible = related.length
+      ? new Set((await this.options.indicators.find(and({ _id: { $in: related } }, indicatorVisibility(view.viewer), taxiiExclusion()))).map((d) => d._id))
+      : new Set<string>();
+    return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id))));
+  }
+
+  /** The reference objects: markings, the hub's identity and extension, and the member identities the viewer may see. */
+  private async referenceSource(viewer: Viewer, filters: ObjectFilters, wants: (type: string) => boolean): Promise<ObjectSource> {
+    const objects: StixObject[] = [...TLPS.map(tlpMarkingDefinition), HUB_IDENTITY, HUB_EXTENSION_DEFINITION];
+    if (viewer.kind === 'member') {
+      for (const member of await this.options.members.directory(viewer)) {
+        if (this.options.gates.allows(viewer, { source: member._id }, 'identity')) objects.push(memberToStix(member));
+      }
+    }
+    const kept = objects.filter(
+      (o) =>
+        wants(o.type) &&
+        (!filters.ids || filters.ids.includes(o.id)) &&
+        versionMatches(String(o.modified ?? o.created), filters.versions),
+    );
+    return new ListSource(kept.map((object) => ({ object, position: { t: Date.parse(String(object.modified ?? object.created)), u: offsetOfId(object.id), id: object.id } })));
+  }
+}
+
+/** `match[version]` as a store filter on the version's field: the hub keeps only the current version. */
+function versionFilter(field: string, versions: string[] | undefined): Filter {
+  if (!versions || versions.some((v) => v === 'last' || v === 'first' || v === 'all')) return {};
+  const instants = versions.flatMap((v) => {
+    const ts = parseTimestamp(v);
+    return ts && ts.u === 0 ? [new Date(ts.t)] : [];
+  });
+  return instants.length ? { [field]: { $in: instants } } : NOTHING;
+}
+
+function versionMatches(version: string, versions: string[] | undefined): boolean {
+  if (!versions || versions.some((v) => v === 'last' || v === 'first' || v === 'all')) return true;
+  const t = Date.parse(version);
+  return versions.some((v) => {
+    const ts = parseTimestamp(v);
+    return ts !== null && ts.u === 0 && ts.t === t;
+  });
+}
+
+const viewerKey = (viewer: Viewer): string => (viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId);

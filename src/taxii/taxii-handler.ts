@@ -1,0 +1,210 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { rateLimitKey, type RateLimiter } from '../http/rate-limiter.js';
+import type { Viewer } from '../policy/policy.js';
+import { findCollection, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.js';
+import { formatDateAdded } from './date-added.js';
+import type { Entry } from './object-source.js';
+import { parseObjectQuery } from './object-query.js';
+import { notFound, TaxiiError } from './taxii-error.js';
+import type { TaxiiFeed } from './taxii-feed.js';
+import { acceptsTaxii, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './taxii-media.js';
+
+/** Where the TAXII server lives, and its one API root under it. */
+export const TAXII_PREFIX = '/taxii2/';
+export const API_ROOT = 'hub';
+
+export interface TaxiiHandlerOptions {
+  /** Where the collections' objects come from, already filtered and redacted for the viewer. */
+  feed: TaxiiFeed;
+  /**
+   * Turns the whole `Authorization` header into a viewer (the hub's `authenticate`: Bearer JWTs,
+   * and whatever schemes it learns, e.g. Basic with API keys). Throws a GraphQLError with
+   * `extensions.code` UNAUTHENTICATED to refuse (answered 401); any other throw is a 500.
+   */
+  authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  /** The `WWW-Authenticate` challenges of a 401. Default `Bearer realm="the hub"`. */
+  challenges?: readonly string[];
+  /** The same buckets as `/graphql`: one token per request once authenticated; empty answers 429. Default: no limit. */
+  rateLimiter?: RateLimiter;
+  /** Largest request the API root admits (`max_content_length`); the hub reads no TAXII bodies. */
+  maxContentLength: number;
+  /** Unexpected failures are logged here with the request id (and answered 500). */
+  log: Logger;
+}
+
+type Route =
+  | { kind: 'discovery' }
+  | { kind: 'api-root' }
+  | { kind: 'collections' }
+  | { kind: 'collection'; collection: string }
+  | { kind: 'objects'; collection: string }
+  | { kind: 'object'; collection: string; id: string }
+  | { kind: 'versions'; collection: string; id: string }
+  | { kind: 'manifest'; collection: string };
+
+/** `/taxii2/...` path segments to a route; null for anything the hub does not serve. */
+function route(pathname: string): Route | null {
+  let parts: string[];
+  try {
+    parts = pathname.slice(TAXII_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return null; // a malformed %-escape
+  }
+  if (parts.length === 0) return { kind: 'discovery' };
+  if (parts[0] !== API_ROOT) return null;
+  const [, section, collection, sub, id, leaf] = parts;
+  if (section === undefined) return { kind: 'api-root' };
+  if (section !== 'collections') return null;
+  if (collection === undefined) return { kind: 'collections' };
+  if (sub === undefined) return { kind: 'collection', collection };
+  if (sub === 'manifest' && id === undefined) return { kind: 'manifest', collection };
+  if (sub !== 'objects') return null;
+  if (id === undefined) return { kind: 'objects', collection };
+  if (leaf === undefined && parts.length === 5) return { kind: 'object', collection, id };
+  if (leaf === 'versions' && parts.length === 6) return { kind: 'versions', collection, id };
+  return null;
+}
+
+/**
+ * The TAXII 2.1 read side over the hub's Node http server: discovery, one API root, its
+ * collections (indicators, model-risk notices, reference objects), and their objects, object,
+ * versions and manifest endpoints. Every answer is `application/taxii+json;version=2.1`, errors
+ * included. See docs/taxii.md.
+ */
+export function createTaxiiHandler(options: TaxiiHandlerOptions) {
+  const { feed, log } = options;
+  const challenges = options.challenges ?? ['Bearer realm="the hub"'];
+
+  async function viewerOf(req: IncomingMessage): Promise<Viewer> {
+    const header = req.headers.authorization;
+    let viewer: Viewer;
+    try {
+      viewer = await options.authenticate(typeof header === 'string' ? header : undefined);
+    } catch (err) {
+      if (err instanceof GraphQLError && err.extensions?.code === 'UNAUTHENTICATED') {
+        throw new TaxiiError(401, 'Unauthorized', err.message, { 'www-authenticate': challenges.join(', ') });
+      }
+      throw err;
+    }
+    const decision = options.rateLimiter?.take(rateLimitKey(viewer, req.socket.remoteAddress));
+    if (decision && !decision.ok) {
+      throw new TaxiiError(429, 'Too many requests', `Retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) });
+    }
+    return viewer;
+  }
+
+  async function answer(req: IncomingMessage, url: URL): Promise<{ body: unknown; headers?: Record<string, string> }> {
+    const target = route(url.pathname);
+    if (!target) throw notFound(`Nothing is served at ${url.pathname}`);
+    const writes = target.kind === 'objects' ? 'POST' : target.kind === 'object' ? 'DELETE' : null;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (req.method !== writes) throw new TaxiiError(405, 'Method not allowed', `${url.pathname} answers GET`, { allow: writes ? `GET, HEAD, ${writes}` : 'GET, HEAD' });
+    }
+    if (!acceptsTaxii(headerOf(req, 'accept'))) {
+      throw new TaxiiError(406, 'Not acceptable', `This server answers ${TAXII_MEDIA_TYPE} only`);
+    }
+    const viewer = await viewerOf(req);
+    if (req.method === writes) throw new TaxiiError(403, 'Forbidden', 'The hub\'s TAXII collections are read-only (can_write is false): publish through the GraphQL API');
+    const base = baseUrl(req);
+
+    switch (target.kind) {
+      case 'discovery':
+        return {
+          body: {
+            title: 'The hub',
+            description: 'Threat indicators and AI model-risk notices shared under trust tiers and TLP.',
+            default: `${base}${TAXII_PREFIX}${API_ROOT}/`,
+            api_roots: [`${base}${TAXII_PREFIX}${API_ROOT}/`],
+          },
+        };
+      case 'api-root':
+        return {
+          body: {
+            title: 'The hub',
+            description: 'Indicators, model-risk notices and the reference objects they point to. Read-only.',
+            versions: [TAXII_MEDIA_TYPE],
+            max_content_length: options.maxContentLength,
+          },
+        };
+      case 'collections':
+        return { body: { collections: TAXII_COLLECTIONS.map(describe) } };
+      case 'collection':
+        return { body: describe(collectionOf(target.collection)) };
+      case 'objects':
+      case 'manifest': {
+        const collection = collectionOf(target.collection);
+        const page = await feed.objects(viewer, collection, parseObjectQuery(url.searchParams));
+        const objects = target.kind === 'objects' ? page.entries.map((e) => e.object) : page.entries.map(manifestRecord);
+        return { body: envelope(page.more, page.next, objects), headers: dateAddedHeaders(page.entries) };
+      }
+      case 'object':
+      case 'versions': {
+        const collection = collectionOf(target.collection);
+        const query = parseObjectQuery(url.searchParams);
+        const entries = await feed.object(viewer, collection, target.id, query.filters);
+        if (!entries) throw notFound(`No object ${target.id} in this collection`);
+        if (target.kind === 'object') return { body: envelope(false, undefined, entries.map((e) => e.object)), headers: dateAddedHeaders(entries) };
+        return { body: entries.length ? { more: false, versions: entries.map((e) => e.version) } : {}, headers: dateAddedHeaders(entries) };
+      }
+    }
+  }
+
+  return async function handleTaxii(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') req.resume(); // the hub reads no TAXII bodies
+    try {
+      const { body, headers = {} } = await answer(req, url);
+      send(res, 200, body, headers);
+    } catch (err) {
+      if (err instanceof TaxiiError) return send(res, err.status, err.body(), err.headers);
+      log.error({ err, requestId }, 'TAXII request failed');
+      send(res, 500, new TaxiiError(500, 'Unexpected error', `Logged with request id ${requestId}`).body());
+    }
+  };
+}
+
+function collectionOf(idOrAlias: string): TaxiiCollection {
+  const collection = findCollection(idOrAlias);
+  if (!collection) throw notFound(`No collection ${idOrAlias}`);
+  return collection;
+}
+
+/** A collection resource: whoever got past authentication may read it; nobody writes. */
+function describe(c: TaxiiCollection) {
+  return { id: c.id, title: c.title, description: c.description, alias: c.alias, can_read: true, can_write: false, media_types: [STIX_MEDIA_TYPE] };
+}
+
+function envelope(more: boolean, next: string | undefined, objects: unknown[]) {
+  return { more, ...(next ? { next } : {}), ...(objects.length ? { objects } : {}) };
+}
+
+function manifestRecord(e: Entry) {
+  return { id: e.object.id, date_added: formatDateAdded(e.position), version: e.version, media_type: STIX_MEDIA_TYPE };
+}
+
+function dateAddedHeaders(entries: readonly Entry[]): Record<string, string> {
+  const first = entries[0];
+  const last = entries[entries.length - 1];
+  if (!first || !last) return {};
+  return { 'x-taxii-date-added-first': formatDateAdded(first.position), 'x-taxii-date-added-last': formatDateAdded(last.position) };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': TAXII_MEDIA_TYPE, 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `http://host:port` as the client reached the hub (https behind a proxy that says so). */
+function baseUrl(req: IncomingMessage): string {
+  const host = headerOf(req, 'host');
+  if (!host || !/^[A-Za-z0-9.\-:[\]]+$/.test(host)) return '';
+  const proto = headerOf(req, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'https' || 'encrypted' in req.socket ? 'https' : 'http';
+  return `${proto}://${host}`;
+}
+

@@ -1,0 +1,109 @@
+/**
+ * The store contract against every adapter: always the embedded store, and MongoDB when
+ * MONGODB_URI is set (each run in a fresh database, dropped afterwards), e.g.
+ * `MONGODB_URI='mongodb://localhost:27017/?directConnection=true' npm test` with the compose file's MongoDB.
+ */
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventDoc } from '../src/domain/events.js';
+import { createMemoryStore } from '../src/store/memory/memory-store.js';
+import { connectMongo, type MongoConnection } from '../src/store/mongo/mongo-connection.js';
+import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
+import { MongoEventBus } from '../src/store/mongo/mongo-event-bus.js';
+import { ensureIndexes, MONGO_INDEXES } from '../src/store/mongo/mongo-indexes.js';
+import { createMongoStore } from '../src/store/mongo/mongo-store.js';
+import { storeContract } from './support/store-contract.js';
+
+const uri = process.env.MONGODB_URI;
+
+console.log('store contract: embedded store (mingo): running');
+storeContract('embedded', async () => createMemoryStore());
+
+if (!uri) {
+  console.log('store contract: mongodb: SKIPPED (MONGODB_URI not set; see docs/mongodb.md to run it)');
+  describe.skip('store contract: mongodb (skipped: MONGODB_URI not set)', () => {
+    it('runs the contract suite against MongoDB when MONGODB_URI is set', () => {});
+  });
+} else {
+  const database = `hub_contract_${Date.now()}_${randomUUID().slice(0, 8)}`;
+  let connection: MongoConnection | undefined;
+  const connect = async () => {
+    if (!connection) {
+      connection = await connectMongo(uri, { database });
+      await ensureIndexes(connection.db);
+      console.log(`store contract: mongodb: running against ${connection.where.split('/')[0]}/${database}`);
+    }
+    return connection;
+  };
+  /** A fresh store: same database (indexes made once), every collection emptied. */
+  const freshStore = async () => {
+    const { client, db } = await connect();
+    await Promise.all(Object.values(COLLECTIONS).map((name) => db.collection(name).deleteMany({})));
+    return createMongoStore(client, db, { onClose: async () => {} });
+  };
+  const dropDatabase = async () => {
+    if (!connection) return;
+    const { db, client } = connection;
+    connection = undefined;
+    await db.dropDatabase();
+    await client.close();
+  };
+
+  storeContract('mongodb', freshStore, dropDatabase);
+
+  describe('mongodb: indexes and the multi-instance bus', () => {
+    beforeAll(connect);
+    afterAll(dropDatabase);
+
+    it('creates every index it declares, and creating them again changes nothing', async () => {
+      const { db } = await connect();
+      await ensureIndexes(db);
+      for (const def of MONGO_INDEXES.filter((d) => !d.builtIn)) {
+        const existing = await db.collection(def.collection).indexes();
+        const found = existing.find((i) => i.name === def.name);
+        expect(found?.key, def.name).toEqual(def.key);
+        expect(!!found?.unique, def.name).toBe(!!def.unique);
+        expect(found?.expireAfterSeconds, def.name).toBe(def.expireAfterSeconds);
+      }
+    });
+
+    it('delivers every instance\'s events to every instance in position order, and member changes to the others', async () => {
+      const { client, db } = await connect();
+      await Promise.all(Object.values(COLLECTIONS).map((name) => db.collection(name).deleteMany({})));
+      const logger = pino({ level: 'silent' });
+      const storeA = createMongoStore(client, db, { onClose: async () => {} });
+      const storeB = createMongoStore(client, db, { onClose: async () => {} });
+      const busA = await MongoEventBus.start({ db, log: storeA.events, logger, instanceName: `a-${database}` });
+      const busB = await MongoEventBus.start({ db, log: storeB.events, logger, instanceName: `b-${database}` });
+      const seenA: number[] = [];
+      const seenB: number[] = [];
+      busA.onEvents((events) => seenA.push(...events.map((e: EventDoc) => e._id)));
+      busB.onEvents((events) => seenB.push(...events.map((e: EventDoc) => e._id)));
+      const membersA: string[] = [];
+      const membersB: string[] = [];
+      busA.onMemberChanged((id) => membersA.push(id));
+      busB.onMemberChanged((id) => membersB.push(id));
+      const event = (n: number) => ({ type: 'PUBLISHED' as const, kind: 'INDICATOR' as const, recordId: `indicator--${n}`, occurredAt: new Date(), before: null, after: { source: 'm-a', tlp: 'CLEAR' as const, recipients: [] } });
+      try {
+        await Promise.all(
+          Array.from({ length: 10 }, async (_, i) => {
+            const [store, bus] = i % 2 ? [storeA, busA] : [storeB, busB];
+            bus.publish(await store.events.append([event(i), event(i)]));
+          }),
+        );
+        busA.memberChanged('m-x');
+        const deadline = Date.now() + 10_000;
+        while ((seenA.length < 20 || seenB.length < 20 || membersB.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const all = Array.from({ length: 20 }, (_, i) => i + 1);
+        expect(seenA).toEqual(all);
+        expect(seenB).toEqual(all);
+        expect(membersA).toEqual(['m-x']);
+        expect(membersB).toEqual(['m-x']);
+      } finally {
+        await busA.close();
+        await busB.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,652 @@
+/**
+ * The store port's contract: what a caller of each repository relies on, run against every
+ * adapter (test/store-contract.test.ts). The filters, sorts and updates are the ones the services
+ * send (queries.ts, policy.ts), so an adapter that passes runs the hub's own query logic.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyDoc } from '../../src/domain/api-key.js';
+import type { NewEvent } from '../../src/domain/events.js';
+import type {
+  ApprovalRequestDoc,
+  AuditEntry,
+  IdentityProviderRegistration,
+  IndicatorDoc,
+  Member,
+  NoticeDoc,
+  SightingDoc,
+} from '../../src/domain/types.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, type Viewer } from '../../src/policy/policy.js';
+import type { ClaimUpsert, IdempotencyRecord, SortSpec, Store } from '../../src/store/ports.js';
+import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, sortFor, sortValues } from '../../src/store/queries.js';
+
+/** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
+const BASE = Date.now() - 3_600_000;
+const at = (seconds: number) => new Date(BASE + seconds * 1_000);
+
+const member = (memberId: string, tier: Viewer['tier'] = 'COMMUNITY', roles: Extract<Viewer, { kind: 'member' }>['roles'] = ['reader']): Viewer =>
+  ({ kind: 'member', memberId, userId: `u@${memberId}`, roles, tier }) as Viewer;
+const ANON: Viewer = { kind: 'anonymous', tier: 'PUBLIC' };
+
+function indicator(n: number, over: Partial<IndicatorDoc> = {}): IndicatorDoc {
+  return {
+    _id: `indicator--${String(n).padStart(4, '0')}`,
+    type: 'DOMAIN',
+    value: `host${n}.example`,
+    submittedValue: `host${n}[.]example`,
+    tlp: 'GREEN',
+    recipients: [],
+    severity: 'MEDIUM',
+    severityRank: 2,
+    confidence: 50,
+    validFrom: at(n),
+    validUntil: null,
+    tags: [],
+    description: null,
+    sightingCount: 0,
+    lastSeenAt: null,
+    revoked: false,
+    revokedReason: null,
+    source: 'm-a',
+    createdAt: at(n),
+    updatedAt: at(n),
+    seq: n,
+    ...over,
+  };
+}
+
+/** The upsert the IndicatorService would send for `doc`. */
+function claimOf(doc: IndicatorDoc): ClaimUpsert {
+  const { _id, createdAt, sightingCount, lastSeenAt, source, type, value, ...set } = doc;
+  return { key: { source, type, value }, onInsert: { _id, createdAt, sightingCount, lastSeenAt }, set };
+}
+
+async function seedIndicators(store: Store, docs: IndicatorDoc[]): Promise<void> {
+  const results = await store.indicators.upsertClaims(docs.map(claimOf));
+  expect(results.every((r) => r.created)).toBe(true);
+}
+
+function notice(n: number, over: Partial<NoticeDoc> = {}): NoticeDoc {
+  return {
+    _id: `x-model-risk-notice--${String(n).padStart(4, '0')}`,
+    title: `Notice ${n}`,
+    summary: 'summary',
+    model: { name: 'Model-A', developer: 'Lab', version: null },
+    category: 'JAILBREAK',
+    severity: 'HIGH',
+    severityRank: 3,
+    tlp: 'GREEN',
+    recipients: [],
+    status: 'PUBLISHED',
+    embargoUntil: null,
+    atlasTechniques: ['AML.T0054'],
+    owaspLlm: ['LLM01:2025'],
+    mitigations: null,
+    technicalDetails: null,
+    evaluationEvidence: null,
+    affectedDeployments: [],
+    relatedIndicatorIds: [],
+    source: 'm-a',
+    createdAt: at(n),
+    updatedAt: at(n),
+    seq: n,
+    ...over,
+  };
+}
+
+function memberDoc(id: string, over: Partial<Member> = {}): Member {
+  return { _id: id, name: `Member ${id}`, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'energy', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: at(0), ...over };
+}
+
+function approval(n: number, over: Partial<ApprovalRequestDoc> = {}): ApprovalRequestDoc {
+  return {
+    _id: `approval--${String(n).padStart(4, '0')}`,
+    kind: 'LOWER_TLP',
+    target: { kind: 'INDICATOR', id: `indicator--${n}` },
+    ownerMemberId: 'm-a',
+    change: { tlp: 'GREEN' },
+    expected: { tlp: 'AMBER' },
+    requestedBy: { memberId: 'm-a', userId: 'alice' },
+    reason: 'shared with the sector',
+    status: 'PENDING',
+    decidedBy: null,
+    decidedAt: null,
+    decisionReason: null,
+    createdAt: at(n),
+    expiresAt: new Date(Date.now() + 3_600_000),
+    seq: n,
+    ...over,
+  };
+}
+
+function auditEntry(n: number, over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    _id: `audit--${String(n).padStart(4, '0')}`,
+    seq: n,
+    at: at(n),
+    action: 'PUBLISH',
+    actor: { memberId: 'm-a', userId: 'alice' },
+    memberId: 'm-a',
+    target: { kind: 'INDICATOR', id: `indicator--${n}` },
+    summary: `entry ${n}`,
+    details: { created: [`indicator--${n}`], count: n, nested: { ok: true, none: null } },
+    ...over,
+  };
+}
+
+function registration(issuer: string, memberId: string, over: Partial<IdentityProviderRegistration> = {}): IdentityProviderRegistration {
+  return {
+    _id: issuer,
+    memberId,
+    issuer,
+    audience: 'the-hub',
+    jwksUri: null,
+    jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1', alg: 'EdDSA' }] },
+    rolesClaim: 'roles',
+    allowedAlgorithms: ['EdDSA'],
+    createdAt: at(0),
+    updatedAt: at(0),
+    ...over,
+  };
+}
+
+function apiKey(id: string, memberId: string, over: Partial<ApiKeyDoc> = {}): ApiKeyDoc {
+  return {
+    _id: id,
+    memberId,
+    name: `key ${id}`,
+    roles: ['reader'],
+    secretHash: 'ab'.repeat(32),
+    createdBy: { memberId, userId: 'admin' },
+    createdAt: at(0),
+    expiresAt: null,
+    revokedAt: null,
+    revokedBy: null,
+    lastUsedAt: null,
+    ...over,
+  };
+}
+
+function newEvent(seconds: number, recordId = 'indicator--0001'): NewEvent {
+  return {
+    type: 'PUBLISHED',
+    kind: 'INDICATOR',
+    recordId,
+    occurredAt: at(seconds),
+    before: null,
+    after: { source: 'm-a', tlp: 'RED', recipients: ['m-b'] },
+  };
+}
+
+const ids = (docs: ReadonlyArray<{ _id: unknown }>) => docs.map((d) => d._id);
+
+/**
+ * Registers the contract suite for one adapter. `makeStore` gives a fresh, empty store for each
+ * test (its `close()` runs after the test); `cleanup` runs once after the suite.
+ */
+export function storeContract(name: string, makeStore: () => Promise<Store>, cleanup?: () => Promise<void>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+    if (cleanup) afterAll(cleanup);
+
+    describe('indicators', () => {
+      it('creates one claim per new (source, type, value), answering in input order with the inserted ids', async () => {
+        const docs = [indicator(1), indicator(2), indicator(3)];
+        const results = await store.indicators.upsertClaims(docs.map(claimOf));
+        expect(results).toEqual(docs.map((d) => ({ id: d._id, created: true })));
+        const found = await store.indicators.find({}, { sort: [['seq', 1]] });
+        expect(found).toEqual(docs);
+      });
+
+      it('updates the same member\'s claim on the same value, keeping its id and creation fields', async () => {
+        const first = indicator(1);
+        await seedIndicators(store, [first]);
+        const again = indicator(9, { value: first.value, severity: 'HIGH', severityRank: 3, tags: ['phishing'] });
+        const [result] = await store.indicators.upsertClaims([claimOf(again)]);
+        expect(result).toEqual({ id: first._id, created: false });
+        const [doc] = await store.indicators.find({ _id: first._id });
+        expect(doc).toMatchObject({ _id: first._id, createdAt: first.createdAt, severity: 'HIGH', tags: ['phishing'], seq: 9 });
+        expect(await store.indicators.count({})).toBe(1);
+      });
+
+      it('keeps another member\'s claim, or the same value as another type, as separate claims', async () => {
+        const a = indicator(1, { value: 'shared.example' });
+        const b = indicator(2, { value: 'shared.example', source: 'm-b' });
+        const c = indicator(3, { value: 'shared.example', type: 'URL' });
+        const results = await store.indicators.upsertClaims([a, b, c].map(claimOf));
+        expect(results.map((r) => r.created)).toEqual([true, true, true]);
+        expect(new Set(results.map((r) => r.id)).size).toBe(3);
+        expect(await store.indicators.count({ value: 'shared.example' })).toBe(3);
+      });
+
+      it('creates a claim named twice in one batch once, and the later item wins', async () => {
+        const first = indicator(1);
+        const second = indicator(2, { value: first.value, confidence: 99 });
+        const results = await store.indicators.upsertClaims([claimOf(first), claimOf(second)]);
+        expect(results).toEqual([{ id: first._id, created: true }, { id: first._id, created: false }]);
+        const [doc] = await store.indicators.find({ _id: first._id });
+        expect(doc).toMatchObject({ confidence: 99, seq: 2 });
+        expect(await store.indicators.count({})).toBe(1);
+      });
+
+      it('answers an empty batch with no results', async () => {
+        expect(await store.indicators.upsertClaims([])).toEqual([]);
+      });
+
+      it('applies filter, sort and limit, and counts what find matches', async () => {
+        await seedIndicators(store, [
+          indicator(1, { severity: 'LOW', severityRank: 1 }),
+          indicator(2, { severity: 'CRITICAL', severityRank: 4, tags: ['apt'] }),
+          indicator(3, { severity: 'HIGH', severityRank: 3, tags: ['apt', 'phishing'] }),
+          indicator(4, { severity: 'HIGH', severityRank: 3, revoked: true, revokedReason: 'fp' }),
+        ]);
+        const sort = sortFor('SEVERITY', 'DESC');
+        const filter = indicatorFilter({ minSeverity: 'HIGH', revoked: false });
+        expect(ids(await store.indicators.find(filter, { sort }))).toEqual(['indicator--0002', 'indicator--0003']);
+        expect(ids(await store.indicators.find({}, { sort, limit: 2 }))).toEqual(['indicator--0002', 'indicator--0004']);
+        expect(await store.indicators.count(filter)).toBe(2);
+        expect(ids(await store.indicators.find(indicatorFilter({ tags: [' APT '] }), { sort: [['seq', 1]] }))).toEqual(['indicator--0002', 'indicator--0003']);
+        expect(ids(await store.indicators.find(indicatorFilter({ updatedSince: at(3) }), { sort: [['seq', 1]] }))).toEqual(['indicator--0003', 'indicator--0004']);
+        expect(await store.indicators.find(indicatorFilter({ value: null }, true))).toEqual([]);
+      });
+
+      it.each([
+        ['UPDATED_AT', 'DESC'],
+        ['SEVERITY', 'DESC'],
+        ['CREATED_AT', 'ASC'],
+        ['CONFIDENCE', 'ASC'],
+      ] as const)('pages with keyset cursors (%s %s) through every document once, in order', async (field, direction) => {
+        const docs = Array.from({ length: 11 }, (_, i) => indicator(i + 1, { severityRank: i % 3, confidence: (i * 7) % 4, createdAt: at(i % 4) }));
+        await seedIndicators(store, docs);
+        const sort: SortSpec = sortFor(field, direction);
+        const all = ids(await store.indicators.find({}, { sort }));
+        const seen: unknown[] = [];
+        let after: unknown[] | null = null;
+        for (let page = 0; page < 10; page++) {
+          const batch: IndicatorDoc[] = await store.indicators.find(and({}, after ? keysetAfter(sort, after) : null), { sort, limit: 4 });
+          if (batch.length === 0) break;
+          seen.push(...ids(batch));
+          after = sortValues(sort, batch[batch.length - 1]! as unknown as Record<string, unknown>);
+        }
+        expect(seen).toEqual(all);
+        expect(new Set(seen).size).toBe(11);
+      });
+
+      it('selects exactly the records the policy lets each viewer see', async () => {
+        await seedIndicators(store, [
+          indicator(1, { tlp: 'CLEAR' }),
+          indicator(2, { tlp: 'GREEN' }),
+          indicator(3, { tlp: 'AMBER' }),
+          indicator(4, { tlp: 'AMBER_STRICT', source: 'm-b' }),
+          indicator(5, { tlp: 'RED', recipients: ['m-c'], source: 'm-b' }),
+          indicator(6, { tlp: 'RED', recipients: ['m-d'], source: 'm-b' }),
+        ]);
+        const visible = async (viewer: Viewer) => ids(await store.indicators.find(indicatorVisibility(viewer), { sort: [['seq', 1]] }));
+        expect(await visible(ANON)).toEqual(['indicator--0001']);
+        expect(await visible(member('m-c', 'COMMUNITY'))).toEqual(['indicator--0001', 'indicator--0002', 'indicator--0005']);
+        expect(await visible(member('m-x', 'TRUSTED'))).toEqual(['indicator--0001', 'indicator--0002', 'indicator--0003', 'indicator--0004']);
+        expect(await visible(member('m-b', 'COMMUNITY'))).toEqual(['indicator--0001', 'indicator--0002', 'indicator--0004', 'indicator--0005', 'indicator--0006']);
+        expect(await store.indicators.count(and({ _id: { $in: ['indicator--0006'] } }, indicatorVisibility(member('m-c', 'CORE'))))).toBe(0);
+      });
+
+      it('applies $inc, $max and $set in one update and returns the document after it', async () => {
+        await seedIndicators(store, [indicator(1)]);
+        const seen = at(100);
+        const once = await store.indicators.updateOne({ _id: 'indicator--0001' }, { $inc: { sightingCount: 3 }, $max: { lastSeenAt: seen }, $set: { seq: 50, updatedAt: at(101) } });
+        expect(once).toMatchObject({ _id: 'indicator--0001', sightingCount: 3, lastSeenAt: seen, seq: 50, updatedAt: at(101) });
+        const twice = await store.indicators.updateOne({ _id: 'indicator--0001' }, { $inc: { sightingCount: 2 }, $max: { lastSeenAt: at(50) }, $set: { seq: 51 } });
+        expect(twice).toMatchObject({ sightingCount: 5, lastSeenAt: seen, seq: 51 });
+        const [stored] = await store.indicators.find({ _id: 'indicator--0001' });
+        expect(stored).toEqual(twice);
+      });
+
+      it('writes nothing and answers null when the compare-and-set filter no longer matches', async () => {
+        await seedIndicators(store, [indicator(1, { tlp: 'GREEN' })]);
+        expect(await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'AMBER' }, { $set: { tlp: 'CLEAR' } })).toBeNull();
+        expect(await store.indicators.updateOne({ _id: 'indicator--9999' }, { $set: { tlp: 'CLEAR' } })).toBeNull();
+        const [doc] = await store.indicators.find({ _id: 'indicator--0001' });
+        expect(doc!.tlp).toBe('GREEN');
+      });
+    });
+
+    describe('notices', () => {
+      it('stores a notice as given and refuses a second with the same id', async () => {
+        const doc = notice(1, { embargoUntil: at(5000), model: { name: 'Model-A', developer: 'Lab', version: '2' } });
+        await store.notices.insert(doc);
+        expect(await store.notices.find({ _id: doc._id })).toEqual([doc]);
+        await expect(store.notices.insert(notice(1))).rejects.toThrow();
+        expect(await store.notices.count({})).toBe(1);
+      });
+
+      it('hides drafts and embargoed notices by the policy\'s own filter', async () => {
+        const now = new Date();
+        const later = new Date(now.getTime() + 3_600_000);
+        const earlier = new Date(now.getTime() - 3_600_000);
+        await store.notices.insert(notice(1));
+        await store.notices.insert(notice(2, { status: 'DRAFT' }));
+        await store.notices.insert(notice(3, { embargoUntil: later }));
+        await store.notices.insert(notice(4, { embargoUntil: earlier }));
+        await store.notices.insert(notice(5, { tlp: 'RED', recipients: ['m-c'], source: 'm-b' }));
+        const visible = async (viewer: Viewer) => ids(await store.notices.find(noticeVisibility(viewer, now), { sort: [['seq', 1]] }));
+        const n = (i: number) => `x-model-risk-notice--000${i}`;
+        expect(await visible(member('m-x', 'TRUSTED'))).toEqual([n(1), n(4)]);
+        expect(await visible(member('m-x', 'CORE'))).toEqual([n(1), n(3), n(4)]);
+        expect(await visible(member('m-c', 'COMMUNITY'))).toEqual([n(1), n(4), n(5)]);
+        expect(await visible(member('m-a', 'COMMUNITY'))).toEqual([n(1), n(2), n(3), n(4)]);
+      });
+
+      it('matches nested fields and array elements, and finds embargoes that ended in a window', async () => {
+        await store.notices.insert(notice(1, { model: { name: 'Model-B', developer: 'Lab', version: null }, embargoUntil: at(20) }));
+        await store.notices.insert(notice(2, { atlasTechniques: ['AML.T0051'], owaspLlm: ['LLM02:2025'], embargoUntil: at(10) }));
+        await store.notices.insert(notice(3));
+        expect(ids(await store.notices.find(noticeFilter({ modelName: 'Model-B' })))).toEqual(['x-model-risk-notice--0001']);
+        expect(ids(await store.notices.find(noticeFilter({ atlasTechnique: 'AML.T0051', owaspLlm: 'LLM02:2025' })))).toEqual(['x-model-risk-notice--0002']);
+        const ended = await store.notices.find({ embargoUntil: { $gt: at(5), $lte: at(30) } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
+        expect(ids(ended)).toEqual(['x-model-risk-notice--0002', 'x-model-risk-notice--0001']);
+      });
+
+      it('updates one notice and returns it after the update', async () => {
+        await store.notices.insert(notice(1));
+        const updated = await store.notices.updateOne({ _id: 'x-model-risk-notice--0001', source: 'm-a' }, { $set: { status: 'MITIGATED', seq: 7 } });
+        expect(updated).toMatchObject({ status: 'MITIGATED', seq: 7, title: 'Notice 1' });
+        expect(await store.notices.updateOne({ _id: 'x-model-risk-notice--0001', source: 'm-b' }, { $set: { status: 'RETRACTED' } })).toBeNull();
+      });
+    });
+
+    describe('members', () => {
+      it('finds members in the order asked, leaving out unknown ids', async () => {
+        await store.members.put(memberDoc('m-a'));
+        await store.members.put(memberDoc('m-b', { tier: 'CORE' }));
+        expect(ids(await store.members.findByIds(['m-b', 'nobody', 'm-a']))).toEqual(['m-b', 'm-a']);
+        expect(await store.members.findByIds([])).toEqual([]);
+        expect(await store.members.findByIds(['m-b'])).toEqual([memberDoc('m-b', { tier: 'CORE' })]);
+      });
+
+      it('replaces a member put again under the same id', async () => {
+        await store.members.put(memberDoc('m-a'));
+        await store.members.put(memberDoc('m-a', { tier: 'TRUSTED', suspended: true }));
+        expect(await store.members.list()).toEqual([memberDoc('m-a', { tier: 'TRUSTED', suspended: true })]);
+      });
+
+      it('lists members by id in binary order, as MongoDB sorts strings', async () => {
+        for (const id of ['beta', 'Zeta', 'alpha', 'Alpha']) await store.members.put(memberDoc(id));
+        expect(ids(await store.members.list())).toEqual(['Alpha', 'Zeta', 'alpha', 'beta']);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      const record = (id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+        _id: id,
+        requestHash: 'hash-1',
+        response: null,
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 3_600_000),
+        ...over,
+      });
+
+      it('claims a key once: the first reserve gets null, the next the running reservation', async () => {
+        expect(await store.idempotency.reserve(record('m-a:k1'))).toBeNull();
+        const again = await store.idempotency.reserve(record('m-a:k1', { requestHash: 'hash-2' }));
+        expect(again).toMatchObject({ _id: 'm-a:k1', requestHash: 'hash-1', response: null });
+        expect(await store.idempotency.reserve(record('m-b:k1'))).toBeNull();
+      });
+
+      it('remembers the completed answer for the requests that follow', async () => {
+        await store.idempotency.reserve(record('m-a:k1'));
+        const response = [{ index: 0, status: 'CREATED', id: 'indicator--1', error: null }];
+        await store.idempotency.complete('m-a:k1', response);
+        expect(await store.idempotency.reserve(record('m-a:k1'))).toMatchObject({ requestHash: 'hash-1', response });
+      });
+
+      it('lets a released key, or an expired one, be claimed again', async () => {
+        await store.idempotency.reserve(record('m-a:k1'));
+        await store.idempotency.release('m-a:k1');
+        expect(await store.idempotency.reserve(record('m-a:k1', { requestHash: 'hash-2' }))).toBeNull();
+        await store.idempotency.reserve(record('m-a:old', { expiresAt: new Date(Date.now() - 1_000) }));
+        expect(await store.idempotency.reserve(record('m-a:old', { requestHash: 'hash-3' }))).toBeNull();
+        expect(await store.idempotency.reserve(record('m-a:old'))).toMatchObject({ requestHash: 'hash-3' });
+      });
+
+      it('gives a key to exactly one of many concurrent requests', async () => {
+        const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => store.idempotency.reserve(record('m-a:race', { requestHash: `h${i}` }))));
+        expect(answers.filter((a) => a === null)).toHaveLength(1);
+        const winner = answers.find((a) => a !== null)!.requestHash;
+        expect(answers.every((a) => a === null || a.requestHash === winner)).toBe(true);
+      });
+    });
+
+    describe('sequences', () => {
+      it('hands out consecutive numbers from 1, a range at a time, per name', async () => {
+        expect(await store.sequences.next('indicators')).toBe(1);
+        expect(await store.sequences.next('indicators', 5)).toBe(2);
+        expect(await store.sequences.next('indicators')).toBe(7);
+        expect(await store.sequences.next('audit')).toBe(1);
+      });
+
+      it('gives concurrent callers disjoint ranges with nothing lost', async () => {
+        const firsts = await Promise.all(Array.from({ length: 25 }, () => store.sequences.next('race', 2)));
+        const numbers = firsts.flatMap((f) => [f, f + 1]).sort((a, b) => a - b);
+        expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      });
+    });
+
+    describe('sightings', () => {
+      const sighting = (n: number, indicatorId: string, reportedAt: Date): SightingDoc => ({
+        _id: `sighting--${String(n).padStart(4, '0')}`,
+        indicatorId,
+        reporter: 'm-b',
+        count: n,
+        seenAt: at(n),
+        reportedAt,
+      });
+
+      it('answers the sightings of the asked indicators only, newest first (ties by id, descending)', async () => {
+        await store.sightings.insert(sighting(1, 'i-1', at(10)));
+        await store.sightings.insert(sighting(2, 'i-2', at(30)));
+        await store.sightings.insert(sighting(3, 'i-1', at(20)));
+        await store.sightings.insert(sighting(4, 'i-1', at(20)));
+        await store.sightings.insert(sighting(5, 'i-3', at(40)));
+        expect(ids(await store.sightings.findByIndicators(['i-1', 'i-2']))).toEqual(['sighting--0002', 'sighting--0004', 'sighting--0003', 'sighting--0001']);
+        expect(await store.sightings.findByIndicators(['i-3'])).toEqual([sighting(5, 'i-3', at(40))]);
+        expect(await store.sightings.findByIndicators([])).toEqual([]);
+      });
+
+      it('answers any read with filter, sort and limit (TAXII reads by reportedAt)', async () => {
+        for (let n = 1; n <= 4; n++) await store.sightings.insert(sighting(n, `i-${n % 2}`, at(10 * n)));
+        expect(store.sightings.find).toBeTypeOf('function');
+        const page = await store.sightings.find!({ reportedAt: { $gte: at(20) } }, { sort: [['reportedAt', 1], ['_id', 1]], limit: 2 });
+        expect(ids(page)).toEqual(['sighting--0002', 'sighting--0003']);
+      });
+
+      it('refuses a second sighting with the same id', async () => {
+        await store.sightings.insert(sighting(1, 'i-1', at(10)));
+        await expect(store.sightings.insert(sighting(1, 'i-2', at(11)))).rejects.toThrow();
+        expect(await store.sightings.findByIndicators(['i-1', 'i-2'])).toEqual([sighting(1, 'i-1', at(10))]);
+      });
+    });
+
+    describe('identity providers', () => {
+      it('registers an issuer for one member only', async () => {
+        expect(await store.identityProviders.findByIssuer('https://idp.a.example')).toBeNull();
+        expect(await store.identityProviders.put(registration('https://idp.a.example', 'm-a'))).toBe(true);
+        expect(await store.identityProviders.put(registration('https://idp.a.example', 'm-b', { audience: 'stolen' }))).toBe(false);
+        expect(await store.identityProviders.findByIssuer('https://idp.a.example')).toEqual(registration('https://idp.a.example', 'm-a'));
+      });
+
+      it('replaces the same member\'s registration of the same issuer', async () => {
+        await store.identityProviders.put(registration('https://idp.a.example', 'm-a'));
+        const updated = registration('https://idp.a.example', 'm-a', { jwksUri: 'https://idp.a.example/jwks', jwks: null, updatedAt: at(9) });
+        expect(await store.identityProviders.put(updated)).toBe(true);
+        expect(await store.identityProviders.findByIssuer('https://idp.a.example')).toEqual(updated);
+      });
+
+      it('lists a member\'s registrations by issuer, and removes only the holder\'s', async () => {
+        for (const issuer of ['https://b.example', 'https://A.example', 'https://a.example']) await store.identityProviders.put(registration(issuer, 'm-a'));
+        await store.identityProviders.put(registration('https://c.example', 'm-b'));
+        expect((await store.identityProviders.listByMember('m-a')).map((r) => r.issuer)).toEqual(['https://A.example', 'https://a.example', 'https://b.example']);
+        expect(await store.identityProviders.remove('m-b', 'https://a.example')).toBe(false);
+        expect(await store.identityProviders.remove('m-a', 'https://a.example')).toBe(true);
+        expect(await store.identityProviders.remove('m-a', 'https://a.example')).toBe(false);
+        expect(await store.identityProviders.findByIssuer('https://a.example')).toBeNull();
+        expect(await store.identityProviders.put(registration('https://a.example', 'm-b'))).toBe(true);
+      });
+    });
+
+    describe('API keys', () => {
+      it('stores a key by id, refuses a duplicate id, and lists a member\'s keys newest first', async () => {
+        expect(await store.apiKeys.get('k-1')).toBeNull();
+        await store.apiKeys.insert(apiKey('k-1', 'm-a', { createdAt: at(1) }));
+        await store.apiKeys.insert(apiKey('k-3', 'm-a', { createdAt: at(2) }));
+        await store.apiKeys.insert(apiKey('k-2', 'm-a', { createdAt: at(2) }));
+        await store.apiKeys.insert(apiKey('k-4', 'm-b', { createdAt: at(3), expiresAt: at(100) }));
+        await expect(store.apiKeys.insert(apiKey('k-1', 'm-b'))).rejects.toThrow();
+        expect(await store.apiKeys.get('k-1')).toEqual(apiKey('k-1', 'm-a', { createdAt: at(1) }));
+        expect(ids(await store.apiKeys.listByMember('m-a'))).toEqual(['k-3', 'k-2', 'k-1']);
+        expect(await store.apiKeys.listByMember('m-b')).toEqual([apiKey('k-4', 'm-b', { createdAt: at(3), expiresAt: at(100) })]);
+      });
+
+      it('revokes a live key once: two revocations at once let one through', async () => {
+        await store.apiKeys.insert(apiKey('k-1', 'm-a'));
+        const by = { memberId: 'm-a', userId: 'admin' };
+        const [first, second] = await Promise.all([store.apiKeys.revoke('k-1', at(5), by), store.apiKeys.revoke('k-1', at(6), by)]);
+        expect([first, second].filter((d) => d !== null)).toHaveLength(1);
+        expect(await store.apiKeys.get('k-1')).toEqual(first ?? second);
+        expect((first ?? second)!.revokedBy).toEqual(by);
+        expect(await store.apiKeys.revoke('k-1', at(7), by)).toBeNull();
+        expect(await store.apiKeys.revoke('k-missing', at(7), by)).toBeNull();
+      });
+
+      it('moves lastUsedAt forward only', async () => {
+        await store.apiKeys.insert(apiKey('k-1', 'm-a'));
+        await store.apiKeys.touch('k-1', at(10));
+        expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(10));
+        await store.apiKeys.touch('k-1', at(5));
+        expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(10));
+        await store.apiKeys.touch('k-1', at(11));
+        expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(11));
+        await store.apiKeys.touch('k-missing', at(11));
+        expect(await store.apiKeys.get('k-missing')).toBeNull();
+      });
+    });
+
+    describe('approval requests', () => {
+      it('lists by the policy\'s visibility and the effective status, newest first', async () => {
+        const now = new Date();
+        await store.approvals.insert(approval(1));
+        await store.approvals.insert(approval(2, { expiresAt: new Date(now.getTime() - 1_000) }));
+        await store.approvals.insert(approval(3, { ownerMemberId: 'm-b', requestedBy: { memberId: 'm-b', userId: 'bob' } }));
+        await store.approvals.insert(approval(4, { status: 'APPROVED' }));
+        const list = async (viewer: Viewer, status: Parameters<typeof approvalStatusFilter>[0]) =>
+          ids(await store.approvals.find(and(approvalVisibility(viewer), approvalStatusFilter(status, now)), { sort: [['seq', -1]] }));
+        const alice: Viewer = { kind: 'member', memberId: 'm-a', userId: 'alice', roles: ['publisher'], tier: 'TRUSTED' };
+        const approverB = member('m-b', 'TRUSTED', ['approver']);
+        expect(await list(alice, null)).toEqual(['approval--0004', 'approval--0002', 'approval--0001']);
+        expect(await list(alice, 'PENDING')).toEqual(['approval--0001']);
+        expect(await list(alice, 'EXPIRED')).toEqual(['approval--0002']);
+        expect(await list(approverB, null)).toEqual(['approval--0003']);
+        expect(await store.approvals.count(approvalStatusFilter('PENDING', now))).toBe(2);
+      });
+
+      it('decides a request once: the compare-and-set on PENDING lets one decision through', async () => {
+        await store.approvals.insert(approval(1));
+        const now = new Date();
+        const claim = { _id: 'approval--0001', status: 'PENDING', expiresAt: { $gt: now } };
+        const decision = { $set: { status: 'APPROVED', decidedBy: { memberId: 'm-b', userId: 'bob' }, decidedAt: now, decisionReason: null } };
+        const [first, second] = await Promise.all([store.approvals.updateOne(claim, decision), store.approvals.updateOne(claim, decision)]);
+        expect([first, second].filter((d) => d !== null)).toHaveLength(1);
+        expect(first ?? second).toMatchObject({ status: 'APPROVED', decidedBy: { memberId: 'm-b', userId: 'bob' }, decidedAt: now });
+        await expect(store.approvals.insert(approval(1))).rejects.toThrow();
+      });
+    });
+
+    describe('audit log', () => {
+      it('appends entries and reads them newest first, by member, action and time', async () => {
+        for (let n = 1; n <= 5; n++) await store.audit.append(auditEntry(n, n === 2 ? { memberId: null, actor: null, action: 'LOGIN_FAILED', target: null } : n === 4 ? { memberId: 'm-b' } : {}));
+        const admin: Viewer = { kind: 'member', memberId: 'm-z', userId: 'root', roles: ['hub-admin'], tier: 'CORE' };
+        const adminOfA: Viewer = { kind: 'member', memberId: 'm-a', userId: 'ada', roles: ['member-admin'], tier: 'TRUSTED' };
+        const read = async (viewer: Viewer, filter: Parameters<typeof auditFilter>[0] = null) =>
+          ids(await store.audit.find(and(auditVisibility(viewer), auditFilter(filter)), { sort: [['seq', -1]] }));
+        expect(await read(admin)).toEqual(['audit--0005', 'audit--0004', 'audit--0003', 'audit--0002', 'audit--0001']);
+        expect(await read(adminOfA)).toEqual(['audit--0005', 'audit--0003', 'audit--0001']);
+        expect(await read(admin, { action: ['LOGIN_FAILED'] })).toEqual(['audit--0002']);
+        expect(await read(adminOfA, { since: at(2), until: at(5) })).toEqual(['audit--0003']);
+        expect(await store.audit.count(auditVisibility(adminOfA))).toBe(3);
+        expect(await store.audit.find({ _id: 'audit--0001' })).toEqual([auditEntry(1)]);
+      });
+
+      it('is append-only: no way to change or remove an entry, and a duplicate id is refused', async () => {
+        await store.audit.append(auditEntry(1));
+        await expect(store.audit.append(auditEntry(1, { summary: 'rewritten' }))).rejects.toThrow();
+        const audit = store.audit as unknown as Record<string, unknown>;
+        for (const name of ['update', 'updateOne', 'updateMany', 'replaceOne', 'put', 'upsert', 'delete', 'deleteOne', 'deleteMany', 'remove', 'trimBefore']) {
+          expect(audit[name], name).toBeUndefined();
+        }
+        const [handed] = await store.audit.find({ _id: 'audit--0001' });
+        try {
+          (handed as { summary: string }).summary = 'changed by a caller';
+        } catch {
+          // a frozen entry: the embedded store refuses the change outright
+        }
+        expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.summary).toBe('entry 1');
+      });
+    });
+
+    describe('event log', () => {
+      it('starts empty', async () => {
+        expect(await store.events.bounds()).toEqual({ latest: 0, trimmedThrough: 0 });
+        expect(await store.events.readAfter(0, 10)).toEqual([]);
+        expect(await store.events.append([])).toEqual([]);
+      });
+
+      it('gives appended events consecutive positions from 1, and reads them back as written', async () => {
+        const first = await store.events.append([newEvent(1), newEvent(2, 'indicator--0002')]);
+        const second = await store.events.append([{ ...newEvent(3), type: 'UPDATED', before: { source: 'm-a', tlp: 'AMBER', recipients: [] } }]);
+        expect(first.map((e) => e._id)).toEqual([1, 2]);
+        expect(second.map((e) => e._id)).toEqual([3]);
+        expect(first[1]).toEqual({ ...newEvent(2, 'indicator--0002'), _id: 2 });
+        expect(await store.events.readAfter(0, 10)).toEqual([...first, ...second]);
+        expect(await store.events.bounds()).toEqual({ latest: 3, trimmedThrough: 0 });
+      });
+
+      it('reads after a position, oldest first, at most the limit', async () => {
+        await store.events.append(Array.from({ length: 7 }, (_, i) => newEvent(i)));
+        expect((await store.events.readAfter(2, 3)).map((e) => e._id)).toEqual([3, 4, 5]);
+        expect((await store.events.readAfter(5, 100)).map((e) => e._id)).toEqual([6, 7]);
+        expect(await store.events.readAfter(7, 10)).toEqual([]);
+        expect(await store.events.readAfter(2, 0)).toEqual([]);
+      });
+
+      it('gives concurrent appends distinct positions with no gap', async () => {
+        const batches = await Promise.all(Array.from({ length: 10 }, (_, i) => store.events.append([newEvent(i), newEvent(i)])));
+        const positions = batches.flatMap((b) => b.map((e) => e._id)).sort((a, b) => a - b);
+        expect(positions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        for (const b of batches) expect(b[1]!._id).toBe(b[0]!._id + 1);
+        expect((await store.events.readAfter(0, 100)).map((e) => e._id)).toEqual(positions);
+      });
+
+      it('trims the events before the first that occurred at or after the cutoff, and says where it trimmed', async () => {
+        await store.events.append([newEvent(10), newEvent(20), newEvent(30), newEvent(15), newEvent(40)]);
+        expect(await store.events.trimBefore(at(25))).toBe(2);
+        expect(await store.events.bounds()).toEqual({ latest: 5, trimmedThrough: 2 });
+        expect((await store.events.readAfter(0, 10)).map((e) => e._id)).toEqual([3, 4, 5]);
+        expect(await store.events.trimBefore(at(25))).toBe(0);
+        expect(await store.events.bounds()).toEqual({ latest: 5, trimmedThrough: 2 });
+      });
+
+      it('keeps counting after the whole log was trimmed', async () => {
+        await store.events.append([newEvent(1), newEvent(2)]);
+        expect(await store.events.trimBefore(at(1_000))).toBe(2);
+        expect(await store.events.bounds()).toEqual({ latest: 2, trimmedThrough: 2 });
+        expect(await store.events.readAfter(0, 10)).toEqual([]);
+        expect((await store.events.append([newEvent(3)]))[0]!._id).toBe(3);
+        expect(await store.events.bounds()).toEqual({ latest: 3, trimmedThrough: 2 });
+        expect(await store.events.trimBefore(at(0))).toBe(0);
+      });
+    });
+  });
+}
