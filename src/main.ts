@@ -2,7 +2,9 @@
  * The composition root: config -> store -> services -> schema -> HTTP and WebSocket servers.
  * The only place that builds things; everything below it receives what it needs.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -77,6 +79,8 @@ export function createLogger(level: HubConfig['logLevel']): Logger {
 
 export async function startHub(config: HubConfig, options: StartOptions = {}): Promise<Hub> {
   const log = options.logger ?? createLogger(config.logLevel);
+  /** This running instance, in leases (a restart is a new instance). */
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const secrets = await loadSecrets(config.dataDir);
   const storeCalls = new StoreCallCounter();
   const storage = await openStorage(config, log);
@@ -171,7 +175,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 
   // Abuse limits, identical on both transports (docs/limits.md): one rate limiter and one set of deadlines.
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
-  const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst });
+  const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
   const apollo = new ApolloServer<HubContext>({
     schema,
@@ -256,7 +260,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
-  const embargoes = new EmbargoWatcher(store.notices, events, (err) => log.error({ err }, 'embargo check failed'));
+  const embargoes = new EmbargoWatcher({
+    notices: store.notices,
+    events,
+    leases: store.leases,
+    holder: instanceId,
+    onError: (err) => log.error({ err }, 'embargo check failed'),
+  });
   embargoes.start();
   const trimEvents = async () => {
     const trimmed = await store.events.trimBefore(new Date(Date.now() - config.eventRetentionMs));

@@ -93,7 +93,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => {
         const context = await options.context(req, requestId);
-        const decision = options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
+        const decision = await options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
         if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
         return context;
       },

@@ -152,7 +152,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return [err instanceof GraphQLError ? err : new GraphQLError('Unauthorized')];
         }
-        const decision = options.rateLimiter.take(rateLimitKey(viewer, ctx.extra.request.socket.remoteAddress));
+        const decision = await options.rateLimiter.take(rateLimitKey(viewer, ctx.extra.request.socket.remoteAddress));
         if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
         const checked = checkDocument(options.schema, payload.query);
         if (checked.errors) return checked.errors;

@@ -76,13 +76,17 @@ export class AuditService {
     });
   }
 
-  /** Appends the tokens the CLI issued since the last read. Calls run one after another. */
+  /**
+   * Appends the tokens the CLI issued since the last read. Calls run one after another. Each
+   * token's entry has an id made from its `jti`, so a line read again (another instance sharing
+   * the data directory, a restart reading the file from its start) is not audited twice.
+   */
   ingestCliLog(): Promise<void> {
     const run = this.ingesting.then(async () => {
       if (!this.deps.cliLog) return;
       const { lines, invalid } = await this.deps.cliLog.readNew();
       if (invalid > 0) this.deps.onInvalidCliLines?.(invalid);
-      for (const line of lines) await this.tokenIssued(line, 'cli');
+      for (const line of lines) await this.cliTokenIssued(line);
     });
     this.ingesting = run.catch(() => undefined);
     return run;
@@ -145,7 +149,19 @@ export class AuditService {
   }
 
   /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */
-  tokenIssued(token: IssuedToken | CliTokenLine, via: 'hub' | 'cli') {
+  /** A CLI line, once: skipped when its entry exists, and a lost race to append it is no error. */
+  private async cliTokenIssued(line: CliTokenLine): Promise<void> {
+    const id = `audit--cli-${line.jti}`;
+    const exists = async () => (await this.deps.audit.count({ _id: id })) > 0;
+    if (await exists()) return;
+    try {
+      await this.tokenIssued(line, 'cli', id);
+    } catch (err) {
+      if (!(await exists())) throw err;
+    }
+  }
+
+  tokenIssued(token: IssuedToken | CliTokenLine, via: 'hub' | 'cli', id?: string) {
     const at = 'at' in token ? new Date(token.at) : token.issuedAt;
     const expiresAt = typeof token.expiresAt === 'string' ? token.expiresAt : token.expiresAt.toISOString();
     return this.append(
@@ -156,6 +172,7 @@ export class AuditService {
       `issued a token for ${clip(token.userId)} of ${clip(token.memberId)} (roles: ${token.roles.join(', ') || 'none'}) via the ${via === 'cli' ? 'CLI' : 'hub'}`,
       { userId: clip(token.userId), roles: [...token.roles], expiresAt, via },
       at,
+      id,
     );
   }
 
@@ -192,9 +209,10 @@ export class AuditService {
     summary: string,
     details: Record<string, AuditJson>,
     at = this.now(),
+    id = `audit--${randomUUID()}`,
   ): Promise<void> {
     await this.deps.audit.append({
-      _id: `audit--${randomUUID()}`,
+      _id: id,
       seq: await this.deps.sequences.next('audit'),
       at,
       action,

@@ -1,26 +1,48 @@
-import type { NoticeRepository } from '../store/ports.js';
+import type { LeaseRepository, NoticeRepository } from '../store/ports.js';
 import type { EventRecorder } from './event-recorder.js';
+
+/** The lease whose holder is the one instance that ends embargoes. */
+export const EMBARGO_LEASE = 'embargo-watcher';
+
+export interface EmbargoWatcherOptions {
+  notices: NoticeRepository;
+  events: EventRecorder;
+  /** The store's leases: only the holder of `embargo-watcher` checks, so each end is announced once per hub. */
+  leases: LeaseRepository;
+  /** This instance's name in the lease; unique per running instance. */
+  holder: string;
+  /** Called with what a scheduled check threw; the next tick tries again. */
+  onError: (err: unknown) => void;
+  /** How long a lease lasts unless renewed; each check renews it. Default 30 s. */
+  leaseMs?: number;
+  /** Time between scheduled checks. Default 1 s. */
+  everyMs?: number;
+  /** Where the first check starts. Default now. */
+  now?: Date;
+}
 
 /**
  * Embargoes end on their own: nothing writes a notice when its `embargoUntil` passes, so this
  * watcher notices it and records a RELEASED event, and those the notice was withheld from hear
  * of it then. (Visibility itself needs no watcher: the policy compares `embargoUntil` with now.)
+ * With several instances on one store, only the holder of the `embargo-watcher` lease checks.
  */
 export class EmbargoWatcher {
   private timer: NodeJS.Timeout | null = null;
   private checkedUntil: Date;
+  /** Set once another instance was seen holding the lease: taking it over then looks back. */
+  private refused = false;
+  private readonly leaseMs: number;
+  private readonly everyMs: number;
 
-  constructor(
-    private readonly notices: NoticeRepository,
-    private readonly events: EventRecorder,
-    private readonly onError: (err: unknown) => void,
-    now: Date = new Date(),
-  ) {
-    this.checkedUntil = now;
+  constructor(private readonly options: EmbargoWatcherOptions) {
+    this.checkedUntil = options.now ?? new Date();
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.everyMs = options.everyMs ?? 1_000;
   }
 
-  start(everyMs = 1_000): void {
-    this.timer = setInterval(() => void this.check().catch(this.onError), everyMs);
+  start(): void {
+    this.timer = setInterval(() => void this.check().catch(this.options.onError), this.everyMs);
     this.timer.unref();
   }
 
@@ -29,23 +51,37 @@ export class EmbargoWatcher {
   }
 
   /**
-   * Records a RELEASED event for every embargo that ended on its own since the last check. Each
-   * check claims its window before it reads, so overlapping checks never release a notice twice;
-   * a notice written at or after its embargo end (a lift by approval) was announced by that write.
+   * Renews the lease, then records a RELEASED event for every embargo that ended on its own since
+   * the last check; without the lease, does nothing. Each check claims its window before it
+   * reads, so overlapping checks never release a notice twice; a notice written at or after its
+   * embargo end (a lift by approval) was announced by that write.
+   *
+   * Taking the lease over from another instance, the window starts `leaseMs + everyMs` back: the
+   * previous holder checked at least up to then (it checks each time it renews), so an end is
+   * not missed; one that ended in the previous holder's last tick may be announced twice.
    */
   async check(now = new Date()): Promise<number> {
+    const { notices, events, leases, holder } = this.options;
+    if (!(await leases.acquire(EMBARGO_LEASE, holder, this.leaseMs, now))) {
+      this.refused = true;
+      return 0;
+    }
+    if (this.refused) {
+      this.refused = false;
+      this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
+    }
     const from = this.checkedUntil;
     if (now <= from) return 0;
     this.checkedUntil = now;
     let ended;
     try {
-      ended = await this.notices.find({ embargoUntil: { $gt: from, $lte: now } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
+      ended = await notices.find({ embargoUntil: { $gt: from, $lte: now } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
     } catch (err) {
       if (this.checkedUntil === now) this.checkedUntil = from;
       throw err;
     }
     const released = ended.filter((n) => n.updatedAt < n.embargoUntil!);
-    for (const notice of released) await this.events.embargoEnded(notice);
+    for (const notice of released) await events.embargoEnded(notice);
     return released.length;
   }
 }

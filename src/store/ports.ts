@@ -157,6 +157,39 @@ export interface EventLogRepository {
   trimBefore(cutoff: Date): Promise<number>;
 }
 
+/** How one rate-limit bucket fills: it holds at most `capacity` tokens and gains `refillPerMs` a millisecond. */
+export interface RateBucket {
+  /** Tokens a caller may spend at once after being idle. At least 1. */
+  capacity: number;
+  /** Tokens regained per millisecond; greater than 0. */
+  refillPerMs: number;
+}
+
+/** The outcome of one `take`: allowed, or refused with how long to wait (whole seconds, at least 1). */
+export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Rate-limit token buckets, one per key (`member:<id>`, `ip:<address>`), shared by every
+ * instance on the same store. A bucket never seen, or forgotten, is full.
+ */
+export interface RateLimitRepository {
+  /**
+   * One atomic step: refills `key`'s bucket for the time since its last take (never back when
+   * `now` is behind it), then spends one token if there is one. Concurrent takes on one key,
+   * from any instance, never spend the same token twice.
+   */
+  take(key: string, now: Date, bucket: RateBucket): Promise<RateDecision>;
+}
+
+/** Named leases: which instance runs a job that must run once per hub, not once per instance. */
+export interface LeaseRepository {
+  /**
+   * Takes or renews the lease `name` for `holder` until `now + ttlMs`: true when `holder` now
+   * holds it, false when another holder's lease has not expired (nothing is written then). Atomic.
+   */
+  acquire(name: string, holder: string, ttlMs: number, now?: Date): Promise<boolean>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
   events: EventLogRepository;
@@ -169,6 +202,8 @@ export interface Store {
   approvals: ApprovalRepository;
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
+  rateLimits: RateLimitRepository;
+  leases: LeaseRepository;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

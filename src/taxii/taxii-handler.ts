@@ -88,7 +88,7 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
       }
       throw err;
     }
-    const decision = options.rateLimiter?.take(rateLimitKey(viewer, req.socket.remoteAddress));
+    const decision = await options.rateLimiter?.take(rateLimitKey(viewer, req.socket.remoteAddress));
     if (decision && !decision.ok) {
       throw new TaxiiError(429, 'Too many requests', `Retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) });
     }

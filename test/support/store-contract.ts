@@ -648,5 +648,70 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.events.trimBefore(at(0))).toBe(0);
       });
     });
+
+    describe('rate limits', () => {
+      // One token a second, bursts of 3. Times from now on: a TTL index must not forget a bucket mid-test.
+      const bucket = { capacity: 3, refillPerMs: 1 / 1_000 };
+      const t0 = Date.now();
+      const after = (ms: number) => new Date(t0 + ms);
+
+      it('allows a burst up to the capacity, then refuses with a positive retryAfter', async () => {
+        const decisions = [];
+        for (let i = 0; i < 4; i++) decisions.push(await store.rateLimits.take('member:m-a', after(0), bucket));
+        expect(decisions.slice(0, 3)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+        expect(decisions[3]).toEqual({ ok: false, retryAfterSeconds: 1 });
+        expect(await store.rateLimits.take('member:m-a', after(400), bucket)).toEqual({ ok: false, retryAfterSeconds: 1 });
+      });
+
+      it('refills at its rate up to the capacity, and never for a clock that runs behind', async () => {
+        for (let i = 0; i < 3; i++) await store.rateLimits.take('ip:192.0.2.1', after(0), bucket);
+        expect((await store.rateLimits.take('ip:192.0.2.1', after(-5_000), bucket)).ok).toBe(false);
+        expect(await store.rateLimits.take('ip:192.0.2.1', after(1_000), bucket)).toEqual({ ok: true });
+        expect((await store.rateLimits.take('ip:192.0.2.1', after(1_000), bucket)).ok).toBe(false);
+        // Long idle: full again, but no fuller than the capacity.
+        const later = [];
+        for (let i = 0; i < 4; i++) later.push((await store.rateLimits.take('ip:192.0.2.1', after(60_000), bucket)).ok);
+        expect(later).toEqual([true, true, true, false]);
+        const slow = { capacity: 1, refillPerMs: 1 / 60_000 };
+        await store.rateLimits.take('member:m-slow', after(0), slow);
+        expect(await store.rateLimits.take('member:m-slow', after(0), slow)).toEqual({ ok: false, retryAfterSeconds: 60 });
+      });
+
+      it('keeps keys independent', async () => {
+        for (let i = 0; i < 3; i++) await store.rateLimits.take('member:m-a', after(0), bucket);
+        expect((await store.rateLimits.take('member:m-a', after(0), bucket)).ok).toBe(false);
+        expect(await store.rateLimits.take('member:m-b', after(0), bucket)).toEqual({ ok: true });
+        expect(await store.rateLimits.take('ip:m-a', after(0), bucket)).toEqual({ ok: true });
+      });
+
+      it('never spends one token twice, however many takes run at once', async () => {
+        const decisions = await Promise.all(Array.from({ length: 10 }, () => store.rateLimits.take('member:m-busy', after(0), bucket)));
+        expect(decisions.filter((d) => d.ok)).toHaveLength(3);
+      });
+    });
+
+    describe('leases', () => {
+      const t0 = Date.now();
+      const after = (ms: number) => new Date(t0 + ms);
+
+      it('grants a free lease, refuses it to others until it expires, and lets its holder renew it', async () => {
+        expect(await store.leases.acquire('job', 'a', 1_000, after(0))).toBe(true);
+        expect(await store.leases.acquire('job', 'b', 1_000, after(500))).toBe(false);
+        expect(await store.leases.acquire('job', 'a', 1_000, after(900))).toBe(true);
+        expect(await store.leases.acquire('job', 'b', 1_000, after(1_500))).toBe(false);
+        expect(await store.leases.acquire('job', 'b', 1_000, after(2_000))).toBe(true);
+        expect(await store.leases.acquire('job', 'a', 1_000, after(2_100))).toBe(false);
+        expect(await store.leases.acquire('other-job', 'a', 1_000, after(2_100))).toBe(true);
+      });
+
+      it('grants a lease to exactly one of several instances asking at once', async () => {
+        const granted = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((holder) => store.leases.acquire('job', holder, 10_000, after(0))));
+        expect(granted.filter(Boolean)).toHaveLength(1);
+        await Promise.all(['a', 'b', 'c', 'd', 'e'].map((holder) => store.leases.acquire('job', holder, 10_000, after(20_000))));
+        const renewedBy = ['a', 'b', 'c', 'd', 'e'];
+        const again = await Promise.all(renewedBy.map((holder) => store.leases.acquire('job', holder, 10_000, after(21_000))));
+        expect(again.filter(Boolean)).toHaveLength(1);
+      });
+    });
   });
 }

@@ -18,6 +18,8 @@ import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
+import { MemoryLeases } from './memory-leases.js';
+import { MemoryRateLimits } from './memory-rate-limits.js';
 
 const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\u0000${k.value}`;
 
@@ -189,6 +191,8 @@ export function createMemoryStore(): Store {
     approvals: new MemoryApprovals(),
     audit: new MemoryAudit(),
     apiKeys: new MemoryApiKeys(),
+    rateLimits: new MemoryRateLimits(),
+    leases: new MemoryLeases(),
     async close() {},
   };
 }

@@ -2,9 +2,10 @@
  * The MongoDB adapter's collections and the write concerns it uses on them.
  *
  * Writes that must not be lost (records, members, idempotency keys, sequences, the event log,
- * approvals, the audit log, API keys) are acknowledged only once a majority of the replica set has them
+ * approvals, the audit log, API keys, leases) are acknowledged only once a majority of the replica set has them
  * (journaled), so a failover cannot roll back something the hub already answered for. The two
- * bookkeeping collections of the event bus are rebuilt by the bus itself and use `w: 1`.
+ * bookkeeping collections of the event bus are rebuilt by the bus itself and use `w: 1`, and so do
+ * rate-limit buckets (a take rolled back only hands a token back).
  */
 import type { WriteConcernSettings } from 'mongodb';
 
@@ -25,6 +26,10 @@ export const COLLECTIONS = {
   busCursors: 'busCursors',
   /** "Member X changed" notices between instances (see MongoEventBus). */
   memberChanges: 'memberChanges',
+  /** Rate-limit token buckets, one per member or IP (see MongoRateLimits). */
+  rateLimits: 'rateLimits',
+  /** Named leases: which instance runs a once-per-hub job, e.g. the embargo watcher (see MongoLeases). */
+  leases: 'leases',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

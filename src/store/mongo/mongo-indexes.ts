@@ -222,6 +222,29 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     expireAfterSeconds: 0,
     purpose: 'event log retention: an event goes once HUB_EVENT_RETENTION has passed since it occurred, even when no hub is running to trim it',
   },
+  // rate limits: _id is the bucket's key (member:<id>, ip:<address>)
+  {
+    collection: COLLECTIONS.rateLimits,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'rateLimits.take on every HTTP request and graphql-ws subscribe: one findOneAndUpdate (upsert) of the caller\'s bucket by _id',
+  },
+  {
+    collection: COLLECTIONS.rateLimits,
+    name: 'rateLimits_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'forgets a rate-limit bucket once it would have refilled completely (expiresAt): a missing bucket is a full one, so only idle callers go',
+  },
+  // leases: _id is the lease name
+  {
+    collection: COLLECTIONS.leases,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'leases.acquire: one upsert on {_id: name, $or: [{holder}, {expiresAt: {$lt: now}}]}; a duplicate _id means another instance holds it',
+  },
   // the bus's bookkeeping
   {
     collection: COLLECTIONS.busCursors,

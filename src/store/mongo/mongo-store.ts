@@ -32,7 +32,7 @@ import type {
   Store,
   UpdateDoc,
 } from '../ports.js';
-import { COLLECTIONS, DURABLE } from './mongo-collections.js';
+import { BOOKKEEPING, COLLECTIONS, DURABLE } from './mongo-collections.js';
 import {
   claimIdsQuery,
   claimKeyString,
@@ -51,6 +51,8 @@ import {
 } from './mongo-documents.js';
 import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoEventLog } from './mongo-event-log.js';
+import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
+import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
 
 export interface MongoStoreOptions {
@@ -311,6 +313,8 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
+    leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
 }
