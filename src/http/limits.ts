@@ -120,7 +120,24 @@ function coded(error: GraphQLError, fallback: string): GraphQLError {
  * Parses and validates `source` exactly as Apollo does with the hub's options (graphql-ws uses
  * this); errors carry the codes Apollo would give them.
  */
+/** Validated documents by source text, per schema: identical operations share one parsed document. */
+const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+const VALIDATED_CACHE_LIMIT = 1_000;
+
 export function checkDocument(schema: GraphQLSchema, source: string): CheckedDocument {
+  let cache = validated.get(schema);
+  if (!cache) validated.set(schema, (cache = new Map()));
+  const cached = cache.get(source);
+  if (cached) return { document: cached };
+  const checked = checkDocumentUncached(schema, source);
+  if (checked.document) {
+    if (cache.size >= VALIDATED_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(source, checked.document);
+  }
+  return checked;
+}
+
+function checkDocumentUncached(schema: GraphQLSchema, source: string): CheckedDocument {
   let document: DocumentNode;
   try {
     document = parse(source, parseOptions);
