@@ -18,13 +18,21 @@ const CACHEABLE_FILTER_CHARS = 4_096;
 export class MemoryCollection<T extends Doc> {
   private readonly docs = new Map<string, T>();
   private readonly indexes = new Map<string, Map<unknown, Set<string>>>();
+  /** Compound indexes, in order of preference: fields, and ids by the fields' values joined. */
+  private readonly compound: Array<{ fields: readonly string[]; map: Map<string, Set<string>> }> = [];
   /** Documents by ascending seq; an entry is stale once its document was replaced. */
   private bySeq: T[] = [];
   private stale = 0;
   private readonly queries = new Map<string, Query>();
 
-  constructor(indexedFields: readonly string[] = []) {
+  /**
+   * `indexedFields` are single-field hash indexes; `compoundIndexes` (in order of preference)
+   * let a lookup that carries a viewer's visibility `$or` touch only the documents that viewer may
+   * see, so that its cost cannot depend on documents hidden from it.
+   */
+  constructor(indexedFields: readonly string[] = [], compoundIndexes: ReadonlyArray<readonly string[]> = []) {
     for (const field of indexedFields) this.indexes.set(field, new Map());
+    for (const fields of compoundIndexes) this.compound.push({ fields, map: new Map() });
   }
 
   get size(): number {
@@ -60,6 +68,11 @@ export class MemoryCollection<T extends Doc> {
     for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) matched.push(doc);
     if (sort.length > 0) matched.sort(comparator(sort));
     return limit < matched.length ? matched.slice(0, limit) : matched;
+  }
+
+  /** Like MongoDB's `explain`: how many documents answering `filter` reads before testing them. */
+  explain(filter: Filter): { docsExamined: number } {
+    return { docsExamined: this.plan(filter)?.candidates.length ?? this.docs.size };
   }
 
   count(filter: Filter): number {
@@ -99,6 +112,8 @@ export class MemoryCollection<T extends Doc> {
    * would make a batch quadratic). Undefined when no index applies.
    */
   private plan(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
+    const distributed = this.planDistributed(filter);
+    if (distributed) return distributed;
     const and = Array.isArray(filter.$and) ? (filter.$and as Filter[]) : [];
     const clauses: Array<{ clause: Filter; at: number }> = [{ clause: filter, at: -1 }, ...and.map((clause, at) => ({ clause, at }))];
     for (const { clause, at } of clauses) {
@@ -126,6 +141,37 @@ export class MemoryCollection<T extends Doc> {
         }
         return { candidates, residual };
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * For `{$and: [<equality or $in on a field>, <visibility: an $or tree of equality branches>]}`:
+   * each branch together with the equality is answered by a compound index, and the union is
+   * tested against the whole filter. Documents no branch selects (those hidden from the viewer)
+   * are never read, so the work does not depend on them. Undefined when the shape does not fit.
+   */
+  private planDistributed(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
+    if (this.compound.length === 0 || !Array.isArray(filter.$and) || Object.keys(filter).length !== 1) return undefined;
+    const [first, second, ...rest] = filter.$and as Filter[];
+    if (!first || !second || rest.length > 0) return undefined;
+    for (const [eq, scope] of [[first, second], [second, first]] as const) {
+      const eqKeys = Object.keys(eq);
+      if (eqKeys.length !== 1 || eqKeys[0]!.startsWith('$') || !equalityValues(eq[eqKeys[0]!])) continue;
+      const branches = equalityBranches(scope);
+      if (!branches) continue;
+      const found = new Map<string, T>();
+      for (const branch of branches) {
+        const conditions: Filter = { ...branch, ...eq };
+        const index = this.compound.find((c) => c.fields.every((f) => f in conditions));
+        if (!index) return undefined;
+        const lists = index.fields.map((f) => equalityValues(conditions[f]));
+        if (lists.some((l) => !l)) return undefined;
+        for (const key of cartesian(lists as unknown[][])) {
+          for (const id of index.map.get(key) ?? []) if (!found.has(id)) found.set(id, this.docs.get(id)!);
+        }
+      }
+      return { candidates: [...found.values()], residual: filter };
     }
     return undefined;
   }
@@ -165,6 +211,13 @@ export class MemoryCollection<T extends Doc> {
   }
 
   private index(doc: T): void {
+    for (const { fields, map } of this.compound) {
+      for (const key of compoundKeys(doc, fields)) {
+        let ids = map.get(key);
+        if (!ids) map.set(key, (ids = new Set()));
+        ids.add(doc._id);
+      }
+    }
     for (const [field, index] of this.indexes) {
       for (const value of fieldValues(doc, field)) {
         let ids = index.get(value);
@@ -175,6 +228,13 @@ export class MemoryCollection<T extends Doc> {
   }
 
   private unindex(doc: T): void {
+    for (const { fields, map } of this.compound) {
+      for (const key of compoundKeys(doc, fields)) {
+        const ids = map.get(key);
+        ids?.delete(doc._id);
+        if (ids?.size === 0) map.delete(key);
+      }
+    }
     for (const [field, index] of this.indexes) {
       for (const value of fieldValues(doc, field)) {
         const ids = index.get(value);
@@ -188,6 +248,40 @@ export class MemoryCollection<T extends Doc> {
 function fieldValues(doc: Doc, field: string): unknown[] {
   const v = (doc as Record<string, unknown>)[field];
   return Array.isArray(v) ? v : [v];
+}
+
+function compoundKeys(doc: Doc, fields: readonly string[]): string[] {
+  return cartesian(fields.map((f) => fieldValues(doc, f)));
+}
+
+/** Every combination of one value from each list, joined into one key. */
+function cartesian(lists: readonly unknown[][]): string[] {
+  let keys = [''];
+  lists.forEach((list, i) => {
+    const next: string[] = [];
+    for (const prefix of keys) for (const v of list) next.push(i === 0 ? String(v) : `${prefix}\u0000${String(v)}`);
+    keys = next;
+  });
+  return keys;
+}
+
+/**
+ * Flattens an `$or` tree whose leaves are conjunctions of equalities (or `$in`) into those
+ * conjunctions; a plain conjunction is one branch. Undefined for anything else.
+ */
+function equalityBranches(clause: Filter): Filter[] | undefined {
+  const keys = Object.keys(clause);
+  if (keys.length === 1 && keys[0] === '$or' && Array.isArray(clause.$or)) {
+    const out: Filter[] = [];
+    for (const branch of clause.$or as Filter[]) {
+      const flat = equalityBranches(branch);
+      if (!flat) return undefined;
+      out.push(...flat);
+    }
+    return out;
+  }
+  if (keys.length === 0 || keys.some((k) => k.startsWith('$') || !equalityValues(clause[k]))) return undefined;
+  return [clause];
 }
 
 function topLevelClauses(filter: Filter): Filter[] {

@@ -26,8 +26,14 @@ const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\
 /** Strings in code-unit order, as MongoDB sorts them (not localeCompare, which puts "a" before "B"). */
 const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Answer a lookup by value for exactly the claims a viewer may see (own, named recipient, TLP
+ * within its tier), in this order of preference, so a lookup never reads a claim hidden from it.
+ */
+export const INDICATOR_COMPOUND_INDEXES = [['value', 'source'], ['value', 'recipients'], ['value', 'tlp']] as const;
+
 class MemoryIndicators implements IndicatorRepository {
-  private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value']);
+  private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value'], INDICATOR_COMPOUND_INDEXES);
   /** The unique (source, type, value) index: one claim per member and value. */
   private readonly byClaim = new Map<string, string>();
 

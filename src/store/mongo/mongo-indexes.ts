@@ -39,6 +39,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.indicators,
+    name: 'indicators_value_recipients',
+    key: { value: 1, recipients: 1 },
+    purpose: 'lookups that carry the viewer\'s visibility $or: the branch {tlp: RED, recipients: <viewer>} scans only claims naming the viewer, so a lookup\'s work does not depend on claims hidden from it (value+source is served by indicators_claim\'s prefix only with type; see indicators_value_source)',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_value_source',
+    key: { value: 1, source: 1 },
+    purpose: 'lookups that carry the viewer\'s visibility $or: the branch {source: <viewer>} scans only the viewer\'s own claims on those values',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_value_tlp',
+    key: { value: 1, tlp: 1 },
+    purpose: 'lookups that carry the viewer\'s visibility $or: the branch {tlp: {$in: <tier\'s TLPs>}} scans only claims of TLPs the viewer\'s tier may read',
+  },
+  {
+    collection: COLLECTIONS.indicators,
     name: 'indicators_tlp_seq',
     key: { tlp: 1, seq: -1 },
     purpose: 'listing by TLP and time: the visibility clause {tlp: {$in: [...]}} of indicators(...), newest write first (seq), with keyset cursors on seq',
