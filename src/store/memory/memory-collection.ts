@@ -148,7 +148,7 @@ export class MemoryCollection<T extends Doc> {
   /**
    * For `{$and: [<equality or $in on a field>, <visibility: an $or tree of equality branches>]}`:
    * each branch together with the equality is answered by a compound index, and the union is
-   * tested against the whole filter. Documents no branch selects (those hidden from the viewer)
+   * tested against the visibility clause. Documents no branch selects (those hidden from the viewer)
    * are never read, so the work does not depend on them. Undefined when the shape does not fit.
    */
   private planDistributed(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
@@ -171,7 +171,8 @@ export class MemoryCollection<T extends Doc> {
           for (const id of index.map.get(key) ?? []) if (!found.has(id)) found.set(id, this.docs.get(id)!);
         }
       }
-      return { candidates: [...found.values()], residual: filter };
+      // The index guaranteed the equality; re-testing a large $in per candidate would be quadratic.
+      return { candidates: [...found.values()], residual: scope };
     }
     return undefined;
   }
