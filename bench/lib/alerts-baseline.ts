@@ -15,12 +15,10 @@ import { GraphQLScalarType } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { SEVERITIES, type IndicatorDoc, type Severity } from '../../src/domain/types.js';
+import { INDICATOR_TYPE_SDL } from './baseline-apollo.js';
 
 export const ALERTS_BASELINE_TYPEDEFS = /* GraphQL */ `
-  scalar DateTime
-  enum IndicatorType { IPV4 IPV6 CIDR DOMAIN URL EMAIL MD5 SHA1 SHA256 SHA512 }
-  enum TLP { CLEAR GREEN AMBER AMBER_STRICT RED }
-  enum Severity { INFO LOW MEDIUM HIGH CRITICAL }
+  ${INDICATOR_TYPE_SDL}
   enum AlertEventType { PUBLISHED UPDATED REVOKED SIGHTED RELEASED HEARTBEAT }
   enum AlertRecordKind { INDICATOR MODEL_RISK_NOTICE }
 
@@ -30,25 +28,7 @@ export const ALERTS_BASELINE_TYPEDEFS = /* GraphQL */ `
     minSeverity: Severity
   }
 
-  type Indicator {
-    id: ID!
-    type: IndicatorType!
-    value: String!
-    submittedValue: String!
-    tlp: TLP!
-    recipients: [ID!]
-    severity: Severity!
-    confidence: Int!
-    validFrom: DateTime!
-    validUntil: DateTime
-    tags: [String!]!
-    description: String
-    sightingCount: Int!
-    lastSeenAt: DateTime
-    revoked: Boolean!
-    revokedReason: String
-    createdAt: DateTime!
-    updatedAt: DateTime!
+  extend type Indicator {
     sourceSector: String
   }
 

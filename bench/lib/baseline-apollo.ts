@@ -97,8 +97,8 @@ export async function startBaselineApollo(options: BaselineOptions): Promise<Bas
 // Indicator list mirror
 // ---------------------------------------------------------------------------------------------
 
-/** The hub's Indicator type and the enums and scalar it uses, with the same field types. */
-export const INDICATOR_BASELINE_TYPEDEFS = /* GraphQL */ `
+/** The hub's Indicator type and the enums and scalar it uses, with the same field types (shared by both baselines). */
+export const INDICATOR_TYPE_SDL = /* GraphQL */ `
   scalar DateTime
   enum IndicatorType { IPV4 IPV6 CIDR DOMAIN URL EMAIL MD5 SHA1 SHA256 SHA512 }
   enum TLP { CLEAR GREEN AMBER AMBER_STRICT RED }
@@ -124,6 +124,11 @@ export const INDICATOR_BASELINE_TYPEDEFS = /* GraphQL */ `
     createdAt: DateTime!
     updatedAt: DateTime!
   }
+`;
+
+/** The list baseline: the hub's Indicator type behind a bare connection. */
+export const INDICATOR_BASELINE_TYPEDEFS = /* GraphQL */ `
+  ${INDICATOR_TYPE_SDL}
   type IndicatorEdge { cursor: String! node: Indicator! }
   type IndicatorConnection { edges: [IndicatorEdge!]! }
   type Query { indicators(first: Int = 50): IndicatorConnection! }
