@@ -23,8 +23,7 @@ import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../d
 import { factsOf } from '../domain/events.js';
 import { SEVERITIES, type IndicatorDoc, type IndicatorType, type NoticeCategory, type NoticeDoc, type Severity } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { formatHubError } from '../http/error-format.js';
-import { redactedExtensions } from '../http/redaction.js';
+import { formatForTransport } from '../http/redaction.js';
 import { indicatorVisibility, noticeVisibility, visibilityKey, type Viewer } from '../policy/policy.js';
 import { FilterMatcher } from '../store/filter-matcher.js';
 import type { Store } from '../store/ports.js';
@@ -437,12 +436,9 @@ export class AlertFanout {
       variableValues: group.variables,
       operationName: group.operationName,
     });
-    const extensions = redactedExtensions(result.extensions as Record<string, unknown> | undefined, context.redacted);
-    const formatted = {
-      ...(result.errors ? { errors: result.errors.map((e) => formatHubError(e.toJSON(), e, (err) => this.options.log.error({ err }, 'unexpected error in an alert'))) } : {}),
-      data: result.data ?? null,
-      ...(extensions ? { extensions } : {}),
-    };
+    const formatted = formatForTransport({ ...result, data: result.data ?? null }, context.redacted, (err) =>
+      this.options.log.error({ err }, 'unexpected error in an alert'),
+    );
     return JSON.stringify(formatted);
   }
 

@@ -12,7 +12,7 @@ import { formatHubError } from './error-format.js';
 import type { ExecutionDeadlines } from './execution-deadline.js';
 import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './limits.js';
 import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
-import { redactedExtensions } from './redaction.js';
+import { formatForTransport } from './redaction.js';
 import { MAX_BODY_BYTES } from './http-server.js';
 
 export interface WsServerOptions {
@@ -192,12 +192,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
       onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
         const redacted = (args.contextValue as HubContext | undefined)?.redacted;
         if (!result.errors?.length && !redacted?.size) return undefined;
-        const extensions = redactedExtensions(result.extensions as Record<string, unknown> | undefined, redacted);
-        return {
-          ...result,
-          ...(result.errors ? { errors: result.errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))) } : {}),
-          ...(extensions ? { extensions } : {}),
-        };
+        return formatForTransport(result, redacted, (err) => log.error({ err }, 'unexpected error'));
       },
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))),
