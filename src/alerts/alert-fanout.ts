@@ -108,7 +108,6 @@ interface Subscriber {
 const REPLAY_PAGE = 200;
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
 const DISPATCH_BATCH = 32;
-const RECORD_FAR_FUTURE = 8.64e15;
 
 /** Parses an alert cursor: a decimal log position. */
 export function parseAlertCursor(cursor: string): number | null {
@@ -411,8 +410,7 @@ export class AlertFanout {
 
   private sees(viewer: Viewer, kind: RecordKind, facts: VisibilityFacts, at: Date): boolean {
     if (kind === 'INDICATOR') return this.matcher.matches(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`);
-    const notice = { ...facts, embargoUntil: facts.embargoUntil && facts.embargoUntil.getTime() >= RECORD_FAR_FUTURE ? new Date(RECORD_FAR_FUTURE) : facts.embargoUntil ?? null };
-    return this.matcher.matches(noticeVisibility(viewer, at), notice);
+    return this.matcher.matches(noticeVisibility(viewer, at), facts);
   }
 
   private async loadRecords(events: readonly EventDoc[]): Promise<Map<string, IndicatorDoc | NoticeDoc>> {
