@@ -55,8 +55,9 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
     indicator: new DataLoader(async (ids) => byId(ids, await services.indicators.byIds(viewer, ids))),
     notice: new DataLoader(async (ids) => byId(ids, await services.notices.byIds(viewer, ids))),
     sightings: new DataLoader(async (ids) => {
-      const all = await services.indicators.sightingsOf(ids);
-      return ids.map((id) => all.filter((s) => s.indicatorId === id));
+      const byIndicator = new Map<string, SightingDoc[]>(ids.map((id) => [id, []]));
+      for (const s of await services.indicators.sightingsOf(ids)) byIndicator.get(s.indicatorId)?.push(s);
+      return ids.map((id) => byIndicator.get(id)!);
     }),
   };
 }
