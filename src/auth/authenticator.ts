@@ -1,3 +1,4 @@
+import { clip } from '../util/clip.js';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -204,8 +205,8 @@ export class Authenticator {
     const issuer = typeof payload.iss === 'string' ? payload.iss : undefined;
     const member = payload[MEMBER_CLAIM];
     const details: RejectionDetails = {};
-    if (issuer !== undefined) details.issuer = clip(issuer);
-    if (issuer === this.options.issuer && typeof member === 'string') details.claimedMember = clip(member);
+    if (issuer !== undefined) details.issuer = clip(issuer, 200);
+    if (issuer === this.options.issuer && typeof member === 'string') details.claimedMember = clip(member, 200);
     if (header.alg === 'none') throw this.reject('the token is unsigned ("alg": "none" is not an accepted algorithm)', details);
     if (issuer === undefined) throw this.reject('the token has no "iss" claim', details);
     return { header, issuer, details };
@@ -235,7 +236,7 @@ export class Authenticator {
       this.keySets.forget(issuer);
       throw this.reject(`the token's issuer ("iss") is not registered with this hub`, details);
     }
-    const known: RejectionDetails = { issuer: clip(issuer), claimedMember: registration.memberId };
+    const known: RejectionDetails = { issuer: clip(issuer, 200), claimedMember: registration.memberId };
     const algorithms = registration.allowedAlgorithms.filter((a) => ALLOWED_ALGORITHMS.includes(a));
     this.assertAlgorithm(header, algorithms, known);
     let keys: JWTVerifyGetKey;
@@ -311,7 +312,6 @@ function readRoles(claim: unknown): string[] | null {
   return null;
 }
 
-const clip = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 function describeJoseError(err: unknown, whose: string, remoteKeys: boolean): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';

@@ -100,6 +100,11 @@ export function visibilityKey(viewer: Viewer): string {
   return viewer.kind === 'anonymous' ? 'PUBLIC' : `${viewer.tier}:${viewer.memberId}`;
 }
 
+/** Who a cursor or token is bound to: the member, or `anonymous`. */
+export function viewerId(viewer: Viewer): string {
+  return viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId;
+}
+
 export interface ReadPolicyOptions {
   /** Whether callers without a token may read at all. */
   anonymousReads: boolean;

@@ -1,3 +1,4 @@
+import { clip } from '../util/clip.js';
 import { randomUUID } from 'node:crypto';
 import {
   TLPS,
@@ -309,6 +310,3 @@ function recordNotFound(id: string, field: string) {
   return hubError('NOT_FOUND', `no record with id "${clip(id)}"`, field);
 }
 
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
-}

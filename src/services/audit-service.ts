@@ -1,3 +1,4 @@
+import { clip } from '../util/clip.js';
 import { randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
@@ -279,6 +280,3 @@ function appliedVerb(request: ApprovalRequestDoc, before: ApprovalChange, after:
 const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: a.userId });
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-function clip(s: string, max = 80): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}

@@ -1,9 +1,10 @@
+import { clip } from '../util/clip.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
 import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
-import { assertRole, indicatorVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
+import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor, type Direction, type IndicatorFilterInput, type OrderField } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
@@ -388,10 +389,4 @@ function canonicalJson(value: unknown): string {
   });
 }
 
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
-}
 
-export function viewerId(viewer: Viewer): string {
-  return viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId;
-}

@@ -1,15 +1,15 @@
+import { clip } from '../util/clip.js';
 import type { EventRecorder } from './event-recorder.js';
 import { randomUUID } from 'node:crypto';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
 import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
-import { assertRole, noticeVisibility, ownsRecord, type Viewer } from '../policy/policy.js';
+import { assertRole, noticeVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { NoticeRepository, SequenceRepository } from '../store/ports.js';
 import { and, noticeFilter, sortFor, type Direction, type NoticeFilterInput, type OrderField } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { IndicatorService } from './indicator-service.js';
-import { viewerId } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
 import { paginate, type Connection } from './paginate.js';
 
@@ -225,6 +225,3 @@ function notFound(id: string) {
   return hubError('NOT_FOUND', `no model-risk notice with id "${clip(id)}"`, 'id');
 }
 
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
-}

@@ -1,3 +1,4 @@
+import { clip } from '../util/clip.js';
 import { badRequest } from './taxii-error.js';
 import { parseTimestamp } from './date-added.js';
 
@@ -33,7 +34,7 @@ export function parseObjectQuery(params: URLSearchParams): ObjectQuery {
     if (values.length) filters[key] = [...new Set(values)].sort();
   }
   for (const v of filters.versions ?? []) {
-    if (!['last', 'first', 'all'].includes(v) && !parseTimestamp(v)) throw badRequest(`match[version]: "${clip(v)}" is not last, first, all or a timestamp`);
+    if (!['last', 'first', 'all'].includes(v) && !parseTimestamp(v)) throw badRequest(`match[version]: "${clip(v, 40)}" is not last, first, all or a timestamp`);
   }
   const addedAfter = params.get('added_after');
   if (addedAfter !== null) {
@@ -60,4 +61,3 @@ function canonical(f: ObjectFilters): string {
   return JSON.stringify(Object.keys(f).sort().map((k) => [k, f[k as keyof ObjectFilters]]));
 }
 
-const clip = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}…` : s);

@@ -1,5 +1,5 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, type Filter, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, viewerId, type Filter, type Viewer } from '../policy/policy.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
@@ -62,7 +62,7 @@ export class TaxiiFeed {
 
   /** One page of a collection's objects (also what the manifest lists). */
   async objects(viewer: Viewer, collection: TaxiiCollection, query: ObjectQuery): Promise<ObjectsPage> {
-    const binding = `${viewerKey(viewer)}|${collection.id}`;
+    const binding = `${viewerId(viewer)}|${collection.id}`;
     let { filters } = query;
     let limit = query.limit ?? DEFAULT_LIMIT;
     let after: Position | null = null;
@@ -246,4 +246,3 @@ function versionMatches(version: string, versions: string[] | undefined): boolea
   });
 }
 
-const viewerKey = (viewer: Viewer): string => (viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId);
