@@ -340,3 +340,17 @@ describe('filters and pagination', () => {
     expect(errorOf(res).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 });
+
+describe('links that became hidden', () => {
+  it('lets the publisher edit a notice whose linked indicator its owner has since restricted', async () => {
+    const owner = t.member('link-owner', 'TRUSTED');
+    const [linked] = await owner.publishes([{ value: 'later-red.notices.example', tlp: 'GREEN' }]);
+    const notice = await publish(base({ relatedIndicatorIds: [linked.indicator.id] }));
+    // The owner raises the TLP to RED for someone else: the lab can no longer see the indicator.
+    await owner.publishes([{ value: 'later-red.notices.example', tlp: 'RED', recipients: ['partner'] }]);
+    const res = await t.gql(UPDATE, { id: notice.id, input: { title: 'Retitled after the link went dark' } }, { token: tok.lab });
+    expect(res.body.errors, res.text).toBeUndefined();
+    expect(res.body.data.updateModelRiskNotice.title).toBe('Retitled after the link went dark');
+    expect(res.text).not.toContain('later-red.notices.example');
+  });
+});

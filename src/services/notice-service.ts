@@ -192,8 +192,11 @@ export class NoticeService {
     if (embargoUntil && embargoChanged && embargoUntil <= now) throw badInput('embargoUntil must be in the future', 'input.embargoUntil');
 
     const related = [...new Set(input.relatedIndicatorIds ?? [])];
-    const visible = new Set((await this.deps.indicators.byIds(viewer, related)).map((d) => d._id));
-    const missing = related.find((id) => !visible.has(id));
+    // Only links this write adds are checked: one the notice already had may since have become
+    // hidden from its publisher, and that must not block edits of other fields.
+    const added = related.filter((id) => !current?.relatedIndicatorIds.includes(id));
+    const visible = new Set((await this.deps.indicators.byIds(viewer, added)).map((d) => d._id));
+    const missing = added.find((id) => !visible.has(id));
     if (missing !== undefined) throw badInput(`no indicator with id "${clip(missing)}"`, 'input.relatedIndicatorIds');
 
     return {
