@@ -2,25 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
+import type { GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
+import { codeOf, type EdgePipeline } from '../edge/pipeline.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
-import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
+import { withHttpHead } from './limits-plugin.js';
 
 /** Largest request body the hub reads, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpServerOptions {
   apollo: ApolloServer<HubContext>;
-  /** Builds a request's context; throw a GraphQLError with extensions.http.status to refuse it. */
-  context: (req: IncomingMessage, requestId: string) => Promise<HubContext>;
+  /**
+   * The edge pipeline: every `/graphql` request is admitted by it (authentication, anonymous
+   * reads, the rate limit: a refusal answers with the catalogue's status, 429 with `Retry-After`
+   * for an empty bucket) before Apollo reads the operation.
+   */
+  pipeline: EdgePipeline;
   log: Logger;
   /** Answers `GET /healthz`. */
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
-  /**
-   * Every `/graphql` request takes a token from its caller's bucket once authenticated (the
-   * member's, else the remote IP's); an empty bucket answers 429 with `Retry-After`. Default: no limit.
-   */
-  rateLimiter?: RateLimiter;
   /** Serves GraphiQL: `GET /graphql` from a browser and `/graphiql/assets/*`. Default: none. */
   graphiql?: GraphiqlPage;
   /**
@@ -59,13 +60,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-/** RATE_LIMITED, as Apollo answers it: 429 with `Retry-After` (seconds), also in `extensions.retryAfter`. */
-function rateLimited(retryAfterSeconds: number) {
-  const error = rateLimitedError(retryAfterSeconds);
-  (error.extensions as Record<string, unknown>).http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) };
-  return error;
-}
-
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The hub's HTTP front: `/graphql` through Apollo, `/healthz`, and 404 for the rest. */
@@ -89,15 +83,26 @@ export function createHttpServer(options: HttpServerOptions): Server {
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    const { pipeline } = options;
+    const trace = pipeline.begin('http', requestId);
+    const authorization = req.headers.authorization;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => {
-        const context = await options.context(req, requestId);
-        const decision = await options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
-        if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
-        return context;
+        try {
+          const viewer = await pipeline.admit({ transport: 'http', authorization, remoteAddress: req.socket.remoteAddress, requestId });
+          const context = pipeline.context(viewer, requestId);
+          pipeline.attach(context, trace);
+          return context;
+        } catch (err) {
+          trace.code = codeOf(err as GraphQLError);
+          throw withHttpHead(err as GraphQLError);
+        }
       },
     });
+    // Refused by Apollo before any operation (CSRF, batching, a GET mutation): BAD_REQUEST.
+    if (trace.code === 'OK' && (response.status ?? 200) >= 400 && (response.status ?? 200) < 500) trace.code = 'BAD_REQUEST';
+    pipeline.end(trace);
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
