@@ -5,6 +5,7 @@
  * a client sends is never logged unclipped nor at error level; and no error message built from
  * client text can block the event loop.
  */
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
@@ -13,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { HubConfig } from '../src/config.js';
 import type { IndicatorInput } from '../src/domain/types.js';
 import { codeOfClose, codeOfStatus, httpStatusOf } from '../src/edge/error-catalogue.js';
+import type { RequestObserver } from '../src/edge/request-observer.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
 /** What a caller learnt, on any transport: the first error, or how the socket was closed. */
@@ -311,5 +313,50 @@ describe('client text in error messages', () => {
       expect(lines.filter((l) => l.level >= 50)).toEqual([]);
       for (const line of lines) expect(line.length).toBeLessThan(4_000);
     });
+  });
+});
+
+describe('the request observer', () => {
+  it('hears how every request ended, on every transport, and each refusal by the rate limit', async () => {
+    const finished: Array<{ transport: string; operationType: string; code: string }> = [];
+    const limited: string[] = [];
+    const observer: RequestObserver = {
+      requestFinished: ({ transport, operationType, code, durationSeconds }) => {
+        expect(durationSeconds).toBeGreaterThanOrEqual(0);
+        finished.push({ transport, operationType, code });
+      },
+      rateLimited: (transport) => void limited.push(transport),
+    };
+    const t = await startTestHub({ config: { anonymousReads: true, rateLimitPerMinute: 1, rateLimitBurst: 2 }, observer });
+    const token = await t.member('observed', 'TRUSTED').token(['reader']);
+    expect((await overHttp(t, '{ viewer { tier } }', {}, token)).code).toBe('OK');
+    expect((await overHttp(t, '{ indicatorz }', {}, token)).code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await overWs(t, 'mutation { __typename }', {}, token)).code).toBe('RATE_LIMITED');
+    expect((await overTaxii(t, token)).code).toBe('RATE_LIMITED');
+    expect((await overTaxii(t, 'not-a-token')).code).toBe('UNAUTHENTICATED');
+    expect(finished).toEqual([
+      { transport: 'http', operationType: 'query', code: 'OK' },
+      { transport: 'http', operationType: 'unknown', code: 'GRAPHQL_VALIDATION_FAILED' },
+      { transport: 'graphql-ws', operationType: 'unknown', code: 'RATE_LIMITED' },
+      { transport: 'taxii', operationType: 'query', code: 'RATE_LIMITED' },
+      { transport: 'taxii', operationType: 'query', code: 'UNAUTHENTICATED' },
+    ]);
+    expect(limited).toEqual(['graphql-ws', 'taxii']);
+  });
+});
+
+describe('what the log holds', () => {
+  it('logs a client that hangs up halfway through its request body below error level', async () => {
+    const { t, logs } = await loggedHub({});
+    const logged = logs.length;
+    await new Promise<void>((resolve) => {
+      const socket = connect(t.hub.port, '127.0.0.1', () => {
+        socket.write('POST /graphql HTTP/1.1\r\nhost: hub\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"query":');
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(logs.slice(logged).filter((l) => l.level >= 50)).toEqual([]);
   });
 });

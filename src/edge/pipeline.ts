@@ -111,6 +111,8 @@ function loggable(err: unknown): Record<string, unknown> {
   return { type: err.name, message: clip(err.message, 500), stack: clip(err.stack ?? '', 4_000) };
 }
 
+const TRACE = Symbol('edge.trace');
+
 /** One request on its way through the edge: what the observer is told when it ends. */
 export interface RequestTrace {
   readonly transport: Transport;
@@ -123,7 +125,6 @@ export interface RequestTrace {
 
 export class EdgePipeline {
   readonly schema: GraphQLSchema;
-  private readonly traces = new WeakMap<object, RequestTrace>();
 
   constructor(private readonly options: EdgePipelineOptions) {
     this.schema = options.schema;
@@ -251,13 +252,16 @@ export class EdgePipeline {
     return { transport, requestId, startedAt: performance.now(), operationType: 'unknown', code: 'OK' };
   }
 
-  /** Ties a trace to an operation's context, for adapters that only see the context later (Apollo's hooks). */
+  /**
+   * Ties a trace to an operation's context, for adapters that only see the context later
+   * (Apollo's hooks). A symbol property, not a WeakMap: Apollo hands its hooks a copy of the context.
+   */
   attach(context: object, trace: RequestTrace): void {
-    this.traces.set(context, trace);
+    (context as Record<symbol, unknown>)[TRACE] = trace;
   }
 
   traceOf(context: object | undefined): RequestTrace | undefined {
-    return context ? this.traces.get(context) : undefined;
+    return (context as Record<symbol, RequestTrace | undefined> | undefined)?.[TRACE];
   }
 
   /** Tells the observer a request ended, and logs a caller's refusal at debug (its code, never its text). */

@@ -60,6 +60,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+/** Whether a failure is the client's connection ending under the request (Node's "aborted", ECONNRESET). */
+function clientGone(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err instanceof Error && err.message === 'aborted');
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The hub's HTTP front: `/graphql` through Apollo, `/healthz`, and 404 for the rest. */
@@ -138,6 +144,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (err instanceof BodyTooLarge) {
         return sendJson(res, 413, { errors: [{ message: `The request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }, { connection: 'close' });
       }
+      // A client hanging up mid-request is its doing, not the hub's: no error-level line.
+      if (clientGone(req, err)) return void log.debug({ requestId }, 'client closed the connection mid-request');
       log.error({ err, requestId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.end();
