@@ -479,7 +479,13 @@ function normalizeURL(s: string): Result {
     return invalid('not a parseable URL');
   }
   if (u.hostname === '') return new Fail('UNSUPPORTED_VALUE', `URLs without a host (${u.protocol}) are not supported`);
-  if (!SPECIAL_SCHEMES.has(u.protocol)) {
+  if (SPECIAL_SCHEMES.has(u.protocol)) {
+    // The WHATWG parser has already punycoded the host; its `xn--` labels are verified here with
+    // tr46, since Node 24's parser stopped rejecting invalid ones (the answer must not depend on Node).
+    if (u.hostname.includes('xn--') && tr46.toASCII(u.hostname, IDNA_OPTIONS) === null) {
+      return invalid('the URL host is not a valid internationalised domain name');
+    }
+  } else {
     // Non-special schemes keep the host opaque (case and percent-encoding preserved): normalise it.
     const host = u.hostname;
     if (host.charCodeAt(0) !== 0x5b) {
