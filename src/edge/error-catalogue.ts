@@ -5,6 +5,7 @@
  * level) or the hub's. Codes, the public set, HTTP statuses and close codes all derive from here.
  */
 import { CloseCode } from 'graphql-ws';
+import type { ErrorCode } from '../errors.js';
 import { LIMIT_CODES } from '../http/limits.js';
 
 /** One code's entry. */
@@ -31,8 +32,8 @@ const LIMIT_STATUS: Partial<Record<string, number>> = {
   [LIMIT_CODES.body]: 413,
 };
 
-/** The catalogue: the hub's own codes, Apollo's protocol codes, and every limit code. */
-export const ERROR_CATALOGUE: Readonly<Record<string, ErrorEntry>> = Object.freeze({
+/** The hub's own codes (`ErrorCode` in src/errors.ts): a code added there without an entry here does not compile. */
+const HUB_CODES: Record<ErrorCode, ErrorEntry> = {
   UNAUTHENTICATED: caller(401, CloseCode.Unauthorized),
   FORBIDDEN: caller(403, CloseCode.Forbidden),
   BAD_USER_INPUT: caller(400),
@@ -41,6 +42,11 @@ export const ERROR_CATALOGUE: Readonly<Record<string, ErrorEntry>> = Object.free
   INVALID_TRANSITION: caller(409),
   APPROVAL_REQUIRED: caller(403),
   CURSOR_EXPIRED: caller(400),
+};
+
+/** The catalogue: the hub's own codes, Apollo's protocol codes, and every limit code. */
+export const ERROR_CATALOGUE: Readonly<Record<string, ErrorEntry>> = Object.freeze({
+  ...HUB_CODES,
   GRAPHQL_PARSE_FAILED: caller(400),
   GRAPHQL_VALIDATION_FAILED: caller(400),
   BAD_REQUEST: caller(400),

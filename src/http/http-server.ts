@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
 import { codeOf, type EdgePipeline } from '../edge/pipeline.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
@@ -73,50 +73,61 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const { apollo, log } = options;
 
   async function graphql(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
-    let body: unknown = undefined;
-    if (req.method === 'POST') {
-      const text = await readBody(req);
-      const type = req.headers['content-type'] ?? '';
-      if (type.includes('application/json') && text.length > 0) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-        }
-      } else body = text;
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
     const { pipeline } = options;
     const trace = pipeline.begin('http', requestId);
-    const authorization = req.headers.authorization;
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => {
-        try {
-          const viewer = await pipeline.admit({ transport: 'http', authorization, remoteAddress: req.socket.remoteAddress, requestId });
-          const context = pipeline.context(viewer, requestId);
-          pipeline.attach(context, trace);
-          return context;
-        } catch (err) {
-          trace.code = codeOf(err as GraphQLError);
-          throw withHttpHead(err as GraphQLError);
-        }
-      },
-    });
-    // Refused by Apollo before any operation (CSRF, batching, a GET mutation): BAD_REQUEST.
-    if (trace.code === 'OK' && (response.status ?? 200) >= 400 && (response.status ?? 200) < 500) trace.code = 'BAD_REQUEST';
-    pipeline.end(trace);
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-      return;
+    try {
+      // Admitted before the body is read: a caller who may not read (or whose bucket is empty)
+      // never has its body buffered; Node discards the unread body as the refusal goes out.
+      let admitted: HubContext | GraphQLError;
+      try {
+        const viewer = await pipeline.admit({ transport: 'http', authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress, requestId });
+        admitted = pipeline.context(viewer, requestId);
+        pipeline.attach(admitted, trace);
+      } catch (err) {
+        trace.code = codeOf(err as GraphQLError);
+        admitted = withHttpHead(err as GraphQLError);
+      }
+      let body: unknown = undefined;
+      if (req.method === 'POST' && !(admitted instanceof GraphQLError)) {
+        const text = await readBody(req);
+        const type = req.headers['content-type'] ?? '';
+        if (type.includes('application/json') && text.length > 0) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            trace.code = 'BAD_REQUEST';
+            return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          }
+        } else body = text;
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        // Apollo answers a refusal thrown here with the error's `extensions.http` (withHttpHead).
+        context: async () => {
+          if (admitted instanceof GraphQLError) throw admitted;
+          return admitted;
+        },
+      });
+      // Refused by Apollo before any operation (CSRF, batching, a GET mutation): BAD_REQUEST.
+      if (trace.code === 'OK' && (response.status ?? 200) >= 400 && (response.status ?? 200) < 500) trace.code = 'BAD_REQUEST';
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (err) {
+      trace.code = err instanceof BodyTooLarge ? 'PAYLOAD_TOO_LARGE' : clientGone(req, err) ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+      throw err;
+    } finally {
+      pipeline.end(trace);
     }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
   }
 
   return createServer(async (req, res) => {
