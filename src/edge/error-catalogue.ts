@@ -4,6 +4,7 @@
  * when a socket must close for it, and whether it is the caller's doing (never logged at error
  * level) or the hub's. Codes, the public set, HTTP statuses and close codes all derive from here.
  */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { ErrorCode } from '../errors.js';
 import { LIMIT_CODES } from '../http/limits.js';
@@ -86,4 +87,16 @@ export function codeOfClose(close: number): string | undefined {
 export function codeOfStatus(status: number): string {
   if (status < 400) return 'OK';
   return Object.entries(ERROR_CATALOGUE).find(([, e]) => e.status === status)?.[0] ?? (status >= 500 ? INTERNAL : 'BAD_REQUEST');
+}
+
+/** The error of an unexpected failure once logged: what every transport shows of it. */
+export function unexpectedError(): GraphQLError {
+  return new GraphQLError(UNEXPECTED_MESSAGE, { extensions: { code: INTERNAL } });
+}
+
+/** The catalogue code of an error as a caller will see it ('OK' for none, INTERNAL_SERVER_ERROR when masked). */
+export function codeOf(error: GraphQLError | GraphQLFormattedError | undefined): string {
+  if (!error) return 'OK';
+  const code = error.extensions?.code;
+  return isPublicCode(code) ? code : INTERNAL;
 }

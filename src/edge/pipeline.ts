@@ -29,10 +29,10 @@ import { formatHubError } from '../http/error-format.js';
 import type { ExecutionDeadlines } from '../http/execution-deadline.js';
 import { checkDocument, usesIntrospection } from '../http/limits.js';
 import { rateLimitedError, type RateLimiter } from '../http/rate-limiter.js';
-import { redactedExtensions } from '../http/redaction.js';
+import { formatForTransport } from '../http/redaction.js';
 import { assertCanIntrospect, assertCanRead, rateLimitBucket, type Viewer } from '../policy/policy.js';
 import { clip } from '../util/clip.js';
-import { INTERNAL, isPublicCode, UNEXPECTED_MESSAGE } from './error-catalogue.js';
+import { codeOf, INTERNAL, isPublicCode, unexpectedError } from './error-catalogue.js';
 import type { RequestObserver } from './request-observer.js';
 import { coerceVariables } from './variable-coercion.js';
 
@@ -92,18 +92,6 @@ export interface PreparedOperation {
 }
 
 export type Prepared = { prepared: PreparedOperation; errors?: undefined } | { prepared?: undefined; errors: GraphQLError[] };
-
-/** The error of an unexpected failure once logged: what every transport shows of it. */
-export function unexpectedError(): GraphQLError {
-  return new GraphQLError(UNEXPECTED_MESSAGE, { extensions: { code: INTERNAL } });
-}
-
-/** The catalogue code of an error as a caller will see it ('INTERNAL_SERVER_ERROR' when masked). */
-export function codeOf(error: GraphQLError | GraphQLFormattedError | undefined): string {
-  if (!error) return 'OK';
-  const code = error.extensions?.code;
-  return isPublicCode(code) ? code : INTERNAL;
-}
 
 /** An error as the log may hold it: type and message clipped, stack kept (it is the hub's own code). */
 function loggable(err: unknown): Record<string, unknown> {
@@ -234,12 +222,7 @@ export class EdgePipeline {
 
   /** format: what a caller receives of a result: errors masked (unexpected ones logged once), withheld fields in `extensions.redacted`. */
   format(result: ExecutionResult, context: Pick<HubContext, 'redacted' | 'requestId'>): FormattedExecutionResult {
-    const extensions = redactedExtensions(result.extensions as Record<string, unknown> | undefined, context.redacted);
-    return {
-      ...(result.errors ? { errors: result.errors.map((e) => this.formatError(e, context.requestId)) } : {}),
-      ...('data' in result ? { data: result.data } : {}),
-      ...(extensions ? { extensions } : {}),
-    };
+    return formatForTransport(result, context.redacted, (err) => this.unexpected(err, context.requestId));
   }
 
   /** One error as a caller receives it; an unexpected one is logged once with the request id. */

@@ -4,7 +4,8 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import { GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
-import { codeOf, type EdgePipeline } from '../edge/pipeline.js';
+import { codeOf } from '../edge/error-catalogue.js';
+import type { EdgePipeline } from '../edge/pipeline.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
 import { withHttpHead } from './limits-plugin.js';
 

@@ -7,8 +7,8 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import type { FormattedExecutionResult, GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
-import { httpStatusOf } from '../edge/error-catalogue.js';
-import { codeOf, unexpectedError, type EdgePipeline } from '../edge/pipeline.js';
+import { codeOf, httpStatusOf, unexpectedError } from '../edge/error-catalogue.js';
+import type { EdgePipeline } from '../edge/pipeline.js';
 import { LIMIT_CODES } from './limits.js';
 
 /**

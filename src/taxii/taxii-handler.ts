@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { codeOf, type EdgePipeline } from '../edge/pipeline.js';
-import { codeOfStatus, httpStatusOf, INTERNAL, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
+import { codeOf, codeOfStatus, httpStatusOf, INTERNAL, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
+import type { EdgePipeline } from '../edge/pipeline.js';
 import type { Viewer } from '../policy/policy.js';
 import { findCollection, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.js';
 import { formatDateAdded } from './date-added.js';
