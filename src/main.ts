@@ -186,6 +186,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // pipeline does the rest (edgePlugin).
   const apollo = new ApolloServer<HubContext>({
     schema,
+    // Apollo's own messages (rare: plugin or cache failures) go to the hub's structured log.
+    logger: log,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
