@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -72,7 +73,6 @@ function closeReason(message: string): string {
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
   const { log } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  let operations = 0;
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
   const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
@@ -145,7 +145,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         const socket = ctx.extra.socket;
         let viewer: Viewer;
         try {
-          viewer = await pipeline.admit({ transport: 'graphql-ws', authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId: `ws-connect-${++operations}`, draw: false });
+          viewer = await pipeline.admit({ transport: 'graphql-ws', authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId: randomUUID(), draw: false });
         } catch (err) {
           const refusal = err instanceof GraphQLError ? err : unexpectedError();
           socket.close(closeCodeOf(codeOf(refusal)), closeReason(refusal.message));
@@ -173,7 +173,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         return true;
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const requestId = `ws-${++operations}`;
+        // As over HTTP, a fresh id per operation: the log line of a failure names it.
+        const requestId = randomUUID();
         ctx.extra.traces?.set(id, pipeline.begin('graphql-ws', requestId));
         // graphql-ws has registered this operation already; count before anything awaits.
         if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
