@@ -360,3 +360,35 @@ describe('what the log holds', () => {
     expect(logs.slice(logged).filter((l) => l.level >= 50)).toEqual([]);
   });
 });
+
+describe('a live graphql-ws connection re-checked after its member changed', () => {
+  it('closes with 4500, not 4401, when the re-check fails unexpectedly, and logs it once', async () => {
+    const { t, logs } = await loggedHub({});
+    const member = t.member('rechecked', 'TRUSTED');
+    const client = t.wsClient(await member.token(['reader']), { lazy: false });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (e) => resolve(e as { code: number; reason: string })));
+    expect((await overWsOn(client, '{ viewer { tier } }')).code).toBe('OK');
+    const logged = logs.length;
+    // The registry row becomes one the hub cannot read: the re-check throws, as with the store down.
+    await t.hub.services.members.register({ ...(await t.hub.services.members.get('rechecked'))!, allowedRoles: null as never });
+    expect(await closed).toMatchObject({ code: 4500, reason: 'Unexpected error' });
+    const errors = logs.slice(logged).filter((l) => l.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.requestId).toEqual(expect.any(String));
+  });
+});
+
+/** One operation on an open client. */
+function overWsOn(client: Client, query: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let result: Outcome | undefined;
+    client.subscribe(
+      { query },
+      {
+        next: (r) => void (result ??= firstError(r, JSON.stringify(r), {})),
+        error: reject,
+        complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
+      },
+    );
+  });
+}

@@ -8,7 +8,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
-import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
+import { closeCodeOf, codeOf, UNEXPECTED_MESSAGE, unexpectedError } from '../edge/error-catalogue.js';
 import type { EdgePipeline, RequestTrace } from '../edge/pipeline.js';
 import type { Viewer } from '../policy/policy.js';
 import { LIMIT_CODES, limitError } from './limits.js';
@@ -47,6 +47,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 interface ConnectionExtra {
   viewer?: Viewer;
   authorization?: string;
+  request?: { socket: { remoteAddress?: string } };
   /** The operations under way on this socket, by id, each followed until it ends. */
   traces?: Map<string, RequestTrace>;
   [key: PropertyKey]: unknown;
@@ -98,22 +99,27 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
   // A member's tier, suspension or identity providers changed: re-check its live connections.
+  const { pipeline } = options;
   const unsubscribeMembers = options.bus.onMemberChanged((memberId) => {
     for (const [socket, extra] of connections) {
       const before = extra.viewer;
       if (before?.kind !== 'member' || before.memberId !== memberId) continue;
-      options.authenticate(extra.authorization).then(
+      options.authenticate(extra.authorization, { remoteAddress: extra.request?.socket.remoteAddress }).then(
         (now) => {
           if (now.kind !== 'member' || now.tier !== before.tier) closeFor(socket, CREDENTIAL_CLOSE.tierChanged);
           else if (now.roles.length !== before.roles.length || now.roles.some((r) => !before.roles.includes(r))) closeFor(socket, CREDENTIAL_CLOSE.rolesChanged);
           else extra.viewer = now;
         },
-        () => closeFor(socket, CREDENTIAL_CLOSE.invalid),
+        (err: unknown) => {
+          if (err instanceof GraphQLError && codeOf(err) === 'UNAUTHENTICATED') return closeFor(socket, CREDENTIAL_CLOSE.invalid);
+          // Whether the member may still read cannot be known: close, as the hub's failure (4500), logged once.
+          pipeline.unexpected(err, randomUUID(), 'graphql-ws');
+          closeFor(socket, { code: CloseCode.InternalServerError, reason: UNEXPECTED_MESSAGE });
+        },
       );
     }
   });
 
-  const { pipeline } = options;
   const contextFor = (extra: ConnectionExtra & { socket: WebSocket }, id: string, viewer: Viewer, requestId: string): HubContext => {
     const context = pipeline.context(viewer, requestId);
     operationOf.set(context, { id, socket: extra.socket });
@@ -187,7 +193,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           } catch (err) {
             const refusal = err as GraphQLError;
             // A credential that stopped working ends the connection; a full bucket or a failure does not.
-            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(refusal.message));
             return refuse(ctx.extra, id, [refusal]);
           }
           const prepared = pipeline.prepare(viewer, payload);
