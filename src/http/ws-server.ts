@@ -72,7 +72,7 @@ function closeReason(message: string): string {
  * socket with 1009.
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
-  const { log } = options;
+  const { log, pipeline } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
@@ -99,7 +99,6 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
   // A member's tier, suspension or identity providers changed: re-check its live connections.
-  const { pipeline } = options;
   const unsubscribeMembers = options.bus.onMemberChanged((memberId) => {
     for (const [socket, extra] of connections) {
       const before = extra.viewer;
