@@ -23,7 +23,7 @@ import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
 import { limitsPlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { redactedExtensions } from './http/redaction.js';
+import { formatForTransport, redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
 import type { Viewer } from './policy/policy.js';
 import { buildSchema } from './schema.js';
@@ -41,6 +41,7 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import type { AlertObserver } from './alerts/alert-observer.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -71,6 +72,8 @@ export interface Hub {
 export interface StartOptions {
   /** Where logs go; default pino to stdout at the configured level. */
   logger?: Logger;
+  /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
+  alertObserver?: AlertObserver;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -255,8 +258,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     store,
     log,
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    format: (result, context) => formatForTransport(result, (context as HubContext).redacted, (err) => log.error({ err }, 'unexpected error in an alert')),
+    cursorKey: secrets.cursorKey,
+    retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    ...(options.alertObserver ? { observer: options.alertObserver } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));

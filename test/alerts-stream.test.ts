@@ -93,8 +93,8 @@ describe('who receives what', () => {
       (k) => `${k.startsWith('n.') ? 'NOTICE' : 'INDICATOR'} ${ids[k]} PUBLISHED`,
     );
     expect(streams[who].summary).toEqual(expected);
-    const cursors = streams[who].messages.map((m) => Number(m.event.cursor));
-    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    const cursors = streams[who].events.map((e) => e.cursor);
+    expect(new Set(cursors).size).toBe(cursors.length);
   });
 
   it.each(WHO)('shapes and redacts each record for a %s subscriber exactly as a query with its token would', async (who) => {
@@ -162,12 +162,10 @@ describe('event types', () => {
     expect(revocation!.indicator).toMatchObject({ revoked: true, sightingCount: 2 });
     expect(noticeUpdate!.notice!.title).toBe('types v2');
     for (const e of s.events) {
-      expect(e.cursor).toMatch(/^\d+$/);
+      expect(e.cursor).toMatch(/^[A-Za-z0-9_-]{58}$/);
       expect(Number.isNaN(Date.parse(e.occurredAt!))).toBe(false);
     }
-    const cursors = s.events.map((e) => Number(e.cursor));
-    expect(new Set(cursors).size).toBe(6);
-    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(s.events.map((e) => e.cursor)).size).toBe(6);
     await s.dispose();
   });
 });
@@ -200,7 +198,7 @@ describe('filters', () => {
     ids.injection = await notice({ title: 'filter injection', category: 'PROMPT_INJECTION', severity: 'CRITICAL' });
     await t.gql('mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }', { id: ids.ip }, { token: tok.TRUSTED });
     await all.until((s) => s.events.length === 6, 'all six events');
-    await Promise.all(streams.map((s) => s.passes(all.events[5]!.cursor)));
+    await Promise.all(streams.map((s) => s.nextHeartbeats()));
     await all.dispose();
   });
 
@@ -243,7 +241,7 @@ describe('who may subscribe', () => {
 });
 
 describe('heartbeats', () => {
-  it('advance the cursor of a subscriber whose filter matches nothing, and resuming after one neither repeats nor skips', async () => {
+  it('repeat the place of a subscriber whose filter matches nothing, and resuming after one neither repeats nor skips', async () => {
     const filter = { tags: ['hb-match'] };
     const recorder = await alertStream(t, tok.COMMUNITY);
     const quiet = await alertStream(t, tok.COMMUNITY, { filter });
@@ -251,13 +249,12 @@ describe('heartbeats', () => {
     await quiet.until((s) => s.events.length === 1, 'm0');
     const others = await pub.publishes([1, 2, 3].map((n) => ({ value: `other-${n}.hb.as.example`, tags: ['hb-other'] })));
     await recorder.until((s) => s.events.some((e) => e.indicator?.id === others[2].indicator.id), 'the last other');
-    const lastOther = recorder.events.at(-1)!.cursor;
-    await quiet.passes(lastOther);
+    await quiet.nextHeartbeats();
 
     expect(quiet.summary).toEqual([`INDICATOR ${m0} PUBLISHED`]);
     const beat = quiet.messages.at(-1)!.event;
     expect(beat).toMatchObject({ type: 'HEARTBEAT', indicator: null, notice: null });
-    expect(Number(beat.cursor)).toBeGreaterThanOrEqual(Number(lastOther));
+    expect(beat.cursor).toMatch(/^[A-Za-z0-9_-]{58}$/);
     await quiet.dispose();
 
     const m1 = await indicator({ value: 'm1.hb.as.example', tags: ['hb-match'] });
@@ -268,6 +265,18 @@ describe('heartbeats', () => {
     expect(resumed.summary).toEqual([`INDICATOR ${m1} PUBLISHED`, `INDICATOR ${m2} PUBLISHED`]);
     await recorder.dispose();
     await resumed.dispose();
+  });
+
+  it('are not sent unless the subscriber asks for them', async () => {
+    const asked = await alertStream(t, tok.COMMUNITY);
+    const silent = await alertStream(t, tok.COMMUNITY, { heartbeats: false, ready: false });
+    await asked.nextHeartbeats(3);
+    const id = await indicator({ value: 'no-hb.as.example' });
+    await silent.until((s) => s.events.some((e) => e.indicator?.id === id), 'the event');
+    expect(silent.heartbeats).toEqual([]);
+    expect(silent.summary).toEqual([`INDICATOR ${id} PUBLISHED`]);
+    await asked.dispose();
+    await silent.dispose();
   });
 });
 

@@ -4,7 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import type { AlertFanout, AlertRequest, AlertSink } from '../alerts/alert-fanout.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
@@ -46,6 +46,12 @@ export const CREDENTIAL_CLOSE = {
   rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
 } as const;
 
+/** Close codes of the alert stream, besides graphql-ws's own (see docs/alerts.md). */
+export const ALERT_CLOSE = {
+  /** The subscriber fell too far behind; reconnect and resume with `after`. */
+  slowConsumer: { code: 4413, reason: 'Slow consumer: resume with after' },
+} as const;
+
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -70,25 +76,28 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   let operations = 0;
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
-  const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
-    operationId: id,
-    send: (message) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(message);
-    },
-    sendMany: (messages) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      // Cork the TCP socket under ws so the frames leave in one writev, not one each.
-      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      raw?.cork();
-      try {
-        for (const message of messages) socket.send(message);
-      } finally {
-        raw?.uncork();
-      }
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
-  });
+  // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
+  const sinkFor = (id: string, socket: WebSocket): AlertSink => {
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    return {
+      write: (payloads) => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (payloads.length === 1) return socket.send(`${prefix}${payloads[0]}}`);
+        // Cork the TCP socket under ws so the frames leave in one writev, not one each.
+        const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        raw?.cork();
+        try {
+          for (const payload of payloads) socket.send(`${prefix}${payload}}`);
+        } finally {
+          raw?.uncork();
+        }
+      },
+      bufferedAmount: () => socket.bufferedAmount,
+      closeSlow: () => socket.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason),
+    };
+  };
+  /** `alerts` requests read once in onSubscribe, for the subscribe step that follows. */
+  const alertRequests = new WeakMap<ExecutionArgs, AlertRequest>();
   const closeFor = (socket: WebSocket, close: { code: number; reason: string }) => {
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
@@ -156,9 +165,11 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
         const checked = checkDocument(options.schema, payload.query);
         if (checked.errors) return checked.errors;
+        let alertRequest: AlertRequest | null = null;
         if (getOperationAST(checked.document, payload.operationName)?.operation === 'subscription') {
-          const refused = await options.alerts.check(checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
-          if (refused) return refused;
+          const prepared = await options.alerts.prepare(viewer, checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
+          if (Array.isArray(prepared)) return prepared;
+          alertRequest = prepared;
         }
         if (usesIntrospection(checked.document)) {
           try {
@@ -168,7 +179,9 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
             return [err];
           }
         }
-        return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
+        const args: ExecutionArgs = { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
+        if (alertRequest) alertRequests.set(args, alertRequest);
+        return args;
       },
       execute: async (args: ExecutionArgs) => {
         const deadline = options.deadlines.start(args.contextValue as object);
@@ -185,9 +198,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         return context;
       },
       subscribe: (args: ExecutionArgs) => {
-        const context = args.contextValue as HubContext;
-        const { id, socket } = operationOf.get(context)!;
-        return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+        const { id, socket } = operationOf.get(args.contextValue as HubContext)!;
+        return options.alerts.subscribe(alertRequests.get(args)!, sinkFor(id, socket));
       },
       onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
         const redacted = (args.contextValue as HubContext | undefined)?.redacted;
