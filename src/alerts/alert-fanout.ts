@@ -15,7 +15,7 @@ import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 
 import type { Logger } from 'pino';
 import type { EventDoc } from '../domain/events.js';
 import { hubError } from '../errors.js';
-import { visibilityKey, type Viewer } from '../policy/policy.js';
+import { viewerId, visibilityKey, type Viewer } from '../policy/policy.js';
 import type { Store } from '../store/ports.js';
 import { AlertCohorts, type Cohort } from './alert-cohorts.js';
 import { AlertCursors, type AlertPlace } from './alert-cursors.js';
@@ -241,6 +241,8 @@ export class AlertFanout {
         const record = records.get(event.recordId);
         if (!record) continue;
         const verdicts = new Map<string, ReturnType<AlertJudge['verdict']>>();
+        // Every cohort of one member shares the event's cursor: seal it once per member.
+        const sealed = new Map<string, string>();
         for (const cohort of cohorts) {
           const now = viewers.get(cohort.viewer);
           if (!now || cohort.subscribers.size === 0) continue;
@@ -248,7 +250,7 @@ export class AlertFanout {
           let type = verdicts.get(visKey);
           if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
           if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record)) continue;
-          const delivery = await this.deliveryOf(cohort, now, event, type, record, true);
+          const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
           for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
         }
       }
@@ -274,9 +276,22 @@ export class AlertFanout {
     }
   }
 
-  private async deliveryOf(cohort: Cohort, viewer: Viewer, event: EventDoc, type: NonNullable<ReturnType<AlertJudge['verdict']>>, record: AlertRecord, live: boolean): Promise<Delivery> {
+  private async deliveryOf(
+    cohort: Cohort,
+    viewer: Viewer,
+    event: EventDoc,
+    type: NonNullable<ReturnType<AlertJudge['verdict']>>,
+    record: AlertRecord,
+    live: boolean,
+    sealed?: Map<string, string>,
+  ): Promise<Delivery> {
     const at = event.occurredAt.getTime();
-    const cursor = this.cursors.seal(cohort.viewer, { position: event._id, at });
+    const binding = viewerId(cohort.viewer);
+    let cursor = sealed?.get(binding);
+    if (cursor === undefined) {
+      cursor = this.cursors.seal(cohort.viewer, { position: event._id, at });
+      sealed?.set(binding, cursor);
+    }
     const json = await this.renderer.render(cohort, viewer, { cursor, type, occurredAt: event.occurredAt, kind: event.kind, record });
     return { position: event._id, at, json, live };
   }
