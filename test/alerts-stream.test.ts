@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, describeEvent, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type SeededMember, type TestHub } from './support/hub-fixture.js';
+import type { MemberRepository } from '../src/store/ports.js';
 
 const INDICATOR_FIELDS = 'id value tlp sightingCount sourceSector source { id } sightings { count reporter { id } }';
 const NOTICE_FIELDS = 'id title tlp recipients mitigations technicalDetails evaluationEvidence affectedDeployments source { id }';
@@ -319,5 +320,31 @@ describe('subscribers of one member with different roles', () => {
     expect(asReader.events[0]!.indicator).toEqual({ id, source: { id: 'as-pub', identityProviders: null } });
     const query = await t.gql('query($id: ID!) { indicator(id: $id) { id source { id identityProviders { issuer } } } }', { id }, { token: reader });
     expect(asReader.events[0]!.indicator).toEqual(query.body.data.indicator);
+  });
+
+  it('renders with the roles the registry allows its member now, before anything closes the socket', async () => {
+    const ops = t.member('as-ops2', 'CORE', { allowedRoles: ['reader', 'hub-admin'] });
+    await ops.token(['reader']);
+    const admin = await t.hub.tokens.issue({ memberId: 'as-ops2', userId: 'admin@ops2', roles: ['reader', 'hub-admin'], ttlMs: 600_000 });
+    const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'EdDSA', use: 'sig' }] });
+    const registered = await t.gql(
+      'mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }',
+      { input: { memberId: 'as-pub', issuer: 'https://idp2.as-pub.example', jwks } },
+      { token: admin },
+    );
+    expect(registered.body.errors, registered.text).toBeUndefined();
+    const s = await alertStream(t, admin, { selection: 'cursor type indicator { id source { id identityProviders { issuer } } }' });
+    const before = await indicator({ value: 'roles-before.as.example' });
+    await s.until((x) => x.events.length === 1, 'the first indicator');
+    expect(s.events[0]!.indicator!.source.identityProviders).not.toBeNull();
+
+    // Another instance withdrew hub-admin from the member and its notice has not reached this one.
+    const registry = (t.hub.services.members as unknown as { members: MemberRepository }).members;
+    await registry.put({ ...(await t.hub.services.members.get('as-ops2'))!, allowedRoles: ['reader'] });
+    const after = await indicator({ value: 'roles-after.as.example' });
+    await s.until((x) => x.events.length === 2, 'the second indicator');
+    expect(s.events.map((e) => e.indicator!.id)).toEqual([before, after]);
+    expect(s.events[1]!.indicator).toEqual({ id: after, source: { id: 'as-pub', identityProviders: null } });
   });
 });
