@@ -149,6 +149,46 @@ describe('a replay that races new events', () => {
   }
 });
 
+describe('whose cursor it is', () => {
+  it("resumes with another person's fresh token of the same member, and after the member's tier changed", async () => {
+    const filter = { tags: ['whose'] };
+    t.member('rs-whose', 'COMMUNITY');
+    const alice = await t.hub.tokens.issue({ memberId: 'rs-whose', userId: 'alice@whose', roles: ['reader'], ttlMs: 600_000 });
+    const first = await alertStream(t, alice, { filter });
+    const [g1] = await pub.publishes([{ value: 'g1.whose.resume.example', tlp: 'GREEN', tags: ['whose'] }]);
+    await first.until((s) => s.events.length === 1, 'g1');
+    const cursor = first.lastCursor()!;
+    await first.dispose();
+
+    const [g2] = await pub.publishes([{ value: 'g2.whose.resume.example', tlp: 'GREEN', tags: ['whose'] }]);
+    const bob = await t.hub.tokens.issue({ memberId: 'rs-whose', userId: 'bob@whose', roles: ['reader'], ttlMs: 600_000 });
+    const second = await alertStream(t, bob, { filter, after: cursor });
+    await second.until((s) => s.events.length === 1, 'g2');
+    expect(second.summary).toEqual([`INDICATOR ${g2.indicator.id} PUBLISHED`]);
+    await second.dispose();
+
+    t.member('rs-whose', 'TRUSTED');
+    const [amber] = await pub.publishes([{ value: 'a.whose.resume.example', tlp: 'AMBER', tags: ['whose'] }]);
+    const third = await alertStream(t, alice, { filter, after: cursor });
+    await third.until((s) => s.events.length === 2, 'g2 and the AMBER one, with the new tier');
+    expect(third.summary).toEqual([`INDICATOR ${g2.indicator.id} PUBLISHED`, `INDICATOR ${amber.indicator.id} PUBLISHED`]);
+    expect(third.summary).not.toContain(`INDICATOR ${g1.indicator.id} PUBLISHED`);
+    await third.dispose();
+  });
+
+  it("refuses another member's cursor with BAD_USER_INPUT", async () => {
+    const mine = await alertStream(t, community, { filter: { tags: ['not-yours'] } });
+    await pub.publishes([{ value: 'x.not-yours.resume.example', tlp: 'GREEN', tags: ['not-yours'] }]);
+    await mine.until((s) => s.events.length === 1, 'the event');
+    const other = await t.member('rs-other', 'COMMUNITY').token(['reader']);
+    const theirs = await alertStream(t, other, { after: mine.lastCursor()!, ready: false });
+    expect(await theirs.failed).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'after' }) })]);
+    expect(theirs.messages).toEqual([]);
+    await theirs.dispose();
+    await mine.dispose();
+  });
+});
+
 describe('cursors the hub cannot resume from', () => {
   it.each([
     ['a word', 'abc'],
