@@ -39,6 +39,7 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import type { AlertObserver } from './alerts/alert-observer.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -71,6 +72,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Told how every request through the edge ended, on every transport (metrics). Default: nobody. */
   observer?: RequestObserver;
+  /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
+  alertObserver?: AlertObserver;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -239,8 +242,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     store,
     log,
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    // The edge's own format step: alerts are masked and redacted as every other result.
+    format: (result, context) => pipeline.format(result, context as HubContext),
+    cursorKey: secrets.cursorKey,
+    retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    ...(options.alertObserver ? { observer: options.alertObserver } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));

@@ -5,7 +5,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import type { AlertFanout, AlertRequest, AlertSink } from '../alerts/alert-fanout.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { closeCodeOf, codeOf, UNEXPECTED_MESSAGE, unexpectedError } from '../edge/error-catalogue.js';
@@ -39,6 +39,12 @@ export const CREDENTIAL_CLOSE = {
   invalid: { code: CloseCode.Unauthorized, reason: 'Unauthorized' },
   tierChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: tier changed, reconnect' },
   rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
+} as const;
+
+/** Close codes of the alert stream, besides graphql-ws's own (see docs/alerts.md). */
+export const ALERT_CLOSE = {
+  /** The subscriber fell too far behind; reconnect and resume with `after`. */
+  slowConsumer: { code: 4413, reason: 'Slow consumer: resume with after' },
 } as const;
 
 /** The longest delay setTimeout honours. */
@@ -76,25 +82,28 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
-  const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
-    operationId: id,
-    send: (message) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(message);
-    },
-    sendMany: (messages) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      // Cork the TCP socket under ws so the frames leave in one writev, not one each.
-      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      raw?.cork();
-      try {
-        for (const message of messages) socket.send(message);
-      } finally {
-        raw?.uncork();
-      }
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
-  });
+  // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
+  const sinkFor = (id: string, socket: WebSocket): AlertSink => {
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    return {
+      write: (payloads) => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (payloads.length === 1) return socket.send(`${prefix}${payloads[0]}}`);
+        // Cork the TCP socket under ws so the frames leave in one writev, not one each.
+        const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        raw?.cork();
+        try {
+          for (const payload of payloads) socket.send(`${prefix}${payload}}`);
+        } finally {
+          raw?.uncork();
+        }
+      },
+      bufferedAmount: () => socket.bufferedAmount,
+      closeSlow: () => socket.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason),
+    };
+  };
+  /** `alerts` requests read once in onSubscribe, for the subscribe step that follows. */
+  const alertRequests = new WeakMap<ExecutionArgs, AlertRequest>();
   const closeFor = (socket: WebSocket, close: { code: number; reason: string }) => {
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
@@ -199,11 +208,16 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           if (prepared.errors) return refuse(ctx.extra, id, prepared.errors);
           const { document, operationName, variables, operationType } = prepared.prepared;
           traceOf(ctx.extra, id)!.operationType = operationType;
+          // A subscription's arguments are read here, once; `subscribe` below takes what this returns.
+          let alertRequest: AlertRequest | null = null;
           if (operationType === 'subscription') {
-            const refused = await options.alerts.check(document, variables, operationName);
-            if (refused) return refuse(ctx.extra, id, refused);
+            const request = await options.alerts.prepare(viewer, document, variables, operationName);
+            if (Array.isArray(request)) return refuse(ctx.extra, id, request);
+            alertRequest = request;
           }
-          return { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+          const args: ExecutionArgs = { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+          if (alertRequest) alertRequests.set(args, alertRequest);
+          return args;
         } catch (err) {
           pipeline.unexpected(err, requestId, 'graphql-ws');
           return refuse(ctx.extra, id, [unexpectedError()]);
@@ -212,9 +226,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
       execute: (args: ExecutionArgs) =>
         pipeline.execute({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues ?? undefined }, args.contextValue as HubContext),
       subscribe: (args: ExecutionArgs) => {
-        const context = args.contextValue as HubContext;
-        const { id, socket } = operationOf.get(context)!;
-        return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+        const { id, socket } = operationOf.get(args.contextValue as HubContext)!;
+        return options.alerts.subscribe(alertRequests.get(args)!, sinkFor(id, socket));
       },
       onNext: (ctx, id, _payload, args, result: ExecutionResult) => {
         const trace = traceOf(ctx.extra, id);
