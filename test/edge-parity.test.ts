@@ -365,7 +365,7 @@ describe('a live graphql-ws connection re-checked after its member changed', () 
   it('closes with 4500, not 4401, when the re-check fails unexpectedly, and logs it once', async () => {
     const { t, logs } = await loggedHub({});
     const member = t.member('rechecked', 'TRUSTED');
-    const client = t.wsClient(await member.token(['reader']), { lazy: false });
+    const client = t.wsClient(await member.token(['reader']), { lazy: false, onNonLazyError: () => {} });
     const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (e) => resolve(e as { code: number; reason: string })));
     expect((await overWsOn(client, '{ viewer { tier } }')).code).toBe('OK');
     const logged = logs.length;
