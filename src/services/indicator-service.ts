@@ -291,6 +291,9 @@ export class IndicatorService {
     const now = this.now();
     const seen = seenAt ?? now;
     if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    // Visibility first: nothing (not even a sequence number) may be spent on an id the caller cannot see.
+    const [visible] = await this.byIds(viewer, [id]);
+    if (!visible) throw notFound(id);
     const seq = await this.deps.sequences.next('indicators');
     const updated = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
       $inc: { sightingCount: count },

@@ -142,7 +142,7 @@ export class TaxiiFeed {
       repo: this.options.indicators,
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
-      offset: (d) => d.seq % 1000,
+      offset: (d) => offsetOfId(d._id),
       toObjects: async (docs) => docs.map((d) => indicatorToStix(d, view)),
     });
   }
@@ -189,7 +189,7 @@ export class TaxiiFeed {
         repo: this.options.notices,
         scope,
         timeField,
-        offset: (d) => d.seq % 1000,
+        offset: (d) => offsetOfId(d._id),
         toObjects: (docs) => this.noticeObjects(docs, view),
       });
     if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
