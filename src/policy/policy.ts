@@ -214,6 +214,15 @@ export function auditVisibility(viewer: Viewer): Filter {
   throw forbidden('The audit log needs the hub-admin or member-admin role');
 }
 
+/**
+ * Whether the viewer may see the audit log's global order (`AuditEntry.seq` across all members):
+ * only a hub-admin, who reads every entry. Anyone else sees the entry's number in its member's
+ * own log, since gaps in a global count would tell how much the other members did.
+ */
+export function seesGlobalAuditOrder(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+}
+
 /** Whether the viewer made the request (the same member and user). */
 export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: string; userId: string } }): boolean {
   return viewer.kind === 'member' && viewer.memberId === request.requestedBy.memberId && viewer.userId === request.requestedBy.userId;

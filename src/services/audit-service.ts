@@ -215,6 +215,8 @@ export class AuditService {
     await this.deps.audit.append({
       _id: id,
       seq: await this.deps.sequences.next('audit'),
+      // A member-admin reads its own member's entries only: their order must not count anyone else's.
+      memberSeq: await this.deps.sequences.next(`audit:${memberId ?? 'hub'}`),
       at,
       action,
       actor: actor ? { memberId: actor.memberId, userId: actor.userId } : null,
