@@ -19,7 +19,7 @@
  * Fields: the SDL marks gated fields, input fields and enum values with `@minTier(tier: ...)`
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
-import type { MemberTier, Role, Tier, Tlp } from '../domain/types.js';
+import { NOTICE_STATUSES, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
@@ -72,9 +72,13 @@ export function embargoApplies(viewer: Viewer): boolean {
   return viewer.tier !== 'CORE';
 }
 
+/** Every notice status but DRAFT: the notices others may see. */
+const PUBLIC_NOTICE_STATUSES: readonly NoticeStatus[] = NOTICE_STATUSES.filter((s) => s !== 'DRAFT');
+
 /** The filter selecting exactly the model-risk notices `viewer` may see at instant `now`. */
 export function noticeVisibility(viewer: Viewer, now: Date): Filter {
-  const clauses: Filter[] = [{ status: { $ne: 'DRAFT' } }, tlpClause(viewer)];
+  // Listed, not `$ne: 'DRAFT'`: an equality that indexes answer, so a lookup by id never reads a DRAFT.
+  const clauses: Filter[] = [{ status: { $in: PUBLIC_NOTICE_STATUSES } }, tlpClause(viewer)];
   if (embargoApplies(viewer)) {
     clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
   }

@@ -163,7 +163,12 @@ export class MemoryCollection<T extends Doc> {
       const found = new Map<string, T>();
       for (const branch of branches) {
         const conditions: Filter = { ...branch, ...eq };
-        const index = this.compound.find((c) => c.fields.every((f) => f in conditions));
+        // The index that pins down the most of the branch (the first such on a tie): the fewer
+        // documents it names beyond those the viewer may see, the fewer are read.
+        let index: (typeof this.compound)[number] | undefined;
+        for (const c of this.compound) {
+          if (c.fields.every((f) => f in conditions) && (!index || c.fields.length > index.fields.length)) index = c;
+        }
         if (!index) return undefined;
         const lists = index.fields.map((f) => equalityValues(conditions[f]));
         if (lists.some((l) => !l)) return undefined;
@@ -266,23 +271,43 @@ function cartesian(lists: readonly unknown[][]): string[] {
   return keys;
 }
 
+/** Beyond this many branches a visibility filter is answered without compound indexes. */
+const MAX_BRANCHES = 64;
+
 /**
- * Flattens an `$or` tree whose leaves are conjunctions of equalities (or `$in`) into those
- * conjunctions; a plain conjunction is one branch. Undefined for anything else.
+ * The equality conditions of a filter as a disjunction of conjunctions (`$or` and `$and` trees
+ * multiplied out): each branch keeps the equalities (and `$in`s) on plain fields that must hold
+ * for a document to match through that branch, and leaves out every other condition (`$ne`,
+ * ranges, `null`, `$expr`), which the caller still tests. So every document the filter matches
+ * matches some branch: the branches select a superset, which indexes can answer. Undefined when
+ * the filter multiplies out into too many branches.
  */
 function equalityBranches(clause: Filter): Filter[] | undefined {
-  const keys = Object.keys(clause);
-  if (keys.length === 1 && keys[0] === '$or' && Array.isArray(clause.$or)) {
-    const out: Filter[] = [];
-    for (const branch of clause.$or as Filter[]) {
-      const flat = equalityBranches(branch);
-      if (!flat) return undefined;
-      out.push(...flat);
-    }
-    return out;
+  let branches: Filter[] = [{}];
+  for (const [key, value] of Object.entries(clause)) {
+    let options: Filter[];
+    if (key === '$or' || key === '$and') {
+      if (!Array.isArray(value)) return undefined;
+      const parts: Filter[][] = [];
+      for (const part of value as Filter[]) {
+        const flat = equalityBranches(part);
+        if (!flat) return undefined;
+        parts.push(flat);
+      }
+      options = key === '$or' ? parts.flat() : parts.reduce((acc, part) => product(acc, part), [{}] as Filter[]);
+    } else if (!key.startsWith('$') && equalityValues(value)) options = [{ [key]: value }];
+    else options = [{}];
+    branches = product(branches, options);
+    if (branches.length > MAX_BRANCHES) return undefined;
   }
-  if (keys.length === 0 || keys.some((k) => k.startsWith('$') || !equalityValues(clause[k]))) return undefined;
-  return [clause];
+  return branches;
+}
+
+/** Every conjunction of one branch from each side. */
+function product(left: readonly Filter[], right: readonly Filter[]): Filter[] {
+  const out: Filter[] = [];
+  for (const a of left) for (const b of right) out.push({ ...a, ...b });
+  return out;
 }
 
 function topLevelClauses(filter: Filter): Filter[] {
