@@ -144,6 +144,34 @@ export function ownsRecord(viewer: Viewer, record: { source: string }): boolean 
 }
 
 /**
+ * Whether the viewer may see who a record (or a request to change its sharing) names as
+ * recipients: its publishing member only. A named recipient sees the record, not who else was
+ * named; everyone else gets null.
+ */
+export function canSeeRecipients(viewer: Viewer, record: { source: string }): boolean {
+  return ownsRecord(viewer, record);
+}
+
+/** Which sighting objects a TAXII caller gets (see `taxiiSightingScope`). */
+export type TaxiiSightingScope =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  /** Only the sightings of indicators this member published. */
+  | { readonly kind: 'own-indicators'; readonly memberId: string };
+
+/**
+ * TAXII's sightings rule. Sighting objects carry their reporters, so they follow the
+ * `Indicator.sightings` gate (`sightingsTier`, from the SDL): a viewer at that tier gets every
+ * sighting of the indicators it is served; a member below it gets the sightings of its own
+ * indicators only (a member sees every field of its own records); an anonymous caller none.
+ */
+export function taxiiSightingScope(viewer: Viewer, sightingsTier: Tier): TaxiiSightingScope {
+  if (atLeast(viewer.tier, sightingsTier)) return { kind: 'all' };
+  if (viewer.kind === 'anonymous') return { kind: 'none' };
+  return { kind: 'own-indicators', memberId: viewer.memberId };
+}
+
+/**
  * Whether the viewer may administer a member's settings (its identity providers and API keys):
  * a hub-admin for any member, a member-admin for its own member only.
  */

@@ -1,5 +1,5 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, viewerId, type Filter, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, taxiiSightingScope, viewerId, type Filter, type Viewer } from '../policy/policy.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
@@ -152,10 +152,10 @@ export class TaxiiFeed {
     const { viewer, gates } = view;
     const { indicators, sightings } = this.options;
     let scope = filter;
-    if (!gates.allowsEverywhere(viewer, 'sighting')) {
-      if (viewer.kind === 'anonymous') return null;
-      // Below the tier, a member sees the sightings of its own indicators only.
-      const own = await indicators.find(and({ source: viewer.memberId }, taxiiExclusion()));
+    const allowed = taxiiSightingScope(viewer, gates.tierOf('sighting'));
+    if (allowed.kind === 'none') return null;
+    if (allowed.kind === 'own-indicators') {
+      const own = await indicators.find(and({ source: allowed.memberId }, taxiiExclusion()));
       if (own.length === 0) return null;
       scope = and(filter, { indicatorId: { $in: own.map((d) => d._id) } });
     }
