@@ -30,6 +30,8 @@ export interface AuditServiceDeps {
   /** Told how many malformed CLI lines a read skipped (for the log). Default: nothing. */
   onInvalidCliLines?: (count: number) => void;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -55,10 +57,12 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
  */
 export class AuditService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
   private ingesting: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   /** The entries the viewer may read (`auditVisibility`), newest first. */
@@ -210,7 +214,7 @@ export class AuditService {
     summary: string,
     details: Record<string, AuditJson>,
     at = this.now(),
-    id = `audit--${randomUUID()}`,
+    id = `audit--${this.uuid()}`,
   ): Promise<void> {
     await this.deps.audit.append({
       _id: id,

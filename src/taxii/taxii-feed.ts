@@ -38,6 +38,8 @@ export interface TaxiiFeedOptions {
    * `added_after` poller could pass over a late write.
    */
   settleMs?: number;
+  /** The clock that dates a read's cutoff, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface ObjectsPage {
@@ -108,7 +110,7 @@ export class TaxiiFeed {
    */
   private async instant(): Promise<{ cutoff: number; now: Date }> {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     return { cutoff: now - (this.options.settleMs ?? 0), now: new Date(now) };
   }
 
