@@ -15,6 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MemberTier, Tier, Tlp } from '../src/domain/types.js';
+import { offsetOfId } from '../src/taxii/date-added.js';
 import { firstDifference, RunHub, slotTime, uuidAt } from './support/non-interference.js';
 
 const TAXII = '/taxii2/hub/collections';
@@ -45,6 +46,23 @@ const AUDIT = `query ($first: Int, $after: String) {
     edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details } }
   }
 }`;
+
+const APPROVALS = `query ($first: Int, $after: String) {
+  approvalRequests(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id kind status reason change { tlp recipients } requestedBy { memberId userId } target { kind node { id } } createdAt expiresAt } }
+  }
+}`;
+
+/**
+ * The first instant from `from` (ms) at which the two sightings reported there get ids whose
+ * date_added offsets collide (ids are `uuidAt(instant, 0)` and `(instant, 1)`).
+ */
+function instantWhereSightingsCollide(from: number): number {
+  for (let t = from; ; t++) {
+    if (offsetOfId(`sighting--${uuidAt(t, 0)}`) === offsetOfId(`sighting--${uuidAt(t, 1)}`)) return t;
+  }
+}
 
 const TIER_TLPS: Record<Tier, readonly Tlp[]> = {
   PUBLIC: ['CLEAR'],
@@ -150,6 +168,25 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
   const mixedVisible = [indicatorItem('mixed-1.example', 'CLEAR'), indicatorItem('mixed-2.example', 'CLEAR')];
   const mixedHidden = [indicatorItem('mixed-3.example', 'RED'), indicatorItem('mixed-4.example', 'RED'), ...hiddenTlps(tier).map((tlp, i) => indicatorItem(`mixed-h${i}.example`, tlp))];
   await publish(pub, hidden ? [...mixedVisible, ...mixedHidden] : mixedVisible);
+  // Two visible sightings that share their date_added (a page of limit 1 cannot split them),
+  // then, in the interleaved run, sightings TAXII reads and drops (of a RED indicator): `more`
+  // must not tell whether such documents follow.
+  const shared = instantWhereSightingsCollide(slotTime(slot + 1));
+  run.atInstant(shared);
+  slot = Math.ceil((shared - slotTime(0)) / 1_000);
+  await run.write(SIGHT, { id: base[1] }, pub);
+  await run.write(SIGHT, { id: base[1] }, pub);
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${hiddenRed}` }, other));
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${uuidAt(slotTime(2), 2)}` }, partner));
+  // The viewer's own approval requests, with another member's approved request around them.
+  step();
+  if (viewer) await run.write(`mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "share") { id } }`, { id: own?.body.data.publishIndicators.results[0].indicator.id }, viewer);
+  await hiddenStep(async () => {
+    const req = await run.write(`mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["other"], reason: "r") { id } }`, { id: `indicator--${uuidAt(slotTime(2), 2)}` }, other);
+    await run.write(`mutation ($id: ID!) { approveRequest(id: $id, reason: "ok") { id } }`, { id: req.requestRecipientsChange.id }, otherApprover);
+  });
+  step();
+  if (viewer) await run.write(`mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "share again") { id } }`, { id: own?.body.data.publishIndicators.results[0].indicator.id }, viewer);
 
   // ---- observations, round 1 ----
   step();
@@ -184,6 +221,14 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
       if (name === 'indicators') last = manifest.headers.get('x-taxii-date-added-first');
     }
     if (last) await run.taxii(`${round} taxii added_after`, `${TAXII}/${COLLECTIONS.indicators}/objects/?added_after=${last}&limit=4`, viewer);
+    const sightings = await run.taxii(`${round} taxii sightings p1`, `${TAXII}/${COLLECTIONS.indicators}/objects/?match[type]=sighting&limit=1`, viewer);
+    if (sightings.body?.next) await run.taxii(`${round} taxii sightings p2`, `${TAXII}/${COLLECTIONS.indicators}/objects/?next=${encodeURIComponent(sightings.body.next)}`, viewer);
+    if (viewer) {
+      const requests = await run.gql(`${round} approvals p1`, APPROVALS, { first: 1 }, viewer);
+      const target = `indicator--${round === 'r1' ? hiddenRed : uuidAt(slotTime(2), 1)}`;
+      await hiddenStep(() => run.write(`mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["other"], reason: "r") { id } }`, { id: target }, other));
+      await run.gql(`${round} approvals p2`, APPROVALS, { first: 1, after: requests.body.data.approvalRequests.pageInfo.endCursor }, viewer);
+    }
     if (admin) {
       const audit = await run.gql(`${round} audit p1`, AUDIT, { first: 2 }, admin);
       await hiddenStep(() => run.hub.tokens.issue({ memberId: 'other', userId: 'again@other', roles: ['reader'], ttlMs: 60_000 }));

@@ -81,6 +81,11 @@ export class RunHub {
     this.now = slotTime(slot);
   }
 
+  /** Moves the clock to any instant (within a slot, for a write that must land on a chosen millisecond). */
+  atInstant(t: number): void {
+    this.now = t;
+  }
+
   async register(id: string, tier: MemberTier): Promise<void> {
     const member: Member = {
       _id: id,
