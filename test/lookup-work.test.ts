@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IndicatorDoc, NoticeDoc, NoticeStatus, Tlp } from '../src/domain/types.js';
-import { indicatorVisibility, noticeVisibility, type Viewer } from '../src/policy/policy.js';
+import { indicatorVisibility, noticeVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
 import { MemoryCollection } from '../src/store/memory/memory-collection.js';
 import { INDICATOR_COMPOUND_INDEXES, NOTICE_COMPOUND_INDEXES } from '../src/store/memory/memory-store.js';
 import { and } from '../src/store/queries.js';
@@ -104,6 +104,23 @@ describe('the work a lookup by id does', () => {
       expect(hidden.find(byIds)).toEqual(absent.find(byIds));
       expect(hidden.explain(byIds).docsExamined).toBe(absent.explain(byIds).docsExamined);
       expect(hidden.explain(byIds).docsExamined).toBe(10);
+    },
+  );
+
+  it.each(viewers.map((v) => [v.tier, v] as const))(
+    'is the same for a %s viewer over TAXII (visibility, taxiiExclusion and a time range around the ids)',
+    (_tier, viewer) => {
+      const { absent, hidden } = pair<IndicatorDoc>(
+        (id, i, isHidden) =>
+          ({ _id: id, value: `v${i}.example`, source: 'pub', seq: i, updatedAt: new Date(1_000 + i), ...(isHidden ? { tlp: 'RED', recipients: ['someone-else'] } : { tlp: 'CLEAR', recipients: [] }) }) as unknown as IndicatorDoc,
+        INDICATOR_COMPOUND_INDEXES,
+        ids,
+      );
+      // As TaxiiFeed's StoreSource asks: and(and(visibility, exclusion, ids), time range).
+      const read = and(and(indicatorVisibility(viewer), taxiiExclusion(), { _id: { $in: ids } }), { updatedAt: { $lt: new Date(10_000) } });
+      expect(hidden.find(read)).toEqual(absent.find(read));
+      expect(hidden.explain(read).docsExamined).toBe(absent.explain(read).docsExamined);
+      expect(hidden.explain(read).docsExamined).toBe(10);
     },
   );
 

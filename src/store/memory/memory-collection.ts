@@ -146,18 +146,23 @@ export class MemoryCollection<T extends Doc> {
   }
 
   /**
-   * For `{$and: [<equality or $in on a field>, <visibility: an $or tree of equality branches>]}`:
-   * each branch together with the equality is answered by a compound index, and the union is
-   * tested against the visibility clause. Documents no branch selects (those hidden from the viewer)
-   * are never read, so the work does not depend on them. Undefined when the shape does not fit.
+   * For a conjunction (`$and`, nested ones flattened) of an equality or `$in` on one field and
+   * other conditions, among them the viewer's visibility (an `$or` tree of equality branches):
+   * each branch of the other conditions, together with the equality, is answered by a compound
+   * index, and the union is tested against the other conditions. Documents no branch selects
+   * (those hidden from the viewer) are never read, so the work does not depend on them: a lookup
+   * by value or by id, and TAXII's read of one object (which adds `taxiiExclusion` and a time
+   * range), alike. Undefined when the shape does not fit.
    */
   private planDistributed(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
-    if (this.compound.length === 0 || !Array.isArray(filter.$and) || Object.keys(filter).length !== 1) return undefined;
-    const [first, second, ...rest] = filter.$and as Filter[];
-    if (!first || !second || rest.length > 0) return undefined;
-    for (const [eq, scope] of [[first, second], [second, first]] as const) {
+    if (this.compound.length === 0) return undefined;
+    const conjuncts = flattenAnd(filter);
+    if (conjuncts.length < 2) return undefined;
+    candidates: for (const [at, eq] of conjuncts.entries()) {
       const eqKeys = Object.keys(eq);
       if (eqKeys.length !== 1 || eqKeys[0]!.startsWith('$') || !equalityValues(eq[eqKeys[0]!])) continue;
+      const others = conjuncts.filter((_, i) => i !== at);
+      const scope: Filter = others.length === 1 ? others[0]! : { $and: others };
       const branches = equalityBranches(scope);
       if (!branches) continue;
       const found = new Map<string, T>();
@@ -169,9 +174,9 @@ export class MemoryCollection<T extends Doc> {
         for (const c of this.compound) {
           if (c.fields.every((f) => f in conditions) && (!index || c.fields.length > index.fields.length)) index = c;
         }
-        if (!index) return undefined;
+        if (!index) continue candidates;
         const lists = index.fields.map((f) => equalityValues(conditions[f]));
-        if (lists.some((l) => !l)) return undefined;
+        if (lists.some((l) => !l)) continue candidates;
         for (const key of cartesian(lists as unknown[][])) {
           for (const id of index.map.get(key) ?? []) if (!found.has(id)) found.set(id, this.docs.get(id)!);
         }
@@ -308,6 +313,13 @@ function product(left: readonly Filter[], right: readonly Filter[]): Filter[] {
   const out: Filter[] = [];
   for (const a of left) for (const b of right) out.push({ ...a, ...b });
   return out;
+}
+
+/** The conjuncts of a filter: the parts of a top-level `$and` (nested ones too), or the filter itself. */
+function flattenAnd(filter: Filter): Filter[] {
+  const keys = Object.keys(filter);
+  if (keys.length === 1 && keys[0] === '$and' && Array.isArray(filter.$and)) return (filter.$and as Filter[]).flatMap(flattenAnd);
+  return keys.length ? [filter] : [];
 }
 
 function topLevelClauses(filter: Filter): Filter[] {
