@@ -74,6 +74,17 @@ export interface StartOptions {
   observer?: RequestObserver;
   /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
   alertObserver?: AlertObserver;
+  /**
+   * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
+   * embargoes, approvals' expiry, TAXII's read cutoff. Default `Date.now`. (Tokens are still
+   * checked against the real time.) The non-interference suite controls it to compare runs.
+   */
+  clock?: () => number;
+  /**
+   * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
+   * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
+   */
+  randomUUID?: () => string;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -89,10 +100,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const storage = await openStorage(config, log);
   const store: Store = instrumentStore(storage.store, storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
+  // Time and ids for what services stamp: the real ones unless a test controls them.
+  const clock = options.clock;
+  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus);
+  const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -100,6 +114,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
   });
   const indicators = new IndicatorService({
     indicators: store.indicators,
@@ -111,8 +126,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
   const approvals = new ApprovalService({
     approvals: store.approvals,
     sequences: store.sequences,
@@ -122,6 +138,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     audit,
     cursors,
     ttlMs: config.approvalTtlMs,
+    ...stamps,
   });
   await audit.ingestCliLog();
   const identity = new IdentityService({
@@ -227,6 +244,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
           }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
@@ -249,6 +267,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
     ...(options.alertObserver ? { observer: options.alertObserver } : {}),
+    ...(clock ? { clock } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
