@@ -110,17 +110,6 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     events,
   });
   const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
-  const approvals = new ApprovalService({
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-  });
-  await audit.ingestCliLog();
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -129,6 +118,18 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+  });
+  await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,

@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, describeEvent, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type SeededMember, type TestHub } from './support/hub-fixture.js';
+import { registerIdentityProvider } from './support/identity-providers.js';
 
 const INDICATOR_FIELDS = 'id value tlp sightingCount sourceSector source { id } sightings { count reporter { id } }';
 const NOTICE_FIELDS = 'id title tlp recipients mitigations technicalDetails evaluationEvidence affectedDeployments source { id }';
@@ -293,12 +294,7 @@ describe('subscribers of one member with different roles', () => {
     await ops.token();
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
-    const registered = await t.gql(
-      'mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }',
-      { input: { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks } },
-      { token: admin },
-    );
-    expect(registered.body.errors, registered.text).toBeUndefined();
+    await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks });
 
     const selection = 'cursor type indicator { id source { id identityProviders { issuer } } }';
     const asAdmin = await alertStream(t, admin, { selection });

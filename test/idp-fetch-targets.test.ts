@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
-const REGISTER = `mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer jwksUri } }`;
+const REGISTER = `mutation($input: IdentityProviderInput!) { requestIdentityProviderRegistration(input: $input, reason: "our IdP") { change { identityProvider { issuer jwksUri } } } }`;
 
 let t: TestHub;
 let admin: string;
@@ -29,6 +29,6 @@ describe('JWKS URLs the hub will fetch', () => {
 
   it('accepts a public https JWKS URL', async () => {
     const res = await t.gql(REGISTER, { input: { memberId: 'ssrf-org', issuer: 'https://idp.ssrf-org.example', jwksUri: 'https://idp.ssrf-org.example/.well-known/jwks.json' } }, { token: admin });
-    expect(res.body.data?.registerIdentityProvider).toEqual({ issuer: 'https://idp.ssrf-org.example', jwksUri: 'https://idp.ssrf-org.example/.well-known/jwks.json' });
+    expect(res.body.data?.requestIdentityProviderRegistration.change.identityProvider).toEqual({ issuer: 'https://idp.ssrf-org.example', jwksUri: 'https://idp.ssrf-org.example/.well-known/jwks.json' });
   });
 });

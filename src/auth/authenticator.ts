@@ -11,9 +11,10 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, federatedTokenRoles, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
 import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
+import { federatedUserId, isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
 import type { GraphQLError } from 'graphql';
@@ -74,8 +75,11 @@ interface VerifiedClaims {
   userId: string;
   roles: Role[];
   expMs: number;
-  /** For a member identity provider's token: the registration it was verified against. */
-  federated?: { issuer: string; fingerprint: string };
+  /**
+   * For a member identity provider's token: the registration it was verified against, and the
+   * persons its identities count as (the token's namespaced subject and whoever registered the provider).
+   */
+  federated?: { issuer: string; fingerprint: string; persons: string[] };
 }
 
 /** What a verified JWT or API key speaks for, before the member registry is read. */
@@ -87,6 +91,8 @@ interface Credential {
   roles: Role[];
   expMs: number | null;
   details: RejectionDetails;
+  /** Every person this credential counts as, when more than its user id (see Viewer.persons). */
+  persons?: string[];
 }
 
 /** A token's header and claims, decoded but not yet trusted. */
@@ -142,12 +148,15 @@ export class Authenticator {
       roles: credential.roles.filter((r) => member.allowedRoles.includes(r)),
       tier: member.tier,
       ...(credential.expMs !== null ? { tokenExpiresAt: credential.expMs } : {}),
+      ...(credential.persons ? { persons: credential.persons } : {}),
     };
   }
 
   private fromClaims(claims: VerifiedClaims): Credential {
     const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
-    return { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
+    const credential: Credential = { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
+    if (claims.federated) credential.persons = claims.federated.persons;
+    return credential;
   }
 
   private async verifyApiKey(key: string): Promise<Credential> {
@@ -216,7 +225,8 @@ export class Authenticator {
     const { secrets, issuer, audience } = this.options;
     this.assertAlgorithm(header, HUB_ALGORITHMS, details);
     const { payload } = await this.verifySignedJwt(token, secrets.verifyKey, { algorithms: HUB_ALGORITHMS, issuer, audience, typ: 'JWT' }, details);
-    this.assertLifetime(payload, details);
+    this.assertTimes(payload, details);
+    if (isFederatedUserId(payload.sub!)) throw this.reject('the "sub" claim has the form of a federated subject (issuer#subject), which hub tokens may not use', details);
     const memberId = payload[MEMBER_CLAIM];
     if (typeof memberId !== 'string' || memberId === '') throw this.reject(`the token has no ${MEMBER_CLAIM} claim`, details);
     const rawRoles = payload[ROLES_CLAIM] ?? [];
@@ -254,17 +264,20 @@ export class Authenticator {
     );
     const typ = typeof protectedHeader.typ === 'string' ? protectedHeader.typ.toLowerCase().replace(/^application\//, '') : undefined;
     if (typ === undefined || !FEDERATED_TYPES.includes(typ)) throw this.reject('the "typ" header must be JWT or at+jwt', known);
-    this.assertLifetime(payload, known);
+    this.assertTimes(payload, known);
     const roles = readRoles(payload[registration.rolesClaim]);
     if (roles === null) {
       throw this.reject(`the "${registration.rolesClaim}" claim must be an array of role names or a space-separated string`, known);
     }
+    // Namespaced by the issuer: the provider's key holder writes any sub, so a bare sub could be anyone's id.
+    const userId = federatedUserId(registration.issuer, payload.sub!);
+    const registrants = registration.registeredBy?.persons ?? [UNKNOWN_PERSON];
     return {
       memberId: registration.memberId,
-      userId: payload.sub!,
-      roles: roles.filter((r): r is Role => r !== 'hub-admin' && ROLES.includes(r as Role)),
+      userId,
+      roles: federatedTokenRoles(roles.filter((r): r is Role => ROLES.includes(r as Role))),
       expMs: payload.exp! * 1000,
-      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration) },
+      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration), persons: [...new Set([userId, ...registrants])] },
     };
   }
 
@@ -275,10 +288,20 @@ export class Authenticator {
     throw this.reject(`the signing algorithm is not allowed (${shown}; allowed: ${allowed.join(', ')})`, details);
   }
 
-  private assertLifetime(payload: JWTPayload, details: RejectionDetails): void {
-    const { maxLifetimeMs } = this.options;
-    if ((payload.exp! - payload.iat!) * 1000 > maxLifetimeMs) {
-      throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`, details);
+  /**
+   * `iat` no later than now (with the clock tolerance), and the lifetime within the hub's
+   * maximum both as the token states it (exp - iat) and as it is left (exp - now): a token
+   * "issued" years ahead with exp = iat + 1h is neither accepted now nor for years.
+   */
+  private assertTimes(payload: JWTPayload, details: RejectionDetails): void {
+    const { maxLifetimeMs, clockToleranceMs } = this.options;
+    const nowMs = Date.now();
+    const iatMs = payload.iat! * 1000;
+    const expMs = payload.exp! * 1000;
+    if (iatMs > nowMs + clockToleranceMs) throw this.reject('the token was issued in the future ("iat" is later than now)', details);
+    if (expMs - iatMs > maxLifetimeMs) throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`, details);
+    if (expMs - nowMs > maxLifetimeMs + clockToleranceMs) {
+      throw this.reject(`the token expires more than the hub's maximum of ${maxLifetimeMs / 1000}s from now`, details);
     }
   }
 
@@ -316,8 +339,10 @@ function readRoles(claim: unknown): string[] | null {
 function describeJoseError(err: unknown, whose: string, remoteKeys: boolean): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    // Each refusal names its own cause: a missing claim is not a wrong one.
+    if (err.reason === 'missing') return `the token has no "${err.claim}" claim`;
     if (err.claim === 'nbf') return 'the token is not valid yet';
-    if (err.claim === 'iat') return 'the token was issued in the future';
+    if (err.claim === 'iat') return 'the "iat" claim is not a number';
     return `the "${err.claim}" claim is wrong or missing`;
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the signing algorithm is not allowed';

@@ -12,11 +12,12 @@ export interface RemoteJwksOptions {
 }
 
 /**
- * Everything about a registration that changes how its tokens verify. Two registrations with
- * the same fingerprint accept exactly the same tokens, as the same member.
+ * Everything about a registration that changes how its tokens verify or whom they count as. Two
+ * registrations with the same fingerprint accept exactly the same tokens, as the same member and persons.
  */
 export function registrationFingerprint(r: IdentityProviderRegistration): string {
-  return JSON.stringify([r.memberId, r.issuer, r.audience, r.jwksUri, r.jwks, r.rolesClaim, [...r.allowedAlgorithms].sort()]);
+  // Who registered it too: its identities count as those persons (policy `isSamePerson`).
+  return JSON.stringify([r.memberId, r.issuer, r.audience, r.jwksUri, r.jwks, r.rolesClaim, [...r.allowedAlgorithms].sort(), r.registeredBy ?? null]);
 }
 
 const keysFingerprint = (r: IdentityProviderRegistration): string => JSON.stringify([r.jwksUri, r.jwks]);

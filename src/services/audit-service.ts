@@ -9,6 +9,7 @@ import type {
   AuditAction,
   AuditEntry,
   AuditJson,
+  IdentityProviderRegistration,
   NoticeDoc,
   NoticeStatus,
 } from '../domain/types.js';
@@ -46,6 +47,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   INDICATOR: 'indicator',
   MODEL_RISK_NOTICE: 'model-risk notice',
   MEMBER: 'member',
+  IDENTITY_PROVIDER: 'identity provider',
 };
 
 /**
@@ -143,6 +145,19 @@ export class AuditService {
   changeApplied(actor: MemberViewer, request: ApprovalRequestDoc, before: ApprovalChange, after: ApprovalChange) {
     const { kind, id } = request.target;
     const details = { requestId: request._id, kind: request.kind, requestedBy: actorJson(request.requestedBy), ...changeDetails(request.kind, before, after) };
+    if (request.kind === 'REGISTER_IDENTITY_PROVIDER' || request.kind === 'REMOVE_IDENTITY_PROVIDER') {
+      const issuer = clip(id, 200);
+      const registered = request.kind === 'REGISTER_IDENTITY_PROVIDER';
+      const verb = registered ? (before.identityProvider ? 'replaced' : 'registered') : 'removed';
+      return this.append(
+        registered ? 'IDENTITY_PROVIDER_REGISTERED' : 'IDENTITY_PROVIDER_REMOVED',
+        actor,
+        request.ownerMemberId,
+        { kind: 'IDENTITY_PROVIDER', id: issuer },
+        `${verb} identity provider ${issuer} of member ${request.ownerMemberId} (${request._id})`,
+        details,
+      );
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -232,18 +247,19 @@ function entryMember(request: ApprovalRequestDoc): string | null {
 }
 
 function requestTarget(request: ApprovalRequestDoc): AuditEntry['target'] {
+  // The request, not its target: an identity provider's issuer is only named in the details.
   return { kind: 'APPROVAL_REQUEST', id: request._id };
 }
 
 function describe(request: ApprovalRequestDoc): string {
-  return `${request.kind} of ${KIND_NAMES[request.target.kind]} ${request.target.id}`;
+  return `${request.kind} of ${KIND_NAMES[request.target.kind]} ${clip(request.target.id, 200)}`;
 }
 
 function requestDetails(request: ApprovalRequestDoc): Record<string, AuditJson> {
   return {
     requestId: request._id,
     kind: request.kind,
-    target: { kind: request.target.kind, id: request.target.id },
+    target: { kind: request.target.kind, id: clip(request.target.id, 200) },
     requestedBy: actorJson(request.requestedBy),
     ...changeDetails(request.kind, request.expected, request.change),
   };
@@ -263,6 +279,9 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     }
     case 'CHANGE_TIER':
       return { tier: { from: before.tier ?? null, to: after.tier ?? null } };
+    case 'REGISTER_IDENTITY_PROVIDER':
+    case 'REMOVE_IDENTITY_PROVIDER':
+      return { identityProvider: { from: providerJson(before.identityProvider), to: providerJson(after.identityProvider) } };
   }
 }
 
@@ -277,6 +296,17 @@ function appliedVerb(request: ApprovalRequestDoc, before: ApprovalChange, after:
   }
 }
 
-const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: a.userId });
+const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: clip(a.userId, 200) });
+
+/** What the log keeps of a registration: how its keys are found and checked, never the keys themselves. */
+function providerJson(r: IdentityProviderRegistration | null | undefined): AuditJson {
+  if (!r) return null;
+  return {
+    issuer: clip(r.issuer, 200),
+    keys: r.jwks ? 'INLINE' : 'URI',
+    keyIds: r.jwks ? r.jwks.keys.map((k) => clip(k.kid ?? '', 64)) : [],
+    allowedAlgorithms: [...r.allowedAlgorithms],
+  };
+}
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
