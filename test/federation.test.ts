@@ -193,6 +193,8 @@ describe('rejected member identity provider tokens', () => {
       },
       reason: /signature does not verify against the keys registered for this issuer/,
     },
+    { name: 'a token issued ten years ahead with exp = iat + 1h', token: () => idpToken(idpA, { iat: now() + 315_360_000, exp: now() + 315_363_600 }), reason: /issued in the future/ },
+    { name: 'a token without iat', token: () => idpToken(idpA, { iat: undefined, exp: now() + 600 }), reason: /no "iat" claim/ },
     { name: 'a token living longer than the maximum lifetime', token: () => idpToken(idpA, { iat: now(), exp: now() + 25 * 3600 }), reason: /longer than the hub's maximum/ },
     { name: 'a token whose roles claim is neither an array nor a string', token: () => idpToken(idpA, { roles: { admin: true } }), reason: /"roles" claim must be an array of role names/ },
     { name: 'a token from an unregistered issuer', token: () => idpToken({ ...idpA, issuer: 'https://idp.stranger.example' }), reason: /issuer \("iss"\) is not registered/ },
