@@ -160,6 +160,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');

@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { isIpLiteral, isLocalhostName, isPublicAddress } from '../auth/fetch-target.js';
 import { JwksProblem, parsePublicJwkSet } from '../auth/jwks.js';
 import { IDP_ALGORITHMS, type IdentityProviderRegistration, type IdpAlgorithm } from '../domain/types.js';
 import { badInput, hubError } from '../errors.js';
@@ -59,19 +59,18 @@ function urlProblem(text: string): string | null {
 
 /**
  * A JWKS URL is fetched by the hub, so unless the operator allowed it, it must be https to a host
- * that is not a loopback, private, link-local or otherwise non-public IP literal (nor localhost).
- * Names that resolve to private addresses are not caught here: network egress rules must do that.
+ * that is not localhost nor a loopback, private, link-local or otherwise non-public IP literal,
+ * judged after normalising the host (trailing dots, IPv4-mapped and IPv4-compatible IPv6; the URL
+ * parser already turns numeric forms such as 2130706433 into 127.0.0.1). Names are checked again
+ * where it matters, when the hub connects (`createGuardedFetch`): DNS can change after this.
  */
 function fetchTargetProblem(text: string, allowPrivate: boolean): string | null {
   const problem = urlProblem(text);
   if (problem || allowPrivate) return problem;
   const url = new URL(text);
   if (url.protocol !== 'https:') return 'must be an https URL';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at this machine';
-  if (ipaddr.isValid(host) && ipaddr.process(host).range() !== 'unicast') {
-    return 'must not point at a loopback, private or link-local address';
-  }
+  if (isLocalhostName(url.hostname)) return 'must not point at this machine';
+  if (isIpLiteral(url.hostname) && !isPublicAddress(url.hostname)) return 'must not point at a loopback, private or link-local address';
   return null;
 }
 
