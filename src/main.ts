@@ -10,7 +10,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { pino, type Logger } from 'pino';
-import { Authenticator, authError } from './auth/authenticator.js';
+import { Authenticator, authError, type AuthenticateOptions } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { ConfigError, type HubConfig } from './config.js';
@@ -161,14 +161,16 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
     remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
-  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
-    const viewer = await authenticator.authenticate(authorization);
+  const authenticate = async (authorization: string | undefined, from?: AuthenticateOptions): Promise<Viewer> => {
+    const viewer = await authenticator.authenticate(authorization, from);
     if (viewer.kind === 'anonymous' && !config.anonymousReads) {
       throw authError('Anonymous access is disabled on this hub: send Authorization: Bearer <token>');
     }
@@ -222,7 +224,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     context: async (req, requestId) => {
       const header = req.headers.authorization;
-      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
+      const viewer = await authenticate(typeof header === 'string' ? header : undefined, { remoteAddress: req.socket.remoteAddress });
       return createContext(services, viewer, requestId, log);
     },
     health: storage.health,

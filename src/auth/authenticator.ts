@@ -17,7 +17,9 @@ import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } fro
 import { federatedUserId, isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { rateLimitedError } from '../http/rate-limiter.js';
+import { FailedLoginLimiter, type FailedLoginLimitOptions } from './failed-login-limiter.js';
 
 /** Signature algorithms the hub accepts at all; anything else (none, HS*, RS*) is refused. */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'];
@@ -26,6 +28,11 @@ const HUB_ALGORITHMS = ['EdDSA'];
 /** `typ` values accepted from a member's identity provider: plain JWTs and OAuth access tokens (RFC 9068). */
 const FEDERATED_TYPES = ['jwt', 'at+jwt'];
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'];
+/** JWS algorithm names of the IANA registry (RFC 7518, 8037, 8812 and fully-specified ones), for messages. */
+const JOSE_ALGORITHMS = new Set([
+  'none', 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'PS256', 'PS384', 'PS512',
+  'EdDSA', 'Ed25519', 'Ed448', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87',
+]);
 
 /** What the log (and the audit log) learns of a rejected token. Never the token itself. */
 export interface RejectionDetails {
@@ -68,6 +75,20 @@ export interface AuthenticatorOptions {
   remoteJwks?: RemoteJwksOptions;
   /** Told of every rejected token, with the reason and what the token claimed (for the log). Must not throw. */
   onRejected?: (reason: string, details: RejectionDetails) => void;
+  /**
+   * Refused credentials allowed per source address (see FailedLoginLimiter for the defaults: 30 a
+   * minute, then 5 minutes refused). Over it, the address's credentials are refused with
+   * RATE_LIMITED (HTTP 429) before they are read, and neither logged nor audited one by one.
+   */
+  failedLogins?: FailedLoginLimitOptions;
+  /** Told once when an address goes over `failedLogins` (for the log). Must not throw. */
+  onAddressBlocked?: (remoteAddress: string, retryAfterSeconds: number) => void;
+}
+
+/** Where a request comes from, for limits that are per source address. */
+export interface AuthenticateOptions {
+  /** The peer's IP address (the socket's `remoteAddress`). Without it, refused credentials are not limited. */
+  remoteAddress?: string;
 }
 
 interface VerifiedClaims {
@@ -122,9 +143,11 @@ export function authError(reason: string): GraphQLError {
 export class Authenticator {
   private readonly verified = new Map<string, VerifiedClaims>();
   private readonly keySets: FederatedKeySets;
+  private readonly failedLogins: FailedLoginLimiter;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.keySets = new FederatedKeySets(options.remoteJwks);
+    this.failedLogins = new FailedLoginLimiter(options.failedLogins);
   }
 
   /**
@@ -132,8 +155,25 @@ export class Authenticator {
    * (401). `Bearer <JWT>`, `Bearer hubk_...` and `Basic <user:hubk_...>` are accepted (see
    * `readAuthorization`). An API key acts as the user `api-key:<key id>` of its member.
    */
-  async authenticate(authorization: string | undefined | null): Promise<Viewer> {
+  async authenticate(authorization: string | undefined | null, options: AuthenticateOptions = {}): Promise<Viewer> {
     if (authorization == null || authorization === '') return ANONYMOUS;
+    const address = options.remoteAddress;
+    if (address === undefined) return this.authenticateCredentials(authorization);
+    const wait = await this.failedLogins.retryAfter(address);
+    if (wait !== null) throw tooManyRefused(wait);
+    try {
+      return await this.authenticateCredentials(authorization);
+    } catch (err) {
+      if (isRefusal(err)) {
+        await this.failedLogins.refused(address);
+        const blocked = await this.failedLogins.retryAfter(address);
+        if (blocked !== null) this.options.onAddressBlocked?.(address, blocked);
+      }
+      throw err;
+    }
+  }
+
+  private async authenticateCredentials(authorization: string): Promise<Viewer> {
     const presented = readAuthorization(authorization);
     if (presented.kind === 'refused') throw this.reject(presented.reason, {}, 'credentials');
     const credential = presented.kind === 'api-key' ? await this.verifyApiKey(presented.key) : this.fromClaims(await this.verify(presented.token));
@@ -284,7 +324,8 @@ export class Authenticator {
   private assertAlgorithm(header: ProtectedHeaderParameters, allowed: readonly string[], details: RejectionDetails): void {
     const { alg } = header;
     if (typeof alg === 'string' && allowed.includes(alg)) return;
-    const shown = typeof alg === 'string' && /^[A-Za-z0-9+_-]{1,20}$/.test(alg) ? alg : 'unrecognised';
+    // Only registered names are echoed: the reason is an audit key, and caller text must not make new ones.
+    const shown = typeof alg === 'string' && JOSE_ALGORITHMS.has(alg) ? alg : 'unrecognised';
     throw this.reject(`the signing algorithm is not allowed (${shown}; allowed: ${allowed.join(', ')})`, details);
   }
 
@@ -325,6 +366,19 @@ export class Authenticator {
     this.options.onRejected?.(reason, details);
     return authError(`Invalid ${what}: ${reason}`);
   }
+}
+
+/** A credential refused by `reject` (UNAUTHENTICATED), as opposed to a failure of the hub itself. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED';
+}
+
+/** RATE_LIMITED with HTTP 429 and Retry-After, as the request rate limiter answers. */
+function tooManyRefused(retryAfterSeconds: number): GraphQLError {
+  const error = rateLimitedError(retryAfterSeconds);
+  error.message = `Too many refused credentials from your address: retry in ${retryAfterSeconds} s`;
+  (error.extensions as Record<string, unknown>).http = { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };
+  return error;
 }
 
 /** Roles from a claim: an array of strings, or one space-separated string; null when neither. Absent means none. */

@@ -19,7 +19,7 @@ export interface WsServerOptions {
   httpServer: Server;
   schema: GraphQLSchema;
   /** The same authentication as HTTP: throws for a bad token. */
-  authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  authenticate: (authorization: string | undefined, from?: { remoteAddress?: string }) => Promise<Viewer>;
   /** Whether a connection without a token is allowed. */
   anonymousReads: boolean;
   context: (viewer: Viewer, requestId: string) => HubContext;
@@ -115,7 +115,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' ? raw : undefined;
         try {
-          const viewer = await options.authenticate(authorization);
+          const viewer = await options.authenticate(authorization, { remoteAddress: ctx.extra.request.socket.remoteAddress });
           if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
           ctx.extra.viewer = viewer;
           ctx.extra.authorization = authorization;
@@ -147,7 +147,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         }
         let viewer: Viewer;
         try {
-          viewer = ctx.extra.viewer = await options.authenticate(ctx.extra.authorization);
+          viewer = ctx.extra.viewer = await options.authenticate(ctx.extra.authorization, { remoteAddress: ctx.extra.request.socket.remoteAddress });
         } catch (err) {
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
           return [err instanceof GraphQLError ? err : new GraphQLError('Unauthorized')];

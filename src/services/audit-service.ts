@@ -1,5 +1,5 @@
 import { clip } from '../util/clip.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import type {
@@ -42,6 +42,9 @@ export interface LoginFailureDetails {
   /** The id of the API key presented (its public part; never the secret). */
   apiKeyId?: string;
 }
+
+/** How much of each caller-supplied string a refused-login entry keeps (under `details.untrusted`). */
+const UNTRUSTED_CHARS = 100;
 
 const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   INDICATOR: 'indicator',
@@ -205,16 +208,33 @@ export class AuditService {
   }
 
   /**
-   * A token was refused. The entry belongs to the member the token claimed when that member
-   * exists (its member-admin sees attempts in its name), otherwise to the hub.
+   * A token or API key was refused. Refusals are aggregated: one entry per claimed member, reason
+   * and minute, whose `details.count` counts them, so the log grows with what members do, not with
+   * what anonymous callers send. The entry belongs to the member the credential claimed when that
+   * member exists (its member-admin sees attempts in its name), otherwise to the hub. What the
+   * caller wrote (the issuer, member and key id it claimed) is kept, clipped, under
+   * `details.untrusted`, from the first refusal of the minute only.
    */
   async loginFailed(reason: string, details: LoginFailureDetails = {}) {
+    const at = this.now();
     const claimed = details.claimedMember ? await this.deps.members.get(details.claimedMember) : null;
-    const json: Record<string, AuditJson> = { reason: clip(reason, 200) };
-    if (details.issuer) json.issuer = clip(details.issuer, 200);
-    if (details.claimedMember) json.claimedMember = clip(details.claimedMember);
-    if (details.apiKeyId) json.apiKeyId = clip(details.apiKeyId);
-    return this.append('LOGIN_FAILED', null, claimed?._id ?? null, null, `refused a token: ${clip(reason, 200)}`, json);
+    const memberId = claimed?._id ?? null;
+    const why = clip(reason, 200);
+    const minute = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
+    const key = createHash('sha256').update(JSON.stringify([memberId, why, minute.toISOString()])).digest('hex').slice(0, 32);
+    const id = `audit--login-failed-${key}`;
+    if (await this.deps.audit.incrementCount(id, at)) return;
+    const untrusted: Record<string, AuditJson> = {};
+    if (details.issuer) untrusted.issuer = clip(details.issuer, UNTRUSTED_CHARS);
+    if (details.claimedMember) untrusted.claimedMember = clip(details.claimedMember, UNTRUSTED_CHARS);
+    if (details.apiKeyId) untrusted.apiKeyId = clip(details.apiKeyId, UNTRUSTED_CHARS);
+    const json: Record<string, AuditJson> = { reason: why, minute: minute.toISOString(), count: 1, firstAt: at.toISOString(), lastAt: at.toISOString(), untrusted };
+    try {
+      await this.append('LOGIN_FAILED', null, memberId, null, `refused credentials: ${why} (details.count counts them in this minute)`, json, at, id);
+    } catch (err) {
+      // Another request (or instance) created the minute's entry first: count this one there.
+      if (!(await this.deps.audit.incrementCount(id, at))) throw err;
+    }
   }
 
   private async append(

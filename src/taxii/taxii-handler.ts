@@ -23,7 +23,7 @@ export interface TaxiiHandlerOptions {
    * and whatever schemes it learns, e.g. Basic with API keys). Throws a GraphQLError with
    * `extensions.code` UNAUTHENTICATED to refuse (answered 401); any other throw is a 500.
    */
-  authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  authenticate: (authorization: string | undefined, from?: { remoteAddress?: string }) => Promise<Viewer>;
   /** The `WWW-Authenticate` challenges of a 401. Default `Bearer realm="the hub"`. */
   challenges?: readonly string[];
   /** The same buckets as `/graphql`: one token per request once authenticated; empty answers 429. Default: no limit. */
@@ -81,10 +81,13 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     const header = req.headers.authorization;
     let viewer: Viewer;
     try {
-      viewer = await options.authenticate(typeof header === 'string' ? header : undefined);
+      viewer = await options.authenticate(typeof header === 'string' ? header : undefined, { remoteAddress: req.socket.remoteAddress });
     } catch (err) {
       if (err instanceof GraphQLError && err.extensions?.code === 'UNAUTHENTICATED') {
         throw new TaxiiError(401, 'Unauthorized', err.message, { 'www-authenticate': challenges.join(', ') });
+      }
+      if (err instanceof GraphQLError && err.extensions?.code === 'RATE_LIMITED') {
+        throw new TaxiiError(429, 'Too Many Requests', err.message, { 'retry-after': String(err.extensions.retryAfter) });
       }
       throw err;
     }
