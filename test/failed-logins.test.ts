@@ -33,6 +33,19 @@ function postFrom(localAddress: string, token: string, query = VIEWER): Promise<
   });
 }
 
+/** GETs a path from a chosen loopback source address. */
+function getFrom(localAddress: string, path: string, token: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  const url = new URL(t.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, localAddress, headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 beforeAll(async () => {
   t = await startTestHub();
   await t.member('fl-victim', 'TRUSTED').token();
@@ -59,6 +72,11 @@ describe('refused credentials from one address', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
 
     expect((await postFrom('127.0.0.1', good)).body.data.viewer.member).toEqual({ id: 'fl-victim' });
+
+    // TAXII answers the blocked address 429 too, with Retry-After.
+    const taxii = await getFrom('127.0.0.2', '/taxii2/', good);
+    expect(taxii.status).toBe(429);
+    expect(Number(taxii.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it("aggregate into one LOGIN_FAILED entry per claimed member, reason and minute, with the caller's text clipped and marked untrusted", async () => {
