@@ -22,5 +22,6 @@ export const identityResolvers = {
   },
   IdentityProvider: {
     hasInlineKeys: (r: IdentityProviderRegistration) => r.jwks !== null,
+    registeredBy: (r: IdentityProviderRegistration) => r.registeredBy ?? null,
   },
 };

@@ -177,6 +177,20 @@ describe('registering, replacing and removing identity providers', () => {
     expect(registered.details.requestedBy).toEqual({ memberId: 'victim', userId: 'henry' });
   });
 
+  it("shows who registered a provider to the member's member-admins", async () => {
+    const ken = await person('victim', 'ken', ['member-admin']);
+    const idp = await ownIdp('https://idp.ken.example');
+    const reg = data(await t.gql(REQUEST_REGISTRATION, { input: { memberId: 'victim', issuer: idp.issuer, jwks: idp.jwks }, reason: 'ken' }, { token: ken })).requestIdentityProviderRegistration;
+    expect(reg.change.identityProvider.issuer).toBe(idp.issuer);
+    data(await t.gql(APPROVE, { id: reg.id }, { token: await personToken(t) }));
+    const query = '{ members { id identityProviders { issuer registeredBy { requestId requestedBy { memberId userId } approvedBy { memberId userId } } } } }';
+    const victim = data(await t.gql(query, {}, { token: ken })).members.find((m: { id: string }) => m.id === 'victim');
+    expect(victim.identityProviders).toContainEqual({
+      issuer: idp.issuer,
+      registeredBy: { requestId: reg.id, requestedBy: { memberId: 'victim', userId: 'ken' }, approvedBy: { memberId: 'hub-operators', userId: 'second-person@hub-operators' } },
+    });
+  });
+
   it('refuses to apply a registration when the issuer changed since the request', async () => {
     const ivy = await person('victim', 'ivy', ['member-admin']);
     const idp = await ownIdp('https://idp.ivy.example');

@@ -202,7 +202,7 @@ export interface IdentityProviderRegistration {
    * provider vouches for counts as each of them when "a different person" is checked. Absent on a
    * registration made before two-person registration: its identities then count as everyone.
    */
-  registeredBy?: { requestId: string; persons: string[] };
+  registeredBy?: { requestId: string; requestedBy: ActorRef; approvedBy: ActorRef; persons: string[] };
 }
 
 /** The sensitive changes that take effect only once a second person approves them. */

@@ -209,7 +209,8 @@ export class ApprovalService {
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];
-      const r = await this.deps.identity.applyRegistration(change.identityProvider!, expected.identityProvider ?? null, { requestId: request._id, persons });
+      const registeredBy = { requestId: request._id, requestedBy: request.requestedBy, approvedBy: actorOf(approver), persons };
+      const r = await this.deps.identity.applyRegistration(change.identityProvider!, expected.identityProvider ?? null, registeredBy);
       return r && { before: { identityProvider: r.before }, after: { identityProvider: r.after } };
     }
     if (request.kind === 'REMOVE_IDENTITY_PROVIDER') {
