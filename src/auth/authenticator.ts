@@ -18,7 +18,7 @@ import { federatedUserId, isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
 import { GraphQLError } from 'graphql';
-import { rateLimitedError } from '../http/rate-limiter.js';
+import { LIMIT_CODES, limitError } from '../http/limits.js';
 import { FailedLoginLimiter, type FailedLoginLimitOptions } from './failed-login-limiter.js';
 
 /** Signature algorithms the hub accepts at all; anything else (none, HS*, RS*) is refused. */
@@ -375,8 +375,7 @@ function isRefusal(err: unknown): boolean {
 
 /** RATE_LIMITED with HTTP 429 and Retry-After, as the request rate limiter answers. */
 function tooManyRefused(retryAfterSeconds: number): GraphQLError {
-  const error = rateLimitedError(retryAfterSeconds);
-  error.message = `Too many refused credentials from your address: retry in ${retryAfterSeconds} s`;
+  const error = limitError(LIMIT_CODES.rate, `Too many refused credentials from your address: retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
   (error.extensions as Record<string, unknown>).http = { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };
   return error;
 }
