@@ -1,13 +1,13 @@
 import type { HubContext } from '../src/context.js';
 import { hubError } from '../src/errors.js';
 import type { IdentityProviderRegistration, Member } from '../src/domain/types.js';
-import type { IdentityProviderInput } from '../src/services/identity-service.js';
+import type { MutationRequestIdentityProviderRegistrationArgs, MutationRequestIdentityProviderRemovalArgs } from '../src/generated/graphql.js';
 
 export const identityResolvers = {
   Mutation: {
-    requestIdentityProviderRegistration: (_: unknown, a: { input: IdentityProviderInput; reason: string }, { viewer, services }: HubContext) =>
+    requestIdentityProviderRegistration: (_: unknown, a: MutationRequestIdentityProviderRegistrationArgs, { viewer, services }: HubContext) =>
       services.approvals.requestIdentityProviderRegistration(viewer, a.input, a.reason),
-    requestIdentityProviderRemoval: (_: unknown, a: { memberId: string; issuer: string; reason: string }, { viewer, services }: HubContext) =>
+    requestIdentityProviderRemoval: (_: unknown, a: MutationRequestIdentityProviderRemovalArgs, { viewer, services }: HubContext) =>
       services.approvals.requestIdentityProviderRemoval(viewer, a.memberId, a.issuer, a.reason),
     // Kept so that existing clients get a clear answer naming the mutation to use instead.
     registerIdentityProvider: () => {
