@@ -8,6 +8,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/domain/types.js';
+import { federatedTokenRoles, isSamePerson, UNKNOWN_PERSON } from '../src/policy/policy.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import { APPROVE, personToken, REQUEST_REGISTRATION, REQUEST_REMOVAL } from './support/identity-providers.js';
 
@@ -200,5 +201,25 @@ describe('registering, replacing and removing identity providers', () => {
     data(await t.gql(APPROVE, { id: first }, { token: await personToken(t) }));
     const stale = await t.gql(APPROVE, { id: second }, { token: await personToken(t) });
     expect(stale.body.errors?.[0]?.extensions?.code).toBe('INVALID_TRANSITION');
+  });
+});
+
+describe('the policy: who counts as whom', () => {
+  const viewer = (userId: string, persons?: string[]) =>
+    ({ kind: 'member', memberId: 'm', userId, roles: ['approver'], tier: 'TRUSTED', ...(persons ? { persons } : {}) }) as const;
+
+  it('treats an identity whose provider has no recorded registrants as everyone, so it can approve nothing', () => {
+    expect(isSamePerson(viewer('https://old.example#a', ['https://old.example#a', UNKNOWN_PERSON]), { userId: 'anyone' })).toBe(true);
+    expect(isSamePerson(viewer('anyone'), { userId: 'https://old.example#a', persons: ['https://old.example#a', UNKNOWN_PERSON] })).toBe(true);
+  });
+
+  it('compares persons, not only user ids', () => {
+    expect(isSamePerson(viewer('https://x.example#b', ['https://x.example#b', 'alice']), { userId: 'alice' })).toBe(true);
+    expect(isSamePerson(viewer('carol'), { userId: 'https://x.example#b', persons: ['https://x.example#b', 'alice'] })).toBe(false);
+    expect(isSamePerson(viewer('alice'), { userId: 'alice' })).toBe(true);
+  });
+
+  it('never lets a federated token carry hub-admin', () => {
+    expect(federatedTokenRoles(['reader', 'hub-admin', 'member-admin'])).toEqual(['reader', 'member-admin']);
   });
 });
