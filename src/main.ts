@@ -129,18 +129,6 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     ...stamps,
   });
   const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
-  const approvals = new ApprovalService({
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-    ...stamps,
-  });
-  await audit.ingestCliLog();
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -149,6 +137,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+    ...stamps,
+  });
+  await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
@@ -179,11 +180,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
