@@ -41,6 +41,7 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -215,9 +216,15 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   await apollo.start();
 
+  const connectionLimits = new ConnectionLimits({
+    maxPerAddress: config.maxConnectionsPerAddress,
+    maxSocketsPerMember: config.wsMaxSocketsPerMember,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
   const httpServer = createHttpServer({
     apollo,
     log,
+    connectionLimits,
     context: async (req, requestId) => {
       const header = req.headers.authorization;
       const viewer = await authenticate(typeof header === 'string' ? header : undefined);
@@ -289,6 +296,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     deadlines,
     introspection: config.introspection,
     maxOperationsPerSocket: config.wsMaxOperations,
+    connectionLimits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { HubContext } from '../context.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
 import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 
 /** Largest request body the hub reads, in bytes. */
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
    * A handler writes the whole response; a throw is logged and answered 500. Default: none.
    */
   mounts?: ReadonlyArray<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse, requestId: string, url: URL) => Promise<void> }>;
+  /** Connections per address and the request arrival deadline (src/edge/connection-limits.ts). Default: Node's (none, 300 s). */
+  connectionLimits?: ConnectionLimits;
 }
 
 class BodyTooLarge extends Error {}
@@ -72,9 +75,21 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createHttpServer(options: HttpServerOptions): Server {
   const { apollo, log } = options;
 
+  async function admit(req: IncomingMessage, requestId: string): Promise<HubContext> {
+    const context = await options.context(req, requestId);
+    const decision = await options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
+    if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
+    return context;
+  }
+
   async function graphql(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
     let body: unknown = undefined;
-    if (req.method === 'POST') {
+    // Who is asking, and whether its bucket has a token, before its body is read (docs/limits.md,
+    // "Connections"): a refused caller's body is never buffered, and Apollo answers the refusal.
+    const admitted = admit(req, requestId);
+    const refused = await admitted.then(() => false, () => true);
+    if (refused) res.setHeader('connection', 'close');
+    if (req.method === 'POST' && !refused) {
       const text = await readBody(req);
       const type = req.headers['content-type'] ?? '';
       if (type.includes('application/json') && text.length > 0) {
@@ -91,12 +106,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => {
-        const context = await options.context(req, requestId);
-        const decision = await options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
-        if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
-        return context;
-      },
+      context: () => admitted,
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -108,7 +118,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     res.end();
   }
 
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
+    if (options.connectionLimits?.refuseRequest(req, res)) return;
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -138,4 +149,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
       else res.end();
     }
   });
+  options.connectionLimits?.attach(server);
+  return server;
 }

@@ -5,6 +5,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import { connectBucketKey, TOO_MANY_SOCKETS_CLOSE, type ConnectionLimits } from '../edge/connection-limits.js';
+import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
@@ -36,6 +38,10 @@ export interface WsServerOptions {
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
+  /** Sockets per member and upgrades per address (src/edge/connection-limits.ts). Default: none. */
+  connectionLimits?: ConnectionLimits;
+  /** Bytes one socket may have queued before it is closed with 4413 (src/edge/socket-guard.ts). Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -45,6 +51,12 @@ export const CREDENTIAL_CLOSE = {
   tierChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: tier changed, reconnect' },
   rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
 } as const;
+
+/** Closes a socket whose `connection_init` is refused by a limit; false for graphql-ws (its own 4403 then finds the socket closing). */
+function closeRefused(socket: WebSocket, code: number, reason: string): false {
+  socket.close(code, reason);
+  return false;
+}
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -66,7 +78,14 @@ interface ConnectionExtra {
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
   const { log } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: MAX_BODY_BYTES,
+    // Connection limits (docs/limits.md, "Connections"): upgrades per address, per-socket buffer and keep-alives.
+    verifyClient: options.connectionLimits?.verifyClient,
+    WebSocket: guardedWebSocket({ maxBufferedBytes: options.maxBufferedBytes, onClose: (close) => log.warn(close, 'websocket closed by its limits') }),
+  });
   let operations = 0;
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
@@ -117,6 +136,12 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         try {
           const viewer = await options.authenticate(authorization);
           if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
+          // Connection limits (docs/limits.md, "Connections"): connection_init has its own bucket per caller; sockets per member are capped.
+          const decision = await options.rateLimiter.take(connectBucketKey(viewer, ctx.extra.request.socket.remoteAddress));
+          if (!decision.ok) return closeRefused(ctx.extra.socket, TOO_MANY_SOCKETS_CLOSE, `RATE_LIMITED: retry in ${decision.retryAfterSeconds} s`);
+          if (options.connectionLimits && !options.connectionLimits.admitSocket(ctx.extra.socket, viewer)) {
+            return closeRefused(ctx.extra.socket, TOO_MANY_SOCKETS_CLOSE, options.connectionLimits.tooManySocketsReason);
+          }
           ctx.extra.viewer = viewer;
           ctx.extra.authorization = authorization;
           const socket = ctx.extra.socket;

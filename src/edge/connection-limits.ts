@@ -1,0 +1,161 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type { Viewer } from '../policy/policy.js';
+import { rateLimitKey } from '../http/rate-limiter.js';
+
+/** The code of every refusal below, in `extensions.code` over HTTP and in the close reason over graphql-ws. */
+export const CONNECTION_LIMIT_CODES = {
+  perAddress: 'TOO_MANY_CONNECTIONS',
+  perMember: 'TOO_MANY_SOCKETS',
+} as const;
+
+/** Close code for a graphql-ws socket over its member's cap (graphql-ws's own 4429, as for a second `connection_init`). */
+export const TOO_MANY_SOCKETS_CLOSE = 4429;
+
+export interface ConnectionLimitsOptions {
+  /**
+   * TCP connections one source address may hold open at once: HTTP keep-alive connections and
+   * WebSockets alike (a WebSocket is an upgraded HTTP connection). IPv6 addresses count by their
+   * /64, which one host usually holds whole. A connection over the cap is answered 429
+   * `TOO_MANY_CONNECTIONS` (an upgrade too) and closed, its body unread. Default 128.
+   */
+  maxPerAddress?: number;
+  /**
+   * graphql-ws sockets one member may hold open at once, all its users, tokens and keys together.
+   * The next `connection_init` is refused: the socket is closed with 4429. Anonymous sockets are
+   * bounded by `maxPerAddress` only. Default 100.
+   */
+  maxSocketsPerMember?: number;
+  /**
+   * Longest a request may take to arrive, headers and body, ms (Node's `requestTimeout`, and its
+   * `headersTimeout` for the headers alone, checked every `min(1 s, timeout / 4)`). Past it the
+   * hub answers 408 and closes the connection. Default 30 s (Node's own: 300 s).
+   */
+  requestTimeoutMs?: number;
+}
+
+/** Default of {@link ConnectionLimitsOptions.maxPerAddress}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 128;
+/** Default of {@link ConnectionLimitsOptions.maxSocketsPerMember}. */
+export const DEFAULT_MAX_SOCKETS_PER_MEMBER = 100;
+/** Default of {@link ConnectionLimitsOptions.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Caps on connections, counted where they are known: TCP connections per source address (from the
+ * first byte, before anyone is authenticated), graphql-ws sockets per member (once its
+ * `connection_init` is authenticated), and how long a request may take to arrive. Together with
+ * the per-socket buffer cap (socket-guard.ts) and the 1 MB body and message caps they bound what
+ * one address or member can make the hub hold (docs/limits.md, "Connections").
+ */
+export class ConnectionLimits {
+  readonly maxPerAddress: number;
+  readonly maxSocketsPerMember: number;
+  readonly requestTimeoutMs: number;
+  private readonly perAddress = new Map<string, number>();
+  private readonly overCap = new WeakSet<Socket>();
+  private readonly perMember = new Map<string, number>();
+
+  constructor(options: ConnectionLimitsOptions = {}) {
+    this.maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    this.maxSocketsPerMember = options.maxSocketsPerMember ?? DEFAULT_MAX_SOCKETS_PER_MEMBER;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** Sets the server's arrival deadlines and counts its connections. Call before `listen`. */
+  attach(server: Server): void {
+    server.requestTimeout = this.requestTimeoutMs;
+    server.headersTimeout = this.requestTimeoutMs;
+    // Node checks both deadlines on this interval (30 s by default), read when the server starts listening.
+    (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(50, Math.min(1_000, this.requestTimeoutMs / 4));
+    server.on('connection', (socket: Socket) => {
+      const key = addressKey(socket.remoteAddress);
+      const open = (this.perAddress.get(key) ?? 0) + 1;
+      this.perAddress.set(key, open);
+      // Refused at its first request (a 429 the caller can read), not here: the HTTP parser owns the socket already.
+      if (open > this.maxPerAddress) this.overCap.add(socket);
+      socket.once('close', () => {
+        const left = (this.perAddress.get(key) ?? 1) - 1;
+        if (left <= 0) this.perAddress.delete(key);
+        else this.perAddress.set(key, left);
+      });
+    });
+  }
+
+  /**
+   * Answers a request on a connection over its address's cap with 429 `TOO_MANY_CONNECTIONS` and
+   * closes it, without reading the body; true when it did. The HTTP server calls it first.
+   */
+  refuseRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.overCap.has(req.socket)) return false;
+    const body = JSON.stringify({ errors: [{ message: this.perAddressMessage(), extensions: { code: CONNECTION_LIMIT_CODES.perAddress } }] });
+    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'retry-after': '1' });
+    res.end(body);
+    return true;
+  }
+
+  /** ws's `verifyClient`: refuses an upgrade on a connection over its address's cap with 429. */
+  readonly verifyClient = (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void): void => {
+    if (this.overCap.has(info.req.socket)) done(false, 429, this.perAddressMessage());
+    else done(true);
+  };
+
+  /**
+   * Counts an authenticated graphql-ws socket against its member's cap, until it closes. False
+   * (and nothing counted) when the member already holds `maxSocketsPerMember`: the caller closes it
+   * with {@link TOO_MANY_SOCKETS_CLOSE} and {@link tooManySocketsReason}.
+   */
+  admitSocket(socket: { once(event: 'close', listener: () => void): unknown }, viewer: Viewer): boolean {
+    if (viewer.kind !== 'member') return true;
+    const key = viewer.memberId;
+    const open = this.perMember.get(key) ?? 0;
+    if (open >= this.maxSocketsPerMember) return false;
+    this.perMember.set(key, open + 1);
+    socket.once('close', () => {
+      const left = (this.perMember.get(key) ?? 1) - 1;
+      if (left <= 0) this.perMember.delete(key);
+      else this.perMember.set(key, left);
+    });
+    return true;
+  }
+
+  /** The close reason for a socket refused by {@link admitSocket} (at most 123 bytes, as WebSocket close reasons must be). */
+  get tooManySocketsReason(): string {
+    return `${CONNECTION_LIMIT_CODES.perMember}: a member may hold ${this.maxSocketsPerMember} sockets at once`;
+  }
+
+  /** Open connections and sockets, for metrics and tests. */
+  stats(): { addresses: number; connections: number; members: number; memberSockets: number } {
+    let connections = 0;
+    for (const n of this.perAddress.values()) connections += n;
+    let memberSockets = 0;
+    for (const n of this.perMember.values()) memberSockets += n;
+    return { addresses: this.perAddress.size, connections, members: this.perMember.size, memberSockets };
+  }
+
+  private perAddressMessage(): string {
+    return `Too many connections from your address: at most ${this.maxPerAddress} at once`;
+  }
+}
+
+/** Whose connections count together: the IPv4 address, or the IPv6 /64 (an IPv4-mapped address is IPv4). */
+export function addressKey(remoteAddress: string | undefined): string {
+  if (!remoteAddress) return 'unknown';
+  try {
+    const address = ipaddr.process(remoteAddress);
+    if (address.kind() === 'ipv4') return address.toString();
+    return `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/64`).toString()}/64`;
+  } catch {
+    return remoteAddress;
+  }
+}
+
+/**
+ * The rate-limit bucket a graphql-ws `connection_init` draws from: the caller's own (its member's,
+ * else its address's), beside the one its requests draw from, so opening sockets does not spend
+ * the budget of operations (docs/limits.md). Same rate and burst as requests.
+ */
+export function connectBucketKey(viewer: Viewer, remoteAddress: string | undefined): string {
+  return `connect:${rateLimitKey(viewer, addressKey(remoteAddress))}`;
+}
