@@ -6,6 +6,8 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.js';
+import { addressKey } from '../src/edge/connection-limits.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { startHubProcess } from './support/hub-process.js';
 
@@ -47,6 +49,37 @@ const postHead = (length: number, headers: Record<string, string> = {}) =>
   `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
+
+describe('connection limit settings', () => {
+  it('default to 128 connections per address, 100 sockets per member and 30 s for a request to arrive', () => {
+    expect(parseConfig({})).toMatchObject({ maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024 });
+    expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s' })).toMatchObject({
+      maxConnectionsPerAddress: 16,
+      wsMaxSocketsPerMember: 4,
+      requestTimeoutMs: 5_000,
+    });
+  });
+
+  it('refuses bad values by name', () => {
+    try {
+      parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '0', HUB_WS_MAX_SOCKETS_PER_MEMBER: 'many', HUB_REQUEST_TIMEOUT: '10m' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toContain('HUB_MAX_CONNECTIONS_PER_ADDRESS must be at least 1');
+      expect(message).toContain('HUB_WS_MAX_SOCKETS_PER_MEMBER must be a whole number');
+      expect(message).toContain('HUB_REQUEST_TIMEOUT must be at most 300s');
+    }
+  });
+
+  it('counts IPv4 addresses alone and IPv6 addresses by their /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:db8:1:2:bbbb::2'));
+    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
+  });
+});
 
 describe('callers are known before their bodies are read', () => {
   let t: TestHub;
