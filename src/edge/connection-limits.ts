@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Viewer } from '../policy/policy.js';
@@ -63,12 +63,20 @@ export class ConnectionLimits {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
-  /** Sets the server's arrival deadlines and counts its connections. Call before `listen`. */
+  /**
+   * `http.createServer` options with the arrival deadlines: Node's `requestTimeout` and
+   * `headersTimeout`, checked every `connectionsCheckingInterval` (Node's default is 30 s).
+   */
+  get serverOptions(): Pick<ServerOptions, 'requestTimeout' | 'headersTimeout' | 'connectionsCheckingInterval'> {
+    return {
+      requestTimeout: this.requestTimeoutMs,
+      headersTimeout: this.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, this.requestTimeoutMs / 4)),
+    };
+  }
+
+  /** Counts the server's connections per address (created with {@link serverOptions}). */
   attach(server: Server): void {
-    server.requestTimeout = this.requestTimeoutMs;
-    server.headersTimeout = this.requestTimeoutMs;
-    // Node checks both deadlines on this interval (30 s by default), read when the server starts listening.
-    (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(50, Math.min(1_000, this.requestTimeoutMs / 4));
     server.on('connection', (socket: Socket) => {
       const key = addressKey(socket.remoteAddress);
       const open = (this.perAddress.get(key) ?? 0) + 1;

@@ -118,7 +118,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     res.end();
   }
 
-  const server = createServer(async (req, res) => {
+  const server = createServer({ ...options.connectionLimits?.serverOptions }, async (req, res) => {
     if (options.connectionLimits?.refuseRequest(req, res)) return;
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
