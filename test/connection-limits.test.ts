@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { addressKey } from '../src/edge/connection-limits.js';
+import { bigAnswerQuery } from './support/big-answer.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { startHubProcess } from './support/hub-process.js';
 
@@ -192,6 +193,59 @@ describe('memory stays bounded while bodies are held (hub in its own process)', 
       const grown = (await hub.rss()) - before;
       expect(grown, `hub RSS grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(40 * MB);
       expect(requests.filter((r) => r.received.startsWith('HTTP/1.1 429')).length).toBe(90);
+    } finally {
+      await hub.stop();
+    }
+  }, 60_000);
+
+  /** A raw connection, never read, on which `requests` are written back to back (HTTP/1.1 pipelining). */
+  function pipeline(port: number, requests: string) {
+    const socket = net.connect(port, '127.0.0.1');
+    opened.push(socket);
+    socket.on('error', () => {});
+    socket.pause();
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(requests);
+    return {
+      /** Starts reading; resolves with the answers' status lines read until the connection closed, or null if it stayed open. */
+      async drain(waitMs: number): Promise<number | null> {
+        let received = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.resume();
+        const ended = await Promise.race([closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), waitMs))]);
+        return ended ? received.split('HTTP/1.1 200').length - 1 : null;
+      },
+    };
+  }
+
+  it('a member pipelining 40 large answers on a connection it never reads leaves the hub holding about one', async () => {
+    const hub = await startHubProcess({ HUB_REQUEST_TIMEOUT: '60s' });
+    try {
+      const token = await hub.token('pipeliner');
+      const before = await hub.rss();
+      const body = JSON.stringify({ query: bigAnswerQuery() });
+      pipeline(hub.port, `${postHead(Buffer.byteLength(body), { authorization: `Bearer ${token}` })}${body}`.repeat(40));
+      await new Promise((r) => setTimeout(r, 4_000));
+      const grown = (await hub.rss()) - before;
+      expect(grown, `hub RSS grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(30 * MB);
+    } finally {
+      await hub.stop();
+    }
+  }, 60_000);
+
+  it('an answer its client does not take for HUB_REQUEST_TIMEOUT drops the connection', async () => {
+    const hub = await startHubProcess({ HUB_REQUEST_TIMEOUT: '2s' });
+    try {
+      const token = await hub.token('stalled-reader');
+      const query = encodeURIComponent(bigAnswerQuery().replace(/\s+/g, ' '));
+      const get = `GET /graphql?query=${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nApollo-Require-Preflight: true\r\n\r\n`;
+      const connection = pipeline(hub.port, get.repeat(8));
+      await new Promise((r) => setTimeout(r, 5_000));
+      // Kept open, the connection would now deliver all 8 answers.
+      const answers = await connection.drain(8_000);
+      expect(answers, 'the stalled connection was never closed').not.toBeNull();
+      expect(answers).toBeLessThan(8);
     } finally {
       await hub.stop();
     }

@@ -3,9 +3,9 @@
  * keep-alive messages, sockets per member and `connection_init` under the rate limit. The ping
  * flood runs the hub in its own process and measures its RSS.
  */
-import { getIntrospectionQuery } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigAnswerQuery } from './support/big-answer.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { startHubProcess } from './support/hub-process.js';
 
@@ -97,20 +97,11 @@ describe('what the hub queues for one socket', () => {
     token = await t.member('slow-reader', 'TRUSTED').token(['reader']);
   });
 
-  /** One operation whose result is 15 copies of the introspection result (about 1.6 MB). */
-  function bigQuery(): string {
-    const full = getIntrospectionQuery();
-    const fragments = full.slice(full.indexOf('fragment FullType'));
-    const op = full.slice(0, full.indexOf('fragment FullType'));
-    const block = op.slice(op.indexOf('__schema'), op.lastIndexOf('}'));
-    return `query Big { ${Array.from({ length: 15 }, (_, i) => `s${i}: ${block}`).join('\n')} } ${fragments}`;
-  }
-
   it('a socket that stops reading is closed with 4413 once more than HUB_WS_MAX_BUFFER waits for it, for query results too', async () => {
     const s = await rawSocket(t.wsUrl);
     await s.init(token);
     s.stopReading();
-    const query = bigQuery();
+    const query = bigAnswerQuery();
     for (let i = 0; i < 12; i++) s.send({ id: String(i), type: 'subscribe', payload: { query } });
     await new Promise((r) => setTimeout(r, 3_000));
     s.resumeReading();

@@ -10,8 +10,11 @@ export const CONNECTION_LIMIT_CODES = {
   perMember: 'TOO_MANY_SOCKETS',
 } as const;
 
-/** Close code for a graphql-ws socket over its member's cap (graphql-ws's own 4429, as for a second `connection_init`). */
-export const TOO_MANY_SOCKETS_CLOSE = 4429;
+/**
+ * Close code for a graphql-ws `connection_init` refused by a limit: its member's socket cap or its
+ * rate-limit bucket (graphql-ws's own 4429, as for a second `connection_init`; its client does not retry it).
+ */
+export const CONNECTION_LIMIT_CLOSE = 4429;
 
 export interface ConnectionLimitsOptions {
   /**
@@ -56,6 +59,8 @@ export class ConnectionLimits {
   private readonly perAddress = new Map<string, number>();
   private readonly overCap = new WeakSet<Socket>();
   private readonly perMember = new Map<string, number>();
+  private readonly lastAnswer = new WeakMap<Socket, Promise<void>>();
+  private readonly socketClosed = new WeakMap<Socket, Promise<void>>();
 
   constructor(options: ConnectionLimitsOptions = {}) {
     this.maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
@@ -92,6 +97,45 @@ export class ConnectionLimits {
   }
 
   /**
+   * Waits until the answer before this request on its connection has been sent, and arms the
+   * stall deadline of this one. HTTP/1.1 lets a client write requests back to back (pipelining)
+   * and Node answers them in order: without this the hub would compute and hold every answer for a
+   * client that reads none (40 pipelined 1.6 MB answers held 120 MB). So the hub holds one answer
+   * per connection, and drops the connection when that answer makes no progress for
+   * `requestTimeoutMs` (inactivity, not age: a slow reader is not cut). False when the connection
+   * closed meanwhile: nothing is left to answer. The HTTP server awaits it before anything else.
+   */
+  async inTurn(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const socket = req.socket;
+    const previous = this.lastAnswer.get(socket);
+    this.lastAnswer.set(socket, new Promise<void>((resolve) => res.once('finish', resolve).once('close', resolve)));
+    // 'prefinish': the answer is complete and is its connection's current one. Checked by hand, not
+    // with the socket's timeout: Node resets that one when it parses the next pipelined request.
+    res.once('prefinish', () => {
+      if (res.writableFinished) return;
+      let waiting = socket.writableLength;
+      const watch = setInterval(() => {
+        if (socket.writableLength < waiting) waiting = socket.writableLength;
+        else socket.destroy();
+      }, this.requestTimeoutMs).unref();
+      const stop = () => clearInterval(watch);
+      res.once('finish', stop).once('close', stop);
+    });
+    if (previous) await Promise.race([previous, this.closed(socket)]);
+    return !socket.destroyed;
+  }
+
+  /** Resolves when `socket` closes (one listener per connection, however many requests wait on it). */
+  private closed(socket: Socket): Promise<void> {
+    let closed = this.socketClosed.get(socket);
+    if (!closed) {
+      closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      this.socketClosed.set(socket, closed);
+    }
+    return closed;
+  }
+
+  /**
    * Answers a request on a connection over its address's cap with 429 `TOO_MANY_CONNECTIONS` and
    * closes it, without reading the body; true when it did. The HTTP server calls it first.
    */
@@ -112,7 +156,7 @@ export class ConnectionLimits {
   /**
    * Counts an authenticated graphql-ws socket against its member's cap, until it closes. False
    * (and nothing counted) when the member already holds `maxSocketsPerMember`: the caller closes it
-   * with {@link TOO_MANY_SOCKETS_CLOSE} and {@link tooManySocketsReason}.
+   * with {@link CONNECTION_LIMIT_CLOSE} and {@link tooManySocketsReason}.
    */
   admitSocket(socket: { once(event: 'close', listener: () => void): unknown }, viewer: Viewer): boolean {
     if (viewer.kind !== 'member') return true;

@@ -120,6 +120,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
   const server = createServer({ ...options.connectionLimits?.serverOptions }, async (req, res) => {
     if (options.connectionLimits?.refuseRequest(req, res)) return;
+    if (options.connectionLimits && !(await options.connectionLimits.inTurn(req, res))) return;
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);

@@ -5,7 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
-import { connectBucketKey, TOO_MANY_SOCKETS_CLOSE, type ConnectionLimits } from '../edge/connection-limits.js';
+import { connectBucketKey, CONNECTION_LIMIT_CLOSE, type ConnectionLimits } from '../edge/connection-limits.js';
 import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
@@ -138,9 +138,9 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
           // Connection limits (docs/limits.md, "Connections"): connection_init has its own bucket per caller; sockets per member are capped.
           const decision = await options.rateLimiter.take(connectBucketKey(viewer, ctx.extra.request.socket.remoteAddress));
-          if (!decision.ok) return closeRefused(ctx.extra.socket, TOO_MANY_SOCKETS_CLOSE, `RATE_LIMITED: retry in ${decision.retryAfterSeconds} s`);
+          if (!decision.ok) return closeRefused(ctx.extra.socket, CONNECTION_LIMIT_CLOSE, `RATE_LIMITED: retry in ${decision.retryAfterSeconds} s`);
           if (options.connectionLimits && !options.connectionLimits.admitSocket(ctx.extra.socket, viewer)) {
-            return closeRefused(ctx.extra.socket, TOO_MANY_SOCKETS_CLOSE, options.connectionLimits.tooManySocketsReason);
+            return closeRefused(ctx.extra.socket, CONNECTION_LIMIT_CLOSE, options.connectionLimits.tooManySocketsReason);
           }
           ctx.extra.viewer = viewer;
           ctx.extra.authorization = authorization;

@@ -13,6 +13,8 @@ export interface HubProcess {
   wsUrl: string;
   /** The hub process's RSS in bytes, after forced garbage collections. */
   rss(): Promise<number>;
+  /** Registers a TRUSTED member and returns a reader's token for it. */
+  token(memberId: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -36,21 +38,23 @@ export async function startHubProcess(env: Record<string, string> = {}): Promise
     });
   });
   let next = 0;
+  const call = <T>(request: Record<string, unknown>) =>
+    new Promise<T>((resolve) => {
+      const rpc = ++next;
+      const onMessage = (msg: { rpc?: number }) => {
+        if (msg.rpc !== rpc) return;
+        child.off('message', onMessage);
+        resolve(msg as T);
+      };
+      child.on('message', onMessage);
+      child.send({ rpc, ...request });
+    });
   return {
     port,
     url: `http://127.0.0.1:${port}/graphql`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    rss: () =>
-      new Promise((resolve) => {
-        const rpc = ++next;
-        const onMessage = (msg: { rpc?: number; rss?: number }) => {
-          if (msg.rpc !== rpc) return;
-          child.off('message', onMessage);
-          resolve(msg.rss!);
-        };
-        child.on('message', onMessage);
-        child.send({ rpc, cmd: 'rss' });
-      }),
+    rss: async () => (await call<{ rss: number }>({ cmd: 'rss' })).rss,
+    token: async (memberId) => (await call<{ token: string }>({ cmd: 'token', memberId })).token,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
