@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { Viewer } from '../policy/policy.js';
-import { rateLimitKey } from '../http/rate-limiter.js';
+import type { Logger } from 'pino';
+import type { RateLimiter } from '../http/rate-limiter.js';
+import { rateLimitBucket, type Viewer } from '../policy/policy.js';
 
 /** The code of every refusal below, in `extensions.code` over HTTP and in the close reason over graphql-ws. */
 export const CONNECTION_LIMIT_CODES = {
@@ -36,6 +37,13 @@ export interface ConnectionLimitsOptions {
    * hub answers 408 and closes the connection. Default 30 s (Node's own: 300 s).
    */
   requestTimeoutMs?: number;
+  /**
+   * Where `connection_init` draws its token from: a bucket of its own per caller
+   * ({@link connectBucketKey}), at the request rate and burst. Default: not rate-limited.
+   */
+  rateLimiter?: RateLimiter;
+  /** Told when the rate limiter fails (a store outage): the socket is then let through, its operations still draw from the request bucket. */
+  log?: Logger;
 }
 
 /** Default of {@link ConnectionLimitsOptions.maxPerAddress}. */
@@ -62,7 +70,7 @@ export class ConnectionLimits {
   private readonly lastAnswer = new WeakMap<Socket, Promise<void>>();
   private readonly socketClosed = new WeakMap<Socket, Promise<void>>();
 
-  constructor(options: ConnectionLimitsOptions = {}) {
+  constructor(private readonly options: ConnectionLimitsOptions = {}) {
     this.maxPerAddress = options.maxPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
     this.maxSocketsPerMember = options.maxSocketsPerMember ?? DEFAULT_MAX_SOCKETS_PER_MEMBER;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -154,27 +162,37 @@ export class ConnectionLimits {
   };
 
   /**
-   * Counts an authenticated graphql-ws socket against its member's cap, until it closes. False
-   * (and nothing counted) when the member already holds `maxSocketsPerMember`: the caller closes it
-   * with {@link CONNECTION_LIMIT_CLOSE} and {@link tooManySocketsReason}.
+   * Admits an authenticated graphql-ws socket: its `connection_init` takes a token from the
+   * caller's connect bucket, and a member's socket counts against its cap until it closes. Returns
+   * the close to end the socket with when refused (4429, reason `RATE_LIMITED: ...` or
+   * `TOO_MANY_SOCKETS: ...`), else null. A rate limiter that fails (store outage) does not refuse.
    */
-  admitSocket(socket: { once(event: 'close', listener: () => void): unknown }, viewer: Viewer): boolean {
-    if (viewer.kind !== 'member') return true;
+  async admitSocket(
+    socket: { once(event: 'close', listener: () => void): unknown },
+    viewer: Viewer,
+    remoteAddress: string | undefined,
+  ): Promise<{ code: number; reason: string } | null> {
+    if (this.options.rateLimiter) {
+      try {
+        const decision = await this.options.rateLimiter.take(connectBucketKey(viewer, remoteAddress));
+        if (!decision.ok) return { code: CONNECTION_LIMIT_CLOSE, reason: `RATE_LIMITED: retry in ${decision.retryAfterSeconds} s` };
+      } catch (err) {
+        this.options.log?.warn({ err: { message: (err as Error)?.message } }, 'connection_init rate limit unavailable; socket let through');
+      }
+    }
+    if (viewer.kind !== 'member') return null;
     const key = viewer.memberId;
     const open = this.perMember.get(key) ?? 0;
-    if (open >= this.maxSocketsPerMember) return false;
+    if (open >= this.maxSocketsPerMember) {
+      return { code: CONNECTION_LIMIT_CLOSE, reason: `${CONNECTION_LIMIT_CODES.perMember}: a member may hold ${this.maxSocketsPerMember} sockets at once` };
+    }
     this.perMember.set(key, open + 1);
     socket.once('close', () => {
       const left = (this.perMember.get(key) ?? 1) - 1;
       if (left <= 0) this.perMember.delete(key);
       else this.perMember.set(key, left);
     });
-    return true;
-  }
-
-  /** The close reason for a socket refused by {@link admitSocket} (at most 123 bytes, as WebSocket close reasons must be). */
-  get tooManySocketsReason(): string {
-    return `${CONNECTION_LIMIT_CODES.perMember}: a member may hold ${this.maxSocketsPerMember} sockets at once`;
+    return null;
   }
 
   /** Open connections and sockets, for metrics and tests. */
@@ -209,5 +227,5 @@ export function addressKey(remoteAddress: string | undefined): string {
  * the budget of operations (docs/limits.md). Same rate and burst as requests.
  */
 export function connectBucketKey(viewer: Viewer, remoteAddress: string | undefined): string {
-  return `connect:${rateLimitKey(viewer, addressKey(remoteAddress))}`;
+  return `connect:${rateLimitBucket(viewer, addressKey(remoteAddress))}`;
 }
