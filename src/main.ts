@@ -40,6 +40,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { AlertObserver } from './alerts/alert-observer.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -229,9 +230,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   await apollo.start();
 
+  const connectionLimits = new ConnectionLimits({
+    maxPerAddress: config.maxConnectionsPerAddress,
+    maxSocketsPerMember: config.wsMaxSocketsPerMember,
+    requestTimeoutMs: config.requestTimeoutMs,
+    rateLimiter,
+    log,
+  });
   const httpServer = createHttpServer({
     apollo,
     log,
+    connectionLimits,
     pipeline,
     health: storage.health,
     graphiql: createGraphiqlPage({ log }),
@@ -299,6 +308,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
+    connectionLimits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
 
   await new Promise<void>((resolve, reject) => {
