@@ -54,9 +54,8 @@ async function overHttp(t: TestHub, query: string, variables?: Record<string, un
   return firstError(res.body, res.text, { status: res.status });
 }
 
-/** One operation on a fresh socket: the first error or result, or the close the hub ended it with. */
-function overWs(t: TestHub, query: string, variables?: Record<string, unknown>, token?: string): Promise<Outcome> {
-  const client: Client = t.wsClient(token);
+/** One operation on a fresh socket (or on `client`): the first error or result, or the close the hub ended it with. */
+function overWs(t: TestHub, query: string, variables?: Record<string, unknown>, token?: string, client: Client = t.wsClient(token)): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     let result: Outcome | undefined;
     client.subscribe(
@@ -257,7 +256,9 @@ describe('the same mistakes over HTTP, graphql-ws and TAXII', () => {
     for (const transport of ['http', 'graphql-ws', 'taxii'] as const) {
       if (transport === 'taxii' && !row.taxii) continue;
       const token = await tokenFor(row, t);
-      const send = () => (transport === 'http' ? overHttp(t, row.query, row.variables, token) : transport === 'graphql-ws' ? overWs(t, row.query, row.variables, token) : overTaxii(t, token));
+      // One socket per caller, as a client keeps it (a socket's connection_init has a bucket of its own).
+      const socket = transport === 'graphql-ws' ? t.wsClient(token, { lazyCloseTimeout: 5_000 }) : undefined;
+      const send = () => (transport === 'http' ? overHttp(t, row.query, row.variables, token) : transport === 'graphql-ws' ? overWs(t, row.query, row.variables, token, socket) : overTaxii(t, token));
       for (let i = 0; i < (row.before ?? 0); i++) expect((await send()).code).toBe('OK');
       outcomes[transport] = await send();
     }
