@@ -5,7 +5,6 @@
  */
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   parse,
@@ -20,6 +19,7 @@ import {
 } from 'graphql';
 import { MAX_LOOKUP_VALUES } from '../services/indicator-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
+import { directiveLimitRule } from './directive-limits.js';
 import { queryCostRule } from './query-cost.js';
 
 /** The fixed document limits (the numbers; not configurable). */
@@ -74,7 +74,7 @@ function report(code: LimitCode) {
 export const limitRules: readonly ValidationRule[] = [
   maxDepthRule({ n: DOCUMENT_LIMITS.depth, flattenFragments: true, propagateOnRejection: false, onReject: [report(LIMIT_CODES.depth)] }),
   maxAliasesRule({ n: DOCUMENT_LIMITS.aliases, allowList: [], propagateOnRejection: false, onReject: [report(LIMIT_CODES.aliases)] }),
-  maxDirectivesRule({ n: DOCUMENT_LIMITS.directives, propagateOnRejection: false, onReject: [report(LIMIT_CODES.directives)] }),
+  directiveLimitRule({ max: DOCUMENT_LIMITS.directives, error: (message) => limitError(LIMIT_CODES.directives, message) }),
   queryCostRule({
     maxCost: DOCUMENT_LIMITS.cost,
     maxPageSize: MAX_PAGE_SIZE,
