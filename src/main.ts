@@ -27,6 +27,7 @@ import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
 import type { Viewer } from './policy/policy.js';
 import { buildSchema } from './schema.js';
+import { assertEveryListSized } from './http/field-sizes.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
@@ -177,6 +178,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
+  assertEveryListSized(schema);
   const apollo = new ApolloServer<HubContext>({
     schema,
     includeStacktraceInErrorResponses: false,

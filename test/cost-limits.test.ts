@@ -163,3 +163,107 @@ describe('caps on the lists a member writes', () => {
     expect(fine.status).toBe('CREATED');
   });
 });
+
+const INDICATOR_FIELDS = 'id type value submittedValue tlp severity confidence validFrom validUntil tags description sightingCount lastSeenAt revoked revokedReason createdAt updatedAt';
+
+describe.each(['http', 'ws'] as const)('the response budget over %s', (transport) => {
+  let t: TestHub;
+  let ask: ReturnType<typeof caller>;
+  let community: string;
+  beforeAll(async () => {
+    t = await startTestHub();
+    community = await t.member('budget-community', 'COMMUNITY').token(['reader']);
+    ask = caller(t, transport);
+  });
+
+  it('refuses, before it runs, notices with their related indicators in full: lists are weighed by their caps', async () => {
+    const query = `{ modelRiskNotices(first: 100) { edges { node { id relatedIndicators { ${INDICATOR_FIELDS} } } } } }`;
+    const a = await ask(query, undefined, community);
+    expect(codes(a)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(a.errors![0]!.message).toMatch(/over the response budget of (200,000 items|64,000,000 characters)/);
+    expect(a.data).toBeUndefined();
+    if (transport === 'http') expect(a.status).toBe(400);
+  });
+
+  it('weighs a page size given by a variable by its value', async () => {
+    const page = `indicators(first: $n) { edges { node { ${INDICATOR_FIELDS} recipients } } }`;
+    const two = `query($n: Int) { a: ${page} b: ${page} c: ${page} d: ${page} e: ${page} f: ${page} }`;
+    expect(codes(await ask(two, { n: 500 }, community))).toEqual(['QUERY_TOO_COMPLEX']);
+    expect((await ask(two, { n: 10 }, community)).errors).toBeUndefined();
+  });
+
+  it('weighs a lookup by its number of values and each value by its claims cap', async () => {
+    const lookup = `query($v: [String!]!) { lookupIndicators(values: $v) { input known indicators { ${INDICATOR_FIELDS} } } }`;
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `198.51.100.${i % 256}`);
+    expect(codes(await ask(lookup, { v: values(1_000) }, community))).toEqual(['QUERY_TOO_COMPLEX']);
+    expect((await ask(lookup, { v: values(100) }, community)).errors).toBeUndefined();
+  });
+
+  it('lets a variable that fails coercion through to its usual BAD_USER_INPUT', async () => {
+    const a = await ask('query($n: Int) { indicators(first: $n) { totalCount } }', { n: 'many' }, community);
+    expect(codes(a)).toEqual([transport === 'http' ? 'BAD_USER_INPUT' : expect.any(String)]);
+  });
+});
+
+describe('the abuse the response budget stops (issue 9)', () => {
+  it('refuses the many-aliased notices-with-related-indicators query that answered megabytes with 200', async () => {
+    const t = await startTestHub();
+    const lab = t.member('abuse-lab', 'TRUSTED');
+    const labToken = await lab.token(['reader', 'publisher']);
+    const community = await t.member('abuse-community', 'COMMUNITY').token(['reader']);
+    // 100 indicators with long values and descriptions (well within every cap), linked by 3 notices.
+    const published = await lab.publishes(
+      Array.from({ length: 100 }, (_, i) => ({ value: `http://example.com/${'a'.repeat(1_900)}/${i}`, description: 'd'.repeat(4_000) })),
+    );
+    const related = published.map((r) => r.indicator.id);
+    for (let i = 0; i < 3; i++) {
+      const res = await t.gql(NOTICE, { input: notice({ relatedIndicatorIds: related }) }, { token: labToken });
+      expect(res.body.errors).toBeUndefined();
+    }
+    // 3 KB of query; without the budget it answered about 15 x 3 x 100 x 8 KB = 36 MB.
+    const page = `modelRiskNotices(first: 50) { edges { node { id relatedIndicators { value submittedValue description } } } }`;
+    const query = `{ ${Array.from({ length: 15 }, (_, i) => `n${i}: ${page}`).join(' ')} }`;
+    expect(query.length).toBeLessThan(3_000);
+    const started = Date.now();
+    const res = await t.gql(query, undefined, { token: community });
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(res.text.length).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // A page of three of the same is within the budget (2.4 million characters at most) and answered.
+    const one = await t.gql(`{ ${page.replace('first: 50', 'first: 3')} }`, undefined, { token: community });
+    expect(one.body.errors).toBeUndefined();
+    expect(one.body.data.modelRiskNotices.edges).toHaveLength(3);
+  });
+});
+
+describe('lists capped where they are read', () => {
+  it('serves the newest 100 sightings of an indicator, sightingCount counting them all', async () => {
+    const t = await startTestHub();
+    const lab = t.member('sight-lab', 'TRUSTED');
+    const token = await lab.token(['reader', 'publisher']);
+    const [{ indicator }] = await lab.publishes([{ value: '192.0.2.77' }]);
+    const report = `mutation ($id: ID!, $at: DateTime) { reportSighting(indicatorId: $id, seenAt: $at) { id } }`;
+    for (let i = 0; i < 101; i++) await t.gql(report, { id: indicator.id, at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }, { token });
+    const res = await t.gql(`query ($id: ID!) { indicator(id: $id) { sightingCount sightings { seenAt } } }`, { id: indicator.id }, { token });
+    expect(res.body.data.indicator.sightingCount).toBe(101);
+    expect(res.body.data.indicator.sightings).toHaveLength(100);
+  });
+
+  it('serves at most 20 claims per looked-up value, and still says the value is known', async () => {
+    const t = await startTestHub();
+    for (let i = 0; i < 21; i++) await t.member(`claim-${i}`, 'TRUSTED').publishes([{ value: '192.0.2.88' }]);
+    const reader = await t.member('claim-reader', 'TRUSTED').token(['reader']);
+    const res = await t.gql(`{ lookupIndicators(values: ["192.0.2.88"]) { known indicators { id } } }`, undefined, { token: reader });
+    expect(res.body.data.lookupIndicators[0].known).toBe(true);
+    expect(res.body.data.lookupIndicators[0].indicators).toHaveLength(20);
+  });
+});
+
+describe('the size table', () => {
+  it('refuses to start with a list field the cost analysis does not know', async () => {
+    const { buildSchema: fromSdl } = await import('graphql');
+    const { assertEveryListSized } = await import('../src/http/field-sizes.js');
+    expect(() => assertEveryListSized(fromSdl('type Query { things: [String!]! }'))).toThrow(/Query\.things/);
+  });
+});

@@ -4,6 +4,7 @@ import type { HubContext } from '../context.js';
 import { assertCanIntrospect } from '../policy/policy.js';
 import type { ExecutionDeadline, ExecutionDeadlines } from './execution-deadline.js';
 import { usesIntrospection } from './limits.js';
+import { checkResponseBudget } from './query-cost.js';
 
 export interface LimitsPluginOptions {
   deadlines: ExecutionDeadlines;
@@ -23,7 +24,9 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<H
     async requestDidStart() {
       let deadline: ExecutionDeadline | undefined;
       return {
-        async didResolveOperation({ document, contextValue }) {
+        async didResolveOperation({ document, contextValue, schema, operationName, request }) {
+          const tooLarge = checkResponseBudget(schema, document, operationName, request.variables);
+          if (tooLarge) throw new GraphQLError(tooLarge.message, { extensions: { ...tooLarge.extensions, http: { status: 400 } } });
           if (!usesIntrospection(document)) return;
           try {
             assertCanIntrospect(contextValue.viewer, options);

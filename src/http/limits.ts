@@ -17,10 +17,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { MAX_LOOKUP_VALUES } from '../services/indicator-service.js';
-import { MAX_PAGE_SIZE } from '../services/paginate.js';
 import { directiveLimitRule } from './directive-limits.js';
-import { queryCostRule } from './query-cost.js';
 
 /** The fixed document limits (the issue's numbers; not configurable). */
 export const DOCUMENT_LIMITS = {
@@ -32,8 +29,6 @@ export const DOCUMENT_LIMITS = {
   directives: 20,
   /** Lexical tokens in the document (names, punctuation, values). */
   tokens: 2_000,
-  /** graphql-armor cost, lists weighed by their size (query-cost.ts). */
-  cost: 300_000,
   /** Errors in one validation answer, the last one saying the rest were left out. */
   validationErrors: 25,
 } as const;
@@ -75,12 +70,6 @@ export const limitRules: readonly ValidationRule[] = [
   maxDepthRule({ n: DOCUMENT_LIMITS.depth, flattenFragments: true, propagateOnRejection: false, onReject: [report(LIMIT_CODES.depth)] }),
   maxAliasesRule({ n: DOCUMENT_LIMITS.aliases, allowList: [], propagateOnRejection: false, onReject: [report(LIMIT_CODES.aliases)] }),
   directiveLimitRule({ max: DOCUMENT_LIMITS.directives, error: (message) => limitError(LIMIT_CODES.directives, message) }),
-  queryCostRule({
-    maxCost: DOCUMENT_LIMITS.cost,
-    maxPageSize: MAX_PAGE_SIZE,
-    listArguments: { 'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES } },
-    onReject: (context, message) => context.reportError(limitError(LIMIT_CODES.cost, message.replace(/^Syntax Error: /, ''))),
-  }),
 ];
 
 /** For `parse`: stop lexing after the token limit. */

@@ -11,6 +11,7 @@ import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
 import { formatHubError } from './error-format.js';
 import type { ExecutionDeadlines } from './execution-deadline.js';
 import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './limits.js';
+import { checkResponseBudget } from './query-cost.js';
 import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 import { formatForTransport } from './redaction.js';
 import { MAX_BODY_BYTES } from './http-server.js';
@@ -156,6 +157,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
         const checked = checkDocument(options.schema, payload.query);
         if (checked.errors) return checked.errors;
+        const tooLarge = checkResponseBudget(options.schema, checked.document, payload.operationName, payload.variables);
+        if (tooLarge) return [tooLarge];
         if (getOperationAST(checked.document, payload.operationName)?.operation === 'subscription') {
           const refused = await options.alerts.check(checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
           if (refused) return refused;
