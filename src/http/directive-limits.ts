@@ -87,7 +87,8 @@ const NOTHING: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
  * node") is used at the root: the rule reports its error and replaces the document by an empty
  * one, so no rule visits anything further. Only rules that act on entering the document itself
  * (graphql-js's `ExecutableDefinitionsRule`, which refuses type definitions) may add theirs.
- * The walk is linear in the document, which the token limit already bounds.
+ * The walk is linear in the document, which the token limit already bounds. The schema declares
+ * no `repeatable` directive a query may use; one added later would need exempting here.
  */
 export function directiveLimitRule(options: DirectiveLimitOptions): ValidationRule {
   return (context: ValidationContext) => ({
