@@ -6,6 +6,7 @@
  * as its value, a lookup as its number of values.
  */
 import { getNamedType, GraphQLError, isLeafType, Kind, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { createComplexityRule, type ComplexityEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
 import { DEFAULT_TEXT_CHARS, enumChars, LIST_SIZES, SCALAR_CHARS, TEXT_SIZES } from './field-sizes.js';
@@ -69,8 +70,10 @@ const charsEstimator: ComplexityEstimator = (options) => {
   return key + 2 + multiplier(options) * (value + 1);
 };
 
-/** Answers of documents without variables do not depend on the request: computed once per operation. */
-const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+/** Verdicts by operation name and (small) variables, per document: a repeated request is not measured again. */
+const verdicts = new WeakMap<DocumentNode, LRUCache<string, { error: GraphQLError | null }>>();
+/** Variables longer than this as JSON (a 1,000-value lookup) are measured every time rather than kept. */
+const CACHED_VARIABLES_CHARS = 256;
 
 /**
  * The QUERY_TOO_COMPLEX error for an operation whose answer could exceed RESPONSE_BUDGET, or
@@ -83,18 +86,18 @@ export function checkResponseBudget(
   operationName?: string | null,
   variables?: Record<string, unknown> | null,
 ): GraphQLError | undefined {
-  const cacheable = !document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && (d as OperationDefinitionNode).variableDefinitions?.length);
-  const key = operationName ?? '';
-  if (cacheable) {
-    const known = verdicts.get(document)?.get(key);
-    if (known !== undefined) return known ?? undefined;
+  const hasVariables = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && (d as OperationDefinitionNode).variableDefinitions?.length);
+  const variablesKey = hasVariables ? JSON.stringify(variables ?? {}) : '';
+  const key = variablesKey.length <= CACHED_VARIABLES_CHARS ? `${operationName ?? ''}\n${variablesKey}` : undefined;
+  let cache = verdicts.get(document);
+  const known = key === undefined ? undefined : cache?.get(key);
+  if (known) return known.error ?? undefined;
+  const error = measure(schema, document, operationName ?? undefined, variables ?? {});
+  if (key !== undefined) {
+    if (!cache) verdicts.set(document, (cache = new LRUCache({ max: 32 })));
+    cache.set(key, { error: error ?? null });
   }
-  const verdict = measure(schema, document, operationName ?? undefined, variables ?? {});
-  if (cacheable) {
-    if (!verdicts.has(document)) verdicts.set(document, new Map());
-    verdicts.get(document)!.set(key, verdict ?? null);
-  }
-  return verdict;
+  return error;
 }
 
 function measure(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): GraphQLError | undefined {
