@@ -97,7 +97,7 @@ export function directiveLimitRule(options: DirectiveLimitOptions): ValidationRu
         const repeated = repeatedDirective(document);
         const found = repeated === undefined ? mostDirectivesInAnOperation(document) : 0;
         if (repeated !== undefined) {
-          context.reportError(options.error(`The directive "@${clip(repeated)}" is used more than once on one field (each directive may appear once per location)`));
+          context.reportError(options.error(`The directive "@${clip(repeated)}" is used more than once in one place (once per field, fragment or operation)`));
         } else if (found > options.max) {
           context.reportError(options.error(`Directives limit of ${options.max} exceeded, found ${found}.`));
         } else {
