@@ -6,11 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
 import { pino, type Logger } from 'pino';
-import { Authenticator, authError } from './auth/authenticator.js';
+import { Authenticator } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { ConfigError, type HubConfig } from './config.js';
@@ -21,11 +19,11 @@ import { formatHubError } from './http/error-format.js';
 import { ExecutionDeadlines } from './http/execution-deadline.js';
 import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
-import { limitsPlugin } from './http/limits-plugin.js';
+import { edgePlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
-import type { Viewer } from './policy/policy.js';
+import { EdgePipeline } from './edge/pipeline.js';
+import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
 import { assertEveryListSized } from './http/field-sizes.js';
 import { IndicatorService } from './services/indicator-service.js';
@@ -42,6 +40,7 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import type { AlertObserver } from './alerts/alert-observer.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -72,6 +71,10 @@ export interface Hub {
 export interface StartOptions {
   /** Where logs go; default pino to stdout at the configured level. */
   logger?: Logger;
+  /** Told how every request through the edge ended, on every transport (metrics). Default: nobody. */
+  observer?: RequestObserver;
+  /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
+  alertObserver?: AlertObserver;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -166,53 +169,43 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
   });
-  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
-    const viewer = await authenticator.authenticate(authorization);
-    if (viewer.kind === 'anonymous' && !config.anonymousReads) {
-      throw authError('Anonymous access is disabled on this hub: send Authorization: Bearer <token>');
-    }
-    return viewer;
-  };
 
-  // Abuse limits, identical on both transports (docs/limits.md): one rate limiter and one set of deadlines.
+  // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
+  // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
   assertEveryListSized(schema);
+  const pipeline = new EdgePipeline({
+    schema,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    anonymousReads: config.anonymousReads,
+    introspection: config.introspection,
+    rateLimiter,
+    deadlines,
+    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    log,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  // Apollo keeps the HTTP protocol and parses and validates with the pipeline's options; the
+  // pipeline does the rest (edgePlugin).
   const apollo = new ApolloServer<HubContext>({
     schema,
+    // Apollo's own messages (rare: plugin or cache failures) go to the hub's structured log.
+    logger: log,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    introspection: true, // who may introspect is decided per request by limitsPlugin (policy)
+    introspection: true, // who may introspect is decided per request by the pipeline (policy)
     parseOptions,
     validationRules: [...limitRules],
     validationOptions,
-    formatError: (formatted, error) => formatHubError(formatted, error),
+    formatError: (formatted, error) => formatHubError(formatted, error, (err) => pipeline.unexpected(err, 'apollo', 'http')),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // The hub sets no cache hints; the default plugin would still hook every resolved field.
       ApolloServerPluginCacheControlDisabled(),
-      limitsPlugin({ deadlines, introspection: config.introspection }),
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ response, contextValue }) {
-              if (response.body.kind !== 'single') return;
-              const extensions = redactedExtensions(response.body.singleResult.extensions, contextValue.redacted);
-              if (extensions) response.body.singleResult.extensions = extensions;
-            },
-            async didEncounterErrors({ contextValue, errors }) {
-              for (const error of errors) {
-                const original = unwrapResolverError(error);
-                if (!(original instanceof GraphQLError)) {
-                  contextValue?.log?.error({ err: original, requestId: contextValue.requestId }, 'unexpected error');
-                }
-              }
-            },
-          };
-        },
-      },
+      edgePlugin(pipeline),
     ],
   });
   await apollo.start();
@@ -220,13 +213,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const httpServer = createHttpServer({
     apollo,
     log,
-    context: async (req, requestId) => {
-      const header = req.headers.authorization;
-      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-      return createContext(services, viewer, requestId, log);
-    },
+    pipeline,
     health: storage.health,
-    rateLimiter,
     graphiql: createGraphiqlPage({ log }),
     mounts: [
       {
@@ -242,10 +230,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
           }),
-          authenticate,
+          pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
-          rateLimiter,
           maxContentLength: MAX_BODY_BYTES,
           log,
         }),
@@ -257,8 +244,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     store,
     log,
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    // The edge's own format step: alerts are masked and redacted as every other result.
+    format: (result, context) => pipeline.format(result, context as HubContext),
+    cursorKey: secrets.cursorKey,
+    retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    ...(options.alertObserver ? { observer: options.alertObserver } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
@@ -282,14 +274,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     httpServer,
     alerts,
     bus,
-    schema,
-    authenticate,
-    anonymousReads: config.anonymousReads,
-    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    pipeline,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
-    rateLimiter,
-    deadlines,
-    introspection: config.introspection,
     maxOperationsPerSocket: config.wsMaxOperations,
   });
 

@@ -110,7 +110,7 @@ function measure(schema: GraphQLSchema, document: DocumentNode, operationName: s
       createError: (limit, found) =>
         limitError(
           LIMIT_CODES.cost,
-          `The answer could hold ${found.toLocaleString('en-US')} ${unit}, over the response budget of ${limit.toLocaleString('en-US')} ${unit}: ask for fewer items (smaller pages, fewer lookups) or fewer fields`,
+          `Query cost over the response budget: the answer could hold ${found.toLocaleString('en-US')} ${unit}, more than ${limit.toLocaleString('en-US')} ${unit}. Ask for fewer items (smaller pages, fewer lookups) or fewer fields.`,
           { budget: { [unit]: limit }, found },
         ),
     });

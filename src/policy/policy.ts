@@ -19,7 +19,8 @@
  * Fields: the SDL marks gated fields, input fields and enum values with `@minTier(tier: ...)`
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
-import type { MemberTier, Role, Tier, Tlp } from '../domain/types.js';
+import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
+import type { Member, MemberTier, Role, Tier, Tlp } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
@@ -100,9 +101,54 @@ export function visibilityKey(viewer: Viewer): string {
   return viewer.kind === 'anonymous' ? 'PUBLIC' : `${viewer.tier}:${viewer.memberId}`;
 }
 
-/** Who a cursor or token is bound to: the member, or `anonymous`. */
+/**
+ * Who a cursor or token is bound to: the member, or `anonymous`. Not the person, nor the tier:
+ * every person and API key of a member sees the same records, and a cursor must survive a fresh
+ * token and the reconnect that follows a tier change (docs/alerts.md).
+ */
 export function viewerId(viewer: Viewer): string {
   return viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId;
+}
+
+/**
+ * The viewer as the member registry has it now: the registry's current tier, the roles it
+ * presented still allowed to its member; null when the member is gone or suspended (it may see
+ * nothing). Long-lived deliveries (alerts) ask this instead of trusting what was true when the
+ * viewer connected.
+ */
+export function viewerNow(viewer: Viewer, member: Member | null): Viewer | null {
+  if (viewer.kind === 'anonymous') return viewer;
+  if (!member || member.suspended) return null;
+  const roles = viewer.roles.filter((r) => member.allowedRoles.includes(r));
+  if (member.tier === viewer.tier && roles.length === viewer.roles.length) return viewer;
+  return { ...viewer, tier: member.tier, roles };
+}
+
+/** Whether a policy filter document selects some visibility facts (mingo in practice; `cacheKey` names the filter). */
+export type FactsTest = (filter: Filter, facts: VisibilityFacts, cacheKey?: string) => boolean;
+
+/**
+ * What `viewer` is told of a logged change, the RELEASED verdict: null when it may not see the
+ * record after the change or now (`current`, at `now`); RELEASED when the change made the record
+ * visible to it (it could not see the sharing before the change: an embargo ended, a TLP was
+ * lowered, it became a recipient, a draft was published); else the change's own type. A
+ * RELEASED change tells those who could already see the record nothing.
+ */
+export function alertVerdict(
+  viewer: Viewer,
+  change: Pick<EventDoc, 'type' | 'kind' | 'occurredAt' | 'before' | 'after'>,
+  current: VisibilityFacts,
+  now: Date,
+  test: FactsTest,
+): AlertEventType | null {
+  const sees = (kind: RecordKind, facts: VisibilityFacts, at: Date) =>
+    kind === 'INDICATOR' ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`) : test(noticeVisibility(viewer, at), facts);
+  if (!sees(change.kind, current, now)) return null;
+  if (!sees(change.kind, change.after, change.occurredAt)) return null;
+  const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.type === 'RELEASED') return before ? null : 'RELEASED';
+  if (change.before && !before) return 'RELEASED';
+  return change.type;
 }
 
 export interface ReadPolicyOptions {
@@ -115,6 +161,15 @@ export function assertCanRead(viewer: Viewer, options: ReadPolicyOptions): void 
   if (viewer.kind === 'anonymous' && !options.anonymousReads) {
     throw unauthenticated('Anonymous reads are disabled on this hub: send Authorization: Bearer <token>');
   }
+}
+
+/**
+ * Whose rate-limit bucket a viewer draws from: a member's (all its users, keys and sockets share
+ * it, whatever the transport), else the caller's address (every anonymous caller behind one
+ * address shares one).
+ */
+export function rateLimitBucket(viewer: Viewer, remoteAddress: string | undefined): string {
+  return viewer.kind === 'member' ? `member:${viewer.memberId}` : `ip:${remoteAddress ?? 'unknown'}`;
 }
 
 /**
