@@ -4,7 +4,7 @@ import type { Viewer } from '../policy/policy.js';
 import type { MemberRepository } from '../store/ports.js';
 
 /** Members the registry holds (the cost analysis counts the `members` directory by it). */
-export const MAX_MEMBERS = 2_000;
+export const MAX_MEMBERS = 1_000;
 
 /** The member registry: organisations, their kind, sector and (authoritative) tier. */
 export class MemberService {
