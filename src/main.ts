@@ -180,7 +180,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const schema = deadlines.instrument(buildSchema());
   const pipeline = new EdgePipeline({
     schema,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    // With the caller's address: refused credentials are limited per source address.
+    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
