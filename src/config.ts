@@ -68,6 +68,9 @@ const EnvSchema = z.object({
   HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
+  HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
+  HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -112,7 +115,10 @@ export interface HubConfig {
   eventRetentionMs: number;
   /** Interval of HEARTBEAT alert events, ms; 0 for none. Default 15 s. */
   alertHeartbeatMs: number;
-  /** Bytes a WebSocket may have queued before its alert subscriber is disconnected (4413). Default 1 MiB. */
+  /**
+   * Bytes a WebSocket may have queued: a socket holding more when the hub has another message for
+   * it (a result, an error, a pong, an alert) is closed with 4413. Default 1 MiB.
+   */
   wsMaxBufferedBytes: number;
   /**
    * Whether members may introspect the schema (`__schema`, `__type`). Anonymous callers never may.
@@ -135,6 +141,15 @@ export interface HubConfig {
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /**
+   * TCP connections (HTTP and WebSocket together) one source address may hold open; IPv6 counts by
+   * /64. The next is answered 429 `TOO_MANY_CONNECTIONS`. Default 128.
+   */
+  maxConnectionsPerAddress: number;
+  /** graphql-ws sockets one member may hold open at once; the next is closed with 4429. Default 100. */
+  wsMaxSocketsPerMember: number;
+  /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
+  requestTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
@@ -181,6 +196,9 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
+    wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
+    requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

@@ -40,6 +40,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { AlertObserver } from './alerts/alert-observer.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -74,6 +75,17 @@ export interface StartOptions {
   observer?: RequestObserver;
   /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
   alertObserver?: AlertObserver;
+  /**
+   * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
+   * embargoes, approvals' expiry, TAXII's read cutoff. Default `Date.now`. (Tokens are still
+   * checked against the real time.) The non-interference suite controls it to compare runs.
+   */
+  clock?: () => number;
+  /**
+   * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
+   * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
+   */
+  randomUUID?: () => string;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -89,10 +101,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const storage = await openStorage(config, log);
   const store: Store = instrumentStore(storage.store, storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
+  // Time and ids for what services stamp: the real ones unless a test controls them.
+  const clock = options.clock;
+  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus);
+  const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -100,6 +115,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
   });
   const indicators = new IndicatorService({
     indicators: store.indicators,
@@ -111,8 +127,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -131,6 +148,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     audit,
     cursors,
     ttlMs: config.approvalTtlMs,
+    ...stamps,
   });
   await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
@@ -213,9 +231,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   await apollo.start();
 
+  const connectionLimits = new ConnectionLimits({
+    maxPerAddress: config.maxConnectionsPerAddress,
+    maxSocketsPerMember: config.wsMaxSocketsPerMember,
+    requestTimeoutMs: config.requestTimeoutMs,
+    rateLimiter,
+    log,
+  });
   const httpServer = createHttpServer({
     apollo,
     log,
+    connectionLimits,
     pipeline,
     health: storage.health,
     graphiql: createGraphiqlPage({ log }),
@@ -232,6 +258,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
           }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
@@ -254,6 +281,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
     ...(options.alertObserver ? { observer: options.alertObserver } : {}),
+    ...(clock ? { clock } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
@@ -281,6 +309,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
+    connectionLimits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
 
   await new Promise<void>((resolve, reject) => {

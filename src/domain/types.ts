@@ -282,8 +282,14 @@ export type AuditJson = string | number | boolean | null | AuditJson[] | { [key:
 export interface AuditEntry {
   /** `audit--<uuid>` */
   _id: string;
-  /** The log's order (`sequences.next('audit')`): the cursor key. */
+  /** The log's order (`sequences.next('audit')`): the cursor key. Counts every member's entries: shown to hub-admins only. */
   seq: number;
+  /**
+   * The entry's number in its own member's log (`sequences.next('audit:<memberId>')`, hub-level
+   * entries `audit:hub`): what everyone but a hub-admin sees as `seq`, so that its gaps count
+   * only entries the reader may read. Absent on entries written before it existed.
+   */
+  memberSeq?: number;
   /** When it happened (for CLI-issued tokens: when the CLI issued it, not when the hub read it). */
   at: Date;
   action: AuditAction;

@@ -204,7 +204,10 @@ export type AuditEntry = {
   id: Scalars['ID']['output'];
   /** Whose entry it is; null for hub-level entries (hub-admins only). */
   memberId: Maybe<Scalars['ID']['output']>;
-  /** The log's order. */
+  /**
+   * The entry's number in the log you read: the whole log's order for a hub-admin, your own
+   * member's log's order for a member-admin (gaps count only entries you may read).
+   */
   seq: Scalars['Int']['output'];
   summary: Scalars['String']['output'];
   target: Maybe<AuditTarget>;

@@ -20,7 +20,7 @@
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
 import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
-import { IDENTITY_PROVIDER_KINDS, type Member, type MemberTier, type Role, type Tier, type Tlp } from '../domain/types.js';
+import { IDENTITY_PROVIDER_KINDS, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
@@ -79,9 +79,13 @@ export function embargoApplies(viewer: Viewer): boolean {
   return viewer.tier !== 'CORE';
 }
 
+/** Every notice status but DRAFT: the notices others may see. */
+const PUBLIC_NOTICE_STATUSES: readonly NoticeStatus[] = NOTICE_STATUSES.filter((s) => s !== 'DRAFT');
+
 /** The filter selecting exactly the model-risk notices `viewer` may see at instant `now`. */
 export function noticeVisibility(viewer: Viewer, now: Date): Filter {
-  const clauses: Filter[] = [{ status: { $ne: 'DRAFT' } }, tlpClause(viewer)];
+  // Listed, not `$ne: 'DRAFT'`: an equality that indexes answer, so a lookup by id never reads a DRAFT.
+  const clauses: Filter[] = [{ status: { $in: PUBLIC_NOTICE_STATUSES } }, tlpClause(viewer)];
   if (embargoApplies(viewer)) {
     clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
   }
@@ -201,6 +205,34 @@ export function ownsRecord(viewer: Viewer, record: { source: string }): boolean 
 }
 
 /**
+ * Whether the viewer may see who a record (or a request to change its sharing) names as
+ * recipients: its publishing member only. A named recipient sees the record, not who else was
+ * named; everyone else gets null.
+ */
+export function canSeeRecipients(viewer: Viewer, record: { source: string }): boolean {
+  return ownsRecord(viewer, record);
+}
+
+/** Which sighting objects a TAXII caller gets (see `taxiiSightingScope`). */
+export type TaxiiSightingScope =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  /** Only the sightings of indicators this member published. */
+  | { readonly kind: 'own-indicators'; readonly memberId: string };
+
+/**
+ * TAXII's sightings rule. Sighting objects carry their reporters, so they follow the
+ * `Indicator.sightings` gate (`sightingsTier`, from the SDL): a viewer at that tier gets every
+ * sighting of the indicators it is served; a member below it gets the sightings of its own
+ * indicators only (a member sees every field of its own records); an anonymous caller none.
+ */
+export function taxiiSightingScope(viewer: Viewer, sightingsTier: Tier): TaxiiSightingScope {
+  if (atLeast(viewer.tier, sightingsTier)) return { kind: 'all' };
+  if (viewer.kind === 'anonymous') return { kind: 'none' };
+  return { kind: 'own-indicators', memberId: viewer.memberId };
+}
+
+/**
  * Whether the viewer may administer a member's settings (its identity providers and API keys):
  * a hub-admin for any member, a member-admin for its own member only.
  */
@@ -273,6 +305,15 @@ export function auditVisibility(viewer: Viewer): Filter {
   if (viewer.roles.includes('hub-admin')) return {};
   if (viewer.roles.includes('member-admin')) return { memberId: viewer.memberId };
   throw forbidden('The audit log needs the hub-admin or member-admin role');
+}
+
+/**
+ * Whether the viewer may see the audit log's global order (`AuditEntry.seq` across all members):
+ * only a hub-admin, who reads every entry. Anyone else sees the entry's number in its member's
+ * own log, since gaps in a global count would tell how much the other members did.
+ */
+export function seesGlobalAuditOrder(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
 }
 
 /** Whether the viewer made the request (the same member and user). */

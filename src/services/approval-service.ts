@@ -37,6 +37,8 @@ export interface ApprovalServiceDeps {
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -55,9 +57,11 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
  */
 export class ApprovalService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: ApprovalServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   /** The requests the viewer made or may decide (`approvalVisibility`), newest first. */
@@ -269,7 +273,7 @@ export class ApprovalService {
     const text = requiredReason(reason);
     const now = this.now();
     const doc: ApprovalRequestDoc = {
-      _id: `approval--${randomUUID()}`,
+      _id: `approval--${this.uuid()}`,
       kind,
       target,
       ownerMemberId,

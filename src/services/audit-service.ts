@@ -32,6 +32,8 @@ export interface AuditServiceDeps {
   /** Told how many malformed CLI lines a read skipped (for the log). Default: nothing. */
   onInvalidCliLines?: (count: number) => void;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -61,10 +63,12 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
  */
 export class AuditService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
   private ingesting: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   /** The entries the viewer may read (`auditVisibility`), newest first. */
@@ -246,11 +250,13 @@ export class AuditService {
     summary: string,
     details: Record<string, AuditJson>,
     at = this.now(),
-    id = `audit--${randomUUID()}`,
+    id = `audit--${this.uuid()}`,
   ): Promise<void> {
     await this.deps.audit.append({
       _id: id,
       seq: await this.deps.sequences.next('audit'),
+      // A member-admin reads its own member's entries only: their order must not count anyone else's.
+      memberSeq: await this.deps.sequences.next(`audit:${memberId ?? 'hub'}`),
       at,
       action,
       actor: actor ? { memberId: actor.memberId, userId: actor.userId } : null,
