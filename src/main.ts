@@ -200,7 +200,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   assertEveryListSized(schema);
   const pipeline = new EdgePipeline({
     schema,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    // With the caller's address: refused credentials are limited per source address.
+    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
