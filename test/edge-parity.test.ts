@@ -361,6 +361,19 @@ describe('the request observer', () => {
     ]);
     expect(limited).toEqual(['graphql-ws', 'taxii']);
   });
+
+  it('hears a subscription end when its client completes it', async () => {
+    const finished: Array<{ transport: string; operationType: string; code: string }> = [];
+    const observer: RequestObserver = { requestFinished: ({ transport, operationType, code }) => void finished.push({ transport, operationType, code }), rateLimited: () => {} };
+    const t = await startTestHub({ config: { anonymousReads: true }, observer });
+    const client = t.wsClient(await t.member('subscriber', 'TRUSTED').token(['reader']));
+    const stop = client.subscribe({ query: 'subscription { alerts { cursor type } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    for (let i = 0; i < 50 && t.hub.alerts.stats().subscribers === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toEqual([]);
+    stop();
+    for (let i = 0; i < 50 && finished.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toEqual([{ transport: 'graphql-ws', operationType: 'subscription', code: 'OK' }]);
+  });
 });
 
 describe('what the log holds', () => {
