@@ -70,6 +70,7 @@ const EnvSchema = z.object({
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
   HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
   HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
+  HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -144,6 +145,11 @@ export interface HubConfig {
   wsMaxSocketsPerMember: number;
   /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
   requestTimeoutMs: number;
+  /**
+   * graphql-ws `connection_init`s per minute per member (anonymous: per address), in a bucket of
+   * that size of its own (not the requests' one); over it the socket is closed with 4429. Default 120; 0 turns it off.
+   */
+  wsConnectRatePerMinute: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
@@ -192,6 +198,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
     wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
     requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
+    wsConnectRatePerMinute: e.HUB_WS_CONNECT_RATE,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

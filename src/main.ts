@@ -213,7 +213,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimiter,
+    rateLimiter: new RateLimiter({ perMinute: config.wsConnectRatePerMinute, burst: Math.max(1, config.wsConnectRatePerMinute), buckets: store.rateLimits }),
     log,
   });
   const httpServer = createHttpServer({

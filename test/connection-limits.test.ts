@@ -52,18 +52,19 @@ const postHead = (length: number, headers: Record<string, string> = {}) =>
     .join('')}\r\n`;
 
 describe('connection limit settings', () => {
-  it('default to 128 connections per address, 100 sockets per member and 30 s for a request to arrive', () => {
-    expect(parseConfig({})).toMatchObject({ maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024 });
-    expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s' })).toMatchObject({
+  it('default to 128 connections per address, 100 sockets per member, 30 s for a request to arrive, 120 connection_inits a minute', () => {
+    expect(parseConfig({})).toMatchObject({ maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024, wsConnectRatePerMinute: 120 });
+    expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s', HUB_WS_CONNECT_RATE: '0' })).toMatchObject({
       maxConnectionsPerAddress: 16,
       wsMaxSocketsPerMember: 4,
       requestTimeoutMs: 5_000,
+      wsConnectRatePerMinute: 0,
     });
   });
 
   it('refuses bad values by name', () => {
     try {
-      parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '0', HUB_WS_MAX_SOCKETS_PER_MEMBER: 'many', HUB_REQUEST_TIMEOUT: '10m' });
+      parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '0', HUB_WS_MAX_SOCKETS_PER_MEMBER: 'many', HUB_REQUEST_TIMEOUT: '10m', HUB_WS_CONNECT_RATE: '-1' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -71,6 +72,7 @@ describe('connection limit settings', () => {
       expect(message).toContain('HUB_MAX_CONNECTIONS_PER_ADDRESS must be at least 1');
       expect(message).toContain('HUB_WS_MAX_SOCKETS_PER_MEMBER must be a whole number');
       expect(message).toContain('HUB_REQUEST_TIMEOUT must be at most 300s');
+      expect(message).toContain('HUB_WS_CONNECT_RATE must be at least 0');
     }
   });
 

@@ -41,6 +41,7 @@ export const BENCH_ENV: Record<string, string> = {
   // Every bench client connects from loopback, up to 10,000 sockets over 4 members per tier.
   HUB_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
   HUB_WS_MAX_SOCKETS_PER_MEMBER: '1000000',
+  HUB_WS_CONNECT_RATE: '0',
 };
 
 export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<BenchHub> {

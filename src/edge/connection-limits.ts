@@ -38,8 +38,9 @@ export interface ConnectionLimitsOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * Where `connection_init` draws its token from: a bucket of its own per caller
-   * ({@link connectBucketKey}), at the request rate and burst. Default: not rate-limited.
+   * The limiter `connection_init` draws a token from, in a bucket of its own per caller
+   * ({@link connectBucketKey}): the hub passes one of `HUB_WS_CONNECT_RATE` a minute, bursts of
+   * as many. Default: not rate-limited.
    */
   rateLimiter?: RateLimiter;
   /** Told when the rate limiter fails (a store outage): the socket is then let through, its operations still draw from the request bucket. */
@@ -224,7 +225,7 @@ export function addressKey(remoteAddress: string | undefined): string {
 /**
  * The rate-limit bucket a graphql-ws `connection_init` draws from: the caller's own (its member's,
  * else its address's), beside the one its requests draw from, so opening sockets does not spend
- * the budget of operations (docs/limits.md). Same rate and burst as requests.
+ * the budget of operations (docs/limits.md).
  */
 export function connectBucketKey(viewer: Viewer, remoteAddress: string | undefined): string {
   return `connect:${rateLimitBucket(viewer, addressKey(remoteAddress))}`;
