@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
   HUB_RATE_LIMIT: count('HUB_RATE_LIMIT', 0).default(600),
   HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
+  HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
@@ -132,6 +133,11 @@ export interface HubConfig {
   rateLimitPerMinute: number;
   /** Requests a member may make at once after being idle (the token bucket's size). Default 300. */
   rateLimitBurst: number;
+  /**
+   * Refused credentials one source address may send a minute before its credentials are refused
+   * unread (RATE_LIMITED, 429) for 5 minutes; per instance (`HUB_FAILED_LOGIN_LIMIT`). Default 30; 0 turns it off.
+   */
+  failedLoginLimitPerMinute: number;
   /** Longest a query or mutation may execute, ms; past it the answer is EXECUTION_TIMEOUT. Default 10 s. */
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
@@ -193,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     introspection: e.HUB_INTROSPECTION,
     rateLimitPerMinute: e.HUB_RATE_LIMIT,
     rateLimitBurst: e.HUB_RATE_LIMIT_BURST,
+    failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,

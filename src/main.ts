@@ -75,6 +75,17 @@ export interface StartOptions {
   observer?: RequestObserver;
   /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
   alertObserver?: AlertObserver;
+  /**
+   * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
+   * embargoes, approvals' expiry, TAXII's read cutoff. Default `Date.now`. (Tokens are still
+   * checked against the real time.) The non-interference suite controls it to compare runs.
+   */
+  clock?: () => number;
+  /**
+   * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
+   * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
+   */
+  randomUUID?: () => string;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -90,10 +101,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const storage = await openStorage(config, log);
   const store: Store = instrumentStore(storage.store, storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
+  // Time and ids for what services stamp: the real ones unless a test controls them.
+  const clock = options.clock;
+  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus);
+  const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -101,6 +115,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
   });
   const indicators = new IndicatorService({
     indicators: store.indicators,
@@ -112,19 +127,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
-  const approvals = new ApprovalService({
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-  });
-  await audit.ingestCliLog();
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -133,6 +138,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+    ...stamps,
+  });
+  await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
@@ -163,11 +181,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
@@ -177,7 +198,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const schema = deadlines.instrument(buildSchema());
   const pipeline = new EdgePipeline({
     schema,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    // With the caller's address: refused credentials are limited per source address.
+    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
@@ -236,6 +258,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
           }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
@@ -258,6 +281,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
     ...(options.alertObserver ? { observer: options.alertObserver } : {}),
+    ...(clock ? { clock } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
