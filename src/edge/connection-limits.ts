@@ -60,6 +60,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * `connection_init` is authenticated), and how long a request may take to arrive. Together with
  * the per-socket buffer cap (socket-guard.ts) and the 1 MB body and message caps they bound what
  * one address or member can make the hub hold (docs/limits.md, "Connections").
+ *
+ * The counters are written by hand (Node has only a server-wide `maxConnections`; ws none); the
+ * deadlines are Node's own, the `connection_init` rate is the hub's store-backed RateLimiter.
  */
 export class ConnectionLimits {
   readonly maxPerAddress: number;
