@@ -19,6 +19,12 @@ export const CONNECTION_LIMIT_CLOSE = 4429;
 
 export interface ConnectionLimitsOptions {
   /**
+   * TCP connections the server holds at once, from every address together (Node's
+   * `maxConnections`): the next is dropped unanswered, before a byte is read. With `maxPerAddress`
+   * it bounds the whole: no spread of addresses can open more. Default 16,384.
+   */
+  maxConnections?: number;
+  /**
    * TCP connections one source address may hold open at once: HTTP keep-alive connections and
    * WebSockets alike (a WebSocket is an upgraded HTTP connection). IPv6 addresses count by their
    * /64, which one host usually holds whole. A connection over the cap is answered 429
@@ -47,6 +53,8 @@ export interface ConnectionLimitsOptions {
   log?: Logger;
 }
 
+/** Default of {@link ConnectionLimitsOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 16_384;
 /** Default of {@link ConnectionLimitsOptions.maxPerAddress}. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 128;
 /** Default of {@link ConnectionLimitsOptions.maxSocketsPerMember}. */
@@ -92,8 +100,9 @@ export class ConnectionLimits {
     };
   }
 
-  /** Counts the server's connections per address (created with {@link serverOptions}). */
+  /** Caps the server's connections, all and per address (created with {@link serverOptions}). */
   attach(server: Server): void {
+    server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     server.on('connection', (socket: Socket) => {
       const key = addressKey(socket.remoteAddress);
       const open = (this.perAddress.get(key) ?? 0) + 1;
