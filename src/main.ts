@@ -25,6 +25,7 @@ import { attachGraphqlWs } from './http/ws-server.js';
 import { EdgePipeline } from './edge/pipeline.js';
 import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
+import { assertEveryListSized } from './http/field-sizes.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
@@ -196,6 +197,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
+  assertEveryListSized(schema);
   const pipeline = new EdgePipeline({
     schema,
     // With the caller's address: refused credentials are limited per source address.
