@@ -238,7 +238,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimiter: new RateLimiter({ perMinute: config.wsConnectRatePerMinute, burst: Math.max(1, config.wsConnectRatePerMinute), buckets: store.rateLimits }),
+    // connection_init draws from buckets of its own (keys `connect:...`), at its own rate.
+    rateLimiter: new RateLimiter({ perMinute: config.wsConnectPerMinute, burst: config.wsConnectBurst, buckets: store.rateLimits }),
     log,
   });
   const httpServer = createHttpServer({

@@ -52,13 +52,13 @@ const postHead = (length: number, headers: Record<string, string> = {}) =>
     .join('')}\r\n`;
 
 describe('connection limit settings', () => {
-  it('default to 128 connections per address, 100 sockets per member, 30 s for a request to arrive, 120 connection_inits a minute', () => {
-    expect(parseConfig({})).toMatchObject({ maxConnections: 16_384, maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024, wsConnectRatePerMinute: 120 });
+  it('default to 16,384 connections, 128 per address, 100 sockets per member, 30 s for a request to arrive, 60 connection_inits a minute', () => {
+    expect(parseConfig({})).toMatchObject({ maxConnections: 16_384, maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024, wsConnectPerMinute: 60, wsConnectBurst: 20 });
     expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s', HUB_WS_CONNECT_RATE: '0' })).toMatchObject({
       maxConnectionsPerAddress: 16,
       wsMaxSocketsPerMember: 4,
       requestTimeoutMs: 5_000,
-      wsConnectRatePerMinute: 0,
+      wsConnectPerMinute: 0,
     });
   });
 

@@ -44,9 +44,8 @@ export interface ConnectionLimitsOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * The limiter `connection_init` draws a token from, in a bucket of its own per caller
-   * ({@link connectBucketKey}): the hub passes one of `HUB_WS_CONNECT_RATE` a minute, bursts of
-   * as many. Default: not rate-limited.
+   * Where `connection_init` draws its token from: a bucket of its own per caller
+   * ({@link connectBucketKey}), at `HUB_WS_CONNECT_RATE` and `HUB_WS_CONNECT_BURST`. Default: not rate-limited.
    */
   rateLimiter?: RateLimiter;
   /** Told when the rate limiter fails (a store outage): the socket is then let through, its operations still draw from the request bucket. */
