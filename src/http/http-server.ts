@@ -90,6 +90,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       } catch (err) {
         trace.code = codeOf(err as GraphQLError);
         admitted = withHttpHead(err as GraphQLError);
+        // And the connection ends with the refusal: Node would otherwise read the unread body (up to 1 MB) to discard it.
+        if (req.method === 'POST') res.setHeader('connection', 'close');
       }
       let body: unknown = undefined;
       if (req.method === 'POST' && !(admitted instanceof GraphQLError)) {
@@ -119,8 +121,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
       // Refused by Apollo before any operation (CSRF, batching, a GET mutation): BAD_REQUEST.
       if (trace.code === 'OK' && (response.status ?? 200) >= 400 && (response.status ?? 200) < 500) trace.code = 'BAD_REQUEST';
       for (const [key, value] of response.headers) res.setHeader(key, value);
-      // A refused caller's body was never read: close rather than let Node read it all to discard it.
-      if (admitted instanceof GraphQLError && req.method === 'POST' && !req.complete) res.setHeader('connection', 'close');
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {
         res.end(response.body.string);
