@@ -26,7 +26,10 @@ export type Actor = {
 };
 
 export type AlertEvent = {
-  /** The event's position in the hub's alert log: pass it as `after` to resume. */
+  /**
+   * Opaque, and bound to your member: pass it as `after` to resume right after this event. It says
+   * nothing of events you were not sent. See docs/alerts.md.
+   */
   cursor: Scalars['String']['output'];
   /** The indicator, as it is now, shaped and redacted for the subscriber exactly as a query would be. */
   indicator: Maybe<Indicator>;
@@ -36,7 +39,11 @@ export type AlertEvent = {
 };
 
 export type AlertEventType =
-  /** Nothing matched for a while: `cursor` is where to resume so as not to re-read what was already passed over. */
+  /**
+   * Only with `heartbeats: true`: the stream is alive. `cursor` is the subscriber's own place (the
+   * last event it was sent), kept fresh for the log's retention; it never moves on events the
+   * subscriber was not sent.
+   */
   | 'HEARTBEAT'
   /** A record was published. */
   | 'PUBLISHED'
@@ -51,7 +58,7 @@ export type AlertEventType =
 /**
  * Narrows the stream (it never widens what the policy allows). Indicator criteria (indicatorTypes,
  * minConfidence, tags) imply kind INDICATOR and noticeCategories implies MODEL_RISK_NOTICE, unless
- * `kinds` is given. HEARTBEAT events are always sent.
+ * `kinds` is given. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
@@ -877,9 +884,11 @@ export type SigningAlgorithm =
 
 export type Subscription = {
   /**
-   * Live alerts over graphql-ws. With `after`, first replays in order every event since that cursor
-   * that the subscriber may see, then continues live with no gap and no repeat. A cursor older than
-   * the log's retention fails with CURSOR_EXPIRED: re-sync with a query. See docs/alerts.md.
+   * Live alerts over graphql-ws. With `after` (a cursor your member was sent), first replays in
+   * order every event since that cursor that the subscriber may see, then continues live with no
+   * gap and no repeat. Anything else as `after` is BAD_USER_INPUT; a cursor older than the log's
+   * retention fails with CURSOR_EXPIRED: re-sync with a query. With `heartbeats: true`, a HEARTBEAT
+   * event every HUB_ALERT_HEARTBEAT (15 s). See docs/alerts.md.
    */
   alerts: AlertEvent;
 };
@@ -888,6 +897,7 @@ export type Subscription = {
 export type SubscriptionAlertsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AlertFilter>;
+  heartbeats?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Traffic Light Protocol 2.0 marking: who a record may be shared with. */
@@ -1425,7 +1435,7 @@ export type SightingResolvers<ContextType = HubContext, ParentType extends Resol
 };
 
 export type SubscriptionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, Partial<SubscriptionAlertsArgs>>;
+  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, RequireFields<SubscriptionAlertsArgs, 'heartbeats'>>;
 };
 
 export type ViewerResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
