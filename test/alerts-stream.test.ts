@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, describeEvent, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type SeededMember, type TestHub } from './support/hub-fixture.js';
 import type { MemberRepository } from '../src/store/ports.js';
+import { registerIdentityProvider } from './support/identity-providers.js';
 
 const INDICATOR_FIELDS = 'id value tlp sightingCount sourceSector source { id } sightings { count reporter { id } }';
 const NOTICE_FIELDS = 'id title tlp recipients mitigations technicalDetails evaluationEvidence affectedDeployments source { id }';
@@ -303,12 +304,7 @@ describe('subscribers of one member with different roles', () => {
     await ops.token();
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
-    const registered = await t.gql(
-      'mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }',
-      { input: { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks } },
-      { token: admin },
-    );
-    expect(registered.body.errors, registered.text).toBeUndefined();
+    await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks });
 
     const selection = 'cursor type indicator { id source { id identityProviders { issuer } } }';
     const asAdmin = await alertStream(t, admin, { selection });
@@ -328,12 +324,7 @@ describe('subscribers of one member with different roles', () => {
     const admin = await t.hub.tokens.issue({ memberId: 'as-ops2', userId: 'admin@ops2', roles: ['reader', 'hub-admin'], ttlMs: 600_000 });
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'EdDSA', use: 'sig' }] });
-    const registered = await t.gql(
-      'mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }',
-      { input: { memberId: 'as-pub', issuer: 'https://idp2.as-pub.example', jwks } },
-      { token: admin },
-    );
-    expect(registered.body.errors, registered.text).toBeUndefined();
+    await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp2.as-pub.example', jwks });
     const s = await alertStream(t, admin, { selection: 'cursor type indicator { id source { id identityProviders { issuer } } }' });
     const before = await indicator({ value: 'roles-before.as.example' });
     await s.until((x) => x.events.length === 1, 'the first indicator');

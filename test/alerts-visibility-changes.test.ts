@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, alertsDocument, disposeStreams, eventually, rawAlertSocket, sleep, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import type { MemberRepository } from '../src/store/ports.js';
+import { registerIdentityProvider, removeIdentityProvider } from './support/identity-providers.js';
 
 const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
 const UPDATE_NOTICE = 'mutation($id: ID!, $input: ModelRiskNoticeUpdate!) { updateModelRiskNotice(id: $id, input: $input) { id } }';
@@ -241,14 +242,14 @@ describe('subscribers whose credentials change', () => {
     const issuer = 'https://idp.vc-fed.example';
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'fed-1', alg: 'EdDSA', use: 'sig' }] });
-    data(await t.gql('mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }', { input: { memberId: 'vc-fed', issuer, jwks } }, { token: admin }));
+    await registerIdentityProvider(t, admin, { memberId: 'vc-fed', issuer, jwks });
     const now = Math.floor(Date.now() / 1000);
     const federated = await new SignJWT({ roles: ['reader'] })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'fed-1', typ: 'JWT' })
       .setIssuer(issuer).setAudience('the-hub').setSubject('alice').setIssuedAt(now).setExpirationTime(now + 600)
       .sign(privateKey);
     const s = await alertStream(t, federated);
-    data(await t.gql('mutation($issuer: String!) { removeIdentityProvider(memberId: "vc-fed", issuer: $issuer) }', { issuer }, { token: admin }));
+    await removeIdentityProvider(t, admin, 'vc-fed', issuer);
     expect((await s.closed).code).toBe(4401);
   });
 });

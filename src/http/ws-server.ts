@@ -6,6 +6,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertRequest, AlertSink } from '../alerts/alert-fanout.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
+import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
@@ -31,6 +33,10 @@ export interface WsServerOptions {
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
+  /** `connection_init`'s own rate-limit bucket, sockets per member, upgrades per address (src/edge/connection-limits.ts). Default: none. */
+  connectionLimits?: ConnectionLimits;
+  /** Bytes one socket may have queued before it is closed with 4413 (src/edge/socket-guard.ts). Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -78,7 +84,14 @@ function closeReason(message: string): string {
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
   const { log } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: MAX_BODY_BYTES,
+    // Connection limits (docs/limits.md, "Connections"): upgrades per address, per-socket buffer and keep-alives.
+    verifyClient: options.connectionLimits?.verifyClient,
+    WebSocket: guardedWebSocket({ maxBufferedBytes: options.maxBufferedBytes, onClose: (close) => log.warn(close, 'websocket closed by its limits') }),
+  });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
   // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
@@ -158,6 +171,12 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         } catch (err) {
           const refusal = err instanceof GraphQLError ? err : unexpectedError();
           socket.close(closeCodeOf(codeOf(refusal)), closeReason(refusal.message));
+          return false;
+        }
+        // Connection limits (docs/limits.md, "Connections"): connection_init's own bucket, sockets per member.
+        const limited = await options.connectionLimits?.admitSocket(socket, viewer, remoteAddressOf(ctx.extra));
+        if (limited) {
+          socket.close(limited.code, limited.reason);
           return false;
         }
         ctx.extra.viewer = viewer;
