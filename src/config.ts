@@ -68,8 +68,11 @@ const EnvSchema = z.object({
   HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_MAX_CONNECTIONS: count('HUB_MAX_CONNECTIONS', 1).default(16_384),
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
   HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
+  HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(60),
+  HUB_WS_CONNECT_BURST: count('HUB_WS_CONNECT_BURST', 1).default(20),
   HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -141,6 +144,8 @@ export interface HubConfig {
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /** TCP connections (HTTP and WebSocket together) the hub holds open at once, from everyone; the next is dropped unanswered. Default 16,384. */
+  maxConnections: number;
   /**
    * TCP connections (HTTP and WebSocket together) one source address may hold open; IPv6 counts by
    * /64. The next is answered 429 `TOO_MANY_CONNECTIONS`. Default 128.
@@ -148,6 +153,14 @@ export interface HubConfig {
   maxConnectionsPerAddress: number;
   /** graphql-ws sockets one member may hold open at once; the next is closed with 4429. Default 100. */
   wsMaxSocketsPerMember: number;
+  /**
+   * graphql-ws `connection_init`s per minute per caller (member, or address when anonymous), in a
+   * bucket of their own, apart from the request rate: opening a socket never spends a request.
+   * Over it the socket is closed with 4429 (`HUB_WS_CONNECT_RATE`). Default 60; 0 turns it off.
+   */
+  wsConnectPerMinute: number;
+  /** `connection_init`s a caller may send at once after being idle (`HUB_WS_CONNECT_BURST`). Default 20. */
+  wsConnectBurst: number;
   /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
   requestTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -196,8 +209,11 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    maxConnections: e.HUB_MAX_CONNECTIONS,
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
     wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
+    wsConnectPerMinute: e.HUB_WS_CONNECT_RATE,
+    wsConnectBurst: e.HUB_WS_CONNECT_BURST,
     requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,

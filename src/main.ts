@@ -234,10 +234,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   await apollo.start();
 
   const connectionLimits = new ConnectionLimits({
+    maxConnections: config.maxConnections,
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimiter,
+    // connection_init draws from buckets of its own (keys `connect:...`), at its own rate.
+    rateLimiter: new RateLimiter({ perMinute: config.wsConnectPerMinute, burst: config.wsConnectBurst, buckets: store.rateLimits }),
     log,
   });
   const httpServer = createHttpServer({

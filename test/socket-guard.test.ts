@@ -116,7 +116,7 @@ describe('what the hub queues for one socket', () => {
 describe('sockets per member and connection_init', () => {
   let t: TestHub;
   beforeAll(async () => {
-    t = await startTestHub({ config: { wsMaxSocketsPerMember: 2, rateLimitPerMinute: 1, rateLimitBurst: 4 } });
+    t = await startTestHub({ config: { wsMaxSocketsPerMember: 2, wsConnectPerMinute: 1, wsConnectBurst: 4 } });
   });
 
   it('a member may hold 2 sockets; the 3rd is closed with 4429 TOO_MANY_SOCKETS and a freed place is taken again', async () => {
@@ -141,7 +141,7 @@ describe('sockets per member and connection_init', () => {
     await fourth.init(token);
   });
 
-  it('connection_init has its own rate-limit bucket per caller: over it, the socket is closed with 4429', async () => {
+  it('connection_init has its own rate-limit bucket per caller (HUB_WS_CONNECT_RATE): over it, the socket is closed with 4429', async () => {
     const token = await t.member('init-flood', 'TRUSTED').token(['reader']);
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) {
