@@ -50,7 +50,7 @@ const typeOf = (frame: string): string | undefined => JSON.parse(frame).payload?
 
 /** Runs the viewer's script; with `hidden`, another member writes what the viewer may not see in between. */
 async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
-  const t: TestHub = await startTestHub({ config: { alertHeartbeatMs: 0, anonymousReads: tier === 'PUBLIC' } });
+  const t: TestHub = await startTestHub({ config: { alertHeartbeatMs: 0, anonymousReads: tier === 'PUBLIC', wsConnectPerMinute: 0 } });
   try {
     const pub = t.member('ni-pub', 'TRUSTED');
     const other = t.member('ni-other', 'CORE');
