@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_METRICS_PORT: z.coerce.number({ error: () => 'HUB_METRICS_PORT must be a port number' }).int('HUB_METRICS_PORT must be a port number').min(0, 'HUB_METRICS_PORT must be 0..65535').max(65535, 'HUB_METRICS_PORT must be 0..65535').optional(),
+  HUB_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -129,6 +131,14 @@ export interface HubConfig {
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /**
+   * Port of the Prometheus listener (`GET /metrics`, docs/metrics.md), apart from the API's.
+   * Unset (the default): no metrics are kept and nothing listens. 0 picks a free port (tests).
+   * `npm start` (demo mode from the command line) sets 9464 unless the variable is set.
+   */
+  metricsPort: number | undefined;
+  /** Interface the metrics listener binds. Default 127.0.0.1: scrape from the host, not the world. */
+  metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
@@ -174,6 +184,8 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     rateLimitBurst: e.HUB_RATE_LIMIT_BURST,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    metricsPort: e.HUB_METRICS_PORT,
+    metricsHost: e.HUB_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

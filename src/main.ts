@@ -43,6 +43,10 @@ import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { HubMetrics } from './metrics/hub-metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
+import { observeApolloRequests } from './metrics/apollo-request-observer.js';
+import { observeTaxiiRequests } from './metrics/taxii-request-observer.js';
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
@@ -62,6 +66,8 @@ export interface Hub {
   log: Logger;
   /** The live-alert fan-out (its `stats()` for metrics and benches). */
   alerts: AlertFanout;
+  /** The Prometheus listener (docs/metrics.md); null unless `HUB_METRICS_PORT` is set. */
+  metrics: Pick<MetricsServer, 'url' | 'port'> | null;
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
   maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number> };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
@@ -83,8 +89,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const secrets = await loadSecrets(config.dataDir);
   const storeCalls = new StoreCallCounter();
+  // Metrics are kept only when an operator asked for them (docs/metrics.md).
+  const metrics = config.metricsPort === undefined ? null : new HubMetrics();
+  // Bound first: a taken port stops the hub before it opens anything else.
+  const metricsServer = metrics && (await startMetricsServer({ metrics, port: config.metricsPort!, host: config.metricsHost, log }));
   const storage = await openStorage(config, log);
-  const store: Store = instrumentStore(storage.store, storeCalls);
+  const store: Store = instrumentStore(storage.store, storeCalls, metrics?.storeOperation);
   const cursors = new CursorCodec(secrets.cursorKey);
 
   const bus: EventBus = storage.bus;
@@ -192,6 +202,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       // The hub sets no cache hints; the default plugin would still hook every resolved field.
       ApolloServerPluginCacheControlDisabled(),
       limitsPlugin({ deadlines, introspection: config.introspection }),
+      ...(metrics ? [observeApolloRequests(metrics)] : []), // last: it reads the answer the others shaped
       {
         async requestDidStart() {
           return {
@@ -229,7 +240,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     mounts: [
       {
         prefix: TAXII_PREFIX,
-        handle: createTaxiiHandler({
+        handle: observeTaxiiRequests(createTaxiiHandler({
           feed: new TaxiiFeed({
             indicators: store.indicators,
             notices: store.notices,
@@ -246,7 +257,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
           rateLimiter,
           maxContentLength: MAX_BODY_BYTES,
           log,
-        }),
+        }), metrics),
       },
     ],
   });
@@ -257,6 +268,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    observer: metrics ?? undefined,
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
@@ -289,7 +301,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     deadlines,
     introspection: config.introspection,
     maxOperationsPerSocket: config.wsMaxOperations,
+    observer: metrics ?? undefined,
   });
+  metrics?.watch({ wsConnections: () => ws.connections(), subscriptions: () => alerts.stats().subscribers });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -309,6 +323,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     storeCalls,
     log,
     alerts,
+    metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
     maintenance: { trimEvents, checkEmbargoes: () => embargoes.check() },
     dispose: () =>
       (disposed ??= (async () => {
@@ -322,6 +337,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await bus.close?.();
         await store.close();
+        await metricsServer?.close();
       })()),
   };
 }

@@ -26,6 +26,7 @@ import { hubError } from '../errors.js';
 import { formatForTransport } from '../http/redaction.js';
 import { indicatorVisibility, noticeVisibility, visibilityKey, type Viewer } from '../policy/policy.js';
 import { FilterMatcher } from '../store/filter-matcher.js';
+import type { AlertObserver } from './alert-observer.js';
 import type { Store } from '../store/ports.js';
 
 export interface AlertFilterInput {
@@ -79,6 +80,8 @@ export interface AlertFanoutOptions {
   maxPendingEvents?: number;
   /** Interval of HEARTBEAT events, ms; 0 turns them off. Default 15 s. */
   heartbeatMs?: number;
+  /** Hears live deliveries (their lag) and slow-consumer closes (metrics). Default: none. */
+  observer?: AlertObserver;
 }
 
 interface Group {
@@ -100,7 +103,7 @@ interface Subscriber {
   /** Last position delivered or passed over; nothing at or below it is sent again. */
   lastPosition: number;
   /** Set while replaying: live deliveries wait here, in order. */
-  pending: Array<{ position: number; json: string }> | null;
+  pending: Array<{ position: number; json: string; appendedAt: number }> | null;
   closed: boolean;
   finish: () => void;
 }
@@ -125,7 +128,7 @@ export class AlertFanout {
   private readonly maxBufferedBytes: number;
   private readonly maxPendingEvents: number;
   /** While a dispatch round runs: each live subscriber's messages of the round, flushed at its end. */
-  private outbox: Map<Subscriber, Array<{ position: number; json: string }>> | null = null;
+  private outbox: Map<Subscriber, Array<{ position: number; json: string; appendedAt: number }>> | null = null;
 
   constructor(private readonly options: AlertFanoutOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
@@ -298,28 +301,28 @@ export class AlertFanout {
         }
         if (!type || !matchesFilter(group.filter, event.kind, type, record)) continue;
         const json = await this.render(group, { cursor: String(event._id), type, occurredAt: event.occurredAt, kind: event.kind, record });
-        for (const sub of group.subscribers) this.deliver(sub, event._id, json);
+        for (const sub of group.subscribers) this.deliver(sub, event._id, json, event.occurredAt.getTime());
       }
     }
   }
 
-  private deliver(sub: Subscriber, position: number, json: string): void {
+  private deliver(sub: Subscriber, position: number, json: string, appendedAt: number): void {
     if (sub.closed || position <= sub.lastPosition) return;
     if (sub.pending) {
-      sub.pending.push({ position, json });
+      sub.pending.push({ position, json, appendedAt });
       if (sub.pending.length > this.maxPendingEvents) this.disconnectSlow(sub);
       return;
     }
     if (this.outbox) {
       let box = this.outbox.get(sub);
       if (!box) this.outbox.set(sub, (box = []));
-      box.push({ position, json });
+      box.push({ position, json, appendedAt });
       return;
     }
-    this.write(sub, position, json);
+    this.write(sub, position, json, appendedAt);
   }
 
-  private flush(outbox: Map<Subscriber, Array<{ position: number; json: string }>>): void {
+  private flush(outbox: Map<Subscriber, Array<{ position: number; json: string; appendedAt: number }>>): void {
     for (const [sub, box] of outbox) {
       if (sub.closed) continue;
       const fresh = box.filter((m) => m.position > sub.lastPosition);
@@ -330,19 +333,29 @@ export class AlertFanout {
       }
       sub.transport.sendMany(fresh.map((m) => `${sub.prefix}${m.json}}`));
       sub.lastPosition = fresh[fresh.length - 1]!.position;
+      this.observeLag(fresh);
     }
   }
 
-  private write(sub: Subscriber, position: number, json: string): void {
+  /** Writes one delivery; `appendedAt` (live deliveries only, not replays) is reported as lag. */
+  private write(sub: Subscriber, position: number, json: string, appendedAt?: number): void {
     if (sub.transport.bufferedAmount() > this.maxBufferedBytes) return this.disconnectSlow(sub);
     sub.transport.send(`${sub.prefix}${json}}`);
     sub.lastPosition = position;
+    if (appendedAt !== undefined) this.observeLag([{ appendedAt }]);
+  }
+
+  private observeLag(written: ReadonlyArray<{ appendedAt: number }>): void {
+    if (!this.options.observer) return;
+    const now = Date.now();
+    this.options.observer.delivered(written.map((m) => (now - m.appendedAt) / 1000));
   }
 
   private disconnectSlow(sub: Subscriber): void {
     if (sub.closed) return;
     sub.finish();
     sub.transport.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason);
+    this.options.observer?.slowConsumerClosed();
   }
 
   /** Replays the log after `after` to one subscriber, then joins it to live delivery without gap or repeat. */
@@ -376,7 +389,7 @@ export class AlertFanout {
         if (p.position <= sub.lastPosition) continue;
         await this.waitForRoom(sub);
         if (sub.closed) return;
-        this.write(sub, p.position, p.json);
+        this.write(sub, p.position, p.json, p.appendedAt);
       }
       sub.pending = null;
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, type ServerOptions } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
@@ -14,6 +14,8 @@ import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './lim
 import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
 import { formatForTransport } from './redaction.js';
 import { MAX_BODY_BYTES } from './http-server.js';
+import type { RequestObserver } from '../edge/request-observer.js';
+import { observeWsOperations } from '../metrics/ws-operation-observer.js';
 
 export interface WsServerOptions {
   httpServer: Server;
@@ -36,6 +38,8 @@ export interface WsServerOptions {
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
+  /** Hears how each operation ended (metrics). Default: none. */
+  observer?: RequestObserver;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -64,7 +68,7 @@ interface ConnectionExtra {
  * is parsed and validated with the hub's options, a refused operation gets an `error` message and
  * the socket stays open. A message over 1 MB closes the socket with 1009.
  */
-export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
+export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void>; connections: () => number } {
   const { log } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
   let operations = 0;
@@ -108,8 +112,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     }
   });
 
-  const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
-    {
+  const serverOptions: ServerOptions<Record<string, unknown> | undefined, Extra & Partial<ConnectionExtra>> = {
       schema: options.schema,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
@@ -196,9 +199,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
       },
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))),
-    },
-    wss,
-  );
+  };
+  const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(options.observer ? observeWsOperations(serverOptions, options.observer) : serverOptions, wss);
   // graphql-ws reports a socket's protocol errors (e.g. a message over maxPayload, which ws has
   // already answered by closing with 1009) with console.error; they are the client's fault.
   wss.on('connection', (socket) => {
@@ -207,6 +209,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   });
 
   return {
+    connections: () => wss.clients.size,
     close: async () => {
       unsubscribeMembers();
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
