@@ -30,12 +30,16 @@ const DIRECTIVE = 'minTier';
  */
 export function tierNote(tier: Tier, kind: 'output' | 'input'): string {
   return kind === 'output'
-    ? `Requires tier ${tier} or above (a publisher always sees its own records'): below it the field is null and named in \`extensions.redacted\`.`
-    : `Requires tier ${tier} or above: below it, using it is FORBIDDEN.`;
+    ? `Requires tier ${tier} or above; below it, null (named in \`extensions.redacted\`) unless the viewer published the record.`
+    : `Requires tier ${tier} or above; below it, using it is FORBIDDEN.`;
 }
 
+/** In the description's first paragraph: GraphiQL's field lists show no more than that. */
 function withNote(description: string | null | undefined, note: string): string {
-  return description?.trim() ? `${description.trim()}\n\n${note}` : note;
+  const text = description?.trim();
+  if (!text) return note;
+  const breakAt = text.indexOf('\n\n');
+  return breakAt < 0 ? `${text} ${note}` : `${text.slice(0, breakAt)} ${note}${text.slice(breakAt)}`;
 }
 
 function tierOf(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): Tier | undefined {
