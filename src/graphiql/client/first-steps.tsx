@@ -59,7 +59,7 @@ function DocsNeedAToken() {
       <div className="graphiql-doc-explorer-content">
         <p>The docs need a token: only members may read the schema.</p>
         <p>
-          Paste one into <b>Headers</b> below (<code>npm run hub -- token --member demo-isac</code>); the docs load by
+          Paste one into <b>Headers</b> below (<code style={{ whiteSpace: 'nowrap' }}>npm run hub -- token --member demo-isac</code>); the docs load by
           themselves.
         </p>
       </div>
