@@ -8,7 +8,6 @@ type OperationType = Parameters<RequestObserver['requestFinished']>[0]['operatio
 interface Running {
   started: number;
   operationType: OperationType;
-  reported: boolean;
 }
 
 const isAsyncIterable = (value: unknown): boolean => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -30,10 +29,12 @@ export function observeWsOperations<P extends Record<PropertyKey, unknown> | und
     if (!map) running.set(ctx, (map = new Map()));
     return map;
   };
+  // Reported once, then forgotten: graphql-ws calls no onComplete after an `error` message, and a
+  // socket sending refused operations all day must not grow this map.
   const finish = (ctx: object, id: string, code: string) => {
     const op = running.get(ctx)?.get(id);
-    if (!op || op.reported) return;
-    op.reported = true;
+    if (!op) return;
+    running.get(ctx)!.delete(id);
     if (code === 'RATE_LIMITED') observer.rateLimited('graphql-ws');
     observer.requestFinished({ transport: 'graphql-ws', operationType: op.operationType, code, durationSeconds: (performance.now() - op.started) / 1000 });
   };
@@ -41,7 +42,7 @@ export function observeWsOperations<P extends Record<PropertyKey, unknown> | und
   return {
     ...options,
     onSubscribe: async (ctx, id, payload) => {
-      operationsOf(ctx).set(id, { started: performance.now(), operationType: 'unknown', reported: false });
+      operationsOf(ctx).set(id, { started: performance.now(), operationType: 'unknown' });
       try {
         const result = await options.onSubscribe?.(ctx, id, payload);
         if (result && !Array.isArray(result)) {
