@@ -93,7 +93,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const metrics = config.metricsPort === undefined ? null : new HubMetrics();
   // Bound first: a taken port stops the hub before it opens anything else.
   const metricsServer = metrics && (await startMetricsServer({ metrics, port: config.metricsPort!, host: config.metricsHost, log }));
-  const storage = await openStorage(config, log);
+  const storage = await openStorage(config, log).catch(async (err: unknown) => {
+    await metricsServer?.close(); // MongoDB unreachable: leave no listener behind
+    throw err;
+  });
   const store: Store = instrumentStore(storage.store, storeCalls, metrics?.storeOperation);
   const cursors = new CursorCodec(secrets.cursorKey);
 
