@@ -6,11 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
 import { pino, type Logger } from 'pino';
-import { Authenticator, authError } from './auth/authenticator.js';
+import { Authenticator } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { ConfigError, type HubConfig } from './config.js';
@@ -21,11 +19,11 @@ import { formatHubError } from './http/error-format.js';
 import { ExecutionDeadlines } from './http/execution-deadline.js';
 import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
-import { limitsPlugin } from './http/limits-plugin.js';
+import { edgePlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
-import type { Viewer } from './policy/policy.js';
+import { EdgePipeline } from './edge/pipeline.js';
+import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
@@ -45,8 +43,6 @@ import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
-import { observeApolloRequests } from './metrics/apollo-request-observer.js';
-import { observeTaxiiRequests } from './metrics/taxii-request-observer.js';
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
@@ -77,6 +73,11 @@ export interface Hub {
 export interface StartOptions {
   /** Where logs go; default pino to stdout at the configured level. */
   logger?: Logger;
+  /**
+   * Told how every request through the edge ended, on every transport. Default: the hub's metrics
+   * when `HUB_METRICS_PORT` is set (docs/metrics.md), else nobody; one given here replaces them.
+   */
+  observer?: RequestObserver;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -178,53 +179,42 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
   });
-  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
-    const viewer = await authenticator.authenticate(authorization);
-    if (viewer.kind === 'anonymous' && !config.anonymousReads) {
-      throw authError('Anonymous access is disabled on this hub: send Authorization: Bearer <token>');
-    }
-    return viewer;
-  };
 
-  // Abuse limits, identical on both transports (docs/limits.md): one rate limiter and one set of deadlines.
+  // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
+  // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
+  const pipeline = new EdgePipeline({
+    schema,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    anonymousReads: config.anonymousReads,
+    introspection: config.introspection,
+    rateLimiter,
+    deadlines,
+    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    log,
+    ...(options.observer || metrics ? { observer: options.observer ?? metrics! } : {}),
+  });
+  // Apollo keeps the HTTP protocol and parses and validates with the pipeline's options; the
+  // pipeline does the rest (edgePlugin).
   const apollo = new ApolloServer<HubContext>({
     schema,
+    // Apollo's own messages (rare: plugin or cache failures) go to the hub's structured log.
+    logger: log,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    introspection: true, // who may introspect is decided per request by limitsPlugin (policy)
+    introspection: true, // who may introspect is decided per request by the pipeline (policy)
     parseOptions,
     validationRules: [...limitRules],
     validationOptions,
-    formatError: (formatted, error) => formatHubError(formatted, error),
+    formatError: (formatted, error) => formatHubError(formatted, error, (err) => pipeline.unexpected(err, 'apollo', 'http')),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // The hub sets no cache hints; the default plugin would still hook every resolved field.
       ApolloServerPluginCacheControlDisabled(),
-      limitsPlugin({ deadlines, introspection: config.introspection }),
-      ...(metrics ? [observeApolloRequests(metrics)] : []), // last: it reads the answer the others shaped
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ response, contextValue }) {
-              if (response.body.kind !== 'single') return;
-              const extensions = redactedExtensions(response.body.singleResult.extensions, contextValue.redacted);
-              if (extensions) response.body.singleResult.extensions = extensions;
-            },
-            async didEncounterErrors({ contextValue, errors }) {
-              for (const error of errors) {
-                const original = unwrapResolverError(error);
-                if (!(original instanceof GraphQLError)) {
-                  contextValue?.log?.error({ err: original, requestId: contextValue.requestId }, 'unexpected error');
-                }
-              }
-            },
-          };
-        },
-      },
+      edgePlugin(pipeline),
     ],
   });
   await apollo.start();
@@ -232,18 +222,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const httpServer = createHttpServer({
     apollo,
     log,
-    context: async (req, requestId) => {
-      const header = req.headers.authorization;
-      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-      return createContext(services, viewer, requestId, log);
-    },
+    pipeline,
     health: storage.health,
-    rateLimiter,
     graphiql: createGraphiqlPage({ log }),
     mounts: [
       {
         prefix: TAXII_PREFIX,
-        handle: observeTaxiiRequests(createTaxiiHandler({
+        handle: createTaxiiHandler({
           feed: new TaxiiFeed({
             indicators: store.indicators,
             notices: store.notices,
@@ -254,13 +239,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
           }),
-          authenticate,
+          pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
-          rateLimiter,
           maxContentLength: MAX_BODY_BYTES,
           log,
-        }), metrics),
+        }),
       },
     ],
   });
@@ -295,16 +279,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     httpServer,
     alerts,
     bus,
-    schema,
-    authenticate,
-    anonymousReads: config.anonymousReads,
-    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    pipeline,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
-    rateLimiter,
-    deadlines,
-    introspection: config.introspection,
     maxOperationsPerSocket: config.wsMaxOperations,
-    observer: metrics ?? undefined,
   });
   metrics?.watch({ wsConnections: () => ws.connections(), subscriptions: () => alerts.stats().subscribers });
 

@@ -89,7 +89,10 @@ describe('the metrics listener', () => {
 
 describe('after real traffic', () => {
   let before: Sample[];
+  /** While the subscription is live (the gauges). */
   let after: Sample[];
+  /** Once it ended (a subscription is counted when it ends). */
+  let ended: Sample[];
   let text: string;
 
   beforeAll(async () => {
@@ -136,6 +139,8 @@ describe('after real traffic', () => {
     after = scraped.samples;
     text = scraped.text;
     await stream.dispose();
+    await eventually(() => t.hub.alerts.stats().subscribers === 0, 'the subscription to end');
+    ended = (await scrape()).samples;
   });
 
   const delta = (name: string, labels: Record<string, string> = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
@@ -146,7 +151,8 @@ describe('after real traffic', () => {
     // a document that does not validate has no operation type Apollo would tell
     expect(delta('hub_requests_total', { transport: 'http', operation_type: 'unknown', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
     expect(delta('hub_requests_total', { transport: 'http', operation_type: 'unknown', code: 'RATE_LIMITED' })).toBe(1);
-    expect(delta('hub_requests_total', { transport: 'graphql-ws', operation_type: 'subscription', code: 'OK' })).toBe(1);
+    expect(delta('hub_requests_total', { transport: 'graphql-ws', operation_type: 'subscription', code: 'OK' })).toBe(0);
+    expect(valueOf(ended, 'hub_requests_total', { transport: 'graphql-ws', operation_type: 'subscription', code: 'OK' }) - valueOf(before, 'hub_requests_total', { transport: 'graphql-ws', operation_type: 'subscription', code: 'OK' })).toBe(1);
     expect(delta('hub_requests_total', { transport: 'graphql-ws', operation_type: 'query', code: 'OK' })).toBe(1);
     expect(delta('hub_requests_total', { transport: 'graphql-ws', operation_type: 'unknown', code: 'RATE_LIMITED' })).toBe(1);
     expect(delta('hub_requests_total', { transport: 'taxii', operation_type: 'query', code: 'OK' })).toBe(1);
@@ -159,6 +165,8 @@ describe('after real traffic', () => {
     expect(delta('hub_request_duration_seconds_count', { transport: 'graphql-ws', operation_type: 'query' })).toBe(1);
     expect(delta('hub_request_duration_seconds_count', { transport: 'taxii', operation_type: 'query' })).toBe(1);
     expect(delta('hub_request_duration_seconds_sum', { transport: 'http', operation_type: 'query' })).toBeGreaterThan(0);
+    // a subscription's lifetime is not a latency
+    expect(ended.filter((s) => s.name === 'hub_request_duration_seconds_count' && s.labels.operation_type === 'subscription')).toEqual([]);
   });
 
   it('counts rate-limited refusals per transport', () => {

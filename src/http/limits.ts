@@ -1,6 +1,6 @@
 /**
  * The hub's limits on what one GraphQL document may ask for, defined once and applied identically
- * by Apollo (HTTP) and graphql-ws: the same parse options, the same validation rules, the same
+ * by Apollo (HTTP) and the edge pipeline (graphql-ws): the same parse options, the same validation rules, the same
  * error cap and the same error codes. docs/limits.md is the table a caller reads.
  */
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -18,6 +18,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { MAX_LOOKUP_VALUES } from '../services/indicator-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
 import { queryCostRule } from './query-cost.js';
@@ -116,24 +117,25 @@ function coded(error: GraphQLError, fallback: string): GraphQLError {
   return error.extensions.code === code ? error : new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });
 }
 
-/**
- * Parses and validates `source` exactly as Apollo does with the hub's options (graphql-ws uses
- * this); errors carry the codes Apollo would give them.
- */
 /** Validated documents by source text, per schema: identical operations share one parsed document. */
-const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
-const VALIDATED_CACHE_LIMIT = 1_000;
+const validated = new WeakMap<GraphQLSchema, LRUCache<string, DocumentNode>>();
+/**
+ * The document cache's bound: at most 1,000 documents and 16 MB of source text (a document's
+ * string literals may make its text far longer than its 2,000 tokens), least recently used first out.
+ */
+const DOCUMENT_CACHE = { max: 1_000, maxSize: 16 * 1024 * 1024 } as const;
 
+/**
+ * Parses and validates `source` exactly as Apollo does with the hub's options (the edge pipeline
+ * uses this); errors carry the codes Apollo would give them. Valid documents are cached (lru-cache).
+ */
 export function checkDocument(schema: GraphQLSchema, source: string): CheckedDocument {
   let cache = validated.get(schema);
-  if (!cache) validated.set(schema, (cache = new Map()));
+  if (!cache) validated.set(schema, (cache = new LRUCache({ ...DOCUMENT_CACHE, sizeCalculation: (_doc, key) => Math.max(1, key.length) })));
   const cached = cache.get(source);
   if (cached) return { document: cached };
   const checked = checkDocumentUncached(schema, source);
-  if (checked.document) {
-    if (cache.size >= VALIDATED_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(source, checked.document);
-  }
+  if (checked.document) cache.set(source, checked.document);
   return checked;
 }
 

@@ -1,45 +1,36 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { CloseCode, type ServerOptions } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
-import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
-import { formatHubError } from './error-format.js';
-import type { ExecutionDeadlines } from './execution-deadline.js';
-import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './limits.js';
-import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
-import { formatForTransport } from './redaction.js';
+import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
+import type { EdgePipeline, RequestTrace } from '../edge/pipeline.js';
+import type { Viewer } from '../policy/policy.js';
+import { LIMIT_CODES, limitError } from './limits.js';
 import { MAX_BODY_BYTES } from './http-server.js';
-import type { RequestObserver } from '../edge/request-observer.js';
-import { observeWsOperations } from '../metrics/ws-operation-observer.js';
 
 export interface WsServerOptions {
   httpServer: Server;
-  schema: GraphQLSchema;
-  /** The same authentication as HTTP: throws for a bad token. */
-  authenticate: (authorization: string | undefined) => Promise<Viewer>;
-  /** Whether a connection without a token is allowed. */
-  anonymousReads: boolean;
-  context: (viewer: Viewer, requestId: string) => HubContext;
+  /**
+   * The edge pipeline, shared with HTTP and TAXII: `connection_init` is admitted by it (without
+   * drawing from the rate limit), and every operation is admitted again (drawing one token),
+   * prepared, executed and formatted by it.
+   */
+  pipeline: EdgePipeline;
+  /** Re-reads a credential when its member changed (the Authenticator); throws to refuse it. */
+  authenticate: (authorization: string | undefined, options?: { remoteAddress?: string }) => Promise<Viewer>;
   log: Logger;
-  /** Shared with HTTP: every subscribe message takes a token from its caller's bucket. */
-  rateLimiter: RateLimiter;
-  /** Shared with HTTP: the execution time limit of queries and mutations. */
-  deadlines: ExecutionDeadlines;
-  /** Whether members may introspect (anonymous callers never may). */
-  introspection: boolean;
   /** Operations one socket may have running at once; the next is refused with TOO_MANY_OPERATIONS. */
   maxOperationsPerSocket: number;
   /** Serves `alerts` subscriptions. */
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
-  /** Hears how each operation ended (metrics). Default: none. */
-  observer?: RequestObserver;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -56,22 +47,32 @@ const MAX_TIMER_MS = 2_147_483_647;
 interface ConnectionExtra {
   viewer?: Viewer;
   authorization?: string;
+  /** The operations under way on this socket, by id, each followed until it ends. */
+  traces?: Map<string, RequestTrace>;
   [key: PropertyKey]: unknown;
 }
 
+/** A close reason fits in 123 bytes (RFC 6455): the message, cut on a character boundary. */
+function closeReason(message: string): string {
+  let reason = message.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
+}
+
 /**
- * graphql-ws on `/graphql`, beside HTTP. The token comes in `connection_init`
- * (`{ "authorization": "Bearer ..." }`); a bad one closes the socket with 4401. Every operation
- * re-reads the member, so a changed tier applies from the next operation on.
+ * graphql-ws on `/graphql`, beside HTTP: a thin adapter over the edge pipeline. The token comes
+ * in `connection_init` (`{ "authorization": "Bearer ..." }`); a refused one closes the socket
+ * with the catalogue's close code and the refusal's message as reason (4401 for a bad token or
+ * anonymous reads off; 4500 for an unexpected failure, logged once). Every operation is admitted
+ * again, so a changed tier applies from the next operation on.
  *
- * Every limit HTTP applies applies here too, with the same codes (src/http/limits.ts): the document
- * is parsed and validated with the hub's options, a refused operation gets an `error` message and
- * the socket stays open. A message over 1 MB closes the socket with 1009.
+ * Every limit HTTP applies applies here too, with the same codes and messages: a refused
+ * operation gets an `error` message and the socket stays open. A message over 1 MB closes the
+ * socket with 1009.
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void>; connections: () => number } {
   const { log } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  let operations = 0;
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
   const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
@@ -112,95 +113,116 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     }
   });
 
-  const serverOptions: ServerOptions<Record<string, unknown> | undefined, Extra & Partial<ConnectionExtra>> = {
-      schema: options.schema,
+  const { pipeline } = options;
+  const contextFor = (extra: ConnectionExtra & { socket: WebSocket }, id: string, viewer: Viewer, requestId: string): HubContext => {
+    const context = pipeline.context(viewer, requestId);
+    operationOf.set(context, { id, socket: extra.socket });
+    const trace = extra.traces?.get(id);
+    if (trace) pipeline.attach(context, trace);
+    return context;
+  };
+  const remoteAddressOf = (extra: { request: { socket: { remoteAddress?: string } } }) => extra.request.socket.remoteAddress;
+  const traceOf = (extra: ConnectionExtra, id: string) => extra.traces?.get(id);
+  const endTrace = (extra: ConnectionExtra, id: string, code?: string) => {
+    const trace = extra.traces?.get(id);
+    if (!trace) return;
+    if (code !== undefined) trace.code = code;
+    extra.traces!.delete(id);
+    pipeline.end(trace);
+  };
+  /** An operation refused before it ran: its errors, and its trace ended with their code. */
+  const refuse = (extra: ConnectionExtra, id: string, errors: readonly GraphQLError[]) => {
+    endTrace(extra, id, codeOf(errors[0]));
+    return errors;
+  };
+
+  const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+    {
+      schema: pipeline.schema,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' ? raw : undefined;
-        try {
-          const viewer = await options.authenticate(authorization);
-          if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
-          ctx.extra.viewer = viewer;
-          ctx.extra.authorization = authorization;
-          const socket = ctx.extra.socket;
-          connections.set(socket, ctx.extra);
-          const expiresAt = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt : null;
-          let expiry: NodeJS.Timeout | null = null;
-          // A timer cannot count past ~24.8 days (it would fire at once): re-arm until the token is due.
-          const armExpiry = (at: number) => {
-            const left = at - Date.now();
-            expiry = setTimeout(left > MAX_TIMER_MS ? () => armExpiry(at) : () => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.min(MAX_TIMER_MS, Math.max(0, left)));
-            expiry.unref();
-          };
-          if (expiresAt !== null) armExpiry(expiresAt);
-          socket.once('close', () => {
-            connections.delete(socket);
-            if (expiry) clearTimeout(expiry);
-          });
-          return true;
-        } catch {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        // graphql-ws has registered this operation already; count before anything awaits.
-        if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
-          return [limitError(LIMIT_CODES.socketOperations, `A socket may run at most ${options.maxOperationsPerSocket} operations at once`)];
-        }
+        const socket = ctx.extra.socket;
         let viewer: Viewer;
         try {
-          viewer = ctx.extra.viewer = await options.authenticate(ctx.extra.authorization);
+          viewer = await pipeline.admit({ transport: 'graphql-ws', authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId: randomUUID(), draw: false });
         } catch (err) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-          return [err instanceof GraphQLError ? err : new GraphQLError('Unauthorized')];
+          const refusal = err instanceof GraphQLError ? err : unexpectedError();
+          socket.close(closeCodeOf(codeOf(refusal)), closeReason(refusal.message));
+          return false;
         }
-        const decision = await options.rateLimiter.take(rateLimitKey(viewer, ctx.extra.request.socket.remoteAddress));
-        if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
-        const checked = checkDocument(options.schema, payload.query);
-        if (checked.errors) return checked.errors;
-        if (getOperationAST(checked.document, payload.operationName)?.operation === 'subscription') {
-          const refused = await options.alerts.check(checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
-          if (refused) return refused;
-        }
-        if (usesIntrospection(checked.document)) {
-          try {
-            assertCanIntrospect(viewer, options);
-          } catch (err) {
-            if (!(err instanceof GraphQLError)) throw err;
-            return [err];
-          }
-        }
-        return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
+        ctx.extra.viewer = viewer;
+        ctx.extra.authorization = authorization;
+        ctx.extra.traces = new Map();
+        connections.set(socket, ctx.extra);
+        const expiresAt = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt : null;
+        let expiry: NodeJS.Timeout | null = null;
+        // A timer cannot count past ~24.8 days (it would fire at once): re-arm until the token is due.
+        const armExpiry = (at: number) => {
+          const left = at - Date.now();
+          expiry = setTimeout(left > MAX_TIMER_MS ? () => armExpiry(at) : () => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.min(MAX_TIMER_MS, Math.max(0, left)));
+          expiry.unref();
+        };
+        if (expiresAt !== null) armExpiry(expiresAt);
+        socket.once('close', () => {
+          connections.delete(socket);
+          if (expiry) clearTimeout(expiry);
+          // Operations cut short by the socket closing end here (a subscription's usual end).
+          for (const id of [...(ctx.extra.traces?.keys() ?? [])]) endTrace(ctx.extra, id);
+        });
+        return true;
       },
-      execute: async (args: ExecutionArgs) => {
-        const deadline = options.deadlines.start(args.contextValue as object);
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        // As over HTTP, a fresh id per operation: the log line of a failure names it.
+        const requestId = randomUUID();
+        ctx.extra.traces?.set(id, pipeline.begin('graphql-ws', requestId));
+        // graphql-ws has registered this operation already; count before anything awaits.
+        if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
+          return refuse(ctx.extra, id, [limitError(LIMIT_CODES.socketOperations, `A socket may run at most ${options.maxOperationsPerSocket} operations at once`)]);
+        }
         try {
-          const result = await execute(args);
-          return deadline?.cut ? { errors: [deadline.error()] } : result;
-        } finally {
-          deadline?.stop();
+          let viewer: Viewer;
+          try {
+            viewer = ctx.extra.viewer = await pipeline.admit({ transport: 'graphql-ws', authorization: ctx.extra.authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId });
+          } catch (err) {
+            const refusal = err as GraphQLError;
+            // A credential that stopped working ends the connection; a full bucket or a failure does not.
+            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+            return refuse(ctx.extra, id, [refusal]);
+          }
+          const prepared = pipeline.prepare(viewer, payload);
+          if (prepared.errors) return refuse(ctx.extra, id, prepared.errors);
+          const { document, operationName, variables, operationType } = prepared.prepared;
+          traceOf(ctx.extra, id)!.operationType = operationType;
+          if (operationType === 'subscription') {
+            const refused = await options.alerts.check(document, variables, operationName);
+            if (refused) return refuse(ctx.extra, id, refused);
+          }
+          return { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+        } catch (err) {
+          pipeline.unexpected(err, requestId, 'graphql-ws');
+          return refuse(ctx.extra, id, [unexpectedError()]);
         }
       },
-      context: (ctx, id) => {
-        const context = options.context(ctx.extra.viewer!, `ws-${++operations}`);
-        operationOf.set(context, { id, socket: ctx.extra.socket });
-        return context;
-      },
+      execute: (args: ExecutionArgs) =>
+        pipeline.execute({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues ?? undefined }, args.contextValue as HubContext),
       subscribe: (args: ExecutionArgs) => {
         const context = args.contextValue as HubContext;
         const { id, socket } = operationOf.get(context)!;
         return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
       },
-      onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
-        const redacted = (args.contextValue as HubContext | undefined)?.redacted;
-        if (!result.errors?.length && !redacted?.size) return undefined;
-        return formatForTransport(result, redacted, (err) => log.error({ err }, 'unexpected error'));
+      onNext: (ctx, id, _payload, args, result: ExecutionResult) => {
+        const trace = traceOf(ctx.extra, id);
+        if (trace && trace.code === 'OK') trace.code = codeOf(result.errors?.[0]);
+        const context = args.contextValue as HubContext;
+        if (!result.errors?.length && !context.redacted?.size) return undefined;
+        return pipeline.format(result, context);
       },
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))),
-  };
-  const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(options.observer ? observeWsOperations(serverOptions, options.observer) : serverOptions, wss);
+      onError: (ctx, _id, _payload, errors) => errors.map((e) => pipeline.formatError(e, traceOf(ctx.extra, _id)?.requestId ?? 'ws')),
+      onComplete: (ctx, id) => endTrace(ctx.extra, id),
+    },
+    wss,
+  );
   // graphql-ws reports a socket's protocol errors (e.g. a message over maxPayload, which ws has
   // already answered by closing with 1009) with console.error; they are the client's fault.
   wss.on('connection', (socket) => {
@@ -209,6 +231,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   });
 
   return {
+    /** Open sockets, authenticated or not yet (the metrics' gauge). */
     connections: () => wss.clients.size,
     close: async () => {
       unsubscribeMembers();

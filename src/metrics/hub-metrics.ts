@@ -41,7 +41,7 @@ export class HubMetrics implements RequestObserver, AlertObserver {
     });
     this.requestDuration = new Histogram({
       name: 'hub_request_duration_seconds',
-      help: 'Time from a request reaching the hub to its answer (a subscription: until it is running).',
+      help: 'Time from a request reaching the hub to its answer (queries, mutations, refusals; not subscriptions).',
       labelNames: ['transport', 'operation_type'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -99,7 +99,8 @@ export class HubMetrics implements RequestObserver, AlertObserver {
     const transport = oneOf(TRANSPORTS, event.transport);
     const operationType = oneOf(OPERATION_TYPES, event.operationType);
     this.requests.inc({ transport, operation_type: operationType, code: oneOf(CODES, event.code) });
-    this.requestDuration.observe({ transport, operation_type: operationType }, event.durationSeconds);
+    // A subscription is reported when it ends: its duration is a session's length, not a latency.
+    if (operationType !== 'subscription') this.requestDuration.observe({ transport, operation_type: operationType }, event.durationSeconds);
   }
 
   rateLimited(transport: 'http' | 'graphql-ws' | 'taxii'): void {

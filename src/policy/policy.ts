@@ -118,6 +118,15 @@ export function assertCanRead(viewer: Viewer, options: ReadPolicyOptions): void 
 }
 
 /**
+ * Whose rate-limit bucket a viewer draws from: a member's (all its users, keys and sockets share
+ * it, whatever the transport), else the caller's address (every anonymous caller behind one
+ * address shares one).
+ */
+export function rateLimitBucket(viewer: Viewer, remoteAddress: string | undefined): string {
+  return viewer.kind === 'member' ? `member:${viewer.memberId}` : `ip:${remoteAddress ?? 'unknown'}`;
+}
+
+/**
  * Throws unless the viewer may introspect the schema (`__schema`, `__type`; `__typename` is not
  * introspection): FORBIDDEN for everyone when the hub turned it off, UNAUTHENTICATED for anonymous callers.
  */

@@ -12,6 +12,7 @@ import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { paginate, type Connection } from './paginate.js';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -378,16 +379,15 @@ function notFound(id: string) {
 }
 
 /**
- * The same JSON for inputs that mean the same: keys sorted, null and absent fields alike, so a
- * retry that spells an omitted field as `null` is still the same request.
+ * The same JSON for inputs that mean the same: keys sorted (safe-stable-stringify), null and
+ * absent fields alike, so a retry that spells an omitted field as `null` is still the same
+ * request. Byte for byte what the hand-written version produced for GraphQL inputs (whose field
+ * names are never integer-like), so stored idempotency hashes stay valid.
  */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).filter(([, x]) => x != null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
+  return stableStringify(value, function (this: unknown, _key: string, v: unknown) {
+    return v === null && !Array.isArray(this) ? undefined : v;
+  }) ?? 'null';
 }
 
 

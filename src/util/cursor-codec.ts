@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Seals pagination cursors (AES-256-GCM) so they are opaque and bound to what minted them: a
@@ -6,10 +7,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  */
 export class CursorCodec {
   /** Recently sealed cursors: re-issuing one for the same binding and values is as safe as sealing anew. */
-  private readonly recent = new Map<string, string>();
+  private readonly recent: LRUCache<string, string>;
 
-  constructor(private readonly key: Buffer, private readonly cacheSize = 20_000) {
+  /** @param cacheSize recently sealed cursors kept for re-issue, least recently used first out. Default 20,000. */
+  constructor(private readonly key: Buffer, cacheSize = 20_000) {
     if (key.length !== 32) throw new RangeError('cursor key must be 32 bytes');
+    this.recent = new LRUCache({ max: cacheSize });
   }
 
   seal(binding: string, values: readonly unknown[]): string {
@@ -17,7 +20,6 @@ export class CursorCodec {
     const cached = this.recent.get(cacheKey);
     if (cached !== undefined) return cached;
     const cursor = this.sealFresh(binding, values);
-    if (this.recent.size >= this.cacheSize) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(cacheKey, cursor);
     return cursor;
   }
