@@ -86,10 +86,12 @@ describe('the hub command', () => {
         });
         child.on('exit', (code) => reject(new Error(`hub exited ${code}: ${err}`)));
       });
+      // Minted first: spawnSync blocks this process for seconds, long enough for the hub to close
+      // an idle keep-alive socket that fetch would then reuse ("other side closed").
+      const token = hub(['token', '--member', 'demo-enterprise'], { HUB_DATA_DIR: dataDir }).stdout.trim();
       const health = await fetch(url.replace('/graphql', '/healthz'));
       expect(health.status).toBe(200);
       expect(await (await fetch(metricsUrl)).text()).toContain('hub_requests_total');
-      const token = hub(['token', '--member', 'demo-enterprise'], { HUB_DATA_DIR: dataDir }).stdout.trim();
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
