@@ -11,7 +11,7 @@ import { createContext, useContext, useEffect, type ComponentType } from 'react'
 export const FIRST_STEPS = JSON.stringify(
   {
     hint: "Paste a member's token into Headers below, then run the query (Ctrl-Enter).",
-    token: 'npm run hub -- token --member demo-isac',
+    token: 'npm run -s hub -- token --member demo-isac',
     docs: 'The docs (book icon) load by themselves once a token is in the headers: only members may read the schema.',
   },
   null,
@@ -59,8 +59,13 @@ function DocsNeedAToken() {
       <div className="graphiql-doc-explorer-content">
         <p>The docs need a token: only members may read the schema.</p>
         <p>
-          Paste one into <b>Headers</b> below (<code style={{ whiteSpace: 'nowrap' }}>npm run hub -- token --member demo-isac</code>); the docs load by
-          themselves.
+          Paste one into <b>Headers</b> below; the docs load by themselves. A demo member&apos;s token:
+        </p>
+        <p>
+          {/* Two unbreakable halves: a narrow pane wraps between them, never inside "--". */}
+          <code>
+            <span style={{ whiteSpace: 'nowrap' }}>npm run -s hub --</span> <span style={{ whiteSpace: 'nowrap' }}>token --member demo-isac</span>
+          </code>
         </p>
       </div>
     </div>

@@ -12,7 +12,7 @@ import { FirstSteps, HasToken } from './first-steps.js';
 import { authorizationOf, createHubFetcher, TOKEN_PLACEHOLDER } from './hub-fetcher.js';
 
 const DEFAULT_QUERY = `# The hub. Paste a member's token into Headers below:
-#   npm run hub -- token --member demo-isac
+#   npm run -s hub -- token --member demo-isac
 # then run this (Ctrl-Enter). The docs (book icon)
 # need a token too: only members may introspect.
 # Live alerts stream over graphql-ws from this page:
