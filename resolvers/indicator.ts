@@ -1,6 +1,6 @@
 import type { HubContext } from '../src/context.js';
 import type { IndicatorDoc, IndicatorInput, SightingDoc } from '../src/domain/types.js';
-import { ownsRecord } from '../src/policy/policy.js';
+import { canSeeRecipients } from '../src/policy/policy.js';
 import type { QueryIndicatorsArgs } from '../src/generated/graphql.js';
 
 export const indicatorResolvers = {
@@ -30,7 +30,7 @@ export const indicatorResolvers = {
   },
   Indicator: {
     id: (i: IndicatorDoc) => i._id,
-    recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (ownsRecord(viewer, i) ? i.recipients : null),
+    recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (canSeeRecipients(viewer, i) ? i.recipients : null),
     source: (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => loaders.member.load(i.source),
     sourceSector: async (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => (await loaders.member.load(i.source))?.sector ?? null,
     sightings: (i: IndicatorDoc, _: unknown, { loaders }: HubContext) => loaders.sightings.load(i._id),

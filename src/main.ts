@@ -39,6 +39,8 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import type { AlertObserver } from './alerts/alert-observer.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
@@ -78,6 +80,22 @@ export interface StartOptions {
    * when `HUB_METRICS_PORT` is set (docs/metrics.md), else nobody; one given here replaces them.
    */
   observer?: RequestObserver;
+  /**
+   * Hears alert deliveries and slow-consumer closes. Default: the hub's metrics when
+   * `HUB_METRICS_PORT` is set, else nobody; one given here replaces them.
+   */
+  alertObserver?: AlertObserver;
+  /**
+   * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
+   * embargoes, approvals' expiry, TAXII's read cutoff. Default `Date.now`. (Tokens are still
+   * checked against the real time.) The non-interference suite controls it to compare runs.
+   */
+  clock?: () => number;
+  /**
+   * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
+   * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
+   */
+  randomUUID?: () => string;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -100,10 +118,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   const store: Store = instrumentStore(storage.store, storeCalls, metrics?.storeOperation);
   const cursors = new CursorCodec(secrets.cursorKey);
+  // Time and ids for what services stamp: the real ones unless a test controls them.
+  const clock = options.clock;
+  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus);
+  const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -111,6 +132,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
   });
   const indicators = new IndicatorService({
     indicators: store.indicators,
@@ -122,19 +144,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
-  const approvals = new ApprovalService({
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-  });
-  await audit.ingestCliLog();
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -143,6 +155,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+    ...stamps,
+  });
+  await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
@@ -173,11 +198,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
@@ -219,9 +247,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   await apollo.start();
 
+  const connectionLimits = new ConnectionLimits({
+    maxPerAddress: config.maxConnectionsPerAddress,
+    maxSocketsPerMember: config.wsMaxSocketsPerMember,
+    requestTimeoutMs: config.requestTimeoutMs,
+    rateLimiter,
+    log,
+  });
   const httpServer = createHttpServer({
     apollo,
     log,
+    connectionLimits,
     pipeline,
     health: storage.health,
     graphiql: createGraphiqlPage({ log }),
@@ -238,6 +274,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
           }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
@@ -253,9 +290,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     store,
     log,
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    // The edge's own format step: alerts are masked and redacted as every other result.
+    format: (result, context) => pipeline.format(result, context as HubContext),
+    cursorKey: secrets.cursorKey,
+    retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
-    observer: metrics ?? undefined,
+    ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
+    ...(clock ? { clock } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
@@ -283,6 +325,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
+    connectionLimits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
   metrics?.watch({ wsConnections: () => ws.connections(), subscriptions: () => alerts.stats().subscribers });
 

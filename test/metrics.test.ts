@@ -218,7 +218,7 @@ describe('slow consumers', () => {
     const reader = t.member('m-slowreader', 'COMMUNITY');
     const big = 'x'.repeat(4_000);
     const selection = `cursor type indicator { id ${Array.from({ length: 13 }, (_, i) => `d${i}: description`).join(' ')} }`;
-    const raw = await rawAlertSocket(t, await reader.token(['reader']), alertsDocument(selection), { filter: { tags: ['slow'] } });
+    const raw = await rawAlertSocket(t, await reader.token(['reader']), alertsDocument(selection), { filter: { tags: ['slow'] }, heartbeats: true });
     await eventually(() => raw.payloads.length > 0, 'the first heartbeat');
     raw.pause();
     for (let batch = 0; batch < 8 && t.hub.alerts.stats().subscribers > 0; batch++) {

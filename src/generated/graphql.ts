@@ -26,7 +26,10 @@ export type Actor = {
 };
 
 export type AlertEvent = {
-  /** The event's position in the hub's alert log: pass it as `after` to resume. */
+  /**
+   * Opaque, and bound to your member: pass it as `after` to resume right after this event. It says
+   * nothing of events you were not sent. See docs/alerts.md.
+   */
   cursor: Scalars['String']['output'];
   /** The indicator, as it is now, shaped and redacted for the subscriber exactly as a query would be. */
   indicator: Maybe<Indicator>;
@@ -36,7 +39,11 @@ export type AlertEvent = {
 };
 
 export type AlertEventType =
-  /** Nothing matched for a while: `cursor` is where to resume so as not to re-read what was already passed over. */
+  /**
+   * Only with `heartbeats: true`: the stream is alive. `cursor` is the subscriber's own place (the
+   * last event it was sent), kept fresh for the log's retention; it never moves on events the
+   * subscriber was not sent.
+   */
   | 'HEARTBEAT'
   /** A record was published. */
   | 'PUBLISHED'
@@ -51,7 +58,7 @@ export type AlertEventType =
 /**
  * Narrows the stream (it never widens what the policy allows). Indicator criteria (indicatorTypes,
  * minConfidence, tags) imply kind INDICATOR and noticeCategories implies MODEL_RISK_NOTICE, unless
- * `kinds` is given. HEARTBEAT events are always sent.
+ * `kinds` is given. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
@@ -94,6 +101,8 @@ export type ApiKey = {
 export type ApprovalChange = {
   /** LIFT_EMBARGO: the new end of the embargo; null means "when approved". */
   embargoUntil: Maybe<Scalars['DateTime']['output']>;
+  /** REGISTER_IDENTITY_PROVIDER: the registration as it will be stored. */
+  identityProvider: Maybe<IdentityProvider>;
   /** REMOVE_RECIPIENTS: the new list, shown to the record's own member only (null to others). */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   tier: Maybe<Tier>;
@@ -108,6 +117,10 @@ export type ApprovalKind =
   | 'LIFT_EMBARGO'
   /** Lower an indicator's or a notice's TLP. */
   | 'LOWER_TLP'
+  /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
+  | 'REGISTER_IDENTITY_PROVIDER'
+  /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
+  | 'REMOVE_IDENTITY_PROVIDER'
   /** Replace a TLP:RED record's recipients by a list that leaves at least one out. */
   | 'REMOVE_RECIPIENTS';
 
@@ -154,6 +167,8 @@ export type ApprovalTarget = {
 };
 
 export type ApprovalTargetKind =
+  /** An identity provider; the target's id is its issuer and its node is null. */
+  | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE';
@@ -162,6 +177,10 @@ export type AuditAction =
   | 'API_KEY_CREATED'
   | 'API_KEY_REVOKED'
   | 'APPROVE'
+  /** An approved identity provider registration (or replacement) was applied. */
+  | 'IDENTITY_PROVIDER_REGISTERED'
+  /** An approved identity provider removal was applied. */
+  | 'IDENTITY_PROVIDER_REMOVED'
   | 'LOGIN_FAILED'
   | 'PUBLISH'
   | 'REJECT'
@@ -185,7 +204,10 @@ export type AuditEntry = {
   id: Scalars['ID']['output'];
   /** Whose entry it is; null for hub-level entries (hub-admins only). */
   memberId: Maybe<Scalars['ID']['output']>;
-  /** The log's order. */
+  /**
+   * The entry's number in the log you read: the whole log's order for a hub-admin, your own
+   * member's log's order for a member-admin (gaps count only entries you may read).
+   */
   seq: Scalars['Int']['output'];
   summary: Scalars['String']['output'];
   target: Maybe<AuditTarget>;
@@ -219,6 +241,8 @@ export type AuditTarget = {
 export type AuditTargetKind =
   | 'API_KEY'
   | 'APPROVAL_REQUEST'
+  /** An identity provider; the id is its issuer. */
+  | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE'
@@ -258,6 +282,13 @@ export type IdentityProvider = {
   /** Where the hub fetches the provider's JWK Set; null when the keys are inline. */
   jwksUri: Maybe<Scalars['String']['output']>;
   memberId: Scalars['ID']['output'];
+  /**
+   * Who put this registration in place. Identities from this provider count as both of these people
+   * for "a different person" (docs/approvals.md). Null on a request's proposed registration, and on
+   * a registration made before registering needed two people (its identities then count as
+   * everyone, so they can approve nothing).
+   */
+  registeredBy: Maybe<IdentityProviderRegistrants>;
   /** The claim holding the user's roles: an array of role names or a space-separated string. */
   rolesClaim: Scalars['String']['output'];
 };
@@ -279,6 +310,13 @@ export type IdentityProviderInput = {
   memberId: Scalars['ID']['input'];
   /** Default `roles`. */
   rolesClaim?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The approval that put an identity provider's registration in place. */
+export type IdentityProviderRegistrants = {
+  approvedBy: Actor;
+  requestId: Scalars['ID']['output'];
+  requestedBy: Actor;
 };
 
 /** One member's claim about one normalised value. */
@@ -557,8 +595,10 @@ export type ModelRiskNoticeUpdate = {
 
 export type Mutation = {
   /**
-   * Approves and applies a request: another person (a different userId) holding approver for the
-   * record's publishing member, or hub-admin; for CHANGE_TIER another hub-admin.
+   * Approves and applies a request: another person holding approver for the record's publishing
+   * member, or hub-admin; for CHANGE_TIER another hub-admin; for an identity provider a hub-admin or
+   * another member-admin of the member. Another person: not the requester, and not an identity from
+   * an identity provider the requester registered (see docs/approvals.md).
    */
   approveRequest: ApprovalRequest;
   changeModelRiskNoticeStatus: ModelRiskNotice;
@@ -568,16 +608,32 @@ export type Mutation = {
   publishIndicators: PublishIndicatorsPayload;
   /** Needs the publisher role. */
   publishModelRiskNotice: ModelRiskNotice;
-  /** Registers (or, for the member that holds the issuer, replaces) an identity provider. hub-admin, or member-admin of the member. */
+  /**
+   * Always refused with APPROVAL_REQUIRED: registering or replacing an identity provider is a
+   * two-person change. Use requestIdentityProviderRegistration.
+   * @deprecated A two-person change: use requestIdentityProviderRegistration, then approveRequest.
+   */
   registerIdentityProvider: IdentityProvider;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
-  /** Removes an identity provider; its tokens fail from the next request. False when there was none. */
+  /**
+   * Always refused with APPROVAL_REQUIRED: removing an identity provider is a two-person change. Use requestIdentityProviderRemoval.
+   * @deprecated A two-person change: use requestIdentityProviderRemoval, then approveRequest.
+   */
   removeIdentityProvider: Scalars['Boolean']['output'];
   /** Adds sightings to an indicator the caller can see (reader role). */
   reportSighting: Indicator;
   /** Asks to end a notice's embargo early: at embargoUntil, or when approved (null). Publisher of the notice. */
   requestEmbargoLift: ApprovalRequest;
+  /**
+   * Asks to register an identity provider for a member, or to replace the member's registration of
+   * that issuer. hub-admin, or member-admin of the member. It applies only once a different person
+   * (a hub-admin, or another member-admin of the member) approves it with `approveRequest`; the
+   * input is checked now, as it will be stored. See docs/identity.md.
+   */
+  requestIdentityProviderRegistration: ApprovalRequest;
+  /** Asks to remove a member's identity provider; applies once a different person approves it (as for registration). */
+  requestIdentityProviderRemoval: ApprovalRequest;
   /** Asks to replace a TLP:RED record's recipients by a list that removes at least one (adding is a plain update). */
   requestRecipientsChange: ApprovalRequest;
   /** Asks to change a member's tier (hub-admin; another hub-admin approves). */
@@ -651,6 +707,19 @@ export type MutationReportSightingArgs = {
 export type MutationRequestEmbargoLiftArgs = {
   embargoUntil?: InputMaybe<Scalars['DateTime']['input']>;
   noticeId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestIdentityProviderRegistrationArgs = {
+  input: IdentityProviderInput;
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestIdentityProviderRemovalArgs = {
+  issuer: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
 
@@ -877,9 +946,11 @@ export type SigningAlgorithm =
 
 export type Subscription = {
   /**
-   * Live alerts over graphql-ws. With `after`, first replays in order every event since that cursor
-   * that the subscriber may see, then continues live with no gap and no repeat. A cursor older than
-   * the log's retention fails with CURSOR_EXPIRED: re-sync with a query. See docs/alerts.md.
+   * Live alerts over graphql-ws. With `after` (a cursor your member was sent), first replays in
+   * order every event since that cursor that the subscriber may see, then continues live with no
+   * gap and no repeat. Anything else as `after` is BAD_USER_INPUT; a cursor older than the log's
+   * retention fails with CURSOR_EXPIRED: re-sync with a query. With `heartbeats: true`, a HEARTBEAT
+   * event every HUB_ALERT_HEARTBEAT (15 s). See docs/alerts.md.
    */
   alerts: AlertEvent;
 };
@@ -888,6 +959,7 @@ export type Subscription = {
 export type SubscriptionAlertsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AlertFilter>;
+  heartbeats?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Traffic Light Protocol 2.0 marking: who a record may be shared with. */
@@ -1027,6 +1099,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentityProvider: ResolverTypeWrapper<IdentityProvider>;
   IdentityProviderInput: IdentityProviderInput;
+  IdentityProviderRegistrants: ResolverTypeWrapper<IdentityProviderRegistrants>;
   Indicator: ResolverTypeWrapper<IndicatorDocModel>;
   IndicatorConnection: ResolverTypeWrapper<Omit<IndicatorConnection, 'edges'> & { edges: Array<ResolversTypes['IndicatorEdge']> }>;
   IndicatorEdge: ResolverTypeWrapper<Omit<IndicatorEdge, 'node'> & { node: ResolversTypes['Indicator'] }>;
@@ -1095,6 +1168,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   IdentityProvider: IdentityProvider;
   IdentityProviderInput: IdentityProviderInput;
+  IdentityProviderRegistrants: IdentityProviderRegistrants;
   Indicator: IndicatorDocModel;
   IndicatorConnection: Omit<IndicatorConnection, 'edges'> & { edges: Array<ResolversParentTypes['IndicatorEdge']> };
   IndicatorEdge: Omit<IndicatorEdge, 'node'> & { node: ResolversParentTypes['Indicator'] };
@@ -1161,6 +1235,7 @@ export type ApiKeyResolvers<ContextType = HubContext, ParentType extends Resolve
 
 export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ApprovalChange'] = ResolversParentTypes['ApprovalChange']> = {
   embargoUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   tlp?: Resolver<Maybe<ResolversTypes['TLP']>, ParentType, ContextType>;
@@ -1243,7 +1318,14 @@ export type IdentityProviderResolvers<ContextType = HubContext, ParentType exten
   issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   jwksUri?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  registeredBy?: Resolver<Maybe<ResolversTypes['IdentityProviderRegistrants']>, ParentType, ContextType>;
   rolesClaim?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type IdentityProviderRegistrantsResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IdentityProviderRegistrants'] = ResolversParentTypes['IdentityProviderRegistrants']> = {
+  approvedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
+  requestId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
 };
 
 export type IndicatorResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Indicator'] = ResolversParentTypes['Indicator']> = {
@@ -1365,6 +1447,8 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
+  requestIdentityProviderRegistration?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRegistrationArgs, 'input' | 'reason'>>;
+  requestIdentityProviderRemoval?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRemovalArgs, 'issuer' | 'memberId' | 'reason'>>;
   requestRecipientsChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestRecipientsChangeArgs, 'reason' | 'recipients' | 'recordId'>>;
   requestTierChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTierChangeArgs, 'memberId' | 'reason' | 'tier'>>;
   requestTlpChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTlpChangeArgs, 'reason' | 'recordId' | 'tlp'>>;
@@ -1425,7 +1509,7 @@ export type SightingResolvers<ContextType = HubContext, ParentType extends Resol
 };
 
 export type SubscriptionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, Partial<SubscriptionAlertsArgs>>;
+  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, RequireFields<SubscriptionAlertsArgs, 'heartbeats'>>;
 };
 
 export type ViewerResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -1452,6 +1536,7 @@ export type Resolvers<ContextType = HubContext> = {
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;
+  IdentityProviderRegistrants?: IdentityProviderRegistrantsResolvers<ContextType>;
   Indicator?: IndicatorResolvers<ContextType>;
   IndicatorConnection?: IndicatorConnectionResolvers<ContextType>;
   IndicatorEdge?: IndicatorEdgeResolvers<ContextType>;

@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
 import { codeOf } from '../edge/error-catalogue.js';
 import type { EdgePipeline } from '../edge/pipeline.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
 import { withHttpHead } from './limits-plugin.js';
 
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
    * A handler writes the whole response; a throw is logged and answered 500. Default: none.
    */
   mounts?: ReadonlyArray<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse, requestId: string, url: URL) => Promise<void> }>;
+  /** Connections per address and the request arrival deadline (src/edge/connection-limits.ts). Default: Node's (none, 300 s). */
+  connectionLimits?: ConnectionLimits;
 }
 
 class BodyTooLarge extends Error {}
@@ -131,7 +134,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
   }
 
-  return createServer(async (req, res) => {
+  const server = createServer({ ...options.connectionLimits?.serverOptions }, async (req, res) => {
+    if (options.connectionLimits?.refuseRequest(req, res)) return;
+    if (options.connectionLimits && !(await options.connectionLimits.inTurn(req, res))) return;
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -163,4 +168,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
       else res.end();
     }
   });
+  options.connectionLimits?.attach(server);
+  return server;
 }

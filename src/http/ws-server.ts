@@ -5,7 +5,9 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import type { AlertFanout, AlertRequest, AlertSink } from '../alerts/alert-fanout.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
+import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
 import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
@@ -31,6 +33,10 @@ export interface WsServerOptions {
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
+  /** `connection_init`'s own rate-limit bucket, sockets per member, upgrades per address (src/edge/connection-limits.ts). Default: none. */
+  connectionLimits?: ConnectionLimits;
+  /** Bytes one socket may have queued before it is closed with 4413 (src/edge/socket-guard.ts). Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -39,6 +45,12 @@ export const CREDENTIAL_CLOSE = {
   invalid: { code: CloseCode.Unauthorized, reason: 'Unauthorized' },
   tierChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: tier changed, reconnect' },
   rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
+} as const;
+
+/** Close codes of the alert stream, besides graphql-ws's own (see docs/alerts.md). */
+export const ALERT_CLOSE = {
+  /** The subscriber fell too far behind; reconnect and resume with `after`. */
+  slowConsumer: { code: 4413, reason: 'Slow consumer: resume with after' },
 } as const;
 
 /** The longest delay setTimeout honours. */
@@ -72,28 +84,38 @@ function closeReason(message: string): string {
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void>; connections: () => number } {
   const { log } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: MAX_BODY_BYTES,
+    // Connection limits (docs/limits.md, "Connections"): upgrades per address, per-socket buffer and keep-alives.
+    verifyClient: options.connectionLimits?.verifyClient,
+    WebSocket: guardedWebSocket({ maxBufferedBytes: options.maxBufferedBytes, onClose: (close) => log.warn(close, 'websocket closed by its limits') }),
+  });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
-  const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
-    operationId: id,
-    send: (message) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(message);
-    },
-    sendMany: (messages) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      // Cork the TCP socket under ws so the frames leave in one writev, not one each.
-      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      raw?.cork();
-      try {
-        for (const message of messages) socket.send(message);
-      } finally {
-        raw?.uncork();
-      }
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
-  });
+  // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
+  const sinkFor = (id: string, socket: WebSocket): AlertSink => {
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    return {
+      write: (payloads) => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (payloads.length === 1) return socket.send(`${prefix}${payloads[0]}}`);
+        // Cork the TCP socket under ws so the frames leave in one writev, not one each.
+        const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        raw?.cork();
+        try {
+          for (const payload of payloads) socket.send(`${prefix}${payload}}`);
+        } finally {
+          raw?.uncork();
+        }
+      },
+      bufferedAmount: () => socket.bufferedAmount,
+      closeSlow: () => socket.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason),
+    };
+  };
+  /** `alerts` requests read once in onSubscribe, for the subscribe step that follows. */
+  const alertRequests = new WeakMap<ExecutionArgs, AlertRequest>();
   const closeFor = (socket: WebSocket, close: { code: number; reason: string }) => {
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
@@ -151,6 +173,12 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           socket.close(closeCodeOf(codeOf(refusal)), closeReason(refusal.message));
           return false;
         }
+        // Connection limits (docs/limits.md, "Connections"): connection_init's own bucket, sockets per member.
+        const limited = await options.connectionLimits?.admitSocket(socket, viewer, remoteAddressOf(ctx.extra));
+        if (limited) {
+          socket.close(limited.code, limited.reason);
+          return false;
+        }
         ctx.extra.viewer = viewer;
         ctx.extra.authorization = authorization;
         ctx.extra.traces = new Map();
@@ -194,11 +222,16 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           if (prepared.errors) return refuse(ctx.extra, id, prepared.errors);
           const { document, operationName, variables, operationType } = prepared.prepared;
           traceOf(ctx.extra, id)!.operationType = operationType;
+          // A subscription's arguments are read here, once; `subscribe` below takes what this returns.
+          let alertRequest: AlertRequest | null = null;
           if (operationType === 'subscription') {
-            const refused = await options.alerts.check(document, variables, operationName);
-            if (refused) return refuse(ctx.extra, id, refused);
+            const request = await options.alerts.prepare(viewer, document, variables, operationName);
+            if (Array.isArray(request)) return refuse(ctx.extra, id, request);
+            alertRequest = request;
           }
-          return { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+          const args: ExecutionArgs = { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+          if (alertRequest) alertRequests.set(args, alertRequest);
+          return args;
         } catch (err) {
           pipeline.unexpected(err, requestId, 'graphql-ws');
           return refuse(ctx.extra, id, [unexpectedError()]);
@@ -207,9 +240,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
       execute: (args: ExecutionArgs) =>
         pipeline.execute({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues ?? undefined }, args.contextValue as HubContext),
       subscribe: (args: ExecutionArgs) => {
-        const context = args.contextValue as HubContext;
-        const { id, socket } = operationOf.get(context)!;
-        return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+        const { id, socket } = operationOf.get(args.contextValue as HubContext)!;
+        return options.alerts.subscribe(alertRequests.get(args)!, sinkFor(id, socket));
       },
       onNext: (ctx, id, _payload, args, result: ExecutionResult) => {
         const trace = traceOf(ctx.extra, id);

@@ -66,6 +66,8 @@ export interface IndicatorServiceDeps {
   /** Where subscribers hear of publishes, updates, sightings and revocations. */
   events: EventRecorder;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 class ItemRejected extends Error {
@@ -77,9 +79,11 @@ class ItemRejected extends Error {
 /** Publishes, finds and looks up indicators: each member's claims about normalised values. */
 export class IndicatorService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: IndicatorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   async list(
@@ -267,7 +271,7 @@ export class IndicatorService {
     }
     return {
       key: { source, type: normalized.type, value: normalized.value },
-      onInsert: { _id: `indicator--${randomUUID()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
+      onInsert: { _id: `indicator--${this.uuid()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
       set: {
         submittedValue: item.value,
         tlp: item.tlp,
@@ -293,6 +297,9 @@ export class IndicatorService {
     const now = this.now();
     const seen = seenAt ?? now;
     if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    // Visibility first: nothing (not even a sequence number) may be spent on an id the caller cannot see.
+    const [visible] = await this.byIds(viewer, [id]);
+    if (!visible) throw notFound(id);
     const seq = await this.deps.sequences.next('indicators');
     const updated = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
       $inc: { sightingCount: count },
@@ -300,7 +307,7 @@ export class IndicatorService {
       $set: { updatedAt: now, seq },
     });
     if (!updated) throw notFound(id);
-    await this.deps.sightings.insert({ _id: `sighting--${randomUUID()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
+    await this.deps.sightings.insert({ _id: `sighting--${this.uuid()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
     await this.deps.events.record('INDICATOR', [{ type: 'SIGHTED', doc: updated, before: updated }]);
     return updated;
   }

@@ -25,6 +25,8 @@ export interface NoticeServiceDeps {
   /** Where subscribers hear of them. */
   events: EventRecorder;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 /** A partial update of a notice: every field optional, null clears an optional field. */
@@ -38,9 +40,11 @@ const REQUIRED_FIELDS = ['title', 'summary', 'model', 'category', 'severity', 't
 /** Publishes, updates and moves model-risk notices through their review lifecycle. */
 export class NoticeService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: NoticeServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   async list(
@@ -73,7 +77,7 @@ export class NoticeService {
     }
     const fields = await this.validate(viewer, input, now);
     const doc: NoticeDoc = {
-      _id: `x-model-risk-notice--${randomUUID()}`,
+      _id: `x-model-risk-notice--${this.uuid()}`,
       ...fields,
       status,
       source: viewer.memberId,

@@ -49,10 +49,23 @@ export class CursorCodec {
   }
 }
 
+/**
+ * Numbers are sealed at a fixed width: a sealed cursor's length follows its plaintext's, and a
+ * sequence number (`seq` counts every member's writes) written in more digits would let its
+ * holder watch hidden writes accumulate in the length of the cursors it is given.
+ */
+const WIDTH = 16;
+const fixed = (n: number): string => (n < 0 ? '-' : '+') + Math.abs(n).toString().padStart(WIDTH, '0');
+const isFixable = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
 function encode(v: unknown): unknown {
-  return v instanceof Date ? { d: v.getTime() } : v;
+  if (v instanceof Date) return { d: fixed(v.getTime()) };
+  return isFixable(v) ? { n: fixed(v) } : v;
 }
 
 function decode(v: unknown): unknown {
-  return v && typeof v === 'object' && 'd' in v ? new Date((v as { d: number }).d) : v;
+  if (!v || typeof v !== 'object') return v;
+  if ('d' in v) return new Date(Number((v as { d: number | string }).d));
+  if ('n' in v) return Number((v as { n: string }).n);
+  return v;
 }
