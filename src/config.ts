@@ -70,6 +70,8 @@ const EnvSchema = z.object({
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
   HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
+  HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(60),
+  HUB_WS_CONNECT_BURST: count('HUB_WS_CONNECT_BURST', 1).default(20),
   HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
   HUB_METRICS_PORT: z.coerce.number({ error: () => 'HUB_METRICS_PORT must be a port number' }).int('HUB_METRICS_PORT must be a port number').min(0, 'HUB_METRICS_PORT must be 0..65535').max(65535, 'HUB_METRICS_PORT must be 0..65535').optional(),
   HUB_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -150,6 +152,14 @@ export interface HubConfig {
   maxConnectionsPerAddress: number;
   /** graphql-ws sockets one member may hold open at once; the next is closed with 4429. Default 100. */
   wsMaxSocketsPerMember: number;
+  /**
+   * graphql-ws `connection_init`s per minute per caller (member, or address when anonymous), in a
+   * bucket of their own, apart from the request rate: opening a socket never spends a request.
+   * Over it the socket is closed with 4429 (`HUB_WS_CONNECT_RATE`). Default 60; 0 turns it off.
+   */
+  wsConnectPerMinute: number;
+  /** `connection_init`s a caller may send at once after being idle (`HUB_WS_CONNECT_BURST`). Default 20. */
+  wsConnectBurst: number;
   /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
   requestTimeoutMs: number;
   /**
@@ -208,6 +218,8 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
     wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
+    wsConnectPerMinute: e.HUB_WS_CONNECT_RATE,
+    wsConnectBurst: e.HUB_WS_CONNECT_BURST,
     requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
     metricsPort: e.HUB_METRICS_PORT,
     metricsHost: e.HUB_METRICS_HOST,

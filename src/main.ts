@@ -25,6 +25,7 @@ import { attachGraphqlWs } from './http/ws-server.js';
 import { EdgePipeline } from './edge/pipeline.js';
 import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
+import { assertEveryListSized } from './http/field-sizes.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
@@ -213,9 +214,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
+  assertEveryListSized(schema);
   const pipeline = new EdgePipeline({
     schema,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    // With the caller's address: refused credentials are limited per source address.
+    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
@@ -251,7 +254,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
-    rateLimiter,
+    // connection_init draws from buckets of its own (keys `connect:...`), at its own rate.
+    rateLimiter: new RateLimiter({ perMinute: config.wsConnectPerMinute, burst: config.wsConnectBurst, buckets: store.rateLimits }),
     log,
   });
   const httpServer = createHttpServer({

@@ -116,7 +116,7 @@ describe('what the hub queues for one socket', () => {
 describe('sockets per member and connection_init', () => {
   let t: TestHub;
   beforeAll(async () => {
-    t = await startTestHub({ config: { wsMaxSocketsPerMember: 2, rateLimitPerMinute: 1, rateLimitBurst: 4 } });
+    t = await startTestHub({ config: { wsMaxSocketsPerMember: 2, wsConnectPerMinute: 1, wsConnectBurst: 4 } });
   });
 
   it('a member may hold 2 sockets; the 3rd is closed with 4429 TOO_MANY_SOCKETS and a freed place is taken again', async () => {

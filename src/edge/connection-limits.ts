@@ -39,7 +39,7 @@ export interface ConnectionLimitsOptions {
   requestTimeoutMs?: number;
   /**
    * Where `connection_init` draws its token from: a bucket of its own per caller
-   * ({@link connectBucketKey}), at the request rate and burst. Default: not rate-limited.
+   * ({@link connectBucketKey}), at `HUB_WS_CONNECT_RATE` and `HUB_WS_CONNECT_BURST`. Default: not rate-limited.
    */
   rateLimiter?: RateLimiter;
   /** Told when the rate limiter fails (a store outage): the socket is then let through, its operations still draw from the request bucket. */

@@ -28,6 +28,7 @@ import type { HubContext } from '../context.js';
 import { formatHubError } from '../http/error-format.js';
 import type { ExecutionDeadlines } from '../http/execution-deadline.js';
 import { checkDocument, usesIntrospection } from '../http/limits.js';
+import { checkResponseBudget } from '../http/query-cost.js';
 import { rateLimitedError, type RateLimiter } from '../http/rate-limiter.js';
 import { formatForTransport } from '../http/redaction.js';
 import { assertCanIntrospect, assertCanRead, rateLimitBucket, type Viewer } from '../policy/policy.js';
@@ -197,6 +198,9 @@ export class EdgePipeline {
       const coerced = coerceVariables(this.schema, operation, variables);
       if (coerced.errors) return { errors: coerced.errors };
     }
+    // The response budget (docs/limits.md, "Lists and cost"), weighed with the coerced variables' sizes.
+    const tooLarge = checkResponseBudget(this.schema, document, operationName, variables);
+    if (tooLarge) return { errors: [tooLarge] };
     return { prepared: { document, operation, operationType: operation.operation, operationName, variables } };
   }
 

@@ -327,13 +327,13 @@ export type Indicator = Node & {
   description: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
-  /** Member ids a TLP:RED record is shared with; shown to its publisher only. */
+  /** Member ids a TLP:RED record is shared with (at most 50); shown to its publisher only. */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   revoked: Scalars['Boolean']['output'];
   revokedReason: Maybe<Scalars['String']['output']>;
   severity: Severity;
   sightingCount: Scalars['Int']['output'];
-  /** Who reported seeing this indicator, when, and how often. */
+  /** Who reported seeing this indicator, when, and how often: the newest 100 reports (`sightingCount` counts all). */
   sightings: Maybe<Array<Sighting>>;
   /** The publishing member. */
   source: Maybe<Member>;
@@ -346,6 +346,7 @@ export type Indicator = Node & {
   stix: Scalars['JSON']['output'];
   /** The string as the publisher submitted it (possibly defanged). */
   submittedValue: Scalars['String']['output'];
+  /** At most 20, each 1 to 64 characters. */
   tags: Array<Scalars['String']['output']>;
   tlp: Tlp;
   type: IndicatorType;
@@ -389,10 +390,12 @@ export type IndicatorFilter = {
 export type IndicatorInput = {
   /** 0 to 100. */
   confidence: Scalars['Int']['input'];
+  /** At most 4,000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** Member ids; required for, and only for, TLP:RED. */
+  /** Member ids, at most 50; required for, and only for, TLP:RED. */
   recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
   severity: Severity;
+  /** At most 20, each 1 to 64 characters (trimmed, lower-cased, duplicates dropped). */
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
   tlp: Tlp;
   /** Inferred from the value when omitted. */
@@ -405,6 +408,7 @@ export type IndicatorInput = {
 };
 
 export type IndicatorLookup = {
+  /** The viewer's visible claims on this value, newest first: at most 20. */
   indicators: Array<Indicator>;
   /** The value as sent. */
   input: Scalars['String']['output'];
@@ -486,8 +490,9 @@ export type ModelRefInput = {
 
 /** A notice about an AI model's risk: a new capability, a jailbreak, an AI-found flaw. */
 export type ModelRiskNotice = Node & {
+  /** At most 20, each 1 to 200 characters. */
   affectedDeployments: Maybe<Array<Scalars['String']['output']>>;
-  /** MITRE ATLAS technique ids (AML.T#### or AML.T####.###). */
+  /** MITRE ATLAS technique ids (AML.T#### or AML.T####.###), at most 20. */
   atlasTechniques: Array<Scalars['String']['output']>;
   category: NoticeCategory;
   createdAt: Scalars['DateTime']['output'];
@@ -499,9 +504,9 @@ export type ModelRiskNotice = Node & {
   model: ModelRef;
   /** OWASP Top 10 for LLM Applications 2025 ids (LLM01:2025..LLM10:2025). */
   owaspLlm: Array<Scalars['String']['output']>;
-  /** Member ids a TLP:RED notice is shared with; shown to its publisher only. */
+  /** Member ids a TLP:RED notice is shared with (at most 50); shown to its publisher only. */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
-  /** Related indicators the viewer may see. */
+  /** Related indicators the viewer may see: at most 100 links (a notice linked to more before the cap existed shows its first 100). */
   relatedIndicators: Array<Indicator>;
   severity: Severity;
   source: Maybe<Member>;
@@ -545,6 +550,7 @@ export type ModelRiskNoticeFilter = {
 };
 
 export type ModelRiskNoticeInput = {
+  /** At most 20, each 1 to 200 characters. */
   affectedDeployments?: InputMaybe<Array<Scalars['String']['input']>>;
   atlasTechniques?: InputMaybe<Array<Scalars['String']['input']>>;
   category: NoticeCategory;
@@ -554,6 +560,7 @@ export type ModelRiskNoticeInput = {
   model: ModelRefInput;
   owaspLlm?: InputMaybe<Array<Scalars['String']['input']>>;
   recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** At most 100 indicator ids. */
   relatedIndicatorIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   severity: Severity;
   /** DRAFT (default), UNDER_REVIEW or PUBLISHED. */

@@ -5,7 +5,6 @@
  */
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   parse,
@@ -19,9 +18,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { MAX_LOOKUP_VALUES } from '../services/indicator-service.js';
-import { MAX_PAGE_SIZE } from '../services/paginate.js';
-import { queryCostRule } from './query-cost.js';
+import { directiveLimitRule } from './directive-limits.js';
 
 /** The fixed document limits (the issue's numbers; not configurable). */
 export const DOCUMENT_LIMITS = {
@@ -33,8 +30,6 @@ export const DOCUMENT_LIMITS = {
   directives: 20,
   /** Lexical tokens in the document (names, punctuation, values). */
   tokens: 2_000,
-  /** graphql-armor cost, lists weighed by their size (query-cost.ts). */
-  cost: 300_000,
   /** Errors in one validation answer, the last one saying the rest were left out. */
   validationErrors: 25,
 } as const;
@@ -75,13 +70,7 @@ function report(code: LimitCode) {
 export const limitRules: readonly ValidationRule[] = [
   maxDepthRule({ n: DOCUMENT_LIMITS.depth, flattenFragments: true, propagateOnRejection: false, onReject: [report(LIMIT_CODES.depth)] }),
   maxAliasesRule({ n: DOCUMENT_LIMITS.aliases, allowList: [], propagateOnRejection: false, onReject: [report(LIMIT_CODES.aliases)] }),
-  maxDirectivesRule({ n: DOCUMENT_LIMITS.directives, propagateOnRejection: false, onReject: [report(LIMIT_CODES.directives)] }),
-  queryCostRule({
-    maxCost: DOCUMENT_LIMITS.cost,
-    maxPageSize: MAX_PAGE_SIZE,
-    listArguments: { 'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES } },
-    onReject: (context, message) => context.reportError(limitError(LIMIT_CODES.cost, message.replace(/^Syntax Error: /, ''))),
-  }),
+  directiveLimitRule({ max: DOCUMENT_LIMITS.directives, error: (message) => limitError(LIMIT_CODES.directives, message) }),
 ];
 
 /** For `parse`: stop lexing after the token limit. */

@@ -13,6 +13,7 @@ import {
   type Tlp,
 } from '../domain/types.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
 import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
@@ -117,6 +118,7 @@ export class ApprovalService {
     if (record.doc.tlp !== 'RED') throw badInput('recipients apply only to TLP:RED records', 'recordId');
     const wanted = [...new Set(recipients)];
     if (wanted.length === 0) throw badInput('a TLP:RED record needs at least one recipient', 'recipients');
+    if (wanted.length > RECORD_LIMITS.recipients) throw badInput(`at most ${RECORD_LIMITS.recipients} recipients (got ${wanted.length})`, 'recipients');
     const known = new Set((await this.deps.members.getMany(wanted)).map((m) => m._id));
     const unknown = wanted.find((r) => !known.has(r));
     if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'recipients');

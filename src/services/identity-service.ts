@@ -35,6 +35,8 @@ export interface IdentityProviderInput {
 }
 
 const MAX_URL_CHARS = 2_048;
+/** Identity providers one member may register (the cost analysis counts `Member.identityProviders` by it). */
+export const MAX_IDENTITY_PROVIDERS = 10;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const CLAIM_NAME = /^[\x21-\x7e]{1,128}$/;
 
@@ -140,6 +142,9 @@ export class IdentityService {
 
     const existing = await this.deps.providers.findByIssuer(input.issuer);
     if (existing && existing.memberId !== input.memberId) throw badInput('This issuer is already registered by another member', 'issuer');
+    if (!existing && (await this.deps.providers.listByMember(input.memberId)).length >= MAX_IDENTITY_PROVIDERS) {
+      throw badInput(`A member has at most ${MAX_IDENTITY_PROVIDERS} identity providers: remove one first`, 'issuer');
+    }
     const now = this.now();
     const registration: IdentityProviderRegistration = {
       _id: input.issuer,

@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
 import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor } from '../store/queries.js';
@@ -16,8 +17,8 @@ import { stringify as stableStringify } from 'safe-stable-stringify';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
-const MAX_TAGS = 20;
-const MAX_DESCRIPTION = 4_000;
+const MAX_TAGS = RECORD_LIMITS.tags;
+const MAX_DESCRIPTION = RECORD_LIMITS.indicatorDescription;
 
 export interface ItemError {
   code: string;
@@ -45,6 +46,8 @@ export interface LookupAnswer {
   known: boolean;
   indicators: IndicatorDoc[];
 }
+
+const newestFirst = (a: IndicatorDoc, b: IndicatorDoc) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a._id < b._id ? -1 : 1);
 
 interface StoredResult {
   index: number;
@@ -127,7 +130,9 @@ export class IndicatorService {
     return values.map((input, i) => {
       const n = normalized[i];
       const matches = (n && byValue.get(n.value)?.filter((d) => d.type === n.type)) || [];
-      return { input, normalized: n?.value ?? null, type: n?.type ?? null, known: matches.length > 0, indicators: matches };
+      // Capped after visibility filtering, so which claims are shown depends on visible ones only.
+      const shown = matches.length > RECORD_LIMITS.claimsPerLookup ? [...matches].sort(newestFirst).slice(0, RECORD_LIMITS.claimsPerLookup) : matches;
+      return { input, normalized: n?.value ?? null, type: n?.type ?? null, known: matches.length > 0, indicators: shown };
     });
   }
 
@@ -244,6 +249,9 @@ export class IndicatorService {
       throw err;
     }
     const recipients = [...new Set(item.recipients ?? [])];
+    if (recipients.length > RECORD_LIMITS.recipients) {
+      throw new ItemRejected('TOO_MANY', `at most ${RECORD_LIMITS.recipients} recipients (got ${recipients.length})`, 'recipients');
+    }
     if (item.tlp === 'RED' && recipients.length === 0) {
       throw new ItemRejected('RECIPIENTS_REQUIRED', 'TLP:RED needs a non-empty recipients list of member ids', 'recipients');
     }
@@ -264,7 +272,9 @@ export class IndicatorService {
     }
     const tags = [...new Set((item.tags ?? []).map((t) => t.trim().toLowerCase()))];
     if (tags.length > MAX_TAGS) throw new ItemRejected('TOO_MANY', `at most ${MAX_TAGS} tags`, 'tags');
-    if (tags.some((t) => t.length === 0 || t.length > 64)) throw new ItemRejected('INVALID_VALUE', 'each tag must be 1 to 64 characters', 'tags');
+    if (tags.some((t) => t.length === 0 || t.length > RECORD_LIMITS.tagChars)) {
+      throw new ItemRejected('INVALID_VALUE', `each tag must be 1 to ${RECORD_LIMITS.tagChars} characters`, 'tags');
+    }
     const description = item.description?.trim() || null;
     if (description && description.length > MAX_DESCRIPTION) {
       throw new ItemRejected('TOO_LONG', `description must be at most ${MAX_DESCRIPTION} characters`, 'description');
@@ -321,7 +331,7 @@ export class IndicatorService {
   async revoke(viewer: Viewer, id: string, reason: string): Promise<IndicatorDoc> {
     assertRole(viewer, 'publisher');
     const text = reason.trim();
-    if (text.length < 1 || text.length > 1_000) throw badInput('reason must be 1 to 1,000 characters', 'reason');
+    if (text.length < 1 || text.length > RECORD_LIMITS.revokedReason) throw badInput(`reason must be 1 to ${RECORD_LIMITS.revokedReason} characters`, 'reason');
     const [doc] = await this.byIds(viewer, [id]);
     if (!doc) throw notFound(id);
     if (!ownsRecord(viewer, doc)) throw forbidden('only the member that published an indicator can revoke it');
