@@ -68,6 +68,7 @@ const EnvSchema = z.object({
   HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_MAX_CONNECTIONS: count('HUB_MAX_CONNECTIONS', 1).default(16_384),
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
   HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
   HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(60),
@@ -145,6 +146,8 @@ export interface HubConfig {
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /** TCP connections (HTTP and WebSocket together) the hub holds open at once, from everyone; the next is dropped unanswered. Default 16,384. */
+  maxConnections: number;
   /**
    * TCP connections (HTTP and WebSocket together) one source address may hold open; IPv6 counts by
    * /64. The next is answered 429 `TOO_MANY_CONNECTIONS`. Default 128.
@@ -216,6 +219,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    maxConnections: e.HUB_MAX_CONNECTIONS,
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
     wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
     wsConnectPerMinute: e.HUB_WS_CONNECT_RATE,

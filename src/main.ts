@@ -251,6 +251,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   await apollo.start();
 
   const connectionLimits = new ConnectionLimits({
+    maxConnections: config.maxConnections,
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
