@@ -83,7 +83,7 @@ function closeReason(message: string): string {
  * operation gets an `error` message and the socket stays open. A message over 1 MB closes the
  * socket with 1009.
  */
-export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
+export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void>; connections: () => number } {
   const { log, pipeline } = options;
   const wss = new WebSocketServer({
     server: options.httpServer,
@@ -268,6 +268,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   });
 
   return {
+    /** Open sockets, authenticated or not yet (the metrics' gauge). */
+    connections: () => wss.clients.size,
     close: async () => {
       unsubscribeMembers();
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
