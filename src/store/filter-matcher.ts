@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Query } from 'mingo';
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 
 /** Compiled filters kept, least recently used first out (one per visibility key in practice). */
 const CACHE_LIMIT = 1_024;
