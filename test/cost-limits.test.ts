@@ -6,28 +6,8 @@
 import type { Client } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { overWs, type Answer } from './support/ws-answer.js';
 
-interface Answer {
-  /** HTTP status; 0 over WebSocket. */
-  status: number;
-  data?: any;
-  errors?: Array<{ message: string; extensions?: Record<string, any> }>;
-  text: string;
-}
-
-function overWs(client: Client, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let answer: Answer | undefined;
-    client.subscribe(
-      { query, variables },
-      {
-        next: (result) => void (answer = { status: 0, data: result.data ?? undefined, errors: result.errors as Answer['errors'], text: JSON.stringify(result) }),
-        error: (err) => (Array.isArray(err) ? resolve({ status: 0, errors: err, text: JSON.stringify(err) }) : reject(err)),
-        complete: () => (answer ? resolve(answer) : reject(new Error('completed without a result'))),
-      },
-    );
-  });
-}
 
 /** A caller on one transport; over graphql-ws one socket per token. */
 function caller(t: TestHub, transport: 'http' | 'ws') {

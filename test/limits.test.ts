@@ -11,33 +11,10 @@ import { parseConfig, type HubConfig } from '../src/config.js';
 import type { IndicatorInput } from '../src/domain/types.js';
 import { DOCUMENT_LIMITS } from '../src/http/limits.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { overWs, type Answer } from './support/ws-answer.js';
 
 type Transport = 'http' | 'ws';
 
-interface Answer {
-  /** HTTP status; 0 over WebSocket. */
-  status: number;
-  headers?: Headers;
-  data?: any;
-  errors?: Array<{ message: string; extensions?: Record<string, any> }>;
-  /** Everything the caller received, for "no trace of X" assertions. */
-  text: string;
-}
-
-/** One operation over graphql-ws: a `next` result, or the errors of an `error` message. */
-function overWs(client: Client, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let answer: Answer | undefined;
-    client.subscribe(
-      { query, variables },
-      {
-        next: (result) => void (answer = { status: 0, data: result.data ?? undefined, errors: result.errors as Answer['errors'], text: JSON.stringify(result) }),
-        error: (err) => (Array.isArray(err) ? resolve({ status: 0, errors: err, text: JSON.stringify(err) }) : reject(err)),
-        complete: () => (answer ? resolve(answer) : reject(new Error('completed without a result'))),
-      },
-    );
-  });
-}
 
 /** A graphql-ws client that connects at once and keeps its one socket; `closes` counts its closings. */
 function socket(t: TestHub, token?: string): { client: Client; closes: () => number } {
