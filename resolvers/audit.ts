@@ -1,7 +1,7 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { HubContext } from '../src/context.js';
 import type { AuditEntry } from '../src/domain/types.js';
-import type { AuditFilterInput } from '../src/store/queries.js';
+import type { QueryAuditLogArgs } from '../src/generated/graphql.js';
 
 const outputOnly = (): never => {
   throw new GraphQLError('JSON is an output-only scalar');
@@ -10,7 +10,7 @@ const outputOnly = (): never => {
 export const auditResolvers = {
   JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: outputOnly, parseLiteral: outputOnly }),
   Query: {
-    auditLog: (_: unknown, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }, { viewer, services }: HubContext) =>
+    auditLog: (_: unknown, args: QueryAuditLogArgs, { viewer, services }: HubContext) =>
       services.audit.list(viewer, args),
   },
   AuditEntry: {

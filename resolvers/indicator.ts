@@ -1,18 +1,11 @@
 import type { HubContext } from '../src/context.js';
 import type { IndicatorDoc, IndicatorInput, SightingDoc } from '../src/domain/types.js';
 import { ownsRecord } from '../src/policy/policy.js';
-import type { IndicatorFilterInput, Direction, OrderField } from '../src/store/queries.js';
-
-interface ListArgs {
-  filter?: IndicatorFilterInput | null;
-  first?: number | null;
-  after?: string | null;
-  orderBy?: { field: OrderField; direction: Direction } | null;
-}
+import type { QueryIndicatorsArgs } from '../src/generated/graphql.js';
 
 export const indicatorResolvers = {
   Query: {
-    indicators: (_: unknown, args: ListArgs, { viewer, services }: HubContext) => services.indicators.list(viewer, args),
+    indicators: (_: unknown, args: QueryIndicatorsArgs, { viewer, services }: HubContext) => services.indicators.list(viewer, args),
     indicator: (_: unknown, { id }: { id: string }, { loaders }: HubContext) => loaders.indicator.load(id),
     lookupIndicators: (_: unknown, { values }: { values: string[] }, { viewer, services }: HubContext) =>
       services.indicators.lookup(viewer, values),

@@ -2,18 +2,11 @@ import type { HubContext } from '../src/context.js';
 import type { NoticeDoc, NoticeInput, NoticeStatus } from '../src/domain/types.js';
 import { ownsRecord } from '../src/policy/policy.js';
 import type { NoticePatch } from '../src/services/notice-service.js';
-import type { Direction, NoticeFilterInput, OrderField } from '../src/store/queries.js';
-
-interface ListArgs {
-  filter?: NoticeFilterInput | null;
-  first?: number | null;
-  after?: string | null;
-  orderBy?: { field: OrderField; direction: Direction } | null;
-}
+import type { QueryModelRiskNoticesArgs } from '../src/generated/graphql.js';
 
 export const noticeResolvers = {
   Query: {
-    modelRiskNotices: (_: unknown, args: ListArgs, { viewer, services }: HubContext) => services.notices.list(viewer, args),
+    modelRiskNotices: (_: unknown, args: QueryModelRiskNoticesArgs, { viewer, services }: HubContext) => services.notices.list(viewer, args),
     modelRiskNotice: (_: unknown, { id }: { id: string }, { loaders }: HubContext) => loaders.notice.load(id),
   },
   Mutation: {

@@ -14,7 +14,8 @@ import type {
 } from '../domain/types.js';
 import { auditVisibility, type Viewer } from '../policy/policy.js';
 import type { AuditRepository, SequenceRepository } from '../store/ports.js';
-import { auditFilter, type AuditFilterInput } from '../store/queries.js';
+import { auditFilter } from '../store/queries.js';
+import type { QueryAuditLogArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { CliAuditLog, CliTokenLine } from './cli-audit-log.js';
 import type { MemberService } from './member-service.js';
@@ -62,7 +63,7 @@ export class AuditService {
   }
 
   /** The entries the viewer may read (`auditVisibility`), newest first. */
-  async list(viewer: Viewer, args: { filter?: AuditFilterInput | null; first?: number | null; after?: string | null }): Promise<Connection<AuditEntry>> {
+  async list(viewer: Viewer, args: QueryAuditLogArgs): Promise<Connection<AuditEntry>> {
     const visibility = auditVisibility(viewer);
     await this.ingestCliLog();
     const who = viewer.kind === 'member' ? `${viewer.memberId}|${viewer.userId}` : 'anonymous';

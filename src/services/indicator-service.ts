@@ -6,7 +6,8 @@ import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type Indicator
 import { badInput, forbidden, hubError } from '../errors.js';
 import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
-import { and, indicatorFilter, sortFor, type Direction, type IndicatorFilterInput, type OrderField } from '../store/queries.js';
+import { and, indicatorFilter, sortFor } from '../store/queries.js';
+import type { QueryIndicatorsArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
@@ -82,7 +83,7 @@ export class IndicatorService {
 
   async list(
     viewer: Viewer,
-    args: { filter?: (IndicatorFilterInput & { value?: string | null; sourceSector?: string[] | null }) | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
+    args: QueryIndicatorsArgs,
   ): Promise<Connection<IndicatorDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
     const valueGiven = args.filter?.value != null;

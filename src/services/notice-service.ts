@@ -6,7 +6,8 @@ import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus
 import { badInput, forbidden, hubError } from '../errors.js';
 import { assertRole, noticeVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { NoticeRepository, SequenceRepository } from '../store/ports.js';
-import { and, noticeFilter, sortFor, type Direction, type NoticeFilterInput, type OrderField } from '../store/queries.js';
+import { and, noticeFilter, sortFor } from '../store/queries.js';
+import type { QueryModelRiskNoticesArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { IndicatorService } from './indicator-service.js';
@@ -44,7 +45,7 @@ export class NoticeService {
 
   async list(
     viewer: Viewer,
-    args: { filter?: NoticeFilterInput | null; first?: number | null; after?: string | null; orderBy?: { field: OrderField; direction: Direction } | null },
+    args: QueryModelRiskNoticesArgs,
   ): Promise<Connection<NoticeDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
     return paginate(this.deps.notices, {
