@@ -1,6 +1,17 @@
 import { Query, update as applyUpdate } from 'mingo';
 import type { Filter } from '../../policy/policy.js';
 import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
+import { compileFilter } from './compile-filter.js';
+
+/** What a read tests each candidate document with: a compiled filter, or mingo's interpreter. */
+interface Matcher {
+  test(doc: object): boolean;
+}
+
+function matcherFor(filter: Filter): Matcher {
+  const compiled = compileFilter(filter);
+  return compiled ? { test: compiled } : new Query(filter);
+}
 
 type Doc = { _id: string; seq?: number };
 
@@ -23,7 +34,7 @@ export class MemoryCollection<T extends Doc> {
   /** Documents by ascending seq; an entry is stale once its document was replaced. */
   private bySeq: T[] = [];
   private stale = 0;
-  private readonly queries = new Map<string, Query>();
+  private readonly queries = new Map<string, Matcher>();
 
   /**
    * `indexedFields` are single-field hash indexes; `compoundIndexes` (in order of preference)
@@ -93,12 +104,12 @@ export class MemoryCollection<T extends Doc> {
     return next;
   }
 
-  private compile(filter: Filter): Query {
+  private compile(filter: Filter): Matcher {
     const key = JSON.stringify(filter);
-    if (key.length > CACHEABLE_FILTER_CHARS) return new Query(filter);
+    if (key.length > CACHEABLE_FILTER_CHARS) return matcherFor(filter);
     let query = this.queries.get(key);
     if (!query) {
-      query = new Query(filter);
+      query = matcherFor(filter);
       if (this.queries.size >= QUERY_CACHE_LIMIT) this.queries.delete(this.queries.keys().next().value!);
       this.queries.set(key, query);
     }
@@ -177,7 +188,7 @@ export class MemoryCollection<T extends Doc> {
     return undefined;
   }
 
-  private walkBySeq(filter: Filter, query: Query, direction: 1 | -1, limit: number): T[] {
+  private walkBySeq(filter: Filter, query: Matcher, direction: 1 | -1, limit: number): T[] {
     const bound = seqBound(filter);
     const out: T[] = [];
     const list = this.bySeq;
