@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { IndicatorInput } from '../src/domain/types.js';
 import { startBenchHub, seedIndicators } from './lib/hub.js';
-import { runListBench } from './lib/list-bench.js';
+import { runListBench, type ServerName } from './lib/list-bench.js';
 import { generate, inputFor, rng, TLP_MIX, toVariables, type GeneratedType } from './lib/indicator-data.js';
 import { closeSequentialAgent, freshConnections, mergeLoadResults, postJson, runLoad, summarize, timeSequential, type LatencySummary, type LoadResult } from './lib/load.js';
 import { fmt, passes, printSummary, printTable, type Verdict } from './lib/report.js';
@@ -27,8 +27,8 @@ import { fmt, passes, printSummary, printTable, type Verdict } from './lib/repor
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=list runs section 1 only (for profiling the edge). */
 const ONLY_LIST = process.env.BENCH_ONLY === 'list';
-/** BENCH_PROFILE=1 profiles the hub under the list load after the measurement. */
-const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_PROFILE=1 profiles the hub under the list load after the measurement; BENCH_PROFILE=hub,apollo-tuned names the servers. */
+const PROFILE: ServerName[] = !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE === '0' ? [] : process.env.BENCH_PROFILE === '1' ? ['hub'] : (process.env.BENCH_PROFILE.split(',') as ServerName[]);
 const CONFIG = {
   /**
    * 10 s measured per server, split into `rounds` interleaved runs (B H, then H B, ...) so that a
@@ -41,7 +41,8 @@ const CONFIG = {
     rewarmMs: 1_000,
     durationMs: QUICK ? 3_000 : 10_000,
     rounds: 4,
-    profileMs: PROFILE ? 4_000 : 0,
+    profileMs: PROFILE.length ? 4_000 : 0,
+    profile: PROFILE,
     /** The servers run as deployed (the Dockerfile sets NODE_ENV=production: graphql-js skips its development checks). */
     nodeEnv: process.env.NODE_ENV ?? 'production',
   },

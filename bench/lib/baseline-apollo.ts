@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLScalarType } from 'graphql';
+import { scalarResolvers } from '../../resolvers/scalars.js';
 
 export interface BaselineServer {
   url: string;
@@ -140,11 +140,8 @@ export const INDICATOR_BASELINE_TYPEDEFS = /* GraphQL */ `
   type Query { indicators(first: Int = 50): IndicatorConnection! }
 `;
 
-/** Same serialisation as the hub's DateTime (resolvers/scalars.ts): Date -> ISO-8601 UTC. */
-const DateTime = new GraphQLScalarType({
-  name: 'DateTime',
-  serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
-});
+/** The hub's own DateTime scalar (resolvers/scalars.ts): the baselines serialise instants exactly as the hub does. */
+const { DateTime } = scalarResolvers;
 
 export interface BaselineEdge {
   cursor: string;

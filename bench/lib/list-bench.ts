@@ -43,6 +43,8 @@ export interface ListConfig {
   rounds: number;
   /** Profile the hub under the same load for this long after the measurement (0: no profile). */
   profileMs: number;
+  /** Which servers to profile (default the hub). */
+  profile?: readonly ServerName[];
   /** NODE_ENV of the server processes. */
   nodeEnv: string;
 }
@@ -71,7 +73,17 @@ export interface ListFigures {
    */
   cpuRatios: { hubToTuned: number; hubToDefaults: number; hubToRaw: number };
   loadAverage1m: { start: number; end: number };
-  profile: { path: string; top: Array<{ name: string; self: number; total: number }>; inclusive: Array<{ needle: string; total: number }>; sampledMs: number } | null;
+  profile: ProfileFigures | null;
+}
+
+interface ProfileFigures {
+  server: ServerName;
+  path: string;
+  top: Array<{ name: string; self: number; total: number }>;
+  inclusive: Array<{ needle: string; total: number }>;
+  sampledMs: number;
+  /** Responses completed while profiling. */
+  requests: number;
 }
 
 const SERVER_FILE = new URL('./list-server.ts', import.meta.url);
@@ -176,23 +188,26 @@ export async function runListBench(config: ListConfig): Promise<ListFigures> {
       hubToRaw: servers.raw.cpuUsPerRequest / servers.hub.cpuUsPerRequest,
     };
 
-    let profile: ListFigures['profile'] = null;
-    if (config.profileMs > 0) {
-      const path = new URL('../results/list-hub.cpuprofile', import.meta.url).pathname;
-      const load = runLoad({ ...targets.hub, body, concurrency: config.concurrency, warmupMs: 500, durationMs: config.profileMs });
+    const profiles: ProfileFigures[] = [];
+    for (const server of config.profileMs > 0 ? (config.profile ?? ['hub']) : []) {
+      const path = new URL(`../results/list-${server}.cpuprofile`, import.meta.url).pathname;
+      const load = runLoad({ ...targets[server], body, concurrency: config.concurrency, warmupMs: 500, durationMs: config.profileMs });
       await new Promise((r) => setTimeout(r, 500));
-      await children.hub.call('profileStart', { intervalUs: 200 });
-      await load;
-      const cpu = await children.hub.call<CpuProfile>('profileStop', { path });
+      await children[server].call('profileStart', { intervalUs: 200 });
+      const done = await load;
+      const cpu = await children[server].call<CpuProfile>('profileStop', { path });
       const summary = summarizeProfile(cpu, 25);
-      const needles = ['execute  ', 'completeValue', 'promiseForObject', 'executeHTTPGraphQLRequest', 'processGraphQLRequest', 'find  ', 'count  ', 'test  ', 'serialize', 'toISOString', 'stringify', 'authenticate', 'take  ', 'resolve  '];
-      profile = {
+      const needles = ['execute  ', 'completeValue', 'promiseForObject', 'executeHTTPGraphQLRequest', 'processGraphQLRequest', 'paginate', 'find  ', 'count  ', 'serialize', 'prettyJSONStringify', 'authenticate', 'take  ', 'writev  '];
+      profiles.push({
+        server,
         path,
         sampledMs: summary.sampledMs,
+        requests: done.requests,
         top: summary.byFunction.map(({ name, self, total }) => ({ name, self, total })),
-        inclusive: inclusiveOf(cpu, needles).map(({ needle, name, total }) => ({ needle: name ?? needle, total })),
-      };
+        inclusive: inclusiveOf(cpu, needles).filter((r) => r.name).map(({ name, total }) => ({ needle: name!, total })),
+      });
     }
+    const profile = profiles[0] ?? null;
 
     const ms = (n: number) => `${fmt(n, 2)} ms`;
     printTable('1. LIST  indicators(first: 50) { totalCount edges { cursor node { every scalar field but stix } } pageInfo }, each server in its own process', [
@@ -214,8 +229,8 @@ export async function runListBench(config: ListConfig): Promise<ListFigures> {
       const s = servers[name];
       if (s.failed > 0) console.log(`  WARNING: ${name} failed ${fmt(s.failed, 0)} of ${fmt(s.requests, 0)} requests; first: ${s.firstFailure}`);
     }
-    if (profile) {
-      printTable(`hub CPU profile under the same load (${fmt(profile.sampledMs, 0)} ms sampled; ${profile.path})`, [
+    for (const profile of profiles) {
+      printTable(`${profile.server} CPU profile under the same load (${fmt(profile.sampledMs, 0)} ms sampled, ${profile.requests} responses; ${profile.path})`, [
         ['function', 'self ms', 'total ms'],
         ...profile.top.map((r) => [r.name.slice(0, 110), fmt(r.self, 1), fmt(r.total, 1)]),
       ]);

@@ -8,6 +8,19 @@ interface Matcher {
   test(doc: object): boolean;
 }
 
+/**
+ * A cache key that identifies `filter` exactly: plain JSON would give a Date and its ISO string,
+ * or any two regexes, the same key.
+ */
+function filterKey(filter: Filter): string {
+  return JSON.stringify(filter, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    if (raw instanceof Date) return { $date: raw.getTime() };
+    if (raw instanceof RegExp) return { $regex: raw.source, $options: raw.flags };
+    return value;
+  });
+}
+
 function matcherFor(filter: Filter): Matcher {
   const compiled = compileFilter(filter);
   return compiled ? { test: compiled } : new Query(filter);
@@ -16,6 +29,7 @@ function matcherFor(filter: Filter): Matcher {
 type Doc = { _id: string; seq?: number };
 
 const QUERY_CACHE_LIMIT = 512;
+const COUNT_CACHE_LIMIT = 512;
 const CACHEABLE_FILTER_CHARS = 4_096;
 
 /**
@@ -35,6 +49,13 @@ export class MemoryCollection<T extends Doc> {
   private bySeq: T[] = [];
   private stale = 0;
   private readonly queries = new Map<string, Matcher>();
+  /** Bumped by every write: a remembered count is valid while the version it was taken at is current. */
+  private version = 0;
+  /**
+   * Counts by filter, each with the version it was taken at. Why: a list's `totalCount` scans every
+   * document the viewer may see, on every request; between writes the answer cannot change.
+   */
+  private readonly counts = new Map<string, { version: number; count: number }>();
 
   /**
    * `indexedFields` are single-field hash indexes; `compoundIndexes` (in order of preference)
@@ -56,6 +77,7 @@ export class MemoryCollection<T extends Doc> {
 
   /** Inserts or replaces a document by `_id`. */
   put(doc: T): void {
+    this.version++;
     const previous = this.docs.get(doc._id);
     if (previous) {
       this.unindex(previous);
@@ -87,10 +109,18 @@ export class MemoryCollection<T extends Doc> {
   }
 
   count(filter: Filter): number {
+    const key = filterKey(filter);
+    const cacheable = key.length <= CACHEABLE_FILTER_CHARS;
+    const known = cacheable ? this.counts.get(key) : undefined;
+    if (known?.version === this.version) return known.count;
     const plan = this.plan(filter);
     const query = this.compile(plan ? plan.residual : filter);
     let n = 0;
     for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) n++;
+    if (cacheable) {
+      if (!known && this.counts.size >= COUNT_CACHE_LIMIT) this.counts.delete(this.counts.keys().next().value!);
+      this.counts.set(key, { version: this.version, count: n });
+    }
     return n;
   }
 
@@ -105,7 +135,7 @@ export class MemoryCollection<T extends Doc> {
   }
 
   private compile(filter: Filter): Matcher {
-    const key = JSON.stringify(filter);
+    const key = filterKey(filter);
     if (key.length > CACHEABLE_FILTER_CHARS) return matcherFor(filter);
     let query = this.queries.get(key);
     if (!query) {
