@@ -2,6 +2,12 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { LIMIT_CODES, limitError } from './limits.js';
 
+/**
+ * Where an operation's context holds its deadline: a symbol-keyed property (read on every
+ * resolver call, it is cheaper than a WeakMap lookup; nothing else can name it).
+ */
+const RUNNING = Symbol('executionDeadline');
+
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | null)?.then === 'function';
 
 function describe(ms: number): string {
@@ -74,7 +80,6 @@ export class ExecutionDeadline {
  * a resolver runs to its end, and the limit applies at the next field.
  */
 export class ExecutionDeadlines {
-  private readonly running = new WeakMap<object, ExecutionDeadline>();
 
   /** @param timeoutMs the limit, in ms; 0 turns it off. */
   constructor(readonly timeoutMs: number) {}
@@ -83,7 +88,7 @@ export class ExecutionDeadlines {
   start(context: object): ExecutionDeadline | undefined {
     if (this.timeoutMs <= 0) return undefined;
     const deadline = new ExecutionDeadline(this.timeoutMs);
-    this.running.set(context, deadline);
+    (context as { [RUNNING]?: ExecutionDeadline })[RUNNING] = deadline;
     return deadline;
   }
 
@@ -96,8 +101,8 @@ export class ExecutionDeadlines {
         return {
           ...field,
           resolve: (source, args, context, info) => {
-            const deadline = typeof context === 'object' && context !== null ? this.running.get(context) : undefined;
-            if (!deadline) return resolve(source, args, context, info);
+            const deadline = (context as { [RUNNING]?: ExecutionDeadline } | null | undefined)?.[RUNNING];
+            if (deadline === undefined) return resolve(source, args, context, info);
             deadline.check();
             const value = resolve(source, args, context, info);
             return isPromise(value) ? deadline.race(value) : value;
