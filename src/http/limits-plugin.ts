@@ -39,7 +39,9 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<H
           return { executionDidEnd: async () => deadline?.stop() };
         },
         async willSendResponse({ response }) {
-          if (!deadline?.cut || response.body.kind !== 'single') return;
+          if (!deadline || response.body.kind !== 'single') return;
+          // The deadline covers serialisation: an answer that cannot be serialised in time is not.
+          if (deadline.admitSerialisation(response.body.singleResult)) return;
           const { message, extensions } = deadline.error().toJSON();
           response.body.singleResult = { errors: [{ message, extensions }] };
           response.http.status = 503;

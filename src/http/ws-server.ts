@@ -174,6 +174,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
         const deadline = options.deadlines.start(args.contextValue as object);
         try {
           const result = await execute(args);
+          // The deadline covers serialisation too (execution-deadline.ts): an answer too large to send in time is refused.
+          if (deadline && !('next' in result)) deadline.admitSerialisation(result);
           return deadline?.cut ? { errors: [deadline.error()] } : result;
         } finally {
           deadline?.stop();
