@@ -27,9 +27,9 @@ describe('the hub command', () => {
     expect(claims.exp! - claims.iat!).toBe(7200);
   });
 
-  it('prints only the token through `npm run hub -- token`, exactly as the README says', () => {
+  it('prints only the token through `npm run -s hub -- token`, exactly as the README says', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hub-cli-'));
-    const out = spawnSync('npm', ['run', 'hub', '--', 'token', '--member', 'demo-lab'], {
+    const out = spawnSync('npm', ['run', '-s', 'hub', '--', 'token', '--member', 'demo-lab'], {
       encoding: 'utf8',
       env: cleanEnv({ HUB_DATA_DIR: dataDir }),
       timeout: 30_000,

@@ -286,6 +286,13 @@ describe('domains', () => {
     expect(errorOf(() => norm('xn--zz.example', 'DOMAIN')).code).toBe('INVALID_VALUE');
   });
 
+  it('rejects an invalid punycode label in a URL host or an email domain, whatever the Node version', () => {
+    expect(norm('http://XN--BCHER-KVA.example/a').value).toBe('http://xn--bcher-kva.example/a');
+    expect(errorOf(() => norm('http://xn--zz.example/a', 'URL')).code).toBe('INVALID_VALUE');
+    expect(errorOf(() => norm('https://a.xn--zz.example/', 'URL')).code).toBe('INVALID_VALUE');
+    expect(errorOf(() => norm('user@xn--zz.example', 'EMAIL')).code).toBe('INVALID_VALUE');
+  });
+
   it('allows underscores in labels other than the top-level domain', () => {
     expect(norm('_dmarc.Example.com').value).toBe('_dmarc.example.com');
     expect(norm('foo_bar.example.com', 'DOMAIN').value).toBe('foo_bar.example.com');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `hub` command line: `npm run hub -- <command>`. Reads the environment once, here.
+ * The `hub` command line: `npm run -s hub -- <command>`. Reads the environment once, here.
  */
 import { parseArgs } from 'node:util';
 import { loadSecrets } from '../auth/key-store.js';
@@ -10,7 +10,7 @@ import { ROLES, type Role } from '../domain/types.js';
 import { startHub } from '../main.js';
 import { appendCliTokenLine } from '../services/cli-audit-log.js';
 
-const HELP = `Usage: npm run hub -- <command> [options]
+const HELP = `Usage: npm run -s hub -- <command> [options]
 
 Commands:
   serve [--demo] [--port N]     Run the hub (GraphQL over HTTP and graphql-ws on /graphql, GET /healthz).

@@ -6,7 +6,7 @@
  *  - no regex with nested or adjacent quantifiers that could backtrack (refanging is a hand-written
  *    linear scanner; the few regexes used are anchored and linear),
  *  - `new URL()` is only constructed for values that look like URLs,
- *  - `domainToASCII` is only called for non-ASCII domains or `xn--` labels,
+ * *  - IDNA (tr46) runs only for non-ASCII domains or `xn--` labels,
  *  - validators return a `Fail` value instead of throwing, so `tryNormalizeIndicator` never pays
  *    for an exception and type-mismatch detection is cheap.
  *
@@ -32,7 +32,7 @@
  *    delete tabs and newlines, merging unrelated values).
  *  - `mailto:user@example.com` is rejected rather than stored with `mailto:` in the local part.
  */
-import { domainToASCII } from 'node:url';
+import tr46 from 'tr46';
 import ipaddr from 'ipaddr.js';
 import type { IndicatorType } from './types.js';
 
@@ -384,6 +384,9 @@ function normalizeCIDR(s: string): Result {
 const MAX_DOMAIN_LENGTH = 253;
 const MAX_LABEL_LENGTH = 63;
 
+/** UTS #46 non-transitional processing, as WHATWG URL hosts: `_` allowed (no STD3 rules), lengths checked below. */
+const IDNA_OPTIONS = { checkBidi: true, checkHyphens: false, checkJoiners: true, useSTD3ASCIIRules: false, verifyDNSLength: false, transitionalProcessing: false } as const;
+
 /**
  * Lower-case, strip one trailing dot, punycode, and check the label rules. `minLabels` is 2 for
  * DOMAIN and email domains, 1 for the opaque hosts of non-special URL schemes.
@@ -410,10 +413,13 @@ function normalizeDomain(s: string, minLabels = 2): Result {
   if (ascii && !xn) {
     d = s.toLowerCase();
   } else {
-    // Non-ASCII (IDN) or an `xn--` label to verify. The ASCII characters were checked above, so
-    // domainToASCII cannot misread the value as something with a path or port.
-    d = domainToASCII(s);
-    if (d === '') return invalid('not a valid internationalised domain name');
+    // Non-ASCII (IDN) or an `xn--` label to verify, with UTS #46 from tr46 (its own tables and
+    // punycode), never Node's domainToASCII: Node 24 stopped rejecting invalid `xn--` labels, and
+    // what the hub accepts must not depend on the Node version. The ASCII characters were checked
+    // above, so nothing here can be misread as a path or port.
+    const converted = tr46.toASCII(s, IDNA_OPTIONS);
+    if (converted === null) return invalid('not a valid internationalised domain name');
+    d = converted;
   }
   if (d.charCodeAt(d.length - 1) === 0x2e) d = d.slice(0, -1); // exactly one trailing dot
   if (d.length === 0) return invalid('a domain cannot be empty');
@@ -473,7 +479,13 @@ function normalizeURL(s: string): Result {
     return invalid('not a parseable URL');
   }
   if (u.hostname === '') return new Fail('UNSUPPORTED_VALUE', `URLs without a host (${u.protocol}) are not supported`);
-  if (!SPECIAL_SCHEMES.has(u.protocol)) {
+  if (SPECIAL_SCHEMES.has(u.protocol)) {
+    // The WHATWG parser has already punycoded the host; its `xn--` labels are verified here with
+    // tr46, since Node 24's parser stopped rejecting invalid ones (the answer must not depend on Node).
+    if (u.hostname.includes('xn--') && tr46.toASCII(u.hostname, IDNA_OPTIONS) === null) {
+      return invalid('the URL host is not a valid internationalised domain name');
+    }
+  } else {
     // Non-special schemes keep the host opaque (case and percent-encoding preserved): normalise it.
     const host = u.hostname;
     if (host.charCodeAt(0) !== 0x5b) {

@@ -5,6 +5,7 @@
  * missing or out of date, by the hub on the first request for the page.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,18 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { BuildOptions } from 'esbuild';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLIENT_DIR = fileURLToPath(new URL('./client/', import.meta.url));
+/** The folder holding package.json: `../../` from the sources, `../../../` from the build in dist/. */
+const PROJECT_ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
+/** The browser sources and this module's own source, hashed into the stamp whether the hub runs from src/ or dist/. */
+const CLIENT_DIR = join(PROJECT_ROOT, 'src', 'graphiql', 'client');
+const BUNDLER_SOURCE = join(PROJECT_ROOT, 'src', 'graphiql', 'graphiql-bundle.ts');
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`graphiql: no package.json above ${from}`);
+  }
+}
 
 /** Where the bundle is written by default: git-ignored, and rebuilt by every `npm ci`. */
 export const DEFAULT_BUNDLE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'hub-graphiql');
@@ -36,7 +47,7 @@ export async function graphiqlSourceStamp(): Promise<string> {
   const hash = createHash('sha256');
   const clientFiles = (await readdir(CLIENT_DIR)).sort();
   for (const file of clientFiles) hash.update(file).update(await readFile(join(CLIENT_DIR, file)));
-  hash.update(await readFile(fileURLToPath(import.meta.url)));
+  hash.update(await readFile(BUNDLER_SOURCE));
   hash.update(await readFile(join(PROJECT_ROOT, 'package-lock.json')).catch(() => ''));
   return hash.digest('hex').slice(0, 16);
 }

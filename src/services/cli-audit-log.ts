@@ -1,5 +1,5 @@
 /**
- * The CLI's way into the audit log. `npm run hub -- token` runs in its own process and cannot
+ * The CLI's way into the audit log. `npm run -s hub -- token` runs in its own process and cannot
  * reach the hub's embedded store, so it appends one JSON line per issued token to
  * `<dataDir>/audit-cli.jsonl`; the hub reads the lines it has not read yet (it keeps the byte
  * offset) at start and before answering `auditLog`, and appends them to the log.

@@ -1,6 +1,6 @@
 /**
  * Validates what the hub emits against the official OASIS STIX 2.1 JSON schemas (Ajv, draft
- * 2020-12), plus what the schemas do not check. See ../../../shared/stix2-json-schemas/ORIGIN.md.
+ * 2020-12), plus what the schemas do not check. See ../vendor/stix2-json-schemas/ORIGIN.md.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { domainToASCII, fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 
-const SCHEMA_DIR = fileURLToPath(new URL('../../../shared/stix2-json-schemas/schemas/', import.meta.url));
+const SCHEMA_DIR = fileURLToPath(new URL('../vendor/stix2-json-schemas/schemas/', import.meta.url));
 const BASE = 'http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/';
 
 /** The schema each STIX type must satisfy; a custom object type satisfies the core (common) schema. */
