@@ -17,6 +17,15 @@ const isPromise = (value: unknown): value is Promise<unknown> => typeof (value a
  */
 export const SERIALISE_CHARS_PER_MS = 20_000;
 
+/**
+ * The most characters an answer can hold: the response budget that the cost analysis enforces
+ * before execution (docs/limits.md, "response budget"; `RESPONSE_BUDGET.chars` in
+ * src/http/query-cost.ts once that lands). An operation that ends with time enough left to
+ * serialise this much at SERIALISE_CHARS_PER_MS (3.2 s) is not measured at all: with the
+ * default 10 s limit that is nearly every operation, so the guard costs them nothing.
+ */
+export const MAX_ANSWER_CHARS = 64_000_000;
+
 /** Values walked between two looks at the clock while sizing an answer. */
 const CLOCK_EVERY = 1_024;
 
@@ -78,34 +87,15 @@ export class ExecutionDeadline {
    * event loop for seconds. So the answer's size is measured first, in one walk over its values
    * (O(values), not O(characters): a string's length is free), looking at the clock every
    * 1,024 values, and serialisation starts only if, at SERIALISE_CHARS_PER_MS, it ends in time.
+   * When the time left could serialise the largest answer the response budget allows, there is
+   * nothing to measure.
    */
   admitSerialisation(result: { data?: unknown }): boolean {
     if (this.cut) return false;
-    let visited = 0;
-    let chars = 0;
-    const at = this.at;
-    let late = false;
-    const walk = (value: unknown): void => {
-      if (late) return;
-      if (++visited % CLOCK_EVERY === 0 && performance.now() >= at) {
-        late = true;
-        return;
-      }
-      if (typeof value === 'string') chars += value.length + 2;
-      else if (value === null || typeof value !== 'object') chars += 8; // numbers, booleans, null: about 8
-      else if (Array.isArray(value)) {
-        chars += value.length + 1;
-        for (const item of value) walk(item);
-      } else {
-        chars += 1;
-        for (const key in value) {
-          chars += key.length + 4;
-          walk((value as Record<string, unknown>)[key]);
-        }
-      }
-    };
-    walk(result.data);
-    if (late || performance.now() + chars / SERIALISE_CHARS_PER_MS > at) {
+    if (this.at - performance.now() >= MAX_ANSWER_CHARS / SERIALISE_CHARS_PER_MS) return true;
+    const size = new AnswerSize(this.at);
+    size.add(result.data);
+    if (size.late || performance.now() + size.chars / SERIALISE_CHARS_PER_MS > this.at) {
       this.expired = true;
       this.cut = true;
       return false;
@@ -123,6 +113,44 @@ export class ExecutionDeadline {
     this.expired = true;
     for (const abandon of this.waiting) abandon();
     this.waiting.clear();
+  }
+}
+
+/**
+ * The characters an answer's JSON will take (about: numbers, booleans and null count 8), summed
+ * in one walk that looks at the clock every CLOCK_EVERY values and stops once past `at`. A
+ * class with a plain recursive method, not a closure, and indexed loops over `Object.keys`
+ * (graphql-js builds results as prototype-less objects, which `for...in` walks slowly): this runs
+ * on every answer.
+ */
+class AnswerSize {
+  chars = 0;
+  late = false;
+  private values = 0;
+
+  constructor(private readonly at: number) {}
+
+  add(value: unknown): void {
+    if (this.late) return;
+    if (++this.values % CLOCK_EVERY === 0 && performance.now() >= this.at) {
+      this.late = true;
+      return;
+    }
+    if (typeof value === 'string') {
+      this.chars += value.length + 2;
+    } else if (value === null || typeof value !== 'object') {
+      this.chars += 8;
+    } else if (Array.isArray(value)) {
+      this.chars += value.length + 1;
+      for (let i = 0; i < value.length; i++) this.add(value[i]);
+    } else {
+      const keys = Object.keys(value);
+      this.chars += keys.length + 1;
+      for (let i = 0; i < keys.length; i++) {
+        this.chars += keys[i]!.length + 3;
+        this.add((value as Record<string, unknown>)[keys[i]!]);
+      }
+    }
   }
 }
 
