@@ -8,6 +8,8 @@
  * Driven over IPC by bench/hub-bench.ts (`startChild` in alerts-shared.ts).
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
@@ -39,10 +41,14 @@ async function startRaw(bytes: Uint8Array): Promise<string> {
 }
 
 serveRpc({
-  async start(args: { kind: 'hub' } | { kind: 'apollo-tuned' | 'apollo-defaults'; page: BaselinePage } | { kind: 'raw'; bytes: Uint8Array }) {
+  async start(args: { kind: 'hub'; dist?: string } | { kind: 'apollo-tuned' | 'apollo-defaults'; page: BaselinePage } | { kind: 'raw'; bytes: Uint8Array }) {
     switch (args.kind) {
       case 'hub': {
-        hub = await startBenchHub({ demo: true });
+        // As deployed (the Dockerfile runs `node dist/src/bin/hub.js`) when given `npm run build`'s output.
+        const build = args.dist
+          ? { startHub: (await import(pathToFileURL(join(args.dist, 'src/main.js')).href)).startHub, parseConfig: (await import(pathToFileURL(join(args.dist, 'src/config.js')).href)).parseConfig }
+          : undefined;
+        hub = await startBenchHub({ demo: true }, {}, build);
         const token = await hub.hub.tokens.issue({ memberId: DEMO_TRUSTED_MEMBER, userId: `bench@${DEMO_TRUSTED_MEMBER}`, roles: ['reader'], ttlMs: 3_600_000 });
         const member = await hub.hub.services.members.get(DEMO_TRUSTED_MEMBER);
         if (member?.tier !== 'TRUSTED') throw new Error(`${DEMO_TRUSTED_MEMBER} is not a TRUSTED demo member`);
@@ -58,6 +64,17 @@ serveRpc({
       case 'raw':
         return { url: await startRaw(args.bytes), headers: {} };
     }
+  },
+
+  /** CPU ticks per thread of this process (Linux /proc): which threads, besides the main one, spend CPU. */
+  async threads() {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    return readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { tid, name, user: Number(fields[11]), system: Number(fields[12]) };
+    });
   },
 
   /** CPU time of this process so far, µs (user + system). */
@@ -82,6 +99,24 @@ serveRpc({
     profiler = null;
     writeFileSync(args.path, JSON.stringify(profile));
     return profile;
+  },
+
+  /** Allocation sampling (node:inspector HeapProfiler) from now until heapStop: where a request's garbage comes from. */
+  async heapStart() {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('HeapProfiler.enable');
+    await profiler.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  },
+
+  async heapStop(args: { path: string }) {
+    if (!profiler) throw new Error('no heap sampling running');
+    const { profile } = await profiler.post('HeapProfiler.stopSampling');
+    await profiler.post('HeapProfiler.disable');
+    profiler.disconnect();
+    profiler = null;
+    writeFileSync(args.path, JSON.stringify(profile));
+    return null;
   },
 
   async stop() {

@@ -42,6 +42,10 @@ function compareWith(operand: number | string | Date, holds: (c: number) => bool
 }
 
 function fieldCondition(condition: unknown): ((value: unknown) => boolean) | undefined {
+  if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean') {
+    // The common case (`{source: id}`, `{tlp: 'RED'}`), without the general wrapper.
+    return (v) => v === condition || (Array.isArray(v) && v.includes(condition));
+  }
   if (isScalar(condition)) return anyElement(equalsScalar(condition));
   if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) return undefined;
   const keys = Object.keys(condition);
@@ -55,7 +59,7 @@ function fieldCondition(condition: unknown): ((value: unknown) => boolean) | und
         if (!Array.isArray(operand) || !operand.every(isScalar)) return undefined;
         const plain = new Set(operand.filter((o) => o !== null && !(o instanceof Date)));
         const others = operand.filter((o) => o === null || o instanceof Date).map(equalsScalar);
-        const one = (v: unknown) => plain.has(v as never) || others.some((t) => t(v));
+        const one = others.length === 0 ? (v: unknown) => plain.has(v as never) : (v: unknown) => plain.has(v as never) || others.some((t) => t(v));
         const any = anyElement(one);
         tests.push(key === '$in' ? any : (v) => !any(v));
         break;
@@ -107,7 +111,7 @@ export function compileFilter(filter: Filter): Predicate | undefined {
         if (!compiled) return undefined;
         parts.push(compiled);
       }
-      tests.push(key === '$and' ? (doc) => parts.every((p) => p(doc)) : (doc) => parts.some((p) => p(doc)));
+      tests.push(key === '$and' ? allOf(parts) : anyOf(parts));
       continue;
     }
     if (key.startsWith('$') || key.includes('.')) return undefined;
@@ -116,9 +120,29 @@ export function compileFilter(filter: Filter): Predicate | undefined {
     tests.push((doc) => condition((doc as Record<string, unknown>)[key]));
   }
   if (tests.length === 0) return () => true;
-  if (tests.length === 1) return tests[0];
+  return allOf(tests);
+}
+
+function allOf(tests: readonly Predicate[]): Predicate {
+  if (tests.length === 1) return tests[0]!;
+  if (tests.length === 2) {
+    const [a, b] = tests as [Predicate, Predicate];
+    return (doc) => a(doc) && b(doc);
+  }
   return (doc) => {
-    for (const t of tests) if (!t(doc)) return false;
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(doc)) return false;
     return true;
+  };
+}
+
+function anyOf(tests: readonly Predicate[]): Predicate {
+  if (tests.length === 1) return tests[0]!;
+  if (tests.length === 2) {
+    const [a, b] = tests as [Predicate, Predicate];
+    return (doc) => a(doc) || b(doc);
+  }
+  return (doc) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(doc)) return true;
+    return false;
   };
 }
