@@ -12,7 +12,16 @@ interface Matcher {
  * A cache key that identifies `filter` exactly: plain JSON would give a Date and its ISO string,
  * or any two regexes, the same key.
  */
+const filterKeys = new WeakMap<Filter, string>();
+
 function filterKey(filter: Filter): string {
+  // A page's find and count often get the same filter object: key it once.
+  let key = filterKeys.get(filter);
+  if (key === undefined) filterKeys.set(filter, (key = keyOf(filter)));
+  return key;
+}
+
+function keyOf(filter: Filter): string {
   return JSON.stringify(filter, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     if (raw instanceof Date) return { $date: raw.getTime() };
