@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { AlertEventValue } from '../src/alerts/alert-fanout.js';
+import type { AlertEventValue } from '../src/alerts/alert-event-value.js';
 
 export const alertResolvers = {
   Subscription: {

@@ -1,6 +1,6 @@
 import type { HubContext } from '../src/context.js';
 import type { ApprovalRequestDoc, ApprovalStatus, Tier, Tlp } from '../src/domain/types.js';
-import { ownsRecord } from '../src/policy/policy.js';
+import { canSeeRecipients } from '../src/policy/policy.js';
 
 export const approvalResolvers = {
   Query: {
@@ -27,13 +27,14 @@ export const approvalResolvers = {
     // The change, with the recipients list kept to the record's own member, as on the record.
     change: (r: ApprovalRequestDoc, _: unknown, { viewer }: HubContext) => ({
       ...r.change,
-      recipients: r.change.recipients && ownsRecord(viewer, { source: r.ownerMemberId }) ? r.change.recipients : null,
+      recipients: r.change.recipients && canSeeRecipients(viewer, { source: r.ownerMemberId }) ? r.change.recipients : null,
     }),
   },
   ApprovalTarget: {
     node: (t: ApprovalRequestDoc['target'], _: unknown, { loaders }: HubContext) => {
       if (t.kind === 'INDICATOR') return loaders.indicator.load(t.id);
       if (t.kind === 'MODEL_RISK_NOTICE') return loaders.notice.load(t.id);
+      if (t.kind === 'IDENTITY_PROVIDER') return null;
       return loaders.member.load(t.id);
     },
   },

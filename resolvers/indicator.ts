@@ -1,6 +1,6 @@
 import type { HubContext } from '../src/context.js';
 import type { IndicatorDoc, IndicatorInput, SightingDoc } from '../src/domain/types.js';
-import { ownsRecord } from '../src/policy/policy.js';
+import { canSeeRecipients } from '../src/policy/policy.js';
 import type { QueryIndicatorsArgs } from '../src/generated/graphql.js';
 import type { GraphQLResolveInfo } from 'graphql';
 import { preloadedMember, preloadMembers, selectsOnNodes } from '../src/graphql/preloaded-members.js';
@@ -44,7 +44,7 @@ export const indicatorResolvers = {
   },
   Indicator: {
     id: (i: IndicatorDoc) => i._id,
-    recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (ownsRecord(viewer, i) ? i.recipients : null),
+    recipients: (i: IndicatorDoc, _: unknown, { viewer }: HubContext) => (canSeeRecipients(viewer, i) ? i.recipients : null),
     source: (i: IndicatorDoc, _: unknown, context: HubContext) => sourceOf(i, context),
     sourceSector: (i: IndicatorDoc, _: unknown, context: HubContext) => {
       const member = sourceOf(i, context);

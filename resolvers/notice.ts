@@ -1,6 +1,7 @@
 import type { HubContext } from '../src/context.js';
 import type { NoticeDoc, NoticeInput, NoticeStatus } from '../src/domain/types.js';
-import { ownsRecord } from '../src/policy/policy.js';
+import { RECORD_LIMITS } from '../src/domain/record-limits.js';
+import { canSeeRecipients } from '../src/policy/policy.js';
 import type { NoticePatch } from '../src/services/notice-service.js';
 import type { QueryModelRiskNoticesArgs } from '../src/generated/graphql.js';
 
@@ -19,9 +20,10 @@ export const noticeResolvers = {
   },
   ModelRiskNotice: {
     id: (n: NoticeDoc) => n._id,
-    recipients: (n: NoticeDoc, _: unknown, { viewer }: HubContext) => (ownsRecord(viewer, n) ? n.recipients : null),
+    recipients: (n: NoticeDoc, _: unknown, { viewer }: HubContext) => (canSeeRecipients(viewer, n) ? n.recipients : null),
     relatedIndicators: async (n: NoticeDoc, _: unknown, { loaders }: HubContext) =>
-      (await loaders.indicator.loadMany(n.relatedIndicatorIds)).filter((d) => d && !(d instanceof Error)),
+      // Capped before visibility (a fixed prefix of the links): notices linked before the cap existed are served truncated.
+      (await loaders.indicator.loadMany(n.relatedIndicatorIds.slice(0, RECORD_LIMITS.relatedIndicators))).filter((d) => d && !(d instanceof Error)),
     source: (n: NoticeDoc, _: unknown, { loaders }: HubContext) => loaders.member.load(n.source),
   },
 };

@@ -65,8 +65,14 @@ const EnvSchema = z.object({
   HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
   HUB_RATE_LIMIT: count('HUB_RATE_LIMIT', 0).default(600),
   HUB_RATE_LIMIT_BURST: count('HUB_RATE_LIMIT_BURST', 1).default(300),
+  HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
+  HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
+  HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(60),
+  HUB_WS_CONNECT_BURST: count('HUB_WS_CONNECT_BURST', 1).default(20),
+  HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -111,7 +117,10 @@ export interface HubConfig {
   eventRetentionMs: number;
   /** Interval of HEARTBEAT alert events, ms; 0 for none. Default 15 s. */
   alertHeartbeatMs: number;
-  /** Bytes a WebSocket may have queued before its alert subscriber is disconnected (4413). Default 1 MiB. */
+  /**
+   * Bytes a WebSocket may have queued: a socket holding more when the hub has another message for
+   * it (a result, an error, a pong, an alert) is closed with 4413. Default 1 MiB.
+   */
   wsMaxBufferedBytes: number;
   /**
    * Whether members may introspect the schema (`__schema`, `__type`). Anonymous callers never may.
@@ -125,10 +134,32 @@ export interface HubConfig {
   rateLimitPerMinute: number;
   /** Requests a member may make at once after being idle (the token bucket's size). Default 300. */
   rateLimitBurst: number;
+  /**
+   * Refused credentials one source address may send a minute before its credentials are refused
+   * unread (RATE_LIMITED, 429) for 5 minutes; per instance (`HUB_FAILED_LOGIN_LIMIT`). Default 30; 0 turns it off.
+   */
+  failedLoginLimitPerMinute: number;
   /** Longest a query or mutation may execute, ms; past it the answer is EXECUTION_TIMEOUT. Default 10 s. */
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /**
+   * TCP connections (HTTP and WebSocket together) one source address may hold open; IPv6 counts by
+   * /64. The next is answered 429 `TOO_MANY_CONNECTIONS`. Default 128.
+   */
+  maxConnectionsPerAddress: number;
+  /** graphql-ws sockets one member may hold open at once; the next is closed with 4429. Default 100. */
+  wsMaxSocketsPerMember: number;
+  /**
+   * graphql-ws `connection_init`s per minute per caller (member, or address when anonymous), in a
+   * bucket of their own, apart from the request rate: opening a socket never spends a request.
+   * Over it the socket is closed with 4429 (`HUB_WS_CONNECT_RATE`). Default 60; 0 turns it off.
+   */
+  wsConnectPerMinute: number;
+  /** `connection_init`s a caller may send at once after being idle (`HUB_WS_CONNECT_BURST`). Default 20. */
+  wsConnectBurst: number;
+  /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
+  requestTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
@@ -172,8 +203,14 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     introspection: e.HUB_INTROSPECTION,
     rateLimitPerMinute: e.HUB_RATE_LIMIT,
     rateLimitBurst: e.HUB_RATE_LIMIT_BURST,
+    failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
+    wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
+    wsConnectPerMinute: e.HUB_WS_CONNECT_RATE,
+    wsConnectBurst: e.HUB_WS_CONNECT_BURST,
+    requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

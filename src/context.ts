@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import { RECORD_LIMITS } from './domain/record-limits.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
 import type { Viewer } from './policy/policy.js';
 import type { EventRecorder } from './services/event-recorder.js';
@@ -56,7 +57,11 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
     notice: new DataLoader(async (ids) => byId(ids, await services.notices.byIds(viewer, ids))),
     sightings: new DataLoader(async (ids) => {
       const byIndicator = new Map<string, SightingDoc[]>(ids.map((id) => [id, []]));
-      for (const s of await services.indicators.sightingsOf(ids)) byIndicator.get(s.indicatorId)?.push(s);
+      // Newest first (the store's order), at most RECORD_LIMITS.sightingsShown per indicator.
+      for (const s of await services.indicators.sightingsOf(ids)) {
+        const list = byIndicator.get(s.indicatorId);
+        if (list && list.length < RECORD_LIMITS.sightingsShown) list.push(s);
+      }
       return ids.map((id) => byIndicator.get(id)!);
     }),
   };

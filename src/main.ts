@@ -6,11 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
 import { pino, type Logger } from 'pino';
-import { Authenticator, authError } from './auth/authenticator.js';
+import { Authenticator } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { ConfigError, type HubConfig } from './config.js';
@@ -21,12 +19,13 @@ import { formatHubError } from './http/error-format.js';
 import { ExecutionDeadlines } from './http/execution-deadline.js';
 import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
-import { limitsPlugin } from './http/limits-plugin.js';
+import { edgePlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { redactedExtensions } from './http/redaction.js';
 import { attachGraphqlWs } from './http/ws-server.js';
-import type { Viewer } from './policy/policy.js';
+import { EdgePipeline } from './edge/pipeline.js';
+import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
+import { assertEveryListSized } from './http/field-sizes.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
@@ -41,6 +40,8 @@ import { InProcessEventBus, type EventBus } from './events/event-bus.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
+import type { AlertObserver } from './alerts/alert-observer.js';
+import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -71,6 +72,21 @@ export interface Hub {
 export interface StartOptions {
   /** Where logs go; default pino to stdout at the configured level. */
   logger?: Logger;
+  /** Told how every request through the edge ended, on every transport (metrics). Default: nobody. */
+  observer?: RequestObserver;
+  /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
+  alertObserver?: AlertObserver;
+  /**
+   * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
+   * embargoes, approvals' expiry, TAXII's read cutoff. Default `Date.now`. (Tokens are still
+   * checked against the real time.) The non-interference suite controls it to compare runs.
+   */
+  clock?: () => number;
+  /**
+   * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
+   * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
+   */
+  randomUUID?: () => string;
 }
 
 export function createLogger(level: HubConfig['logLevel']): Logger {
@@ -86,10 +102,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const storage = await openStorage(config, log);
   const store: Store = instrumentStore(storage.store, storeCalls);
   const cursors = new CursorCodec(secrets.cursorKey);
+  // Time and ids for what services stamp: the real ones unless a test controls them.
+  const clock = options.clock;
+  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
   const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus);
+  const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
     sequences: store.sequences,
@@ -97,6 +116,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
   });
   const indicators = new IndicatorService({
     indicators: store.indicators,
@@ -108,19 +128,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events });
-  const approvals = new ApprovalService({
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-  });
-  await audit.ingestCliLog();
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -129,6 +139,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
+  const approvals = new ApprovalService({
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+    ...stamps,
+  });
+  await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
@@ -159,72 +182,71 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     clockToleranceMs: config.clockToleranceMs,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
     },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
-  const authenticate = async (authorization: string | undefined): Promise<Viewer> => {
-    const viewer = await authenticator.authenticate(authorization);
-    if (viewer.kind === 'anonymous' && !config.anonymousReads) {
-      throw authError('Anonymous access is disabled on this hub: send Authorization: Bearer <token>');
-    }
-    return viewer;
-  };
 
-  // Abuse limits, identical on both transports (docs/limits.md): one rate limiter and one set of deadlines.
+  // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
+  // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
   const rateLimiter = new RateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst, buckets: store.rateLimits });
   const schema = deadlines.instrument(buildSchema());
+  assertEveryListSized(schema);
+  const pipeline = new EdgePipeline({
+    schema,
+    // With the caller's address: refused credentials are limited per source address.
+    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
+    anonymousReads: config.anonymousReads,
+    introspection: config.introspection,
+    rateLimiter,
+    deadlines,
+    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    log,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  // Apollo keeps the HTTP protocol and parses and validates with the pipeline's options; the
+  // pipeline does the rest (edgePlugin).
   const apollo = new ApolloServer<HubContext>({
     schema,
+    // Apollo's own messages (rare: plugin or cache failures) go to the hub's structured log.
+    logger: log,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    introspection: true, // who may introspect is decided per request by limitsPlugin (policy)
+    introspection: true, // who may introspect is decided per request by the pipeline (policy)
     parseOptions,
     validationRules: [...limitRules],
     validationOptions,
-    formatError: (formatted, error) => formatHubError(formatted, error),
+    formatError: (formatted, error) => formatHubError(formatted, error, (err) => pipeline.unexpected(err, 'apollo', 'http')),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // The hub sets no cache hints; the default plugin would still hook every resolved field.
       ApolloServerPluginCacheControlDisabled(),
-      limitsPlugin({ deadlines, introspection: config.introspection }),
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ response, contextValue }) {
-              if (response.body.kind !== 'single') return;
-              const extensions = redactedExtensions(response.body.singleResult.extensions, contextValue.redacted);
-              if (extensions) response.body.singleResult.extensions = extensions;
-            },
-            async didEncounterErrors({ contextValue, errors }) {
-              for (const error of errors) {
-                const original = unwrapResolverError(error);
-                if (!(original instanceof GraphQLError)) {
-                  contextValue?.log?.error({ err: original, requestId: contextValue.requestId }, 'unexpected error');
-                }
-              }
-            },
-          };
-        },
-      },
+      edgePlugin(pipeline),
     ],
   });
   await apollo.start();
 
+  const connectionLimits = new ConnectionLimits({
+    maxPerAddress: config.maxConnectionsPerAddress,
+    maxSocketsPerMember: config.wsMaxSocketsPerMember,
+    requestTimeoutMs: config.requestTimeoutMs,
+    // connection_init draws from buckets of its own (keys `connect:...`), at its own rate.
+    rateLimiter: new RateLimiter({ perMinute: config.wsConnectPerMinute, burst: config.wsConnectBurst, buckets: store.rateLimits }),
+    log,
+  });
   const httpServer = createHttpServer({
     apollo,
     log,
-    context: async (req, requestId) => {
-      const header = req.headers.authorization;
-      const viewer = await authenticate(typeof header === 'string' ? header : undefined);
-      return createContext(services, viewer, requestId, log);
-    },
+    connectionLimits,
+    pipeline,
     health: storage.health,
-    rateLimiter,
     graphiql: createGraphiqlPage({ log }),
     mounts: [
       {
@@ -239,11 +261,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
             settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
           }),
-          authenticate,
+          pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
-          rateLimiter,
           maxContentLength: MAX_BODY_BYTES,
           log,
         }),
@@ -255,8 +277,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     store,
     log,
     contextFor: (viewer) => createContext(services, viewer, 'alert', log),
+    // The edge's own format step: alerts are masked and redacted as every other result.
+    format: (result, context) => pipeline.format(result, context as HubContext),
+    cursorKey: secrets.cursorKey,
+    retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    ...(options.alertObserver ? { observer: options.alertObserver } : {}),
+    ...(clock ? { clock } : {}),
   });
   await alerts.start();
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
@@ -280,15 +308,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     httpServer,
     alerts,
     bus,
-    schema,
-    authenticate,
-    anonymousReads: config.anonymousReads,
-    context: (viewer, requestId) => createContext(services, viewer, requestId, log),
+    pipeline,
+    authenticate: (authorization) => authenticator.authenticate(authorization),
     log,
-    rateLimiter,
-    deadlines,
-    introspection: config.introspection,
     maxOperationsPerSocket: config.wsMaxOperations,
+    connectionLimits,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, describeEvent, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type SeededMember, type TestHub } from './support/hub-fixture.js';
+import type { MemberRepository } from '../src/store/ports.js';
+import { registerIdentityProvider } from './support/identity-providers.js';
 
 const INDICATOR_FIELDS = 'id value tlp sightingCount sourceSector source { id } sightings { count reporter { id } }';
 const NOTICE_FIELDS = 'id title tlp recipients mitigations technicalDetails evaluationEvidence affectedDeployments source { id }';
@@ -93,8 +95,8 @@ describe('who receives what', () => {
       (k) => `${k.startsWith('n.') ? 'NOTICE' : 'INDICATOR'} ${ids[k]} PUBLISHED`,
     );
     expect(streams[who].summary).toEqual(expected);
-    const cursors = streams[who].messages.map((m) => Number(m.event.cursor));
-    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    const cursors = streams[who].events.map((e) => e.cursor);
+    expect(new Set(cursors).size).toBe(cursors.length);
   });
 
   it.each(WHO)('shapes and redacts each record for a %s subscriber exactly as a query with its token would', async (who) => {
@@ -162,12 +164,10 @@ describe('event types', () => {
     expect(revocation!.indicator).toMatchObject({ revoked: true, sightingCount: 2 });
     expect(noticeUpdate!.notice!.title).toBe('types v2');
     for (const e of s.events) {
-      expect(e.cursor).toMatch(/^\d+$/);
+      expect(e.cursor).toMatch(/^[A-Za-z0-9_-]{58}$/);
       expect(Number.isNaN(Date.parse(e.occurredAt!))).toBe(false);
     }
-    const cursors = s.events.map((e) => Number(e.cursor));
-    expect(new Set(cursors).size).toBe(6);
-    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(s.events.map((e) => e.cursor)).size).toBe(6);
     await s.dispose();
   });
 });
@@ -200,7 +200,7 @@ describe('filters', () => {
     ids.injection = await notice({ title: 'filter injection', category: 'PROMPT_INJECTION', severity: 'CRITICAL' });
     await t.gql('mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }', { id: ids.ip }, { token: tok.TRUSTED });
     await all.until((s) => s.events.length === 6, 'all six events');
-    await Promise.all(streams.map((s) => s.passes(all.events[5]!.cursor)));
+    await Promise.all(streams.map((s) => s.nextHeartbeats()));
     await all.dispose();
   });
 
@@ -243,7 +243,7 @@ describe('who may subscribe', () => {
 });
 
 describe('heartbeats', () => {
-  it('advance the cursor of a subscriber whose filter matches nothing, and resuming after one neither repeats nor skips', async () => {
+  it('repeat the place of a subscriber whose filter matches nothing, and resuming after one neither repeats nor skips', async () => {
     const filter = { tags: ['hb-match'] };
     const recorder = await alertStream(t, tok.COMMUNITY);
     const quiet = await alertStream(t, tok.COMMUNITY, { filter });
@@ -251,13 +251,12 @@ describe('heartbeats', () => {
     await quiet.until((s) => s.events.length === 1, 'm0');
     const others = await pub.publishes([1, 2, 3].map((n) => ({ value: `other-${n}.hb.as.example`, tags: ['hb-other'] })));
     await recorder.until((s) => s.events.some((e) => e.indicator?.id === others[2].indicator.id), 'the last other');
-    const lastOther = recorder.events.at(-1)!.cursor;
-    await quiet.passes(lastOther);
+    await quiet.nextHeartbeats();
 
     expect(quiet.summary).toEqual([`INDICATOR ${m0} PUBLISHED`]);
     const beat = quiet.messages.at(-1)!.event;
     expect(beat).toMatchObject({ type: 'HEARTBEAT', indicator: null, notice: null });
-    expect(Number(beat.cursor)).toBeGreaterThanOrEqual(Number(lastOther));
+    expect(beat.cursor).toMatch(/^[A-Za-z0-9_-]{58}$/);
     await quiet.dispose();
 
     const m1 = await indicator({ value: 'm1.hb.as.example', tags: ['hb-match'] });
@@ -268,6 +267,18 @@ describe('heartbeats', () => {
     expect(resumed.summary).toEqual([`INDICATOR ${m1} PUBLISHED`, `INDICATOR ${m2} PUBLISHED`]);
     await recorder.dispose();
     await resumed.dispose();
+  });
+
+  it('are not sent unless the subscriber asks for them', async () => {
+    const asked = await alertStream(t, tok.COMMUNITY);
+    const silent = await alertStream(t, tok.COMMUNITY, { heartbeats: false, ready: false });
+    await asked.nextHeartbeats(3);
+    const id = await indicator({ value: 'no-hb.as.example' });
+    await silent.until((s) => s.events.some((e) => e.indicator?.id === id), 'the event');
+    expect(silent.heartbeats).toEqual([]);
+    expect(silent.summary).toEqual([`INDICATOR ${id} PUBLISHED`]);
+    await asked.dispose();
+    await silent.dispose();
   });
 });
 
@@ -293,12 +304,7 @@ describe('subscribers of one member with different roles', () => {
     await ops.token();
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
-    const registered = await t.gql(
-      'mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }',
-      { input: { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks } },
-      { token: admin },
-    );
-    expect(registered.body.errors, registered.text).toBeUndefined();
+    await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp.as-pub.example', jwks });
 
     const selection = 'cursor type indicator { id source { id identityProviders { issuer } } }';
     const asAdmin = await alertStream(t, admin, { selection });
@@ -310,5 +316,26 @@ describe('subscribers of one member with different roles', () => {
     expect(asReader.events[0]!.indicator).toEqual({ id, source: { id: 'as-pub', identityProviders: null } });
     const query = await t.gql('query($id: ID!) { indicator(id: $id) { id source { id identityProviders { issuer } } } }', { id }, { token: reader });
     expect(asReader.events[0]!.indicator).toEqual(query.body.data.indicator);
+  });
+
+  it('renders with the roles the registry allows its member now, before anything closes the socket', async () => {
+    const ops = t.member('as-ops2', 'CORE', { allowedRoles: ['reader', 'hub-admin'] });
+    await ops.token(['reader']);
+    const admin = await t.hub.tokens.issue({ memberId: 'as-ops2', userId: 'admin@ops2', roles: ['reader', 'hub-admin'], ttlMs: 600_000 });
+    const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'EdDSA', use: 'sig' }] });
+    await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp2.as-pub.example', jwks });
+    const s = await alertStream(t, admin, { selection: 'cursor type indicator { id source { id identityProviders { issuer } } }' });
+    const before = await indicator({ value: 'roles-before.as.example' });
+    await s.until((x) => x.events.length === 1, 'the first indicator');
+    expect(s.events[0]!.indicator!.source.identityProviders).not.toBeNull();
+
+    // Another instance withdrew hub-admin from the member and its notice has not reached this one.
+    const registry = (t.hub.services.members as unknown as { members: MemberRepository }).members;
+    await registry.put({ ...(await t.hub.services.members.get('as-ops2'))!, allowedRoles: ['reader'] });
+    const after = await indicator({ value: 'roles-after.as.example' });
+    await s.until((x) => x.events.length === 2, 'the second indicator');
+    expect(s.events.map((e) => e.indicator!.id)).toEqual([before, after]);
+    expect(s.events[1]!.indicator).toEqual({ id: after, source: { id: 'as-pub', identityProviders: null } });
   });
 });

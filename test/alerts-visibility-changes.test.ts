@@ -7,6 +7,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, alertsDocument, disposeStreams, eventually, rawAlertSocket, sleep, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
+import type { MemberRepository } from '../src/store/ports.js';
+import { registerIdentityProvider, removeIdentityProvider } from './support/identity-providers.js';
 
 const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
 const UPDATE_NOTICE = 'mutation($id: ID!, $input: ModelRiskNoticeUpdate!) { updateModelRiskNotice(id: $id, input: $input) { id } }';
@@ -173,6 +175,22 @@ describe('subscribers whose credentials change', () => {
     expect(about(after, green!)).toEqual(['PUBLISHED']);
   });
 
+  it('judges and shapes each alert with the tier in the registry now, before anything closes the socket', async () => {
+    const quiet = t.member('vc-quiet-change', 'TRUSTED');
+    const s = await alertStream(t, await quiet.token(['reader']), { selection: 'cursor type indicator { id source { id } }' });
+    // Another instance lowered the tier and its notice has not reached this one: nothing closes the socket.
+    const registry = (t.hub.services.members as unknown as { members: MemberRepository }).members;
+    await registry.put({ ...(await t.hub.services.members.get('vc-quiet-change'))!, tier: 'COMMUNITY' });
+    const [amber, green] = await indicators([{ value: 'amber.quiet.vc.example', tlp: 'AMBER' }, { value: 'green.quiet.vc.example', tlp: 'GREEN' }]);
+    await sentinel(s);
+    expect(about(s, amber!)).toEqual([]);
+    expect(about(s, green!)).toEqual(['PUBLISHED']);
+    const delivered = s.messages.find((m) => m.event.indicator?.id === green)!;
+    expect(delivered.event.indicator!.source).toBeNull();
+    expect(delivered.extensions?.redacted).toEqual(['Indicator.source']);
+    expect(await Promise.race([s.closed.then(() => 'closed'), sleep(200).then(() => 'open')])).toBe('open');
+  });
+
   it('keeps the socket open when a member is re-registered with the same tier', async () => {
     const steady = t.member('vc-steady', 'TRUSTED');
     const s = await alertStream(t, await steady.token(['reader']));
@@ -224,14 +242,14 @@ describe('subscribers whose credentials change', () => {
     const issuer = 'https://idp.vc-fed.example';
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'fed-1', alg: 'EdDSA', use: 'sig' }] });
-    data(await t.gql('mutation($input: IdentityProviderInput!) { registerIdentityProvider(input: $input) { issuer } }', { input: { memberId: 'vc-fed', issuer, jwks } }, { token: admin }));
+    await registerIdentityProvider(t, admin, { memberId: 'vc-fed', issuer, jwks });
     const now = Math.floor(Date.now() / 1000);
     const federated = await new SignJWT({ roles: ['reader'] })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'fed-1', typ: 'JWT' })
       .setIssuer(issuer).setAudience('the-hub').setSubject('alice').setIssuedAt(now).setExpirationTime(now + 600)
       .sign(privateKey);
     const s = await alertStream(t, federated);
-    data(await t.gql('mutation($issuer: String!) { removeIdentityProvider(memberId: "vc-fed", issuer: $issuer) }', { issuer }, { token: admin }));
+    await removeIdentityProvider(t, admin, 'vc-fed', issuer);
     expect((await s.closed).code).toBe(4401);
   });
 });
@@ -242,7 +260,7 @@ describe('slow consumers', () => {
     const big = 'x'.repeat(4_000);
     const selection = `cursor type indicator { id ${Array.from({ length: 13 }, (_, i) => `d${i}: description`).join(' ')} }`;
     const filter = { tags: ['slow'] };
-    const raw = await rawAlertSocket(t, tok.community, alertsDocument(selection), { filter });
+    const raw = await rawAlertSocket(t, tok.community, alertsDocument(selection), { filter, heartbeats: true });
     await eventually(() => raw.payloads.length > 0, 'the first heartbeat');
     raw.pause();
 

@@ -5,7 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../src/domain/types.js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
+import { registerIdentityProvider } from './support/identity-providers.js';
 
 const DAY = 86_400_000;
 const inDays = (n: number) => new Date(Date.now() + n * DAY).toISOString();
@@ -211,6 +213,31 @@ describe('who may approve', () => {
     const req = (await request(LOWER, { recordId: id, tlp: 'GREEN' })).requestTlpChange;
     expect(error(await t.gql(APPROVE, { id: req.id }, { token: tok.reader })).extensions?.code).toBe('FORBIDDEN');
     expect((await seenBy(tok.pub, id)).tlp).toBe('AMBER');
+  });
+
+  it("refuses an identity from an identity provider the requester registered, whatever its sub, and accepts a third person's", async () => {
+    const pubAdmin = await person('lab', 'pub@lab', ['member-admin']);
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const issuer = 'https://idp.lab.example';
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'lab-1', alg: 'EdDSA', use: 'sig' }] });
+    await registerIdentityProvider(t, pubAdmin, { memberId: 'lab', issuer, jwks }, tok.admin1);
+    const minted = (sub: string) =>
+      new SignJWT({ roles: ['reader', 'publisher', 'approver'] }).setProtectedHeader({ alg: 'EdDSA', kid: 'lab-1', typ: 'JWT' }).setIssuer(issuer).setAudience('the-hub')
+        .setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(privateKey);
+
+    const id = await notice({ tlp: 'AMBER' });
+    const req = (await request(LOWER, { recordId: id, tlp: 'GREEN' })).requestTlpChange;
+    for (const sub of ['pub@lab', 'alice@lab', 'someone-new']) {
+      const res = await t.gql(APPROVE, { id: req.id }, { token: await minted(sub) });
+      expect(error(res).extensions?.code, sub).toBe('FORBIDDEN');
+    }
+    // The hub-admin who approved the provider counts as its identities too: they cannot approve its requests.
+    const byIdp = (await request(LOWER, { recordId: await notice({ tlp: 'AMBER' }), tlp: 'GREEN' }, await minted('dana'))).requestTlpChange;
+    expect(byIdp.requestedBy).toEqual({ memberId: 'lab', userId: `${issuer}#dana` });
+    expect(error(await t.gql(APPROVE, { id: byIdp.id }, { token: tok.admin1 })).extensions?.code).toBe('FORBIDDEN');
+    expect(error(await t.gql(APPROVE, { id: byIdp.id }, { token: tok.pub })).extensions?.code).toBe('FORBIDDEN');
+    expect(data(await t.gql(APPROVE, { id: byIdp.id }, { token: tok.approver })).approveRequest.status).toBe('APPROVED');
+    expect(data(await t.gql(APPROVE, { id: req.id }, { token: tok.approver })).approveRequest.status).toBe('APPROVED');
   });
 
   it('lets only the publishing member ask: FORBIDDEN for a member who can see the record, NOT_FOUND for one who cannot', async () => {

@@ -155,3 +155,35 @@ describe('rejected tokens', () => {
     expect(res.text).not.toContain(createHash('sha256').update(token).digest('hex'));
   });
 });
+
+describe('token times (issue 10, item 5)', () => {
+  const TEN_YEARS = 10 * 365 * 86_400;
+  /** Signed by the hub's key with exactly these claims: nothing is added, so a claim can be left out. */
+  const raw = (claims: JWTPayload) =>
+    new SignJWT({ iss: 'the-hub', aud: 'the-hub', sub: 'tester', 'hub:member': 'auth-core', 'hub:roles': ['reader'], ...claims })
+      .setProtectedHeader({ alg: 'EdDSA', kid: secrets.kid, typ: 'JWT' })
+      .sign(secrets.signingKey);
+
+  it('refuses a token issued ten years ahead with exp = iat + 1h, naming the future iat', async () => {
+    const iat = now() + TEN_YEARS;
+    await expectRejected(await raw({ iat, exp: iat + 3600 }), /issued in the future \("iat" is later than now\)/);
+  });
+
+  it('accepts an iat within the clock tolerance', async () => {
+    const res = await t.gql(VIEWER, {}, { token: await raw({ iat: now() + 30, exp: now() + 600 }) });
+    expect(res.body.data?.viewer?.member).toEqual({ id: 'auth-core' });
+  });
+
+  it('refuses a token without iat as such, not as issued in the future', async () => {
+    await expectRejected(await raw({ exp: now() + 600 }), /^Invalid token: the token has no "iat" claim$/);
+  });
+
+  it('refuses a token without exp or sub, each by its name', async () => {
+    await expectRejected(await raw({ iat: now() }), /^Invalid token: the token has no "exp" claim$/);
+    await expectRejected(await raw({ iat: now(), exp: now() + 600, sub: undefined }), /^Invalid token: the token has no "sub" claim$/);
+  });
+
+  it('refuses a hub token whose subject has the form of a federated identity', async () => {
+    await expectRejected(await raw({ iat: now(), exp: now() + 600, sub: 'https://idp.example#alice' }), /federated subject/);
+  });
+});

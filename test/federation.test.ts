@@ -15,13 +15,10 @@ import { parseConfig } from '../src/config.js';
 import type { Role } from '../src/domain/types.js';
 import { startHub } from '../src/main.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { registerIdentityProvider, removeIdentityProvider, REQUEST_REGISTRATION, REQUEST_REMOVAL } from './support/identity-providers.js';
 
 const VIEWER = '{ viewer { anonymous tier roles userId member { id } } }';
-const REGISTER = /* GraphQL */ `
-  mutation Register($input: IdentityProviderInput!) {
-    registerIdentityProvider(input: $input) { issuer audience jwksUri hasInlineKeys rolesClaim allowedAlgorithms memberId createdAt }
-  }`;
-const REMOVE = 'mutation Remove($memberId: ID!, $issuer: String!) { removeIdentityProvider(memberId: $memberId, issuer: $issuer) }';
+const REQUEST = (input: Record<string, unknown>) => [REQUEST_REGISTRATION, { input, reason: 'our own IdP' }] as const;
 const ALL_ROLES: Role[] = ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin'];
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -70,14 +67,12 @@ async function expectRejected(token: string, reason: RegExp): Promise<string> {
   return res.body.errors![0]!.message;
 }
 
-async function registered(token: string, input: Record<string, unknown>) {
-  const res = await t.gql(REGISTER, { input }, { token });
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data.registerIdentityProvider;
-}
+/** Registered through the two-person path: requested with `token`, approved by another person (a hub-admin). */
+const registered = (token: string, input: Record<string, unknown>) => registerIdentityProvider(t, token, input);
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { idpAllowPrivateHosts: true } });
+  // Many refused tokens from one address on purpose: lift the per-address limit (test/failed-logins.test.ts covers it).
+  t = await startTestHub({ config: { idpAllowPrivateHosts: true, failedLoginLimitPerMinute: 1_000 } });
   [idpA, idpB, idpRoot] = await Promise.all([
     makeIdp('https://idp.fed-a.example', 'EdDSA', 'a-1'),
     makeIdp('https://login.fed-b.example/tenant-7', 'ES256', 'b-1'),
@@ -112,7 +107,7 @@ describe('tokens from a member identity provider', () => {
   it('authenticates a token verified against inline keys as the registered member, with the tier from the registry', async () => {
     const res = await t.gql(VIEWER, {}, { token: await idpToken(idpA, { roles: ['reader', 'publisher'], tier: 'CORE' }) });
     expect(res.status).toBe(200);
-    expect(res.body.data.viewer).toEqual({ anonymous: false, tier: 'TRUSTED', roles: ['reader', 'publisher'], userId: 'alice', member: { id: 'fed-a' } });
+    expect(res.body.data.viewer).toEqual({ anonymous: false, tier: 'TRUSTED', roles: ['reader', 'publisher'], userId: `${idpA.issuer}#alice`, member: { id: 'fed-a' } });
   });
 
   it('authenticates a token verified against a JWKS URL, reading roles from a space-separated claim', async () => {
@@ -199,6 +194,8 @@ describe('rejected member identity provider tokens', () => {
       },
       reason: /signature does not verify against the keys registered for this issuer/,
     },
+    { name: 'a token issued ten years ahead with exp = iat + 1h', token: () => idpToken(idpA, { iat: now() + 315_360_000, exp: now() + 315_363_600 }), reason: /issued in the future/ },
+    { name: 'a token without iat', token: () => idpToken(idpA, { iat: undefined, exp: now() + 600 }), reason: /no "iat" claim/ },
     { name: 'a token living longer than the maximum lifetime', token: () => idpToken(idpA, { iat: now(), exp: now() + 25 * 3600 }), reason: /longer than the hub's maximum/ },
     { name: 'a token whose roles claim is neither an array nor a string', token: () => idpToken(idpA, { roles: { admin: true } }), reason: /"roles" claim must be an array of role names/ },
     { name: 'a token from an unregistered issuer', token: () => idpToken({ ...idpA, issuer: 'https://idp.stranger.example' }), reason: /issuer \("iss"\) is not registered/ },
@@ -238,22 +235,22 @@ describe('registering identity providers', () => {
     const adminA = await t.token('fed-a', ['member-admin']);
     const reader = await t.token('fed-b', ['reader', 'publisher']);
     for (const [token, memberId] of [[adminA, 'fed-b'], [reader, 'fed-b']] as const) {
-      const res = await t.gql(REGISTER, { input: input(memberId) }, { token });
+      const res = await t.gql(...REQUEST(input(memberId)), { token });
       expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
-    const remove = await t.gql(REMOVE, { memberId: 'fed-b', issuer: idpB.issuer }, { token: adminA });
+    const remove = await t.gql(REQUEST_REMOVAL, { memberId: 'fed-b', issuer: idpB.issuer, reason: 'not ours' }, { token: adminA });
     expect(remove.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('refuses inline keys that carry a private key, naming the jwks field', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    const res = await t.gql(REGISTER, { input: input('fed-b', { jwks: JSON.stringify({ keys: [await exportJWK(privateKey)] }) }) }, { token: rootToken });
+    const res = await t.gql(...REQUEST(input('fed-b', { jwks: JSON.stringify({ keys: [await exportJWK(privateKey)] }) })), { token: rootToken });
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'jwks' });
     expect(res.body.errors?.[0]?.message).toMatch(/private key material \("d"\)/);
   });
 
   it('refuses an issuer another member already registered', async () => {
-    const res = await t.gql(REGISTER, { input: input('fed-b', { issuer: idpA.issuer }) }, { token: rootToken });
+    const res = await t.gql(...REQUEST(input('fed-b', { issuer: idpA.issuer })), { token: rootToken });
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'issuer' });
     expect(res.body.errors?.[0]?.message).toMatch(/already registered by another member/);
   });
@@ -268,7 +265,7 @@ describe('registering identity providers', () => {
       [{ jwks: '{"keys": [' }, 'jwks'],
     ];
     for (const [extra, field] of refusals) {
-      const res = await t.gql(REGISTER, { input: input('fed-b', extra) }, { token: rootToken });
+      const res = await t.gql(...REQUEST(input('fed-b', extra)), { token: rootToken });
       expect(res.body.errors?.[0]?.extensions, JSON.stringify(extra)).toEqual({ code: 'BAD_USER_INPUT', field });
     }
   });
@@ -291,7 +288,7 @@ describe('registering identity providers', () => {
     await registered(rootToken, { memberId: 'fed-b', issuer: gone.issuer, jwks: jwksOf(gone) });
     const token = await idpToken(gone);
     expect((await t.gql(VIEWER, {}, { token })).body.data?.viewer?.member).toEqual({ id: 'fed-b' });
-    expect((await t.gql(REMOVE, { memberId: 'fed-b', issuer: gone.issuer }, { token: rootToken })).body.data).toEqual({ removeIdentityProvider: true });
+    await removeIdentityProvider(t, rootToken, 'fed-b', gone.issuer);
     await expectRejected(token, /not registered/);
   });
 
@@ -339,7 +336,8 @@ describe('the rejection log', () => {
         _id: 'log-a', name: 'log-a', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date(),
       });
       const admin = { kind: 'member', memberId: 'log-a', userId: 'test', roles: ['member-admin'], tier: 'TRUSTED' } as const;
-      await hub.services.identity.register(admin, { memberId: 'log-a', issuer: idpA.issuer, jwks: jwksOf(idpA) });
+      const request = await hub.services.approvals.requestIdentityProviderRegistration(admin, { memberId: 'log-a', issuer: idpA.issuer, jwks: jwksOf(idpA) }, 'ours');
+      await hub.services.approvals.approve({ ...admin, userId: 'another-admin' }, request._id, null);
       const expired = await idpToken(idpA, { iat: now() - 600, exp: now() - 120 });
       const stranger = await idpToken({ ...idpA, issuer: 'https://idp.stranger.example' });
       for (const token of [expired, stranger]) {

@@ -41,10 +41,14 @@ const DEDUP_VALUE = 'leak-dedup-target.example';
 const reporterId = SECRETS.reporterId.marker;
 
 const ALL_INDICATOR_FIELDS = 'id type value submittedValue tlp recipients severity confidence validFrom validUntil tags description sightingCount lastSeenAt revoked revokedReason createdAt updatedAt source { id name sector } sourceSector sightings { id reporter { id name } count }';
-const ALL_NOTICE_FIELDS = `id title summary model { name developer version } category severity tlp recipients status embargoUntil atlasTechniques owaspLlm mitigations technicalDetails evaluationEvidence affectedDeployments relatedIndicators { ${ALL_INDICATOR_FIELDS} } source { id name } createdAt updatedAt`;
+// Related indicators leave out `sightings` (the same resolver is probed through `indicators`), and
+// the pages are sized to the seeded records: a notice page of related indicators with their
+// sightings could exceed the response budget (docs/limits.md, "Lists and cost").
+const RELATED_INDICATOR_FIELDS = ALL_INDICATOR_FIELDS.replace(' sightings { id reporter { id name } count }', '');
+const ALL_NOTICE_FIELDS = `id title summary model { name developer version } category severity tlp recipients status embargoUntil atlasTechniques owaspLlm mitigations technicalDetails evaluationEvidence affectedDeployments relatedIndicators { ${RELATED_INDICATOR_FIELDS} } source { id name } createdAt updatedAt`;
 const CONNECTIONS = `{
-  indicators(first: 500) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${ALL_INDICATOR_FIELDS} } } }
-  modelRiskNotices(first: 500) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${ALL_NOTICE_FIELDS} } } }
+  indicators(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${ALL_INDICATOR_FIELDS} } } }
+  modelRiskNotices(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${ALL_NOTICE_FIELDS} } } }
 }`;
 
 function assertNoMarkers(viewer: Viewer, text: string) {

@@ -5,6 +5,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memberIdentityId } from '../src/stix/stix-ids.js';
+import { MemoryCollection } from '../src/store/memory/memory-collection.js';
+import { formatDateAdded, offsetOfId } from '../src/taxii/date-added.js';
+import { StoreSource } from '../src/taxii/object-source.js';
+import { readPage } from '../src/taxii/pager.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { stixProblems } from './support/stix-validator.js';
 
@@ -252,6 +256,48 @@ describe('TAXII 2.1 server', () => {
   });
 });
 
+describe('TAXII date_added and paging answers carry nothing of hidden writes', () => {
+  let t: TestHub;
+  let get: Get;
+  let pub: ReturnType<TestHub['member']>;
+  let corp: string;
+
+  beforeAll(async () => {
+    t = await startTestHub({ config: { rateLimitPerMinute: 0 } });
+    get = client(t);
+    pub = t.member('pub', 'TRUSTED');
+    t.member('partner', 'COMMUNITY');
+    corp = await t.member('corp', 'COMMUNITY').token(['reader', 'publisher']);
+  });
+
+  it('dates each object by its own id and version alone, so a COMMUNITY reader cannot count the hidden items of a batch', async () => {
+    const results = await pub.publishes([
+      { value: 'batch-a.example', tlp: 'GREEN' },
+      { value: 'batch-b.example', tlp: 'RED', recipients: ['partner'] },
+      { value: 'batch-c.example', tlp: 'AMBER' },
+      { value: 'batch-d.example', tlp: 'AMBER_STRICT' },
+      { value: 'batch-e.example', tlp: 'GREEN' },
+    ]);
+    const visible = [results[0].indicator.id, results[4].indicator.id];
+    const manifest = await get(`/taxii2/hub/collections/${IDS.indicators}/manifest/?limit=50`, { token: corp });
+    const records = manifest.body.objects.filter((r: any) => visible.includes(r.id));
+    expect(records).toHaveLength(2);
+    for (const r of records) {
+      // The microseconds are a function of the object's id: no write counter shared with hidden records.
+      expect(r.date_added).toBe(formatDateAdded({ t: Date.parse(r.version), u: offsetOfId(r.id) }));
+    }
+  });
+
+  it('draws no write sequence number for a sighting on an id the caller cannot see', async () => {
+    const [red] = await pub.publishes([{ value: 'red-only.example', tlp: 'RED', recipients: ['partner'] }]);
+    t.hub.storeCalls.reset();
+    const res = await t.gql(`mutation ($id: ID!) { reportSighting(indicatorId: $id) { id } }`, { id: red.indicator.id }, { token: corp });
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(t.hub.storeCalls.calls.get('sequences.next') ?? 0).toBe(0);
+  });
+
+});
+
 describe('TAXII paging', () => {
   let t: TestHub;
   let get: Get;
@@ -339,7 +385,7 @@ describe('TAXII paging', () => {
     expect(res.body.objects.filter((o: Stix) => o.id === target.indicator.id)).toHaveLength(1);
   });
 
-  it('caps limit at 1,000, and spreads a batch that shares one millisecond over distinct date_added values', async () => {
+  it('caps limit at 1,000, and spreads a batch that shares one millisecond over many date_added values, each from its own id', async () => {
     const first = await get(`/taxii2/hub/collections/${IDS.indicators}/manifest/?limit=5000`, { token: reader });
     expect(first.body.objects.length).toBeLessThanOrEqual(1_000);
     expect(first.body.more).toBe(true);
@@ -351,6 +397,44 @@ describe('TAXII paging', () => {
     }
     const batch = [...byMillisecond.values()].sort((a, b) => b.length - a.length)[0]!;
     expect(batch.length).toBeGreaterThan(1_000);
-    expect(new Set(batch).size).toBe(1_000);
+    // 1,200 ids hashed onto 1,000 microseconds: about 700 distinct values (1,000 × (1 − e^−1.2)).
+    expect(new Set(batch).size).toBeGreaterThan(600);
+  });
+});
+
+describe('TAXII pages over sources that read hidden documents', () => {
+  type Doc = { _id: string; at: Date; hidden: boolean };
+  const source = (docs: Doc[]) => {
+    const repo = new MemoryCollection<Doc>(['_id']);
+    for (const d of docs) repo.put(d);
+    return new StoreSource<Doc>({
+      repo: { find: async (filter, options) => repo.find(filter, options) },
+      scope: {},
+      timeField: 'at',
+      offset: (d) => offsetOfId(d._id),
+      // As the sightings source does: a document the viewer may not see is dropped after the read.
+      toObjects: async (found) => found.map((d) => (d.hidden ? null : { type: 'x-test', id: d._id, spec_version: '2.1', created: d.at.toISOString() })),
+    });
+  };
+  /** Two ids whose objects share a microsecond offset, so a page of limit 1 cannot split them. */
+  function collidingIds(): [string, string] {
+    const seen = new Map<number, string>();
+    for (let i = 0; ; i++) {
+      const id = `x-test--${i}`;
+      const other = seen.get(offsetOfId(id));
+      if (other) return [other, id];
+      seen.set(offsetOfId(id), id);
+    }
+  }
+
+  it('answer more and entries alike whether or not only hidden documents follow', async () => {
+    const [a, b] = collidingIds();
+    const visible: Doc[] = [a, b].map((id) => ({ _id: id, at: new Date(1_000), hidden: false }));
+    const hidden: Doc[] = Array.from({ length: 5 }, (_, i) => ({ _id: `x-test--hidden-${i}`, at: new Date(2_000), hidden: true }));
+    const alone = await readPage([source(visible)], null, 10_000, 1);
+    const beside = await readPage([source([...visible, ...hidden])], null, 10_000, 1);
+    expect(alone.entries.map((e) => e.object.id)).toEqual([a, b].sort());
+    expect(alone.more).toBe(false);
+    expect(beside).toEqual(alone);
   });
 });

@@ -3,6 +3,7 @@
  * masking) and graphql-ws (same answers as HTTP, 4401 on a refused connection).
  */
 import http from 'node:http';
+import { connect } from 'node:net';
 import type { Client } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
@@ -106,6 +107,27 @@ describe('request body limit', () => {
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     expect((await fetch(new URL('/healthz', demo.url))).status).toBe(200);
+  });
+
+  it('refuses an anonymous request with 401 before reading its body when anonymous reads are off', async () => {
+    // Headers announcing 900 KB, and no body at all: the answer must not wait for it.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(closed.hub.port, '127.0.0.1', () =>
+        socket.write('POST /graphql HTTP/1.1\r\nhost: hub\r\ncontent-type: application/json\r\ncontent-length: 900000\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+        if (text.includes('\r\n\r\n') && text.includes('}')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      setTimeout(() => (socket.destroy(), resolve(text)), 2_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401/);
+    expect(answer).toContain('"code":"UNAUTHENTICATED"');
   });
 
   it('accepts a body just under 1 MB', async () => {

@@ -38,6 +38,9 @@ export const BENCH_ENV: Record<string, string> = {
   LOG_LEVEL: 'silent',
   HUB_RATE_LIMIT: '1000000000',
   HUB_RATE_LIMIT_BURST: '1000000000',
+  // Every bench client connects from loopback, up to 10,000 sockets over 4 members per tier.
+  HUB_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+  HUB_WS_MAX_SOCKETS_PER_MEMBER: '1000000',
 };
 
 /** Which build of the hub to start: the TypeScript sources (through tsx, the default) or another, e.g. `npm run build`'s dist/. */

@@ -1,138 +1,101 @@
 /**
- * The live-alert fan-out: turns events from the log into `alerts` deliveries.
+ * The live-alert fan-out: turns events from the log into `alerts` deliveries. It coordinates the
+ * parts, each in its own file (docs/alerts.md, "Inside the fan-out"):
  *
- * Subscribers who would receive identical bytes (same visibility, document and variables) form a
- * group; each event is judged, executed and serialised once per group, and the bytes are written
- * to every socket in it. Visibility is judged at delivery time with the policy's own filter
- * documents, against the record's sharing before and after the change (RELEASED when a viewer
- * could not see it before) and against the record as it is now.
+ * - alert-request.ts: the subscription's arguments, read once;
+ * - alert-cursors.ts: cursors sealed for the viewer;
+ * - alert-cohorts.ts: cohort planning (subscribers who receive identical bytes);
+ * - alert-judge.ts: records and viewers as they are now, and the policy's verdict;
+ * - alert-filter.ts: the subscriber's own filter;
+ * - alert-renderer.ts: executing a cohort's document once per event;
+ * - alert-subscriber.ts: delivery to one subscriber through its AlertSink (alert-sink.ts);
+ * - alert-replay.ts: the resume state machine.
  */
-import {
-  execute,
-  getArgumentValues,
-  getOperationAST,
-  GraphQLError,
-  Kind,
-  type DocumentNode,
-  type ExecutionResult,
-  type FieldNode,
-  type GraphQLSchema,
-} from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
-import { factsOf } from '../domain/events.js';
-import { SEVERITIES, type IndicatorDoc, type IndicatorType, type NoticeCategory, type NoticeDoc, type Severity } from '../domain/types.js';
+import type { EventDoc } from '../domain/events.js';
 import { hubError } from '../errors.js';
-import { formatForTransport } from '../http/redaction.js';
-import { indicatorVisibility, noticeVisibility, visibilityKey, type Viewer } from '../policy/policy.js';
-import { FilterMatcher } from '../store/filter-matcher.js';
+import { viewerId, visibilityKey, type Viewer } from '../policy/policy.js';
 import type { Store } from '../store/ports.js';
+import { AlertCohorts, type Cohort } from './alert-cohorts.js';
+import { AlertCursors, type AlertPlace } from './alert-cursors.js';
+import type { AlertEventValue } from './alert-event-value.js';
+import { matchesAlertFilter } from './alert-filter.js';
+import { AlertJudge, type AlertRecord } from './alert-judge.js';
+import type { AlertObserver } from './alert-observer.js';
+import { AlertRenderer, type AlertResultFormat } from './alert-renderer.js';
+import { replayAlerts } from './alert-replay.js';
+import { readAlertArguments, type AlertRequest } from './alert-request.js';
+import type { AlertSink } from './alert-sink.js';
+import { AlertSubscriber, type Delivery } from './alert-subscriber.js';
 
-export interface AlertFilterInput {
-  kinds?: Array<'INDICATOR' | 'MODEL_RISK_NOTICE'> | null;
-  indicatorTypes?: IndicatorType[] | null;
-  minSeverity?: Severity | null;
-  minConfidence?: number | null;
-  tags?: string[] | null;
-  noticeCategories?: NoticeCategory[] | null;
-  types?: Array<AlertEventType | 'HEARTBEAT'> | null;
-}
-
-/** What the `AlertEvent` type resolves from. */
-export interface AlertEventValue {
-  cursor: string;
-  type: AlertEventType | 'HEARTBEAT';
-  occurredAt: Date;
-  kind: RecordKind | null;
-  record: IndicatorDoc | NoticeDoc | null;
-}
-
-/** One subscriber's way out: a graphql-ws operation on a socket. */
-export interface AlertTransport {
-  /** The graphql-ws operation id. */
-  operationId: string;
-  /** Writes one ready-made protocol message. */
-  send(message: string): void;
-  /** Writes several messages at once (one system call where the socket allows it). */
-  sendMany(messages: readonly string[]): void;
-  /** Bytes queued on the socket and not yet written to the network. */
-  bufferedAmount(): number;
-  /** Ends the whole connection (slow consumer, lost credentials). */
-  close(code: number, reason: string): void;
-}
-
-/** Close codes of the alert stream, besides graphql-ws's own (see docs/alerts.md). */
-export const ALERT_CLOSE = {
-  /** The subscriber fell too far behind; reconnect and resume with `after`. */
-  slowConsumer: { code: 4413, reason: 'Slow consumer: resume with after' },
-} as const;
+export type { AlertEventValue } from './alert-event-value.js';
+export type { AlertFilterInput } from './alert-filter.js';
+export type { AlertRequest } from './alert-request.js';
+export type { AlertSink } from './alert-sink.js';
 
 export interface AlertFanoutOptions {
+  /** The hub's schema (with its `@minTier` gates): cohorts' documents are executed against it. */
   schema: GraphQLSchema;
-  store: Store;
+  /** The event log, the records and the member registry (read for every dispatch round: current tiers and roles). */
+  store: Pick<Store, 'events' | 'indicators' | 'notices' | 'members'>;
+  /** Where failed dispatches, replays and heartbeats are reported (error level: they are the hub's own failures). */
   log: Logger;
-  /** A fresh request context for executing a group's document as its viewer. */
+  /** A fresh request context for executing a cohort's document as its viewer. */
   contextFor: (viewer: Viewer) => object;
+  /** The edge's format step for a result (masking, `extensions.redacted`); the context is `contextFor`'s. */
+  format: AlertResultFormat;
+  /** The hub's 32-byte cursor key; alert cursors use keys derived from it. */
+  cursorKey: Buffer;
+  /** How long the log keeps events, ms: a cursor whose time is older is CURSOR_EXPIRED. Default 7 days. */
+  retentionMs?: number;
   /** Bytes a socket may have queued before its subscriber is disconnected. Default 1 MiB. */
   maxBufferedBytes?: number;
   /** Events a resuming subscriber may have waiting while it replays. Default 10,000. */
   maxPendingEvents?: number;
-  /** Interval of HEARTBEAT events, ms; 0 turns them off. Default 15 s. */
+  /** Interval of HEARTBEAT events (to subscribers who asked for them), ms; 0 turns the timer off. Default 15 s. */
   heartbeatMs?: number;
+  /** Hears live deliveries (their lag) and slow-consumer closes; replayed events are not reported. Default none. */
+  observer?: AlertObserver;
+  /** The clock of heartbeats and cursor expiry, ms since epoch. Default `Date.now`. */
+  clock?: () => number;
 }
 
-interface Group {
-  key: string;
-  viewer: Viewer;
-  visKey: string;
-  document: DocumentNode;
-  operationName: string | undefined;
-  variables: Record<string, unknown> | undefined;
-  filter: AlertFilterInput | null;
-  subscribers: Set<Subscriber>;
-}
-
-interface Subscriber {
-  group: Group;
-  transport: AlertTransport;
-  /** `{"id":…,"type":"next","payload":` — everything but the payload. */
-  prefix: string;
-  /** Last position delivered or passed over; nothing at or below it is sent again. */
-  lastPosition: number;
-  /** Set while replaying: live deliveries wait here, in order. */
-  pending: Array<{ position: number; json: string }> | null;
-  closed: boolean;
-  finish: () => void;
-}
-
-const REPLAY_PAGE = 200;
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
 const DISPATCH_BATCH = 32;
-
-/** Parses an alert cursor: a decimal log position. */
-export function parseAlertCursor(cursor: string): number | null {
-  return /^\d{1,15}$/.test(cursor) ? Number(cursor) : null;
-}
+/**
+ * How far back a heartbeat's cursor vouches for the log: events reach the fan-out a little after
+ * they are appended (the bus, change streams), so a heartbeat at `t` keeps the place for events
+ * from `t` less this margin on. At most a tenth of the retention.
+ */
+const HEARTBEAT_SETTLE_MS = 60_000;
 
 export class AlertFanout {
-  private readonly groups = new Map<string, Group>();
+  private readonly cohorts = new AlertCohorts();
+  private readonly cursors: AlertCursors;
+  private readonly judge: AlertJudge;
+  private readonly renderer: AlertRenderer;
   private readonly queue: EventDoc[] = [];
   private draining = false;
-  /** Highest position fully dispatched. */
+  /** Highest position fully dispatched: where a live-only subscription starts. */
   private head = 0;
-  private readonly matcher = new FilterMatcher();
-  private readonly heartbeat: NodeJS.Timeout | null;
-  private readonly maxBufferedBytes: number;
-  private readonly maxPendingEvents: number;
-  /** While a dispatch round runs: each live subscriber's messages of the round, flushed at its end. */
-  private outbox: Map<Subscriber, Array<{ position: number; json: string }>> | null = null;
+  private readonly heartbeatTimer: NodeJS.Timeout | null;
+  private readonly retentionMs: number;
+  private readonly settleMs: number;
+  private readonly clock: () => number;
+  private readonly limits: { maxBufferedBytes: number; maxPendingEvents: number };
 
   constructor(private readonly options: AlertFanoutOptions) {
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
-    this.maxPendingEvents = options.maxPendingEvents ?? 10_000;
+    this.cursors = new AlertCursors(options.cursorKey);
+    this.judge = new AlertJudge(options.store);
+    this.renderer = new AlertRenderer(options.schema, options.contextFor, options.format);
+    this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.settleMs = Math.min(HEARTBEAT_SETTLE_MS, this.retentionMs / 10);
+    this.clock = options.clock ?? Date.now;
+    this.limits = { maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024, maxPendingEvents: options.maxPendingEvents ?? 10_000 };
     const every = options.heartbeatMs ?? 15_000;
-    this.heartbeat = every > 0 ? setInterval(() => void this.beat(), every) : null;
-    this.heartbeat?.unref();
+    this.heartbeatTimer = every > 0 ? setInterval(() => void this.heartbeat(), every) : null;
+    this.heartbeatTimer?.unref();
   }
 
   /** Starts at the log's current end, so that events already there are not delivered live. */
@@ -141,16 +104,16 @@ export class AlertFanout {
   }
 
   stop(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const group of this.groups.values()) for (const sub of group.subscribers) sub.finish();
-    this.groups.clear();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    for (const cohort of this.cohorts.values()) for (const sub of cohort.subscribers) sub.finish();
+    this.cohorts.clear();
   }
 
-  /** Subscribers and groups right now (for metrics and the bench). */
+  /** Subscribers and cohorts right now (for metrics and the bench). */
   stats(): { subscribers: number; groups: number } {
     let subscribers = 0;
-    for (const g of this.groups.values()) subscribers += g.subscribers.size;
-    return { subscribers, groups: this.groups.size };
+    for (const c of this.cohorts.values()) subscribers += c.subscribers.size;
+    return { subscribers, groups: this.cohorts.size };
   }
 
   /** Feed from the event bus: events in position order. */
@@ -160,55 +123,52 @@ export class AlertFanout {
   }
 
   /**
-   * Checks an `alerts` operation before it starts; returns its errors (bad cursor, cursor older
-   * than the log's retention) or null.
+   * Reads an `alerts` operation's arguments once, for `viewer`: its request, or the errors that
+   * refuse it. An `after` not sealed for this viewer (another member's, forged, a number) is
+   * BAD_USER_INPUT with one message whatever it holds; CURSOR_EXPIRED is only for a cursor this
+   * viewer was given whose time fell out of the log's retention (or from a log since replaced).
    */
-  async check(document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<GraphQLError[] | null> {
-    const args = this.argumentsOf(document, variables, operationName);
-    if (!args || args.after == null) return null;
-    const after = parseAlertCursor(String(args.after));
-    if (after === null) return [hubError('BAD_USER_INPUT', 'after must be a cursor from an AlertEvent', 'after')];
-    const { latest, trimmedThrough } = await this.options.store.events.bounds();
-    if (after < trimmedThrough || after > latest) {
-      return [hubError('CURSOR_EXPIRED', 'this cursor is older than the alert log keeps (or from another log): re-sync with a query, then subscribe without after', 'after')];
+  async prepare(viewer: Viewer, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<AlertRequest | GraphQLError[]> {
+    const args = readAlertArguments(this.options.schema, document, variables, operationName);
+    if (!args) return [hubError('BAD_USER_INPUT', 'a subscription must select alerts', 'alerts')];
+    let after: AlertPlace | null = null;
+    if (args.after !== null) {
+      after = this.cursors.open(viewer, args.after);
+      if (!after) return [hubError('BAD_USER_INPUT', 'after must be the cursor of an AlertEvent this hub sent to your member', 'after')];
+      if (after.at < this.clock() - this.retentionMs || after.position > (await this.options.store.events.bounds()).latest) {
+        return [hubError('CURSOR_EXPIRED', 'this cursor is older than the alert log keeps: re-sync with a query, then subscribe without after', 'after')];
+      }
     }
-    return null;
+    return { viewer, document, operationName, variables, filter: args.filter, after, heartbeats: args.heartbeats, shapingVariables: args.shapingVariables };
   }
 
   /**
-   * Registers an `alerts` subscription. Returns an iterator that yields nothing: deliveries are
-   * written straight to the transport, once per group. graphql-ws ends it with `return()` when
+   * Registers a prepared `alerts` subscription. Returns an iterator that yields nothing: deliveries
+   * go straight to the sink, rendered once per cohort. The transport ends it with `return()` when
    * the client completes or the socket closes.
    */
-  subscribe(viewer: Viewer, transport: AlertTransport, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): AsyncIterableIterator<ExecutionResult> {
-    const args = this.argumentsOf(document, variables, operationName) ?? {};
-    const after = args.after == null ? null : parseAlertCursor(String(args.after));
-    const group = this.groupFor(viewer, document, variables, operationName, args);
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    const sub: Subscriber = {
-      group,
-      transport,
-      prefix: `{"id":${JSON.stringify(transport.operationId)},"type":"next","payload":`,
-      lastPosition: after ?? this.head,
-      pending: after === null ? null : [],
-      closed: false,
-      finish: () => {
-        sub.closed = true;
-        finished();
-      },
-    };
-    group.subscribers.add(sub);
-    if (after !== null) void this.replay(sub, after);
+  subscribe(request: AlertRequest, sink: AlertSink): AsyncIterableIterator<ExecutionResult> {
+    const cohort = this.cohorts.join(request);
+    const start = request.after ?? { position: this.head, at: this.clock() - this.settleMs };
+    const sub = new AlertSubscriber(cohort, sink, start, request.after !== null, request.heartbeats, this.limits, this.options.observer, Date.now);
+    cohort.subscribers.add(sub);
+    if (request.after !== null) {
+      replayAlerts(sub, request.after.position, {
+        readAfter: (position, limit) => this.options.store.events.readAfter(position, limit),
+        deliveriesFor: (s, page) => this.replayDeliveries(s, page),
+      }).catch((err: unknown) => {
+        this.options.log.error({ err }, 'alert replay failed');
+        sub.closeSlow();
+      });
+    }
     const remove = () => {
       sub.finish();
-      group.subscribers.delete(sub);
-      if (group.subscribers.size === 0) this.groups.delete(group.key);
+      this.cohorts.leave(cohort, sub);
     };
     const iterator: AsyncIterableIterator<ExecutionResult> = {
-      // Ending on its own (slow consumer), the iterator gets no return() from graphql-ws: leave the group here.
+      // Ending on its own (slow consumer), the iterator gets no return() from graphql-ws: leave the cohort here.
       next: () =>
-        done.then(() => {
+        sub.done.then(() => {
           remove();
           return { done: true as const, value: undefined };
         }),
@@ -227,31 +187,32 @@ export class AlertFanout {
     return iterator;
   }
 
-  private argumentsOf(document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Record<string, unknown> | null {
-    const operation = getOperationAST(document, operationName);
-    const field = operation?.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'alerts');
-    const def = this.options.schema.getSubscriptionType()?.getFields().alerts;
-    if (!field || !def) return null;
-    return getArgumentValues(def, field, variables);
-  }
-
-  private groupFor(viewer: Viewer, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, args: Record<string, unknown>): Group {
-    // `after` only decides where a replay starts, not what a delivery looks like: leave it out.
-    const operation = getOperationAST(document, operationName);
-    const field = operation?.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'alerts');
-    const afterArg = field?.arguments?.find((a) => a.name.value === 'after');
-    const afterVar = afterArg?.value.kind === Kind.VARIABLE ? afterArg.value.name.value : null;
-    const keyVars = variables && afterVar ? Object.fromEntries(Object.entries(variables).filter(([k]) => k !== afterVar)) : variables;
-    const visKey = visibilityKey(viewer);
-    // Roles shape some fields too (Member.identityProviders): only equal roles share bytes.
-    const roles = viewer.kind === 'member' ? [...viewer.roles].sort().join(',') : '';
-    const key = `${visKey}\u0000${roles}\u0000${operationName ?? ''}\u0000${documentKey(document)}\u0000${JSON.stringify(keyVars ?? {})}`;
-    let group = this.groups.get(key);
-    if (!group) {
-      group = { key, viewer, visKey, document, operationName, variables, filter: (args.filter as AlertFilterInput | null) ?? null, subscribers: new Set() };
-      this.groups.set(key, group);
+  /**
+   * Sends a HEARTBEAT to every live subscriber that asked for them. Its cursor is the subscriber's
+   * own place (the last event delivered to it), its time moved to `at` less a settling margin: it
+   * moves with the clock, never with events the subscriber was not sent. The timer calls it every
+   * `heartbeatMs`; tests call it with their own clock.
+   */
+  async heartbeat(): Promise<void> {
+    const at = this.clock();
+    for (const cohort of this.cohorts.values()) {
+      const bySeal = new Map<string, AlertSubscriber[]>();
+      for (const sub of cohort.subscribers) {
+        if (!sub.heartbeats || sub.pending || sub.closed) continue;
+        const cursor = this.cursors.seal(cohort.viewer, { position: sub.place.position, at: Math.max(sub.place.at, at - this.settleMs) });
+        const same = bySeal.get(cursor);
+        if (same) same.push(sub);
+        else bySeal.set(cursor, [sub]);
+      }
+      for (const [cursor, subs] of bySeal) {
+        try {
+          const json = await this.renderer.render(cohort, cohort.viewer, { cursor, type: 'HEARTBEAT', occurredAt: new Date(at), kind: null, record: null });
+          for (const sub of subs) sub.writeHeartbeat(json);
+        } catch (err) {
+          this.options.log.error({ err }, 'alert heartbeat failed');
+        }
+      }
     }
-    return group;
   }
 
   private async drain(): Promise<void> {
@@ -271,231 +232,69 @@ export class AlertFanout {
     }
   }
 
+  /** One round: judge each event once per visibility class (as it is now), render once per cohort, write once per socket. */
   private async dispatch(events: readonly EventDoc[]): Promise<void> {
-    if (this.groups.size === 0) return;
-    const records = await this.loadRecords(events);
-    // A write is a system call, and on a busy hub that, not executing the documents, is the cost:
-    // collect each socket's messages of this round and write them together.
-    const outbox = (this.outbox = new Map());
+    if (this.cohorts.size === 0) return;
+    const cohorts = [...this.cohorts.values()];
+    const [records, viewers] = await Promise.all([this.judge.records(events), this.judge.viewersNow(cohorts.map((c) => c.viewer))]);
+    const outbox = new Map<AlertSubscriber, Delivery[]>();
     try {
-      await this.judgeAndRender(events, records);
+      for (const event of events) {
+        const record = records.get(event.recordId);
+        if (!record) continue;
+        const verdicts = new Map<string, ReturnType<AlertJudge['verdict']>>();
+        // Every cohort of one member shares the event's cursor: seal it once per member.
+        const sealed = new Map<string, string>();
+        for (const cohort of cohorts) {
+          const now = viewers.get(cohort.viewer);
+          if (!now || cohort.subscribers.size === 0) continue;
+          const visKey = visibilityKey(now);
+          let type = verdicts.get(visKey);
+          if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
+          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record)) continue;
+          const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
+          for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
+        }
+      }
     } finally {
-      this.outbox = null;
-      this.flush(outbox);
+      // A write is a system call, and on a busy hub that, not executing the documents, is the
+      // cost: each socket's messages of this round leave together.
+      for (const [sub, box] of outbox) sub.writeAll(box);
     }
   }
 
-  private async judgeAndRender(events: readonly EventDoc[], records: Map<string, IndicatorDoc | NoticeDoc>): Promise<void> {
-    for (const event of events) {
+  /** A replay's page for one subscriber, judged with its viewer as it is now, rendered one at a time. */
+  private async *replayDeliveries(sub: AlertSubscriber, page: readonly EventDoc[]): AsyncGenerator<Delivery> {
+    const cohort = sub.cohort;
+    const [records, viewers] = await Promise.all([this.judge.records(page), this.judge.viewersNow([cohort.viewer])]);
+    const now = viewers.get(cohort.viewer);
+    if (!now) return;
+    for (const event of page) {
+      if (sub.closed) return;
       const record = records.get(event.recordId);
-      if (!record) continue;
-      const verdicts = new Map<string, AlertEventType | null>();
-      for (const group of this.groups.values()) {
-        let type = verdicts.get(group.visKey);
-        if (type === undefined) {
-          type = this.verdict(group.viewer, event, record);
-          verdicts.set(group.visKey, type);
-        }
-        if (!type || !matchesFilter(group.filter, event.kind, type, record)) continue;
-        const json = await this.render(group, { cursor: String(event._id), type, occurredAt: event.occurredAt, kind: event.kind, record });
-        for (const sub of group.subscribers) this.deliver(sub, event._id, json);
-      }
+      const type = record ? this.judge.verdict(now, event, record) : null;
+      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record)) continue;
+      yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
   }
 
-  private deliver(sub: Subscriber, position: number, json: string): void {
-    if (sub.closed || position <= sub.lastPosition) return;
-    if (sub.pending) {
-      sub.pending.push({ position, json });
-      if (sub.pending.length > this.maxPendingEvents) this.disconnectSlow(sub);
-      return;
+  private async deliveryOf(
+    cohort: Cohort,
+    viewer: Viewer,
+    event: EventDoc,
+    type: NonNullable<ReturnType<AlertJudge['verdict']>>,
+    record: AlertRecord,
+    live: boolean,
+    sealed?: Map<string, string>,
+  ): Promise<Delivery> {
+    const at = event.occurredAt.getTime();
+    const binding = viewerId(cohort.viewer);
+    let cursor = sealed?.get(binding);
+    if (cursor === undefined) {
+      cursor = this.cursors.seal(cohort.viewer, { position: event._id, at });
+      sealed?.set(binding, cursor);
     }
-    if (this.outbox) {
-      let box = this.outbox.get(sub);
-      if (!box) this.outbox.set(sub, (box = []));
-      box.push({ position, json });
-      return;
-    }
-    this.write(sub, position, json);
+    const json = await this.renderer.render(cohort, viewer, { cursor, type, occurredAt: event.occurredAt, kind: event.kind, record });
+    return { position: event._id, at, json, live };
   }
-
-  private flush(outbox: Map<Subscriber, Array<{ position: number; json: string }>>): void {
-    for (const [sub, box] of outbox) {
-      if (sub.closed) continue;
-      const fresh = box.filter((m) => m.position > sub.lastPosition);
-      if (fresh.length === 0) continue;
-      if (sub.transport.bufferedAmount() > this.maxBufferedBytes) {
-        this.disconnectSlow(sub);
-        continue;
-      }
-      sub.transport.sendMany(fresh.map((m) => `${sub.prefix}${m.json}}`));
-      sub.lastPosition = fresh[fresh.length - 1]!.position;
-    }
-  }
-
-  private write(sub: Subscriber, position: number, json: string): void {
-    if (sub.transport.bufferedAmount() > this.maxBufferedBytes) return this.disconnectSlow(sub);
-    sub.transport.send(`${sub.prefix}${json}}`);
-    sub.lastPosition = position;
-  }
-
-  private disconnectSlow(sub: Subscriber): void {
-    if (sub.closed) return;
-    sub.finish();
-    sub.transport.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason);
-  }
-
-  /** Replays the log after `after` to one subscriber, then joins it to live delivery without gap or repeat. */
-  private async replay(sub: Subscriber, after: number): Promise<void> {
-    let cursor = after;
-    try {
-      for (;;) {
-        const page = await this.options.store.events.readAfter(cursor, REPLAY_PAGE);
-        if (page.length === 0 || sub.closed) break;
-        const records = await this.loadRecords(page);
-        for (const event of page) {
-          if (sub.closed) return;
-          const record = records.get(event.recordId);
-          const type = record ? this.verdict(sub.group.viewer, event, record) : null;
-          if (record && type && matchesFilter(sub.group.filter, event.kind, type, record)) {
-            const json = await this.render(sub.group, { cursor: String(event._id), type, occurredAt: event.occurredAt, kind: event.kind, record });
-            await this.waitForRoom(sub);
-            if (sub.closed) return;
-            this.write(sub, event._id, json);
-          }
-          cursor = event._id;
-          sub.lastPosition = Math.max(sub.lastPosition, cursor);
-        }
-        const firstPending = sub.pending?.[0]?.position;
-        if (firstPending !== undefined && cursor >= firstPending - 1) break;
-      }
-      // What arrived live meanwhile goes out in order, with room as the replay had; later
-      // deliveries keep queuing behind it until the queue is empty.
-      while (sub.pending && sub.pending.length > 0) {
-        const p = sub.pending.shift()!;
-        if (p.position <= sub.lastPosition) continue;
-        await this.waitForRoom(sub);
-        if (sub.closed) return;
-        this.write(sub, p.position, p.json);
-      }
-      sub.pending = null;
-    } catch (err) {
-      this.options.log.error({ err }, 'alert replay failed');
-      this.disconnectSlow(sub);
-    }
-  }
-
-  /** Lets a replaying socket drain before writing more, so a replay cannot fill memory. */
-  private async waitForRoom(sub: Subscriber): Promise<void> {
-    const limit = this.maxBufferedBytes / 2;
-    for (let waited = 0; sub.transport.bufferedAmount() > limit; waited += 10) {
-      if (waited > 30_000 || sub.closed) return this.disconnectSlow(sub);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  /**
-   * What `viewer` is told of `event`: null when it may not see the record (after the change, or
-   * now), RELEASED when the change made the record visible to it, else the event's own type.
-   */
-  private verdict(viewer: Viewer, event: EventDoc, record: IndicatorDoc | NoticeDoc): AlertEventType | null {
-    const now = new Date();
-    if (!this.sees(viewer, event.kind, factsOf(record), now)) return null;
-    if (!this.sees(viewer, event.kind, event.after, event.occurredAt)) return null;
-    const before = event.before ? this.sees(viewer, event.kind, event.before, new Date(event.occurredAt.getTime() - 1)) : false;
-    if (event.type === 'RELEASED') return before ? null : 'RELEASED';
-    if (event.before && !before) return 'RELEASED';
-    return event.type;
-  }
-
-  private sees(viewer: Viewer, kind: RecordKind, facts: VisibilityFacts, at: Date): boolean {
-    if (kind === 'INDICATOR') return this.matcher.matches(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`);
-    return this.matcher.matches(noticeVisibility(viewer, at), facts);
-  }
-
-  private async loadRecords(events: readonly EventDoc[]): Promise<Map<string, IndicatorDoc | NoticeDoc>> {
-    const indicatorIds = [...new Set(events.filter((e) => e.kind === 'INDICATOR').map((e) => e.recordId))];
-    const noticeIds = [...new Set(events.filter((e) => e.kind === 'NOTICE').map((e) => e.recordId))];
-    const [indicators, notices] = await Promise.all([
-      indicatorIds.length ? this.options.store.indicators.find({ _id: { $in: indicatorIds } }) : [],
-      noticeIds.length ? this.options.store.notices.find({ _id: { $in: noticeIds } }) : [],
-    ]);
-    return new Map<string, IndicatorDoc | NoticeDoc>([...indicators, ...notices].map((d) => [d._id, d]));
-  }
-
-  /** Executes a group's document once for one event and serialises the result. */
-  private async render(group: Group, value: AlertEventValue): Promise<string> {
-    const context = this.options.contextFor(group.viewer) as { redacted?: Set<string> };
-    const result = await execute({
-      schema: this.options.schema,
-      document: group.document,
-      rootValue: { alerts: value },
-      contextValue: context,
-      variableValues: group.variables,
-      operationName: group.operationName,
-    });
-    const formatted = formatForTransport({ ...result, data: result.data ?? null }, context.redacted, (err) =>
-      this.options.log.error({ err }, 'unexpected error in an alert'),
-    );
-    return JSON.stringify(formatted);
-  }
-
-  /** HEARTBEAT: tells every live subscriber the position it may resume after. */
-  private async beat(): Promise<void> {
-    if (this.draining) return;
-    const value: AlertEventValue = { cursor: String(this.head), type: 'HEARTBEAT', occurredAt: new Date(), kind: null, record: null };
-    for (const group of this.groups.values()) {
-      const live = [...group.subscribers].filter((s) => !s.pending && !s.closed);
-      if (live.length === 0) continue;
-      try {
-        const json = await this.render(group, value);
-        for (const sub of live) if (!sub.closed && !sub.pending) {
-          if (sub.transport.bufferedAmount() > this.maxBufferedBytes) this.disconnectSlow(sub);
-          else {
-            sub.transport.send(`${sub.prefix}${json}}`);
-            sub.lastPosition = Math.max(sub.lastPosition, this.head);
-          }
-        }
-      } catch (err) {
-        this.options.log.error({ err }, 'alert heartbeat failed');
-      }
-    }
-  }
-}
-
-const documentKeys = new WeakMap<DocumentNode, string>();
-function documentKey(document: DocumentNode): string {
-  let key = documentKeys.get(document);
-  if (key === undefined) {
-    key = document.loc?.source.body ?? JSON.stringify(document);
-    documentKeys.set(document, key);
-  }
-  return key;
-}
-
-/**
- * The subscriber's own filter (not a policy decision: it only narrows what policy allows).
- * Criteria that belong to one kind imply that kind unless `kinds` says otherwise.
- */
-function matchesFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc): boolean {
-  if (!filter) return true;
-  if (filter.types?.length && !filter.types.includes(type)) return false;
-  const indicatorCriteria = !!(filter.indicatorTypes?.length || filter.minConfidence != null || filter.tags?.length);
-  const noticeCriteria = !!filter.noticeCategories?.length;
-  const kindName = kind === 'INDICATOR' ? 'INDICATOR' : 'MODEL_RISK_NOTICE';
-  if (filter.kinds?.length) {
-    if (!filter.kinds.includes(kindName)) return false;
-  } else if (indicatorCriteria || noticeCriteria) {
-    if (kind === 'INDICATOR' ? !indicatorCriteria : !noticeCriteria) return false;
-  }
-  if (filter.minSeverity && SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
-  if (kind === 'INDICATOR') {
-    const i = record as IndicatorDoc;
-    if (filter.indicatorTypes?.length && !filter.indicatorTypes.includes(i.type)) return false;
-    if (filter.minConfidence != null && i.confidence < filter.minConfidence) return false;
-    if (filter.tags?.length && !filter.tags.some((t) => i.tags.includes(t.trim().toLowerCase()))) return false;
-  } else if (filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
-    return false;
-  }
-  return true;
 }

@@ -11,12 +11,15 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, federatedTokenRoles, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
 import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
+import { federatedUserId, isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { LIMIT_CODES, limitError } from '../http/limits.js';
+import { FailedLoginLimiter, type FailedLoginLimitOptions } from './failed-login-limiter.js';
 
 /** Signature algorithms the hub accepts at all; anything else (none, HS*, RS*) is refused. */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'];
@@ -25,6 +28,11 @@ const HUB_ALGORITHMS = ['EdDSA'];
 /** `typ` values accepted from a member's identity provider: plain JWTs and OAuth access tokens (RFC 9068). */
 const FEDERATED_TYPES = ['jwt', 'at+jwt'];
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'];
+/** JWS algorithm names of the IANA registry (RFC 7518, 8037, 8812 and fully-specified ones), for messages. */
+const JOSE_ALGORITHMS = new Set([
+  'none', 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'PS256', 'PS384', 'PS512',
+  'EdDSA', 'Ed25519', 'Ed448', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87',
+]);
 
 /** What the log (and the audit log) learns of a rejected token. Never the token itself. */
 export interface RejectionDetails {
@@ -67,6 +75,20 @@ export interface AuthenticatorOptions {
   remoteJwks?: RemoteJwksOptions;
   /** Told of every rejected token, with the reason and what the token claimed (for the log). Must not throw. */
   onRejected?: (reason: string, details: RejectionDetails) => void;
+  /**
+   * Refused credentials allowed per source address (see FailedLoginLimiter for the defaults: 30 a
+   * minute, then 5 minutes refused). Over it, the address's credentials are refused with
+   * RATE_LIMITED (HTTP 429) before they are read, and neither logged nor audited one by one.
+   */
+  failedLogins?: FailedLoginLimitOptions;
+  /** Told once when an address goes over `failedLogins` (for the log). Must not throw. */
+  onAddressBlocked?: (remoteAddress: string, retryAfterSeconds: number) => void;
+}
+
+/** Where a request comes from, for limits that are per source address. */
+export interface AuthenticateOptions {
+  /** The peer's IP address (the socket's `remoteAddress`). Without it, refused credentials are not limited. */
+  remoteAddress?: string;
 }
 
 interface VerifiedClaims {
@@ -74,8 +96,11 @@ interface VerifiedClaims {
   userId: string;
   roles: Role[];
   expMs: number;
-  /** For a member identity provider's token: the registration it was verified against. */
-  federated?: { issuer: string; fingerprint: string };
+  /**
+   * For a member identity provider's token: the registration it was verified against, and the
+   * persons its identities count as (the token's namespaced subject and whoever registered the provider).
+   */
+  federated?: { issuer: string; fingerprint: string; persons: string[] };
 }
 
 /** What a verified JWT or API key speaks for, before the member registry is read. */
@@ -87,6 +112,8 @@ interface Credential {
   roles: Role[];
   expMs: number | null;
   details: RejectionDetails;
+  /** Every person this credential counts as, when more than its user id (see Viewer.persons). */
+  persons?: string[];
 }
 
 /** A token's header and claims, decoded but not yet trusted. */
@@ -116,9 +143,11 @@ export function authError(reason: string): GraphQLError {
 export class Authenticator {
   private readonly verified = new Map<string, VerifiedClaims>();
   private readonly keySets: FederatedKeySets;
+  private readonly failedLogins: FailedLoginLimiter;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.keySets = new FederatedKeySets(options.remoteJwks);
+    this.failedLogins = new FailedLoginLimiter(options.failedLogins);
   }
 
   /**
@@ -126,8 +155,25 @@ export class Authenticator {
    * (401). `Bearer <JWT>`, `Bearer hubk_...` and `Basic <user:hubk_...>` are accepted (see
    * `readAuthorization`). An API key acts as the user `api-key:<key id>` of its member.
    */
-  async authenticate(authorization: string | undefined | null): Promise<Viewer> {
+  async authenticate(authorization: string | undefined | null, options: AuthenticateOptions = {}): Promise<Viewer> {
     if (authorization == null || authorization === '') return ANONYMOUS;
+    const address = options.remoteAddress;
+    if (address === undefined) return this.authenticateCredentials(authorization);
+    const wait = await this.failedLogins.retryAfter(address);
+    if (wait !== null) throw tooManyRefused(wait);
+    try {
+      return await this.authenticateCredentials(authorization);
+    } catch (err) {
+      if (isRefusal(err)) {
+        await this.failedLogins.refused(address);
+        const blocked = await this.failedLogins.retryAfter(address);
+        if (blocked !== null) this.options.onAddressBlocked?.(address, blocked);
+      }
+      throw err;
+    }
+  }
+
+  private async authenticateCredentials(authorization: string): Promise<Viewer> {
     const presented = readAuthorization(authorization);
     if (presented.kind === 'refused') throw this.reject(presented.reason, {}, 'credentials');
     const credential = presented.kind === 'api-key' ? await this.verifyApiKey(presented.key) : this.fromClaims(await this.verify(presented.token));
@@ -142,12 +188,15 @@ export class Authenticator {
       roles: credential.roles.filter((r) => member.allowedRoles.includes(r)),
       tier: member.tier,
       ...(credential.expMs !== null ? { tokenExpiresAt: credential.expMs } : {}),
+      ...(credential.persons ? { persons: credential.persons } : {}),
     };
   }
 
   private fromClaims(claims: VerifiedClaims): Credential {
     const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
-    return { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
+    const credential: Credential = { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
+    if (claims.federated) credential.persons = claims.federated.persons;
+    return credential;
   }
 
   private async verifyApiKey(key: string): Promise<Credential> {
@@ -216,7 +265,8 @@ export class Authenticator {
     const { secrets, issuer, audience } = this.options;
     this.assertAlgorithm(header, HUB_ALGORITHMS, details);
     const { payload } = await this.verifySignedJwt(token, secrets.verifyKey, { algorithms: HUB_ALGORITHMS, issuer, audience, typ: 'JWT' }, details);
-    this.assertLifetime(payload, details);
+    this.assertTimes(payload, details);
+    if (isFederatedUserId(payload.sub!)) throw this.reject('the "sub" claim has the form of a federated subject (issuer#subject), which hub tokens may not use', details);
     const memberId = payload[MEMBER_CLAIM];
     if (typeof memberId !== 'string' || memberId === '') throw this.reject(`the token has no ${MEMBER_CLAIM} claim`, details);
     const rawRoles = payload[ROLES_CLAIM] ?? [];
@@ -254,31 +304,45 @@ export class Authenticator {
     );
     const typ = typeof protectedHeader.typ === 'string' ? protectedHeader.typ.toLowerCase().replace(/^application\//, '') : undefined;
     if (typ === undefined || !FEDERATED_TYPES.includes(typ)) throw this.reject('the "typ" header must be JWT or at+jwt', known);
-    this.assertLifetime(payload, known);
+    this.assertTimes(payload, known);
     const roles = readRoles(payload[registration.rolesClaim]);
     if (roles === null) {
       throw this.reject(`the "${registration.rolesClaim}" claim must be an array of role names or a space-separated string`, known);
     }
+    // Namespaced by the issuer: the provider's key holder writes any sub, so a bare sub could be anyone's id.
+    const userId = federatedUserId(registration.issuer, payload.sub!);
+    const registrants = registration.registeredBy?.persons ?? [UNKNOWN_PERSON];
     return {
       memberId: registration.memberId,
-      userId: payload.sub!,
-      roles: roles.filter((r): r is Role => r !== 'hub-admin' && ROLES.includes(r as Role)),
+      userId,
+      roles: federatedTokenRoles(roles.filter((r): r is Role => ROLES.includes(r as Role))),
       expMs: payload.exp! * 1000,
-      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration) },
+      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration), persons: [...new Set([userId, ...registrants])] },
     };
   }
 
   private assertAlgorithm(header: ProtectedHeaderParameters, allowed: readonly string[], details: RejectionDetails): void {
     const { alg } = header;
     if (typeof alg === 'string' && allowed.includes(alg)) return;
-    const shown = typeof alg === 'string' && /^[A-Za-z0-9+_-]{1,20}$/.test(alg) ? alg : 'unrecognised';
+    // Only registered names are echoed: the reason is an audit key, and caller text must not make new ones.
+    const shown = typeof alg === 'string' && JOSE_ALGORITHMS.has(alg) ? alg : 'unrecognised';
     throw this.reject(`the signing algorithm is not allowed (${shown}; allowed: ${allowed.join(', ')})`, details);
   }
 
-  private assertLifetime(payload: JWTPayload, details: RejectionDetails): void {
-    const { maxLifetimeMs } = this.options;
-    if ((payload.exp! - payload.iat!) * 1000 > maxLifetimeMs) {
-      throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`, details);
+  /**
+   * `iat` no later than now (with the clock tolerance), and the lifetime within the hub's
+   * maximum both as the token states it (exp - iat) and as it is left (exp - now): a token
+   * "issued" years ahead with exp = iat + 1h is neither accepted now nor for years.
+   */
+  private assertTimes(payload: JWTPayload, details: RejectionDetails): void {
+    const { maxLifetimeMs, clockToleranceMs } = this.options;
+    const nowMs = Date.now();
+    const iatMs = payload.iat! * 1000;
+    const expMs = payload.exp! * 1000;
+    if (iatMs > nowMs + clockToleranceMs) throw this.reject('the token was issued in the future ("iat" is later than now)', details);
+    if (expMs - iatMs > maxLifetimeMs) throw this.reject(`the token lives longer than the hub's maximum of ${maxLifetimeMs / 1000}s`, details);
+    if (expMs - nowMs > maxLifetimeMs + clockToleranceMs) {
+      throw this.reject(`the token expires more than the hub's maximum of ${maxLifetimeMs / 1000}s from now`, details);
     }
   }
 
@@ -304,6 +368,18 @@ export class Authenticator {
   }
 }
 
+/** A credential refused by `reject` (UNAUTHENTICATED), as opposed to a failure of the hub itself. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED';
+}
+
+/** RATE_LIMITED with HTTP 429 and Retry-After, as the request rate limiter answers. */
+function tooManyRefused(retryAfterSeconds: number): GraphQLError {
+  const error = limitError(LIMIT_CODES.rate, `Too many refused credentials from your address: retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+  (error.extensions as Record<string, unknown>).http = { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };
+  return error;
+}
+
 /** Roles from a claim: an array of strings, or one space-separated string; null when neither. Absent means none. */
 function readRoles(claim: unknown): string[] | null {
   if (claim === undefined) return [];
@@ -316,8 +392,10 @@ function readRoles(claim: unknown): string[] | null {
 function describeJoseError(err: unknown, whose: string, remoteKeys: boolean): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    // Each refusal names its own cause: a missing claim is not a wrong one.
+    if (err.reason === 'missing') return `the token has no "${err.claim}" claim`;
     if (err.claim === 'nbf') return 'the token is not valid yet';
-    if (err.claim === 'iat') return 'the token was issued in the future';
+    if (err.claim === 'iat') return 'the "iat" claim is not a number';
     return `the "${err.claim}" claim is wrong or missing`;
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the signing algorithm is not allowed';

@@ -1,5 +1,6 @@
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import type { IdentityProviderRegistration } from '../domain/types.js';
+import { createGuardedFetch, type Resolve } from './guarded-fetch.js';
 
 /** How the hub fetches a member's JWK Set from its `jwksUri`. */
 export interface RemoteJwksOptions {
@@ -9,14 +10,22 @@ export interface RemoteJwksOptions {
   cooldownMs?: number;
   /** Refetch a key set older than this, ms. Default 600,000. */
   cacheMaxAgeMs?: number;
+  /**
+   * Whether JWKS URLs may reach loopback and private addresses (`HUB_IDP_ALLOW_PRIVATE_HOSTS`).
+   * Default false: every fetch connects only to public addresses, checked when connecting.
+   */
+  allowPrivateHosts?: boolean;
+  /** Resolves JWKS host names. Default `dns.lookup`. */
+  resolve?: Resolve;
 }
 
 /**
- * Everything about a registration that changes how its tokens verify. Two registrations with
- * the same fingerprint accept exactly the same tokens, as the same member.
+ * Everything about a registration that changes how its tokens verify or whom they count as. Two
+ * registrations with the same fingerprint accept exactly the same tokens, as the same member and persons.
  */
 export function registrationFingerprint(r: IdentityProviderRegistration): string {
-  return JSON.stringify([r.memberId, r.issuer, r.audience, r.jwksUri, r.jwks, r.rolesClaim, [...r.allowedAlgorithms].sort()]);
+  // Who registered it too: its identities count as those persons (policy `isSamePerson`).
+  return JSON.stringify([r.memberId, r.issuer, r.audience, r.jwksUri, r.jwks, r.rolesClaim, [...r.allowedAlgorithms].sort(), r.registeredBy ?? null]);
 }
 
 const keysFingerprint = (r: IdentityProviderRegistration): string => JSON.stringify([r.jwksUri, r.jwks]);
@@ -29,7 +38,11 @@ const keysFingerprint = (r: IdentityProviderRegistration): string => JSON.string
 export class FederatedKeySets {
   private readonly byIssuer = new Map<string, { fingerprint: string; getKey: JWTVerifyGetKey }>();
 
-  constructor(private readonly remote: RemoteJwksOptions = {}) {}
+  private readonly fetch: ReturnType<typeof createGuardedFetch>;
+
+  constructor(private readonly remote: RemoteJwksOptions = {}) {
+    this.fetch = createGuardedFetch({ allowPrivateHosts: remote.allowPrivateHosts ?? false, ...(remote.resolve ? { resolve: remote.resolve } : {}) });
+  }
 
   /** The key source for this registration's tokens: its keys only, never another issuer's. */
   for(registration: IdentityProviderRegistration): JWTVerifyGetKey {
@@ -42,6 +55,8 @@ export class FederatedKeySets {
           timeoutDuration: this.remote.timeoutMs ?? 5_000,
           cooldownDuration: this.remote.cooldownMs ?? 30_000,
           cacheMaxAge: this.remote.cacheMaxAgeMs ?? 600_000,
+          // Checks the address actually connected to, and refuses redirects (see createGuardedFetch).
+          [customFetch]: this.fetch,
         });
     this.byIssuer.set(registration.issuer, { fingerprint, getKey });
     return getKey;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { ROLES, type Role } from '../domain/types.js';
+import { isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 
 /** Claims the hub puts in its tokens, beside the registered ones (iss, aud, sub, iat, exp, jti). */
@@ -47,6 +48,9 @@ export class TokenIssuer {
     const { secrets, issuer, audience, maxLifetimeMs } = this.options;
     if (!(request.ttlMs > 0) || request.ttlMs > maxLifetimeMs) {
       throw new RangeError(`ttl must be between 1s and the hub's maximum token lifetime (${maxLifetimeMs / 1000}s)`);
+    }
+    if (isFederatedUserId(request.userId)) {
+      throw new RangeError('a user id of the form <issuer>#<subject> is reserved for identities from members\' identity providers');
     }
     const unknown = request.roles.filter((r) => !ROLES.includes(r));
     if (unknown.length) throw new RangeError(`unknown role(s): ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);

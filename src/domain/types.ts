@@ -196,10 +196,21 @@ export interface IdentityProviderRegistration {
   allowedAlgorithms: IdpAlgorithm[];
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * Whose word put this registration in place: the approval request that applied it and the
+   * persons who requested and approved it (each actor's `persons`, flattened). An identity this
+   * provider vouches for counts as each of them when "a different person" is checked. Absent on a
+   * registration made before two-person registration: its identities then count as everyone.
+   */
+  registeredBy?: { requestId: string; requestedBy: ActorRef; approvedBy: ActorRef; persons: string[] };
 }
 
 /** The sensitive changes that take effect only once a second person approves them. */
-export const APPROVAL_KINDS = ['LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER'] as const;
+export const APPROVAL_KINDS = [
+  'LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER', 'REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER',
+] as const;
+/** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
+export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 /** What is stored. EXPIRED is never stored: a PENDING request past `expiresAt` reads as EXPIRED. */
 export type ApprovalStoredStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
@@ -209,6 +220,12 @@ export type ApprovalStatus = ApprovalStoredStatus | 'EXPIRED';
 export interface ActorRef {
   memberId: string;
   userId: string;
+  /**
+   * Every person this actor counts as when "a different person" is checked, when more than its
+   * `userId`: for a federated identity, also the persons who registered its identity provider.
+   * Absent means just `userId`.
+   */
+  persons?: string[];
 }
 
 /** The sharing (or tier) a request asks for, or that it found; only its kind's fields are set. */
@@ -218,6 +235,12 @@ export interface ApprovalChange {
   tlp?: Tlp;
   recipients?: string[];
   tier?: MemberTier;
+  /**
+   * REGISTER_IDENTITY_PROVIDER: the registration as it will be stored (`change`); the
+   * registration the request found, or null when the issuer was free (`expected`).
+   * REMOVE_IDENTITY_PROVIDER: the registration to remove (`expected`).
+   */
+  identityProvider?: IdentityProviderRegistration | null;
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */
@@ -225,8 +248,8 @@ export interface ApprovalRequestDoc {
   /** `approval--<uuid>` */
   _id: string;
   kind: ApprovalKind;
-  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER'; id: string };
-  /** The record's publishing member, or for CHANGE_TIER the member itself. */
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER'; id: string };
+  /** The record's publishing member; for CHANGE_TIER and identity providers the member itself. */
   ownerMemberId: string;
   change: ApprovalChange;
   /** The target's state when the request was made: approval applies only if it still holds. */
@@ -245,10 +268,10 @@ export interface ApprovalRequestDoc {
 
 export const AUDIT_ACTIONS = [
   'PUBLISH', 'UPDATE', 'REVOKE', 'STATUS_CHANGE', 'REQUEST', 'APPROVE', 'REJECT', 'TIER_CHANGE', 'TOKEN_ISSUED', 'LOGIN_FAILED',
-  'API_KEY_CREATED', 'API_KEY_REVOKED',
+  'API_KEY_CREATED', 'API_KEY_REVOKED', 'IDENTITY_PROVIDER_REGISTERED', 'IDENTITY_PROVIDER_REMOVED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 
@@ -259,8 +282,14 @@ export type AuditJson = string | number | boolean | null | AuditJson[] | { [key:
 export interface AuditEntry {
   /** `audit--<uuid>` */
   _id: string;
-  /** The log's order (`sequences.next('audit')`): the cursor key. */
+  /** The log's order (`sequences.next('audit')`): the cursor key. Counts every member's entries: shown to hub-admins only. */
   seq: number;
+  /**
+   * The entry's number in its own member's log (`sequences.next('audit:<memberId>')`, hub-level
+   * entries `audit:hub`): what everyone but a hub-admin sees as `seq`, so that its gaps count
+   * only entries the reader may read. Absent on entries written before it existed.
+   */
+  memberSeq?: number;
   /** When it happened (for CLI-issued tokens: when the CLI issued it, not when the hub read it). */
   at: Date;
   action: AuditAction;

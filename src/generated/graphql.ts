@@ -26,7 +26,10 @@ export type Actor = {
 };
 
 export type AlertEvent = {
-  /** The event's position in the hub's alert log: pass it as `after` to resume. */
+  /**
+   * Opaque, and bound to your member: pass it as `after` to resume right after this event. It says
+   * nothing of events you were not sent. See docs/alerts.md.
+   */
   cursor: Scalars['String']['output'];
   /** The indicator, as it is now, shaped and redacted for the subscriber exactly as a query would be. */
   indicator: Maybe<Indicator>;
@@ -36,7 +39,11 @@ export type AlertEvent = {
 };
 
 export type AlertEventType =
-  /** Nothing matched for a while: `cursor` is where to resume so as not to re-read what was already passed over. */
+  /**
+   * Only with `heartbeats: true`: the stream is alive. `cursor` is the subscriber's own place (the
+   * last event it was sent), kept fresh for the log's retention; it never moves on events the
+   * subscriber was not sent.
+   */
   | 'HEARTBEAT'
   /** A record was published. */
   | 'PUBLISHED'
@@ -51,7 +58,7 @@ export type AlertEventType =
 /**
  * Narrows the stream (it never widens what the policy allows). Indicator criteria (indicatorTypes,
  * minConfidence, tags) imply kind INDICATOR and noticeCategories implies MODEL_RISK_NOTICE, unless
- * `kinds` is given. HEARTBEAT events are always sent.
+ * `kinds` is given. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
@@ -94,6 +101,8 @@ export type ApiKey = {
 export type ApprovalChange = {
   /** LIFT_EMBARGO: the new end of the embargo; null means "when approved". */
   embargoUntil: Maybe<Scalars['DateTime']['output']>;
+  /** REGISTER_IDENTITY_PROVIDER: the registration as it will be stored. */
+  identityProvider: Maybe<IdentityProvider>;
   /** REMOVE_RECIPIENTS: the new list, shown to the record's own member only (null to others). */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   tier: Maybe<Tier>;
@@ -108,6 +117,10 @@ export type ApprovalKind =
   | 'LIFT_EMBARGO'
   /** Lower an indicator's or a notice's TLP. */
   | 'LOWER_TLP'
+  /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
+  | 'REGISTER_IDENTITY_PROVIDER'
+  /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
+  | 'REMOVE_IDENTITY_PROVIDER'
   /** Replace a TLP:RED record's recipients by a list that leaves at least one out. */
   | 'REMOVE_RECIPIENTS';
 
@@ -154,6 +167,8 @@ export type ApprovalTarget = {
 };
 
 export type ApprovalTargetKind =
+  /** An identity provider; the target's id is its issuer and its node is null. */
+  | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE';
@@ -162,6 +177,10 @@ export type AuditAction =
   | 'API_KEY_CREATED'
   | 'API_KEY_REVOKED'
   | 'APPROVE'
+  /** An approved identity provider registration (or replacement) was applied. */
+  | 'IDENTITY_PROVIDER_REGISTERED'
+  /** An approved identity provider removal was applied. */
+  | 'IDENTITY_PROVIDER_REMOVED'
   | 'LOGIN_FAILED'
   | 'PUBLISH'
   | 'REJECT'
@@ -185,7 +204,10 @@ export type AuditEntry = {
   id: Scalars['ID']['output'];
   /** Whose entry it is; null for hub-level entries (hub-admins only). */
   memberId: Maybe<Scalars['ID']['output']>;
-  /** The log's order. */
+  /**
+   * The entry's number in the log you read: the whole log's order for a hub-admin, your own
+   * member's log's order for a member-admin (gaps count only entries you may read).
+   */
   seq: Scalars['Int']['output'];
   summary: Scalars['String']['output'];
   target: Maybe<AuditTarget>;
@@ -219,6 +241,8 @@ export type AuditTarget = {
 export type AuditTargetKind =
   | 'API_KEY'
   | 'APPROVAL_REQUEST'
+  /** An identity provider; the id is its issuer. */
+  | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE'
@@ -258,6 +282,13 @@ export type IdentityProvider = {
   /** Where the hub fetches the provider's JWK Set; null when the keys are inline. */
   jwksUri: Maybe<Scalars['String']['output']>;
   memberId: Scalars['ID']['output'];
+  /**
+   * Who put this registration in place. Identities from this provider count as both of these people
+   * for "a different person" (docs/approvals.md). Null on a request's proposed registration, and on
+   * a registration made before registering needed two people (its identities then count as
+   * everyone, so they can approve nothing).
+   */
+  registeredBy: Maybe<IdentityProviderRegistrants>;
   /** The claim holding the user's roles: an array of role names or a space-separated string. */
   rolesClaim: Scalars['String']['output'];
 };
@@ -281,6 +312,13 @@ export type IdentityProviderInput = {
   rolesClaim?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** The approval that put an identity provider's registration in place. */
+export type IdentityProviderRegistrants = {
+  approvedBy: Actor;
+  requestId: Scalars['ID']['output'];
+  requestedBy: Actor;
+};
+
 /** One member's claim about one normalised value. */
 export type Indicator = Node & {
   /** 0 to 100. */
@@ -289,13 +327,13 @@ export type Indicator = Node & {
   description: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
-  /** Member ids a TLP:RED record is shared with; shown to its publisher only. */
+  /** Member ids a TLP:RED record is shared with (at most 50); shown to its publisher only. */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   revoked: Scalars['Boolean']['output'];
   revokedReason: Maybe<Scalars['String']['output']>;
   severity: Severity;
   sightingCount: Scalars['Int']['output'];
-  /** Who reported seeing this indicator, when, and how often. */
+  /** Who reported seeing this indicator, when, and how often: the newest 100 reports (`sightingCount` counts all). */
   sightings: Maybe<Array<Sighting>>;
   /** The publishing member. */
   source: Maybe<Member>;
@@ -308,6 +346,7 @@ export type Indicator = Node & {
   stix: Scalars['JSON']['output'];
   /** The string as the publisher submitted it (possibly defanged). */
   submittedValue: Scalars['String']['output'];
+  /** At most 20, each 1 to 64 characters. */
   tags: Array<Scalars['String']['output']>;
   tlp: Tlp;
   type: IndicatorType;
@@ -351,10 +390,12 @@ export type IndicatorFilter = {
 export type IndicatorInput = {
   /** 0 to 100. */
   confidence: Scalars['Int']['input'];
+  /** At most 4,000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** Member ids; required for, and only for, TLP:RED. */
+  /** Member ids, at most 50; required for, and only for, TLP:RED. */
   recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
   severity: Severity;
+  /** At most 20, each 1 to 64 characters (trimmed, lower-cased, duplicates dropped). */
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
   tlp: Tlp;
   /** Inferred from the value when omitted. */
@@ -367,6 +408,7 @@ export type IndicatorInput = {
 };
 
 export type IndicatorLookup = {
+  /** The viewer's visible claims on this value, newest first: at most 20. */
   indicators: Array<Indicator>;
   /** The value as sent. */
   input: Scalars['String']['output'];
@@ -448,8 +490,9 @@ export type ModelRefInput = {
 
 /** A notice about an AI model's risk: a new capability, a jailbreak, an AI-found flaw. */
 export type ModelRiskNotice = Node & {
+  /** At most 20, each 1 to 200 characters. */
   affectedDeployments: Maybe<Array<Scalars['String']['output']>>;
-  /** MITRE ATLAS technique ids (AML.T#### or AML.T####.###). */
+  /** MITRE ATLAS technique ids (AML.T#### or AML.T####.###), at most 20. */
   atlasTechniques: Array<Scalars['String']['output']>;
   category: NoticeCategory;
   createdAt: Scalars['DateTime']['output'];
@@ -461,9 +504,9 @@ export type ModelRiskNotice = Node & {
   model: ModelRef;
   /** OWASP Top 10 for LLM Applications 2025 ids (LLM01:2025..LLM10:2025). */
   owaspLlm: Array<Scalars['String']['output']>;
-  /** Member ids a TLP:RED notice is shared with; shown to its publisher only. */
+  /** Member ids a TLP:RED notice is shared with (at most 50); shown to its publisher only. */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
-  /** Related indicators the viewer may see. */
+  /** Related indicators the viewer may see: at most 100 links (a notice linked to more before the cap existed shows its first 100). */
   relatedIndicators: Array<Indicator>;
   severity: Severity;
   source: Maybe<Member>;
@@ -507,6 +550,7 @@ export type ModelRiskNoticeFilter = {
 };
 
 export type ModelRiskNoticeInput = {
+  /** At most 20, each 1 to 200 characters. */
   affectedDeployments?: InputMaybe<Array<Scalars['String']['input']>>;
   atlasTechniques?: InputMaybe<Array<Scalars['String']['input']>>;
   category: NoticeCategory;
@@ -516,6 +560,7 @@ export type ModelRiskNoticeInput = {
   model: ModelRefInput;
   owaspLlm?: InputMaybe<Array<Scalars['String']['input']>>;
   recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** At most 100 indicator ids. */
   relatedIndicatorIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   severity: Severity;
   /** DRAFT (default), UNDER_REVIEW or PUBLISHED. */
@@ -557,8 +602,10 @@ export type ModelRiskNoticeUpdate = {
 
 export type Mutation = {
   /**
-   * Approves and applies a request: another person (a different userId) holding approver for the
-   * record's publishing member, or hub-admin; for CHANGE_TIER another hub-admin.
+   * Approves and applies a request: another person holding approver for the record's publishing
+   * member, or hub-admin; for CHANGE_TIER another hub-admin; for an identity provider a hub-admin or
+   * another member-admin of the member. Another person: not the requester, and not an identity from
+   * an identity provider the requester registered (see docs/approvals.md).
    */
   approveRequest: ApprovalRequest;
   changeModelRiskNoticeStatus: ModelRiskNotice;
@@ -568,16 +615,32 @@ export type Mutation = {
   publishIndicators: PublishIndicatorsPayload;
   /** Needs the publisher role. */
   publishModelRiskNotice: ModelRiskNotice;
-  /** Registers (or, for the member that holds the issuer, replaces) an identity provider. hub-admin, or member-admin of the member. */
+  /**
+   * Always refused with APPROVAL_REQUIRED: registering or replacing an identity provider is a
+   * two-person change. Use requestIdentityProviderRegistration.
+   * @deprecated A two-person change: use requestIdentityProviderRegistration, then approveRequest.
+   */
   registerIdentityProvider: IdentityProvider;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
-  /** Removes an identity provider; its tokens fail from the next request. False when there was none. */
+  /**
+   * Always refused with APPROVAL_REQUIRED: removing an identity provider is a two-person change. Use requestIdentityProviderRemoval.
+   * @deprecated A two-person change: use requestIdentityProviderRemoval, then approveRequest.
+   */
   removeIdentityProvider: Scalars['Boolean']['output'];
   /** Adds sightings to an indicator the caller can see (reader role). */
   reportSighting: Indicator;
   /** Asks to end a notice's embargo early: at embargoUntil, or when approved (null). Publisher of the notice. */
   requestEmbargoLift: ApprovalRequest;
+  /**
+   * Asks to register an identity provider for a member, or to replace the member's registration of
+   * that issuer. hub-admin, or member-admin of the member. It applies only once a different person
+   * (a hub-admin, or another member-admin of the member) approves it with `approveRequest`; the
+   * input is checked now, as it will be stored. See docs/identity.md.
+   */
+  requestIdentityProviderRegistration: ApprovalRequest;
+  /** Asks to remove a member's identity provider; applies once a different person approves it (as for registration). */
+  requestIdentityProviderRemoval: ApprovalRequest;
   /** Asks to replace a TLP:RED record's recipients by a list that removes at least one (adding is a plain update). */
   requestRecipientsChange: ApprovalRequest;
   /** Asks to change a member's tier (hub-admin; another hub-admin approves). */
@@ -651,6 +714,19 @@ export type MutationReportSightingArgs = {
 export type MutationRequestEmbargoLiftArgs = {
   embargoUntil?: InputMaybe<Scalars['DateTime']['input']>;
   noticeId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestIdentityProviderRegistrationArgs = {
+  input: IdentityProviderInput;
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestIdentityProviderRemovalArgs = {
+  issuer: Scalars['String']['input'];
+  memberId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
 
@@ -877,9 +953,11 @@ export type SigningAlgorithm =
 
 export type Subscription = {
   /**
-   * Live alerts over graphql-ws. With `after`, first replays in order every event since that cursor
-   * that the subscriber may see, then continues live with no gap and no repeat. A cursor older than
-   * the log's retention fails with CURSOR_EXPIRED: re-sync with a query. See docs/alerts.md.
+   * Live alerts over graphql-ws. With `after` (a cursor your member was sent), first replays in
+   * order every event since that cursor that the subscriber may see, then continues live with no
+   * gap and no repeat. Anything else as `after` is BAD_USER_INPUT; a cursor older than the log's
+   * retention fails with CURSOR_EXPIRED: re-sync with a query. With `heartbeats: true`, a HEARTBEAT
+   * event every HUB_ALERT_HEARTBEAT (15 s). See docs/alerts.md.
    */
   alerts: AlertEvent;
 };
@@ -888,6 +966,7 @@ export type Subscription = {
 export type SubscriptionAlertsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AlertFilter>;
+  heartbeats?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Traffic Light Protocol 2.0 marking: who a record may be shared with. */
@@ -1027,6 +1106,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentityProvider: ResolverTypeWrapper<IdentityProvider>;
   IdentityProviderInput: IdentityProviderInput;
+  IdentityProviderRegistrants: ResolverTypeWrapper<IdentityProviderRegistrants>;
   Indicator: ResolverTypeWrapper<IndicatorDocModel>;
   IndicatorConnection: ResolverTypeWrapper<Omit<IndicatorConnection, 'edges'> & { edges: Array<ResolversTypes['IndicatorEdge']> }>;
   IndicatorEdge: ResolverTypeWrapper<Omit<IndicatorEdge, 'node'> & { node: ResolversTypes['Indicator'] }>;
@@ -1095,6 +1175,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   IdentityProvider: IdentityProvider;
   IdentityProviderInput: IdentityProviderInput;
+  IdentityProviderRegistrants: IdentityProviderRegistrants;
   Indicator: IndicatorDocModel;
   IndicatorConnection: Omit<IndicatorConnection, 'edges'> & { edges: Array<ResolversParentTypes['IndicatorEdge']> };
   IndicatorEdge: Omit<IndicatorEdge, 'node'> & { node: ResolversParentTypes['Indicator'] };
@@ -1161,6 +1242,7 @@ export type ApiKeyResolvers<ContextType = HubContext, ParentType extends Resolve
 
 export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ApprovalChange'] = ResolversParentTypes['ApprovalChange']> = {
   embargoUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   tlp?: Resolver<Maybe<ResolversTypes['TLP']>, ParentType, ContextType>;
@@ -1243,7 +1325,14 @@ export type IdentityProviderResolvers<ContextType = HubContext, ParentType exten
   issuer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   jwksUri?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  registeredBy?: Resolver<Maybe<ResolversTypes['IdentityProviderRegistrants']>, ParentType, ContextType>;
   rolesClaim?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type IdentityProviderRegistrantsResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IdentityProviderRegistrants'] = ResolversParentTypes['IdentityProviderRegistrants']> = {
+  approvedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
+  requestId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['Actor'], ParentType, ContextType>;
 };
 
 export type IndicatorResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Indicator'] = ResolversParentTypes['Indicator']> = {
@@ -1365,6 +1454,8 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
+  requestIdentityProviderRegistration?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRegistrationArgs, 'input' | 'reason'>>;
+  requestIdentityProviderRemoval?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRemovalArgs, 'issuer' | 'memberId' | 'reason'>>;
   requestRecipientsChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestRecipientsChangeArgs, 'reason' | 'recipients' | 'recordId'>>;
   requestTierChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTierChangeArgs, 'memberId' | 'reason' | 'tier'>>;
   requestTlpChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTlpChangeArgs, 'reason' | 'recordId' | 'tlp'>>;
@@ -1425,7 +1516,7 @@ export type SightingResolvers<ContextType = HubContext, ParentType extends Resol
 };
 
 export type SubscriptionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, Partial<SubscriptionAlertsArgs>>;
+  alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, RequireFields<SubscriptionAlertsArgs, 'heartbeats'>>;
 };
 
 export type ViewerResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -1452,6 +1543,7 @@ export type Resolvers<ContextType = HubContext> = {
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;
+  IdentityProviderRegistrants?: IdentityProviderRegistrantsResolvers<ContextType>;
   Indicator?: IndicatorResolvers<ContextType>;
   IndicatorConnection?: IndicatorConnectionResolvers<ContextType>;
   IndicatorEdge?: IndicatorEdgeResolvers<ContextType>;

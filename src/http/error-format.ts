@@ -1,38 +1,76 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { LIMIT_CODES, limitCodeOf } from './limits.js';
+import { INTERNAL, isPublicCode, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
+import { limitCodeOf } from './limits.js';
 
-/** Codes whose messages were written for the caller and are safe to show as they are. */
-const PUBLIC_CODES = new Set([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'IDEMPOTENCY_CONFLICT', 'INVALID_TRANSITION',
-  'APPROVAL_REQUIRED', 'CURSOR_EXPIRED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', ...Object.values(LIMIT_CODES),
-]);
+/** Longest message a caller is shown. */
+const MAX_MESSAGE = 1_000;
+/** Longest quoted name or value a message echoes back. */
+const MAX_QUOTED = 64;
+const HINT = 'Did you mean ';
 
-/** Removes "Did you mean ...?" hints, which can reveal names the caller did not know. */
+/**
+ * Removes "Did you mean ...?" hints, which can reveal names the caller did not know. No regex:
+ * the message quotes caller text, and a pattern such as `\s*Did you mean` backtracks
+ * quadratically over a long run of spaces (100 KB of them blocked the event loop for 7.6 s).
+ */
 export function stripSuggestions(message: string): string {
-  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+  let out = '';
+  let from = 0;
+  for (let at = message.indexOf(HINT); at >= 0; at = message.indexOf(HINT, from)) {
+    out += message.slice(from, at).trimEnd();
+    const end = message.indexOf('?', at + HINT.length);
+    from = end < 0 ? message.length : end + 1;
+  }
+  return from === 0 ? message : out + message.slice(from);
 }
 
-/** Shortens input a message echoes back (a quoted name or value) to 64 characters, and the message to 1,000. */
-export function clipEchoes(message: string): string {
-  const clipped = message.replace(/"([^"]{65,})"/g, (_all, inner: string) => `"${inner.slice(0, 64)}…"`);
-  return clipped.length > 1_000 ? `${clipped.slice(0, 1_000)}…` : clipped;
+/** Shortens each quoted name or value longer than 64 characters, in one pass without a regex. */
+function clipQuoted(message: string): string {
+  let out = '';
+  let from = 0;
+  for (let open = message.indexOf('"'); open >= 0; ) {
+    // A quote left open ran past the first cut: it ends with the message.
+    const close = message.indexOf('"', open + 1);
+    const end = close < 0 ? message.length : close;
+    if (end - open - 1 > MAX_QUOTED) {
+      out += `${message.slice(from, open + 1 + MAX_QUOTED)}…"`;
+      from = Math.min(message.length, end + 1);
+    }
+    open = close < 0 ? -1 : message.indexOf('"', close + 1);
+  }
+  return from === 0 ? message : out + message.slice(from);
 }
 
 /**
- * What a caller sees of an error. GraphQLErrors the hub raised (or graphql-js validation) keep
- * their message and code; anything else becomes "Unexpected error" and is reported to `onMasked`.
- * A limit's own code (limits.ts) wins over Apollo's GRAPHQL_PARSE_FAILED/GRAPHQL_VALIDATION_FAILED
- * label, and echoed input is clipped.
+ * A message as a caller (and the log) may see it: cut to 4,000 characters FIRST, so that nothing
+ * after it ever reads more than that of caller text; then hints removed, echoed input shortened
+ * to 64 characters, and the whole to 1,000.
+ */
+export function clipEchoes(message: string): string {
+  const cut = message.length > 4 * MAX_MESSAGE ? message.slice(0, 4 * MAX_MESSAGE) : message;
+  const clipped = clipQuoted(stripSuggestions(cut));
+  return clipped.length > MAX_MESSAGE ? `${clipped.slice(0, MAX_MESSAGE)}…` : clipped;
+}
+
+/** Whether an error is the hub's own "Unexpected error", already logged where it was raised. */
+function alreadyMasked(error: unknown): boolean {
+  return error instanceof GraphQLError && error.extensions.code === INTERNAL && error.message === UNEXPECTED_MESSAGE;
+}
+
+/**
+ * What a caller sees of an error. GraphQLErrors whose code the catalogue marks public keep their
+ * message (clipped) and code; anything else becomes "Unexpected error" and is reported to
+ * `onMasked` (once: an error the edge already masked and logged is not reported again). A
+ * limit's own code (limits.ts) wins over Apollo's GRAPHQL_PARSE_FAILED/GRAPHQL_VALIDATION_FAILED label.
  */
 export function formatHubError(formatted: GraphQLFormattedError, error: unknown, onMasked?: (err: unknown) => void): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   const code = limitCodeOf(error) ?? formatted.extensions?.code;
-  if (!(original instanceof GraphQLError) || typeof code !== 'string' || !PUBLIC_CODES.has(code)) {
-    onMasked?.(original);
-    return { message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...(formatted.path ? { path: formatted.path } : {}) };
+  if (!(original instanceof GraphQLError) || !isPublicCode(code)) {
+    if (!alreadyMasked(original)) onMasked?.(original);
+    return { message: UNEXPECTED_MESSAGE, extensions: { code: INTERNAL }, ...(formatted.path ? { path: formatted.path } : {}) };
   }
   const { http: _http, stacktrace: _stack, ...extensions } = formatted.extensions as Record<string, unknown>;
-  return { ...formatted, message: clipEchoes(stripSuggestions(formatted.message)), extensions: { ...extensions, code } };
+  return { ...formatted, message: clipEchoes(formatted.message), extensions: { ...extensions, code } };
 }

@@ -1,6 +1,7 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { LIMIT_CODES, limitError } from './limits.js';
+import { RESPONSE_BUDGET } from './query-cost.js';
 
 /**
  * Where an operation's context holds its deadline: a symbol-keyed property (read on every
@@ -19,12 +20,11 @@ export const SERIALISE_CHARS_PER_MS = 20_000;
 
 /**
  * The most characters an answer can hold: the response budget that the cost analysis enforces
- * before execution (docs/limits.md, "response budget"; `RESPONSE_BUDGET.chars` in
- * src/http/query-cost.ts once that lands). An operation that ends with time enough left to
- * serialise this much at SERIALISE_CHARS_PER_MS (3.2 s) is not measured at all: with the
+ * before execution (docs/limits.md, "Lists and cost"). An operation that ends with time enough
+ * left to serialise this much at SERIALISE_CHARS_PER_MS (3.2 s) is not measured at all: with the
  * default 10 s limit that is nearly every operation, so the guard costs them nothing.
  */
-export const MAX_ANSWER_CHARS = 64_000_000;
+export const MAX_ANSWER_CHARS = RESPONSE_BUDGET.chars;
 
 /** Values walked between two looks at the clock while sizing an answer. */
 const CLOCK_EVERY = 1_024;

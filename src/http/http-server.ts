@@ -2,25 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
+import { GraphQLError } from 'graphql';
 import type { HubContext } from '../context.js';
+import { codeOf } from '../edge/error-catalogue.js';
+import type { EdgePipeline } from '../edge/pipeline.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
 import type { GraphiqlPage } from '../graphiql/graphiql-page.js';
-import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
+import { withHttpHead } from './limits-plugin.js';
 
 /** Largest request body the hub reads, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpServerOptions {
   apollo: ApolloServer<HubContext>;
-  /** Builds a request's context; throw a GraphQLError with extensions.http.status to refuse it. */
-  context: (req: IncomingMessage, requestId: string) => Promise<HubContext>;
+  /**
+   * The edge pipeline: every `/graphql` request is admitted by it (authentication, anonymous
+   * reads, the rate limit: a refusal answers with the catalogue's status, 429 with `Retry-After`
+   * for an empty bucket) before Apollo reads the operation.
+   */
+  pipeline: EdgePipeline;
   log: Logger;
   /** Answers `GET /healthz`. */
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
-  /**
-   * Every `/graphql` request takes a token from its caller's bucket once authenticated (the
-   * member's, else the remote IP's); an empty bucket answers 429 with `Retry-After`. Default: no limit.
-   */
-  rateLimiter?: RateLimiter;
   /** Serves GraphiQL: `GET /graphql` from a browser and `/graphiql/assets/*`. Default: none. */
   graphiql?: GraphiqlPage;
   /**
@@ -28,6 +31,8 @@ export interface HttpServerOptions {
    * A handler writes the whole response; a throw is logged and answered 500. Default: none.
    */
   mounts?: ReadonlyArray<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse, requestId: string, url: URL) => Promise<void> }>;
+  /** Connections per address and the request arrival deadline (src/edge/connection-limits.ts). Default: Node's (none, 300 s). */
+  connectionLimits?: ConnectionLimits;
 }
 
 class BodyTooLarge extends Error {}
@@ -59,11 +64,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-/** RATE_LIMITED, as Apollo answers it: 429 with `Retry-After` (seconds), also in `extensions.retryAfter`. */
-function rateLimited(retryAfterSeconds: number) {
-  const error = rateLimitedError(retryAfterSeconds);
-  (error.extensions as Record<string, unknown>).http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) };
-  return error;
+/** Whether a failure is the client's connection ending under the request (Node's "aborted", ECONNRESET). */
+function clientGone(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err instanceof Error && err.message === 'aborted');
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -73,42 +77,66 @@ export function createHttpServer(options: HttpServerOptions): Server {
   const { apollo, log } = options;
 
   async function graphql(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
-    let body: unknown = undefined;
-    if (req.method === 'POST') {
-      const text = await readBody(req);
-      const type = req.headers['content-type'] ?? '';
-      if (type.includes('application/json') && text.length > 0) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-        }
-      } else body = text;
+    const { pipeline } = options;
+    const trace = pipeline.begin('http', requestId);
+    try {
+      // Admitted before the body is read: a caller who may not read (or whose bucket is empty)
+      // never has its body buffered; Node discards the unread body as the refusal goes out.
+      let admitted: HubContext | GraphQLError;
+      try {
+        const viewer = await pipeline.admit({ transport: 'http', authorization: req.headers.authorization, remoteAddress: req.socket.remoteAddress, requestId });
+        admitted = pipeline.context(viewer, requestId);
+        pipeline.attach(admitted, trace);
+      } catch (err) {
+        trace.code = codeOf(err as GraphQLError);
+        admitted = withHttpHead(err as GraphQLError);
+      }
+      let body: unknown = undefined;
+      if (req.method === 'POST' && !(admitted instanceof GraphQLError)) {
+        const text = await readBody(req);
+        const type = req.headers['content-type'] ?? '';
+        if (type.includes('application/json') && text.length > 0) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            trace.code = 'BAD_REQUEST';
+            return sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          }
+        } else body = text;
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        // Apollo answers a refusal thrown here with the error's `extensions.http` (withHttpHead).
+        context: async () => {
+          if (admitted instanceof GraphQLError) throw admitted;
+          return admitted;
+        },
+      });
+      // Refused by Apollo before any operation (CSRF, batching, a GET mutation): BAD_REQUEST.
+      if (trace.code === 'OK' && (response.status ?? 200) >= 400 && (response.status ?? 200) < 500) trace.code = 'BAD_REQUEST';
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (err) {
+      trace.code = err instanceof BodyTooLarge ? 'PAYLOAD_TOO_LARGE' : clientGone(req, err) ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+      throw err;
+    } finally {
+      pipeline.end(trace);
     }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => {
-        const context = await options.context(req, requestId);
-        const decision = await options.rateLimiter?.take(rateLimitKey(context.viewer, req.socket.remoteAddress));
-        if (decision && !decision.ok) throw rateLimited(decision.retryAfterSeconds);
-        return context;
-      },
-    });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-      return;
-    }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
   }
 
-  return createServer(async (req, res) => {
+  const server = createServer({ ...options.connectionLimits?.serverOptions }, async (req, res) => {
+    if (options.connectionLimits?.refuseRequest(req, res)) return;
+    if (options.connectionLimits && !(await options.connectionLimits.inTurn(req, res))) return;
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -133,9 +161,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
       if (err instanceof BodyTooLarge) {
         return sendJson(res, 413, { errors: [{ message: `The request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }, { connection: 'close' });
       }
+      // A client hanging up mid-request is its doing, not the hub's: no error-level line.
+      if (clientGone(req, err)) return void log.debug({ requestId }, 'client closed the connection mid-request');
       log.error({ err, requestId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.end();
     }
   });
+  options.connectionLimits?.attach(server);
+  return server;
 }

@@ -1,11 +1,10 @@
 /**
  * The hub's limits on what one GraphQL document may ask for, defined once and applied identically
- * by Apollo (HTTP) and graphql-ws: the same parse options, the same validation rules, the same
+ * by Apollo (HTTP) and the edge pipeline (graphql-ws): the same parse options, the same validation rules, the same
  * error cap and the same error codes. docs/limits.md is the table a caller reads.
  */
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   parse,
@@ -18,9 +17,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { MAX_LOOKUP_VALUES } from '../services/indicator-service.js';
-import { MAX_PAGE_SIZE } from '../services/paginate.js';
-import { queryCostRule } from './query-cost.js';
+import { LRUCache } from 'lru-cache';
+import { directiveLimitRule } from './directive-limits.js';
 
 /** The fixed document limits (the issue's numbers; not configurable). */
 export const DOCUMENT_LIMITS = {
@@ -32,8 +30,6 @@ export const DOCUMENT_LIMITS = {
   directives: 20,
   /** Lexical tokens in the document (names, punctuation, values). */
   tokens: 2_000,
-  /** graphql-armor cost, lists weighed by their size (query-cost.ts). */
-  cost: 300_000,
   /** Errors in one validation answer, the last one saying the rest were left out. */
   validationErrors: 25,
 } as const;
@@ -74,13 +70,7 @@ function report(code: LimitCode) {
 export const limitRules: readonly ValidationRule[] = [
   maxDepthRule({ n: DOCUMENT_LIMITS.depth, flattenFragments: true, propagateOnRejection: false, onReject: [report(LIMIT_CODES.depth)] }),
   maxAliasesRule({ n: DOCUMENT_LIMITS.aliases, allowList: [], propagateOnRejection: false, onReject: [report(LIMIT_CODES.aliases)] }),
-  maxDirectivesRule({ n: DOCUMENT_LIMITS.directives, propagateOnRejection: false, onReject: [report(LIMIT_CODES.directives)] }),
-  queryCostRule({
-    maxCost: DOCUMENT_LIMITS.cost,
-    maxPageSize: MAX_PAGE_SIZE,
-    listArguments: { 'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES } },
-    onReject: (context, message) => context.reportError(limitError(LIMIT_CODES.cost, message.replace(/^Syntax Error: /, ''))),
-  }),
+  directiveLimitRule({ max: DOCUMENT_LIMITS.directives, error: (message) => limitError(LIMIT_CODES.directives, message) }),
 ];
 
 /** For `parse`: stop lexing after the token limit. */
@@ -116,24 +106,25 @@ function coded(error: GraphQLError, fallback: string): GraphQLError {
   return error.extensions.code === code ? error : new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });
 }
 
-/**
- * Parses and validates `source` exactly as Apollo does with the hub's options (graphql-ws uses
- * this); errors carry the codes Apollo would give them.
- */
 /** Validated documents by source text, per schema: identical operations share one parsed document. */
-const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
-const VALIDATED_CACHE_LIMIT = 1_000;
+const validated = new WeakMap<GraphQLSchema, LRUCache<string, DocumentNode>>();
+/**
+ * The document cache's bound: at most 1,000 documents and 16 MB of source text (a document's
+ * string literals may make its text far longer than its 2,000 tokens), least recently used first out.
+ */
+const DOCUMENT_CACHE = { max: 1_000, maxSize: 16 * 1024 * 1024 } as const;
 
+/**
+ * Parses and validates `source` exactly as Apollo does with the hub's options (the edge pipeline
+ * uses this); errors carry the codes Apollo would give them. Valid documents are cached (lru-cache).
+ */
 export function checkDocument(schema: GraphQLSchema, source: string): CheckedDocument {
   let cache = validated.get(schema);
-  if (!cache) validated.set(schema, (cache = new Map()));
+  if (!cache) validated.set(schema, (cache = new LRUCache({ ...DOCUMENT_CACHE, sizeCalculation: (_doc, key) => Math.max(1, key.length) })));
   const cached = cache.get(source);
   if (cached) return { document: cached };
   const checked = checkDocumentUncached(schema, source);
-  if (checked.document) {
-    if (cache.size >= VALIDATED_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(source, checked.document);
-  }
+  if (checked.document) cache.set(source, checked.document);
   return checked;
 }
 

@@ -1,105 +1,125 @@
-import { costLimitRule, type CostLimitOptions } from '@escape.tech/graphql-armor-cost-limit';
-import {
-  Kind,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
-  type ArgumentNode,
-  type ASTVisitor,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type ValidationContext,
-  type ValidationRule,
-} from 'graphql';
-
-export interface QueryCostOptions {
-  /** The most an operation may cost. */
-  maxCost: number;
-  /** What a `first`/`last` given by a variable counts as: the largest page the hub serves. */
-  maxPageSize: number;
-  /**
-   * Fields whose list size is the length of a list argument (`Query.lookupIndicators` -> `values`),
-   * with what a variable counts as.
-   */
-  listArguments: Record<string, { argument: string; max: number }>;
-  /** Called with the rule's message (e.g. `Query Cost limit of 100000 exceeded, found 130000.`). */
-  onReject: (context: ValidationContext, message: string) => void;
-}
-
-const intValue = (n: number) => ({ kind: Kind.INT, value: String(n) }) as const;
-
 /**
- * Rewrites every list-returning field so that its size is a literal `first: N`, which is the
- * only thing graphql-armor's cost rule weighs lists by: a variable page size counts as the largest
- * page, an omitted one as the argument's default, and a list argument (`values: [...]`) as its
- * length. The copy is only ever measured, never executed.
+ * The response budget: an operation whose answer could exceed it (in items or in characters) is
+ * refused before it runs, with QUERY_TOO_COMPLEX. The size of the largest possible answer is
+ * computed by graphql-query-complexity with two estimators that know every list's cap and every
+ * text's cap (field-sizes.ts), from the operation and its variables: a variable page size counts
+ * as its value, a lookup as its number of values.
  */
-function withLiteralListSizes(schema: GraphQLSchema, document: DocumentNode, options: QueryCostOptions): DocumentNode {
-  const typeInfo = new TypeInfo(schema);
-  return visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Field(node: FieldNode): FieldNode | undefined {
-        const parent = typeInfo.getParentType();
-        const def = typeInfo.getFieldDef();
-        if (!parent || !def) return undefined;
-        let size: number | undefined;
-        const listArgument = options.listArguments[`${parent.name}.${def.name}`];
-        const given = (name: string) => node.arguments?.find((a) => a.name.value === name);
-        if (listArgument) {
-          const value = given(listArgument.argument)?.value;
-          size = value?.kind === Kind.LIST ? value.values.length : listArgument.max;
-        } else {
-          for (const name of ['first', 'last']) {
-            const argDef = def.args.find((a) => a.name === name);
-            if (!argDef) continue;
-            const value = given(name)?.value;
-            if (value?.kind === Kind.INT) size = Math.max(size ?? 0, Number(value.value));
-            else if (value) size = Math.max(size ?? 0, options.maxPageSize);
-            else if (typeof argDef.defaultValue === 'number') size = Math.max(size ?? 0, argDef.defaultValue);
-          }
-        }
-        if (size === undefined) return undefined;
-        const others = (node.arguments ?? []).filter((a) => a.name.value !== 'first' && a.name.value !== 'last');
-        const first: ArgumentNode = { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'first' }, value: intValue(size) };
-        return { ...node, arguments: [first, ...others] };
-      },
-    }),
-  );
+import { getNamedType, GraphQLError, isLeafType, Kind, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { createComplexityRule, type ComplexityEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import { MAX_PAGE_SIZE } from '../services/paginate.js';
+import { DEFAULT_TEXT_CHARS, enumChars, LIST_SIZES, SCALAR_CHARS, TEXT_SIZES } from './field-sizes.js';
+import { LIMIT_CODES, limitError } from './limits.js';
+
+/** The most one answer may hold (fixed). */
+export const RESPONSE_BUDGET = {
+  /** Values and objects in `data`: every scalar, every list item, every object counts one. */
+  items: 200_000,
+  /** Characters of `data` as JSON (keys, values, punctuation), before JSON escaping. */
+  chars: 64_000_000,
+} as const;
+
+/** A connection's page when `first` is omitted or null: the services' default. */
+const DEFAULT_PAGE = 50;
+
+const coordinate = ({ type, field }: ComplexityEstimatorArgs) => `${type.name}.${field.name}`;
+
+function at(args: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), args);
 }
 
 /**
- * graphql-armor's cost limit, with lists weighed by how many items they can really return (see
- * `withLiteralListSizes`). armor's formula: a scalar costs 1, an object 2 plus 1.5 x its
- * selections, and a list field multiplies its whole subtree by its size.
+ * How many times a field repeats what it selects: its list cap, page size or argument's length.
+ * A page or argument over its maximum counts as none: the service refuses that field with
+ * BAD_USER_INPUT naming the argument, which says more than a refusal of the whole cost would.
  */
-export function queryCostRule(options: QueryCostOptions): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
-    const document = context.getDocument();
-    const weighted = withLiteralListSizes(context.getSchema(), document, options);
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    const operations = new Map<OperationDefinitionNode, OperationDefinitionNode>();
-    document.definitions.forEach((definition, i) => {
-      const copy = weighted.definitions[i];
-      if (definition.kind === Kind.OPERATION_DEFINITION && copy?.kind === Kind.OPERATION_DEFINITION) operations.set(definition, copy);
-      if (copy?.kind === Kind.FRAGMENT_DEFINITION) fragments.set(copy.name.value, copy);
+function multiplier(options: ComplexityEstimatorArgs): number {
+  const size = LIST_SIZES[coordinate(options)];
+  if (!size) return 1;
+  if ('items' in size) return size.items;
+  if ('page' in size) {
+    const first = options.args.first;
+    if (typeof first !== 'number') return DEFAULT_PAGE;
+    return first > MAX_PAGE_SIZE ? 0 : Math.max(0, first);
+  }
+  const list = at(options.args, size.argument);
+  if (!Array.isArray(list)) return size.max;
+  return list.length > size.max ? 0 : list.length;
+}
+
+/** Items: a field is one item (a value, or an object holding its selections), times its multiplier. */
+const itemsEstimator: ComplexityEstimator = (options) => multiplier(options) * (1 + options.childComplexity);
+
+/** Characters of one value of a leaf field, quotes included. */
+function leafChars(options: ComplexityEstimatorArgs): number {
+  const named = getNamedType(options.field.type);
+  const text = TEXT_SIZES[coordinate(options)];
+  if (typeof text === 'number') return text + 2;
+  if (text) {
+    const list = at(options.args, text.perArgumentItem);
+    return (Array.isArray(list) ? list.length : 1) * text.chars;
+  }
+  return SCALAR_CHARS[named.name] ?? enumChars(named) ?? DEFAULT_TEXT_CHARS + 2;
+}
+
+/** Characters: `"key":` once, then each value (a leaf's cap, or braces around the selections) and its comma. */
+const charsEstimator: ComplexityEstimator = (options) => {
+  const key = (options.node.alias ?? options.node.name).value.length + 4;
+  const value = isLeafType(getNamedType(options.field.type)) ? leafChars(options) : 2 + options.childComplexity;
+  return key + 2 + multiplier(options) * (value + 1);
+};
+
+/** Verdicts by operation name and (small) variables, per document: a repeated request is not measured again. */
+const verdicts = new WeakMap<DocumentNode, LRUCache<string, { error: GraphQLError | null }>>();
+/** Variables longer than this as JSON (a 1,000-value lookup) are measured every time rather than kept. */
+const CACHED_VARIABLES_CHARS = 256;
+
+/**
+ * The QUERY_TOO_COMPLEX error for an operation whose answer could exceed RESPONSE_BUDGET, or
+ * undefined. Variables that fail coercion are not this check's to report: the operation is let
+ * through and execution refuses it with BAD_USER_INPUT as usual.
+ */
+export function checkResponseBudget(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName?: string | null,
+  variables?: Record<string, unknown> | null,
+): GraphQLError | undefined {
+  const hasVariables = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && (d as OperationDefinitionNode).variableDefinitions?.length);
+  const variablesKey = hasVariables ? JSON.stringify(variables ?? {}) : '';
+  const key = variablesKey.length <= CACHED_VARIABLES_CHARS ? `${operationName ?? ''}\n${variablesKey}` : undefined;
+  let cache = verdicts.get(document);
+  const known = key === undefined ? undefined : cache?.get(key);
+  if (known) return known.error ?? undefined;
+  const error = measure(schema, document, operationName ?? undefined, variables ?? {});
+  if (key !== undefined) {
+    if (!cache) verdicts.set(document, (cache = new LRUCache({ max: 32 })));
+    cache.set(key, { error: error ?? null });
+  }
+  return error;
+}
+
+function measure(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): GraphQLError | undefined {
+  const rule = (estimator: ComplexityEstimator, max: number, unit: string) =>
+    createComplexityRule({
+      maximumComplexity: max,
+      estimators: [estimator],
+      variables,
+      operationName,
+      createError: (limit, found) =>
+        limitError(
+          LIMIT_CODES.cost,
+          `Query cost over the response budget: the answer could hold ${found.toLocaleString('en-US')} ${unit}, more than ${limit.toLocaleString('en-US')} ${unit}. Ask for fewer items (smaller pages, fewer lookups) or fewer fields.`,
+          { budget: { [unit]: limit }, found },
+        ),
     });
-    const armorOptions: CostLimitOptions = {
-      maxCost: options.maxCost,
-      flattenFragments: true,
-      propagateOnRejection: false,
-      onReject: [(_ctx, error) => options.onReject(context, error.message)],
-    };
-    // armor reads only fragments from its context: hand it the weighted ones.
-    const view = { getFragment: (name: string) => fragments.get(name) } as unknown as ValidationContext;
-    const armor = costLimitRule(armorOptions)(view);
-    return {
-      OperationDefinition: (node) => {
-        armor.OperationDefinition.enter(operations.get(node) ?? node);
-      },
-    };
-  };
+  try {
+    const errors = validate(schema, document, [rule(itemsEstimator, RESPONSE_BUDGET.items, 'items'), rule(charsEstimator, RESPONSE_BUDGET.chars, 'characters')]);
+    return errors.find((e) => e.extensions.code === LIMIT_CODES.cost);
+  } catch (err) {
+    // graphql-query-complexity throws past 10,000 evaluated nodes (fragments spread many times).
+    if (!(err instanceof GraphQLError)) throw err;
+    return limitError(LIMIT_CODES.cost, 'The operation has too many fields once its fragments are spread (more than 10,000)');
+  }
 }

@@ -1,5 +1,4 @@
 import type { GraphQLError } from 'graphql';
-import type { Viewer } from '../policy/policy.js';
 import type { RateBucket, RateDecision, RateLimitRepository } from '../store/ports.js';
 import { LIMIT_CODES, limitError } from './limits.js';
 
@@ -24,13 +23,9 @@ export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
   return limitError(LIMIT_CODES.rate, `Too many requests: retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
 }
 
-/** Whose bucket a request draws from: a member's (all its users and sockets share it), else the caller's IP. */
-export function rateLimitKey(viewer: Viewer, remoteAddress: string | undefined): string {
-  return viewer.kind === 'member' ? `member:${viewer.memberId}` : `ip:${remoteAddress ?? 'unknown'}`;
-}
-
 /**
- * A token bucket per caller, shared by HTTP requests, graphql-ws subscribe messages and TAXII:
+ * A token bucket per caller (whose bucket: the policy's `rateLimitBucket`), shared by HTTP
+ * requests, graphql-ws subscribe messages and TAXII through the edge pipeline's `admit`:
  * each takes one token; tokens come back at `perMinute / 60` per second, up to `burst`. The
  * buckets are the store's (`RateLimitRepository`), each take one atomic store operation.
  */

@@ -14,8 +14,9 @@ export function redactedExtensions(
 }
 
 /**
- * An execution result as graphql-ws and the alert fan-out send it: errors masked as on HTTP
- * (unexpected ones reported to `onMasked`), withheld fields named in `extensions.redacted`.
+ * An execution result as every transport and the alert fan-out send it (the edge pipeline's
+ * `format`): errors masked (unexpected ones reported to `onMasked`, once), withheld fields named
+ * in `extensions.redacted`.
  */
 export function formatForTransport(
   result: ExecutionResult,

@@ -1,41 +1,42 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { execute, getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AlertFanout, AlertTransport } from '../alerts/alert-fanout.js';
+import type { AlertFanout, AlertRequest, AlertSink } from '../alerts/alert-fanout.js';
+import type { ConnectionLimits } from '../edge/connection-limits.js';
+import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
-import { assertCanIntrospect, type Viewer } from '../policy/policy.js';
-import { formatHubError } from './error-format.js';
-import type { ExecutionDeadlines } from './execution-deadline.js';
-import { checkDocument, LIMIT_CODES, limitError, usesIntrospection } from './limits.js';
-import { rateLimitedError, rateLimitKey, type RateLimiter } from './rate-limiter.js';
-import { formatForTransport } from './redaction.js';
+import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
+import type { EdgePipeline, RequestTrace } from '../edge/pipeline.js';
+import type { Viewer } from '../policy/policy.js';
+import { LIMIT_CODES, limitError } from './limits.js';
 import { MAX_BODY_BYTES } from './http-server.js';
 
 export interface WsServerOptions {
   httpServer: Server;
-  schema: GraphQLSchema;
-  /** The same authentication as HTTP: throws for a bad token. */
-  authenticate: (authorization: string | undefined) => Promise<Viewer>;
-  /** Whether a connection without a token is allowed. */
-  anonymousReads: boolean;
-  context: (viewer: Viewer, requestId: string) => HubContext;
+  /**
+   * The edge pipeline, shared with HTTP and TAXII: `connection_init` is admitted by it (without
+   * drawing from the rate limit), and every operation is admitted again (drawing one token),
+   * prepared, executed and formatted by it.
+   */
+  pipeline: EdgePipeline;
+  /** Re-reads a credential when its member changed (the Authenticator); throws to refuse it. */
+  authenticate: (authorization: string | undefined, options?: { remoteAddress?: string }) => Promise<Viewer>;
   log: Logger;
-  /** Shared with HTTP: every subscribe message takes a token from its caller's bucket. */
-  rateLimiter: RateLimiter;
-  /** Shared with HTTP: the execution time limit of queries and mutations. */
-  deadlines: ExecutionDeadlines;
-  /** Whether members may introspect (anonymous callers never may). */
-  introspection: boolean;
   /** Operations one socket may have running at once; the next is refused with TOO_MANY_OPERATIONS. */
   maxOperationsPerSocket: number;
   /** Serves `alerts` subscriptions. */
   alerts: AlertFanout;
   /** Tells of member changes, so that live connections are re-checked. */
   bus: EventBus;
+  /** `connection_init`'s own rate-limit bucket, sockets per member, upgrades per address (src/edge/connection-limits.ts). Default: none. */
+  connectionLimits?: ConnectionLimits;
+  /** Bytes one socket may have queued before it is closed with 4413 (src/edge/socket-guard.ts). Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -46,49 +47,75 @@ export const CREDENTIAL_CLOSE = {
   rolesChanged: { code: CloseCode.Forbidden, reason: 'Forbidden: roles changed, reconnect' },
 } as const;
 
+/** Close codes of the alert stream, besides graphql-ws's own (see docs/alerts.md). */
+export const ALERT_CLOSE = {
+  /** The subscriber fell too far behind; reconnect and resume with `after`. */
+  slowConsumer: { code: 4413, reason: 'Slow consumer: resume with after' },
+} as const;
+
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 interface ConnectionExtra {
   viewer?: Viewer;
   authorization?: string;
+  /** The operations under way on this socket, by id, each followed until it ends. */
+  traces?: Map<string, RequestTrace>;
   [key: PropertyKey]: unknown;
 }
 
+/** A close reason fits in 123 bytes (RFC 6455): the message, cut on a character boundary. */
+function closeReason(message: string): string {
+  let reason = message.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
+}
+
 /**
- * graphql-ws on `/graphql`, beside HTTP. The token comes in `connection_init`
- * (`{ "authorization": "Bearer ..." }`); a bad one closes the socket with 4401. Every operation
- * re-reads the member, so a changed tier applies from the next operation on.
+ * graphql-ws on `/graphql`, beside HTTP: a thin adapter over the edge pipeline. The token comes
+ * in `connection_init` (`{ "authorization": "Bearer ..." }`); a refused one closes the socket
+ * with the catalogue's close code and the refusal's message as reason (4401 for a bad token or
+ * anonymous reads off; 4500 for an unexpected failure, logged once). Every operation is admitted
+ * again, so a changed tier applies from the next operation on.
  *
- * Every limit HTTP applies applies here too, with the same codes (src/http/limits.ts): the document
- * is parsed and validated with the hub's options, a refused operation gets an `error` message and
- * the socket stays open. A message over 1 MB closes the socket with 1009.
+ * Every limit HTTP applies applies here too, with the same codes and messages: a refused
+ * operation gets an `error` message and the socket stays open. A message over 1 MB closes the
+ * socket with 1009.
  */
 export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
   const { log } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_BODY_BYTES });
-  let operations = 0;
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: MAX_BODY_BYTES,
+    // Connection limits (docs/limits.md, "Connections"): upgrades per address, per-socket buffer and keep-alives.
+    verifyClient: options.connectionLimits?.verifyClient,
+    WebSocket: guardedWebSocket({ maxBufferedBytes: options.maxBufferedBytes, onClose: (close) => log.warn(close, 'websocket closed by its limits') }),
+  });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
-  const transportFor = (id: string, socket: WebSocket): AlertTransport => ({
-    operationId: id,
-    send: (message) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(message);
-    },
-    sendMany: (messages) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      // Cork the TCP socket under ws so the frames leave in one writev, not one each.
-      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      raw?.cork();
-      try {
-        for (const message of messages) socket.send(message);
-      } finally {
-        raw?.uncork();
-      }
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
-  });
+  // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
+  const sinkFor = (id: string, socket: WebSocket): AlertSink => {
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    return {
+      write: (payloads) => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (payloads.length === 1) return socket.send(`${prefix}${payloads[0]}}`);
+        // Cork the TCP socket under ws so the frames leave in one writev, not one each.
+        const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        raw?.cork();
+        try {
+          for (const payload of payloads) socket.send(`${prefix}${payload}}`);
+        } finally {
+          raw?.uncork();
+        }
+      },
+      bufferedAmount: () => socket.bufferedAmount,
+      closeSlow: () => socket.close(ALERT_CLOSE.slowConsumer.code, ALERT_CLOSE.slowConsumer.reason),
+    };
+  };
+  /** `alerts` requests read once in onSubscribe, for the subscribe step that follows. */
+  const alertRequests = new WeakMap<ExecutionArgs, AlertRequest>();
   const closeFor = (socket: WebSocket, close: { code: number; reason: string }) => {
     if (socket.readyState === WebSocket.OPEN) socket.close(close.code, close.reason);
   };
@@ -108,96 +135,123 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     }
   });
 
+  const { pipeline } = options;
+  const contextFor = (extra: ConnectionExtra & { socket: WebSocket }, id: string, viewer: Viewer, requestId: string): HubContext => {
+    const context = pipeline.context(viewer, requestId);
+    operationOf.set(context, { id, socket: extra.socket });
+    const trace = extra.traces?.get(id);
+    if (trace) pipeline.attach(context, trace);
+    return context;
+  };
+  const remoteAddressOf = (extra: { request: { socket: { remoteAddress?: string } } }) => extra.request.socket.remoteAddress;
+  const traceOf = (extra: ConnectionExtra, id: string) => extra.traces?.get(id);
+  const endTrace = (extra: ConnectionExtra, id: string, code?: string) => {
+    const trace = extra.traces?.get(id);
+    if (!trace) return;
+    if (code !== undefined) trace.code = code;
+    extra.traces!.delete(id);
+    pipeline.end(trace);
+  };
+  /** An operation refused before it ran: its errors, and its trace ended with their code. */
+  const refuse = (extra: ConnectionExtra, id: string, errors: readonly GraphQLError[]) => {
+    endTrace(extra, id, codeOf(errors[0]));
+    return errors;
+  };
+
   const serverCleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
-      schema: options.schema,
+      schema: pipeline.schema,
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
         const authorization = typeof raw === 'string' ? raw : undefined;
-        try {
-          const viewer = await options.authenticate(authorization);
-          if (viewer.kind === 'anonymous' && !options.anonymousReads) throw new Error('anonymous');
-          ctx.extra.viewer = viewer;
-          ctx.extra.authorization = authorization;
-          const socket = ctx.extra.socket;
-          connections.set(socket, ctx.extra);
-          const expiresAt = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt : null;
-          let expiry: NodeJS.Timeout | null = null;
-          // A timer cannot count past ~24.8 days (it would fire at once): re-arm until the token is due.
-          const armExpiry = (at: number) => {
-            const left = at - Date.now();
-            expiry = setTimeout(left > MAX_TIMER_MS ? () => armExpiry(at) : () => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.min(MAX_TIMER_MS, Math.max(0, left)));
-            expiry.unref();
-          };
-          if (expiresAt !== null) armExpiry(expiresAt);
-          socket.once('close', () => {
-            connections.delete(socket);
-            if (expiry) clearTimeout(expiry);
-          });
-          return true;
-        } catch {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        // graphql-ws has registered this operation already; count before anything awaits.
-        if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
-          return [limitError(LIMIT_CODES.socketOperations, `A socket may run at most ${options.maxOperationsPerSocket} operations at once`)];
-        }
+        const socket = ctx.extra.socket;
         let viewer: Viewer;
         try {
-          viewer = ctx.extra.viewer = await options.authenticate(ctx.extra.authorization);
+          viewer = await pipeline.admit({ transport: 'graphql-ws', authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId: randomUUID(), draw: false });
         } catch (err) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-          return [err instanceof GraphQLError ? err : new GraphQLError('Unauthorized')];
+          const refusal = err instanceof GraphQLError ? err : unexpectedError();
+          socket.close(closeCodeOf(codeOf(refusal)), closeReason(refusal.message));
+          return false;
         }
-        const decision = await options.rateLimiter.take(rateLimitKey(viewer, ctx.extra.request.socket.remoteAddress));
-        if (!decision.ok) return [rateLimitedError(decision.retryAfterSeconds)];
-        const checked = checkDocument(options.schema, payload.query);
-        if (checked.errors) return checked.errors;
-        if (getOperationAST(checked.document, payload.operationName)?.operation === 'subscription') {
-          const refused = await options.alerts.check(checked.document, payload.variables ?? undefined, payload.operationName ?? undefined);
-          if (refused) return refused;
+        // Connection limits (docs/limits.md, "Connections"): connection_init's own bucket, sockets per member.
+        const limited = await options.connectionLimits?.admitSocket(socket, viewer, remoteAddressOf(ctx.extra));
+        if (limited) {
+          socket.close(limited.code, limited.reason);
+          return false;
         }
-        if (usesIntrospection(checked.document)) {
-          try {
-            assertCanIntrospect(viewer, options);
-          } catch (err) {
-            if (!(err instanceof GraphQLError)) throw err;
-            return [err];
-          }
-        }
-        return { schema: options.schema, document: checked.document, operationName: payload.operationName, variableValues: payload.variables };
+        ctx.extra.viewer = viewer;
+        ctx.extra.authorization = authorization;
+        ctx.extra.traces = new Map();
+        connections.set(socket, ctx.extra);
+        const expiresAt = viewer.kind === 'member' && viewer.tokenExpiresAt ? viewer.tokenExpiresAt : null;
+        let expiry: NodeJS.Timeout | null = null;
+        // A timer cannot count past ~24.8 days (it would fire at once): re-arm until the token is due.
+        const armExpiry = (at: number) => {
+          const left = at - Date.now();
+          expiry = setTimeout(left > MAX_TIMER_MS ? () => armExpiry(at) : () => closeFor(socket, CREDENTIAL_CLOSE.expired), Math.min(MAX_TIMER_MS, Math.max(0, left)));
+          expiry.unref();
+        };
+        if (expiresAt !== null) armExpiry(expiresAt);
+        socket.once('close', () => {
+          connections.delete(socket);
+          if (expiry) clearTimeout(expiry);
+          // Operations cut short by the socket closing end here (a subscription's usual end).
+          for (const id of [...(ctx.extra.traces?.keys() ?? [])]) endTrace(ctx.extra, id);
+        });
+        return true;
       },
-      execute: async (args: ExecutionArgs) => {
-        const deadline = options.deadlines.start(args.contextValue as object);
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        // As over HTTP, a fresh id per operation: the log line of a failure names it.
+        const requestId = randomUUID();
+        ctx.extra.traces?.set(id, pipeline.begin('graphql-ws', requestId));
+        // graphql-ws has registered this operation already; count before anything awaits.
+        if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerSocket) {
+          return refuse(ctx.extra, id, [limitError(LIMIT_CODES.socketOperations, `A socket may run at most ${options.maxOperationsPerSocket} operations at once`)]);
+        }
         try {
-          const result = await execute(args);
-          // The deadline covers serialisation too (execution-deadline.ts): an answer too large to send in time is refused.
-          if (deadline && !('next' in result)) deadline.admitSerialisation(result);
-          return deadline?.cut ? { errors: [deadline.error()] } : result;
-        } finally {
-          deadline?.stop();
+          let viewer: Viewer;
+          try {
+            viewer = ctx.extra.viewer = await pipeline.admit({ transport: 'graphql-ws', authorization: ctx.extra.authorization, remoteAddress: remoteAddressOf(ctx.extra), requestId });
+          } catch (err) {
+            const refusal = err as GraphQLError;
+            // A credential that stopped working ends the connection; a full bucket or a failure does not.
+            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+            return refuse(ctx.extra, id, [refusal]);
+          }
+          const prepared = pipeline.prepare(viewer, payload);
+          if (prepared.errors) return refuse(ctx.extra, id, prepared.errors);
+          const { document, operationName, variables, operationType } = prepared.prepared;
+          traceOf(ctx.extra, id)!.operationType = operationType;
+          // A subscription's arguments are read here, once; `subscribe` below takes what this returns.
+          let alertRequest: AlertRequest | null = null;
+          if (operationType === 'subscription') {
+            const request = await options.alerts.prepare(viewer, document, variables, operationName);
+            if (Array.isArray(request)) return refuse(ctx.extra, id, request);
+            alertRequest = request;
+          }
+          const args: ExecutionArgs = { schema: pipeline.schema, document, operationName, variableValues: variables, contextValue: contextFor(ctx.extra, id, viewer, requestId) };
+          if (alertRequest) alertRequests.set(args, alertRequest);
+          return args;
+        } catch (err) {
+          pipeline.unexpected(err, requestId, 'graphql-ws');
+          return refuse(ctx.extra, id, [unexpectedError()]);
         }
       },
-      context: (ctx, id) => {
-        const context = options.context(ctx.extra.viewer!, `ws-${++operations}`);
-        operationOf.set(context, { id, socket: ctx.extra.socket });
-        return context;
-      },
+      execute: (args: ExecutionArgs) =>
+        pipeline.execute({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues ?? undefined }, args.contextValue as HubContext),
       subscribe: (args: ExecutionArgs) => {
+        const { id, socket } = operationOf.get(args.contextValue as HubContext)!;
+        return options.alerts.subscribe(alertRequests.get(args)!, sinkFor(id, socket));
+      },
+      onNext: (ctx, id, _payload, args, result: ExecutionResult) => {
+        const trace = traceOf(ctx.extra, id);
+        if (trace && trace.code === 'OK') trace.code = codeOf(result.errors?.[0]);
         const context = args.contextValue as HubContext;
-        const { id, socket } = operationOf.get(context)!;
-        return options.alerts.subscribe(context.viewer, transportFor(id, socket), args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+        if (!result.errors?.length && !context.redacted?.size) return undefined;
+        return pipeline.format(result, context);
       },
-      onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
-        const redacted = (args.contextValue as HubContext | undefined)?.redacted;
-        if (!result.errors?.length && !redacted?.size) return undefined;
-        return formatForTransport(result, redacted, (err) => log.error({ err }, 'unexpected error'));
-      },
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => formatHubError(e.toJSON(), e, (err) => log.error({ err }, 'unexpected error'))),
+      onError: (ctx, _id, _payload, errors) => errors.map((e) => pipeline.formatError(e, traceOf(ctx.extra, _id)?.requestId ?? 'ws')),
+      onComplete: (ctx, id) => endTrace(ctx.extra, id),
     },
     wss,
   );

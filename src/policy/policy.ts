@@ -19,7 +19,8 @@
  * Fields: the SDL marks gated fields, input fields and enum values with `@minTier(tier: ...)`
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
-import type { MemberTier, Role, Tier, Tlp } from '../domain/types.js';
+import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
+import { IDENTITY_PROVIDER_KINDS, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
@@ -33,6 +34,12 @@ export type Viewer =
       readonly tier: MemberTier;
       /** When the credential this viewer presented expires (ms since epoch), if it does. */
       readonly tokenExpiresAt?: number;
+      /**
+       * Every person this viewer counts as for "a different person", when more than `userId`: a
+       * federated identity also counts as whoever requested and approved its identity provider
+       * (`UNKNOWN_PERSON` when that is not recorded). Absent means just `userId`.
+       */
+      readonly persons?: readonly string[];
     };
 
 export type Filter = Record<string, unknown>;
@@ -72,9 +79,13 @@ export function embargoApplies(viewer: Viewer): boolean {
   return viewer.tier !== 'CORE';
 }
 
+/** Every notice status but DRAFT: the notices others may see. */
+const PUBLIC_NOTICE_STATUSES: readonly NoticeStatus[] = NOTICE_STATUSES.filter((s) => s !== 'DRAFT');
+
 /** The filter selecting exactly the model-risk notices `viewer` may see at instant `now`. */
 export function noticeVisibility(viewer: Viewer, now: Date): Filter {
-  const clauses: Filter[] = [{ status: { $ne: 'DRAFT' } }, tlpClause(viewer)];
+  // Listed, not `$ne: 'DRAFT'`: an equality that indexes answer, so a lookup by id never reads a DRAFT.
+  const clauses: Filter[] = [{ status: { $in: PUBLIC_NOTICE_STATUSES } }, tlpClause(viewer)];
   if (embargoApplies(viewer)) {
     clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
   }
@@ -100,9 +111,54 @@ export function visibilityKey(viewer: Viewer): string {
   return viewer.kind === 'anonymous' ? 'PUBLIC' : `${viewer.tier}:${viewer.memberId}`;
 }
 
-/** Who a cursor or token is bound to: the member, or `anonymous`. */
+/**
+ * Who a cursor or token is bound to: the member, or `anonymous`. Not the person, nor the tier:
+ * every person and API key of a member sees the same records, and a cursor must survive a fresh
+ * token and the reconnect that follows a tier change (docs/alerts.md).
+ */
 export function viewerId(viewer: Viewer): string {
   return viewer.kind === 'anonymous' ? 'anonymous' : viewer.memberId;
+}
+
+/**
+ * The viewer as the member registry has it now: the registry's current tier, the roles it
+ * presented still allowed to its member; null when the member is gone or suspended (it may see
+ * nothing). Long-lived deliveries (alerts) ask this instead of trusting what was true when the
+ * viewer connected.
+ */
+export function viewerNow(viewer: Viewer, member: Member | null): Viewer | null {
+  if (viewer.kind === 'anonymous') return viewer;
+  if (!member || member.suspended) return null;
+  const roles = viewer.roles.filter((r) => member.allowedRoles.includes(r));
+  if (member.tier === viewer.tier && roles.length === viewer.roles.length) return viewer;
+  return { ...viewer, tier: member.tier, roles };
+}
+
+/** Whether a policy filter document selects some visibility facts (mingo in practice; `cacheKey` names the filter). */
+export type FactsTest = (filter: Filter, facts: VisibilityFacts, cacheKey?: string) => boolean;
+
+/**
+ * What `viewer` is told of a logged change, the RELEASED verdict: null when it may not see the
+ * record after the change or now (`current`, at `now`); RELEASED when the change made the record
+ * visible to it (it could not see the sharing before the change: an embargo ended, a TLP was
+ * lowered, it became a recipient, a draft was published); else the change's own type. A
+ * RELEASED change tells those who could already see the record nothing.
+ */
+export function alertVerdict(
+  viewer: Viewer,
+  change: Pick<EventDoc, 'type' | 'kind' | 'occurredAt' | 'before' | 'after'>,
+  current: VisibilityFacts,
+  now: Date,
+  test: FactsTest,
+): AlertEventType | null {
+  const sees = (kind: RecordKind, facts: VisibilityFacts, at: Date) =>
+    kind === 'INDICATOR' ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`) : test(noticeVisibility(viewer, at), facts);
+  if (!sees(change.kind, current, now)) return null;
+  if (!sees(change.kind, change.after, change.occurredAt)) return null;
+  const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.type === 'RELEASED') return before ? null : 'RELEASED';
+  if (change.before && !before) return 'RELEASED';
+  return change.type;
 }
 
 export interface ReadPolicyOptions {
@@ -115,6 +171,15 @@ export function assertCanRead(viewer: Viewer, options: ReadPolicyOptions): void 
   if (viewer.kind === 'anonymous' && !options.anonymousReads) {
     throw unauthenticated('Anonymous reads are disabled on this hub: send Authorization: Bearer <token>');
   }
+}
+
+/**
+ * Whose rate-limit bucket a viewer draws from: a member's (all its users, keys and sockets share
+ * it, whatever the transport), else the caller's address (every anonymous caller behind one
+ * address shares one).
+ */
+export function rateLimitBucket(viewer: Viewer, remoteAddress: string | undefined): string {
+  return viewer.kind === 'member' ? `member:${viewer.memberId}` : `ip:${remoteAddress ?? 'unknown'}`;
 }
 
 /**
@@ -137,6 +202,34 @@ export function assertRole(viewer: Viewer, role: Role): asserts viewer is Extrac
 /** Whether the viewer may act on a record as its owner (revoke, report on behalf of, update). */
 export function ownsRecord(viewer: Viewer, record: { source: string }): boolean {
   return viewer.kind === 'member' && viewer.memberId === record.source;
+}
+
+/**
+ * Whether the viewer may see who a record (or a request to change its sharing) names as
+ * recipients: its publishing member only. A named recipient sees the record, not who else was
+ * named; everyone else gets null.
+ */
+export function canSeeRecipients(viewer: Viewer, record: { source: string }): boolean {
+  return ownsRecord(viewer, record);
+}
+
+/** Which sighting objects a TAXII caller gets (see `taxiiSightingScope`). */
+export type TaxiiSightingScope =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  /** Only the sightings of indicators this member published. */
+  | { readonly kind: 'own-indicators'; readonly memberId: string };
+
+/**
+ * TAXII's sightings rule. Sighting objects carry their reporters, so they follow the
+ * `Indicator.sightings` gate (`sightingsTier`, from the SDL): a viewer at that tier gets every
+ * sighting of the indicators it is served; a member below it gets the sightings of its own
+ * indicators only (a member sees every field of its own records); an anonymous caller none.
+ */
+export function taxiiSightingScope(viewer: Viewer, sightingsTier: Tier): TaxiiSightingScope {
+  if (atLeast(viewer.tier, sightingsTier)) return { kind: 'all' };
+  if (viewer.kind === 'anonymous') return { kind: 'none' };
+  return { kind: 'own-indicators', memberId: viewer.memberId };
 }
 
 /**
@@ -214,28 +307,69 @@ export function auditVisibility(viewer: Viewer): Filter {
   throw forbidden('The audit log needs the hub-admin or member-admin role');
 }
 
+/**
+ * Whether the viewer may see the audit log's global order (`AuditEntry.seq` across all members):
+ * only a hub-admin, who reads every entry. Anyone else sees the entry's number in its member's
+ * own log, since gaps in a global count would tell how much the other members did.
+ */
+export function seesGlobalAuditOrder(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+}
+
 /** Whether the viewer made the request (the same member and user). */
 export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: string; userId: string } }): boolean {
   return viewer.kind === 'member' && viewer.memberId === request.requestedBy.memberId && viewer.userId === request.requestedBy.userId;
 }
 
 /**
- * Whether the viewer may approve or reject a request: a hub-admin any request; an approver of
- * the record's publishing member a request about that member's records (never a tier change).
- * Approving one's own request is refused separately (`isSamePerson`).
+ * Whether the viewer may approve or reject a request: a hub-admin any request; a member-admin of
+ * the member a request about that member's identity providers; an approver of the record's
+ * publishing member a request about that member's records (never a tier change, never an
+ * identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
 export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string }): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
-  return request.kind !== 'CHANGE_TIER' && viewer.roles.includes('approver') && viewer.memberId === request.ownerMemberId;
+  if (viewer.memberId !== request.ownerMemberId || request.kind === 'CHANGE_TIER') return false;
+  if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
+  return viewer.roles.includes('approver');
+}
+
+const isIdentityProviderKind = (kind: string): boolean => (IDENTITY_PROVIDER_KINDS as readonly string[]).includes(kind);
+
+/**
+ * Stands for "anyone": the persons behind an identity provider registered before registrations
+ * recorded who made them. An identity counting as `UNKNOWN_PERSON` is the same person as everyone.
+ */
+export const UNKNOWN_PERSON = '*';
+
+/** The persons a viewer or an actor counts as: its `persons`, or else just its user id. */
+export function personsOf(actor: { userId: string; persons?: readonly string[] | undefined }): readonly string[] {
+  return actor.persons && actor.persons.length > 0 ? actor.persons : [actor.userId];
 }
 
 /**
- * "A different person" means a different user id: the same user acting for another member (or
- * with other roles) is still the same person and may not approve their own request.
+ * "A different person" means no person in common: not the same user id (the same user acting
+ * for another member, or with other roles, is still the same person), and not an identity whose
+ * provider the other one requested or approved (a provider's key holder can mint any subject, so
+ * every identity it vouches for counts as the persons who put it in place). Conservative: an
+ * identity whose provider's registrants are unknown counts as everyone.
  */
-export function isSamePerson(viewer: Viewer, actor: { userId: string }): boolean {
-  return viewer.kind === 'member' && viewer.userId === actor.userId;
+export function isSamePerson(viewer: Viewer, actor: { userId: string; persons?: readonly string[] | undefined }): boolean {
+  if (viewer.kind !== 'member') return false;
+  const mine = personsOf(viewer);
+  const theirs = personsOf(actor);
+  if (mine.includes(UNKNOWN_PERSON) || theirs.includes(UNKNOWN_PERSON)) return true;
+  return mine.some((p) => theirs.includes(p));
+}
+
+/**
+ * The roles a token from a member's own identity provider may carry: any the hub knows except
+ * `hub-admin`. Hub administration needs a token the hub signed, because a member's key holder
+ * can write any claim.
+ */
+export function federatedTokenRoles(roles: readonly Role[]): Role[] {
+  return roles.filter((r) => r !== 'hub-admin');
 }
 
 /** The approval requests a viewer may list: those it made and those it may decide (`mayDecide`). */
@@ -243,6 +377,10 @@ export function approvalVisibility(viewer: Viewer): Filter {
   if (viewer.kind === 'anonymous') throw unauthenticated('Approval requests need a token');
   if (viewer.roles.includes('hub-admin')) return {};
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
-  if (!viewer.roles.includes('approver')) return mine;
-  return { $or: [mine, { ownerMemberId: viewer.memberId, kind: { $ne: 'CHANGE_TIER' } }] };
+  const decidable: Filter[] = [];
+  if (viewer.roles.includes('approver')) {
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: ['CHANGE_TIER', ...IDENTITY_PROVIDER_KINDS] } });
+  }
+  if (viewer.roles.includes('member-admin')) decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
+  return decidable.length === 0 ? mine : { $or: [mine, ...decidable] };
 }

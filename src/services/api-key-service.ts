@@ -41,6 +41,10 @@ export interface CreatedApiKey {
 }
 
 const MAX_NAME_CHARS = 100;
+/** Unrevoked, unexpired keys one member may hold at once. */
+export const MAX_ACTIVE_API_KEYS = 50;
+/** Keys `list` returns, newest first (revoked ones stay listed until newer keys push them out). */
+export const MAX_API_KEYS_LISTED = 100;
 /** Compared against when the key id is unknown, so that an unknown id costs what a wrong secret costs. */
 const NO_SUCH_HASH = hashSecret('no such key');
 /** Keys whose last write this process remembers; beyond it the oldest are forgotten (one extra write each at worst). */
@@ -84,6 +88,9 @@ export class ApiKeyService {
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt && expiresAt.getTime() <= now.getTime()) throw badInput('The expiry must be in the future', 'expiresAt');
 
+    const active = (await this.deps.keys.listByMember(member._id)).filter((k) => !k.revokedAt && (!k.expiresAt || k.expiresAt.getTime() > now.getTime()));
+    if (active.length >= MAX_ACTIVE_API_KEYS) throw badInput(`A member holds at most ${MAX_ACTIVE_API_KEYS} active API keys: revoke one first`, 'memberId');
+
     const minted = mintApiKey();
     const doc: ApiKeyDoc = {
       _id: minted.id,
@@ -106,7 +113,7 @@ export class ApiKeyService {
   /** A member's keys, revoked ones too, newest first. Same permission as `create`. */
   async list(viewer: Viewer, memberId: string): Promise<ApiKeyDoc[]> {
     assertCanAdministerMember(viewer, memberId);
-    return this.deps.keys.listByMember(memberId);
+    return (await this.deps.keys.listByMember(memberId)).slice(0, MAX_API_KEYS_LISTED);
   }
 
   /**

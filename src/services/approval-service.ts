@@ -13,11 +13,13 @@ import {
   type Tlp,
 } from '../domain/types.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
-import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, type Viewer } from '../policy/policy.js';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
+import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
 import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
+import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
 import type { NoticeService } from './notice-service.js';
@@ -29,11 +31,15 @@ export interface ApprovalServiceDeps {
   indicators: IndicatorService;
   notices: NoticeService;
   members: MemberService;
+  /** Checks identity provider requests and applies approved ones. */
+  identity: IdentityService;
   audit: AuditService;
   cursors: CursorCodec;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -45,15 +51,18 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
 
 /**
  * Two-person changes: takes requests for the sensitive changes (lifting an embargo early,
- * lowering a TLP, removing recipients, changing a member's tier), lets a second person approve
+ * lowering a TLP, removing recipients, changing a member's tier, registering, replacing or
+ * removing a member's identity provider), lets a second person approve
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
 export class ApprovalService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: ApprovalServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   /** The requests the viewer made or may decide (`approvalVisibility`), newest first. */
@@ -109,6 +118,7 @@ export class ApprovalService {
     if (record.doc.tlp !== 'RED') throw badInput('recipients apply only to TLP:RED records', 'recordId');
     const wanted = [...new Set(recipients)];
     if (wanted.length === 0) throw badInput('a TLP:RED record needs at least one recipient', 'recipients');
+    if (wanted.length > RECORD_LIMITS.recipients) throw badInput(`at most ${RECORD_LIMITS.recipients} recipients (got ${wanted.length})`, 'recipients');
     const known = new Set((await this.deps.members.getMany(wanted)).map((m) => m._id));
     const unknown = wanted.find((r) => !known.has(r));
     if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'recipients');
@@ -131,6 +141,24 @@ export class ApprovalService {
   }
 
   /**
+   * Asks to register an identity provider for a member, or to replace the member's registration
+   * of that issuer (hub-admin, or member-admin of the member; another person decides). The input
+   * is checked now, exactly as it will be stored.
+   */
+  async requestIdentityProviderRegistration(viewer: Viewer, input: IdentityProviderInput, reason: string): Promise<ApprovalRequestDoc> {
+    const { registration, existing } = await this.deps.identity.prepareRegistration(viewer, input);
+    const target = { kind: 'IDENTITY_PROVIDER' as const, id: registration.issuer };
+    return this.insert(asMember(viewer), 'REGISTER_IDENTITY_PROVIDER', target, registration.memberId, { identityProvider: registration }, { identityProvider: existing }, reason);
+  }
+
+  /** Asks to remove a member's identity provider (hub-admin, or member-admin of the member; another person decides). */
+  async requestIdentityProviderRemoval(viewer: Viewer, memberId: string, issuer: string, reason: string): Promise<ApprovalRequestDoc> {
+    const existing = await this.deps.identity.prepareRemoval(viewer, memberId, issuer);
+    const target = { kind: 'IDENTITY_PROVIDER' as const, id: existing.issuer };
+    return this.insert(asMember(viewer), 'REMOVE_IDENTITY_PROVIDER', target, existing.memberId, {}, { identityProvider: existing }, reason);
+  }
+
+  /**
    * Approves a request and applies its change. The request is claimed first (PENDING ->
    * APPROVED, a compare-and-set that also checks expiry), then the change is applied with a
    * compare-and-set on the fields the request found; if those moved on, the claim is undone and
@@ -140,14 +168,16 @@ export class ApprovalService {
     const viewer = asMember(anyViewer);
     const request = await this.decidable(viewer, id);
     if (isSamePerson(viewer, request.requestedBy)) {
-      throw forbidden('nobody approves their own request: another person holding approver for the publishing member, or hub-admin, must');
+      throw forbidden(
+        'nobody approves their own request, nor with an identity from an identity provider they requested or approved: another person holding approver for the publishing member (member-admin for an identity provider), or hub-admin, must',
+      );
     }
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
     const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
     if (!claimed) throw await this.lostRace(id, now);
-    const applied = await this.apply(claimed, now);
+    const applied = await this.apply(claimed, now, viewer);
     if (!applied) {
       await this.deps.approvals.updateOne(
         { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
@@ -180,8 +210,19 @@ export class ApprovalService {
   }
 
   /** Applies an approved change with a compare-and-set on `expected`; null when it no longer holds. */
-  private async apply(request: ApprovalRequestDoc, now: Date): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
     const { expected, change, target } = request;
+    if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
+      // Whoever asked and whoever approved: identities this provider vouches for count as both.
+      const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];
+      const registeredBy = { requestId: request._id, requestedBy: request.requestedBy, approvedBy: actorOf(approver), persons };
+      const r = await this.deps.identity.applyRegistration(change.identityProvider!, expected.identityProvider ?? null, registeredBy);
+      return r && { before: { identityProvider: r.before }, after: { identityProvider: r.after } };
+    }
+    if (request.kind === 'REMOVE_IDENTITY_PROVIDER') {
+      const removed = await this.deps.identity.applyRemoval(expected.identityProvider!);
+      return removed && { before: { identityProvider: removed }, after: { identityProvider: null } };
+    }
     if (request.kind === 'CHANGE_TIER') {
       const was = await this.deps.members.changeTier(target.id, expected.tier!, change.tier!);
       return was ? { before: { tier: was.tier }, after: { tier: change.tier! } } : null;
@@ -234,7 +275,7 @@ export class ApprovalService {
     const text = requiredReason(reason);
     const now = this.now();
     const doc: ApprovalRequestDoc = {
-      _id: `approval--${randomUUID()}`,
+      _id: `approval--${this.uuid()}`,
       kind,
       target,
       ownerMemberId,
@@ -295,10 +336,13 @@ function optionalReason(reason: string | null | undefined): string | null {
   return reason == null || reason.trim() === '' ? null : requiredReason(reason);
 }
 
-const actorOf = (viewer: MemberViewer) => ({ memberId: viewer.memberId, userId: viewer.userId });
+/** Who acted, with every person they count as (so that "a different person" can be judged later). */
+const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
+  viewer.persons?.length ? { memberId: viewer.memberId, userId: viewer.userId, persons: [...viewer.persons] } : { memberId: viewer.memberId, userId: viewer.userId };
 
 function describeTarget(request: ApprovalRequestDoc): string {
-  return request.target.kind === 'MEMBER' ? "member's tier" : request.target.kind === 'INDICATOR' ? 'indicator' : 'notice';
+  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider' } as const;
+  return names[request.target.kind];
 }
 
 function cannotDecide(id: string) {

@@ -1,5 +1,5 @@
 import { clip } from '../util/clip.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   AuditAction,
   AuditEntry,
   AuditJson,
+  IdentityProviderRegistration,
   NoticeDoc,
   NoticeStatus,
 } from '../domain/types.js';
@@ -31,6 +32,8 @@ export interface AuditServiceDeps {
   /** Told how many malformed CLI lines a read skipped (for the log). Default: nothing. */
   onInvalidCliLines?: (count: number) => void;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -43,10 +46,14 @@ export interface LoginFailureDetails {
   apiKeyId?: string;
 }
 
+/** How much of each caller-supplied string a refused-login entry keeps (under `details.untrusted`). */
+const UNTRUSTED_CHARS = 100;
+
 const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   INDICATOR: 'indicator',
   MODEL_RISK_NOTICE: 'model-risk notice',
   MEMBER: 'member',
+  IDENTITY_PROVIDER: 'identity provider',
 };
 
 /**
@@ -56,10 +63,12 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
  */
 export class AuditService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
   private ingesting: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   /** The entries the viewer may read (`auditVisibility`), newest first. */
@@ -144,6 +153,19 @@ export class AuditService {
   changeApplied(actor: MemberViewer, request: ApprovalRequestDoc, before: ApprovalChange, after: ApprovalChange) {
     const { kind, id } = request.target;
     const details = { requestId: request._id, kind: request.kind, requestedBy: actorJson(request.requestedBy), ...changeDetails(request.kind, before, after) };
+    if (request.kind === 'REGISTER_IDENTITY_PROVIDER' || request.kind === 'REMOVE_IDENTITY_PROVIDER') {
+      const issuer = clip(id, 200);
+      const registered = request.kind === 'REGISTER_IDENTITY_PROVIDER';
+      const verb = registered ? (before.identityProvider ? 'replaced' : 'registered') : 'removed';
+      return this.append(
+        registered ? 'IDENTITY_PROVIDER_REGISTERED' : 'IDENTITY_PROVIDER_REMOVED',
+        actor,
+        request.ownerMemberId,
+        { kind: 'IDENTITY_PROVIDER', id: issuer },
+        `${verb} identity provider ${issuer} of member ${request.ownerMemberId} (${request._id})`,
+        details,
+      );
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -191,16 +213,33 @@ export class AuditService {
   }
 
   /**
-   * A token was refused. The entry belongs to the member the token claimed when that member
-   * exists (its member-admin sees attempts in its name), otherwise to the hub.
+   * A token or API key was refused. Refusals are aggregated: one entry per claimed member, reason
+   * and minute, whose `details.count` counts them, so the log grows with what members do, not with
+   * what anonymous callers send. The entry belongs to the member the credential claimed when that
+   * member exists (its member-admin sees attempts in its name), otherwise to the hub. What the
+   * caller wrote (the issuer, member and key id it claimed) is kept, clipped, under
+   * `details.untrusted`, from the first refusal of the minute only.
    */
   async loginFailed(reason: string, details: LoginFailureDetails = {}) {
+    const at = this.now();
     const claimed = details.claimedMember ? await this.deps.members.get(details.claimedMember) : null;
-    const json: Record<string, AuditJson> = { reason: clip(reason, 200) };
-    if (details.issuer) json.issuer = clip(details.issuer, 200);
-    if (details.claimedMember) json.claimedMember = clip(details.claimedMember);
-    if (details.apiKeyId) json.apiKeyId = clip(details.apiKeyId);
-    return this.append('LOGIN_FAILED', null, claimed?._id ?? null, null, `refused a token: ${clip(reason, 200)}`, json);
+    const memberId = claimed?._id ?? null;
+    const why = clip(reason, 200);
+    const minute = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
+    const key = createHash('sha256').update(JSON.stringify([memberId, why, minute.toISOString()])).digest('hex').slice(0, 32);
+    const id = `audit--login-failed-${key}`;
+    if (await this.deps.audit.incrementCount(id, at)) return;
+    const untrusted: Record<string, AuditJson> = {};
+    if (details.issuer) untrusted.issuer = clip(details.issuer, UNTRUSTED_CHARS);
+    if (details.claimedMember) untrusted.claimedMember = clip(details.claimedMember, UNTRUSTED_CHARS);
+    if (details.apiKeyId) untrusted.apiKeyId = clip(details.apiKeyId, UNTRUSTED_CHARS);
+    const json: Record<string, AuditJson> = { reason: why, minute: minute.toISOString(), count: 1, firstAt: at.toISOString(), lastAt: at.toISOString(), untrusted };
+    try {
+      await this.append('LOGIN_FAILED', null, memberId, null, `refused credentials: ${why} (details.count counts them in this minute)`, json, at, id);
+    } catch (err) {
+      // Another request (or instance) created the minute's entry first: count this one there.
+      if (!(await this.deps.audit.incrementCount(id, at))) throw err;
+    }
   }
 
   private async append(
@@ -211,11 +250,13 @@ export class AuditService {
     summary: string,
     details: Record<string, AuditJson>,
     at = this.now(),
-    id = `audit--${randomUUID()}`,
+    id = `audit--${this.uuid()}`,
   ): Promise<void> {
     await this.deps.audit.append({
       _id: id,
       seq: await this.deps.sequences.next('audit'),
+      // A member-admin reads its own member's entries only: their order must not count anyone else's.
+      memberSeq: await this.deps.sequences.next(`audit:${memberId ?? 'hub'}`),
       at,
       action,
       actor: actor ? { memberId: actor.memberId, userId: actor.userId } : null,
@@ -233,18 +274,19 @@ function entryMember(request: ApprovalRequestDoc): string | null {
 }
 
 function requestTarget(request: ApprovalRequestDoc): AuditEntry['target'] {
+  // The request, not its target: an identity provider's issuer is only named in the details.
   return { kind: 'APPROVAL_REQUEST', id: request._id };
 }
 
 function describe(request: ApprovalRequestDoc): string {
-  return `${request.kind} of ${KIND_NAMES[request.target.kind]} ${request.target.id}`;
+  return `${request.kind} of ${KIND_NAMES[request.target.kind]} ${clip(request.target.id, 200)}`;
 }
 
 function requestDetails(request: ApprovalRequestDoc): Record<string, AuditJson> {
   return {
     requestId: request._id,
     kind: request.kind,
-    target: { kind: request.target.kind, id: request.target.id },
+    target: { kind: request.target.kind, id: clip(request.target.id, 200) },
     requestedBy: actorJson(request.requestedBy),
     ...changeDetails(request.kind, request.expected, request.change),
   };
@@ -264,6 +306,9 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     }
     case 'CHANGE_TIER':
       return { tier: { from: before.tier ?? null, to: after.tier ?? null } };
+    case 'REGISTER_IDENTITY_PROVIDER':
+    case 'REMOVE_IDENTITY_PROVIDER':
+      return { identityProvider: { from: providerJson(before.identityProvider), to: providerJson(after.identityProvider) } };
   }
 }
 
@@ -278,6 +323,17 @@ function appliedVerb(request: ApprovalRequestDoc, before: ApprovalChange, after:
   }
 }
 
-const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: a.userId });
+const actorJson = (a: ActorRef): Record<string, AuditJson> => ({ memberId: a.memberId, userId: clip(a.userId, 200) });
+
+/** What the log keeps of a registration: how its keys are found and checked, never the keys themselves. */
+function providerJson(r: IdentityProviderRegistration | null | undefined): AuditJson {
+  if (!r) return null;
+  return {
+    issuer: clip(r.issuer, 200),
+    keys: r.jwks ? 'INLINE' : 'URI',
+    keyIds: r.jwks ? r.jwks.keys.map((k) => clip(k.kid ?? '', 64)) : [],
+    allowedAlgorithms: [...r.allowedAlgorithms],
+  };
+}
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 

@@ -1,7 +1,9 @@
-import ipaddr from 'ipaddr.js';
+import { isIpLiteral, isLocalhostName, isPublicAddress } from '../auth/fetch-target.js';
 import { JwksProblem, parsePublicJwkSet } from '../auth/jwks.js';
 import { IDP_ALGORITHMS, type IdentityProviderRegistration, type IdpAlgorithm } from '../domain/types.js';
-import { badInput } from '../errors.js';
+import { badInput, hubError } from '../errors.js';
+import { clip } from '../util/clip.js';
+import { registrationFingerprint } from '../auth/federated-key-sets.js';
 import { assertCanAdministerMember, canAdministerMember, type Viewer } from '../policy/policy.js';
 import type { IdentityProviderRepository } from '../store/ports.js';
 import type { MemberService } from './member-service.js';
@@ -33,6 +35,8 @@ export interface IdentityProviderInput {
 }
 
 const MAX_URL_CHARS = 2_048;
+/** Identity providers one member may register (the cost analysis counts `Member.identityProviders` by it). */
+export const MAX_IDENTITY_PROVIDERS = 10;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const CLAIM_NAME = /^[\x21-\x7e]{1,128}$/;
 
@@ -57,19 +61,18 @@ function urlProblem(text: string): string | null {
 
 /**
  * A JWKS URL is fetched by the hub, so unless the operator allowed it, it must be https to a host
- * that is not a loopback, private, link-local or otherwise non-public IP literal (nor localhost).
- * Names that resolve to private addresses are not caught here: network egress rules must do that.
+ * that is not localhost nor a loopback, private, link-local or otherwise non-public IP literal,
+ * judged after normalising the host (trailing dots, IPv4-mapped and IPv4-compatible IPv6; the URL
+ * parser already turns numeric forms such as 2130706433 into 127.0.0.1). Names are checked again
+ * where it matters, when the hub connects (`createGuardedFetch`): DNS can change after this.
  */
 function fetchTargetProblem(text: string, allowPrivate: boolean): string | null {
   const problem = urlProblem(text);
   if (problem || allowPrivate) return problem;
   const url = new URL(text);
   if (url.protocol !== 'https:') return 'must be an https URL';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at this machine';
-  if (ipaddr.isValid(host) && ipaddr.process(host).range() !== 'unicast') {
-    return 'must not point at a loopback, private or link-local address';
-  }
+  if (isLocalhostName(url.hostname)) return 'must not point at this machine';
+  if (isIpLiteral(url.hostname) && !isPublicAddress(url.hostname)) return 'must not point at a loopback, private or link-local address';
   return null;
 }
 
@@ -93,11 +96,16 @@ export class IdentityService {
   }
 
   /**
-   * Registers (or, for the member that holds it already, replaces) an identity provider.
-   * Throws FORBIDDEN unless the viewer may administer the member, BAD_USER_INPUT (with the field)
-   * for an invalid input or an issuer held by another member or by the hub itself.
+   * Checks a request to register (or, for the member that holds it already, replace) an identity
+   * provider and returns the registration as it would be stored, with the one it would replace.
+   * Nothing is written: registering is a two-person change (`ApprovalService`). Throws FORBIDDEN
+   * unless the viewer may administer the member, BAD_USER_INPUT (with the field) for an invalid
+   * input or an issuer held by another member or by the hub itself.
    */
-  async register(viewer: Viewer, input: IdentityProviderInput): Promise<IdentityProviderRegistration> {
+  async prepareRegistration(
+    viewer: Viewer,
+    input: IdentityProviderInput,
+  ): Promise<{ registration: IdentityProviderRegistration; existing: IdentityProviderRegistration | null }> {
     assertCanAdministerMember(viewer, input.memberId);
     const member = await this.deps.members.get(input.memberId);
     if (!member) throw badInput('No member has this id', 'memberId');
@@ -133,6 +141,10 @@ export class IdentityService {
     }
 
     const existing = await this.deps.providers.findByIssuer(input.issuer);
+    if (existing && existing.memberId !== input.memberId) throw badInput('This issuer is already registered by another member', 'issuer');
+    if (!existing && (await this.deps.providers.listByMember(input.memberId)).length >= MAX_IDENTITY_PROVIDERS) {
+      throw badInput(`A member has at most ${MAX_IDENTITY_PROVIDERS} identity providers: remove one first`, 'issuer');
+    }
     const now = this.now();
     const registration: IdentityProviderRegistration = {
       _id: input.issuer,
@@ -143,21 +155,55 @@ export class IdentityService {
       jwks,
       rolesClaim,
       allowedAlgorithms,
-      createdAt: existing?.memberId === input.memberId ? existing.createdAt : now,
+      createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     };
-    if (!(await this.deps.providers.put(registration))) {
-      throw badInput('This issuer is already registered by another member', 'issuer');
-    }
-    this.deps.onMemberChanged?.(input.memberId);
-    return registration;
+    return { registration, existing };
   }
 
-  /** Removes a member's identity provider; its tokens fail from the next request. False when there was none. */
-  async remove(viewer: Viewer, memberId: string, issuer: string): Promise<boolean> {
+  /**
+   * Checks a request to remove a member's identity provider and returns the registration it
+   * would remove. Nothing is written (a two-person change). Throws FORBIDDEN unless the viewer may
+   * administer the member, NOT_FOUND (field `issuer`) when the member holds no such issuer.
+   */
+  async prepareRemoval(viewer: Viewer, memberId: string, issuer: string): Promise<IdentityProviderRegistration> {
     assertCanAdministerMember(viewer, memberId);
-    const removed = await this.deps.providers.remove(memberId, issuer);
-    if (removed) this.deps.onMemberChanged?.(memberId);
-    return removed;
+    const existing = await this.deps.providers.findByIssuer(issuer);
+    if (!existing || existing.memberId !== memberId) throw hubError('NOT_FOUND', `member "${clip(memberId)}" has no identity provider with this issuer`, 'issuer');
+    return existing;
   }
+
+  /**
+   * Applies an approved registration, if the issuer is still as the request found it (the same
+   * registration, or free); null, with nothing written, when it is not. `registeredBy` records who
+   * requested and approved it: identities this provider vouches for count as those persons.
+   */
+  async applyRegistration(
+    registration: IdentityProviderRegistration,
+    expected: IdentityProviderRegistration | null,
+    registeredBy: NonNullable<IdentityProviderRegistration['registeredBy']>,
+  ): Promise<{ before: IdentityProviderRegistration | null; after: IdentityProviderRegistration } | null> {
+    const current = await this.deps.providers.findByIssuer(registration.issuer);
+    if (!sameRegistration(current, expected)) return null;
+    const now = this.now();
+    const after: IdentityProviderRegistration = { ...registration, createdAt: current?.createdAt ?? now, updatedAt: now, registeredBy };
+    if (!(await this.deps.providers.put(after))) return null;
+    this.deps.onMemberChanged?.(registration.memberId);
+    return { before: current, after };
+  }
+
+  /** Applies an approved removal if the registration is still the one the request found; null otherwise. */
+  async applyRemoval(expected: IdentityProviderRegistration): Promise<IdentityProviderRegistration | null> {
+    const current = await this.deps.providers.findByIssuer(expected.issuer);
+    if (!current || !sameRegistration(current, expected)) return null;
+    if (!(await this.deps.providers.remove(expected.memberId, expected.issuer))) return null;
+    this.deps.onMemberChanged?.(expected.memberId);
+    return current;
+  }
+}
+
+/** Whether two registrations (or their absence) accept the same tokens as the same member, put in place by the same request. */
+function sameRegistration(a: IdentityProviderRegistration | null, b: IdentityProviderRegistration | null): boolean {
+  if (a === null || b === null) return a === b;
+  return registrationFingerprint(a) === registrationFingerprint(b);
 }

@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
 import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor } from '../store/queries.js';
@@ -12,11 +13,12 @@ import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { paginate, type Connection } from './paginate.js';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
-const MAX_TAGS = 20;
-const MAX_DESCRIPTION = 4_000;
+const MAX_TAGS = RECORD_LIMITS.tags;
+const MAX_DESCRIPTION = RECORD_LIMITS.indicatorDescription;
 
 export interface ItemError {
   code: string;
@@ -45,6 +47,8 @@ export interface LookupAnswer {
   indicators: IndicatorDoc[];
 }
 
+const newestFirst = (a: IndicatorDoc, b: IndicatorDoc) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a._id < b._id ? -1 : 1);
+
 interface StoredResult {
   index: number;
   status: PublishResult['status'];
@@ -65,6 +69,8 @@ export interface IndicatorServiceDeps {
   /** Where subscribers hear of publishes, updates, sightings and revocations. */
   events: EventRecorder;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 class ItemRejected extends Error {
@@ -76,9 +82,11 @@ class ItemRejected extends Error {
 /** Publishes, finds and looks up indicators: each member's claims about normalised values. */
 export class IndicatorService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: IndicatorServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   async list(
@@ -122,7 +130,9 @@ export class IndicatorService {
     return values.map((input, i) => {
       const n = normalized[i];
       const matches = (n && byValue.get(n.value)?.filter((d) => d.type === n.type)) || [];
-      return { input, normalized: n?.value ?? null, type: n?.type ?? null, known: matches.length > 0, indicators: matches };
+      // Capped after visibility filtering, so which claims are shown depends on visible ones only.
+      const shown = matches.length > RECORD_LIMITS.claimsPerLookup ? [...matches].sort(newestFirst).slice(0, RECORD_LIMITS.claimsPerLookup) : matches;
+      return { input, normalized: n?.value ?? null, type: n?.type ?? null, known: matches.length > 0, indicators: shown };
     });
   }
 
@@ -239,6 +249,9 @@ export class IndicatorService {
       throw err;
     }
     const recipients = [...new Set(item.recipients ?? [])];
+    if (recipients.length > RECORD_LIMITS.recipients) {
+      throw new ItemRejected('TOO_MANY', `at most ${RECORD_LIMITS.recipients} recipients (got ${recipients.length})`, 'recipients');
+    }
     if (item.tlp === 'RED' && recipients.length === 0) {
       throw new ItemRejected('RECIPIENTS_REQUIRED', 'TLP:RED needs a non-empty recipients list of member ids', 'recipients');
     }
@@ -259,14 +272,16 @@ export class IndicatorService {
     }
     const tags = [...new Set((item.tags ?? []).map((t) => t.trim().toLowerCase()))];
     if (tags.length > MAX_TAGS) throw new ItemRejected('TOO_MANY', `at most ${MAX_TAGS} tags`, 'tags');
-    if (tags.some((t) => t.length === 0 || t.length > 64)) throw new ItemRejected('INVALID_VALUE', 'each tag must be 1 to 64 characters', 'tags');
+    if (tags.some((t) => t.length === 0 || t.length > RECORD_LIMITS.tagChars)) {
+      throw new ItemRejected('INVALID_VALUE', `each tag must be 1 to ${RECORD_LIMITS.tagChars} characters`, 'tags');
+    }
     const description = item.description?.trim() || null;
     if (description && description.length > MAX_DESCRIPTION) {
       throw new ItemRejected('TOO_LONG', `description must be at most ${MAX_DESCRIPTION} characters`, 'description');
     }
     return {
       key: { source, type: normalized.type, value: normalized.value },
-      onInsert: { _id: `indicator--${randomUUID()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
+      onInsert: { _id: `indicator--${this.uuid()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
       set: {
         submittedValue: item.value,
         tlp: item.tlp,
@@ -292,6 +307,9 @@ export class IndicatorService {
     const now = this.now();
     const seen = seenAt ?? now;
     if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    // Visibility first: nothing (not even a sequence number) may be spent on an id the caller cannot see.
+    const [visible] = await this.byIds(viewer, [id]);
+    if (!visible) throw notFound(id);
     const seq = await this.deps.sequences.next('indicators');
     const updated = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
       $inc: { sightingCount: count },
@@ -299,7 +317,7 @@ export class IndicatorService {
       $set: { updatedAt: now, seq },
     });
     if (!updated) throw notFound(id);
-    await this.deps.sightings.insert({ _id: `sighting--${randomUUID()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
+    await this.deps.sightings.insert({ _id: `sighting--${this.uuid()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
     await this.deps.events.record('INDICATOR', [{ type: 'SIGHTED', doc: updated, before: updated }]);
     return updated;
   }
@@ -313,7 +331,7 @@ export class IndicatorService {
   async revoke(viewer: Viewer, id: string, reason: string): Promise<IndicatorDoc> {
     assertRole(viewer, 'publisher');
     const text = reason.trim();
-    if (text.length < 1 || text.length > 1_000) throw badInput('reason must be 1 to 1,000 characters', 'reason');
+    if (text.length < 1 || text.length > RECORD_LIMITS.revokedReason) throw badInput(`reason must be 1 to ${RECORD_LIMITS.revokedReason} characters`, 'reason');
     const [doc] = await this.byIds(viewer, [id]);
     if (!doc) throw notFound(id);
     if (!ownsRecord(viewer, doc)) throw forbidden('only the member that published an indicator can revoke it');
@@ -378,16 +396,15 @@ function notFound(id: string) {
 }
 
 /**
- * The same JSON for inputs that mean the same: keys sorted, null and absent fields alike, so a
- * retry that spells an omitted field as `null` is still the same request.
+ * The same JSON for inputs that mean the same: keys sorted (safe-stable-stringify), null and
+ * absent fields alike, so a retry that spells an omitted field as `null` is still the same
+ * request. Byte for byte what the hand-written version produced for GraphQL inputs (whose field
+ * names are never integer-like), so stored idempotency hashes stay valid.
  */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v).filter(([, x]) => x != null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
+  return stableStringify(value, function (this: unknown, _key: string, v: unknown) {
+    return v === null && !Array.isArray(this) ? undefined : v;
+  }) ?? 'null';
 }
 
 

@@ -1,7 +1,10 @@
 import type { Member, MemberTier } from '../domain/types.js';
-import { unauthenticated } from '../errors.js';
+import { badInput, unauthenticated } from '../errors.js';
 import type { Viewer } from '../policy/policy.js';
 import type { MemberRepository } from '../store/ports.js';
+
+/** Members the registry holds (the cost analysis counts the `members` directory by it). */
+export const MAX_MEMBERS = 1_000;
 
 /** The member registry: organisations, their kind, sector and (authoritative) tier. */
 export class MemberService {
@@ -30,6 +33,9 @@ export class MemberService {
   }
 
   async register(member: Member): Promise<void> {
+    if (!(await this.get(member._id)) && (await this.members.list()).length >= MAX_MEMBERS) {
+      throw badInput(`The registry holds at most ${MAX_MEMBERS} members`, 'id');
+    }
     await this.members.put(member);
     this.onChanged(member._id);
   }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
 import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, noticeVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { NoticeRepository, SequenceRepository } from '../store/ports.js';
 import { and, noticeFilter, sortFor } from '../store/queries.js';
@@ -25,6 +26,8 @@ export interface NoticeServiceDeps {
   /** Where subscribers hear of them. */
   events: EventRecorder;
   now?: () => Date;
+  /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
+  randomUUID?: () => string;
 }
 
 /** A partial update of a notice: every field optional, null clears an optional field. */
@@ -38,9 +41,11 @@ const REQUIRED_FIELDS = ['title', 'summary', 'model', 'category', 'severity', 't
 /** Publishes, updates and moves model-risk notices through their review lifecycle. */
 export class NoticeService {
   private readonly now: () => Date;
+  private readonly uuid: () => string;
 
   constructor(private readonly deps: NoticeServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.uuid = deps.randomUUID ?? randomUUID;
   }
 
   async list(
@@ -73,7 +78,7 @@ export class NoticeService {
     }
     const fields = await this.validate(viewer, input, now);
     const doc: NoticeDoc = {
-      _id: `x-model-risk-notice--${randomUUID()}`,
+      _id: `x-model-risk-notice--${this.uuid()}`,
       ...fields,
       status,
       source: viewer.memberId,
@@ -181,7 +186,19 @@ export class NoticeService {
     const badOwasp = owasp.find((t) => !isOwaspLlm2025(t));
     if (badOwasp !== undefined) throw badInput(`"${clip(badOwasp)}" is not an OWASP LLM Top 10 2025 id (LLM01:2025..LLM10:2025)`, 'input.owaspLlm');
 
+    const model = input.model;
+    if (model.name.length > RECORD_LIMITS.modelNameChars || model.developer.length > RECORD_LIMITS.modelNameChars || (model.version?.length ?? 0) > RECORD_LIMITS.modelVersionChars) {
+      throw badInput(`model.name and model.developer must be at most ${RECORD_LIMITS.modelNameChars} characters, model.version ${RECORD_LIMITS.modelVersionChars}`, 'input.model');
+    }
+    tooMany(new Set(atlas).size, RECORD_LIMITS.atlasTechniques, 'atlasTechniques');
+    const deployments = input.affectedDeployments ?? [];
+    tooMany(deployments.length, RECORD_LIMITS.affectedDeployments, 'affectedDeployments');
+    if (deployments.some((d) => d.trim().length === 0 || d.length > RECORD_LIMITS.affectedDeploymentChars)) {
+      throw badInput(`each affected deployment must be 1 to ${RECORD_LIMITS.affectedDeploymentChars} characters`, 'input.affectedDeployments');
+    }
+
     const recipients = [...new Set(input.recipients ?? [])];
+    tooMany(recipients.length, RECORD_LIMITS.recipients, 'recipients');
     if (input.tlp === 'RED' && recipients.length === 0) throw badInput('TLP:RED needs a non-empty recipients list', 'input.recipients');
     if (input.tlp !== 'RED' && recipients.length > 0) throw badInput('recipients apply only to TLP:RED', 'input.recipients');
     const known = new Set((await this.deps.members.getMany(recipients)).map((m) => m._id));
@@ -196,6 +213,8 @@ export class NoticeService {
     // Only links this write adds are checked: one the notice already had may since have become
     // hidden from its publisher, and that must not block edits of other fields.
     const added = related.filter((id) => !current?.relatedIndicatorIds.includes(id));
+    // A notice linked to more before the cap existed may keep (or shed) its links, not add any.
+    if (added.length > 0) tooMany(related.length, RECORD_LIMITS.relatedIndicators, 'relatedIndicatorIds');
     const visible = new Set((await this.deps.indicators.byIds(viewer, added)).map((d) => d._id));
     const missing = added.find((id) => !visible.has(id));
     if (missing !== undefined) throw badInput(`no indicator with id "${clip(missing)}"`, 'input.relatedIndicatorIds');
@@ -219,6 +238,11 @@ export class NoticeService {
       relatedIndicatorIds: related,
     };
   }
+}
+
+/** Refuses a list over its cap (RECORD_LIMITS), naming the input field. */
+function tooMany(count: number, max: number, field: string): void {
+  if (count > max) throw badInput(`${field} holds at most ${max} items (got ${count})`, `input.${field}`);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -62,6 +62,11 @@ export class StixGates {
     return canSeeField(viewer, null, this.tiers.get(gate)!);
   }
 
+  /** The tier a gate opens at for records of others (from the SDL's `@minTier`). */
+  tierOf(gate: StixGate): Tier {
+    return this.tiers.get(gate)!;
+  }
+
   /** The GraphQL coordinate a gate stands for (`Indicator.source`), as `extensions.redacted` names it. */
   coordinate(gate: StixGate): string {
     return STIX_GATES[gate];

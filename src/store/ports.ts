@@ -137,10 +137,18 @@ export interface ApprovalRepository {
 
 /**
  * The audit log: append-only. There is deliberately no update or delete here, and an adapter
- * must not add one (in MongoDB: a role with insert and find only on the collection).
+ * must not add one. The one exception is a count: an aggregate entry (refused logins, one per
+ * claimed member, reason and minute) counts its occurrences, and `incrementCount` is the only
+ * change any entry ever sees.
  */
 export interface AuditRepository {
   append(entry: AuditEntry): Promise<void>;
+  /**
+   * Adds one to `details.count` of the entry `id` and moves `details.lastAt` (an ISO string)
+   * forward to `at`, never back; nothing else changes. Atomic. False, with nothing written, when
+   * there is no such entry or it is not an aggregate (a LOGIN_FAILED entry with a numeric count).
+   */
+  incrementCount(id: string, at: Date): Promise<boolean>;
   find(filter: Filter, options?: FindOptions): Promise<AuditEntry[]>;
   count(filter: Filter): Promise<number>;
 }

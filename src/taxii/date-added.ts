@@ -3,9 +3,13 @@
  *
  * `date_added` has microsecond precision: the millisecond `t` of the instant the version was
  * added (a record's `updatedAt`, a sighting's `reportedAt`...) plus an offset `u` of 0-999 µs
- * (a record's write sequence number modulo 1,000), so the versions of one batch, which share a
- * millisecond, get distinct `date_added` values. Objects are ordered by (t, u, id): the order of
- * `date_added`, ties broken by id. See docs/taxii.md, "Paging".
+ * derived from the object's id alone (`offsetOfId`), so the versions of one batch, which share a
+ * millisecond, mostly get distinct `date_added` values. Objects are ordered by (t, u, id): the
+ * order of `date_added`, ties broken by id. See docs/taxii.md, "Paging".
+ *
+ * The offset must never come from anything counted across records (a write sequence, a batch
+ * index): a viewer would read, in the gaps, how many records it may not see were written
+ * beside its own (docs/visibility.md, "TAXII").
  */
 export interface Position {
   /** Milliseconds since the epoch. */
@@ -45,7 +49,7 @@ export function parseTimestamp(text: string): { t: number; u: number } | null {
   return { t: base + Number(fraction.slice(0, 3)), u: Number(fraction.slice(3, 6)) };
 }
 
-/** A stable offset of 0-999 µs for objects without a write sequence number (FNV-1a of the id). */
+/** An object's microsecond offset, 0-999: FNV-1a of its id, so it tells nothing but the id. */
 export function offsetOfId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;

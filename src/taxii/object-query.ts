@@ -1,6 +1,7 @@
 import { clip } from '../util/clip.js';
 import { badRequest } from './taxii-error.js';
 import { parseTimestamp } from './date-added.js';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 export const DEFAULT_LIMIT = 100;
 /** The most objects one page holds, whatever `limit` asks for. */
@@ -57,7 +58,8 @@ export const hasFilters = (f: ObjectFilters): boolean => Object.keys(f).length >
 
 export const sameFilters = (a: ObjectFilters, b: ObjectFilters): boolean => canonical(a) === canonical(b);
 
+/** The same text for the same filters, whatever order they were given in. */
 function canonical(f: ObjectFilters): string {
-  return JSON.stringify(Object.keys(f).sort().map((k) => [k, f[k as keyof ObjectFilters]]));
+  return stableStringify(f) ?? '';
 }
 

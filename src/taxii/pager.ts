@@ -21,8 +21,14 @@ export async function readPage(sources: readonly ObjectSource[], after: Position
   const all = reads.flatMap((r) => r.entries).filter((e) => e.position.t <= bound);
   all.sort((a, b) => comparePositions(a.position, b.position));
   const entries = cut(all, limit);
-  const more = entries.length < all.length || reads.some((r) => !r.exhausted);
-  return { entries, more };
+  if (entries.length < all.length) return { entries, more: true };
+  // The page took every entry read. A source that stopped early did so after reading documents,
+  // some of which it may have dropped as hidden (sightings of indicators the viewer may not see):
+  // "more" must say whether a *visible* entry follows, never whether any document does.
+  const last = entries[entries.length - 1];
+  if (!last || reads.every((r) => r.exhausted)) return { entries, more: false };
+  const probes = await Promise.all(sources.map((s) => s.read(last.position, cutoff, 1)));
+  return { entries, more: probes.some((p) => p.entries.length > 0) };
 }
 
 function cut(all: Entry[], limit: number): Entry[] {

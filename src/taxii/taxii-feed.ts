@@ -1,5 +1,5 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, viewerId, type Filter, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, taxiiSightingScope, viewerId, type Filter, type Viewer } from '../policy/policy.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
@@ -38,6 +38,8 @@ export interface TaxiiFeedOptions {
    * `added_after` poller could pass over a late write.
    */
   settleMs?: number;
+  /** The clock that dates a read's cutoff, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface ObjectsPage {
@@ -108,7 +110,7 @@ export class TaxiiFeed {
    */
   private async instant(): Promise<{ cutoff: number; now: Date }> {
     await new Promise((resolve) => setTimeout(resolve, 1));
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     return { cutoff: now - (this.options.settleMs ?? 0), now: new Date(now) };
   }
 
@@ -142,7 +144,7 @@ export class TaxiiFeed {
       repo: this.options.indicators,
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
-      offset: (d) => d.seq % 1000,
+      offset: (d) => offsetOfId(d._id),
       toObjects: async (docs) => docs.map((d) => indicatorToStix(d, view)),
     });
   }
@@ -152,10 +154,10 @@ export class TaxiiFeed {
     const { viewer, gates } = view;
     const { indicators, sightings } = this.options;
     let scope = filter;
-    if (!gates.allowsEverywhere(viewer, 'sighting')) {
-      if (viewer.kind === 'anonymous') return null;
-      // Below the tier, a member sees the sightings of its own indicators only.
-      const own = await indicators.find(and({ source: viewer.memberId }, taxiiExclusion()));
+    const allowed = taxiiSightingScope(viewer, gates.tierOf('sighting'));
+    if (allowed.kind === 'none') return null;
+    if (allowed.kind === 'own-indicators') {
+      const own = await indicators.find(and({ source: allowed.memberId }, taxiiExclusion()));
       if (own.length === 0) return null;
       scope = and(filter, { indicatorId: { $in: own.map((d) => d._id) } });
     }
@@ -189,7 +191,7 @@ export class TaxiiFeed {
         repo: this.options.notices,
         scope,
         timeField,
-        offset: (d) => d.seq % 1000,
+        offset: (d) => offsetOfId(d._id),
         toObjects: (docs) => this.noticeObjects(docs, view),
       });
     if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { rateLimitKey, type RateLimiter } from '../http/rate-limiter.js';
+import { codeOf, codeOfStatus, httpStatusOf, INTERNAL, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
+import type { EdgePipeline } from '../edge/pipeline.js';
 import type { Viewer } from '../policy/policy.js';
 import { findCollection, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.js';
 import { formatDateAdded } from './date-added.js';
@@ -11,6 +12,9 @@ import { notFound, TaxiiError } from './taxii-error.js';
 import type { TaxiiFeed } from './taxii-feed.js';
 import { acceptsTaxii, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './taxii-media.js';
 
+/** The title of a TAXII error message answering an admission refusal, by status. */
+const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too many requests' };
+
 /** Where the TAXII server lives, and its one API root under it. */
 export const TAXII_PREFIX = '/taxii2/';
 export const API_ROOT = 'hub';
@@ -19,15 +23,14 @@ export interface TaxiiHandlerOptions {
   /** Where the collections' objects come from, already filtered and redacted for the viewer. */
   feed: TaxiiFeed;
   /**
-   * Turns the whole `Authorization` header into a viewer (the hub's `authenticate`: Bearer JWTs,
-   * and whatever schemes it learns, e.g. Basic with API keys). Throws a GraphQLError with
-   * `extensions.code` UNAUTHENTICATED to refuse (answered 401); any other throw is a 500.
+   * The edge pipeline, shared with `/graphql`: admits each request (authentication, anonymous
+   * reads, one token from the caller's bucket). Its refusals answer with the catalogue's status
+   * (401 with the challenges, 429 with `Retry-After`, 500 for an unexpected failure, which the
+   * pipeline logged); the observer hears how every request ended.
    */
-  authenticate: (authorization: string | undefined) => Promise<Viewer>;
+  pipeline: Pick<EdgePipeline, 'admit' | 'begin' | 'end'>;
   /** The `WWW-Authenticate` challenges of a 401. Default `Bearer realm="the hub"`. */
   challenges?: readonly string[];
-  /** The same buckets as `/graphql`: one token per request once authenticated; empty answers 429. Default: no limit. */
-  rateLimiter?: RateLimiter;
   /** Largest request the API root admits (`max_content_length`); the hub reads no TAXII bodies. */
   maxContentLength: number;
   /** Unexpected failures are logged here with the request id (and answered 500). */
@@ -77,25 +80,22 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
   const { feed, log } = options;
   const challenges = options.challenges ?? ['Bearer realm="the hub"'];
 
-  async function viewerOf(req: IncomingMessage): Promise<Viewer> {
-    const header = req.headers.authorization;
-    let viewer: Viewer;
+  /** The pipeline's `admit`, its refusals as TAXII error messages. */
+  async function viewerOf(req: IncomingMessage, requestId: string): Promise<Viewer> {
     try {
-      viewer = await options.authenticate(typeof header === 'string' ? header : undefined);
+      return await options.pipeline.admit({ transport: 'taxii', authorization: headerOf(req, 'authorization'), remoteAddress: req.socket.remoteAddress, requestId });
     } catch (err) {
-      if (err instanceof GraphQLError && err.extensions?.code === 'UNAUTHENTICATED') {
-        throw new TaxiiError(401, 'Unauthorized', err.message, { 'www-authenticate': challenges.join(', ') });
-      }
-      throw err;
+      const code = codeOf(err as GraphQLError);
+      const status = httpStatusOf(code);
+      if (code === INTERNAL) throw new TaxiiError(status, UNEXPECTED_MESSAGE, UNEXPECTED_MESSAGE);
+      const retryAfter = (err as GraphQLError).extensions?.retryAfter;
+      const headers: Record<string, string> =
+        status === 401 ? { 'www-authenticate': challenges.join(', ') } : typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {};
+      throw new TaxiiError(status, TITLES[status] ?? 'Refused', (err as GraphQLError).message, headers);
     }
-    const decision = await options.rateLimiter?.take(rateLimitKey(viewer, req.socket.remoteAddress));
-    if (decision && !decision.ok) {
-      throw new TaxiiError(429, 'Too many requests', `Retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) });
-    }
-    return viewer;
   }
 
-  async function answer(req: IncomingMessage, url: URL): Promise<{ body: unknown; headers?: Record<string, string> }> {
+  async function answer(req: IncomingMessage, url: URL, requestId: string): Promise<{ body: unknown; headers?: Record<string, string> }> {
     const target = route(url.pathname);
     if (!target) throw notFound(`Nothing is served at ${url.pathname}`);
     const writes = target.kind === 'objects' ? 'POST' : target.kind === 'object' ? 'DELETE' : null;
@@ -105,7 +105,7 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     if (!acceptsTaxii(headerOf(req, 'accept'))) {
       throw new TaxiiError(406, 'Not acceptable', `This server answers ${TAXII_MEDIA_TYPE} only`);
     }
-    const viewer = await viewerOf(req);
+    const viewer = await viewerOf(req, requestId);
     if (req.method === writes) throw new TaxiiError(403, 'Forbidden', 'The hub\'s TAXII collections are read-only (can_write is false): publish through the GraphQL API');
     const base = baseUrl(req);
 
@@ -153,13 +153,21 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
 
   return async function handleTaxii(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') req.resume(); // the hub reads no TAXII bodies
+    const trace = options.pipeline.begin('taxii', requestId);
+    trace.operationType = 'query';
     try {
-      const { body, headers = {} } = await answer(req, url);
+      const { body, headers = {} } = await answer(req, url, requestId);
       send(res, 200, body, headers);
     } catch (err) {
-      if (err instanceof TaxiiError) return send(res, err.status, err.body(), err.headers);
+      if (err instanceof TaxiiError) {
+        trace.code = codeOfStatus(err.status);
+        return send(res, err.status, err.body(), err.headers);
+      }
+      trace.code = INTERNAL;
       log.error({ err, requestId }, 'TAXII request failed');
-      send(res, 500, new TaxiiError(500, 'Unexpected error', `Logged with request id ${requestId}`).body());
+      send(res, 500, new TaxiiError(500, UNEXPECTED_MESSAGE, `Logged with request id ${requestId}`).body());
+    } finally {
+      options.pipeline.end(trace);
     }
   };
 }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Seals pagination cursors (AES-256-GCM) so they are opaque and bound to what minted them: a
@@ -6,10 +7,12 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  */
 export class CursorCodec {
   /** Recently sealed cursors: re-issuing one for the same binding and values is as safe as sealing anew. */
-  private readonly recent = new Map<string, string>();
+  private readonly recent: LRUCache<string, string>;
 
-  constructor(private readonly key: Buffer, private readonly cacheSize = 20_000) {
+  /** @param cacheSize recently sealed cursors kept for re-issue, least recently used first out. Default 20,000. */
+  constructor(private readonly key: Buffer, cacheSize = 20_000) {
     if (key.length !== 32) throw new RangeError('cursor key must be 32 bytes');
+    this.recent = new LRUCache({ max: cacheSize });
   }
 
   seal(binding: string, values: readonly unknown[]): string {
@@ -17,7 +20,6 @@ export class CursorCodec {
     const cached = this.recent.get(cacheKey);
     if (cached !== undefined) return cached;
     const cursor = this.sealFresh(binding, values);
-    if (this.recent.size >= this.cacheSize) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(cacheKey, cursor);
     return cursor;
   }
@@ -47,10 +49,23 @@ export class CursorCodec {
   }
 }
 
+/**
+ * Numbers are sealed at a fixed width: a sealed cursor's length follows its plaintext's, and a
+ * sequence number (`seq` counts every member's writes) written in more digits would let its
+ * holder watch hidden writes accumulate in the length of the cursors it is given.
+ */
+const WIDTH = 16;
+const fixed = (n: number): string => (n < 0 ? '-' : '+') + Math.abs(n).toString().padStart(WIDTH, '0');
+const isFixable = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
 function encode(v: unknown): unknown {
-  return v instanceof Date ? { d: v.getTime() } : v;
+  if (v instanceof Date) return { d: fixed(v.getTime()) };
+  return isFixable(v) ? { n: fixed(v) } : v;
 }
 
 function decode(v: unknown): unknown {
-  return v && typeof v === 'object' && 'd' in v ? new Date((v as { d: number }).d) : v;
+  if (!v || typeof v !== 'object') return v;
+  if ('d' in v) return new Date(Number((v as { d: number | string }).d));
+  if ('n' in v) return Number((v as { n: string }).n);
+  return v;
 }

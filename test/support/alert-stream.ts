@@ -33,7 +33,7 @@ export interface Closed {
 export const ALERT_FIELDS = 'cursor type occurredAt indicator { id } notice { id }';
 
 export function alertsDocument(selection = ALERT_FIELDS, fragments = ''): string {
-  return `subscription Alerts($filter: AlertFilter, $after: String) { alerts(filter: $filter, after: $after) { ${selection} } } ${fragments}`;
+  return `subscription Alerts($filter: AlertFilter, $after: String, $heartbeats: Boolean) { alerts(filter: $filter, after: $after, heartbeats: $heartbeats) { ${selection} } } ${fragments}`;
 }
 
 export interface AlertStreamOptions {
@@ -45,6 +45,8 @@ export interface AlertStreamOptions {
   fragments?: string;
   /** Resolve only once the subscription is live (its first HEARTBEAT arrived). Default true. */
   ready?: boolean;
+  /** Ask for HEARTBEAT events (`heartbeats: true`). Default true: `ready` waits for the first one. */
+  heartbeats?: boolean;
 }
 
 export interface AlertStream {
@@ -60,8 +62,11 @@ export interface AlertStream {
   lastCursor(): string | undefined;
   /** Waits until `predicate` holds; rejects on timeout or when the stream ends first. */
   until(predicate: (s: AlertStream) => boolean, label: string, timeoutMs?: number): Promise<void>;
-  /** Waits until a payload with a cursor at or past `cursor` arrived (a heartbeat counts). */
-  passes(cursor: string | number, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits for `count` heartbeats sent after this call: once the hub has dispatched an event, the
+   * second heartbeat after it follows everything that event gave this stream.
+   */
+  nextHeartbeats(count?: number, timeoutMs?: number): Promise<void>;
   /** The graphql-ws `error` for the operation (an array of GraphQL errors, or the close event). */
   failed: Promise<any>;
   /** How the socket closed. */
@@ -120,6 +125,7 @@ export async function alertStream(t: TestHub, token: string | undefined, options
   const variables: Record<string, unknown> = {};
   if (options.filter) variables.filter = options.filter;
   if (options.after !== undefined) variables.after = options.after;
+  variables.heartbeats = options.heartbeats ?? true;
   client.subscribe(
     { query: alertsDocument(options.selection, options.fragments), variables },
     {
@@ -170,9 +176,9 @@ export async function alertStream(t: TestHub, token: string | undefined, options
         check();
       });
     },
-    passes(cursor, timeoutMs) {
-      const at = Number(cursor);
-      return stream.until((s) => s.messages.some((m) => Number(m.event.cursor) >= at), `a payload at or past cursor ${cursor}`, timeoutMs);
+    nextHeartbeats(count = 2, timeoutMs) {
+      const seen = stream.heartbeats.length;
+      return stream.until((s) => s.heartbeats.length >= seen + count, `${count} more heartbeats`, timeoutMs);
     },
     failed,
     closed,
@@ -191,6 +197,8 @@ export async function alertStream(t: TestHub, token: string | undefined, options
 export interface RawAlertSocket {
   /** `next` payloads received, in order. */
   payloads: Array<{ data?: { alerts: AlertEvent }; errors?: unknown[] }>;
+  /** Every message after `connection_ack` but pings, exactly as it arrived (for byte comparisons). */
+  frames: string[];
   /** Stops reading from the TCP socket: the hub's writes pile up. */
   pause(): void;
   resume(): void;
@@ -207,14 +215,19 @@ export async function rawAlertSocket(
 ): Promise<RawAlertSocket> {
   const ws = new WebSocket(t.wsUrl, 'graphql-transport-ws');
   const payloads: RawAlertSocket['payloads'] = [];
+  const frames: string[] = [];
   const closed = new Promise<Closed>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   let acked!: () => void;
   const ack = new Promise<void>((resolve) => (acked = resolve));
   ws.on('message', (raw) => {
-    const message = JSON.parse(raw.toString());
+    const text = raw.toString();
+    const message = JSON.parse(text);
     if (message.type === 'connection_ack') acked();
-    else if (message.type === 'next') payloads.push(message.payload);
     else if (message.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
+    else {
+      frames.push(text);
+      if (message.type === 'next') payloads.push(message.payload);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve);
@@ -226,6 +239,7 @@ export async function rawAlertSocket(
   const socket = () => (ws as unknown as { _socket: import('node:net').Socket })._socket;
   return {
     payloads,
+    frames,
     pause: () => socket().pause(),
     resume: () => socket().resume(),
     closed,

@@ -6,12 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig, type HubConfig } from '../../src/config.js';
 import type { IndicatorInput, Member, MemberKind, MemberTier, Role } from '../../src/domain/types.js';
-import { startHub, type Hub } from '../../src/main.js';
+import type { RequestObserver } from '../../src/edge/request-observer.js';
+import { startHub, type Hub, type StartOptions } from '../../src/main.js';
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -56,10 +57,16 @@ const PUBLISH = /* GraphQL */ `
     }
   }`;
 
-export async function startTestHub(options: { demo?: boolean; config?: Partial<HubConfig> } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: { demo?: boolean; config?: Partial<HubConfig>; logger?: Logger; observer?: RequestObserver; start?: StartOptions } = {},
+): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-test-'));
   const config = parseConfig({ PORT: '0', HUB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, { demo: options.demo ?? false, ...options.config });
-  const hub = await startHub(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const hub = await startHub(config, {
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...options.start,
+  });
   const clients = new Set<Client>();
   let keyCounter = 0;
 

@@ -579,6 +579,22 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.audit.find({ _id: 'audit--0001' })).toEqual([auditEntry(1)]);
       });
 
+      it("counts a refused-login aggregate up, atomically, moving lastAt forward only, and changes nothing else", async () => {
+        const aggregate = { action: 'LOGIN_FAILED' as const, actor: null, target: null, details: { reason: 'r', count: 1, lastAt: at(1).toISOString() } };
+        await store.audit.append(auditEntry(1, aggregate));
+        await store.audit.append(auditEntry(2));
+        expect(await store.audit.incrementCount('audit--0001', at(3))).toBe(true);
+        expect(await store.audit.incrementCount('audit--0001', at(2))).toBe(true);
+        expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.details).toEqual({ reason: 'r', count: 3, lastAt: at(3).toISOString() });
+        await Promise.all(Array.from({ length: 20 }, () => store.audit.incrementCount('audit--0001', at(4))));
+        expect((await store.audit.find({ _id: 'audit--0001' }))[0]).toEqual(auditEntry(1, { ...aggregate, details: { reason: 'r', count: 23, lastAt: at(4).toISOString() } }));
+        // Not an aggregate, or no such entry: false, nothing written.
+        expect(await store.audit.incrementCount('audit--0002', at(5))).toBe(false);
+        expect(await store.audit.incrementCount('audit--9999', at(5))).toBe(false);
+        expect(await store.audit.find({ _id: 'audit--0002' })).toEqual([auditEntry(2)]);
+        expect(await store.audit.count({})).toBe(2);
+      });
+
       it('is append-only: no way to change or remove an entry, and a duplicate id is refused', async () => {
         await store.audit.append(auditEntry(1));
         await expect(store.audit.append(auditEntry(1, { summary: 'rewritten' }))).rejects.toThrow();

@@ -196,27 +196,37 @@ export class MemoryCollection<T extends Doc> {
   }
 
   /**
-   * For `{$and: [<equality or $in on a field>, <visibility: an $or tree of equality branches>]}`:
-   * each branch together with the equality is answered by a compound index, and the union is
-   * tested against the visibility clause. Documents no branch selects (those hidden from the viewer)
-   * are never read, so the work does not depend on them. Undefined when the shape does not fit.
+   * For a conjunction (`$and`, nested ones flattened) of an equality or `$in` on one field and
+   * other conditions, among them the viewer's visibility (an `$or` tree of equality branches):
+   * each branch of the other conditions, together with the equality, is answered by a compound
+   * index, and the union is tested against the other conditions. Documents no branch selects
+   * (those hidden from the viewer) are never read, so the work does not depend on them: a lookup
+   * by value or by id, and TAXII's read of one object (which adds `taxiiExclusion` and a time
+   * range), alike. Undefined when the shape does not fit.
    */
   private planDistributed(filter: Filter): { candidates: T[]; residual: Filter } | undefined {
-    if (this.compound.length === 0 || !Array.isArray(filter.$and) || Object.keys(filter).length !== 1) return undefined;
-    const [first, second, ...rest] = filter.$and as Filter[];
-    if (!first || !second || rest.length > 0) return undefined;
-    for (const [eq, scope] of [[first, second], [second, first]] as const) {
+    if (this.compound.length === 0) return undefined;
+    const conjuncts = flattenAnd(filter);
+    if (conjuncts.length < 2) return undefined;
+    candidates: for (const [at, eq] of conjuncts.entries()) {
       const eqKeys = Object.keys(eq);
       if (eqKeys.length !== 1 || eqKeys[0]!.startsWith('$') || !equalityValues(eq[eqKeys[0]!])) continue;
+      const others = conjuncts.filter((_, i) => i !== at);
+      const scope: Filter = others.length === 1 ? others[0]! : { $and: others };
       const branches = equalityBranches(scope);
       if (!branches) continue;
       const found = new Map<string, T>();
       for (const branch of branches) {
         const conditions: Filter = { ...branch, ...eq };
-        const index = this.compound.find((c) => c.fields.every((f) => f in conditions));
-        if (!index) return undefined;
+        // The index that pins down the most of the branch (the first such on a tie): the fewer
+        // documents it names beyond those the viewer may see, the fewer are read.
+        let index: (typeof this.compound)[number] | undefined;
+        for (const c of this.compound) {
+          if (c.fields.every((f) => f in conditions) && (!index || c.fields.length > index.fields.length)) index = c;
+        }
+        if (!index) continue candidates;
         const lists = index.fields.map((f) => equalityValues(conditions[f]));
-        if (lists.some((l) => !l)) return undefined;
+        if (lists.some((l) => !l)) continue candidates;
         for (const key of cartesian(lists as unknown[][])) {
           for (const id of index.map.get(key) ?? []) if (!found.has(id)) found.set(id, this.docs.get(id)!);
         }
@@ -316,23 +326,50 @@ function cartesian(lists: readonly unknown[][]): string[] {
   return keys;
 }
 
+/** Beyond this many branches a visibility filter is answered without compound indexes. */
+const MAX_BRANCHES = 64;
+
 /**
- * Flattens an `$or` tree whose leaves are conjunctions of equalities (or `$in`) into those
- * conjunctions; a plain conjunction is one branch. Undefined for anything else.
+ * The equality conditions of a filter as a disjunction of conjunctions (`$or` and `$and` trees
+ * multiplied out): each branch keeps the equalities (and `$in`s) on plain fields that must hold
+ * for a document to match through that branch, and leaves out every other condition (`$ne`,
+ * ranges, `null`, `$expr`), which the caller still tests. So every document the filter matches
+ * matches some branch: the branches select a superset, which indexes can answer. Undefined when
+ * the filter multiplies out into too many branches.
  */
 function equalityBranches(clause: Filter): Filter[] | undefined {
-  const keys = Object.keys(clause);
-  if (keys.length === 1 && keys[0] === '$or' && Array.isArray(clause.$or)) {
-    const out: Filter[] = [];
-    for (const branch of clause.$or as Filter[]) {
-      const flat = equalityBranches(branch);
-      if (!flat) return undefined;
-      out.push(...flat);
-    }
-    return out;
+  let branches: Filter[] = [{}];
+  for (const [key, value] of Object.entries(clause)) {
+    let options: Filter[];
+    if (key === '$or' || key === '$and') {
+      if (!Array.isArray(value)) return undefined;
+      const parts: Filter[][] = [];
+      for (const part of value as Filter[]) {
+        const flat = equalityBranches(part);
+        if (!flat) return undefined;
+        parts.push(flat);
+      }
+      options = key === '$or' ? parts.flat() : parts.reduce((acc, part) => product(acc, part), [{}] as Filter[]);
+    } else if (!key.startsWith('$') && equalityValues(value)) options = [{ [key]: value }];
+    else options = [{}];
+    branches = product(branches, options);
+    if (branches.length > MAX_BRANCHES) return undefined;
   }
-  if (keys.length === 0 || keys.some((k) => k.startsWith('$') || !equalityValues(clause[k]))) return undefined;
-  return [clause];
+  return branches;
+}
+
+/** Every conjunction of one branch from each side. */
+function product(left: readonly Filter[], right: readonly Filter[]): Filter[] {
+  const out: Filter[] = [];
+  for (const a of left) for (const b of right) out.push({ ...a, ...b });
+  return out;
+}
+
+/** The conjuncts of a filter: the parts of a top-level `$and` (nested ones too), or the filter itself. */
+function flattenAnd(filter: Filter): Filter[] {
+  const keys = Object.keys(filter);
+  if (keys.length === 1 && keys[0] === '$and' && Array.isArray(filter.$and)) return (filter.$and as Filter[]).flatMap(flattenAnd);
+  return keys.length ? [filter] : [];
 }
 
 function topLevelClauses(filter: Filter): Filter[] {

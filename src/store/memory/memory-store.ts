@@ -30,7 +30,19 @@ const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * Answer a lookup by value for exactly the claims a viewer may see (own, named recipient, TLP
  * within its tier), in this order of preference, so a lookup never reads a claim hidden from it.
  */
-export const INDICATOR_COMPOUND_INDEXES = [['value', 'source'], ['value', 'recipients'], ['value', 'tlp']] as const;
+export const INDICATOR_COMPOUND_INDEXES = [
+  ['value', 'source'],
+  ['value', 'recipients'],
+  ['value', 'tlp'],
+  // By id (indicator, node, stixBundle, replays): a hidden indicator is never read, so an id
+  // that exists but is hidden costs what an id that does not exist costs.
+  ['_id', 'source'],
+  ['_id', 'recipients'],
+  ['_id', 'tlp'],
+] as const;
+
+/** Notices by id, as for indicators; `status` so that another member's DRAFT is not read either. */
+export const NOTICE_COMPOUND_INDEXES = [['_id', 'source'], ['_id', 'recipients', 'status'], ['_id', 'tlp', 'status']] as const;
 
 class MemoryIndicators implements IndicatorRepository {
   private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value'], INDICATOR_COMPOUND_INDEXES);
@@ -68,7 +80,7 @@ class MemoryIndicators implements IndicatorRepository {
 }
 
 class MemoryNotices implements NoticeRepository {
-  private readonly docs = new MemoryCollection<NoticeDoc>(['_id']);
+  private readonly docs = new MemoryCollection<NoticeDoc>(['_id'], NOTICE_COMPOUND_INDEXES);
 
   async find(...args: Parameters<NoticeRepository['find']>) {
     return this.docs.find(...args);

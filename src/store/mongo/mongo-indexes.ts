@@ -85,7 +85,43 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { seq: -1 },
     purpose: 'the default ordering (UPDATED_AT: seq descending) and its keyset cursors when no narrower index applies',
   },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_id_source',
+    key: { _id: 1, source: 1 },
+    purpose: 'lookups by id that carry the viewer\'s visibility $or (indicator, node, stixBundle, idempotent replays): the branch {source: <viewer>} reads only the viewer\'s own indicators among the ids, so a hidden id costs what an absent one does',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_id_recipients',
+    key: { _id: 1, recipients: 1 },
+    purpose: 'lookups by id: the branch {tlp: RED, recipients: <viewer>} reads only RED indicators naming the viewer',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_id_tlp',
+    key: { _id: 1, tlp: 1 },
+    purpose: 'lookups by id: the branch {tlp: {$in: <tier\'s TLPs>}} reads only indicators of TLPs the viewer\'s tier may read',
+  },
   // notices
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_id_source',
+    key: { _id: 1, source: 1 },
+    purpose: 'lookups by id that carry the viewer\'s visibility $or (modelRiskNotice, node, stixBundle): the branch {source: <viewer>} reads only the viewer\'s own notices, so a hidden id costs what an absent one does',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_id_recipients_status',
+    key: { _id: 1, recipients: 1, status: 1 },
+    purpose: 'lookups by id: the branch {tlp: RED, recipients: <viewer>, status: {$in: <not DRAFT>}} reads only non-draft RED notices naming the viewer',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_id_tlp_status',
+    key: { _id: 1, tlp: 1, status: 1 },
+    purpose: 'lookups by id: the branch {tlp: {$in: <tier\'s TLPs>}, status: {$in: <not DRAFT>}} reads only non-draft notices of TLPs the viewer\'s tier may read',
+  },
   {
     collection: COLLECTIONS.notices,
     name: 'notices_tlp_seq',

@@ -268,14 +268,25 @@ class MongoIdentityProviders implements IdentityProviderRepository {
 }
 
 /**
- * The audit log: insert, find and count, nothing else. In production give the hub's database
- * user a role with only `insert` and `find` on this collection (docs/mongodb.md).
+ * The audit log: insert, find and count, and the count of an aggregate entry. In production give
+ * the hub's database user a role with only `insert`, `find` and `update` on this collection
+ * (docs/mongodb.md); the hub's only update is `incrementCount`.
  */
 class MongoAudit implements AuditRepository {
   readonly #records: MongoRecords<AuditEntry>;
+  readonly #collection: Collection<AuditEntry>;
 
   constructor(collection: Collection<AuditEntry>) {
     this.#records = new MongoRecords(collection, 'audit entry');
+    this.#collection = collection;
+  }
+
+  async incrementCount(id: string, at: Date) {
+    const { matchedCount } = await this.#collection.updateOne(
+      { _id: id, action: 'LOGIN_FAILED', 'details.count': { $type: 'number' } },
+      { $inc: { 'details.count': 1 }, $max: { 'details.lastAt': at.toISOString() } },
+    );
+    return matchedCount === 1;
   }
 
   append(entry: AuditEntry) {

@@ -1,0 +1,41 @@
+import type { AlertEventType, RecordKind } from '../domain/events.js';
+import { SEVERITIES, type IndicatorDoc, type IndicatorType, type NoticeCategory, type NoticeDoc, type Severity } from '../domain/types.js';
+
+/** The `AlertFilter` input, as graphql-js coerced it. */
+export interface AlertFilterInput {
+  kinds?: Array<'INDICATOR' | 'MODEL_RISK_NOTICE'> | null;
+  indicatorTypes?: IndicatorType[] | null;
+  minSeverity?: Severity | null;
+  minConfidence?: number | null;
+  tags?: string[] | null;
+  noticeCategories?: NoticeCategory[] | null;
+  types?: Array<AlertEventType | 'HEARTBEAT'> | null;
+}
+
+/**
+ * The subscriber's own filter. Not a policy decision: it runs after the verdict and only narrows
+ * what the policy allows. Criteria that belong to one kind imply that kind unless `kinds` says
+ * otherwise.
+ */
+export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc): boolean {
+  if (!filter) return true;
+  if (filter.types?.length && !filter.types.includes(type)) return false;
+  const indicatorCriteria = !!(filter.indicatorTypes?.length || filter.minConfidence != null || filter.tags?.length);
+  const noticeCriteria = !!filter.noticeCategories?.length;
+  const kindName = kind === 'INDICATOR' ? 'INDICATOR' : 'MODEL_RISK_NOTICE';
+  if (filter.kinds?.length) {
+    if (!filter.kinds.includes(kindName)) return false;
+  } else if (indicatorCriteria || noticeCriteria) {
+    if (kind === 'INDICATOR' ? !indicatorCriteria : !noticeCriteria) return false;
+  }
+  if (filter.minSeverity && SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
+  if (kind === 'INDICATOR') {
+    const i = record as IndicatorDoc;
+    if (filter.indicatorTypes?.length && !filter.indicatorTypes.includes(i.type)) return false;
+    if (filter.minConfidence != null && i.confidence < filter.minConfidence) return false;
+    if (filter.tags?.length && !filter.tags.some((t) => i.tags.includes(t.trim().toLowerCase()))) return false;
+  } else if (filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,47 @@
+import type { AlertEventType, EventDoc } from '../domain/events.js';
+import { factsOf } from '../domain/events.js';
+import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
+import { alertVerdict, viewerNow, type Viewer } from '../policy/policy.js';
+import { FilterMatcher } from '../store/filter-matcher.js';
+import type { Store } from '../store/ports.js';
+
+export type AlertRecord = IndicatorDoc | NoticeDoc;
+
+/**
+ * Reads what a verdict needs and asks the policy for it: the records as they are now, the
+ * viewers as the member registry has them now (`viewerNow`), and `alertVerdict` per visibility
+ * class, with the policy's own filter documents run by mingo.
+ */
+export class AlertJudge {
+  private readonly matcher = new FilterMatcher();
+  private readonly test = (filter: Record<string, unknown>, facts: object, cacheKey?: string) => this.matcher.matches(filter, facts, cacheKey);
+
+  constructor(private readonly store: Pick<Store, 'indicators' | 'notices' | 'members'>) {}
+
+  /** The events' records as they are now, by id (a record since deleted is absent). */
+  async records(events: readonly EventDoc[]): Promise<Map<string, AlertRecord>> {
+    const indicatorIds = [...new Set(events.filter((e) => e.kind === 'INDICATOR').map((e) => e.recordId))];
+    const noticeIds = [...new Set(events.filter((e) => e.kind === 'NOTICE').map((e) => e.recordId))];
+    const [indicators, notices] = await Promise.all([
+      indicatorIds.length ? this.store.indicators.find({ _id: { $in: indicatorIds } }) : [],
+      noticeIds.length ? this.store.notices.find({ _id: { $in: noticeIds } }) : [],
+    ]);
+    return new Map<string, AlertRecord>([...indicators, ...notices].map((d) => [d._id, d]));
+  }
+
+  /**
+   * Each viewer as the registry has it now, read once for all of them: the tier and roles a
+   * delivery is judged and rendered with (null: the member is gone or suspended).
+   */
+  async viewersNow(viewers: Iterable<Viewer>): Promise<Map<Viewer, Viewer | null>> {
+    const all = [...new Set(viewers)];
+    const ids = [...new Set(all.flatMap((v) => (v.kind === 'member' ? [v.memberId] : [])))];
+    const members = new Map((ids.length ? await this.store.members.findByIds(ids) : []).map((m) => [m._id, m]));
+    return new Map(all.map((v) => [v, viewerNow(v, v.kind === 'member' ? (members.get(v.memberId) ?? null) : null)]));
+  }
+
+  /** What `viewer` (as it is now) is told of `event` about `record`: see `alertVerdict`. */
+  verdict(viewer: Viewer, event: EventDoc, record: AlertRecord): AlertEventType | null {
+    return alertVerdict(viewer, event, factsOf(record), new Date(), this.test);
+  }
+}

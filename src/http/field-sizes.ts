@@ -1,0 +1,118 @@
+/**
+ * How large each field of an answer can be: how many items a list field holds at most, and how
+ * many characters a text holds at most. The numbers are the caps the services enforce
+ * (RECORD_LIMITS and the services' own), so the cost analysis (query-cost.ts) weighs a query by
+ * the largest answer it could get. Keyed by schema coordinate (`Type.field`); docs/limits.md,
+ * "Lists and cost", lists them for callers. `assertEveryListSized` refuses to start a hub whose
+ * schema has a list this table does not know.
+ */
+import { getNamedType, getNullableType, isEnumType, isInterfaceType, isListType, isObjectType, type GraphQLSchema } from 'graphql';
+import { RECORD_LIMITS } from '../domain/record-limits.js';
+import { MAX_API_KEYS_LISTED } from '../services/api-key-service.js';
+import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
+import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-service.js';
+import { MAX_MEMBERS } from '../services/member-service.js';
+import { MAX_PAGE_SIZE } from '../services/paginate.js';
+import { ROLES } from '../domain/types.js';
+
+/**
+ * How many items a field multiplies what it selects by:
+ * - `items`: a list holding at most this many (capped on write, or on read where noted);
+ * - `page`: a connection, by its `first` argument (its default when omitted, at most `MAX_PAGE_SIZE`);
+ *   its `edges` list then counts as one;
+ * - `argument`: as many as the list argument at that path holds (at most `max`), e.g. one
+ *   lookup per value; a list the field returns (`results`) then counts as one.
+ */
+export type ListSize = { items: number } | { page: true } | { argument: string; max: number };
+
+/** Every list field of the schema, and every field whose size comes from its arguments. */
+export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
+  'Query.indicators': { page: true },
+  'Query.modelRiskNotices': { page: true },
+  'Query.approvalRequests': { page: true },
+  'Query.auditLog': { page: true },
+  'IndicatorConnection.edges': { items: 1 },
+  'ModelRiskNoticeConnection.edges': { items: 1 },
+  'ApprovalRequestConnection.edges': { items: 1 },
+  'AuditEntryConnection.edges': { items: 1 },
+  'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES },
+  'Mutation.publishIndicators': { argument: 'input.indicators', max: MAX_PUBLISH_BATCH },
+  'PublishIndicatorsPayload.results': { items: 1 },
+  'Query.members': { items: MAX_MEMBERS },
+  'Query.apiKeys': { items: MAX_API_KEYS_LISTED },
+  'Member.identityProviders': { items: MAX_IDENTITY_PROVIDERS },
+  'ApiKey.roles': { items: ROLES.length },
+  'Viewer.roles': { items: ROLES.length },
+  'IdentityProvider.allowedAlgorithms': { items: 2 },
+  'Indicator.recipients': { items: RECORD_LIMITS.recipients },
+  'Indicator.tags': { items: RECORD_LIMITS.tags },
+  'Indicator.sightings': { items: RECORD_LIMITS.sightingsShown },
+  'IndicatorLookup.indicators': { items: RECORD_LIMITS.claimsPerLookup },
+  'ModelRiskNotice.recipients': { items: RECORD_LIMITS.recipients },
+  'ModelRiskNotice.atlasTechniques': { items: RECORD_LIMITS.atlasTechniques },
+  'ModelRiskNotice.owaspLlm': { items: RECORD_LIMITS.owaspLlm },
+  'ModelRiskNotice.affectedDeployments': { items: RECORD_LIMITS.affectedDeployments },
+  'ModelRiskNotice.relatedIndicators': { items: RECORD_LIMITS.relatedIndicators },
+  'ApprovalChange.recipients': { items: RECORD_LIMITS.recipients },
+};
+
+/** A STIX object in a bundle, at its largest: a notice with every text at its cap. */
+const STIX_OBJECT_CHARS = 130_000;
+
+/**
+ * Characters a text field (or a JSON value) holds at most, before JSON escaping. Texts not
+ * listed count as `DEFAULT_TEXT_CHARS`: names, ids, cursors, codes and messages the hub writes.
+ */
+export const TEXT_SIZES: Readonly<Record<string, number | { perArgumentItem: string; chars: number }>> = {
+  'Indicator.value': 2_048,
+  'Indicator.submittedValue': 2_048,
+  'Indicator.description': RECORD_LIMITS.indicatorDescription,
+  'Indicator.revokedReason': RECORD_LIMITS.revokedReason,
+  'Indicator.tags': RECORD_LIMITS.tagChars,
+  'IndicatorLookup.input': 2_048,
+  'IndicatorLookup.normalized': 2_048,
+  'ModelRiskNotice.title': 200,
+  'ModelRiskNotice.summary': 4_000,
+  'ModelRiskNotice.mitigations': 20_000,
+  'ModelRiskNotice.technicalDetails': 50_000,
+  'ModelRiskNotice.evaluationEvidence': 50_000,
+  'ModelRiskNotice.affectedDeployments': RECORD_LIMITS.affectedDeploymentChars,
+  'ModelRef.name': RECORD_LIMITS.modelNameChars,
+  'ModelRef.developer': RECORD_LIMITS.modelNameChars,
+  'ModelRef.version': RECORD_LIMITS.modelVersionChars,
+  'ApprovalRequest.reason': 1_000,
+  'ApprovalRequest.decisionReason': 1_000,
+  'IdentityProvider.issuer': 2_048,
+  'IdentityProvider.audience': 512,
+  'IdentityProvider.jwksUri': 2_048,
+  'ItemError.code': 32,
+  'ItemError.message': 300,
+  'ItemError.field': 64,
+  'AuditEntry.details': 4_000,
+  'Query.stixBundle': { perArgumentItem: 'ids', chars: STIX_OBJECT_CHARS },
+};
+
+/** Any other text, id or cursor. */
+export const DEFAULT_TEXT_CHARS = 256;
+
+/** Characters of a scalar value by type, quotes included; texts are looked up in TEXT_SIZES. */
+export const SCALAR_CHARS: Readonly<Record<string, number>> = { Int: 11, Float: 24, Boolean: 5, DateTime: 26, ID: 102 };
+
+/** Throws, naming them, if the schema has list fields this table does not size. */
+export function assertEveryListSized(schema: GraphQLSchema): void {
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || !(isObjectType(type) || isInterfaceType(type))) continue;
+    for (const field of Object.values(type.getFields())) {
+      const coordinate = `${type.name}.${field.name}`;
+      if (isListType(getNullableType(field.type)) && !LIST_SIZES[coordinate] && !isInterfaceType(type)) missing.push(coordinate);
+    }
+  }
+  if (missing.length) throw new Error(`The cost analysis has no size for these list fields (src/http/field-sizes.ts): ${missing.join(', ')}`);
+}
+
+/** The longest value name of an enum, quoted: what one of its values costs in the answer. */
+export function enumChars(schemaType: ReturnType<typeof getNamedType>): number | undefined {
+  if (!isEnumType(schemaType)) return undefined;
+  return Math.max(...schemaType.getValues().map((v) => v.name.length)) + 2;
+}

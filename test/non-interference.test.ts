@@ -1,0 +1,269 @@
+/**
+ * Non-interference: nothing a viewer observes may depend on what it may not see.
+ *
+ * For each tier, the same scripted workload runs twice on two fresh hubs with the same controlled
+ * clock and deterministic ids: once alone, once interleaved with writes the viewer may not see
+ * (hidden publishes, updates, sightings, revocations, RED batches, approvals, embargoed and draft
+ * notices, tokens issued to other members). Everything the viewer observed (GraphQL connections
+ * with totalCount, pageInfo and cursors; lookups; fetches by id, of visible, hidden and absent ids;
+ * errors; STIX bundles; TAXII objects, manifest, object, versions and their headers, walks by
+ * `next` and polls by `added_after`; the audit log as its member-admin sees it; idempotent
+ * replays) must be byte-identical. The graphql-ws alert stream has its own suite.
+ *
+ * Where a hidden write happens in the interleaved run, the alone run's clock still passes through
+ * its slot: both runs write the visible records at the same instants.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MemberTier, Tier, Tlp } from '../src/domain/types.js';
+import { offsetOfId } from '../src/taxii/date-added.js';
+import { firstDifference, RunHub, slotTime, uuidAt } from './support/non-interference.js';
+
+const TAXII = '/taxii2/hub/collections';
+const COLLECTIONS = { indicators: 'ddf9e498-e313-4c9f-a961-674ccefa2ab9', notices: 'fc6234ba-1d08-4c68-92c5-2765ca3f6581', reference: 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568' };
+
+const PUBLISH = `mutation ($input: PublishIndicatorsInput!) {
+  publishIndicators(input: $input) { replayed results { index status error { code message field } indicator { ...I } } }
+} fragment I on Indicator { id value tlp recipients confidence revoked sightingCount updatedAt }`;
+const NOTICE = `mutation ($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }`;
+const SIGHT = `mutation ($id: ID!) { reportSighting(indicatorId: $id) { id sightingCount updatedAt } }`;
+const REVOKE = `mutation ($id: ID!) { revokeIndicator(id: $id, reason: "benign") { id revoked } }`;
+
+const INDICATOR_FIELDS = 'id type value tlp recipients severity confidence tags sightingCount lastSeenAt revoked revokedReason createdAt updatedAt sourceSector source { id } sightings { id count seenAt reportedAt reporter { id } }';
+const NOTICE_FIELDS = 'id title tlp recipients status embargoUntil mitigations technicalDetails evaluationEvidence source { id } relatedIndicators { id } createdAt updatedAt';
+const CONNECTION = (field: string, fields: string) => `query ($first: Int, $after: String) {
+  ${field}(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${fields} } } }
+}`;
+const BY_ID = `query ($id: ID!, $ids: [ID!]!) {
+  indicator(id: $id) { ${INDICATOR_FIELDS} }
+  node(id: $id) { id __typename }
+  stixBundle(ids: $ids)
+}`;
+const NOTICE_BY_ID = `query ($id: ID!) { modelRiskNotice(id: $id) { ${NOTICE_FIELDS} } node(id: $id) { id } }`;
+const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id tlp } } }`;
+const AUDIT = `query ($first: Int, $after: String) {
+  auditLog(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details } }
+  }
+}`;
+
+const APPROVALS = `query ($first: Int, $after: String) {
+  approvalRequests(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id kind status reason change { tlp recipients } requestedBy { memberId userId } target { kind node { id } } createdAt expiresAt } }
+  }
+}`;
+
+/**
+ * The first instant from `from` (ms) at which the two sightings reported there get ids whose
+ * date_added offsets collide (ids are `uuidAt(instant, 0)` and `(instant, 1)`).
+ */
+function instantWhereSightingsCollide(from: number): number {
+  for (let t = from; ; t++) {
+    if (offsetOfId(`sighting--${uuidAt(t, 0)}`) === offsetOfId(`sighting--${uuidAt(t, 1)}`)) return t;
+  }
+}
+
+const TIER_TLPS: Record<Tier, readonly Tlp[]> = {
+  PUBLIC: ['CLEAR'],
+  COMMUNITY: ['CLEAR', 'GREEN'],
+  TRUSTED: ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT'],
+  CORE: ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT'],
+};
+
+/** The TLPs hidden from a tier besides RED (whose records name someone else). */
+const hiddenTlps = (tier: Tier): Tlp[] => (['GREEN', 'AMBER', 'AMBER_STRICT'] as Tlp[]).filter((t) => !TIER_TLPS[tier].includes(t));
+
+const indicatorItem = (value: string, tlp: Tlp, extra: Record<string, unknown> = {}) => ({
+  value,
+  tlp,
+  severity: 'MEDIUM',
+  confidence: 50,
+  ...(tlp === 'RED' ? { recipients: ['partner'] } : {}),
+  ...extra,
+});
+const noticeInput = (title: string, tlp: Tlp, extra: Record<string, unknown> = {}) => ({
+  title,
+  summary: 'Multi-turn jailbreak.',
+  model: { name: 'M', developer: 'D' },
+  category: 'JAILBREAK',
+  severity: 'HIGH',
+  status: 'PUBLISHED',
+  tlp,
+  mitigations: 'Filter.',
+  technicalDetails: 'Details.',
+  evaluationEvidence: 'Evidence.',
+  ...(tlp === 'RED' ? { recipients: ['partner'] } : {}),
+  ...extra,
+});
+
+/**
+ * Runs the workload for a viewer of `tier` and returns its transcript. With `hidden`, writes the
+ * viewer may not see are interleaved; without, their slots pass with nothing written.
+ */
+async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
+  const run = await RunHub.start();
+  let slot = 0;
+  /** Moves to the next slot; returns its instant. */
+  const step = () => {
+    run.at(++slot);
+    return slotTime(slot);
+  };
+  /** A write the viewer may not see: its slot passes in both runs, it happens in one. */
+  const hiddenStep = async (write: () => Promise<unknown>) => {
+    step();
+    if (hidden) await write();
+  };
+
+  run.at(0);
+  const member = tier !== 'PUBLIC';
+  await run.register('pub', 'TRUSTED');
+  await run.register('other', 'CORE');
+  await run.register('partner', 'COMMUNITY');
+  if (member) await run.register('viewer', tier as MemberTier);
+  const pub = await run.token('pub', ['reader', 'publisher']);
+  const other = await run.token('other', ['reader', 'publisher']);
+  const otherApprover = await run.token('other', ['reader', 'approver'], 'boss@other');
+  const partner = await run.token('partner', ['reader']);
+  const viewer = member ? await run.token('viewer', ['reader', 'publisher']) : undefined;
+  const admin = member ? await run.token('viewer', ['reader', 'member-admin'], 'admin@viewer') : undefined;
+  let keys = 0;
+  const publish = (token: string, items: unknown[]) => run.write(PUBLISH, { input: { idempotencyKey: `k${++keys}`, indicators: items } }, token);
+  const ids = (data: any): string[] => data.publishIndicators.results.map((r: any) => r.indicator?.id ?? null);
+
+  // ---- the visible workload (both runs) ----
+  let t = step();
+  const base = ids(await publish(pub, [indicatorItem('198.51.100.1', 'CLEAR'), indicatorItem('198.51.100.2', 'GREEN'), indicatorItem('198.51.100.3', 'AMBER'), indicatorItem('198.51.100.4', 'AMBER_STRICT'), { ...indicatorItem('198.51.100.5', 'RED'), recipients: member ? ['viewer'] : ['partner'] }]));
+  await hiddenStep(() => publish(other, [1, 2, 3].map((i) => indicatorItem(`203.0.113.${i}`, 'RED'))));
+  // The ids a hidden batch of this slot gets in the interleaved run: absent in the other.
+  const hiddenRed = uuidAt(slotTime(slot), 0);
+  await hiddenStep(async () => hiddenTlps(tier).length && publish(other, hiddenTlps(tier).map((tlp, i) => indicatorItem(`hidden-${i}.example`, tlp))));
+  const hiddenTier = hiddenTlps(tier).length ? uuidAt(slotTime(slot), 0) : null;
+  step();
+  const notices: string[] = [];
+  notices.push((await run.write(NOTICE, { input: noticeInput('Visible clear', 'CLEAR', { relatedIndicatorIds: [base[0], base[1]] }) }, pub)).publishModelRiskNotice.id);
+  step();
+  notices.push((await run.write(NOTICE, { input: noticeInput('Visible green', 'GREEN') }, pub)).publishModelRiskNotice.id);
+  await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden draft', 'CLEAR', { status: 'DRAFT' }) }, other));
+  const hiddenDraft = `x-model-risk-notice--${uuidAt(slotTime(slot), 0)}`;
+  await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden red', 'RED') }, other));
+  if (tier !== 'CORE') {
+    await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden embargo', 'CLEAR', { embargoUntil: new Date(slotTime(1_000)).toISOString() }) }, other));
+  }
+  step();
+  const own = viewer ? await run.gql('viewer publishes', PUBLISH, { input: { idempotencyKey: 'mine', indicators: [indicatorItem('own.example', 'GREEN')] } }, viewer) : null;
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${hiddenRed}` }, other));
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${hiddenRed}` }, partner));
+  step();
+  await run.write(SIGHT, { id: base[0] }, pub);
+  await hiddenStep(() => run.write(REVOKE, { id: `indicator--${hiddenRed}` }, other));
+  await hiddenStep(() => publish(other, [indicatorItem('203.0.113.2', 'RED', { confidence: 90 })]));
+  await hiddenStep(async () => {
+    const req = await run.write(`mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["pub"], reason: "r") { id } }`, { id: `indicator--${hiddenRed}` }, other);
+    await run.write(`mutation ($id: ID!) { approveRequest(id: $id, reason: "ok") { id } }`, { id: req.requestRecipientsChange.id }, otherApprover);
+  });
+  await hiddenStep(() => run.hub.tokens.issue({ memberId: 'other', userId: 'someone@other', roles: ['reader'], ttlMs: 60_000 }));
+  // A batch whose visible items come first; the interleaved run appends hidden ones to it.
+  step();
+  const mixedVisible = [indicatorItem('mixed-1.example', 'CLEAR'), indicatorItem('mixed-2.example', 'CLEAR')];
+  const mixedHidden = [indicatorItem('mixed-3.example', 'RED'), indicatorItem('mixed-4.example', 'RED'), ...hiddenTlps(tier).map((tlp, i) => indicatorItem(`mixed-h${i}.example`, tlp))];
+  await publish(pub, hidden ? [...mixedVisible, ...mixedHidden] : mixedVisible);
+  // Two visible sightings that share their date_added (a page of limit 1 cannot split them),
+  // then, in the interleaved run, sightings TAXII reads and drops (of a RED indicator): `more`
+  // must not tell whether such documents follow.
+  const shared = instantWhereSightingsCollide(slotTime(slot + 1));
+  run.atInstant(shared);
+  slot = Math.ceil((shared - slotTime(0)) / 1_000);
+  await run.write(SIGHT, { id: base[1] }, pub);
+  await run.write(SIGHT, { id: base[1] }, pub);
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${hiddenRed}` }, other));
+  await hiddenStep(() => run.write(SIGHT, { id: `indicator--${uuidAt(slotTime(2), 2)}` }, partner));
+  // The viewer's own approval requests, with another member's approved request around them.
+  step();
+  if (viewer) await run.write(`mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "share") { id } }`, { id: own?.body.data.publishIndicators.results[0].indicator.id }, viewer);
+  await hiddenStep(async () => {
+    const req = await run.write(`mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["other"], reason: "r") { id } }`, { id: `indicator--${uuidAt(slotTime(2), 2)}` }, other);
+    await run.write(`mutation ($id: ID!) { approveRequest(id: $id, reason: "ok") { id } }`, { id: req.requestRecipientsChange.id }, otherApprover);
+  });
+  step();
+  if (viewer) await run.write(`mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "share again") { id } }`, { id: own?.body.data.publishIndicators.results[0].indicator.id }, viewer);
+
+  // ---- observations, round 1 ----
+  step();
+  const observeAll = async (round: string) => {
+    const page1 = await run.gql(`${round} indicators p1`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3 }, viewer);
+    await hiddenStep(() => publish(other, [indicatorItem(`between-${round}.example`, 'RED')]));
+    await run.gql(`${round} indicators p2`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3, after: page1.body.data.indicators.pageInfo.endCursor }, viewer);
+    await run.gql(`${round} notices`, CONNECTION('modelRiskNotices', NOTICE_FIELDS), { first: 10 }, viewer);
+    await run.gql(`${round} lookup`, LOOKUP, { values: ['198.51.100.1', '198.51.100.3', '203.0.113.1', '203.0.113.2', 'hidden-0.example', 'mixed-3.example', 'own.example', 'nothing.example'] }, viewer);
+    for (const [name, id] of [['visible', base[0]], ['visible-red', base[4]], ['hidden', `indicator--${hiddenRed}`], ['hidden-tier', hiddenTier && `indicator--${hiddenTier}`], ['absent', 'indicator--00000000-0000-4000-8000-000000000000']] as const) {
+      if (!id) continue;
+      await run.gql(`${round} by id ${name}`, BY_ID, { id, ids: [id, base[0]!, notices[0]!] }, viewer);
+      await run.taxii(`${round} taxii object ${name}`, `${TAXII}/${COLLECTIONS.indicators}/objects/${id}/`, viewer);
+      await run.taxii(`${round} taxii versions ${name}`, `${TAXII}/${COLLECTIONS.indicators}/objects/${id}/versions/`, viewer);
+    }
+    for (const [name, id] of [['visible', notices[1]], ['draft', hiddenDraft]] as const) {
+      await run.gql(`${round} notice by id ${name}`, NOTICE_BY_ID, { id }, viewer);
+    }
+    if (viewer) {
+      await run.gql(`${round} sighting on hidden`, SIGHT, { id: `indicator--${hiddenRed}` }, viewer);
+      await run.gql(`${round} revoke hidden`, REVOKE, { id: `indicator--${hiddenRed}` }, viewer);
+      await run.gql(`${round} request on hidden`, `mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "r") { id } }`, { id: `indicator--${hiddenRed}` }, viewer);
+    }
+    let last: string | null = null;
+    for (const [name, collection] of Object.entries(COLLECTIONS)) {
+      let res = await run.taxii(`${round} taxii ${name} p1`, `${TAXII}/${collection}/objects/?limit=2`, viewer);
+      for (let page = 2; res.body?.more; page++) {
+        await hiddenStep(() => publish(other, [indicatorItem(`taxii-${round}-${name}-${page}.example`, 'RED')]));
+        res = await run.taxii(`${round} taxii ${name} p${page}`, `${TAXII}/${collection}/objects/?next=${encodeURIComponent(res.body.next)}`, viewer);
+      }
+      const manifest = await run.taxii(`${round} taxii ${name} manifest`, `${TAXII}/${collection}/manifest/?limit=3`, viewer);
+      if (name === 'indicators') last = manifest.headers.get('x-taxii-date-added-first');
+    }
+    if (last) await run.taxii(`${round} taxii added_after`, `${TAXII}/${COLLECTIONS.indicators}/objects/?added_after=${last}&limit=4`, viewer);
+    const sightings = await run.taxii(`${round} taxii sightings p1`, `${TAXII}/${COLLECTIONS.indicators}/objects/?match[type]=sighting&limit=1`, viewer);
+    if (sightings.body?.next) await run.taxii(`${round} taxii sightings p2`, `${TAXII}/${COLLECTIONS.indicators}/objects/?next=${encodeURIComponent(sightings.body.next)}`, viewer);
+    if (viewer) {
+      const requests = await run.gql(`${round} approvals p1`, APPROVALS, { first: 1 }, viewer);
+      const target = `indicator--${round === 'r1' ? hiddenRed : uuidAt(slotTime(2), 1)}`;
+      await hiddenStep(() => run.write(`mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["other"], reason: "r") { id } }`, { id: target }, other));
+      await run.gql(`${round} approvals p2`, APPROVALS, { first: 1, after: requests.body.data.approvalRequests.pageInfo.endCursor }, viewer);
+    }
+    if (admin) {
+      const audit = await run.gql(`${round} audit p1`, AUDIT, { first: 2 }, admin);
+      await hiddenStep(() => run.hub.tokens.issue({ memberId: 'other', userId: 'again@other', roles: ['reader'], ttlMs: 60_000 }));
+      await run.gql(`${round} audit p2`, AUDIT, { first: 2, after: audit.body.data.auditLog.pageInfo.endCursor }, admin);
+    }
+  };
+  await observeAll('r1');
+
+  // ---- more visible writes, hidden ones between, then everything again ----
+  step();
+  await publish(pub, [indicatorItem('198.51.100.2', 'GREEN', { confidence: 70 })]);
+  await hiddenStep(async () => hiddenTlps(tier).length && publish(other, hiddenTlps(tier).map((tlp, i) => indicatorItem(`hidden-${i}.example`, tlp, { confidence: 80 }))));
+  step();
+  await run.write(REVOKE, { id: base[0] }, pub);
+  step();
+  if (viewer) {
+    await run.gql('viewer replays', PUBLISH, { input: { idempotencyKey: 'mine', indicators: [indicatorItem('own.example', 'GREEN')] } }, viewer);
+    expect(own?.body.errors).toBeUndefined();
+  }
+  step();
+  await observeAll('r2');
+  const transcript = run.transcript;
+  await run.dispose();
+  return transcript;
+}
+
+describe('non-interference: a viewer observes the same whether or not writes it may not see happen', () => {
+  it.each(['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const)(
+    'for a %s viewer, every channel answers byte for byte alike',
+    async (tier) => {
+      const alone = await runWorkload(tier, false);
+      const interleaved = await runWorkload(tier, true);
+      expect(alone.length).toBeGreaterThan(40);
+      expect(firstDifference(alone, interleaved)).toBeNull();
+    },
+    60_000,
+  );
+});

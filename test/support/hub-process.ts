@@ -1,0 +1,67 @@
+/**
+ * Starts test/support/hub-child.ts in its own Node process and measures its RSS, for tests that
+ * bound the hub's memory under an abuse (the test process's own clients must not count). Every
+ * process started here is killed after the test file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+export interface HubProcess {
+  port: number;
+  url: string;
+  wsUrl: string;
+  /** The hub process's RSS in bytes, after forced garbage collections. */
+  rss(): Promise<number>;
+  /** Registers a TRUSTED member and returns a reader's token for it. */
+  token(memberId: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export async function startHubProcess(env: Record<string, string> = {}): Promise<HubProcess> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./hub-child.ts', import.meta.url))], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`hub process exited (${code}) before it was ready`)));
+    child.on('message', (msg: { ready?: boolean; port?: number }) => {
+      if (msg.ready) resolve(msg.port!);
+    });
+  });
+  let next = 0;
+  const call = <T>(request: Record<string, unknown>) =>
+    new Promise<T>((resolve) => {
+      const rpc = ++next;
+      const onMessage = (msg: { rpc?: number }) => {
+        if (msg.rpc !== rpc) return;
+        child.off('message', onMessage);
+        resolve(msg as T);
+      };
+      child.on('message', onMessage);
+      child.send({ rpc, ...request });
+    });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    rss: async () => (await call<{ rss: number }>({ cmd: 'rss' })).rss,
+    token: async (memberId) => (await call<{ token: string }>({ cmd: 'token', memberId })).token,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ rpc: 0, cmd: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
