@@ -43,15 +43,9 @@ export const BENCH_ENV: Record<string, string> = {
   HUB_WS_MAX_SOCKETS_PER_MEMBER: '1000000',
 };
 
-/** Which build of the hub to start: the TypeScript sources (through tsx, the default) or another, e.g. `npm run build`'s dist/. */
-export interface HubBuild {
-  startHub: typeof startHub;
-  parseConfig: typeof parseConfig;
-}
-
-export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record<string, string> = {}, build: HubBuild = { startHub, parseConfig }): Promise<BenchHub> {
+export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<BenchHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
-  const hub = await build.startHub(build.parseConfig({ ...BENCH_ENV, HUB_DATA_DIR: dataDir, ...env }, { demo: false, ...config }), {
+  const hub = await startHub(parseConfig({ ...BENCH_ENV, HUB_DATA_DIR: dataDir, ...env }, { demo: false, ...config }), {
     logger: pino({ level: 'silent' }),
   });
   return {

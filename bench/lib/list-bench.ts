@@ -12,6 +12,8 @@
  * it gave in them (warm-up included).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import type { BaselinePage } from './baseline-apollo.js';
 import { startChild, type RpcChild } from './alerts-shared.js';
@@ -97,6 +99,41 @@ interface ProfileFigures {
 
 const SERVER_FILE = new URL('./list-server.ts', import.meta.url);
 
+/**
+ * The server processes as deployed: list-server.ts and the bench code it uses compiled to one
+ * JavaScript file beside `npm run build`'s output (dist/bench/lib/), the hub's own modules left as
+ * imports of dist/src and dist/resolvers, so that no process runs through tsx (whose module hooks
+ * cost every server about 10 µs a request: Apollo requires `crypto` on every request).
+ */
+async function compiledServer(dist: string): Promise<URL> {
+  const { build } = await import('esbuild');
+  const outfile = join(dist, 'bench/lib/list-server.mjs');
+  await build({
+    entryPoints: [fileURLToPath(SERVER_FILE)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'hub-from-dist',
+        setup(b) {
+          // The hub's modules come from dist/ (as deployed), not from a second copy in the bundle.
+          b.onResolve({ filter: /^(\.\.\/)+(src|resolvers)\// }, (args) => {
+            const source = resolve(args.resolveDir, args.path);
+            const relativeToRoot = relative(fileURLToPath(new URL('../../', import.meta.url)), source);
+            return { path: join(dist, relativeToRoot), external: true };
+          });
+        },
+      },
+    ],
+  });
+  return pathToFileURL(outfile);
+}
+
 type Started = { url: string; headers: Record<string, string>; docs?: Array<Record<string, unknown>> };
 
 /** Revives the ISO strings the hub answered into the values a stored document holds (for the baseline's nodes). */
@@ -123,10 +160,11 @@ export async function runListBench(config: ListConfig): Promise<ListFigures> {
   const env = { NODE_ENV: config.nodeEnv };
   // BENCH_SERVER_NODE_ARGS: V8/Node flags for every server process alike (for experiments).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const children = Object.fromEntries(SERVERS.map((name) => [name, startChild(name, SERVER_FILE, nodeArgs, env)])) as Record<ServerName, RpcChild>;
+  const serverFile = config.hubDist ? await compiledServer(config.hubDist) : SERVER_FILE;
+  const children = Object.fromEntries(SERVERS.map((name) => [name, startChild(name, serverFile, nodeArgs, env)])) as Record<ServerName, RpcChild>;
   try {
     const targets = {} as Record<ServerName, { url: string; headers: Record<string, string> }>;
-    const hub = await children.hub.call<Started>('start', { kind: 'hub', dist: config.hubDist ?? undefined });
+    const hub = await children.hub.call<Started>('start', { kind: 'hub' });
     targets.hub = { url: hub.url, headers: hub.headers };
     const body = JSON.stringify({ query: LIST_QUERY });
     const hubReply = await postJson(hub.url, body, hub.headers);
@@ -149,7 +187,7 @@ export async function runListBench(config: ListConfig): Promise<ListFigures> {
     const tlps = [...new Set(page.edges.map((e) => e.node.tlp as string))].sort().join(',');
     console.log(
       `\n[list] demo hub, ${page.totalCount} indicators visible to demo-isac (TRUSTED); first page identical on all four servers ` +
-        `(${nodes} nodes, TLPs ${tlps}, ${fmt(hubReply.text.length / 1024, 1)} KiB); servers run with NODE_ENV=${config.nodeEnv}, each in its own process, the hub from ${config.hubDist ? 'its build (dist/, as deployed)' : 'its TypeScript sources (tsx)'}; ` +
+        `(${nodes} nodes, TLPs ${tlps}, ${fmt(hubReply.text.length / 1024, 1)} KiB); servers run with NODE_ENV=${config.nodeEnv}, each in its own process, ${config.hubDist ? 'compiled (the hub from dist/, as deployed; no tsx)' : 'from TypeScript sources through tsx'}; ` +
         `${config.concurrency} keep-alive connections, ${config.warmupMs / 1000} s warm-up + ${config.durationMs / 1000} s measured per server in ${config.rounds} interleaved rounds`,
     );
 

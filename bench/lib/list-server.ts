@@ -8,8 +8,6 @@
  * Driven over IPC by bench/hub-bench.ts (`startChild` in alerts-shared.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
@@ -41,14 +39,10 @@ async function startRaw(bytes: Uint8Array): Promise<string> {
 }
 
 serveRpc({
-  async start(args: { kind: 'hub'; dist?: string } | { kind: 'apollo-tuned' | 'apollo-defaults'; page: BaselinePage } | { kind: 'raw'; bytes: Uint8Array }) {
+  async start(args: { kind: 'hub' } | { kind: 'apollo-tuned' | 'apollo-defaults'; page: BaselinePage } | { kind: 'raw'; bytes: Uint8Array }) {
     switch (args.kind) {
       case 'hub': {
-        // As deployed (the Dockerfile runs `node dist/src/bin/hub.js`) when given `npm run build`'s output.
-        const build = args.dist
-          ? { startHub: (await import(pathToFileURL(join(args.dist, 'src/main.js')).href)).startHub, parseConfig: (await import(pathToFileURL(join(args.dist, 'src/config.js')).href)).parseConfig }
-          : undefined;
-        hub = await startBenchHub({ demo: true }, {}, build);
+        hub = await startBenchHub({ demo: true });
         const token = await hub.hub.tokens.issue({ memberId: DEMO_TRUSTED_MEMBER, userId: `bench@${DEMO_TRUSTED_MEMBER}`, roles: ['reader'], ttlMs: 3_600_000 });
         const member = await hub.hub.services.members.get(DEMO_TRUSTED_MEMBER);
         if (member?.tier !== 'TRUSTED') throw new Error(`${DEMO_TRUSTED_MEMBER} is not a TRUSTED demo member`);
