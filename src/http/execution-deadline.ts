@@ -1,5 +1,5 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, getNamedType, isLeafType, type ExecutionResult, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { LIMIT_CODES, limitError } from './limits.js';
 import { RESPONSE_BUDGET } from './query-cost.js';
 
@@ -163,9 +163,16 @@ class AnswerSize {
 
 /**
  * Execution time limits for queries and mutations, the same on both transports. A transport
- * `start`s a deadline for an operation's context when execution begins; `instrument` makes every
- * resolver of the schema honour it. Resolvers are checked, not pre-empted: with the embedded store
- * a resolver runs to its end, and the limit applies at the next field.
+ * `start`s a deadline for an operation's context when execution begins and `race`s the whole
+ * execution against it (so whatever is still awaited when time runs out is abandoned, wherever
+ * it is); `instrument` makes the schema's resolvers check it before they start. Resolvers are
+ * checked, not pre-empted: with the embedded store a resolver runs to its end, and the limit
+ * applies at the next checked field.
+ *
+ * Checked are the root fields and every field whose value is an object or a list: where work
+ * fans out. Resolvers of scalar and enum fields are not wrapped: they finish what their parent
+ * started, and a page of 50 nodes has 150 of them, which cost the list query 3 to 5% with a
+ * wrapper each (docs/performance.md).
  */
 export class ExecutionDeadlines {
 
@@ -182,21 +189,36 @@ export class ExecutionDeadlines {
 
   /** A copy of `schema` whose resolvers (those the hub wrote: default ones are property reads) honour deadlines. */
   instrument(schema: GraphQLSchema): GraphQLSchema {
+    const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name, schema.getSubscriptionType()?.name]);
     return mapSchema(schema, {
-      [MapperKind.OBJECT_FIELD]: (field) => {
+      [MapperKind.OBJECT_FIELD]: (field, _fieldName, typeName) => {
         if (!field.resolve || field.resolve === defaultFieldResolver) return field;
+        if (!roots.has(typeName) && isLeafType(getNamedType(field.type))) return field;
         const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve;
         return {
           ...field,
           resolve: (source, args, context, info) => {
-            const deadline = (context as { [RUNNING]?: ExecutionDeadline } | null | undefined)?.[RUNNING];
-            if (deadline === undefined) return resolve(source, args, context, info);
-            deadline.check();
-            const value = resolve(source, args, context, info);
-            return isPromise(value) ? deadline.race(value) : value;
+            (context as { [RUNNING]?: ExecutionDeadline } | null | undefined)?.[RUNNING]?.check();
+            return resolve(source, args, context, info);
           },
         };
       },
     });
+  }
+
+  /**
+   * `execution` (graphql-js's `execute`, a result or a promise of one) under `deadline`: the
+   * result, or, once `cut`, the single EXECUTION_TIMEOUT error (also when time ran out while
+   * something was still awaited).
+   */
+  async run(deadline: ExecutionDeadline | undefined, execution: ExecutionResult | Promise<ExecutionResult>): Promise<ExecutionResult> {
+    if (!deadline) return execution;
+    try {
+      const result = isPromise(execution) ? await deadline.race(execution) : execution;
+      return deadline.cut ? { errors: [deadline.error()] } : result;
+    } catch (err) {
+      if (deadline.cut) return { errors: [deadline.error()] };
+      throw err;
+    }
   }
 }
