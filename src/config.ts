@@ -68,11 +68,14 @@ const EnvSchema = z.object({
   HUB_FAILED_LOGIN_LIMIT: count('HUB_FAILED_LOGIN_LIMIT', 0).default(30),
   HUB_EXECUTION_TIMEOUT: duration('HUB_EXECUTION_TIMEOUT').default(10_000),
   HUB_WS_MAX_OPERATIONS: count('HUB_WS_MAX_OPERATIONS', 1).default(50),
+  HUB_MAX_CONNECTIONS: count('HUB_MAX_CONNECTIONS', 1).default(16_384),
   HUB_MAX_CONNECTIONS_PER_ADDRESS: count('HUB_MAX_CONNECTIONS_PER_ADDRESS', 1).default(128),
   HUB_WS_MAX_SOCKETS_PER_MEMBER: count('HUB_WS_MAX_SOCKETS_PER_MEMBER', 1).default(100),
   HUB_WS_CONNECT_RATE: count('HUB_WS_CONNECT_RATE', 0).default(60),
   HUB_WS_CONNECT_BURST: count('HUB_WS_CONNECT_BURST', 1).default(20),
   HUB_REQUEST_TIMEOUT: duration('HUB_REQUEST_TIMEOUT', 300_000).default(30_000),
+  HUB_METRICS_PORT: z.coerce.number({ error: () => 'HUB_METRICS_PORT must be a port number' }).int('HUB_METRICS_PORT must be a port number').min(0, 'HUB_METRICS_PORT must be 0..65535').max(65535, 'HUB_METRICS_PORT must be 0..65535').optional(),
+  HUB_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: () => 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -143,6 +146,8 @@ export interface HubConfig {
   executionTimeoutMs: number;
   /** Operations one graphql-ws socket may have running at once. Default 50. */
   wsMaxOperations: number;
+  /** TCP connections (HTTP and WebSocket together) the hub holds open at once, from everyone; the next is dropped unanswered. Default 16,384. */
+  maxConnections: number;
   /**
    * TCP connections (HTTP and WebSocket together) one source address may hold open; IPv6 counts by
    * /64. The next is answered 429 `TOO_MANY_CONNECTIONS`. Default 128.
@@ -160,6 +165,14 @@ export interface HubConfig {
   wsConnectBurst: number;
   /** Longest a request may take to arrive, headers and body, ms; past it 408. Default 30 s, at most 300 s. */
   requestTimeoutMs: number;
+  /**
+   * Port of the Prometheus listener (`GET /metrics`, docs/metrics.md), apart from the API's.
+   * Unset (the default): no metrics are kept and nothing listens. 0 picks a free port (tests).
+   * `npm start` (demo mode from the command line) sets 9464 unless the variable is set.
+   */
+  metricsPort: number | undefined;
+  /** Interface the metrics listener binds. Default 127.0.0.1: scrape from the host, not the world. */
+  metricsHost: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Where the MongoDB store is (docs/mongodb.md). Unset: the embedded store. Set: the hub runs on
@@ -206,11 +219,14 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     failedLoginLimitPerMinute: e.HUB_FAILED_LOGIN_LIMIT,
     executionTimeoutMs: e.HUB_EXECUTION_TIMEOUT,
     wsMaxOperations: e.HUB_WS_MAX_OPERATIONS,
+    maxConnections: e.HUB_MAX_CONNECTIONS,
     maxConnectionsPerAddress: e.HUB_MAX_CONNECTIONS_PER_ADDRESS,
     wsMaxSocketsPerMember: e.HUB_WS_MAX_SOCKETS_PER_MEMBER,
     wsConnectPerMinute: e.HUB_WS_CONNECT_RATE,
     wsConnectBurst: e.HUB_WS_CONNECT_BURST,
     requestTimeoutMs: e.HUB_REQUEST_TIMEOUT,
+    metricsPort: e.HUB_METRICS_PORT,
+    metricsHost: e.HUB_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     ...overrides,

@@ -44,6 +44,8 @@ import type { AlertObserver } from './alerts/alert-observer.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { HubMetrics } from './metrics/hub-metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
@@ -63,6 +65,8 @@ export interface Hub {
   log: Logger;
   /** The live-alert fan-out (its `stats()` for metrics and benches). */
   alerts: AlertFanout;
+  /** The Prometheus listener (docs/metrics.md); null unless `HUB_METRICS_PORT` is set. */
+  metrics: Pick<MetricsServer, 'url' | 'port'> | null;
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
   maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number> };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
@@ -72,9 +76,15 @@ export interface Hub {
 export interface StartOptions {
   /** Where logs go; default pino to stdout at the configured level. */
   logger?: Logger;
-  /** Told how every request through the edge ended, on every transport (metrics). Default: nobody. */
+  /**
+   * Told how every request through the edge ended, on every transport. Default: the hub's metrics
+   * when `HUB_METRICS_PORT` is set (docs/metrics.md), else nobody; one given here replaces them.
+   */
   observer?: RequestObserver;
-  /** Hears alert deliveries and slow-consumer closes (metrics). Default none. */
+  /**
+   * Hears alert deliveries and slow-consumer closes. Default: the hub's metrics when
+   * `HUB_METRICS_PORT` is set, else nobody; one given here replaces them.
+   */
   alertObserver?: AlertObserver;
   /**
    * The clock the hub stamps and judges by, ms since the epoch: records' times, audit entries,
@@ -99,8 +109,15 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const secrets = await loadSecrets(config.dataDir);
   const storeCalls = new StoreCallCounter();
-  const storage = await openStorage(config, log);
-  const store: Store = instrumentStore(storage.store, storeCalls);
+  // Metrics are kept only when an operator asked for them (docs/metrics.md).
+  const metrics = config.metricsPort === undefined ? null : new HubMetrics();
+  // Bound first: a taken port stops the hub before it opens anything else.
+  const metricsServer = metrics && (await startMetricsServer({ metrics, port: config.metricsPort!, host: config.metricsHost, log }));
+  const storage = await openStorage(config, log).catch(async (err: unknown) => {
+    await metricsServer?.close(); // MongoDB unreachable: leave no listener behind
+    throw err;
+  });
+  const store: Store = instrumentStore(storage.store, storeCalls, metrics?.storeOperation);
   const cursors = new CursorCodec(secrets.cursorKey);
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
@@ -208,7 +225,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     deadlines,
     context: (viewer, requestId) => createContext(services, viewer, requestId, log),
     log,
-    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.observer || metrics ? { observer: options.observer ?? metrics! } : {}),
   });
   // Apollo keeps the HTTP protocol and parses and validates with the pipeline's options; the
   // pipeline does the rest (edgePlugin).
@@ -234,6 +251,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   await apollo.start();
 
   const connectionLimits = new ConnectionLimits({
+    maxConnections: config.maxConnections,
     maxPerAddress: config.maxConnectionsPerAddress,
     maxSocketsPerMember: config.wsMaxSocketsPerMember,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -283,7 +301,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
-    ...(options.alertObserver ? { observer: options.alertObserver } : {}),
+    ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });
   await alerts.start();
@@ -309,12 +327,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     alerts,
     bus,
     pipeline,
-    authenticate: (authorization) => authenticator.authenticate(authorization),
+    authenticate: (authorization, options) => authenticator.authenticate(authorization, options),
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
     connectionLimits,
     maxBufferedBytes: config.wsMaxBufferedBytes,
   });
+  metrics?.watch({ wsConnections: () => ws.connections(), subscriptions: () => alerts.stats().subscribers });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -334,6 +353,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     storeCalls,
     log,
     alerts,
+    metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
     maintenance: { trimEvents, checkEmbargoes: () => embargoes.check() },
     dispose: () =>
       (disposed ??= (async () => {
@@ -347,6 +367,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await bus.close?.();
         await store.close();
+        await metricsServer?.close();
       })()),
   };
 }

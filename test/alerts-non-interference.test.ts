@@ -1,9 +1,11 @@
 /**
- * Non-interference for the alert stream: everything a COMMUNITY subscriber observes (event
- * frames, cursors, heartbeats, replays, refusals of `after`) is the same whether or not another
- * member publishes records it may not see in between. The same script runs twice, each time on a
- * fresh hub, alone and interleaved with hidden RED and AMBER publications; heartbeats are sent
- * by the test (the timer is off), so both runs get them at the same points of the script.
+ * Non-interference for the alert stream: everything a subscriber observes (event frames, cursors,
+ * heartbeats, replays, refusals of `after`) is the same whether or not another member writes
+ * records it may not see in between. For each tier the same script runs twice, each time on a
+ * fresh hub: alone, and interleaved with hidden writes (RED indicators for someone else, TLPs
+ * above the tier, a revocation and a sighting of a hidden indicator, a draft notice, an embargoed
+ * notice). Heartbeats are sent by the test (the timer is off), so both runs get them at the same
+ * points of the script.
  *
  * Cursors carry the log position, sealed: their bytes differ between two hubs whatever happens,
  * so the frames are compared byte for byte with each cursor replaced by the order of its first
@@ -11,12 +13,25 @@
  * compute from the cursors themselves (length, difference as numbers) is compared as is.
  */
 import { describe, expect, it } from 'vitest';
+import type { MemberTier, Tlp } from '../src/domain/types.js';
 import { alertStream, alertsDocument, eventually, rawAlertSocket, type RawAlertSocket } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
-import type { Tlp } from '../src/domain/types.js';
 
 const SELECTION = 'cursor type indicator { value tlp } notice { title }';
 const QUERY = alertsDocument(SELECTION);
+const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
+const REVOKE = 'mutation($id: ID!) { revokeIndicator(id: $id, reason: "false positive") { id } }';
+const SIGHTING = 'mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }';
+const PROBES = ['0', '1', '2', '3', '4', '5', '6', '8', '12', '999999'];
+
+type Viewed = 'PUBLIC' | MemberTier;
+/** TLPs a viewer of this tier may not see (RED always goes to someone else). */
+const HIDDEN_TLPS: Record<Viewed, Tlp[]> = {
+  PUBLIC: ['GREEN', 'AMBER', 'AMBER_STRICT', 'RED'],
+  COMMUNITY: ['AMBER', 'AMBER_STRICT', 'RED'],
+  TRUSTED: ['RED'],
+  CORE: ['RED'],
+};
 
 interface Observed {
   /** Every frame the viewer's sockets received, in order, socket after socket. */
@@ -25,29 +40,42 @@ interface Observed {
   liveCursors: string[];
 }
 
-/** Frames received so far on `socket`, once at least `count` arrived. */
 async function framesOf(socket: RawAlertSocket, count: number, label: string): Promise<string[]> {
   await eventually(() => socket.frames.length >= count, label);
   return socket.frames;
 }
 
 const cursorOf = (frame: string): string | undefined => JSON.parse(frame).payload?.data?.alerts?.cursor;
+const typeOf = (frame: string): string | undefined => JSON.parse(frame).payload?.data?.alerts?.type;
 
-/** Runs the viewer's script; with `hidden`, another member publishes what the viewer may not see in between. */
-async function observe(hidden: boolean): Promise<Observed> {
-  const t: TestHub = await startTestHub({ config: { alertHeartbeatMs: 0 } });
+/** Runs the viewer's script; with `hidden`, another member writes what the viewer may not see in between. */
+async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
+  const t: TestHub = await startTestHub({ config: { alertHeartbeatMs: 0, anonymousReads: tier === 'PUBLIC', wsConnectPerMinute: 0 } });
   try {
     const pub = t.member('ni-pub', 'TRUSTED');
     const other = t.member('ni-other', 'CORE');
-    const viewer = await t.member('ni-viewer', 'COMMUNITY').token(['reader']);
-    const witnessToken = await t.member('ni-witness', 'TRUSTED').token(['reader']);
-    const witness = await alertStream(t, witnessToken, { heartbeats: false, ready: false, selection: 'cursor type indicator { value }' });
-    const witnessed = (value: string) => witness.until((s) => s.events.some((e) => e.indicator?.value === value), `the witness to get ${value}`);
+    t.member('ni-rcpt', 'TRUSTED');
+    const viewer = tier === 'PUBLIC' ? undefined : await t.member('ni-viewer', tier).token(['reader']);
+    // The hidden writer watches its own records: once it has heard of a write, the fan-out has dispatched it.
+    const otherToken = await other.token(['reader', 'publisher']);
+    const witness = await alertStream(t, otherToken, { heartbeats: false, ready: false, selection: 'cursor type indicator { id value } notice { title }' });
     await eventually(() => t.hub.alerts.stats().subscribers === 1, 'the witness to subscribe');
-    const publishHidden = async (items: Array<{ value: string; tlp: Tlp; recipients?: string[] }>) => {
+    const heard = (label: string, count = 1) =>
+      witness.until((s) => s.events.filter((e) => (e.indicator?.value ?? e.notice?.title) === label).length >= count, `the witness to hear of ${label}`);
+    let n = 0;
+    const hiddenIndicators = async () => {
       if (!hidden) return;
-      await other.publishes(items);
-      for (const item of items) await witnessed(item.value);
+      const items = HIDDEN_TLPS[tier].map((tlp) => ({ value: `h${++n}.${tlp.toLowerCase().replace('_', '-')}.ni.example`, tlp, ...(tlp === 'RED' ? { recipients: ['ni-rcpt'] } : {}) }));
+      const published = await other.publishes(items);
+      for (const item of items) await heard(item.value);
+      return published.map((r) => ({ id: r.indicator.id as string, value: r.indicator.value as string }));
+    };
+    const hiddenNotice = async (title: string, input: Record<string, unknown>) => {
+      if (!hidden) return;
+      const full = { title, summary: 's', model: { name: 'M', developer: 'D' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'CLEAR', status: 'PUBLISHED', ...input };
+      const res = await t.gql(PUBLISH_NOTICE, { input: full }, { token: otherToken });
+      expect(res.body.errors, res.text).toBeUndefined();
+      await heard(title);
     };
     const beat = async (socket: RawAlertSocket, label: string) => {
       const before = socket.frames.length;
@@ -58,22 +86,25 @@ async function observe(hidden: boolean): Promise<Observed> {
     const live = await rawAlertSocket(t, viewer, QUERY, { heartbeats: true });
     await eventually(() => t.hub.alerts.stats().subscribers === 2, 'the viewer to subscribe');
     await beat(live, 'the first heartbeat');
-    await pub.publishes([{ value: 'g1.ni.example', tlp: 'GREEN' }]);
-    await framesOf(live, 2, 'g1');
-    await publishHidden([
-      { value: 'r1.ni.example', tlp: 'RED', recipients: ['ni-witness'] },
-      { value: 'r2.ni.example', tlp: 'RED', recipients: ['ni-witness'] },
-      { value: 'r3.ni.example', tlp: 'RED', recipients: ['ni-witness'] },
-    ]);
-    await beat(live, 'a heartbeat after hidden REDs');
-    await pub.publishes([{ value: 'g2.ni.example', tlp: 'GREEN' }]);
-    await framesOf(live, 4, 'g2');
-    await publishHidden([{ value: 'a1.ni.example', tlp: 'AMBER' }]);
-    await beat(live, 'a heartbeat after a hidden AMBER');
-    await publishHidden([{ value: 'a2.ni.example', tlp: 'AMBER' }]);
-    await pub.publishes([{ value: 'c1.ni.example', tlp: 'CLEAR' }]);
-    await framesOf(live, 6, 'c1');
-    await publishHidden([{ value: 'a3.ni.example', tlp: 'AMBER' }, { value: 'r4.ni.example', tlp: 'RED', recipients: ['ni-witness'] }]);
+    await pub.publishes([{ value: 'c1.ni.example' }]);
+    await framesOf(live, 2, 'c1');
+    const firstHidden = await hiddenIndicators();
+    await beat(live, 'a heartbeat after hidden publications');
+    await pub.publishes([{ value: 'c2.ni.example' }]);
+    await framesOf(live, 4, 'c2');
+    if (firstHidden) {
+      const [target] = firstHidden;
+      await t.gql(SIGHTING, { id: target!.id }, { token: otherToken });
+      await t.gql(REVOKE, { id: target!.id }, { token: otherToken });
+      await heard(target!.value, 3);
+    }
+    await hiddenNotice('draft.ni', { status: 'DRAFT' });
+    if (tier !== 'CORE') await hiddenNotice('embargoed.ni', { embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });
+    await beat(live, 'a heartbeat after hidden updates and notices');
+    await hiddenIndicators();
+    await pub.publishes([{ value: 'c3.ni.example' }]);
+    await framesOf(live, 6, 'c3');
+    await hiddenIndicators();
     await beat(live, 'the last heartbeat');
     const liveFrames = [...live.frames];
     live.terminate();
@@ -86,20 +117,19 @@ async function observe(hidden: boolean): Promise<Observed> {
       const socket = await rawAlertSocket(t, viewer, QUERY, { after, heartbeats: true });
       await eventually(() => t.hub.alerts.stats().subscribers === 2, 'the resumed socket to subscribe');
       const from = liveFrames.findIndex((f) => cursorOf(f) === after);
-      const replayed = liveFrames.slice(from + 1).filter((f) => JSON.parse(f).payload.data.alerts.type !== 'HEARTBEAT').length;
-      await framesOf(socket, replayed, 'the replay');
+      await framesOf(socket, liveFrames.slice(from + 1).filter((f) => typeOf(f) !== 'HEARTBEAT').length, 'the replay');
       await beat(socket, 'the heartbeat after the replay');
       resumed.push(`after #${given.indexOf(after)}`, ...socket.frames);
       socket.terminate();
       await eventually(() => t.hub.alerts.stats().subscribers === 1, 'the resumed socket to go');
     }
 
-    // Probing for the log's head or its retention: positions, another member's cursor.
+    // Probing for the log's head or its retention: positions, and the hidden writer's own cursor.
     const probes: string[] = [];
-    await pub.publishes([{ value: 'w.ni.example', tlp: 'GREEN' }]);
-    await witnessed('w.ni.example');
+    await other.publishes([{ value: 'w.ni.example' }]);
+    await heard('w.ni.example');
     const foreign = witness.events.at(-1)!.cursor;
-    for (const after of ['0', '1', '2', '3', '4', '5', '6', '8', '12', '999999', foreign]) {
+    for (const after of [...PROBES, foreign]) {
       // Refused at once, or accepted: then its first frame is the heartbeat the test asks for.
       const socket = await rawAlertSocket(t, viewer, QUERY, { after, heartbeats: true });
       for (let i = 0; i < 100 && socket.frames.length === 0; i++) {
@@ -124,13 +154,13 @@ function relabel(frames: string[]): string[] {
   return frames.map((f) => f.replace(/"cursor":"([^"]*)"/g, (_m, c: string) => `"cursor":"#${labels.get(c) ?? (labels.set(c, String(labels.size)), labels.get(c))}"`));
 }
 
-describe('what a COMMUNITY subscriber observes of the alert stream', () => {
+describe.each<Viewed>(['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'])('what a %s subscriber observes of the alert stream', (tier) => {
   let alone: Observed;
   let interleaved: Observed;
 
-  it('is the same, frame for frame, whether or not hidden RED and AMBER items are published in between', async () => {
-    alone = await observe(false);
-    interleaved = await observe(true);
+  it('is the same, frame for frame, whether or not hidden records are written in between', async () => {
+    alone = await observe(tier, false);
+    interleaved = await observe(tier, true);
     expect(relabel(interleaved.frames)).toEqual(relabel(alone.frames));
   }, 60_000);
 
@@ -141,8 +171,7 @@ describe('what a COMMUNITY subscriber observes of the alert stream', () => {
   });
 
   it('gives heartbeats that repeat the cursor of the last event sent rather than move on hidden events', () => {
-    const liveFrames = (o: Observed) => o.frames.slice(0, 7).map((f) => JSON.parse(f).payload.data.alerts as { type: string; cursor: string });
-    const frames = liveFrames(interleaved);
+    const frames = interleaved.frames.slice(0, 7).map((f) => JSON.parse(f).payload.data.alerts as { type: string; cursor: string });
     expect(frames.map((f) => f.type)).toEqual(['HEARTBEAT', 'PUBLISHED', 'HEARTBEAT', 'PUBLISHED', 'HEARTBEAT', 'PUBLISHED', 'HEARTBEAT']);
     expect(frames[2]!.cursor).toBe(frames[1]!.cursor);
     expect(frames[4]!.cursor).toBe(frames[3]!.cursor);
@@ -150,7 +179,7 @@ describe('what a COMMUNITY subscriber observes of the alert stream', () => {
   });
 
   it('refuses every after it was not given with one BAD_USER_INPUT message, whatever the position', () => {
-    const probes = interleaved.frames.slice(-11).map((f) => JSON.parse(f));
+    const probes = interleaved.frames.slice(-(PROBES.length + 1)).map((f) => JSON.parse(f));
     expect(new Set(probes.map((p) => JSON.stringify(p.payload))).size).toBe(1);
     expect(probes[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'BAD_USER_INPUT', field: 'after' } }] });
   });

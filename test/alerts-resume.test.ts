@@ -38,7 +38,8 @@ function expectDistinctEventCursors(...streams: AlertStream[]) {
 }
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { alertHeartbeatMs: 20, wsMaxBufferedBytes: 16_384 } });
+  // These tests open many sockets per member on purpose (connection_init's rate limit has its own tests).
+  t = await startTestHub({ config: { alertHeartbeatMs: 20, wsMaxBufferedBytes: 16_384, wsConnectPerMinute: 0 } });
   pub = t.member('rs-pub', 'TRUSTED');
   t.member('rs-core', 'CORE');
   community = await t.member('rs-community', 'COMMUNITY').token(['reader']);

@@ -44,7 +44,7 @@ async function sentinel(streams: AlertStream[], label: string): Promise<string> 
 }
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 100 } });
+  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 100, wsConnectPerMinute: 0 } });
   pub = t.member('as-pub', 'CORE', { sector: 'energy', kind: 'LAB' });
   t.member('as-community', 'COMMUNITY');
   t.member('as-trusted', 'TRUSTED');

@@ -68,25 +68,30 @@ describe('the hub command', () => {
     expect(out.stderr).toContain('HUB_TOKEN_MAX_LIFETIME must be a duration');
   });
 
-  it('serves the demo and accepts a token the CLI minted from the same data directory', async () => {
+  it('serves the demo, with its metrics, and accepts a token the CLI minted from the same data directory', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hub-cli-'));
+    // The demo's metrics port is 9464; 0 here, so that parallel runs never collide.
     const child = spawn(process.execPath, [...HUB, 'serve', '--demo', '--port', '0'], {
-      env: cleanEnv({ HUB_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }),
+      env: cleanEnv({ HUB_DATA_DIR: dataDir, LOG_LEVEL: 'warn', HUB_METRICS_PORT: '0' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
+      const [url, metricsUrl] = await new Promise<[string, string]>((resolve, reject) => {
         let err = '';
         child.stderr.on('data', (d: Buffer) => {
           err += d.toString();
           const m = /listening on (\S+)/.exec(err);
-          if (m) resolve(m[1]!);
+          const metrics = /Prometheus metrics on (\S+)/.exec(err);
+          if (m && metrics) resolve([m[1]!, metrics[1]!]);
         });
         child.on('exit', (code) => reject(new Error(`hub exited ${code}: ${err}`)));
       });
+      // Minted first: spawnSync blocks this process for seconds, long enough for the hub to close
+      // an idle keep-alive socket that fetch would then reuse ("other side closed").
+      const token = hub(['token', '--member', 'demo-enterprise'], { HUB_DATA_DIR: dataDir }).stdout.trim();
       const health = await fetch(url.replace('/graphql', '/healthz'));
       expect(health.status).toBe(200);
-      const token = hub(['token', '--member', 'demo-enterprise'], { HUB_DATA_DIR: dataDir }).stdout.trim();
+      expect(await (await fetch(metricsUrl)).text()).toContain('hub_requests_total');
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -52,18 +52,19 @@ const postHead = (length: number, headers: Record<string, string> = {}) =>
     .join('')}\r\n`;
 
 describe('connection limit settings', () => {
-  it('default to 128 connections per address, 100 sockets per member and 30 s for a request to arrive', () => {
-    expect(parseConfig({})).toMatchObject({ maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024 });
-    expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s' })).toMatchObject({
+  it('default to 16,384 connections, 128 per address, 100 sockets per member, 30 s for a request to arrive, 60 connection_inits a minute', () => {
+    expect(parseConfig({})).toMatchObject({ maxConnections: 16_384, maxConnectionsPerAddress: 128, wsMaxSocketsPerMember: 100, requestTimeoutMs: 30_000, wsMaxBufferedBytes: 1024 * 1024, wsConnectPerMinute: 60, wsConnectBurst: 20 });
+    expect(parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '16', HUB_WS_MAX_SOCKETS_PER_MEMBER: '4', HUB_REQUEST_TIMEOUT: '5s', HUB_WS_CONNECT_RATE: '0' })).toMatchObject({
       maxConnectionsPerAddress: 16,
       wsMaxSocketsPerMember: 4,
       requestTimeoutMs: 5_000,
+      wsConnectPerMinute: 0,
     });
   });
 
   it('refuses bad values by name', () => {
     try {
-      parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '0', HUB_WS_MAX_SOCKETS_PER_MEMBER: 'many', HUB_REQUEST_TIMEOUT: '10m' });
+      parseConfig({ HUB_MAX_CONNECTIONS_PER_ADDRESS: '0', HUB_WS_MAX_SOCKETS_PER_MEMBER: 'many', HUB_REQUEST_TIMEOUT: '10m', HUB_WS_CONNECT_RATE: '-1' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -71,6 +72,7 @@ describe('connection limit settings', () => {
       expect(message).toContain('HUB_MAX_CONNECTIONS_PER_ADDRESS must be at least 1');
       expect(message).toContain('HUB_WS_MAX_SOCKETS_PER_MEMBER must be a whole number');
       expect(message).toContain('HUB_REQUEST_TIMEOUT must be at most 300s');
+      expect(message).toContain('HUB_WS_CONNECT_RATE must be at least 0');
     }
   });
 
@@ -150,6 +152,18 @@ describe('connections per source address', () => {
     await new Promise((r) => setTimeout(r, 50));
     const again = rawRequest(t.hub.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     expect(await again.status()).toBe(200);
+    for (const h of held) h.socket.destroy();
+  });
+});
+
+describe('connections to the whole hub', () => {
+  it('past HUB_MAX_CONNECTIONS the next connection is dropped unanswered, from any address', async () => {
+    const t = await startTestHub({ config: { maxConnections: 2 } });
+    const held = [0, 1].map(() => rawRequest(t.hub.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    for (const h of held) expect(await h.status()).toBe(200);
+    const third = rawRequest(t.hub.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await third.ended;
+    expect(third.received).toBe('');
     for (const h of held) h.socket.destroy();
   });
 });

@@ -54,9 +54,8 @@ async function overHttp(t: TestHub, query: string, variables?: Record<string, un
   return firstError(res.body, res.text, { status: res.status });
 }
 
-/** One operation on a fresh socket: the first error or result, or the close the hub ended it with. */
-function overWs(t: TestHub, query: string, variables?: Record<string, unknown>, token?: string): Promise<Outcome> {
-  const client: Client = t.wsClient(token);
+/** One operation on a fresh socket (or on `client`): the first error or result, or the close the hub ended it with. */
+function overWs(t: TestHub, query: string, variables?: Record<string, unknown>, token?: string, client: Client = t.wsClient(token)): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     let result: Outcome | undefined;
     client.subscribe(
@@ -142,10 +141,18 @@ const ROWS: Row[] = [
   { name: 'a query too deep', hub: 'open', as: 'member', query: nested(11), code: 'QUERY_TOO_DEEP', message: /depth/i },
   { name: 'too many aliases', hub: 'open', as: 'member', query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: __typename`).join(' ')} }`, code: 'TOO_MANY_ALIASES', message: /alias/i },
   {
-    name: 'too many directives',
+    name: 'one directive repeated on a field',
     hub: 'open',
     as: 'member',
-    query: `{ __typename ${'@include(if: true) '.repeat(21)}}`,
+    query: `{ __typename ${'@include(if: true) '.repeat(10)}}`,
+    code: 'TOO_MANY_DIRECTIVES',
+    message: 'The directive "@include" is used more than once in one place (once per field, fragment or operation)',
+  },
+  {
+    name: 'directives over the budget',
+    hub: 'open',
+    as: 'member',
+    query: `{ ${'... @include(if: true) { __typename } '.repeat(21)}}`,
     code: 'TOO_MANY_DIRECTIVES',
     message: /directive/i,
   },
@@ -156,6 +163,15 @@ const ROWS: Row[] = [
     query: `{ ${Array.from({ length: 7 }, (_, i) => `p${i}: indicators(first: 500) ${FULL_PAGE}`).join(' ')} }`,
     code: 'QUERY_TOO_COMPLEX',
     message: /cost/i,
+  },
+  {
+    name: 'an answer over the response budget, sized by a variable',
+    hub: 'open',
+    as: 'member',
+    query: `query($n: Int) { ${Array.from({ length: 5 }, (_, i) => `p${i}: indicators(first: $n) ${FULL_PAGE}`).join(' ')} }`,
+    variables: { n: 500 },
+    code: 'QUERY_TOO_COMPLEX',
+    message: /response budget/,
   },
   { name: 'too many tokens', hub: 'open', as: 'member', query: tokens(2_001), code: 'TOO_MANY_TOKENS', message: /tokens/ },
   {
@@ -257,7 +273,9 @@ describe('the same mistakes over HTTP, graphql-ws and TAXII', () => {
     for (const transport of ['http', 'graphql-ws', 'taxii'] as const) {
       if (transport === 'taxii' && !row.taxii) continue;
       const token = await tokenFor(row, t);
-      const send = () => (transport === 'http' ? overHttp(t, row.query, row.variables, token) : transport === 'graphql-ws' ? overWs(t, row.query, row.variables, token) : overTaxii(t, token));
+      // One socket per caller, as a client keeps it (a socket's connection_init has a bucket of its own).
+      const socket = transport === 'graphql-ws' ? t.wsClient(token, { lazyCloseTimeout: 5_000 }) : undefined;
+      const send = () => (transport === 'http' ? overHttp(t, row.query, row.variables, token) : transport === 'graphql-ws' ? overWs(t, row.query, row.variables, token, socket) : overTaxii(t, token));
       for (let i = 0; i < (row.before ?? 0); i++) expect((await send()).code).toBe('OK');
       outcomes[transport] = await send();
     }
@@ -267,7 +285,7 @@ describe('the same mistakes over HTTP, graphql-ws and TAXII', () => {
       if (transport !== 'taxii') expect(outcome.field, transport).toBe(row.field);
       if (transport !== 'graphql-ws') expect(outcome.status, transport).toBe(row.status ?? httpStatusOf(row.code));
       if (transport === 'graphql-ws') expect(outcome.close, transport).toBe(row.close);
-      expect(outcome.text.length, transport).toBeLessThan(row.code === 'TOO_MANY_DIRECTIVES' ? 10_000 : 2_000);
+      expect(outcome.text.length, transport).toBeLessThan(2_000);
     }
     // GraphQL's two transports say exactly the same thing.
     const { http, 'graphql-ws': ws } = outcomes;
@@ -343,6 +361,19 @@ describe('the request observer', () => {
     ]);
     expect(limited).toEqual(['graphql-ws', 'taxii']);
   });
+
+  it('hears a subscription end when its client completes it', async () => {
+    const finished: Array<{ transport: string; operationType: string; code: string }> = [];
+    const observer: RequestObserver = { requestFinished: ({ transport, operationType, code }) => void finished.push({ transport, operationType, code }), rateLimited: () => {} };
+    const t = await startTestHub({ config: { anonymousReads: true }, observer });
+    const client = t.wsClient(await t.member('subscriber', 'TRUSTED').token(['reader']));
+    const stop = client.subscribe({ query: 'subscription { alerts { cursor type } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    for (let i = 0; i < 50 && t.hub.alerts.stats().subscribers === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toEqual([]);
+    stop();
+    for (let i = 0; i < 50 && finished.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toEqual([{ transport: 'graphql-ws', operationType: 'subscription', code: 'OK' }]);
+  });
 });
 
 describe('what the log holds', () => {
@@ -360,3 +391,35 @@ describe('what the log holds', () => {
     expect(logs.slice(logged).filter((l) => l.level >= 50)).toEqual([]);
   });
 });
+
+describe('a live graphql-ws connection re-checked after its member changed', () => {
+  it('closes with 4500, not 4401, when the re-check fails unexpectedly, and logs it once', async () => {
+    const { t, logs } = await loggedHub({});
+    const member = t.member('rechecked', 'TRUSTED');
+    const client = t.wsClient(await member.token(['reader']), { lazy: false, onNonLazyError: () => {} });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (e) => resolve(e as { code: number; reason: string })));
+    expect((await overWsOn(client, '{ viewer { tier } }')).code).toBe('OK');
+    const logged = logs.length;
+    // The registry row becomes one the hub cannot read: the re-check throws, as with the store down.
+    await t.hub.services.members.register({ ...(await t.hub.services.members.get('rechecked'))!, allowedRoles: null as never });
+    expect(await closed).toMatchObject({ code: 4500, reason: 'Unexpected error' });
+    const errors = logs.slice(logged).filter((l) => l.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.requestId).toEqual(expect.any(String));
+  });
+});
+
+/** One operation on an open client. */
+function overWsOn(client: Client, query: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let result: Outcome | undefined;
+    client.subscribe(
+      { query },
+      {
+        next: (r) => void (result ??= firstError(r, JSON.stringify(r), {})),
+        error: reject,
+        complete: () => (result ? resolve(result) : reject(new Error('completed without a result'))),
+      },
+    );
+  });
+}

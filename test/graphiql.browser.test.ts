@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGraphiqlBundle } from '../src/graphiql/graphiql-bundle.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
@@ -93,6 +95,8 @@ describe.skipIf(!haveChromium)(BROWSER, () => {
   const fromHub: string[] = [];
   const policyViolations: string[] = [];
   const pageErrors: string[] = [];
+  /** Every answer from /graphql other than the page itself: method and status. */
+  const graphqlAnswers: string[] = [];
 
   const isHub = (url: string) => url.startsWith(`${origin}/`) || url.startsWith(`${origin.replace(/^http/, 'ws')}/`);
   const resultPane = () => page.locator('section[aria-label="Result Window"]');
@@ -159,6 +163,10 @@ describe.skipIf(!haveChromium)(BROWSER, () => {
     page.on('websocket', (ws) => void (isHub(ws.url()) ? fromHub.push(ws.url()) : outside.push(ws.url())));
     page.on('worker', (worker) => void (isHub(worker.url()) ? fromHub.push(worker.url()) : outside.push(worker.url())));
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('response', (response) => {
+      const request = response.request();
+      if (new URL(response.url()).pathname === '/graphql' && request.resourceType() !== 'document') graphqlAnswers.push(`${request.method()} ${response.status()}`);
+    });
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
     });
@@ -176,6 +184,20 @@ describe.skipIf(!haveChromium)(BROWSER, () => {
     await expect.poll(() => textOf(page.locator(HEADERS_EDITOR)), { timeout: BROWSER_TIMEOUT }).toContain('Bearer <paste a token');
   }, BROWSER_TIMEOUT * 2);
 
+  it('shows a hint, not an error, and asks the hub for nothing before a token is pasted', async () => {
+    await expect.poll(() => textOf(resultPane()), { timeout: BROWSER_TIMEOUT }).toContain("Paste a member's token into Headers");
+    await sleep(1_500); // GraphiQL would have asked for the schema by now
+    expect(graphqlAnswers).toEqual([]);
+    // The docs, opened before any token, say what to do.
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(() => textOf(docs), { timeout: BROWSER_TIMEOUT }).toContain('The docs need a token');
+    expect(await textOf(page.locator('.graphiql-container'))).not.toMatch(/error/i);
+    expect(await page.locator('.graphiql-doc-explorer-error').count()).toBe(0);
+    await page.getByRole('button', { name: 'Hide Documentation Explorer' }).click();
+    expect(graphqlAnswers).toEqual([]);
+  }, BROWSER_TIMEOUT * 2);
+
   it('runs a query with the token from the headers editor and shows the result', async () => {
     await setEditor(HEADERS_EDITOR, JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
     await run(
@@ -186,7 +208,7 @@ describe.skipIf(!haveChromium)(BROWSER, () => {
     expect(await textOf(resultPane())).toContain('"totalCount"');
   }, BROWSER_TIMEOUT * 2);
 
-  it('shows the schema in the docs explorer once a member token is in the headers', async () => {
+  it('shows the schema in the docs explorer once a member token is in the headers, with the tier each gated field needs', async () => {
     // The token's arrival made the page fetch the schema again (members only may introspect).
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
     const docs = page.locator('.graphiql-doc-explorer');
@@ -194,8 +216,39 @@ describe.skipIf(!haveChromium)(BROWSER, () => {
     await docs.getByRole('link', { name: 'Query', exact: true }).first().click();
     await expect.poll(() => textOf(docs), { timeout: BROWSER_TIMEOUT }).toContain('lookupIndicators');
     expect(await textOf(docs)).toContain('indicators');
+    // A gated field says its tier (from @minTier, src/graphql/min-tier.ts)
+    await docs.getByRole('link', { name: 'Indicator', exact: true }).first().click();
+    await expect.poll(() => textOf(docs), { timeout: BROWSER_TIMEOUT }).toContain('Requires tier TRUSTED or above');
+    await page.locator('.graphiql-doc-explorer-back').click();
     const screenshot = process.env.GRAPHIQL_SCREENSHOT;
     if (screenshot) await page.screenshot({ path: screenshot });
+  }, BROWSER_TIMEOUT * 2);
+
+  it('shows URLs in results as text: no link decoration, and a click opens nothing', async () => {
+    const url = `http://malicious-${Date.now()}.example/payload.exe`;
+    const publisher = await t.token('demo-agency', ['publisher', 'reader']);
+    const published = await t.gql(PUBLISH, { input: { idempotencyKey: `graphiql-link-${url}`, indicators: [{ value: url, tlp: 'CLEAR', severity: 'HIGH', confidence: 80 }] } }, { token: publisher });
+    expect(published.body.data?.publishIndicators.results[0].status).toBe('CREATED');
+    // The URL in a comment too: the query editor keeps Monaco's link detection (the control).
+    await run(`# evidence: ${url}\nquery Links { indicators(first: 1, filter: { value: ${JSON.stringify(url)} }) { edges { node { value } } } }`, 'Links');
+    const host = new URL(url).host;
+    await expect.poll(async () => (await textOf(resultPane())).replace(/\s+/g, ''), { timeout: BROWSER_TIMEOUT }).toContain(host);
+    await expect.poll(() => page.locator('.graphiql-query-editor .detected-link').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await sleep(1_000); // as long again for the result pane
+    expect(await resultPane().locator('.detected-link, .detected-link-active').count()).toBe(0);
+
+    const pagesBefore = context.pages().length;
+    const where = page.url();
+    const text = resultPane().getByText(host).first();
+    await text.hover({ modifiers: ['ControlOrMeta'] });
+    expect(await resultPane().locator('.detected-link, .detected-link-active').count()).toBe(0);
+    // force: Monaco's cursor layer covers the text, which Playwright would otherwise wait out
+    await text.click({ modifiers: ['ControlOrMeta'], force: true });
+    await text.click({ force: true });
+    await sleep(500);
+    expect(context.pages().length).toBe(pagesBefore);
+    expect(page.url()).toBe(where);
+    expect(outside.filter((u) => u.includes(host))).toEqual([]);
   }, BROWSER_TIMEOUT * 2);
 
   it('streams an alerts subscription over graphql-ws with the same token', async () => {

@@ -16,7 +16,7 @@ import { parseConfig } from '../src/config.js';
 import type { EventDoc, NewEvent } from '../src/domain/events.js';
 import type { IndicatorDoc } from '../src/domain/types.js';
 import { startHub } from '../src/main.js';
-import type { Filter } from '../src/policy/policy.js';
+import type { Filter } from '../src/domain/filter.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import { MemoryEventLog } from '../src/store/memory/memory-events.js';
 import type { ClaimUpsert } from '../src/store/ports.js';

@@ -141,7 +141,7 @@ describe('sockets per member and connection_init', () => {
     await fourth.init(token);
   });
 
-  it('connection_init has its own rate-limit bucket per caller: over it, the socket is closed with 4429', async () => {
+  it('connection_init has its own rate-limit bucket per caller (HUB_WS_CONNECT_RATE): over it, the socket is closed with 4429', async () => {
     const token = await t.member('init-flood', 'TRUSTED').token(['reader']);
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) {

@@ -39,8 +39,10 @@ export const BENCH_ENV: Record<string, string> = {
   HUB_RATE_LIMIT: '1000000000',
   HUB_RATE_LIMIT_BURST: '1000000000',
   // Every bench client connects from loopback, up to 10,000 sockets over 4 members per tier.
+  HUB_MAX_CONNECTIONS: '1000000',
   HUB_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
   HUB_WS_MAX_SOCKETS_PER_MEMBER: '1000000',
+  HUB_WS_CONNECT_RATE: '0',
 };
 
 export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<BenchHub> {

@@ -19,7 +19,6 @@ import { viewerId, visibilityKey, type Viewer } from '../policy/policy.js';
 import type { Store } from '../store/ports.js';
 import { AlertCohorts, type Cohort } from './alert-cohorts.js';
 import { AlertCursors, type AlertPlace } from './alert-cursors.js';
-import type { AlertEventValue } from './alert-event-value.js';
 import { matchesAlertFilter } from './alert-filter.js';
 import { AlertJudge, type AlertRecord } from './alert-judge.js';
 import type { AlertObserver } from './alert-observer.js';

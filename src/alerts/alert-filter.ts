@@ -1,16 +1,9 @@
 import type { AlertEventType, RecordKind } from '../domain/events.js';
-import { SEVERITIES, type IndicatorDoc, type IndicatorType, type NoticeCategory, type NoticeDoc, type Severity } from '../domain/types.js';
+import { SEVERITIES, type IndicatorDoc, type NoticeDoc } from '../domain/types.js';
+import type { AlertFilter } from '../generated/graphql.js';
 
-/** The `AlertFilter` input, as graphql-js coerced it. */
-export interface AlertFilterInput {
-  kinds?: Array<'INDICATOR' | 'MODEL_RISK_NOTICE'> | null;
-  indicatorTypes?: IndicatorType[] | null;
-  minSeverity?: Severity | null;
-  minConfidence?: number | null;
-  tags?: string[] | null;
-  noticeCategories?: NoticeCategory[] | null;
-  types?: Array<AlertEventType | 'HEARTBEAT'> | null;
-}
+/** The `AlertFilter` input, as graphql-js coerced it (generated from schema/alerts.graphql). */
+export type AlertFilterInput = AlertFilter;
 
 /**
  * The subscriber's own filter. Not a policy decision: it runs after the verdict and only narrows

@@ -1,4 +1,5 @@
 import { getArgumentValues, getOperationAST, Kind, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
+import type { SubscriptionAlertsArgs } from '../generated/graphql.js';
 import type { Viewer } from '../policy/policy.js';
 import type { AlertPlace } from './alert-cursors.js';
 import type { AlertFilterInput } from './alert-filter.js';
@@ -41,14 +42,14 @@ export function readAlertArguments(
   const field = operation?.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'alerts');
   const def = schema.getSubscriptionType()?.getFields().alerts;
   if (!field || !def) return null;
-  const args = getArgumentValues(def, field, variables);
+  const args = getArgumentValues(def, field, variables) as SubscriptionAlertsArgs;
   const placing = new Set(
     (field.arguments ?? []).filter((a) => PLACING_ARGUMENTS.has(a.name.value) && a.value.kind === Kind.VARIABLE).map((a) => (a.value as { name: { value: string } }).name.value),
   );
   const shapingVariables = Object.fromEntries(Object.entries(variables ?? {}).filter(([k]) => !placing.has(k)));
   return {
-    filter: (args.filter as AlertFilterInput | null | undefined) ?? null,
-    after: args.after == null ? null : String(args.after),
+    filter: args.filter ?? null,
+    after: args.after ?? null,
     heartbeats: args.heartbeats === true,
     shapingVariables,
   };

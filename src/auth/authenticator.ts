@@ -20,6 +20,7 @@ import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
 import { GraphQLError } from 'graphql';
 import { LIMIT_CODES, limitError } from '../http/limits.js';
 import { FailedLoginLimiter, type FailedLoginLimitOptions } from './failed-login-limiter.js';
+import { LRUCache } from 'lru-cache';
 
 /** Signature algorithms the hub accepts at all; anything else (none, HS*, RS*) is refused. */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'ES256'];
@@ -141,7 +142,8 @@ export function authError(reason: string): GraphQLError {
  * `verifyApiKey` reads the key on every call, so a revoked key fails on the next request.
  */
 export class Authenticator {
-  private readonly verified = new Map<string, VerifiedClaims>();
+  /** Verified tokens, least recently used first out (lru-cache). */
+  private readonly verified = new LRUCache<string, VerifiedClaims>({ max: CACHE_LIMIT });
   private readonly keySets: FederatedKeySets;
   private readonly failedLogins: FailedLoginLimiter;
 
@@ -229,7 +231,6 @@ export class Authenticator {
     const unverified = this.decode(token);
     const claims =
       unverified.issuer === this.options.issuer ? await this.verifyHubToken(token, unverified) : await this.verifyFederated(token, unverified);
-    if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }

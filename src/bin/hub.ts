@@ -24,7 +24,8 @@ Commands:
 
 Environment: PORT (4000), HOST (127.0.0.1), HUB_DATA_DIR (.hub), HUB_DEMO, HUB_ANONYMOUS_READS,
 HUB_ISSUER, HUB_AUDIENCE, HUB_TOKEN_MAX_LIFETIME (24h), HUB_CLOCK_TOLERANCE (60s),
-HUB_IDEMPOTENCY_TTL (24h), HUB_APPROVAL_TTL (72h), LOG_LEVEL (info).
+HUB_IDEMPOTENCY_TTL (24h), HUB_APPROVAL_TTL (72h), LOG_LEVEL (info),
+HUB_METRICS_PORT (unset: off; 9464 with --demo), HUB_METRICS_HOST (127.0.0.1).
 
 Demo members: demo-agency (CORE), demo-lab (CORE), demo-isac (TRUSTED), demo-enterprise (COMMUNITY).
 Example: npm run --silent hub -- token --member demo-isac --roles reader,publisher
@@ -32,12 +33,18 @@ Example: npm run --silent hub -- token --member demo-isac --roles reader,publish
 
 class UsageError extends Error {}
 
+/** Where `serve --demo` (`npm start`) serves Prometheus metrics unless HUB_METRICS_PORT says otherwise. */
+const DEMO_METRICS_PORT = 9464;
+
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, port: { type: 'string' } }, strict: true });
-  const env = { ...process.env, ...(values.port !== undefined ? { PORT: values.port } : {}) };
+  const env: Record<string, string | undefined> = { ...process.env, ...(values.port !== undefined ? { PORT: values.port } : {}) };
+  // The demo shows operators their metrics too (docs/metrics.md); HUB_METRICS_PORT set (even empty: off) wins.
+  if (values.demo && env.HUB_METRICS_PORT === undefined) env.HUB_METRICS_PORT = String(DEMO_METRICS_PORT);
   const config = parseConfig(env, values.demo ? { demo: true } : {});
   const hub = await startHub(config);
   process.stderr.write(`hub: listening on ${hub.url} (graphql-ws on ${hub.wsUrl})${config.demo ? ', demo data loaded' : ''}\n`);
+  if (hub.metrics) process.stderr.write(`hub: Prometheus metrics on ${hub.metrics.url}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

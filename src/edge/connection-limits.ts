@@ -19,6 +19,12 @@ export const CONNECTION_LIMIT_CLOSE = 4429;
 
 export interface ConnectionLimitsOptions {
   /**
+   * TCP connections the server holds at once, from every address together (Node's
+   * `maxConnections`): the next is dropped unanswered, before a byte is read. With `maxPerAddress`
+   * it bounds the whole: no spread of addresses can open more. Default 16,384.
+   */
+  maxConnections?: number;
+  /**
    * TCP connections one source address may hold open at once: HTTP keep-alive connections and
    * WebSockets alike (a WebSocket is an upgraded HTTP connection). IPv6 addresses count by their
    * /64, which one host usually holds whole. A connection over the cap is answered 429
@@ -46,6 +52,8 @@ export interface ConnectionLimitsOptions {
   log?: Logger;
 }
 
+/** Default of {@link ConnectionLimitsOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 16_384;
 /** Default of {@link ConnectionLimitsOptions.maxPerAddress}. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 128;
 /** Default of {@link ConnectionLimitsOptions.maxSocketsPerMember}. */
@@ -59,6 +67,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * `connection_init` is authenticated), and how long a request may take to arrive. Together with
  * the per-socket buffer cap (socket-guard.ts) and the 1 MB body and message caps they bound what
  * one address or member can make the hub hold (docs/limits.md, "Connections").
+ *
+ * The counters are written by hand (Node has only a server-wide `maxConnections`; ws none); the
+ * deadlines are Node's own, the `connection_init` rate is the hub's store-backed RateLimiter.
  */
 export class ConnectionLimits {
   readonly maxPerAddress: number;
@@ -88,8 +99,9 @@ export class ConnectionLimits {
     };
   }
 
-  /** Counts the server's connections per address (created with {@link serverOptions}). */
+  /** Caps the server's connections, all and per address (created with {@link serverOptions}). */
   attach(server: Server): void {
+    server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     server.on('connection', (socket: Socket) => {
       const key = addressKey(socket.remoteAddress);
       const open = (this.perAddress.get(key) ?? 0) + 1;
@@ -224,7 +236,7 @@ export function addressKey(remoteAddress: string | undefined): string {
 /**
  * The rate-limit bucket a graphql-ws `connection_init` draws from: the caller's own (its member's,
  * else its address's), beside the one its requests draw from, so opening sockets does not spend
- * the budget of operations (docs/limits.md). Same rate and burst as requests.
+ * the budget of operations (docs/limits.md).
  */
 export function connectBucketKey(viewer: Viewer, remoteAddress: string | undefined): string {
   return `connect:${rateLimitBucket(viewer, addressKey(remoteAddress))}`;

@@ -8,6 +8,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import type { ErrorCode } from '../errors.js';
 import { LIMIT_CODES } from '../http/limits.js';
+import { CONNECTION_LIMIT_CLOSE, CONNECTION_LIMIT_CODES } from './connection-limits.js';
 
 /** One code's entry. */
 export interface ErrorEntry {
@@ -45,7 +46,7 @@ const HUB_CODES: Record<ErrorCode, ErrorEntry> = {
   CURSOR_EXPIRED: caller(400),
 };
 
-/** The catalogue: the hub's own codes, Apollo's protocol codes, and every limit code. */
+/** The catalogue: the hub's own codes, Apollo's protocol codes, the connection limits' and every document and rate limit's. */
 export const ERROR_CATALOGUE: Readonly<Record<string, ErrorEntry>> = Object.freeze({
   ...HUB_CODES,
   GRAPHQL_PARSE_FAILED: caller(400),
@@ -57,6 +58,10 @@ export const ERROR_CATALOGUE: Readonly<Record<string, ErrorEntry>> = Object.free
   ...Object.fromEntries(
     Object.values(LIMIT_CODES).map((code) => [code, caller(LIMIT_STATUS[code] ?? 400, code === LIMIT_CODES.rate ? CloseCode.TooManyInitialisationRequests : undefined)]),
   ),
+  // Connection limits (connection-limits.ts): refused before any request is read. After the
+  // rate limit, so that a bare 429 (TAXII) or 4429 reads as RATE_LIMITED.
+  [CONNECTION_LIMIT_CODES.perAddress]: caller(429),
+  [CONNECTION_LIMIT_CODES.perMember]: caller(429, CONNECTION_LIMIT_CLOSE),
   [INTERNAL]: { status: 500, public: false, close: CloseCode.InternalServerError },
 });
 

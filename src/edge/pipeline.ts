@@ -27,7 +27,7 @@ import type { Logger } from 'pino';
 import type { HubContext } from '../context.js';
 import { formatHubError } from '../http/error-format.js';
 import type { ExecutionDeadlines } from '../http/execution-deadline.js';
-import { checkDocument, usesIntrospection } from '../http/limits.js';
+import { checkDocument, LIMIT_CODES, usesIntrospection } from '../http/limits.js';
 import { checkResponseBudget } from '../http/query-cost.js';
 import { rateLimitedError, type RateLimiter } from '../http/rate-limiter.js';
 import { formatForTransport } from '../http/redaction.js';
@@ -149,7 +149,11 @@ export class EdgePipeline {
 
   /** A refusal a caller may read, or (for anything else) the masked error, logged once. */
   private refusal(err: unknown, admission: Admission): GraphQLError {
-    if (err instanceof GraphQLError && isPublicCode(err.extensions.code)) return err;
+    if (err instanceof GraphQLError && isPublicCode(err.extensions.code)) {
+      // The authenticator's own limit on refused credentials is a rate limit too.
+      if (err.extensions.code === LIMIT_CODES.rate) this.options.observer?.rateLimited(admission.transport);
+      return err;
+    }
     this.unexpected(err, admission.requestId, admission.transport);
     return unexpectedError();
   }

@@ -608,6 +608,10 @@ export type Mutation = {
    * an identity provider the requester registered (see docs/approvals.md).
    */
   approveRequest: ApprovalRequest;
+  /**
+   * Moves one of the publisher's own notices through its life cycle (DRAFT -> UNDER_REVIEW ->
+   * PUBLISHED -> MITIGATED, or RETRACTED); any other step is INVALID_TRANSITION.
+   */
   changeModelRiskNoticeStatus: ModelRiskNotice;
   /** Creates an API key for a member and shows it once. hub-admin, or member-admin of the member. */
   createApiKey: CreatedApiKey;
@@ -845,13 +849,23 @@ export type Query = {
    * member-admins (another memberId gives an empty page), FORBIDDEN for everyone else.
    */
   auditLog: AuditEntryConnection;
+  /** One indicator by id; null when it does not exist or the viewer may not see it (the two look alike). */
   indicator: Maybe<Indicator>;
+  /**
+   * The indicators the viewer may see (by tier, TLP and recipients), a page at a time (`first`,
+   * `after`). Filters and orderings marked with a tier need that tier.
+   */
   indicators: IndicatorConnection;
   /** SIEM enrichment: up to 1,000 raw values, answered in order. */
   lookupIndicators: Array<IndicatorLookup>;
   /** The member directory (members only). */
   members: Array<Member>;
+  /** One notice by id; null when it does not exist or the viewer may not see it (the two look alike). */
   modelRiskNotice: Maybe<ModelRiskNotice>;
+  /**
+   * The AI model-risk notices the viewer may see (by tier, TLP, recipients and embargo), a page at
+   * a time (`first`, `after`). Filters marked with a tier need that tier.
+   */
   modelRiskNotices: ModelRiskNoticeConnection;
   /** Fetches any record by id; null when it does not exist or the viewer may not see it. */
   node: Maybe<Node>;
@@ -864,6 +878,7 @@ export type Query = {
   stixBundle: Scalars['JSON']['output'];
   /** The hub's published STIX extension-definition (declares `x-model-risk-notice`). */
   stixExtensionDefinition: Scalars['JSON']['output'];
+  /** Who the hub takes the caller to be: tier, member, user and roles (PUBLIC without a token). */
   viewer: Viewer;
 };
 

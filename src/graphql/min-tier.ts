@@ -24,6 +24,24 @@ export interface GateContext {
 
 const DIRECTIVE = 'minTier';
 
+/**
+ * The sentence the docs explorer shows under a gated coordinate, added when the schema is built,
+ * so the SDL's `@minTier` stays the one place a tier is written.
+ */
+export function tierNote(tier: Tier, kind: 'output' | 'input'): string {
+  return kind === 'output'
+    ? `Requires tier ${tier} or above; below it, null (named in \`extensions.redacted\`) unless the viewer published the record.`
+    : `Requires tier ${tier} or above; below it, using it is FORBIDDEN.`;
+}
+
+/** In the description's first paragraph: GraphiQL's field lists show no more than that. */
+function withNote(description: string | null | undefined, note: string): string {
+  const text = description?.trim();
+  if (!text) return note;
+  const breakAt = text.indexOf('\n\n');
+  return breakAt < 0 ? `${text} ${note}` : `${text.slice(0, breakAt)} ${note}${text.slice(breakAt)}`;
+}
+
 function tierOf(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): Tier | undefined {
   return getDirective(schema, node, DIRECTIVE)?.[0]?.tier as Tier | undefined;
 }
@@ -92,6 +110,7 @@ function argumentsCheck(schema: GraphQLSchema, args: readonly GraphQLArgument[])
  * - on an input field or enum value: using it (to filter or sort) below the tier is FORBIDDEN,
  *   whatever the data.
  * Refuses, at startup, a gated output field that is non-null (it could not be withheld).
+ * Each gated coordinate's description gains its {@link tierNote} (GraphiQL's docs show it).
  */
 export function applyMinTier(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
@@ -99,6 +118,7 @@ export function applyMinTier(schema: GraphQLSchema): GraphQLSchema {
       const tier = field.astNode ? tierOf(schema, field as never) : undefined;
       const argsCheck = argumentsCheck(schema, Object.entries(field.args ?? {}).map(([name, a]) => ({ name, ...a }) as unknown as GraphQLArgument));
       if (!tier && !argsCheck) return field;
+      if (tier) field = { ...field, description: withNote(field.description, tierNote(tier, 'output')) };
       if (tier && isNonNullType(field.type)) {
         throw new Error(`${typeName}.${fieldName} is gated by @minTier but non-null: a withheld field must be able to be null`);
       }
@@ -115,6 +135,14 @@ export function applyMinTier(schema: GraphQLSchema): GraphQLSchema {
           return resolve(source, args, context, info);
         },
       };
+    },
+    [MapperKind.INPUT_OBJECT_FIELD]: (field) => {
+      const tier = tierOf(schema, field as never);
+      return tier ? { ...field, description: withNote(field.description, tierNote(tier, 'input')) } : field;
+    },
+    [MapperKind.ENUM_VALUE]: (value) => {
+      const tier = tierOf(schema, value as never);
+      return tier ? { ...value, description: withNote(value.description, tierNote(tier, 'input')) } : value;
     },
   });
 }

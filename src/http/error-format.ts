@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { INTERNAL, isPublicCode, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
+import { clip } from '../util/clip.js';
 import { limitCodeOf } from './limits.js';
 
 /** Longest message a caller is shown. */
@@ -48,9 +49,7 @@ function clipQuoted(message: string): string {
  * to 64 characters, and the whole to 1,000.
  */
 export function clipEchoes(message: string): string {
-  const cut = message.length > 4 * MAX_MESSAGE ? message.slice(0, 4 * MAX_MESSAGE) : message;
-  const clipped = clipQuoted(stripSuggestions(cut));
-  return clipped.length > MAX_MESSAGE ? `${clipped.slice(0, MAX_MESSAGE)}…` : clipped;
+  return clip(clipQuoted(stripSuggestions(clip(message, 4 * MAX_MESSAGE))), MAX_MESSAGE);
 }
 
 /** Whether an error is the hub's own "Unexpected error", already logged where it was raised. */

@@ -90,6 +90,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       } catch (err) {
         trace.code = codeOf(err as GraphQLError);
         admitted = withHttpHead(err as GraphQLError);
+        // And the connection ends with the refusal: Node would otherwise read the unread body (up to 1 MB) to discard it.
+        if (req.method === 'POST') res.setHeader('connection', 'close');
       }
       let body: unknown = undefined;
       if (req.method === 'POST' && !(admitted instanceof GraphQLError)) {

@@ -10,7 +10,7 @@ import type { ConnectionLimits } from '../edge/connection-limits.js';
 import { guardedWebSocket } from '../edge/socket-guard.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HubContext } from '../context.js';
-import { closeCodeOf, codeOf, unexpectedError } from '../edge/error-catalogue.js';
+import { closeCodeOf, codeOf, UNEXPECTED_MESSAGE, unexpectedError } from '../edge/error-catalogue.js';
 import type { EdgePipeline, RequestTrace } from '../edge/pipeline.js';
 import type { Viewer } from '../policy/policy.js';
 import { LIMIT_CODES, limitError } from './limits.js';
@@ -59,6 +59,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 interface ConnectionExtra {
   viewer?: Viewer;
   authorization?: string;
+  request?: { socket: { remoteAddress?: string } };
   /** The operations under way on this socket, by id, each followed until it ends. */
   traces?: Map<string, RequestTrace>;
   [key: PropertyKey]: unknown;
@@ -82,8 +83,8 @@ function closeReason(message: string): string {
  * operation gets an `error` message and the socket stays open. A message over 1 MB closes the
  * socket with 1009.
  */
-export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void> } {
-  const { log } = options;
+export function attachGraphqlWs(options: WsServerOptions): { close: () => Promise<void>; connections: () => number } {
+  const { log, pipeline } = options;
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: '/graphql',
@@ -124,18 +125,22 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     for (const [socket, extra] of connections) {
       const before = extra.viewer;
       if (before?.kind !== 'member' || before.memberId !== memberId) continue;
-      options.authenticate(extra.authorization).then(
+      options.authenticate(extra.authorization, { remoteAddress: extra.request?.socket.remoteAddress }).then(
         (now) => {
           if (now.kind !== 'member' || now.tier !== before.tier) closeFor(socket, CREDENTIAL_CLOSE.tierChanged);
           else if (now.roles.length !== before.roles.length || now.roles.some((r) => !before.roles.includes(r))) closeFor(socket, CREDENTIAL_CLOSE.rolesChanged);
           else extra.viewer = now;
         },
-        () => closeFor(socket, CREDENTIAL_CLOSE.invalid),
+        (err: unknown) => {
+          if (err instanceof GraphQLError && codeOf(err) === 'UNAUTHENTICATED') return closeFor(socket, CREDENTIAL_CLOSE.invalid);
+          // Whether the member may still read cannot be known: close, as the hub's failure (4500), logged once.
+          pipeline.unexpected(err, randomUUID(), 'graphql-ws');
+          closeFor(socket, { code: CloseCode.InternalServerError, reason: UNEXPECTED_MESSAGE });
+        },
       );
     }
   });
 
-  const { pipeline } = options;
   const contextFor = (extra: ConnectionExtra & { socket: WebSocket }, id: string, viewer: Viewer, requestId: string): HubContext => {
     const context = pipeline.context(viewer, requestId);
     operationOf.set(context, { id, socket: extra.socket });
@@ -215,7 +220,7 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
           } catch (err) {
             const refusal = err as GraphQLError;
             // A credential that stopped working ends the connection; a full bucket or a failure does not.
-            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+            if (codeOf(refusal) === 'UNAUTHENTICATED') ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(refusal.message));
             return refuse(ctx.extra, id, [refusal]);
           }
           const prepared = pipeline.prepare(viewer, payload);
@@ -263,6 +268,8 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   });
 
   return {
+    /** Open sockets, authenticated or not yet (the metrics' gauge). */
+    connections: () => wss.clients.size,
     close: async () => {
       unsubscribeMembers();
       for (const client of wss.clients) client.close(1001, 'Server shutting down');

@@ -21,6 +21,7 @@
  */
 import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
 import { IDENTITY_PROVIDER_KINDS, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
+import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
@@ -41,8 +42,6 @@ export type Viewer =
        */
       readonly persons?: readonly string[];
     };
-
-export type Filter = Record<string, unknown>;
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous', tier: 'PUBLIC' });
 

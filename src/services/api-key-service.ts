@@ -6,6 +6,7 @@ import { API_KEY_DEFAULT_ROLES, apiKeyRolesProblem, assertCanAdministerMember, t
 import type { ApiKeyRepository } from '../store/ports.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
+import { LRUCache } from 'lru-cache';
 
 export interface ApiKeyServiceDeps {
   keys: ApiKeyRepository;
@@ -58,7 +59,7 @@ export class ApiKeyService {
   private readonly now: () => Date;
   private readonly lastUsedIntervalMs: number;
   /** Key id → when this process last wrote its lastUsedAt (ms), so bursts of requests write once. */
-  private readonly touched = new Map<string, number>();
+  private readonly touched = new LRUCache<string, number>({ max: TOUCHED_LIMIT });
 
   constructor(private readonly deps: ApiKeyServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -159,8 +160,6 @@ export class ApiKeyService {
   private async recordUse(doc: ApiKeyDoc, now: Date): Promise<void> {
     const last = Math.max(doc.lastUsedAt?.getTime() ?? 0, this.touched.get(doc._id) ?? 0);
     if (now.getTime() - last < this.lastUsedIntervalMs) return;
-    this.touched.delete(doc._id);
-    if (this.touched.size >= TOUCHED_LIMIT) this.touched.delete(this.touched.keys().next().value!);
     this.touched.set(doc._id, now.getTime());
     try {
       await this.deps.keys.touch(doc._id, now);

@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 import type { FindOptions, SortSpec } from '../store/ports.js';
 import { and, keysetAfter, sortValues } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';

@@ -1,6 +1,8 @@
+import { LRUCache } from 'lru-cache';
 import { Query } from 'mingo';
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 
+/** Compiled filters kept, least recently used first out (one per visibility key in practice). */
 const CACHE_LIMIT = 1_024;
 
 /**
@@ -8,7 +10,7 @@ const CACHE_LIMIT = 1_024;
  * filter to something that is not in a collection (an event's before/after sharing).
  */
 export class FilterMatcher {
-  private readonly compiled = new Map<string, Query>();
+  private readonly compiled = new LRUCache<string, Query>({ max: CACHE_LIMIT });
 
   /** `cacheKey`, when given, must identify `filter` exactly (filters with a time in them have none). */
   matches(filter: Filter, object: object, cacheKey?: string): boolean {
@@ -16,7 +18,6 @@ export class FilterMatcher {
     let query = this.compiled.get(cacheKey);
     if (!query) {
       query = new Query(filter);
-      if (this.compiled.size >= CACHE_LIMIT) this.compiled.delete(this.compiled.keys().next().value!);
       this.compiled.set(cacheKey, query);
     }
     return query.test(object as Record<string, unknown>);

@@ -5,7 +5,7 @@
  */
 import type { EventDoc, NewEvent } from '../domain/events.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';

@@ -6,7 +6,7 @@
 import type { IndicatorType, NoticeCategory, NoticeStatus, Severity, Tlp } from '../domain/types.js';
 import type { ApprovalStatus, AuditAction } from '../domain/types.js';
 import { severityRank } from '../domain/types.js';
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 import type { SortSpec } from './ports.js';
 
 export type Direction = 'ASC' | 'DESC';

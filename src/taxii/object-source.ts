@@ -1,4 +1,4 @@
-import type { Filter } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 import type { FindOptions } from '../store/ports.js';
 import { and } from '../store/queries.js';
 import type { StixObject } from '../stix/stix-object.js';

@@ -1,5 +1,6 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, taxiiSightingScope, viewerId, type Filter, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, taxiiSightingScope, viewerId, type Viewer } from '../policy/policy.js';
+import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { codeOf, codeOfStatus, httpStatusOf, INTERNAL, UNEXPECTED_MESSAGE } from '../edge/error-catalogue.js';
-import type { EdgePipeline } from '../edge/pipeline.js';
+import type { EdgePipeline, RequestTrace } from '../edge/pipeline.js';
 import type { Viewer } from '../policy/policy.js';
 import { findCollection, TAXII_COLLECTIONS, type TaxiiCollection } from './collections.js';
 import { formatDateAdded } from './date-added.js';
@@ -81,11 +81,11 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
   const challenges = options.challenges ?? ['Bearer realm="the hub"'];
 
   /** The pipeline's `admit`, its refusals as TAXII error messages. */
-  async function viewerOf(req: IncomingMessage, requestId: string): Promise<Viewer> {
+  async function viewerOf(req: IncomingMessage, trace: RequestTrace): Promise<Viewer> {
     try {
-      return await options.pipeline.admit({ transport: 'taxii', authorization: headerOf(req, 'authorization'), remoteAddress: req.socket.remoteAddress, requestId });
+      return await options.pipeline.admit({ transport: 'taxii', authorization: headerOf(req, 'authorization'), remoteAddress: req.socket.remoteAddress, requestId: trace.requestId });
     } catch (err) {
-      const code = codeOf(err as GraphQLError);
+      const code = (trace.code = codeOf(err as GraphQLError));
       const status = httpStatusOf(code);
       if (code === INTERNAL) throw new TaxiiError(status, UNEXPECTED_MESSAGE, UNEXPECTED_MESSAGE);
       const retryAfter = (err as GraphQLError).extensions?.retryAfter;
@@ -95,7 +95,7 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     }
   }
 
-  async function answer(req: IncomingMessage, url: URL, requestId: string): Promise<{ body: unknown; headers?: Record<string, string> }> {
+  async function answer(req: IncomingMessage, url: URL, trace: RequestTrace): Promise<{ body: unknown; headers?: Record<string, string> }> {
     const target = route(url.pathname);
     if (!target) throw notFound(`Nothing is served at ${url.pathname}`);
     const writes = target.kind === 'objects' ? 'POST' : target.kind === 'object' ? 'DELETE' : null;
@@ -105,7 +105,7 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     if (!acceptsTaxii(headerOf(req, 'accept'))) {
       throw new TaxiiError(406, 'Not acceptable', `This server answers ${TAXII_MEDIA_TYPE} only`);
     }
-    const viewer = await viewerOf(req, requestId);
+    const viewer = await viewerOf(req, trace);
     if (req.method === writes) throw new TaxiiError(403, 'Forbidden', 'The hub\'s TAXII collections are read-only (can_write is false): publish through the GraphQL API');
     const base = baseUrl(req);
 
@@ -156,11 +156,12 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     const trace = options.pipeline.begin('taxii', requestId);
     trace.operationType = 'query';
     try {
-      const { body, headers = {} } = await answer(req, url, requestId);
+      const { body, headers = {} } = await answer(req, url, trace);
       send(res, 200, body, headers);
     } catch (err) {
       if (err instanceof TaxiiError) {
-        trace.code = codeOfStatus(err.status);
+        // An admission refusal set its own code; any other TAXII error is known by its status.
+        if (trace.code === 'OK') trace.code = codeOfStatus(err.status);
         return send(res, err.status, err.body(), err.headers);
       }
       trace.code = INTERNAL;

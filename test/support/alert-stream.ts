@@ -209,7 +209,8 @@ export interface RawAlertSocket {
 
 export async function rawAlertSocket(
   t: TestHub,
-  token: string,
+  /** Undefined: an anonymous connection. */
+  token: string | undefined,
   query: string,
   variables: Record<string, unknown>,
 ): Promise<RawAlertSocket> {
@@ -233,7 +234,7 @@ export async function rawAlertSocket(
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  ws.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} }));
   await ack;
   ws.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query, variables } }));
   const socket = () => (ws as unknown as { _socket: import('node:net').Socket })._socket;

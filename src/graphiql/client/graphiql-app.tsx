@@ -8,10 +8,11 @@ import type { Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
+import { FirstSteps, HasToken } from './first-steps.js';
 import { authorizationOf, createHubFetcher, TOKEN_PLACEHOLDER } from './hub-fetcher.js';
 
 const DEFAULT_QUERY = `# The hub. Paste a member's token into Headers below:
-#   npm run hub -- token --member demo-isac
+#   npm run -s hub -- token --member demo-isac
 # then run this (Ctrl-Enter). The docs (book icon)
 # need a token too: only members may introspect.
 # Live alerts stream over graphql-ws from this page:
@@ -51,27 +52,34 @@ function HubGraphiQL() {
   useEffect(() => () => clearTimeout(timer.current), []);
 
   // GraphiQL fetches the schema again when its fetcher changes: a new token (members only may
-  // introspect) gets a new fetcher, once the analyst has stopped typing.
+  // introspect) gets a new fetcher, once the analyst has stopped typing. Without a token it
+  // fetches none (`schema={null}`).
   const fetcher = useMemo<Fetcher>(() => (params, opts) => hubFetcher(params, opts), [authorization]);
+  const readHeaders = (headersText: string) => {
+    const headers = parseHeaders(headersText);
+    if (headers) setAuthorization(authorizationOf(headers)); // half-typed JSON keeps the last value
+  };
   const onEditHeaders = (headersText: string) => {
     clearTimeout(timer.current);
-    timer.current = setTimeout(() => {
-      const headers = parseHeaders(headersText);
-      if (headers) setAuthorization(authorizationOf(headers)); // half-typed JSON keeps the last value
-    }, 400);
+    timer.current = setTimeout(() => readHeaders(headersText), 400);
   };
 
   return (
-    <GraphiQL
-      fetcher={fetcher}
-      defaultTabs={[{ query: DEFAULT_QUERY, headers: DEFAULT_HEADERS }]}
-      defaultHeaders={DEFAULT_HEADERS}
-      defaultEditorToolsVisibility="headers"
-      shouldPersistHeaders={false}
-      onEditHeaders={onEditHeaders}
-    >
-      <GraphiQL.Logo>The hub</GraphiQL.Logo>
-    </GraphiQL>
+    <HasToken.Provider value={authorization !== undefined}>
+      <GraphiQL
+        fetcher={fetcher}
+        // No token, no schema request: it could only fail (401) and show "Error fetching schema".
+        schema={authorization === undefined ? null : undefined}
+        defaultTabs={[{ query: DEFAULT_QUERY, headers: DEFAULT_HEADERS }]}
+        defaultHeaders={DEFAULT_HEADERS}
+        defaultEditorToolsVisibility="headers"
+        shouldPersistHeaders={false}
+        onEditHeaders={onEditHeaders}
+      >
+        <GraphiQL.Logo>The hub</GraphiQL.Logo>
+        <FirstSteps onHeaders={readHeaders} />
+      </GraphiQL>
+    </HasToken.Provider>
   );
 }
 

@@ -6,7 +6,7 @@ import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { createClient, type Client } from 'graphql-ws';
 
 /** What the headers editor holds until the analyst pastes a token; never sent. */
-export const TOKEN_PLACEHOLDER = 'Bearer <paste a token: npm run hub -- token --member demo-isac>';
+export const TOKEN_PLACEHOLDER = 'Bearer <paste a token: npm run -s hub -- token --member demo-isac>';
 
 const PLACEHOLDER = /^Bearer\s*<[^>]*>\s*$/i;
 

@@ -1,5 +1,5 @@
 import { Query, update as applyUpdate } from 'mingo';
-import type { Filter } from '../../policy/policy.js';
+import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
 import { compileFilter } from './compile-filter.js';
 

@@ -7,7 +7,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import type { EventDoc, NewEvent } from '../../domain/events.js';
 import type { IndicatorDoc } from '../../domain/types.js';
-import type { Filter } from '../../policy/policy.js';
+import type { Filter } from '../../domain/filter.js';
 import type { ClaimUpsert, ClaimUpsertResult, SortSpec } from '../ports.js';
 
 /** A SortSpec as the driver takes it: ordered `[field, direction]` pairs. */

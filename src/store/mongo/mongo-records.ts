@@ -1,5 +1,5 @@
 import type { Collection, Filter as MongoFilter, OptionalUnlessRequiredId, UpdateFilter } from 'mongodb';
-import type { Filter } from '../../policy/policy.js';
+import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc } from '../ports.js';
 import { isDuplicateKey, toMongoSort } from './mongo-documents.js';
 

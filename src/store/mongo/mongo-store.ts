@@ -14,7 +14,7 @@
 import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
 import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
-import type { Filter } from '../../policy/policy.js';
+import type { Filter } from '../../domain/filter.js';
 import type {
   ApprovalRepository,
   AuditRepository,
