@@ -7,7 +7,8 @@
  */
 import { Query } from 'mingo';
 import { describe, expect, it } from 'vitest';
-import { indicatorVisibility, noticeVisibility, taxiiExclusion, type Filter, type Viewer } from '../src/policy/policy.js';
+import type { Filter } from '../src/domain/filter.js';
+import { indicatorVisibility, noticeVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
 import { compileFilter } from '../src/store/memory/compile-filter.js';
 import { and, indicatorFilter, keysetAfter, noticeFilter, sortFor } from '../src/store/queries.js';
 import { mulberry32 } from '../src/util/prng.js';

@@ -1,4 +1,4 @@
-import type { Filter } from '../../policy/policy.js';
+import type { Filter } from '../../domain/filter.js';
 
 /** A compiled filter: whether one stored document matches. */
 export type Predicate = (doc: object) => boolean;
