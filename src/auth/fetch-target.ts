@@ -7,7 +7,12 @@ import ipaddr from 'ipaddr.js';
  * URL parser already rewrites them to dotted decimal (`127.0.0.1`).
  */
 export function normaliseHost(hostname: string): string {
-  return hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.+$/, '');
+  let host = hostname.toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  // A scan, not /\.+$/: that regex retries from every dot of a long run (quadratic).
+  let end = host.length;
+  while (end > 0 && host.charCodeAt(end - 1) === 0x2e) end--;
+  return host.slice(0, end);
 }
 
 /**
