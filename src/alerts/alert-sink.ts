@@ -6,9 +6,11 @@
 export interface AlertSink {
   /**
    * Writes payloads in order, together where the transport allows (one system call for a
-   * dispatch round: writes, not executing documents, are the cost on a busy hub).
+   * dispatch round: writes, not executing documents, are the cost on a busy hub). Returns false
+   * when the transport stopped at its buffer limit before writing them all: the fan-out then
+   * closes the subscriber as slow (`closeSlow`), and it resumes from the last cursor it received.
    */
-  write(payloads: readonly string[]): void;
+  write(payloads: readonly string[]): boolean;
   /** Bytes queued for this subscriber and not yet written to the network. */
   bufferedAmount(): number;
   /**

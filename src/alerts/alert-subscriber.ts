@@ -88,7 +88,7 @@ export class AlertSubscriber {
     const fresh = deliveries.filter((d) => d.position > this.floor);
     if (fresh.length === 0) return;
     if (this.sink.bufferedAmount() > this.limits.maxBufferedBytes) return this.closeSlow();
-    this.sink.write(fresh.map((d) => d.json));
+    if (!this.sink.write(fresh.map((d) => d.json))) return this.closeSlow();
     const last = fresh[fresh.length - 1]!;
     this.place = { position: last.position, at: last.at };
     this.floor = last.position;
@@ -108,7 +108,7 @@ export class AlertSubscriber {
   writeHeartbeat(json: string): void {
     if (this.closed || this.pending) return;
     if (this.sink.bufferedAmount() > this.limits.maxBufferedBytes) return this.closeSlow();
-    this.sink.write([json]);
+    if (!this.sink.write([json])) this.closeSlow();
   }
 
   /** Lets a replaying sink drain before writing more, so a replay cannot fill memory. */

@@ -96,17 +96,28 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
   // The alert sink: the fan-out hands over payloads, this adapter owns graphql-ws's `next` frames.
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const sinkFor = (id: string, socket: WebSocket): AlertSink => {
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     return {
       write: (payloads) => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        if (payloads.length === 1) return socket.send(`${prefix}${payloads[0]}}`);
+        if (socket.readyState !== WebSocket.OPEN) return true;
+        // Stop at the socket's limit, before the socket guard would drop a frame and close it
+        // unannounced: the fan-out then closes the subscriber as slow (and metrics hear of it).
+        if (payloads.length === 1) {
+          if (socket.bufferedAmount > maxBuffered) return false;
+          socket.send(`${prefix}${payloads[0]}}`);
+          return true;
+        }
         // Cork the TCP socket under ws so the frames leave in one writev, not one each.
         const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
         raw?.cork();
         try {
-          for (const payload of payloads) socket.send(`${prefix}${payload}}`);
+          for (const payload of payloads) {
+            if (socket.bufferedAmount > maxBuffered) return false;
+            socket.send(`${prefix}${payload}}`);
+          }
+          return true;
         } finally {
           raw?.uncork();
         }
