@@ -1,36 +1,57 @@
 /**
- * `npm run bench`: the hub on its embedded store, measured in one process.
+ * `npm run bench`: the hub on its embedded store.
  *
- *  1. List    `indicators(first: 50)`, all scalar fields, as a TRUSTED member, 16 keep-alive
- *             connections for 10 s after a 2 s warm-up, side by side with a bare Apollo Server
- *             serving the same 50 objects (bench/lib/baseline-apollo.ts).
+ *  1. List    `indicators(first: 50)`, every scalar field but `stix`, totalCount and cursors, as
+ *             the TRUSTED member of the demo hub, 16 keep-alive connections for 12 s after a 2 s
+ *             warm-up, against Apollo Server tuned as the hub is, Apollo with its defaults, and a
+ *             bare node:http server answering the same bytes, each server in its own process
+ *             (bench/lib/list-bench.ts). Figures: req/s, CPU per request and the three ratios.
  *  2. Ingest  20 sequential `publishIndicators` batches of 1,000 new indicators over HTTP.
  *  3. Lookup  `lookupIndicators` with 1,000 values (half known) against 100,000 stored, 50 runs.
  *
  * Prints a table per section and a PASS/MISS summary, and writes bench/results/latest.json.
- * BENCH_QUICK=1 shortens the list phase (for trying the bench out, not for figures).
+ * BENCH_QUICK=1 shortens the list phase (for trying the bench out, not for figures);
+ * The list phase runs the hub as deployed: it runs `npm run build` first and starts dist/ (BENCH_HUB=src
+ * starts the TypeScript sources through tsx instead). BENCH_ONLY=list runs the list phase only; BENCH_PROFILE=1 adds a CPU profile of the hub under the
+ * list load (bench/results/list-hub.cpuprofile) and prints its hottest functions.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { isDeepStrictEqual } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import type { IndicatorInput } from '../src/domain/types.js';
-import { indicatorListResolvers, INDICATOR_BASELINE_TYPEDEFS, startBaselineApollo, type BaselineEdge } from './lib/baseline-apollo.js';
 import { startBenchHub, seedIndicators } from './lib/hub.js';
+import { runListBench, type ServerName } from './lib/list-bench.js';
 import { generate, inputFor, rng, TLP_MIX, toVariables, type GeneratedType } from './lib/indicator-data.js';
 import { closeSequentialAgent, freshConnections, mergeLoadResults, postJson, runLoad, summarize, timeSequential, type LatencySummary, type LoadResult } from './lib/load.js';
 import { fmt, passes, printSummary, printTable, type Verdict } from './lib/report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+/** BENCH_ONLY=list runs section 1 only (for profiling the edge). */
+const ONLY_LIST = process.env.BENCH_ONLY === 'list';
+/** BENCH_PROFILE=1 profiles the hub under the list load after the measurement; BENCH_PROFILE=hub,apollo-tuned names the servers. */
+const PROFILE: ServerName[] = !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE === '0' ? [] : process.env.BENCH_PROFILE === '1' ? ['hub'] : (process.env.BENCH_PROFILE.split(',') as ServerName[]);
 const CONFIG = {
   /**
-   * 10 s measured per server, split into `rounds` interleaved runs (B H, then H B, ...) so that a
+   * 12 s measured per server, split into `rounds` interleaved runs (the order rotates) so that a
    * burst of background load on this shared 2-core machine hits both servers alike. The first
    * run of each server has the full warm-up; later runs re-warm their new connections briefly.
    */
-  list: { stored: 10_000, concurrency: 16, warmupMs: QUICK ? 1_000 : 2_000, rewarmMs: 1_000, durationMs: QUICK ? 3_000 : 10_000, rounds: 4 },
+  list: {
+    concurrency: 16,
+    warmupMs: QUICK ? 1_000 : 2_000,
+    rewarmMs: 500,
+    durationMs: QUICK ? 4_000 : 12_000,
+    rounds: 8,
+    profileMs: PROFILE.length ? 4_000 : 0,
+    profile: PROFILE,
+    /** The servers run as deployed (the Dockerfile sets NODE_ENV=production: graphql-js skips its development checks). */
+    nodeEnv: process.env.NODE_ENV ?? 'production',
+    /** The hub as deployed: compiled by `npm run build` (run first, below); BENCH_HUB=src runs its sources through tsx. */
+    hubDist: process.env.BENCH_HUB === 'src' ? null : fileURLToPath(new URL('../dist/', import.meta.url)),
+  },
   ingest: { batches: 20, batchSize: 1_000, warmupBatches: 1 },
-  lookup: { stored: 100_000, values: 1_000, runs: 50, warmupRuns: 5 },
+  lookup: { stored: 100_000, firstSeed: 10_000, values: 1_000, runs: 50, warmupRuns: 5 },
   /** Service-layer seeding batch size (the hub's maximum). */
   seedBatchSize: 5_000,
 } as const;
@@ -41,8 +62,6 @@ const TARGETS = { listRatio: 0.8, ingestPerSec: 20_000, lookupMedianMs: 20 };
 const NS = { listSeed: 0, ingest: 1, unknown: 2, topUp: 3, ingestWarmup: 4 } as const;
 const TYPES: readonly GeneratedType[] = ['IPV4', 'DOMAIN', 'SHA256'];
 
-const INDICATOR_FIELDS = 'id type value submittedValue tlp severity confidence validFrom validUntil tags description sightingCount lastSeenAt revoked revokedReason createdAt updatedAt';
-const LIST_QUERY = `query List { indicators(first: 50) { edges { cursor node { ${INDICATOR_FIELDS} } } } }`;
 const PUBLISH_MUTATION = `mutation Publish($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { index status indicator { id } } } }`;
 const LOOKUP_QUERY = `query Lookup($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id value tlp } } }`;
 
@@ -72,6 +91,18 @@ async function main(): Promise<void> {
       `${fmt(totalmem() / 2 ** 30, 1)} GiB, 1-min load average ${fmt(loadAtStart, 2)}${QUICK ? ', QUICK mode' : ''}`,
   );
 
+  // ---------------------------------------------------------------------------------------
+  // 1. List: the edge's cost, each server in its own process (bench/lib/list-bench.ts)
+  // ---------------------------------------------------------------------------------------
+  if (CONFIG.list.hubDist) {
+    // The build the Dockerfile ships (tsc, no tsx transform at run time), fresh from the working tree.
+    const t = performance.now();
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    console.log(`[build] npm run build in ${fmt(secondsSince(t), 1)} s`);
+  }
+  const list = await runListBench(CONFIG.list);
+  if (ONLY_LIST) return;
+
   const bench = await startBenchHub();
   const { hub } = bench;
   const feed = await bench.member('bench-feed', 'TRUSTED', ['reader', 'publisher']);
@@ -79,74 +110,9 @@ async function main(): Promise<void> {
   const reader = await bench.member('bench-reader', 'TRUSTED', ['reader']);
   const ingester = await bench.member('bench-ingest', 'TRUSTED', ['reader', 'publisher']);
   let stored = 0;
-
-  // ---------------------------------------------------------------------------------------
-  // 1. List
-  // ---------------------------------------------------------------------------------------
   let t0 = performance.now();
-  stored += await seedIndicators(hub, feed, items(NS.listSeed, 0, CONFIG.list.stored, partner.id, 1), CONFIG.seedBatchSize, 'list-seed');
-  const listSeedSeconds = secondsSince(t0);
-  // Some sightings and revocations, so that the first page has every field populated somewhere.
-  const newest = await hub.services.indicators.list(reader.viewer, { first: 40 });
-  for (const [k, edge] of newest.edges.entries()) {
-    if (k % 3 === 0) await hub.services.indicators.reportSighting(reader.viewer, edge.node._id, 1 + k, new Date(Date.UTC(2026, 5, 1, 12, k)));
-    if (k % 8 === 0) await hub.services.indicators.revoke(feed.viewer, edge.node._id, `false positive (bench ${k})`);
-  }
-
-  const page = await hub.services.indicators.list(reader.viewer, { first: 50 });
-  const edges: BaselineEdge[] = page.edges.map((e) => ({ cursor: e.cursor, node: e.node as unknown as BaselineEdge['node'] }));
-  const baseline = await startBaselineApollo({ typeDefs: INDICATOR_BASELINE_TYPEDEFS, resolvers: indicatorListResolvers(edges) });
-  const listBody = JSON.stringify({ query: LIST_QUERY });
-
-  // Same query, same answer (cursors aside: the hub seals a fresh one per edge per request).
-  const hubReply = await postJson(hub.url, listBody, reader.headers);
-  const baseReply = await postJson(baseline.url, listBody);
-  const nodesOf = (text: string) => (JSON.parse(text).data?.indicators?.edges ?? []).map((e: { node: unknown }) => e.node);
-  const hubNodes = nodesOf(hubReply.text);
-  if (hubReply.status !== 200 || hubNodes.length !== 50) throw new Error(`hub list failed: ${hubReply.status} ${hubReply.text.slice(0, 500)}`);
-  if (!isDeepStrictEqual(hubNodes, nodesOf(baseReply.text))) throw new Error('baseline and hub answer the list query differently');
-  const { rounds } = CONFIG.list;
-  const visibleTlps = [...new Set(hubNodes.map((n: { tlp: string }) => n.tlp))].sort().join(',');
-  console.log(
-    `\n[list] ${fmt(stored, 0)} indicators seeded in ${fmt(listSeedSeconds, 2)} s; first page identical on both servers ` +
-      `(${hubNodes.length} nodes, TLPs ${visibleTlps}, ${fmt(hubReply.text.length / 1024, 1)} KiB); ` +
-      `${CONFIG.list.concurrency} keep-alive connections, ${CONFIG.list.warmupMs / 1000} s warm-up + ${CONFIG.list.durationMs / 1000} s measured each, ` +
-      `in ${rounds} interleaved rounds`,
-  );
-
-  const targets = { baseline: { url: baseline.url, headers: {} }, hub: { url: hub.url, headers: reader.headers } };
-  const runs: Record<keyof typeof targets, LoadResult[]> = { baseline: [], hub: [] };
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? (['baseline', 'hub'] as const) : (['hub', 'baseline'] as const); // B H, H B, B H, ...
-    for (const name of order) {
-      runs[name].push(
-        await runLoad({
-          ...targets[name],
-          body: listBody,
-          concurrency: CONFIG.list.concurrency,
-          warmupMs: round === 0 ? CONFIG.list.warmupMs : CONFIG.list.rewarmMs,
-          durationMs: CONFIG.list.durationMs / rounds,
-        }),
-      );
-    }
-  }
-  await baseline.dispose();
-  const baseLoad = mergeLoadResults(runs.baseline);
-  const hubLoad = mergeLoadResults(runs.hub);
-  const listRatio = hubLoad.rps / baseLoad.rps;
-  const loadRow = (name: string, r: LoadResult) => [
-    name, fmt(r.rps, 0), ms(r.latency.p50), ms(r.latency.p90), ms(r.latency.p99), ms(r.latency.max), fmt(r.requests, 0), String(r.failed), fmt(r.bytesPerSec / 2 ** 20, 1),
-  ];
-  printTable('1. LIST  indicators(first: 50), all scalar fields, TRUSTED member', [
-    ['server', 'req/s', 'p50', 'p90', 'p99', 'max', 'requests', 'failed', 'MiB/s'],
-    loadRow('baseline (bare Apollo)', baseLoad),
-    loadRow('hub', hubLoad),
-  ]);
-  console.log(`hub / baseline throughput ratio: ${fmt(listRatio, 3)}`);
-  console.log(`req/s per ${fmt(CONFIG.list.durationMs / rounds / 1000, 1)} s run: baseline ${runs.baseline.map((r) => fmt(r.rps, 0)).join(', ')}; hub ${runs.hub.map((r) => fmt(r.rps, 0)).join(', ')}`);
-  for (const [name, r] of [['baseline', baseLoad], ['hub', hubLoad]] as const) {
-    if (r.failed > 0) console.log(`  WARNING: ${name} failed ${fmt(r.failed, 0)} of ${fmt(r.requests, 0)} requests (req/s counts successes only); first: ${r.firstFailure}`);
-  }
+  stored += await seedIndicators(hub, feed, items(NS.listSeed, 0, CONFIG.lookup.firstSeed, partner.id, 1), CONFIG.seedBatchSize, 'list-seed');
+  console.log(`\n[seed] ${fmt(stored, 0)} indicators seeded in ${fmt(secondsSince(t0), 2)} s (service layer)`);
 
   // ---------------------------------------------------------------------------------------
   // 2. Ingest
@@ -214,7 +180,7 @@ async function main(): Promise<void> {
   // published (some defanged) plus a few strings that are not indicators at all.
   const random = rng(99);
   const populations = [
-    { ns: NS.listSeed, count: CONFIG.list.stored },
+    { ns: NS.listSeed, count: CONFIG.lookup.firstSeed },
     { ns: NS.ingest, count: batches * batchSize },
     { ns: NS.topUp, count: topUp },
   ];
@@ -267,16 +233,15 @@ async function main(): Promise<void> {
   // Summary
   // ---------------------------------------------------------------------------------------
   const verdicts: Verdict[] = [
-    { name: 'list: hub / baseline req/s', value: listRatio, unit: 'x', target: TARGETS.listRatio, op: '>=' },
+    { name: 'list: hub / Apollo tuned req/s', value: list.ratios.hubToTuned, unit: 'x', target: TARGETS.listRatio, op: '>=' },
     { name: 'ingest: indicators/s', value: ingestPerSec, unit: '/s', target: TARGETS.ingestPerSec, op: '>=' },
     { name: 'lookup: median', value: lookupStats.p50, unit: 'ms', target: TARGETS.lookupMedianMs, op: '<=' },
   ];
   printTable('FIGURES', [
     ['figure', 'value'],
-    ['list hub req/s', fmt(hubLoad.rps, 0)],
-    ['list baseline req/s', fmt(baseLoad.rps, 0)],
-    ['list hub p50 / p99', `${ms(hubLoad.latency.p50)} / ${ms(hubLoad.latency.p99)}`],
-    ['list baseline p50 / p99', `${ms(baseLoad.latency.p50)} / ${ms(baseLoad.latency.p99)}`],
+    ['list hub req/s (CPU per request)', `${fmt(list.servers.hub.rps, 0)} (${fmt(list.servers.hub.cpuUsPerRequest / 1000, 3)} ms)`],
+    ['list Apollo tuned / defaults / raw req/s', [list.servers['apollo-tuned'], list.servers['apollo-defaults'], list.servers.raw].map((s) => fmt(s.rps, 0)).join(' / ')],
+    ['list hub / tuned, / defaults, / raw', [list.ratios.hubToTuned, list.ratios.hubToDefaults, list.ratios.hubToRaw].map((r) => fmt(r, 3)).join(', ')],
     ['ingest batch p50 / max', `${ms(batchStats.p50)} / ${ms(batchStats.max)}`],
     ['lookup p99', ms(lookupStats.p99)],
   ]);
@@ -295,13 +260,7 @@ async function main(): Promise<void> {
       quick: QUICK,
     },
     config: CONFIG,
-    list: {
-      storedIndicators: CONFIG.list.stored,
-      hub: { rps: hubLoad.rps, requests: hubLoad.requests, failed: hubLoad.failed, latencyMs: round(hubLoad.latency), rpsPerRun: runs.hub.map((r) => r.rps) },
-      baseline: { rps: baseLoad.rps, requests: baseLoad.requests, failed: baseLoad.failed, latencyMs: round(baseLoad.latency), rpsPerRun: runs.baseline.map((r) => r.rps) },
-      baselineServer: 'bare ApolloServer 5 + node:http + executeHTTPGraphQLRequest (bench/lib/baseline-apollo.ts)',
-      ratio: listRatio,
-    },
+    list,
     ingest: { indicatorsPerSec: ingestPerSec, wallMs: ingestWallMs, batchMs: round(batchStats), batches: batchMs, warmupBatchMs: warmTimes },
     lookup: { storedIndicators: stored, values: values.length, known: half, latencyMs: round(lookupStats), runs: lookupMs },
     verdicts: verdicts.map((v) => ({ ...v, result: passes(v) ? 'PASS' : 'MISS' })),

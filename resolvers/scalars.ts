@@ -11,10 +11,30 @@ function parse(value: unknown): Date {
   return date;
 }
 
+/** How many instants' ISO strings are kept (about 100 bytes each). */
+const ISO_CACHE_SIZE = 20_000;
+const isoCache = new Map<number, string>();
+
+/**
+ * `date.toISOString()`, remembered by instant. Why: formatting costs about 1 µs, and a page of 50
+ * indicators answers 250 instants, mostly the same ones request after request (a record's
+ * timestamps change only when it is written): formatting was a tenth of a page's CPU.
+ */
+function isoString(date: Date): string {
+  const t = date.getTime();
+  let iso = isoCache.get(t);
+  if (iso === undefined) {
+    iso = date.toISOString(); // throws RangeError for an invalid Date, as before
+    if (isoCache.size >= ISO_CACHE_SIZE) isoCache.delete(isoCache.keys().next().value!);
+    isoCache.set(t, iso);
+  }
+  return iso;
+}
+
 export const scalarResolvers = {
   DateTime: new GraphQLScalarType({
     name: 'DateTime',
-    serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+    serialize: (value) => (value instanceof Date ? isoString(value) : String(value)),
     parseValue: parse,
     parseLiteral: (ast) => {
       if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string');

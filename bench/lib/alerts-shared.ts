@@ -137,7 +137,7 @@ export interface RpcChild {
 }
 
 /**
- * Starts `file` (TypeScript, through tsx) as a child with an IPC channel, through bash so that
+ * Starts `file` (TypeScript through tsx, or JavaScript) as a child with an IPC channel, through bash so that
  * its open-file limit can be raised first: 10,000 sockets need more than a common default of
  * 1,024. The soft limit goes to 65,536 (or the hard limit when that is lower and we may not
  * raise it).
@@ -145,7 +145,9 @@ export interface RpcChild {
 export function startChild(name: string, file: URL, nodeArgs: string[] = [], env: Record<string, string> = {}): RpcChild {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
-  const child = spawn('bash', ['-c', script, 'bash', process.execPath, ...nodeArgs, '--import', 'tsx', fileURLToPath(file)], {
+  // TypeScript through tsx; a compiled .mjs (bench/lib/list-bench.ts builds one) runs on plain node.
+  const loader = fileURLToPath(file).endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn('bash', ['-c', script, 'bash', process.execPath, ...nodeArgs, ...loader, fileURLToPath(file)], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -10,8 +10,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLScalarType } from 'graphql';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { scalarResolvers } from '../../resolvers/scalars.js';
 
 export interface BaselineServer {
   url: string;
@@ -23,6 +23,12 @@ export interface BaselineOptions {
   typeDefs: string;
   resolvers: Record<string, unknown>;
   host?: string;
+  /**
+   * Tuned as the hub is: the cache-control plugin off as well as the landing page (the default
+   * cache-control plugin hooks every resolved field; the hub sets no cache hints and turns it off).
+   * Default false: Apollo Server's defaults, landing page aside.
+   */
+  tuned?: boolean;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -40,7 +46,7 @@ export async function startBaselineApollo(options: BaselineOptions): Promise<Bas
     typeDefs: options.typeDefs,
     resolvers: options.resolvers as never,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ...(options.tuned ? [ApolloServerPluginCacheControlDisabled()] : [])],
   });
   await apollo.start();
 
@@ -134,11 +140,8 @@ export const INDICATOR_BASELINE_TYPEDEFS = /* GraphQL */ `
   type Query { indicators(first: Int = 50): IndicatorConnection! }
 `;
 
-/** Same serialisation as the hub's DateTime (resolvers/scalars.ts): Date -> ISO-8601 UTC. */
-const DateTime = new GraphQLScalarType({
-  name: 'DateTime',
-  serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
-});
+/** The hub's own DateTime scalar (resolvers/scalars.ts): the baselines serialise instants exactly as the hub does. */
+const { DateTime } = scalarResolvers;
 
 export interface BaselineEdge {
   cursor: string;
@@ -152,6 +155,40 @@ export function indicatorListResolvers(edges: readonly BaselineEdge[]): Record<s
     DateTime,
     Query: {
       indicators: (_: unknown, { first }: { first: number }) => ({ edges: edges.slice(0, first) }),
+    },
+    Indicator: { id: (doc: { _id: string }) => doc._id },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full connection mirror (edges, pageInfo, totalCount, sourceSector): `npm run bench`'s list
+// ---------------------------------------------------------------------------------------------
+
+/** The hub's connection, its PageInfo, and Indicator with `sourceSector` (a scalar field of the hub's Indicator). */
+export const INDICATOR_CONNECTION_TYPEDEFS = /* GraphQL */ `
+  ${INDICATOR_TYPE_SDL}
+  extend type Indicator { sourceSector: String }
+  type IndicatorEdge { cursor: String! node: Indicator! }
+  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+  type IndicatorConnection { edges: [IndicatorEdge!]! pageInfo: PageInfo! totalCount: Int! }
+  type Query { indicators(first: Int = 50): IndicatorConnection! }
+`;
+
+export interface BaselinePage {
+  edges: BaselineEdge[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+/**
+ * Resolvers answering `indicators(first)` from a fixed page. Nodes are stored documents with the
+ * hub's answers for `recipients` and `sourceSector` already on them: no policy, no loaders.
+ */
+export function indicatorConnectionResolvers(page: BaselinePage): Record<string, unknown> {
+  return {
+    DateTime,
+    Query: {
+      indicators: (_: unknown, { first }: { first: number }) => ({ ...page, edges: page.edges.slice(0, first) }),
     },
     Indicator: { id: (doc: { _id: string }) => doc._id },
   };

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const measureTo = measureFrom + options.durationMs;
   const latencies: number[] = [];
   let requests = 0;
+  /** Every response, warm-up included: what the server's CPU over the whole run was spent on. */
+  let completed = 0;
   let failed = 0;
   let bytes = 0;
   let firstFailure: string | null = null;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       const outcome = await once();
       const ended = performance.now();
+      completed++;
       if (ended < measureFrom || ended > measureTo) continue;
       requests++;
       bytes += outcome.bytes;
@@ -75,7 +78,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: options.concurrency }, () => user()));
   agent.destroy();
   const result = Float64Array.from(latencies);
-  parentPort!.postMessage({ requests, failed, bytes, elapsedMs: options.durationMs, latencies: result, firstFailure }, [result.buffer]);
+  parentPort!.postMessage({ requests, completed, failed, bytes, elapsedMs: options.durationMs, latencies: result, firstFailure }, [result.buffer]);
 }
 
 void main();

@@ -133,6 +133,8 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Responses completed inside the measured window (failed ones included). */
   requests: number;
+  /** Responses completed over the whole run, warm-up included (for CPU per request). */
+  completed: number;
   failed: number;
   /** The measured window, ms. */
   elapsedMs: number;
@@ -150,6 +152,7 @@ export interface LoadResult {
 
 interface WorkerReply {
   requests: number;
+  completed: number;
   failed: number;
   bytes: number;
   elapsedMs: number;
@@ -174,6 +177,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       const ok = reply.requests - reply.failed;
       resolve({
         requests: reply.requests,
+        completed: reply.completed,
         failed: reply.failed,
         elapsedMs: reply.elapsedMs,
         rps: (ok * 1000) / reply.elapsedMs,
@@ -195,6 +199,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 /** Combines runs of the same target (e.g. interleaved rounds) into one result. */
 export function mergeLoadResults(runs: readonly LoadResult[]): LoadResult {
   const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const completed = runs.reduce((n, r) => n + r.completed, 0);
   const failed = runs.reduce((n, r) => n + r.failed, 0);
   const elapsedMs = runs.reduce((n, r) => n + r.elapsedMs, 0);
   const bytes = runs.reduce((n, r) => n + (r.bytesPerSec * r.elapsedMs) / 1000, 0);
@@ -206,6 +211,7 @@ export function mergeLoadResults(runs: readonly LoadResult[]): LoadResult {
   }
   return {
     requests,
+    completed,
     failed,
     elapsedMs,
     rps: ((requests - failed) * 1000) / elapsedMs,

@@ -215,13 +215,19 @@ export class EdgePipeline {
   async execute(prepared: Pick<PreparedOperation, 'document' | 'operationName' | 'variables'>, context: HubContext): Promise<ExecutionResult> {
     const deadline = this.options.deadlines.start(context);
     try {
-      const result = await execute({
-        schema: this.schema,
-        document: prepared.document,
-        operationName: prepared.operationName,
-        variableValues: prepared.variables,
-        contextValue: context,
-      });
+      // The whole execution races the deadline: whatever is still awaited when time runs out is abandoned.
+      const result = await this.options.deadlines.run(
+        deadline,
+        execute({
+          schema: this.schema,
+          document: prepared.document,
+          operationName: prepared.operationName,
+          variableValues: prepared.variables,
+          contextValue: context,
+        }),
+      );
+      // The deadline covers serialisation too: an answer too large to serialise in time is refused (execution-deadline.ts).
+      deadline?.admitSerialisation(result);
       return deadline?.cut ? { errors: [deadline.error()] } : result;
     } finally {
       deadline?.stop();

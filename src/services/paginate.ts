@@ -31,6 +31,39 @@ interface Queryable<T> {
   count(filter: Filter): Promise<number>;
 }
 
+/**
+ * Cursors already sealed, per codec, per stored document (documents are immutable: a write
+ * replaces the object, so an entry dies with the version it was sealed for), per binding.
+ * Why: sealing (or finding a recent seal by its values) cost more than the rest of an edge; a
+ * page read again and again (a dashboard polling the first page) now finds each cursor in two
+ * lookups. At most a few bindings are kept per document.
+ */
+const sealedCursors = new WeakMap<CursorCodec, WeakMap<object, Map<string, string>>>();
+const BINDINGS_PER_DOCUMENT = 4;
+
+function cursorOf(req: PageRequest, node: object): string {
+  let byDocument = sealedCursors.get(req.codec);
+  if (!byDocument) sealedCursors.set(req.codec, (byDocument = new WeakMap()));
+  let byBinding = byDocument.get(node);
+  if (!byBinding) byDocument.set(node, (byBinding = new Map()));
+  let cursor = byBinding.get(req.binding);
+  if (cursor === undefined) {
+    cursor = req.codec.seal(req.binding, sortValues(req.sort, node as Record<string, unknown>));
+    if (byBinding.size >= BINDINGS_PER_DOCUMENT) byBinding.delete(byBinding.keys().next().value!);
+    byBinding.set(req.binding, cursor);
+  }
+  return cursor;
+}
+
+/** An edge whose cursor is sealed only when a client selects it (a class: object literals with getters are slow to make). */
+class Edge<T extends object> {
+  constructor(readonly node: T, private readonly req: PageRequest) {}
+
+  get cursor(): string {
+    return cursorOf(this.req, this.node);
+  }
+}
+
 /** A Relay connection over a repository with keyset (seek) pagination and sealed cursors. */
 export async function paginate<T extends object>(repo: Queryable<T>, req: PageRequest): Promise<Connection<T>> {
   const first = req.first ?? DEFAULT_PAGE_SIZE;
@@ -46,16 +79,15 @@ export async function paginate<T extends object>(repo: Queryable<T>, req: PageRe
   const scope = and(req.visibility, req.filter);
   const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1 });
   const page = docs.slice(0, first);
-  const cursorOf = (node: T) => req.codec.seal(req.binding, sortValues(req.sort, node as Record<string, unknown>));
   // Cursors are sealed only when a client selects them: sealing is most of a page's own cost.
-  const edges = page.map((node) => ({ node, get cursor() { return cursorOf(node); } }));
+  const edges = page.map((node) => new Edge(node, req));
   return {
     edges,
     pageInfo: {
       hasNextPage: docs.length > first,
       hasPreviousPage: seek !== null,
-      get startCursor() { return page.length ? cursorOf(page[0]!) : null; },
-      get endCursor() { return page.length ? cursorOf(page[page.length - 1]!) : null; },
+      get startCursor() { return page.length ? cursorOf(req, page[0]!) : null; },
+      get endCursor() { return page.length ? cursorOf(req, page[page.length - 1]!) : null; },
     },
     totalCount: () => repo.count(scope),
   };
