@@ -14,11 +14,15 @@
  * The list phase runs the hub as deployed: it runs `npm run build` first and starts dist/ (BENCH_HUB=src
  * starts the TypeScript sources through tsx instead). BENCH_ONLY=list runs the list phase only; BENCH_PROFILE=1 adds a CPU profile of the hub under the
  * list load (bench/results/list-hub.cpuprofile) and prints its hottest functions.
+ * BENCH_ONLY=ingest runs the ingest phase only (no build, no latest.json); with BENCH_PROFILE=1 it then
+ * profiles 10 more batches in this process (bench/results/ingest-hub.cpuprofile).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { inclusiveOf, summarizeProfile, type CpuProfile } from './lib/cpu-profile.js';
 import type { IndicatorInput } from '../src/domain/types.js';
 import { startBenchHub, seedIndicators } from './lib/hub.js';
 import { runListBench, type ServerName } from './lib/list-bench.js';
@@ -29,6 +33,8 @@ import { fmt, passes, printSummary, printTable, type Verdict } from './lib/repor
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_ONLY=list runs section 1 only (for profiling the edge). */
 const ONLY_LIST = process.env.BENCH_ONLY === 'list';
+/** BENCH_ONLY=ingest runs section 2 only (for profiling publishIndicators). */
+const ONLY_INGEST = process.env.BENCH_ONLY === 'ingest';
 /** BENCH_PROFILE=1 profiles the hub under the list load after the measurement; BENCH_PROFILE=hub,apollo-tuned names the servers. */
 const PROFILE: ServerName[] = !process.env.BENCH_PROFILE || process.env.BENCH_PROFILE === '0' ? [] : process.env.BENCH_PROFILE === '1' ? ['hub'] : (process.env.BENCH_PROFILE.split(',') as ServerName[]);
 const CONFIG = {
@@ -59,7 +65,7 @@ const CONFIG = {
 const TARGETS = { listRatio: 0.8, ingestPerSec: 20_000, lookupMedianMs: 20 };
 
 /** Generator namespaces (first IPv4 octet = 10 + ns). */
-const NS = { listSeed: 0, ingest: 1, unknown: 2, topUp: 3, ingestWarmup: 4 } as const;
+const NS = { listSeed: 0, ingest: 1, unknown: 2, topUp: 3, ingestWarmup: 4, ingestProfile: 5 } as const;
 const TYPES: readonly GeneratedType[] = ['IPV4', 'DOMAIN', 'SHA256'];
 
 const PUBLISH_MUTATION = `mutation Publish($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { index status indicator { id } } } }`;
@@ -94,13 +100,13 @@ async function main(): Promise<void> {
   // ---------------------------------------------------------------------------------------
   // 1. List: the edge's cost, each server in its own process (bench/lib/list-bench.ts)
   // ---------------------------------------------------------------------------------------
-  if (CONFIG.list.hubDist) {
+  if (CONFIG.list.hubDist && !ONLY_INGEST) {
     // The build the Dockerfile ships (tsc, no tsx transform at run time), fresh from the working tree.
     const t = performance.now();
     execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
     console.log(`[build] npm run build in ${fmt(secondsSince(t), 1)} s`);
   }
-  const list = await runListBench(CONFIG.list);
+  const list = ONLY_INGEST ? null : await runListBench(CONFIG.list);
   if (ONLY_LIST) return;
 
   const bench = await startBenchHub();
@@ -165,6 +171,13 @@ async function main(): Promise<void> {
     ['request body per batch', `${fmt(bodies[0]!.length / 1024, 0)} KiB`],
   ]);
   console.log(`per batch ms: ${batchMs.map((x) => fmt(x, 1)).join(' ')}`);
+  if (ONLY_INGEST || !list) {
+    if (PROFILE.length) await profileIngest((b) => publishBody(NS.ingestProfile, b), hub.url, ingester.headers, checkPublish);
+    console.log(`1-min load average ${fmt(loadAtStart, 2)} at start, ${fmt(loadavg()[0]!, 2)} at end`);
+    closeSequentialAgent();
+    await bench.dispose();
+    return;
+  }
 
   // ---------------------------------------------------------------------------------------
   // 3. Lookup
@@ -272,6 +285,32 @@ async function main(): Promise<void> {
 
   closeSequentialAgent();
   await bench.dispose();
+}
+
+/** 10 more ingest batches under the CPU profiler (this process: the hub runs in it), after the measurement. */
+async function profileIngest(body: (b: number) => Buffer, url: string, headers: Record<string, string>, check: (text: string, what: string) => void): Promise<void> {
+  const bodies = Array.from({ length: 10 }, (_, b) => body(b));
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const t = performance.now();
+  for (const [b, payload] of bodies.entries()) check((await postJson(url, payload, headers)).text, `profiled batch ${b}`);
+  const wallMs = performance.now() - t;
+  const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+  await session.post('Profiler.disable');
+  session.disconnect();
+  const path = new URL('./results/ingest-hub.cpuprofile', import.meta.url);
+  writeFileSync(path, JSON.stringify(profile));
+  const summary = summarizeProfile(profile, 30);
+  printTable(`ingest CPU profile: 10 batches in ${ms(wallMs)} (${fmt(summary.sampledMs, 0)} ms sampled; ${fileURLToPath(path)})`, [
+    ['function', 'self ms', 'total ms'],
+    ...summary.byFunction.map((r) => [r.name.slice(0, 110), fmt(r.self, 1), fmt(r.total, 1)]),
+  ]);
+  console.log(`special: ${Object.entries(summary.special).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join('; ')}`);
+  const needles = ['prepareDocument', 'checkResponseBudget', 'coerceVariables', 'getVariableValues', 'canonicalJson', 'publish  ', 'execute  ', 'insertMany', 'parse  ', 'JSON.parse', 'stringify'];
+  console.log(`inclusive: ${inclusiveOf(profile, needles).filter((r) => r.name).map((r) => `${r.name!.slice(0, 80)} ${fmt(r.total, 0)} ms`).join('; ')}`);
 }
 
 main().catch((err) => {

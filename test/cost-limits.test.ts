@@ -179,6 +179,24 @@ describe.each(['http', 'ws'] as const)('the response budget over %s', (transport
     expect((await ask(lookup, { v: values(100) }, community)).errors).toBeUndefined();
   });
 
+  it('keeps a verdict per number of values, never per contents: a longer list of the same document is weighed again', async () => {
+    // Verdicts are kept per document and shape of the variables (query-cost.ts): lengths are part of the shape.
+    const lookup = `query($few: [String!]!) { lookupIndicators(values: $few) { input known indicators { ${INDICATOR_FIELDS} } } }`;
+    const values = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}.${i % 256}`);
+    expect((await ask(lookup, { few: values(100, '198.51.100') }, community)).errors).toBeUndefined();
+    expect((await ask(lookup, { few: values(100, '203.0.113') }, community)).errors).toBeUndefined();
+    expect(codes(await ask(lookup, { few: values(1_000, '198.51.100') }, community))).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('keeps no verdict from variables that failed coercion: the same number of good values is still refused', async () => {
+    const lookup = `query($bad: [String!]!) { lookupIndicators(values: $bad) { input known indicators { ${INDICATOR_FIELDS} } } }`;
+    const values = Array.from({ length: 1_000 }, (_, i) => `198.51.100.${i % 256}`);
+    const a = await ask(lookup, { bad: [...values.slice(1), 7] }, community);
+    expect(codes(a)).toEqual(['BAD_USER_INPUT']);
+    expect(a.errors![0]!.extensions?.field).toBe('bad[999]');
+    expect(codes(await ask(lookup, { bad: values }, community))).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
   it('lets a variable that fails coercion through to its usual BAD_USER_INPUT', async () => {
     const a = await ask('query($n: Int) { indicators(first: $n) { totalCount } }', { n: 'many' }, community);
     expect(codes(a)).toEqual([transport === 'http' ? 'BAD_USER_INPUT' : expect.any(String)]);

@@ -88,7 +88,7 @@ export interface PreparedOperation {
   operation: OperationDefinitionNode;
   operationType: Exclude<OperationType, 'unknown'>;
   operationName: string | undefined;
-  /** The variables as the caller sent them (graphql-js coerces them again, identically, when it runs). */
+  /** The variables as the caller sent them (graphql-js coerces them when it runs; a subscription's were checked by `prepare`). */
   variables: Readonly<Record<string, unknown>> | undefined;
 }
 
@@ -198,11 +198,15 @@ export class EdgePipeline {
       }
     }
     const variables = request.variables ? { ...request.variables } : undefined;
-    if (operation.variableDefinitions?.length) {
+    // A subscription's arguments are read from its variables before anything executes (the alert
+    // fan-out): they are checked here. A query's or mutation's are coerced once, by graphql-js
+    // when it runs (`execute`), and a failure there is answered as `coerceVariables` words it.
+    if (operation.operation === 'subscription' && operation.variableDefinitions?.length) {
       const coerced = coerceVariables(this.schema, operation, variables);
       if (coerced.errors) return { errors: coerced.errors };
     }
-    // The response budget (docs/limits.md, "Lists and cost"), weighed with the coerced variables' sizes.
+    // The response budget (docs/limits.md, "Lists and cost"), weighed with the variables' sizes
+    // (variables that do not coerce are let through, to fail at execution).
     const tooLarge = checkResponseBudget(this.schema, document, operationName, variables);
     if (tooLarge) return { errors: [tooLarge] };
     return { prepared: { document, operation, operationType: operation.operation, operationName, variables } };
@@ -216,22 +220,38 @@ export class EdgePipeline {
     const deadline = this.options.deadlines.start(context);
     try {
       // The whole execution races the deadline: whatever is still awaited when time runs out is abandoned.
-      const result = await this.options.deadlines.run(
-        deadline,
-        execute({
-          schema: this.schema,
-          document: prepared.document,
-          operationName: prepared.operationName,
-          variableValues: prepared.variables,
-          contextValue: context,
-        }),
-      );
+      const run = execute({
+        schema: this.schema,
+        document: prepared.document,
+        operationName: prepared.operationName,
+        variableValues: prepared.variables,
+        contextValue: context,
+      });
+      // Without data, graphql-js refused before running anything: the operation (prepare found it)
+      // or, here, its variables. Its messages quote values in full and suggest names: answer as
+      // `coerceVariables` words it instead (coercing a second time only on this failure path).
+      if (!(run instanceof Promise) && run.data === undefined && run.errors?.length) return { errors: this.variableErrors(prepared, run.errors, context) };
+      const result = await this.options.deadlines.run(deadline, run);
       // The deadline covers serialisation too: an answer too large to serialise in time is refused (execution-deadline.ts).
       deadline?.admitSerialisation(result);
       return deadline?.cut ? { errors: [deadline.error()] } : result;
     } finally {
       deadline?.stop();
     }
+  }
+
+  /** The caller's errors for variables graphql-js refused with `refused`. */
+  private variableErrors(
+    prepared: Pick<PreparedOperation, 'document' | 'operationName' | 'variables'>,
+    refused: readonly GraphQLError[],
+    context: Pick<HubContext, 'requestId'>,
+  ): GraphQLError[] {
+    const operation = getOperationAST(prepared.document, prepared.operationName);
+    const coerced = operation ? coerceVariables(this.schema, operation, prepared.variables) : undefined;
+    if (coerced?.errors) return coerced.errors;
+    // graphql-js and coerceVariables disagree: the hub's fault, logged (clipped) and never shown.
+    this.unexpected(new Error(`graphql-js refused what coerceVariables accepted: ${clip(refused[0]?.message ?? '', 300)}`), context.requestId);
+    return [unexpectedError()];
   }
 
   /** format: what a caller receives of a result: errors masked (unexpected ones logged once), withheld fields in `extensions.redacted`. */

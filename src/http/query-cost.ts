@@ -70,15 +70,43 @@ const charsEstimator: ComplexityEstimator = (options) => {
   return key + 2 + multiplier(options) * (value + 1);
 };
 
-/** Verdicts by operation name and (small) variables, per document: a repeated request is not measured again. */
+/** Verdicts by operation name and variables' shape (shapeOf), per document: a repeated request is not measured again. */
 const verdicts = new WeakMap<DocumentNode, LRUCache<string, { error: GraphQLError | null }>>();
-/** Variables longer than this as JSON (a 1,000-value lookup) are measured every time rather than kept. */
-const CACHED_VARIABLES_CHARS = 256;
+/** Shapes longer than this (variables with many keys) are measured every time rather than kept. */
+const CACHED_SHAPE_CHARS = 256;
+
+/**
+ * What of the variables the verdict can depend on, as a short key, or undefined past `room`
+ * characters. The estimators read numbers (`first`), the length of a list at an argument path
+ * (`values`, `input.indicators`) and booleans (`@include`, `@skip`); no path runs through a list,
+ * and a string's or a list item's content never counts. So a list is its length and a string is
+ * `s`: a batch of 1,000 indicators is `{input:{idempotencyKey:s,indicators:[1000]}}` whatever
+ * it holds, and is sized without walking its items (they are coerced once, at execution).
+ */
+function shapeOf(value: unknown, room: number): string | undefined {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return 's';
+  if (Array.isArray(value)) return `[${value.length}]`;
+  if (typeof value !== 'object') return '?';
+  let out = '{';
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner === undefined) continue;
+    // JSON-quoted keys: a key holding `:` or `,` cannot make two shapes alike.
+    out += `${JSON.stringify(key)}:`;
+    if (out.length > room) return undefined;
+    const shape = shapeOf(inner, room - out.length);
+    if (shape === undefined) return undefined;
+    out += `${shape},`;
+  }
+  return out.length > room ? undefined : `${out}}`;
+}
 
 /**
  * The QUERY_TOO_COMPLEX error for an operation whose answer could exceed RESPONSE_BUDGET, or
  * undefined. Variables that fail coercion are not this check's to report: the operation is let
- * through and execution refuses it with BAD_USER_INPUT as usual.
+ * through (and its verdict not kept) and execution refuses it with BAD_USER_INPUT as usual.
  */
 export function checkResponseBudget(
   schema: GraphQLSchema,
@@ -87,20 +115,26 @@ export function checkResponseBudget(
   variables?: Record<string, unknown> | null,
 ): GraphQLError | undefined {
   const hasVariables = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && (d as OperationDefinitionNode).variableDefinitions?.length);
-  const variablesKey = hasVariables ? JSON.stringify(variables ?? {}) : '';
-  const key = variablesKey.length <= CACHED_VARIABLES_CHARS ? `${operationName ?? ''}\n${variablesKey}` : undefined;
+  const shape = hasVariables ? shapeOf(variables ?? {}, CACHED_SHAPE_CHARS) : '';
+  const key = shape === undefined ? undefined : `${operationName ?? ''}\n${shape}`;
   let cache = verdicts.get(document);
   const known = key === undefined ? undefined : cache?.get(key);
   if (known) return known.error ?? undefined;
-  const error = measure(schema, document, operationName ?? undefined, variables ?? {});
-  if (key !== undefined) {
+  const { error, coerced } = measure(schema, document, operationName ?? undefined, variables ?? {});
+  if (key !== undefined && coerced) {
     if (!cache) verdicts.set(document, (cache = new LRUCache({ max: 32 })));
     cache.set(key, { error: error ?? null });
   }
   return error;
 }
 
-function measure(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): GraphQLError | undefined {
+/** The verdict, and whether the variables coerced (a verdict on variables that did not is not kept). */
+function measure(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): { error: GraphQLError | undefined; coerced: boolean } {
   const rule = (estimator: ComplexityEstimator, max: number, unit: string) =>
     createComplexityRule({
       maximumComplexity: max,
@@ -116,10 +150,11 @@ function measure(schema: GraphQLSchema, document: DocumentNode, operationName: s
     });
   try {
     const errors = validate(schema, document, [rule(itemsEstimator, RESPONSE_BUDGET.items, 'items'), rule(charsEstimator, RESPONSE_BUDGET.chars, 'characters')]);
-    return errors.find((e) => e.extensions.code === LIMIT_CODES.cost);
+    // The rules' only other errors are the variables' coercion errors (then nothing was measured).
+    return { error: errors.find((e) => e.extensions.code === LIMIT_CODES.cost), coerced: errors.every((e) => e.extensions.code === LIMIT_CODES.cost) };
   } catch (err) {
     // graphql-query-complexity throws past 10,000 evaluated nodes (fragments spread many times).
     if (!(err instanceof GraphQLError)) throw err;
-    return limitError(LIMIT_CODES.cost, 'The operation has too many fields once its fragments are spread (more than 10,000)');
+    return { error: limitError(LIMIT_CODES.cost, 'The operation has too many fields once its fragments are spread (more than 10,000)'), coerced: true };
   }
 }
