@@ -14,8 +14,8 @@
  * The list phase runs the hub as deployed: it runs `npm run build` first and starts dist/ (BENCH_HUB=src
  * starts the TypeScript sources through tsx instead). BENCH_ONLY=list runs the list phase only; BENCH_PROFILE=1 adds a CPU profile of the hub under the
  * list load (bench/results/list-hub.cpuprofile) and prints its hottest functions.
- * BENCH_ONLY=ingest runs the ingest phase only (no build, no latest.json); with BENCH_PROFILE=1 it then
- * profiles 10 more batches in this process (bench/results/ingest-hub.cpuprofile).
+ * BENCH_ONLY=ingest runs the ingest phase only (no build; bench/results/ingest-latest.json, not latest.json);
+ * with BENCH_PROFILE=1 it then profiles 10 more batches in this process (bench/results/ingest-hub.cpuprofile).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -148,6 +148,8 @@ async function main(): Promise<void> {
   }
   stored += warmupBatches * batchSize;
   const ingestStart = performance.now();
+  // This process's CPU (the hub and the client alike): less disturbed by other work on the machine than wall time.
+  const ingestCpu = process.cpuUsage();
   const batchMs: number[] = [];
   for (const body of bodies) {
     const r = await postJson(hub.url, body, ingester.headers);
@@ -155,6 +157,8 @@ async function main(): Promise<void> {
     replies.push(r.status === 200 ? r.text : `HTTP ${r.status} ${r.text}`);
   }
   const ingestWallMs = performance.now() - ingestStart;
+  const { user, system } = process.cpuUsage(ingestCpu);
+  const ingestCpuMsPerBatch = (user + system) / 1000 / batches;
   replies.forEach((text, b) => checkPublish(text, `batch ${b}`));
   stored += batches * batchSize;
   const ingestPerSec = (batches * batchSize * 1000) / ingestWallMs;
@@ -164,6 +168,7 @@ async function main(): Promise<void> {
     ['indicators/s (overall)', fmt(ingestPerSec, 0)],
     ['wall time', ms(ingestWallMs)],
     ['batch p50', ms(batchStats.p50)],
+    ['CPU per batch (bench process: hub and client)', ms(ingestCpuMsPerBatch)],
     ['batch mean', ms(batchStats.mean)],
     ['batch min', ms(batchStats.min)],
     ['batch max', ms(batchStats.max)],
@@ -172,8 +177,16 @@ async function main(): Promise<void> {
   ]);
   console.log(`per batch ms: ${batchMs.map((x) => fmt(x, 1)).join(' ')}`);
   if (ONLY_INGEST || !list) {
+    const ingestResults = {
+      generatedAt: new Date().toISOString(),
+      environment: { commit: commitAtStart, node: process.version, nodeEnv: process.env.NODE_ENV ?? null, cpus: cpus().length, loadAverage1m: { start: loadAtStart, end: loadavg()[0] } },
+      config: CONFIG.ingest,
+      ingest: { indicatorsPerSec: ingestPerSec, wallMs: ingestWallMs, cpuMsPerBatch: ingestCpuMsPerBatch, batchMs: summarize(batchMs), batches: batchMs, warmupBatchMs: warmTimes },
+      verdict: ingestPerSec >= TARGETS.ingestPerSec ? 'PASS' : 'MISS',
+    };
+    writeFileSync(new URL('./results/ingest-latest.json', import.meta.url), `${JSON.stringify(ingestResults, null, 2)}\n`);
+    console.log(`wrote bench/results/ingest-latest.json; 1-min load average ${fmt(loadAtStart, 2)} at start, ${fmt(loadavg()[0]!, 2)} at end`);
     if (PROFILE.length) await profileIngest((b) => publishBody(NS.ingestProfile, b), hub.url, ingester.headers, checkPublish);
-    console.log(`1-min load average ${fmt(loadAtStart, 2)} at start, ${fmt(loadavg()[0]!, 2)} at end`);
     closeSequentialAgent();
     await bench.dispose();
     return;
@@ -274,7 +287,7 @@ async function main(): Promise<void> {
     },
     config: CONFIG,
     list,
-    ingest: { indicatorsPerSec: ingestPerSec, wallMs: ingestWallMs, batchMs: round(batchStats), batches: batchMs, warmupBatchMs: warmTimes },
+    ingest: { indicatorsPerSec: ingestPerSec, wallMs: ingestWallMs, cpuMsPerBatch: ingestCpuMsPerBatch, batchMs: round(batchStats), batches: batchMs, warmupBatchMs: warmTimes },
     lookup: { storedIndicators: stored, values: values.length, known: half, latencyMs: round(lookupStats), runs: lookupMs },
     verdicts: verdicts.map((v) => ({ ...v, result: passes(v) ? 'PASS' : 'MISS' })),
   };

@@ -5,8 +5,9 @@
  *
  *   admit(authorization, remoteAddress) -> Viewer     authenticate, anonymous reads (policy), rate limit
  *   prepare(viewer, request) -> PreparedOperation     cached parse + validate with every limit, operation,
- *                                                     variable coercion, introspection gate (policy)
- *   execute(prepared, context) -> ExecutionResult      under the execution deadline
+ *                                                     introspection gate (policy), response budget
+ *   execute(prepared, context) -> ExecutionResult      variables coerced once (graphql-js), under the
+ *                                                     execution deadline
  *   format(result, context) -> FormattedExecutionResult  masking, `extensions.redacted`; the catalogue
  *                                                     maps a code to an HTTP status or close code
  *
@@ -180,7 +181,8 @@ export class EdgePipeline {
 
   /**
    * The part of `prepare` after validation, for a transport that parsed and validated with the
-   * same options already (Apollo): the operation, its variables, the introspection gate.
+   * same options already (Apollo): the operation, the introspection gate, a subscription's
+   * variables, the response budget.
    */
   prepareDocument(viewer: Viewer, document: DocumentNode, request: Omit<OperationRequest, 'query'>): Prepared {
     const operationName = request.operationName ?? undefined;
@@ -213,8 +215,10 @@ export class EdgePipeline {
   }
 
   /**
-   * execute: runs a query or mutation under the execution deadline. Time running out answers a
-   * single EXECUTION_TIMEOUT error and no data. (Subscriptions are served by the alert fan-out.)
+   * execute: runs a query or mutation under the execution deadline. Variables that do not coerce
+   * answer `coerceVariables`' BAD_USER_INPUT errors and no data, nothing having run. Time running
+   * out answers a single EXECUTION_TIMEOUT error and no data. (Subscriptions are served by the
+   * alert fan-out.)
    */
   async execute(prepared: Pick<PreparedOperation, 'document' | 'operationName' | 'variables'>, context: HubContext): Promise<ExecutionResult> {
     const deadline = this.options.deadlines.start(context);

@@ -51,7 +51,7 @@ const CACHEABLE_FILTER_CHARS = 4_096;
  */
 export class MemoryCollection<T extends Doc> {
   private readonly docs = new Map<string, T>();
-  private readonly indexes = new Map<string, Map<unknown, Set<string>>>();
+  private readonly indexes = new Map<string, Map<unknown, Ids>>();
   /** Compound indexes, in order of preference: fields, and ids by the fields' values joined. */
   private readonly compound: Array<{ fields: readonly string[]; root: CompoundNode }> = [];
   /** Documents by ascending seq; an entry is stale once its document was replaced. */
@@ -174,11 +174,13 @@ export class MemoryCollection<T extends Doc> {
         const candidates: T[] = [];
         const seen = new Set<string>();
         for (const value of wanted) {
-          for (const id of index.get(value) ?? []) {
-            if (seen.has(id)) continue;
+          const ids = index.get(value);
+          if (ids === undefined) continue;
+          forEachId(ids, (id) => {
+            if (seen.has(id)) return;
             seen.add(id);
             candidates.push(this.docs.get(id)!);
-          }
+          });
         }
         const { [field]: _used, ...restOfClause } = clause;
         let residual: Filter;
@@ -274,22 +276,14 @@ export class MemoryCollection<T extends Doc> {
   private index(doc: T): void {
     for (const { fields, root } of this.compound) addCompound(root, doc, fields, 0);
     for (const [field, index] of this.indexes) {
-      for (const value of fieldValues(doc, field)) {
-        let ids = index.get(value);
-        if (!ids) index.set(value, (ids = new Set()));
-        ids.add(doc._id);
-      }
+      for (const value of fieldValues(doc, field)) addId(index, value, doc._id);
     }
   }
 
   private unindex(doc: T): void {
     for (const { fields, root } of this.compound) removeCompound(root, doc, fields, 0);
     for (const [field, index] of this.indexes) {
-      for (const value of fieldValues(doc, field)) {
-        const ids = index.get(value);
-        ids?.delete(doc._id);
-        if (ids?.size === 0) index.delete(value);
-      }
+      for (const value of fieldValues(doc, field)) removeId(index, value, doc._id);
     }
   }
 }
@@ -304,16 +298,50 @@ function fieldValues(doc: Doc, field: string): unknown[] {
  * last. Nested maps, not one map of joined keys: a lookup of 1,000 values through three visibility
  * branches built 5,000 key strings and hashed each (about 7 ms); descending the levels builds none.
  */
-type CompoundNode = Map<string, CompoundNode | Set<string>>;
+type CompoundNode = Map<string, CompoundNode | Ids>;
+
+/**
+ * The ids under one index key: a lone id as itself, a Set from the second on. Why: most keys name
+ * one document (every `_id`, most values), and a Set per key and index was most of the cost of
+ * storing a document (eight indexes: about 5 ms of a 1,000-indicator publish, and its garbage).
+ */
+type Ids = string | Set<string>;
+
+function addId<K>(map: Map<K, unknown>, key: K, id: string): void {
+  const ids = map.get(key) as Ids | undefined;
+  if (ids === undefined) map.set(key, id);
+  else if (typeof ids === 'string') {
+    if (ids !== id) map.set(key, new Set([ids, id]));
+  } else ids.add(id);
+}
+
+function removeId<K>(map: Map<K, unknown>, key: K, id: string): void {
+  const ids = map.get(key) as Ids | undefined;
+  if (ids === undefined) return;
+  if (typeof ids === 'string') {
+    if (ids === id) map.delete(key);
+  } else {
+    ids.delete(id);
+    if (ids.size === 0) map.delete(key);
+  }
+}
+
+function forEachId(ids: Ids, visit: (id: string) => void): void {
+  if (typeof ids === 'string') visit(ids);
+  else for (const id of ids) visit(id);
+}
 
 function addCompound(node: CompoundNode, doc: Doc, fields: readonly string[], at: number): void {
   const last = at === fields.length - 1;
   for (const value of fieldValues(doc, fields[at]!)) {
     const key = String(value);
-    let child = node.get(key);
-    if (!child) node.set(key, (child = last ? new Set<string>() : new Map()));
-    if (last) (child as Set<string>).add(doc._id);
-    else addCompound(child as CompoundNode, doc, fields, at + 1);
+    if (last) {
+      addId(node, key, doc._id);
+      continue;
+    }
+    let child = node.get(key) as CompoundNode | undefined;
+    if (!child) node.set(key, (child = new Map()));
+    addCompound(child, doc, fields, at + 1);
   }
 }
 
@@ -321,10 +349,13 @@ function removeCompound(node: CompoundNode, doc: Doc, fields: readonly string[],
   const last = at === fields.length - 1;
   for (const value of fieldValues(doc, fields[at]!)) {
     const key = String(value);
-    const child = node.get(key);
+    if (last) {
+      removeId(node, key, doc._id);
+      continue;
+    }
+    const child = node.get(key) as CompoundNode | undefined;
     if (!child) continue;
-    if (last) (child as Set<string>).delete(doc._id);
-    else removeCompound(child as CompoundNode, doc, fields, at + 1);
+    removeCompound(child, doc, fields, at + 1);
     if (child.size === 0) node.delete(key);
   }
 }
@@ -335,7 +366,7 @@ function collectCompound(node: CompoundNode, lists: readonly unknown[][], at: nu
   for (const value of lists[at]!) {
     const child = node.get(String(value));
     if (!child) continue;
-    if (last) for (const id of child as Set<string>) visit(id);
+    if (last) forEachId(child as Ids, visit);
     else collectCompound(child as CompoundNode, lists, at + 1, visit);
   }
 }
