@@ -334,6 +334,38 @@ describe('client text in error messages', () => {
   });
 });
 
+describe("a subscription's variables", () => {
+  it('are refused before it subscribes, clipped, naming the field, and logged below error level', async () => {
+    // Queries' and mutations' variables are coerced when they execute; a subscription's arguments
+    // are read before, so the pipeline's prepare coerces them (src/edge/pipeline.ts).
+    const { t, logs } = await loggedHub({});
+    const token = await t.member('subscriber-vars', 'TRUSTED').token(['reader']);
+    const logged = logs.length;
+    const client = t.wsClient(token);
+    const outcome = await new Promise<Outcome | 'subscribed'>((resolve, reject) => {
+      const stop = client.subscribe(
+        { query: 'subscription($f: AlertFilter) { alerts(filter: $f) { cursor } }', variables: { f: { minSeverity: 'x'.repeat(100_000) } } },
+        {
+          next: () => {},
+          error: (err) => (Array.isArray(err) ? resolve(firstError({ errors: err }, JSON.stringify(err), {})) : reject(err)),
+          complete: () => {},
+        },
+      );
+      setTimeout(() => {
+        stop();
+        resolve('subscribed');
+      }, 2_000);
+    });
+    expect(outcome).not.toBe('subscribed');
+    const refused = outcome as Outcome;
+    expect(refused.code).toBe('BAD_USER_INPUT');
+    expect(refused.field).toBe('f.minSeverity');
+    expect(refused.text.length).toBeLessThan(2_000);
+    expect(refused.text).not.toMatch(/Did you mean/);
+    expect(logs.slice(logged).filter((l) => l.level >= 50)).toEqual([]);
+  });
+});
+
 describe('the request observer', () => {
   it('hears how every request ended, on every transport, and each refusal by the rate limit', async () => {
     const finished: Array<{ transport: string; operationType: string; code: string }> = [];
