@@ -21,7 +21,7 @@ import { createHttpServer, MAX_BODY_BYTES } from './http/http-server.js';
 import { limitRules, parseOptions, validationOptions } from './http/limits.js';
 import { edgePlugin } from './http/limits-plugin.js';
 import { RateLimiter } from './http/rate-limiter.js';
-import { attachGraphqlWs } from './http/ws-server.js';
+import { ALERT_CLOSE, attachGraphqlWs } from './http/ws-server.js';
 import { EdgePipeline } from './edge/pipeline.js';
 import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
@@ -332,6 +332,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxOperationsPerSocket: config.wsMaxOperations,
     connectionLimits,
     maxBufferedBytes: config.wsMaxBufferedBytes,
+    // A socket the guard closes for its queue is a slow consumer too, whatever it was sent.
+    onSocketLimit: (close) => {
+      if (close.code === ALERT_CLOSE.slowConsumer.code) metrics?.slowConsumerClosed();
+    },
   });
   metrics?.watch({ wsConnections: () => ws.connections(), subscriptions: () => alerts.stats().subscribers });
 

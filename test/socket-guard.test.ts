@@ -93,7 +93,7 @@ describe('what the hub queues for one socket', () => {
   let t: TestHub;
   let token: string;
   beforeAll(async () => {
-    t = await startTestHub({ config: { wsMaxBufferedBytes: 16_384 } });
+    t = await startTestHub({ config: { wsMaxBufferedBytes: 16_384, metricsPort: 0 } });
     token = await t.member('slow-reader', 'TRUSTED').token(['reader']);
   });
 
@@ -110,6 +110,9 @@ describe('what the hub queues for one socket', () => {
     // The close frame waits behind what the socket did not read; if the hub had to cut the connection first, 1006.
     expect([4413, 1006]).toContain(close!.code);
     expect(s.messages.filter((m) => m.type === 'complete').length).toBeLessThan(12);
+    // Counted as a slow consumer, as an alert subscriber closed for its queue is.
+    const scrape = await (await fetch(t.hub.metrics!.url)).text();
+    expect(scrape).toMatch(/^hub_slow_consumer_closes_total 1$/m);
   }, 20_000);
 });
 

@@ -37,6 +37,8 @@ export interface WsServerOptions {
   connectionLimits?: ConnectionLimits;
   /** Bytes one socket may have queued before it is closed with 4413 (src/edge/socket-guard.ts). Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** Told of every socket the guard closes for a limit (4413 queue, 4429 pings), after it is logged. Default: nothing. */
+  onSocketLimit?: (close: { code: number; reason: string }) => void;
 }
 
 /** Close codes for lost credentials (graphql-ws's own 4401 and 4403; see docs/alerts.md). */
@@ -91,7 +93,13 @@ export function attachGraphqlWs(options: WsServerOptions): { close: () => Promis
     maxPayload: MAX_BODY_BYTES,
     // Connection limits (docs/limits.md, "Connections"): upgrades per address, per-socket buffer and keep-alives.
     verifyClient: options.connectionLimits?.verifyClient,
-    WebSocket: guardedWebSocket({ maxBufferedBytes: options.maxBufferedBytes, onClose: (close) => log.warn(close, 'websocket closed by its limits') }),
+    WebSocket: guardedWebSocket({
+      maxBufferedBytes: options.maxBufferedBytes,
+      onClose: (close) => {
+        log.warn(close, 'websocket closed by its limits');
+        options.onSocketLimit?.(close);
+      },
+    }),
   });
   const connections = new Map<WebSocket, ConnectionExtra>();
   const operationOf = new WeakMap<object, { id: string; socket: WebSocket }>();
