@@ -83,6 +83,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: () => 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string' })
     .optional(),
+  HUB_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: () => 'HUB_INSTANCE_ID must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' })
+    .optional(),
 });
 
 /** The hub's whole configuration, read once by the composition root. */
@@ -180,6 +184,12 @@ export interface HubConfig {
    * falls back to the embedded store.
    */
   mongodbUri: string | undefined;
+  /**
+   * This instance's name on MongoDB: the key of its saved change-stream position and the prefix of
+   * the leases it holds (`HUB_INSTANCE_ID`). Default: the host name, which two hubs on one host
+   * share, so give each its own there.
+   */
+  instanceId: string | undefined;
 }
 
 /**
@@ -229,6 +239,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     metricsHost: e.HUB_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
+    instanceId: e.HUB_INSTANCE_ID,
     ...overrides,
   };
   return config;

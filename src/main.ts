@@ -106,7 +106,7 @@ export function createLogger(level: HubConfig['logLevel']): Logger {
 export async function startHub(config: HubConfig, options: StartOptions = {}): Promise<Hub> {
   const log = options.logger ?? createLogger(config.logLevel);
   /** This running instance, in leases (a restart is a new instance). */
-  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const instanceId = `${config.instanceId ?? hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const secrets = await loadSecrets(config.dataDir);
   const storeCalls = new StoreCallCounter();
   // Metrics are kept only when an operator asked for them (docs/metrics.md).
@@ -388,7 +388,11 @@ async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Sto
   // Loaded only here: the embedded store never loads the driver.
   const { openMongoBackend, MongoUnavailableError } = await import('./store/mongo/mongo-backend.js');
   try {
-    return await openMongoBackend(config.mongodbUri, { logger: log, eventRetentionMs: config.eventRetentionMs });
+    return await openMongoBackend(config.mongodbUri, {
+      logger: log,
+      eventRetentionMs: config.eventRetentionMs,
+      ...(config.instanceId ? { instanceName: config.instanceId } : {}),
+    });
   } catch (err) {
     if (err instanceof MongoUnavailableError) throw new ConfigError(`MONGODB_URI: ${err.message}`);
     throw err;

@@ -32,6 +32,13 @@ describe('configuration', () => {
     expect(() => parseConfig({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\/ or mongodb\+srv:\/\/ connection string/);
   });
 
+  it('takes HUB_INSTANCE_ID as a short name and refuses anything else by name', () => {
+    expect(parseConfig({ HUB_INSTANCE_ID: 'hub-2' }).instanceId).toBe('hub-2');
+    expect(parseConfig({}).instanceId).toBeUndefined();
+    expect(() => parseConfig({ HUB_INSTANCE_ID: 'two words' })).toThrow(/HUB_INSTANCE_ID must be 1-64 letters/);
+    expect(() => parseConfig({ HUB_INSTANCE_ID: 'x'.repeat(65) })).toThrow(/HUB_INSTANCE_ID/);
+  });
+
   it('reads durations in ms, s, m, h and d', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('15m')).toBe(900_000);
