@@ -6,8 +6,7 @@
  * one's RSS figures. Started with --expose-gc.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile, stopCpuProfile } from './inspector-profiler.js';
 import { writeHeapSnapshot } from 'node:v8';
 import type { IndicatorDoc, MemberTier } from '../../src/domain/types.js';
 import { startAlertsBaseline, type AlertsBaseline } from './alerts-baseline.js';
@@ -19,7 +18,6 @@ const PUBLISHER = 'alerts-feed';
 let hub: BenchHub | null = null;
 let feed: BenchMember | null = null;
 let baseline: AlertsBaseline | null = null;
-let profiler: Session | null = null;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -124,23 +122,9 @@ serveRpc({
   },
 
   /** CPU profile of this process from now until profileStop (node:inspector, same as --cpu-prof). */
-  async profileStart(args: { intervalUs: number }) {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.setSamplingInterval', { interval: args.intervalUs });
-    await profiler.post('Profiler.start');
-  },
+  profileStart: (args: { intervalUs: number }) => startCpuProfile(args.intervalUs),
 
-  async profileStop(args: { path: string }) {
-    if (!profiler) throw new Error('no profile running');
-    const { profile } = await profiler.post('Profiler.stop');
-    await profiler.post('Profiler.disable');
-    profiler.disconnect();
-    profiler = null;
-    writeFileSync(args.path, JSON.stringify(profile));
-    return profile;
-  },
+  profileStop: (args: { path: string }) => stopCpuProfile(args.path),
 
   /** Writes a heap snapshot after forced GCs (for finding what an idle subscriber holds). */
   async heapSnapshot(args: { path: string }) {

@@ -7,12 +7,11 @@
  *  - `raw`: a bare `node:http` server answering every POST with the hub's response bytes.
  * Driven over IPC by bench/hub-bench.ts (`startChild` in alerts-shared.ts).
  */
-import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Session } from 'node:inspector/promises';
 import { indicatorConnectionResolvers, INDICATOR_CONNECTION_TYPEDEFS, startBaselineApollo, type BaselinePage, type BaselineServer } from './baseline-apollo.js';
 import { serveRpc } from './alerts-shared.js';
+import { startCpuProfile, startHeapSampling, stopCpuProfile, stopHeapSampling } from './inspector-profiler.js';
 import { startBenchHub, type BenchHub } from './hub.js';
 
 /** The TRUSTED demo member (src/demo/demo-data.ts). */
@@ -21,7 +20,6 @@ export const DEMO_TRUSTED_MEMBER = 'demo-isac';
 let hub: BenchHub | null = null;
 let apollo: BaselineServer | null = null;
 let raw: Server | null = null;
-let profiler: Session | null = null;
 
 async function startRaw(bytes: Uint8Array): Promise<string> {
   const body = Buffer.from(bytes);
@@ -77,39 +75,11 @@ serveRpc({
     return user + system;
   },
 
-  async profileStart(args: { intervalUs: number }) {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.setSamplingInterval', { interval: args.intervalUs });
-    await profiler.post('Profiler.start');
-  },
-
-  async profileStop(args: { path: string }) {
-    if (!profiler) throw new Error('no profile running');
-    const { profile } = await profiler.post('Profiler.stop');
-    await profiler.post('Profiler.disable');
-    profiler.disconnect();
-    profiler = null;
-    writeFileSync(args.path, JSON.stringify(profile));
-    return profile;
-  },
-
-  /** Allocation sampling (node:inspector HeapProfiler) from now until heapStop: where a request's garbage comes from. */
-  async heapStart() {
-    profiler = new Session();
-    profiler.connect();
-    await profiler.post('HeapProfiler.enable');
-    await profiler.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  },
-
-  async heapStop(args: { path: string }) {
-    if (!profiler) throw new Error('no heap sampling running');
-    const { profile } = await profiler.post('HeapProfiler.stopSampling');
-    await profiler.post('HeapProfiler.disable');
-    profiler.disconnect();
-    profiler = null;
-    writeFileSync(args.path, JSON.stringify(profile));
+  profileStart: (args: { intervalUs: number }) => startCpuProfile(args.intervalUs),
+  profileStop: (args: { path: string }) => stopCpuProfile(args.path),
+  heapStart: () => startHeapSampling(),
+  heapStop: async (args: { path: string }) => {
+    await stopHeapSampling(args.path);
     return null;
   },
 
