@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { Query, update as applyUpdate } from 'mingo';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
@@ -57,14 +58,14 @@ export class MemoryCollection<T extends Doc> {
   /** Documents by ascending seq; an entry is stale once its document was replaced. */
   private bySeq: T[] = [];
   private stale = 0;
-  private readonly queries = new Map<string, Matcher>();
+  private readonly queries = new LRUCache<string, Matcher>({ max: QUERY_CACHE_LIMIT });
   /** Bumped by every write: a remembered count is valid while the version it was taken at is current. */
   private version = 0;
   /**
    * Counts by filter, each with the version it was taken at. Why: a list's `totalCount` scans every
    * document the viewer may see, on every request; between writes the answer cannot change.
    */
-  private readonly counts = new Map<string, { version: number; count: number }>();
+  private readonly counts = new LRUCache<string, { version: number; count: number }>({ max: COUNT_CACHE_LIMIT });
 
   /**
    * `indexedFields` are single-field hash indexes; `compoundIndexes` (in order of preference)
@@ -126,10 +127,7 @@ export class MemoryCollection<T extends Doc> {
     const query = this.compile(plan ? plan.residual : filter);
     let n = 0;
     for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) n++;
-    if (cacheable) {
-      if (!known && this.counts.size >= COUNT_CACHE_LIMIT) this.counts.delete(this.counts.keys().next().value!);
-      this.counts.set(key, { version: this.version, count: n });
-    }
+    if (cacheable) this.counts.set(key, { version: this.version, count: n });
     return n;
   }
 
@@ -149,7 +147,6 @@ export class MemoryCollection<T extends Doc> {
     let query = this.queries.get(key);
     if (!query) {
       query = matcherFor(filter);
-      if (this.queries.size >= QUERY_CACHE_LIMIT) this.queries.delete(this.queries.keys().next().value!);
       this.queries.set(key, query);
     }
     return query;
