@@ -83,6 +83,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: () => 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string' })
     .optional(),
+  HUB_STORE: z
+    .enum(['sqlite', 'memory', 'mongodb'], { error: () => 'HUB_STORE must be one of sqlite, memory, mongodb' })
+    .optional(),
   HUB_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: () => 'HUB_INSTANCE_ID must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' })
@@ -185,6 +188,13 @@ export interface HubConfig {
    */
   mongodbUri: string | undefined;
   /**
+   * Which store the hub runs on (`HUB_STORE`): `sqlite`, the durable embedded store in
+   * `HUB_DATA_DIR/hub.db` (docs/storage.md); `memory`, in this process only, lost on exit (tests
+   * and throwaway demos); `mongodb`, at MONGODB_URI. Default: mongodb when MONGODB_URI is set,
+   * else sqlite.
+   */
+  store: 'sqlite' | 'memory' | 'mongodb';
+  /**
    * This instance's name on MongoDB: the key of its saved change-stream position and the prefix of
    * the leases it holds (`HUB_INSTANCE_ID`). Default: the host name, which two hubs on one host
    * share, so give each its own there.
@@ -240,7 +250,12 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     instanceId: e.HUB_INSTANCE_ID,
+    store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };
+  if (config.store === 'mongodb' && !config.mongodbUri) throw new ConfigError('Invalid configuration:\n  - HUB_STORE: mongodb needs MONGODB_URI');
+  if (config.store !== 'mongodb' && config.mongodbUri) {
+    throw new ConfigError(`Invalid configuration:\n  - HUB_STORE: ${config.store} was chosen but MONGODB_URI is set; unset one of them`);
+  }
   return config;
 }

@@ -377,18 +377,44 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 }
 
 /**
- * The store and bus the configuration selects: MongoDB when MONGODB_URI is set (docs/mongodb.md),
- * else the embedded store with the in-process bus. MongoDB unreachable is a ConfigError naming
- * the host: the hub stops, it never falls back to the embedded store.
+ * The store and bus the configuration selects (`HUB_STORE`, docs/storage.md): SQLite in
+ * HUB_DATA_DIR by default, MongoDB when MONGODB_URI is set (docs/mongodb.md), or the in-process
+ * store. MongoDB unreachable is a ConfigError naming the host: the hub stops, it never falls back
+ * to the embedded store.
  */
 async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Store; bus: EventBus; health: () => Promise<{ ok: boolean; store: string }> }> {
-  if (!config.mongodbUri) {
-    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'embedded' }) };
+  if (config.store === 'memory') {
+    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'memory' }) };
+  }
+  if (config.store === 'sqlite') {
+    const { createSqliteStore, sqliteStorePath } = await import('./store/sqlite/sqlite-store.js');
+    const { SqliteEventBus } = await import('./store/sqlite/sqlite-event-bus.js');
+    const path = sqliteStorePath(config.dataDir);
+    let store;
+    try {
+      store = createSqliteStore(path);
+    } catch (err) {
+      throw new ConfigError(`HUB_DATA_DIR: cannot open the store ${path}: ${(err as Error).message}`);
+    }
+    const bus = await SqliteEventBus.start({ db: store.db, log: store.events, logger: log });
+    log.info({ path }, 'store: sqlite');
+    return {
+      store,
+      bus,
+      health: async () => {
+        try {
+          store.db.prepare('SELECT 1').get();
+          return { ok: true, store: 'sqlite' };
+        } catch {
+          return { ok: false, store: 'sqlite' };
+        }
+      },
+    };
   }
   // Loaded only here: the embedded store never loads the driver.
   const { openMongoBackend, MongoUnavailableError } = await import('./store/mongo/mongo-backend.js');
   try {
-    return await openMongoBackend(config.mongodbUri, {
+    return await openMongoBackend(config.mongodbUri!, {
       logger: log,
       eventRetentionMs: config.eventRetentionMs,
       ...(config.instanceId ? { instanceName: config.instanceId } : {}),
