@@ -124,7 +124,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
 
   const bus: EventBus = storage.bus;
-  const members = new MemberService(store.members, (id) => bus.memberChanged(id));
+  // The lifecycle's services are built below with `members`: handed over as getters, read when first used.
+  const members: MemberService = new MemberService(store.members, (id) => bus.memberChanged(id), {
+    audit: (): AuditService => audit,
+    approvals: (): ApprovalService => approvals,
+    apiKeys: (): ApiKeyService => apiKeys,
+    identity: (): IdentityService => identity,
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
   const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
