@@ -269,9 +269,12 @@ export interface ApprovalRequestDoc {
 export const AUDIT_ACTIONS = [
   'PUBLISH', 'UPDATE', 'REVOKE', 'STATUS_CHANGE', 'REQUEST', 'APPROVE', 'REJECT', 'TIER_CHANGE', 'TOKEN_ISSUED', 'LOGIN_FAILED',
   'API_KEY_CREATED', 'API_KEY_REVOKED', 'IDENTITY_PROVIDER_REGISTERED', 'IDENTITY_PROVIDER_REMOVED',
+  'COMMUNITY_CREATED',
+  'COMMUNITY_MEMBER_ADDED',
+  'COMMUNITY_MEMBER_REMOVED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 
