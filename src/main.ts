@@ -34,6 +34,7 @@ import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { IdentityService } from './services/identity-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
+import { CommunityService } from './services/community-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
 import { InProcessEventBus, type EventBus } from './events/event-bus.js';
@@ -142,19 +143,21 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
     ...stamps,
   });
+  const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   const indicators = new IndicatorService({
     indicators: store.indicators,
     idempotency: store.idempotency,
     sequences: store.sequences,
     sightings: store.sightings,
     members,
+    communities,
     cursors,
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
     ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -169,6 +172,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     indicators,
     notices,
     members,
+    communities,
     identity,
     audit,
     cursors,
@@ -183,7 +187,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities };
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
@@ -216,6 +220,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
 
+  // Every request is judged with the communities its member belongs to now (read from the store,
+  // never from a token): a TLP:RED record naming a community is shared with its current members.
+  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => communities.withCurrentCommunities(await authenticator.authenticate(...args));
+
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
   // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.
   const deadlines = new ExecutionDeadlines(config.executionTimeoutMs);
@@ -225,7 +233,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const pipeline = new EdgePipeline({
     schema,
     // With the caller's address: refused credentials are limited per source address.
-    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
+    authenticate,
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
@@ -334,7 +342,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     alerts,
     bus,
     pipeline,
-    authenticate: (authorization, options) => authenticator.authenticate(authorization, options),
+    authenticate,
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
     connectionLimits,
