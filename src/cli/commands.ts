@@ -1,0 +1,9 @@
+/**
+ * Every command of `npm run -s hub --`, in the order `--help` lists them. One file per command
+ * group under src/cli/; a new command is one import and one entry here.
+ */
+import type { Command } from './command.js';
+import { serveCommand } from './serve-command.js';
+import { tokenCommand } from './token-command.js';
+
+export const COMMANDS: readonly Command[] = [serveCommand, tokenCommand];
