@@ -98,3 +98,20 @@ export async function findPerson(services: Services, personId: string): Promise<
   void personId;
   return null; // replaced when the people directory lands
 }
+
+/** `--as <personId>`: who a command acts as. */
+export const AS_OPTION = { type: 'string', value: '<person-id>', description: 'the person the command acts as (their roles decide, as in the API)', required: true } as const;
+
+/** Opens a session, resolves `--as`, runs `act`, and closes the session whatever happens. */
+export async function actAs<T>(
+  env: NodeJS.ProcessEnv,
+  personId: string,
+  act: (viewer: Extract<Viewer, { kind: 'member' }>, session: CliSession) => Promise<T>,
+): Promise<T> {
+  const session = await openCliSession(env);
+  try {
+    return await act(await session.viewerAs(personId), session);
+  } finally {
+    await session.close();
+  }
+}
