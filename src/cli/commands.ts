@@ -5,6 +5,7 @@
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey-commands.js';
 import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
 import type { Command } from './command.js';
+import { idpAddCommand, idpListCommand } from './idp-commands.js';
 import { memberListCommand } from './member-commands.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
@@ -16,6 +17,8 @@ export const COMMANDS: readonly Command[] = [
   apikeyCreateCommand,
   apikeyListCommand,
   apikeyRevokeCommand,
+  idpAddCommand,
+  idpListCommand,
   approvalListCommand,
   approvalApproveCommand,
   approvalRejectCommand,
