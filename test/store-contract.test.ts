@@ -70,7 +70,7 @@ describe('sqlite: several processes on one file', () => {
   it('keeps what was written after the file is closed and opened again', async () => {
     const file = join(dir, 'reopen.db');
     const first = createSqliteStore(file);
-    await first.members.put({ _id: 'm-a', name: 'A', kind: 'ENTERPRISE', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date(0) });
+    await first.members.put({ _id: 'm-a', name: 'A', kind: 'ENTERPRISE', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: new Date(0) });
     await first.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--1', occurredAt: new Date(), before: null, after: { source: 'm-a', tlp: 'CLEAR', recipients: [] } }]);
     expect(await first.sequences.next('s', 5)).toBe(1);
     await first.close();

@@ -12,19 +12,25 @@ import type {
   IdempotencyRepository,
   IdentityProviderRepository,
   LeaseRepository,
+  MemberGuard,
   MemberRepository,
+  MemberUpdate,
   RateBucket,
   RateDecision,
   RateLimitRepository,
   SequenceRepository,
 } from '../ports.js';
+import { memberMatches } from '../queries.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import type { StatementCache } from './statement-cache.js';
 
 type Db = Database.Database;
 
 export class SqliteMembers implements MemberRepository {
-  constructor(private readonly s: StatementCache) {}
+  constructor(
+    private readonly db: Db,
+    private readonly s: StatementCache,
+  ) {}
 
   async findByIds(ids: readonly string[]): Promise<Member[]> {
     if (ids.length === 0) return [];
@@ -40,6 +46,26 @@ export class SqliteMembers implements MemberRepository {
 
   async put(member: Member): Promise<void> {
     this.s.get('INSERT INTO members (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO UPDATE SET doc = excluded.doc').run(member._id, encodeDoc(member));
+  }
+
+  async insert(member: Member): Promise<boolean> {
+    return this.s.get('INSERT INTO members (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO NOTHING').run(member._id, encodeDoc(member)).changes === 1;
+  }
+
+  /** Check and write in one immediate transaction: atomic across processes. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null> {
+    return this.db
+      .transaction(() => {
+        const text = this.s.get('SELECT doc FROM members WHERE _id = ?').pluck().get(id) as string | undefined;
+        if (text === undefined) return null;
+        const current = decodeDoc<Member>(text);
+        if (!memberMatches(current, expected)) return null;
+        const { suspended: _legacy, ...rest } = current;
+        const after = { ...(set.status ? rest : current), ...set } as Member;
+        this.s.get('UPDATE members SET doc = ? WHERE _id = ?').run(encodeDoc(after), id);
+        return after;
+      })
+      .immediate();
   }
 }
 

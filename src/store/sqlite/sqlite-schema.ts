@@ -133,7 +133,14 @@ export const AUDIT: CollectionSpec = {
   ],
 };
 
-export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT] as const;
+export const COMMUNITIES: CollectionSpec = {
+  table: 'communities',
+  columns: [{ field: 'ownerMemberId', kind: 'text' }],
+  lists: [{ field: 'members', kind: 'text' }],
+  indexes: [{ columns: ['ownerMemberId', '_id'], purpose: 'the communities a member owns' }],
+};
+
+export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES] as const;
 
 /** The tables of the simpler repositories (one key each), and the event log. */
 export const KEYED_TABLES_DDL = [

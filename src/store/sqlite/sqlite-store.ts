@@ -42,7 +42,9 @@ import {
   SqliteRateLimits,
   SqliteSequences,
 } from './sqlite-keyed-repositories.js';
-import { APPROVALS, AUDIT, COLLECTION_SPECS, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
+import { SqliteCommunities } from './sqlite-communities.js';
+import type { CommunityDoc } from '../../domain/community.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
 import { decodeDoc } from './sqlite-codec.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -219,7 +221,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     events: new SqliteEventLog(db, statements),
     sightings: new SqliteSightings(collections.sightings),
     notices: new SqliteRecords(collections.notices) as NoticeRepository,
-    members: new SqliteMembers(statements),
+    members: new SqliteMembers(db, statements),
+    communities: new SqliteCommunities(db, new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES)),
     idempotency,
     sequences: new SqliteSequences(statements),
     identityProviders: new SqliteIdentityProviders(db, statements),
