@@ -183,6 +183,12 @@ export type AuditAction =
   | 'API_KEY_CREATED'
   | 'API_KEY_REVOKED'
   | 'APPROVE'
+  /** A community was created (in its owning member's log). */
+  | 'COMMUNITY_CREATED'
+  /** A member was added to a community's roster (in the owning member's log; `details.memberId`). */
+  | 'COMMUNITY_MEMBER_ADDED'
+  /** A member was taken off a community's roster (in the owning member's log; `details.memberId`). */
+  | 'COMMUNITY_MEMBER_REMOVED'
   /** An approved identity provider registration (or replacement) was applied. */
   | 'IDENTITY_PROVIDER_REGISTERED'
   /** An approved identity provider removal was applied. */
@@ -255,12 +261,34 @@ export type AuditTarget = {
 export type AuditTargetKind =
   | 'API_KEY'
   | 'APPROVAL_REQUEST'
+  /** A community (`community--<uuid>`). */
+  | 'COMMUNITY'
   /** An identity provider; the id is its issuer. */
   | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE'
   | 'TOKEN';
+
+/**
+ * A community: a named group of members that a TLP:RED record may name among its `recipients`,
+ * as one recipient standing for the community's members at the time of reading (joining grants,
+ * leaving revokes, at once). Its administrators (the owning member's member-admins, and hub-admins)
+ * see and change its roster; a member in it sees its id, name and description, never who else is
+ * in it. To anyone else it does not exist. See docs/communities.md.
+ */
+export type Community = {
+  description: Scalars['String']['output'];
+  /** `community--<uuid>`: what a record's `recipients` holds to name it. */
+  id: Scalars['ID']['output'];
+  /** Its roster, in the order members joined. Its administrators only; null for everyone else. */
+  members: Maybe<Array<Member>>;
+  name: Scalars['String']['output'];
+  /** The member that owns it. Its administrators only; null for everyone else. */
+  owner: Maybe<Member>;
+  /** When its roster last changed (or it was created). Its administrators only; null for everyone else. */
+  updatedAt: Maybe<Scalars['DateTime']['output']>;
+};
 
 export type CreateApiKeyInput = {
   /** Default: the key does not expire. Must be in the future. */
@@ -270,6 +298,13 @@ export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   /** Default `["reader"]`. At most the roles the hub allows the member; hub-admin, member-admin and approver are refused. */
   roles?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type CreateCommunityInput = {
+  /** At most 1,000 characters (may be empty). */
+  description: Scalars['String']['input'];
+  /** 1 to 100 characters. Need not be unique. */
+  name: Scalars['String']['input'];
 };
 
 /** A key just created: `key` is shown this once and can never be read again. */
@@ -633,6 +668,12 @@ export type ModelRiskNoticeUpdate = {
 
 export type Mutation = {
   /**
+   * Adds a member to a community (nothing changes when it is in it already). Its administrators
+   * only. NOT_FOUND for a community the viewer neither belongs to nor administers, exactly as for
+   * an id that does not exist.
+   */
+  addCommunityMember: Community;
+  /**
    * Approves and applies a request: another person holding approver for the record's publishing
    * member, or hub-admin; for CHANGE_TIER, REGISTER_MEMBER and REINSTATE_MEMBER another hub-admin; for an identity provider a hub-admin or
    * another member-admin of the member. Another person: not the requester, and not an identity from
@@ -646,6 +687,11 @@ export type Mutation = {
   changeModelRiskNoticeStatus: ModelRiskNotice;
   /** Creates an API key for a member and shows it once. hub-admin, or member-admin of the member. */
   createApiKey: CreatedApiKey;
+  /**
+   * Creates a community owned by the viewer's member, with that member as its first member.
+   * member-admin or hub-admin.
+   */
+  createCommunity: Community;
   /**
    * Offboards a member for good (hub-admin of another member): credentials refused, API keys revoked,
    * identity providers removed. Its records stay, with their markings, attributed to it.
@@ -673,6 +719,11 @@ export type Mutation = {
   reinstateMember: Member;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
+  /**
+   * Takes a member off a community (nothing changes when it is not in it): TLP:RED records naming
+   * the community are hidden from it from its next request on. As `addCommunityMember`.
+   */
+  removeCommunityMember: Community;
   /**
    * Always refused with APPROVAL_REQUIRED: removing an identity provider is a two-person change. Use requestIdentityProviderRemoval.
    * @deprecated A two-person change: use requestIdentityProviderRemoval, then approveRequest.
@@ -712,6 +763,12 @@ export type Mutation = {
 };
 
 
+export type MutationAddCommunityMemberArgs = {
+  communityId: Scalars['ID']['input'];
+  memberId: Scalars['ID']['input'];
+};
+
+
 export type MutationApproveRequestArgs = {
   id: Scalars['ID']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
@@ -726,6 +783,11 @@ export type MutationChangeModelRiskNoticeStatusArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateCommunityArgs = {
+  input: CreateCommunityInput;
 };
 
 
@@ -764,6 +826,12 @@ export type MutationReinstateMemberArgs = {
 export type MutationRejectRequestArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveCommunityMemberArgs = {
+  communityId: Scalars['ID']['input'];
+  memberId: Scalars['ID']['input'];
 };
 
 
@@ -920,6 +988,11 @@ export type Query = {
    * member-admins (another memberId gives an empty page), FORBIDDEN for everyone else.
    */
   auditLog: AuditEntryConnection;
+  /**
+   * The communities the viewer's member belongs to, and those the viewer administers (a
+   * member-admin: those its member owns; a hub-admin: all), by name. Needs a token.
+   */
+  communities: Array<Community>;
   /** One indicator by id; null when it does not exist or the viewer may not see it (the two look alike). */
   indicator: Maybe<Indicator>;
   /**
@@ -1210,7 +1283,9 @@ export type ResolversTypes = {
   AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuditTargetKind: AuditTargetKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Community: ResolverTypeWrapper<Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversTypes['Member']>>, owner?: Maybe<ResolversTypes['Member']> }>;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1281,7 +1356,9 @@ export type ResolversParentTypes = {
   AuditLogFilter: AuditLogFilter;
   AuditTarget: AuditTarget;
   Boolean: Scalars['Boolean']['output'];
+  Community: Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversParentTypes['Member']>>, owner?: Maybe<ResolversParentTypes['Member']> };
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: CreatedApiKey;
   DateTime: Scalars['DateTime']['output'];
   ID: Scalars['ID']['output'];
@@ -1420,6 +1497,15 @@ export type AuditEntryEdgeResolvers<ContextType = HubContext, ParentType extends
 export type AuditTargetResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditTarget'] = ResolversParentTypes['AuditTarget']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['AuditTargetKind'], ParentType, ContextType>;
+};
+
+export type CommunityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community']> = {
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  members?: Resolver<Maybe<Array<ResolversTypes['Member']>>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type CreatedApiKeyResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
@@ -1561,9 +1647,11 @@ export type ModelRiskNoticeEdgeResolvers<ContextType = HubContext, ParentType ex
 };
 
 export type MutationResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationAddCommunityMemberArgs, 'communityId' | 'memberId'>>;
   approveRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationApproveRequestArgs, 'id'>>;
   changeModelRiskNoticeStatus?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationChangeModelRiskNoticeStatusArgs, 'id' | 'status'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
@@ -1571,6 +1659,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
   reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
+  removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
@@ -1615,6 +1704,7 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'memberId'>>;
   approvalRequests?: Resolver<ResolversTypes['ApprovalRequestConnection'], ParentType, ContextType, RequireFields<QueryApprovalRequestsArgs, 'first'>>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
+  communities?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType, RequireFields<QueryIndicatorArgs, 'id'>>;
   indicators?: Resolver<ResolversTypes['IndicatorConnection'], ParentType, ContextType, RequireFields<QueryIndicatorsArgs, 'first'>>;
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
@@ -1662,6 +1752,7 @@ export type Resolvers<ContextType = HubContext> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditTarget?: AuditTargetResolvers<ContextType>;
+  Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;

@@ -22,6 +22,7 @@ import type { AuditService } from './audit-service.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
+import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import type { NoticeService } from './notice-service.js';
 import { paginate, type Connection } from './paginate.js';
 
@@ -31,6 +32,8 @@ export interface ApprovalServiceDeps {
   indicators: IndicatorService;
   notices: NoticeService;
   members: MemberService;
+  /** Which recipients a publisher may name (members, and its own communities). */
+  communities: Pick<CommunityService, 'knownRecipients'>;
   /** Checks identity provider requests and applies approved ones. */
   identity: IdentityService;
   audit: AuditService;
@@ -120,9 +123,9 @@ export class ApprovalService {
     const wanted = [...new Set(recipients)];
     if (wanted.length === 0) throw badInput('a TLP:RED record needs at least one recipient', 'recipients');
     if (wanted.length > RECORD_LIMITS.recipients) throw badInput(`at most ${RECORD_LIMITS.recipients} recipients (got ${wanted.length})`, 'recipients');
-    const known = new Set((await this.deps.members.getMany(wanted)).map((m) => m._id));
+    const known = await this.deps.communities.knownRecipients(viewer.memberId, wanted);
     const unknown = wanted.find((r) => !known.has(r));
-    if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'recipients');
+    if (unknown !== undefined) throw badInput(unknownRecipientMessage(clip(unknown)), 'recipients');
     const current = record.doc.recipients;
     if (current.every((r) => wanted.includes(r))) {
       throw badInput('no current recipient is removed; adding recipients is a plain update', 'recipients');

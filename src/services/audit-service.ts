@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
 import { MEMBER_STANDING_KINDS } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
+import type { CommunityDoc } from '../domain/community.js';
 import type {
   ActorRef,
   ApprovalChange,
@@ -233,6 +234,21 @@ export class AuditService {
 
   apiKeyRevoked(actor: MemberViewer, key: ApiKeyDoc) {
     return this.append('API_KEY_REVOKED', actor, key.memberId, { kind: 'API_KEY', id: key._id }, `revoked API key ${key._id} of ${clip(key.memberId)}`, {});
+  }
+
+  /** A community was created (its id only: its name and description are free text). In the owning member's log. */
+  communityCreated(actor: MemberViewer, community: CommunityDoc) {
+    return this.append('COMMUNITY_CREATED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `created community ${community._id}`, {});
+  }
+
+  /** A member joined a community's roster. In the owning member's log: the roster is its administrators' to know. */
+  communityMemberAdded(actor: MemberViewer, community: CommunityDoc, memberId: string) {
+    return this.append('COMMUNITY_MEMBER_ADDED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `added member ${clip(memberId)} to community ${community._id}`, { memberId: clip(memberId) });
+  }
+
+  /** A member left a community's roster (owning member's log, as for additions). */
+  communityMemberRemoved(actor: MemberViewer, community: CommunityDoc, memberId: string) {
+    return this.append('COMMUNITY_MEMBER_REMOVED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `removed member ${clip(memberId)} from community ${community._id}`, { memberId: clip(memberId) });
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
+import type { CommunityDoc } from '../domain/community.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -146,6 +147,35 @@ export interface ApiKeyRepository {
   touch(id: string, at: Date): Promise<void>;
 }
 
+/**
+ * Communities and their rosters (src/domain/community.ts). Roster changes are single atomic
+ * updates, so two administrators changing one roster at once lose neither change.
+ */
+export interface CommunityRepository {
+  /** Throws on a duplicate id. */
+  insert(doc: CommunityDoc): Promise<void>;
+  /** The communities with these ids, leaving out unknown ids (in no particular order). */
+  findByIds(ids: readonly string[]): Promise<CommunityDoc[]>;
+  /**
+   * The communities whose roster holds any of these members, by id: read on every request to
+   * expand the viewer's TLP:RED recipients (MongoDB: multikey index on `members`).
+   */
+  withMembers(memberIds: readonly string[]): Promise<CommunityDoc[]>;
+  /** The communities a member owns, by id. */
+  ownedBy(memberId: string): Promise<CommunityDoc[]>;
+  /** Every community, by id, at most `limit`. */
+  list(limit: number): Promise<CommunityDoc[]>;
+  count(): Promise<number>;
+  /**
+   * Adds the member to the roster unless it is there, or the roster already holds `maxMembers`
+   * (atomic: concurrent additions never pass the cap); the community after (unchanged when
+   * either holds), or null when there is none.
+   */
+  addMember(id: string, memberId: string, at: Date, maxMembers: number): Promise<CommunityDoc | null>;
+  /** Takes the member off the roster if it is there; the community after, or null when there is none. */
+  removeMember(id: string, memberId: string, at: Date): Promise<CommunityDoc | null>;
+}
+
 /** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
 export interface ApprovalRepository {
   find(filter: Filter, options?: FindOptions): Promise<ApprovalRequestDoc[]>;
@@ -230,6 +260,7 @@ export interface Store {
   approvals: ApprovalRepository;
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
+  communities: CommunityRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
   /** Releases connections and timers. */

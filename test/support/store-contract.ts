@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
+import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
 import type {
   ApprovalRequestDoc,
@@ -162,6 +163,20 @@ function apiKey(id: string, memberId: string, over: Partial<ApiKeyDoc> = {}): Ap
     revokedAt: null,
     revokedBy: null,
     lastUsedAt: null,
+    ...over,
+  };
+}
+
+function community(n: number, owner: string, members: string[], over: Partial<CommunityDoc> = {}): CommunityDoc {
+  return {
+    _id: `community--${String(n).padStart(4, '0')}`,
+    name: `Community ${n}`,
+    description: '',
+    ownerMemberId: owner,
+    members,
+    createdAt: at(0),
+    createdBy: { memberId: owner, userId: 'admin' },
+    updatedAt: at(0),
     ...over,
   };
 }
@@ -569,6 +584,56 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(11));
         await store.apiKeys.touch('k-missing', at(11));
         expect(await store.apiKeys.get('k-missing')).toBeNull();
+      });
+    });
+
+    describe('communities', () => {
+      it('stores a community by id, refuses a duplicate id, and finds by ids, by roster member and by owner', async () => {
+        await store.communities.insert(community(2, 'm-a', ['m-a', 'm-b']));
+        await store.communities.insert(community(1, 'm-b', ['m-b']));
+        await store.communities.insert(community(3, 'm-a', ['m-c']));
+        await expect(store.communities.insert(community(1, 'm-a', []))).rejects.toThrow();
+        expect(await store.communities.findByIds(['community--0001', 'community--9999'])).toEqual([community(1, 'm-b', ['m-b'])]);
+        expect(ids(await store.communities.withMembers(['m-b']))).toEqual(['community--0001', 'community--0002']);
+        expect(ids(await store.communities.withMembers(['m-a', 'm-c']))).toEqual(['community--0002', 'community--0003']);
+        expect(await store.communities.withMembers(['m-z'])).toEqual([]);
+        expect(ids(await store.communities.ownedBy('m-a'))).toEqual(['community--0002', 'community--0003']);
+        expect(ids(await store.communities.list(2))).toEqual(['community--0001', 'community--0002']);
+        expect(await store.communities.count()).toBe(3);
+      });
+
+      it('adds a member once, up to the cap, and removes it, moving updatedAt only when the roster changed', async () => {
+        await store.communities.insert(community(1, 'm-a', ['m-a']));
+        const added = await store.communities.addMember('community--0001', 'm-b', at(5), 3);
+        expect(added).toMatchObject({ members: ['m-a', 'm-b'], updatedAt: at(5) });
+        expect(await store.communities.addMember('community--0001', 'm-b', at(6), 3)).toMatchObject({ members: ['m-a', 'm-b'], updatedAt: at(5) });
+        expect(ids(await store.communities.withMembers(['m-b']))).toEqual(['community--0001']);
+        await store.communities.addMember('community--0001', 'm-c', at(7), 3);
+        expect(await store.communities.addMember('community--0001', 'm-d', at(8), 3)).toMatchObject({ members: ['m-a', 'm-b', 'm-c'], updatedAt: at(7) });
+        const removed = await store.communities.removeMember('community--0001', 'm-b', at(9));
+        expect(removed).toMatchObject({ members: ['m-a', 'm-c'], updatedAt: at(9) });
+        expect(await store.communities.removeMember('community--0001', 'm-b', at(10))).toMatchObject({ members: ['m-a', 'm-c'], updatedAt: at(9) });
+        expect(await store.communities.withMembers(['m-b'])).toEqual([]);
+        expect(await store.communities.addMember('community--9999', 'm-b', at(11), 3)).toBeNull();
+        expect(await store.communities.removeMember('community--9999', 'm-b', at(11))).toBeNull();
+      });
+
+      it('never passes the cap however many additions run at once', async () => {
+        await store.communities.insert(community(1, 'm-a', []));
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.communities.addMember('community--0001', `m-${i}`, at(1), 4)));
+        expect((await store.communities.findByIds(['community--0001']))[0]!.members).toHaveLength(4);
+      });
+
+      it('lets a viewer\'s communities extend its TLP:RED visibility through the policy\'s own filter', async () => {
+        await store.indicators.upsertClaims([
+          indicator(1, { tlp: 'RED', recipients: ['community--0001'] }),
+          indicator(2, { tlp: 'RED', recipients: ['m-v'] }),
+          indicator(3, { tlp: 'RED', recipients: ['community--0002'] }),
+        ].map(claimOf));
+        const viewer = { ...member('m-v'), communities: ['community--0001'] } as Viewer;
+        const found = await store.indicators.find(indicatorVisibility(viewer), { sort: [['_id', 1]] });
+        expect(ids(found)).toEqual(['indicator--0001', 'indicator--0002']);
+        expect(await store.indicators.count(indicatorVisibility(member('m-v')))).toBe(1);
       });
     });
 

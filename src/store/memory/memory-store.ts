@@ -21,6 +21,7 @@ import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
+import { MemoryCommunities } from './memory-communities.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 
@@ -228,6 +229,7 @@ export function createMemoryStore(): Store {
     approvals: new MemoryApprovals(),
     audit: new MemoryAudit(),
     apiKeys: new MemoryApiKeys(),
+    communities: new MemoryCommunities(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
     async close() {},

@@ -53,6 +53,8 @@ import {
   type StoredEvent,
 } from './mongo-documents.js';
 import { MongoApiKeys } from './mongo-api-keys.js';
+import { MongoCommunities } from './mongo-communities.js';
+import type { CommunityDoc } from '../../domain/community.js';
 import { MongoEventLog } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
@@ -344,6 +346,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
