@@ -305,6 +305,10 @@ describe('offboardMember', () => {
     data(await t.gql(OFFBOARD, { id: 'withdrawn-lab', reason: 'not joining' }, { token: bob }));
     expect(error(await t.gql(APPROVE, { id: request.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
     expect((await t.gql(VIEWER, {}, { token: await person('withdrawn-lab', 'x@withdrawn-lab', ['reader']) })).status).toBe(401);
+    // It never was part of the hub: to members it stays as an id nobody registered.
+    const reader = await person('bystander', 'jo@bystander', ['reader']);
+    expect(data(await t.gql(ONE, { id: 'withdrawn-lab' }, { token: reader })).member).toBeNull();
+    expect(data(await t.gql(ONE, { id: 'withdrawn-lab' }, { token: bob })).member.status).toBe('OFFBOARDED');
   });
 });
 
