@@ -125,6 +125,11 @@ describe('registerMember', () => {
     const unknown = data(await publish('never-registered')).publishIndicators.results[0];
     expect(pending.status).toBe('REJECTED');
     expect(pending.error.message.replace('hidden-lab', 'X')).toBe(unknown.error.message.replace('never-registered', 'X'));
+    // And adding it to a community answers as for an unknown id.
+    const admin = await person('bystander', 'erin-admin@bystander', ['member-admin', 'reader']);
+    const community = data(await t.gql('mutation { createCommunity(input: { name: "pending test", description: "x" }) { id } }', {}, { token: admin })).createCommunity.id;
+    const add = async (memberId: string) => error(await t.gql('mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }', { c: community, m: memberId }, { token: admin }));
+    expect(await add('hidden-lab')).toEqual(await add('never-registered'));
   });
 
   it('lets a rejected registration be made again, refuses one still open, and never reuses the id of a member that was', async () => {
