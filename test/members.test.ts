@@ -137,6 +137,7 @@ describe('registerMember', () => {
     const again = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: bob }));
     expect(again.extensions).toMatchObject({ code: 'INVALID_TRANSITION', field: 'input.id' });
     const first = await openRequest('REGISTER_MEMBER', 'retry-lab');
+    const early = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early' } }, { token: bob })).createApiKey;
     data(await t.gql(REJECT, { id: first.id, reason: 'wrong country' }, { token: bob }));
     expect((await t.gql(VIEWER, {}, { token: await person('retry-lab', 'x@retry-lab', ['reader']) })).status).toBe(401);
 
@@ -147,6 +148,9 @@ describe('registerMember', () => {
     expect(error(await t.gql(APPROVE, { id: first.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
     data(await t.gql(APPROVE, { id: second.id }, { token: bob }));
     expect(data(await t.gql(ONE, { id: 'retry-lab' }, { token: bob })).member).toMatchObject({ status: 'ACTIVE', country: 'NL' });
+    // What the rejected registration collected did not carry over.
+    expect((await t.gql(VIEWER, {}, { token: early.key })).status).toBe(401);
+    expect(data(await t.gql(KEYS, { memberId: 'retry-lab' }, { token: bob })).apiKeys).toEqual([{ id: early.apiKey.id, revokedAt: expect.any(String) }]);
 
     const taken = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: alice }));
     expect(taken.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.id' });
