@@ -63,6 +63,8 @@ export interface MongoStoreOptions {
   eventRetentionMs?: number;
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS. */
   reservationLeaseMs?: number;
+  /** How long one event-log append may take, retries included (APPEND_BUDGET_MS, 30 s). */
+  appendBudgetMs?: number;
   /** Run by `close()`; default closes the client. */
   onClose?: () => Promise<void>;
 }
@@ -323,6 +325,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
       options.eventRetentionMs ?? 7 * 86_400_000,
+      options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
