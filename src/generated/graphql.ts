@@ -105,6 +105,8 @@ export type ApprovalChange = {
   identityProvider: Maybe<IdentityProvider>;
   /** REMOVE_RECIPIENTS: the new list, shown to the record's own member only (null to others). */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
+  /** REGISTER_MEMBER, REINSTATE_MEMBER: the status asked for (ACTIVE). */
+  status: Maybe<MemberStatus>;
   tier: Maybe<Tier>;
   tlp: Maybe<Tlp>;
 };
@@ -119,6 +121,10 @@ export type ApprovalKind =
   | 'LOWER_TLP'
   /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REGISTER_IDENTITY_PROVIDER'
+  /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
+  | 'REGISTER_MEMBER'
+  /** Reinstate a suspended member at TRUSTED or above (hub-admins only). */
+  | 'REINSTATE_MEMBER'
   /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REMOVE_IDENTITY_PROVIDER'
   /** Replace a TLP:RED record's recipients by a list that leaves at least one out. */
@@ -501,15 +507,32 @@ export type Member = Node & {
   kind: MemberKind;
   name: Scalars['String']['output'];
   sector: Scalars['String']['output'];
+  status: MemberStatus;
+  /** When the status last changed (hub-admins only; null for everyone else). */
+  statusChangedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why the status last changed (hub-admins only; null for everyone else). */
+  statusReason: Maybe<Scalars['String']['output']>;
   tier: Tier;
 };
 
 export type MemberKind =
   | 'AGENCY'
   | 'ENTERPRISE'
+  /** A peer hub: federation builds on it. */
+  | 'HUB'
   | 'ISAC'
   | 'LAB'
   | 'VENDOR';
+
+/** Where a member is in its lifecycle (docs/members.md). Only an ACTIVE member's credentials work. */
+export type MemberStatus =
+  | 'ACTIVE'
+  /** Gone for good: credentials refused, API keys revoked, identity providers removed; its records stay, attributed to it. */
+  | 'OFFBOARDED'
+  /** Registered, awaiting a second hub-admin's approval (REGISTER_MEMBER). Shown to hub-admins only. */
+  | 'PENDING'
+  /** Every credential refused and every socket closed until reinstated; its records stay. */
+  | 'SUSPENDED';
 
 export type ModelRef = {
   developer: Scalars['String']['output'];
@@ -644,7 +667,7 @@ export type Mutation = {
   addCommunityMember: Community;
   /**
    * Approves and applies a request: another person holding approver for the record's publishing
-   * member, or hub-admin; for CHANGE_TIER another hub-admin; for an identity provider a hub-admin or
+   * member, or hub-admin; for CHANGE_TIER, REGISTER_MEMBER and REINSTATE_MEMBER another hub-admin; for an identity provider a hub-admin or
    * another member-admin of the member. Another person: not the requester, and not an identity from
    * an identity provider the requester registered (see docs/approvals.md).
    */
@@ -661,6 +684,11 @@ export type Mutation = {
    * member-admin or hub-admin.
    */
   createCommunity: Community;
+  /**
+   * Offboards a member for good (hub-admin of another member): credentials refused, API keys revoked,
+   * identity providers removed. Its records stay, with their markings, attributed to it.
+   */
+  offboardMember: Member;
   /** Needs the publisher role. Valid items are stored even when others are rejected. */
   publishIndicators: PublishIndicatorsPayload;
   /** Needs the publisher role. */
@@ -671,6 +699,16 @@ export type Mutation = {
    * @deprecated A two-person change: use requestIdentityProviderRegistration, then approveRequest.
    */
   registerIdentityProvider: IdentityProvider;
+  /**
+   * Registers a member (hub-admin): PENDING at COMMUNITY, with a REGISTER_MEMBER request that a
+   * second hub-admin (another person) approves to make it ACTIVE. Returns the member as it now is.
+   */
+  registerMember: Member;
+  /**
+   * Reinstates a SUSPENDED member (hub-admin of another member): below TRUSTED at once; at TRUSTED or
+   * above through a REINSTATE_MEMBER request that another hub-admin approves (the member is returned still SUSPENDED).
+   */
+  reinstateMember: Member;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
   /**
@@ -710,6 +748,8 @@ export type Mutation = {
   revokeApiKey: ApiKey;
   /** Revokes one of the caller's own indicators (publisher role). */
   revokeIndicator: Indicator;
+  /** Suspends an ACTIVE member at once (hub-admin of another member): its credentials are refused and its sockets closed. */
+  suspendMember: Member;
   /** The publisher's own notices only. Loosening sharing (lower TLP, fewer recipients, earlier embargo end) is refused with APPROVAL_REQUIRED. */
   updateModelRiskNotice: ModelRiskNotice;
 };
@@ -743,6 +783,12 @@ export type MutationCreateCommunityArgs = {
 };
 
 
+export type MutationOffboardMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationPublishIndicatorsArgs = {
   input: PublishIndicatorsInput;
 };
@@ -755,6 +801,17 @@ export type MutationPublishModelRiskNoticeArgs = {
 
 export type MutationRegisterIdentityProviderArgs = {
   input: IdentityProviderInput;
+};
+
+
+export type MutationRegisterMemberArgs = {
+  input: RegisterMemberInput;
+};
+
+
+export type MutationReinstateMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 
@@ -830,6 +887,12 @@ export type MutationRevokeApiKeyArgs = {
 
 
 export type MutationRevokeIndicatorArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationSuspendMemberArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
@@ -931,7 +994,9 @@ export type Query = {
   indicators: IndicatorConnection;
   /** SIEM enrichment: up to 1,000 raw values, answered in order. */
   lookupIndicators: Array<IndicatorLookup>;
-  /** The member directory (members only). */
+  /** One member (members only); null when there is none, or it is PENDING and the caller no hub-admin. */
+  member: Maybe<Member>;
+  /** The member directory (members only). PENDING members are listed to hub-admins only. */
   members: Array<Member>;
   /** One notice by id; null when it does not exist or the viewer may not see it (the two look alike). */
   modelRiskNotice: Maybe<ModelRiskNotice>;
@@ -993,6 +1058,11 @@ export type QueryLookupIndicatorsArgs = {
 };
 
 
+export type QueryMemberArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryModelRiskNoticeArgs = {
   id: Scalars['ID']['input'];
 };
@@ -1013,6 +1083,23 @@ export type QueryNodeArgs = {
 
 export type QueryStixBundleArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+/** A new member (registerMember). It starts PENDING at COMMUNITY; requestTierChange raises it once it is ACTIVE. */
+export type RegisterMemberInput = {
+  /** The roles the hub allows the member's people (at least one). */
+  allowedRoles: Array<Scalars['String']['input']>;
+  /** ISO 3166-1 alpha-2, in capitals. */
+  country: Scalars['String']['input'];
+  /** 1 to 64 lowercase letters, digits and hyphens (not at either end). Never reused once it named a member. */
+  id: Scalars['ID']['input'];
+  kind: MemberKind;
+  /** 1 to 200 characters. */
+  name: Scalars['String']['input'];
+  /** Why, for the second hub-admin (kept on the request). Default: "register member <id>". */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 64 characters, such as energy or finance. */
+  sector: Scalars['String']['input'];
 };
 
 export type Severity =
@@ -1211,6 +1298,7 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Member: ResolverTypeWrapper<MemberModel>;
   MemberKind: MemberKind;
+  MemberStatus: MemberStatus;
   ModelRef: ResolverTypeWrapper<ModelRef>;
   ModelRefInput: ModelRefInput;
   ModelRiskNotice: ResolverTypeWrapper<NoticeDocModel>;
@@ -1232,6 +1320,7 @@ export type ResolversTypes = {
   PublishIndicatorsPayload: ResolverTypeWrapper<Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversTypes['PublishIndicatorResult']> }>;
   PublishStatus: PublishStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RegisterMemberInput: RegisterMemberInput;
   Severity: Severity;
   Sighting: ResolverTypeWrapper<SightingDocModel>;
   SigningAlgorithm: SigningAlgorithm;
@@ -1295,6 +1384,7 @@ export type ResolversParentTypes = {
   PublishIndicatorsInput: PublishIndicatorsInput;
   PublishIndicatorsPayload: Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversParentTypes['PublishIndicatorResult']> };
   Query: Record<PropertyKey, never>;
+  RegisterMemberInput: RegisterMemberInput;
   Sighting: SightingDocModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
@@ -1336,6 +1426,7 @@ export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends
   embargoUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['MemberStatus']>, ParentType, ContextType>;
   tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   tlp?: Resolver<Maybe<ResolversTypes['TLP']>, ParentType, ContextType>;
 };
@@ -1498,6 +1589,9 @@ export type MemberResolvers<ContextType = HubContext, ParentType extends Resolve
   kind?: Resolver<ResolversTypes['MemberKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+  statusChangedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1550,9 +1644,12 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   changeModelRiskNoticeStatus?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationChangeModelRiskNoticeStatusArgs, 'id' | 'status'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
+  offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
+  registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
+  reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
   removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
@@ -1565,6 +1662,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   requestTlpChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTlpChangeArgs, 'reason' | 'recordId' | 'tlp'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
+  suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
   updateModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationUpdateModelRiskNoticeArgs, 'id' | 'input'>>;
 };
 
@@ -1602,6 +1700,7 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType, RequireFields<QueryIndicatorArgs, 'id'>>;
   indicators?: Resolver<ResolversTypes['IndicatorConnection'], ParentType, ContextType, RequireFields<QueryIndicatorsArgs, 'first'>>;
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
+  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<Array<ResolversTypes['Member']>, ParentType, ContextType>;
   modelRiskNotice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType, RequireFields<QueryModelRiskNoticeArgs, 'id'>>;
   modelRiskNotices?: Resolver<ResolversTypes['ModelRiskNoticeConnection'], ParentType, ContextType, RequireFields<QueryModelRiskNoticesArgs, 'first'>>;

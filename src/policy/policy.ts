@@ -21,7 +21,7 @@
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
 import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
-import { IDENTITY_PROVIDER_KINDS, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
+import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
@@ -149,7 +149,7 @@ export function viewerId(viewer: Viewer): string {
  */
 export function viewerNow(viewer: Viewer, member: Member | null, communities?: readonly string[]): Viewer | null {
   if (viewer.kind === 'anonymous') return viewer;
-  if (!member || member.suspended) return null;
+  if (!member || memberRefusal(member) !== null) return null;
   const roles = viewer.roles.filter((r) => member.allowedRoles.includes(r));
   const current = communities === undefined ? viewer : memberWithCommunities(viewer, communities);
   if (member.tier === current.tier && roles.length === current.roles.length) return current;
@@ -175,6 +175,63 @@ function memberWithCommunities(viewer: MemberViewer, communities: readonly strin
     return rest;
   }
   return { ...viewer, communities: sorted };
+}
+
+/**
+ * Why a member's credentials (tokens, API keys, federated tokens, open sockets) are refused, or
+ * null when they work: only an ACTIVE member acts. The Authenticator asks on every request, so a
+ * suspension or offboarding applies from the next one.
+ */
+export function memberRefusal(member: { status?: Member['status'] | undefined; suspended?: boolean | undefined }): string | null {
+  switch (memberStatus(member)) {
+    case 'ACTIVE':
+      return null;
+    case 'SUSPENDED':
+      return 'the member is suspended';
+    case 'OFFBOARDED':
+      return 'the member was offboarded';
+    case 'PENDING':
+      return "the member's registration is not approved yet";
+  }
+}
+
+/**
+ * Whether the viewer learns that a member exists (directory, `member(id)`, a record's source): a
+ * hub-admin every member; any other member every member but a PENDING one. A registration nobody
+ * approved yet is not part of the hub, and a rejected one must leave no trace outside the hub-admins.
+ * SUSPENDED and OFFBOARDED members stay listed, with their status: their records stay readable
+ * and attributed, and readers weigh them by whether their source still stands behind them.
+ */
+export function canSeeMember(viewer: Viewer, member: { status?: Member['status'] | undefined; suspended?: boolean | undefined }): boolean {
+  if (viewer.kind === 'anonymous') return false;
+  return viewer.roles.includes('hub-admin') || memberStatus(member) !== 'PENDING';
+}
+
+/** Whether the viewer reads why and when a member's status last changed, and who changed it: hub-admins only. */
+export function seesMemberStatusChange(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+}
+
+/**
+ * Throws unless the viewer may register, suspend, reinstate or offboard a member: a hub-admin,
+ * and (but for registering) not of that very member: suspending or offboarding one's own member
+ * locks out every credential it holds, the acting hub-admin's own included, and nobody could
+ * then undo it through the API.
+ */
+export function assertMayChangeMemberStanding(viewer: Viewer, memberId: string | null): asserts viewer is Extract<Viewer, { kind: 'member' }> {
+  assertRole(viewer, 'hub-admin');
+  if (memberId !== null && viewer.memberId === memberId) {
+    throw forbidden("A hub-admin cannot change its own member's standing: a hub-admin of another member must");
+  }
+}
+
+/**
+ * Whether reinstating a suspended member takes a second hub-admin (REINSTATE_MEMBER): at TRUSTED
+ * or above, where the member reads AMBER records again, as raising a tier does; below, a
+ * reinstatement restores no more than any new member gets, and one hub-admin decides.
+ */
+export function reinstatementNeedsSecondPerson(member: Pick<Member, 'tier'>): boolean {
+  return atLeast(member.tier, 'TRUSTED');
 }
 
 /** Whether a policy filter document selects some visibility facts (mingo in practice; `cacheKey` names the filter). */
@@ -411,18 +468,20 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
 /**
  * Whether the viewer may approve or reject a request: a hub-admin any request; a member-admin of
  * the member a request about that member's identity providers; an approver of the record's
- * publishing member a request about that member's records (never a tier change, never an
- * identity provider). Approving one's own request is refused separately (`isSamePerson`).
+ * publishing member a request about that member's records (never a tier change, registration or
+ * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
 export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string }): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
-  if (viewer.memberId !== request.ownerMemberId || request.kind === 'CHANGE_TIER') return false;
+  if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
   return viewer.roles.includes('approver');
 }
 
 const isIdentityProviderKind = (kind: string): boolean => (IDENTITY_PROVIDER_KINDS as readonly string[]).includes(kind);
+/** Tier changes, registrations and reinstatements: decided by hub-admins only, never by the member's own people. */
+const isMemberStandingKind = (kind: string): boolean => (MEMBER_STANDING_KINDS as readonly string[]).includes(kind);
 
 /**
  * Stands for "anyone": the persons behind an identity provider registered before registrations
@@ -466,7 +525,7 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: ['CHANGE_TIER', ...IDENTITY_PROVIDER_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS] } });
   }
   if (viewer.roles.includes('member-admin')) decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
   return decidable.length === 0 ? mine : { $or: [mine, ...decidable] };

@@ -14,7 +14,7 @@ import {
 } from '../domain/types.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
+import { approvalVisibility, assertMayChangeMemberStanding, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
 import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
@@ -54,8 +54,9 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
 
 /**
  * Two-person changes: takes requests for the sensitive changes (lifting an embargo early,
- * lowering a TLP, removing recipients, changing a member's tier, registering, replacing or
- * removing a member's identity provider), lets a second person approve
+ * lowering a TLP, removing recipients, changing a member's tier, registering a member,
+ * reinstating one at TRUSTED or above, registering, replacing or removing a member's identity
+ * provider), lets a second person approve
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
@@ -138,9 +139,36 @@ export class ApprovalService {
     if (!MEMBER_TIERS.includes(tier)) throw badInput('a member is COMMUNITY, TRUSTED or CORE', 'tier');
     const member = await this.deps.members.get(memberId);
     if (!member) throw hubError('NOT_FOUND', `no member with id "${clip(memberId)}"`, 'memberId');
+    if (member.status !== 'ACTIVE') throw hubError('INVALID_TRANSITION', `the member is ${member.status}: only an ACTIVE member's tier changes`, 'memberId');
     if (member.tier === tier) throw badInput(`the member already is ${tier}`, 'tier');
     const target = { kind: 'MEMBER' as const, id: member._id };
     return this.insert(viewer, 'CHANGE_TIER', target, member._id, { tier: tier as MemberTier }, { tier: member.tier }, reason);
+  }
+
+  /**
+   * Asks a second hub-admin to make a PENDING member ACTIVE (REGISTER_MEMBER). Called by
+   * MemberService.registerMember, which checked the viewer and wrote the PENDING member.
+   */
+  async requestMemberRegistration(viewer: Viewer, memberId: string, reason: string): Promise<ApprovalRequestDoc> {
+    assertMayChangeMemberStanding(viewer, null);
+    const target = { kind: 'MEMBER' as const, id: memberId };
+    return this.insert(viewer, 'REGISTER_MEMBER', target, memberId, { status: 'ACTIVE' }, { status: 'PENDING' }, reason);
+  }
+
+  /**
+   * Asks a second hub-admin to reinstate a SUSPENDED member at `tier` (REINSTATE_MEMBER). Called by
+   * MemberService.reinstate for members at TRUSTED or above.
+   */
+  async requestMemberReinstatement(viewer: Viewer, memberId: string, tier: MemberTier, reason: string): Promise<ApprovalRequestDoc> {
+    assertMayChangeMemberStanding(viewer, memberId);
+    const target = { kind: 'MEMBER' as const, id: memberId };
+    return this.insert(viewer, 'REINSTATE_MEMBER', target, memberId, { status: 'ACTIVE' }, { status: 'SUSPENDED', tier }, reason);
+  }
+
+  /** Whether a request is still open: PENDING and not expired. */
+  async isOpen(id: string): Promise<boolean> {
+    const [request] = await this.deps.approvals.find({ _id: id });
+    return request !== undefined && this.statusOf(request) === 'PENDING';
   }
 
   /**
@@ -225,6 +253,10 @@ export class ApprovalService {
     if (request.kind === 'REMOVE_IDENTITY_PROVIDER') {
       const removed = await this.deps.identity.applyRemoval(expected.identityProvider!);
       return removed && { before: { identityProvider: removed }, after: { identityProvider: null } };
+    }
+    if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
+      const was = await this.deps.members.applyApprovedStatus(request, actorOf(approver), now);
+      return was ? { before: { status: was.status }, after: { status: 'ACTIVE' } } : null;
     }
     if (request.kind === 'CHANGE_TIER') {
       const was = await this.deps.members.changeTier(target.id, expected.tier!, change.tier!);
@@ -344,6 +376,8 @@ const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
   viewer.persons?.length ? { memberId: viewer.memberId, userId: viewer.userId, persons: [...viewer.persons] } : { memberId: viewer.memberId, userId: viewer.userId };
 
 function describeTarget(request: ApprovalRequestDoc): string {
+  if (request.kind === 'REGISTER_MEMBER') return 'registration';
+  if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
   const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider' } as const;
   return names[request.target.kind];
 }

@@ -4,7 +4,7 @@
  * sort documents built in `queries.ts`, so both adapters run the same query logic.
  */
 import type { EventDoc, NewEvent } from '../domain/events.js';
-import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
+import type { IndicatorDoc, Member, MemberStatus, MemberTier, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
@@ -52,11 +52,31 @@ export interface NoticeRepository {
   updateOne(filter: Filter, update: UpdateDoc): Promise<NoticeDoc | null>;
 }
 
+/** What a member's conditional update checks: the fields named must hold these values. */
+export interface MemberGuard {
+  tier?: MemberTier;
+  /** Matched as `memberStatus` reads it: a document with only the old `suspended` flag counts as SUSPENDED (true) or ACTIVE. */
+  status?: MemberStatus;
+  /** `statusChange.requestId`: the approval request that the member's last status change recorded (a registration's own request). */
+  statusRequestId?: string;
+}
+
+/** The fields a conditional update may set (never the id, never `createdAt`). */
+export type MemberUpdate = Partial<Omit<Member, '_id' | 'createdAt' | 'suspended'>>;
+
 export interface MemberRepository {
   findByIds(ids: readonly string[]): Promise<Member[]>;
   list(): Promise<Member[]>;
   /** Inserts, or replaces the member with the same id. */
   put(member: Member): Promise<void>;
+  /** Inserts a new member; false, with nothing written, when the id is taken. */
+  insert(member: Member): Promise<boolean>;
+  /**
+   * Compare-and-set: sets `set` on the member only while it still matches `expected`, as one
+   * atomic write, and drops the old `suspended` flag when `status` is set. Returns the member
+   * after the update, or null when it is missing or no longer as expected.
+   */
+  update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null>;
 }
 
 /** The remembered answer to one idempotent request. */

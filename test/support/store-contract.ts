@@ -95,7 +95,7 @@ function notice(n: number, over: Partial<NoticeDoc> = {}): NoticeDoc {
 }
 
 function memberDoc(id: string, over: Partial<Member> = {}): Member {
-  return { _id: id, name: `Member ${id}`, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'energy', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: at(0), ...over };
+  return { _id: id, name: `Member ${id}`, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'energy', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: at(0), ...over };
 }
 
 function approval(n: number, over: Partial<ApprovalRequestDoc> = {}): ApprovalRequestDoc {
@@ -384,8 +384,46 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
 
       it('replaces a member put again under the same id', async () => {
         await store.members.put(memberDoc('m-a'));
-        await store.members.put(memberDoc('m-a', { tier: 'TRUSTED', suspended: true }));
-        expect(await store.members.list()).toEqual([memberDoc('m-a', { tier: 'TRUSTED', suspended: true })]);
+        await store.members.put(memberDoc('m-a', { tier: 'TRUSTED', status: 'SUSPENDED' }));
+        expect(await store.members.list()).toEqual([memberDoc('m-a', { tier: 'TRUSTED', status: 'SUSPENDED' })]);
+      });
+
+      it('inserts a new member only when its id is free', async () => {
+        expect(await store.members.insert(memberDoc('m-a'))).toBe(true);
+        expect(await store.members.insert(memberDoc('m-a', { name: 'Another' }))).toBe(false);
+        expect(await store.members.list()).toEqual([memberDoc('m-a')]);
+      });
+
+      it('updates a member only while its tier and status are as expected (compare-and-set)', async () => {
+        await store.members.put(memberDoc('m-a', { tier: 'COMMUNITY' }));
+        expect(await store.members.update('m-a', { tier: 'TRUSTED' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY', status: 'SUSPENDED' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('nobody', { tier: 'COMMUNITY' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY', status: 'ACTIVE' }, { tier: 'TRUSTED' })).toEqual(memberDoc('m-a', { tier: 'TRUSTED' }));
+        // The first of two changes from the same state wins; the second finds the tier moved on.
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.findByIds(['m-a'])).toEqual([memberDoc('m-a', { tier: 'TRUSTED' })]);
+      });
+
+      it('guards on the request a status change recorded', async () => {
+        const change = { at: at(1), by: { memberId: 'hub', userId: 'alice' }, reason: 'new', requestId: 'approval--1' };
+        await store.members.put(memberDoc('m-a', { status: 'PENDING', statusChange: change }));
+        expect(await store.members.update('m-a', { status: 'PENDING', statusRequestId: 'approval--2' }, { status: 'ACTIVE' })).toBeNull();
+        expect(await store.members.update('m-a', { status: 'PENDING', statusRequestId: 'approval--1' }, { status: 'ACTIVE' })).toMatchObject({ status: 'ACTIVE' });
+      });
+
+      it('reads a member written before status by its suspended flag, and drops the flag when status is set', async () => {
+        const legacy = (id: string, suspended: boolean) => {
+          const { status: _status, ...rest } = memberDoc(id);
+          return { ...rest, suspended } as never;
+        };
+        await store.members.put(legacy('m-old', true));
+        await store.members.put(legacy('m-live', false));
+        expect(await store.members.update('m-old', { status: 'ACTIVE' }, { status: 'OFFBOARDED' })).toBeNull();
+        expect(await store.members.update('m-live', { status: 'SUSPENDED' }, { status: 'OFFBOARDED' })).toBeNull();
+        const reinstated = await store.members.update('m-old', { status: 'SUSPENDED' }, { status: 'ACTIVE' });
+        expect(reinstated).toEqual(memberDoc('m-old'));
+        expect(await store.members.update('m-live', { status: 'ACTIVE' }, { status: 'SUSPENDED' })).toEqual(memberDoc('m-live', { status: 'SUSPENDED' }));
       });
 
       it('lists members by id in binary order, as MongoDB sorts strings', async () => {

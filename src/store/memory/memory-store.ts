@@ -1,5 +1,8 @@
+import { memberMatches } from '../queries.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type {
+  MemberGuard,
+  MemberUpdate,
   ClaimUpsert,
   ClaimUpsertResult,
   IdempotencyRecord,
@@ -114,6 +117,22 @@ class MemoryMembers implements MemberRepository {
 
   async put(member: Member) {
     this.members.set(member._id, member);
+  }
+
+  async insert(member: Member) {
+    if (this.members.has(member._id)) return false;
+    this.members.set(member._id, member);
+    return true;
+  }
+
+  /** Check and write in one synchronous step: nothing else runs in between. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate) {
+    const current = this.members.get(id);
+    if (!current || !memberMatches(current, expected)) return null;
+    const { suspended: _legacy, ...rest } = current;
+    const after: Member = { ...(set.status ? rest : current), ...set } as Member;
+    this.members.set(id, after);
+    return after;
   }
 }
 

@@ -11,11 +11,14 @@
  * - the event log is the one place with a transaction (counter + events), so positions follow
  *   commit order (mongo-event-log.ts).
  */
-import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
+import type { Collection, Db, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
+import { memberGuardFilter } from '../queries.js';
 import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
+  MemberGuard,
+  MemberUpdate,
   ApprovalRepository,
   AuditRepository,
   ClaimUpsert,
@@ -165,6 +168,23 @@ class MongoMembers implements MemberRepository {
 
   async put(member: Member): Promise<void> {
     await this.collection.replaceOne({ _id: member._id }, member, { upsert: true });
+  }
+
+  async insert(member: Member): Promise<boolean> {
+    try {
+      await this.collection.insertOne(member);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** One findOneAndUpdate on the guard: of two concurrent changes from the same state, one wins. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null> {
+    const update: UpdateFilter<Member> = { $set: set };
+    if (set.status) update.$unset = { suspended: '' };
+    return (await this.collection.findOneAndUpdate(memberGuardFilter(id, expected) as MongoFilter<Member>, update, { returnDocument: 'after' })) as Member | null;
   }
 }
 
