@@ -12,6 +12,7 @@ import { connectMongo, MongoUnavailableError, type MongoConnection } from '../sr
 import { startMongoFaultProxy, type FaultRule, type MongoFaultProxy } from './support/mongo-fault-proxy.js';
 
 const uri = process.env.MONGODB_URI;
+if (!uri) console.log('MongoDB under injected faults: SKIPPED (MONGODB_URI not set; the connect checks run without it)');
 
 /** A `hello`/`ismaster` answer of a server that is a replica set primary (or not, or too old). */
 function helloReply(over: Document = {}): Document {
