@@ -3,7 +3,7 @@ import { update as applyUpdate } from 'mingo';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc } from '../ports.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
-import { fieldsOf, filterToSql, sortToSql, UnsupportedQueryError, type ColumnKind, type FieldResolver, type FieldTarget } from './sqlite-filter.js';
+import { fieldsOf, filterToSql, sortToSql, unindexed, UnsupportedQueryError, type ColumnKind, type FieldResolver, type FieldTarget } from './sqlite-filter.js';
 import type { StatementCache } from './statement-cache.js';
 
 /** A field read by queries: kept in a column of its own so that indexes can answer it. */
@@ -118,6 +118,7 @@ export class SqliteCollection<T extends { _id: string }> {
   private readonly resolveRow: FieldResolver;
   private readonly resolveCount: FieldResolver;
   private readonly countFields: ReadonlySet<string>;
+  private readonly orderedResolvers = new Map<string, FieldResolver>();
   private readonly columns: ReadonlyArray<ColumnSpec & { name: string }>;
   private readonly lists: ReadonlyArray<{ field: string; kind: ColumnKind; name: string; side: string }>;
   private readonly upsertSql: string;
@@ -157,13 +158,32 @@ export class SqliteCollection<T extends { _id: string }> {
   /** The SQL and parameters of a read, for `find` and for EXPLAIN QUERY PLAN in tests. */
   selectSql(filter: Filter, options: FindOptions = {}, what = 't.doc'): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
-    let sql = `SELECT ${what} FROM ${this.spec.table} t WHERE ${filterToSql(filter, this.resolveRow, params)}`;
+    const ordered = options.sort?.length && options.limit !== undefined ? this.orderedResolver(options.sort[0]![0]) : this.resolveRow;
+    let sql = `SELECT ${what} FROM ${this.spec.table} t WHERE ${filterToSql(filter, ordered, params)}`;
     if (options.sort?.length) sql += ` ORDER BY ${sortToSql(options.sort, this.resolveRow)}`;
     if (options.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(options.limit);
     }
     return { sql, params };
+  }
+
+  /**
+   * For a page (a sort and a limit): conditions stay indexable only on the sort's leading field,
+   * or on a field with an index `(field, leading field, ...)`; the others are read unindexed. So
+   * the first page of a list filtered by confidence, time or tag walks the order's index and stops
+   * after the page, instead of the planner reading every match through the filter's index and
+   * sorting them (at a million records, 100,000 matches sorted for 51 shown).
+   */
+  private orderedResolver(leading: string): FieldResolver {
+    let resolver = this.orderedResolvers.get(leading);
+    if (!resolver) {
+      const lead = columnName(leading);
+      const keep = new Set([leading, ...this.spec.indexes.filter((i) => i.columns[1] === lead).map((i) => i.columns[0]!)]);
+      resolver = (field) => (keep.has(field) || keep.has(columnName(field)) ? this.resolveRow(field) : unindexed(this.resolveRow(field)));
+      this.orderedResolvers.set(leading, resolver);
+    }
+    return resolver;
   }
 
   /** The SQL of a count: from the count table when the filter names only its fields. */

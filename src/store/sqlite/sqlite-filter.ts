@@ -116,7 +116,7 @@ export function filterToSql(filter: Filter, resolve: FieldResolver, params: unkn
  * left indexable, the planner may answer them with a MULTI-INDEX OR over half the records
  * instead of the selective condition beside them (a lookup's values, a time range, the order).
  */
-function unindexed(target: FieldTarget): FieldTarget {
+export function unindexed(target: FieldTarget): FieldTarget {
   if (target.shape === 'scalar') return { ...target, sql: `+${target.sql}` };
   if (target.shape === 'side') return { ...target, rid: `+${target.rid}` };
   return target;
@@ -157,9 +157,10 @@ function fieldToSql(field: string, condition: unknown, target: FieldTarget, para
 /** "Some value equals one of `values`" for a multi-valued field (`values` non-empty, no null). */
 function anyValueIn(target: Exclude<FieldTarget, { shape: 'scalar' }>, placeholders: string): string {
   const test = placeholders.includes(',') ? `value IN (${placeholders})` : `value = ${placeholders}`;
-  return target.shape === 'side'
-    ? `${target.rid} IN (SELECT rid FROM ${target.table} WHERE ${test})`
-    : `EXISTS (SELECT 1 FROM json_each(${target.sql}) WHERE ${test})`;
+  if (target.shape === 'json') return `EXISTS (SELECT 1 FROM json_each(${target.sql}) WHERE ${test})`;
+  // Unindexed (`+rid`): probe the side table per row read, rather than let it drive the read.
+  if (target.rid.startsWith('+')) return `EXISTS (SELECT 1 FROM ${target.table} s WHERE s.${test} AND s.rid = ${target.rid.slice(1)})`;
+  return `${target.rid} IN (SELECT rid FROM ${target.table} WHERE ${test})`;
 }
 
 function equals(field: string, operand: Scalar, target: FieldTarget, params: unknown[], negate: boolean): string {
