@@ -129,6 +129,35 @@ describe('SQLite read paths use indexes', () => {
     expect(steps).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>?)']);
   });
 
+  it('keeps the count table equal to counting the records, through inserts, upserts and updates', async () => {
+    const other = createSqliteStore(':memory:');
+    try {
+      const docs = Array.from({ length: 300 }, (_, i) => indicator(i));
+      const claim = (d: IndicatorDoc) => {
+        const { _id, createdAt, sightingCount, lastSeenAt, source, type, value, ...set } = d;
+        return { key: { source, type, value }, onInsert: { _id, createdAt, sightingCount, lastSeenAt }, set };
+      };
+      await other.indicators.upsertClaims(docs.map(claim));
+      // The same claims again with other sharing: updates, not inserts.
+      await other.indicators.upsertClaims(docs.slice(0, 100).map((d) => claim({ ...d, tlp: 'CLEAR', recipients: [], severity: 'LOW', severityRank: 1 })));
+      for (let i = 100; i < 150; i++) await other.indicators.updateOne({ _id: docs[i]!._id }, { $set: { revoked: true, tlp: 'GREEN', recipients: [] } });
+      const viewers: Viewer[] = [reader, { kind: 'anonymous', tier: 'PUBLIC' }, { kind: 'member', memberId: 'm-1', userId: 'u', roles: ['reader'], tier: 'TRUSTED' }];
+      for (const viewer of viewers) {
+        for (const input of [{}, { type: ['DOMAIN'] }, { tlp: ['GREEN', 'RED'] }, { revoked: true }, { severity: ['LOW'] }] as IndicatorFilterInput[]) {
+          const filter = and(indicatorVisibility(viewer), indicatorFilter(input));
+          const fromCounts = other.collections.indicators.countSql(filter);
+          expect(fromCounts.sql).toContain('indicators__counts');
+          const params: unknown[] = [];
+          const direct = other.collections.indicators.selectSql(filter, {}, 'count(*)');
+          params.push(...direct.params);
+          expect(other.db.prepare(fromCounts.sql).pluck().get(...fromCounts.params), JSON.stringify(input)).toBe(other.db.prepare(direct.sql).pluck().get(...params));
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a query operator it does not translate, loudly', () => {
     expect(() => store.collections.indicators.selectSql({ value: { $regex: 'x' } })).toThrow(/unsupported operator \$regex/);
     expect(() => store.collections.indicators.selectSql({ nowhere: 'x' })).toThrow(/no column for field "nowhere"/);
