@@ -6,7 +6,7 @@ import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './a
 import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
 import type { Command } from './command.js';
 import { idpAddCommand, idpListCommand } from './idp-commands.js';
-import { memberListCommand } from './member-commands.js';
+import { memberListCommand, memberTierCommand } from './member-commands.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
 
@@ -14,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   tokenCommand,
   memberListCommand,
+  memberTierCommand,
   apikeyCreateCommand,
   apikeyListCommand,
   apikeyRevokeCommand,
