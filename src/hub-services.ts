@@ -11,6 +11,7 @@ import type { Services } from './context.js';
 import type { EventBus } from './events/event-bus.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { ApprovalService } from './services/approval-service.js';
+import { CommunityService } from './services/community-service.js';
 import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { EventRecorder } from './services/event-recorder.js';
@@ -18,6 +19,7 @@ import { IdentityService } from './services/identity-service.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
+import type { Viewer } from './policy/policy.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 
@@ -42,6 +44,8 @@ export interface HubServices {
   tokens: TokenIssuer;
   /** Turns credentials into viewers: the one place roles, tier and suspension are resolved. */
   authenticator: Authenticator;
+  /** `authenticator.authenticate` with the viewer's current communities: what every transport (and the CLI's `--as`) uses. */
+  authenticate: (...args: Parameters<Authenticator['authenticate']>) => Promise<Viewer>;
   cursors: CursorCodec;
 }
 
@@ -50,7 +54,14 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const cursors = new CursorCodec(secrets.cursorKey);
   const stamps = { now: options.now, randomUUID: options.randomUUID };
 
-  const members = new MemberService(store.members, (id) => bus.memberChanged(id));
+  // The lifecycle's services are built below with `members`: handed over as getters, read when first used.
+  const members: MemberService = new MemberService(store.members, (id) => bus.memberChanged(id), {
+    audit: (): AuditService => audit,
+    approvals: (): ApprovalService => approvals,
+    apiKeys: (): ApiKeyService => apiKeys,
+    identity: (): IdentityService => identity,
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
   const events = new EventRecorder(store.events, bus, stamps.now);
   const audit = new AuditService({
     audit: store.audit,
@@ -61,19 +72,21 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
     ...stamps,
   });
+  const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   const indicators = new IndicatorService({
     indicators: store.indicators,
     idempotency: store.idempotency,
     sequences: store.sequences,
     sightings: store.sightings,
     members,
+    communities,
     cursors,
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
     ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -88,6 +101,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     indicators,
     notices,
     members,
+    communities,
     identity,
     audit,
     cursors,
@@ -102,7 +116,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
@@ -129,5 +143,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     },
     onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
-  return { services, tokens, authenticator, cursors };
+  // Every request is judged with the communities its member belongs to now (read from the store,
+  // never from a token): a TLP:RED record naming a community is shared with its current members.
+  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => communities.withCurrentCommunities(await authenticator.authenticate(...args));
+  return { services, tokens, authenticator, authenticate, cursors };
 }

@@ -111,7 +111,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
   const bus: EventBus = storage.bus;
-  const { services, tokens, authenticator, cursors } = await buildServices({
+  const { services, tokens, authenticate, cursors } = await buildServices({
     config,
     store,
     bus,
@@ -137,7 +137,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const pipeline = new EdgePipeline({
     schema,
     // With the caller's address: refused credentials are limited per source address.
-    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
+    authenticate,
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
@@ -246,7 +246,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     alerts,
     bus,
     pipeline,
-    authenticate: (authorization, options) => authenticator.authenticate(authorization, options),
+    authenticate,
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
     connectionLimits,

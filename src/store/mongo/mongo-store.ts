@@ -11,11 +11,14 @@
  * - the event log is the one place with a transaction (counter + events), so positions follow
  *   commit order (mongo-event-log.ts).
  */
-import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
+import type { Collection, Db, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
+import { memberGuardFilter } from '../queries.js';
 import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
+  MemberGuard,
+  MemberUpdate,
   ApprovalRepository,
   AuditRepository,
   ClaimUpsert,
@@ -50,6 +53,8 @@ import {
   type StoredEvent,
 } from './mongo-documents.js';
 import { MongoApiKeys } from './mongo-api-keys.js';
+import { MongoCommunities } from './mongo-communities.js';
+import type { CommunityDoc } from '../../domain/community.js';
 import { MongoEventLog } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
@@ -163,6 +168,23 @@ class MongoMembers implements MemberRepository {
 
   async put(member: Member): Promise<void> {
     await this.collection.replaceOne({ _id: member._id }, member, { upsert: true });
+  }
+
+  async insert(member: Member): Promise<boolean> {
+    try {
+      await this.collection.insertOne(member);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** One findOneAndUpdate on the guard: of two concurrent changes from the same state, one wins. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null> {
+    const update: UpdateFilter<Member> = { $set: set };
+    if (set.status) update.$unset = { suspended: '' };
+    return (await this.collection.findOneAndUpdate(memberGuardFilter(id, expected) as MongoFilter<Member>, update, { returnDocument: 'after' })) as Member | null;
   }
 }
 
@@ -324,6 +346,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
