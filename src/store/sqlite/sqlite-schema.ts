@@ -105,6 +105,9 @@ export const APPROVALS: CollectionSpec = {
     { field: 'target.id', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
+    // The undo of an approval whose change no longer applied matches the decision it made.
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [
