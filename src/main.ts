@@ -89,6 +89,14 @@ export interface StartOptions {
   randomUUID?: () => string;
 }
 
+/**
+ * The lease that lets one of several instances starting together seed the demo data. Held for a
+ * minute (seeding takes seconds): an instance that died while seeding blocks a restart's seeding
+ * no longer than that.
+ */
+const DEMO_SEED_LEASE = 'demo-seed';
+const DEMO_SEED_LEASE_MS = 60_000;
+
 export function createLogger(level: HubConfig['logLevel']): Logger {
   return pino({ level, base: { service: 'hub' }, redact: ['authorization', '*.authorization', 'req.headers.authorization'] });
 }
@@ -124,8 +132,11 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
-    if ((await store.members.list()).length === 0) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
-    else log.info('demo mode: the store already has members, demo data not seeded again');
+    // Instances starting together on one store: only the holder of the seeding lease seeds.
+    const empty = async () => (await store.members.list()).length === 0;
+    if (!(await empty())) log.info('demo mode: the store already has members, demo data not seeded again');
+    else if (!(await store.leases.acquire(DEMO_SEED_LEASE, instanceId, DEMO_SEED_LEASE_MS))) log.info('demo mode: another instance is seeding the demo data');
+    else if (await empty()) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
   }
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and

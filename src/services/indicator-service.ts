@@ -150,10 +150,13 @@ export class IndicatorService {
     const now = this.now();
     const recordId = `${viewer.memberId}:${key}`;
     const requestHash = createHash('sha256').update(canonicalJson(input.indicators)).digest('base64url');
+    // Not this.uuid(): the owner is never shown, and tests' deterministic ids must not shift.
+    const owner = randomUUID();
     const existing = await this.deps.idempotency.reserve({
       _id: recordId,
       requestHash,
       response: null,
+      owner,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.deps.idempotencyTtlMs),
     });
@@ -163,6 +166,7 @@ export class IndicatorService {
       const results = await this.apply(viewer.memberId, input.indicators, now);
       await this.deps.idempotency.complete(
         recordId,
+        owner,
         results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error })),
       );
       const ids = (status: PublishResult['status']) => results.flatMap((r) => (r.status === status && r.indicator ? [r.indicator._id] : []));
@@ -173,7 +177,7 @@ export class IndicatorService {
       });
       return { results, replayed: false };
     } catch (err) {
-      await this.deps.idempotency.release(recordId);
+      await this.deps.idempotency.release(recordId, owner);
       throw err;
     }
   }

@@ -86,6 +86,12 @@ export interface IdempotencyRecord {
   requestHash: string;
   /** null while the first request is still running. */
   response: unknown;
+  /**
+   * Who reserved it: a random id per request. Only that request may complete or release the
+   * reservation, so a request whose reservation was taken over (abandoned past the lease) cannot
+   * overwrite the answer of the request that took it.
+   */
+  owner: string;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -96,9 +102,10 @@ export interface IdempotencyRepository {
    * (finished or still running) when another request already had.
    */
   reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null>;
-  complete(id: string, response: unknown): Promise<void>;
-  /** Forgets a reservation whose request failed, so that a retry can run. */
-  release(id: string): Promise<void>;
+  /** Records the answer, if `owner` still holds the reservation (else nothing is written). */
+  complete(id: string, owner: string, response: unknown): Promise<void>;
+  /** Forgets a reservation whose request failed, so that a retry can run; only `owner`'s. */
+  release(id: string, owner: string): Promise<void>;
 }
 
 /** Monotonic sequence numbers: the order of writes, used for ordering and cursors. */

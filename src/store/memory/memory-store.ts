@@ -147,13 +147,13 @@ class MemoryIdempotency implements IdempotencyRepository {
     return null;
   }
 
-  async complete(id: string, response: unknown) {
+  async complete(id: string, owner: string, response: unknown) {
     const record = this.records.get(id);
-    if (record) this.records.set(id, { ...record, response });
+    if (record?.owner === owner) this.records.set(id, { ...record, response });
   }
 
-  async release(id: string) {
-    this.records.delete(id);
+  async release(id: string, owner: string) {
+    if (this.records.get(id)?.owner === owner) this.records.delete(id);
   }
 
   private sweep(): void {

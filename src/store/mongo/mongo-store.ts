@@ -43,6 +43,8 @@ import {
   claimUpsertOps,
   firstOfRange,
   idempotencyClaimFilter,
+  idempotencyOwnerFilter,
+  idempotencyReservation,
   identityProviderPutFilter,
   isDuplicateKey,
   RESERVATION_LEASE_MS,
@@ -55,6 +57,7 @@ import {
 import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoCommunities } from './mongo-communities.js';
 import type { CommunityDoc } from '../../domain/community.js';
+import { serverNow } from './mongo-clock.js';
 import { MongoEventLog } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
@@ -65,6 +68,8 @@ export interface MongoStoreOptions {
   eventRetentionMs?: number;
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS. */
   reservationLeaseMs?: number;
+  /** How long one event-log append may take, retries included (APPEND_BUDGET_MS, 30 s). */
+  appendBudgetMs?: number;
   /** Run by `close()`; default closes the client. */
   onClose?: () => Promise<void>;
 }
@@ -192,15 +197,21 @@ class MongoIdempotency implements IdempotencyRepository {
   constructor(private readonly collection: Collection<IdempotencyRecord>, private readonly leaseMs: number) {}
 
   /**
-   * Claims the key with one `replaceOne(upsert)` whose filter matches only a record that may be
-   * taken (expired, or abandoned past the lease): no record, or a takeable one, and this call
-   * wrote it; a live one, and the insert fails on `_id`, so the live record is the answer.
+   * Claims the key with one upsert whose filter matches only a record that may be taken
+   * (expired, or abandoned past the lease, on the server's clock): no record, or a takeable one,
+   * and this call wrote it; a live one, and the insert fails on `_id`, so the live record is the
+   * answer.
    */
   async reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null> {
     const { _id, ...fields } = record;
     for (let attempt = 0; attempt < 3; attempt++) {
+      const now = serverNow(new Date());
       try {
-        await this.collection.replaceOne(idempotencyClaimFilter(_id, new Date(), this.leaseMs) as MongoFilter<IdempotencyRecord>, fields, { upsert: true });
+        await this.collection.findOneAndUpdate(
+          idempotencyClaimFilter(_id, now, this.leaseMs) as MongoFilter<IdempotencyRecord>,
+          idempotencyReservation(fields, now),
+          { upsert: true, projection: { _id: 1 } },
+        );
         return null;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -212,12 +223,12 @@ class MongoIdempotency implements IdempotencyRepository {
     throw new Error(`idempotency key ${_id} kept changing while being reserved`);
   }
 
-  async complete(id: string, response: unknown): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { response } });
+  async complete(id: string, owner: string, response: unknown): Promise<void> {
+    await this.collection.updateOne(idempotencyOwnerFilter(id, owner) as MongoFilter<IdempotencyRecord>, { $set: { response } });
   }
 
-  async release(id: string): Promise<void> {
-    await this.collection.deleteOne({ _id: id });
+  async release(id: string, owner: string): Promise<void> {
+    await this.collection.deleteOne(idempotencyOwnerFilter(id, owner) as MongoFilter<IdempotencyRecord>);
   }
 }
 
@@ -336,6 +347,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
       options.eventRetentionMs ?? 7 * 86_400_000,
+      options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
