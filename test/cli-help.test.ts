@@ -41,7 +41,7 @@ describe('the CLI help', () => {
     const wrong = hub(['apikey', 'mint']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('unknown subcommand "mint" of apikey');
-  });
+  }, 60_000);
 
   it('refuses a missing --as with exit code 2, naming it', () => {
     const out = hub(['member', 'list']);

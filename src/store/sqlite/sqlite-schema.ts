@@ -103,6 +103,9 @@ export const APPROVALS: CollectionSpec = {
     { field: 'requestedBy.memberId', kind: 'text' },
     { field: 'requestedBy.userId', kind: 'text' },
     { field: 'target.id', kind: 'text' },
+    // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
     // The undo of an approval whose change no longer applied matches the decision it made.
