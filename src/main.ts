@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { exportJWK } from 'jose';
 import { pino, type Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
@@ -31,6 +32,8 @@ import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
 import { ApprovalService } from './services/approval-service.js';
 import { AuditService } from './services/audit-service.js';
+import { AuditCheckpointer } from './services/audit-checkpointer.js';
+import type { AuditCheckpoint } from './domain/types.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { IdentityService } from './services/identity-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
@@ -58,6 +61,8 @@ export interface Hub {
   wsUrl: string;
   port: number;
   services: Services;
+  /** The store under the services: for operators' tools (`hub export`) and tests that open it directly. */
+  store: Store;
   /** Signs tokens with the hub's own key (the CLI and tests use it). */
   tokens: TokenIssuer;
   /** Store operations since start (or the last reset), by repository and method. */
@@ -68,7 +73,7 @@ export interface Hub {
   /** The Prometheus listener (docs/metrics.md); null unless `HUB_METRICS_PORT` is set. */
   metrics: Pick<MetricsServer, 'url' | 'port'> | null;
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
-  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number> };
+  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number>; checkpointAudit(): Promise<AuditCheckpoint | null> };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -133,6 +138,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    verificationKey: { ...(await exportJWK(secrets.verifyKey)), kid: secrets.kid, alg: 'EdDSA', use: 'sig' },
     ...stamps,
   });
   const indicators = new IndicatorService({
@@ -314,6 +320,16 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onError: (err) => log.error({ err }, 'embargo check failed'),
   });
   embargoes.start();
+  // The audit chain's head, signed with the hub's key on schedule (one instance: the lease) and on shutdown.
+  const checkpointer = new AuditCheckpointer({
+    audit: store.audit,
+    leases: store.leases,
+    holder: instanceId,
+    signer: { signingKey: secrets.signingKey, kid: secrets.kid },
+    onError: (err) => log.error({ err }, 'audit checkpoint failed'),
+    now: stamps.now,
+  });
+  checkpointer.start();
   const trimEvents = async () => {
     const trimmed = await store.events.trimBefore(new Date(Date.now() - config.eventRetentionMs));
     if (trimmed) log.info({ trimmed }, 'alert log trimmed to its retention');
@@ -353,16 +369,18 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
     services,
+    store,
     tokens,
     storeCalls,
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        checkpointer.stop();
         unsubscribeEvents();
         alerts.stop();
         await ws.close();
@@ -370,6 +388,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await bus.close?.();
+        // Last: the head as this instance leaves it, signed (docs/audit.md).
+        await checkpointer.checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
         await store.close();
         await metricsServer?.close();
       })()),
@@ -381,7 +401,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
  * else the embedded store with the in-process bus. MongoDB unreachable is a ConfigError naming
  * the host: the hub stops, it never falls back to the embedded store.
  */
-async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Store; bus: EventBus; health: () => Promise<{ ok: boolean; store: string }> }> {
+export async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Store; bus: EventBus; health: () => Promise<{ ok: boolean; store: string }> }> {
   if (!config.mongodbUri) {
     return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'embedded' }) };
   }

@@ -20,6 +20,9 @@ Commands:
         [--roles r1,r2]         Roles: ${ROLES.join(', ')} (default: reader).
         [--ttl 1h]              Lifetime, e.g. 15m, 1h, 7d (default 1h; at most HUB_TOKEN_MAX_LIFETIME).
         [--user <id>]           The token's subject (default: cli@<member>).
+  audit verify [--key FILE]     Recompute the audit log's hash chain and checkpoint signatures (docs/audit.md).
+  export --out FILE             Write every collection of the store to FILE (docs/backup.md).
+  import --in FILE              Load an export into an empty store (docs/backup.md).
   help, --help                  Show this text.
 
 Environment: PORT (4000), HOST (127.0.0.1), HUB_DATA_DIR (.hub), HUB_DEMO, HUB_ANONYMOUS_READS,
@@ -95,6 +98,16 @@ async function run(argv: string[]): Promise<void> {
       return serve(rest);
     case 'token':
       return token(rest);
+    // Backup and the audit chain (docs/backup.md, docs/audit.md): each sets the exit code it returns.
+    case 'audit':
+      process.exitCode = await (await import('../cli/audit-verify.js')).auditCommand(rest);
+      return;
+    case 'export':
+      process.exitCode = await (await import('../cli/export.js')).exportCommand(rest);
+      return;
+    case 'import':
+      process.exitCode = await (await import('../cli/import.js')).importCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

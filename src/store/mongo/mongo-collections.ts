@@ -20,6 +20,8 @@ export const COLLECTIONS = {
   identityProviders: 'identityProviders',
   approvals: 'approvalRequests',
   audit: 'auditLog',
+  /** The audit chain's signed checkpoints (see AuditCheckpointer). */
+  auditCheckpoints: 'auditCheckpoints',
   apiKeys: 'apiKeys',
   events: 'events',
   /** Each hub instance's last change-stream resume token (see MongoEventBus). */

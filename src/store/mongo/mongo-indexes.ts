@@ -236,6 +236,20 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.audit,
+    name: 'audit_chain_position',
+    key: { seq: 1 },
+    unique: true,
+    purpose: 'the hash chain\'s compare-and-set: one entry per position, so two instances appending at once cannot both link to the same head (AuditRepository.append)',
+  },
+  {
+    collection: COLLECTIONS.auditCheckpoints,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'audit checkpoints: newest first by _id (position, then time), and export in _id order',
+  },
+  {
+    collection: COLLECTIONS.audit,
     name: 'audit_member_seq',
     key: { memberId: 1, seq: -1 },
     purpose: 'audit log by member: a member-admin\'s entries ({memberId}), newest first',

@@ -11,8 +11,9 @@
  * - the event log is the one place with a transaction (counter + events), so positions follow
  *   commit order (mongo-event-log.ts).
  */
-import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
-import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
+import type { Collection, Db, Document, Filter as MongoFilter, MongoClient } from 'mongodb';
+import type { EventDoc } from '../../domain/events.js';
+import type { AuditCheckpoint, AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
@@ -30,15 +31,22 @@ import type {
   SequenceRepository,
   SightingRepository,
   Store,
+  StoreCollectionName,
+  StoreCollections,
+  StoredDocument,
   UpdateDoc,
 } from '../ports.js';
-import { BOOKKEEPING, COLLECTIONS, DURABLE } from './mongo-collections.js';
+import { BOOKKEEPING, COLLECTIONS, DURABLE, type CollectionName } from './mongo-collections.js';
+import { mongoAccess } from './mongo-access.js';
 import {
   claimIdsQuery,
   claimKeyString,
   claimResults,
   claimUpsertOps,
+  EVENT_LOG_STATE_ID,
+  eventDocs,
   firstOfRange,
+  fromStoredEvent,
   idempotencyClaimFilter,
   identityProviderPutFilter,
   isDuplicateKey,
@@ -275,10 +283,25 @@ class MongoIdentityProviders implements IdentityProviderRepository {
 class MongoAudit implements AuditRepository {
   readonly #records: MongoRecords<AuditEntry>;
   readonly #collection: Collection<AuditEntry>;
+  readonly #checkpoints: Collection<AuditCheckpoint>;
 
-  constructor(collection: Collection<AuditEntry>) {
+  constructor(collection: Collection<AuditEntry>, checkpoints: Collection<AuditCheckpoint>) {
     this.#records = new MongoRecords(collection, 'audit entry');
     this.#collection = collection;
+    this.#checkpoints = checkpoints;
+  }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint) {
+    try {
+      await this.#checkpoints.insertOne(checkpoint);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // the same position and millisecond: the same signature
+    }
+  }
+
+  async checkpoints(limit?: number) {
+    if (limit === 0) return [];
+    return (await this.#checkpoints.find({}, { sort: [['_id', -1]], ...(limit !== undefined && Number.isFinite(limit) ? { limit } : {}) }).toArray()) as AuditCheckpoint[];
   }
 
   async incrementCount(id: string, at: Date) {
@@ -289,8 +312,19 @@ class MongoAudit implements AuditRepository {
     return matchedCount === 1;
   }
 
-  append(entry: AuditEntry) {
-    return this.#records.insert(entry);
+  /**
+   * One insert: the unique `audit_chain_position` index is the chain's compare-and-set. A
+   * duplicate key is a lost race for the position unless the id itself is already held.
+   */
+  async append(entry: AuditEntry) {
+    try {
+      await this.#collection.insertOne(entry);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      if (await this.#collection.findOne({ _id: entry._id }, { projection: { _id: 1 } })) throw new Error(`duplicate audit entry id ${entry._id}`);
+      return false;
+    }
   }
 
   find(filter: Filter, options?: FindOptions) {
@@ -306,6 +340,7 @@ class MongoAudit implements AuditRepository {
 export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): Store {
   const durable = <T extends object>(name: string) => db.collection<T>(name, { writeConcern: DURABLE });
   const counters = durable<SequenceCounter>(COLLECTIONS.counters);
+  const retentionMs = options.eventRetentionMs ?? 7 * 86_400_000;
   let closed: Promise<void> | undefined;
   return {
     indicators: new MongoIndicators(durable<IndicatorDoc>(COLLECTIONS.indicators)),
@@ -313,7 +348,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       client,
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
-      options.eventRetentionMs ?? 7 * 86_400_000,
+      retentionMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
@@ -322,10 +357,71 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     sequences: new MongoSequences(counters),
     identityProviders: new MongoIdentityProviders(durable<IdentityProviderRegistration>(COLLECTIONS.identityProviders)),
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
-    audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
+    audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit), durable<AuditCheckpoint>(COLLECTIONS.auditCheckpoints)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
+    collections: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
 }
+
+/**
+ * The portable collections over MongoDB's (ports.ts, STORE_COLLECTIONS). Left out: the bus's
+ * bookkeeping (`busCursors`: resume tokens of this database's change streams; `memberChanges`:
+ * notices kept a day) and the transient repositories (rate limits, leases), see NOT_BACKED_UP.
+ */
+function mongoCollections(db: Db, retentionMs: number): StoreCollections {
+  const raw = (name: StoreCollectionName) => db.collection<Document>(BACKED_UP[name], { writeConcern: DURABLE });
+  const sequencePrefix = sequenceId('');
+  return {
+    members: mongoAccess(raw('members'), 'member'),
+    indicators: mongoAccess(raw('indicators'), 'indicator'),
+    notices: mongoAccess(raw('notices'), 'notice'),
+    sightings: mongoAccess(raw('sightings'), 'sighting'),
+    approvals: mongoAccess(raw('approvals'), 'approval request'),
+    identityProviders: mongoAccess(raw('identityProviders'), 'identity provider'),
+    apiKeys: mongoAccess(raw('apiKeys'), 'API key'),
+    idempotency: mongoAccess(raw('idempotency'), 'idempotency record'),
+    sequences: mongoAccess(raw('sequences'), 'sequence', {
+      filter: { _id: { $gte: sequencePrefix, $lt: `${sequencePrefix}\uffff` } },
+      toPortable: (doc) => ({ _id: String(doc._id).slice(sequencePrefix.length), value: doc.value as number }),
+      fromPortable: (doc) => ({ _id: sequenceId(String(doc._id)), value: doc.value }),
+    }),
+    events: mongoAccess(raw('events'), 'event', {
+      toPortable: (doc) => fromStoredEvent(doc as StoredEvent) as unknown as StoredDocument,
+      fromPortable: (doc) => eventDocs([doc as unknown as EventDoc], doc._id as number, retentionMs)[0]!,
+    }),
+    eventLog: mongoAccess(raw('eventLog'), 'event log state', {
+      filter: { _id: EVENT_LOG_STATE_ID },
+      toPortable: (doc) => ({ _id: EVENT_LOG_STATE_ID, latest: doc.latest as number, trimmedThrough: (doc.trimmedThrough as number | undefined) ?? 0 }),
+    }),
+    audit: mongoAccess(raw('audit'), 'audit entry'),
+    auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
+  };
+}
+
+/** Which MongoDB collection holds each portable collection (`counters` holds two). */
+export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = {
+  members: COLLECTIONS.members,
+  indicators: COLLECTIONS.indicators,
+  notices: COLLECTIONS.notices,
+  sightings: COLLECTIONS.sightings,
+  approvals: COLLECTIONS.approvals,
+  identityProviders: COLLECTIONS.identityProviders,
+  apiKeys: COLLECTIONS.apiKeys,
+  idempotency: COLLECTIONS.idempotency,
+  sequences: COLLECTIONS.counters,
+  events: COLLECTIONS.events,
+  eventLog: COLLECTIONS.counters,
+  audit: COLLECTIONS.audit,
+  auditCheckpoints: COLLECTIONS.auditCheckpoints,
+};
+
+/** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */
+export const NOT_BACKED_UP: Readonly<Partial<Record<CollectionName, string>>> = {
+  busCursors: 'each instance\'s change-stream resume token: meaningless in another database',
+  memberChanges: '"member X changed" notices between running instances, kept a day',
+  rateLimits: 'transient (TRANSIENT_REPOSITORIES)',
+  leases: 'transient (TRANSIENT_REPOSITORIES)',
+};

@@ -1,0 +1,126 @@
+/**
+ * `hub import --in FILE`: loads a `hub export` file into an empty store (docs/backup.md). The
+ * file is read twice: once to check it whole (header, every line, the trailer's counts), then
+ * to load it, so a damaged or truncated file writes nothing.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ConfigError, parseConfig } from '../config.js';
+import { BackupFormatError, parseHeader, parseLine, type BackupTrailer } from '../store/backup-format.js';
+import { STORE_COLLECTIONS, type Store, type StoreCollectionName, type StoredDocument } from '../store/ports.js';
+import { summary } from './export.js';
+import { withStore } from './with-store.js';
+
+export const IMPORT_HELP = `Usage: npm run -s hub -- import --in FILE
+
+Loads a file written by \`hub export\` into the store the hub would open (same environment as
+serve), which must be empty: import refuses a store that holds anything. Moving from the
+embedded store to MongoDB: export with the embedded store, import with MONGODB_URI set
+(docs/backup.md). Run \`hub audit verify\` afterwards.
+
+Options:
+  --in FILE    The export to load (required).
+  --help       This text.
+
+Environment: HUB_DATA_DIR (.hub), MONGODB_URI (unset: the embedded store), and the others serve reads.
+`;
+
+/** Raised when the target store is not empty: nothing was written. */
+export class StoreNotEmptyError extends Error {
+  override readonly name = 'StoreNotEmptyError';
+}
+
+/** Documents per `load` call. */
+const BATCH = 1_000;
+
+export async function importCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values } = parseArgs({ args, options: { in: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    out.write(IMPORT_HELP);
+    return 0;
+  }
+  if (!values.in) throw new ConfigError('import needs --in FILE, the file hub export wrote');
+  if (!existsSync(values.in)) throw new ConfigError(`import: ${values.in} does not exist`);
+  const config = parseConfig(process.env);
+  try {
+    const counts = await withStore(config, (store) => importFromFile(store, values.in!));
+    out.write(`import: loaded ${summary(counts)} from ${values.in}; check the audit log with: npm run -s hub -- audit verify\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof StoreNotEmptyError || err instanceof BackupFormatError) throw new ConfigError(`import: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Checks the file, checks the store is empty, loads. The documents loaded per collection. */
+export async function importFromFile(store: Store, path: string): Promise<BackupTrailer['counts']> {
+  await checkFile(path);
+  await assertEmpty(store);
+  const counts: BackupTrailer['counts'] = {};
+  let batch: StoredDocument[] = [];
+  let current: StoreCollectionName | null = null;
+  const flush = async () => {
+    if (current && batch.length) await store.collections[current].load(batch);
+    batch = [];
+  };
+  for await (const item of documents(path)) {
+    if ('end' in item) break;
+    if (item.collection !== current || batch.length >= BATCH) {
+      await flush();
+      current = item.collection;
+    }
+    batch.push(item.doc);
+    counts[item.collection] = (counts[item.collection] ?? 0) + 1;
+  }
+  await flush();
+  return counts;
+}
+
+/** Refuses, naming what it holds, a store with any document in any collection. */
+export async function assertEmpty(store: Store): Promise<void> {
+  const held: string[] = [];
+  for (const name of STORE_COLLECTIONS) {
+    for await (const _doc of store.collections[name].scan()) {
+      held.push(name);
+      break;
+    }
+  }
+  if (held.length) throw new StoreNotEmptyError(`the target store is not empty (it holds ${held.join(', ')}); import only into an empty store, e.g. a new HUB_DATA_DIR or MongoDB database`);
+}
+
+/** First pass: every line parses, and the trailer's counts match what the file holds. */
+async function checkFile(path: string): Promise<void> {
+  const counts: BackupTrailer['counts'] = {};
+  let trailer: BackupTrailer | null = null;
+  for await (const item of documents(path)) {
+    if (trailer) throw new BackupFormatError('lines after the end line: not one export');
+    if ('end' in item) trailer = item;
+    else counts[item.collection] = (counts[item.collection] ?? 0) + 1;
+  }
+  if (!trailer) throw new BackupFormatError('the file has no end line: it was truncated, or the export did not finish');
+  for (const name of STORE_COLLECTIONS) {
+    if ((trailer.counts[name] ?? 0) !== (counts[name] ?? 0)) {
+      throw new BackupFormatError(`${name}: the end line counts ${trailer.counts[name] ?? 0} documents, the file holds ${counts[name] ?? 0}`);
+    }
+  }
+}
+
+async function* documents(path: string): AsyncIterable<ReturnType<typeof parseLine>> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of lines) {
+      n++;
+      if (n === 1) {
+        parseHeader(line);
+        continue;
+      }
+      if (line.trim() === '') continue;
+      yield parseLine(line, n);
+    }
+  } finally {
+    lines.close();
+  }
+  if (n === 0) throw new BackupFormatError('the file is empty');
+}
