@@ -54,6 +54,7 @@ beforeAll(async () => {
   await gql(`mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }`, { id });
   await gql(`mutation($id: ID!) { requestTlpChange(recordId: $id, tlp: GREEN, reason: "sector") { id } }`, { id });
   await gql(`mutation { createApiKey(input: { memberId: "demo-isac", name: "SIEM" }) { key } }`, {});
+  await gql(`mutation { createCommunity(input: { name: "Energy", description: "" }) { id } }`, {});
   // An identity provider is a two-person change; its stored form is what matters here.
   const now = new Date();
   await t.hub.store.identityProviders.put({ _id: 'https://idp.backup.example', memberId: 'demo-isac', issuer: 'https://idp.backup.example', audience: 'the-hub', jwksUri: 'https://idp.backup.example/jwks', jwks: null, rolesClaim: 'roles', allowedAlgorithms: ['ES256'], createdAt: now, updatedAt: now });
@@ -136,7 +137,11 @@ describe('round trip on the embedded store', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/hub: import: the file has no end line/);
     r = run(['export']);
-    expect([r.status, r.stderr.trim()]).toEqual([2, 'hub: export needs --out FILE, e.g. --out hub-backup.ndjson']);
+    expect([r.status, r.stderr.trim()]).toEqual([2, 'hub: export needs --out <file>']);
+    // The in-process store would be empty in a command of its own: refused, not exported as empty.
+    r = run(['export', '--out', file('never.ndjson')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/hub: STORE_NOT_SHARED: this store lives only inside one process/);
   }, 60_000);
 });
 

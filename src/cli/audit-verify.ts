@@ -3,45 +3,35 @@
  * the store (docs/audit.md). Exit 0 when everything holds; 1 naming the first bad entry.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { importJWK, type JWK } from 'jose';
 import { loadSecrets } from '../auth/key-store.js';
-import { ConfigError, parseConfig } from '../config.js';
+import { parseConfig } from '../config.js';
 import { verifyAuditChain, type ChainReport } from '../services/audit-verifier.js';
 import type { AuditRepository } from '../store/ports.js';
+import { STORE_ENV, str, UsageError, type Command } from './command.js';
 import { withStore } from './with-store.js';
 
-export const AUDIT_VERIFY_HELP = `Usage: npm run -s hub -- audit verify [--key FILE]
-
-Recomputes every audit entry's hash and link, and every checkpoint's signature, from the store
-the hub would open (same environment as serve), and prints a summary. Exit 0 when the log is
-intact; 1, naming the first bad entry, when an entry was altered, removed or reordered.
-
-Options:
-  --key FILE   A public JWK (Ed25519) to check checkpoints with, e.g. the verificationKey of an
-               auditLog answer. Default: the hub's own key in HUB_DATA_DIR.
-  --help       This text.
-
-Environment: HUB_DATA_DIR (.hub), MONGODB_URI (unset: the embedded store), and the others serve reads.
-`;
-
-/** `hub audit <subcommand>`: only `verify` so far. */
-export async function auditCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    out.write(AUDIT_VERIFY_HELP);
-    return 0;
-  }
-  if (sub !== 'verify') throw new ConfigError(`unknown audit command "${sub}"; the one command is "audit verify"`);
-  const { values } = parseArgs({ args: rest, options: { key: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    out.write(AUDIT_VERIFY_HELP);
-    return 0;
-  }
-  const config = parseConfig(process.env);
-  const keys = values.key ? await keyFromFile(values.key) : await hubKeys(config.dataDir);
-  return withStore(config, (store) => runAuditVerify(store.audit, keys, out));
-}
+export const auditVerifyCommand: Command = {
+  path: ['audit', 'verify'],
+  summary: "Recompute the audit log's hash chain and checkpoint signatures; exit 1 naming the first bad entry.",
+  details: `Reads the store the hub would open (same environment as serve): every entry's hash from its
+content, every link to the entry before it, gap-free positions, and every signed checkpoint (its
+signature, and that the entry it names is still there, unchanged). Prints a summary; exit 0 when
+the log is intact, 1 when an entry was altered, removed or reordered (docs/audit.md).`,
+  options: {
+    key: { type: 'string', value: '<file>', description: "a public Ed25519 JWK to check checkpoints with, e.g. an auditLog answer's chain.verificationKey (default: the hub's key in HUB_DATA_DIR)" },
+  },
+  env: STORE_ENV,
+  examples: ['npm run -s hub -- audit verify', 'MONGODB_URI=mongodb://db.example/hub npm run -s hub -- audit verify --key hub-key.jwk.json'],
+  async run({ values, env }) {
+    const config = parseConfig(env);
+    const keyFile = str(values, 'key');
+    const keys = keyFile ? await keyFromFile(keyFile) : await hubKeys(config.dataDir);
+    const report = await withStore(config, (store) => verifyAuditChain(store.audit, keys));
+    if (!report.ok) process.exitCode = 1;
+    return { text: formatReport(report).trimEnd(), json: report };
+  },
+};
 
 /** Verifies and prints; the exit code. Tests call it with a store in hand. */
 export async function runAuditVerify(audit: AuditRepository, keys: ReadonlyMap<string, CryptoKey>, out: NodeJS.WritableStream): Promise<number> {
@@ -77,10 +67,10 @@ async function keyFromFile(path: string): Promise<Map<string, CryptoKey>> {
   try {
     jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
   } catch (err) {
-    throw new ConfigError(`--key ${path}: ${(err as Error).message}`);
+    throw new UsageError(`--key ${path}: ${(err as Error).message}`);
   }
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.x || !jwk.kid || jwk.d) {
-    throw new ConfigError(`--key ${path}: not a public Ed25519 JWK with a kid (as auditLog { chain { verificationKey } } gives it)`);
+    throw new UsageError(`--key ${path}: not a public Ed25519 JWK with a kid (as auditLog { chain { verificationKey } } gives it)`);
   }
   return new Map([[jwk.kid, (await importJWK(jwk, 'EdDSA')) as CryptoKey]]);
 }

@@ -4,38 +4,31 @@
  */
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
-import { ConfigError, parseConfig } from '../config.js';
+import { parseConfig } from '../config.js';
 import { documentLine, headerLine, trailerLine, type BackupTrailer } from '../store/backup-format.js';
 import { STORE_COLLECTIONS, type Store } from '../store/ports.js';
+import { STORE_ENV, str, type Command } from './command.js';
 import { withStore } from './with-store.js';
 
-export const EXPORT_HELP = `Usage: npm run -s hub -- export --out FILE
-
-Writes every collection of the store the hub would open (same environment as serve) to FILE:
-NDJSON, versioned, streamed (docs/backup.md). Stop the hub first: an export is a consistent
-copy only of a store nobody is writing to. The file is written beside FILE and renamed into
-place when complete.
-
-Options:
-  --out FILE   Where to write (required).
-  --help       This text.
-
-Environment: HUB_DATA_DIR (.hub), MONGODB_URI (unset: the embedded store), and the others serve reads.
-`;
-
-export async function exportCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    out.write(EXPORT_HELP);
-    return 0;
-  }
-  if (!values.out) throw new ConfigError('export needs --out FILE, e.g. --out hub-backup.ndjson');
-  const config = parseConfig(process.env);
-  const counts = await withStore(config, (store) => exportToFile(store, values.out!));
-  out.write(`export: wrote ${summary(counts)} to ${values.out}\n`);
-  return 0;
-}
+export const exportCommand: Command = {
+  path: ['export'],
+  summary: 'Write every collection of the store to one NDJSON file (backup, or moving to MongoDB).',
+  details: `Streams every collection of the store the hub would open (same environment as serve) to the
+file: a versioned header, one line per document, an end line with the counts (docs/backup.md).
+Stop the hub first: an export is a consistent copy only of a store nobody writes to. The file is
+written beside its name and renamed into place when complete.`,
+  options: {
+    out: { type: 'string', value: '<file>', description: 'where to write', required: true },
+  },
+  env: STORE_ENV,
+  examples: ['npm run -s hub -- export --out hub-backup.ndjson'],
+  async run({ values, env }) {
+    const out = str(values, 'out')!;
+    const config = parseConfig(env);
+    const counts = await withStore(config, (store) => exportToFile(store, out));
+    return { text: `export: wrote ${summary(counts)} to ${out}`, json: { file: out, counts } };
+  },
+};
 
 /** Exports to `path` (through `path.partial`, renamed when complete); the documents written per collection. */
 export async function exportToFile(store: Store, path: string, createdAt = new Date()): Promise<BackupTrailer['counts']> {

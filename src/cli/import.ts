@@ -5,26 +5,39 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { ConfigError, parseConfig } from '../config.js';
+import { parseConfig } from '../config.js';
 import { BackupFormatError, parseHeader, parseLine, type BackupTrailer } from '../store/backup-format.js';
 import { STORE_COLLECTIONS, type Store, type StoreCollectionName, type StoredDocument } from '../store/ports.js';
 import { summary } from './export.js';
+import { STORE_ENV, str, UsageError, type Command } from './command.js';
 import { withStore } from './with-store.js';
 
-export const IMPORT_HELP = `Usage: npm run -s hub -- import --in FILE
-
-Loads a file written by \`hub export\` into the store the hub would open (same environment as
-serve), which must be empty: import refuses a store that holds anything. Moving from the
-embedded store to MongoDB: export with the embedded store, import with MONGODB_URI set
-(docs/backup.md). Run \`hub audit verify\` afterwards.
-
-Options:
-  --in FILE    The export to load (required).
-  --help       This text.
-
-Environment: HUB_DATA_DIR (.hub), MONGODB_URI (unset: the embedded store), and the others serve reads.
-`;
+export const importCommand: Command = {
+  path: ['import'],
+  summary: 'Load a file written by export into an empty store (restore, or move to MongoDB).',
+  details: `Loads the file into the store the hub would open (same environment as serve), which must be
+empty: import refuses a store that holds anything, and a damaged or truncated file, writing
+nothing. Moving from the embedded store to MongoDB: export with the embedded store, import with
+MONGODB_URI set (docs/backup.md); then run audit verify.`,
+  options: {
+    in: { type: 'string', value: '<file>', description: 'the export to load', required: true },
+  },
+  env: STORE_ENV,
+  examples: ['MONGODB_URI=mongodb://db.example/hub npm run -s hub -- import --in hub-backup.ndjson'],
+  async run({ values, env }) {
+    const path = str(values, 'in')!;
+    if (!existsSync(path)) throw new UsageError(`import: ${path} does not exist`);
+    const config = parseConfig(env);
+    try {
+      await checkFile(path);
+      const counts = await withStore(config, (store) => importFromFile(store, path, { checked: true }));
+      return { text: `import: loaded ${summary(counts)} from ${path}; check the audit log with: npm run -s hub -- audit verify`, json: { file: path, counts } };
+    } catch (err) {
+      if (err instanceof StoreNotEmptyError || err instanceof BackupFormatError) throw new UsageError(`import: ${err.message}`);
+      throw err;
+    }
+  },
+};
 
 /** Raised when the target store is not empty: nothing was written. */
 export class StoreNotEmptyError extends Error {
@@ -34,28 +47,9 @@ export class StoreNotEmptyError extends Error {
 /** Documents per `load` call. */
 const BATCH = 1_000;
 
-export async function importCommand(args: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values } = parseArgs({ args, options: { in: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) {
-    out.write(IMPORT_HELP);
-    return 0;
-  }
-  if (!values.in) throw new ConfigError('import needs --in FILE, the file hub export wrote');
-  if (!existsSync(values.in)) throw new ConfigError(`import: ${values.in} does not exist`);
-  const config = parseConfig(process.env);
-  try {
-    const counts = await withStore(config, (store) => importFromFile(store, values.in!));
-    out.write(`import: loaded ${summary(counts)} from ${values.in}; check the audit log with: npm run -s hub -- audit verify\n`);
-    return 0;
-  } catch (err) {
-    if (err instanceof StoreNotEmptyError || err instanceof BackupFormatError) throw new ConfigError(`import: ${err.message}`);
-    throw err;
-  }
-}
-
 /** Checks the file, checks the store is empty, loads. The documents loaded per collection. */
-export async function importFromFile(store: Store, path: string): Promise<BackupTrailer['counts']> {
-  await checkFile(path);
+export async function importFromFile(store: Store, path: string, options: { checked?: boolean } = {}): Promise<BackupTrailer['counts']> {
+  if (!options.checked) await checkFile(path);
   await assertEmpty(store);
   const counts: BackupTrailer['counts'] = {};
   let batch: StoredDocument[] = [];
@@ -90,7 +84,7 @@ export async function assertEmpty(store: Store): Promise<void> {
 }
 
 /** First pass: every line parses, and the trailer's counts match what the file holds. */
-async function checkFile(path: string): Promise<void> {
+export async function checkFile(path: string): Promise<void> {
   const counts: BackupTrailer['counts'] = {};
   let trailer: BackupTrailer | null = null;
   for await (const item of documents(path)) {

@@ -10,6 +10,8 @@ import { getNamedType, getNullableType, isEnumType, isInterfaceType, isListType,
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { MAX_API_KEYS_LISTED } from '../services/api-key-service.js';
 import { MAX_CHECKPOINTS_LISTED } from '../services/audit-service.js';
+import { MAX_COMMUNITIES, MAX_COMMUNITY_MEMBERS } from '../services/community-service.js';
+import { COMMUNITY_DESCRIPTION_CHARS, COMMUNITY_NAME_CHARS } from '../domain/community.js';
 import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
 import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-service.js';
 import { MAX_MEMBERS } from '../services/member-service.js';
@@ -56,6 +58,8 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'ModelRiskNotice.affectedDeployments': { items: RECORD_LIMITS.affectedDeployments },
   'ModelRiskNotice.relatedIndicators': { items: RECORD_LIMITS.relatedIndicators },
   'ApprovalChange.recipients': { items: RECORD_LIMITS.recipients },
+  'Query.communities': { items: MAX_COMMUNITIES },
+  'Community.members': { items: MAX_COMMUNITY_MEMBERS },
 };
 
 /** A STIX object in a bundle, at its largest: a notice with every text at its cap. */
@@ -96,6 +100,8 @@ export const TEXT_SIZES: Readonly<Record<string, number | { perArgumentItem: str
   'AuditEntry.canonical': 6_000,
   'AuditChain.verificationKey': 300,
   'Query.stixBundle': { perArgumentItem: 'ids', chars: STIX_OBJECT_CHARS },
+  'Community.name': COMMUNITY_NAME_CHARS,
+  'Community.description': COMMUNITY_DESCRIPTION_CHARS,
 };
 
 /** Any other text, id or cursor. */

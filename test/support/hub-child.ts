@@ -33,7 +33,7 @@ process.on('message', async (msg: { rpc: number; cmd: string }) => {
       sector: 'testing',
       country: 'NL',
       allowedRoles: ['reader'],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(),
     });
     const token = await hub.tokens.issue({ memberId, userId: `test@${memberId}`, roles: ['reader'], ttlMs: 3_600_000 });
