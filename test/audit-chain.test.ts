@@ -18,6 +18,7 @@ import { entryHash } from '../src/services/audit-chain.js';
 import { appendToChain } from '../src/services/audit-service.js';
 import { verifyAuditChain } from '../src/services/audit-verifier.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
+import { createSqliteStore, sqliteStorePath } from '../src/store/sqlite/sqlite-store.js';
 import { STORE_COLLECTIONS, type Store, type StoreCollectionName, type StoredDocument } from '../src/store/ports.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
@@ -50,7 +51,7 @@ async function tampered(store: Store, change: (entries: AuditEntry[]) => AuditEn
   const copy = createMemoryStore();
   for (const [name, list] of docs) {
     const written = name === 'audit' ? (change(list as unknown as AuditEntry[]) as unknown as StoredDocument[]) : list;
-    if (written.length) await copy.collections[name].load(written);
+    if (written.length) await copy.backup[name].load(written);
   }
   return copy;
 }
@@ -143,13 +144,18 @@ describe('the chain', () => {
     expect(again).toBeNull();
     const hub = await startTestHub();
     await hub.member('gamma', 'COMMUNITY').publishes([{ value: 'five.chain.example' }]);
-    const store = hub.hub.store;
-    const before = (await store.audit.checkpoints()).length;
+    const before = (await hub.hub.store.audit.checkpoints()).length;
     await hub.dispose();
-    const [last] = await store.audit.checkpoints(1);
-    expect((await store.audit.checkpoints()).length).toBe(before + 1);
-    const [head] = await store.audit.find({}, { sort: [['seq', -1]], limit: 1 });
-    expect(last).toMatchObject({ seq: head!.seq, headHash: head!.hash });
+    // The durable embedded store, opened again as the next start (or `audit verify`) would.
+    const store = createSqliteStore(sqliteStorePath(hub.dataDir));
+    try {
+      const [last] = await store.audit.checkpoints(1);
+      expect((await store.audit.checkpoints()).length).toBe(before + 1);
+      const [head] = await store.audit.find({}, { sort: [['seq', -1]], limit: 1 });
+      expect(last).toMatchObject({ seq: head!.seq, headHash: head!.hash });
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -75,7 +75,7 @@ describe('what an export holds', () => {
   });
 
   it('covers every repository of the store, or says why it is transient', () => {
-    const repositories = Object.keys(createMemoryStore()).filter((k) => k !== 'collections' && k !== 'close');
+    const repositories = Object.keys(createMemoryStore()).filter((k) => k !== 'backup' && k !== 'close');
     for (const name of repositories) expect([...STORE_COLLECTIONS, ...Object.keys(TRANSIENT_REPOSITORIES)], name).toContain(name);
   });
 
@@ -125,7 +125,7 @@ describe('round trip on the embedded store', () => {
     await expect(importFromFile(empty, file('other.ndjson'))).rejects.toThrow(/not a the-hub-export header/);
     writeFileSync(file('newer.ndjson'), lines[0]!.replace('"version":1', '"version":2') + '\n');
     await expect(importFromFile(empty, file('newer.ndjson'))).rejects.toThrow(/version 2; this hub reads version 1/);
-    for (const name of STORE_COLLECTIONS) for await (const _ of empty.collections[name].scan()) expect.fail(`${name} was written`);
+    for (const name of STORE_COLLECTIONS) for await (const _ of empty.backup[name].scan()) expect.fail(`${name} was written`);
   });
 
   it('answers the CLI with a clear message and exit 2 for a missing or damaged file', () => {
@@ -139,7 +139,11 @@ describe('round trip on the embedded store', () => {
     r = run(['export']);
     expect([r.status, r.stderr.trim()]).toEqual([2, 'hub: export needs --out <file>']);
     // The in-process store would be empty in a command of its own: refused, not exported as empty.
-    r = run(['export', '--out', file('never.ndjson')]);
+    r = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'export', '--out', file('never.ndjson')], {
+      env: { ...process.env, HUB_DATA_DIR: t.dataDir, HUB_STORE: 'memory', MONGODB_URI: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/hub: STORE_NOT_SHARED: this store lives only inside one process/);
   }, 60_000);

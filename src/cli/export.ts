@@ -58,7 +58,7 @@ export async function exportStore(store: Store, write: (text: string) => Promise
   const counts: BackupTrailer['counts'] = {};
   for (const name of STORE_COLLECTIONS) {
     let n = 0;
-    for await (const doc of store.collections[name].scan()) {
+    for await (const doc of store.backup[name].scan()) {
       await write(documentLine(name, doc));
       n++;
     }

@@ -55,7 +55,7 @@ export async function importFromFile(store: Store, path: string, options: { chec
   let batch: StoredDocument[] = [];
   let current: StoreCollectionName | null = null;
   const flush = async () => {
-    if (current && batch.length) await store.collections[current].load(batch);
+    if (current && batch.length) await store.backup[current].load(batch);
     batch = [];
   };
   for await (const item of documents(path)) {
@@ -75,7 +75,7 @@ export async function importFromFile(store: Store, path: string, options: { chec
 export async function assertEmpty(store: Store): Promise<void> {
   const held: string[] = [];
   for (const name of STORE_COLLECTIONS) {
-    for await (const _doc of store.collections[name].scan()) {
+    for await (const _doc of store.backup[name].scan()) {
       held.push(name);
       break;
     }

@@ -194,6 +194,14 @@ export type AuditAction =
   /** An approved identity provider removal was applied. */
   | 'IDENTITY_PROVIDER_REMOVED'
   | 'LOGIN_FAILED'
+  /** A member was offboarded (with the API keys revoked and identity providers removed). */
+  | 'MEMBER_OFFBOARDED'
+  /** An approved registration made a member ACTIVE. */
+  | 'MEMBER_REGISTERED'
+  /** A suspended member was reinstated (at once below TRUSTED, else as an approved request). */
+  | 'MEMBER_REINSTATED'
+  /** A member was suspended. */
+  | 'MEMBER_SUSPENDED'
   | 'PUBLISH'
   | 'REJECT'
   | 'REQUEST'

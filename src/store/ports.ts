@@ -284,7 +284,7 @@ export interface Store {
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
-  collections: StoreCollections;
+  backup: StoreCollections;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }
@@ -320,7 +320,7 @@ export const TRANSIENT_REPOSITORIES = {
   leases: 'leases name the running instances of the store they were taken in, and expire within a minute',
 } as const;
 
-type RepositoryName = Exclude<keyof Store, 'collections' | 'close'>;
+type RepositoryName = Exclude<keyof Store, 'backup' | 'close'>;
 /** Compiles only while every repository is a collection or transient: see STORE_COLLECTIONS. */
 export type EveryRepositoryBackedUp = Exclude<RepositoryName, StoreCollectionName | keyof typeof TRANSIENT_REPOSITORIES> extends never
   ? true

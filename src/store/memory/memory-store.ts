@@ -252,7 +252,7 @@ export function createMemoryStore(): Store {
     leases: new MemoryLeases(),
   };
   const r = repositories;
-  const collections: StoreCollections = {
+  const backup: StoreCollections = {
     members: r.members.access,
     indicators: r.indicators.access,
     notices: r.notices.access,
@@ -268,5 +268,5 @@ export function createMemoryStore(): Store {
     auditCheckpoints: audit.checkpoints,
     communities: r.communities.access,
   };
-  return { ...repositories, collections, async close() {} };
+  return { ...repositories, backup, async close() {} };
 }

@@ -396,7 +396,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
-    collections: mongoCollections(db, retentionMs),
+    backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
 }
