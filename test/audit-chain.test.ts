@@ -2,11 +2,16 @@
  * The audit log's hash chain (docs/audit.md): every entry links to the one before it, the hub
  * signs the head, `auditLog` gives a hub-admin what a verifier needs and a member-admin nothing of
  * it, and `audit verify` passes on an untouched store and names the first bad entry of one whose
- * entries were edited, removed or reordered in the storage itself. On the embedded store always;
- * on MongoDB too when MONGODB_URI is set (docs/mongodb.md), through the real CLI.
+ * entries were edited, removed or reordered in the storage itself: a copy of the store changed on
+ * the way (the in-process store), the SQLite file changed with SQL and checked by the real CLI, and
+ * MongoDB changed with the driver when MONGODB_URI is set (docs/mongodb.md), through the CLI too.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { compactVerify, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecrets } from '../src/auth/key-store.js';
@@ -238,6 +243,73 @@ describe('audit verify on the embedded store', () => {
     expect(code).toBe(1);
     expect(out.text).toMatch(/signed with key \S+, which is not the hub's key/);
   });
+});
+
+describe('audit verify on the durable embedded store (SQLite), through the CLI, tampering with the file itself', () => {
+  let dataDir: string;
+  const copies: string[] = [];
+
+  /** A copy of the stopped hub's data directory (key and database), changed by `sql`. */
+  function tamperedCopy(sql: string[]): string {
+    const dir = mkdtempSync(join(tmpdir(), 'hub-chain-sqlite-'));
+    copies.push(dir);
+    cpSync(dataDir, dir, { recursive: true });
+    const db = new Database(sqliteStorePath(dir));
+    try {
+      for (const statement of sql) db.exec(statement);
+    } finally {
+      db.close();
+    }
+    return dir;
+  }
+  const cli = (dir: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'audit', 'verify'], {
+      env: { ...process.env, HUB_DATA_DIR: dir, HUB_STORE: 'sqlite', MONGODB_URI: '', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  beforeAll(async () => {
+    const hub = await startTestHub();
+    await hub.member('alpha', 'CORE').publishes([{ value: 'one.sqlite-chain.example' }]);
+    await hub.member('beta', 'CORE').publishes([{ value: 'two.sqlite-chain.example' }, { value: 'three.sqlite-chain.example' }]);
+    await hub.member('gamma', 'CORE').publishes([{ value: 'four.sqlite-chain.example' }]);
+    dataDir = hub.dataDir;
+    await hub.dispose(); // signs the head on the way out
+  }, 60_000);
+  afterAll(() => {
+    for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes on the untouched file', () => {
+    const run = cli(dataDir);
+    expect(run.stdout, run.stderr).toMatch(/OK, the chain and every checkpoint hold/);
+    expect(run.status).toBe(0);
+  }, 60_000);
+
+  it('fails naming the entry whose row was edited', () => {
+    const run = cli(tamperedCopy([`UPDATE audit SET doc = json_set(doc, '$.summary', 'edited in the file') WHERE seq = 3`]));
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/FAILED at position 3, entry (\S+): entry \1 was altered/);
+  }, 60_000);
+
+  it('fails naming where a row was deleted', () => {
+    const run = cli(tamperedCopy(['DELETE FROM audit WHERE seq = 4']));
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAILED at position 5, entry \S+: entries at positions 4\.\.4 are missing/);
+  }, 60_000);
+
+  it('fails naming the first of two rows whose positions were swapped', () => {
+    const run = cli(
+      tamperedCopy([
+        `UPDATE audit SET seq = -5, doc = json_set(doc, '$.seq', -5) WHERE seq = 5`,
+        `UPDATE audit SET seq = 5, doc = json_set(doc, '$.seq', 5) WHERE seq = 6`,
+        `UPDATE audit SET seq = 6, doc = json_set(doc, '$.seq', 6) WHERE seq = -5`,
+      ]),
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/FAILED at position 5, entry \S+: entry \S+ does not link to the entry before it/);
+  }, 60_000);
 });
 
 const uri = process.env.MONGODB_URI;

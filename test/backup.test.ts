@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,8 +93,8 @@ describe('what an export holds', () => {
   });
 });
 
-describe('round trip on the embedded store', () => {
-  it('is lossless: export, import into an empty store, export again gives the same bytes apart from the header time; audit verify passes', async () => {
+describe('round trips of the embedded stores (the hub runs on SQLite)', () => {
+  it('is lossless: export, import into an empty (in-process) store, export again gives the same bytes apart from the header time; audit verify passes', async () => {
     await exportToFile(t.hub.store, file('first.ndjson'));
     const copy = createMemoryStore();
     const loaded = await importFromFile(copy, file('first.ndjson'));
@@ -107,6 +107,28 @@ describe('round trip on the embedded store', () => {
     // The copy goes on: the chain continues from the imported head, sequences from their values.
     expect(await copy.sequences.next('audit:demo-isac')).toBeGreaterThan(2);
   });
+
+  it('moves a store to a new SQLite file through the CLI: import, export the same bytes, verify, refuse a second import', () => {
+    const target = mkdtempSync(join(tmpdir(), 'hub-backup-target-'));
+    // The secrets travel beside the export, not in it (docs/backup.md).
+    copyFileSync(join(t.dataDir, 'signing-key.jwk.json'), join(target, 'signing-key.jwk.json'));
+    const hub = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], {
+        env: { ...process.env, HUB_DATA_DIR: target, HUB_STORE: 'sqlite', MONGODB_URI: '', LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    let r = hub(['import', '--in', file('first.ndjson')]);
+    expect(r.status, r.stderr).toBe(0);
+    r = hub(['export', '--out', file('from-sqlite.ndjson')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(body(file('from-sqlite.ndjson'))).toBe(body(file('first.ndjson')));
+    r = hub(['audit', 'verify']);
+    expect(r.stdout, r.stderr).toMatch(/OK, the chain and every checkpoint hold/);
+    r = hub(['import', '--in', file('first.ndjson')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/hub: import: the target store is not empty \(it holds members, /);
+  }, 120_000);
 
   it('refuses a store that is not empty, naming what it holds, and writes nothing', async () => {
     const before = await t.hub.store.audit.count({});
