@@ -28,7 +28,7 @@ export class MemoryAudit implements AuditRepository {
   }
 
   /**
-   * A log and raw access to it for export and import (the store's `collections`), kept off the
+   * A log and raw access to it for export and import (the store's `backup`), kept off the
    * repository itself so that nothing holding the repository can reach past the port. `load` adds
    * documents as they are, unchecked (an import restores a chain; `hub audit verify` checks it),
    * but like `append` it never replaces one: a duplicate id throws.
