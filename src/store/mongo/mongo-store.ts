@@ -58,7 +58,8 @@ import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoCommunities } from './mongo-communities.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { serverNow } from './mongo-clock.js';
-import { MongoEventLog } from './mongo-event-log.js';
+import { inSession } from './mongo-session-scope.js';
+import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
@@ -92,11 +93,11 @@ class MongoIndicators implements IndicatorRepository {
   /** One ordered bulk of upserts (claimUpsertOps), then one read for the ids of claims that existed. */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
-    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true });
+    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true, ...inSession() });
     const matched = upserts.filter((_, i) => result.upsertedIds[i] === undefined).map((u) => u.key);
     const existing = matched.length
       ? await this.collection
-          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 } })
+          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 }, ...inSession() })
           .toArray()
       : [];
     return claimResults(upserts, result.upsertedIds, new Map(existing.map((d) => [claimKeyString(d), d._id])));
@@ -335,8 +336,11 @@ class MongoAudit implements AuditRepository {
   }
 }
 
+/** The MongoDB store: its event log is a MongoEventLog (appendPending, for the start-up sweep). */
+export type MongoStore = Store & { events: MongoEventLog };
+
 /** The store over `db`. Call `ensureIndexes(db)` first (once per start). */
-export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): Store {
+export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): MongoStore {
   const durable = <T extends object>(name: string) => db.collection<T>(name, { writeConcern: DURABLE });
   const counters = durable<SequenceCounter>(COLLECTIONS.counters);
   let closed: Promise<void> | undefined;
@@ -347,6 +351,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
       options.eventRetentionMs ?? 7 * 86_400_000,
+      durable<OutboxDoc>(COLLECTIONS.eventOutbox),
       options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
