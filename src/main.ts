@@ -28,7 +28,6 @@ import { assertEveryListSized } from './http/field-sizes.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import type { EventBus } from './events/event-bus.js';
 import { buildServices } from './hub-services.js';
-import type { Authenticator } from './auth/authenticator.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
@@ -120,7 +119,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
   const bus: EventBus = storage.bus;
-  const { services, tokens, authenticator, cursors } = await buildServices({
+  const { services, tokens, authenticate, cursors } = await buildServices({
     config,
     store,
     bus,
@@ -139,10 +138,6 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     else if (!(await store.leases.acquire(DEMO_SEED_LEASE, instanceId, DEMO_SEED_LEASE_MS))) log.info('demo mode: another instance is seeding the demo data');
     else if (await empty()) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
   }
-
-  // Every request is judged with the communities its member belongs to now (read from the store,
-  // never from a token): a TLP:RED record naming a community is shared with its current members.
-  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => services.communities.withCurrentCommunities(await authenticator.authenticate(...args));
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
   // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.

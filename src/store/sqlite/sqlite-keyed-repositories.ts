@@ -97,7 +97,7 @@ export class SqliteIdempotency implements IdempotencyRepository {
       .immediate();
   }
 
-  /** Only the owner's reservation: a request whose reservation was taken over writes nothing. */
+  /** Records the answer if `owner` still holds the reservation (read and write in one transaction). */
   async complete(id: string, owner: string, response: unknown): Promise<void> {
     this.db
       .transaction(() => {
@@ -111,6 +111,7 @@ export class SqliteIdempotency implements IdempotencyRepository {
   }
 
   async release(id: string, owner: string): Promise<void> {
+    // The owner is inside the document: compare it with SQLite's JSON functions, in the one statement.
     this.s.get("DELETE FROM idempotency WHERE _id = ? AND json_extract(doc, '$.owner') = ?").run(id, owner);
   }
 
