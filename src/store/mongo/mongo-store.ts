@@ -6,10 +6,10 @@
  * Consistency, in short (docs/mongodb.md has the long form):
  * - durable writes use majority write concern (`DURABLE`);
  * - a publish retried after a lost connection is safe through idempotency keys and the unique
- *   claim index, not a transaction: the driver's retryable writes make each write apply once,
- *   and a whole retried batch upserts the same claims again instead of adding any;
- * - the event log is the one place with a transaction (counter + events), so positions follow
- *   commit order (mongo-event-log.ts).
+ *   claim index: a whole retried batch upserts the same claims again instead of adding any;
+ * - a publish's upserts and their events commit in one transaction (MongoEventLog.appendWith,
+ *   the records joining it through mongo-session-scope.ts), and the event log's append is a
+ *   transaction (counter + events), so positions follow commit order (mongo-event-log.ts).
  */
 import type { Collection, Db, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
 import { memberGuardFilter } from '../queries.js';
