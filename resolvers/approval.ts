@@ -34,7 +34,7 @@ export const approvalResolvers = {
     node: (t: ApprovalRequestDoc['target'], _: unknown, { loaders }: HubContext) => {
       if (t.kind === 'INDICATOR') return loaders.indicator.load(t.id);
       if (t.kind === 'MODEL_RISK_NOTICE') return loaders.notice.load(t.id);
-      if (t.kind === 'IDENTITY_PROVIDER') return null;
+      if (t.kind === 'IDENTITY_PROVIDER' || t.kind === 'PERSON') return null;
       return loaders.member.load(t.id);
     },
   },

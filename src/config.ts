@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
   HUB_APPROVAL_TTL: duration('HUB_APPROVAL_TTL').default(72 * 3_600_000),
   HUB_IDP_ALLOW_PRIVATE_HOSTS: bool('HUB_IDP_ALLOW_PRIVATE_HOSTS').default(false),
+  HUB_JIT_PEOPLE: bool('HUB_JIT_PEOPLE').default(false),
   HUB_EVENT_RETENTION: duration('HUB_EVENT_RETENTION').default(7 * 86_400_000),
   HUB_ALERT_HEARTBEAT: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
@@ -120,6 +121,13 @@ export interface HubConfig {
    * aim the hub at internal services. Turn on for tests and air-gapped single-site setups.
    */
   idpAllowPrivateHosts: boolean;
+  /**
+   * Just-in-time people: a token from a member's identity provider whose (issuer, subject) is
+   * linked to no person creates a reader-only person with that identity (audited PERSON_ADDED,
+   * `details.jit`), instead of being refused. Default false: every identity is linked by an
+   * administrator (`linkIdentity`). See docs/identity.md.
+   */
+  jitPeople: boolean;
   /** How long alert events are kept for resuming subscribers, ms. Default 7 days. */
   eventRetentionMs: number;
   /** Interval of HEARTBEAT alert events, ms; 0 for none. Default 15 s. */
@@ -220,6 +228,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
     approvalTtlMs: e.HUB_APPROVAL_TTL,
     idpAllowPrivateHosts: e.HUB_IDP_ALLOW_PRIVATE_HOSTS,
+    jitPeople: e.HUB_JIT_PEOPLE,
     eventRetentionMs: e.HUB_EVENT_RETENTION,
     alertHeartbeatMs: e.HUB_ALERT_HEARTBEAT,
     wsMaxBufferedBytes: e.HUB_WS_MAX_BUFFER,

@@ -11,6 +11,7 @@ import type { ApprovalService } from './services/approval-service.js';
 import type { AuditService } from './services/audit-service.js';
 import type { IdentityService } from './services/identity-service.js';
 import type { ApiKeyService } from './services/api-key-service.js';
+import type { PeopleService } from './services/people-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   audit: AuditService;
   identity: IdentityService;
   apiKeys: ApiKeyService;
+  /** Persons: who acts for each member. */
+  people: PeopleService;
   /** Appends changes to the alert event log. */
   events: EventRecorder;
 }

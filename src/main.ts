@@ -34,6 +34,7 @@ import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { IdentityService } from './services/identity-service.js';
 import { ApiKeyService } from './services/api-key-service.js';
+import { PeopleService } from './services/people-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
 import { InProcessEventBus, type EventBus } from './events/event-bus.js';
@@ -156,7 +157,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
-  const approvals = new ApprovalService({
+  const people: PeopleService = new PeopleService({
+    people: store.people,
+    members,
+    identity,
+    audit,
+    approvals: () => approvals,
+    onPersonChanged: (id) => bus.memberChanged(id),
+    ...stamps,
+  });
+  const approvals: ApprovalService = new ApprovalService({
+    people,
     approvals: store.approvals,
     sequences: store.sequences,
     indicators,
@@ -172,11 +183,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
+    people,
     audit,
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, people };
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
@@ -202,6 +214,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
     failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
+    loadPerson: (id) => people.get(id),
+    findPersonByIdentity: (issuer, subject) => people.findByIdentity(issuer, subject),
+    ...(config.jitPeople ? { provisionPerson: (memberId: string, issuer: string, subject: string) => people.provisionJustInTime(memberId, issuer, subject) } : {}),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));

@@ -54,6 +54,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   MODEL_RISK_NOTICE: 'model-risk notice',
   MEMBER: 'member',
   IDENTITY_PROVIDER: 'identity provider',
+  PERSON: 'person',
 };
 
 /**
@@ -166,6 +167,11 @@ export class AuditService {
         details,
       );
     }
+    if (request.kind === 'GRANT_ROLE' || request.kind === 'LINK_IDENTITY') {
+      const granted = request.kind === 'GRANT_ROLE';
+      const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
+      return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -210,6 +216,15 @@ export class AuditService {
 
   apiKeyRevoked(actor: MemberViewer, key: ApiKeyDoc) {
     return this.append('API_KEY_REVOKED', actor, key.memberId, { kind: 'API_KEY', id: key._id }, `revoked API key ${key._id} of ${clip(key.memberId)}`, {});
+  }
+
+  /**
+   * A change to a person made at once (added, a role revoked, an identity linked or unlinked,
+   * removed), or by the hub itself (`actor` null: seeding, just-in-time provisioning). The entry
+   * belongs to the person's member; details hold ids and enum values only.
+   */
+  personChanged(action: AuditAction, actor: MemberViewer | null, person: { _id: string; memberId: string }, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, person.memberId, { kind: 'PERSON', id: person._id }, summary, details);
   }
 
   /**
@@ -263,7 +278,8 @@ export class AuditService {
       memberId,
       target,
       summary,
-      details,
+      // What an API key did is its person's act; the key is named beside it.
+      details: actor?.apiKeyId ? { ...details, apiKeyId: actor.apiKeyId } : details,
     });
   }
 }
@@ -309,6 +325,10 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_IDENTITY_PROVIDER':
     case 'REMOVE_IDENTITY_PROVIDER':
       return { identityProvider: { from: providerJson(before.identityProvider), to: providerJson(after.identityProvider) } };
+    case 'GRANT_ROLE':
+      return { role: after.role ?? null };
+    case 'LINK_IDENTITY':
+      return { identity: after.identity ? { issuer: clip(after.identity.issuer, 200), subject: clip(after.identity.subject, 200) } : null };
   }
 }
 

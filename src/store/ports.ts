@@ -9,6 +9,7 @@ import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
+import type { PersonDoc } from '../domain/person.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -126,6 +127,30 @@ export interface ApiKeyRepository {
   touch(id: string, at: Date): Promise<void>;
 }
 
+/**
+ * People, by person id (`_id`), unique hub-wide on the id and on each identity `(issuer,
+ * subject)`. Writes that would break either uniqueness throw PersonConflictError
+ * (src/domain/person.ts) and write nothing.
+ */
+export interface PersonRepository {
+  /** The person with this id, or null: read on every request (tokens, identities, API keys). */
+  get(id: string): Promise<PersonDoc | null>;
+  getMany(ids: readonly string[]): Promise<PersonDoc[]>;
+  /** People by id (binary order), of one member or (null) of every member, at most `limit`. */
+  list(memberId: string | null, limit: number): Promise<PersonDoc[]>;
+  /** The person holding this identity from a member's identity provider, or null: read on every federated token. */
+  findByIdentity(issuer: string, subject: string): Promise<PersonDoc | null>;
+  /** Throws PersonConflictError on a duplicate id or an identity another person holds. */
+  insert(doc: PersonDoc): Promise<void>;
+  /**
+   * Compare-and-set: replaces the person with `doc` (its `version` then `expectedVersion + 1`)
+   * only if the stored version still is `expectedVersion`; the person after the write, or null,
+   * with nothing written, when it is missing or was written meanwhile. Throws PersonConflictError
+   * when `doc` holds an identity another person holds.
+   */
+  update(doc: PersonDoc, expectedVersion: number): Promise<PersonDoc | null>;
+}
+
 /** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
 export interface ApprovalRepository {
   find(filter: Filter, options?: FindOptions): Promise<ApprovalRequestDoc[]>;
@@ -210,6 +235,7 @@ export interface Store {
   approvals: ApprovalRepository;
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
+  people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
   /** Releases connections and timers. */

@@ -36,6 +36,7 @@ process.on('message', async (msg: { rpc: number; cmd: string }) => {
       suspended: false,
       createdAt: new Date(),
     });
+    await hub.services.people.seed({ id: `test@${memberId}`, memberId, roles: ['reader'] });
     const token = await hub.tokens.issue({ memberId, userId: `test@${memberId}`, roles: ['reader'], ttlMs: 3_600_000 });
     process.send!({ rpc: msg.rpc, token });
   } else if (msg.cmd === 'stop') {

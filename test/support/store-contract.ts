@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { NewEvent } from '../../src/domain/events.js';
+import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
   AuditEntry,
@@ -162,6 +163,23 @@ function apiKey(id: string, memberId: string, over: Partial<ApiKeyDoc> = {}): Ap
     revokedAt: null,
     revokedBy: null,
     lastUsedAt: null,
+    ...over,
+  };
+}
+
+function person(id: string, memberId: string, over: Partial<PersonDoc> = {}): PersonDoc {
+  return {
+    _id: id,
+    memberId,
+    displayName: `person ${id}`,
+    email: `${id}@example.org`,
+    roles: ['reader'],
+    status: 'ACTIVE',
+    identities: [],
+    createdAt: at(0),
+    updatedAt: at(0),
+    createdBy: null,
+    version: 1,
     ...over,
   };
 }
@@ -531,6 +549,59 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(11));
         await store.apiKeys.touch('k-missing', at(11));
         expect(await store.apiKeys.get('k-missing')).toBeNull();
+      });
+    });
+
+    describe('people', () => {
+      it('stores a person by id, refuses a duplicate id, and lists by member or all, by id', async () => {
+        expect(await store.people.get('p-1')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a'));
+        await store.people.insert(person('p-1', 'm-a'));
+        await store.people.insert(person('P-3', 'm-b'));
+        await expect(store.people.insert(person('p-1', 'm-b'))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('p-1')).toEqual(person('p-1', 'm-a'));
+        expect(ids(await store.people.getMany(['p-1', 'missing', 'P-3'])).sort()).toEqual(['P-3', 'p-1']);
+        expect(ids(await store.people.list('m-a', 10))).toEqual(['p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 10))).toEqual(['P-3', 'p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 2))).toEqual(['P-3', 'p-1']);
+      });
+
+      it('finds a person by identity, and links each identity to one person at most', async () => {
+        const alice = person('alice', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }, { issuer: 'https://idp.b', subject: 'a2' }] });
+        await store.people.insert(alice);
+        await store.people.insert(person('bob', 'm-a'));
+        await store.people.insert(person('carol', 'm-a'));
+        expect((await store.people.findByIdentity('https://idp.a', 'a1'))?._id).toBe('alice');
+        expect((await store.people.findByIdentity('https://idp.b', 'a2'))?._id).toBe('alice');
+        // The pair is what is unique: another pairing of the same issuer and subject is free.
+        expect(await store.people.findByIdentity('https://idp.a', 'a2')).toBeNull();
+        await store.people.insert(person('dave', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a2' }] }));
+        await expect(store.people.insert(person('eve', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }] }))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('eve')).toBeNull();
+        const bob = (await store.people.get('bob'))!;
+        await expect(store.people.update({ ...bob, identities: [{ issuer: 'https://idp.b', subject: 'a2' }] }, bob.version)).rejects.toThrow(PersonConflictError);
+        expect((await store.people.get('bob'))!.identities).toEqual([]);
+      });
+
+      it('updates by compare-and-set on the version: two writers at once let one through', async () => {
+        await store.people.insert(person('p-1', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        const read = (await store.people.get('p-1'))!;
+        const [first, second] = await Promise.all([
+          store.people.update({ ...read, roles: ['reader', 'publisher'], updatedAt: at(5) }, read.version),
+          store.people.update({ ...read, status: 'REMOVED', updatedAt: at(6) }, read.version),
+        ]);
+        const won = [first, second].filter((d) => d !== null);
+        expect(won).toHaveLength(1);
+        expect(won[0]!.version).toBe(read.version + 1);
+        expect(await store.people.get('p-1')).toEqual(won[0]);
+        expect(await store.people.update({ ...read }, read.version)).toBeNull();
+        expect(await store.people.update(person('missing', 'm-a'), 1)).toBeNull();
+        // Unlinking frees the identity for someone else.
+        const now = (await store.people.get('p-1'))!;
+        await store.people.update({ ...now, identities: [] }, now.version);
+        expect(await store.people.findByIdentity('https://idp.a', 's')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        expect((await store.people.findByIdentity('https://idp.a', 's'))?._id).toBe('p-2');
       });
     });
 

@@ -18,6 +18,7 @@ import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
+import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 
@@ -209,6 +210,7 @@ export function createMemoryStore(): Store {
     approvals: new MemoryApprovals(),
     audit: new MemoryAudit(),
     apiKeys: new MemoryApiKeys(),
+    people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
     async close() {},

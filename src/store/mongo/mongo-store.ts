@@ -50,6 +50,7 @@ import {
   type StoredEvent,
 } from './mongo-documents.js';
 import { MongoApiKeys } from './mongo-api-keys.js';
+import { MongoPeople } from './mongo-people.js';
 import { MongoEventLog } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
@@ -324,6 +325,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
