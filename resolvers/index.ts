@@ -1,6 +1,7 @@
 import { apiKeyResolvers } from './api-key.js';
 import { approvalResolvers } from './approval.js';
 import { auditResolvers } from './audit.js';
+import { communityResolvers } from './community.js';
 import { identityResolvers } from './identity.js';
 import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
@@ -12,4 +13,4 @@ import { stixResolvers } from './stix.js';
 import { personResolvers } from './person.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, personResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers];

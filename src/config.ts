@@ -90,6 +90,56 @@ const EnvSchema = z.object({
     .optional(),
 });
 
+/** One environment variable the hub reads, as `--help` and docs show it. */
+export interface EnvVar {
+  /** What it sets, in a line. */
+  description: string;
+  /** Its default, as the operator would write it; absent when unset means "off" or "none". */
+  default?: string;
+}
+
+/** Every environment variable the hub reads, keyed by name: `--help` prints this list, and
+ * test/environment.test.ts fails when code reads a variable missing from it. Adding a variable to
+ * the schema above without an entry here does not compile. */
+export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar } = {
+  PORT: { description: 'TCP port of the API (GraphQL, graphql-ws, TAXII); 0 picks a free one', default: '4000' },
+  HOST: { description: 'interface the API binds', default: '127.0.0.1' },
+  HUB_DATA_DIR: { description: "the hub's data directory: signing key, secrets, the embedded store", default: '.hub' },
+  HUB_DEMO: { description: 'seed the demo members, indicators and notices (as serve --demo)', default: 'false' },
+  HUB_ANONYMOUS_READS: { description: 'let callers without a token read TLP:CLEAR records', default: 'on with the demo, else off' },
+  HUB_ISSUER: { description: "the hub's own token issuer (iss)", default: 'the-hub' },
+  HUB_AUDIENCE: { description: "the hub's token audience (aud)", default: 'the-hub' },
+  HUB_TOKEN_MAX_LIFETIME: { description: 'longest accepted token lifetime, at most 30d', default: '24h' },
+  HUB_CLOCK_TOLERANCE: { description: 'clock skew accepted on token times, at most 60s', default: '60s' },
+  HUB_IDEMPOTENCY_TTL: { description: "how long an idempotency key's answer is kept", default: '24h' },
+  HUB_APPROVAL_TTL: { description: 'how long a two-person request stays open', default: '72h' },
+  HUB_IDP_ALLOW_PRIVATE_HOSTS: { description: "let members' JWKS URLs point at loopback or private addresses", default: 'false' },
+  HUB_JIT_PEOPLE: { description: "make a reader-only person for a member identity provider's identity linked to nobody, instead of refusing it", default: 'false' },
+  HUB_EVENT_RETENTION: { description: 'how long alert events are kept for resuming subscribers', default: '7d' },
+  HUB_ALERT_HEARTBEAT: { description: 'interval of HEARTBEAT alert events; 0 for none', default: '15s' },
+  HUB_WS_MAX_BUFFER: { description: 'bytes a WebSocket may have queued before it is closed (4413)', default: '1048576' },
+  HUB_INTROSPECTION: { description: 'whether members may introspect the schema', default: 'true' },
+  HUB_RATE_LIMIT: { description: 'requests per minute per member (per IP when anonymous); 0 is off', default: '600' },
+  HUB_RATE_LIMIT_BURST: { description: 'requests at once after being idle', default: '300' },
+  HUB_FAILED_LOGIN_LIMIT: { description: 'refused credentials per address a minute before it is blocked; 0 is off', default: '30' },
+  HUB_EXECUTION_TIMEOUT: { description: 'longest a query or mutation may execute', default: '10s' },
+  HUB_WS_MAX_OPERATIONS: { description: 'operations one graphql-ws socket may run at once', default: '50' },
+  HUB_MAX_CONNECTIONS: { description: 'TCP connections held open at once, from everyone', default: '16384' },
+  HUB_MAX_CONNECTIONS_PER_ADDRESS: { description: 'TCP connections one address (IPv6: /64) may hold', default: '128' },
+  HUB_WS_MAX_SOCKETS_PER_MEMBER: { description: 'graphql-ws sockets one member may hold', default: '100' },
+  HUB_WS_CONNECT_RATE: { description: 'graphql-ws connection_inits per minute per caller; 0 is off', default: '60' },
+  HUB_WS_CONNECT_BURST: { description: 'connection_inits at once after being idle', default: '20' },
+  HUB_REQUEST_TIMEOUT: { description: 'longest a request may take to arrive, at most 300s', default: '30s' },
+  HUB_METRICS_PORT: { description: 'port of the Prometheus listener; unset: no metrics (serve --demo: 9464)' },
+  HUB_METRICS_HOST: { description: 'interface the metrics listener binds', default: '127.0.0.1' },
+  LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
+  MONGODB_URI: { description: 'run on MongoDB (docs/mongodb.md); unset: the embedded store' },
+  HUB_INSTANCE_ID: { description: "this instance's name on MongoDB (change-stream position, leases)", default: 'the host name' },
+};
+
+/** Names of every environment variable the hub reads. */
+export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENT) as ReadonlyArray<keyof typeof ENVIRONMENT>;
+
 /** The hub's whole configuration, read once by the composition root. */
 export interface HubConfig {
   /** TCP port; 0 picks a free one (tests). Default 4000. */

@@ -8,10 +8,9 @@ import { hostname } from 'node:os';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { pino, type Logger } from 'pino';
-import { Authenticator } from './auth/authenticator.js';
 import { loadSecrets } from './auth/key-store.js';
-import { TokenIssuer } from './auth/token-issuer.js';
-import { ConfigError, type HubConfig } from './config.js';
+import type { TokenIssuer } from './auth/token-issuer.js';
+import type { HubConfig } from './config.js';
 import { createContext, type HubContext, type Services } from './context.js';
 import { seedDemo } from './demo/seed-demo.js';
 import { createGraphiqlPage } from './graphiql/graphiql-page.js';
@@ -26,25 +25,16 @@ import { EdgePipeline } from './edge/pipeline.js';
 import type { RequestObserver } from './edge/request-observer.js';
 import { buildSchema } from './schema.js';
 import { assertEveryListSized } from './http/field-sizes.js';
-import { IndicatorService } from './services/indicator-service.js';
-import { MemberService } from './services/member-service.js';
-import { NoticeService } from './services/notice-service.js';
-import { ApprovalService } from './services/approval-service.js';
-import { AuditService } from './services/audit-service.js';
-import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
-import { IdentityService } from './services/identity-service.js';
-import { ApiKeyService } from './services/api-key-service.js';
-import { PeopleService } from './services/people-service.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
-import { createMemoryStore } from './store/memory/memory-store.js';
-import { InProcessEventBus, type EventBus } from './events/event-bus.js';
-import { EventRecorder } from './services/event-recorder.js';
+import type { EventBus } from './events/event-bus.js';
+import { buildServices } from './hub-services.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { AlertObserver } from './alerts/alert-observer.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
 import type { Store } from './store/ports.js';
-import { CursorCodec } from './util/cursor-codec.js';
 import { HubMetrics } from './metrics/hub-metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { StixGates } from './stix/stix-gates.js';
@@ -119,76 +109,19 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     throw err;
   });
   const store: Store = instrumentStore(storage.store, storeCalls, metrics?.storeOperation);
-  const cursors = new CursorCodec(secrets.cursorKey);
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
-  const stamps = { now: clock ? () => new Date(clock()) : undefined, randomUUID: options.randomUUID };
-
   const bus: EventBus = storage.bus;
-  const members = new MemberService(store.members, (id) => bus.memberChanged(id));
-  const events = new EventRecorder(store.events, bus, stamps.now);
-  const audit = new AuditService({
-    audit: store.audit,
-    sequences: store.sequences,
-    members,
-    cursors,
-    cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
-    onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
-    ...stamps,
+  const { services, tokens, authenticator, cursors } = await buildServices({
+    config,
+    store,
+    bus,
+    secrets,
+    log,
+    now: clock ? () => new Date(clock()) : undefined,
+    randomUUID: options.randomUUID,
   });
-  const indicators = new IndicatorService({
-    indicators: store.indicators,
-    idempotency: store.idempotency,
-    sequences: store.sequences,
-    sightings: store.sightings,
-    members,
-    cursors,
-    idempotencyTtlMs: config.idempotencyTtlMs,
-    audit,
-    events,
-    ...stamps,
-  });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, indicators, cursors, audit, events, ...stamps });
-  const identity = new IdentityService({
-    providers: store.identityProviders,
-    members,
-    hubIssuer: config.issuer,
-    hubAudience: config.audience,
-    allowPrivateJwksHosts: config.idpAllowPrivateHosts,
-    onMemberChanged: (id) => bus.memberChanged(id),
-  });
-  const people: PeopleService = new PeopleService({
-    people: store.people,
-    members,
-    identity,
-    audit,
-    approvals: () => approvals,
-    onPersonChanged: (id) => bus.memberChanged(id),
-    ...stamps,
-  });
-  const approvals: ApprovalService = new ApprovalService({
-    people,
-    approvals: store.approvals,
-    sequences: store.sequences,
-    indicators,
-    notices,
-    members,
-    identity,
-    audit,
-    cursors,
-    ttlMs: config.approvalTtlMs,
-    ...stamps,
-  });
-  await audit.ingestCliLog();
-  const apiKeys = new ApiKeyService({
-    keys: store.apiKeys,
-    members,
-    people,
-    audit,
-    onMemberChanged: (id) => bus.memberChanged(id),
-    onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
-  });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, people };
+  const { members, events } = services;
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
@@ -196,33 +129,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     else log.info('demo mode: the store already has members, demo data not seeded again');
   }
 
-  const tokens = new TokenIssuer({
-    secrets,
-    issuer: config.issuer,
-    audience: config.audience,
-    maxLifetimeMs: config.tokenMaxLifetimeMs,
-    onIssued: (issued) => audit.tokenIssued(issued, 'hub'),
-  });
-  const authenticator = new Authenticator({
-    secrets,
-    issuer: config.issuer,
-    audience: config.audience,
-    maxLifetimeMs: config.tokenMaxLifetimeMs,
-    clockToleranceMs: config.clockToleranceMs,
-    loadMember: (id) => members.get(id),
-    findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
-    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
-    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
-    verifyApiKey: (key) => apiKeys.verify(key),
-    loadPerson: (id) => people.get(id),
-    findPersonByIdentity: (issuer, subject) => people.findByIdentity(issuer, subject),
-    ...(config.jitPeople ? { provisionPerson: (memberId: string, issuer: string, subject: string) => people.provisionJustInTime(memberId, issuer, subject) } : {}),
-    onRejected: (reason, details) => {
-      log.warn({ reason, ...details }, 'token rejected');
-      audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
-    },
-    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
-  });
+  // Every request is judged with the communities its member belongs to now (read from the store,
+  // never from a token): a TLP:RED record naming a community is shared with its current members.
+  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => services.communities.withCurrentCommunities(await authenticator.authenticate(...args));
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
   // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.
@@ -233,7 +142,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   const pipeline = new EdgePipeline({
     schema,
     // With the caller's address: refused credentials are limited per source address.
-    authenticate: (authorization, from) => authenticator.authenticate(authorization, from),
+    authenticate,
     anonymousReads: config.anonymousReads,
     introspection: config.introspection,
     rateLimiter,
@@ -342,7 +251,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     alerts,
     bus,
     pipeline,
-    authenticate: (authorization, options) => authenticator.authenticate(authorization, options),
+    authenticate,
     log,
     maxOperationsPerSocket: config.wsMaxOperations,
     connectionLimits,
@@ -389,27 +298,4 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         await metricsServer?.close();
       })()),
   };
-}
-
-/**
- * The store and bus the configuration selects: MongoDB when MONGODB_URI is set (docs/mongodb.md),
- * else the embedded store with the in-process bus. MongoDB unreachable is a ConfigError naming
- * the host: the hub stops, it never falls back to the embedded store.
- */
-async function openStorage(config: HubConfig, log: Logger): Promise<{ store: Store; bus: EventBus; health: () => Promise<{ ok: boolean; store: string }> }> {
-  if (!config.mongodbUri) {
-    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'embedded' }) };
-  }
-  // Loaded only here: the embedded store never loads the driver.
-  const { openMongoBackend, MongoUnavailableError } = await import('./store/mongo/mongo-backend.js');
-  try {
-    return await openMongoBackend(config.mongodbUri, {
-      logger: log,
-      eventRetentionMs: config.eventRetentionMs,
-      ...(config.instanceId ? { instanceName: config.instanceId } : {}),
-    });
-  } catch (err) {
-    if (err instanceof MongoUnavailableError) throw new ConfigError(`MONGODB_URI: ${err.message}`);
-    throw err;
-  }
 }

@@ -212,7 +212,7 @@ describe('subscribers whose credentials change', () => {
 
   it('closes the socket with 4401 when the member is suspended', async () => {
     const s = await alertStream(t, await t.member('vc-suspended', 'TRUSTED').token(['reader']));
-    t.member('vc-suspended', 'TRUSTED', { suspended: true });
+    t.member('vc-suspended', 'TRUSTED', { status: 'SUSPENDED' });
     expect((await s.closed).code).toBe(4401);
   });
 

@@ -329,7 +329,7 @@ describe('refused keys', () => {
     const hub = await startHub(config, { logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
     try {
       await hub.services.members.register({
-        _id: 'log-m', name: 'log-m', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader', 'member-admin'], suspended: false, createdAt: new Date(),
+        _id: 'log-m', name: 'log-m', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader', 'member-admin'], status: 'ACTIVE', createdAt: new Date(),
       });
       const admin: Viewer = { kind: 'member', memberId: 'log-m', userId: 'admin@log-m', roles: ['member-admin'], tier: 'TRUSTED' };
       await hub.services.people.seed({ id: 'admin@log-m', memberId: 'log-m', roles: ['reader', 'member-admin'] });

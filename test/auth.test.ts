@@ -15,7 +15,7 @@ beforeAll(async () => {
   secrets = await loadSecrets(t.dataDir);
   t.member('auth-core', 'CORE');
   t.member('auth-community', 'COMMUNITY', { allowedRoles: ['reader'] });
-  t.member('auth-suspended', 'TRUSTED', { suspended: true });
+  t.member('auth-suspended', 'TRUSTED', { status: 'SUSPENDED' });
   await t.member('auth-trusted', 'TRUSTED').token();
   // hubSigned's subjects: one person per member, holding every role (tokens' claims and members' allowedRoles cap them).
   for (const member of ['auth-core', 'auth-community']) await t.person(member, `tester@${member}`, ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin']);

@@ -41,8 +41,21 @@ describe('the hub command', () => {
   it('lists its commands with --help', () => {
     const out = hub(['--help']);
     expect(out.status).toBe(0);
-    expect(out.stdout).toContain('token --member <id>');
-    expect(out.stdout).toContain('serve');
+    expect(out.stdout).toMatch(/^  token +Print an access token/m);
+    expect(out.stdout).toMatch(/^  serve +Run the hub/m);
+  });
+
+  it("shows each command's options and environment with --help, and exits 2 on a usage error", () => {
+    const help = hub(['token', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--member <id>');
+    expect(help.stdout).toMatch(/^  HUB_DATA_DIR +/m);
+    const unknown = hub(['token', '--member', 'x', '--colour', 'red']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--colour');
+    const nothing = hub(['frobnicate']);
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toContain('unknown command "frobnicate"');
   });
 
   it('refuses a token request without a member, with an unknown role, or beyond the maximum lifetime', () => {

@@ -96,7 +96,7 @@ describe('demo members', () => {
 
   it('are active, created at now and have a sector and an ISO alpha-2 country', () => {
     for (const m of members) {
-      expect(m.suspended).toBe(false);
+      expect(m.status).toBe('ACTIVE');
       expect(m.createdAt.getTime()).toBe(NOW.getTime());
       expect(m.sector).not.toBe('');
       expect(m.country).toMatch(/^[A-Z]{2}$/);

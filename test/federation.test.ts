@@ -339,7 +339,7 @@ describe('the rejection log', () => {
     const hub = await startHub(config, { logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
     try {
       await hub.services.members.register({
-        _id: 'log-a', name: 'log-a', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date(),
+        _id: 'log-a', name: 'log-a', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: new Date(),
       });
       const admin = { kind: 'member', memberId: 'log-a', userId: 'test', roles: ['member-admin'], tier: 'TRUSTED' } as const;
       const request = await hub.services.approvals.requestIdentityProviderRegistration(admin, { memberId: 'log-a', issuer: idpA.issuer, jwks: jwksOf(idpA) }, 'ours');

@@ -62,7 +62,7 @@ export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record
         sector: 'bench',
         country: 'NL',
         allowedRoles: ['reader', 'publisher', 'approver', 'member-admin'],
-        suspended: false,
+        status: 'ACTIVE',
         createdAt: new Date(),
       };
       await hub.services.members.register(member);

@@ -16,7 +16,7 @@ export class AlertJudge {
   private readonly matcher = new FilterMatcher();
   private readonly test = (filter: Record<string, unknown>, facts: object, cacheKey?: string) => this.matcher.matches(filter, facts, cacheKey);
 
-  constructor(private readonly store: Pick<Store, 'indicators' | 'notices' | 'members'>) {}
+  constructor(private readonly store: Pick<Store, 'indicators' | 'notices' | 'members' | 'communities'>) {}
 
   /** The events' records as they are now, by id (a record since deleted is absent). */
   async records(events: readonly EventDoc[]): Promise<Map<string, AlertRecord>> {
@@ -30,14 +30,21 @@ export class AlertJudge {
   }
 
   /**
-   * Each viewer as the registry has it now, read once for all of them: the tier and roles a
-   * delivery is judged and rendered with (null: the member is gone or suspended).
+   * Each viewer as the registry has it now, read once for all of them: the tier, roles and
+   * communities a delivery is judged and rendered with (null: the member is gone or suspended).
+   * Communities are re-read every round like the tier: joining one grants its TLP:RED records
+   * from the next round, leaving revokes them.
    */
   async viewersNow(viewers: Iterable<Viewer>): Promise<Map<Viewer, Viewer | null>> {
     const all = [...new Set(viewers)];
     const ids = [...new Set(all.flatMap((v) => (v.kind === 'member' ? [v.memberId] : [])))];
-    const members = new Map((ids.length ? await this.store.members.findByIds(ids) : []).map((m) => [m._id, m]));
-    return new Map(all.map((v) => [v, viewerNow(v, v.kind === 'member' ? (members.get(v.memberId) ?? null) : null)]));
+    const [members, rosters] = ids.length ? await Promise.all([this.store.members.findByIds(ids), this.store.communities.withMembers(ids)]) : [[], []];
+    const byId = new Map(members.map((m) => [m._id, m]));
+    const communitiesOf = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const c of rosters) for (const m of c.members) communitiesOf.get(m)?.push(c._id);
+    return new Map(
+      all.map((v) => [v, v.kind === 'member' ? viewerNow(v, byId.get(v.memberId) ?? null, communitiesOf.get(v.memberId) ?? []) : viewerNow(v, null)]),
+    );
   }
 
   /** What `viewer` (as it is now) is told of `event` about `record`: see `alertVerdict`. */

@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, effectiveRoles, federatedTokenRoles, personMayAct, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, effectiveRoles, federatedTokenRoles, memberRefusal, personMayAct, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
 import type { PersonDoc } from '../domain/person.js';
 import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
@@ -209,7 +209,8 @@ export class Authenticator {
     const { kind, details } = credential;
     const member = await this.options.loadMember(credential.memberId);
     if (!member) throw this.reject(`the ${kind} names a member this hub does not know`, details, kind);
-    if (member.suspended) throw this.reject('the member is suspended', details, kind);
+    const refusal = memberRefusal(member);
+    if (refusal !== null) throw this.reject(refusal, details, kind);
     const person = await this.personOf(credential, member._id);
     if (!personMayAct(person, member._id)) throw this.reject(NO_ACTIVE_PERSON, details, kind);
     // A federated identity also counts as whoever put its provider in place (isSamePerson).

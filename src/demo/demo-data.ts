@@ -41,7 +41,7 @@ export function demoMembers(now: Date): Member[] {
       sector: 'government',
       country: 'GB',
       allowedRoles: [...MEMBER_ROLES, 'hub-admin'],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
     {
@@ -52,7 +52,7 @@ export function demoMembers(now: Date): Member[] {
       sector: 'ai-research',
       country: 'US',
       allowedRoles: [...MEMBER_ROLES],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
     {
@@ -63,7 +63,7 @@ export function demoMembers(now: Date): Member[] {
       sector: 'financial-services',
       country: 'NL',
       allowedRoles: [...MEMBER_ROLES],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
     {
@@ -74,7 +74,7 @@ export function demoMembers(now: Date): Member[] {
       sector: 'retail',
       country: 'CA',
       allowedRoles: [...MEMBER_ROLES],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
   ];

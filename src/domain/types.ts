@@ -8,7 +8,15 @@ export const TIERS = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const;
 export type Tier = (typeof TIERS)[number];
 export type MemberTier = Exclude<Tier, 'PUBLIC'>;
 
-export const MEMBER_KINDS = ['AGENCY', 'LAB', 'ENTERPRISE', 'ISAC', 'VENDOR'] as const;
+export const MEMBER_KINDS = [
+  'AGENCY',
+  'LAB',
+  'ENTERPRISE',
+  'ISAC',
+  'VENDOR',
+  /** A peer hub (federation builds on it). */
+  'HUB',
+] as const;
 export type MemberKind = (typeof MEMBER_KINDS)[number];
 
 export const ROLES = ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin'] as const;
@@ -44,8 +52,25 @@ export interface Member {
   country: string;
   /** Roles the hub allows this member's users to hold. */
   allowedRoles: Role[];
-  suspended: boolean;
+  /** Where the member is in its lifecycle (docs/members.md); only ACTIVE members' credentials work. */
+  status: MemberStatus;
+  /**
+   * @deprecated Documents written before `status` carry this instead (true: SUSPENDED, else
+   * ACTIVE); read them through `memberStatus`. Never written any more.
+   */
+  suspended?: boolean;
+  /** The last change of `status`: when, by whom, why (the reason is shown to hub-admins only, never audited). */
+  statusChange?: { at: Date; by: ActorRef; reason: string; requestId?: string };
   createdAt: Date;
+}
+
+/** A member's lifecycle (docs/members.md). PENDING: registered, awaiting its second hub-admin. */
+export const MEMBER_STATUSES = ['PENDING', 'ACTIVE', 'SUSPENDED', 'OFFBOARDED'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+/** A member's status, for documents written before `status` too (migrated on read). */
+export function memberStatus(member: { status?: MemberStatus | undefined; suspended?: boolean | undefined }): MemberStatus {
+  return member.status ?? (member.suspended ? 'SUSPENDED' : 'ACTIVE');
 }
 
 /** One member's claim about one normalised value. Unique on (source, type, value). */
@@ -208,12 +233,16 @@ export interface IdentityProviderRegistration {
 /** The sensitive changes that take effect only once a second person approves them. */
 export const APPROVAL_KINDS = [
   'LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER', 'REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER',
+  'REGISTER_MEMBER',
+  'REINSTATE_MEMBER',
   'GRANT_ROLE',
   'LINK_IDENTITY',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+/** The kinds about a member's standing (tier, registration, reinstatement): requested and decided by hub-admins only. */
+export const MEMBER_STANDING_KINDS: readonly ApprovalKind[] = ['CHANGE_TIER', 'REGISTER_MEMBER', 'REINSTATE_MEMBER'];
 /** What is stored. EXPIRED is never stored: a PENDING request past `expiresAt` reads as EXPIRED. */
 export type ApprovalStoredStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
 export type ApprovalStatus = ApprovalStoredStatus | 'EXPIRED';
@@ -237,6 +266,8 @@ export interface ApprovalChange {
   tlp?: Tlp;
   recipients?: string[];
   tier?: MemberTier;
+  /** REGISTER_MEMBER, REINSTATE_MEMBER: the member's status (found: PENDING or SUSPENDED; asked: ACTIVE). */
+  status?: MemberStatus;
   /**
    * REGISTER_IDENTITY_PROVIDER: the registration as it will be stored (`change`); the
    * registration the request found, or null when the issuer was free (`expected`).
@@ -277,6 +308,13 @@ export interface ApprovalRequestDoc {
 export const AUDIT_ACTIONS = [
   'PUBLISH', 'UPDATE', 'REVOKE', 'STATUS_CHANGE', 'REQUEST', 'APPROVE', 'REJECT', 'TIER_CHANGE', 'TOKEN_ISSUED', 'LOGIN_FAILED',
   'API_KEY_CREATED', 'API_KEY_REVOKED', 'IDENTITY_PROVIDER_REGISTERED', 'IDENTITY_PROVIDER_REMOVED',
+  'MEMBER_REGISTERED',
+  'MEMBER_SUSPENDED',
+  'MEMBER_REINSTATED',
+  'MEMBER_OFFBOARDED',
+  'COMMUNITY_CREATED',
+  'COMMUNITY_MEMBER_ADDED',
+  'COMMUNITY_MEMBER_REMOVED',
   'PERSON_ADDED',
   'ROLE_GRANTED',
   'ROLE_REVOKED',
@@ -285,7 +323,7 @@ export const AUDIT_ACTIONS = [
   'PERSON_REMOVED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'PERSON';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 

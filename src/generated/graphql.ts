@@ -132,6 +132,8 @@ export type ApprovalChange = {
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   /** GRANT_ROLE: the role to grant. */
   role: Maybe<Scalars['Role']['output']>;
+  /** REGISTER_MEMBER, REINSTATE_MEMBER: the status asked for (ACTIVE). */
+  status: Maybe<MemberStatus>;
   tier: Maybe<Tier>;
   tlp: Maybe<Tlp>;
 };
@@ -150,6 +152,10 @@ export type ApprovalKind =
   | 'LOWER_TLP'
   /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REGISTER_IDENTITY_PROVIDER'
+  /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
+  | 'REGISTER_MEMBER'
+  /** Reinstate a suspended member at TRUSTED or above (hub-admins only). */
+  | 'REINSTATE_MEMBER'
   /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REMOVE_IDENTITY_PROVIDER'
   /** Replace a TLP:RED record's recipients by a list that leaves at least one out. */
@@ -210,6 +216,12 @@ export type AuditAction =
   | 'API_KEY_CREATED'
   | 'API_KEY_REVOKED'
   | 'APPROVE'
+  /** A community was created (in its owning member's log). */
+  | 'COMMUNITY_CREATED'
+  /** A member was added to a community's roster (in the owning member's log; `details.memberId`). */
+  | 'COMMUNITY_MEMBER_ADDED'
+  /** A member was taken off a community's roster (in the owning member's log; `details.memberId`). */
+  | 'COMMUNITY_MEMBER_REMOVED'
   /** An identity was linked to a person (at once, or an approved LINK_IDENTITY). */
   | 'IDENTITY_LINKED'
   /** An approved identity provider registration (or replacement) was applied. */
@@ -283,6 +295,8 @@ export type AuditTarget = {
 export type AuditTargetKind =
   | 'API_KEY'
   | 'APPROVAL_REQUEST'
+  /** A community (`community--<uuid>`). */
+  | 'COMMUNITY'
   /** An identity provider; the id is its issuer. */
   | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
@@ -291,6 +305,26 @@ export type AuditTargetKind =
   /** A person; the id is the person id. */
   | 'PERSON'
   | 'TOKEN';
+
+/**
+ * A community: a named group of members that a TLP:RED record may name among its `recipients`,
+ * as one recipient standing for the community's members at the time of reading (joining grants,
+ * leaving revokes, at once). Its administrators (the owning member's member-admins, and hub-admins)
+ * see and change its roster; a member in it sees its id, name and description, never who else is
+ * in it. To anyone else it does not exist. See docs/communities.md.
+ */
+export type Community = {
+  description: Scalars['String']['output'];
+  /** `community--<uuid>`: what a record's `recipients` holds to name it. */
+  id: Scalars['ID']['output'];
+  /** Its roster, in the order members joined. Its administrators only; null for everyone else. */
+  members: Maybe<Array<Member>>;
+  name: Scalars['String']['output'];
+  /** The member that owns it. Its administrators only; null for everyone else. */
+  owner: Maybe<Member>;
+  /** When its roster last changed (or it was created). Its administrators only; null for everyone else. */
+  updatedAt: Maybe<Scalars['DateTime']['output']>;
+};
 
 export type CreateApiKeyInput = {
   /** Default: the key does not expire. Must be in the future. */
@@ -302,6 +336,13 @@ export type CreateApiKeyInput = {
   personId?: InputMaybe<Scalars['ID']['input']>;
   /** Default `["reader"]`. At most the roles the hub allows the member; hub-admin, member-admin and approver are refused. */
   roles?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type CreateCommunityInput = {
+  /** At most 1,000 characters (may be empty). */
+  description: Scalars['String']['input'];
+  /** 1 to 100 characters. Need not be unique. */
+  name: Scalars['String']['input'];
 };
 
 /** A key just created: `key` is shown this once and can never be read again. */
@@ -512,15 +553,32 @@ export type Member = Node & {
   kind: MemberKind;
   name: Scalars['String']['output'];
   sector: Scalars['String']['output'];
+  status: MemberStatus;
+  /** When the status last changed (hub-admins only; null for everyone else). */
+  statusChangedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why the status last changed (hub-admins only; null for everyone else). */
+  statusReason: Maybe<Scalars['String']['output']>;
   tier: Tier;
 };
 
 export type MemberKind =
   | 'AGENCY'
   | 'ENTERPRISE'
+  /** A peer hub: federation builds on it. */
+  | 'HUB'
   | 'ISAC'
   | 'LAB'
   | 'VENDOR';
+
+/** Where a member is in its lifecycle (docs/members.md). Only an ACTIVE member's credentials work. */
+export type MemberStatus =
+  | 'ACTIVE'
+  /** Gone for good: credentials refused, API keys revoked, identity providers removed; its records stay, attributed to it. */
+  | 'OFFBOARDED'
+  /** Registered, awaiting a second hub-admin's approval (REGISTER_MEMBER). Shown to hub-admins only. */
+  | 'PENDING'
+  /** Every credential refused and every socket closed until reinstated; its records stay. */
+  | 'SUSPENDED';
 
 export type ModelRef = {
   developer: Scalars['String']['output'];
@@ -647,11 +705,17 @@ export type ModelRiskNoticeUpdate = {
 };
 
 export type Mutation = {
+  /**
+   * Adds a member to a community (nothing changes when it is in it already). Its administrators
+   * only. NOT_FOUND for a community the viewer neither belongs to nor administers, exactly as for
+   * an id that does not exist.
+   */
+  addCommunityMember: Community;
   /** Adds a person with reader and/or publisher. member-admin of the member, or hub-admin. */
   addPerson: Person;
   /**
    * Approves and applies a request: another person holding approver for the record's publishing
-   * member, or hub-admin; for CHANGE_TIER another hub-admin; for an identity provider a hub-admin or
+   * member, or hub-admin; for CHANGE_TIER, REGISTER_MEMBER and REINSTATE_MEMBER another hub-admin; for an identity provider a hub-admin or
    * another member-admin of the member. Another person: not the requester, and not an identity from
    * an identity provider the requester registered (see docs/approvals.md).
    */
@@ -664,12 +728,22 @@ export type Mutation = {
   /** Creates an API key for a member and shows it once. hub-admin, or member-admin of the member. */
   createApiKey: CreatedApiKey;
   /**
+   * Creates a community owned by the viewer's member, with that member as its first member.
+   * member-admin or hub-admin.
+   */
+  createCommunity: Community;
+  /**
    * Links an identity of one of the person's member's identity providers to the person. At once
    * for a person holding reader or publisher only; when the person holds approver, member-admin or
    * hub-admin, a LINK_IDENTITY request another person must approve (see `pendingApprovals`). Returns
    * the person as it is now.
    */
   linkIdentity: Person;
+  /**
+   * Offboards a member for good (hub-admin of another member): credentials refused, API keys revoked,
+   * identity providers removed. Its records stay, with their markings, attributed to it.
+   */
+  offboardMember: Member;
   /** Needs the publisher role. Valid items are stored even when others are rejected. */
   publishIndicators: PublishIndicatorsPayload;
   /** Needs the publisher role. */
@@ -680,8 +754,23 @@ export type Mutation = {
    * @deprecated A two-person change: use requestIdentityProviderRegistration, then approveRequest.
    */
   registerIdentityProvider: IdentityProvider;
+  /**
+   * Registers a member (hub-admin): PENDING at COMMUNITY, with a REGISTER_MEMBER request that a
+   * second hub-admin (another person) approves to make it ACTIVE. Returns the member as it now is.
+   */
+  registerMember: Member;
+  /**
+   * Reinstates a SUSPENDED member (hub-admin of another member): below TRUSTED at once; at TRUSTED or
+   * above through a REINSTATE_MEMBER request that another hub-admin approves (the member is returned still SUSPENDED).
+   */
+  reinstateMember: Member;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
+  /**
+   * Takes a member off a community (nothing changes when it is not in it): TLP:RED records naming
+   * the community are hidden from it from its next request on. As `addCommunityMember`.
+   */
+  removeCommunityMember: Community;
   /**
    * Always refused with APPROVAL_REQUIRED: removing an identity provider is a two-person change. Use requestIdentityProviderRemoval.
    * @deprecated A two-person change: use requestIdentityProviderRemoval, then approveRequest.
@@ -728,10 +817,18 @@ export type Mutation = {
   revokeIndicator: Indicator;
   /** Revokes a role at once (restricting is never two-person). Same permission as requestRoleGrant. */
   revokeRole: Person;
+  /** Suspends an ACTIVE member at once (hub-admin of another member): its credentials are refused and its sockets closed. */
+  suspendMember: Member;
   /** Unlinks an identity at once. */
   unlinkIdentity: Person;
   /** The publisher's own notices only. Loosening sharing (lower TLP, fewer recipients, earlier embargo end) is refused with APPROVAL_REQUIRED. */
   updateModelRiskNotice: ModelRiskNotice;
+};
+
+
+export type MutationAddCommunityMemberArgs = {
+  communityId: Scalars['ID']['input'];
+  memberId: Scalars['ID']['input'];
 };
 
 
@@ -757,11 +854,22 @@ export type MutationCreateApiKeyArgs = {
 };
 
 
+export type MutationCreateCommunityArgs = {
+  input: CreateCommunityInput;
+};
+
+
 export type MutationLinkIdentityArgs = {
   issuer: Scalars['String']['input'];
   personId: Scalars['ID']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
   subject: Scalars['String']['input'];
+};
+
+
+export type MutationOffboardMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 
@@ -780,9 +888,26 @@ export type MutationRegisterIdentityProviderArgs = {
 };
 
 
+export type MutationRegisterMemberArgs = {
+  input: RegisterMemberInput;
+};
+
+
+export type MutationReinstateMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationRejectRequestArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveCommunityMemberArgs = {
+  communityId: Scalars['ID']['input'];
+  memberId: Scalars['ID']['input'];
 };
 
 
@@ -868,6 +993,12 @@ export type MutationRevokeRoleArgs = {
   personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
   role: Scalars['Role']['input'];
+};
+
+
+export type MutationSuspendMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 
@@ -998,6 +1129,11 @@ export type Query = {
    * member-admins (another memberId gives an empty page), FORBIDDEN for everyone else.
    */
   auditLog: AuditEntryConnection;
+  /**
+   * The communities the viewer's member belongs to, and those the viewer administers (a
+   * member-admin: those its member owns; a hub-admin: all), by name. Needs a token.
+   */
+  communities: Array<Community>;
   /** One indicator by id; null when it does not exist or the viewer may not see it (the two look alike). */
   indicator: Maybe<Indicator>;
   /**
@@ -1007,7 +1143,9 @@ export type Query = {
   indicators: IndicatorConnection;
   /** SIEM enrichment: up to 1,000 raw values, answered in order. */
   lookupIndicators: Array<IndicatorLookup>;
-  /** The member directory (members only). */
+  /** One member (members only); null when there is none, or it is PENDING and the caller no hub-admin. */
+  member: Maybe<Member>;
+  /** The member directory (members only). PENDING members are listed to hub-admins only. */
   members: Array<Member>;
   /** One notice by id; null when it does not exist or the viewer may not see it (the two look alike). */
   modelRiskNotice: Maybe<ModelRiskNotice>;
@@ -1074,6 +1212,11 @@ export type QueryLookupIndicatorsArgs = {
 };
 
 
+export type QueryMemberArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryModelRiskNoticeArgs = {
   id: Scalars['ID']['input'];
 };
@@ -1099,6 +1242,23 @@ export type QueryPeopleArgs = {
 
 export type QueryStixBundleArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+/** A new member (registerMember). It starts PENDING at COMMUNITY; requestTierChange raises it once it is ACTIVE. */
+export type RegisterMemberInput = {
+  /** The roles the hub allows the member's people (at least one). */
+  allowedRoles: Array<Scalars['String']['input']>;
+  /** ISO 3166-1 alpha-2, in capitals. */
+  country: Scalars['String']['input'];
+  /** 1 to 64 lowercase letters, digits and hyphens (not at either end). Never reused once it named a member. */
+  id: Scalars['ID']['input'];
+  kind: MemberKind;
+  /** 1 to 200 characters. */
+  name: Scalars['String']['input'];
+  /** Why, for the second hub-admin (kept on the request). Default: "register member <id>". */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 64 characters, such as energy or finance. */
+  sector: Scalars['String']['input'];
 };
 
 export type Severity =
@@ -1275,7 +1435,9 @@ export type ResolversTypes = {
   AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuditTargetKind: AuditTargetKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Community: ResolverTypeWrapper<Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversTypes['Member']>>, owner?: Maybe<ResolversTypes['Member']> }>;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1296,6 +1458,7 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Member: ResolverTypeWrapper<MemberModel>;
   MemberKind: MemberKind;
+  MemberStatus: MemberStatus;
   ModelRef: ResolverTypeWrapper<ModelRef>;
   ModelRefInput: ModelRefInput;
   ModelRiskNotice: ResolverTypeWrapper<NoticeDocModel>;
@@ -1320,6 +1483,7 @@ export type ResolversTypes = {
   PublishIndicatorsPayload: ResolverTypeWrapper<Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversTypes['PublishIndicatorResult']> }>;
   PublishStatus: PublishStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RegisterMemberInput: RegisterMemberInput;
   Role: ResolverTypeWrapper<Scalars['Role']['output']>;
   Severity: Severity;
   Sighting: ResolverTypeWrapper<SightingDocModel>;
@@ -1349,7 +1513,9 @@ export type ResolversParentTypes = {
   AuditLogFilter: AuditLogFilter;
   AuditTarget: AuditTarget;
   Boolean: Scalars['Boolean']['output'];
+  Community: Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversParentTypes['Member']>>, owner?: Maybe<ResolversParentTypes['Member']> };
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: CreatedApiKey;
   DateTime: Scalars['DateTime']['output'];
   ID: Scalars['ID']['output'];
@@ -1385,6 +1551,7 @@ export type ResolversParentTypes = {
   PublishIndicatorsInput: PublishIndicatorsInput;
   PublishIndicatorsPayload: Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversParentTypes['PublishIndicatorResult']> };
   Query: Record<PropertyKey, never>;
+  RegisterMemberInput: RegisterMemberInput;
   Role: Scalars['Role']['output'];
   Sighting: SightingDocModel;
   String: Scalars['String']['output'];
@@ -1430,6 +1597,7 @@ export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends
   identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['MemberStatus']>, ParentType, ContextType>;
   tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
   tlp?: Resolver<Maybe<ResolversTypes['TLP']>, ParentType, ContextType>;
 };
@@ -1492,6 +1660,15 @@ export type AuditEntryEdgeResolvers<ContextType = HubContext, ParentType extends
 export type AuditTargetResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditTarget'] = ResolversParentTypes['AuditTarget']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['AuditTargetKind'], ParentType, ContextType>;
+};
+
+export type CommunityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community']> = {
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  members?: Resolver<Maybe<Array<ResolversTypes['Member']>>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type CreatedApiKeyResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
@@ -1583,6 +1760,9 @@ export type MemberResolvers<ContextType = HubContext, ParentType extends Resolve
   kind?: Resolver<ResolversTypes['MemberKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+  statusChangedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1630,15 +1810,21 @@ export type ModelRiskNoticeEdgeResolvers<ContextType = HubContext, ParentType ex
 };
 
 export type MutationResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationAddCommunityMemberArgs, 'communityId' | 'memberId'>>;
   addPerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationAddPersonArgs, 'input'>>;
   approveRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationApproveRequestArgs, 'id'>>;
   changeModelRiskNoticeStatus?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationChangeModelRiskNoticeStatusArgs, 'id' | 'status'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
+  offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
+  registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
+  reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
+  removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
   removePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRemovePersonArgs, 'personId' | 'reason'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
@@ -1652,6 +1838,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
+  suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
   unlinkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationUnlinkIdentityArgs, 'issuer' | 'personId' | 'reason' | 'subject'>>;
   updateModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationUpdateModelRiskNoticeArgs, 'id' | 'input'>>;
 };
@@ -1705,9 +1892,11 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'memberId'>>;
   approvalRequests?: Resolver<ResolversTypes['ApprovalRequestConnection'], ParentType, ContextType, RequireFields<QueryApprovalRequestsArgs, 'first'>>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
+  communities?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType, RequireFields<QueryIndicatorArgs, 'id'>>;
   indicators?: Resolver<ResolversTypes['IndicatorConnection'], ParentType, ContextType, RequireFields<QueryIndicatorsArgs, 'first'>>;
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
+  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<Array<ResolversTypes['Member']>, ParentType, ContextType>;
   modelRiskNotice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType, RequireFields<QueryModelRiskNoticeArgs, 'id'>>;
   modelRiskNotices?: Resolver<ResolversTypes['ModelRiskNoticeConnection'], ParentType, ContextType, RequireFields<QueryModelRiskNoticesArgs, 'first'>>;
@@ -1756,6 +1945,7 @@ export type Resolvers<ContextType = HubContext> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditTarget?: AuditTargetResolvers<ContextType>;
+  Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;

@@ -9,6 +9,8 @@
 import { getNamedType, getNullableType, isEnumType, isInterfaceType, isListType, isObjectType, type GraphQLSchema } from 'graphql';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { MAX_API_KEYS_LISTED } from '../services/api-key-service.js';
+import { MAX_COMMUNITIES, MAX_COMMUNITY_MEMBERS } from '../services/community-service.js';
+import { COMMUNITY_DESCRIPTION_CHARS, COMMUNITY_NAME_CHARS } from '../domain/community.js';
 import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
 import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-service.js';
 import { MAX_MEMBERS } from '../services/member-service.js';
@@ -57,6 +59,8 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'ModelRiskNotice.affectedDeployments': { items: RECORD_LIMITS.affectedDeployments },
   'ModelRiskNotice.relatedIndicators': { items: RECORD_LIMITS.relatedIndicators },
   'ApprovalChange.recipients': { items: RECORD_LIMITS.recipients },
+  'Query.communities': { items: MAX_COMMUNITIES },
+  'Community.members': { items: MAX_COMMUNITY_MEMBERS },
   'Query.people': { items: MAX_PEOPLE_LISTED },
   'Person.roles': { items: ROLES.length },
   'Person.identities': { items: MAX_IDENTITIES_PER_PERSON },
@@ -97,6 +101,8 @@ export const TEXT_SIZES: Readonly<Record<string, number | { perArgumentItem: str
   'ItemError.field': 64,
   'AuditEntry.details': 4_000,
   'Query.stixBundle': { perArgumentItem: 'ids', chars: STIX_OBJECT_CHARS },
+  'Community.name': COMMUNITY_NAME_CHARS,
+  'Community.description': COMMUNITY_DESCRIPTION_CHARS,
 };
 
 /** Any other text, id or cursor. */

@@ -10,7 +10,8 @@
  * | TLP:CLEAR                    | everyone (anonymous callers too, when anonymous reads on) |
  * | TLP:GREEN                    | COMMUNITY and above                                      |
  * | TLP:AMBER, TLP:AMBER_STRICT  | TRUSTED and above                                        |
- * | TLP:RED                      | its publisher and the members listed as recipients       |
+ * | TLP:RED                      | its publisher, the members listed as recipients, and the |
+ * |                              | current members of the communities listed there          |
  * | notice under embargo         | additionally restricted to CORE members                  |
  * | notice in DRAFT              | its publisher only                                       |
  * | any record                   | always its publisher                                     |
@@ -21,7 +22,7 @@
  */
 import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
 import { ADDABLE_ROLES, type PersonDoc } from '../domain/person.js';
-import { IDENTITY_PROVIDER_KINDS, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
+import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
@@ -44,6 +45,13 @@ export type Viewer =
       readonly persons?: readonly string[];
       /** When the credential is an API key: its id, kept with what it did (audit details). `userId` is the key's person. */
       readonly apiKeyId?: string;
+      /**
+       * The ids of the communities the viewer's member belongs to now, sorted: a TLP:RED record
+       * naming one of them is shared with the viewer. Read from the store on every request (and
+       * every alert dispatch round), never from a token, so joining grants and leaving revokes
+       * at once. Absent means none.
+       */
+      readonly communities?: readonly string[];
     };
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous', tier: 'PUBLIC' });
@@ -67,7 +75,18 @@ const RECIPIENT_TLP: Tlp = 'RED';
 function tlpClause(viewer: Viewer): Filter {
   const byTier: Filter = { tlp: { $in: [...TLP_FOR_TIER[viewer.tier]] } };
   if (viewer.kind === 'anonymous') return byTier;
-  return { $or: [byTier, { tlp: RECIPIENT_TLP, recipients: viewer.memberId }] };
+  return { $or: [byTier, { tlp: RECIPIENT_TLP, recipients: recipientMatch(viewer) }] };
+}
+
+/**
+ * What a record's `recipients` must hold for the viewer to be one: its member id, or the id of
+ * a community its member belongs to now (recipients are expanded at read time, never stored
+ * expanded). A plain equality when the viewer is in no community, so the indexes on `recipients`
+ * answer it as before.
+ */
+function recipientMatch(viewer: Extract<Viewer, { kind: 'member' }>): string | Filter {
+  const communities = viewer.communities ?? [];
+  return communities.length === 0 ? viewer.memberId : { $in: [viewer.memberId, ...communities] };
 }
 
 /** The filter selecting exactly the indicators `viewer` may see. */
@@ -110,7 +129,9 @@ export function taxiiExclusion(): Filter {
  * visibility filters. Used to cache compiled filters and to group subscribers.
  */
 export function visibilityKey(viewer: Viewer): string {
-  return viewer.kind === 'anonymous' ? 'PUBLIC' : `${viewer.tier}:${viewer.memberId}`;
+  if (viewer.kind === 'anonymous') return 'PUBLIC';
+  const communities = viewer.communities ?? [];
+  return communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
 }
 
 /**
@@ -124,16 +145,96 @@ export function viewerId(viewer: Viewer): string {
 
 /**
  * The viewer as the member registry has it now: the registry's current tier, the roles it
- * presented still allowed to its member; null when the member is gone or suspended (it may see
- * nothing). Long-lived deliveries (alerts) ask this instead of trusting what was true when the
- * viewer connected.
+ * presented still allowed to its member, the communities its member belongs to now (`communities`,
+ * when the caller read them; see `withCommunities`); null when the member is gone or suspended
+ * (it may see nothing). Long-lived deliveries (alerts) ask this instead of trusting what was true
+ * when the viewer connected.
  */
-export function viewerNow(viewer: Viewer, member: Member | null): Viewer | null {
+export function viewerNow(viewer: Viewer, member: Member | null, communities?: readonly string[]): Viewer | null {
   if (viewer.kind === 'anonymous') return viewer;
-  if (!member || member.suspended) return null;
+  if (!member || memberRefusal(member) !== null) return null;
   const roles = viewer.roles.filter((r) => member.allowedRoles.includes(r));
-  if (member.tier === viewer.tier && roles.length === viewer.roles.length) return viewer;
-  return { ...viewer, tier: member.tier, roles };
+  const current = communities === undefined ? viewer : memberWithCommunities(viewer, communities);
+  if (member.tier === current.tier && roles.length === current.roles.length) return current;
+  return { ...current, tier: member.tier, roles };
+}
+
+/**
+ * The viewer with the communities its member belongs to now (ids, in any order): the same
+ * object when they are the ones it already carries, so that equal viewers stay equal.
+ */
+export function withCommunities(viewer: Viewer, communities: readonly string[]): Viewer {
+  return viewer.kind === 'anonymous' ? viewer : memberWithCommunities(viewer, communities);
+}
+
+type MemberViewer = Extract<Viewer, { kind: 'member' }>;
+
+function memberWithCommunities(viewer: MemberViewer, communities: readonly string[]): MemberViewer {
+  const sorted = [...new Set(communities)].sort();
+  const had = viewer.communities ?? [];
+  if (sorted.length === had.length && sorted.every((c, i) => c === had[i])) return viewer;
+  if (sorted.length === 0) {
+    const { communities: _dropped, ...rest } = viewer;
+    return rest;
+  }
+  return { ...viewer, communities: sorted };
+}
+
+/**
+ * Why a member's credentials (tokens, API keys, federated tokens, open sockets) are refused, or
+ * null when they work: only an ACTIVE member acts. The Authenticator asks on every request, so a
+ * suspension or offboarding applies from the next one.
+ */
+export function memberRefusal(member: { status?: Member['status'] | undefined; suspended?: boolean | undefined }): string | null {
+  switch (memberStatus(member)) {
+    case 'ACTIVE':
+      return null;
+    case 'SUSPENDED':
+      return 'the member is suspended';
+    case 'OFFBOARDED':
+      return 'the member was offboarded';
+    case 'PENDING':
+      return "the member's registration is not approved yet";
+  }
+}
+
+/**
+ * Whether the viewer learns that a member exists (directory, `member(id)`, a record's source): a
+ * hub-admin every member; any other member every member but a PENDING one. A registration nobody
+ * approved yet is not part of the hub, and a rejected one must leave no trace outside the hub-admins.
+ * SUSPENDED and OFFBOARDED members stay listed, with their status: their records stay readable
+ * and attributed, and readers weigh them by whether their source still stands behind them.
+ */
+export function canSeeMember(viewer: Viewer, member: { status?: Member['status'] | undefined; suspended?: boolean | undefined }): boolean {
+  if (viewer.kind === 'anonymous') return false;
+  return viewer.roles.includes('hub-admin') || memberStatus(member) !== 'PENDING';
+}
+
+/** Whether the viewer reads why and when a member's status last changed, and who changed it: hub-admins only. */
+export function seesMemberStatusChange(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+}
+
+/**
+ * Throws unless the viewer may register, suspend, reinstate or offboard a member: a hub-admin,
+ * and (but for registering) not of that very member: suspending or offboarding one's own member
+ * locks out every credential it holds, the acting hub-admin's own included, and nobody could
+ * then undo it through the API.
+ */
+export function assertMayChangeMemberStanding(viewer: Viewer, memberId: string | null): asserts viewer is Extract<Viewer, { kind: 'member' }> {
+  assertRole(viewer, 'hub-admin');
+  if (memberId !== null && viewer.memberId === memberId) {
+    throw forbidden("A hub-admin cannot change its own member's standing: a hub-admin of another member must");
+  }
+}
+
+/**
+ * Whether reinstating a suspended member takes a second hub-admin (REINSTATE_MEMBER): at TRUSTED
+ * or above, where the member reads AMBER records again, as raising a tier does; below, a
+ * reinstatement restores no more than any new member gets, and one hub-admin decides.
+ */
+export function reinstatementNeedsSecondPerson(member: Pick<Member, 'tier'>): boolean {
+  return atLeast(member.tier, 'TRUSTED');
 }
 
 /** Whether a policy filter document selects some visibility facts (mingo in practice; `cacheKey` names the filter). */
@@ -204,6 +305,50 @@ export function assertRole(viewer: Viewer, role: Role): asserts viewer is Extrac
 /** Whether the viewer may act on a record as its owner (revoke, report on behalf of, update). */
 export function ownsRecord(viewer: Viewer, record: { source: string }): boolean {
   return viewer.kind === 'member' && viewer.memberId === record.source;
+}
+
+/** What the policy needs of a community: who owns it and who is in it. */
+export interface CommunityFacts {
+  ownerMemberId: string;
+  members: readonly string[];
+}
+
+/**
+ * Whether the viewer administers a community (changes and sees its roster): a hub-admin any
+ * community, a member-admin of the member that owns it.
+ */
+export function canAdministerCommunity(viewer: Viewer, community: CommunityFacts): boolean {
+  return canAdministerMember(viewer, community.ownerMemberId);
+}
+
+/**
+ * Whether the viewer may know that a community exists: its administrators, and the persons of
+ * the members in it (who see its id, name and description, never its roster). To everyone else a
+ * community is exactly an id that does not exist: the same NOT_FOUND, whatever it holds.
+ */
+export function canSeeCommunity(viewer: Viewer, community: CommunityFacts): boolean {
+  if (viewer.kind === 'anonymous') return false;
+  return community.members.includes(viewer.memberId) || canAdministerCommunity(viewer, community);
+}
+
+/** Whether the viewer may see a community's owner and roster: its administrators only. */
+export const canSeeCommunityRoster = canAdministerCommunity;
+
+/**
+ * Whether a publishing member may name a community among a TLP:RED record's recipients: one its member
+ * belongs to, or owns. Any other community id is refused exactly as an unknown member id is, so
+ * that publishing never tells whether a community exists.
+ */
+export function canNameCommunity(memberId: string, community: CommunityFacts): boolean {
+  return community.members.includes(memberId) || community.ownerMemberId === memberId;
+}
+
+/** Throws UNAUTHENTICATED for anonymous callers and FORBIDDEN unless the viewer may create a community (member-admin or hub-admin). */
+export function assertCanCreateCommunity(viewer: Viewer): asserts viewer is Extract<Viewer, { kind: 'member' }> {
+  if (viewer.kind === 'anonymous') throw unauthenticated('Creating a community needs a token with the member-admin or hub-admin role');
+  if (!viewer.roles.includes('member-admin') && !viewer.roles.includes('hub-admin')) {
+    throw forbidden('Creating a community needs the member-admin or hub-admin role');
+  }
 }
 
 /**
@@ -326,13 +471,13 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
 /**
  * Whether the viewer may approve or reject a request: a hub-admin any request; a member-admin of
  * the member a request about that member's identity providers; an approver of the record's
- * publishing member a request about that member's records (never a tier change, never an
- * identity provider). Approving one's own request is refused separately (`isSamePerson`).
+ * publishing member a request about that member's records (never a tier change, registration or
+ * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
 export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined } }): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
-  if (viewer.memberId !== request.ownerMemberId || request.kind === 'CHANGE_TIER') return false;
+  if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
   // A person's roles and identities: a member-admin of the person's member; hub-admin only for hub-admin.
   if (isPersonKind(request.kind)) return request.change?.role !== 'hub-admin' && viewer.roles.includes('member-admin');
@@ -341,6 +486,8 @@ export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId
 
 const isIdentityProviderKind = (kind: string): boolean => (IDENTITY_PROVIDER_KINDS as readonly string[]).includes(kind);
 const isPersonKind = (kind: string): boolean => (PERSON_KINDS as readonly string[]).includes(kind);
+/** Tier changes, registrations and reinstatements: decided by hub-admins only, never by the member's own people. */
+const isMemberStandingKind = (kind: string): boolean => (MEMBER_STANDING_KINDS as readonly string[]).includes(kind);
 
 /**
  * Stands for "anyone": the persons behind an identity provider registered before registrations
@@ -384,7 +531,7 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: ['CHANGE_TIER', ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
   }
   if (viewer.roles.includes('member-admin')) {
     decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });

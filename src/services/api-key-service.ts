@@ -81,6 +81,7 @@ export class ApiKeyService {
     assertCanAdministerMember(viewer, input.memberId);
     const member = await this.deps.members.get(input.memberId);
     if (!member) throw badInput('No member has this id', 'memberId');
+    if (member.status === 'OFFBOARDED') throw hubError('INVALID_TRANSITION', 'The member was offboarded: it holds no new keys', 'memberId');
     const name = input.name.trim();
     if (name === '' || name.length > MAX_NAME_CHARS || /\p{Cc}/u.test(name)) {
       throw badInput(`The name must be 1 to ${MAX_NAME_CHARS} characters, without control characters`, 'name');
@@ -146,6 +147,25 @@ export class ApiKeyService {
     this.touched.delete(id);
     this.deps.onMemberChanged?.(revoked.memberId);
     await this.deps.audit.apiKeyRevoked(viewer, revoked);
+    return revoked;
+  }
+
+  /**
+   * Revokes every live key of a member (offboarding; a registration made again), each audited as
+   * `revoke` does. Returns the keys it revoked. Same permission as `revoke`.
+   */
+  async revokeAllOf(viewer: Viewer, memberId: string): Promise<ApiKeyDoc[]> {
+    assertCanAdministerMember(viewer, memberId);
+    const revoked: ApiKeyDoc[] = [];
+    for (const key of await this.deps.keys.listByMember(memberId)) {
+      if (key.revokedAt) continue;
+      const doc = await this.deps.keys.revoke(key._id, this.now(), { memberId: viewer.memberId, userId: viewer.userId });
+      if (!doc) continue; // revoked meanwhile
+      this.touched.delete(key._id);
+      await this.deps.audit.apiKeyRevoked(viewer, doc);
+      revoked.push(doc);
+    }
+    if (revoked.length) this.deps.onMemberChanged?.(memberId);
     return revoked;
   }
 

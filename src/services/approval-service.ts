@@ -15,7 +15,7 @@ import {
 } from '../domain/types.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import { approvalVisibility, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
+import { approvalVisibility, assertMayChangeMemberStanding, assertRole, isSamePerson, madeRequest, mayDecide, ownsRecord, personsOf, type Viewer } from '../policy/policy.js';
 import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
@@ -23,6 +23,7 @@ import type { AuditService } from './audit-service.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
+import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import type { NoticeService } from './notice-service.js';
 import type { PeopleService, PersonApprovals } from './people-service.js';
 import type { PersonDoc, PersonIdentity } from '../domain/person.js';
@@ -34,6 +35,8 @@ export interface ApprovalServiceDeps {
   indicators: IndicatorService;
   notices: NoticeService;
   members: MemberService;
+  /** Which recipients a publisher may name (members, and its own communities). */
+  communities: Pick<CommunityService, 'knownRecipients'>;
   /** Checks identity provider requests and applies approved ones. */
   identity: IdentityService;
   /** Checks role grants and identity links, and applies approved ones. */
@@ -58,8 +61,9 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
 
 /**
  * Two-person changes: takes requests for the sensitive changes (lifting an embargo early,
- * lowering a TLP, removing recipients, changing a member's tier, registering, replacing or
- * removing a member's identity provider), lets a second person approve
+ * lowering a TLP, removing recipients, changing a member's tier, registering a member,
+ * reinstating one at TRUSTED or above, registering, replacing or removing a member's identity
+ * provider), lets a second person approve
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
@@ -126,9 +130,9 @@ export class ApprovalService implements PersonApprovals {
     const wanted = [...new Set(recipients)];
     if (wanted.length === 0) throw badInput('a TLP:RED record needs at least one recipient', 'recipients');
     if (wanted.length > RECORD_LIMITS.recipients) throw badInput(`at most ${RECORD_LIMITS.recipients} recipients (got ${wanted.length})`, 'recipients');
-    const known = new Set((await this.deps.members.getMany(wanted)).map((m) => m._id));
+    const known = await this.deps.communities.knownRecipients(viewer.memberId, wanted);
     const unknown = wanted.find((r) => !known.has(r));
-    if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'recipients');
+    if (unknown !== undefined) throw badInput(unknownRecipientMessage(clip(unknown)), 'recipients');
     const current = record.doc.recipients;
     if (current.every((r) => wanted.includes(r))) {
       throw badInput('no current recipient is removed; adding recipients is a plain update', 'recipients');
@@ -142,9 +146,36 @@ export class ApprovalService implements PersonApprovals {
     if (!MEMBER_TIERS.includes(tier)) throw badInput('a member is COMMUNITY, TRUSTED or CORE', 'tier');
     const member = await this.deps.members.get(memberId);
     if (!member) throw hubError('NOT_FOUND', `no member with id "${clip(memberId)}"`, 'memberId');
+    if (member.status !== 'ACTIVE') throw hubError('INVALID_TRANSITION', `the member is ${member.status}: only an ACTIVE member's tier changes`, 'memberId');
     if (member.tier === tier) throw badInput(`the member already is ${tier}`, 'tier');
     const target = { kind: 'MEMBER' as const, id: member._id };
     return this.insert(viewer, 'CHANGE_TIER', target, member._id, { tier: tier as MemberTier }, { tier: member.tier }, reason);
+  }
+
+  /**
+   * Asks a second hub-admin to make a PENDING member ACTIVE (REGISTER_MEMBER). Called by
+   * MemberService.registerMember, which checked the viewer and wrote the PENDING member.
+   */
+  async requestMemberRegistration(viewer: Viewer, memberId: string, reason: string): Promise<ApprovalRequestDoc> {
+    assertMayChangeMemberStanding(viewer, null);
+    const target = { kind: 'MEMBER' as const, id: memberId };
+    return this.insert(viewer, 'REGISTER_MEMBER', target, memberId, { status: 'ACTIVE' }, { status: 'PENDING' }, reason);
+  }
+
+  /**
+   * Asks a second hub-admin to reinstate a SUSPENDED member at `tier` (REINSTATE_MEMBER). Called by
+   * MemberService.reinstate for members at TRUSTED or above.
+   */
+  async requestMemberReinstatement(viewer: Viewer, memberId: string, tier: MemberTier, reason: string): Promise<ApprovalRequestDoc> {
+    assertMayChangeMemberStanding(viewer, memberId);
+    const target = { kind: 'MEMBER' as const, id: memberId };
+    return this.insert(viewer, 'REINSTATE_MEMBER', target, memberId, { status: 'ACTIVE' }, { status: 'SUSPENDED', tier }, reason);
+  }
+
+  /** Whether a request is still open: PENDING and not expired. */
+  async isOpen(id: string): Promise<boolean> {
+    const [request] = await this.deps.approvals.find({ _id: id });
+    return request !== undefined && this.statusOf(request) === 'PENDING';
   }
 
   /**
@@ -266,6 +297,10 @@ export class ApprovalService implements PersonApprovals {
       const r = await this.deps.people.applyIdentityLink(target.id, change.identity!, { memberId: expected.person!.memberId });
       return r && { before: {}, after: { identity: change.identity! } };
     }
+    if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
+      const was = await this.deps.members.applyApprovedStatus(request, actorOf(approver), now);
+      return was ? { before: { status: was.status }, after: { status: 'ACTIVE' } } : null;
+    }
     if (request.kind === 'CHANGE_TIER') {
       const was = await this.deps.members.changeTier(target.id, expected.tier!, change.tier!);
       return was ? { before: { tier: was.tier }, after: { tier: change.tier! } } : null;
@@ -384,6 +419,8 @@ const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
   viewer.persons?.length ? { memberId: viewer.memberId, userId: viewer.userId, persons: [...viewer.persons] } : { memberId: viewer.memberId, userId: viewer.userId };
 
 function describeTarget(request: ApprovalRequestDoc): string {
+  if (request.kind === 'REGISTER_MEMBER') return 'registration';
+  if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
   const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person' } as const;
   return names[request.target.kind];
 }

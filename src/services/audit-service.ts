@@ -1,7 +1,9 @@
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
+import { MEMBER_STANDING_KINDS } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
+import type { CommunityDoc } from '../domain/community.js';
 import type {
   ActorRef,
   ApprovalChange,
@@ -172,10 +174,32 @@ export class AuditService {
       const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
       return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
     }
+    if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
+      const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
+      const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
+      return this.append(action, actor, id, { kind: 'MEMBER', id }, `${verb} member ${id}: ${before.status} to ${after.status} (${request._id})`, details);
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
     return this.append('UPDATE', actor, request.ownerMemberId, { kind, id }, `${appliedVerb(request, before, after)} of ${KIND_NAMES[kind]} ${id} (${request._id})`, details);
+  }
+
+  /**
+   * A member's status changed on one hub-admin's word (suspension, offboarding, reinstatement
+   * below TRUSTED, a registration awaiting its second hub-admin). The reason stays on the member
+   * (hub-admins read it there), never here; `details` counts what offboarding revoked.
+   */
+  memberStatusChanged(
+    actor: MemberViewer,
+    action: 'MEMBER_REGISTERED' | 'MEMBER_SUSPENDED' | 'MEMBER_REINSTATED' | 'MEMBER_OFFBOARDED',
+    member: { _id: string; tier: string },
+    from: string | null,
+    to: string,
+    extra: Record<string, AuditJson> = {},
+  ) {
+    const id = member._id;
+    return this.append(action, actor, id, { kind: 'MEMBER', id }, `member ${id} (${member.tier}): ${from ?? 'new'} to ${to}`, { status: { from, to }, tier: member.tier, ...extra });
   }
 
   /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */
@@ -216,6 +240,21 @@ export class AuditService {
 
   apiKeyRevoked(actor: MemberViewer, key: ApiKeyDoc) {
     return this.append('API_KEY_REVOKED', actor, key.memberId, { kind: 'API_KEY', id: key._id }, `revoked API key ${key._id} of ${clip(key.memberId)}`, {});
+  }
+
+  /** A community was created (its id only: its name and description are free text). In the owning member's log. */
+  communityCreated(actor: MemberViewer, community: CommunityDoc) {
+    return this.append('COMMUNITY_CREATED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `created community ${community._id}`, {});
+  }
+
+  /** A member joined a community's roster. In the owning member's log: the roster is its administrators' to know. */
+  communityMemberAdded(actor: MemberViewer, community: CommunityDoc, memberId: string) {
+    return this.append('COMMUNITY_MEMBER_ADDED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `added member ${clip(memberId)} to community ${community._id}`, { memberId: clip(memberId) });
+  }
+
+  /** A member left a community's roster (owning member's log, as for additions). */
+  communityMemberRemoved(actor: MemberViewer, community: CommunityDoc, memberId: string) {
+    return this.append('COMMUNITY_MEMBER_REMOVED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `removed member ${clip(memberId)} from community ${community._id}`, { memberId: clip(memberId) });
   }
 
   /**
@@ -284,9 +323,9 @@ export class AuditService {
   }
 }
 
-/** Tier-change deliberation is hub-level; requests about a record belong to its publisher. */
+/** Deliberation about a member's standing (tier, registration, reinstatement) is hub-level; requests about a record belong to its publisher. */
 function entryMember(request: ApprovalRequestDoc): string | null {
-  return request.kind === 'CHANGE_TIER' ? null : request.ownerMemberId;
+  return MEMBER_STANDING_KINDS.includes(request.kind) ? null : request.ownerMemberId;
 }
 
 function requestTarget(request: ApprovalRequestDoc): AuditEntry['target'] {
@@ -329,6 +368,9 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
       return { role: after.role ?? null };
     case 'LINK_IDENTITY':
       return { identity: after.identity ? { issuer: clip(after.identity.issuer, 200), subject: clip(after.identity.subject, 200) } : null };
+    case 'REGISTER_MEMBER':
+    case 'REINSTATE_MEMBER':
+      return { status: { from: before.status ?? null, to: after.status ?? null } };
   }
 }
 

@@ -192,6 +192,20 @@ export class IdentityService {
     return { before: current, after };
   }
 
+  /**
+   * Removes every identity provider of a member at once (offboarding; a registration made again):
+   * restricting needs no second person. Returns the registrations removed. The caller checked
+   * the viewer (MemberService, `assertMayChangeMemberStanding`).
+   */
+  async removeAllOf(memberId: string): Promise<IdentityProviderRegistration[]> {
+    const removed: IdentityProviderRegistration[] = [];
+    for (const registration of await this.deps.providers.listByMember(memberId)) {
+      if (await this.deps.providers.remove(memberId, registration.issuer)) removed.push(registration);
+    }
+    if (removed.length) this.deps.onMemberChanged?.(memberId);
+    return removed;
+  }
+
   /** Applies an approved removal if the registration is still the one the request found; null otherwise. */
   async applyRemoval(expected: IdentityProviderRegistration): Promise<IdentityProviderRegistration | null> {
     const current = await this.deps.providers.findByIssuer(expected.issuer);

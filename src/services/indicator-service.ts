@@ -12,6 +12,7 @@ import type { QueryIndicatorsArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
+import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 
@@ -62,6 +63,8 @@ export interface IndicatorServiceDeps {
   sequences: SequenceRepository;
   sightings: SightingRepository;
   members: MemberService;
+  /** Which recipients a publisher may name (members, and its own communities). */
+  communities: Pick<CommunityService, 'knownRecipients'>;
   cursors: CursorCodec;
   idempotencyTtlMs: number;
   /** Where publishes and revocations are recorded. */
@@ -147,10 +150,13 @@ export class IndicatorService {
     const now = this.now();
     const recordId = `${viewer.memberId}:${key}`;
     const requestHash = createHash('sha256').update(canonicalJson(input.indicators)).digest('base64url');
+    // Not this.uuid(): the owner is never shown, and tests' deterministic ids must not shift.
+    const owner = randomUUID();
     const existing = await this.deps.idempotency.reserve({
       _id: recordId,
       requestHash,
       response: null,
+      owner,
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.deps.idempotencyTtlMs),
     });
@@ -160,6 +166,7 @@ export class IndicatorService {
       const results = await this.apply(viewer.memberId, input.indicators, now);
       await this.deps.idempotency.complete(
         recordId,
+        owner,
         results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error })),
       );
       const ids = (status: PublishResult['status']) => results.flatMap((r) => (r.status === status && r.indicator ? [r.indicator._id] : []));
@@ -170,7 +177,7 @@ export class IndicatorService {
       });
       return { results, replayed: false };
     } catch (err) {
-      await this.deps.idempotency.release(recordId);
+      await this.deps.idempotency.release(recordId, owner);
       throw err;
     }
   }
@@ -194,7 +201,8 @@ export class IndicatorService {
     const results: PublishResult[] = new Array(items.length);
     const accepted: Array<{ index: number; upsert: ClaimUpsert }> = [];
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
-    const knownMembers = new Set((await this.deps.members.getMany(recipientIds)).map((m) => m._id));
+    // Members of the hub, and communities the publisher belongs to or owns: one refusal for the rest.
+    const knownMembers = await this.deps.communities.knownRecipients(source, recipientIds);
 
     const valid: typeof accepted = [];
     items.forEach((item, index) => {
@@ -253,14 +261,14 @@ export class IndicatorService {
       throw new ItemRejected('TOO_MANY', `at most ${RECORD_LIMITS.recipients} recipients (got ${recipients.length})`, 'recipients');
     }
     if (item.tlp === 'RED' && recipients.length === 0) {
-      throw new ItemRejected('RECIPIENTS_REQUIRED', 'TLP:RED needs a non-empty recipients list of member ids', 'recipients');
+      throw new ItemRejected('RECIPIENTS_REQUIRED', 'TLP:RED needs a non-empty recipients list of member or community ids', 'recipients');
     }
     if (item.tlp !== 'RED' && recipients.length > 0) {
       throw new ItemRejected('RECIPIENTS_NOT_ALLOWED', `recipients apply only to TLP:RED; a TLP:${item.tlp} record is shared by tier`, 'recipients');
     }
     const unknownRecipient = recipients.find((r) => !knownMembers.has(r));
     if (unknownRecipient !== undefined) {
-      throw new ItemRejected('UNKNOWN_RECIPIENT', `recipient "${clip(unknownRecipient)}" is not a member of this hub`, 'recipients');
+      throw new ItemRejected('UNKNOWN_RECIPIENT', unknownRecipientMessage(clip(unknownRecipient)), 'recipients');
     }
     if (!Number.isInteger(item.confidence) || item.confidence < 0 || item.confidence > 100) {
       throw new ItemRejected('OUT_OF_RANGE', 'confidence must be an integer from 0 to 100', 'confidence');

@@ -13,12 +13,15 @@ import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
+import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
 
 export interface NoticeServiceDeps {
   notices: NoticeRepository;
   sequences: SequenceRepository;
   members: MemberService;
+  /** Which recipients a publisher may name (members, and its own communities). */
+  communities: Pick<CommunityService, 'knownRecipients'>;
   indicators: IndicatorService;
   cursors: CursorCodec;
   /** Where publishes, updates and status changes are recorded. */
@@ -201,9 +204,9 @@ export class NoticeService {
     tooMany(recipients.length, RECORD_LIMITS.recipients, 'recipients');
     if (input.tlp === 'RED' && recipients.length === 0) throw badInput('TLP:RED needs a non-empty recipients list', 'input.recipients');
     if (input.tlp !== 'RED' && recipients.length > 0) throw badInput('recipients apply only to TLP:RED', 'input.recipients');
-    const known = new Set((await this.deps.members.getMany(recipients)).map((m) => m._id));
+    const known = recipients.length ? await this.deps.communities.knownRecipients(viewer.kind === 'member' ? viewer.memberId : '', recipients) : new Set<string>();
     const unknown = recipients.find((r) => !known.has(r));
-    if (unknown !== undefined) throw badInput(`recipient "${clip(unknown)}" is not a member of this hub`, 'input.recipients');
+    if (unknown !== undefined) throw badInput(unknownRecipientMessage(clip(unknown)), 'input.recipients');
 
     const embargoUntil = input.embargoUntil ?? null;
     const embargoChanged = embargoUntil?.getTime() !== current?.embargoUntil?.getTime();

@@ -4,11 +4,12 @@
  * sort documents built in `queries.ts`, so both adapters run the same query logic.
  */
 import type { EventDoc, NewEvent } from '../domain/events.js';
-import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/types.js';
+import type { IndicatorDoc, Member, MemberStatus, MemberTier, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
+import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
@@ -52,11 +53,31 @@ export interface NoticeRepository {
   updateOne(filter: Filter, update: UpdateDoc): Promise<NoticeDoc | null>;
 }
 
+/** What a member's conditional update checks: the fields named must hold these values. */
+export interface MemberGuard {
+  tier?: MemberTier;
+  /** Matched as `memberStatus` reads it: a document with only the old `suspended` flag counts as SUSPENDED (true) or ACTIVE. */
+  status?: MemberStatus;
+  /** `statusChange.requestId`: the approval request that the member's last status change recorded (a registration's own request). */
+  statusRequestId?: string;
+}
+
+/** The fields a conditional update may set (never the id, never `createdAt`). */
+export type MemberUpdate = Partial<Omit<Member, '_id' | 'createdAt' | 'suspended'>>;
+
 export interface MemberRepository {
   findByIds(ids: readonly string[]): Promise<Member[]>;
   list(): Promise<Member[]>;
   /** Inserts, or replaces the member with the same id. */
   put(member: Member): Promise<void>;
+  /** Inserts a new member; false, with nothing written, when the id is taken. */
+  insert(member: Member): Promise<boolean>;
+  /**
+   * Compare-and-set: sets `set` on the member only while it still matches `expected`, as one
+   * atomic write, and drops the old `suspended` flag when `status` is set. Returns the member
+   * after the update, or null when it is missing or no longer as expected.
+   */
+  update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null>;
 }
 
 /** The remembered answer to one idempotent request. */
@@ -66,6 +87,12 @@ export interface IdempotencyRecord {
   requestHash: string;
   /** null while the first request is still running. */
   response: unknown;
+  /**
+   * Who reserved it: a random id per request. Only that request may complete or release the
+   * reservation, so a request whose reservation was taken over (abandoned past the lease) cannot
+   * overwrite the answer of the request that took it.
+   */
+  owner: string;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -76,9 +103,10 @@ export interface IdempotencyRepository {
    * (finished or still running) when another request already had.
    */
   reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null>;
-  complete(id: string, response: unknown): Promise<void>;
-  /** Forgets a reservation whose request failed, so that a retry can run. */
-  release(id: string): Promise<void>;
+  /** Records the answer, if `owner` still holds the reservation (else nothing is written). */
+  complete(id: string, owner: string, response: unknown): Promise<void>;
+  /** Forgets a reservation whose request failed, so that a retry can run; only `owner`'s. */
+  release(id: string, owner: string): Promise<void>;
 }
 
 /** Monotonic sequence numbers: the order of writes, used for ordering and cursors. */
@@ -125,6 +153,35 @@ export interface ApiKeyRepository {
   revoke(id: string, at: Date, by: ApiKeyDoc['revokedBy']): Promise<ApiKeyDoc | null>;
   /** Moves `lastUsedAt` forward to `at`, never back (instances may write out of order). */
   touch(id: string, at: Date): Promise<void>;
+}
+
+/**
+ * Communities and their rosters (src/domain/community.ts). Roster changes are single atomic
+ * updates, so two administrators changing one roster at once lose neither change.
+ */
+export interface CommunityRepository {
+  /** Throws on a duplicate id. */
+  insert(doc: CommunityDoc): Promise<void>;
+  /** The communities with these ids, leaving out unknown ids (in no particular order). */
+  findByIds(ids: readonly string[]): Promise<CommunityDoc[]>;
+  /**
+   * The communities whose roster holds any of these members, by id: read on every request to
+   * expand the viewer's TLP:RED recipients (MongoDB: multikey index on `members`).
+   */
+  withMembers(memberIds: readonly string[]): Promise<CommunityDoc[]>;
+  /** The communities a member owns, by id. */
+  ownedBy(memberId: string): Promise<CommunityDoc[]>;
+  /** Every community, by id, at most `limit`. */
+  list(limit: number): Promise<CommunityDoc[]>;
+  count(): Promise<number>;
+  /**
+   * Adds the member to the roster unless it is there, or the roster already holds `maxMembers`
+   * (atomic: concurrent additions never pass the cap); the community after (unchanged when
+   * either holds), or null when there is none.
+   */
+  addMember(id: string, memberId: string, at: Date, maxMembers: number): Promise<CommunityDoc | null>;
+  /** Takes the member off the roster if it is there; the community after, or null when there is none. */
+  removeMember(id: string, memberId: string, at: Date): Promise<CommunityDoc | null>;
 }
 
 /**
@@ -235,6 +292,7 @@ export interface Store {
   approvals: ApprovalRepository;
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
+  communities: CommunityRepository;
   people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;

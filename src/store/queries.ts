@@ -5,9 +5,9 @@
  */
 import type { IndicatorType, NoticeCategory, NoticeStatus, Severity, Tlp } from '../domain/types.js';
 import type { ApprovalStatus, AuditAction } from '../domain/types.js';
-import { severityRank } from '../domain/types.js';
+import { memberStatus, severityRank, type Member } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
-import type { SortSpec } from './ports.js';
+import type { MemberGuard, SortSpec } from './ports.js';
 
 export type Direction = 'ASC' | 'DESC';
 
@@ -156,4 +156,26 @@ export function approvalStatusFilter(status: ApprovalStatus | null | undefined, 
     default:
       return { status };
   }
+}
+
+/**
+ * The filter a member's conditional update matches on (`MemberRepository.update`). A document
+ * written before `status` has only `suspended`: it matches SUSPENDED when that is true, ACTIVE
+ * otherwise, exactly as `memberStatus` reads it.
+ */
+export function memberGuardFilter(id: string, expected: MemberGuard): Filter {
+  const clauses: Filter[] = [{ _id: id }];
+  if (expected.tier) clauses.push({ tier: expected.tier });
+  if (expected.status === 'ACTIVE') clauses.push({ $or: [{ status: 'ACTIVE' }, { status: { $exists: false }, suspended: { $ne: true } }] });
+  else if (expected.status === 'SUSPENDED') clauses.push({ $or: [{ status: 'SUSPENDED' }, { status: { $exists: false }, suspended: true }] });
+  else if (expected.status) clauses.push({ status: expected.status });
+  if (expected.statusRequestId) clauses.push({ 'statusChange.requestId': expected.statusRequestId });
+  return clauses.length === 1 ? clauses[0]! : { $and: clauses };
+}
+
+/** Whether a member matches a conditional update's guard (the embedded store's `memberGuardFilter`). */
+export function memberMatches(member: Member, expected: MemberGuard): boolean {
+  if (expected.tier && member.tier !== expected.tier) return false;
+  if (expected.statusRequestId && member.statusChange?.requestId !== expected.statusRequestId) return false;
+  return !expected.status || memberStatus(member) === expected.status;
 }

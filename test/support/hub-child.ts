@@ -33,7 +33,7 @@ process.on('message', async (msg: { rpc: number; cmd: string }) => {
       sector: 'testing',
       country: 'NL',
       allowedRoles: ['reader'],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(),
     });
     await hub.services.people.seed({ id: `test@${memberId}`, memberId, roles: ['reader'] });

@@ -124,7 +124,7 @@ export async function startTestHub(
         sector: 'testing',
         country: 'NL',
         allowedRoles: ['reader', 'publisher', 'approver', 'member-admin'],
-        suspended: false,
+        status: 'ACTIVE',
         createdAt: new Date(),
         ...extra,
       };

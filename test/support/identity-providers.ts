@@ -23,7 +23,7 @@ export async function personToken(t: TestHub, userId = 'second-person@hub-operat
   if (!operators.has(t)) {
     operators.set(t, t.hub.services.members.register({
       _id: 'hub-operators', name: 'hub operators', kind: 'ENTERPRISE', tier: 'CORE', sector: 'testing', country: 'NL',
-      allowedRoles: ['reader', 'approver', 'member-admin', 'hub-admin'], suspended: false, createdAt: new Date(),
+      allowedRoles: ['reader', 'approver', 'member-admin', 'hub-admin'], status: 'ACTIVE', createdAt: new Date(),
     }).then(() => undefined));
   }
   await operators.get(t);

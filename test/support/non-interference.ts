@@ -95,7 +95,7 @@ export class RunHub {
       sector: 'testing',
       country: 'NL',
       allowedRoles: ['reader', 'publisher', 'approver', 'member-admin'],
-      suspended: false,
+      status: 'ACTIVE',
       createdAt: new Date(T0),
     };
     await this.hub.services.members.register(member);

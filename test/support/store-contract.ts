@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
+import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
 import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
@@ -95,7 +96,7 @@ function notice(n: number, over: Partial<NoticeDoc> = {}): NoticeDoc {
 }
 
 function memberDoc(id: string, over: Partial<Member> = {}): Member {
-  return { _id: id, name: `Member ${id}`, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'energy', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: at(0), ...over };
+  return { _id: id, name: `Member ${id}`, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'energy', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: at(0), ...over };
 }
 
 function approval(n: number, over: Partial<ApprovalRequestDoc> = {}): ApprovalRequestDoc {
@@ -163,6 +164,20 @@ function apiKey(id: string, memberId: string, over: Partial<ApiKeyDoc> = {}): Ap
     revokedAt: null,
     revokedBy: null,
     lastUsedAt: null,
+    ...over,
+  };
+}
+
+function community(n: number, owner: string, members: string[], over: Partial<CommunityDoc> = {}): CommunityDoc {
+  return {
+    _id: `community--${String(n).padStart(4, '0')}`,
+    name: `Community ${n}`,
+    description: '',
+    ownerMemberId: owner,
+    members,
+    createdAt: at(0),
+    createdBy: { memberId: owner, userId: 'admin' },
+    updatedAt: at(0),
     ...over,
   };
 }
@@ -387,8 +402,46 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
 
       it('replaces a member put again under the same id', async () => {
         await store.members.put(memberDoc('m-a'));
-        await store.members.put(memberDoc('m-a', { tier: 'TRUSTED', suspended: true }));
-        expect(await store.members.list()).toEqual([memberDoc('m-a', { tier: 'TRUSTED', suspended: true })]);
+        await store.members.put(memberDoc('m-a', { tier: 'TRUSTED', status: 'SUSPENDED' }));
+        expect(await store.members.list()).toEqual([memberDoc('m-a', { tier: 'TRUSTED', status: 'SUSPENDED' })]);
+      });
+
+      it('inserts a new member only when its id is free', async () => {
+        expect(await store.members.insert(memberDoc('m-a'))).toBe(true);
+        expect(await store.members.insert(memberDoc('m-a', { name: 'Another' }))).toBe(false);
+        expect(await store.members.list()).toEqual([memberDoc('m-a')]);
+      });
+
+      it('updates a member only while its tier and status are as expected (compare-and-set)', async () => {
+        await store.members.put(memberDoc('m-a', { tier: 'COMMUNITY' }));
+        expect(await store.members.update('m-a', { tier: 'TRUSTED' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY', status: 'SUSPENDED' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('nobody', { tier: 'COMMUNITY' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY', status: 'ACTIVE' }, { tier: 'TRUSTED' })).toEqual(memberDoc('m-a', { tier: 'TRUSTED' }));
+        // The first of two changes from the same state wins; the second finds the tier moved on.
+        expect(await store.members.update('m-a', { tier: 'COMMUNITY' }, { tier: 'CORE' })).toBeNull();
+        expect(await store.members.findByIds(['m-a'])).toEqual([memberDoc('m-a', { tier: 'TRUSTED' })]);
+      });
+
+      it('guards on the request a status change recorded', async () => {
+        const change = { at: at(1), by: { memberId: 'hub', userId: 'alice' }, reason: 'new', requestId: 'approval--1' };
+        await store.members.put(memberDoc('m-a', { status: 'PENDING', statusChange: change }));
+        expect(await store.members.update('m-a', { status: 'PENDING', statusRequestId: 'approval--2' }, { status: 'ACTIVE' })).toBeNull();
+        expect(await store.members.update('m-a', { status: 'PENDING', statusRequestId: 'approval--1' }, { status: 'ACTIVE' })).toMatchObject({ status: 'ACTIVE' });
+      });
+
+      it('reads a member written before status by its suspended flag, and drops the flag when status is set', async () => {
+        const legacy = (id: string, suspended: boolean) => {
+          const { status: _status, ...rest } = memberDoc(id);
+          return { ...rest, suspended } as never;
+        };
+        await store.members.put(legacy('m-old', true));
+        await store.members.put(legacy('m-live', false));
+        expect(await store.members.update('m-old', { status: 'ACTIVE' }, { status: 'OFFBOARDED' })).toBeNull();
+        expect(await store.members.update('m-live', { status: 'SUSPENDED' }, { status: 'OFFBOARDED' })).toBeNull();
+        const reinstated = await store.members.update('m-old', { status: 'SUSPENDED' }, { status: 'ACTIVE' });
+        expect(reinstated).toEqual(memberDoc('m-old'));
+        expect(await store.members.update('m-live', { status: 'ACTIVE' }, { status: 'SUSPENDED' })).toEqual(memberDoc('m-live', { status: 'SUSPENDED' }));
       });
 
       it('lists members by id in binary order, as MongoDB sorts strings', async () => {
@@ -402,6 +455,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         _id: id,
         requestHash: 'hash-1',
         response: null,
+        owner: 'request-1',
         createdAt: new Date(),
         expiresAt: new Date(Date.now() + 3_600_000),
         ...over,
@@ -417,17 +471,28 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       it('remembers the completed answer for the requests that follow', async () => {
         await store.idempotency.reserve(record('m-a:k1'));
         const response = [{ index: 0, status: 'CREATED', id: 'indicator--1', error: null }];
-        await store.idempotency.complete('m-a:k1', response);
+        await store.idempotency.complete('m-a:k1', 'request-1', response);
         expect(await store.idempotency.reserve(record('m-a:k1'))).toMatchObject({ requestHash: 'hash-1', response });
       });
 
       it('lets a released key, or an expired one, be claimed again', async () => {
         await store.idempotency.reserve(record('m-a:k1'));
-        await store.idempotency.release('m-a:k1');
+        await store.idempotency.release('m-a:k1', 'request-1');
         expect(await store.idempotency.reserve(record('m-a:k1', { requestHash: 'hash-2' }))).toBeNull();
         await store.idempotency.reserve(record('m-a:old', { expiresAt: new Date(Date.now() - 1_000) }));
         expect(await store.idempotency.reserve(record('m-a:old', { requestHash: 'hash-3' }))).toBeNull();
         expect(await store.idempotency.reserve(record('m-a:old'))).toMatchObject({ requestHash: 'hash-3' });
+      });
+
+      it('lets only the request holding a reservation complete or release it, not one it was taken from', async () => {
+        await store.idempotency.reserve(record('m-a:taken', { owner: 'first', expiresAt: new Date(Date.now() - 1_000) }));
+        expect(await store.idempotency.reserve(record('m-a:taken', { owner: 'second', requestHash: 'hash-2' }))).toBeNull();
+        await store.idempotency.complete('m-a:taken', 'first', [{ index: 0, status: 'CREATED', id: 'indicator--first', error: null }]);
+        await store.idempotency.release('m-a:taken', 'first');
+        expect(await store.idempotency.reserve(record('m-a:taken', { owner: 'third' }))).toMatchObject({ owner: 'second', requestHash: 'hash-2', response: null });
+        const response = [{ index: 0, status: 'CREATED', id: 'indicator--second', error: null }];
+        await store.idempotency.complete('m-a:taken', 'second', response);
+        expect(await store.idempotency.reserve(record('m-a:taken', { owner: 'third' }))).toMatchObject({ owner: 'second', response });
       });
 
       it('gives a key to exactly one of many concurrent requests', async () => {
@@ -549,6 +614,56 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect((await store.apiKeys.get('k-1'))!.lastUsedAt).toEqual(at(11));
         await store.apiKeys.touch('k-missing', at(11));
         expect(await store.apiKeys.get('k-missing')).toBeNull();
+      });
+    });
+
+    describe('communities', () => {
+      it('stores a community by id, refuses a duplicate id, and finds by ids, by roster member and by owner', async () => {
+        await store.communities.insert(community(2, 'm-a', ['m-a', 'm-b']));
+        await store.communities.insert(community(1, 'm-b', ['m-b']));
+        await store.communities.insert(community(3, 'm-a', ['m-c']));
+        await expect(store.communities.insert(community(1, 'm-a', []))).rejects.toThrow();
+        expect(await store.communities.findByIds(['community--0001', 'community--9999'])).toEqual([community(1, 'm-b', ['m-b'])]);
+        expect(ids(await store.communities.withMembers(['m-b']))).toEqual(['community--0001', 'community--0002']);
+        expect(ids(await store.communities.withMembers(['m-a', 'm-c']))).toEqual(['community--0002', 'community--0003']);
+        expect(await store.communities.withMembers(['m-z'])).toEqual([]);
+        expect(ids(await store.communities.ownedBy('m-a'))).toEqual(['community--0002', 'community--0003']);
+        expect(ids(await store.communities.list(2))).toEqual(['community--0001', 'community--0002']);
+        expect(await store.communities.count()).toBe(3);
+      });
+
+      it('adds a member once, up to the cap, and removes it, moving updatedAt only when the roster changed', async () => {
+        await store.communities.insert(community(1, 'm-a', ['m-a']));
+        const added = await store.communities.addMember('community--0001', 'm-b', at(5), 3);
+        expect(added).toMatchObject({ members: ['m-a', 'm-b'], updatedAt: at(5) });
+        expect(await store.communities.addMember('community--0001', 'm-b', at(6), 3)).toMatchObject({ members: ['m-a', 'm-b'], updatedAt: at(5) });
+        expect(ids(await store.communities.withMembers(['m-b']))).toEqual(['community--0001']);
+        await store.communities.addMember('community--0001', 'm-c', at(7), 3);
+        expect(await store.communities.addMember('community--0001', 'm-d', at(8), 3)).toMatchObject({ members: ['m-a', 'm-b', 'm-c'], updatedAt: at(7) });
+        const removed = await store.communities.removeMember('community--0001', 'm-b', at(9));
+        expect(removed).toMatchObject({ members: ['m-a', 'm-c'], updatedAt: at(9) });
+        expect(await store.communities.removeMember('community--0001', 'm-b', at(10))).toMatchObject({ members: ['m-a', 'm-c'], updatedAt: at(9) });
+        expect(await store.communities.withMembers(['m-b'])).toEqual([]);
+        expect(await store.communities.addMember('community--9999', 'm-b', at(11), 3)).toBeNull();
+        expect(await store.communities.removeMember('community--9999', 'm-b', at(11))).toBeNull();
+      });
+
+      it('never passes the cap however many additions run at once', async () => {
+        await store.communities.insert(community(1, 'm-a', []));
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.communities.addMember('community--0001', `m-${i}`, at(1), 4)));
+        expect((await store.communities.findByIds(['community--0001']))[0]!.members).toHaveLength(4);
+      });
+
+      it('lets a viewer\'s communities extend its TLP:RED visibility through the policy\'s own filter', async () => {
+        await store.indicators.upsertClaims([
+          indicator(1, { tlp: 'RED', recipients: ['community--0001'] }),
+          indicator(2, { tlp: 'RED', recipients: ['m-v'] }),
+          indicator(3, { tlp: 'RED', recipients: ['community--0002'] }),
+        ].map(claimOf));
+        const viewer = { ...member('m-v'), communities: ['community--0001'] } as Viewer;
+        const found = await store.indicators.find(indicatorVisibility(viewer), { sort: [['_id', 1]] });
+        expect(ids(found)).toEqual(['indicator--0001', 'indicator--0002']);
+        expect(await store.indicators.count(indicatorVisibility(member('m-v')))).toBe(1);
       });
     });
 

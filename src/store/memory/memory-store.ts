@@ -1,5 +1,8 @@
+import { memberMatches } from '../queries.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type {
+  MemberGuard,
+  MemberUpdate,
   ClaimUpsert,
   ClaimUpsertResult,
   IdempotencyRecord,
@@ -18,6 +21,7 @@ import type { IdentityProviderRepository } from '../ports.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
+import { MemoryCommunities } from './memory-communities.js';
 import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
@@ -115,6 +119,22 @@ class MemoryMembers implements MemberRepository {
   async put(member: Member) {
     this.members.set(member._id, member);
   }
+
+  async insert(member: Member) {
+    if (this.members.has(member._id)) return false;
+    this.members.set(member._id, member);
+    return true;
+  }
+
+  /** Check and write in one synchronous step: nothing else runs in between. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate) {
+    const current = this.members.get(id);
+    if (!current || !memberMatches(current, expected)) return null;
+    const { suspended: _legacy, ...rest } = current;
+    const after: Member = { ...(set.status ? rest : current), ...set } as Member;
+    this.members.set(id, after);
+    return after;
+  }
 }
 
 class MemoryIdempotency implements IdempotencyRepository {
@@ -128,13 +148,13 @@ class MemoryIdempotency implements IdempotencyRepository {
     return null;
   }
 
-  async complete(id: string, response: unknown) {
+  async complete(id: string, owner: string, response: unknown) {
     const record = this.records.get(id);
-    if (record) this.records.set(id, { ...record, response });
+    if (record?.owner === owner) this.records.set(id, { ...record, response });
   }
 
-  async release(id: string) {
-    this.records.delete(id);
+  async release(id: string, owner: string) {
+    if (this.records.get(id)?.owner === owner) this.records.delete(id);
   }
 
   private sweep(): void {
@@ -210,6 +230,7 @@ export function createMemoryStore(): Store {
     approvals: new MemoryApprovals(),
     audit: new MemoryAudit(),
     apiKeys: new MemoryApiKeys(),
+    communities: new MemoryCommunities(),
     people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),

@@ -4,11 +4,12 @@
  * claims, sequence increments. Pure functions, so that unit tests assert their shape and run
  * them through mingo (test/mongo-queries.test.ts) without a server.
  */
-import type { AnyBulkWriteOperation } from 'mongodb';
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { EventDoc, NewEvent } from '../../domain/events.js';
 import type { IndicatorDoc } from '../../domain/types.js';
 import type { Filter } from '../../domain/filter.js';
-import type { ClaimUpsert, ClaimUpsertResult, SortSpec } from '../ports.js';
+import type { ClaimUpsert, ClaimUpsertResult, IdempotencyRecord, SortSpec } from '../ports.js';
+import type { NowExpression } from './mongo-clock.js';
 
 /** A SortSpec as the driver takes it: ordered `[field, direction]` pairs. */
 export function toMongoSort(sort: SortSpec | undefined): Array<[string, 1 | -1]> | undefined {
@@ -167,14 +168,45 @@ export const RESERVATION_LEASE_MS = 5 * 60_000;
 
 /**
  * The key's record when it may be (re)claimed: expired, or reserved and abandoned past the
- * lease. Used as the filter of a `replaceOne(..., {upsert: true})`: no match means the record is
- * live, and the upsert's insert then fails on the `_id` index (the "already claimed" answer).
+ * lease, both judged on the server's clock (`now` is `$$NOW` in production: see serverNow; the
+ * reservation time is the server's `reservedAt`, or `createdAt` for a record written before it
+ * existed). Used as the filter of an upsert: no match means the record is live, and the upsert's
+ * insert then fails on the `_id` index (the "already claimed" answer).
  */
-export function idempotencyClaimFilter(id: string, now: Date, leaseMs = RESERVATION_LEASE_MS): Filter {
+export function idempotencyClaimFilter(id: string, now: NowExpression, leaseMs = RESERVATION_LEASE_MS): Filter {
   return {
     _id: id,
-    $or: [{ expiresAt: { $lte: now } }, { response: null, createdAt: { $lte: new Date(now.getTime() - leaseMs) } }],
+    $or: [
+      { $expr: { $lte: ['$expiresAt', now] } },
+      { response: null, $expr: { $lte: [{ $ifNull: ['$reservedAt', '$createdAt'] }, { $subtract: [now, leaseMs] }] } },
+    ],
   };
+}
+
+/**
+ * The reservation as an update pipeline: every field of the record (so a taken-over record is
+ * replaced whole), `reservedAt` the server's time and `expiresAt` as far after it as the record's
+ * own expiry is after its `createdAt`.
+ */
+export function idempotencyReservation(record: Omit<IdempotencyRecord, '_id'>, now: NowExpression): Document[] {
+  const ttlMs = record.expiresAt.getTime() - record.createdAt.getTime();
+  return [
+    {
+      $set: {
+        requestHash: { $literal: record.requestHash },
+        response: { $literal: record.response },
+        owner: { $literal: record.owner },
+        createdAt: { $literal: record.createdAt },
+        reservedAt: now,
+        expiresAt: { $add: [now, ttlMs] },
+      },
+    },
+  ];
+}
+
+/** complete() and release() act on the owner's reservation only. */
+export function idempotencyOwnerFilter(id: string, owner: string): Filter {
+  return { _id: id, owner };
 }
 
 // ---- identity providers ----

@@ -210,6 +210,26 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { memberId: 1, createdAt: -1, _id: -1 },
     purpose: 'apiKeys(memberId): a member\'s keys newest first (apiKeys.listByMember)',
   },
+  // communities: _id is the community id
+  {
+    collection: COLLECTIONS.communities,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'communities by id: addCommunityMember/removeCommunityMember (their guarded roster update) and the recipients check of a TLP:RED publish',
+  },
+  {
+    collection: COLLECTIONS.communities,
+    name: 'communities_members',
+    key: { members: 1, _id: 1 },
+    purpose: 'communities.withMembers on every authenticated request: the communities whose roster holds the viewer\'s member (multikey), expanded into its TLP:RED visibility; and the `communities` query',
+  },
+  {
+    collection: COLLECTIONS.communities,
+    name: 'communities_owner',
+    key: { ownerMemberId: 1, _id: 1 },
+    purpose: 'communities.ownedBy: the communities a member-admin administers (its member owns them), for `communities` and a publisher naming its own community',
+  },
   // people: _id is the person id (the sub of hub tokens)
   {
     collection: COLLECTIONS.people,

@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb';
 import type { RateBucket, RateDecision, RateLimitRepository } from '../ports.js';
+import { nowPlus, serverNow, type NowExpression } from './mongo-clock.js';
 import { isDuplicateKey } from './mongo-documents.js';
 
 /** One bucket in `rateLimits`, `_id` the key. `expiresAt` (TTL index `rateLimits_expiry`) is when it is surely full again. */
@@ -16,9 +17,10 @@ export interface RateLimitDoc {
  * The update pipeline of one take: refill for the time since `updatedAt` (none when `now` is
  * behind it: another instance's clock ran ahead), spend a token if there is a whole one, move
  * `updatedAt` forward. A missing bucket starts full. The stages read the fields the previous
- * stage wrote, so `taken` is decided on the refilled count.
+ * stage wrote, so `taken` is decided on the refilled count. `now` is the server's clock (`$$NOW`,
+ * see serverNow), so instances with different clocks refill one bucket alike.
  */
-export function rateLimitTakePipeline(now: Date, { capacity, refillPerMs }: RateBucket): Document[] {
+export function rateLimitTakePipeline(now: NowExpression, { capacity, refillPerMs }: RateBucket): Document[] {
   const last = { $ifNull: ['$updatedAt', now] };
   const elapsedMs = { $max: [0, { $subtract: [now, last] }] };
   return [
@@ -29,7 +31,7 @@ export function rateLimitTakePipeline(now: Date, { capacity, refillPerMs }: Rate
         tokens: { $cond: ['$taken', { $subtract: ['$tokens', 1] }, '$tokens'] },
         updatedAt: { $max: [now, last] },
         // An empty bucket is full again after capacity / refillPerMs: forgetting it then changes nothing.
-        expiresAt: new Date(now.getTime() + Math.ceil(capacity / refillPerMs)),
+        expiresAt: nowPlus(now, Math.ceil(capacity / refillPerMs)),
       },
     },
   ];
@@ -55,7 +57,7 @@ export class MongoRateLimits implements RateLimitRepository {
   constructor(private readonly collection: Collection<RateLimitDoc>) {}
 
   async take(key: string, now: Date, bucket: RateBucket): Promise<RateDecision> {
-    const pipeline = rateLimitTakePipeline(now, bucket);
+    const pipeline = rateLimitTakePipeline(serverNow(now), bucket);
     let doc: RateLimitDoc | null = null;
     for (let attempt = 0; !doc; attempt++) {
       try {

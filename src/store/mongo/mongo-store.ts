@@ -11,11 +11,14 @@
  * - the event log is the one place with a transaction (counter + events), so positions follow
  *   commit order (mongo-event-log.ts).
  */
-import type { Collection, Db, Filter as MongoFilter, MongoClient } from 'mongodb';
+import type { Collection, Db, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
+import { memberGuardFilter } from '../queries.js';
 import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
+  MemberGuard,
+  MemberUpdate,
   ApprovalRepository,
   AuditRepository,
   ClaimUpsert,
@@ -40,6 +43,8 @@ import {
   claimUpsertOps,
   firstOfRange,
   idempotencyClaimFilter,
+  idempotencyOwnerFilter,
+  idempotencyReservation,
   identityProviderPutFilter,
   isDuplicateKey,
   RESERVATION_LEASE_MS,
@@ -50,6 +55,9 @@ import {
   type StoredEvent,
 } from './mongo-documents.js';
 import { MongoApiKeys } from './mongo-api-keys.js';
+import { MongoCommunities } from './mongo-communities.js';
+import type { CommunityDoc } from '../../domain/community.js';
+import { serverNow } from './mongo-clock.js';
 import { MongoPeople } from './mongo-people.js';
 import { MongoEventLog } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
@@ -61,6 +69,8 @@ export interface MongoStoreOptions {
   eventRetentionMs?: number;
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS. */
   reservationLeaseMs?: number;
+  /** How long one event-log append may take, retries included (APPEND_BUDGET_MS, 30 s). */
+  appendBudgetMs?: number;
   /** Run by `close()`; default closes the client. */
   onClose?: () => Promise<void>;
 }
@@ -165,21 +175,44 @@ class MongoMembers implements MemberRepository {
   async put(member: Member): Promise<void> {
     await this.collection.replaceOne({ _id: member._id }, member, { upsert: true });
   }
+
+  async insert(member: Member): Promise<boolean> {
+    try {
+      await this.collection.insertOne(member);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** One findOneAndUpdate on the guard: of two concurrent changes from the same state, one wins. */
+  async update(id: string, expected: MemberGuard, set: MemberUpdate): Promise<Member | null> {
+    const update: UpdateFilter<Member> = { $set: set };
+    if (set.status) update.$unset = { suspended: '' };
+    return (await this.collection.findOneAndUpdate(memberGuardFilter(id, expected) as MongoFilter<Member>, update, { returnDocument: 'after' })) as Member | null;
+  }
 }
 
 class MongoIdempotency implements IdempotencyRepository {
   constructor(private readonly collection: Collection<IdempotencyRecord>, private readonly leaseMs: number) {}
 
   /**
-   * Claims the key with one `replaceOne(upsert)` whose filter matches only a record that may be
-   * taken (expired, or abandoned past the lease): no record, or a takeable one, and this call
-   * wrote it; a live one, and the insert fails on `_id`, so the live record is the answer.
+   * Claims the key with one upsert whose filter matches only a record that may be taken
+   * (expired, or abandoned past the lease, on the server's clock): no record, or a takeable one,
+   * and this call wrote it; a live one, and the insert fails on `_id`, so the live record is the
+   * answer.
    */
   async reserve(record: IdempotencyRecord): Promise<IdempotencyRecord | null> {
     const { _id, ...fields } = record;
     for (let attempt = 0; attempt < 3; attempt++) {
+      const now = serverNow(new Date());
       try {
-        await this.collection.replaceOne(idempotencyClaimFilter(_id, new Date(), this.leaseMs) as MongoFilter<IdempotencyRecord>, fields, { upsert: true });
+        await this.collection.findOneAndUpdate(
+          idempotencyClaimFilter(_id, now, this.leaseMs) as MongoFilter<IdempotencyRecord>,
+          idempotencyReservation(fields, now),
+          { upsert: true, projection: { _id: 1 } },
+        );
         return null;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -191,12 +224,12 @@ class MongoIdempotency implements IdempotencyRepository {
     throw new Error(`idempotency key ${_id} kept changing while being reserved`);
   }
 
-  async complete(id: string, response: unknown): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { response } });
+  async complete(id: string, owner: string, response: unknown): Promise<void> {
+    await this.collection.updateOne(idempotencyOwnerFilter(id, owner) as MongoFilter<IdempotencyRecord>, { $set: { response } });
   }
 
-  async release(id: string): Promise<void> {
-    await this.collection.deleteOne({ _id: id });
+  async release(id: string, owner: string): Promise<void> {
+    await this.collection.deleteOne(idempotencyOwnerFilter(id, owner) as MongoFilter<IdempotencyRecord>);
   }
 }
 
@@ -315,6 +348,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
       options.eventRetentionMs ?? 7 * 86_400_000,
+      options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
@@ -325,6 +359,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
+    communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
     people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),

@@ -1,0 +1,25 @@
+/**
+ * Every command of `npm run -s hub --`, in the order `--help` lists them. One file per command
+ * group under src/cli/; a new command is one import and one entry here.
+ */
+import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey-commands.js';
+import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
+import type { Command } from './command.js';
+import { idpAddCommand, idpListCommand } from './idp-commands.js';
+import { memberListCommand } from './member-commands.js';
+import { serveCommand } from './serve-command.js';
+import { tokenCommand } from './token-command.js';
+
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  tokenCommand,
+  memberListCommand,
+  apikeyCreateCommand,
+  apikeyListCommand,
+  apikeyRevokeCommand,
+  idpAddCommand,
+  idpListCommand,
+  approvalListCommand,
+  approvalApproveCommand,
+  approvalRejectCommand,
+];

@@ -1,0 +1,159 @@
+/**
+ * The hub's services over a store: what `startHub` serves and what the operator's CLI
+ * (src/cli/) acts through, so that a command and a mutation meet the same policy and audit.
+ */
+import type { Logger } from 'pino';
+import { Authenticator } from './auth/authenticator.js';
+import type { HubSecrets } from './auth/key-store.js';
+import { TokenIssuer } from './auth/token-issuer.js';
+import type { HubConfig } from './config.js';
+import type { Services } from './context.js';
+import type { EventBus } from './events/event-bus.js';
+import { ApiKeyService } from './services/api-key-service.js';
+import { ApprovalService } from './services/approval-service.js';
+import { AuditService } from './services/audit-service.js';
+import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
+import { EventRecorder } from './services/event-recorder.js';
+import { IdentityService } from './services/identity-service.js';
+import { IndicatorService } from './services/indicator-service.js';
+import { MemberService } from './services/member-service.js';
+import { CommunityService } from './services/community-service.js';
+import { NoticeService } from './services/notice-service.js';
+import { PeopleService } from './services/people-service.js';
+import type { Store } from './store/ports.js';
+import { CursorCodec } from './util/cursor-codec.js';
+
+export interface HubServicesOptions {
+  config: HubConfig;
+  store: Store;
+  bus: EventBus;
+  secrets: HubSecrets;
+  log: Logger;
+  /** The clock services stamp by; default the real one. */
+  now?: (() => Date) | undefined;
+  /** Ids of new records; default `crypto.randomUUID`. */
+  randomUUID?: (() => string) | undefined;
+  /** Says how a token was issued in the audit log: by the running hub or by the CLI. Default `hub`. */
+  issuedVia?: 'hub' | 'cli';
+}
+
+/** What `buildServices` makes. */
+export interface HubServices {
+  services: Services;
+  /** Signs tokens with the hub's own key; every token issued is audited. */
+  tokens: TokenIssuer;
+  /** Turns credentials into viewers: the one place roles, tier and suspension are resolved. */
+  authenticator: Authenticator;
+  cursors: CursorCodec;
+}
+
+export async function buildServices(options: HubServicesOptions): Promise<HubServices> {
+  const { config, store, bus, secrets, log } = options;
+  const cursors = new CursorCodec(secrets.cursorKey);
+  const stamps = { now: options.now, randomUUID: options.randomUUID };
+
+  // The lifecycle's services are built below with `members`: handed over as getters, read when first used.
+  const members: MemberService = new MemberService(store.members, (id) => bus.memberChanged(id), {
+    audit: (): AuditService => audit,
+    approvals: (): ApprovalService => approvals,
+    apiKeys: (): ApiKeyService => apiKeys,
+    identity: (): IdentityService => identity,
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
+  const events = new EventRecorder(store.events, bus, stamps.now);
+  const audit = new AuditService({
+    audit: store.audit,
+    sequences: store.sequences,
+    members,
+    cursors,
+    cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
+    onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    ...stamps,
+  });
+  const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
+  const indicators = new IndicatorService({
+    indicators: store.indicators,
+    idempotency: store.idempotency,
+    sequences: store.sequences,
+    sightings: store.sightings,
+    members,
+    communities,
+    cursors,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    audit,
+    events,
+    ...stamps,
+  });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
+  const identity = new IdentityService({
+    providers: store.identityProviders,
+    members,
+    hubIssuer: config.issuer,
+    hubAudience: config.audience,
+    allowPrivateJwksHosts: config.idpAllowPrivateHosts,
+    onMemberChanged: (id) => bus.memberChanged(id),
+  });
+  const people: PeopleService = new PeopleService({
+    people: store.people,
+    members,
+    identity,
+    audit,
+    approvals: () => approvals,
+    onPersonChanged: (id) => bus.memberChanged(id),
+    ...stamps,
+  });
+  const approvals: ApprovalService = new ApprovalService({
+    people,
+    approvals: store.approvals,
+    sequences: store.sequences,
+    indicators,
+    notices,
+    members,
+    communities,
+    identity,
+    audit,
+    cursors,
+    ttlMs: config.approvalTtlMs,
+    ...stamps,
+  });
+  await audit.ingestCliLog();
+  const apiKeys = new ApiKeyService({
+    keys: store.apiKeys,
+    members,
+    people,
+    audit,
+    onMemberChanged: (id) => bus.memberChanged(id),
+    onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people };
+
+  const issuedVia = options.issuedVia ?? 'hub';
+  const tokens = new TokenIssuer({
+    secrets,
+    issuer: config.issuer,
+    audience: config.audience,
+    maxLifetimeMs: config.tokenMaxLifetimeMs,
+    onIssued: (issued) => audit.tokenIssued(issued, issuedVia),
+  });
+  const authenticator = new Authenticator({
+    secrets,
+    issuer: config.issuer,
+    audience: config.audience,
+    maxLifetimeMs: config.tokenMaxLifetimeMs,
+    clockToleranceMs: config.clockToleranceMs,
+    loadMember: (id) => members.get(id),
+    findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
+    remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
+    failedLogins: { perWindow: config.failedLoginLimitPerMinute },
+    verifyApiKey: (key) => apiKeys.verify(key),
+    loadPerson: (id) => people.get(id),
+    findPersonByIdentity: (issuer, subject) => people.findByIdentity(issuer, subject),
+    ...(config.jitPeople ? { provisionPerson: (memberId: string, issuer: string, subject: string) => people.provisionJustInTime(memberId, issuer, subject) } : {}),
+    onRejected: (reason, details) => {
+      log.warn({ reason, ...details }, 'token rejected');
+      audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));
+    },
+    onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
+  });
+  return { services, tokens, authenticator, cursors };
+}

@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT, parseConfig } from '../src/config.js';
+
+/** Every .ts file under src/ (the generated schema types hold no env reads, but are read too). */
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** `env.X`, `process.env.X`, `env['X']`, `env["X"]`, outside string literals (a bundler's `define` key is not a read). */
+const READ = /(?<!['"`]|['"`]process\.)\b(?:process\.)?env(?:\.([A-Z][A-Z0-9_]*)|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\])/g;
+
+describe('the documented environment', () => {
+  it('lists every variable the source reads', () => {
+    const read = new Map<string, string>();
+    for (const file of sources('src')) {
+      for (const m of readFileSync(file, 'utf8').matchAll(READ)) read.set(m[1] ?? m[2]!, file);
+    }
+    expect(read.size).toBeGreaterThan(0); // the pattern still finds reads (hub.ts and the CLI have some)
+    const missing = [...read].filter(([name]) => !(name in ENVIRONMENT)).map(([name, file]) => `${name} (${file})`);
+    expect(missing).toEqual([]);
+  });
+
+  it('the pattern catches each form of read', () => {
+    const found = (text: string) => [...text.matchAll(READ)].map((m) => m[1] ?? m[2]);
+    expect(found("const a = process.env.HUB_X; b = env.HUB_Y; c = env['HUB_Z']; d = env[\"HUB_W\"]")).toEqual(['HUB_X', 'HUB_Y', 'HUB_Z', 'HUB_W']);
+    expect(found("define: { 'process.env.NODE_ENV': '\"production\"' }")).toEqual([]);
+  });
+
+  it('parseConfig reads exactly the documented variables', () => {
+    // A variable parseConfig validates but the list lacks cannot compile; one the list names but
+    // parseConfig ignores would be documented for nothing: each must change the config or fail it.
+    for (const name of Object.keys(ENVIRONMENT)) {
+      let changed = false;
+      for (const value of ['1', '0', 'x', '999999', 'mongodb://127.0.0.1:1/x', 'debug', 'on', '5s']) {
+        try {
+          if (JSON.stringify(parseConfig({ [name]: value })) !== JSON.stringify(parseConfig({}))) changed = true;
+        } catch {
+          changed = true;
+        }
+        if (changed) break;
+      }
+      expect(changed, name).toBe(true);
+    }
+  });
+
+  it('`--help` lists every one of them, with its default', () => {
+    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.status).toBe(0);
+    for (const [name, v] of Object.entries(ENVIRONMENT)) {
+      expect(out.stdout).toMatch(new RegExp(`^  ${name} +.*${v.default ? `\\(default ${v.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)` : ''}`, 'm'));
+    }
+  });
+});
