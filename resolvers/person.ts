@@ -34,6 +34,10 @@ export const personResolvers = {
       services.people.unlinkIdentity(viewer, a.personId, a.issuer, a.subject, a.reason),
     removePerson: (_: unknown, a: { personId: string; reason: string }, { viewer, services }: HubContext) =>
       services.people.removePerson(viewer, a.personId, a.reason),
+    suspendPerson: (_: unknown, a: { personId: string; reason: string }, { viewer, services }: HubContext) =>
+      services.people.setSuspended(viewer, a.personId, true, a.reason),
+    reinstatePerson: (_: unknown, a: { personId: string; reason: string }, { viewer, services }: HubContext) =>
+      services.people.setSuspended(viewer, a.personId, false, a.reason),
   },
   Person: {
     id: (p: PersonDoc) => p._id,

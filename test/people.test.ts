@@ -8,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/domain/types.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
+import { alertStream } from './support/alert-stream.js';
 import { registerIdentityProvider } from './support/identity-providers.js';
 
 const VIEWER = '{ viewer { userId roles member { id } } }';
@@ -55,7 +56,8 @@ async function addLabPerson(roles: Role[] = ['reader']): Promise<string> {
 const tokenOf = (memberId: string, userId: string, roles: Role[]) => t.hub.tokens.issue({ memberId, userId, roles, ttlMs: 600_000 });
 
 beforeAll(async () => {
-  t = await startTestHub();
+  // Short heartbeats: an alert stream counts as live from its first one.
+  t = await startTestHub({ config: { alertHeartbeatMs: 100 } });
   t.member('pp-lab', 'TRUSTED', { allowedRoles: LAB_ROLES });
   t.member('pp-other', 'TRUSTED', { allowedRoles: LAB_ROLES });
   t.member('pp-ops', 'CORE', { allowedRoles: ['reader', 'member-admin', 'hub-admin'] });
@@ -172,6 +174,24 @@ describe('credentials resolve to an active person of their member', () => {
     data(await t.gql(REMOVE, { personId: person }, { token: tok.labAdmin2 }));
     expect((await t.gql(VIEWER, {}, { token: federated })).status).toBe(401);
     expect(error(await t.gql(REMOVE, { personId: 'admin-1@pp-lab' }, { token: tok.labAdmin })).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'personId' });
+  });
+});
+
+describe('suspending a person', () => {
+  it('closes their open subscription with 4401 and refuses them until reinstated, with the roles they held', async () => {
+    const person = await addLabPerson(['reader', 'publisher']);
+    const token = await tokenOf('pp-lab', person, ['reader', 'publisher']);
+    const stream = await alertStream(t, token);
+    const SUSPEND = 'mutation($personId: ID!) { suspendPerson(personId: $personId, reason: "on leave") { id status } }';
+    const REINSTATE = 'mutation($personId: ID!) { reinstatePerson(personId: $personId, reason: "back") { id status roles } }';
+    expect(data(await t.gql(SUSPEND, { personId: person }, { token: tok.labAdmin })).suspendPerson.status).toBe('SUSPENDED');
+    expect((await stream.closed).code).toBe(4401);
+    expect((await t.gql(VIEWER, {}, { token })).status).toBe(401);
+    expect(error(await t.gql(SUSPEND, { personId: 'admin-1@pp-lab' }, { token: tok.labAdmin })).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'personId' });
+    expect(data(await t.gql(REINSTATE, { personId: person }, { token: tok.labAdmin2 })).reinstatePerson).toEqual({ id: person, status: 'ACTIVE', roles: ['reader', 'publisher'] });
+    expect(data(await t.gql(VIEWER, {}, { token })).viewer.roles).toEqual(['reader', 'publisher']);
+    const entries = data(await t.gql(AUDIT, { memberId: 'pp-lab' }, { token: tok.labAdmin })).auditLog.edges.map((e: any) => e.node);
+    expect(entries.filter((e: any) => e.target?.id === person).map((e: any) => e.action)).toEqual(['PERSON_REINSTATED', 'PERSON_SUSPENDED', 'PERSON_ADDED']);
   });
 });
 

@@ -321,6 +321,8 @@ export const AUDIT_ACTIONS = [
   'IDENTITY_LINKED',
   'IDENTITY_UNLINKED',
   'PERSON_REMOVED',
+  'PERSON_SUSPENDED',
+  'PERSON_REINSTATED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON';

@@ -232,7 +232,9 @@ export type AuditAction =
   | 'LOGIN_FAILED'
   /** A person was added (details.seeded: by the hub itself; details.jit: provisioned just in time). */
   | 'PERSON_ADDED'
+  | 'PERSON_REINSTATED'
   | 'PERSON_REMOVED'
+  | 'PERSON_SUSPENDED'
   | 'PUBLISH'
   | 'REJECT'
   | 'REQUEST'
@@ -764,6 +766,8 @@ export type Mutation = {
    * above through a REINSTATE_MEMBER request that another hub-admin approves (the member is returned still SUSPENDED).
    */
   reinstateMember: Member;
+  /** Reinstates a SUSPENDED person at once, with the roles and identities they held. As removePerson. */
+  reinstatePerson: Person;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
   /**
@@ -819,6 +823,8 @@ export type Mutation = {
   revokeRole: Person;
   /** Suspends an ACTIVE member at once (hub-admin of another member): its credentials are refused and its sockets closed. */
   suspendMember: Member;
+  /** Suspends an ACTIVE person at once: every credential of theirs is refused until reinstated. As removePerson. */
+  suspendPerson: Person;
   /** Unlinks an identity at once. */
   unlinkIdentity: Person;
   /** The publisher's own notices only. Loosening sharing (lower TLP, fewer recipients, earlier embargo end) is refused with APPROVAL_REQUIRED. */
@@ -895,6 +901,12 @@ export type MutationRegisterMemberArgs = {
 
 export type MutationReinstateMemberArgs = {
   id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationReinstatePersonArgs = {
+  personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
 
@@ -998,6 +1010,12 @@ export type MutationRevokeRoleArgs = {
 
 export type MutationSuspendMemberArgs = {
   id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationSuspendPersonArgs = {
+  personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
 
@@ -1823,6 +1841,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
   reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
+  reinstatePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationReinstatePersonArgs, 'personId' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
   removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
@@ -1839,6 +1858,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
   suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
+  suspendPerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationSuspendPersonArgs, 'personId' | 'reason'>>;
   unlinkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationUnlinkIdentityArgs, 'issuer' | 'personId' | 'reason' | 'subject'>>;
   updateModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationUpdateModelRiskNoticeArgs, 'id' | 'input'>>;
 };

@@ -175,7 +175,7 @@ export class PeopleService {
 
   /**
    * Creates a person, or gives an existing one of the same member the roles and identities it
-   * lacks (reactivating it), for the hub itself: the demo seed, the CLI's `init` and test
+   * lacks (its status unchanged; a removed person is refused), for the hub itself: the demo seed, the CLI's `init` and test
    * fixtures. Audited with no actor (`details.seeded`). Throws when the id belongs to another member.
    */
   async seed(input: SeedPersonInput): Promise<PersonDoc> {
@@ -206,10 +206,11 @@ export class PeopleService {
         return doc;
       }
       if (current.memberId !== input.memberId) throw new Error(`person ${input.id} belongs to member ${current.memberId}, not ${input.memberId}`);
+      if (current.status === 'REMOVED') throw new Error(`person ${input.id} was removed`);
       const roles = ROLES.filter((r) => current.roles.includes(r) || input.roles.includes(r));
       const identities = [...current.identities, ...(input.identities ?? []).filter((i) => !current.identities.some((c) => sameIdentity(c, i)))];
-      if (roles.length === current.roles.length && identities.length === current.identities.length && current.status === 'ACTIVE') return current;
-      const updated = await this.deps.people.update({ ...current, roles, identities, status: 'ACTIVE', updatedAt: now }, current.version);
+      if (roles.length === current.roles.length && identities.length === current.identities.length) return current;
+      const updated = await this.deps.people.update({ ...current, roles, identities, updatedAt: now }, current.version);
       if (!updated) continue;
       const added = roles.filter((r) => !current.roles.includes(r));
       await this.deps.audit.personChanged('ROLE_GRANTED', null, updated, `seeded roles of person ${updated._id}: ${roles.join(', ')}`, { roles: [...roles], added, seeded: true });
@@ -384,6 +385,28 @@ export class PeopleService {
     const changed = await this.change(personId, (p) => (p.status === 'REMOVED' ? null : { status: 'REMOVED' as const }));
     const after = changed?.after ?? (await this.deps.people.get(personId))!;
     if (changed) await this.deps.audit.personChanged('PERSON_REMOVED', actor, after, `removed person ${after._id} of ${after.memberId}`, { from: person.status });
+    return after;
+  }
+
+  /**
+   * Suspends a person at once (every credential of theirs refused from the next request), or
+   * reinstates a suspended one: reinstating gives back only what the person held, so it is not a
+   * two-person change. Same permission as `removePerson`; a REMOVED person stays removed
+   * (INVALID_TRANSITION). Audited PERSON_SUSPENDED / PERSON_REINSTATED.
+   */
+  async setSuspended(viewer: Viewer, personId: string, suspended: boolean, reason: string): Promise<PersonDoc> {
+    const actor = asMember(viewer);
+    requiredReason(reason);
+    const person = await this.administered(actor, personId);
+    if (person.roles.includes('hub-admin') && !mayChangeRole(actor, person.memberId, 'hub-admin')) throw forbidden('Only a hub-admin may suspend or reinstate a hub-admin');
+    if (isSamePerson(actor, { userId: person._id })) throw badInput('Nobody suspends or reinstates themselves: ask another administrator', 'personId');
+    if (person.status === 'REMOVED') throw hubError('INVALID_TRANSITION', 'The person was removed: add them again instead', 'personId');
+    const [from, to] = suspended ? (['ACTIVE', 'SUSPENDED'] as const) : (['SUSPENDED', 'ACTIVE'] as const);
+    const changed = await this.change(personId, (p) => (p.status === from ? { status: to } : null));
+    const after = changed?.after ?? (await this.deps.people.get(personId))!;
+    if (changed) {
+      await this.deps.audit.personChanged(suspended ? 'PERSON_SUSPENDED' : 'PERSON_REINSTATED', actor, after, `${suspended ? 'suspended' : 'reinstated'} person ${after._id} of ${after.memberId}`, { from, to });
+    }
     return after;
   }
 
