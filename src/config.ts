@@ -84,6 +84,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, { error: () => 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string' })
     .optional(),
+  HUB_STORE: z
+    .enum(['sqlite', 'memory', 'mongodb'], { error: () => 'HUB_STORE must be one of sqlite, memory, mongodb' })
+    .optional(),
   HUB_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: () => 'HUB_INSTANCE_ID must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' })
@@ -134,6 +137,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_METRICS_HOST: { description: 'interface the metrics listener binds', default: '127.0.0.1' },
   LOG_LEVEL: { description: 'fatal, error, warn, info, debug, trace or silent', default: 'info' },
   MONGODB_URI: { description: 'run on MongoDB (docs/mongodb.md); unset: the embedded store' },
+  HUB_STORE: { description: 'the store: sqlite (durable, HUB_DATA_DIR/hub.db), memory (lost on exit), mongodb (MONGODB_URI)', default: 'mongodb when MONGODB_URI is set, else sqlite' },
   HUB_INSTANCE_ID: { description: "this instance's name on MongoDB (change-stream position, leases)", default: 'the host name' },
 };
 
@@ -243,6 +247,13 @@ export interface HubConfig {
    */
   mongodbUri: string | undefined;
   /**
+   * Which store the hub runs on (`HUB_STORE`): `sqlite`, the durable embedded store in
+   * `HUB_DATA_DIR/hub.db` (docs/storage.md); `memory`, in this process only, lost on exit (tests
+   * and throwaway demos); `mongodb`, at MONGODB_URI. Default: mongodb when MONGODB_URI is set,
+   * else sqlite.
+   */
+  store: 'sqlite' | 'memory' | 'mongodb';
+  /**
    * This instance's name on MongoDB: the key of its saved change-stream position and the prefix of
    * the leases it holds (`HUB_INSTANCE_ID`). Default: the host name, which two hubs on one host
    * share, so give each its own there.
@@ -299,7 +310,12 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     instanceId: e.HUB_INSTANCE_ID,
+    store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };
+  if (config.store === 'mongodb' && !config.mongodbUri) throw new ConfigError('Invalid configuration:\n  - HUB_STORE: mongodb needs MONGODB_URI');
+  if (config.store !== 'mongodb' && config.mongodbUri) {
+    throw new ConfigError(`Invalid configuration:\n  - HUB_STORE: ${config.store} was chosen but MONGODB_URI is set; unset one of them`);
+  }
   return config;
 }

@@ -11,14 +11,15 @@ import type { Services } from './context.js';
 import type { EventBus } from './events/event-bus.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { ApprovalService } from './services/approval-service.js';
+import { CommunityService } from './services/community-service.js';
 import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
 import { EventRecorder } from './services/event-recorder.js';
 import { IdentityService } from './services/identity-service.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
-import { CommunityService } from './services/community-service.js';
 import { NoticeService } from './services/notice-service.js';
+import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
@@ -44,6 +45,8 @@ export interface HubServices {
   tokens: TokenIssuer;
   /** Turns credentials into viewers: the one place roles, tier and suspension are resolved. */
   authenticator: Authenticator;
+  /** `authenticator.authenticate` with the viewer's current communities: what every transport (and the CLI's `--as`) uses. */
+  authenticate: (...args: Parameters<Authenticator['authenticate']>) => Promise<Viewer>;
   cursors: CursorCodec;
 }
 
@@ -155,5 +158,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     },
     onAddressBlocked: (remoteAddress, retryAfterSeconds) => log.warn({ remoteAddress, retryAfterSeconds }, 'too many refused credentials: address blocked'),
   });
-  return { services, tokens, authenticator, cursors };
+  // Every request is judged with the communities its member belongs to now (read from the store,
+  // never from a token): a TLP:RED record naming a community is shared with its current members.
+  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => communities.withCurrentCommunities(await authenticator.authenticate(...args));
+  return { services, tokens, authenticator, authenticate, cursors };
 }

@@ -90,6 +90,14 @@ export interface StartOptions {
   randomUUID?: () => string;
 }
 
+/**
+ * The lease that lets one of several instances starting together seed the demo data. Held for a
+ * minute (seeding takes seconds): an instance that died while seeding blocks a restart's seeding
+ * no longer than that.
+ */
+const DEMO_SEED_LEASE = 'demo-seed';
+const DEMO_SEED_LEASE_MS = 60_000;
+
 export function createLogger(level: HubConfig['logLevel']): Logger {
   return pino({ level, base: { service: 'hub' }, redact: ['authorization', '*.authorization', 'req.headers.authorization'] });
 }
@@ -112,7 +120,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
   const bus: EventBus = storage.bus;
-  const { services, tokens, authenticator, cursors } = await buildServices({
+  const { services, tokens, authenticate, cursors } = await buildServices({
     config,
     store,
     bus,
@@ -125,13 +133,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
-    if ((await store.members.list()).length === 0) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
-    else log.info('demo mode: the store already has members, demo data not seeded again');
+    // Instances starting together on one store: only the holder of the seeding lease seeds.
+    const empty = async () => (await store.members.list()).length === 0;
+    if (!(await empty())) log.info('demo mode: the store already has members, demo data not seeded again');
+    else if (!(await store.leases.acquire(DEMO_SEED_LEASE, instanceId, DEMO_SEED_LEASE_MS))) log.info('demo mode: another instance is seeding the demo data');
+    else if (await empty()) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
   }
-
-  // Every request is judged with the communities its member belongs to now (read from the store,
-  // never from a token): a TLP:RED record naming a community is shared with its current members.
-  const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => services.communities.withCurrentCommunities(await authenticator.authenticate(...args));
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
   // error format over HTTP, graphql-ws and TAXII, with one rate limiter and one set of deadlines.

@@ -4,7 +4,8 @@
  * records it may not see in between. For each tier the same script runs twice, each time on a
  * fresh hub: alone, and interleaved with hidden writes (RED indicators for someone else, TLPs
  * above the tier, a revocation and a sighting of a hidden indicator, a draft notice, an embargoed
- * notice). Heartbeats are sent by the test (the timer is off), so both runs get them at the same
+ * notice, another member's community with a RED record shared with it and its roster changes, a
+ * roster change of the community the viewer is in). Heartbeats are sent by the test (the timer is off), so both runs get them at the same
  * points of the script.
  *
  * Cursors carry the log position, sealed: their bytes differ between two hubs whatever happens,
@@ -22,6 +23,9 @@ const QUERY = alertsDocument(SELECTION);
 const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
 const REVOKE = 'mutation($id: ID!) { revokeIndicator(id: $id, reason: "false positive") { id } }';
 const SIGHTING = 'mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }';
+const CREATE_COMMUNITY = 'mutation($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }';
+const ADD_TO_COMMUNITY = 'mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }';
+const REMOVE_FROM_COMMUNITY = 'mutation($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id } }';
 const PROBES = ['0', '1', '2', '3', '4', '5', '6', '8', '12', '999999'];
 
 type Viewed = 'PUBLIC' | MemberTier;
@@ -56,6 +60,15 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
     const other = t.member('ni-other', 'CORE');
     t.member('ni-rcpt', 'TRUSTED');
     const viewer = tier === 'PUBLIC' ? undefined : await t.member('ni-viewer', tier).token(['reader']);
+    const write = async (query: string, variables: Record<string, unknown>, token: string) => {
+      const res = await t.gql(query, variables, { token });
+      expect(res.body.errors, res.text).toBeUndefined();
+      return res.body.data;
+    };
+    // A community of the publisher's that the viewer is in (both runs).
+    const pubAdmin = await pub.token(['reader', 'member-admin']);
+    const circle = (await write(CREATE_COMMUNITY, { input: { name: 'ni circle', description: '' } }, pubAdmin)).createCommunity.id;
+    if (tier !== 'PUBLIC') await write(ADD_TO_COMMUNITY, { c: circle, m: 'ni-viewer' }, pubAdmin);
     // The hidden writer watches its own records: once it has heard of a write, the fan-out has dispatched it.
     const otherToken = await other.token(['reader', 'publisher']);
     const witness = await alertStream(t, otherToken, { heartbeats: false, ready: false, selection: 'cursor type indicator { id value } notice { title }' });
@@ -97,6 +110,19 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
       await t.gql(SIGHTING, { id: target!.id }, { token: otherToken });
       await t.gql(REVOKE, { id: target!.id }, { token: otherToken });
       await heard(target!.value, 3);
+    }
+    if (hidden) {
+      // Another member's community, a RED record shared with it, its roster changed; and a roster
+      // change of the community the viewer is in.
+      const otherAdmin = await other.token(['reader', 'member-admin']);
+      const theirs = (await write(CREATE_COMMUNITY, { input: { name: 'their circle', description: '' } }, otherAdmin)).createCommunity.id;
+      await write(ADD_TO_COMMUNITY, { c: theirs, m: 'ni-rcpt' }, otherAdmin);
+      await other.publishes([{ value: 'community.red.ni.example', tlp: 'RED', recipients: [theirs] }]);
+      await heard('community.red.ni.example');
+      await write(ADD_TO_COMMUNITY, { c: circle, m: 'ni-rcpt' }, pubAdmin);
+      await write(REMOVE_FROM_COMMUNITY, { c: theirs, m: 'ni-rcpt' }, otherAdmin);
+      await other.publishes([{ value: 'community.red.ni.example', tlp: 'RED', recipients: [theirs], confidence: 90 }]);
+      await heard('community.red.ni.example', 2);
     }
     await hiddenNotice('draft.ni', { status: 'DRAFT' });
     if (tier !== 'CORE') await hiddenNotice('embargoed.ni', { embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, disposeStreams } from './support/alert-stream.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
+import { MAX_COMMUNITIES, MAX_COMMUNITY_MEMBERS } from '../src/services/community-service.js';
 
 const CREATE = 'mutation($input: CreateCommunityInput!) { createCommunity(input: $input) { id name description owner { id } members { id } updatedAt } }';
 const ADD = 'mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id name members { id } } }';
@@ -247,5 +248,34 @@ describe('TLP:RED records naming a community', () => {
     await stream.until((s) => s.events.some((e) => e.indicator?.id === sentinel), 'the sentinel');
     expect(stream.events.filter((e) => e.indicator?.id === id).map((e) => e.type)).toEqual(['UPDATED']);
     await expect.poll(async () => (await query()).data.indicator).toBeNull();
+  });
+});
+
+// Last: it fills the hub to its caps.
+describe('caps', () => {
+  const hubAdmin = { kind: 'member', memberId: 'c-operator', userId: 'ops@c-operator', roles: ['reader', 'hub-admin'], tier: 'CORE' } as const;
+
+  it('refuses a member beyond a community\'s cap with BAD_USER_INPUT naming memberId', async () => {
+    const c = await create('Full circle');
+    for (let i = 1; i < MAX_COMMUNITY_MEMBERS; i++) {
+      const id = `c-cap-${i}`;
+      await t.hub.services.members.register({ _id: id, name: id, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'testing', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date() } as any);
+      await t.hub.services.communities.addMember(hubAdmin, c.id, id);
+    }
+    const full = await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin });
+    expect(full.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'memberId' });
+    expect(full.body.errors?.[0]?.message).toContain(String(MAX_COMMUNITY_MEMBERS));
+    // Removing one makes room again.
+    data(await t.gql(REMOVE, { c: c.id, m: 'c-cap-1' }, { token: tok.ownerAdmin }));
+    expect(data(await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin })).addCommunityMember.members).toHaveLength(MAX_COMMUNITY_MEMBERS);
+  });
+
+  it('refuses a community beyond the hub\'s cap with BAD_USER_INPUT', async () => {
+    const existing = (await t.hub.services.communities.list(hubAdmin)).length;
+    for (let i = existing; i < MAX_COMMUNITIES; i++) await t.hub.services.communities.create(hubAdmin, { name: `cap ${i}`, description: '' });
+    const res = await t.gql(CREATE, { input: { name: 'one too many', description: '' } }, { token: tok.ownerAdmin });
+    expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
+    // The largest answer, a hub-admin's list with every roster, stays within the response budget.
+    expect(data(await t.gql(LIST, {}, { token: tok.hubAdmin })).communities).toHaveLength(MAX_COMMUNITIES);
   });
 });

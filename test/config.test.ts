@@ -32,6 +32,15 @@ describe('configuration', () => {
     expect(() => parseConfig({ MONGODB_URI: 'localhost:27017' })).toThrow(/MONGODB_URI must be a mongodb:\/\/ or mongodb\+srv:\/\/ connection string/);
   });
 
+  it('runs on SQLite by default, on MongoDB when MONGODB_URI is set, and refuses a HUB_STORE that contradicts it', () => {
+    expect(parseConfig({}).store).toBe('sqlite');
+    expect(parseConfig({ HUB_STORE: 'memory' }).store).toBe('memory');
+    expect(parseConfig({ MONGODB_URI: 'mongodb://localhost:27017/hub' }).store).toBe('mongodb');
+    expect(() => parseConfig({ HUB_STORE: 'lmdb' })).toThrow(/HUB_STORE must be one of sqlite, memory, mongodb/);
+    expect(() => parseConfig({ HUB_STORE: 'mongodb' })).toThrow(/HUB_STORE: mongodb needs MONGODB_URI/);
+    expect(() => parseConfig({ HUB_STORE: 'sqlite', MONGODB_URI: 'mongodb://localhost:27017/hub' })).toThrow(/HUB_STORE: sqlite was chosen but MONGODB_URI is set/);
+  });
+
   it('takes HUB_INSTANCE_ID as a short name and refuses anything else by name', () => {
     expect(parseConfig({ HUB_INSTANCE_ID: 'hub-2' }).instanceId).toBe('hub-2');
     expect(parseConfig({}).instanceId).toBeUndefined();

@@ -29,6 +29,11 @@ const SECRETS = {
   publisherId: { marker: m('PUBLISHER'), minTier: 'TRUSTED' as Viewer | null },
   publisherSector: { marker: m('SECTOR'), minTier: 'COMMUNITY' as Viewer | null },
   reporterId: { marker: m('REPORTER'), minTier: 'TRUSTED' as Viewer | null },
+  /** A community none of the matrix's viewers is in: its name, description, roster and a RED record naming it. */
+  communityName: { marker: m('CIRCLE'), minTier: null as Viewer | null },
+  communityDescription: { marker: m('CIRCLEDESC'), minTier: null as Viewer | null },
+  rosterMember: { marker: m('ROSTER'), minTier: null as Viewer | null },
+  communityRedValue: { marker: m('CIRCLERED'), minTier: null as Viewer | null },
   /** A person of the publisher (its id, name and email), with a pending role grant: for its own administrators only. */
   personId: { marker: m('PERSONID'), minTier: null as Viewer | null },
   personName: { marker: m('PERSONNAME'), minTier: null as Viewer | null },
@@ -39,7 +44,8 @@ const hiddenFrom = (viewer: Viewer) =>
 
 let t: TestHub;
 const tokens: Partial<Record<Viewer, string>> = {};
-const ids = {} as Record<'clear' | 'green' | 'amber' | 'red' | 'dedup' | 'embargoed' | 'draft' | 'redNotice' | 'open', string>;
+const ids = {} as Record<'clear' | 'green' | 'amber' | 'red' | 'dedup' | 'embargoed' | 'draft' | 'redNotice' | 'open' | 'community' | 'communityRed', string>;
+let publisherAdmin: string;
 const publisherId = SECRETS.publisherId.marker;
 const DEDUP_VALUE = 'leak-dedup-target.example';
 const reporterId = SECRETS.reporterId.marker;
@@ -94,12 +100,25 @@ beforeAll(async () => {
   ids.embargoed = await publishNotice(owner, { title: SECRETS.embargoTitle.marker, embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });
   ids.draft = await publishNotice(owner, { title: SECRETS.draftTitle.marker, status: 'DRAFT' });
   ids.redNotice = await publishNotice(owner, { title: SECRETS.redNoticeTitle.marker, tlp: 'RED', recipients: ['leak-recipient'] });
+  // A community of the publisher's, with leak-recipient and a member whose id is a marker; a RED
+  // record naming it. No viewer of the matrix is in it.
+  t.member(SECRETS.rosterMember.marker, 'COMMUNITY');
+  publisherAdmin = await t.token(publisherId, ['reader', 'member-admin']);
+  const circle = await t.gql(`mutation($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }`, {
+    input: { name: SECRETS.communityName.marker, description: SECRETS.communityDescription.marker },
+  }, { token: publisherAdmin });
+  ids.community = circle.body.data.createCommunity.id;
+  for (const memberId of ['leak-recipient', SECRETS.rosterMember.marker]) {
+    const added = await t.gql(`mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }`, { c: ids.community, m: memberId }, { token: publisherAdmin });
+    if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
+  }
+  [ids.communityRed] = (await publisher.publishes([{ value: `${SECRETS.communityRedValue.marker}.example`, tlp: 'RED', recipients: [ids.community] }])).map((r: any) => r.indicator.id);
+
   ids.open = await publishNotice(owner, {
     title: 'open notice', technicalDetails: SECRETS.technicalDetails.marker, evaluationEvidence: SECRETS.evaluationEvidence.marker,
     relatedIndicatorIds: [ids.clear, ids.green, ids.amber, ids.red],
   });
 
-  const publisherAdmin = await t.tokenAs(publisherId, `admin@${publisherId}`, ['reader', 'member-admin']);
   const person = { memberId: publisherId, id: SECRETS.personId.marker, displayName: SECRETS.personName.marker, email: `${SECRETS.personEmail.marker}@example.org` };
   const added = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: person }, { token: publisherAdmin });
   if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
@@ -316,6 +335,41 @@ const CHANNELS: Channel[] = [
     },
   },
   {
+    name: 'communities, their rosters, and changes to one the viewer is not in',
+    async run(v, token) {
+      const list = await t.gql('{ communities { id name description owner { id } members { id } updatedAt } }', {}, { token });
+      if (v === 'PUBLIC') {
+        expect(list.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        return list.text;
+      }
+      expect(list.body.data.communities).toEqual([]);
+      const texts = [list.text];
+      const admin = await t.token(`leak-${v.toLowerCase()}`, ['reader', 'member-admin', 'publisher']);
+      const missing = missingId('community');
+      for (const mutation of [
+        `mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id name members { id } } }`,
+        `mutation($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id name members { id } } }`,
+      ]) {
+        for (const who of [token!, admin]) {
+          const hidden = await gqlText(mutation, { c: ids.community, m: 'leak-recipient' }, who);
+          const absent = await gqlText(mutation, { c: missing, m: 'leak-recipient' }, who);
+          expect(hidden).toContain('NOT_FOUND');
+          expect(hidden).toBe(absent);
+          texts.push(hidden);
+        }
+      }
+      // Naming the community as a recipient is refused exactly as naming an id that does not exist.
+      const publish = (recipient: string) =>
+        gqlText(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { status error { code message field } } } }`, {
+          input: { idempotencyKey: `name-${v}-${randomUUID()}`, indicators: [{ value: 'named-community.example', tlp: 'RED', recipients: [recipient], severity: 'LOW', confidence: 1 }] },
+        }, token);
+      const named = await publish(ids.community);
+      expect(swap(named, [ids.community], 'X')).toBe(swap(await publish(missing), [missing], 'X'));
+      texts.push(named.split(ids.community).join(''));
+      return texts.join('\n');
+    },
+  },
+  {
     name: 'graphql-ws',
     async run(_v, token) {
       const client = t.wsClient(token);
@@ -352,18 +406,56 @@ describe('the matrix can fail', () => {
     const publisherToken = await t.token(publisherId, ['reader']);
     const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
     for (const [name, secret] of Object.entries(SECRETS)) {
-      if (name === 'reporterId' || name.startsWith('person')) continue;
+      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person')) continue;
       expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
     }
     const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
     for (const secret of [SECRETS.embargoTitle, SECRETS.evaluationEvidence, SECRETS.reporterId, SECRETS.amberDescription]) {
       expect(seenByCore).toContain(secret.marker);
     }
-    const publisherAdmin = await t.tokenAs(publisherId, `admin@${publisherId}`, ['reader', 'member-admin']);
     const directory = await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, publisherAdmin);
     for (const secret of [SECRETS.personId, SECRETS.personName, SECRETS.personEmail]) expect(directory).toContain(secret.marker);
-    const recipient = await gqlText(CONNECTIONS, {}, await t.token('leak-recipient', ['reader']));
+    const recipientToken = await t.token('leak-recipient', ['reader']);
+    const recipient = await gqlText(CONNECTIONS, {}, recipientToken);
     expect(recipient).toContain(SECRETS.redValue.marker);
     expect(recipient).toContain(SECRETS.redNoticeTitle.marker);
+    // The community: its members see it and its RED record; its administrators its roster.
+    expect(recipient).toContain(SECRETS.communityRedValue.marker);
+    const listed = await gqlText('{ communities { name description members { id } } }', {}, recipientToken);
+    expect(listed).toContain(SECRETS.communityName.marker);
+    expect(listed).toContain(SECRETS.communityDescription.marker);
+    expect(listed).not.toContain(SECRETS.rosterMember.marker);
+    expect(await gqlText('{ communities { members { id } } }', {}, publisherAdmin)).toContain(SECRETS.rosterMember.marker);
+  });
+});
+
+describe('a viewer that joins a community, then leaves it', () => {
+  const LIST = '{ communities { id name description owner { id } members { id } updatedAt } }';
+  const change = async (mutation: 'addCommunityMember' | 'removeCommunityMember', memberId: string) => {
+    const res = await t.gql(`mutation($c: ID!, $m: ID!) { ${mutation}(communityId: $c, memberId: $m) { id } }`, { c: ids.community, m: memberId }, { token: publisherAdmin });
+    expect(res.body.errors).toBeUndefined();
+  };
+
+  it.each(['COMMUNITY', 'TRUSTED', 'CORE'] as const)('sees, as a %s member, its name and RED records while in it, never its roster, and after leaving exactly what it saw before', async (v) => {
+    const token = tokens[v]!;
+    const memberId = `leak-${v.toLowerCase()}`;
+    const observe = async () => (await gqlText(CONNECTIONS, {}, token)) + (await gqlText(LIST, {}, token)) + (await gqlText(`query($id: ID!) { indicator(id: $id) { ${ALL_INDICATOR_FIELDS} } }`, { id: ids.communityRed }, token));
+    const before = await observe();
+    assertNoMarkers(v, before);
+
+    await change('addCommunityMember', memberId);
+    const inside = await observe();
+    expect(inside).toContain(SECRETS.communityName.marker);
+    expect(inside).toContain(SECRETS.communityDescription.marker);
+    expect(inside).toContain(SECRETS.communityRedValue.marker);
+    // Still never: the roster, the owner, who else a record names, and every other secret.
+    expect(inside).not.toContain(SECRETS.rosterMember.marker);
+    expect(inside).not.toContain('leak-recipient');
+    expect(inside).not.toContain(ids.community + '"]');
+    const stillHidden = hiddenFrom(v).filter(([name]) => !['communityName', 'communityDescription', 'communityRedValue'].includes(name));
+    for (const [name, secret] of stillHidden) expect(inside.includes(secret.marker), `${v} received the ${name} marker while in the community`).toBe(false);
+
+    await change('removeCommunityMember', memberId);
+    expect(await observe()).toBe(before);
   });
 });

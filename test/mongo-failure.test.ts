@@ -12,6 +12,7 @@ import { connectMongo, MongoUnavailableError, type MongoConnection } from '../sr
 import { startMongoFaultProxy, type FaultRule, type MongoFaultProxy } from './support/mongo-fault-proxy.js';
 
 const uri = process.env.MONGODB_URI;
+if (!uri) console.log('MongoDB under injected faults: SKIPPED (MONGODB_URI not set; the connect checks run without it)');
 
 /** A `hello`/`ismaster` answer of a server that is a replica set primary (or not, or too old). */
 function helloReply(over: Document = {}): Document {
@@ -203,4 +204,52 @@ describe.skipIf(!uri)('MongoDB under injected faults (MONGODB_URI)', () => {
     console.log(`event log: ${n} concurrent appends took ${attempts} counter attempts in ${commits} commits`);
     expect(attempts).toBeLessThanOrEqual(2 * n);
   }, 120_000);
+
+  /** The reply of the next getMore on `events` becomes "cursor ended" (id 0), with `batch` in it. */
+  const endNextEventsGetMore = (batch: (reply: Document) => Document[]) => {
+    let done = false;
+    proxy.rules.push({
+      rewrite: (c, reply) => {
+        if (done || c.name !== 'getMore' || c.body.collection !== 'events' || !reply.cursor) return undefined;
+        done = true;
+        return { ...reply, cursor: { ...reply.cursor, id: Long.fromNumber(0), nextBatch: batch(reply) } };
+      },
+    });
+    return () => done;
+  };
+
+  for (const [how, batch] of [
+    ['ends its cursor without an error', () => []],
+    ['invalidates it (events dropped or renamed)', (reply: Document) => [{ _id: reply.cursor.postBatchResumeToken ?? { _data: '00' }, operationType: 'invalidate', clusterTime: reply.operationTime }]],
+  ] as const) {
+    it(`reopens the change stream when the server ${how}, so other instances' events keep arriving`, async () => {
+      const { pino } = await import('pino');
+      const { MongoEventBus } = await import('../src/store/mongo/mongo-event-bus.js');
+      const { createMongoStore } = await import('../src/store/mongo/mongo-store.js');
+      const logger = pino({ level: 'silent' });
+      const other = await connectMongo(uri!, { database });
+      const storeA = await store();
+      const storeB = createMongoStore(other.client, other.db, { onClose: async () => {} });
+      const busA = await MongoEventBus.start({ db: connection.db, log: storeA.events, logger, instanceName: `a-${how}`, reopenMs: 100 });
+      const busB = await MongoEventBus.start({ db: other.db, log: storeB.events, logger, instanceName: `b-${how}` });
+      const seen: string[] = [];
+      busA.onEvents((events) => seen.push(...events.map((e) => e.recordId)));
+      try {
+        const ended = endNextEventsGetMore(batch);
+        const deadline = Date.now() + 10_000;
+        while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(ended()).toBe(true);
+        // Well after the stream ended (and longer than any one poll): B's events must still reach A.
+        await new Promise((r) => setTimeout(r, 1_500));
+        for (let i = 0; i < 3; i++) busB.publish(await storeB.events.append([{ ...event(0), recordId: `indicator--after-end-${i}` }]));
+        const until = Date.now() + 8_000;
+        while (seen.filter((id) => id.startsWith('indicator--after-end-')).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        expect(seen.filter((id) => id.startsWith('indicator--after-end-'))).toEqual(['indicator--after-end-0', 'indicator--after-end-1', 'indicator--after-end-2']);
+      } finally {
+        await busA.close();
+        await busB.close();
+        await other.client.close();
+      }
+    }, 40_000);
+  }
 });

@@ -107,6 +107,49 @@ describe('index definitions', () => {
     expect(Object.keys(MONGO_INDEXES.find((i) => i.name === 'indicators_claim')!.key)).toEqual(['source', 'type', 'value']);
   });
 
+  it('give every ordering the API offers an index that yields its sort, for indicators and notices, in either direction', () => {
+    const orderings = {
+      [COLLECTIONS.indicators]: ['UPDATED_AT', 'CREATED_AT', 'VALID_FROM', 'SEVERITY', 'CONFIDENCE', 'SOURCE'],
+      [COLLECTIONS.notices]: ['UPDATED_AT', 'CREATED_AT', 'SEVERITY'],
+    } as const;
+    for (const [collection, fields] of Object.entries(orderings)) {
+      for (const field of fields) {
+        for (const direction of ['ASC', 'DESC'] as const) {
+          const sort = sortFor(field, direction);
+          // An index gives the sort when its key starts with the sort's fields, all in the sort's
+          // directions or all reversed (MongoDB walks an index either way).
+          const gives = MONGO_INDEXES.some((index) => {
+            if (index.collection !== collection) return false;
+            const key = Object.entries(index.key);
+            if (key.length < sort.length) return false;
+            const same = sort.every(([f, d], i) => key[i]![0] === f && key[i]![1] === d);
+            const reversed = sort.every(([f, d], i) => key[i]![0] === f && key[i]![1] === -d);
+            return same || reversed;
+          });
+          expect(gives, `${collection} ${field} ${direction}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('bound every createIndexes: a majority commit quorum (not every voting member) and a time limit, after which the start goes on', async () => {
+    const options: unknown[] = [];
+    const slow: string[] = [];
+    const db = {
+      listCollections: () => ({ toArray: async () => Object.values(COLLECTIONS).map((name) => ({ name })) }),
+      collection: (collection: string) => ({
+        createIndexes: async (_specs: unknown[], opts: unknown) => {
+          options.push(opts);
+          if (collection === COLLECTIONS.indicators) throw Object.assign(new Error('operation exceeded time limit'), { code: 50 });
+        },
+      }),
+    } as unknown as Db;
+    await ensureIndexes(db, MONGO_INDEXES, { maxTimeMS: 1_234, onSlowBuild: (collection) => slow.push(collection) });
+    expect(options.length).toBeGreaterThan(5);
+    for (const o of options) expect(o).toEqual({ commitQuorum: 'majority', maxTimeMS: 1_234 });
+    expect(slow).toEqual([COLLECTIONS.indicators]);
+  });
+
   it('make every TTL index a single date field, as MongoDB requires', () => {
     const ttl = MONGO_INDEXES.filter((i) => i.expireAfterSeconds !== undefined);
     expect(ttl.map((i) => i.name).sort()).toEqual(['busCursors_expiry', 'events_expiry', 'idempotency_expiry', 'memberChanges_at', 'rateLimits_expiry']);

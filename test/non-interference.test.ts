@@ -4,11 +4,14 @@
  * For each tier, the same scripted workload runs twice on two fresh hubs with the same controlled
  * clock and deterministic ids: once alone, once interleaved with writes the viewer may not see
  * (hidden publishes, updates, sightings, revocations, RED batches, approvals, embargoed and draft
- * notices, tokens issued to other members). Everything the viewer observed (GraphQL connections
+ * notices, tokens issued to other members, others' communities and roster changes, a roster change
+ * of a community the viewer is in, RED records shared with a community the viewer is not in).
+ * Everything the viewer observed (GraphQL connections
  * with totalCount, pageInfo and cursors; lookups; fetches by id, of visible, hidden and absent ids;
  * errors; STIX bundles; TAXII objects, manifest, object, versions and their headers, walks by
  * `next` and polls by `added_after`; the audit log as its member-admin sees it; idempotent
- * replays) must be byte-identical. The graphql-ws alert stream has its own suite.
+ * replays; the communities it is in and administers, and changing or naming one it is not in)
+ * must be byte-identical. The graphql-ws alert stream has its own suite.
  *
  * Where a hidden write happens in the interleaved run, the alone run's clock still passes through
  * its slot: both runs write the visible records at the same instants.
@@ -46,6 +49,11 @@ const AUDIT = `query ($first: Int, $after: String) {
     edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details } }
   }
 }`;
+
+const COMMUNITIES = '{ communities { id name description owner { id } members { id } updatedAt } }';
+const CREATE_COMMUNITY = 'mutation ($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }';
+const ADD_TO_COMMUNITY = 'mutation ($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id name description owner { id } members { id } updatedAt } }';
+const REMOVE_FROM_COMMUNITY = 'mutation ($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id name description owner { id } members { id } updatedAt } }';
 
 const PEOPLE = '{ people { id member { id } displayName email roles status identities { issuer subject } pendingApprovals { id kind } createdBy { userId } } }';
 const ADD_PERSON = 'mutation ($input: AddPersonInput!) { addPerson(input: $input) { id } }';
@@ -130,6 +138,7 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
   const partner = await run.token('partner', ['reader']);
   const viewer = member ? await run.token('viewer', ['reader', 'publisher']) : undefined;
   const admin = member ? await run.token('viewer', ['reader', 'member-admin'], 'admin@viewer') : undefined;
+  const pubAdmin = await run.token('pub', ['reader', 'member-admin'], 'admin@pub');
   const otherAdmin = await run.token('other', ['reader', 'member-admin'], 'admin@other');
   let keys = 0;
   const publish = (token: string, items: unknown[]) => run.write(PUBLISH, { input: { idempotencyKey: `k${++keys}`, indicators: items } }, token);
@@ -154,6 +163,29 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
   if (tier !== 'CORE') {
     await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden embargo', 'CLEAR', { embargoUntil: new Date(slotTime(1_000)).toISOString() }) }, other));
   }
+  // Communities: one of pub's that the viewer is in, one of the viewer's own (visible, both
+  // runs); others' creations and roster changes, a roster change of the viewer's community, and
+  // records shared with a community the viewer is not in (hidden).
+  step();
+  const circle = (await run.write(CREATE_COMMUNITY, { input: { name: 'Shared circle', description: 'pub and the viewer' } }, pubAdmin)).createCommunity.id as string;
+  if (member) await run.write(ADD_TO_COMMUNITY, { c: circle, m: 'viewer' }, pubAdmin);
+  if (admin) await run.write(CREATE_COMMUNITY, { input: { name: 'Own circle', description: 'the viewer alone' } }, admin);
+  await hiddenStep(() => run.write(ADD_TO_COMMUNITY, { c: circle, m: 'partner' }, pubAdmin));
+  await hiddenStep(async () => {
+    const c = (await run.write(CREATE_COMMUNITY, { input: { name: 'Other circle', description: 'not the viewer' } }, otherAdmin)).createCommunity.id;
+    await run.write(ADD_TO_COMMUNITY, { c, m: 'partner' }, otherAdmin);
+    await run.write(ADD_TO_COMMUNITY, { c, m: 'pub' }, otherAdmin);
+  });
+  const hiddenCommunity = `community--${uuidAt(slotTime(slot), 0)}`;
+  await hiddenStep(() => publish(other, [indicatorItem('203.0.113.60', 'RED', { recipients: [hiddenCommunity] }), indicatorItem('203.0.113.61', 'RED', { recipients: [hiddenCommunity, 'partner'] })]));
+  await hiddenStep(() => publish(pub, [indicatorItem('203.0.113.62', 'RED', { recipients: [hiddenCommunity] })]));
+  await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden community notice', 'RED', { recipients: [hiddenCommunity] }) }, other));
+  await hiddenStep(() => run.write(REMOVE_FROM_COMMUNITY, { c: hiddenCommunity, m: 'pub' }, otherAdmin));
+  step();
+  // Shared with the viewer's community: the viewer (not PUBLIC) sees it in both runs.
+  await publish(pub, [indicatorItem('198.51.100.9', 'RED', { recipients: [circle] })]);
+  await hiddenStep(() => run.write(REMOVE_FROM_COMMUNITY, { c: circle, m: 'partner' }, pubAdmin));
+
   step();
   const own = viewer ? await run.gql('viewer publishes', PUBLISH, { input: { idempotencyKey: 'mine', indicators: [indicatorItem('own.example', 'GREEN')] } }, viewer) : null;
   await hiddenStep(() => run.write(SIGHT, { id: `indicator--${hiddenRed}` }, other));
@@ -213,6 +245,21 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
       await run.gql(`${round} sighting on hidden`, SIGHT, { id: `indicator--${hiddenRed}` }, viewer);
       await run.gql(`${round} revoke hidden`, REVOKE, { id: `indicator--${hiddenRed}` }, viewer);
       await run.gql(`${round} request on hidden`, `mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "r") { id } }`, { id: `indicator--${hiddenRed}` }, viewer);
+    }
+    // Communities: the list (as a member, and as its member-admin, who sees its own one's
+    // roster); changing, and naming as a recipient, one it is not in, or one that does not exist.
+    // A slot of their own: a refused publish is audited, and its entry's id must not share an
+    // instant with the hidden write just before.
+    step();
+    await run.gql(`${round} communities`, COMMUNITIES, {}, viewer);
+    if (admin) {
+      await run.gql(`${round} communities as admin`, COMMUNITIES, {}, admin);
+      for (const [name, id] of [['hidden', hiddenCommunity], ['absent', `community--${uuidAt(slotTime(9_999), 0)}`]] as const) {
+        await run.gql(`${round} add to ${name} community`, ADD_TO_COMMUNITY, { c: id, m: 'viewer' }, admin);
+        await run.gql(`${round} remove from ${name} community`, REMOVE_FROM_COMMUNITY, { c: id, m: 'partner' }, admin);
+        await run.gql(`${round} name ${name} community`, PUBLISH, { input: { idempotencyKey: `name-${round}-${name}`, indicators: [indicatorItem('named.example', 'RED', { recipients: [id] })] } }, viewer);
+      }
+      await run.gql(`${round} add to pub's community`, ADD_TO_COMMUNITY, { c: circle, m: 'viewer' }, admin);
     }
     let last: string | null = null;
     for (const [name, collection] of Object.entries(COLLECTIONS)) {

@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDoc } from '../src/domain/events.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { SqliteEventBus } from '../src/store/sqlite/sqlite-event-bus.js';
 import { connectMongo, type MongoConnection } from '../src/store/mongo/mongo-connection.js';
 import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
 import { MongoEventBus } from '../src/store/mongo/mongo-event-bus.js';
@@ -17,8 +22,81 @@ import { storeContract } from './support/store-contract.js';
 
 const uri = process.env.MONGODB_URI;
 
+describe('sqlite: several processes on one file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hub-sqlite-bus-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("delivers each connection's events to the other in position order within ~250 ms, and member changes to the other only", async () => {
+    const file = join(dir, 'shared.db');
+    const storeA = createSqliteStore(file);
+    const storeB = createSqliteStore(file);
+    const logger = pino({ level: 'silent' });
+    const busA = await SqliteEventBus.start({ db: storeA.db, log: storeA.events, logger, pollMs: 50 });
+    const busB = await SqliteEventBus.start({ db: storeB.db, log: storeB.events, logger, pollMs: 50 });
+    const seenA: number[] = [];
+    const seenB: number[] = [];
+    busA.onEvents((events) => seenA.push(...events.map((e: EventDoc) => e._id)));
+    busB.onEvents((events) => seenB.push(...events.map((e: EventDoc) => e._id)));
+    const membersA: string[] = [];
+    const membersB: string[] = [];
+    busA.onMemberChanged((id) => membersA.push(id));
+    busB.onMemberChanged((id) => membersB.push(id));
+    const event = (n: number) => ({ type: 'PUBLISHED' as const, kind: 'INDICATOR' as const, recordId: `indicator--${n}`, occurredAt: new Date(), before: null, after: { source: 'm-a', tlp: 'CLEAR' as const, recipients: [] } });
+    try {
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const [store, bus] = i % 2 ? [storeA, busA] : [storeB, busB];
+          bus.publish(await store.events.append([event(i), event(i)]));
+        }),
+      );
+      busA.memberChanged('m-x');
+      const started = Date.now();
+      while ((seenA.length < 20 || seenB.length < 20 || membersB.length < 1) && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
+      const took = Date.now() - started;
+      const all = Array.from({ length: 20 }, (_, i) => i + 1);
+      expect(seenA).toEqual(all);
+      expect(seenB).toEqual(all);
+      expect(membersA).toEqual(['m-x']);
+      expect(membersB).toEqual(['m-x']);
+      expect(took).toBeLessThan(250);
+    } finally {
+      await busA.close();
+      await busB.close();
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+
+  it('keeps what was written after the file is closed and opened again', async () => {
+    const file = join(dir, 'reopen.db');
+    const first = createSqliteStore(file);
+    await first.members.put({ _id: 'm-a', name: 'A', kind: 'ENTERPRISE', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: new Date(0) });
+    await first.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--1', occurredAt: new Date(), before: null, after: { source: 'm-a', tlp: 'CLEAR', recipients: [] } }]);
+    expect(await first.sequences.next('s', 5)).toBe(1);
+    await first.close();
+    const second = createSqliteStore(file);
+    try {
+      expect((await second.members.list()).map((m) => m._id)).toEqual(['m-a']);
+      expect(await second.events.bounds()).toEqual({ latest: 1, trimmedThrough: 0 });
+      expect(await second.sequences.next('s')).toBe(6);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 console.log('store contract: embedded store (mingo): running');
 storeContract('embedded', async () => createMemoryStore());
+
+console.log('store contract: sqlite (:memory: and a file): running');
+storeContract('sqlite :memory:', async () => createSqliteStore(':memory:'));
+const sqliteDir = mkdtempSync(join(tmpdir(), 'hub-contract-sqlite-'));
+let sqliteFiles = 0;
+storeContract(
+  'sqlite file',
+  async () => createSqliteStore(join(sqliteDir, `store-${++sqliteFiles}.db`)),
+  async () => rmSync(sqliteDir, { recursive: true, force: true }),
+);
 
 if (!uri) {
   console.log('store contract: mongodb: SKIPPED (MONGODB_URI not set; see docs/mongodb.md to run it)');

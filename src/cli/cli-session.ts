@@ -84,7 +84,7 @@ async function viewerAs(built: HubServices, acting: TokenIssuer, ttlMs: number, 
   const jwt = await acting.issue({ memberId: person.memberId, userId: person.id, roles: [...ROLES], ttlMs });
   let viewer: Viewer;
   try {
-    viewer = await built.authenticator.authenticate(`Bearer ${jwt}`);
+    viewer = await built.authenticate(`Bearer ${jwt}`);
   } catch (err) {
     throw new CommandError('UNAUTHENTICATED', `--as ${personId}: ${err instanceof Error ? err.message : String(err)}`);
   }

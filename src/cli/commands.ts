@@ -6,14 +6,31 @@ import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './a
 import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
 import type { Command } from './command.js';
 import { idpAddCommand, idpListCommand } from './idp-commands.js';
-import { memberListCommand } from './member-commands.js';
+import { communityAddCommand, communityAddMemberCommand, communityListCommand, communityRemoveMemberCommand } from './community-commands.js';
+import {
+  memberAddCommand,
+  memberListCommand,
+  memberOffboardCommand,
+  memberReinstateCommand,
+  memberSuspendCommand,
+  memberTierCommand,
+} from './member-commands.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   tokenCommand,
+  memberAddCommand,
   memberListCommand,
+  memberTierCommand,
+  memberSuspendCommand,
+  memberReinstateCommand,
+  memberOffboardCommand,
+  communityAddCommand,
+  communityListCommand,
+  communityAddMemberCommand,
+  communityRemoveMemberCommand,
   apikeyCreateCommand,
   apikeyListCommand,
   apikeyRevokeCommand,

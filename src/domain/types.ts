@@ -59,6 +59,11 @@ export interface Member {
    * ACTIVE); read them through `memberStatus`. Never written any more.
    */
   suspended?: boolean;
+  /**
+   * True on an OFFBOARDED member that never was ACTIVE (its registration was withdrawn): it never
+   * was part of the hub, and only hub-admins learn that it existed, as for a PENDING one.
+   */
+  withdrawn?: boolean;
   /** The last change of `status`: when, by whom, why (the reason is shown to hub-admins only, never audited). */
   statusChange?: { at: Date; by: ActorRef; reason: string; requestId?: string };
   createdAt: Date;

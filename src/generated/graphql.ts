@@ -230,6 +230,14 @@ export type AuditAction =
   | 'IDENTITY_PROVIDER_REMOVED'
   | 'IDENTITY_UNLINKED'
   | 'LOGIN_FAILED'
+  /** A member was offboarded (with the API keys revoked and identity providers removed). */
+  | 'MEMBER_OFFBOARDED'
+  /** An approved registration made a member ACTIVE. */
+  | 'MEMBER_REGISTERED'
+  /** A suspended member was reinstated (at once below TRUSTED, else as an approved request). */
+  | 'MEMBER_REINSTATED'
+  /** A member was suspended. */
+  | 'MEMBER_SUSPENDED'
   /** A person was added (details.seeded: by the hub itself; details.jit: provisioned just in time). */
   | 'PERSON_ADDED'
   | 'PERSON_REINSTATED'

@@ -200,14 +200,25 @@ export function memberRefusal(member: { status?: Member['status'] | undefined; s
 
 /**
  * Whether the viewer learns that a member exists (directory, `member(id)`, a record's source): a
- * hub-admin every member; any other member every member but a PENDING one. A registration nobody
- * approved yet is not part of the hub, and a rejected one must leave no trace outside the hub-admins.
+ * hub-admin every member; any other member those `isPartOfHub`. A registration nobody approved
+ * is not part of the hub, and a rejected or withdrawn one must leave no trace outside the hub-admins.
  * SUSPENDED and OFFBOARDED members stay listed, with their status: their records stay readable
  * and attributed, and readers weigh them by whether their source still stands behind them.
  */
-export function canSeeMember(viewer: Viewer, member: { status?: Member['status'] | undefined; suspended?: boolean | undefined }): boolean {
+export function canSeeMember(viewer: Viewer, member: ListedFacts): boolean {
   if (viewer.kind === 'anonymous') return false;
-  return viewer.roles.includes('hub-admin') || memberStatus(member) !== 'PENDING';
+  return viewer.roles.includes('hub-admin') || isPartOfHub(member);
+}
+
+type ListedFacts = { status?: Member['status'] | undefined; suspended?: boolean | undefined; withdrawn?: boolean | undefined };
+
+/**
+ * Whether a member is, or was, part of the hub: it was approved (ACTIVE, SUSPENDED, or OFFBOARDED
+ * after being ACTIVE). A PENDING registration, and one withdrawn by offboarding it while PENDING,
+ * never was: to members it is as an id nobody registered (directory, `member(id)`, recipients).
+ */
+export function isPartOfHub(member: ListedFacts): boolean {
+  return memberStatus(member) !== 'PENDING' && member.withdrawn !== true;
 }
 
 /** Whether the viewer reads why and when a member's status last changed, and who changed it: hub-admins only. */

@@ -102,7 +102,8 @@ export class CommunityService {
    */
   async addMember(viewer: Viewer, communityId: string, memberId: string): Promise<CommunityDoc> {
     const community = await this.administered(viewer, communityId);
-    if (!(await this.deps.members.get(memberId))) throw badInput('No member has this id', 'memberId');
+    // Members of the hub only (getMany): a PENDING or withdrawn registration answers as an unknown id.
+    if ((await this.deps.members.getMany([memberId])).length === 0) throw badInput('No member has this id', 'memberId');
     if (community.members.includes(memberId)) return community;
     const after = await this.deps.communities.addMember(community._id, memberId, this.now(), MAX_COMMUNITY_MEMBERS);
     if (!after) throw hubError('NOT_FOUND', NO_SUCH_COMMUNITY, 'communityId');

@@ -12,8 +12,8 @@ import {
   type Role,
 } from '../domain/types.js';
 import { badInput, hubError, unauthenticated } from '../errors.js';
-import { assertMayChangeMemberStanding, canSeeMember, reinstatementNeedsSecondPerson, type Viewer } from '../policy/policy.js';
-import type { MemberGuard, MemberRepository } from '../store/ports.js';
+import { assertMayChangeMemberStanding, canSeeMember, isPartOfHub, reinstatementNeedsSecondPerson, type Viewer } from '../policy/policy.js';
+import type { MemberGuard, MemberRepository, MemberUpdate } from '../store/ports.js';
 import type { ApiKeyService } from './api-key-service.js';
 import type { ApprovalService } from './approval-service.js';
 import type { AuditService } from './audit-service.js';
@@ -106,8 +106,9 @@ export class MemberService {
    * (recipients are checked against these, so naming a pending id answers as an unknown one).
    */
   async getMany(ids: readonly string[]): Promise<Member[]> {
+    // Not a PENDING or withdrawn one either (`isPartOfHub`).
     if (!ids.length) return [];
-    return (await this.members.findByIds(ids)).map(current).filter((m) => m.status !== 'PENDING');
+    return (await this.members.findByIds(ids)).map(current).filter(isPartOfHub);
   }
 
   /** The directory, for members only: anonymous callers do not learn who belongs to the hub (`canSeeMember`). */
@@ -217,7 +218,8 @@ export class MemberService {
     const member = await this.existing(id);
     if (member.status === 'OFFBOARDED') throw notFrom(member, 'offboarded', 'offboarding is final');
     const deps = this.deps();
-    const after = await this.write(viewer, member, 'OFFBOARDED', text);
+    // A registration withdrawn before approval never was part of the hub: it stays out of sight.
+    const after = await this.write(viewer, member, 'OFFBOARDED', text, member.status === 'PENDING' ? { withdrawn: true } : {});
     // The status alone already refuses every credential; revoking and removing makes it final.
     const revoked = await deps.apiKeys().revokeAllOf(viewer, id);
     const removed = await deps.identity().removeAllOf(id);
@@ -288,9 +290,9 @@ export class MemberService {
   }
 
   /** Compare-and-set from the status read; INVALID_TRANSITION when another change landed first. */
-  private async write(viewer: Extract<Viewer, { kind: 'member' }>, member: Member, to: MemberStatus, reason: string): Promise<Member> {
+  private async write(viewer: Extract<Viewer, { kind: 'member' }>, member: Member, to: MemberStatus, reason: string, extra: MemberUpdate = {}): Promise<Member> {
     const statusChange = { at: this.deps().now(), by: actorOf(viewer), reason };
-    const after = await this.members.update(member._id, { status: member.status }, { status: to, statusChange });
+    const after = await this.members.update(member._id, { status: member.status }, { ...extra, status: to, statusChange });
     if (!after) throw hubError('INVALID_TRANSITION', `member "${member._id}" changed meanwhile; nothing was changed: read it again`, 'id');
     this.onChanged(member._id);
     return current(after);

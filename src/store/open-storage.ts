@@ -17,18 +17,42 @@ export interface Storage {
 }
 
 /**
- * The store and bus the configuration selects: MongoDB when MONGODB_URI is set (docs/mongodb.md),
- * else the embedded store with the in-process bus. MongoDB unreachable is a ConfigError naming
- * the host: the hub stops, it never falls back to the embedded store. Used by the hub and the CLI alike.
+ * The store and bus the configuration selects (`HUB_STORE`, docs/storage.md): SQLite in
+ * HUB_DATA_DIR by default, MongoDB when MONGODB_URI is set (docs/mongodb.md), or the in-process
+ * store. MongoDB unreachable is a ConfigError naming the host: the hub stops, it never falls back
+ * to the embedded store. Used by the hub and the CLI alike.
  */
 export async function openStorage(config: HubConfig, log: Logger): Promise<Storage> {
-  if (!config.mongodbUri) {
-    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'embedded' }), shared: false };
+  if (config.store === 'memory') {
+    return { store: createMemoryStore(), bus: new InProcessEventBus(), health: async () => ({ ok: true, store: 'memory' }), shared: false };
+  }
+  if (config.store === 'sqlite') {
+    // Loaded only here, as the MongoDB driver below.
+    const { createSqliteStore, sqliteStorePath } = await import('./sqlite/sqlite-store.js');
+    const { SqliteEventBus } = await import('./sqlite/sqlite-event-bus.js');
+    const path = sqliteStorePath(config.dataDir);
+    let store;
+    try {
+      store = createSqliteStore(path);
+    } catch (err) {
+      throw new ConfigError(`HUB_DATA_DIR: cannot open the store ${path}: ${(err as Error).message}`);
+    }
+    const bus = await SqliteEventBus.start({ db: store.db, log: store.events, logger: log });
+    const health = async () => {
+      try {
+        store.db.prepare('SELECT 1').get();
+        return { ok: true, store: 'sqlite' };
+      } catch {
+        return { ok: false, store: 'sqlite' };
+      }
+    };
+    // Every process opening HUB_DATA_DIR/hub.db sees the same records (SqliteEventBus carries the changes).
+    return { store, bus, health, shared: true };
   }
   // Loaded only here: the embedded store never loads the driver.
   const { openMongoBackend, MongoUnavailableError } = await import('./mongo/mongo-backend.js');
   try {
-    const backend = await openMongoBackend(config.mongodbUri, {
+    const backend = await openMongoBackend(config.mongodbUri!, {
       logger: log,
       eventRetentionMs: config.eventRetentionMs,
       ...(config.instanceId ? { instanceName: config.instanceId } : {}),

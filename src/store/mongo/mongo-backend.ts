@@ -38,7 +38,10 @@ const HEALTH_TIMEOUT_MS = 2_000;
 export async function openMongoBackend(uri: string, options: MongoBackendOptions): Promise<MongoBackend> {
   const { client, db, where } = await connectMongo(uri, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS });
   try {
-    await ensureIndexes(db);
+    await ensureIndexes(db, undefined, {
+      onSlowBuild: (collection, err) =>
+        options.logger.warn({ err, collection }, 'index builds on this collection did not finish in time; starting without waiting (queries are correct, slower until they finish; the next start asks again)'),
+    });
     const instance = options.instanceName ?? hostname();
     const store = createMongoStore(client, db, { eventRetentionMs: options.eventRetentionMs });
     const bus = await MongoEventBus.start({ db, log: store.events, logger: options.logger, instanceName: instance });

@@ -194,18 +194,10 @@ export class MongoEventBus implements EventBus {
       this.resumeToken ? { resumeAfter: this.resumeToken } : {},
     );
     this.eventStream = stream;
-    stream.on('change', (change) => {
-      if (change.operationType !== 'insert') return; // an invalidate (collection dropped) ends the stream
-      this.stopPolling();
-      this.feed.offer([fromStoredEvent(change.fullDocument)]);
-      this.resumeToken = change._id;
-      this.markTokenDirty();
-    });
-    stream.on('error', (err) => {
-      if (this.closed) return;
-      const code = (err as { code?: number }).code;
-      if (code !== undefined && TOKEN_GONE.has(code)) this.resumeToken = undefined;
-      this.log.warn({ err, code }, 'event log change stream failed; reading the log by position until it is back');
+    const ended = (reason: string, err?: unknown) => {
+      // Once per stream: an error also closes it, and only the current stream is reopened.
+      if (this.closed || this.eventStream !== stream) return;
+      this.log.warn({ err, reason }, 'event log change stream ended; reading the log by position until it is back');
       this.eventStream = null;
       void stream.close().catch(() => undefined);
       this.startPolling();
@@ -213,7 +205,32 @@ export class MongoEventBus implements EventBus {
         this.openEventStream();
         this.feed.poke();
       }, this.options.reopenMs ?? 1_000);
+    };
+    stream.on('change', (change) => {
+      if (change.operationType !== 'insert') {
+        // An invalidate (`events` dropped or renamed) ends the stream, and its token cannot be
+        // resumed after: open afresh, and catch up by position.
+        if ((change as { operationType: string }).operationType === 'invalidate') {
+          this.resumeToken = undefined;
+          ended('invalidate');
+        }
+        return;
+      }
+      this.stopPolling();
+      this.feed.offer([fromStoredEvent(change.fullDocument)]);
+      this.resumeToken = change._id;
+      this.markTokenDirty();
     });
+    stream.on('error', (err) => {
+      const code = (err as { code?: number }).code;
+      if (code !== undefined && TOKEN_GONE.has(code)) this.resumeToken = undefined;
+      ended('error', err);
+    });
+    // The server may end the cursor without an error (an invalidate the $match hid, an
+    // interrupted getMore the driver turns into an end): without this, events from other
+    // instances would silently stop.
+    stream.on('close', () => ended('closed by the server'));
+    stream.on('end', () => ended('ended by the server'));
     // Once the server has the stream: stop polling, and read by position what was appended
     // before it started.
     return started(stream).then(() => {
@@ -238,19 +255,25 @@ export class MongoEventBus implements EventBus {
         .then((docs) => new Set(docs.map((d) => d.memberId)).forEach((id) => this.announceMember(id)))
         .catch((err: unknown) => this.log.error({ err }, 'member-change catch-up failed'));
     }
-    stream.on('change', (change) => {
-      if (change.operationType !== 'insert') return;
-      const doc = change.fullDocument;
-      if (doc.origin !== this.origin) this.announceMember(doc.memberId);
-    });
-    stream.on('error', (err) => {
-      if (this.closed) return;
-      this.log.warn({ err }, 'member-change stream failed; reopening');
+    const ended = (reason: string, err?: unknown) => {
+      if (this.closed || this.memberStream !== stream) return;
+      this.log.warn({ err, reason }, 'member-change stream ended; reopening');
       this.memberStream = null;
       this.memberStreamDownSince ??= new Date();
       void stream.close().catch(() => undefined);
       this.later(() => void this.openMemberStream(), this.options.reopenMs ?? 1_000);
+    };
+    stream.on('change', (change) => {
+      if (change.operationType !== 'insert') {
+        if ((change as { operationType: string }).operationType === 'invalidate') ended('invalidate');
+        return;
+      }
+      const doc = change.fullDocument;
+      if (doc.origin !== this.origin) this.announceMember(doc.memberId);
     });
+    stream.on('error', (err) => ended('error', err));
+    stream.on('close', () => ended('closed by the server'));
+    stream.on('end', () => ended('ended by the server'));
     return started(stream);
   }
 

@@ -87,6 +87,40 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { seq: -1 },
     purpose: 'the default ordering (UPDATED_AT: seq descending) and its keyset cursors when no narrower index applies',
   },
+  // The other orderings of indicators(orderBy): each sort ends on _id (unique), so each has an
+  // index of exactly its keys; MongoDB walks it either way for ASC and DESC. The visibility $or
+  // and the filters are then applied while walking: a first page reads about as many index
+  // entries as it takes to find `first` visible matches (docs/mongodb.md: check with explain()).
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_created',
+    key: { createdAt: -1, _id: -1 },
+    purpose: 'indicators(orderBy: CREATED_AT): the sort {createdAt, _id} and its keyset cursors, without sorting in memory',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_valid_from',
+    key: { validFrom: -1, _id: -1 },
+    purpose: 'indicators(orderBy: VALID_FROM): the sort {validFrom, _id} and its keyset cursors, without sorting in memory',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_severity',
+    key: { severityRank: -1, _id: -1 },
+    purpose: 'indicators(orderBy: SEVERITY): the sort {severityRank, _id} and its keyset cursors, without sorting in memory',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_confidence',
+    key: { confidence: -1, _id: -1 },
+    purpose: 'indicators(orderBy: CONFIDENCE): the sort {confidence, _id} and its keyset cursors, without sorting in memory; also the minimum-confidence filter',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_source_id',
+    key: { source: 1, _id: 1 },
+    purpose: 'indicators(orderBy: SOURCE) for TRUSTED viewers: the sort {source, _id} and its keyset cursors, without sorting in memory',
+  },
   {
     collection: COLLECTIONS.indicators,
     name: 'indicators_id_source',
@@ -141,6 +175,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'notices_recipients_seq',
     key: { recipients: 1, seq: -1 },
     purpose: 'TLP:RED notices shared with a member, newest first: the visibility clause {tlp: "RED", recipients: <viewer>}',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_seq',
+    key: { seq: -1 },
+    purpose: 'modelRiskNotices for a hub-admin or with the default ordering (UPDATED_AT: seq descending) when no narrower index applies, and its keyset cursors',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_created',
+    key: { createdAt: -1, _id: -1 },
+    purpose: 'modelRiskNotices(orderBy: CREATED_AT): the sort {createdAt, _id} and its keyset cursors, without sorting in memory',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_severity',
+    key: { severityRank: -1, _id: -1 },
+    purpose: 'modelRiskNotices(orderBy: SEVERITY): the sort {severityRank, _id} and its keyset cursors, without sorting in memory',
   },
   {
     collection: COLLECTIONS.notices,
@@ -365,12 +417,28 @@ export class IndexConflictError extends Error {
   override readonly name = 'IndexConflictError';
 }
 
+/** How long one collection's `createIndexes` may wait before the start goes on without it. */
+export const INDEX_BUILD_WAIT_MS = 60_000;
+
+export interface EnsureIndexesOptions {
+  /** Default INDEX_BUILD_WAIT_MS. */
+  maxTimeMS?: number;
+  /** Told when a collection's indexes did not finish in time (the start goes on). Default: ignore. */
+  onSlowBuild?: (collection: string, err: Error) => void;
+}
+
 /**
  * Creates the missing collections, then every non-built-in index, one `createIndexes` per
  * collection. Idempotent, and safe with several instances starting at once. An index of the same
  * name with different keys or options is not replaced silently: the error names it.
+ *
+ * Bounded: the build commits once a majority of the data-bearing members has it (`commitQuorum:
+ * 'majority'`, not the default "every voting member", which a member that is down would hold up
+ * for ever), and the command waits at most `maxTimeMS`. A build that takes longer (a large
+ * collection, a lagging member) is reported and the start goes on: queries are correct without
+ * the index, only slower, and the next start asks for it again.
  */
-export async function ensureIndexes(db: Db, indexes: readonly IndexDefinition[] = MONGO_INDEXES): Promise<void> {
+export async function ensureIndexes(db: Db, indexes: readonly IndexDefinition[] = MONGO_INDEXES, options: EnsureIndexesOptions = {}): Promise<void> {
   await ensureCollections(db, Object.values(COLLECTIONS));
   const byCollection = new Map<string, IndexDefinition[]>();
   for (const index of indexes) {
@@ -379,7 +447,7 @@ export async function ensureIndexes(db: Db, indexes: readonly IndexDefinition[] 
   }
   for (const [collection, defs] of byCollection) {
     try {
-      await db.collection(collection).createIndexes(defs.map(indexSpecification));
+      await db.collection(collection).createIndexes(defs.map(indexSpecification), { commitQuorum: 'majority', maxTimeMS: options.maxTimeMS ?? INDEX_BUILD_WAIT_MS });
     } catch (err) {
       const code = (err as { code?: number }).code;
       // 85 IndexOptionsConflict, 86 IndexKeySpecsConflict
@@ -387,6 +455,11 @@ export async function ensureIndexes(db: Db, indexes: readonly IndexDefinition[] 
         throw new IndexConflictError(
           `an index on ${collection} differs from the one the hub needs (${(err as Error).message}); drop it (db.${collection}.dropIndex(<name>)) and restart`,
         );
+      }
+      // 50 MaxTimeMSExpired; 262 ExceededTimeLimit
+      if (code === 50 || code === 262) {
+        options.onSlowBuild?.(collection, err as Error);
+        continue;
       }
       throw err;
     }

@@ -1,0 +1,250 @@
+import type Database from 'better-sqlite3';
+import { update as applyUpdate } from 'mingo';
+import type { Filter } from '../../domain/filter.js';
+import type { FindOptions, UpdateDoc } from '../ports.js';
+import { decodeDoc, encodeDoc } from './sqlite-codec.js';
+import { fieldsOf, filterToSql, sortToSql, UnsupportedQueryError, type ColumnKind, type FieldResolver, type FieldTarget } from './sqlite-filter.js';
+import type { StatementCache } from './statement-cache.js';
+
+/** A field read by queries: kept in a column of its own so that indexes can answer it. */
+export interface ColumnSpec {
+  /** The document's field; a dotted path reads a sub-document (`model.name`). */
+  readonly field: string;
+  readonly kind: ColumnKind;
+}
+
+/** An index, with why it exists (which read it answers). */
+export interface IndexSpec {
+  /** Column names (a field's column is the field with `.` as `_`). */
+  readonly columns: readonly string[];
+  readonly unique?: boolean;
+  readonly purpose: string;
+}
+
+/**
+ * One document collection as a table: `rid` (the row), `_id`, the document as JSON (`doc`), a
+ * column per queried field, a side table `(value, rid)` per multi-valued field (tags,
+ * recipients), and optionally a count table: the number of documents per combination of a few
+ * low-cardinality fields, kept by triggers, so that a count whose filter names only those fields
+ * (a viewer's visibility and the common filters) reads a few hundred rows instead of a million.
+ */
+export interface CollectionSpec {
+  readonly table: string;
+  readonly columns: readonly ColumnSpec[];
+  readonly lists?: ReadonlyArray<{ readonly field: string; readonly kind: ColumnKind }>;
+  readonly indexes: readonly IndexSpec[];
+  /** Fields (columns or lists) the count table groups by; none: counts scan through indexes. */
+  readonly countBy?: readonly string[];
+}
+
+const columnName = (field: string): string => field.replace(/\./g, '_');
+const quote = (name: string): string => `"${name}"`;
+const SQL_TYPE: Record<ColumnKind, string> = { text: 'TEXT', number: 'NUMERIC', boolean: 'INTEGER', date: 'INTEGER' };
+
+/** The DDL of a collection: its table, side tables, indexes, count table and its triggers. */
+export function collectionDdl(spec: CollectionSpec): string[] {
+  const t = spec.table;
+  const lists = spec.lists ?? [];
+  const cols = [
+    'rid INTEGER PRIMARY KEY',
+    '_id TEXT NOT NULL UNIQUE',
+    'doc TEXT NOT NULL',
+    ...spec.columns.map((c) => `${quote(columnName(c.field))} ${SQL_TYPE[c.kind]}`),
+    // The list's values as a sorted JSON array: what the count table groups by.
+    ...lists.map((l) => `${quote(columnName(l.field))} TEXT NOT NULL DEFAULT '[]'`),
+  ];
+  const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
+  for (const l of lists) {
+    const side = `${t}__${columnName(l.field)}`;
+    ddl.push(`CREATE TABLE IF NOT EXISTS ${side} (value ${SQL_TYPE[l.kind]} NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (value, rid)) WITHOUT ROWID`);
+    ddl.push(`CREATE INDEX IF NOT EXISTS ${side}_rid ON ${side} (rid)`);
+  }
+  for (const index of spec.indexes) {
+    const name = `${t}_${index.columns.map((c) => c.replace(/[^A-Za-z0-9]/g, '')).join('_')}`;
+    ddl.push(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${index.columns.map((c) => (c.includes(' ') ? c : quote(c))).join(', ')})`);
+  }
+  if (spec.countBy?.length) {
+    const by = spec.countBy.map((f) => quote(columnName(f)));
+    const counts = `${t}__counts`;
+    ddl.push(`CREATE TABLE IF NOT EXISTS ${counts} (${by.join(', ')}, n INTEGER NOT NULL, PRIMARY KEY (${by.join(', ')}))`);
+    const values = (row: 'NEW' | 'OLD') => by.map((c) => `${row}.${c}`).join(', ');
+    const match = by.map((c) => `${c} IS OLD.${c}`).join(' AND ');
+    const add = `INSERT INTO ${counts} (${by.join(', ')}, n) VALUES (${values('NEW')}, 1) ON CONFLICT (${by.join(', ')}) DO UPDATE SET n = n + 1;`;
+    const remove = `UPDATE ${counts} SET n = n - 1 WHERE ${match};`;
+    ddl.push(`CREATE TRIGGER IF NOT EXISTS ${counts}_insert AFTER INSERT ON ${t} BEGIN ${add} END`);
+    ddl.push(`CREATE TRIGGER IF NOT EXISTS ${counts}_update AFTER UPDATE OF ${by.join(', ')} ON ${t} BEGIN ${remove} ${add} END`);
+    ddl.push(`CREATE TRIGGER IF NOT EXISTS ${counts}_delete AFTER DELETE ON ${t} BEGIN ${remove} END`);
+  }
+  return ddl;
+}
+
+function pathValue(doc: Record<string, unknown>, path: string): unknown {
+  if (!path.includes('.')) return doc[path];
+  let v: unknown = doc;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+function toColumn(value: unknown, kind: ColumnKind, field: string): string | number | null {
+  if (value === undefined || value === null) return null;
+  switch (kind) {
+    case 'date':
+      if (value instanceof Date) return value.getTime();
+      break;
+    case 'boolean':
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      break;
+    case 'number':
+      if (typeof value === 'number') return value;
+      break;
+    case 'text':
+      if (typeof value === 'string') return value;
+      break;
+  }
+  throw new UnsupportedQueryError(`field "${field}" must hold ${kind} values to be stored in its column (got ${typeof value})`);
+}
+
+type Row = { rid: number; doc: string };
+
+/**
+ * A document collection in SQLite, answering the port's MongoDB filter and sort documents
+ * through `filterToSql`. Documents handed out are decoded afresh: a caller changing one changes
+ * nothing stored.
+ */
+export class SqliteCollection<T extends { _id: string }> {
+  private readonly resolveRow: FieldResolver;
+  private readonly resolveCount: FieldResolver;
+  private readonly countFields: ReadonlySet<string>;
+  private readonly columns: ReadonlyArray<ColumnSpec & { name: string }>;
+  private readonly lists: ReadonlyArray<{ field: string; kind: ColumnKind; name: string; side: string }>;
+  private readonly upsertSql: string;
+  private readonly insertSql: string;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statements: StatementCache,
+    readonly spec: CollectionSpec,
+  ) {
+    const t = spec.table;
+    this.columns = spec.columns.map((c) => ({ ...c, name: columnName(c.field) }));
+    this.lists = (spec.lists ?? []).map((l) => ({ ...l, name: columnName(l.field), side: `${t}__${columnName(l.field)}` }));
+    const targets = new Map<string, FieldTarget>([['_id', { shape: 'scalar', sql: 't._id', kind: 'text' }]]);
+    for (const c of this.columns) targets.set(c.field, { shape: 'scalar', sql: `t.${quote(c.name)}`, kind: c.kind });
+    for (const l of this.lists) targets.set(l.field, { shape: 'side', table: l.side, rid: 't.rid', kind: l.kind });
+    this.resolveRow = (field) => {
+      const target = targets.get(field);
+      if (!target) throw new UnsupportedQueryError(`the ${t} table has no column for field "${field}": add it to its CollectionSpec (sqlite-schema.ts)`);
+      return target;
+    };
+    this.countFields = new Set(spec.countBy ?? []);
+    this.resolveCount = (field) => {
+      const target = this.resolveRow(field);
+      const name = quote(columnName(field));
+      return target.shape === 'side' ? { shape: 'json', sql: `c.${name}`, kind: target.kind } : { shape: 'scalar', sql: `c.${name}`, kind: target.kind };
+    };
+    const names = ['_id', 'doc', ...this.columns.map((c) => c.name), ...this.lists.map((l) => l.name)].map(quote);
+    const placeholders = names.map(() => '?').join(', ');
+    this.insertSql = `INSERT INTO ${t} (${names.join(', ')}) VALUES (${placeholders}) RETURNING rid`;
+    this.upsertSql = `${this.insertSql.replace(' RETURNING rid', '')} ON CONFLICT (_id) DO UPDATE SET ${names
+      .slice(1)
+      .map((n) => `${n} = excluded.${n}`)
+      .join(', ')} RETURNING rid`;
+  }
+
+  /** The SQL and parameters of a read, for `find` and for EXPLAIN QUERY PLAN in tests. */
+  selectSql(filter: Filter, options: FindOptions = {}, what = 't.doc'): { sql: string; params: unknown[] } {
+    const params: unknown[] = [];
+    let sql = `SELECT ${what} FROM ${this.spec.table} t WHERE ${filterToSql(filter, this.resolveRow, params)}`;
+    if (options.sort?.length) sql += ` ORDER BY ${sortToSql(options.sort, this.resolveRow)}`;
+    if (options.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(options.limit);
+    }
+    return { sql, params };
+  }
+
+  /** The SQL of a count: from the count table when the filter names only its fields. */
+  countSql(filter: Filter): { sql: string; params: unknown[] } {
+    const params: unknown[] = [];
+    if (this.countFields.size > 0 && [...fieldsOf(filter)].every((f) => this.countFields.has(f))) {
+      return { sql: `SELECT coalesce(sum(c.n), 0) AS n FROM ${this.spec.table}__counts c WHERE ${filterToSql(filter, this.resolveCount, params)}`, params };
+    }
+    return { sql: `SELECT count(*) AS n FROM ${this.spec.table} t WHERE ${filterToSql(filter, this.resolveRow, params)}`, params };
+  }
+
+  find(filter: Filter, options: FindOptions = {}): T[] {
+    if (options.limit === 0) return [];
+    const { sql, params } = this.selectSql(filter, options);
+    const rows = this.statements.get(sql).pluck().all(...params) as string[];
+    return rows.map((text) => decodeDoc<T>(text));
+  }
+
+  count(filter: Filter): number {
+    const { sql, params } = this.countSql(filter);
+    return this.statements.get(sql).pluck().get(...params) as number;
+  }
+
+  get(id: string): T | null {
+    const text = this.statements.get(`SELECT doc FROM ${this.spec.table} WHERE _id = ?`).pluck().get(id) as string | undefined;
+    return text === undefined ? null : decodeDoc<T>(text);
+  }
+
+  /** Inserts a new document; throws on a duplicate `_id` (or another unique index). */
+  insert(doc: T): void {
+    const rid = this.statements.get(this.insertSql).pluck().get(...this.rowValues(doc)) as number;
+    this.writeLists(rid, doc, false);
+  }
+
+  /** Inserts, or replaces the document with the same `_id`. */
+  put(doc: T): void {
+    const rid = this.statements.get(this.upsertSql).pluck().get(...this.rowValues(doc)) as number;
+    this.writeLists(rid, doc, true);
+  }
+
+  /**
+   * Applies a MongoDB update document (`$set`, `$inc`, `$max`... through mingo, as the embedded
+   * store does) to the first match, in one immediate transaction: a compare-and-set across
+   * processes too. The document after the update, or null.
+   */
+  updateOne(filter: Filter, update: UpdateDoc): T | null {
+    return this.db
+      .transaction(() => {
+        const { sql, params } = this.selectSql(filter, { limit: 1 }, 't.rid, t.doc');
+        const row = this.statements.get(sql).pluck(false).get(...params) as Row | undefined;
+        if (!row) return null;
+        const next = decodeDoc<T>(row.doc);
+        applyUpdate(next as unknown as Record<string, unknown>, update as Parameters<typeof applyUpdate>[1], undefined, undefined, { cloneMode: 'deep' });
+        this.put(next);
+        return next;
+      })
+      .immediate();
+  }
+
+  private rowValues(doc: T): unknown[] {
+    const d = doc as unknown as Record<string, unknown>;
+    const values: unknown[] = [doc._id, encodeDoc(doc)];
+    for (const c of this.columns) values.push(toColumn(pathValue(d, c.field), c.kind, c.field));
+    for (const l of this.lists) values.push(JSON.stringify(this.listValues(d, l)));
+    return values;
+  }
+
+  private listValues(doc: Record<string, unknown>, list: { field: string; kind: ColumnKind }): Array<string | number> {
+    const raw = pathValue(doc, list.field);
+    const items = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
+    const values = [...new Set(items.map((v) => toColumn(v, list.kind, list.field)).filter((v): v is string | number => v !== null))];
+    return values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private writeLists(rid: number, doc: T, replacing: boolean): void {
+    for (const l of this.lists) {
+      if (replacing) this.statements.get(`DELETE FROM ${l.side} WHERE rid = ?`).run(rid);
+      const values = this.listValues(doc as unknown as Record<string, unknown>, l);
+      if (values.length === 0) continue;
+      const insert = this.statements.get(`INSERT INTO ${l.side} (value, rid) VALUES (?, ?)`);
+      for (const v of values) insert.run(v, rid);
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import type { Filter } from '../../domain/filter.js';
+import type { SortSpec } from '../ports.js';
+
+/** How a column holds a field's values: dates as ms since the epoch, booleans as 0/1. */
+export type ColumnKind = 'text' | 'number' | 'boolean' | 'date';
+
+/** How one document field reads in SQL, for the query being built. */
+export type FieldTarget =
+  /** A scalar column (or expression). */
+  | { readonly shape: 'scalar'; readonly sql: string; readonly kind: ColumnKind }
+  /** A multi-valued field kept in a side table `(value, rid)`: matched by the row's `rid`. */
+  | { readonly shape: 'side'; readonly table: string; readonly rid: string; readonly kind: ColumnKind }
+  /** A multi-valued field kept as a JSON array in a column (the count tables). */
+  | { readonly shape: 'json'; readonly sql: string; readonly kind: ColumnKind };
+
+/** Gives the SQL for a field, or throws when the collection has no column for it. */
+export type FieldResolver = (field: string) => FieldTarget;
+
+/** A filter or sort the SQLite store does not translate: a bug to fix, never a silent mismatch. */
+export class UnsupportedQueryError extends Error {
+  override readonly name = 'UnsupportedQueryError';
+}
+
+/**
+ * The query operators the hub's filter documents use (queries.ts, policy.ts, the services), and so
+ * all this translator accepts: anything else throws `UnsupportedQueryError`, so a new query
+ * cannot silently mean something else on SQLite than on MongoDB.
+ */
+export const SUPPORTED_OPERATORS = ['$and', '$or', '$eq', '$ne', '$in', '$nin', '$lt', '$lte', '$gt', '$gte', '$expr'] as const;
+
+/** Below every date and number a column holds: MongoDB's expression order puts null below them. */
+const NULL_FIRST = -1.7976931348623157e308;
+
+const EXPR_COMPARE = { $eq: '=', $ne: '<>', ...{ $lt: '<', $lte: '<=', $gt: '>', $gte: '>=' } } as const;
+
+/**
+ * `$expr` in the one form the hub uses (TAXII's embargo dating): a comparison of two fields of
+ * the same document, `{$gt: ['$embargoUntil', '$updatedAt']}`, on date or number columns. Null
+ * (or missing) compares below every value, as in MongoDB's aggregation order.
+ */
+function exprToSql(expr: unknown, resolve: FieldResolver): string {
+  const entries = expr !== null && typeof expr === 'object' && !Array.isArray(expr) ? Object.entries(expr) : [];
+  const [op, args] = entries.length === 1 ? entries[0]! : [undefined, undefined];
+  if (!op || !(op in EXPR_COMPARE) || !Array.isArray(args) || args.length !== 2 || !args.every((a) => typeof a === 'string' && a.startsWith('$') && !a.startsWith('$$'))) {
+    throw new UnsupportedQueryError(`$expr: only a comparison of two fields is supported ({$gt: ['$a', '$b']}), not ${JSON.stringify(expr)}`);
+  }
+  const sides = (args as string[]).map((a) => {
+    const target = resolve(a.slice(1));
+    if (target.shape !== 'scalar' || (target.kind !== 'date' && target.kind !== 'number')) {
+      throw new UnsupportedQueryError(`$expr compares date or number fields only, not "${a.slice(1)}"`);
+    }
+    return `coalesce(${target.sql}, ${NULL_FIRST})`;
+  });
+  return `${sides[0]} ${EXPR_COMPARE[op as keyof typeof EXPR_COMPARE]} ${sides[1]}`;
+}
+
+const COMPARE = { $lt: '<', $lte: '<=', $gt: '>', $gte: '>=' } as const;
+
+type Scalar = string | number | boolean | Date | null;
+
+function isScalar(v: unknown): v is Scalar {
+  return v === null || v instanceof Date || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/** An operand as the column stores it; throws when its type cannot be in that column. */
+function bind(value: Scalar, kind: ColumnKind, field: string): string | number {
+  switch (kind) {
+    case 'date':
+      if (value instanceof Date) return value.getTime();
+      break;
+    case 'boolean':
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      break;
+    case 'number':
+      if (typeof value === 'number' && !Number.isNaN(value)) return value;
+      break;
+    case 'text':
+      if (typeof value === 'string') return value;
+      break;
+  }
+  throw new UnsupportedQueryError(`field "${field}" holds ${kind} values; a query compared it with ${value instanceof Date ? 'a Date' : typeof value}`);
+}
+
+/**
+ * Translates a MongoDB filter document into a SQL condition, appending its parameters to
+ * `params`. MongoDB's meaning is kept where it differs from SQL's: equality with null also
+ * matches a missing value, `$ne` and `$nin` match null, and a multi-valued field matches when one
+ * of its values does.
+ */
+export function filterToSql(filter: Filter, resolve: FieldResolver, params: unknown[]): string {
+  const parts: string[] = [];
+  for (const key of Object.keys(filter)) {
+    const value = filter[key];
+    if (key === '$and' || key === '$or') {
+      if (!Array.isArray(value) || value.length === 0) throw new UnsupportedQueryError(`${key} needs a non-empty array`);
+      const sub = value.map((part) => {
+        if (part === null || typeof part !== 'object' || Array.isArray(part)) throw new UnsupportedQueryError(`${key} takes filter documents`);
+        return filterToSql(part as Filter, resolve, params);
+      });
+      parts.push(`(${sub.join(key === '$and' ? ' AND ' : ' OR ')})`);
+      continue;
+    }
+    if (key === '$expr') {
+      parts.push(exprToSql(value, resolve));
+      continue;
+    }
+    if (key.startsWith('$')) throw new UnsupportedQueryError(`unsupported top-level operator ${key} (supported: ${SUPPORTED_OPERATORS.join(', ')})`);
+    parts.push(fieldToSql(key, value, resolve(key), params));
+  }
+  return parts.length === 0 ? '1' : parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+}
+
+function fieldToSql(field: string, condition: unknown, target: FieldTarget, params: unknown[]): string {
+  if (isScalar(condition)) return equals(field, condition, target, params, false);
+  if (typeof condition !== 'object' || Array.isArray(condition) || Object.keys(condition as object).length === 0) {
+    throw new UnsupportedQueryError(`field "${field}": only scalars and operator documents are supported, not ${JSON.stringify(condition)}`);
+  }
+  const parts: string[] = [];
+  for (const [op, operand] of Object.entries(condition as Record<string, unknown>)) {
+    switch (op) {
+      case '$eq':
+      case '$ne':
+        if (!isScalar(operand)) throw new UnsupportedQueryError(`field "${field}": ${op} takes a scalar`);
+        parts.push(equals(field, operand, target, params, op === '$ne'));
+        break;
+      case '$in':
+      case '$nin': {
+        if (!Array.isArray(operand) || !operand.every(isScalar)) throw new UnsupportedQueryError(`field "${field}": ${op} takes an array of scalars`);
+        parts.push(inList(field, operand as Scalar[], target, params, op === '$nin'));
+        break;
+      }
+      case '$lt':
+      case '$lte':
+      case '$gt':
+      case '$gte':
+        parts.push(compare(field, op, operand, target, params));
+        break;
+      default:
+        throw new UnsupportedQueryError(`field "${field}": unsupported operator ${op} (supported: ${SUPPORTED_OPERATORS.join(', ')})`);
+    }
+  }
+  return parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+}
+
+/** "Some value equals one of `values`" for a multi-valued field (`values` non-empty, no null). */
+function anyValueIn(target: Exclude<FieldTarget, { shape: 'scalar' }>, placeholders: string): string {
+  const test = placeholders.includes(',') ? `value IN (${placeholders})` : `value = ${placeholders}`;
+  return target.shape === 'side'
+    ? `${target.rid} IN (SELECT rid FROM ${target.table} WHERE ${test})`
+    : `EXISTS (SELECT 1 FROM json_each(${target.sql}) WHERE ${test})`;
+}
+
+function equals(field: string, operand: Scalar, target: FieldTarget, params: unknown[], negate: boolean): string {
+  if (operand === null) {
+    // MongoDB: null matches null and missing; a multi-valued field is never missing here.
+    if (target.shape !== 'scalar') return negate ? '1' : '0';
+    return `${target.sql} IS ${negate ? 'NOT ' : ''}NULL`;
+  }
+  params.push(bind(operand, target.kind, field));
+  if (target.shape === 'scalar') return negate ? `(${target.sql} IS NULL OR ${target.sql} <> ?)` : `${target.sql} = ?`;
+  const any = anyValueIn(target, '?');
+  return negate ? `NOT ${any}` : any;
+}
+
+function inList(field: string, operands: Scalar[], target: FieldTarget, params: unknown[], negate: boolean): string {
+  const withNull = operands.some((o) => o === null);
+  const values = operands.filter((o) => o !== null).map((o) => bind(o, target.kind, field));
+  let sql: string;
+  if (values.length === 0) sql = '0';
+  else {
+    params.push(...values);
+    const placeholders = values.map(() => '?').join(',');
+    sql = target.shape === 'scalar' ? `${target.sql} IN (${placeholders})` : anyValueIn(target, placeholders);
+  }
+  if (withNull && target.shape === 'scalar') sql = values.length === 0 ? `${target.sql} IS NULL` : `(${sql} OR ${target.sql} IS NULL)`;
+  if (!negate) return sql;
+  if (target.shape === 'scalar' && !withNull) return values.length === 0 ? '1' : `(${target.sql} IS NULL OR NOT ${sql})`;
+  return `NOT ${sql}`;
+}
+
+function compare(field: string, op: keyof typeof COMPARE, operand: unknown, target: FieldTarget, params: unknown[]): string {
+  if (target.shape !== 'scalar') throw new UnsupportedQueryError(`field "${field}" holds several values: ${op} is not supported on it`);
+  // MongoDB: a null bound matches null (and missing) for $gte/$lte, nothing for $gt/$lt.
+  if (operand === null) return op === '$gte' || op === '$lte' ? `${target.sql} IS NULL` : '0';
+  if (!isScalar(operand) || typeof operand === 'boolean') throw new UnsupportedQueryError(`field "${field}": ${op} takes a number, string or Date`);
+  params.push(bind(operand, target.kind, field));
+  return `${target.sql} ${COMPARE[op]} ?`;
+}
+
+/** `ORDER BY` terms for a sort document; every key must be a scalar column. */
+export function sortToSql(sort: SortSpec, resolve: FieldResolver): string {
+  return sort
+    .map(([field, dir]) => {
+      const target = resolve(field);
+      if (target.shape !== 'scalar') throw new UnsupportedQueryError(`cannot sort on multi-valued field "${field}"`);
+      return `${target.sql} ${dir === 1 ? 'ASC' : 'DESC'}`;
+    })
+    .join(', ');
+}
+
+/** Every field a filter names (operators left out), to decide where it can be answered. */
+export function fieldsOf(filter: Filter, into = new Set<string>()): Set<string> {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or') {
+      if (Array.isArray(value)) for (const part of value) if (part && typeof part === 'object') fieldsOf(part as Filter, into);
+    } else if (key === '$expr') {
+      const args = Object.values(value as object)[0];
+      if (Array.isArray(args)) for (const a of args) if (typeof a === 'string' && a.startsWith('$')) into.add(a.slice(1));
+    } else into.add(key);
+  }
+  return into;
+}

@@ -1,0 +1,175 @@
+/**
+ * The SQLite store's tables: for each document collection, the fields queries read (a column
+ * each), the multi-valued ones (a side table each), and every index with the read it answers.
+ * A query naming a field not declared here throws (sqlite-filter.ts), so a new query cannot run
+ * unindexed without someone adding its column here.
+ */
+import type { CollectionSpec } from './sqlite-collection.js';
+
+/** Keyset orderings (queries.ts ORDER_KEYS): each sort key, then `_id`. */
+const ORDERINGS = [
+  { columns: ['seq'], purpose: 'UPDATED_AT order (seq), the default list order and its keyset pages' },
+  { columns: ['createdAt', '_id'], purpose: 'CREATED_AT order' },
+  { columns: ['validFrom', '_id'], purpose: 'VALID_FROM order' },
+  { columns: ['severityRank', '_id'], purpose: 'SEVERITY order' },
+  { columns: ['confidence', '_id'], purpose: 'CONFIDENCE order' },
+  { columns: ['source', '_id'], purpose: 'SOURCE order; also a member\'s own records (visibility, TAXII own-sightings)' },
+] as const;
+
+export const INDICATORS: CollectionSpec = {
+  table: 'indicators',
+  columns: [
+    { field: 'type', kind: 'text' },
+    { field: 'value', kind: 'text' },
+    { field: 'tlp', kind: 'text' },
+    { field: 'severity', kind: 'text' },
+    { field: 'severityRank', kind: 'number' },
+    { field: 'confidence', kind: 'number' },
+    { field: 'validFrom', kind: 'date' },
+    { field: 'revoked', kind: 'boolean' },
+    { field: 'source', kind: 'text' },
+    { field: 'createdAt', kind: 'date' },
+    { field: 'updatedAt', kind: 'date' },
+    { field: 'seq', kind: 'number' },
+  ],
+  lists: [
+    { field: 'tags', kind: 'text' },
+    { field: 'recipients', kind: 'text' },
+  ],
+  indexes: [
+    { columns: ['source', 'type', 'value'], unique: true, purpose: 'one claim per member, type and value (upsertClaims)' },
+    { columns: ['value', 'tlp'], purpose: 'lookupIndicators and publish dedup by value' },
+    ...ORDERINGS,
+    { columns: ['updatedAt', '_id'], purpose: 'TAXII pages by date_added (added_after, next), updatedSince' },
+    { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
+    { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first' },
+    { columns: ['severity', 'seq'], purpose: 'filtered first page: severity, newest first' },
+  ],
+  // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
+  countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
+};
+
+export const NOTICES: CollectionSpec = {
+  table: 'notices',
+  columns: [
+    { field: 'category', kind: 'text' },
+    { field: 'status', kind: 'text' },
+    { field: 'severity', kind: 'text' },
+    { field: 'severityRank', kind: 'number' },
+    { field: 'tlp', kind: 'text' },
+    { field: 'model.name', kind: 'text' },
+    { field: 'model.developer', kind: 'text' },
+    { field: 'embargoUntil', kind: 'date' },
+    { field: 'source', kind: 'text' },
+    { field: 'createdAt', kind: 'date' },
+    { field: 'updatedAt', kind: 'date' },
+    // Notices have neither; the orderings still name them (null for every notice).
+    { field: 'validFrom', kind: 'date' },
+    { field: 'confidence', kind: 'number' },
+    { field: 'seq', kind: 'number' },
+  ],
+  lists: [
+    { field: 'recipients', kind: 'text' },
+    { field: 'atlasTechniques', kind: 'text' },
+    { field: 'owaspLlm', kind: 'text' },
+  ],
+  indexes: [
+    ...ORDERINGS,
+    { columns: ['updatedAt', '_id'], purpose: 'TAXII pages of notices by date_added' },
+    { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher), TAXII releases' },
+  ],
+  countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
+};
+
+export const SIGHTINGS: CollectionSpec = {
+  table: 'sightings',
+  columns: [
+    { field: 'indicatorId', kind: 'text' },
+    { field: 'reporter', kind: 'text' },
+    { field: 'reportedAt', kind: 'date' },
+  ],
+  indexes: [
+    { columns: ['indicatorId', 'reportedAt', '_id'], purpose: 'an indicator\'s sightings, newest first' },
+    { columns: ['reportedAt', '_id'], purpose: 'TAXII pages of sightings by date_added' },
+  ],
+};
+
+export const APPROVALS: CollectionSpec = {
+  table: 'approvals',
+  columns: [
+    { field: 'kind', kind: 'text' },
+    { field: 'status', kind: 'text' },
+    { field: 'ownerMemberId', kind: 'text' },
+    { field: 'requestedBy.memberId', kind: 'text' },
+    { field: 'requestedBy.userId', kind: 'text' },
+    { field: 'target.id', kind: 'text' },
+    // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
+    { field: 'target.kind', kind: 'text' },
+    { field: 'change.role', kind: 'text' },
+    // ApprovalService.approve undoes its claim on {status: APPROVED, decidedAt, decidedBy.userId} when the change no longer applies.
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
+    { field: 'createdAt', kind: 'date' },
+    { field: 'expiresAt', kind: 'date' },
+    { field: 'seq', kind: 'number' },
+  ],
+  indexes: [
+    { columns: ['seq'], purpose: 'the list, newest first, and its keyset pages' },
+    { columns: ['ownerMemberId', 'seq'], purpose: 'requests an approver or member-admin may decide' },
+    { columns: ['requestedBy_memberId', 'requestedBy_userId', 'seq'], purpose: 'requests a person made' },
+    { columns: ['status', 'expiresAt'], purpose: 'pending and expired requests' },
+  ],
+};
+
+export const AUDIT: CollectionSpec = {
+  table: 'audit',
+  columns: [
+    { field: 'seq', kind: 'number' },
+    { field: 'memberSeq', kind: 'number' },
+    { field: 'at', kind: 'date' },
+    { field: 'action', kind: 'text' },
+    { field: 'memberId', kind: 'text' },
+    { field: 'target.id', kind: 'text' },
+  ],
+  indexes: [
+    { columns: ['seq'], purpose: 'audit pages for a hub-admin, newest first' },
+    { columns: ['memberId', 'seq'], purpose: 'audit pages for a member-admin (its member only)' },
+    { columns: ['action', 'seq'], purpose: 'audit pages filtered by action' },
+    { columns: ['at'], purpose: 'audit pages by time (since, until)' },
+  ],
+};
+
+export const COMMUNITIES: CollectionSpec = {
+  table: 'communities',
+  columns: [{ field: 'ownerMemberId', kind: 'text' }],
+  lists: [{ field: 'members', kind: 'text' }],
+  indexes: [{ columns: ['ownerMemberId', '_id'], purpose: 'the communities a member owns' }],
+};
+
+export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES] as const;
+
+/** The tables of the simpler repositories (one key each), and the event log. */
+export const KEYED_TABLES_DDL = [
+  'CREATE TABLE IF NOT EXISTS members (_id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE TABLE IF NOT EXISTS idempotency (_id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID',
+  'CREATE TABLE IF NOT EXISTS identity_providers (issuer TEXT PRIMARY KEY, memberId TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS identity_providers_member ON identity_providers (memberId, issuer)',
+  'CREATE TABLE IF NOT EXISTS api_keys (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, createdAt INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS api_keys_member ON api_keys (memberId, createdAt, _id)',
+  // People (SqlitePeople): by id on every request; a member's people by id; identities unique by (issuer, subject).
+  'CREATE TABLE IF NOT EXISTS people (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS people_member ON people (memberId, _id)',
+  'CREATE TABLE IF NOT EXISTS person_identities (issuer TEXT NOT NULL, subject TEXT NOT NULL, personId TEXT NOT NULL, PRIMARY KEY (issuer, subject)) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS person_identities_person ON person_identities (personId)',
+  'CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, fullAt INTEGER NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS rate_limits_full ON rate_limits (fullAt)',
+  'CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expiresAt INTEGER NOT NULL) WITHOUT ROWID',
+  // The alert log: position is the row id, so a replay from any cursor is a range read.
+  'CREATE TABLE IF NOT EXISTS events (position INTEGER PRIMARY KEY, occurredAt INTEGER NOT NULL, doc TEXT NOT NULL)',
+  'CREATE INDEX IF NOT EXISTS events_occurred ON events (occurredAt)',
+  'CREATE TABLE IF NOT EXISTS event_log (id INTEGER PRIMARY KEY CHECK (id = 1), latest INTEGER NOT NULL, trimmedThrough INTEGER NOT NULL)',
+  'INSERT OR IGNORE INTO event_log (id, latest, trimmedThrough) VALUES (1, 0, 0)',
+  // Member changes, for the other processes on the same file (SqliteEventBus).
+  'CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, memberId TEXT NOT NULL, origin TEXT NOT NULL, at INTEGER NOT NULL)',
+];

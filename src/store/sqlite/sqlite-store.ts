@@ -1,0 +1,252 @@
+/**
+ * The durable embedded store: the store port over SQLite (better-sqlite3), in one file under
+ * HUB_DATA_DIR (docs/storage.md). The query documents come from `queries.ts` and `policy.ts`
+ * unchanged and are translated to SQL (sqlite-filter.ts) against the columns and indexes declared
+ * in sqlite-schema.ts.
+ *
+ * Durability: WAL with `synchronous = FULL`, so a write the hub acknowledged is on disk (the WAL
+ * is fsynced at every commit) and survives `kill -9` and a power cut alike. NORMAL would survive
+ * `kill -9` but could lose the last commits on a power cut; a hub that says "published" must not.
+ * Batches commit once, so the fsync is paid per publish, not per indicator.
+ *
+ * Several processes may open one file (a hub and `hub` CLI commands): SQLite lets one writer
+ * commit at a time, every compare-and-set runs in an immediate transaction, and
+ * SqliteEventBus tells each process of the others' events.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ApprovalRequestDoc, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
+import type { Filter } from '../../domain/filter.js';
+import type {
+  ApprovalRepository,
+  AuditRepository,
+  ClaimUpsert,
+  ClaimUpsertResult,
+  FindOptions,
+  IndicatorRepository,
+  NoticeRepository,
+  SightingRepository,
+  Store,
+  UpdateDoc,
+} from '../ports.js';
+import { RESERVATION_LEASE_MS } from '../mongo/mongo-documents.js';
+import { collectionDdl, SqliteCollection } from './sqlite-collection.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
+import {
+  SqliteApiKeys,
+  SqliteIdempotency,
+  SqliteIdentityProviders,
+  SqliteLeases,
+  SqliteMembers,
+  SqliteRateLimits,
+  SqliteSequences,
+} from './sqlite-keyed-repositories.js';
+import { SqliteCommunities } from './sqlite-communities.js';
+import { SqlitePeople } from './sqlite-people.js';
+import type { CommunityDoc } from '../../domain/community.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
+import { decodeDoc } from './sqlite-codec.js';
+import { StatementCache } from './statement-cache.js';
+
+export interface SqliteStoreOptions {
+  /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
+  reservationLeaseMs?: number;
+  /** SQLite's page cache, in MiB. Default 64. */
+  cacheMiB?: number;
+}
+
+/** The store's schema version, in `PRAGMA user_version`: a file from a newer hub is refused. */
+export const SCHEMA_VERSION = 1;
+
+/** A Store over SQLite, with the handle the event bus and tests need. */
+export interface SqliteStore extends Store {
+  readonly db: Database.Database;
+  /** The collections, for EXPLAIN QUERY PLAN in tests. */
+  readonly collections: {
+    indicators: SqliteCollection<IndicatorDoc>;
+    notices: SqliteCollection<NoticeDoc>;
+    sightings: SqliteCollection<SightingDoc>;
+    approvals: SqliteCollection<ApprovalRequestDoc>;
+    audit: SqliteCollection<AuditEntry>;
+  };
+}
+
+class SqliteIndicators implements IndicatorRepository {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statements: StatementCache,
+    private readonly docs: SqliteCollection<IndicatorDoc>,
+  ) {}
+
+  async find(filter: Filter, options?: FindOptions) {
+    return this.docs.find(filter, options);
+  }
+
+  async count(filter: Filter) {
+    return this.docs.count(filter);
+  }
+
+  /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
+  async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
+    if (upserts.length === 0) return [];
+    return this.db
+      .transaction(() => {
+        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?').pluck();
+        return upserts.map((u) => {
+          const text = byClaim.get(u.key.source, u.key.type, u.key.value) as string | undefined;
+          if (text !== undefined) {
+            const existing = decodeDoc<IndicatorDoc>(text);
+            this.docs.put(Object.assign(existing, u.set) as IndicatorDoc);
+            return { id: existing._id, created: false };
+          }
+          const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
+          this.docs.insert(doc);
+          return { id: doc._id, created: true };
+        });
+      })
+      .immediate();
+  }
+
+  async updateOne(filter: Filter, update: UpdateDoc) {
+    return this.docs.updateOne(filter, update);
+  }
+}
+
+/** Notices, approval requests and sightings: find, count, insert, update. */
+class SqliteRecords<T extends { _id: string }> {
+  constructor(protected readonly docs: SqliteCollection<T>) {}
+
+  async find(filter: Filter, options?: FindOptions): Promise<T[]> {
+    return this.docs.find(filter, options);
+  }
+
+  async count(filter: Filter): Promise<number> {
+    return this.docs.count(filter);
+  }
+
+  async insert(doc: T): Promise<void> {
+    this.docs.insert(doc);
+  }
+
+  async updateOne(filter: Filter, update: UpdateDoc): Promise<T | null> {
+    return this.docs.updateOne(filter, update);
+  }
+}
+
+class SqliteSightings extends SqliteRecords<SightingDoc> implements SightingRepository {
+  async findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]> {
+    if (indicatorIds.length === 0) return [];
+    return this.docs.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] });
+  }
+}
+
+/** The audit log: append, read, count, and an aggregate's count. No update or delete exists here. */
+class SqliteAudit implements AuditRepository {
+  readonly #docs: SqliteCollection<AuditEntry>;
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database, docs: SqliteCollection<AuditEntry>) {
+    this.#db = db;
+    this.#docs = docs;
+  }
+
+  async append(entry: AuditEntry) {
+    this.#docs.insert(entry);
+  }
+
+  async incrementCount(id: string, at: Date) {
+    return this.#db
+      .transaction(() => {
+        const current = this.#docs.get(id);
+        const count = current?.details.count;
+        if (!current || current.action !== 'LOGIN_FAILED' || typeof count !== 'number') return false;
+        const lastAt = typeof current.details.lastAt === 'string' && current.details.lastAt > at.toISOString() ? current.details.lastAt : at.toISOString();
+        this.#docs.put({ ...current, details: { ...current.details, count: count + 1, lastAt } });
+        return true;
+      })
+      .immediate();
+  }
+
+  async find(filter: Filter, options?: FindOptions) {
+    return this.#docs.find(filter, options);
+  }
+
+  async count(filter: Filter) {
+    return this.#docs.count(filter);
+  }
+}
+
+/** Opens (creating when needed) the database at `path` (a file, or `:memory:`), its schema included. */
+export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOptions, 'cacheMiB'> = {}): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // Another process holding the write lock (a CLI command, a second hub): wait for it, not fail.
+  db.pragma('busy_timeout = 10000');
+  db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
+  db.pragma('temp_store = MEMORY');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`${path} was written by a newer hub (schema ${version}; this hub knows ${SCHEMA_VERSION})`);
+  }
+  db.transaction(() => {
+    for (const spec of COLLECTION_SPECS) for (const sql of collectionDdl(spec)) db.exec(sql);
+    for (const sql of KEYED_TABLES_DDL) db.exec(sql);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+  // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
+  db.pragma('optimize = 0x10002');
+  return db;
+}
+
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const db = openSqliteDatabase(path, options);
+  const statements = new StatementCache(db);
+  const collections = {
+    indicators: new SqliteCollection<IndicatorDoc>(db, statements, INDICATORS),
+    notices: new SqliteCollection<NoticeDoc>(db, statements, NOTICES),
+    sightings: new SqliteCollection<SightingDoc>(db, statements, SIGHTINGS),
+    approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
+    audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
+  };
+  const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
+  idempotency.sweep();
+  let closed = false;
+  return {
+    db,
+    collections,
+    indicators: new SqliteIndicators(db, statements, collections.indicators),
+    events: new SqliteEventLog(db, statements),
+    sightings: new SqliteSightings(collections.sightings),
+    notices: new SqliteRecords(collections.notices) as NoticeRepository,
+    members: new SqliteMembers(db, statements),
+    communities: new SqliteCommunities(db, new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES)),
+    idempotency,
+    sequences: new SqliteSequences(statements),
+    identityProviders: new SqliteIdentityProviders(db, statements),
+    approvals: new SqliteRecords(collections.approvals) as ApprovalRepository,
+    audit: new SqliteAudit(db, collections.audit),
+    apiKeys: new SqliteApiKeys(db, statements),
+    people: new SqlitePeople(db, statements),
+    rateLimits: new SqliteRateLimits(db, statements),
+    leases: new SqliteLeases(db, statements),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        db.pragma('optimize');
+      } catch {
+        // closing anyway
+      }
+      db.close();
+    },
+  };
+}
+
+/** Where the hub keeps its SQLite store: `hub.db` in HUB_DATA_DIR (with its `-wal` and `-shm` files). */
+export function sqliteStorePath(dataDir: string): string {
+  return join(dataDir, 'hub.db');
+}
