@@ -28,7 +28,6 @@ import { assertEveryListSized } from './http/field-sizes.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import type { EventBus } from './events/event-bus.js';
 import { buildServices } from './hub-services.js';
-import type { Authenticator } from './auth/authenticator.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AlertFanout } from './alerts/alert-fanout.js';

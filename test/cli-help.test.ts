@@ -41,7 +41,7 @@ describe('the CLI help', () => {
     const wrong = hub(['apikey', 'mint']);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toContain('unknown subcommand "mint" of apikey');
-  });
+  }, 60_000);
 
   it('refuses a missing --as with exit code 2, naming it', () => {
     const out = hub(['member', 'list']);
@@ -50,7 +50,7 @@ describe('the CLI help', () => {
   });
 
   it('refuses to act on a store no other process can see, with exit code 1 and the code', () => {
-    const out = hub(['member', 'list', '--as', 'alice'], { HUB_DATA_DIR: '/tmp/hub-cli-help-unshared' });
+    const out = hub(['member', 'list', '--as', 'alice'], { HUB_DATA_DIR: '/tmp/hub-cli-help-unshared', HUB_STORE: 'memory' });
     expect(out.status).toBe(1);
     expect(out.stderr).toMatch(/^hub: STORE_NOT_SHARED: /);
     expect(out.stdout).toBe('');

@@ -268,7 +268,7 @@ describe('caps', () => {
     // Removing one makes room again.
     data(await t.gql(REMOVE, { c: c.id, m: 'c-cap-1' }, { token: tok.ownerAdmin }));
     expect(data(await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin })).addCommunityMember.members).toHaveLength(MAX_COMMUNITY_MEMBERS);
-  });
+  }, 60_000);
 
   it('refuses a community beyond the hub\'s cap with BAD_USER_INPUT', async () => {
     const existing = (await t.hub.services.communities.list(hubAdmin)).length;
@@ -277,5 +277,5 @@ describe('caps', () => {
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
     // The largest answer, a hub-admin's list with every roster, stays within the response budget.
     expect(data(await t.gql(LIST, {}, { token: tok.hubAdmin })).communities).toHaveLength(MAX_COMMUNITIES);
-  });
+  }, 60_000);
 });

@@ -32,9 +32,9 @@ export interface CliSession {
  */
 const ACTING_TOKEN_TTL_MS = 60_000;
 
-/** The CLI's log: warnings and worse on stderr unless LOG_LEVEL says otherwise (stdout is the command's answer). */
+/** The CLI's log: errors on stderr unless LOG_LEVEL says otherwise (stdout is the command's answer). */
 function cliLogger(env: NodeJS.ProcessEnv): Logger {
-  const level = env.LOG_LEVEL || 'warn';
+  const level = env.LOG_LEVEL || 'error';
   return pino({ level, base: { service: 'hub-cli' } }, pino.destination(2));
 }
 

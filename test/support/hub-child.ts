@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.js';
 import { startHub } from '../../src/main.js';
+import type { MemberTier, Role } from '../../src/domain/types.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const dataDir = mkdtempSync(join(tmpdir(), 'hub-child-'));
+// HUB_DATA_DIR from the environment when given (a restart on the same store), else a fresh one.
+const dataDir = process.env.HUB_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'hub-child-'));
 const hub = await startHub(parseConfig({ ...process.env, PORT: '0', HUB_DATA_DIR: dataDir }), { logger: pino({ level: 'silent' }) });
 
 process.on('message', async (msg: { rpc: number; cmd: string }) => {
@@ -23,21 +25,23 @@ process.on('message', async (msg: { rpc: number; cmd: string }) => {
     }
     process.send!({ rpc: msg.rpc, rss: process.memoryUsage().rss });
   } else if (msg.cmd === 'token') {
-    // A TRUSTED member and a reader's token for it.
-    const memberId = (msg as unknown as { memberId: string }).memberId;
-    await hub.services.members.register({
-      _id: memberId,
-      name: `${memberId} organisation`,
-      kind: 'ENTERPRISE',
-      tier: 'TRUSTED',
-      sector: 'testing',
-      country: 'NL',
-      allowedRoles: ['reader'],
-      status: 'ACTIVE',
-      createdAt: new Date(),
-    });
-    await hub.services.people.seed({ id: `test@${memberId}`, memberId, roles: ['reader'] });
-    const token = await hub.tokens.issue({ memberId, userId: `test@${memberId}`, roles: ['reader'], ttlMs: 3_600_000 });
+    // A member (TRUSTED unless told) and a token for it (a reader's unless told), the member registered once.
+    const { memberId, roles = ['reader'], userId = `test@${memberId}`, tier = 'TRUSTED' } = msg as unknown as { memberId: string; roles?: Role[]; userId?: string; tier?: MemberTier };
+    if (!(await hub.services.members.get(memberId))) {
+      await hub.services.members.register({
+        _id: memberId,
+        name: `${memberId} organisation`,
+        kind: 'ENTERPRISE',
+        tier,
+        sector: 'testing',
+        country: 'NL',
+        allowedRoles: ['reader', 'publisher', 'approver'],
+        status: 'ACTIVE',
+        createdAt: new Date(),
+      });
+    }
+    await hub.services.people.seed({ id: userId, memberId, roles });
+    const token = await hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
     process.send!({ rpc: msg.rpc, token });
   } else if (msg.cmd === 'stop') {
     await hub.dispose();

@@ -13,9 +13,11 @@ export interface HubProcess {
   wsUrl: string;
   /** The hub process's RSS in bytes, after forced garbage collections. */
   rss(): Promise<number>;
-  /** Registers a TRUSTED member and returns a reader's token for it. */
-  token(memberId: string): Promise<string>;
+  /** Registers the member (TRUSTED unless `tier` says) unless it exists, and returns a token for it (a reader's unless `roles` say). */
+  token(memberId: string, options?: { roles?: string[]; userId?: string; tier?: string }): Promise<string>;
   stop(): Promise<void>;
+  /** `kill -9`: the process ends at once, mid-write or not. */
+  kill(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -56,7 +58,13 @@ export async function startHubProcess(env: Record<string, string> = {}): Promise
     url: `http://127.0.0.1:${port}/graphql`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     rss: async () => (await call<{ rss: number }>({ cmd: 'rss' })).rss,
-    token: async (memberId) => (await call<{ token: string }>({ cmd: 'token', memberId })).token,
+    token: async (memberId, options = {}) => (await call<{ token: string }>({ cmd: 'token', memberId, ...options })).token,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -87,7 +87,7 @@ function bind(value: Scalar, kind: ColumnKind, field: string): string | number {
  * matches a missing value, `$ne` and `$nin` match null, and a multi-valued field matches when one
  * of its values does.
  */
-export function filterToSql(filter: Filter, resolve: FieldResolver, params: unknown[]): string {
+export function filterToSql(filter: Filter, resolve: FieldResolver, params: unknown[], inOr = false): string {
   const parts: string[] = [];
   for (const key of Object.keys(filter)) {
     const value = filter[key];
@@ -95,7 +95,7 @@ export function filterToSql(filter: Filter, resolve: FieldResolver, params: unkn
       if (!Array.isArray(value) || value.length === 0) throw new UnsupportedQueryError(`${key} needs a non-empty array`);
       const sub = value.map((part) => {
         if (part === null || typeof part !== 'object' || Array.isArray(part)) throw new UnsupportedQueryError(`${key} takes filter documents`);
-        return filterToSql(part as Filter, resolve, params);
+        return filterToSql(part as Filter, resolve, params, inOr || key === '$or');
       });
       parts.push(`(${sub.join(key === '$and' ? ' AND ' : ' OR ')})`);
       continue;
@@ -105,9 +105,21 @@ export function filterToSql(filter: Filter, resolve: FieldResolver, params: unkn
       continue;
     }
     if (key.startsWith('$')) throw new UnsupportedQueryError(`unsupported top-level operator ${key} (supported: ${SUPPORTED_OPERATORS.join(', ')})`);
-    parts.push(fieldToSql(key, value, resolve(key), params));
+    parts.push(fieldToSql(key, value, inOr ? unindexed(resolve(key)) : resolve(key), params));
   }
   return parts.length === 0 ? '1' : parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
+}
+
+/**
+ * A field read without its index (SQLite's unary `+`). Used inside `$or`: the only `$or`s on large
+ * tables are visibility's (own, TLP within tier, named recipient), which select most of a table;
+ * left indexable, the planner may answer them with a MULTI-INDEX OR over half the records
+ * instead of the selective condition beside them (a lookup's values, a time range, the order).
+ */
+export function unindexed(target: FieldTarget): FieldTarget {
+  if (target.shape === 'scalar') return { ...target, sql: `+${target.sql}` };
+  if (target.shape === 'side') return { ...target, rid: `+${target.rid}` };
+  return target;
 }
 
 function fieldToSql(field: string, condition: unknown, target: FieldTarget, params: unknown[]): string {
@@ -145,9 +157,10 @@ function fieldToSql(field: string, condition: unknown, target: FieldTarget, para
 /** "Some value equals one of `values`" for a multi-valued field (`values` non-empty, no null). */
 function anyValueIn(target: Exclude<FieldTarget, { shape: 'scalar' }>, placeholders: string): string {
   const test = placeholders.includes(',') ? `value IN (${placeholders})` : `value = ${placeholders}`;
-  return target.shape === 'side'
-    ? `${target.rid} IN (SELECT rid FROM ${target.table} WHERE ${test})`
-    : `EXISTS (SELECT 1 FROM json_each(${target.sql}) WHERE ${test})`;
+  if (target.shape === 'json') return `EXISTS (SELECT 1 FROM json_each(${target.sql}) WHERE ${test})`;
+  // Unindexed (`+rid`): probe the side table per row read, rather than let it drive the read.
+  if (target.rid.startsWith('+')) return `EXISTS (SELECT 1 FROM ${target.table} s WHERE s.${test} AND s.rid = ${target.rid.slice(1)})`;
+  return `${target.rid} IN (SELECT rid FROM ${target.table} WHERE ${test})`;
 }
 
 function equals(field: string, operand: Scalar, target: FieldTarget, params: unknown[], negate: boolean): string {
@@ -190,10 +203,13 @@ function compare(field: string, op: keyof typeof COMPARE, operand: unknown, targ
 /** `ORDER BY` terms for a sort document; every key must be a scalar column. */
 export function sortToSql(sort: SortSpec, resolve: FieldResolver): string {
   return sort
-    .map(([field, dir]) => {
+    .map(([field, dir], i) => {
       const target = resolve(field);
       if (target.shape !== 'scalar') throw new UnsupportedQueryError(`cannot sort on multi-valued field "${field}"`);
-      return `${target.sql} ${dir === 1 ? 'ASC' : 'DESC'}`;
+      // A sort led by `_id` orders a handful of matches (a lookup, a roster): `+` keeps the planner
+      // from walking the whole `_id` index in order instead of using the filter's index.
+      const expr = i === 0 && field === '_id' ? `+${target.sql}` : target.sql;
+      return `${expr} ${dir === 1 ? 'ASC' : 'DESC'}`;
     })
     .join(', ');
 }

@@ -97,18 +97,22 @@ export class SqliteIdempotency implements IdempotencyRepository {
       .immediate();
   }
 
-  async complete(id: string, response: unknown): Promise<void> {
+  /** Records the answer if `owner` still holds the reservation (read and write in one transaction). */
+  async complete(id: string, owner: string, response: unknown): Promise<void> {
     this.db
       .transaction(() => {
         const text = this.s.get('SELECT doc FROM idempotency WHERE _id = ?').pluck().get(id) as string | undefined;
         if (text === undefined) return;
-        this.s.get('UPDATE idempotency SET doc = ? WHERE _id = ?').run(encodeDoc({ ...decodeDoc<IdempotencyRecord>(text), response }), id);
+        const record = decodeDoc<IdempotencyRecord>(text);
+        if (record.owner !== owner) return;
+        this.s.get('UPDATE idempotency SET doc = ? WHERE _id = ?').run(encodeDoc({ ...record, response }), id);
       })
       .immediate();
   }
 
-  async release(id: string): Promise<void> {
-    this.s.get('DELETE FROM idempotency WHERE _id = ?').run(id);
+  async release(id: string, owner: string): Promise<void> {
+    // The owner is inside the document: compare it with SQLite's JSON functions, in the one statement.
+    this.s.get("DELETE FROM idempotency WHERE _id = ? AND json_extract(doc, '$.owner') = ?").run(id, owner);
   }
 
   /** Forgets expired records (run at start and now and then). */

@@ -12,7 +12,7 @@ const ORDERINGS = [
   { columns: ['createdAt', '_id'], purpose: 'CREATED_AT order' },
   { columns: ['validFrom', '_id'], purpose: 'VALID_FROM order' },
   { columns: ['severityRank', '_id'], purpose: 'SEVERITY order' },
-  { columns: ['confidence', '_id'], purpose: 'CONFIDENCE order' },
+  { columns: ['confidence', '_id', 'source', 'tlp'], purpose: 'CONFIDENCE order; covers minConfidence counts (visibility read from the index)' },
   { columns: ['source', '_id'], purpose: 'SOURCE order; also a member\'s own records (visibility, TAXII own-sightings)' },
 ] as const;
 
@@ -40,7 +40,7 @@ export const INDICATORS: CollectionSpec = {
     { columns: ['source', 'type', 'value'], unique: true, purpose: 'one claim per member, type and value (upsertClaims)' },
     { columns: ['value', 'tlp'], purpose: 'lookupIndicators and publish dedup by value' },
     ...ORDERINGS,
-    { columns: ['updatedAt', '_id'], purpose: 'TAXII pages by date_added (added_after, next), updatedSince' },
+    { columns: ['updatedAt', '_id', 'source', 'tlp'], purpose: 'TAXII pages by date_added (added_after, next); covers updatedSince counts (visibility read from the index)' },
     { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
     { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first' },
     { columns: ['severity', 'seq'], purpose: 'filtered first page: severity, newest first' },
@@ -106,7 +106,7 @@ export const APPROVALS: CollectionSpec = {
     // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
     { field: 'target.kind', kind: 'text' },
     { field: 'change.role', kind: 'text' },
-    // ApprovalService.approve undoes its claim on {status: APPROVED, decidedAt, decidedBy.userId} when the change no longer applies.
+    // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
     { field: 'decidedAt', kind: 'date' },
     { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },

@@ -1,0 +1,165 @@
+/**
+ * Every read path of the hub, as the services build it (queries.ts, policy.ts), answered through
+ * an index on the SQLite store: EXPLAIN QUERY PLAN names the index, and no plan scans a record
+ * table whole. Counts whose filter names only the count table's fields (visibility, type, TLP,
+ * severity, revoked) read the count table, never the records.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Filter } from '../src/domain/filter.js';
+import type { IndicatorDoc } from '../src/domain/types.js';
+import { auditVisibility, indicatorVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
+import { and, auditFilter, indicatorFilter, keysetAfter, sortFor, type IndicatorFilterInput } from '../src/store/queries.js';
+import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const N = 5_000;
+let store: SqliteStore;
+
+function indicator(i: number): IndicatorDoc {
+  const tlp = (['CLEAR', 'GREEN', 'AMBER', 'RED'] as const)[i % 4]!;
+  return {
+    _id: `indicator--${String(i).padStart(6, '0')}`,
+    type: (['DOMAIN', 'IPV4', 'URL', 'SHA256'] as const)[i % 4]!,
+    value: `h${i}.example.com`,
+    submittedValue: `h${i}.example.com`,
+    tlp,
+    recipients: tlp === 'RED' ? ['m-reader'] : [],
+    severity: (['LOW', 'MEDIUM', 'HIGH'] as const)[i % 3]!,
+    severityRank: (i % 3) + 1,
+    confidence: i % 101,
+    validFrom: new Date(1e12 + i),
+    validUntil: null,
+    tags: i % 3 ? ['apt'] : ['c2'],
+    description: null,
+    sightingCount: 0,
+    lastSeenAt: null,
+    revoked: i % 50 === 0,
+    revokedReason: null,
+    source: `m-${i % 5}`,
+    createdAt: new Date(1e12 + i),
+    updatedAt: new Date(1e12 + i),
+    seq: i,
+  };
+}
+
+const reader: Viewer = { kind: 'member', memberId: 'm-reader', userId: 'u', roles: ['reader'], tier: 'COMMUNITY' };
+
+function plan(q: { sql: string; params: unknown[] }): string[] {
+  return (store.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);
+}
+
+/** No step reads a record table whole: every SCAN of one goes through an index. */
+function expectNoFullScan(steps: string[]): void {
+  for (const step of steps) expect(step, steps.join(' | ')).not.toMatch(/^SCAN t$/);
+}
+
+beforeAll(() => {
+  store = createSqliteStore(':memory:');
+  store.db.transaction(() => {
+    for (let i = 0; i < N; i++) store.collections.indicators.insert(indicator(i));
+  })();
+  // The statistics `PRAGMA optimize` keeps on a real file.
+  store.db.exec('ANALYZE');
+});
+afterAll(() => store.close());
+
+describe('SQLite read paths use indexes', () => {
+  const seq = sortFor('UPDATED_AT', 'DESC');
+  const vis = indicatorVisibility(reader);
+
+  it('the first list page walks the seq index, and its totalCount reads the count table', () => {
+    const page = plan(store.collections.indicators.selectSql(vis, { sort: seq, limit: 51 }));
+    expect(page[0]).toBe('SCAN t USING INDEX indicators_seq');
+    expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+    const next = plan(store.collections.indicators.selectSql(and(vis, keysetAfter(seq, [2_500])), { sort: seq, limit: 51 }));
+    expect(next[0]).toMatch(/^SEARCH t USING INDEX indicators_seq \(seq<\?\)/);
+    const count = store.collections.indicators.countSql(vis);
+    expect(count.sql).toContain('FROM indicators__counts');
+    expectNoFullScan(plan(count));
+  });
+
+  it.each<[string, IndicatorFilterInput, RegExp, 'counts' | RegExp]>([
+    ['type', { type: ['DOMAIN'] }, /^SEARCH t USING INDEX indicators_type_seq \(type=\?\)/, 'counts'],
+    ['TLP', { tlp: ['GREEN'] }, /^SEARCH t USING INDEX indicators_tlp_seq \(tlp=\?\)/, 'counts'],
+    ['severity', { severity: ['HIGH'] }, /^SEARCH t USING INDEX indicators_severity_seq \(severity=\?\)/, 'counts'],
+    ['revoked', { revoked: false }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
+    // Walked in order, each row's tag probed: the page stops after 51 (no sort of every match).
+    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /indicators__tags USING PRIMARY KEY \(value=\?\)/],
+    ['minConfidence', { minConfidence: 95 }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
+    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_id_source_tlp \(updatedAt>\?\)/],
+  ])('a list filtered by %s reads through an index in the list\'s order, and its count through an index', (_name, input, pageIndex, countIndex) => {
+    const scope = and(vis, indicatorFilter(input));
+    const page = plan(store.collections.indicators.selectSql(scope, { sort: seq, limit: 51 }));
+    expect(page[0]).toMatch(pageIndex);
+    expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+    expectNoFullScan(page);
+    const count = store.collections.indicators.countSql(scope);
+    if (countIndex === 'counts') expect(count.sql).toContain('FROM indicators__counts');
+    else expect(plan(count).join('\n')).toMatch(countIndex);
+    expectNoFullScan(plan(count));
+  });
+
+  it('a lookup by value and a read by id go through the value and id indexes', () => {
+    const values = Array.from({ length: 1_000 }, (_, i) => `h${i * 3}.example.com`);
+    const lookup = plan(store.collections.indicators.selectSql(and({ value: { $in: values } }, vis), { sort: [['_id', 1]] }));
+    expect(lookup[0]).toMatch(/^SEARCH t USING INDEX indicators_value_tlp \(value=\?\)/);
+    const byId = plan(store.collections.indicators.selectSql(and({ _id: { $in: ['indicator--000001'] } }, vis)));
+    expect(byId[0]).toMatch(/^SEARCH t USING INDEX sqlite_autoindex_indicators_1 \(_id=\?\)/);
+  });
+
+  it('a TAXII page at any depth is a range of the (updatedAt, _id) index, in its order', () => {
+    const scope: Filter = and(vis, taxiiExclusion(), {});
+    for (const from of [0, N / 2, N - 10]) {
+      const steps = plan(
+        store.collections.indicators.selectSql(and(scope, { updatedAt: { $gte: new Date(1e12 + from), $lt: new Date(2e12) } }), { sort: [['updatedAt', 1], ['_id', 1]], limit: 101 }),
+      );
+      expect(steps[0]).toMatch(/^SEARCH t USING INDEX indicators_updatedAt_id_source_tlp \(updatedAt>\? AND updatedAt<\?\)/);
+      expect(steps.join('\n')).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
+  it('an audit page, for a hub-admin and a member-admin, walks a seq index', () => {
+    const admin: Viewer = { kind: 'member', memberId: 'm-a', userId: 'x', roles: ['hub-admin'], tier: 'CORE' };
+    const memberAdmin: Viewer = { kind: 'member', memberId: 'm-a', userId: 'x', roles: ['member-admin'], tier: 'CORE' };
+    expect(plan(store.collections.audit.selectSql(and(auditVisibility(admin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toBe('SCAN t USING INDEX audit_seq');
+    expect(plan(store.collections.audit.selectSql(and(auditVisibility(memberAdmin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toMatch(/^SEARCH t USING INDEX audit_memberId_seq \(memberId=\?\)/);
+  });
+
+  it('an alert replay from any cursor is a range of the event log\'s primary key', () => {
+    const steps = (store.db.prepare('EXPLAIN QUERY PLAN SELECT doc FROM events WHERE position > ? ORDER BY position LIMIT ?').all(1, 500) as Array<{ detail: string }>).map((r) => r.detail);
+    expect(steps).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>?)']);
+  });
+
+  it('keeps the count table equal to counting the records, through inserts, upserts and updates', async () => {
+    const other = createSqliteStore(':memory:');
+    try {
+      const docs = Array.from({ length: 300 }, (_, i) => indicator(i));
+      const claim = (d: IndicatorDoc) => {
+        const { _id, createdAt, sightingCount, lastSeenAt, source, type, value, ...set } = d;
+        return { key: { source, type, value }, onInsert: { _id, createdAt, sightingCount, lastSeenAt }, set };
+      };
+      await other.indicators.upsertClaims(docs.map(claim));
+      // The same claims again with other sharing: updates, not inserts.
+      await other.indicators.upsertClaims(docs.slice(0, 100).map((d) => claim({ ...d, tlp: 'CLEAR', recipients: [], severity: 'LOW', severityRank: 1 })));
+      for (let i = 100; i < 150; i++) await other.indicators.updateOne({ _id: docs[i]!._id }, { $set: { revoked: true, tlp: 'GREEN', recipients: [] } });
+      const viewers: Viewer[] = [reader, { kind: 'anonymous', tier: 'PUBLIC' }, { kind: 'member', memberId: 'm-1', userId: 'u', roles: ['reader'], tier: 'TRUSTED' }];
+      for (const viewer of viewers) {
+        for (const input of [{}, { type: ['DOMAIN'] }, { tlp: ['GREEN', 'RED'] }, { revoked: true }, { severity: ['LOW'] }] as IndicatorFilterInput[]) {
+          const filter = and(indicatorVisibility(viewer), indicatorFilter(input));
+          const fromCounts = other.collections.indicators.countSql(filter);
+          expect(fromCounts.sql).toContain('indicators__counts');
+          const params: unknown[] = [];
+          const direct = other.collections.indicators.selectSql(filter, {}, 'count(*)');
+          params.push(...direct.params);
+          expect(other.db.prepare(fromCounts.sql).pluck().get(...fromCounts.params), JSON.stringify(input)).toBe(other.db.prepare(direct.sql).pluck().get(...params));
+        }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses a query operator it does not translate, loudly', () => {
+    expect(() => store.collections.indicators.selectSql({ value: { $regex: 'x' } })).toThrow(/unsupported operator \$regex/);
+    expect(() => store.collections.indicators.selectSql({ nowhere: 'x' })).toThrow(/no column for field "nowhere"/);
+  });
+});
