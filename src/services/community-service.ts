@@ -18,8 +18,8 @@ import type { MemberService } from './member-service.js';
  * community holds at most: together they bound the largest `communities` answer (a hub-admin's,
  * with every roster) within the response budget (docs/limits.md).
  */
-export const MAX_COMMUNITIES = 200;
-export const MAX_COMMUNITY_MEMBERS = 250;
+export const MAX_COMMUNITIES = 100;
+export const MAX_COMMUNITY_MEMBERS = 200;
 
 export interface CommunityServiceDeps {
   communities: CommunityRepository;
