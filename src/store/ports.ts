@@ -233,6 +233,13 @@ export interface EventLogRepository {
   bounds(): Promise<{ latest: number; trimmedThrough: number }>;
   /** Drops events that occurred before `cutoff`; returns how many. */
   trimBefore(cutoff: Date): Promise<number>;
+  /**
+   * Runs `work` (record writes, answering the events they cause) and appends its events, such
+   * that a crash between the two cannot keep the writes and lose the events. Optional: an adapter
+   * without it gets `work()` then `append()` (the embedded stores, whose process is the only writer).
+   * MongoDB commits the writes and the pending events together, then moves the events into the log.
+   */
+  appendWith?<T>(work: () => Promise<{ value: T; events: NewEvent[] }>): Promise<{ value: T; events: EventDoc[] }>;
 }
 
 /** How one rate-limit bucket fills: it holds at most `capacity` tokens and gains `refillPerMs` a millisecond. */

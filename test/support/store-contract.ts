@@ -321,6 +321,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(stored).toEqual(twice);
       });
 
+      it('matches a whole array, in order, in a compare-and-set on recipients', async () => {
+        await seedIndicators(store, [indicator(1, { tlp: 'RED', recipients: ['m-b', 'm-c'] })]);
+        expect(await store.indicators.count({ _id: 'indicator--0001', recipients: ['m-c', 'm-b'] })).toBe(0);
+        expect(await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'RED', recipients: ['m-b'] }, { $set: { recipients: [] } })).toBeNull();
+        const after = await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'RED', recipients: ['m-b', 'm-c'] }, { $set: { recipients: ['m-b'] } });
+        expect(after!.recipients).toEqual(['m-b']);
+        expect(ids(await store.indicators.find({ recipients: ['m-b'] }))).toEqual(['indicator--0001']);
+      });
+
       it('writes nothing and answers null when the compare-and-set filter no longer matches', async () => {
         await seedIndicators(store, [indicator(1, { tlp: 'GREEN' })]);
         expect(await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'AMBER' }, { $set: { tlp: 'CLEAR' } })).toBeNull();

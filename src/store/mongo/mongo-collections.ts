@@ -26,6 +26,8 @@ export const COLLECTIONS = {
   /** Communities and their rosters (see MongoCommunities). */
   communities: 'communities',
   events: 'events',
+  /** Events of committed record writes not yet in `events` (see MongoEventLog.appendWith). */
+  eventOutbox: 'eventOutbox',
   /** Each hub instance's last change-stream resume token (see MongoEventBus). */
   busCursors: 'busCursors',
   /** "Member X changed" notices between instances (see MongoEventBus). */

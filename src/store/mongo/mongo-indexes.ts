@@ -362,6 +362,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     expireAfterSeconds: 0,
     purpose: 'event log retention: an event goes once HUB_EVENT_RETENTION has passed since it occurred, even when no hub is running to trim it',
   },
+  {
+    collection: COLLECTIONS.eventOutbox,
+    name: 'eventOutbox_created',
+    key: { createdAt: 1, _id: 1 },
+    purpose: 'the sweep of events whose record writes committed but whose log append did not (a crash in between): outbox documents older than the grace, oldest first',
+  },
   // rate limits: _id is the bucket's key (member:<id>, ip:<address>)
   {
     collection: COLLECTIONS.rateLimits,

@@ -6,10 +6,10 @@
  * Consistency, in short (docs/mongodb.md has the long form):
  * - durable writes use majority write concern (`DURABLE`);
  * - a publish retried after a lost connection is safe through idempotency keys and the unique
- *   claim index, not a transaction: the driver's retryable writes make each write apply once,
- *   and a whole retried batch upserts the same claims again instead of adding any;
- * - the event log is the one place with a transaction (counter + events), so positions follow
- *   commit order (mongo-event-log.ts).
+ *   claim index: a whole retried batch upserts the same claims again instead of adding any;
+ * - a publish's upserts and their events commit in one transaction (MongoEventLog.appendWith,
+ *   the records joining it through mongo-session-scope.ts), and the event log's append is a
+ *   transaction (counter + events), so positions follow commit order (mongo-event-log.ts).
  */
 import type { Collection, Db, Document, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
 import type { EventDoc } from '../../domain/events.js';
@@ -66,7 +66,8 @@ import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoCommunities } from './mongo-communities.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { serverNow } from './mongo-clock.js';
-import { MongoEventLog } from './mongo-event-log.js';
+import { inSession } from './mongo-session-scope.js';
+import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
@@ -100,11 +101,11 @@ class MongoIndicators implements IndicatorRepository {
   /** One ordered bulk of upserts (claimUpsertOps), then one read for the ids of claims that existed. */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
-    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true });
+    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true, ...inSession() });
     const matched = upserts.filter((_, i) => result.upsertedIds[i] === undefined).map((u) => u.key);
     const existing = matched.length
       ? await this.collection
-          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 } })
+          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 }, ...inSession() })
           .toArray()
       : [];
     return claimResults(upserts, result.upsertedIds, new Map(existing.map((d) => [claimKeyString(d), d._id])));
@@ -369,8 +370,11 @@ class MongoAudit implements AuditRepository {
   }
 }
 
+/** The MongoDB store: its event log is a MongoEventLog (appendPending, for the start-up sweep). */
+export type MongoStore = Store & { events: MongoEventLog };
+
 /** The store over `db`. Call `ensureIndexes(db)` first (once per start). */
-export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): Store {
+export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): MongoStore {
   const durable = <T extends object>(name: string) => db.collection<T>(name, { writeConcern: DURABLE });
   const counters = durable<SequenceCounter>(COLLECTIONS.counters);
   const retentionMs = options.eventRetentionMs ?? 7 * 86_400_000;
@@ -382,6 +386,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
       retentionMs,
+      durable<OutboxDoc>(COLLECTIONS.eventOutbox),
       options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),

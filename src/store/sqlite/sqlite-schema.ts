@@ -37,13 +37,13 @@ export const INDICATORS: CollectionSpec = {
     { field: 'recipients', kind: 'text' },
   ],
   indexes: [
-    { columns: ['source', 'type', 'value'], unique: true, purpose: 'one claim per member, type and value (upsertClaims)' },
-    { columns: ['value', 'tlp'], purpose: 'lookupIndicators and publish dedup by value' },
+    // Value first: the same index answers lookups by value (lookupIndicators, publish dedup).
+    { columns: ['value', 'source', 'type'], unique: true, purpose: 'one claim per member, type and value (upsertClaims); lookups by value' },
     ...ORDERINGS,
     { columns: ['updatedAt', '_id', 'source', 'tlp'], purpose: 'TAXII pages by date_added (added_after, next); covers updatedSince counts (visibility read from the index)' },
     { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
-    { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first' },
-    { columns: ['severity', 'seq'], purpose: 'filtered first page: severity, newest first' },
+    { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first (TLP:RED is rare: walking seq would read far)' },
+    // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
@@ -108,6 +108,9 @@ export const APPROVALS: CollectionSpec = {
     { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
+    // The undo of an approval whose change no longer applied matches the decision it made.
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [

@@ -29,10 +29,10 @@ import type {
   SightingRepository,
   Store,
   UpdateDoc,
-} from "../ports.js";
-import { RESERVATION_LEASE_MS } from "../mongo/mongo-documents.js";
-import { collectionDdl, SqliteCollection } from "./sqlite-collection.js";
-import { SqliteEventLog } from "./sqlite-event-log.js";
+} from '../ports.js';
+import { RESERVATION_LEASE_MS } from '../mongo/mongo-documents.js';
+import { collectionDdl, migrateCollection, SqliteCollection } from './sqlite-collection.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
 import {
   SqliteApiKeys,
   SqliteIdempotency,
@@ -88,32 +88,20 @@ class SqliteIndicators implements IndicatorRepository {
   }
 
   /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
-  async upsertClaims(
-    upserts: readonly ClaimUpsert[],
-  ): Promise<ClaimUpsertResult[]> {
+  async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
     return this.db
       .transaction(() => {
-        const byClaim = this.statements
-          .get(
-            "SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?",
-          )
-          .pluck();
+        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?').pluck();
         return this.docs.deferCounts(() =>
           upserts.map((u) => {
-            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as
-              string | undefined;
+            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as string | undefined;
             if (text !== undefined) {
               const existing = decodeDoc<IndicatorDoc>(text);
               this.docs.put(Object.assign(existing, u.set) as IndicatorDoc);
               return { id: existing._id, created: false };
             }
-            const doc = Object.assign(
-              {},
-              u.key,
-              u.onInsert,
-              u.set,
-            ) as IndicatorDoc;
+            const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
             this.docs.insert(doc);
             return { id: doc._id, created: true };
           }),
@@ -148,23 +136,10 @@ class SqliteRecords<T extends { _id: string }> {
   }
 }
 
-class SqliteSightings
-  extends SqliteRecords<SightingDoc>
-  implements SightingRepository
-{
-  async findByIndicators(
-    indicatorIds: readonly string[],
-  ): Promise<SightingDoc[]> {
+class SqliteSightings extends SqliteRecords<SightingDoc> implements SightingRepository {
+  async findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]> {
     if (indicatorIds.length === 0) return [];
-    return this.docs.find(
-      { indicatorId: { $in: [...indicatorIds] } },
-      {
-        sort: [
-          ["reportedAt", -1],
-          ["_id", -1],
-        ],
-      },
-    );
+    return this.docs.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] });
   }
 }
 
@@ -213,21 +188,9 @@ class SqliteAudit implements AuditRepository {
       .transaction(() => {
         const current = this.#docs.get(id);
         const count = current?.details.count;
-        if (
-          !current ||
-          current.action !== "LOGIN_FAILED" ||
-          typeof count !== "number"
-        )
-          return false;
-        const lastAt =
-          typeof current.details.lastAt === "string" &&
-          current.details.lastAt > at.toISOString()
-            ? current.details.lastAt
-            : at.toISOString();
-        this.#docs.put({
-          ...current,
-          details: { ...current.details, count: count + 1, lastAt },
-        });
+        if (!current || current.action !== 'LOGIN_FAILED' || typeof count !== 'number') return false;
+        const lastAt = typeof current.details.lastAt === 'string' && current.details.lastAt > at.toISOString() ? current.details.lastAt : at.toISOString();
+        this.#docs.put({ ...current, details: { ...current.details, count: count + 1, lastAt } });
         return true;
       })
       .immediate();
@@ -243,51 +206,41 @@ class SqliteAudit implements AuditRepository {
 }
 
 /** Opens (creating when needed) the database at `path` (a file, or `:memory:`), its schema included. */
-export function openSqliteDatabase(
-  path: string,
-  options: Pick<SqliteStoreOptions, "cacheMiB"> = {},
-): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOptions, 'cacheMiB'> = {}): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
   // Another process holding the write lock (a CLI command, a second hub): wait for it, not fail.
-  db.pragma("busy_timeout = 10000");
+  db.pragma('busy_timeout = 10000');
   db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
-  db.pragma("temp_store = MEMORY");
-  const version = db.pragma("user_version", { simple: true }) as number;
+  db.pragma('temp_store = MEMORY');
+  const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     db.close();
-    throw new Error(
-      `${path} was written by a newer hub (schema ${version}; this hub knows ${SCHEMA_VERSION})`,
-    );
+    throw new Error(`${path} was written by a newer hub (schema ${version}; this hub knows ${SCHEMA_VERSION})`);
   }
   db.transaction(() => {
-    for (const spec of COLLECTION_SPECS)
+    for (const spec of COLLECTION_SPECS) {
+      migrateCollection(db, spec);
       for (const sql of collectionDdl(spec)) db.exec(sql);
+    }
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
-  db.pragma("optimize = 0x10002");
+  db.pragma('optimize = 0x10002');
   return db;
 }
 
-export function createSqliteStore(
-  path: string,
-  options: SqliteStoreOptions = {},
-): SqliteStore {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const db = openSqliteDatabase(path, options);
   const statements = new StatementCache(db);
   const collections = {
     indicators: new SqliteCollection<IndicatorDoc>(db, statements, INDICATORS),
     notices: new SqliteCollection<NoticeDoc>(db, statements, NOTICES),
     sightings: new SqliteCollection<SightingDoc>(db, statements, SIGHTINGS),
-    approvals: new SqliteCollection<ApprovalRequestDoc>(
-      db,
-      statements,
-      APPROVALS,
-    ),
+    approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
@@ -316,7 +269,7 @@ export function createSqliteStore(
       if (closed) return;
       closed = true;
       try {
-        db.pragma("optimize");
+        db.pragma('optimize');
       } catch {
         // closing anyway
       }
@@ -327,5 +280,5 @@ export function createSqliteStore(
 
 /** Where the hub keeps its SQLite store: `hub.db` in HUB_DATA_DIR (with its `-wal` and `-shm` files). */
 export function sqliteStorePath(dataDir: string): string {
-  return join(dataDir, "hub.db");
+  return join(dataDir, 'hub.db');
 }
