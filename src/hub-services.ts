@@ -21,6 +21,7 @@ import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
+import { PeopleService } from './services/people-service.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 
@@ -98,7 +99,17 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
-  const approvals = new ApprovalService({
+  const people: PeopleService = new PeopleService({
+    people: store.people,
+    members,
+    identity,
+    audit,
+    approvals: () => approvals,
+    onPersonChanged: (id) => bus.memberChanged(id),
+    ...stamps,
+  });
+  const approvals: ApprovalService = new ApprovalService({
+    people,
     approvals: store.approvals,
     sequences: store.sequences,
     indicators,
@@ -115,11 +126,12 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
+    people,
     audit,
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
@@ -140,6 +152,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
     failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
+    loadPerson: (id) => people.get(id),
+    findPersonByIdentity: (issuer, subject) => people.findByIdentity(issuer, subject),
+    ...(config.jitPeople ? { provisionPerson: (memberId: string, issuer: string, subject: string) => people.provisionJustInTime(memberId, issuer, subject) } : {}),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));

@@ -39,7 +39,7 @@ let t: TestHub;
 const tok = {} as Record<'pub' | 'approver' | 'alphaAdmin' | 'betaAdmin' | 'betaPub' | 'admin1' | 'admin2' | 'reader' | 'approverOnly', string>;
 let keys = 0;
 
-const person = (hub: TestHub, memberId: string, userId: string, roles: Role[]) => hub.hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
+const person = (hub: TestHub, memberId: string, userId: string, roles: Role[]) => hub.tokenAs(memberId, userId, roles, 3_600_000);
 
 function data(res: GqlResponse) {
   expect(res.body.errors, res.text).toBeUndefined();

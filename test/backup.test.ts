@@ -41,7 +41,7 @@ async function verify(store: Store): Promise<{ code: number; text: string }> {
 beforeAll(async () => {
   // The demo (members, indicators, notices, events, audit), then one write of every other kind.
   t = await startTestHub({ demo: true });
-  const isac = await t.hub.tokens.issue({ memberId: 'demo-isac', userId: 'pub@demo-isac', roles: ['reader', 'publisher', 'member-admin'], ttlMs: 3_600_000 });
+  const isac = await t.tokenAs('demo-isac', 'pub@demo-isac', ['reader', 'publisher', 'member-admin']);
   const gql = async (query: string, variables: Record<string, unknown>) => {
     const res = await t.gql(query, variables, { token: isac });
     expect(res.body.errors, res.text).toBeUndefined();

@@ -34,6 +34,10 @@ const SECRETS = {
   communityDescription: { marker: m('CIRCLEDESC'), minTier: null as Viewer | null },
   rosterMember: { marker: m('ROSTER'), minTier: null as Viewer | null },
   communityRedValue: { marker: m('CIRCLERED'), minTier: null as Viewer | null },
+  /** A person of the publisher (its id, name and email), with a pending role grant: for its own administrators only. */
+  personId: { marker: m('PERSONID'), minTier: null as Viewer | null },
+  personName: { marker: m('PERSONNAME'), minTier: null as Viewer | null },
+  personEmail: { marker: m('PERSONMAIL'), minTier: null as Viewer | null },
 };
 const hiddenFrom = (viewer: Viewer) =>
   Object.entries(SECRETS).filter(([, s]) => s.minTier === null || RANK[viewer] < RANK[s.minTier]);
@@ -114,6 +118,11 @@ beforeAll(async () => {
     title: 'open notice', technicalDetails: SECRETS.technicalDetails.marker, evaluationEvidence: SECRETS.evaluationEvidence.marker,
     relatedIndicatorIds: [ids.clear, ids.green, ids.amber, ids.red],
   });
+
+  const person = { memberId: publisherId, id: SECRETS.personId.marker, displayName: SECRETS.personName.marker, email: `${SECRETS.personEmail.marker}@example.org` };
+  const added = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: person }, { token: publisherAdmin });
+  if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
+  await t.gql('mutation($id: ID!) { requestRoleGrant(personId: $id, role: "approver", reason: "r") { id } }', { id: person.id }, { token: publisherAdmin });
 });
 
 /** One channel: what a viewer sends, and the checks beyond "no marker it may not see". */
@@ -125,7 +134,26 @@ interface Channel {
 const gqlText = async (query: string, variables: Record<string, unknown>, token?: string) => (await t.gql(query, variables, { token })).text;
 const missingId = (prefix: string) => `${prefix}--${randomUUID()}`;
 
+const PEOPLE_FIELDS = 'id member { id } displayName email roles status identities { issuer subject } pendingApprovals { id target { id } } createdBy { userId }';
+
 const CHANNELS: Channel[] = [
+  {
+    name: "the people directory, as the viewer and as its member's member-admin",
+    async run(v, token) {
+      const texts = [await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, token)];
+      if (v !== 'PUBLIC') {
+        const admin = await t.tokenAs(`leak-${v.toLowerCase()}`, `admin@leak-${v.toLowerCase()}`, ['reader', 'member-admin']);
+        texts.push(await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, admin));
+        // Another member's directory, a person of it and one that does not exist: refused alike.
+        const other = await gqlText(`query($m: ID) { people(memberId: $m) { id } }`, { m: publisherId }, admin);
+        expect(other.split(publisherId).join('X')).toBe(await gqlText(`query($m: ID) { people(memberId: $m) { id } }`, { m: 'no-such-member' }, admin).then((a) => a.split('no-such-member').join('X')));
+        const revoke = (id: string) => gqlText('mutation($id: ID!) { revokeRole(personId: $id, role: "reader", reason: "r") { id } }', { id }, admin);
+        expect((await revoke(SECRETS.personId.marker)).split(SECRETS.personId.marker).join('X')).toBe((await revoke('nobody-here')).split('nobody-here').join('X'));
+        texts.push(other, await gqlText(`{ approvalRequests(first: 50) { edges { node { id target { id } change { role } } } } }`, {}, admin));
+      }
+      return texts.join('\n');
+    },
+  },
   {
     name: 'connections with totalCount, pageInfo and cursors',
     run: (_v, token) => gqlText(CONNECTIONS, {}, token),
@@ -378,13 +406,15 @@ describe('the matrix can fail', () => {
     const publisherToken = await t.token(publisherId, ['reader']);
     const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
     for (const [name, secret] of Object.entries(SECRETS)) {
-      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name)) continue;
+      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person')) continue;
       expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
     }
     const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
     for (const secret of [SECRETS.embargoTitle, SECRETS.evaluationEvidence, SECRETS.reporterId, SECRETS.amberDescription]) {
       expect(seenByCore).toContain(secret.marker);
     }
+    const directory = await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, publisherAdmin);
+    for (const secret of [SECRETS.personId, SECRETS.personName, SECRETS.personEmail]) expect(directory).toContain(secret.marker);
     const recipientToken = await t.token('leak-recipient', ['reader']);
     const recipient = await gqlText(CONNECTIONS, {}, recipientToken);
     expect(recipient).toContain(SECRETS.redValue.marker);

@@ -355,7 +355,7 @@ describe('store calls', () => {
       expect(t.hub.storeCalls.calls.get('indicators.find')).toBe(1);
       totals.push(calls);
     }
-    // The viewer's member and its communities (read on every request), the page, its sources, and one spare.
+    // The viewer's member, its communities and the person behind the token (read on every request), the page and its sources.
     expect(totals[0]).toBeLessThanOrEqual(5);
     expect(totals[0]).toBe(totals[1]);
   });

@@ -240,6 +240,8 @@ export const APPROVAL_KINDS = [
   'LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER', 'REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER',
   'REGISTER_MEMBER',
   'REINSTATE_MEMBER',
+  'GRANT_ROLE',
+  'LINK_IDENTITY',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
@@ -277,6 +279,12 @@ export interface ApprovalChange {
    * REMOVE_IDENTITY_PROVIDER: the registration to remove (`expected`).
    */
   identityProvider?: IdentityProviderRegistration | null;
+  /** GRANT_ROLE: the role to grant (`change`). */
+  role?: Role;
+  /** LINK_IDENTITY: the identity to link to the target person (`change`). */
+  identity?: { issuer: string; subject: string };
+  /** GRANT_ROLE and LINK_IDENTITY: the person as the request found it (`expected`): ACTIVE, in this member. */
+  person?: { memberId: string; status: string };
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */
@@ -284,7 +292,7 @@ export interface ApprovalRequestDoc {
   /** `approval--<uuid>` */
   _id: string;
   kind: ApprovalKind;
-  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER'; id: string };
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON'; id: string };
   /** The record's publishing member; for CHANGE_TIER and identity providers the member itself. */
   ownerMemberId: string;
   change: ApprovalChange;
@@ -312,9 +320,17 @@ export const AUDIT_ACTIONS = [
   'COMMUNITY_CREATED',
   'COMMUNITY_MEMBER_ADDED',
   'COMMUNITY_MEMBER_REMOVED',
+  'PERSON_ADDED',
+  'ROLE_GRANTED',
+  'ROLE_REVOKED',
+  'IDENTITY_LINKED',
+  'IDENTITY_UNLINKED',
+  'PERSON_REMOVED',
+  'PERSON_SUSPENDED',
+  'PERSON_REINSTATED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 

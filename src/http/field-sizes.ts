@@ -17,6 +17,9 @@ import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-serv
 import { MAX_MEMBERS } from '../services/member-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
 import { ROLES } from '../domain/types.js';
+import { MAX_IDENTITIES_PER_PERSON } from '../domain/person.js';
+import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
+import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -60,6 +63,10 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'ApprovalChange.recipients': { items: RECORD_LIMITS.recipients },
   'Query.communities': { items: MAX_COMMUNITIES },
   'Community.members': { items: MAX_COMMUNITY_MEMBERS },
+  'Query.people': { items: MAX_PEOPLE_LISTED },
+  'Person.roles': { items: ROLES.length },
+  'Person.identities': { items: MAX_IDENTITIES_PER_PERSON },
+  'Person.pendingApprovals': { items: MAX_PENDING_SHOWN },
 };
 
 /** A STIX object in a bundle, at its largest: a notice with every text at its cap. */

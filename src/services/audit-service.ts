@@ -72,6 +72,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   MODEL_RISK_NOTICE: 'model-risk notice',
   MEMBER: 'member',
   IDENTITY_PROVIDER: 'identity provider',
+  PERSON: 'person',
 };
 
 /**
@@ -201,6 +202,11 @@ export class AuditService {
         details,
       );
     }
+    if (request.kind === 'GRANT_ROLE' || request.kind === 'LINK_IDENTITY') {
+      const granted = request.kind === 'GRANT_ROLE';
+      const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
+      return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
+    }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
@@ -285,6 +291,15 @@ export class AuditService {
   }
 
   /**
+   * A change to a person made at once (added, a role revoked, an identity linked or unlinked,
+   * removed), or by the hub itself (`actor` null: seeding, just-in-time provisioning). The entry
+   * belongs to the person's member; details hold ids and enum values only.
+   */
+  personChanged(action: AuditAction, actor: MemberViewer | null, person: { _id: string; memberId: string }, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, person.memberId, { kind: 'PERSON', id: person._id }, summary, details);
+  }
+
+  /**
    * A token or API key was refused. Refusals are aggregated: one entry per claimed member, reason
    * and minute, whose `details.count` counts them, so the log grows with what members do, not with
    * what anonymous callers send. The entry belongs to the member the credential claimed when that
@@ -334,7 +349,8 @@ export class AuditService {
       memberId,
       target,
       summary,
-      details,
+      // What an API key did is its person's act; the key is named beside it.
+      details: actor?.apiKeyId ? { ...details, apiKeyId: actor.apiKeyId } : details,
     };
     // One append at a time in this process, so that its own appends never race for the head;
     // other instances still may, and lose to the unique `seq` (appendToChain retries).
@@ -405,6 +421,10 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_IDENTITY_PROVIDER':
     case 'REMOVE_IDENTITY_PROVIDER':
       return { identityProvider: { from: providerJson(before.identityProvider), to: providerJson(after.identityProvider) } };
+    case 'GRANT_ROLE':
+      return { role: after.role ?? null };
+    case 'LINK_IDENTITY':
+      return { identity: after.identity ? { issuer: clip(after.identity.issuer, 200), subject: clip(after.identity.subject, 200) } : null };
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };

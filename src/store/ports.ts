@@ -10,6 +10,7 @@ import type { IdentityProviderRegistration } from '../domain/types.js';
 import type { ApprovalRequestDoc, AuditCheckpoint, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import type { CommunityDoc } from '../domain/community.js';
+import type { PersonDoc } from '../domain/person.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -183,6 +184,30 @@ export interface CommunityRepository {
   removeMember(id: string, memberId: string, at: Date): Promise<CommunityDoc | null>;
 }
 
+/**
+ * People, by person id (`_id`), unique hub-wide on the id and on each identity `(issuer,
+ * subject)`. Writes that would break either uniqueness throw PersonConflictError
+ * (src/domain/person.ts) and write nothing.
+ */
+export interface PersonRepository {
+  /** The person with this id, or null: read on every request (tokens, identities, API keys). */
+  get(id: string): Promise<PersonDoc | null>;
+  getMany(ids: readonly string[]): Promise<PersonDoc[]>;
+  /** People by id (binary order), of one member or (null) of every member, at most `limit`. */
+  list(memberId: string | null, limit: number): Promise<PersonDoc[]>;
+  /** The person holding this identity from a member's identity provider, or null: read on every federated token. */
+  findByIdentity(issuer: string, subject: string): Promise<PersonDoc | null>;
+  /** Throws PersonConflictError on a duplicate id or an identity another person holds. */
+  insert(doc: PersonDoc): Promise<void>;
+  /**
+   * Compare-and-set: replaces the person with `doc` (its `version` then `expectedVersion + 1`)
+   * only if the stored version still is `expectedVersion`; the person after the write, or null,
+   * with nothing written, when it is missing or was written meanwhile. Throws PersonConflictError
+   * when `doc` holds an identity another person holds.
+   */
+  update(doc: PersonDoc, expectedVersion: number): Promise<PersonDoc | null>;
+}
+
 /** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
 export interface ApprovalRepository {
   find(filter: Filter, options?: FindOptions): Promise<ApprovalRequestDoc[]>;
@@ -288,6 +313,7 @@ export interface Store {
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
   communities: CommunityRepository;
+  people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
@@ -318,6 +344,7 @@ export const STORE_COLLECTIONS = [
   'audit',
   'auditCheckpoints',
   'communities',
+  'people',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
+import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
   AuditCheckpoint,
@@ -178,6 +179,23 @@ function community(n: number, owner: string, members: string[], over: Partial<Co
     createdAt: at(0),
     createdBy: { memberId: owner, userId: 'admin' },
     updatedAt: at(0),
+    ...over,
+  };
+}
+
+function person(id: string, memberId: string, over: Partial<PersonDoc> = {}): PersonDoc {
+  return {
+    _id: id,
+    memberId,
+    displayName: `person ${id}`,
+    email: `${id}@example.org`,
+    roles: ['reader'],
+    status: 'ACTIVE',
+    identities: [],
+    createdAt: at(0),
+    updatedAt: at(0),
+    createdBy: null,
+    version: 1,
     ...over,
   };
 }
@@ -659,6 +677,59 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       });
     });
 
+    describe('people', () => {
+      it('stores a person by id, refuses a duplicate id, and lists by member or all, by id', async () => {
+        expect(await store.people.get('p-1')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a'));
+        await store.people.insert(person('p-1', 'm-a'));
+        await store.people.insert(person('P-3', 'm-b'));
+        await expect(store.people.insert(person('p-1', 'm-b'))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('p-1')).toEqual(person('p-1', 'm-a'));
+        expect(ids(await store.people.getMany(['p-1', 'missing', 'P-3'])).sort()).toEqual(['P-3', 'p-1']);
+        expect(ids(await store.people.list('m-a', 10))).toEqual(['p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 10))).toEqual(['P-3', 'p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 2))).toEqual(['P-3', 'p-1']);
+      });
+
+      it('finds a person by identity, and links each identity to one person at most', async () => {
+        const alice = person('alice', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }, { issuer: 'https://idp.b', subject: 'a2' }] });
+        await store.people.insert(alice);
+        await store.people.insert(person('bob', 'm-a'));
+        await store.people.insert(person('carol', 'm-a'));
+        expect((await store.people.findByIdentity('https://idp.a', 'a1'))?._id).toBe('alice');
+        expect((await store.people.findByIdentity('https://idp.b', 'a2'))?._id).toBe('alice');
+        // The pair is what is unique: another pairing of the same issuer and subject is free.
+        expect(await store.people.findByIdentity('https://idp.a', 'a2')).toBeNull();
+        await store.people.insert(person('dave', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a2' }] }));
+        await expect(store.people.insert(person('eve', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }] }))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('eve')).toBeNull();
+        const bob = (await store.people.get('bob'))!;
+        await expect(store.people.update({ ...bob, identities: [{ issuer: 'https://idp.b', subject: 'a2' }] }, bob.version)).rejects.toThrow(PersonConflictError);
+        expect((await store.people.get('bob'))!.identities).toEqual([]);
+      });
+
+      it('updates by compare-and-set on the version: two writers at once let one through', async () => {
+        await store.people.insert(person('p-1', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        const read = (await store.people.get('p-1'))!;
+        const [first, second] = await Promise.all([
+          store.people.update({ ...read, roles: ['reader', 'publisher'], updatedAt: at(5) }, read.version),
+          store.people.update({ ...read, status: 'REMOVED', updatedAt: at(6) }, read.version),
+        ]);
+        const won = [first, second].filter((d) => d !== null);
+        expect(won).toHaveLength(1);
+        expect(won[0]!.version).toBe(read.version + 1);
+        expect(await store.people.get('p-1')).toEqual(won[0]);
+        expect(await store.people.update({ ...read }, read.version)).toBeNull();
+        expect(await store.people.update(person('missing', 'm-a'), 1)).toBeNull();
+        // Unlinking frees the identity for someone else.
+        const now = (await store.people.get('p-1'))!;
+        await store.people.update({ ...now, identities: [] }, now.version);
+        expect(await store.people.findByIdentity('https://idp.a', 's')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        expect((await store.people.findByIdentity('https://idp.a', 's'))?._id).toBe('p-2');
+      });
+    });
+
     describe('approval requests', () => {
       it('lists by the policy\'s visibility and the effective status, newest first', async () => {
         const now = new Date();
@@ -781,6 +852,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.idempotency.reserve({ _id: 'm-a:k1', requestHash: 'h', response: null, owner: 'o-1', createdAt: at(1), expiresAt: new Date(Date.now() + 3_600_000) });
         await target.idempotency.complete('m-a:k1', 'o-1', { ok: true, at: at(2).toISOString(), list: [1, 2] });
         await target.communities.insert({ _id: 'community--1', name: 'Energy', description: 'd', ownerMemberId: 'm-a', members: ['m-a', 'm-b'], createdAt: at(1), createdBy: { memberId: 'm-a', userId: 'alice' }, updatedAt: at(1) } as CommunityDoc);
+        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
         await target.sequences.next('indicators', 3);
         await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
         await target.audit.append(auditEntry(1));
@@ -814,6 +886,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           expect(await other.apiKeys.get('0123456789abcdef')).toMatchObject({ memberId: 'm-a' });
           expect(await other.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
           expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
+          expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
         } finally {
           if (other !== store) await other.close();
         }

@@ -22,6 +22,7 @@ import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
 import { MemoryCommunities } from './memory-communities.js';
+import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
@@ -248,6 +249,7 @@ export function createMemoryStore(): Store {
     audit: audit.audit,
     apiKeys: new MemoryApiKeys(),
     communities: new MemoryCommunities(),
+    people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
   };
@@ -267,6 +269,7 @@ export function createMemoryStore(): Store {
     audit: audit.entries,
     auditCheckpoints: audit.checkpoints,
     communities: r.communities.access,
+    people: r.people.access,
   };
   return { ...repositories, backup, async close() {} };
 }

@@ -68,6 +68,7 @@ import type { CommunityDoc } from '../../domain/community.js';
 import { serverNow } from './mongo-clock.js';
 import { inSession } from './mongo-session-scope.js';
 import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
+import { MongoPeople } from './mongo-people.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
@@ -399,6 +400,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit), durable<AuditCheckpoint>(COLLECTIONS.auditCheckpoints)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
     communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
+    people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     backup: mongoCollections(db, retentionMs),
@@ -439,6 +441,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     audit: mongoAccess(raw('audit'), 'audit entry'),
     auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
     communities: mongoAccess(raw('communities'), 'community'),
+    people: mongoAccess(raw('people'), 'person'),
   };
 }
 
@@ -458,12 +461,14 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   audit: COLLECTIONS.audit,
   auditCheckpoints: COLLECTIONS.auditCheckpoints,
   communities: COLLECTIONS.communities,
+  people: COLLECTIONS.people,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */
 export const NOT_BACKED_UP: Readonly<Partial<Record<CollectionName, string>>> = {
   busCursors: 'each instance\'s change-stream resume token: meaningless in another database',
   memberChanges: '"member X changed" notices between running instances, kept a day',
+  eventOutbox: 'events in flight between a publish\'s commit and their append to the log (milliseconds); a hub appends any left by a crash when it starts, so export from a store whose hub has started since',
   rateLimits: 'transient (TRANSIENT_REPOSITORIES)',
   leases: 'transient (TRANSIENT_REPOSITORIES)',
 };

@@ -99,5 +99,15 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
       load: insert('INSERT INTO audit_checkpoints (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]),
     },
     communities: documents(docs.communities, 'communities'),
+    people: {
+      scan: keyed('people', '_id', fromDoc),
+      // The identity index is derived from the documents: rebuilt here, as SqlitePeople writes it.
+      load: inTransaction((d) => {
+        statements.get('INSERT INTO people (_id, memberId, version, doc) VALUES (?, ?, ?, ?)').run(d._id, d.memberId, d.version, encodeDoc(d));
+        for (const i of (d.identities as Array<{ issuer: string; subject: string }>) ?? []) {
+          statements.get('INSERT INTO person_identities (issuer, subject, personId) VALUES (?, ?, ?)').run(i.issuer, i.subject, d._id);
+        }
+      }),
+    },
   };
 }

@@ -103,14 +103,14 @@ export const APPROVALS: CollectionSpec = {
     { field: 'requestedBy.memberId', kind: 'text' },
     { field: 'requestedBy.userId', kind: 'text' },
     { field: 'target.id', kind: 'text' },
+    // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
+    { field: 'target.kind', kind: 'text' },
+    { field: 'change.role', kind: 'text' },
     // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
     { field: 'decidedAt', kind: 'date' },
     { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
-    // The undo of an approval whose change no longer applied matches the decision it made.
-    { field: 'decidedAt', kind: 'date' },
-    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [
@@ -157,6 +157,11 @@ export const KEYED_TABLES_DDL = [
   'CREATE INDEX IF NOT EXISTS identity_providers_member ON identity_providers (memberId, issuer)',
   'CREATE TABLE IF NOT EXISTS api_keys (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, createdAt INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
   'CREATE INDEX IF NOT EXISTS api_keys_member ON api_keys (memberId, createdAt, _id)',
+  // People (SqlitePeople): by id on every request; a member's people by id; identities unique by (issuer, subject).
+  'CREATE TABLE IF NOT EXISTS people (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS people_member ON people (memberId, _id)',
+  'CREATE TABLE IF NOT EXISTS person_identities (issuer TEXT NOT NULL, subject TEXT NOT NULL, personId TEXT NOT NULL, PRIMARY KEY (issuer, subject)) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS person_identities_person ON person_identities (personId)',
   'CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, fullAt INTEGER NOT NULL) WITHOUT ROWID',
   'CREATE INDEX IF NOT EXISTS rate_limits_full ON rate_limits (fullAt)',
   'CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expiresAt INTEGER NOT NULL) WITHOUT ROWID',

@@ -48,6 +48,7 @@ import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABL
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
+import { SqlitePeople } from './sqlite-people.js';
 
 export interface SqliteStoreOptions {
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
@@ -263,6 +264,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     approvals: new SqliteRecords(collections.approvals) as ApprovalRepository,
     audit: new SqliteAudit(db, statements, collections.audit),
     apiKeys: new SqliteApiKeys(db, statements),
+    people: new SqlitePeople(db, statements),
     rateLimits: new SqliteRateLimits(db, statements),
     leases: new SqliteLeases(db, statements),
     async close() {
