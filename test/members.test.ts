@@ -32,6 +32,7 @@ const VIEWER = '{ viewer { member { id } } }';
 const PEOPLE = 'query($memberId: ID) { people(memberId: $memberId) { id status roles identities { issuer subject } } }';
 const ADD_PERSON = 'mutation($input: AddPersonInput!) { addPerson(input: $input) { id status } }';
 const SUSPEND_PERSON = 'mutation($id: ID!) { suspendPerson(personId: $id, reason: "on leave") { id status } }';
+const GRANT = 'mutation($personId: ID!, $role: Role!) { requestRoleGrant(personId: $personId, role: $role, reason: "runs the SIEM") { id } }';
 const NO_PERSON = /no active person of its member stands behind it/;
 
 let t: TestHub;
@@ -214,6 +215,8 @@ describe('suspendMember', () => {
     const onLeave = await person('susp-lab', 'on-leave@susp-lab', ['reader']);
     expect(data(await t.gql(SUSPEND_PERSON, { id: 'on-leave@susp-lab' }, { token })).suspendPerson.status).toBe('SUSPENDED');
     for (const credential of [token, key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
+    // A role grant asked for while the member was ACTIVE, decided after it was suspended.
+    const grant = data(await t.gql(GRANT, { personId: 'user-1@susp-lab', role: 'member-admin' }, { token })).requestRoleGrant;
     const streams = [];
     for (const credential of [token, key, federated]) streams.push(await alertStream(t, credential));
 
@@ -233,8 +236,12 @@ describe('suspendMember', () => {
     }
     // The persons keep their own standing: suspending the member changes none of them.
     expect(await peopleOf('susp-lab')).toEqual({ 'someone@susp-lab': 'ACTIVE', 'user-1@susp-lab': 'ACTIVE', 'on-leave@susp-lab': 'SUSPENDED' });
-    // And a suspended member takes no new people.
+    // And a suspended member takes no new people nor roles, not even through a request approved now.
     expect(error(await t.gql(ADD_PERSON, { input: newPerson('susp-lab', 'new@susp-lab') }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
+    expect(error(await t.gql(GRANT, { personId: 'user-1@susp-lab', role: 'publisher' }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
+    expect(error(await t.gql(APPROVE, { id: grant.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
+    const roles = data(await t.gql(PEOPLE, { memberId: 'susp-lab' }, { token: bob })).people.find((p: any) => p.id === 'user-1@susp-lab').roles;
+    expect(roles).toEqual(['reader']);
 
     const entries = await auditActions('susp-lab');
     const entry = entries.find((e) => e.action === 'MEMBER_SUSPENDED');
