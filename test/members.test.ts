@@ -344,10 +344,10 @@ describe('offboardMember', () => {
     const revoked = data(await t.gql(KEYS, { memberId: 'gone-lab' }, { token: bob })).apiKeys;
     expect(revoked).toHaveLength(3);
     expect(revoked.every((k: any) => k.revokedAt !== null)).toBe(true);
-    // Every person of the member is removed for good; their identities stay theirs, so they never come back as someone new.
+    // Every person of the member is removed for good, and the identities of its (removed) provider are released.
     expect(await peopleOf('gone-lab')).toEqual({ 'someone@gone-lab': 'REMOVED', 'siem-owner@gone-lab': 'REMOVED', 'u@gone-lab': 'REMOVED' });
     const people = data(await t.gql(PEOPLE, { memberId: 'gone-lab' }, { token: bob })).people;
-    expect(people.find((p: any) => p.id === 'u@gone-lab').identities).toEqual([{ issuer: idp.issuer, subject: 'u' }]);
+    expect(people.find((p: any) => p.id === 'u@gone-lab').identities).toEqual([]);
     expect(error(await t.gql(ADD_PERSON, { input: newPerson('gone-lab', 'late@gone-lab') }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
     expect(data(await t.gql(IDPS, { id: 'gone-lab' }, { token: bob })).member.identityProviders).toEqual([]);
     // Its records stay, with their markings, attributed to it.
@@ -371,7 +371,20 @@ describe('offboardMember', () => {
       },
     });
     expect(entries.filter((e) => e.action === 'API_KEY_REVOKED')).toHaveLength(3);
-    expect(entries.filter((e) => e.action === 'PERSON_REMOVED').map((e) => e.target.id).sort()).toEqual(['siem-owner@gone-lab', 'someone@gone-lab', 'u@gone-lab']);
+    const removals = entries.filter((e) => e.action === 'PERSON_REMOVED');
+    expect(removals.map((e) => e.target.id).sort()).toEqual(['siem-owner@gone-lab', 'someone@gone-lab', 'u@gone-lab']);
+    expect(removals.find((e) => e.target.id === 'u@gone-lab').details).toMatchObject({ member: 'offboarded', releasedIdentities: [{ issuer: idp.issuer, subject: 'u' }] });
+
+    // The issuer, once another member registers it, speaks for that member's people only: its
+    // subjects are linked afresh, and nothing names the removed person.
+    const heir = await activeMember('heir-lab', ['reader', 'publisher', 'member-admin']);
+    await registerIdentityProvider(t, heir, { memberId: 'heir-lab', issuer: idp.issuer, jwks: idp.jwks });
+    expect((await t.gql(VIEWER, {}, { token: federated })).status).toBe(401);
+    data(await t.gql(ADD_PERSON, { input: newPerson('heir-lab', 'u@heir-lab') }, { token: heir }));
+    const linked = await t.gql('mutation($p: ID!, $i: String!) { linkIdentity(personId: $p, issuer: $i, subject: "u") { id identities { subject } } }', { p: 'u@heir-lab', i: idp.issuer }, { token: heir });
+    expect(linked.text).not.toContain('gone-lab');
+    expect(data(linked).linkIdentity.identities).toEqual([{ subject: 'u' }]);
+    expect(data(await t.gql(VIEWER, {}, { token: federated })).viewer.member.id).toBe('heir-lab');
   });
 
   it('withdraws a PENDING registration for good', async () => {

@@ -393,21 +393,35 @@ export class PeopleService {
   }
 
   /**
-   * Removes every person of a member who is not removed yet (offboarding; a registration made
-   * again after it was rejected): each is audited PERSON_REMOVED as `removePerson` does, with
-   * `details.member` saying why. Their identities stay linked to them, so a subject of the
-   * member's former identity provider never comes back as someone new. The caller (MemberService)
-   * has checked the viewer. Returns the ids removed, in id order.
+   * Removes every person of a member who is not removed yet, and releases every identity its
+   * people hold (offboarding; a registration made again after it was rejected). The member's
+   * identity providers are removed with it, so their issuers may later be registered by another
+   * member: a subject left linked to a removed person of this member would be refused there for
+   * good, and its error would name that person to the new member. Each person is audited
+   * PERSON_REMOVED (`details.member` says why, `details.releasedIdentities` what was released); a
+   * person removed earlier only has its identities released (IDENTITY_UNLINKED). The caller
+   * (MemberService) has checked the viewer. Returns the ids removed now, in id order.
    */
   async removeAllOf(viewer: MemberViewer, memberId: string, why: 'offboarded' | 'registered again'): Promise<string[]> {
     const removed: string[] = [];
     for (const person of await this.deps.people.list(memberId, MAX_PEOPLE_SWEPT)) {
-      if (person.status === 'REMOVED') continue;
-      const changed = await this.change(person._id, (p) => (p.status === 'REMOVED' || p.memberId !== memberId ? null : { status: 'REMOVED' as const }));
-      if (!changed) continue; // removed meanwhile
+      if (person.status === 'REMOVED' && person.identities.length === 0) continue;
+      const changed = await this.change(person._id, (p) =>
+        p.memberId !== memberId || (p.status === 'REMOVED' && p.identities.length === 0) ? null : { status: 'REMOVED' as const, identities: [] },
+      );
+      if (!changed) continue; // removed and released meanwhile
+      const releasedIdentities = changed.before.identities.map((i) => ({ issuer: clip(i.issuer, 200), subject: clip(i.subject, 200) }));
+      if (changed.before.status === 'REMOVED') {
+        await this.deps.audit.personChanged('IDENTITY_UNLINKED', viewer, changed.after, `released the identities of removed person ${person._id}: the member was ${why}`, {
+          member: why,
+          releasedIdentities,
+        });
+        continue;
+      }
       await this.deps.audit.personChanged('PERSON_REMOVED', viewer, changed.after, `removed person ${person._id} of ${memberId}: the member was ${why}`, {
         from: changed.before.status,
         member: why,
+        releasedIdentities,
       });
       removed.push(person._id);
     }
