@@ -36,7 +36,7 @@ let alice: string;
 let aliceAgain: string;
 let bob: string;
 
-const person = (memberId: string, userId: string, roles: Role[]) => t.hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
+const person = (memberId: string, userId: string, roles: Role[]) => t.tokenAs(memberId, userId, roles, 3_600_000);
 
 function data(res: GqlResponse) {
   expect(res.body.errors, res.text).toBeUndefined();
@@ -137,7 +137,9 @@ describe('registerMember', () => {
     const again = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: bob }));
     expect(again.extensions).toMatchObject({ code: 'INVALID_TRANSITION', field: 'input.id' });
     const first = await openRequest('REGISTER_MEMBER', 'retry-lab');
-    const early = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early' } }, { token: bob })).createApiKey;
+    // A key acts as a person of its member: a hub-admin of another member names one.
+    await t.person('retry-lab', 'early@retry-lab', ['reader']);
+    const early = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early', personId: 'early@retry-lab' } }, { token: bob })).createApiKey;
     data(await t.gql(REJECT, { id: first.id, reason: 'wrong country' }, { token: bob }));
     expect((await t.gql(VIEWER, {}, { token: await person('retry-lab', 'x@retry-lab', ['reader']) })).status).toBe(401);
 
@@ -185,6 +187,7 @@ describe('suspendMember', () => {
     const { key } = data(await t.gql(CREATE_KEY, { input: { memberId: 'susp-lab', name: 'SIEM' } }, { token })).createApiKey;
     const idp = await ownIdp('https://idp.susp-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'susp-lab', issuer: idp.issuer, jwks: idp.jwks });
+    await t.person('susp-lab', 'user-1@susp-lab', ['reader'], [{ issuer: idp.issuer, subject: 'user-1' }]);
     const federated = await idp.mint('user-1', ['reader']);
     for (const credential of [token, key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
     const stream = await alertStream(t, token);
@@ -281,6 +284,7 @@ describe('offboardMember', () => {
     for (const name of ['SIEM', 'SOAR']) keys.push(data(await t.gql(CREATE_KEY, { input: { memberId: 'gone-lab', name } }, { token })).createApiKey);
     const idp = await ownIdp('https://idp.gone-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'gone-lab', issuer: idp.issuer, jwks: idp.jwks });
+    await t.person('gone-lab', 'u@gone-lab', ['reader'], [{ issuer: idp.issuer, subject: 'u' }]);
     const published = data(await t.gql('mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }', {
       input: { idempotencyKey: 'gone-1', indicators: [{ value: 'c2.gone-lab.example', tlp: 'GREEN', severity: 'HIGH', confidence: 80 }] },
     }, { token })).publishIndicators.results[0].indicator.id;
