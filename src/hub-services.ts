@@ -11,6 +11,7 @@ import type { Services } from './context.js';
 import type { EventBus } from './events/event-bus.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { ApprovalService } from './services/approval-service.js';
+import { exportJWK } from 'jose';
 import { CommunityService } from './services/community-service.js';
 import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
@@ -71,6 +72,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    // The key that checks the audit chain's checkpoints, shown to hub-admins (docs/audit.md).
+    verificationKey: { ...(await exportJWK(secrets.verifyKey)), kid: secrets.kid, alg: 'EdDSA', use: 'sig' },
     ...stamps,
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });

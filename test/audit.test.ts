@@ -285,7 +285,7 @@ describe('what the log never holds', () => {
     }
   });
 
-  it('has no way to change or remove an entry: the port offers append, find, count and the count of a refused-login aggregate only, and hands out frozen entries', async () => {
+  it('has no way to change or remove an entry: the port offers append, find, count, the count of a refused-login aggregate and checkpoints only, and hands out frozen entries', async () => {
     const audit = createMemoryStore().audit;
     const methods = new Set<string>();
     for (let o: object | null = audit; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
@@ -293,7 +293,7 @@ describe('what the log never holds', () => {
         if (name !== 'constructor' && typeof (audit as any)[name] === 'function') methods.add(name);
       }
     }
-    expect([...methods].sort()).toEqual(['append', 'count', 'find', 'incrementCount']);
+    expect([...methods].sort()).toEqual(['addCheckpoint', 'append', 'checkpoints', 'count', 'find', 'incrementCount']);
     expect(Object.keys(audit)).toEqual([]);
 
     await audit.append({ _id: 'audit--x', seq: 1, at: new Date(), action: 'REVOKE', actor: null, memberId: 'm', target: null, summary: 's', details: { a: [1] } });

@@ -46,7 +46,8 @@ const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) 
 const AUDIT = `query ($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details } }
+    edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details hash previousHash canonical } }
+    chain { algorithm verificationKey checkpoints(first: 5) { position headHash at keyId jws } }
   }
 }`;
 

@@ -13,6 +13,11 @@ import { join } from 'node:path';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SqliteEventBus } from '../src/store/sqlite/sqlite-event-bus.js';
+import Database from 'better-sqlite3';
+import { collectionDdl, SqliteCollection } from '../src/store/sqlite/sqlite-collection.js';
+import { INDICATORS } from '../src/store/sqlite/sqlite-schema.js';
+import { StatementCache } from '../src/store/sqlite/statement-cache.js';
+import { indicatorVisibility } from '../src/policy/policy.js';
 import { connectMongo, type MongoConnection } from '../src/store/mongo/mongo-connection.js';
 import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
 import { MongoEventBus } from '../src/store/mongo/mongo-event-bus.js';
@@ -64,6 +69,30 @@ describe('sqlite: several processes on one file', () => {
       await busB.close();
       await storeA.close();
       await storeB.close();
+    }
+  });
+
+  it('opens a file written before a column, a list and a count table were declared, filling them from the stored documents', async () => {
+    const file = join(dir, 'older.db');
+    const older = new Database(file);
+    const spec = { ...INDICATORS, columns: INDICATORS.columns.filter((c) => c.field !== 'confidence'), lists: INDICATORS.lists!.filter((l) => l.field !== 'tags'), indexes: [], countBy: undefined };
+    for (const sql of collectionDdl(spec)) older.exec(sql);
+    const docs = [1, 2, 3].map((n) => ({
+      _id: `indicator--${n}`, type: 'DOMAIN', value: `h${n}.example`, submittedValue: `h${n}.example`, tlp: 'GREEN', recipients: [], severity: 'LOW', severityRank: 1,
+      confidence: n * 30, validFrom: new Date(n), validUntil: null, tags: n === 2 ? ['apt', 'c2'] : [], description: null, sightingCount: 0, lastSeenAt: null,
+      revoked: false, revokedReason: null, source: 'm-a', createdAt: new Date(n), updatedAt: new Date(n), seq: n,
+    }));
+    const collection = new SqliteCollection(older, new StatementCache(older), spec);
+    for (const d of docs) collection.insert(d as never);
+    older.close();
+    const store = createSqliteStore(file);
+    try {
+      expect((await store.indicators.find({ confidence: { $gte: 50 } }, { sort: [['seq', 1]] })).map((d) => d._id)).toEqual(['indicator--2', 'indicator--3']);
+      expect((await store.indicators.find({ tags: 'c2' })).map((d) => d._id)).toEqual(['indicator--2']);
+      expect(await store.indicators.count(indicatorVisibility({ kind: 'anonymous', tier: 'PUBLIC' }))).toBe(0);
+      expect(await store.indicators.count({ tlp: 'GREEN' })).toBe(3);
+    } finally {
+      await store.close();
     }
   });
 

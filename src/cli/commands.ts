@@ -5,6 +5,9 @@
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey-commands.js';
 import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
 import type { Command } from './command.js';
+import { auditVerifyCommand } from './audit-verify.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { idpAddCommand, idpListCommand } from './idp-commands.js';
 import { communityAddCommand, communityAddMemberCommand, communityListCommand, communityRemoveMemberCommand } from './community-commands.js';
 import {
@@ -39,4 +42,7 @@ export const COMMANDS: readonly Command[] = [
   approvalListCommand,
   approvalApproveCommand,
   approvalRejectCommand,
+  auditVerifyCommand,
+  exportCommand,
+  importCommand,
 ];

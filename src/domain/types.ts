@@ -341,7 +341,7 @@ export type AuditJson = string | number | boolean | null | AuditJson[] | { [key:
 export interface AuditEntry {
   /** `audit--<uuid>` */
   _id: string;
-  /** The log's order (`sequences.next('audit')`): the cursor key. Counts every member's entries: shown to hub-admins only. */
+  /** The log's order and chain position (the head's `seq` + 1): the cursor key. Counts every member's entries: shown to hub-admins only. */
   seq: number;
   /**
    * The entry's number in its own member's log (`sequences.next('audit:<memberId>')`, hub-level
@@ -359,4 +359,32 @@ export interface AuditEntry {
   target: { kind: AuditTargetKind; id: string } | null;
   summary: string;
   details: { [key: string]: AuditJson };
+  /**
+   * The hash of the entry before it in `seq` order (`GENESIS_HASH` for the first chained entry):
+   * the link of the log's hash chain (src/services/audit-chain.ts). Absent on entries written
+   * before the chain existed.
+   */
+  prevHash?: string;
+  /** SHA-256 (hex) of the entry's canonical form, `prevHash` included (`entryHash`). Absent with `prevHash`. */
+  hash?: string;
+}
+
+/**
+ * The hub's signature over the audit chain's head at one moment: "the entry at `seq` had hash
+ * `headHash` at `at`". Signed with the hub's own key (the one that signs its tokens), so an
+ * entry changed, removed or reordered at or below `seq` no longer matches, even by someone who
+ * recomputed every hash after it.
+ */
+export interface AuditCheckpoint {
+  /** `audit-checkpoint--<seq, 12 digits>--<at ms, 15 digits>`: ids sort by position, then time. */
+  _id: string;
+  /** The chain's position signed: the head entry's `seq`. */
+  seq: number;
+  /** That entry's `hash`. */
+  headHash: string;
+  at: Date;
+  /** The signing key's id (its JWK thumbprint). */
+  kid: string;
+  /** Compact JWS (EdDSA) whose payload is `checkpointPayload(seq, headHash, at)`. */
+  jws: string;
 }

@@ -255,6 +255,36 @@ export type AuditAction =
   | 'TOKEN_ISSUED'
   | 'UPDATE';
 
+/** What a verifier needs besides the entries (docs/audit.md). Hub-admins only. */
+export type AuditChain = {
+  /** How entry hashes are made: "sha256/canonical-v1" (docs/audit.md). */
+  algorithm: Scalars['String']['output'];
+  /** The newest checkpoints, newest first (at most 100). */
+  checkpoints: Array<AuditCheckpoint>;
+  /** The hub's public key (an Ed25519 JWK) that checks the checkpoints' signatures. */
+  verificationKey: Scalars['JSON']['output'];
+};
+
+
+/** What a verifier needs besides the entries (docs/audit.md). Hub-admins only. */
+export type AuditChainCheckpointsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * The hub's signature over the audit chain's head: the entry at `position` had hash `headHash`
+ * at `at`. Signed at least once a minute while the log grows, and on shutdown.
+ */
+export type AuditCheckpoint = {
+  at: Scalars['DateTime']['output'];
+  headHash: Scalars['String']['output'];
+  /** Compact JWS (EdDSA); its payload is the canonical JSON {"at","headHash","seq","v":1}. */
+  jws: Scalars['String']['output'];
+  /** The id (JWK thumbprint) of the key that signed it. */
+  keyId: Scalars['String']['output'];
+  position: Scalars['Int']['output'];
+};
+
 /**
  * One line of the append-only audit log. Summary and details hold ids, counts and enum values,
  * never record content or free-text reasons.
@@ -264,10 +294,26 @@ export type AuditEntry = {
   /** Who did it; null for the hub itself, the CLI and refused tokens. */
   actor: Maybe<Actor>;
   at: Scalars['DateTime']['output'];
+  /**
+   * The exact text `hash` is the SHA-256 of (docs/audit.md): sorted-key JSON of the entry's fields
+   * as stored, with `previousHash`, `memberSeq` and, for a refused-login aggregate, `details`
+   * without `count` and `lastAt`. Hub-admins only, like the hash.
+   */
+  canonical: Maybe<Scalars['String']['output']>;
   details: Scalars['JSON']['output'];
+  /**
+   * SHA-256 (hex) of the entry's canonical form, which includes previousHash (docs/audit.md).
+   * Hub-admins only: null for everyone else, and for entries written before the chain existed.
+   */
+  hash: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** Whose entry it is; null for hub-level entries (hub-admins only). */
   memberId: Maybe<Scalars['ID']['output']>;
+  /**
+   * The hash of the entry before this one in the whole log (64 zeros for the first). Hub-admins
+   * only: it names an entry a member-admin may not read.
+   */
+  previousHash: Maybe<Scalars['String']['output']>;
   /**
    * The entry's number in the log you read: the whole log's order for a hub-admin, your own
    * member's log's order for a member-admin (gaps count only entries you may read).
@@ -278,6 +324,11 @@ export type AuditEntry = {
 };
 
 export type AuditEntryConnection = {
+  /**
+   * The hash chain's checkpoints and key, to verify the entries with: hub-admins only (null for a
+   * member-admin, whose entries are a part of the chain whose links name entries it may not read).
+   */
+  chain: Maybe<AuditChain>;
   edges: Array<AuditEntryEdge>;
   pageInfo: PageInfo;
   totalCount: Scalars['Int']['output'];
@@ -1454,6 +1505,8 @@ export type ResolversTypes = {
   ApprovalTarget: ResolverTypeWrapper<Omit<ApprovalTarget, 'node'> & { node?: Maybe<ResolversTypes['Node']> }>;
   ApprovalTargetKind: ApprovalTargetKind;
   AuditAction: AuditAction;
+  AuditChain: ResolverTypeWrapper<AuditChain>;
+  AuditCheckpoint: ResolverTypeWrapper<AuditCheckpoint>;
   AuditEntry: ResolverTypeWrapper<AuditEntry>;
   AuditEntryConnection: ResolverTypeWrapper<AuditEntryConnection>;
   AuditEntryEdge: ResolverTypeWrapper<AuditEntryEdge>;
@@ -1533,6 +1586,8 @@ export type ResolversParentTypes = {
   ApprovalRequestConnection: Omit<ApprovalRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['ApprovalRequestEdge']> };
   ApprovalRequestEdge: Omit<ApprovalRequestEdge, 'node'> & { node: ResolversParentTypes['ApprovalRequest'] };
   ApprovalTarget: Omit<ApprovalTarget, 'node'> & { node?: Maybe<ResolversParentTypes['Node']> };
+  AuditChain: AuditChain;
+  AuditCheckpoint: AuditCheckpoint;
   AuditEntry: AuditEntry;
   AuditEntryConnection: AuditEntryConnection;
   AuditEntryEdge: AuditEntryEdge;
@@ -1660,19 +1715,37 @@ export type ApprovalTargetResolvers<ContextType = HubContext, ParentType extends
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType>;
 };
 
+export type AuditChainResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditChain'] = ResolversParentTypes['AuditChain']> = {
+  algorithm?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  checkpoints?: Resolver<Array<ResolversTypes['AuditCheckpoint']>, ParentType, ContextType, RequireFields<AuditChainCheckpointsArgs, 'first'>>;
+  verificationKey?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+};
+
+export type AuditCheckpointResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditCheckpoint'] = ResolversParentTypes['AuditCheckpoint']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  jws?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  keyId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type AuditEntryResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
   action?: Resolver<ResolversTypes['AuditAction'], ParentType, ContextType>;
   actor?: Resolver<Maybe<ResolversTypes['Actor']>, ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  canonical?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   details?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  hash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   memberId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  previousHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   target?: Resolver<Maybe<ResolversTypes['AuditTarget']>, ParentType, ContextType>;
 };
 
 export type AuditEntryConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AuditEntryConnection'] = ResolversParentTypes['AuditEntryConnection']> = {
+  chain?: Resolver<Maybe<ResolversTypes['AuditChain']>, ParentType, ContextType>;
   edges?: Resolver<Array<ResolversTypes['AuditEntryEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1969,6 +2042,8 @@ export type Resolvers<ContextType = HubContext> = {
   ApprovalRequestConnection?: ApprovalRequestConnectionResolvers<ContextType>;
   ApprovalRequestEdge?: ApprovalRequestEdgeResolvers<ContextType>;
   ApprovalTarget?: ApprovalTargetResolvers<ContextType>;
+  AuditChain?: AuditChainResolvers<ContextType>;
+  AuditCheckpoint?: AuditCheckpointResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;

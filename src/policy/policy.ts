@@ -474,6 +474,16 @@ export function seesGlobalAuditOrder(viewer: Viewer): boolean {
   return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
 }
 
+/**
+ * Whether the viewer may see the audit log's hash chain (entry hashes, links, checkpoints): only
+ * a hub-admin. A link names the entry before it in the whole log, so a member-admin given its own
+ * entries' links would learn that hidden entries exist between them, and when; it gets nothing of
+ * the chain (not a per-member chain: one signed chain is what the verifier checks).
+ */
+export function seesAuditChain(viewer: Viewer): boolean {
+  return seesGlobalAuditOrder(viewer);
+}
+
 /** Whether the viewer made the request (the same member and user). */
 export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: string; userId: string } }): boolean {
   return viewer.kind === 'member' && viewer.memberId === request.requestedBy.memberId && viewer.userId === request.requestedBy.userId;

@@ -10,6 +10,7 @@ import type { NewEvent } from '../../src/domain/events.js';
 import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
+  AuditCheckpoint,
   AuditEntry,
   IdentityProviderRegistration,
   IndicatorDoc,
@@ -18,7 +19,7 @@ import type {
   SightingDoc,
 } from '../../src/domain/types.js';
 import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, type Viewer } from '../../src/policy/policy.js';
-import type { ClaimUpsert, IdempotencyRecord, SortSpec, Store } from '../../src/store/ports.js';
+import { STORE_COLLECTIONS, type ClaimUpsert, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
 import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, sortFor, sortValues } from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
@@ -336,6 +337,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(twice).toMatchObject({ sightingCount: 5, lastSeenAt: seen, seq: 51 });
         const [stored] = await store.indicators.find({ _id: 'indicator--0001' });
         expect(stored).toEqual(twice);
+      });
+
+      it('matches a whole array, in order, in a compare-and-set on recipients', async () => {
+        await seedIndicators(store, [indicator(1, { tlp: 'RED', recipients: ['m-b', 'm-c'] })]);
+        expect(await store.indicators.count({ _id: 'indicator--0001', recipients: ['m-c', 'm-b'] })).toBe(0);
+        expect(await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'RED', recipients: ['m-b'] }, { $set: { recipients: [] } })).toBeNull();
+        const after = await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'RED', recipients: ['m-b', 'm-c'] }, { $set: { recipients: ['m-b'] } });
+        expect(after!.recipients).toEqual(['m-b']);
+        expect(ids(await store.indicators.find({ recipients: ['m-b'] }))).toEqual(['indicator--0001']);
       });
 
       it('writes nothing and answers null when the compare-and-set filter no longer matches', async () => {
@@ -794,6 +804,98 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         } catch {
           // a frozen entry: the embedded store refuses the change outright
         }
+        expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.summary).toBe('entry 1');
+      });
+    });
+
+    describe('audit chain', () => {
+      it('appends at a free position only: a taken seq answers false and writes nothing', async () => {
+        expect(await store.audit.append(auditEntry(1))).toBe(true);
+        expect(await store.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
+        expect(ids(await store.audit.find({}))).toEqual(['audit--0001']);
+      });
+
+      it('lets exactly one of several writers racing for one position win it', async () => {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.audit.append(auditEntry(10 + i, { seq: 5 }))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.audit.count({ seq: 5 })).toBe(1);
+      });
+
+      it('stores checkpoints once per id and lists them newest first', async () => {
+        const checkpoint = (seq: number, ms: number): AuditCheckpoint => ({
+          _id: `audit-checkpoint--${String(seq).padStart(12, '0')}--${String(ms).padStart(15, '0')}`,
+          seq,
+          headHash: 'a'.repeat(64),
+          at: new Date(ms),
+          kid: 'k',
+          jws: `jws-${seq}-${ms}`,
+        });
+        await store.audit.addCheckpoint(checkpoint(2, 2_000));
+        await store.audit.addCheckpoint(checkpoint(10, 3_000));
+        await store.audit.addCheckpoint(checkpoint(2, 2_500));
+        await store.audit.addCheckpoint(checkpoint(2, 2_000));
+        expect((await store.audit.checkpoints()).map((c) => c.jws)).toEqual(['jws-10-3000', 'jws-2-2500', 'jws-2-2000']);
+        expect(await store.audit.checkpoints(1)).toEqual([checkpoint(10, 3_000)]);
+      });
+    });
+
+    describe('collections (export and import)', () => {
+      /** One document per collection, written through the repositories as the services write them. */
+      async function populate(target: Store): Promise<void> {
+        await target.members.put(memberDoc('m-a'));
+        await seedIndicators(target, [indicator(1)]);
+        await target.notices.insert(notice(1));
+        await target.sightings.insert({ _id: 'sighting--0001', indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
+        await target.approvals.insert(approval(1));
+        await target.identityProviders.put(registration('https://idp.example', 'm-a'));
+        await target.apiKeys.insert(apiKey('0123456789abcdef', 'm-a'));
+        await target.idempotency.reserve({ _id: 'm-a:k1', requestHash: 'h', response: null, owner: 'o-1', createdAt: at(1), expiresAt: new Date(Date.now() + 3_600_000) });
+        await target.idempotency.complete('m-a:k1', 'o-1', { ok: true, at: at(2).toISOString(), list: [1, 2] });
+        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
+        await target.communities.insert({ _id: 'community--1', name: 'Energy', description: 'd', ownerMemberId: 'm-a', members: ['m-a', 'm-b'], createdAt: at(1), createdBy: { memberId: 'm-a', userId: 'alice' }, updatedAt: at(1) } as CommunityDoc);
+        await target.sequences.next('indicators', 3);
+        await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
+        await target.audit.append(auditEntry(1));
+        await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
+      }
+
+      async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
+        const out: Record<string, unknown[]> = {};
+        for (const name of STORE_COLLECTIONS) {
+          out[name] = [];
+          for await (const doc of target.backup[name].scan()) out[name]!.push(doc);
+        }
+        return out;
+      }
+
+      it('scans a document in every collection the repositories wrote, and loads them back into an empty store as they were', async () => {
+        await populate(store);
+        const scanned = await scanAll(store);
+        for (const name of STORE_COLLECTIONS) expect(scanned[name]!.length, name).toBeGreaterThan(0);
+        expect(scanned.sequences).toContainEqual({ _id: 'indicators', value: 3 });
+        expect(scanned.eventLog).toEqual([{ _id: 'eventLog', latest: 1, trimmedThrough: 0 }]);
+        expect(scanned.audit).toEqual([auditEntry(1)]);
+        // Loaded elsewhere (an empty store of the same adapter), every repository reads it back.
+        const other = await makeStore();
+        try {
+          for (const name of STORE_COLLECTIONS) await other.backup[name].load(scanned[name] as StoredDocument[]);
+          expect(await scanAll(other)).toEqual(scanned);
+          expect(await other.sequences.next('indicators')).toBe(4);
+          expect((await other.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0002', occurredAt: at(2), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]))[0]!._id).toBe(2);
+          expect((await other.indicators.upsertClaims([claimOf(indicator(1))]))[0]).toEqual({ id: 'indicator--0001', created: false });
+          expect(await other.apiKeys.get('0123456789abcdef')).toMatchObject({ memberId: 'm-a' });
+          expect(await other.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
+          expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
+          // The identity index comes back with its people.
+          expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+
+      it('refuses to load a document whose id the collection already holds', async () => {
+        await populate(store);
+        await expect(store.backup.audit.load([auditEntry(1, { summary: 'replaced' }) as unknown as StoredDocument])).rejects.toThrow(/duplicate/);
         expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.summary).toBe('entry 1');
       });
     });

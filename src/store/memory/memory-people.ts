@@ -1,5 +1,6 @@
 import { PersonConflictError, type PersonDoc } from '../../domain/person.js';
 import type { PersonRepository } from '../ports.js';
+import { mapAccess } from './memory-access.js';
 
 const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const identityKey = (issuer: string, subject: string): string => JSON.stringify([issuer, subject]);
@@ -13,6 +14,10 @@ export class MemoryPeople implements PersonRepository {
   private readonly byId = new Map<string, PersonDoc>();
   /** `[issuer, subject]` as JSON -> person id: the unique identity index. */
   private readonly byIdentity = new Map<string, string>();
+  /** Export and import (docs/backup.md): a loaded person's identities enter the identity index too. */
+  readonly access = mapAccess(this.byId, 'person', (doc) => {
+    for (const i of doc.identities) this.byIdentity.set(identityKey(i.issuer, i.subject), doc._id);
+  });
 
   async get(id: string) {
     return this.byId.get(id) ?? null;

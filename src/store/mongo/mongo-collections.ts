@@ -20,12 +20,16 @@ export const COLLECTIONS = {
   identityProviders: 'identityProviders',
   approvals: 'approvalRequests',
   audit: 'auditLog',
+  /** The audit chain's signed checkpoints (see AuditCheckpointer). */
+  auditCheckpoints: 'auditCheckpoints',
   apiKeys: 'apiKeys',
   /** Communities and their rosters (see MongoCommunities). */
   communities: 'communities',
   /** Persons: who acts for each member, their roles and linked identities (see MongoPeople). */
   people: 'people',
   events: 'events',
+  /** Events of committed record writes not yet in `events` (see MongoEventLog.appendWith). */
+  eventOutbox: 'eventOutbox',
   /** Each hub instance's last change-stream resume token (see MongoEventBus). */
   busCursors: 'busCursors',
   /** "Member X changed" notices between instances (see MongoEventBus). */

@@ -332,6 +332,20 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.audit,
+    name: 'audit_chain_position',
+    key: { seq: 1 },
+    unique: true,
+    purpose: 'the hash chain\'s compare-and-set: one entry per position, so two instances appending at once cannot both link to the same head (AuditRepository.append)',
+  },
+  {
+    collection: COLLECTIONS.auditCheckpoints,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'audit checkpoints: newest first by _id (position, then time), and export in _id order',
+  },
+  {
+    collection: COLLECTIONS.audit,
     name: 'audit_member_seq',
     key: { memberId: 1, seq: -1 },
     purpose: 'audit log by member: a member-admin\'s entries ({memberId}), newest first',
@@ -371,6 +385,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { expiresAt: 1 },
     expireAfterSeconds: 0,
     purpose: 'event log retention: an event goes once HUB_EVENT_RETENTION has passed since it occurred, even when no hub is running to trim it',
+  },
+  {
+    collection: COLLECTIONS.eventOutbox,
+    name: 'eventOutbox_created',
+    key: { createdAt: 1, _id: 1 },
+    purpose: 'the sweep of events whose record writes committed but whose log append did not (a crash in between): outbox documents older than the grace, oldest first',
   },
   // rate limits: _id is the bucket's key (member:<id>, ip:<address>)
   {

@@ -74,6 +74,44 @@ export function collectionDdl(spec: CollectionSpec): string[] {
   return ddl;
 }
 
+/**
+ * Brings a table written by an earlier hub up to `spec`, additively: a column a newer spec added
+ * is created and filled from the stored documents, a new side table filled from them, and the
+ * count table rebuilt when it was just created. Runs at every open (one `table_info` per table),
+ * inside the schema transaction, before the DDL's indexes.
+ */
+export function migrateCollection(db: Database.Database, spec: CollectionSpec): void {
+  const t = spec.table;
+  const existing = new Set((db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]));
+  if (existing.size === 0) return; // a new table: the DDL creates it whole
+  const jsonPath = (field: string) => `'$.${field}'`;
+  for (const c of spec.columns) {
+    const name = columnName(c.field);
+    if (existing.has(name)) continue;
+    db.exec(`ALTER TABLE ${t} ADD COLUMN ${quote(name)} ${SQL_TYPE[c.kind]}`);
+    const read = c.kind === 'date' ? `json_extract(doc, '$.${c.field}."$date"')` : `json_extract(doc, ${jsonPath(c.field)})`;
+    db.exec(`UPDATE ${t} SET ${quote(name)} = ${read}`);
+  }
+  for (const l of spec.lists ?? []) {
+    const name = columnName(l.field);
+    if (existing.has(name)) continue;
+    const side = `${t}__${name}`;
+    db.exec(`ALTER TABLE ${t} ADD COLUMN ${quote(name)} TEXT NOT NULL DEFAULT '[]'`);
+    db.exec(`CREATE TABLE IF NOT EXISTS ${side} (value ${SQL_TYPE[l.kind]} NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (value, rid)) WITHOUT ROWID`);
+    db.exec(`INSERT OR IGNORE INTO ${side} (value, rid) SELECT j.value, t.rid FROM ${t} t, json_each(t.doc, ${jsonPath(l.field)}) j`);
+    db.exec(`UPDATE ${t} SET ${quote(name)} = (SELECT coalesce(json_group_array(value), '[]') FROM (SELECT value FROM ${side} s WHERE s.rid = ${t}.rid ORDER BY value))`);
+  }
+  if (spec.countBy?.length) {
+    const counts = `${t}__counts`;
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(counts);
+    if (!has) {
+      const by = spec.countBy.map((f) => quote(columnName(f))).join(', ');
+      db.exec(`CREATE TABLE ${counts} (${by}, n INTEGER NOT NULL, PRIMARY KEY (${by}))`);
+      db.exec(`INSERT INTO ${counts} (${by}, n) SELECT ${by}, count(*) FROM ${t} GROUP BY ${by}`);
+    }
+  }
+}
+
 function pathValue(doc: Record<string, unknown>, path: string): unknown {
   if (!path.includes('.')) return doc[path];
   let v: unknown = doc;
@@ -135,7 +173,9 @@ export class SqliteCollection<T extends { _id: string }> {
     this.lists = (spec.lists ?? []).map((l) => ({ ...l, name: columnName(l.field), side: `${t}__${columnName(l.field)}` }));
     const targets = new Map<string, FieldTarget>([['_id', { shape: 'scalar', sql: 't._id', kind: 'text' }]]);
     for (const c of this.columns) targets.set(c.field, { shape: 'scalar', sql: `t.${quote(c.name)}`, kind: c.kind });
-    for (const l of this.lists) targets.set(l.field, { shape: 'side', table: l.side, rid: 't.rid', kind: l.kind });
+    for (const l of this.lists) {
+      targets.set(l.field, { shape: 'side', table: l.side, rid: 't.rid', kind: l.kind, docJson: `json_extract(t.doc, '$.${l.field}')` });
+    }
     this.resolveRow = (field) => {
       const target = targets.get(field);
       if (!target) throw new UnsupportedQueryError(`the ${t} table has no column for field "${field}": add it to its CollectionSpec (sqlite-schema.ts)`);

@@ -9,7 +9,14 @@ export type FieldTarget =
   /** A scalar column (or expression). */
   | { readonly shape: 'scalar'; readonly sql: string; readonly kind: ColumnKind }
   /** A multi-valued field kept in a side table `(value, rid)`: matched by the row's `rid`. */
-  | { readonly shape: 'side'; readonly table: string; readonly rid: string; readonly kind: ColumnKind }
+  | {
+      readonly shape: 'side';
+      readonly table: string;
+      readonly rid: string;
+      readonly kind: ColumnKind;
+      /** The field's array as JSON text from the document: whole-array equality reads it. */
+      readonly docJson: string;
+    }
   /** A multi-valued field kept as a JSON array in a column (the count tables). */
   | { readonly shape: 'json'; readonly sql: string; readonly kind: ColumnKind };
 
@@ -124,6 +131,11 @@ export function unindexed(target: FieldTarget): FieldTarget {
 
 function fieldToSql(field: string, condition: unknown, target: FieldTarget, params: unknown[]): string {
   if (isScalar(condition)) return equals(field, condition, target, params, false);
+  if (Array.isArray(condition) && target.shape === 'side' && condition.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    // MongoDB: an array operand matches the whole array, in order (a compare-and-set on recipients).
+    params.push(JSON.stringify(condition));
+    return `${target.docJson} = ?`;
+  }
   if (typeof condition !== 'object' || Array.isArray(condition) || Object.keys(condition as object).length === 0) {
     throw new UnsupportedQueryError(`field "${field}": only scalars and operator documents are supported, not ${JSON.stringify(condition)}`);
   }

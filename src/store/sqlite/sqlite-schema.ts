@@ -37,13 +37,13 @@ export const INDICATORS: CollectionSpec = {
     { field: 'recipients', kind: 'text' },
   ],
   indexes: [
-    { columns: ['source', 'type', 'value'], unique: true, purpose: 'one claim per member, type and value (upsertClaims)' },
-    { columns: ['value', 'tlp'], purpose: 'lookupIndicators and publish dedup by value' },
+    // Value first: the same index answers lookups by value (lookupIndicators, publish dedup).
+    { columns: ['value', 'source', 'type'], unique: true, purpose: 'one claim per member, type and value (upsertClaims); lookups by value' },
     ...ORDERINGS,
     { columns: ['updatedAt', '_id', 'source', 'tlp'], purpose: 'TAXII pages by date_added (added_after, next); covers updatedSince counts (visibility read from the index)' },
     { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
-    { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first' },
-    { columns: ['severity', 'seq'], purpose: 'filtered first page: severity, newest first' },
+    { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first (TLP:RED is rare: walking seq would read far)' },
+    // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
@@ -106,11 +106,11 @@ export const APPROVALS: CollectionSpec = {
     // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
     { field: 'target.kind', kind: 'text' },
     { field: 'change.role', kind: 'text' },
-    // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
-    { field: 'decidedAt', kind: 'date' },
-    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
+    // The undo of an approval whose change no longer applied matches the decision it made.
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [
@@ -171,5 +171,7 @@ export const KEYED_TABLES_DDL = [
   'CREATE TABLE IF NOT EXISTS event_log (id INTEGER PRIMARY KEY CHECK (id = 1), latest INTEGER NOT NULL, trimmedThrough INTEGER NOT NULL)',
   'INSERT OR IGNORE INTO event_log (id, latest, trimmedThrough) VALUES (1, 0, 0)',
   // Member changes, for the other processes on the same file (SqliteEventBus).
+  // The audit chain's signed checkpoints (AuditCheckpointer), newest first by _id.
+  'CREATE TABLE IF NOT EXISTS audit_checkpoints (_id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID',
   'CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, memberId TEXT NOT NULL, origin TEXT NOT NULL, at INTEGER NOT NULL)',
 ];

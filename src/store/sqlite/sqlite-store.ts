@@ -13,17 +13,11 @@
  * commit at a time, every compare-and-set runs in an immediate transaction, and
  * SqliteEventBus tells each process of the others' events.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
-import type {
-  ApprovalRequestDoc,
-  AuditEntry,
-  IndicatorDoc,
-  NoticeDoc,
-  SightingDoc,
-} from "../../domain/types.js";
-import type { Filter } from "../../domain/filter.js";
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ApprovalRequestDoc, AuditCheckpoint, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
+import type { Filter } from '../../domain/filter.js';
 import type {
   ApprovalRepository,
   AuditRepository,
@@ -35,10 +29,10 @@ import type {
   SightingRepository,
   Store,
   UpdateDoc,
-} from "../ports.js";
-import { RESERVATION_LEASE_MS } from "../mongo/mongo-documents.js";
-import { collectionDdl, SqliteCollection } from "./sqlite-collection.js";
-import { SqliteEventLog } from "./sqlite-event-log.js";
+} from '../ports.js';
+import { RESERVATION_LEASE_MS } from '../mongo/mongo-documents.js';
+import { collectionDdl, migrateCollection, SqliteCollection } from './sqlite-collection.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
 import {
   SqliteApiKeys,
   SqliteIdempotency,
@@ -47,22 +41,14 @@ import {
   SqliteMembers,
   SqliteRateLimits,
   SqliteSequences,
-} from "./sqlite-keyed-repositories.js";
-import { SqliteCommunities } from "./sqlite-communities.js";
-import { SqlitePeople } from "./sqlite-people.js";
-import type { CommunityDoc } from "../../domain/community.js";
-import {
-  APPROVALS,
-  AUDIT,
-  COLLECTION_SPECS,
-  COMMUNITIES,
-  INDICATORS,
-  KEYED_TABLES_DDL,
-  NOTICES,
-  SIGHTINGS,
-} from "./sqlite-schema.js";
-import { decodeDoc } from "./sqlite-codec.js";
-import { StatementCache } from "./statement-cache.js";
+} from './sqlite-keyed-repositories.js';
+import { SqliteCommunities } from './sqlite-communities.js';
+import { SqlitePeople } from './sqlite-people.js';
+import type { CommunityDoc } from '../../domain/community.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
+import { decodeDoc, encodeDoc } from './sqlite-codec.js';
+import { sqliteBackup } from './sqlite-backup.js';
+import { StatementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions {
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
@@ -103,32 +89,20 @@ class SqliteIndicators implements IndicatorRepository {
   }
 
   /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
-  async upsertClaims(
-    upserts: readonly ClaimUpsert[],
-  ): Promise<ClaimUpsertResult[]> {
+  async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
     return this.db
       .transaction(() => {
-        const byClaim = this.statements
-          .get(
-            "SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?",
-          )
-          .pluck();
+        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?').pluck();
         return this.docs.deferCounts(() =>
           upserts.map((u) => {
-            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as
-              string | undefined;
+            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as string | undefined;
             if (text !== undefined) {
               const existing = decodeDoc<IndicatorDoc>(text);
               this.docs.put(Object.assign(existing, u.set) as IndicatorDoc);
               return { id: existing._id, created: false };
             }
-            const doc = Object.assign(
-              {},
-              u.key,
-              u.onInsert,
-              u.set,
-            ) as IndicatorDoc;
+            const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
             this.docs.insert(doc);
             return { id: doc._id, created: true };
           }),
@@ -163,23 +137,10 @@ class SqliteRecords<T extends { _id: string }> {
   }
 }
 
-class SqliteSightings
-  extends SqliteRecords<SightingDoc>
-  implements SightingRepository
-{
-  async findByIndicators(
-    indicatorIds: readonly string[],
-  ): Promise<SightingDoc[]> {
+class SqliteSightings extends SqliteRecords<SightingDoc> implements SightingRepository {
+  async findByIndicators(indicatorIds: readonly string[]): Promise<SightingDoc[]> {
     if (indicatorIds.length === 0) return [];
-    return this.docs.find(
-      { indicatorId: { $in: [...indicatorIds] } },
-      {
-        sort: [
-          ["reportedAt", -1],
-          ["_id", -1],
-        ],
-      },
-    );
+    return this.docs.find({ indicatorId: { $in: [...indicatorIds] } }, { sort: [['reportedAt', -1], ['_id', -1]] });
   }
 }
 
@@ -187,14 +148,40 @@ class SqliteSightings
 class SqliteAudit implements AuditRepository {
   readonly #docs: SqliteCollection<AuditEntry>;
   readonly #db: Database.Database;
+  readonly #statements: StatementCache;
 
-  constructor(db: Database.Database, docs: SqliteCollection<AuditEntry>) {
+  constructor(db: Database.Database, statements: StatementCache, docs: SqliteCollection<AuditEntry>) {
     this.#db = db;
+    this.#statements = statements;
     this.#docs = docs;
   }
 
+  /**
+   * The chain's compare-and-set: in one immediate transaction (one writer at a time, across
+   * processes too), insert unless an entry holds the position (index `audit_seq`).
+   */
   async append(entry: AuditEntry) {
-    this.#docs.insert(entry);
+    return this.#db
+      .transaction(() => {
+        if (this.#statements.get('SELECT 1 FROM audit WHERE _id = ?').pluck().get(entry._id) !== undefined) throw new Error(`duplicate audit entry id ${entry._id}`);
+        if (this.#statements.get('SELECT 1 FROM audit WHERE seq = ?').pluck().get(entry.seq) !== undefined) return false;
+        this.#docs.insert(entry);
+        return true;
+      })
+      .immediate();
+  }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint) {
+    this.#statements.get('INSERT INTO audit_checkpoints (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO NOTHING').run(checkpoint._id, encodeDoc(checkpoint));
+  }
+
+  async checkpoints(limit?: number) {
+    const rows = (
+      limit !== undefined && Number.isFinite(limit)
+        ? this.#statements.get('SELECT doc FROM audit_checkpoints ORDER BY _id DESC LIMIT ?').pluck().all(limit)
+        : this.#statements.get('SELECT doc FROM audit_checkpoints ORDER BY _id DESC').pluck().all()
+    ) as string[];
+    return rows.map((text) => decodeDoc<AuditCheckpoint>(text));
   }
 
   async incrementCount(id: string, at: Date) {
@@ -202,21 +189,9 @@ class SqliteAudit implements AuditRepository {
       .transaction(() => {
         const current = this.#docs.get(id);
         const count = current?.details.count;
-        if (
-          !current ||
-          current.action !== "LOGIN_FAILED" ||
-          typeof count !== "number"
-        )
-          return false;
-        const lastAt =
-          typeof current.details.lastAt === "string" &&
-          current.details.lastAt > at.toISOString()
-            ? current.details.lastAt
-            : at.toISOString();
-        this.#docs.put({
-          ...current,
-          details: { ...current.details, count: count + 1, lastAt },
-        });
+        if (!current || current.action !== 'LOGIN_FAILED' || typeof count !== 'number') return false;
+        const lastAt = typeof current.details.lastAt === 'string' && current.details.lastAt > at.toISOString() ? current.details.lastAt : at.toISOString();
+        this.#docs.put({ ...current, details: { ...current.details, count: count + 1, lastAt } });
         return true;
       })
       .immediate();
@@ -232,77 +207,62 @@ class SqliteAudit implements AuditRepository {
 }
 
 /** Opens (creating when needed) the database at `path` (a file, or `:memory:`), its schema included. */
-export function openSqliteDatabase(
-  path: string,
-  options: Pick<SqliteStoreOptions, "cacheMiB"> = {},
-): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOptions, 'cacheMiB'> = {}): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
   // Another process holding the write lock (a CLI command, a second hub): wait for it, not fail.
-  db.pragma("busy_timeout = 10000");
+  db.pragma('busy_timeout = 10000');
   db.pragma(`cache_size = -${(options.cacheMiB ?? 64) * 1024}`);
-  db.pragma("temp_store = MEMORY");
-  const version = db.pragma("user_version", { simple: true }) as number;
+  db.pragma('temp_store = MEMORY');
+  const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     db.close();
-    throw new Error(
-      `${path} was written by a newer hub (schema ${version}; this hub knows ${SCHEMA_VERSION})`,
-    );
+    throw new Error(`${path} was written by a newer hub (schema ${version}; this hub knows ${SCHEMA_VERSION})`);
   }
   db.transaction(() => {
-    for (const spec of COLLECTION_SPECS)
+    for (const spec of COLLECTION_SPECS) {
+      migrateCollection(db, spec);
       for (const sql of collectionDdl(spec)) db.exec(sql);
+    }
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
-  db.pragma("optimize = 0x10002");
+  db.pragma('optimize = 0x10002');
   return db;
 }
 
-export function createSqliteStore(
-  path: string,
-  options: SqliteStoreOptions = {},
-): SqliteStore {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const db = openSqliteDatabase(path, options);
   const statements = new StatementCache(db);
   const collections = {
     indicators: new SqliteCollection<IndicatorDoc>(db, statements, INDICATORS),
     notices: new SqliteCollection<NoticeDoc>(db, statements, NOTICES),
     sightings: new SqliteCollection<SightingDoc>(db, statements, SIGHTINGS),
-    approvals: new SqliteCollection<ApprovalRequestDoc>(
-      db,
-      statements,
-      APPROVALS,
-    ),
+    approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
   };
-  const idempotency = new SqliteIdempotency(
-    db,
-    statements,
-    options.reservationLeaseMs ?? RESERVATION_LEASE_MS,
-  );
+  const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
+  const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
   idempotency.sweep();
   let closed = false;
   return {
     db,
     collections,
+    backup: sqliteBackup(db, statements, { ...collections, communities }),
     indicators: new SqliteIndicators(db, statements, collections.indicators),
     events: new SqliteEventLog(db, statements),
     sightings: new SqliteSightings(collections.sightings),
     notices: new SqliteRecords(collections.notices) as NoticeRepository,
     members: new SqliteMembers(db, statements),
-    communities: new SqliteCommunities(
-      db,
-      new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES),
-    ),
+    communities: new SqliteCommunities(db, communities),
     idempotency,
     sequences: new SqliteSequences(statements),
     identityProviders: new SqliteIdentityProviders(db, statements),
     approvals: new SqliteRecords(collections.approvals) as ApprovalRepository,
-    audit: new SqliteAudit(db, collections.audit),
+    audit: new SqliteAudit(db, statements, collections.audit),
     apiKeys: new SqliteApiKeys(db, statements),
     people: new SqlitePeople(db, statements),
     rateLimits: new SqliteRateLimits(db, statements),
@@ -311,7 +271,7 @@ export function createSqliteStore(
       if (closed) return;
       closed = true;
       try {
-        db.pragma("optimize");
+        db.pragma('optimize');
       } catch {
         // closing anyway
       }
@@ -322,5 +282,5 @@ export function createSqliteStore(
 
 /** Where the hub keeps its SQLite store: `hub.db` in HUB_DATA_DIR (with its `-wal` and `-shm` files). */
 export function sqliteStorePath(dataDir: string): string {
-  return join(dataDir, "hub.db");
+  return join(dataDir, 'hub.db');
 }
