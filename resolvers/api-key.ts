@@ -12,5 +12,6 @@ export const apiKeyResolvers = {
   },
   ApiKey: {
     id: (k: ApiKeyDoc) => k._id,
+    personId: (k: ApiKeyDoc) => k.personId ?? k.createdBy.userId,
   },
 };

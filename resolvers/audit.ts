@@ -1,8 +1,10 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { HubContext } from '../src/context.js';
-import type { AuditEntry } from '../src/domain/types.js';
-import type { QueryAuditLogArgs } from '../src/generated/graphql.js';
-import { seesGlobalAuditOrder } from '../src/policy/policy.js';
+import type { AuditCheckpoint, AuditEntry } from '../src/domain/types.js';
+import type { AuditChainCheckpointsArgs, QueryAuditLogArgs } from '../src/generated/graphql.js';
+import { seesAuditChain, seesGlobalAuditOrder } from '../src/policy/policy.js';
+import type { AuditChainInfo } from '../src/services/audit-service.js';
+import { canonicalEntry } from '../src/services/audit-chain.js';
 
 const outputOnly = (): never => {
   throw new GraphQLError('JSON is an output-only scalar');
@@ -18,5 +20,19 @@ export const auditResolvers = {
     id: (e: AuditEntry) => e._id,
     // The global order counts every member's entries; a member-admin gets its own member's count.
     seq: (e: AuditEntry, _: unknown, { viewer }: HubContext) => (seesGlobalAuditOrder(viewer) ? e.seq : e.memberSeq ?? e.seq),
+    // The links name entries across members: hub-admins only (docs/visibility.md).
+    hash: (e: AuditEntry, _: unknown, { viewer }: HubContext) => (seesAuditChain(viewer) ? e.hash ?? null : null),
+    previousHash: (e: AuditEntry, _: unknown, { viewer }: HubContext) => (seesAuditChain(viewer) ? e.prevHash ?? null : null),
+    canonical: (e: AuditEntry, _: unknown, { viewer }: HubContext) => (seesAuditChain(viewer) && e.hash ? canonicalEntry(e) : null),
+  },
+  AuditEntryConnection: {
+    chain: (_: unknown, __: unknown, { viewer, services }: HubContext) => services.audit.chain(viewer),
+  },
+  AuditChain: {
+    checkpoints: (chain: AuditChainInfo, args: AuditChainCheckpointsArgs) => chain.checkpoints(args.first),
+  },
+  AuditCheckpoint: {
+    position: (c: AuditCheckpoint) => c.seq,
+    keyId: (c: AuditCheckpoint) => c.kid,
   },
 };

@@ -10,6 +10,7 @@ import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 import { stixResolvers } from './stix.js';
+import { personResolvers } from './person.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers];

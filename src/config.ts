@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   HUB_IDEMPOTENCY_TTL: duration('HUB_IDEMPOTENCY_TTL').default(24 * 3_600_000),
   HUB_APPROVAL_TTL: duration('HUB_APPROVAL_TTL').default(72 * 3_600_000),
   HUB_IDP_ALLOW_PRIVATE_HOSTS: bool('HUB_IDP_ALLOW_PRIVATE_HOSTS').default(false),
+  HUB_JIT_PEOPLE: bool('HUB_JIT_PEOPLE').default(false),
   HUB_EVENT_RETENTION: duration('HUB_EVENT_RETENTION').default(7 * 86_400_000),
   HUB_ALERT_HEARTBEAT: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
@@ -116,6 +117,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_IDEMPOTENCY_TTL: { description: "how long an idempotency key's answer is kept", default: '24h' },
   HUB_APPROVAL_TTL: { description: 'how long a two-person request stays open', default: '72h' },
   HUB_IDP_ALLOW_PRIVATE_HOSTS: { description: "let members' JWKS URLs point at loopback or private addresses", default: 'false' },
+  HUB_JIT_PEOPLE: { description: "make a reader-only person for a member identity provider's identity linked to nobody, instead of refusing it", default: 'false' },
   HUB_EVENT_RETENTION: { description: 'how long alert events are kept for resuming subscribers', default: '7d' },
   HUB_ALERT_HEARTBEAT: { description: 'interval of HEARTBEAT alert events; 0 for none', default: '15s' },
   HUB_WS_MAX_BUFFER: { description: 'bytes a WebSocket may have queued before it is closed (4413)', default: '1048576' },
@@ -173,6 +175,13 @@ export interface HubConfig {
    * aim the hub at internal services. Turn on for tests and air-gapped single-site setups.
    */
   idpAllowPrivateHosts: boolean;
+  /**
+   * Just-in-time people: a token from a member's identity provider whose (issuer, subject) is
+   * linked to no person creates a reader-only person with that identity (audited PERSON_ADDED,
+   * `details.jit`), instead of being refused. Default false: every identity is linked by an
+   * administrator (`linkIdentity`). See docs/identity.md.
+   */
+  jitPeople: boolean;
   /** How long alert events are kept for resuming subscribers, ms. Default 7 days. */
   eventRetentionMs: number;
   /** Interval of HEARTBEAT alert events, ms; 0 for none. Default 15 s. */
@@ -280,6 +289,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     idempotencyTtlMs: e.HUB_IDEMPOTENCY_TTL,
     approvalTtlMs: e.HUB_APPROVAL_TTL,
     idpAllowPrivateHosts: e.HUB_IDP_ALLOW_PRIVATE_HOSTS,
+    jitPeople: e.HUB_JIT_PEOPLE,
     eventRetentionMs: e.HUB_EVENT_RETENTION,
     alertHeartbeatMs: e.HUB_ALERT_HEARTBEAT,
     wsMaxBufferedBytes: e.HUB_WS_MAX_BUFFER,

@@ -12,6 +12,7 @@ import type { AuditService } from './services/audit-service.js';
 import type { IdentityService } from './services/identity-service.js';
 import type { ApiKeyService } from './services/api-key-service.js';
 import type { CommunityService } from './services/community-service.js';
+import type { PeopleService } from './services/people-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -23,6 +24,8 @@ export interface Services {
   identity: IdentityService;
   apiKeys: ApiKeyService;
   communities: CommunityService;
+  /** Persons: who acts for each member. */
+  people: PeopleService;
   /** Appends changes to the alert event log. */
   events: EventRecorder;
 }

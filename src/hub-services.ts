@@ -11,6 +11,7 @@ import type { Services } from './context.js';
 import type { EventBus } from './events/event-bus.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { ApprovalService } from './services/approval-service.js';
+import { exportJWK } from 'jose';
 import { CommunityService } from './services/community-service.js';
 import { AuditService } from './services/audit-service.js';
 import { CliAuditLog, cliAuditPath } from './services/cli-audit-log.js';
@@ -20,6 +21,7 @@ import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
+import { PeopleService } from './services/people-service.js';
 import type { Store } from './store/ports.js';
 import { CursorCodec } from './util/cursor-codec.js';
 
@@ -60,6 +62,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     approvals: (): ApprovalService => approvals,
     apiKeys: (): ApiKeyService => apiKeys,
     identity: (): IdentityService => identity,
+    people: (): PeopleService => people,
     ...(stamps.now ? { now: stamps.now } : {}),
   });
   const events = new EventRecorder(store.events, bus, stamps.now);
@@ -70,6 +73,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     cliLog: new CliAuditLog(cliAuditPath(config.dataDir)),
     onInvalidCliLines: (count) => log.warn({ count, file: cliAuditPath(config.dataDir) }, 'skipped malformed CLI audit lines'),
+    // The key that checks the audit chain's checkpoints, shown to hub-admins (docs/audit.md).
+    verificationKey: { ...(await exportJWK(secrets.verifyKey)), kid: secrets.kid, alg: 'EdDSA', use: 'sig' },
     ...stamps,
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
@@ -95,7 +100,17 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     allowPrivateJwksHosts: config.idpAllowPrivateHosts,
     onMemberChanged: (id) => bus.memberChanged(id),
   });
-  const approvals = new ApprovalService({
+  const people: PeopleService = new PeopleService({
+    people: store.people,
+    members,
+    identity,
+    audit,
+    approvals: () => approvals,
+    onPersonChanged: (id) => bus.memberChanged(id),
+    ...stamps,
+  });
+  const approvals: ApprovalService = new ApprovalService({
+    people,
     approvals: store.approvals,
     sequences: store.sequences,
     indicators,
@@ -112,11 +127,12 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const apiKeys = new ApiKeyService({
     keys: store.apiKeys,
     members,
+    people,
     audit,
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
@@ -137,6 +153,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
     failedLogins: { perWindow: config.failedLoginLimitPerMinute },
     verifyApiKey: (key) => apiKeys.verify(key),
+    loadPerson: (id) => people.get(id),
+    findPersonByIdentity: (issuer, subject) => people.findByIdentity(issuer, subject),
+    ...(config.jitPeople ? { provisionPerson: (memberId: string, issuer: string, subject: string) => people.provisionJustInTime(memberId, issuer, subject) } : {}),
     onRejected: (reason, details) => {
       log.warn({ reason, ...details }, 'token rejected');
       audit.loginFailed(reason, details).catch((err: unknown) => log.error({ err }, 'could not audit a rejected token'));

@@ -30,6 +30,8 @@ import type { EventBus } from './events/event-bus.js';
 import { buildServices } from './hub-services.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
+import { AuditCheckpointer } from './services/audit-checkpointer.js';
+import type { AuditCheckpoint } from './domain/types.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
 import type { AlertObserver } from './alerts/alert-observer.js';
 import { ConnectionLimits } from './edge/connection-limits.js';
@@ -48,6 +50,8 @@ export interface Hub {
   wsUrl: string;
   port: number;
   services: Services;
+  /** The store under the services: for operators' tools (`hub export`) and tests that open it directly. */
+  store: Store;
   /** Signs tokens with the hub's own key (the CLI and tests use it). */
   tokens: TokenIssuer;
   /** Store operations since start (or the last reset), by repository and method. */
@@ -58,7 +62,7 @@ export interface Hub {
   /** The Prometheus listener (docs/metrics.md); null unless `HUB_METRICS_PORT` is set. */
   metrics: Pick<MetricsServer, 'url' | 'port'> | null;
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
-  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number> };
+  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number>; checkpointAudit(): Promise<AuditCheckpoint | null> };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -244,6 +248,16 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onError: (err) => log.error({ err }, 'embargo check failed'),
   });
   embargoes.start();
+  // The audit chain's head, signed with the hub's key on schedule (one instance: the lease) and on shutdown.
+  const checkpointer = new AuditCheckpointer({
+    audit: store.audit,
+    leases: store.leases,
+    holder: instanceId,
+    signer: { signingKey: secrets.signingKey, kid: secrets.kid },
+    onError: (err) => log.error({ err }, 'audit checkpoint failed'),
+    now: clock ? () => new Date(clock()) : undefined,
+  });
+  checkpointer.start();
   const trimEvents = async () => {
     const trimmed = await store.events.trimBefore(new Date(Date.now() - config.eventRetentionMs));
     if (trimmed) log.info({ trimmed }, 'alert log trimmed to its retention');
@@ -283,16 +297,18 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
     services,
+    store,
     tokens,
     storeCalls,
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        checkpointer.stop();
         unsubscribeEvents();
         alerts.stop();
         await ws.close();
@@ -300,6 +316,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         httpServer.closeAllConnections();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await bus.close?.();
+        // Last: the head as this instance leaves it, signed (docs/audit.md).
+        await checkpointer.checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint at shutdown failed'));
         await store.close();
         await metricsServer?.close();
       })()),

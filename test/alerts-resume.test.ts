@@ -154,7 +154,7 @@ describe('whose cursor it is', () => {
   it("resumes with another person's fresh token of the same member, and after the member's tier changed", async () => {
     const filter = { tags: ['whose'] };
     t.member('rs-whose', 'COMMUNITY');
-    const alice = await t.hub.tokens.issue({ memberId: 'rs-whose', userId: 'alice@whose', roles: ['reader'], ttlMs: 600_000 });
+    const alice = await t.tokenAs('rs-whose', 'alice@whose', ['reader'], 600_000);
     const first = await alertStream(t, alice, { filter });
     const [g1] = await pub.publishes([{ value: 'g1.whose.resume.example', tlp: 'GREEN', tags: ['whose'] }]);
     await first.until((s) => s.events.length === 1, 'g1');
@@ -162,7 +162,7 @@ describe('whose cursor it is', () => {
     await first.dispose();
 
     const [g2] = await pub.publishes([{ value: 'g2.whose.resume.example', tlp: 'GREEN', tags: ['whose'] }]);
-    const bob = await t.hub.tokens.issue({ memberId: 'rs-whose', userId: 'bob@whose', roles: ['reader'], ttlMs: 600_000 });
+    const bob = await t.tokenAs('rs-whose', 'bob@whose', ['reader'], 600_000);
     const second = await alertStream(t, bob, { filter, after: cursor });
     await second.until((s) => s.events.length === 1, 'g2');
     expect(second.summary).toEqual([`INDICATOR ${g2.indicator.id} PUBLISHED`]);

@@ -299,8 +299,8 @@ describe('one event, many subscribers', () => {
 describe('subscribers of one member with different roles', () => {
   it('does not send a reader the identity providers rendered for a hub-admin of its member', async () => {
     const ops = t.member('as-ops', 'CORE', { allowedRoles: ['reader', 'publisher', 'member-admin', 'hub-admin'] });
-    const admin = await t.hub.tokens.issue({ memberId: 'as-ops', userId: 'admin@ops', roles: ['reader', 'hub-admin'], ttlMs: 600_000 });
-    const reader = await t.hub.tokens.issue({ memberId: 'as-ops', userId: 'reader@ops', roles: ['reader'], ttlMs: 600_000 });
+    const admin = await t.tokenAs('as-ops', 'admin@ops', ['reader', 'hub-admin'], 600_000);
+    const reader = await t.tokenAs('as-ops', 'reader@ops', ['reader'], 600_000);
     await ops.token();
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' }] });
@@ -321,7 +321,7 @@ describe('subscribers of one member with different roles', () => {
   it('renders with the roles the registry allows its member now, before anything closes the socket', async () => {
     const ops = t.member('as-ops2', 'CORE', { allowedRoles: ['reader', 'hub-admin'] });
     await ops.token(['reader']);
-    const admin = await t.hub.tokens.issue({ memberId: 'as-ops2', userId: 'admin@ops2', roles: ['reader', 'hub-admin'], ttlMs: 600_000 });
+    const admin = await t.tokenAs('as-ops2', 'admin@ops2', ['reader', 'hub-admin'], 600_000);
     const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k2', alg: 'EdDSA', use: 'sig' }] });
     await registerIdentityProvider(t, admin, { memberId: 'as-pub', issuer: 'https://idp2.as-pub.example', jwks });

@@ -53,8 +53,8 @@ beforeAll(async () => {
   t = await startTestHub({ config: { alertHeartbeatMs: 100, wsMaxBufferedBytes: 16_384, tokenMaxLifetimeMs: 30 * 86_400_000 } });
   const lab = t.member('vc-lab', 'CORE', { kind: 'LAB' });
   await lab.token();
-  tok.pub = await t.hub.tokens.issue({ memberId: 'vc-lab', userId: 'pub@lab', roles: ['reader', 'publisher'], ttlMs: 3_600_000 });
-  tok.approver = await t.hub.tokens.issue({ memberId: 'vc-lab', userId: 'approver@lab', roles: ['reader', 'approver'], ttlMs: 3_600_000 });
+  tok.pub = await t.tokenAs('vc-lab', 'pub@lab', ['reader', 'publisher'], 3_600_000);
+  tok.approver = await t.tokenAs('vc-lab', 'approver@lab', ['reader', 'approver'], 3_600_000);
   tok.community = await t.member('vc-community', 'COMMUNITY').token(['reader']);
   tok.trusted = await t.member('vc-trusted', 'TRUSTED').token(['reader']);
   tok.core = await t.member('vc-core', 'CORE').token(['reader']);
@@ -204,7 +204,7 @@ describe('subscribers whose credentials change', () => {
   it('closes the socket with 4403 when a role its stream depends on is withdrawn from the member', async () => {
     const admins = t.member('vc-admins', 'TRUSTED', { allowedRoles: ['reader', 'member-admin'] });
     await admins.token();
-    const token = await t.hub.tokens.issue({ memberId: 'vc-admins', userId: 'boss@admins', roles: ['reader', 'member-admin'], ttlMs: 600_000 });
+    const token = await t.tokenAs('vc-admins', 'boss@admins', ['reader', 'member-admin'], 600_000);
     const s = await alertStream(t, token, { selection: 'cursor type indicator { id source { id identityProviders { issuer } } }' });
     t.member('vc-admins', 'TRUSTED', { allowedRoles: ['reader'] });
     expect((await s.closed).code).toBe(4403);
@@ -218,7 +218,7 @@ describe('subscribers whose credentials change', () => {
 
   it('closes the socket with 4401 when the token expires', async () => {
     await t.member('vc-expiring', 'COMMUNITY').token();
-    const token = await t.hub.tokens.issue({ memberId: 'vc-expiring', userId: 'short@expiring', roles: ['reader'], ttlMs: 1_500 });
+    const token = await t.tokenAs('vc-expiring', 'short@expiring', ['reader'], 1_500);
     const opened = Date.now();
     const s = await alertStream(t, token);
     const [id] = await indicators([{ value: 'before-expiry.vc.example' }]);
@@ -229,7 +229,7 @@ describe('subscribers whose credentials change', () => {
 
   it('keeps a subscriber whose token lives longer than a timer can count (25 days) connected', async () => {
     await t.member('vc-long', 'COMMUNITY').token();
-    const token = await t.hub.tokens.issue({ memberId: 'vc-long', userId: 'long@long', roles: ['reader'], ttlMs: 25 * 86_400_000 });
+    const token = await t.tokenAs('vc-long', 'long@long', ['reader'], 25 * 86_400_000);
     const s = await alertStream(t, token, { ready: false });
     await sleep(300);
     const [id] = await indicators([{ value: 'long-token.vc.example' }]);
@@ -237,12 +237,13 @@ describe('subscribers whose credentials change', () => {
   });
 
   it('closes the socket with 4401 when the identity provider that issued its token is removed', async () => {
-    const admin = await t.hub.tokens.issue({ memberId: 'vc-fed', userId: 'admin@fed', roles: ['reader', 'member-admin'], ttlMs: 600_000 });
+    const admin = await t.tokenAs('vc-fed', 'admin@fed', ['reader', 'member-admin'], 600_000);
     await t.member('vc-fed', 'TRUSTED').token();
     const issuer = 'https://idp.vc-fed.example';
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'fed-1', alg: 'EdDSA', use: 'sig' }] });
     await registerIdentityProvider(t, admin, { memberId: 'vc-fed', issuer, jwks });
+    await t.person('vc-fed', 'alice@fed', ['reader'], [{ issuer, subject: 'alice' }]);
     const now = Math.floor(Date.now() / 1000);
     const federated = await new SignJWT({ roles: ['reader'] })
       .setProtectedHeader({ alg: 'EdDSA', kid: 'fed-1', typ: 'JWT' })

@@ -17,7 +17,7 @@ import { alertStream, sleep } from './support/alert-stream.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 
 const CREATE = `mutation($input: CreateApiKeyInput!) {
-  createApiKey(input: $input) { key apiKey { id name roles memberId createdAt createdBy { memberId userId } expiresAt lastUsedAt revokedAt } }
+  createApiKey(input: $input) { key apiKey { id name roles memberId createdAt createdBy { memberId userId } personId expiresAt lastUsedAt revokedAt } }
 }`;
 const LIST = 'query($memberId: ID!) { apiKeys(memberId: $memberId) { id name roles memberId createdAt expiresAt lastUsedAt revokedAt } }';
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
@@ -130,7 +130,9 @@ describe('using a key', () => {
   it('authenticates a key sent as Bearer on /graphql as its member, with the reader role only by default', async () => {
     const { key, apiKey } = await createKey({});
     const viewer = data(await viewerWith({ authorization: `Bearer ${key}` })).viewer;
-    expect(viewer).toEqual({ tier: 'TRUSTED', roles: ['reader'], userId: `api-key:${apiKey.id}`, member: { id: 'ak-isac' } });
+    // A key acts as its person (here its creator), and is audited as them with the key's id.
+    expect(viewer).toEqual({ tier: 'TRUSTED', roles: ['reader'], userId: 'test@ak-isac', member: { id: 'ak-isac' } });
+    expect(apiKey.personId).toBe('test@ak-isac');
     const input = { idempotencyKey: `ak-${++published}`, indicators: [{ value: 'read-only.ak.example', tlp: 'GREEN', severity: 'LOW', confidence: 10 }] };
     const publish = await t.gql(PUBLISH, { input }, { headers: { authorization: `Bearer ${key}` } });
     expect(errorOf(publish)?.extensions?.code).toBe('FORBIDDEN');
@@ -142,7 +144,7 @@ describe('using a key', () => {
     const results = data(await t.gql(PUBLISH, { input }, { headers: { authorization: `Bearer ${key}` } })).publishIndicators.results;
     expect(results).toEqual([expect.objectContaining({ status: 'CREATED' })]);
     const audit = data(await t.gql(AUDIT, { filter: { action: ['PUBLISH'] } }, { token: tok.adminIsac })).auditLog.edges.map((e: any) => e.node);
-    expect(audit.some((e: any) => e.actor?.userId === `api-key:${apiKey.id}`)).toBe(true);
+    expect(audit.some((e: any) => e.actor?.userId === 'test@ak-isac' && e.details?.apiKeyId === apiKey.id)).toBe(true);
   });
 
   it('authenticates a key sent as the Basic password on /graphql, whatever the user name, and as the user name with an empty password', async () => {
@@ -186,7 +188,7 @@ describe('using a key', () => {
       result = r;
       break;
     }
-    expect(result?.data?.viewer).toEqual({ tier: 'TRUSTED', roles: ['reader'], userId: `api-key:${apiKey.id}`, member: { id: 'ak-isac' } });
+    expect(result?.data?.viewer).toEqual({ tier: 'TRUSTED', roles: ['reader'], userId: 'test@ak-isac', member: { id: 'ak-isac' } });
   });
 
   it('refuses a key once it has expired, and closes the socket it opened with 4401', async () => {
@@ -211,7 +213,7 @@ describe('using a key', () => {
   });
 
   it("caps a key's roles by what the hub allows its member now", async () => {
-    const admin = await t.member('ak-shrinking', 'COMMUNITY', { allowedRoles: ['reader', 'publisher', 'member-admin'] }).token(['member-admin']);
+    const admin = await t.member('ak-shrinking', 'COMMUNITY', { allowedRoles: ['reader', 'publisher', 'member-admin'] }).token(['member-admin', 'reader', 'publisher']);
     const { key } = await createKey({ memberId: 'ak-shrinking', roles: ['reader', 'publisher'] }, admin);
     expect(data(await viewerWith({ authorization: `Bearer ${key}` })).viewer.roles).toEqual(['reader', 'publisher']);
     await t.hub.services.members.register({ ...(await t.hub.services.members.get('ak-shrinking'))!, allowedRoles: ['reader'] });
@@ -256,7 +258,8 @@ describe('revoking a key', () => {
 describe('who may manage keys', () => {
   it("lets a member-admin create, list and revoke its own member's keys, and a hub-admin any member's", async () => {
     for (const token of [tok.adminIsac, tok.root]) {
-      const { apiKey } = await createKey({}, token);
+      // A hub-admin of another member names the person of ak-isac the key acts as.
+      const { apiKey } = await createKey(token === tok.root ? { personId: 'test@ak-isac' } : {}, token);
       expect((await listKeys('ak-isac', token)).map((k) => k.id)).toContain(apiKey.id);
       expect(data(await t.gql(REVOKE, { id: apiKey.id }, { token })).revokeApiKey.id).toBe(apiKey.id);
     }
@@ -329,6 +332,7 @@ describe('refused keys', () => {
         _id: 'log-m', name: 'log-m', kind: 'LAB', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader', 'member-admin'], status: 'ACTIVE', createdAt: new Date(),
       });
       const admin: Viewer = { kind: 'member', memberId: 'log-m', userId: 'admin@log-m', roles: ['member-admin'], tier: 'TRUSTED' };
+      await hub.services.people.seed({ id: 'admin@log-m', memberId: 'log-m', roles: ['reader', 'member-admin'] });
       const { key, apiKey } = await hub.services.apiKeys.create(admin, { memberId: 'log-m', name: 'logged' });
       const revoked = await hub.services.apiKeys.create(admin, { memberId: 'log-m', name: 'revoked' });
       await hub.services.apiKeys.revoke(admin, revoked.apiKey._id);

@@ -17,6 +17,8 @@ beforeAll(async () => {
   t.member('auth-community', 'COMMUNITY', { allowedRoles: ['reader'] });
   t.member('auth-suspended', 'TRUSTED', { status: 'SUSPENDED' });
   await t.member('auth-trusted', 'TRUSTED').token();
+  // hubSigned's subjects: one person per member, holding every role (tokens' claims and members' allowedRoles cap them).
+  for (const member of ['auth-core', 'auth-community']) await t.person(member, `tester@${member}`, ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin']);
 });
 
 /** A token signed with the hub's own key, with any claims and header the test wants. */
@@ -26,7 +28,7 @@ function hubSigned(claims: JWTPayload, header: Record<string, unknown> = {}) {
     .setProtectedHeader({ alg: 'EdDSA', kid: secrets.kid, typ: 'JWT', ...header })
     .setIssuer((claims.iss as string) ?? 'the-hub')
     .setAudience((claims.aud as string) ?? 'the-hub')
-    .setSubject('tester')
+    .setSubject(`tester@${String(base['hub:member'])}`)
     .setIssuedAt((claims.iat as number) ?? now())
     .setExpirationTime((claims.exp as number) ?? now() + 600)
     .sign(secrets.signingKey);
@@ -160,7 +162,7 @@ describe('token times (issue 10, item 5)', () => {
   const TEN_YEARS = 10 * 365 * 86_400;
   /** Signed by the hub's key with exactly these claims: nothing is added, so a claim can be left out. */
   const raw = (claims: JWTPayload) =>
-    new SignJWT({ iss: 'the-hub', aud: 'the-hub', sub: 'tester', 'hub:member': 'auth-core', 'hub:roles': ['reader'], ...claims })
+    new SignJWT({ iss: 'the-hub', aud: 'the-hub', sub: 'tester@auth-core', 'hub:member': 'auth-core', 'hub:roles': ['reader'], ...claims })
       .setProtectedHeader({ alg: 'EdDSA', kid: secrets.kid, typ: 'JWT' })
       .sign(secrets.signingKey);
 

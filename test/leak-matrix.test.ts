@@ -34,6 +34,13 @@ const SECRETS = {
   communityDescription: { marker: m('CIRCLEDESC'), minTier: null as Viewer | null },
   rosterMember: { marker: m('ROSTER'), minTier: null as Viewer | null },
   communityRedValue: { marker: m('CIRCLERED'), minTier: null as Viewer | null },
+  /** A person of the roster member (name, email): its own administrators' and hub-admins' only, never the community's. */
+  rosterPersonName: { marker: m('ROSTERNAME'), minTier: null as Viewer | null },
+  rosterPersonEmail: { marker: m('ROSTERMAIL'), minTier: null as Viewer | null },
+  /** A person of the publisher (its id, name and email), with a pending role grant: for its own administrators only. */
+  personId: { marker: m('PERSONID'), minTier: null as Viewer | null },
+  personName: { marker: m('PERSONNAME'), minTier: null as Viewer | null },
+  personEmail: { marker: m('PERSONMAIL'), minTier: null as Viewer | null },
 };
 const hiddenFrom = (viewer: Viewer) =>
   Object.entries(SECRETS).filter(([, s]) => s.minTier === null || RANK[viewer] < RANK[s.minTier]);
@@ -108,12 +115,21 @@ beforeAll(async () => {
     const added = await t.gql(`mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }`, { c: ids.community, m: memberId }, { token: publisherAdmin });
     if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
   }
+  const rosterAdmin = await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']);
+  const rosterPerson = { memberId: SECRETS.rosterMember.marker, displayName: SECRETS.rosterPersonName.marker, email: `${SECRETS.rosterPersonEmail.marker}@example.org` };
+  const seeded = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: rosterPerson }, { token: rosterAdmin });
+  if (seeded.body.errors) throw new Error(JSON.stringify(seeded.body.errors));
   [ids.communityRed] = (await publisher.publishes([{ value: `${SECRETS.communityRedValue.marker}.example`, tlp: 'RED', recipients: [ids.community] }])).map((r: any) => r.indicator.id);
 
   ids.open = await publishNotice(owner, {
     title: 'open notice', technicalDetails: SECRETS.technicalDetails.marker, evaluationEvidence: SECRETS.evaluationEvidence.marker,
     relatedIndicatorIds: [ids.clear, ids.green, ids.amber, ids.red],
   });
+
+  const person = { memberId: publisherId, id: SECRETS.personId.marker, displayName: SECRETS.personName.marker, email: `${SECRETS.personEmail.marker}@example.org` };
+  const added = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: person }, { token: publisherAdmin });
+  if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
+  await t.gql('mutation($id: ID!) { requestRoleGrant(personId: $id, role: "approver", reason: "r") { id } }', { id: person.id }, { token: publisherAdmin });
 });
 
 /** One channel: what a viewer sends, and the checks beyond "no marker it may not see". */
@@ -125,7 +141,26 @@ interface Channel {
 const gqlText = async (query: string, variables: Record<string, unknown>, token?: string) => (await t.gql(query, variables, { token })).text;
 const missingId = (prefix: string) => `${prefix}--${randomUUID()}`;
 
+const PEOPLE_FIELDS = 'id member { id } displayName email roles status identities { issuer subject } pendingApprovals { id target { id } } createdBy { userId }';
+
 const CHANNELS: Channel[] = [
+  {
+    name: "the people directory, as the viewer and as its member's member-admin",
+    async run(v, token) {
+      const texts = [await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, token)];
+      if (v !== 'PUBLIC') {
+        const admin = await t.tokenAs(`leak-${v.toLowerCase()}`, `admin@leak-${v.toLowerCase()}`, ['reader', 'member-admin']);
+        texts.push(await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, admin));
+        // Another member's directory, a person of it and one that does not exist: refused alike.
+        const other = await gqlText(`query($m: ID) { people(memberId: $m) { id } }`, { m: publisherId }, admin);
+        expect(other.split(publisherId).join('X')).toBe(await gqlText(`query($m: ID) { people(memberId: $m) { id } }`, { m: 'no-such-member' }, admin).then((a) => a.split('no-such-member').join('X')));
+        const revoke = (id: string) => gqlText('mutation($id: ID!) { revokeRole(personId: $id, role: "reader", reason: "r") { id } }', { id }, admin);
+        expect((await revoke(SECRETS.personId.marker)).split(SECRETS.personId.marker).join('X')).toBe((await revoke('nobody-here')).split('nobody-here').join('X'));
+        texts.push(other, await gqlText(`{ approvalRequests(first: 50) { edges { node { id target { id } change { role } } } } }`, {}, admin));
+      }
+      return texts.join('\n');
+    },
+  },
   {
     name: 'connections with totalCount, pageInfo and cursors',
     run: (_v, token) => gqlText(CONNECTIONS, {}, token),
@@ -378,13 +413,15 @@ describe('the matrix can fail', () => {
     const publisherToken = await t.token(publisherId, ['reader']);
     const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
     for (const [name, secret] of Object.entries(SECRETS)) {
-      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name)) continue;
+      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person') || name.startsWith('rosterPerson')) continue;
       expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
     }
     const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
     for (const secret of [SECRETS.embargoTitle, SECRETS.evaluationEvidence, SECRETS.reporterId, SECRETS.amberDescription]) {
       expect(seenByCore).toContain(secret.marker);
     }
+    const directory = await gqlText(`{ people { ${PEOPLE_FIELDS} } }`, {}, publisherAdmin);
+    for (const secret of [SECRETS.personId, SECRETS.personName, SECRETS.personEmail]) expect(directory).toContain(secret.marker);
     const recipientToken = await t.token('leak-recipient', ['reader']);
     const recipient = await gqlText(CONNECTIONS, {}, recipientToken);
     expect(recipient).toContain(SECRETS.redValue.marker);
@@ -396,6 +433,35 @@ describe('the matrix can fail', () => {
     expect(listed).toContain(SECRETS.communityDescription.marker);
     expect(listed).not.toContain(SECRETS.rosterMember.marker);
     expect(await gqlText('{ communities { members { id } } }', {}, publisherAdmin)).toContain(SECRETS.rosterMember.marker);
+  });
+});
+
+describe('who sees whom in the people directory', () => {
+  const PEOPLE = `query($m: ID) { people(memberId: $m) { ${PEOPLE_FIELDS} } }`;
+  const personMarkers = [SECRETS.personId, SECRETS.personName, SECRETS.personEmail, SECRETS.rosterPersonName, SECRETS.rosterPersonEmail];
+
+  it("shows a member's people (names, emails) to its member-admins and hub-admins only: not to its other people, nor to a community's administrators through its roster", async () => {
+    // The member's own people without member-admin: refused, whatever the directory holds.
+    for (const roles of [['reader'], ['reader', 'publisher', 'approver']] as const) {
+      const colleague = await gqlText(PEOPLE, {}, await t.token(publisherId, [...roles]));
+      expect(colleague).toContain('FORBIDDEN');
+      for (const secret of personMarkers) expect(colleague).not.toContain(secret.marker);
+    }
+    // The community's administrator sees its roster's members, never their people.
+    const roster = await gqlText('{ communities { members { id name sector kind country } owner { id name } } }', {}, publisherAdmin);
+    expect(roster).toContain(SECRETS.rosterMember.marker);
+    for (const secret of [SECRETS.rosterPersonName, SECRETS.rosterPersonEmail]) expect(roster).not.toContain(secret.marker);
+    const theirs = await gqlText(PEOPLE, { m: SECRETS.rosterMember.marker }, publisherAdmin);
+    expect(swap(theirs, [SECRETS.rosterMember.marker], 'X')).toBe(swap(await gqlText(PEOPLE, { m: 'no-such-member' }, publisherAdmin), ['no-such-member'], 'X'));
+    // A member in the community learns nothing of the owner's people either.
+    const memberAdmin = await gqlText(PEOPLE, { m: publisherId }, await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']));
+    for (const secret of [SECRETS.personId, SECRETS.personName, SECRETS.personEmail]) expect(memberAdmin).not.toContain(secret.marker);
+    // Its own member-admin and a hub-admin do see them: the markers are really there.
+    expect(await gqlText(PEOPLE, {}, await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']))).toContain(SECRETS.rosterPersonEmail.marker);
+    t.member('leak-operator', 'CORE', { allowedRoles: ['reader', 'member-admin', 'hub-admin'] });
+    const hubAdmin = await t.tokenAs('leak-operator', 'ops@leak-operator', ['reader', 'hub-admin']);
+    const all = await gqlText(PEOPLE, {}, hubAdmin);
+    for (const secret of personMarkers) expect(all).toContain(secret.marker);
   });
 });
 

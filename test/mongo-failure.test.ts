@@ -252,4 +252,46 @@ describe.skipIf(!uri)('MongoDB under injected faults (MONGODB_URI)', () => {
       }
     }, 40_000);
   }
+
+  describe('a record write and its event', () => {
+    const claim = (value: string) => ({
+      key: { source: 'm-a', type: 'IPV4' as const, value },
+      onInsert: { _id: `indicator--${value}`, createdAt: new Date() },
+      set: { tlp: 'CLEAR' as const, recipients: [], seq: 1, updatedAt: new Date() },
+    });
+    const publishOf = (s: Awaited<ReturnType<typeof store>>, value: string) =>
+      s.events.appendWith(async () => {
+        const [written] = await s.indicators.upsertClaims([claim(value)]);
+        return { value: written, events: [{ ...event(0), recordId: written!.id }] };
+      });
+    const eventsFor = async (s: Awaited<ReturnType<typeof store>>, recordId: string) =>
+      (await s.events.readAfter(0, 10_000)).filter((e) => e.recordId === recordId).map((e) => e.type);
+
+    it('commit together: the event is in the log and nothing is left pending', async () => {
+      const s = await store();
+      const { value, events } = await publishOf(s, '203.0.113.1');
+      expect(events.map((e) => e.recordId)).toEqual([value!.id]);
+      expect(await eventsFor(s, value!.id)).toEqual(['PUBLISHED']);
+      expect(await connection.db.collection('eventOutbox').countDocuments({})).toBe(0);
+    });
+
+    it('keep the PUBLISHED event of a record whose log append never happened (a crash in between), and append it exactly once', async () => {
+      const s = await store();
+      const other = await store();
+      // The process "dies" between the record commit and the log append: that append's
+      // transaction fails (at its first command: the emulator does not roll back, MongoDB would).
+      proxy.rules.push({ respond: (c) => (c.name === 'delete' && c.body.delete === 'eventOutbox' ? { ok: 0, code: 8000, codeName: 'Injected', errmsg: 'injected: the process died here' } : undefined) });
+      await expect(publishOf(s, '203.0.113.2')).rejects.toThrow(/the process died here/);
+      proxy.rules.length = 0;
+      expect(await s.indicators.find({ _id: 'indicator--203.0.113.2' })).toHaveLength(1);
+      expect(await eventsFor(s, 'indicator--203.0.113.2')).toEqual([]);
+      // Too recent for the sweep (it may still be on its way), then found by two instances at once.
+      expect(await s.events.appendPending()).toBe(0);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 5 * 60_000 });
+      const swept = await Promise.all([s.events.appendPending(), other.events.appendPending()]);
+      expect(swept[0] + swept[1]).toBe(1);
+      expect(await eventsFor(s, 'indicator--203.0.113.2')).toEqual(['PUBLISHED']);
+      expect(await s.events.appendPending()).toBe(0);
+    });
+  });
 });

@@ -46,7 +46,8 @@ const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) 
 const AUDIT = `query ($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details } }
+    edges { cursor node { id seq at action actor { memberId userId } memberId target { kind id } summary details hash previousHash canonical } }
+    chain { algorithm verificationKey checkpoints(first: 5) { position headHash at keyId jws } }
   }
 }`;
 
@@ -55,6 +56,9 @@ const CREATE_COMMUNITY = 'mutation ($input: CreateCommunityInput!) { createCommu
 const ADD_TO_COMMUNITY = 'mutation ($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id name description owner { id } members { id } updatedAt } }';
 const REMOVE_FROM_COMMUNITY = 'mutation ($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id name description owner { id } members { id } updatedAt } }';
 
+const PEOPLE = '{ people { id member { id } displayName email roles status identities { issuer subject } pendingApprovals { id kind } createdBy { userId } } }';
+const ADD_PERSON = 'mutation ($input: AddPersonInput!) { addPerson(input: $input) { id } }';
+const GRANT = 'mutation ($personId: ID!) { requestRoleGrant(personId: $personId, role: "approver", reason: "r") { id } }';
 const APPROVALS = `query ($first: Int, $after: String) {
   approvalRequests(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -278,6 +282,13 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
       await run.gql(`${round} approvals p2`, APPROVALS, { first: 1, after: requests.body.data.approvalRequests.pageInfo.endCursor }, viewer);
     }
     if (admin) {
+      // The people directory: another member's people, their grants and requests never show.
+      await run.gql(`${round} people`, PEOPLE, {}, admin);
+      await hiddenStep(async () => {
+        const id = (await run.write(ADD_PERSON, { input: { memberId: 'other', id: `hidden-${round}@other`, displayName: 'Hidden', email: `h-${round}@other.example` } }, otherAdmin)).addPerson.id;
+        await run.write(GRANT, { personId: id }, otherAdmin);
+      });
+      await run.gql(`${round} people again`, PEOPLE, {}, admin);
       const audit = await run.gql(`${round} audit p1`, AUDIT, { first: 2 }, admin);
       await hiddenStep(() => run.hub.tokens.issue({ memberId: 'other', userId: 'again@other', roles: ['reader'], ttlMs: 60_000 }));
       await run.gql(`${round} audit p2`, AUDIT, { first: 2, after: audit.body.data.auditLog.pageInfo.endCursor }, admin);

@@ -23,7 +23,10 @@ let t: TestHub;
 let keys = 0;
 
 /** A real hub token for a named person of a member. */
-const person = (memberId: string, userId: string, roles: Role[]) => t.hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
+const person = (memberId: string, userId: string, roles: Role[]) => t.tokenAs(memberId, userId, roles, 3_600_000);
+
+/** Links `subject` of `issuer` to a person of victim holding `roles` (a provider's token names a person only through a link). */
+const link = (issuer: string, subject: string, roles: Role[]) => t.person('victim', `${subject}.${new URL(issuer).hostname}`, roles, [{ issuer, subject }]);
 
 function data(res: GqlResponse) {
   expect(res.body.errors, res.text).toBeUndefined();
@@ -73,14 +76,20 @@ describe('one person, two approvals (the reported attack)', () => {
     expect(data(await t.gql(INDICATOR, { id })).indicator).toBeNull();
   });
 
-  it('namespaces federated subjects by their issuer, so no provider can mint a hub user id', async () => {
+  it('takes a provider\'s subject for a person only through a linked identity, so no provider can mint a hub user id', async () => {
     const idp = await ownIdp('https://idp.ns.example');
     const admin = await person('victim', 'ns-admin', ['member-admin']);
     const request = data(await t.gql(REQUEST_REGISTRATION, { input: { memberId: 'victim', issuer: idp.issuer, jwks: idp.jwks }, reason: 'ns' }, { token: admin }));
     data(await t.gql(APPROVE, { id: request.requestIdentityProviderRegistration.id }, { token: await personToken(t) }));
 
+    // The subject names the hub person ns-admin, but no person has that identity linked: refused.
+    const unlinked = await t.gql(VIEWER, {}, { token: await idp.mint('ns-admin', ['reader']) });
+    expect(unlinked.status).toBe(401);
+    expect(unlinked.body.errors?.[0]?.message).toMatch(/no active person of its member/);
+    // Linked to another person, it is that person.
+    await t.person('victim', 'ns-reader', ['reader'], [{ issuer: idp.issuer, subject: 'ns-admin' }]);
     const viewer = data(await t.gql(VIEWER, {}, { token: await idp.mint('ns-admin', ['reader']) })).viewer;
-    expect(viewer).toEqual({ userId: 'https://idp.ns.example#ns-admin', roles: ['reader'], member: { id: 'victim' } });
+    expect(viewer).toEqual({ userId: 'ns-reader', roles: ['reader'], member: { id: 'victim' } });
     // A hub token cannot take that form either.
     await expect(person('victim', 'https://idp.ns.example#ns-admin', ['reader'])).rejects.toThrow(/reserved/);
   });
@@ -93,6 +102,7 @@ describe('one person, two approvals (the reported attack)', () => {
     data(await t.gql(APPROVE, { id: request.requestIdentityProviderRegistration.id }, { token: bob }));
 
     // Any subject, approver role: still alice (and bob), so neither's request can be approved with it.
+    await link(idp.issuer, 'someone-else', ['approver', 'reader']);
     const asApprover = await idp.mint('someone-else', ['approver', 'reader']);
     const id = await amberIndicator(alice);
     const lower = data(await t.gql(LOWER, { recordId: id }, { token: alice })).requestTlpChange.id;
@@ -118,12 +128,14 @@ describe('one person, two approvals (the reported attack)', () => {
     const r1 = data(await t.gql(REQUEST_REGISTRATION, { input: { memberId: 'victim', issuer: first.issuer, jwks: first.jwks }, reason: 'one' }, { token: dave }));
     data(await t.gql(APPROVE, { id: r1.requestIdentityProviderRegistration.id }, { token: await personToken(t) }));
     const second = await ownIdp('https://idp.dave-2.example');
+    await link(first.issuer, 'dave-admin', ['member-admin']);
     const viaFirst = await first.mint('dave-admin', ['member-admin']);
     const r2 = data(await t.gql(REQUEST_REGISTRATION, { input: { memberId: 'victim', issuer: second.issuer, jwks: second.jwks }, reason: 'two' }, { token: viaFirst }));
     data(await t.gql(APPROVE, { id: r2.requestIdentityProviderRegistration.id }, { token: await personToken(t, 'third-person@hub-operators') }));
 
     const id = await amberIndicator(dave);
     const lower = data(await t.gql(LOWER, { recordId: id }, { token: dave })).requestTlpChange.id;
+    await link(second.issuer, 'anyone', ['approver', 'reader']);
     const refused = await t.gql(APPROVE_REQUEST, { id: lower }, { token: await second.mint('anyone', ['approver', 'reader']) });
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
@@ -153,6 +165,7 @@ describe('registering, replacing and removing identity providers', () => {
     expect(await ids(approverOnly)).not.toContain(id);
     expect((await t.gql(APPROVE, { id }, { token: approverOnly })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(data(await t.gql(APPROVE, { id }, { token: frank })).approveRequest.status).toBe('APPROVED');
+    await link(idp.issuer, 'x', ['reader']);
     expect(data(await t.gql(VIEWER, {}, { token: await idp.mint('x', ['reader']) })).viewer.member).toEqual({ id: 'victim' });
   });
 
@@ -161,6 +174,7 @@ describe('registering, replacing and removing identity providers', () => {
     const idp = await ownIdp('https://idp.henry.example');
     const reg = data(await t.gql(REQUEST_REGISTRATION, { input: { memberId: 'victim', issuer: idp.issuer, jwks: idp.jwks }, reason: 'henry' }, { token: henry })).requestIdentityProviderRegistration.id;
     data(await t.gql(APPROVE, { id: reg }, { token: await personToken(t) }));
+    await link(idp.issuer, 'h', ['reader']);
     const token = await idp.mint('h', ['reader']);
 
     const rem = data(await t.gql(REQUEST_REMOVAL, { memberId: 'victim', issuer: idp.issuer, reason: 'retire' }, { token: henry })).requestIdentityProviderRemoval.id;

@@ -48,6 +48,8 @@ export interface MintedApiKey {
 export interface ApiKeyCredential {
   keyId: string;
   memberId: string;
+  /** The person the key acts as. */
+  personId: string;
   roles: Role[];
   expiresAt: Date | null;
 }

@@ -11,10 +11,11 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, federatedTokenRoles, memberRefusal, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, effectiveRoles, federatedTokenRoles, memberRefusal, personMayAct, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
+import type { PersonDoc } from '../domain/person.js';
 import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
-import { federatedUserId, isFederatedUserId } from './federated-subject.js';
+import { isFederatedUserId } from './federated-subject.js';
 import type { HubSecrets } from './key-store.js';
 import { MEMBER_CLAIM, ROLES_CLAIM } from './token-issuer.js';
 import { GraphQLError } from 'graphql';
@@ -72,6 +73,18 @@ export interface AuthenticatorOptions {
    * Default: API keys are refused.
    */
   verifyApiKey?: (key: string) => Promise<ApiKeyCredential>;
+  /**
+   * Reads a person by id: the `sub` of a hub token, the person an API key belongs to. Read on
+   * every request (like the member), so a revoked role or a removed person applies at once.
+   */
+  loadPerson: (id: string) => Promise<PersonDoc | null>;
+  /** Finds the person a member identity provider's `(issuer, subject)` is linked to; read on every federated request. */
+  findPersonByIdentity: (issuer: string, subject: string) => Promise<PersonDoc | null>;
+  /**
+   * Just-in-time people (`HUB_JIT_PEOPLE`): makes a reader-only person of `memberId` for an
+   * identity linked to nobody. Default: none, and such a token is refused.
+   */
+  provisionPerson?: (memberId: string, issuer: string, subject: string) => Promise<PersonDoc>;
   /** Fetching members' remote JWK Sets; defaults in RemoteJwksOptions. */
   remoteJwks?: RemoteJwksOptions;
   /** Told of every rejected token, with the reason and what the token claimed (for the log). Must not throw. */
@@ -94,14 +107,16 @@ export interface AuthenticateOptions {
 
 interface VerifiedClaims {
   memberId: string;
-  userId: string;
-  roles: Role[];
+  /** The token's `sub`: the person id of a hub token, the identity's subject of a federated one. */
+  subject: string;
+  /** The token's role claim, which only narrows the person's roles; null when the token has none. */
+  roles: Role[] | null;
   expMs: number;
   /**
-   * For a member identity provider's token: the registration it was verified against, and the
-   * persons its identities count as (the token's namespaced subject and whoever registered the provider).
+   * For a member identity provider's token: the registration it was verified against, and whoever
+   * registered it (an identity it vouches for also counts as them, see Viewer.persons).
    */
-  federated?: { issuer: string; fingerprint: string; persons: string[] };
+  federated?: { issuer: string; fingerprint: string; registrants: string[] };
 }
 
 /** What a verified JWT or API key speaks for, before the member registry is read. */
@@ -109,13 +124,24 @@ interface Credential {
   /** For messages: "Invalid token: ..." or "Invalid API key: ...". */
   kind: 'token' | 'API key';
   memberId: string;
-  userId: string;
-  roles: Role[];
+  /** Who it says it is: a person id (hub token, API key), or an identity of a member's identity provider. */
+  who: { personId: string } | { issuer: string; subject: string; registrants: string[] };
+  /** The roles the credential names (a narrowing of its person's); null for none named. */
+  roles: Role[] | null;
+  /** Roles this kind of credential never carries, whatever its person holds. */
+  excluded: readonly Role[];
   expMs: number | null;
   details: RejectionDetails;
-  /** Every person this credential counts as, when more than its user id (see Viewer.persons). */
-  persons?: string[];
+  /** An API key's id, kept on the viewer for the audit. */
+  apiKeyId?: string;
 }
+
+/**
+ * The one answer for a credential with no active person of its member behind it, whatever the
+ * reason (no such person, another member's, suspended, removed, an unlinked identity), so that a
+ * refusal never tells whether a person exists elsewhere.
+ */
+const NO_ACTIVE_PERSON = 'no active person of its member stands behind it';
 
 /** A token's header and claims, decoded but not yet trusted. */
 interface Unverified {
@@ -155,7 +181,8 @@ export class Authenticator {
   /**
    * No header means the anonymous viewer; a bad header, token or API key throws UNAUTHENTICATED
    * (401). `Bearer <JWT>`, `Bearer hubk_...` and `Basic <user:hubk_...>` are accepted (see
-   * `readAuthorization`). An API key acts as the user `api-key:<key id>` of its member.
+   * `readAuthorization`). Every credential acts as its person (Viewer.userId is the person id):
+   * a hub token's `sub`, a federated identity's linked person, an API key's person.
    */
   async authenticate(authorization: string | undefined | null, options: AuthenticateOptions = {}): Promise<Viewer> {
     if (authorization == null || authorization === '') return ANONYMOUS;
@@ -184,22 +211,39 @@ export class Authenticator {
     if (!member) throw this.reject(`the ${kind} names a member this hub does not know`, details, kind);
     const refusal = memberRefusal(member);
     if (refusal !== null) throw this.reject(refusal, details, kind);
+    const person = await this.personOf(credential, member._id);
+    if (!personMayAct(person, member._id)) throw this.reject(NO_ACTIVE_PERSON, details, kind);
+    // A federated identity also counts as whoever put its provider in place (isSamePerson).
+    const persons = 'issuer' in credential.who ? [...new Set([person!._id, ...credential.who.registrants])] : null;
     return {
       kind: 'member',
       memberId: member._id,
-      userId: credential.userId,
-      roles: credential.roles.filter((r) => member.allowedRoles.includes(r)),
+      userId: person!._id,
+      roles: effectiveRoles(person!.roles, member.allowedRoles, credential.roles, credential.excluded),
       tier: member.tier,
       ...(credential.expMs !== null ? { tokenExpiresAt: credential.expMs } : {}),
-      ...(credential.persons ? { persons: credential.persons } : {}),
+      ...(persons ? { persons } : {}),
+      ...(credential.apiKeyId ? { apiKeyId: credential.apiKeyId } : {}),
     };
+  }
+
+  /** The person behind a credential, read fresh; for an unlinked identity, one made just in time when the hub does that. */
+  private async personOf(credential: Credential, memberId: string): Promise<PersonDoc | null> {
+    const { who } = credential;
+    if ('personId' in who) return this.options.loadPerson(who.personId);
+    const linked = await this.options.findPersonByIdentity(who.issuer, who.subject);
+    if (linked || !this.options.provisionPerson) return linked;
+    return this.options.provisionPerson(memberId, who.issuer, who.subject);
   }
 
   private fromClaims(claims: VerifiedClaims): Credential {
     const details = { issuer: claims.federated?.issuer ?? this.options.issuer, claimedMember: claims.memberId };
-    const credential: Credential = { kind: 'token', memberId: claims.memberId, userId: claims.userId, roles: claims.roles, expMs: claims.expMs, details };
-    if (claims.federated) credential.persons = claims.federated.persons;
-    return credential;
+    const who = claims.federated
+      ? { issuer: claims.federated.issuer, subject: claims.subject, registrants: claims.federated.registrants }
+      : { personId: claims.subject };
+    // Hub administration needs a token the hub signed: a member's key holder can write any claim.
+    const excluded = claims.federated ? ROLES.filter((r) => !federatedTokenRoles([r]).length) : [];
+    return { kind: 'token', memberId: claims.memberId, who, roles: claims.roles, excluded, expMs: claims.expMs, details };
   }
 
   private async verifyApiKey(key: string): Promise<Credential> {
@@ -217,10 +261,12 @@ export class Authenticator {
     return {
       kind: 'API key',
       memberId: verified.memberId,
-      userId: `api-key:${verified.keyId}`,
-      roles: verified.roles.filter((r) => !API_KEY_EXCLUDED_ROLES.includes(r)),
+      who: { personId: verified.personId },
+      roles: verified.roles,
+      excluded: API_KEY_EXCLUDED_ROLES,
       expMs: verified.expiresAt?.getTime() ?? null,
       details: { apiKeyId: verified.keyId, claimedMember: verified.memberId },
+      apiKeyId: verified.keyId,
     };
   }
 
@@ -271,10 +317,10 @@ export class Authenticator {
     if (isFederatedUserId(payload.sub!)) throw this.reject('the "sub" claim has the form of a federated subject (issuer#subject), which hub tokens may not use', details);
     const memberId = payload[MEMBER_CLAIM];
     if (typeof memberId !== 'string' || memberId === '') throw this.reject(`the token has no ${MEMBER_CLAIM} claim`, details);
-    const rawRoles = payload[ROLES_CLAIM] ?? [];
-    if (!Array.isArray(rawRoles)) throw this.reject(`the ${ROLES_CLAIM} claim must be an array`, details);
-    const roles = rawRoles.filter((r): r is Role => ROLES.includes(r as Role));
-    return { memberId, userId: payload.sub!, roles, expMs: payload.exp! * 1000 };
+    const rawRoles = payload[ROLES_CLAIM];
+    if (rawRoles !== undefined && !Array.isArray(rawRoles)) throw this.reject(`the ${ROLES_CLAIM} claim must be an array`, details);
+    const roles = rawRoles === undefined ? null : rawRoles.filter((r): r is Role => ROLES.includes(r as Role));
+    return { memberId, subject: payload.sub!, roles, expMs: payload.exp! * 1000 };
   }
 
   /**
@@ -307,19 +353,20 @@ export class Authenticator {
     const typ = typeof protectedHeader.typ === 'string' ? protectedHeader.typ.toLowerCase().replace(/^application\//, '') : undefined;
     if (typ === undefined || !FEDERATED_TYPES.includes(typ)) throw this.reject('the "typ" header must be JWT or at+jwt', known);
     this.assertTimes(payload, known);
-    const roles = readRoles(payload[registration.rolesClaim]);
+    const claim = payload[registration.rolesClaim];
+    const roles = readRoles(claim);
     if (roles === null) {
       throw this.reject(`the "${registration.rolesClaim}" claim must be an array of role names or a space-separated string`, known);
     }
-    // Namespaced by the issuer: the provider's key holder writes any sub, so a bare sub could be anyone's id.
-    const userId = federatedUserId(registration.issuer, payload.sub!);
+    // The subject stays paired with its issuer: it names a person only through a linked identity,
+    // since the provider's key holder writes any sub.
     const registrants = registration.registeredBy?.persons ?? [UNKNOWN_PERSON];
     return {
       memberId: registration.memberId,
-      userId,
-      roles: federatedTokenRoles(roles.filter((r): r is Role => ROLES.includes(r as Role))),
+      subject: payload.sub!,
+      roles: claim === undefined ? null : roles.filter((r): r is Role => ROLES.includes(r as Role)),
       expMs: payload.exp! * 1000,
-      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration), persons: [...new Set([userId, ...registrants])] },
+      federated: { issuer: registration.issuer, fingerprint: registrationFingerprint(registration), registrants },
     };
   }
 

@@ -5,6 +5,9 @@
 import { apikeyCreateCommand, apikeyListCommand, apikeyRevokeCommand } from './apikey-commands.js';
 import { approvalApproveCommand, approvalListCommand, approvalRejectCommand } from './approval-commands.js';
 import type { Command } from './command.js';
+import { auditVerifyCommand } from './audit-verify.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { idpAddCommand, idpListCommand } from './idp-commands.js';
 import { communityAddCommand, communityAddMemberCommand, communityListCommand, communityRemoveMemberCommand } from './community-commands.js';
 import {
@@ -17,9 +20,12 @@ import {
 } from './member-commands.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
+import { initCommand } from './init-command.js';
+import { personAddCommand, personGrantCommand, personListCommand, personRevokeCommand } from './person-commands.js';
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
+  initCommand,
   tokenCommand,
   memberAddCommand,
   memberListCommand,
@@ -27,6 +33,10 @@ export const COMMANDS: readonly Command[] = [
   memberSuspendCommand,
   memberReinstateCommand,
   memberOffboardCommand,
+  personAddCommand,
+  personListCommand,
+  personGrantCommand,
+  personRevokeCommand,
   communityAddCommand,
   communityListCommand,
   communityAddMemberCommand,
@@ -39,4 +49,7 @@ export const COMMANDS: readonly Command[] = [
   approvalListCommand,
   approvalApproveCommand,
   approvalRejectCommand,
+  auditVerifyCommand,
+  exportCommand,
+  importCommand,
 ];

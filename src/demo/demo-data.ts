@@ -80,6 +80,20 @@ export function demoMembers(now: Date): Member[] {
   ];
 }
 
+/**
+ * The demo's people: `cli@<member>` for each member, holding every role the member is allowed
+ * (the CLI's `token` defaults to that subject, and its role claim narrows), and two hub-admins of
+ * the operating member, demo-agency, so that two-person hub changes can be tried.
+ */
+export function demoPeople(): Array<{ id: string; memberId: string; roles: Role[]; displayName: string }> {
+  const members = demoMembers(new Date(0));
+  return [
+    ...members.map((m) => ({ id: `cli@${m._id}`, memberId: m._id, roles: [...m.allowedRoles], displayName: `CLI user of ${m.name}` })),
+    { id: `hub-admin-1@${DEMO_AGENCY}`, memberId: DEMO_AGENCY, roles: ['reader', 'hub-admin'], displayName: 'First demo hub administrator' },
+    { id: `hub-admin-2@${DEMO_AGENCY}`, memberId: DEMO_AGENCY, roles: ['reader', 'hub-admin'], displayName: 'Second demo hub administrator' },
+  ];
+}
+
 // ---------------------------------------------------------------------------
 // PRNG helpers
 // ---------------------------------------------------------------------------

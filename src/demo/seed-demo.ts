@@ -4,7 +4,7 @@ import type { Viewer } from '../policy/policy.js';
 import { NoticeService } from '../services/notice-service.js';
 import type { Store } from '../store/ports.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
-import { demoIndicators, demoMembers, demoNotices } from './demo-data.js';
+import { demoIndicators, demoMembers, demoNotices, demoPeople } from './demo-data.js';
 
 const DAY = 86_400_000;
 
@@ -16,6 +16,7 @@ const DAY = 86_400_000;
 export async function seedDemo(services: Services, store: Store, cursors: CursorCodec, now = new Date()): Promise<{ indicators: number; notices: number }> {
   const members = demoMembers(now);
   for (const m of members) await services.members.register(m);
+  for (const p of demoPeople()) await services.people.seed(p);
   const actAs = (memberId: string): Viewer => {
     const member = members.find((m) => m._id === memberId)!;
     return { kind: 'member', memberId, userId: `seed@${memberId}`, roles: ['publisher', 'reader'] as Role[], tier: member.tier };

@@ -16,6 +16,12 @@ export interface ApiKeyDoc {
   /** SHA-256 of the secret, lowercase hex. */
   secretHash: string;
   createdBy: ActorRef;
+  /**
+   * The person the key acts as: its roles, capped by the person's current roles, are what the key
+   * can do, and the key stops working when the person is removed or suspended. Absent on keys
+   * made before keys belonged to people: those act as `createdBy.userId`.
+   */
+  personId?: string;
   createdAt: Date;
   /** After this instant the key is refused; null for a key that does not expire. */
   expiresAt: Date | null;

@@ -240,6 +240,8 @@ export const APPROVAL_KINDS = [
   'LIFT_EMBARGO', 'LOWER_TLP', 'REMOVE_RECIPIENTS', 'CHANGE_TIER', 'REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER',
   'REGISTER_MEMBER',
   'REINSTATE_MEMBER',
+  'GRANT_ROLE',
+  'LINK_IDENTITY',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
@@ -277,6 +279,12 @@ export interface ApprovalChange {
    * REMOVE_IDENTITY_PROVIDER: the registration to remove (`expected`).
    */
   identityProvider?: IdentityProviderRegistration | null;
+  /** GRANT_ROLE: the role to grant (`change`). */
+  role?: Role;
+  /** LINK_IDENTITY: the identity to link to the target person (`change`). */
+  identity?: { issuer: string; subject: string };
+  /** GRANT_ROLE and LINK_IDENTITY: the person as the request found it (`expected`): ACTIVE, in this member. */
+  person?: { memberId: string; status: string };
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */
@@ -284,7 +292,7 @@ export interface ApprovalRequestDoc {
   /** `approval--<uuid>` */
   _id: string;
   kind: ApprovalKind;
-  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER'; id: string };
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON'; id: string };
   /** The record's publishing member; for CHANGE_TIER and identity providers the member itself. */
   ownerMemberId: string;
   change: ApprovalChange;
@@ -312,9 +320,17 @@ export const AUDIT_ACTIONS = [
   'COMMUNITY_CREATED',
   'COMMUNITY_MEMBER_ADDED',
   'COMMUNITY_MEMBER_REMOVED',
+  'PERSON_ADDED',
+  'ROLE_GRANTED',
+  'ROLE_REVOKED',
+  'IDENTITY_LINKED',
+  'IDENTITY_UNLINKED',
+  'PERSON_REMOVED',
+  'PERSON_SUSPENDED',
+  'PERSON_REINSTATED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 
@@ -325,7 +341,7 @@ export type AuditJson = string | number | boolean | null | AuditJson[] | { [key:
 export interface AuditEntry {
   /** `audit--<uuid>` */
   _id: string;
-  /** The log's order (`sequences.next('audit')`): the cursor key. Counts every member's entries: shown to hub-admins only. */
+  /** The log's order and chain position (the head's `seq` + 1): the cursor key. Counts every member's entries: shown to hub-admins only. */
   seq: number;
   /**
    * The entry's number in its own member's log (`sequences.next('audit:<memberId>')`, hub-level
@@ -343,4 +359,32 @@ export interface AuditEntry {
   target: { kind: AuditTargetKind; id: string } | null;
   summary: string;
   details: { [key: string]: AuditJson };
+  /**
+   * The hash of the entry before it in `seq` order (`GENESIS_HASH` for the first chained entry):
+   * the link of the log's hash chain (src/services/audit-chain.ts). Absent on entries written
+   * before the chain existed.
+   */
+  prevHash?: string;
+  /** SHA-256 (hex) of the entry's canonical form, `prevHash` included (`entryHash`). Absent with `prevHash`. */
+  hash?: string;
+}
+
+/**
+ * The hub's signature over the audit chain's head at one moment: "the entry at `seq` had hash
+ * `headHash` at `at`". Signed with the hub's own key (the one that signs its tokens), so an
+ * entry changed, removed or reordered at or below `seq` no longer matches, even by someone who
+ * recomputed every hash after it.
+ */
+export interface AuditCheckpoint {
+  /** `audit-checkpoint--<seq, 12 digits>--<at ms, 15 digits>`: ids sort by position, then time. */
+  _id: string;
+  /** The chain's position signed: the head entry's `seq`. */
+  seq: number;
+  /** That entry's `hash`. */
+  headHash: string;
+  at: Date;
+  /** The signing key's id (its JWK thumbprint). */
+  kid: string;
+  /** Compact JWS (EdDSA) whose payload is `checkpointPayload(seq, headHash, at)`. */
+  jws: string;
 }

@@ -9,6 +9,7 @@
 import { getNamedType, getNullableType, isEnumType, isInterfaceType, isListType, isObjectType, type GraphQLSchema } from 'graphql';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { MAX_API_KEYS_LISTED } from '../services/api-key-service.js';
+import { MAX_CHECKPOINTS_LISTED } from '../services/audit-service.js';
 import { MAX_COMMUNITIES, MAX_COMMUNITY_MEMBERS } from '../services/community-service.js';
 import { COMMUNITY_DESCRIPTION_CHARS, COMMUNITY_NAME_CHARS } from '../domain/community.js';
 import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
@@ -16,6 +17,9 @@ import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-serv
 import { MAX_MEMBERS } from '../services/member-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
 import { ROLES } from '../domain/types.js';
+import { MAX_IDENTITIES_PER_PERSON } from '../domain/person.js';
+import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
+import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -37,6 +41,7 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'ModelRiskNoticeConnection.edges': { items: 1 },
   'ApprovalRequestConnection.edges': { items: 1 },
   'AuditEntryConnection.edges': { items: 1 },
+  'AuditChain.checkpoints': { items: MAX_CHECKPOINTS_LISTED },
   'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES },
   'Mutation.publishIndicators': { argument: 'input.indicators', max: MAX_PUBLISH_BATCH },
   'PublishIndicatorsPayload.results': { items: 1 },
@@ -58,6 +63,10 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'ApprovalChange.recipients': { items: RECORD_LIMITS.recipients },
   'Query.communities': { items: MAX_COMMUNITIES },
   'Community.members': { items: MAX_COMMUNITY_MEMBERS },
+  'Query.people': { items: MAX_PEOPLE_LISTED },
+  'Person.roles': { items: ROLES.length },
+  'Person.identities': { items: MAX_IDENTITIES_PER_PERSON },
+  'Person.pendingApprovals': { items: MAX_PENDING_SHOWN },
 };
 
 /** A STIX object in a bundle, at its largest: a notice with every text at its cap. */
@@ -93,6 +102,10 @@ export const TEXT_SIZES: Readonly<Record<string, number | { perArgumentItem: str
   'ItemError.message': 300,
   'ItemError.field': 64,
   'AuditEntry.details': 4_000,
+  'AuditCheckpoint.jws': 400,
+  // The entry's own fields, details and summary at their largest, plus names and hashes.
+  'AuditEntry.canonical': 6_000,
+  'AuditChain.verificationKey': 300,
   'Query.stixBundle': { perArgumentItem: 'ids', chars: STIX_OBJECT_CHARS },
   'Community.name': COMMUNITY_NAME_CHARS,
   'Community.description': COMMUNITY_DESCRIPTION_CHARS,

@@ -21,7 +21,8 @@
  * (what is gated); `canSeeField` and `canUseGatedInput` below decide who passes (who).
  */
 import type { AlertEventType, EventDoc, RecordKind, VisibilityFacts } from '../domain/events.js';
-import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
+import { ADDABLE_ROLES, type PersonDoc } from '../domain/person.js';
+import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
 
@@ -42,6 +43,8 @@ export type Viewer =
        * (`UNKNOWN_PERSON` when that is not recorded). Absent means just `userId`.
        */
       readonly persons?: readonly string[];
+      /** When the credential is an API key: its id, kept with what it did (audit details). `userId` is the key's person. */
+      readonly apiKeyId?: string;
       /**
        * The ids of the communities the viewer's member belongs to now, sorted: a TLP:RED record
        * naming one of them is shared with the viewer. Read from the store on every request (and
@@ -471,6 +474,16 @@ export function seesGlobalAuditOrder(viewer: Viewer): boolean {
   return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
 }
 
+/**
+ * Whether the viewer may see the audit log's hash chain (entry hashes, links, checkpoints): only
+ * a hub-admin. A link names the entry before it in the whole log, so a member-admin given its own
+ * entries' links would learn that hidden entries exist between them, and when; it gets nothing of
+ * the chain (not a per-member chain: one signed chain is what the verifier checks).
+ */
+export function seesAuditChain(viewer: Viewer): boolean {
+  return seesGlobalAuditOrder(viewer);
+}
+
 /** Whether the viewer made the request (the same member and user). */
 export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: string; userId: string } }): boolean {
   return viewer.kind === 'member' && viewer.memberId === request.requestedBy.memberId && viewer.userId === request.requestedBy.userId;
@@ -482,15 +495,18 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
  * publishing member a request about that member's records (never a tier change, registration or
  * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
-export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string }): boolean {
+export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined } }): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
   if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
+  // A person's roles and identities: a member-admin of the person's member; hub-admin only for hub-admin.
+  if (isPersonKind(request.kind)) return request.change?.role !== 'hub-admin' && viewer.roles.includes('member-admin');
   return viewer.roles.includes('approver');
 }
 
 const isIdentityProviderKind = (kind: string): boolean => (IDENTITY_PROVIDER_KINDS as readonly string[]).includes(kind);
+const isPersonKind = (kind: string): boolean => (PERSON_KINDS as readonly string[]).includes(kind);
 /** Tier changes, registrations and reinstatements: decided by hub-admins only, never by the member's own people. */
 const isMemberStandingKind = (kind: string): boolean => (MEMBER_STANDING_KINDS as readonly string[]).includes(kind);
 
@@ -536,8 +552,94 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
   }
-  if (viewer.roles.includes('member-admin')) decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
+  if (viewer.roles.includes('member-admin')) {
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...PERSON_KINDS] }, 'change.role': { $ne: 'hub-admin' } });
+  }
   return decidable.length === 0 ? mine : { $or: [mine, ...decidable] };
+}
+
+/** The kinds about a person (roles, identities): decided by a member-admin of the person's member or a hub-admin. */
+export const PERSON_KINDS = ['GRANT_ROLE', 'LINK_IDENTITY'] as const;
+
+/**
+ * Roles that let a person decide or administer (`approver`, `member-admin`, `hub-admin`): granted
+ * only through a two-person request, and a person holding one gets new identities only that way
+ * too, since whoever links an identity to a person can act as them.
+ */
+export const PRIVILEGED_ROLES: readonly Role[] = ['approver', 'member-admin', 'hub-admin'];
+
+/**
+ * Which people a viewer may list, as the member to list (null: every member). A hub-admin: the
+ * member asked for, or all; a member-admin: its own member only (FORBIDDEN for another); anyone
+ * else FORBIDDEN (UNAUTHENTICATED without a token). The directory of people is an administrator's
+ * tool: who works where is not shared with the federation.
+ */
+export function peopleScope(viewer: Viewer, memberId: string | null | undefined): string | null {
+  if (viewer.kind === 'anonymous') throw unauthenticated('The people directory needs a token with the hub-admin or member-admin role');
+  if (viewer.roles.includes('hub-admin')) return memberId ?? null;
+  if (!viewer.roles.includes('member-admin')) throw forbidden('The people directory needs the hub-admin or member-admin role');
+  if (memberId != null && memberId !== viewer.memberId) throw forbidden('A member-admin lists the people of its own member only');
+  return viewer.memberId;
+}
+
+/** Whether the viewer sees a person and may change it: `canAdministerMember` of the person's member. */
+export function canAdministerPerson(viewer: Viewer, person: Pick<PersonDoc, 'memberId'>): boolean {
+  return canAdministerMember(viewer, person.memberId);
+}
+
+/**
+ * What is wrong with the roles given to a new person, or null: `addPerson` gives reader and
+ * publisher only (the others need a second person: `requestRoleGrant`), and only roles the hub
+ * allows the member.
+ */
+export function addPersonRolesProblem(roles: readonly string[], allowedRoles: readonly Role[]): string | null {
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length) return `Unknown role(s): ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`;
+  const privileged = roles.filter((r) => !ADDABLE_ROLES.includes(r as Role));
+  if (privileged.length) return `A new person gets ${ADDABLE_ROLES.join(' and ')} only; ${privileged.join(', ')} must be granted with requestRoleGrant (a two-person change)`;
+  const beyond = roles.filter((r) => !allowedRoles.includes(r as Role));
+  if (beyond.length) return `The hub does not allow this member the role(s) ${beyond.join(', ')}`;
+  return null;
+}
+
+/**
+ * Whether the viewer may ask for, or revoke, `role` of a person of `memberId`: hub-admin is
+ * granted and revoked by hub-admins only; every other role by a member-admin of that member or a
+ * hub-admin. Deciding a grant is `mayDecide`.
+ */
+export function mayChangeRole(viewer: Viewer, memberId: string, role: Role): boolean {
+  if (role === 'hub-admin') return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+  return canAdministerMember(viewer, memberId);
+}
+
+/** Whether linking an identity to this person is a two-person change: when it holds a PRIVILEGED_ROLES role. */
+export function identityLinkNeedsApproval(person: Pick<PersonDoc, 'roles'>): boolean {
+  return person.roles.some((r) => PRIVILEGED_ROLES.includes(r));
+}
+
+/**
+ * Whether a person may act for a member now: it exists, belongs to that member and is ACTIVE.
+ * Every credential (hub token, linked identity, API key) passes this on every request.
+ */
+export function personMayAct(person: Pick<PersonDoc, 'memberId' | 'status'> | null, memberId: string): boolean {
+  return person !== null && person.memberId === memberId && person.status === 'ACTIVE';
+}
+
+/**
+ * A credential's roles: the person's, capped by what the hub allows the member, narrowed by what
+ * the credential itself names (a token's role claim, an API key's roles) when it names any (null:
+ * no narrowing), minus `excluded`. In ROLES order.
+ */
+export function effectiveRoles(
+  personRoles: readonly Role[],
+  allowedRoles: readonly Role[],
+  credentialRoles: readonly Role[] | null,
+  excluded: readonly Role[] = [],
+): Role[] {
+  return ROLES.filter(
+    (r) => personRoles.includes(r) && allowedRoles.includes(r) && (credentialRoles === null || credentialRoles.includes(r)) && !excluded.includes(r),
+  );
 }

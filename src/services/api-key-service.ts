@@ -2,7 +2,9 @@ import { API_KEY_REFUSALS, ApiKeyRejection, hashSecret, isApiKeyId, mintApiKey, 
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import { ROLES, type Role } from '../domain/types.js';
 import { badInput, hubError } from '../errors.js';
-import { API_KEY_DEFAULT_ROLES, apiKeyRolesProblem, assertCanAdministerMember, type Viewer } from '../policy/policy.js';
+import { API_KEY_DEFAULT_ROLES, apiKeyRolesProblem, assertCanAdministerMember, personMayAct, type Viewer } from '../policy/policy.js';
+import type { PersonDoc } from '../domain/person.js';
+import { clip } from '../util/clip.js';
 import type { ApiKeyRepository } from '../store/ports.js';
 import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
@@ -11,6 +13,8 @@ import { LRUCache } from 'lru-cache';
 export interface ApiKeyServiceDeps {
   keys: ApiKeyRepository;
   members: MemberService;
+  /** Reads the person a key is for, when it is created. */
+  people: { get(id: string): Promise<PersonDoc | null> };
   /** Key creations and revocations are audited (awaited: a key whose creation could not be audited is never shown). */
   audit: AuditService;
   /**
@@ -33,6 +37,8 @@ export interface ApiKeyInput {
   roles?: readonly string[] | null;
   /** Default: the key does not expire. */
   expiresAt?: Date | null;
+  /** The person of the member the key acts as. Default: the creator, when the creator is a person of that member. */
+  personId?: string | null;
 }
 
 /** A key just created: `key` is the only time the secret is handed out. */
@@ -93,6 +99,11 @@ export class ApiKeyService {
     const active = (await this.deps.keys.listByMember(member._id)).filter((k) => !k.revokedAt && (!k.expiresAt || k.expiresAt.getTime() > now.getTime()));
     if (active.length >= MAX_ACTIVE_API_KEYS) throw badInput(`A member holds at most ${MAX_ACTIVE_API_KEYS} active API keys: revoke one first`, 'memberId');
 
+    // The key acts as a person of its member: the creator, or (for a hub-admin of another member) the one named.
+    const personId = input.personId ?? (viewer.memberId === member._id ? viewer.userId : null);
+    if (personId === null) throw badInput(`Name the person of member ${clip(member._id)} the key acts as`, 'personId');
+    if (!personMayAct(await this.deps.people.get(personId), member._id)) throw badInput(`No active person "${clip(personId)}" of member ${clip(member._id)}`, 'personId');
+
     const minted = mintApiKey();
     const doc: ApiKeyDoc = {
       _id: minted.id,
@@ -101,6 +112,7 @@ export class ApiKeyService {
       roles,
       secretHash: minted.secretHash,
       createdBy: { memberId: viewer.memberId, userId: viewer.userId },
+      personId,
       createdAt: now,
       expiresAt,
       revokedAt: null,
@@ -173,7 +185,7 @@ export class ApiKeyService {
     const now = this.now();
     if (doc.expiresAt && doc.expiresAt.getTime() <= now.getTime()) throw new ApiKeyRejection(API_KEY_REFUSALS.expired, doc._id, doc.memberId);
     await this.recordUse(doc, now);
-    return { keyId: doc._id, memberId: doc.memberId, roles: [...doc.roles], expiresAt: doc.expiresAt };
+    return { keyId: doc._id, memberId: doc.memberId, personId: doc.personId ?? doc.createdBy.userId, roles: [...doc.roles], expiresAt: doc.expiresAt };
   }
 
   /** Writes lastUsedAt when neither the stored value nor this process's last write is recent. */

@@ -9,6 +9,7 @@ import {
   type IndicatorDoc,
   type MemberTier,
   type NoticeDoc,
+  type Role,
   type Tier,
   type Tlp,
 } from '../domain/types.js';
@@ -24,6 +25,8 @@ import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import type { NoticeService } from './notice-service.js';
+import type { PeopleService, PersonApprovals } from './people-service.js';
+import type { PersonDoc, PersonIdentity } from '../domain/person.js';
 import { paginate, type Connection } from './paginate.js';
 
 export interface ApprovalServiceDeps {
@@ -36,6 +39,8 @@ export interface ApprovalServiceDeps {
   communities: Pick<CommunityService, 'knownRecipients'>;
   /** Checks identity provider requests and applies approved ones. */
   identity: IdentityService;
+  /** Checks role grants and identity links, and applies approved ones. */
+  people: PeopleService;
   audit: AuditService;
   cursors: CursorCodec;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
@@ -49,6 +54,8 @@ type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 type OwnRecord = { kind: 'INDICATOR'; doc: IndicatorDoc } | { kind: 'MODEL_RISK_NOTICE'; doc: NoticeDoc };
 
 const MAX_REASON = 1_000;
+/** Open requests `Person.pendingApprovals` shows at most (the cost analysis counts it by this). */
+export const MAX_PENDING_SHOWN = 20;
 const MEMBER_TIERS: readonly Tier[] = ['COMMUNITY', 'TRUSTED', 'CORE'];
 const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
 
@@ -60,7 +67,7 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
-export class ApprovalService {
+export class ApprovalService implements PersonApprovals {
   private readonly now: () => Date;
   private readonly uuid: () => string;
 
@@ -190,6 +197,31 @@ export class ApprovalService {
   }
 
   /**
+   * Asks to grant a role to a person (member-admin of the person's member or hub-admin; hub-admin
+   * for the hub-admin role). A different person, neither the requester nor the grantee, decides.
+   */
+  async requestRoleGrant(viewer: Viewer, personId: string, role: string, reason: string): Promise<ApprovalRequestDoc> {
+    const person = await this.deps.people.prepareRoleGrant(viewer, personId, role);
+    const target = { kind: 'PERSON' as const, id: person._id };
+    const expected = { person: { memberId: person.memberId, status: person.status } };
+    return this.insert(asMember(viewer), 'GRANT_ROLE', target, person.memberId, { role: role as Role }, expected, reason);
+  }
+
+  /** Records a LINK_IDENTITY request that PeopleService.linkIdentity checked (a privileged person's new identity). */
+  async requestIdentityLink(viewer: MemberViewer, person: PersonDoc, identity: PersonIdentity, reason: string): Promise<ApprovalRequestDoc> {
+    const target = { kind: 'PERSON' as const, id: person._id };
+    const expected = { person: { memberId: person.memberId, status: person.status } };
+    return this.insert(viewer, 'LINK_IDENTITY', target, person.memberId, { identity: { issuer: identity.issuer, subject: identity.subject } }, expected, reason);
+  }
+
+  /** The open requests about a person that the viewer made or may decide, newest first (at most MAX_PENDING_SHOWN). */
+  pendingFor(viewer: Viewer, personId: string): Promise<ApprovalRequestDoc[]> {
+    if (viewer.kind === 'anonymous') return Promise.resolve([]);
+    const open = { 'target.kind': 'PERSON', 'target.id': personId, status: 'PENDING', expiresAt: { $gt: this.now() } };
+    return this.deps.approvals.find({ $and: [approvalVisibility(viewer), open] }, { sort: [['seq', -1]], limit: MAX_PENDING_SHOWN });
+  }
+
+  /**
    * Approves a request and applies its change. The request is claimed first (PENDING ->
    * APPROVED, a compare-and-set that also checks expiry), then the change is applied with a
    * compare-and-set on the fields the request found; if those moved on, the claim is undone and
@@ -202,6 +234,9 @@ export class ApprovalService {
       throw forbidden(
         'nobody approves their own request, nor with an identity from an identity provider they requested or approved: another person holding approver for the publishing member (member-admin for an identity provider), or hub-admin, must',
       );
+    }
+    if (request.target.kind === 'PERSON' && isSamePerson(viewer, { userId: request.target.id })) {
+      throw forbidden('nobody approves a change to their own roles or identities: another person with the right must');
     }
     const now = this.now();
     assertOpen(request, now);
@@ -253,6 +288,14 @@ export class ApprovalService {
     if (request.kind === 'REMOVE_IDENTITY_PROVIDER') {
       const removed = await this.deps.identity.applyRemoval(expected.identityProvider!);
       return removed && { before: { identityProvider: removed }, after: { identityProvider: null } };
+    }
+    if (request.kind === 'GRANT_ROLE') {
+      const r = await this.deps.people.applyRoleGrant(target.id, change.role!, { memberId: expected.person!.memberId });
+      return r && { before: {}, after: { role: change.role! } };
+    }
+    if (request.kind === 'LINK_IDENTITY') {
+      const r = await this.deps.people.applyIdentityLink(target.id, change.identity!, { memberId: expected.person!.memberId });
+      return r && { before: {}, after: { identity: change.identity! } };
     }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const was = await this.deps.members.applyApprovedStatus(request, actorOf(approver), now);
@@ -378,7 +421,7 @@ const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';
   if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
-  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider' } as const;
+  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person' } as const;
   return names[request.target.kind];
 }
 

@@ -9,14 +9,18 @@ import type {
   ApprovalChange,
   ApprovalRequestDoc,
   AuditAction,
+  AuditCheckpoint,
   AuditEntry,
   AuditJson,
   IdentityProviderRegistration,
   NoticeDoc,
   NoticeStatus,
 } from '../domain/types.js';
-import { auditVisibility, type Viewer } from '../policy/policy.js';
+import type { JWK } from 'jose';
+import { badInput } from '../errors.js';
+import { auditVisibility, seesAuditChain, type Viewer } from '../policy/policy.js';
 import type { AuditRepository, SequenceRepository } from '../store/ports.js';
+import { CHAIN_VERSION, entryHash, GENESIS_HASH } from './audit-chain.js';
 import { auditFilter } from '../store/queries.js';
 import type { QueryAuditLogArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
@@ -36,6 +40,18 @@ export interface AuditServiceDeps {
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
+  /** The hub's public key (JWK) that checks checkpoints, shown to hub-admins with the chain. Default: none (`chain` answers without a key). */
+  verificationKey?: JWK;
+}
+
+/** Checkpoints an `auditLog` answer lists at most. */
+export const MAX_CHECKPOINTS_LISTED = 100;
+
+/** What `AuditEntryConnection.chain` answers. */
+export interface AuditChainInfo {
+  algorithm: string;
+  verificationKey: JWK | null;
+  checkpoints: (first: number | null | undefined) => Promise<AuditCheckpoint[]>;
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -56,6 +72,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   MODEL_RISK_NOTICE: 'model-risk notice',
   MEMBER: 'member',
   IDENTITY_PROVIDER: 'identity provider',
+  PERSON: 'person',
 };
 
 /**
@@ -67,6 +84,7 @@ export class AuditService {
   private readonly now: () => Date;
   private readonly uuid: () => string;
   private ingesting: Promise<void> = Promise.resolve();
+  private appending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -87,6 +105,22 @@ export class AuditService {
       binding: `audit|${who}`,
       codec: this.deps.cursors,
     });
+  }
+
+  /** The chain's checkpoints and key, for a viewer who may see the chain (`seesAuditChain`); else null. */
+  chain(viewer: Viewer): AuditChainInfo | null {
+    if (!seesAuditChain(viewer)) return null;
+    return {
+      algorithm: `sha256/canonical-v${CHAIN_VERSION}`,
+      verificationKey: this.deps.verificationKey ?? null,
+      checkpoints: async (first) => {
+        const n = first ?? 10;
+        if (!Number.isInteger(n) || n < 0 || n > MAX_CHECKPOINTS_LISTED) {
+          throw badInput(`checkpoints(first:) must be between 0 and ${MAX_CHECKPOINTS_LISTED}`, 'first');
+        }
+        return this.deps.audit.checkpoints(n);
+      },
+    };
   }
 
   /**
@@ -168,6 +202,11 @@ export class AuditService {
         details,
       );
     }
+    if (request.kind === 'GRANT_ROLE' || request.kind === 'LINK_IDENTITY') {
+      const granted = request.kind === 'GRANT_ROLE';
+      const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
+      return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
+    }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
@@ -185,7 +224,7 @@ export class AuditService {
    * (hub-admins read it there), never here; `details` counts what offboarding revoked.
    */
   memberStatusChanged(
-    actor: MemberViewer,
+    actor: MemberViewer | null,
     action: 'MEMBER_REGISTERED' | 'MEMBER_SUSPENDED' | 'MEMBER_REINSTATED' | 'MEMBER_OFFBOARDED',
     member: { _id: string; tier: string },
     from: string | null,
@@ -252,6 +291,15 @@ export class AuditService {
   }
 
   /**
+   * A change to a person made at once (added, a role revoked, an identity linked or unlinked,
+   * removed), or by the hub itself (`actor` null: seeding, just-in-time provisioning). The entry
+   * belongs to the person's member; details hold ids and enum values only.
+   */
+  personChanged(action: AuditAction, actor: MemberViewer | null, person: { _id: string; memberId: string }, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, person.memberId, { kind: 'PERSON', id: person._id }, summary, details);
+  }
+
+  /**
    * A token or API key was refused. Refusals are aggregated: one entry per claimed member, reason
    * and minute, whose `details.count` counts them, so the log grows with what members do, not with
    * what anonymous callers send. The entry belongs to the member the credential claimed when that
@@ -291,9 +339,8 @@ export class AuditService {
     at = this.now(),
     id = `audit--${this.uuid()}`,
   ): Promise<void> {
-    await this.deps.audit.append({
+    const entry: Omit<AuditEntry, 'seq'> = {
       _id: id,
-      seq: await this.deps.sequences.next('audit'),
       // A member-admin reads its own member's entries only: their order must not count anyone else's.
       memberSeq: await this.deps.sequences.next(`audit:${memberId ?? 'hub'}`),
       at,
@@ -302,9 +349,35 @@ export class AuditService {
       memberId,
       target,
       summary,
-      details,
-    });
+      // What an API key did is its person's act; the key is named beside it.
+      details: actor?.apiKeyId ? { ...details, apiKeyId: actor.apiKeyId } : details,
+    };
+    // One append at a time in this process, so that its own appends never race for the head;
+    // other instances still may, and lose to the unique `seq` (appendToChain retries).
+    const run = this.appending.then(() => appendToChain(this.deps.audit, entry));
+    this.appending = run.catch(() => undefined);
+    await run;
   }
+}
+
+/** How often an append retries after another instance took the position it linked to. */
+const CHAIN_ATTEMPTS = 50;
+
+/**
+ * Links `entry` to the chain's head and appends it at the next position: read the head, hash,
+ * compare-and-set through the unique `seq` (`AuditRepository.append`), and on a lost race read
+ * the new head and try again. The chain stays one line however many instances append.
+ */
+export async function appendToChain(audit: AuditRepository, entry: Omit<AuditEntry, 'seq'>): Promise<AuditEntry> {
+  for (let attempt = 0; attempt < CHAIN_ATTEMPTS; attempt++) {
+    const [head] = await audit.find({}, { sort: [['seq', -1]], limit: 1 });
+    const linked: AuditEntry = { ...entry, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? GENESIS_HASH };
+    linked.hash = entryHash(linked);
+    if (await audit.append(linked)) return linked;
+    // Another writer took the position: back off a little (more with each loss) and relink.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+  }
+  throw new Error(`could not append audit entry ${entry._id}: the chain's head kept moving`);
 }
 
 /** Deliberation about a member's standing (tier, registration, reinstatement) is hub-level; requests about a record belong to its publisher. */
@@ -348,6 +421,10 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_IDENTITY_PROVIDER':
     case 'REMOVE_IDENTITY_PROVIDER':
       return { identityProvider: { from: providerJson(before.identityProvider), to: providerJson(after.identityProvider) } };
+    case 'GRANT_ROLE':
+      return { role: after.role ?? null };
+    case 'LINK_IDENTITY':
+      return { identity: after.identity ? { issuer: clip(after.identity.issuer, 200), subject: clip(after.identity.subject, 200) } : null };
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };

@@ -21,8 +21,31 @@ export class EventRecorder {
 
   async record(kind: RecordKind, changes: readonly RecordedChange[]): Promise<void> {
     if (changes.length === 0) return;
+    this.bus.publish(await this.log.append(this.eventsOf(kind, changes)));
+  }
+
+  /**
+   * Runs `write` (record writes, answering the changes they made) so that the writes and their
+   * events commit together where the store can (`EventLogRepository.appendWith`): a crash between
+   * them cannot keep a record and lose its event. Else the same as `write()` then `record()`.
+   */
+  async recording<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly RecordedChange[] }>): Promise<T> {
+    if (!this.log.appendWith) {
+      const { value, changes } = await write();
+      await this.record(kind, changes);
+      return value;
+    }
+    const { value, events } = await this.log.appendWith(async () => {
+      const out = await write();
+      return { value: out.value, events: out.changes.length ? this.eventsOf(kind, out.changes) : [] };
+    });
+    if (events.length > 0) this.bus.publish(events);
+    return value;
+  }
+
+  private eventsOf(kind: RecordKind, changes: readonly RecordedChange[]): NewEvent[] {
     const occurredAt = this.now();
-    const events: NewEvent[] = changes.map((c) => ({
+    return changes.map((c) => ({
       type: c.type,
       kind,
       recordId: c.doc._id,
@@ -30,7 +53,6 @@ export class EventRecorder {
       before: c.before ? factsOf(c.before) : null,
       after: factsOf(c.doc),
     }));
-    this.bus.publish(await this.log.append(events));
   }
 
   /** A notice's embargo ended: those it was withheld from may now see it. */

@@ -222,21 +222,25 @@ export class IndicatorService {
     }
     if (accepted.length === 0) return results;
 
-    const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
-    accepted.forEach((a, i) => (a.upsert.set.seq = firstSeq + i));
-    const written = await this.deps.indicators.upsertClaims(accepted.map((a) => a.upsert));
-    const docs = new Map((await this.deps.indicators.find({ _id: { $in: written.map((w) => w.id) } })).map((d) => [d._id, d]));
-    accepted.forEach((a, i) => {
-      const w = written[i]!;
-      results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };
+    // The claims and their PUBLISHED / UPDATED events commit together where the store can.
+    await this.deps.events.recording('INDICATOR', async () => {
+      const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
+      accepted.forEach((a, i) => (a.upsert.set.seq = firstSeq + i));
+      const written = await this.deps.indicators.upsertClaims(accepted.map((a) => a.upsert));
+      const docs = new Map((await this.deps.indicators.find({ _id: { $in: written.map((w) => w.id) } })).map((d) => [d._id, d]));
+      accepted.forEach((a, i) => {
+        const w = written[i]!;
+        results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };
+      });
+      const changes = accepted.flatMap((a, i): RecordedChange[] => {
+        const doc = docs.get(written[i]!.id);
+        if (!doc) return [];
+        return written[i]!.created
+          ? [{ type: 'PUBLISHED' as const, doc }]
+          : [{ type: 'UPDATED' as const, doc, before: existing.get(`${a.upsert.key.type}\u0000${a.upsert.key.value}`) ?? null }];
+      });
+      return { value: undefined, changes };
     });
-    await this.deps.events.record('INDICATOR', accepted.flatMap((a, i): RecordedChange[] => {
-      const doc = docs.get(written[i]!.id);
-      if (!doc) return [];
-      return written[i]!.created
-        ? [{ type: 'PUBLISHED' as const, doc }]
-        : [{ type: 'UPDATED' as const, doc, before: existing.get(`${a.upsert.key.type}\u0000${a.upsert.key.value}`) ?? null }];
-    }));
     return results;
   }
 

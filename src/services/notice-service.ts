@@ -89,9 +89,12 @@ export class NoticeService {
       updatedAt: now,
       seq: await this.deps.sequences.next('notices'),
     };
-    await this.deps.notices.insert(doc);
+    // The notice and its PUBLISHED event commit together where the store can.
+    await this.deps.events.recording('NOTICE', async () => {
+      await this.deps.notices.insert(doc);
+      return { value: undefined, changes: [{ type: 'PUBLISHED', doc }] };
+    });
     await this.deps.audit.noticePublished(viewer, doc);
-    await this.deps.events.record('NOTICE', [{ type: 'PUBLISHED', doc }]);
     return doc;
   }
 

@@ -7,9 +7,10 @@ import type { EventDoc, NewEvent } from '../domain/events.js';
 import type { IndicatorDoc, Member, MemberStatus, MemberTier, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import type { IdentityProviderRegistration } from '../domain/types.js';
-import type { ApprovalRequestDoc, AuditEntry } from '../domain/types.js';
+import type { ApprovalRequestDoc, AuditCheckpoint, AuditEntry } from '../domain/types.js';
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import type { CommunityDoc } from '../domain/community.js';
+import type { PersonDoc } from '../domain/person.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -183,6 +184,30 @@ export interface CommunityRepository {
   removeMember(id: string, memberId: string, at: Date): Promise<CommunityDoc | null>;
 }
 
+/**
+ * People, by person id (`_id`), unique hub-wide on the id and on each identity `(issuer,
+ * subject)`. Writes that would break either uniqueness throw PersonConflictError
+ * (src/domain/person.ts) and write nothing.
+ */
+export interface PersonRepository {
+  /** The person with this id, or null: read on every request (tokens, identities, API keys). */
+  get(id: string): Promise<PersonDoc | null>;
+  getMany(ids: readonly string[]): Promise<PersonDoc[]>;
+  /** People by id (binary order), of one member or (null) of every member, at most `limit`. */
+  list(memberId: string | null, limit: number): Promise<PersonDoc[]>;
+  /** The person holding this identity from a member's identity provider, or null: read on every federated token. */
+  findByIdentity(issuer: string, subject: string): Promise<PersonDoc | null>;
+  /** Throws PersonConflictError on a duplicate id or an identity another person holds. */
+  insert(doc: PersonDoc): Promise<void>;
+  /**
+   * Compare-and-set: replaces the person with `doc` (its `version` then `expectedVersion + 1`)
+   * only if the stored version still is `expectedVersion`; the person after the write, or null,
+   * with nothing written, when it is missing or was written meanwhile. Throws PersonConflictError
+   * when `doc` holds an identity another person holds.
+   */
+  update(doc: PersonDoc, expectedVersion: number): Promise<PersonDoc | null>;
+}
+
 /** Approval requests. Decisions are compare-and-set updates (`{_id, status: 'PENDING'}`). */
 export interface ApprovalRepository {
   find(filter: Filter, options?: FindOptions): Promise<ApprovalRequestDoc[]>;
@@ -197,9 +222,18 @@ export interface ApprovalRepository {
  * must not add one. The one exception is a count: an aggregate entry (refused logins, one per
  * claimed member, reason and minute) counts its occurrences, and `incrementCount` is the only
  * change any entry ever sees.
+ *
+ * The entries form one hash chain in `seq` order (src/services/audit-chain.ts): `seq` is unique,
+ * and `append` is the chain's compare-and-set. A writer reads the head (the entry with the
+ * highest `seq`), links its entry to it and appends at `head.seq + 1`; when another writer (any
+ * instance) took that position first, `append` answers false and the writer reads the new head.
  */
 export interface AuditRepository {
-  append(entry: AuditEntry): Promise<void>;
+  /**
+   * Inserts `entry` unless an entry already holds `entry.seq`: true when written, false (nothing
+   * written) when the position is taken. Atomic (a unique index on `seq`). Throws on a duplicate `_id`.
+   */
+  append(entry: AuditEntry): Promise<boolean>;
   /**
    * Adds one to `details.count` of the entry `id` and moves `details.lastAt` (an ISO string)
    * forward to `at`, never back; nothing else changes. Atomic. False, with nothing written, when
@@ -208,6 +242,10 @@ export interface AuditRepository {
   incrementCount(id: string, at: Date): Promise<boolean>;
   find(filter: Filter, options?: FindOptions): Promise<AuditEntry[]>;
   count(filter: Filter): Promise<number>;
+  /** Stores a signed checkpoint of the chain's head. Also append-only; a duplicate `_id` is ignored (the same signature). */
+  addCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  /** Checkpoints, newest first (by `_id` descending: ids sort by position, then time), at most `limit` (default all). */
+  checkpoints(limit?: number): Promise<AuditCheckpoint[]>;
 }
 
 /** The durable, ordered event log behind live alerts (see src/domain/events.ts). */
@@ -220,6 +258,13 @@ export interface EventLogRepository {
   bounds(): Promise<{ latest: number; trimmedThrough: number }>;
   /** Drops events that occurred before `cutoff`; returns how many. */
   trimBefore(cutoff: Date): Promise<number>;
+  /**
+   * Runs `work` (record writes, answering the events they cause) and appends its events, such
+   * that a crash between the two cannot keep the writes and lose the events. Optional: an adapter
+   * without it gets `work()` then `append()` (the embedded stores, whose process is the only writer).
+   * MongoDB commits the writes and the pending events together, then moves the events into the log.
+   */
+  appendWith?<T>(work: () => Promise<{ value: T; events: NewEvent[] }>): Promise<{ value: T; events: EventDoc[] }>;
 }
 
 /** How one rate-limit bucket fills: it holds at most `capacity` tokens and gains `refillPerMs` a millisecond. */
@@ -268,8 +313,71 @@ export interface Store {
   audit: AuditRepository;
   apiKeys: ApiKeyRepository;
   communities: CommunityRepository;
+  people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
+  /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
+  backup: StoreCollections;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }
+
+/**
+ * The collections a store holds, by their portable names: what `hub export` writes and `hub
+ * import` reads, the same documents on every adapter. Each repository of `Store` is one of these
+ * (or one of `TRANSIENT_REPOSITORIES`): the type check below fails to compile otherwise, so a new
+ * repository cannot be left out of backups. Some repositories hold more than one collection:
+ * `eventLog` is the event log's bounds, `auditCheckpoints` the audit chain's signed checkpoints.
+ */
+export const STORE_COLLECTIONS = [
+  'members',
+  'indicators',
+  'notices',
+  'sightings',
+  'approvals',
+  'identityProviders',
+  'apiKeys',
+  'idempotency',
+  'sequences',
+  'events',
+  'eventLog',
+  'audit',
+  'auditCheckpoints',
+  'communities',
+  'people',
+] as const;
+export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
+
+/** Repositories whose state a backup leaves out on purpose, and why (docs/backup.md). */
+export const TRANSIENT_REPOSITORIES = {
+  rateLimits: 'token buckets: a missing bucket is full, and every bucket is full again within a minute',
+  leases: 'leases name the running instances of the store they were taken in, and expire within a minute',
+} as const;
+
+type RepositoryName = Exclude<keyof Store, 'backup' | 'close'>;
+/** Compiles only while every repository is a collection or transient: see STORE_COLLECTIONS. */
+export type EveryRepositoryBackedUp = Exclude<RepositoryName, StoreCollectionName | keyof typeof TRANSIENT_REPOSITORIES> extends never
+  ? true
+  : { missing: Exclude<RepositoryName, StoreCollectionName | keyof typeof TRANSIENT_REPOSITORIES> };
+export const EVERY_REPOSITORY_BACKED_UP: EveryRepositoryBackedUp = true;
+
+/**
+ * A stored document as export and import see it: plain data (strings, numbers, booleans, null,
+ * Dates, arrays, objects), `_id` a string or a number. The portable shapes (docs/backup.md):
+ * each repository's documents as its port types them, plus
+ * - `sequences`: `{_id: <name>, value: <last number given>}`;
+ * - `events`: `EventDoc` (position as `_id`), without adapter fields such as a TTL date;
+ * - `eventLog`: one `{_id: 'eventLog', latest, trimmedThrough}` (absent while the log never had an event);
+ * - `idempotency`: `IdempotencyRecord`.
+ */
+export type StoredDocument = { _id: string | number } & Record<string, unknown>;
+
+/** One collection, raw. */
+export interface CollectionAccess {
+  /** Every document, in ascending `_id` order (numbers numerically, strings by code unit), streamed. */
+  scan(): AsyncIterable<StoredDocument>;
+  /** Writes documents as `scan` gives them, into a collection that holds none of their ids (import). */
+  load(docs: readonly StoredDocument[]): Promise<void>;
+}
+
+export type StoreCollections = { readonly [K in StoreCollectionName]: CollectionAccess };

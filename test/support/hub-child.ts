@@ -40,6 +40,7 @@ process.on('message', async (msg: { rpc: number; cmd: string }) => {
         createdAt: new Date(),
       });
     }
+    await hub.services.people.seed({ id: userId, memberId, roles });
     const token = await hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
     process.send!({ rpc: msg.rpc, token });
   } else if (msg.cmd === 'stop') {

@@ -28,8 +28,15 @@ export interface TestHub {
   dataDir: string;
   url: string;
   wsUrl: string;
-  /** A real token signed with the hub's key. */
+  /**
+   * A real token signed with the hub's key, for the person `test@<memberId>`, who is seeded
+   * (through PeopleService.seed) with the roles asked, added to any it holds already.
+   */
   token(memberId: string, roles?: Role[], ttlMs?: number): Promise<string>;
+  /** A real token for the person `userId` of `memberId`, seeded first with the roles asked (as `token`). */
+  tokenAs(memberId: string, userId: string, roles: Role[], ttlMs?: number): Promise<string>;
+  /** Seeds a person (PeopleService.seed): created, or given the roles and identities it lacks. */
+  person(memberId: string, userId: string, roles: Role[], identities?: Array<{ issuer: string; subject: string }>): Promise<void>;
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GqlResponse<T>>;
   /** An official graphql-ws client; disposed with the hub. */
   wsClient(token?: string, options?: Partial<Parameters<typeof createClient>[0]>): Client;
@@ -75,7 +82,14 @@ export async function startTestHub(
     dataDir,
     url: hub.url,
     wsUrl: hub.wsUrl,
-    token: (memberId, roles = ['reader'], ttlMs = 3_600_000) => hub.tokens.issue({ memberId, userId: `test@${memberId}`, roles, ttlMs }),
+    token: (memberId, roles = ['reader'], ttlMs = 3_600_000) => t.tokenAs(memberId, `test@${memberId}`, roles, ttlMs),
+    async tokenAs(memberId, userId, roles, ttlMs = 3_600_000) {
+      await t.person(memberId, userId, roles);
+      return hub.tokens.issue({ memberId, userId, roles, ttlMs });
+    },
+    async person(memberId, userId, roles, identities) {
+      await hub.services.people.seed({ id: userId, memberId, roles, ...(identities ? { identities } : {}) });
+    },
     async gql(query, variables, opts = {}) {
       const res = await fetch(hub.url, {
         method: 'POST',

@@ -27,7 +27,7 @@ export async function personToken(t: TestHub, userId = 'second-person@hub-operat
     }).then(() => undefined));
   }
   await operators.get(t);
-  return t.hub.tokens.issue({ memberId: 'hub-operators', userId, roles, ttlMs: 3_600_000 });
+  return t.tokenAs('hub-operators', userId, roles);
 }
 
 function data(res: { body: { data?: any; errors?: unknown } }, what: string) {

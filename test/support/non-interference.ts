@@ -101,7 +101,9 @@ export class RunHub {
     await this.hub.services.members.register(member);
   }
 
-  token(memberId: string, roles: Role[], userId = `user@${memberId}`): Promise<string> {
+  /** A token for the person `userId` of `memberId`, seeded first with these roles (both runs seed alike). */
+  async token(memberId: string, roles: Role[], userId = `user@${memberId}`): Promise<string> {
+    await this.hub.services.people.seed({ id: userId, memberId, roles });
     return this.issuer.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
   }
 

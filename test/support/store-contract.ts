@@ -7,8 +7,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
+import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
+  AuditCheckpoint,
   AuditEntry,
   IdentityProviderRegistration,
   IndicatorDoc,
@@ -17,7 +19,7 @@ import type {
   SightingDoc,
 } from '../../src/domain/types.js';
 import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, type Viewer } from '../../src/policy/policy.js';
-import type { ClaimUpsert, IdempotencyRecord, SortSpec, Store } from '../../src/store/ports.js';
+import { STORE_COLLECTIONS, type ClaimUpsert, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
 import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, sortFor, sortValues } from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
@@ -177,6 +179,23 @@ function community(n: number, owner: string, members: string[], over: Partial<Co
     createdAt: at(0),
     createdBy: { memberId: owner, userId: 'admin' },
     updatedAt: at(0),
+    ...over,
+  };
+}
+
+function person(id: string, memberId: string, over: Partial<PersonDoc> = {}): PersonDoc {
+  return {
+    _id: id,
+    memberId,
+    displayName: `person ${id}`,
+    email: `${id}@example.org`,
+    roles: ['reader'],
+    status: 'ACTIVE',
+    identities: [],
+    createdAt: at(0),
+    updatedAt: at(0),
+    createdBy: null,
+    version: 1,
     ...over,
   };
 }
@@ -658,6 +677,59 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       });
     });
 
+    describe('people', () => {
+      it('stores a person by id, refuses a duplicate id, and lists by member or all, by id', async () => {
+        expect(await store.people.get('p-1')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a'));
+        await store.people.insert(person('p-1', 'm-a'));
+        await store.people.insert(person('P-3', 'm-b'));
+        await expect(store.people.insert(person('p-1', 'm-b'))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('p-1')).toEqual(person('p-1', 'm-a'));
+        expect(ids(await store.people.getMany(['p-1', 'missing', 'P-3'])).sort()).toEqual(['P-3', 'p-1']);
+        expect(ids(await store.people.list('m-a', 10))).toEqual(['p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 10))).toEqual(['P-3', 'p-1', 'p-2']);
+        expect(ids(await store.people.list(null, 2))).toEqual(['P-3', 'p-1']);
+      });
+
+      it('finds a person by identity, and links each identity to one person at most', async () => {
+        const alice = person('alice', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }, { issuer: 'https://idp.b', subject: 'a2' }] });
+        await store.people.insert(alice);
+        await store.people.insert(person('bob', 'm-a'));
+        await store.people.insert(person('carol', 'm-a'));
+        expect((await store.people.findByIdentity('https://idp.a', 'a1'))?._id).toBe('alice');
+        expect((await store.people.findByIdentity('https://idp.b', 'a2'))?._id).toBe('alice');
+        // The pair is what is unique: another pairing of the same issuer and subject is free.
+        expect(await store.people.findByIdentity('https://idp.a', 'a2')).toBeNull();
+        await store.people.insert(person('dave', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a2' }] }));
+        await expect(store.people.insert(person('eve', 'm-b', { identities: [{ issuer: 'https://idp.a', subject: 'a1' }] }))).rejects.toThrow(PersonConflictError);
+        expect(await store.people.get('eve')).toBeNull();
+        const bob = (await store.people.get('bob'))!;
+        await expect(store.people.update({ ...bob, identities: [{ issuer: 'https://idp.b', subject: 'a2' }] }, bob.version)).rejects.toThrow(PersonConflictError);
+        expect((await store.people.get('bob'))!.identities).toEqual([]);
+      });
+
+      it('updates by compare-and-set on the version: two writers at once let one through', async () => {
+        await store.people.insert(person('p-1', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        const read = (await store.people.get('p-1'))!;
+        const [first, second] = await Promise.all([
+          store.people.update({ ...read, roles: ['reader', 'publisher'], updatedAt: at(5) }, read.version),
+          store.people.update({ ...read, status: 'REMOVED', updatedAt: at(6) }, read.version),
+        ]);
+        const won = [first, second].filter((d) => d !== null);
+        expect(won).toHaveLength(1);
+        expect(won[0]!.version).toBe(read.version + 1);
+        expect(await store.people.get('p-1')).toEqual(won[0]);
+        expect(await store.people.update({ ...read }, read.version)).toBeNull();
+        expect(await store.people.update(person('missing', 'm-a'), 1)).toBeNull();
+        // Unlinking frees the identity for someone else.
+        const now = (await store.people.get('p-1'))!;
+        await store.people.update({ ...now, identities: [] }, now.version);
+        expect(await store.people.findByIdentity('https://idp.a', 's')).toBeNull();
+        await store.people.insert(person('p-2', 'm-a', { identities: [{ issuer: 'https://idp.a', subject: 's' }] }));
+        expect((await store.people.findByIdentity('https://idp.a', 's'))?._id).toBe('p-2');
+      });
+    });
+
     describe('approval requests', () => {
       it('lists by the policy\'s visibility and the effective status, newest first', async () => {
         const now = new Date();
@@ -732,6 +804,99 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         } catch {
           // a frozen entry: the embedded store refuses the change outright
         }
+        expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.summary).toBe('entry 1');
+      });
+    });
+
+    describe('audit chain', () => {
+      it('appends at a free position only: a taken seq answers false and writes nothing', async () => {
+        expect(await store.audit.append(auditEntry(1))).toBe(true);
+        expect(await store.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
+        expect(ids(await store.audit.find({}))).toEqual(['audit--0001']);
+      });
+
+      it('lets exactly one of several writers racing for one position win it', async () => {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.audit.append(auditEntry(10 + i, { seq: 5 }))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.audit.count({ seq: 5 })).toBe(1);
+      });
+
+      it('stores checkpoints once per id and lists them newest first', async () => {
+        const checkpoint = (seq: number, ms: number): AuditCheckpoint => ({
+          _id: `audit-checkpoint--${String(seq).padStart(12, '0')}--${String(ms).padStart(15, '0')}`,
+          seq,
+          headHash: 'a'.repeat(64),
+          at: new Date(ms),
+          kid: 'k',
+          jws: `jws-${seq}-${ms}`,
+        });
+        await store.audit.addCheckpoint(checkpoint(2, 2_000));
+        await store.audit.addCheckpoint(checkpoint(10, 3_000));
+        await store.audit.addCheckpoint(checkpoint(2, 2_500));
+        await store.audit.addCheckpoint(checkpoint(2, 2_000));
+        expect((await store.audit.checkpoints()).map((c) => c.jws)).toEqual(['jws-10-3000', 'jws-2-2500', 'jws-2-2000']);
+        expect(await store.audit.checkpoints(1)).toEqual([checkpoint(10, 3_000)]);
+      });
+    });
+
+    describe('collections (export and import)', () => {
+      /** One document per collection, written through the repositories as the services write them. */
+      async function populate(target: Store): Promise<void> {
+        await target.members.put(memberDoc('m-a'));
+        await seedIndicators(target, [indicator(1)]);
+        await target.notices.insert(notice(1));
+        await target.sightings.insert({ _id: 'sighting--0001', indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
+        await target.approvals.insert(approval(1));
+        await target.identityProviders.put(registration('https://idp.example', 'm-a'));
+        await target.apiKeys.insert(apiKey('0123456789abcdef', 'm-a'));
+        await target.idempotency.reserve({ _id: 'm-a:k1', requestHash: 'h', response: null, owner: 'o-1', createdAt: at(1), expiresAt: new Date(Date.now() + 3_600_000) });
+        await target.idempotency.complete('m-a:k1', 'o-1', { ok: true, at: at(2).toISOString(), list: [1, 2] });
+        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
+        await target.communities.insert({ _id: 'community--1', name: 'Energy', description: 'd', ownerMemberId: 'm-a', members: ['m-a', 'm-b'], createdAt: at(1), createdBy: { memberId: 'm-a', userId: 'alice' }, updatedAt: at(1) } as CommunityDoc);
+        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
+        await target.sequences.next('indicators', 3);
+        await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
+        await target.audit.append(auditEntry(1));
+        await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
+      }
+
+      async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
+        const out: Record<string, unknown[]> = {};
+        for (const name of STORE_COLLECTIONS) {
+          out[name] = [];
+          for await (const doc of target.backup[name].scan()) out[name]!.push(doc);
+        }
+        return out;
+      }
+
+      it('scans a document in every collection the repositories wrote, and loads them back into an empty store as they were', async () => {
+        await populate(store);
+        const scanned = await scanAll(store);
+        for (const name of STORE_COLLECTIONS) expect(scanned[name]!.length, name).toBeGreaterThan(0);
+        expect(scanned.sequences).toContainEqual({ _id: 'indicators', value: 3 });
+        expect(scanned.eventLog).toEqual([{ _id: 'eventLog', latest: 1, trimmedThrough: 0 }]);
+        expect(scanned.audit).toEqual([auditEntry(1)]);
+        // Loaded elsewhere (an empty store of the same adapter), every repository reads it back.
+        const other = await makeStore();
+        try {
+          for (const name of STORE_COLLECTIONS) await other.backup[name].load(scanned[name] as StoredDocument[]);
+          expect(await scanAll(other)).toEqual(scanned);
+          expect(await other.sequences.next('indicators')).toBe(4);
+          expect((await other.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0002', occurredAt: at(2), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]))[0]!._id).toBe(2);
+          expect((await other.indicators.upsertClaims([claimOf(indicator(1))]))[0]).toEqual({ id: 'indicator--0001', created: false });
+          expect(await other.apiKeys.get('0123456789abcdef')).toMatchObject({ memberId: 'm-a' });
+          expect(await other.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
+          expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
+          // The identity index comes back with its people.
+          expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
+        } finally {
+          if (other !== store) await other.close();
+        }
+      });
+
+      it('refuses to load a document whose id the collection already holds', async () => {
+        await populate(store);
+        await expect(store.backup.audit.load([auditEntry(1, { summary: 'replaced' }) as unknown as StoredDocument])).rejects.toThrow(/duplicate/);
         expect((await store.audit.find({ _id: 'audit--0001' }))[0]!.summary).toBe('entry 1');
       });
     });

@@ -1,5 +1,6 @@
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { ApiKeyRepository } from '../ports.js';
+import { mapAccess } from './memory-access.js';
 
 const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -9,6 +10,7 @@ const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  */
 export class MemoryApiKeys implements ApiKeyRepository {
   private readonly byId = new Map<string, ApiKeyDoc>();
+  readonly access = mapAccess(this.byId, 'API key');
 
   async insert(doc: ApiKeyDoc) {
     if (this.byId.has(doc._id)) throw new Error(`duplicate API key id ${doc._id}`);

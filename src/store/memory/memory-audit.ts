@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../../domain/types.js';
-import type { AuditRepository } from '../ports.js';
+import type { AuditCheckpoint, AuditEntry } from '../../domain/types.js';
+import type { AuditRepository, CollectionAccess, StoredDocument } from '../ports.js';
 import { MemoryCollection } from './memory-collection.js';
 
 /**
@@ -8,12 +8,50 @@ import { MemoryCollection } from './memory-collection.js';
  * is stored as a frozen copy, so no caller can change one it was handed.
  */
 export class MemoryAudit implements AuditRepository {
-  readonly #entries = new MemoryCollection<AuditEntry>(['memberId']);
+  readonly #entries = new MemoryCollection<AuditEntry>(['memberId', 'seq']);
+  readonly #checkpoints = new Map<string, AuditCheckpoint>();
 
   async append(entry: AuditEntry) {
     if (this.#entries.get(entry._id)) throw new Error(`duplicate audit entry id ${entry._id}`);
+    // The chain's compare-and-set: one entry per position (synchronous, so atomic).
+    if (this.#entries.find({ seq: entry.seq }, { limit: 1 }).length > 0) return false;
     this.#entries.put(deepFreeze(structuredClone(entry)));
+    return true;
   }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint) {
+    if (!this.#checkpoints.has(checkpoint._id)) this.#checkpoints.set(checkpoint._id, deepFreeze(structuredClone(checkpoint)));
+  }
+
+  async checkpoints(limit = Infinity) {
+    return [...this.#checkpoints.values()].sort((a, b) => (a._id < b._id ? 1 : a._id > b._id ? -1 : 0)).slice(0, limit);
+  }
+
+  /**
+   * A log and raw access to it for export and import (the store's `backup`), kept off the
+   * repository itself so that nothing holding the repository can reach past the port. `load` adds
+   * documents as they are, unchecked (an import restores a chain; `hub audit verify` checks it),
+   * but like `append` it never replaces one: a duplicate id throws.
+   */
+  static withAccess(): { audit: MemoryAudit; entries: CollectionAccess; checkpoints: CollectionAccess } {
+    const audit = new MemoryAudit();
+    const entries: CollectionAccess = {
+      scan: () => scanSorted(audit.#entries.find({})),
+      load: async (docs) => {
+        for (const doc of docs) if (audit.#entries.get(String(doc._id))) throw new Error(`duplicate audit entry id ${doc._id}`);
+        for (const doc of docs) audit.#entries.put(deepFreeze(structuredClone(doc)) as unknown as AuditEntry);
+      },
+    };
+    const checkpoints: CollectionAccess = {
+      scan: () => scanSorted([...audit.#checkpoints.values()]),
+      load: async (docs) => {
+        for (const doc of docs) if (audit.#checkpoints.has(String(doc._id))) throw new Error(`duplicate audit checkpoint id ${doc._id}`);
+        for (const doc of docs) audit.#checkpoints.set(String(doc._id), deepFreeze(structuredClone(doc)) as unknown as AuditCheckpoint);
+      },
+    };
+    return { audit, entries, checkpoints };
+  }
+
 
   async incrementCount(id: string, at: Date) {
     const current = this.#entries.get(id);
@@ -39,4 +77,11 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/** Documents in `_id` order (numbers numerically, strings by code unit), as every adapter scans. */
+export async function* scanSorted(docs: Iterable<object>): AsyncIterable<StoredDocument> {
+  const list = [...docs] as StoredDocument[];
+  list.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  yield* list;
 }

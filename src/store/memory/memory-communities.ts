@@ -1,5 +1,6 @@
 import type { CommunityDoc } from '../../domain/community.js';
 import type { CommunityRepository } from '../ports.js';
+import { mapAccess } from './memory-access.js';
 
 const binaryOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byId = (a: CommunityDoc, b: CommunityDoc) => binaryOrder(a._id, b._id);
@@ -13,6 +14,8 @@ export class MemoryCommunities implements CommunityRepository {
   private readonly byId = new Map<string, CommunityDoc>();
   /** Member id → the ids of the communities whose roster holds it. */
   private readonly byMember = new Map<string, Set<string>>();
+  /** Raw, for export and import: loading indexes the rosters as `insert` does. */
+  readonly access = mapAccess(this.byId, 'community', (doc) => this.store(doc));
 
   async insert(doc: CommunityDoc) {
     if (this.byId.has(doc._id)) throw new Error(`duplicate community id ${doc._id}`);

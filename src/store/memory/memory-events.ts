@@ -1,11 +1,34 @@
 import type { EventDoc, NewEvent } from '../../domain/events.js';
-import type { EventLogRepository } from '../ports.js';
+import type { CollectionAccess, EventLogRepository } from '../ports.js';
+import { scanSorted } from './memory-audit.js';
 
 /** The event log in memory: an array in position order, trimmed from the front. */
 export class MemoryEventLog implements EventLogRepository {
   private events: EventDoc[] = [];
   private latest = 0;
   private trimmedThrough = 0;
+
+  /** The events, raw (export and import). Loading them moves `latest` up to the highest position. */
+  readonly eventsAccess: CollectionAccess = {
+    scan: () => scanSorted(this.events),
+    load: async (docs) => {
+      const held = new Set(this.events.map((e) => e._id));
+      for (const doc of docs) if (held.has(doc._id as number)) throw new Error(`duplicate event position ${doc._id}`);
+      this.events = [...this.events, ...docs.map((d) => structuredClone(d) as unknown as EventDoc)].sort((a, b) => a._id - b._id);
+      this.latest = Math.max(this.latest, this.events[this.events.length - 1]?._id ?? 0);
+    },
+  };
+
+  /** The log's bounds as one document, `{_id: 'eventLog', latest, trimmedThrough}` (none while empty and untrimmed). */
+  readonly boundsAccess: CollectionAccess = {
+    scan: () => scanSorted(this.latest > 0 ? [{ _id: 'eventLog', latest: this.latest, trimmedThrough: this.trimmedThrough }] : []),
+    load: async (docs) => {
+      for (const doc of docs) {
+        this.latest = Math.max(this.latest, doc.latest as number);
+        this.trimmedThrough = Math.max(this.trimmedThrough, (doc.trimmedThrough as number | undefined) ?? 0);
+      }
+    },
+  };
 
   async append(events: readonly NewEvent[]): Promise<EventDoc[]> {
     const written = events.map((e) => ({ ...e, _id: ++this.latest }));

@@ -22,8 +22,12 @@ import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAudit } from './memory-audit.js';
 import { MemoryApiKeys } from './memory-api-keys.js';
 import { MemoryCommunities } from './memory-communities.js';
+import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
+import { collectionAccess, mapAccess } from './memory-access.js';
+import { scanSorted } from './memory-audit.js';
+import type { CollectionAccess, StoreCollections } from '../ports.js';
 
 const claimKey = (k: ClaimUpsert['key']): string => `${k.source}\u0000${k.type}\u0000${k.value}`;
 
@@ -52,6 +56,7 @@ class MemoryIndicators implements IndicatorRepository {
   private readonly docs = new MemoryCollection<IndicatorDoc>(['_id', 'value'], INDICATOR_COMPOUND_INDEXES);
   /** The unique (source, type, value) index: one claim per member and value. */
   private readonly byClaim = new Map<string, string>();
+  readonly access = collectionAccess(this.docs, 'indicator', (doc) => this.byClaim.set(claimKey(doc), doc._id));
 
   async find(...args: Parameters<IndicatorRepository['find']>) {
     return this.docs.find(...args);
@@ -85,6 +90,7 @@ class MemoryIndicators implements IndicatorRepository {
 
 class MemoryNotices implements NoticeRepository {
   private readonly docs = new MemoryCollection<NoticeDoc>(['_id'], NOTICE_COMPOUND_INDEXES);
+  readonly access = collectionAccess(this.docs, 'notice');
 
   async find(...args: Parameters<NoticeRepository['find']>) {
     return this.docs.find(...args);
@@ -106,6 +112,7 @@ class MemoryNotices implements NoticeRepository {
 
 class MemoryMembers implements MemberRepository {
   private readonly members = new Map<string, Member>();
+  readonly access = mapAccess(this.members, 'member');
 
   async findByIds(ids: readonly string[]) {
     return ids.flatMap((id) => this.members.get(id) ?? []);
@@ -138,6 +145,7 @@ class MemoryMembers implements MemberRepository {
 
 class MemoryIdempotency implements IdempotencyRepository {
   private readonly records = new Map<string, IdempotencyRecord>();
+  readonly access = mapAccess(this.records, 'idempotency record');
 
   async reserve(record: IdempotencyRecord) {
     const existing = this.records.get(record._id);
@@ -165,6 +173,7 @@ class MemoryIdempotency implements IdempotencyRepository {
 
 class MemorySightings implements SightingRepository {
   private readonly docs = new MemoryCollection<SightingDoc>(['indicatorId']);
+  readonly access = collectionAccess(this.docs, 'sighting');
 
   async insert(doc: SightingDoc) {
     if (this.docs.get(doc._id)) throw new Error(`duplicate sighting id ${doc._id}`);
@@ -182,6 +191,14 @@ class MemorySightings implements SightingRepository {
 
 class MemorySequences implements SequenceRepository {
   private readonly counters = new Map<string, number>();
+  /** As `{_id: <name>, value: <last number given>}`. */
+  readonly access: CollectionAccess = {
+    scan: () => scanSorted([...this.counters].map(([_id, value]) => ({ _id, value }))),
+    load: async (docs) => {
+      for (const doc of docs) if (this.counters.has(String(doc._id))) throw new Error(`duplicate sequence ${doc._id}`);
+      for (const doc of docs) this.counters.set(String(doc._id), doc.value as number);
+    },
+  };
 
   async next(name: string, count = 1) {
     const first = (this.counters.get(name) ?? 0) + 1;
@@ -193,6 +210,7 @@ class MemorySequences implements SequenceRepository {
 class MemoryIdentityProviders implements IdentityProviderRepository {
   /** By issuer: the uniqueness the port promises. */
   private readonly byIssuer = new Map<string, IdentityProviderRegistration>();
+  readonly access = mapAccess(this.byIssuer, 'identity provider');
 
   async findByIssuer(issuer: string) {
     return this.byIssuer.get(issuer) ?? null;
@@ -217,7 +235,8 @@ class MemoryIdentityProviders implements IdentityProviderRepository {
 
 /** The embedded store: everything in this process, nothing persisted. For demo and tests. */
 export function createMemoryStore(): Store {
-  return {
+  const audit = MemoryAudit.withAccess();
+  const repositories = {
     indicators: new MemoryIndicators(),
     events: new MemoryEventLog(),
     sightings: new MemorySightings(),
@@ -227,11 +246,30 @@ export function createMemoryStore(): Store {
     sequences: new MemorySequences(),
     identityProviders: new MemoryIdentityProviders(),
     approvals: new MemoryApprovals(),
-    audit: new MemoryAudit(),
+    audit: audit.audit,
     apiKeys: new MemoryApiKeys(),
     communities: new MemoryCommunities(),
+    people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
-    async close() {},
   };
+  const r = repositories;
+  const backup: StoreCollections = {
+    members: r.members.access,
+    indicators: r.indicators.access,
+    notices: r.notices.access,
+    sightings: r.sightings.access,
+    approvals: r.approvals.access,
+    identityProviders: r.identityProviders.access,
+    apiKeys: r.apiKeys.access,
+    idempotency: r.idempotency.access,
+    sequences: r.sequences.access,
+    events: r.events.eventsAccess,
+    eventLog: r.events.boundsAccess,
+    audit: audit.entries,
+    auditCheckpoints: audit.checkpoints,
+    communities: r.communities.access,
+    people: r.people.access,
+  };
+  return { ...repositories, backup, async close() {} };
 }

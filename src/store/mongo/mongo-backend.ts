@@ -33,6 +33,8 @@ export interface MongoBackend {
 }
 
 const HEALTH_TIMEOUT_MS = 2_000;
+/** How often events left pending by an interrupted write are looked for (see MongoEventLog.appendWith). */
+const PENDING_SWEEP_MS = 60_000;
 
 /** Throws MongoUnavailableError (a message for the operator) when MongoDB cannot be used. */
 export async function openMongoBackend(uri: string, options: MongoBackendOptions): Promise<MongoBackend> {
@@ -46,6 +48,21 @@ export async function openMongoBackend(uri: string, options: MongoBackendOptions
     const store = createMongoStore(client, db, { eventRetentionMs: options.eventRetentionMs });
     const bus = await MongoEventBus.start({ db, log: store.events, logger: options.logger, instanceName: instance });
     options.logger.info({ mongodb: where, instance }, 'store: MongoDB');
+    // Events whose records committed before a crash took their log append: into the log, now and
+    // every minute (any instance may; each is appended once).
+    const sweepPending = () =>
+      store.events
+        .appendPending()
+        .then((n) => n > 0 && options.logger.warn({ events: n }, 'appended events left pending by an interrupted write'))
+        .catch((err: unknown) => options.logger.error({ err }, 'appending pending events failed; retrying in a minute'));
+    await sweepPending();
+    const sweeper = setInterval(() => void sweepPending(), PENDING_SWEEP_MS);
+    sweeper.unref();
+    const close = store.close;
+    store.close = () => {
+      clearInterval(sweeper);
+      return close();
+    };
     const health = async () => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS)));

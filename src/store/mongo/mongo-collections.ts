@@ -2,7 +2,7 @@
  * The MongoDB adapter's collections and the write concerns it uses on them.
  *
  * Writes that must not be lost (records, members, idempotency keys, sequences, the event log,
- * approvals, the audit log, API keys, communities, leases) are acknowledged only once a majority of the replica set has them
+ * approvals, the audit log, API keys, communities, people, leases) are acknowledged only once a majority of the replica set has them
  * (journaled), so a failover cannot roll back something the hub already answered for. The two
  * bookkeeping collections of the event bus are rebuilt by the bus itself and use `w: 1`, and so do
  * rate-limit buckets (a take rolled back only hands a token back).
@@ -20,10 +20,16 @@ export const COLLECTIONS = {
   identityProviders: 'identityProviders',
   approvals: 'approvalRequests',
   audit: 'auditLog',
+  /** The audit chain's signed checkpoints (see AuditCheckpointer). */
+  auditCheckpoints: 'auditCheckpoints',
   apiKeys: 'apiKeys',
   /** Communities and their rosters (see MongoCommunities). */
   communities: 'communities',
+  /** Persons: who acts for each member, their roles and linked identities (see MongoPeople). */
+  people: 'people',
   events: 'events',
+  /** Events of committed record writes not yet in `events` (see MongoEventLog.appendWith). */
+  eventOutbox: 'eventOutbox',
   /** Each hub instance's last change-stream resume token (see MongoEventBus). */
   busCursors: 'busCursors',
   /** "Member X changed" notices between instances (see MongoEventBus). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MongoWriteConcernError, type ClientSession, type Collection, type Filter as MongoFilter, type MongoClient, type TransactionOptions } from 'mongodb';
 import type { EventDoc, NewEvent } from '../../domain/events.js';
 import type { EventLogRepository } from '../ports.js';
@@ -12,6 +13,7 @@ import {
   type EventLogState,
   type StoredEvent,
 } from './mongo-documents.js';
+import { sessionScope } from './mongo-session-scope.js';
 import { runTransaction } from './mongo-transaction.js';
 
 /** How long a majority may take to acknowledge one commit (the collection's write concern does not apply inside a transaction). */
@@ -37,6 +39,22 @@ export const APPEND_TRANSACTION: TransactionOptions = {
   readPreference: 'primary',
 };
 
+/**
+ * Record writes and their pending events (`appendWith`): majority, journaled, with the same
+ * timeout as the append; snapshot reads, so a retry sees what it saw the first time.
+ */
+const RECORD_TRANSACTION: TransactionOptions = APPEND_TRANSACTION;
+
+/** A pending event-log entry older than this is taken as left by a crash and appended by the sweep. */
+export const OUTBOX_GRACE_MS = 2 * APPEND_BUDGET_MS;
+
+/** Events whose records committed and whose log entries may not have (see appendWith). */
+export interface OutboxDoc {
+  _id: string;
+  events: NewEvent[];
+  createdAt: Date;
+}
+
 /** The event log could not be written; the message is for the operator (and the caller's error). */
 export class EventLogWriteError extends Error {
   override readonly name = 'EventLogWriteError';
@@ -44,6 +62,8 @@ export class EventLogWriteError extends Error {
 
 interface PendingAppend {
   events: readonly NewEvent[];
+  /** The outbox document these events came from: deleted in the append's transaction. */
+  outboxId?: string;
   resolve: (docs: EventDoc[]) => void;
   reject: (err: unknown) => void;
 }
@@ -71,16 +91,59 @@ export class MongoEventLog implements EventLogRepository {
     private readonly events: Collection<StoredEvent>,
     private readonly state: Collection<EventLogState>,
     private readonly retentionMs: number,
+    /** Pending events of committed record writes (appendWith), until they are in the log. */
+    private readonly outbox: Collection<OutboxDoc>,
     /** See APPEND_BUDGET_MS. */
     private readonly budgetMs: number = APPEND_BUDGET_MS,
   ) {}
 
   append(events: readonly NewEvent[]): Promise<EventDoc[]> {
+    return this.enqueue(events);
+  }
+
+  private enqueue(events: readonly NewEvent[], outboxId?: string): Promise<EventDoc[]> {
     if (events.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      this.queue.push({ events, outboxId, resolve, reject });
       void this.drain();
     });
+  }
+
+  /**
+   * The record writes and their events in one commit, without the position counter in it: `work`
+   * runs in a transaction (the record repositories join it through sessionScope) that also
+   * inserts its events into `eventOutbox`; then the events go into the log by group commit, whose
+   * transaction deletes the outbox document. A crash in between leaves the outbox document, and
+   * `appendPending` (at start and every minute, on any instance) appends it, exactly once: the
+   * append's transaction deletes it, and appends nothing if another instance already had.
+   * Keeping the counter out of the record transaction keeps it short: a publish's upserts never
+   * conflict with other appends.
+   */
+  async appendWith<T>(work: () => Promise<{ value: T; events: NewEvent[] }>): Promise<{ value: T; events: EventDoc[] }> {
+    const outboxId = randomUUID();
+    const out = await runTransaction(
+      this.client,
+      (session) =>
+        sessionScope.run(session, async () => {
+          const result = await work();
+          if (result.events.length > 0) await this.outbox.insertOne({ _id: outboxId, events: result.events, createdAt: new Date() }, { session });
+          return result;
+        }),
+      RECORD_TRANSACTION,
+      { budgetMs: this.budgetMs },
+    );
+    return { value: out.value, events: await this.enqueue(out.events, outboxId) };
+  }
+
+  /**
+   * Appends the pending events that record writes left in `eventOutbox` older than `graceMs` (a
+   * crash between the record commit and the log append), oldest first. Returns how many events.
+   */
+  async appendPending(graceMs: number = OUTBOX_GRACE_MS): Promise<number> {
+    const left = await this.outbox.find({ createdAt: { $lte: new Date(Date.now() - graceMs) } }, { sort: [['createdAt', 1], ['_id', 1]], limit: 100 }).toArray();
+    let appended = 0;
+    for (const doc of left) appended += (await this.enqueue(doc.events, doc._id)).length;
+    return appended;
   }
 
   private async drain(): Promise<void> {
@@ -96,9 +159,13 @@ export class MongoEventLog implements EventLogRepository {
         }
         const group = this.queue.splice(0, take);
         try {
-          const docs = await this.commit(group.flatMap((p) => p.events));
+          const { docs, skipped } = await this.commit(group);
           let at = 0;
           for (const p of group) {
+            if (skipped.has(p)) {
+              p.resolve([]); // another instance appended them (its change stream brings them here)
+              continue;
+            }
             p.resolve(docs.slice(at, at + p.events.length));
             at += p.events.length;
           }
@@ -111,9 +178,24 @@ export class MongoEventLog implements EventLogRepository {
     }
   }
 
-  private async commit(events: readonly NewEvent[]): Promise<EventDoc[]> {
+  private async commit(group: readonly PendingAppend[]): Promise<{ docs: EventDoc[]; skipped: Set<PendingAppend> }> {
     try {
-      return await runTransaction(this.client, (s) => this.appendIn(s, events), APPEND_TRANSACTION, { budgetMs: this.budgetMs });
+      return await runTransaction(
+        this.client,
+        async (session) => {
+          // Each outbox document is appended by the transaction that deletes it: once.
+          const skipped = new Set<PendingAppend>();
+          for (const p of group) {
+            if (p.outboxId === undefined) continue;
+            const { deletedCount } = await this.outbox.deleteOne({ _id: p.outboxId }, { session });
+            if (deletedCount === 0) skipped.add(p);
+          }
+          const events = group.filter((p) => !skipped.has(p)).flatMap((p) => p.events);
+          return { docs: events.length > 0 ? await this.appendIn(session, events) : [], skipped };
+        },
+        APPEND_TRANSACTION,
+        { budgetMs: this.budgetMs },
+      );
     } catch (err) {
       if (err instanceof MongoWriteConcernError || (err as { code?: number }).code === 64) {
         throw new EventLogWriteError(

@@ -12,6 +12,8 @@ export interface IndexDefinition {
   /** Fields in order, 1 ascending, -1 descending. */
   key: Readonly<Record<string, 1 | -1>>;
   unique?: boolean;
+  /** Documents without the key's field are left out of the index (so they never collide on a unique one). */
+  sparse?: boolean;
   /** A TTL index: documents go once the date in the key's one field is this many seconds past. */
   expireAfterSeconds?: number;
   /** Which query needs it. */
@@ -280,6 +282,28 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { ownerMemberId: 1, _id: 1 },
     purpose: 'communities.ownedBy: the communities a member-admin administers (its member owns them), for `communities` and a publisher naming its own community',
   },
+  // people: _id is the person id (the sub of hub tokens)
+  {
+    collection: COLLECTIONS.people,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'people.get on every request (hub tokens and API keys resolve to a person), and the person id unique hub-wide',
+  },
+  {
+    collection: COLLECTIONS.people,
+    name: 'people_identity',
+    key: { identityKeys: 1 },
+    unique: true,
+    sparse: true,
+    purpose: 'people.findByIdentity on every federated token, and (issuer, subject) linked to at most one person hub-wide; sparse, so people without identities never collide',
+  },
+  {
+    collection: COLLECTIONS.people,
+    name: 'people_member',
+    key: { memberId: 1, _id: 1 },
+    purpose: 'people(memberId): a member\'s people by id (people.list)',
+  },
   // approval requests
   {
     collection: COLLECTIONS.approvals,
@@ -305,6 +329,20 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'audit_seq',
     key: { seq: -1 },
     purpose: 'auditLog for a hub-admin: every entry, newest first, keyset cursors on seq',
+  },
+  {
+    collection: COLLECTIONS.audit,
+    name: 'audit_chain_position',
+    key: { seq: 1 },
+    unique: true,
+    purpose: 'the hash chain\'s compare-and-set: one entry per position, so two instances appending at once cannot both link to the same head (AuditRepository.append)',
+  },
+  {
+    collection: COLLECTIONS.auditCheckpoints,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'audit checkpoints: newest first by _id (position, then time), and export in _id order',
   },
   {
     collection: COLLECTIONS.audit,
@@ -347,6 +385,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { expiresAt: 1 },
     expireAfterSeconds: 0,
     purpose: 'event log retention: an event goes once HUB_EVENT_RETENTION has passed since it occurred, even when no hub is running to trim it',
+  },
+  {
+    collection: COLLECTIONS.eventOutbox,
+    name: 'eventOutbox_created',
+    key: { createdAt: 1, _id: 1 },
+    purpose: 'the sweep of events whose record writes committed but whose log append did not (a crash in between): outbox documents older than the grace, oldest first',
   },
   // rate limits: _id is the bucket's key (member:<id>, ip:<address>)
   {
@@ -459,11 +503,12 @@ async function ensureCollections(db: Db, names: readonly string[]): Promise<void
 }
 
 /** The driver's `createIndexes` entry for a definition. */
-export function indexSpecification(index: IndexDefinition): { key: Record<string, 1 | -1>; name: string; unique?: boolean; expireAfterSeconds?: number } {
+export function indexSpecification(index: IndexDefinition): { key: Record<string, 1 | -1>; name: string; unique?: boolean; sparse?: boolean; expireAfterSeconds?: number } {
   return {
     key: { ...index.key },
     name: index.name,
     ...(index.unique ? { unique: true } : {}),
+    ...(index.sparse ? { sparse: true } : {}),
     ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
   };
 }

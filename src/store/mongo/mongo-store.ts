@@ -6,14 +6,15 @@
  * Consistency, in short (docs/mongodb.md has the long form):
  * - durable writes use majority write concern (`DURABLE`);
  * - a publish retried after a lost connection is safe through idempotency keys and the unique
- *   claim index, not a transaction: the driver's retryable writes make each write apply once,
- *   and a whole retried batch upserts the same claims again instead of adding any;
- * - the event log is the one place with a transaction (counter + events), so positions follow
- *   commit order (mongo-event-log.ts).
+ *   claim index: a whole retried batch upserts the same claims again instead of adding any;
+ * - a publish's upserts and their events commit in one transaction (MongoEventLog.appendWith,
+ *   the records joining it through mongo-session-scope.ts), and the event log's append is a
+ *   transaction (counter + events), so positions follow commit order (mongo-event-log.ts).
  */
-import type { Collection, Db, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
+import type { Collection, Db, Document, Filter as MongoFilter, MongoClient, UpdateFilter } from 'mongodb';
+import type { EventDoc } from '../../domain/events.js';
 import { memberGuardFilter } from '../queries.js';
-import type { AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
+import type { AuditCheckpoint, AuditEntry, IdentityProviderRegistration, IndicatorDoc, Member, NoticeDoc, SightingDoc, ApprovalRequestDoc } from '../../domain/types.js';
 import type { ApiKeyDoc } from '../../domain/api-key.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
@@ -33,15 +34,22 @@ import type {
   SequenceRepository,
   SightingRepository,
   Store,
+  StoreCollectionName,
+  StoreCollections,
+  StoredDocument,
   UpdateDoc,
 } from '../ports.js';
-import { BOOKKEEPING, COLLECTIONS, DURABLE } from './mongo-collections.js';
+import { BOOKKEEPING, COLLECTIONS, DURABLE, type CollectionName } from './mongo-collections.js';
+import { mongoAccess } from './mongo-access.js';
 import {
   claimIdsQuery,
   claimKeyString,
   claimResults,
   claimUpsertOps,
+  EVENT_LOG_STATE_ID,
+  eventDocs,
   firstOfRange,
+  fromStoredEvent,
   idempotencyClaimFilter,
   idempotencyOwnerFilter,
   idempotencyReservation,
@@ -58,7 +66,10 @@ import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoCommunities } from './mongo-communities.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { serverNow } from './mongo-clock.js';
-import { MongoEventLog } from './mongo-event-log.js';
+import type { PersonDoc } from '../../domain/person.js';
+import { fromStored as personFromStored, MongoPeople, toStored as personToStored } from './mongo-people.js';
+import { inSession } from './mongo-session-scope.js';
+import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
@@ -92,11 +103,11 @@ class MongoIndicators implements IndicatorRepository {
   /** One ordered bulk of upserts (claimUpsertOps), then one read for the ids of claims that existed. */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
-    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true });
+    const result = await this.collection.bulkWrite(claimUpsertOps(upserts), { ordered: true, ...inSession() });
     const matched = upserts.filter((_, i) => result.upsertedIds[i] === undefined).map((u) => u.key);
     const existing = matched.length
       ? await this.collection
-          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 } })
+          .find(claimIdsQuery(matched) as MongoFilter<IndicatorDoc>, { projection: { _id: 1, source: 1, type: 1, value: 1 }, ...inSession() })
           .toArray()
       : [];
     return claimResults(upserts, result.upsertedIds, new Map(existing.map((d) => [claimKeyString(d), d._id])));
@@ -308,10 +319,25 @@ class MongoIdentityProviders implements IdentityProviderRepository {
 class MongoAudit implements AuditRepository {
   readonly #records: MongoRecords<AuditEntry>;
   readonly #collection: Collection<AuditEntry>;
+  readonly #checkpoints: Collection<AuditCheckpoint>;
 
-  constructor(collection: Collection<AuditEntry>) {
+  constructor(collection: Collection<AuditEntry>, checkpoints: Collection<AuditCheckpoint>) {
     this.#records = new MongoRecords(collection, 'audit entry');
     this.#collection = collection;
+    this.#checkpoints = checkpoints;
+  }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint) {
+    try {
+      await this.#checkpoints.insertOne(checkpoint);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // the same position and millisecond: the same signature
+    }
+  }
+
+  async checkpoints(limit?: number) {
+    if (limit === 0) return [];
+    return (await this.#checkpoints.find({}, { sort: [['_id', -1]], ...(limit !== undefined && Number.isFinite(limit) ? { limit } : {}) }).toArray()) as AuditCheckpoint[];
   }
 
   async incrementCount(id: string, at: Date) {
@@ -322,8 +348,19 @@ class MongoAudit implements AuditRepository {
     return matchedCount === 1;
   }
 
-  append(entry: AuditEntry) {
-    return this.#records.insert(entry);
+  /**
+   * One insert: the unique `audit_chain_position` index is the chain's compare-and-set. A
+   * duplicate key is a lost race for the position unless the id itself is already held.
+   */
+  async append(entry: AuditEntry) {
+    try {
+      await this.#collection.insertOne(entry);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      if (await this.#collection.findOne({ _id: entry._id }, { projection: { _id: 1 } })) throw new Error(`duplicate audit entry id ${entry._id}`);
+      return false;
+    }
   }
 
   find(filter: Filter, options?: FindOptions) {
@@ -335,10 +372,14 @@ class MongoAudit implements AuditRepository {
   }
 }
 
+/** The MongoDB store: its event log is a MongoEventLog (appendPending, for the start-up sweep). */
+export type MongoStore = Store & { events: MongoEventLog };
+
 /** The store over `db`. Call `ensureIndexes(db)` first (once per start). */
-export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): Store {
+export function createMongoStore(client: MongoClient, db: Db, options: MongoStoreOptions = {}): MongoStore {
   const durable = <T extends object>(name: string) => db.collection<T>(name, { writeConcern: DURABLE });
   const counters = durable<SequenceCounter>(COLLECTIONS.counters);
+  const retentionMs = options.eventRetentionMs ?? 7 * 86_400_000;
   let closed: Promise<void> | undefined;
   return {
     indicators: new MongoIndicators(durable<IndicatorDoc>(COLLECTIONS.indicators)),
@@ -346,7 +387,8 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
       client,
       db.collection<StoredEvent>(COLLECTIONS.events, { writeConcern: DURABLE, readConcern: { level: 'majority' } }),
       durable<EventLogState>(COLLECTIONS.counters),
-      options.eventRetentionMs ?? 7 * 86_400_000,
+      retentionMs,
+      durable<OutboxDoc>(COLLECTIONS.eventOutbox),
       options.appendBudgetMs,
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
@@ -356,11 +398,81 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     sequences: new MongoSequences(counters),
     identityProviders: new MongoIdentityProviders(durable<IdentityProviderRegistration>(COLLECTIONS.identityProviders)),
     approvals: new MongoApprovals(durable<ApprovalRequestDoc>(COLLECTIONS.approvals)),
-    audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit)),
+    audit: new MongoAudit(durable<AuditEntry>(COLLECTIONS.audit), durable<AuditCheckpoint>(COLLECTIONS.auditCheckpoints)),
     apiKeys: new MongoApiKeys(durable<ApiKeyDoc>(COLLECTIONS.apiKeys)),
     communities: new MongoCommunities(durable<CommunityDoc>(COLLECTIONS.communities)),
+    people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
+    backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
 }
+
+/**
+ * The portable collections over MongoDB's (ports.ts, STORE_COLLECTIONS). Left out: the bus's
+ * bookkeeping (`busCursors`: resume tokens of this database's change streams; `memberChanges`:
+ * notices kept a day) and the transient repositories (rate limits, leases), see NOT_BACKED_UP.
+ */
+function mongoCollections(db: Db, retentionMs: number): StoreCollections {
+  const raw = (name: StoreCollectionName) => db.collection<Document>(BACKED_UP[name], { writeConcern: DURABLE });
+  const sequencePrefix = sequenceId('');
+  return {
+    members: mongoAccess(raw('members'), 'member'),
+    indicators: mongoAccess(raw('indicators'), 'indicator'),
+    notices: mongoAccess(raw('notices'), 'notice'),
+    sightings: mongoAccess(raw('sightings'), 'sighting'),
+    approvals: mongoAccess(raw('approvals'), 'approval request'),
+    identityProviders: mongoAccess(raw('identityProviders'), 'identity provider'),
+    apiKeys: mongoAccess(raw('apiKeys'), 'API key'),
+    idempotency: mongoAccess(raw('idempotency'), 'idempotency record'),
+    sequences: mongoAccess(raw('sequences'), 'sequence', {
+      filter: { _id: { $gte: sequencePrefix, $lt: `${sequencePrefix}\uffff` } },
+      toPortable: (doc) => ({ _id: String(doc._id).slice(sequencePrefix.length), value: doc.value as number }),
+      fromPortable: (doc) => ({ _id: sequenceId(String(doc._id)), value: doc.value }),
+    }),
+    events: mongoAccess(raw('events'), 'event', {
+      toPortable: (doc) => fromStoredEvent(doc as StoredEvent) as unknown as StoredDocument,
+      fromPortable: (doc) => eventDocs([doc as unknown as EventDoc], doc._id as number, retentionMs)[0]!,
+    }),
+    eventLog: mongoAccess(raw('eventLog'), 'event log state', {
+      filter: { _id: EVENT_LOG_STATE_ID },
+      toPortable: (doc) => ({ _id: EVENT_LOG_STATE_ID, latest: doc.latest as number, trimmedThrough: (doc.trimmedThrough as number | undefined) ?? 0 }),
+    }),
+    audit: mongoAccess(raw('audit'), 'audit entry'),
+    auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
+    communities: mongoAccess(raw('communities'), 'community'),
+    people: mongoAccess(raw('people'), 'person', {
+      toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
+      fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
+    }),
+  };
+}
+
+/** Which MongoDB collection holds each portable collection (`counters` holds two). */
+export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = {
+  members: COLLECTIONS.members,
+  indicators: COLLECTIONS.indicators,
+  notices: COLLECTIONS.notices,
+  sightings: COLLECTIONS.sightings,
+  approvals: COLLECTIONS.approvals,
+  identityProviders: COLLECTIONS.identityProviders,
+  apiKeys: COLLECTIONS.apiKeys,
+  idempotency: COLLECTIONS.idempotency,
+  sequences: COLLECTIONS.counters,
+  events: COLLECTIONS.events,
+  eventLog: COLLECTIONS.counters,
+  audit: COLLECTIONS.audit,
+  auditCheckpoints: COLLECTIONS.auditCheckpoints,
+  communities: COLLECTIONS.communities,
+  people: COLLECTIONS.people,
+};
+
+/** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */
+export const NOT_BACKED_UP: Readonly<Partial<Record<CollectionName, string>>> = {
+  busCursors: 'each instance\'s change-stream resume token: meaningless in another database',
+  memberChanges: '"member X changed" notices between running instances, kept a day',
+  eventOutbox: 'events in flight between a publish\'s commit and their append to the log (milliseconds); a hub appends any left by a crash when it starts, so export from a store whose hub has started since',
+  rateLimits: 'transient (TRANSIENT_REPOSITORIES)',
+  leases: 'transient (TRANSIENT_REPOSITORIES)',
+};

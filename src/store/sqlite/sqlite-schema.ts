@@ -103,9 +103,9 @@ export const APPROVALS: CollectionSpec = {
     { field: 'requestedBy.memberId', kind: 'text' },
     { field: 'requestedBy.userId', kind: 'text' },
     { field: 'target.id', kind: 'text' },
-    // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
-    { field: 'decidedAt', kind: 'date' },
-    { field: 'decidedBy.userId', kind: 'text' },
+    // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
+    { field: 'target.kind', kind: 'text' },
+    { field: 'change.role', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
     { field: 'seq', kind: 'number' },
@@ -154,6 +154,11 @@ export const KEYED_TABLES_DDL = [
   'CREATE INDEX IF NOT EXISTS identity_providers_member ON identity_providers (memberId, issuer)',
   'CREATE TABLE IF NOT EXISTS api_keys (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, createdAt INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
   'CREATE INDEX IF NOT EXISTS api_keys_member ON api_keys (memberId, createdAt, _id)',
+  // People (SqlitePeople): by id on every request; a member's people by id; identities unique by (issuer, subject).
+  'CREATE TABLE IF NOT EXISTS people (_id TEXT PRIMARY KEY, memberId TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS people_member ON people (memberId, _id)',
+  'CREATE TABLE IF NOT EXISTS person_identities (issuer TEXT NOT NULL, subject TEXT NOT NULL, personId TEXT NOT NULL, PRIMARY KEY (issuer, subject)) WITHOUT ROWID',
+  'CREATE INDEX IF NOT EXISTS person_identities_person ON person_identities (personId)',
   'CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL, fullAt INTEGER NOT NULL) WITHOUT ROWID',
   'CREATE INDEX IF NOT EXISTS rate_limits_full ON rate_limits (fullAt)',
   'CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expiresAt INTEGER NOT NULL) WITHOUT ROWID',
@@ -163,5 +168,7 @@ export const KEYED_TABLES_DDL = [
   'CREATE TABLE IF NOT EXISTS event_log (id INTEGER PRIMARY KEY CHECK (id = 1), latest INTEGER NOT NULL, trimmedThrough INTEGER NOT NULL)',
   'INSERT OR IGNORE INTO event_log (id, latest, trimmedThrough) VALUES (1, 0, 0)',
   // Member changes, for the other processes on the same file (SqliteEventBus).
+  // The audit chain's signed checkpoints (AuditCheckpointer), newest first by _id.
+  'CREATE TABLE IF NOT EXISTS audit_checkpoints (_id TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID',
   'CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, memberId TEXT NOT NULL, origin TEXT NOT NULL, at INTEGER NOT NULL)',
 ];

@@ -16,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApprovalRequestDoc, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
+import type { ApprovalRequestDoc, AuditCheckpoint, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type { Filter } from '../../domain/filter.js';
 import type {
   ApprovalRepository,
@@ -43,9 +43,11 @@ import {
   SqliteSequences,
 } from './sqlite-keyed-repositories.js';
 import { SqliteCommunities } from './sqlite-communities.js';
+import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
-import { decodeDoc } from './sqlite-codec.js';
+import { decodeDoc, encodeDoc } from './sqlite-codec.js';
+import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions {
@@ -146,14 +148,40 @@ class SqliteSightings extends SqliteRecords<SightingDoc> implements SightingRepo
 class SqliteAudit implements AuditRepository {
   readonly #docs: SqliteCollection<AuditEntry>;
   readonly #db: Database.Database;
+  readonly #statements: StatementCache;
 
-  constructor(db: Database.Database, docs: SqliteCollection<AuditEntry>) {
+  constructor(db: Database.Database, statements: StatementCache, docs: SqliteCollection<AuditEntry>) {
     this.#db = db;
+    this.#statements = statements;
     this.#docs = docs;
   }
 
+  /**
+   * The chain's compare-and-set: in one immediate transaction (one writer at a time, across
+   * processes too), insert unless an entry holds the position (index `audit_seq`).
+   */
   async append(entry: AuditEntry) {
-    this.#docs.insert(entry);
+    return this.#db
+      .transaction(() => {
+        if (this.#statements.get('SELECT 1 FROM audit WHERE _id = ?').pluck().get(entry._id) !== undefined) throw new Error(`duplicate audit entry id ${entry._id}`);
+        if (this.#statements.get('SELECT 1 FROM audit WHERE seq = ?').pluck().get(entry.seq) !== undefined) return false;
+        this.#docs.insert(entry);
+        return true;
+      })
+      .immediate();
+  }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint) {
+    this.#statements.get('INSERT INTO audit_checkpoints (_id, doc) VALUES (?, ?) ON CONFLICT (_id) DO NOTHING').run(checkpoint._id, encodeDoc(checkpoint));
+  }
+
+  async checkpoints(limit?: number) {
+    const rows = (
+      limit !== undefined && Number.isFinite(limit)
+        ? this.#statements.get('SELECT doc FROM audit_checkpoints ORDER BY _id DESC LIMIT ?').pluck().all(limit)
+        : this.#statements.get('SELECT doc FROM audit_checkpoints ORDER BY _id DESC').pluck().all()
+    ) as string[];
+    return rows.map((text) => decodeDoc<AuditCheckpoint>(text));
   }
 
   async incrementCount(id: string, at: Date) {
@@ -216,24 +244,27 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
   };
+  const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
   const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
   idempotency.sweep();
   let closed = false;
   return {
     db,
     collections,
+    backup: sqliteBackup(db, statements, { ...collections, communities }),
     indicators: new SqliteIndicators(db, statements, collections.indicators),
     events: new SqliteEventLog(db, statements),
     sightings: new SqliteSightings(collections.sightings),
     notices: new SqliteRecords(collections.notices) as NoticeRepository,
     members: new SqliteMembers(db, statements),
-    communities: new SqliteCommunities(db, new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES)),
+    communities: new SqliteCommunities(db, communities),
     idempotency,
     sequences: new SqliteSequences(statements),
     identityProviders: new SqliteIdentityProviders(db, statements),
     approvals: new SqliteRecords(collections.approvals) as ApprovalRepository,
-    audit: new SqliteAudit(db, collections.audit),
+    audit: new SqliteAudit(db, statements, collections.audit),
     apiKeys: new SqliteApiKeys(db, statements),
+    people: new SqlitePeople(db, statements),
     rateLimits: new SqliteRateLimits(db, statements),
     leases: new SqliteLeases(db, statements),
     async close() {
