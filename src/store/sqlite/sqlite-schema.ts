@@ -108,6 +108,9 @@ export const APPROVALS: CollectionSpec = {
     { field: 'change.role', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
+    // The undo of an approval whose change no longer applied matches the decision it made (ApprovalService.approve).
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [
