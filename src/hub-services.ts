@@ -62,6 +62,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     approvals: (): ApprovalService => approvals,
     apiKeys: (): ApiKeyService => apiKeys,
     identity: (): IdentityService => identity,
+    people: (): PeopleService => people,
     ...(stamps.now ? { now: stamps.now } : {}),
   });
   const events = new EventRecorder(store.events, bus, stamps.now);

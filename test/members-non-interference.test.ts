@@ -36,15 +36,21 @@ async function run(hidden: boolean): Promise<string[]> {
   const watcher = await r.token('watcher', ['reader', 'publisher', 'member-admin'] as Role[]);
   const input = (id: string) => ({ id, name: `${id} organisation`, kind: 'LAB', sector: 'research', country: 'DE', allowedRoles: ['reader'] });
 
-  // Hidden: a registration left pending, one rejected, one withdrawn (offboarded while pending).
+  // Hidden: a registration left pending, one rejected (and made again), one withdrawn (offboarded
+  // while pending), with people of their own.
   r.at(2);
   if (hidden) {
     await r.write(REGISTER, { input: input('secret-lab') }, alice);
     await r.write(REGISTER, { input: input('rejected-lab') }, alice);
     await r.write(REGISTER, { input: input('withdrawn-lab') }, alice);
+    // People of the hidden registrations (seeded: the API adds none to a PENDING member), removed
+    // when their registration is made again or withdrawn: none of it may show.
+    await r.token('rejected-lab', ['reader'], 'x@rejected-lab');
+    await r.token('withdrawn-lab', ['reader'], 'x@withdrawn-lab');
     const open = (await r.write(PENDING, {}, bob)).approvalRequests.edges.map((e: any) => e.node);
     await r.write(REJECT, { id: open.find((n: any) => n.target.id === 'rejected-lab').id, reason: 'SECRET-MARKER-reject' }, bob);
     await r.write(OFFBOARD, { id: 'withdrawn-lab', reason: 'SECRET-MARKER-withdrawn' }, bob);
+    await r.write(REGISTER, { input: input('rejected-lab') }, alice);
   }
   // Visible: a suspension, whose reason differs between the runs (the reason is the hub-admins').
   r.at(3);

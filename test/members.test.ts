@@ -29,6 +29,11 @@ const KEYS = 'query($memberId: ID!) { apiKeys(memberId: $memberId) { id revokedA
 const IDPS = 'query($id: ID!) { member(id: $id) { id identityProviders { issuer } } }';
 const INDICATOR = 'query($id: ID!) { indicator(id: $id) { id value tlp source { id name status } } }';
 const VIEWER = '{ viewer { member { id } } }';
+const PEOPLE = 'query($memberId: ID) { people(memberId: $memberId) { id status roles identities { issuer subject } } }';
+const ADD_PERSON = 'mutation($input: AddPersonInput!) { addPerson(input: $input) { id status } }';
+const SUSPEND_PERSON = 'mutation($id: ID!) { suspendPerson(personId: $id, reason: "on leave") { id status } }';
+const GRANT = 'mutation($personId: ID!, $role: Role!) { requestRoleGrant(personId: $personId, role: $role, reason: "runs the SIEM") { id } }';
+const NO_PERSON = /no active person of its member stands behind it/;
 
 let t: TestHub;
 /** Two different persons holding hub-admin (of "hub-operators"), and one of them again with a second token. */
@@ -36,7 +41,11 @@ let alice: string;
 let aliceAgain: string;
 let bob: string;
 
-const person = (memberId: string, userId: string, roles: Role[]) => t.hub.tokens.issue({ memberId, userId, roles, ttlMs: 3_600_000 });
+/**
+ * A token for the person `userId` of `memberId`, who is seeded first (an ACTIVE person with these
+ * roles): so a refusal below is about the member's status, never about a missing person.
+ */
+const person = (memberId: string, userId: string, roles: Role[]) => t.tokenAs(memberId, userId, roles);
 
 function data(res: GqlResponse) {
   expect(res.body.errors, res.text).toBeUndefined();
@@ -67,12 +76,21 @@ async function activeMember(id: string, roles: Role[] = ['reader', 'publisher'])
   return person(id, `someone@${id}`, roles);
 }
 
+/** Each person of the member and its status, as hub-admin bob lists them. */
+async function peopleOf(memberId: string): Promise<Record<string, string>> {
+  const people = data(await t.gql(PEOPLE, { memberId }, { token: bob })).people as Array<{ id: string; status: string }>;
+  return Object.fromEntries(people.map((p) => [p.id, p.status]));
+}
+
+const newPerson = (memberId: string, id: string) => ({ memberId, id, displayName: id, email: `${id.replace('@', '.')}@example.org`, roles: ['reader'] });
+
 async function auditActions(memberId: string) {
   return (data(await t.gql(AUDIT, { memberId }, { token: bob })).auditLog.edges as Array<{ node: any }>).map((e) => e.node);
 }
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { alertHeartbeatMs: 100 } });
+  // Refusals are what this file checks: many of them, from one address, within a minute.
+  t = await startTestHub({ config: { alertHeartbeatMs: 100, failedLoginLimitPerMinute: 1_000 } });
   alice = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader']);
   aliceAgain = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader', 'approver']);
   bob = await personToken(t, 'bob@hub-operators', ['hub-admin', 'reader']);
@@ -102,6 +120,8 @@ describe('registerMember', () => {
     const approver = await person('bystander', 'dave@bystander', ['approver', 'reader']);
     expect(error(await t.gql(APPROVE, { id: request.id }, { token: approver })).extensions?.code).toBe('FORBIDDEN');
     expect((await t.gql(VIEWER, {}, { token: acme })).status).toBe(401);
+    // Nobody adds people to a registration nobody approved yet.
+    expect(error(await t.gql(ADD_PERSON, { input: newPerson('acme-lab', 'early@acme-lab') }, { token: alice })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
 
     expect(data(await t.gql(APPROVE, { id: request.id }, { token: bob })).approveRequest.status).toBe('APPROVED');
     expect(data(await t.gql(VIEWER, {}, { token: acme })).viewer.member.id).toBe('acme-lab');
@@ -137,9 +157,11 @@ describe('registerMember', () => {
     const again = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: bob }));
     expect(again.extensions).toMatchObject({ code: 'INVALID_TRANSITION', field: 'input.id' });
     const first = await openRequest('REGISTER_MEMBER', 'retry-lab');
-    const early = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early' } }, { token: bob })).createApiKey;
+    // A person of the pending registration (seeded by the hub: the API adds none to it) and a key acting as them.
+    const early = await person('retry-lab', 'x@retry-lab', ['reader']);
+    const earlyKey = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early', personId: 'x@retry-lab' } }, { token: bob })).createApiKey;
     data(await t.gql(REJECT, { id: first.id, reason: 'wrong country' }, { token: bob }));
-    expect((await t.gql(VIEWER, {}, { token: await person('retry-lab', 'x@retry-lab', ['reader']) })).status).toBe(401);
+    expect(error(await t.gql(VIEWER, {}, { token: early })).message).toMatch(/registration is not approved/);
 
     expect(data(await t.gql(REGISTER, { input: input('retry-lab', { country: 'NL' }) }, { token: alice })).registerMember).toMatchObject({ status: 'PENDING', country: 'NL' });
     const second = await openRequest('REGISTER_MEMBER', 'retry-lab');
@@ -148,9 +170,11 @@ describe('registerMember', () => {
     expect(error(await t.gql(APPROVE, { id: first.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
     data(await t.gql(APPROVE, { id: second.id }, { token: bob }));
     expect(data(await t.gql(ONE, { id: 'retry-lab' }, { token: bob })).member).toMatchObject({ status: 'ACTIVE', country: 'NL' });
-    // What the rejected registration collected did not carry over.
-    expect((await t.gql(VIEWER, {}, { token: early.key })).status).toBe(401);
-    expect(data(await t.gql(KEYS, { memberId: 'retry-lab' }, { token: bob })).apiKeys).toEqual([{ id: early.apiKey.id, revokedAt: expect.any(String) }]);
+    // What the rejected registration collected did not carry over: its keys, its people.
+    expect((await t.gql(VIEWER, {}, { token: earlyKey.key })).status).toBe(401);
+    expect(data(await t.gql(KEYS, { memberId: 'retry-lab' }, { token: bob })).apiKeys).toEqual([{ id: earlyKey.apiKey.id, revokedAt: expect.any(String) }]);
+    expect(error(await t.gql(VIEWER, {}, { token: early })).message).toMatch(NO_PERSON);
+    expect(await peopleOf('retry-lab')).toEqual({ 'x@retry-lab': 'REMOVED' });
 
     const taken = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: alice }));
     expect(taken.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.id' });
@@ -185,21 +209,40 @@ describe('suspendMember', () => {
     const { key } = data(await t.gql(CREATE_KEY, { input: { memberId: 'susp-lab', name: 'SIEM' } }, { token })).createApiKey;
     const idp = await ownIdp('https://idp.susp-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'susp-lab', issuer: idp.issuer, jwks: idp.jwks });
+    // The IdP's subject acts as the person it is linked to.
+    await t.person('susp-lab', 'user-1@susp-lab', ['reader'], [{ issuer: idp.issuer, subject: 'user-1' }]);
     const federated = await idp.mint('user-1', ['reader']);
+    // A person the member suspended on its own, before the member was suspended.
+    const onLeave = await person('susp-lab', 'on-leave@susp-lab', ['reader']);
+    expect(data(await t.gql(SUSPEND_PERSON, { id: 'on-leave@susp-lab' }, { token })).suspendPerson.status).toBe('SUSPENDED');
     for (const credential of [token, key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
-    const stream = await alertStream(t, token);
+    // A role grant asked for while the member was ACTIVE, decided after it was suspended.
+    const grant = data(await t.gql(GRANT, { personId: 'user-1@susp-lab', role: 'member-admin' }, { token })).requestRoleGrant;
+    const streams = [];
+    for (const credential of [token, key, federated]) streams.push(await alertStream(t, credential));
 
     const suspended = data(await t.gql(SUSPEND, { id: 'susp-lab', reason: 'compromised SIEM host' }, { token: alice })).suspendMember;
     expect(suspended).toMatchObject({ status: 'SUSPENDED', statusReason: 'compromised SIEM host' });
-    expect((await stream.closed).code).toBe(4401);
-    for (const credential of [token, key, federated]) {
+    for (const stream of streams) expect((await stream.closed).code).toBe(4401);
+    // Every credential of every person of the member, ACTIVE persons included, is refused for the member's status.
+    for (const credential of [token, key, federated, onLeave]) {
       const refused = await t.gql(VIEWER, {}, { token: credential });
       expect(refused.status).toBe(401);
       expect(error(refused).message).toMatch(/the member is suspended/);
     }
-    // A new socket is refused too.
-    const again = await alertStream(t, token, { ready: false });
-    expect((await again.closed).code).toBe(4401);
+    // A new socket is refused too, whichever credential opens it.
+    for (const credential of [token, key, federated]) {
+      const again = await alertStream(t, credential, { ready: false });
+      expect((await again.closed).code).toBe(4401);
+    }
+    // The persons keep their own standing: suspending the member changes none of them.
+    expect(await peopleOf('susp-lab')).toEqual({ 'someone@susp-lab': 'ACTIVE', 'user-1@susp-lab': 'ACTIVE', 'on-leave@susp-lab': 'SUSPENDED' });
+    // And a suspended member takes no new people nor roles, not even through a request approved now.
+    expect(error(await t.gql(ADD_PERSON, { input: newPerson('susp-lab', 'new@susp-lab') }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
+    expect(error(await t.gql(GRANT, { personId: 'user-1@susp-lab', role: 'publisher' }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
+    expect(error(await t.gql(APPROVE, { id: grant.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
+    const roles = data(await t.gql(PEOPLE, { memberId: 'susp-lab' }, { token: bob })).people.find((p: any) => p.id === 'user-1@susp-lab').roles;
+    expect(roles).toEqual(['reader']);
 
     const entries = await auditActions('susp-lab');
     const entry = entries.find((e) => e.action === 'MEMBER_SUSPENDED');
@@ -229,9 +272,13 @@ describe('suspendMember', () => {
 describe('reinstateMember', () => {
   it('reinstates a member below TRUSTED at once', async () => {
     const token = await person('susp-lab', 'someone@susp-lab', ['reader']);
+    const onLeave = await t.hub.tokens.issue({ memberId: 'susp-lab', userId: 'on-leave@susp-lab', roles: ['reader'], ttlMs: 3_600_000 });
     const reinstated = data(await t.gql(REINSTATE, { id: 'susp-lab', reason: 'host rebuilt' }, { token: alice })).reinstateMember;
     expect(reinstated).toMatchObject({ status: 'ACTIVE', tier: 'COMMUNITY' });
     expect((await t.gql(VIEWER, {}, { token })).status).toBe(200);
+    // Reinstating the member gives back what each person held, no more: the suspended person stays suspended.
+    expect(error(await t.gql(VIEWER, {}, { token: onLeave })).message).toMatch(NO_PERSON);
+    expect(await peopleOf('susp-lab')).toEqual({ 'someone@susp-lab': 'ACTIVE', 'user-1@susp-lab': 'ACTIVE', 'on-leave@susp-lab': 'SUSPENDED' });
     expect((await auditActions('susp-lab')).map((e) => e.action)).toContain('MEMBER_REINSTATED');
   });
 
@@ -279,16 +326,34 @@ describe('offboardMember', () => {
     const token = await activeMember('gone-lab', ['reader', 'publisher', 'member-admin']);
     const keys = [];
     for (const name of ['SIEM', 'SOAR']) keys.push(data(await t.gql(CREATE_KEY, { input: { memberId: 'gone-lab', name } }, { token })).createApiKey);
+    // A key a hub-admin made for another person of the member, acting as that person.
+    await t.person('gone-lab', 'siem-owner@gone-lab', ['reader']);
+    const named = data(await t.gql(CREATE_KEY, { input: { memberId: 'gone-lab', name: 'named', personId: 'siem-owner@gone-lab' } }, { token: bob })).createApiKey;
+    keys.push(named);
     const idp = await ownIdp('https://idp.gone-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'gone-lab', issuer: idp.issuer, jwks: idp.jwks });
+    await t.person('gone-lab', 'u@gone-lab', ['reader'], [{ issuer: idp.issuer, subject: 'u' }]);
+    const federated = await idp.mint('u', ['reader']);
+    for (const credential of [token, named.key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
+    const stream = await alertStream(t, named.key);
     const published = data(await t.gql('mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }', {
       input: { idempotencyKey: 'gone-1', indicators: [{ value: 'c2.gone-lab.example', tlp: 'GREEN', severity: 'HIGH', confidence: 80 }] },
     }, { token })).publishIndicators.results[0].indicator.id;
 
     const offboarded = data(await t.gql(OFFBOARD, { id: 'gone-lab', reason: 'left the federation' }, { token: alice })).offboardMember;
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED', statusReason: 'left the federation' });
-    for (const credential of [token, keys[0].key, keys[1].key, await idp.mint('u', ['reader'])]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(401);
-    expect(data(await t.gql(KEYS, { memberId: 'gone-lab' }, { token: bob })).apiKeys.every((k: any) => k.revokedAt !== null)).toBe(true);
+    expect((await stream.closed).code).toBe(4401);
+    for (const credential of [token, ...keys.map((k) => k.key), federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(401);
+    expect(error(await t.gql(VIEWER, {}, { token })).message).toMatch(/the member was offboarded/);
+    expect((await alertStream(t, token, { ready: false }).then((s) => s.closed)).code).toBe(4401);
+    const revoked = data(await t.gql(KEYS, { memberId: 'gone-lab' }, { token: bob })).apiKeys;
+    expect(revoked).toHaveLength(3);
+    expect(revoked.every((k: any) => k.revokedAt !== null)).toBe(true);
+    // Every person of the member is removed for good, and the identities of its (removed) provider are released.
+    expect(await peopleOf('gone-lab')).toEqual({ 'someone@gone-lab': 'REMOVED', 'siem-owner@gone-lab': 'REMOVED', 'u@gone-lab': 'REMOVED' });
+    const people = data(await t.gql(PEOPLE, { memberId: 'gone-lab' }, { token: bob })).people;
+    expect(people.find((p: any) => p.id === 'u@gone-lab').identities).toEqual([]);
+    expect(error(await t.gql(ADD_PERSON, { input: newPerson('gone-lab', 'late@gone-lab') }, { token: bob })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'memberId' });
     expect(data(await t.gql(IDPS, { id: 'gone-lab' }, { token: bob })).member.identityProviders).toEqual([]);
     // Its records stay, with their markings, attributed to it.
     const reader = await person('bystander', 'ivy@bystander', ['reader']);
@@ -303,17 +368,38 @@ describe('offboardMember', () => {
 
     const entries = await auditActions('gone-lab');
     expect(entries.find((e) => e.action === 'MEMBER_OFFBOARDED')).toMatchObject({
-      details: { status: { from: 'ACTIVE', to: 'OFFBOARDED' }, revokedApiKeys: expect.arrayContaining(keys.map((k) => k.apiKey.id)), removedIdentityProviders: [idp.issuer] },
+      details: {
+        status: { from: 'ACTIVE', to: 'OFFBOARDED' },
+        revokedApiKeys: expect.arrayContaining(keys.map((k) => k.apiKey.id)),
+        removedIdentityProviders: [idp.issuer],
+        removedPersons: ['siem-owner@gone-lab', 'someone@gone-lab', 'u@gone-lab'],
+      },
     });
-    expect(entries.filter((e) => e.action === 'API_KEY_REVOKED')).toHaveLength(2);
+    expect(entries.filter((e) => e.action === 'API_KEY_REVOKED')).toHaveLength(3);
+    const removals = entries.filter((e) => e.action === 'PERSON_REMOVED');
+    expect(removals.map((e) => e.target.id).sort()).toEqual(['siem-owner@gone-lab', 'someone@gone-lab', 'u@gone-lab']);
+    expect(removals.find((e) => e.target.id === 'u@gone-lab').details).toMatchObject({ member: 'offboarded', releasedIdentities: [{ issuer: idp.issuer, subject: 'u' }] });
+
+    // The issuer, once another member registers it, speaks for that member's people only: its
+    // subjects are linked afresh, and nothing names the removed person.
+    const heir = await activeMember('heir-lab', ['reader', 'publisher', 'member-admin']);
+    await registerIdentityProvider(t, heir, { memberId: 'heir-lab', issuer: idp.issuer, jwks: idp.jwks });
+    expect((await t.gql(VIEWER, {}, { token: federated })).status).toBe(401);
+    data(await t.gql(ADD_PERSON, { input: newPerson('heir-lab', 'u@heir-lab') }, { token: heir }));
+    const linked = await t.gql('mutation($p: ID!, $i: String!) { linkIdentity(personId: $p, issuer: $i, subject: "u") { id identities { subject } } }', { p: 'u@heir-lab', i: idp.issuer }, { token: heir });
+    expect(linked.text).not.toContain('gone-lab');
+    expect(data(linked).linkIdentity.identities).toEqual([{ subject: 'u' }]);
+    expect(data(await t.gql(VIEWER, {}, { token: federated })).viewer.member.id).toBe('heir-lab');
   });
 
   it('withdraws a PENDING registration for good', async () => {
     data(await t.gql(REGISTER, { input: input('withdrawn-lab') }, { token: alice }));
     const request = await openRequest('REGISTER_MEMBER', 'withdrawn-lab');
+    const withdrawn = await person('withdrawn-lab', 'x@withdrawn-lab', ['reader']);
     data(await t.gql(OFFBOARD, { id: 'withdrawn-lab', reason: 'not joining' }, { token: bob }));
     expect(error(await t.gql(APPROVE, { id: request.id }, { token: bob })).extensions?.code).toBe('INVALID_TRANSITION');
-    expect((await t.gql(VIEWER, {}, { token: await person('withdrawn-lab', 'x@withdrawn-lab', ['reader']) })).status).toBe(401);
+    expect((await t.gql(VIEWER, {}, { token: withdrawn })).status).toBe(401);
+    expect(await peopleOf('withdrawn-lab')).toEqual({ 'x@withdrawn-lab': 'REMOVED' });
     // It never was part of the hub: to members it stays as an id nobody registered.
     const reader = await person('bystander', 'jo@bystander', ['reader']);
     expect(data(await t.gql(ONE, { id: 'withdrawn-lab' }, { token: reader })).member).toBeNull();

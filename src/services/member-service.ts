@@ -18,6 +18,7 @@ import type { ApiKeyService } from './api-key-service.js';
 import type { ApprovalService } from './approval-service.js';
 import type { AuditService } from './audit-service.js';
 import type { IdentityService } from './identity-service.js';
+import type { PeopleService } from './people-service.js';
 
 /** Members the registry holds (the cost analysis counts the `members` directory by it). */
 export const MAX_MEMBERS = 1_000;
@@ -48,6 +49,7 @@ export interface MemberLifecycleDeps {
   approvals: () => ApprovalService;
   apiKeys: () => ApiKeyService;
   identity: () => IdentityService;
+  people: () => PeopleService;
   /** Default `() => new Date()`. */
   now?: () => Date;
 }
@@ -58,11 +60,12 @@ export interface MemberChange {
   request: ApprovalRequestDoc | null;
 }
 
-/** What offboarding did besides the status: the API keys it revoked and the identity providers it removed. */
+/** What offboarding did besides the status: the API keys it revoked, the identity providers and the people it removed. */
 export interface Offboarding {
   member: Member;
   revokedApiKeys: string[];
   removedIdentityProviders: string[];
+  removedPersons: string[];
 }
 
 const ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -169,6 +172,7 @@ export class MemberService {
       // Whatever the earlier, never-approved registration collected does not carry over.
       await deps.apiKeys().revokeAllOf(viewer, fields.id);
       await deps.identity().removeAllOf(fields.id);
+      await deps.people().removeAllOf(viewer, fields.id, 'registered again');
     } else {
       if ((await this.members.list()).length >= MAX_MEMBERS) throw badInput(`The registry holds at most ${MAX_MEMBERS} members`, 'input.id');
       const member: Member = { _id: fields.id, name: fields.name, kind: fields.kind, tier: 'COMMUNITY', sector: fields.sector, country: fields.country, allowedRoles: fields.allowedRoles, status: 'PENDING', statusChange: { at: now, by, reason }, createdAt: now };
@@ -209,8 +213,9 @@ export class MemberService {
 
   /**
    * Offboards a member for good (hub-admin of another member), from any status but OFFBOARDED:
-   * its credentials are refused at once, every API key of it is revoked and every identity
-   * provider of it removed. Its records stay, with their markings, attributed to it.
+   * its credentials are refused at once, every API key of it is revoked, every identity
+   * provider of it removed and every person of it removed (their identities stay theirs). Its
+   * records stay, with their markings, attributed to it.
    */
   async offboard(viewer: Viewer, id: string, reason: string): Promise<Offboarding> {
     assertMayChangeMemberStanding(viewer, id);
@@ -223,13 +228,15 @@ export class MemberService {
     // The status alone already refuses every credential; revoking and removing makes it final.
     const revoked = await deps.apiKeys().revokeAllOf(viewer, id);
     const removed = await deps.identity().removeAllOf(id);
+    const removedPersons = await deps.people().removeAllOf(viewer, id, 'offboarded');
     const revokedApiKeys = revoked.map((k) => k._id);
     const removedIdentityProviders = removed.map((r) => r.issuer);
     await deps.audit().memberStatusChanged(viewer, 'MEMBER_OFFBOARDED', after, member.status, 'OFFBOARDED', {
       revokedApiKeys,
       removedIdentityProviders: removedIdentityProviders.map((i) => clip(i, 200)),
+      removedPersons,
     });
-    return { member: after, revokedApiKeys, removedIdentityProviders };
+    return { member: after, revokedApiKeys, removedIdentityProviders, removedPersons };
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   identityLinkNeedsApproval,
   isSamePerson,
   mayChangeRole,
+  memberRefusal,
   peopleScope,
   type Viewer,
 } from '../policy/policy.js';
@@ -33,6 +34,8 @@ export const MAX_PEOPLE_LISTED = 1_000;
 /** Longest subject accepted for a linked identity. */
 const MAX_SUBJECT_CHARS = 256;
 const MAX_REASON = 1_000;
+/** People of one member that offboarding removes in one sweep (far above what a member holds). */
+const MAX_PEOPLE_SWEPT = 1_000_000;
 /** Compare-and-set attempts before a write gives up on a person others keep writing. */
 const CAS_ATTEMPTS = 5;
 
@@ -137,7 +140,7 @@ export class PeopleService {
    * Adds a person with reader and/or publisher (member-admin of the member, or hub-admin).
    * BAD_USER_INPUT names the field: an id taken or malformed, an email or display name that is
    * not one, a role beyond reader and publisher or not allowed to the member, a member that is
-   * unknown or suspended.
+   * unknown or not ACTIVE (PENDING, SUSPENDED, OFFBOARDED: `memberRefusal`).
    */
   async add(viewer: Viewer, input: AddPersonInput): Promise<PersonDoc> {
     const actor = asAdministrator(viewer, input.memberId);
@@ -279,7 +282,8 @@ export class PeopleService {
    */
   async applyRoleGrant(personId: string, role: Role, expected: { memberId: string }): Promise<{ before: Role[]; after: PersonDoc } | null> {
     const member = await this.deps.members.get(expected.memberId);
-    if (!member || !member.allowedRoles.includes(role)) return null;
+    // A member suspended or offboarded since the request takes no new roles (`memberRefusal`).
+    if (!member || memberRefusal(member) !== null || !member.allowedRoles.includes(role)) return null;
     const after = await this.change(personId, (p) => {
       if (p.memberId !== expected.memberId || p.status !== 'ACTIVE' || p.roles.includes(role)) return null;
       return { roles: ROLES.filter((r) => r === role || p.roles.includes(r)) };
@@ -389,6 +393,42 @@ export class PeopleService {
   }
 
   /**
+   * Removes every person of a member who is not removed yet, and releases every identity its
+   * people hold (offboarding; a registration made again after it was rejected). The member's
+   * identity providers are removed with it, so their issuers may later be registered by another
+   * member: a subject left linked to a removed person of this member would be refused there for
+   * good, and its error would name that person to the new member. Each person is audited
+   * PERSON_REMOVED (`details.member` says why, `details.releasedIdentities` what was released); a
+   * person removed earlier only has its identities released (IDENTITY_UNLINKED). The caller
+   * (MemberService) has checked the viewer. Returns the ids removed now, in id order.
+   */
+  async removeAllOf(viewer: MemberViewer, memberId: string, why: 'offboarded' | 'registered again'): Promise<string[]> {
+    const removed: string[] = [];
+    for (const person of await this.deps.people.list(memberId, MAX_PEOPLE_SWEPT)) {
+      if (person.status === 'REMOVED' && person.identities.length === 0) continue;
+      const changed = await this.change(person._id, (p) =>
+        p.memberId !== memberId || (p.status === 'REMOVED' && p.identities.length === 0) ? null : { status: 'REMOVED' as const, identities: [] },
+      );
+      if (!changed) continue; // removed and released meanwhile
+      const releasedIdentities = changed.before.identities.map((i) => ({ issuer: clip(i.issuer, 200), subject: clip(i.subject, 200) }));
+      if (changed.before.status === 'REMOVED') {
+        await this.deps.audit.personChanged('IDENTITY_UNLINKED', viewer, changed.after, `released the identities of removed person ${person._id}: the member was ${why}`, {
+          member: why,
+          releasedIdentities,
+        });
+        continue;
+      }
+      await this.deps.audit.personChanged('PERSON_REMOVED', viewer, changed.after, `removed person ${person._id} of ${memberId}: the member was ${why}`, {
+        from: changed.before.status,
+        member: why,
+        releasedIdentities,
+      });
+      removed.push(person._id);
+    }
+    return removed;
+  }
+
+  /**
    * Suspends a person at once (every credential of theirs refused from the next request), or
    * reinstates a suspended one: reinstating gives back only what the person held, so it is not a
    * two-person change. Same permission as `removePerson`; a REMOVED person stays removed
@@ -440,7 +480,10 @@ export class PeopleService {
   private async activeMember(memberId: string): Promise<Member> {
     const member = await this.deps.members.get(memberId);
     if (!member) throw badInput('No member has this id', 'memberId');
-    if (member.suspended) throw badInput('The member is suspended', 'memberId');
+    // Only an ACTIVE member takes new people and roles: a PENDING one is not part of the hub yet,
+    // a SUSPENDED one is on hold, an OFFBOARDED one is gone (`memberRefusal`).
+    const refusal = memberRefusal(member);
+    if (refusal !== null) throw badInput(`No new people or roles: ${refusal}`, 'memberId');
     return member;
   }
 
