@@ -89,7 +89,8 @@ async function auditActions(memberId: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { alertHeartbeatMs: 100 } });
+  // Refusals are what this file checks: many of them, from one address, within a minute.
+  t = await startTestHub({ config: { alertHeartbeatMs: 100, failedLoginLimitPerMinute: 1_000 } });
   alice = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader']);
   aliceAgain = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader', 'approver']);
   bob = await personToken(t, 'bob@hub-operators', ['hub-admin', 'reader']);
@@ -334,13 +335,17 @@ describe('offboardMember', () => {
     await t.person('gone-lab', 'u@gone-lab', ['reader'], [{ issuer: idp.issuer, subject: 'u' }]);
     const federated = await idp.mint('u', ['reader']);
     for (const credential of [token, named.key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
+    const stream = await alertStream(t, named.key);
     const published = data(await t.gql('mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }', {
       input: { idempotencyKey: 'gone-1', indicators: [{ value: 'c2.gone-lab.example', tlp: 'GREEN', severity: 'HIGH', confidence: 80 }] },
     }, { token })).publishIndicators.results[0].indicator.id;
 
     const offboarded = data(await t.gql(OFFBOARD, { id: 'gone-lab', reason: 'left the federation' }, { token: alice })).offboardMember;
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED', statusReason: 'left the federation' });
+    expect((await stream.closed).code).toBe(4401);
     for (const credential of [token, ...keys.map((k) => k.key), federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(401);
+    expect(error(await t.gql(VIEWER, {}, { token })).message).toMatch(/the member was offboarded/);
+    expect((await alertStream(t, token, { ready: false }).then((s) => s.closed)).code).toBe(4401);
     const revoked = data(await t.gql(KEYS, { memberId: 'gone-lab' }, { token: bob })).apiKeys;
     expect(revoked).toHaveLength(3);
     expect(revoked.every((k: any) => k.revokedAt !== null)).toBe(true);
