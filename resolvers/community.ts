@@ -1,13 +1,16 @@
 import type { HubContext } from '../src/context.js';
-import type { CommunityDoc } from '../src/domain/community.js';
+import { isCommunityDoc, type CommunityDoc, type CommunityListing } from '../src/domain/community.js';
 import { canSeeCommunityRoster } from '../src/policy/policy.js';
 import type { CommunityInput } from '../src/services/community-service.js';
 
-/** The owner, roster and updatedAt of a community are its administrators' (`canSeeCommunityRoster`). */
+/**
+ * The owner, roster and updatedAt of a community are its administrators' (`canSeeCommunityRoster`);
+ * others are handed a listing without them (CommunityService.list), and get null.
+ */
 const forAdministrators =
   <T>(pick: (c: CommunityDoc, context: HubContext) => T) =>
-  (c: CommunityDoc, _: unknown, context: HubContext): T | null =>
-    canSeeCommunityRoster(context.viewer, c) ? pick(c, context) : null;
+  (c: CommunityDoc | CommunityListing, _: unknown, context: HubContext): T | null =>
+    isCommunityDoc(c) && canSeeCommunityRoster(context.viewer, c) ? pick(c, context) : null;
 
 export const communityResolvers = {
   Query: {
@@ -21,7 +24,7 @@ export const communityResolvers = {
       services.communities.removeMember(viewer, args.communityId, args.memberId),
   },
   Community: {
-    id: (c: CommunityDoc) => c._id,
+    id: (c: CommunityDoc | CommunityListing) => c._id,
     owner: forAdministrators((c, { loaders }) => loaders.member.load(c.ownerMemberId)),
     members: forAdministrators(async (c, { loaders }) => (await loaders.member.loadMany(c.members)).filter((m) => m && !(m instanceof Error))),
     updatedAt: forAdministrators((c) => c.updatedAt),

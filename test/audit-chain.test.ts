@@ -81,8 +81,8 @@ beforeAll(async () => {
   await t.member('alpha', 'CORE', { allowedRoles: ['reader', 'publisher', 'member-admin'] }).publishes([{ value: 'one.chain.example' }, { value: 'two.chain.example' }]);
   await t.member('beta', 'TRUSTED', { allowedRoles: ['reader', 'publisher', 'member-admin'] }).publishes([{ value: 'three.chain.example' }]);
   await t.member('ops', 'CORE', { allowedRoles: ['reader', 'hub-admin'] }).token();
-  admin = await t.hub.tokens.issue({ memberId: 'ops', userId: 'root@ops', roles: ['reader', 'hub-admin'], ttlMs: 3_600_000 });
-  alphaAdmin = await t.hub.tokens.issue({ memberId: 'alpha', userId: 'adm@alpha', roles: ['reader', 'member-admin'], ttlMs: 3_600_000 });
+  admin = await t.tokenAs('ops', 'root@ops', ['reader', 'hub-admin']);
+  alphaAdmin = await t.tokenAs('alpha', 'adm@alpha', ['reader', 'member-admin']);
   // Three refusals in one minute: one aggregate entry whose count moves after it was chained.
   const bad = `${alphaAdmin.slice(0, -4)}AAAA`;
   for (let i = 0; i < 3; i++) expect((await t.gql('{ viewer { tier } }', {}, { token: bad })).status).toBe(401);

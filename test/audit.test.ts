@@ -160,8 +160,9 @@ describe('what the log records', () => {
 });
 
 describe('tokens issued by the CLI', () => {
-  const cli = (dataDir: string, member: string) => {
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'token', '--member', member, '--user', `ops-cli@${member}`], {
+  /** `token --as <person>` on the hub's data directory: the CLI opens the same store and audits there. */
+  const cli = (dataDir: string, personId: string) => {
+    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'token', '--as', personId, '--roles', 'reader'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HUB_DATA_DIR: dataDir },
       timeout: 30_000,
@@ -172,8 +173,9 @@ describe('tokens issued by the CLI', () => {
   const cliEntries = async (hub: TestHub, token: string) =>
     (await log(token, { action: ['TOKEN_ISSUED'] }, hub)).filter((e) => e.details.via === 'cli');
 
-  it('reaches the log through audit-cli.jsonl before the next auditLog answer, each token once', async () => {
-    const jti = cli(t.dataDir, 'beta');
+  it('are written by the CLI into the store the hub serves, each token once', async () => {
+    await t.hub.services.people.seed({ id: 'ops-cli@beta', memberId: 'beta', roles: ['reader'] });
+    const jti = cli(t.dataDir, 'ops-cli@beta');
     const first = await cliEntries(t, tok.admin1);
     expect(first.filter((e) => e.target?.id === jti)).toEqual([
       expect.objectContaining({ memberId: 'beta', actor: null, details: expect.objectContaining({ userId: 'ops-cli@beta', roles: ['reader'], via: 'cli' }) }),
@@ -183,7 +185,7 @@ describe('tokens issued by the CLI', () => {
     expect((await cliEntries(t, tok.alphaAdmin)).map((e) => e.target?.id)).not.toContain(jti);
   });
 
-  it('waits for a line the CLI is still writing, and skips a malformed one', async () => {
+  it('from audit-cli.jsonl (written by CLIs before they opened the store): waits for a line still being written, and skips a malformed one', async () => {
     const file = join(t.dataDir, 'audit-cli.jsonl');
     const jti = randomUUID();
     const line = JSON.stringify({ v: 1, action: 'TOKEN_ISSUED', at: new Date().toISOString(), memberId: 'beta', userId: 'half@beta', roles: ['reader'], jti, expiresAt: new Date(Date.now() + 60_000).toISOString() });
@@ -194,10 +196,15 @@ describe('tokens issued by the CLI', () => {
     expect((await cliEntries(t, tok.admin1)).filter((e) => e.target?.id === jti)).toHaveLength(1);
   });
 
-  it('reaches the log of a hub started after the CLI issued it', async () => {
+  it('stay in the log of a hub started after the CLI issued them', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hub-audit-'));
-    const jti = cli(dataDir, 'gamma');
-    const hub = await startHub(parseConfig({ PORT: '0', HUB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    const config = parseConfig({ PORT: '0', HUB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    let hub = await startHub(config, { logger: pino({ level: 'silent' }) });
+    await hub.services.members.register({ _id: 'gamma', name: 'Gamma', kind: 'ENTERPRISE', tier: 'TRUSTED', sector: 'testing', country: 'NL', allowedRoles: ['reader'], status: 'ACTIVE', createdAt: new Date() });
+    await hub.services.people.seed({ id: 'ops-cli@gamma', memberId: 'gamma', roles: ['reader'] });
+    await hub.dispose();
+    const jti = cli(dataDir, 'ops-cli@gamma');
+    hub = await startHub(config, { logger: pino({ level: 'silent' }) });
     try {
       const all = await hub.services.audit.list({ kind: 'member', memberId: 'root', userId: 'root', roles: ['hub-admin'], tier: 'CORE' }, { filter: { action: ['TOKEN_ISSUED'] } });
       expect(all.edges.map((e) => e.node.target?.id)).toContain(jti);

@@ -132,6 +132,16 @@ describe('rosters', () => {
     expect((await t.gql(LIST, {})).body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('hands a member that does not administer a community only its id, name and description from the service too (the CLI prints what it gets)', async () => {
+    const c = await create(`Service ${randomUUID().slice(0, 6)}`);
+    data(await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin }));
+    const partner = { kind: 'member', memberId: 'c-partner', userId: 'test@c-partner', roles: ['reader', 'member-admin'], tier: 'COMMUNITY' } as const;
+    const listed = (await t.hub.services.communities.list(partner)).find((x) => x._id === c.id);
+    expect(listed).toEqual({ _id: c.id, name: c.name, description: c.description });
+    const owner = { kind: 'member', memberId: 'c-owner', userId: 'test@c-owner', roles: ['reader', 'member-admin'], tier: 'TRUSTED' } as const;
+    expect((await t.hub.services.communities.list(owner)).find((x) => x._id === c.id)).toMatchObject({ ownerMemberId: 'c-owner', members: ['c-owner', 'c-partner'] });
+  });
+
   it('answers a viewer that neither belongs to nor administers a community exactly as for an id that does not exist', async () => {
     const c = await create('Secret circle');
     const missing = `community--${randomUUID()}`;
@@ -251,31 +261,45 @@ describe('TLP:RED records naming a community', () => {
   });
 });
 
-// Last: it fills the hub to its caps.
+// On a hub of its own, in memory: hundreds of service writes between two requests would outlast
+// the HTTP keep-alive on a durable store under load (the next request then meets a closed socket).
 describe('caps', () => {
   const hubAdmin = { kind: 'member', memberId: 'c-operator', userId: 'ops@c-operator', roles: ['reader', 'hub-admin'], tier: 'CORE' } as const;
+  let h: TestHub;
+  let ownerAdmin: string;
+  let operator: string;
+  beforeAll(async () => {
+    h = await startTestHub({ config: { store: 'memory' } });
+    h.member('c-owner', 'TRUSTED');
+    h.member('c-partner', 'COMMUNITY');
+    h.member('c-operator', 'CORE', { allowedRoles: ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin'] });
+    ownerAdmin = await h.member('c-owner', 'TRUSTED').token(['reader', 'member-admin']);
+    operator = await h.token('c-operator', ['reader', 'hub-admin']);
+  });
 
   it('refuses a member beyond a community\'s cap with BAD_USER_INPUT naming memberId', async () => {
-    const c = await create('Full circle');
+    const c = data(await h.gql(CREATE, { input: { name: 'Full circle', description: '' } }, { token: ownerAdmin })).createCommunity;
     for (let i = 1; i < MAX_COMMUNITY_MEMBERS; i++) {
       const id = `c-cap-${i}`;
-      await t.hub.services.members.register({ _id: id, name: id, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'testing', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date() } as any);
-      await t.hub.services.communities.addMember(hubAdmin, c.id, id);
+      await h.hub.services.members.register({ _id: id, name: id, kind: 'ENTERPRISE', tier: 'COMMUNITY', sector: 'testing', country: 'NL', allowedRoles: ['reader'], suspended: false, createdAt: new Date() } as any);
+      await h.hub.services.communities.addMember(hubAdmin, c.id, id);
     }
-    const full = await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin });
+    const full = await h.gql(ADD, { c: c.id, m: 'c-partner' }, { token: ownerAdmin });
     expect(full.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'memberId' });
     expect(full.body.errors?.[0]?.message).toContain(String(MAX_COMMUNITY_MEMBERS));
     // Removing one makes room again.
-    data(await t.gql(REMOVE, { c: c.id, m: 'c-cap-1' }, { token: tok.ownerAdmin }));
-    expect(data(await t.gql(ADD, { c: c.id, m: 'c-partner' }, { token: tok.ownerAdmin })).addCommunityMember.members).toHaveLength(MAX_COMMUNITY_MEMBERS);
+    data(await h.gql(REMOVE, { c: c.id, m: 'c-cap-1' }, { token: ownerAdmin }));
+    expect(data(await h.gql(ADD, { c: c.id, m: 'c-partner' }, { token: ownerAdmin })).addCommunityMember.members).toHaveLength(MAX_COMMUNITY_MEMBERS);
   }, 60_000);
 
   it('refuses a community beyond the hub\'s cap with BAD_USER_INPUT', async () => {
-    const existing = (await t.hub.services.communities.list(hubAdmin)).length;
-    for (let i = existing; i < MAX_COMMUNITIES; i++) await t.hub.services.communities.create(hubAdmin, { name: `cap ${i}`, description: '' });
-    const res = await t.gql(CREATE, { input: { name: 'one too many', description: '' } }, { token: tok.ownerAdmin });
+    const existing = (await h.hub.services.communities.list(hubAdmin)).length;
+    for (let i = existing; i < MAX_COMMUNITIES; i++) await h.hub.services.communities.create(hubAdmin, { name: `cap ${i}`, description: '' });
+    const res = await h.gql(CREATE, { input: { name: 'one too many', description: '' } }, { token: ownerAdmin });
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
-    // The largest answer, a hub-admin's list with every roster, stays within the response budget.
-    expect(data(await t.gql(LIST, {}, { token: tok.hubAdmin })).communities).toHaveLength(MAX_COMMUNITIES);
+    // The largest answer, a hub-admin's list with every roster and the member fields an operator
+    // reads, stays within the response budget.
+    const rich = '{ communities { id name description owner { id name } members { id name kind sector country tier status } updatedAt } }';
+    expect(data(await h.gql(rich, {}, { token: operator })).communities).toHaveLength(MAX_COMMUNITIES);
   }, 60_000);
 });

@@ -34,6 +34,9 @@ const SECRETS = {
   communityDescription: { marker: m('CIRCLEDESC'), minTier: null as Viewer | null },
   rosterMember: { marker: m('ROSTER'), minTier: null as Viewer | null },
   communityRedValue: { marker: m('CIRCLERED'), minTier: null as Viewer | null },
+  /** A person of the roster member (name, email): its own administrators' and hub-admins' only, never the community's. */
+  rosterPersonName: { marker: m('ROSTERNAME'), minTier: null as Viewer | null },
+  rosterPersonEmail: { marker: m('ROSTERMAIL'), minTier: null as Viewer | null },
   /** A person of the publisher (its id, name and email), with a pending role grant: for its own administrators only. */
   personId: { marker: m('PERSONID'), minTier: null as Viewer | null },
   personName: { marker: m('PERSONNAME'), minTier: null as Viewer | null },
@@ -112,6 +115,10 @@ beforeAll(async () => {
     const added = await t.gql(`mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }`, { c: ids.community, m: memberId }, { token: publisherAdmin });
     if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
   }
+  const rosterAdmin = await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']);
+  const rosterPerson = { memberId: SECRETS.rosterMember.marker, displayName: SECRETS.rosterPersonName.marker, email: `${SECRETS.rosterPersonEmail.marker}@example.org` };
+  const seeded = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: rosterPerson }, { token: rosterAdmin });
+  if (seeded.body.errors) throw new Error(JSON.stringify(seeded.body.errors));
   [ids.communityRed] = (await publisher.publishes([{ value: `${SECRETS.communityRedValue.marker}.example`, tlp: 'RED', recipients: [ids.community] }])).map((r: any) => r.indicator.id);
 
   ids.open = await publishNotice(owner, {
@@ -406,7 +413,7 @@ describe('the matrix can fail', () => {
     const publisherToken = await t.token(publisherId, ['reader']);
     const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
     for (const [name, secret] of Object.entries(SECRETS)) {
-      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person')) continue;
+      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person') || name.startsWith('rosterPerson')) continue;
       expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
     }
     const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
@@ -426,6 +433,35 @@ describe('the matrix can fail', () => {
     expect(listed).toContain(SECRETS.communityDescription.marker);
     expect(listed).not.toContain(SECRETS.rosterMember.marker);
     expect(await gqlText('{ communities { members { id } } }', {}, publisherAdmin)).toContain(SECRETS.rosterMember.marker);
+  });
+});
+
+describe('who sees whom in the people directory', () => {
+  const PEOPLE = `query($m: ID) { people(memberId: $m) { ${PEOPLE_FIELDS} } }`;
+  const personMarkers = [SECRETS.personId, SECRETS.personName, SECRETS.personEmail, SECRETS.rosterPersonName, SECRETS.rosterPersonEmail];
+
+  it("shows a member's people (names, emails) to its member-admins and hub-admins only: not to its other people, nor to a community's administrators through its roster", async () => {
+    // The member's own people without member-admin: refused, whatever the directory holds.
+    for (const roles of [['reader'], ['reader', 'publisher', 'approver']] as const) {
+      const colleague = await gqlText(PEOPLE, {}, await t.token(publisherId, [...roles]));
+      expect(colleague).toContain('FORBIDDEN');
+      for (const secret of personMarkers) expect(colleague).not.toContain(secret.marker);
+    }
+    // The community's administrator sees its roster's members, never their people.
+    const roster = await gqlText('{ communities { members { id name sector kind country } owner { id name } } }', {}, publisherAdmin);
+    expect(roster).toContain(SECRETS.rosterMember.marker);
+    for (const secret of [SECRETS.rosterPersonName, SECRETS.rosterPersonEmail]) expect(roster).not.toContain(secret.marker);
+    const theirs = await gqlText(PEOPLE, { m: SECRETS.rosterMember.marker }, publisherAdmin);
+    expect(swap(theirs, [SECRETS.rosterMember.marker], 'X')).toBe(swap(await gqlText(PEOPLE, { m: 'no-such-member' }, publisherAdmin), ['no-such-member'], 'X'));
+    // A member in the community learns nothing of the owner's people either.
+    const memberAdmin = await gqlText(PEOPLE, { m: publisherId }, await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']));
+    for (const secret of [SECRETS.personId, SECRETS.personName, SECRETS.personEmail]) expect(memberAdmin).not.toContain(secret.marker);
+    // Its own member-admin and a hub-admin do see them: the markers are really there.
+    expect(await gqlText(PEOPLE, {}, await t.tokenAs(SECRETS.rosterMember.marker, 'admin@roster', ['reader', 'member-admin']))).toContain(SECRETS.rosterPersonEmail.marker);
+    t.member('leak-operator', 'CORE', { allowedRoles: ['reader', 'member-admin', 'hub-admin'] });
+    const hubAdmin = await t.tokenAs('leak-operator', 'ops@leak-operator', ['reader', 'hub-admin']);
+    const all = await gqlText(PEOPLE, {}, hubAdmin);
+    for (const secret of personMarkers) expect(all).toContain(secret.marker);
   });
 });
 

@@ -93,10 +93,9 @@ async function viewerAs(built: HubServices, acting: TokenIssuer, ttlMs: number, 
 }
 
 /** A person's id and member, or null when unknown. */
-export async function findPerson(services: Services, personId: string): Promise<{ id: string; memberId: string } | null> {
-  void services;
-  void personId;
-  return null; // replaced when the people directory lands
+async function findPerson(services: Services, personId: string): Promise<{ id: string; memberId: string } | null> {
+  const person = await services.people.get(personId);
+  return person && { id: person._id, memberId: person.memberId };
 }
 
 /** `--as <personId>`: who a command acts as. */

@@ -20,9 +20,12 @@ import {
 } from './member-commands.js';
 import { serveCommand } from './serve-command.js';
 import { tokenCommand } from './token-command.js';
+import { initCommand } from './init-command.js';
+import { personAddCommand, personGrantCommand, personListCommand, personRevokeCommand } from './person-commands.js';
 
 export const COMMANDS: readonly Command[] = [
   serveCommand,
+  initCommand,
   tokenCommand,
   memberAddCommand,
   memberListCommand,
@@ -30,6 +33,10 @@ export const COMMANDS: readonly Command[] = [
   memberSuspendCommand,
   memberReinstateCommand,
   memberOffboardCommand,
+  personAddCommand,
+  personListCommand,
+  personGrantCommand,
+  personRevokeCommand,
   communityAddCommand,
   communityListCommand,
   communityAddMemberCommand,

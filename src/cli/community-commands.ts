@@ -1,9 +1,10 @@
-import type { CommunityDoc } from '../domain/community.js';
+import { isCommunityDoc, type CommunityDoc, type CommunityListing } from '../domain/community.js';
 import { actAs, AS_OPTION } from './cli-session.js';
 import { STORE_ENV, str, type Command } from './command.js';
 
-/** A community as the CLI prints it: the roster only as the service handed it (administrators only). */
-const row = (c: CommunityDoc) => ({ id: c._id, name: c.name, description: c.description, ownerMemberId: c.ownerMemberId, members: c.members });
+/** A community as the CLI prints it: owner and roster only when the service handed them (administrators only). */
+const row = (c: CommunityDoc | CommunityListing) =>
+  isCommunityDoc(c) ? { id: c._id, name: c.name, description: c.description, ownerMemberId: c.ownerMemberId, members: c.members } : { id: c._id, name: c.name, description: c.description };
 
 export const communityAddCommand: Command = {
   path: ['community', 'add'],
@@ -30,7 +31,7 @@ export const communityListCommand: Command = {
   env: STORE_ENV,
   async run({ values, env }) {
     const rows = (await actAs(env, str(values, 'as')!, (viewer, { services }) => services.communities.list(viewer))).map(row);
-    return { text: rows.map((c) => `${c.id}  ${c.name}  (${c.members.length ? c.members.join(', ') : 'roster not shown'})`).join('\n'), json: rows };
+    return { text: rows.map((c) => `${c.id}  ${c.name}  (${c.members ? c.members.join(', ') : 'roster not shown'})`).join('\n'), json: rows };
   },
 };
 

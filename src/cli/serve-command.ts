@@ -1,5 +1,4 @@
 import { parseConfig } from '../config.js';
-import { startHub } from '../main.js';
 import { ENVIRONMENT_NAMES } from '../config.js';
 import type { Command } from './command.js';
 
@@ -21,6 +20,8 @@ export const serveCommand: Command = {
     // The demo shows operators their metrics too (docs/metrics.md); HUB_METRICS_PORT set (even empty: off) wins.
     if (values.demo && env.HUB_METRICS_PORT === undefined) env.HUB_METRICS_PORT = String(DEMO_METRICS_PORT);
     const config = parseConfig(env, values.demo ? { demo: true } : {});
+    // Loaded here: every other command starts without the HTTP, WebSocket and GraphQL servers.
+    const { startHub } = await import('../main.js');
     const hub = await startHub(config);
     process.stderr.write(`hub: listening on ${hub.url} (graphql-ws on ${hub.wsUrl})${config.demo ? ', demo data loaded' : ''}\n`);
     if (hub.metrics) process.stderr.write(`hub: Prometheus metrics on ${hub.metrics.url}\n`);

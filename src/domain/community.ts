@@ -23,6 +23,19 @@ export interface CommunityDoc {
   updatedAt: Date;
 }
 
+/**
+ * What a member in a community that does not administer it is handed of it: its id, name and
+ * description, never its owner, roster or times (a roster change must change nothing it sees).
+ */
+export interface CommunityListing {
+  _id: string;
+  name: string;
+  description: string;
+}
+
+/** Whether a community handed out is the whole document (its administrators') or a listing. */
+export const isCommunityDoc = (c: CommunityDoc | CommunityListing): c is CommunityDoc => 'members' in c;
+
 /** Prefix of community ids: a record's `recipients` tells a community from a member by it. */
 export const COMMUNITY_ID_PREFIX = 'community--';
 

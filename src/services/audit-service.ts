@@ -224,7 +224,7 @@ export class AuditService {
    * (hub-admins read it there), never here; `details` counts what offboarding revoked.
    */
   memberStatusChanged(
-    actor: MemberViewer,
+    actor: MemberViewer | null,
     action: 'MEMBER_REGISTERED' | 'MEMBER_SUSPENDED' | 'MEMBER_REINSTATED' | 'MEMBER_OFFBOARDED',
     member: { _id: string; tier: string },
     from: string | null,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COMMUNITY_DESCRIPTION_CHARS, COMMUNITY_ID_PREFIX, COMMUNITY_NAME_CHARS, isCommunityId, type CommunityDoc } from '../domain/community.js';
+import { COMMUNITY_DESCRIPTION_CHARS, COMMUNITY_ID_PREFIX, COMMUNITY_NAME_CHARS, isCommunityId, type CommunityDoc, type CommunityListing } from '../domain/community.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
 import {
   assertCanCreateCommunity,
@@ -18,8 +18,8 @@ import type { MemberService } from './member-service.js';
  * community holds at most: together they bound the largest `communities` answer (a hub-admin's,
  * with every roster) within the response budget (docs/limits.md).
  */
-export const MAX_COMMUNITIES = 200;
-export const MAX_COMMUNITY_MEMBERS = 250;
+export const MAX_COMMUNITIES = 100;
+export const MAX_COMMUNITY_MEMBERS = 200;
 
 export interface CommunityServiceDeps {
   communities: CommunityRepository;
@@ -129,9 +129,11 @@ export class CommunityService {
 
   /**
    * The communities the viewer's member belongs to and, for its administrators, those they
-   * administer (a hub-admin: all), by name then id.
+   * administer (a hub-admin: all), by name then id: whole documents for those it administers,
+   * listings (id, name, description) for the others, so that no caller (the API, the CLI) can
+   * show a roster it should not.
    */
-  async list(viewer: Viewer): Promise<CommunityDoc[]> {
+  async list(viewer: Viewer): Promise<Array<CommunityDoc | CommunityListing>> {
     if (viewer.kind === 'anonymous') throw unauthenticated('Communities are for members: send a token');
     const found = viewer.roles.includes('hub-admin')
       ? await this.deps.communities.list(MAX_COMMUNITIES)
@@ -140,7 +142,10 @@ export class CommunityService {
           ...(viewer.roles.includes('member-admin') ? await this.deps.communities.ownedBy(viewer.memberId) : []),
         ];
     const unique = new Map(found.filter((c) => canSeeCommunity(viewer, c)).map((c) => [c._id, c]));
-    return [...unique.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a._id < b._id ? -1 : a._id > b._id ? 1 : 0)).slice(0, MAX_COMMUNITIES);
+    return [...unique.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+      .slice(0, MAX_COMMUNITIES)
+      .map((c): CommunityDoc | CommunityListing => (canAdministerCommunity(viewer, c) ? c : { _id: c._id, name: c.name, description: c.description }));
   }
 
   /** The ids of the communities a member belongs to now. */

@@ -851,6 +851,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.apiKeys.insert(apiKey('0123456789abcdef', 'm-a'));
         await target.idempotency.reserve({ _id: 'm-a:k1', requestHash: 'h', response: null, owner: 'o-1', createdAt: at(1), expiresAt: new Date(Date.now() + 3_600_000) });
         await target.idempotency.complete('m-a:k1', 'o-1', { ok: true, at: at(2).toISOString(), list: [1, 2] });
+        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
         await target.communities.insert({ _id: 'community--1', name: 'Energy', description: 'd', ownerMemberId: 'm-a', members: ['m-a', 'm-b'], createdAt: at(1), createdBy: { memberId: 'm-a', userId: 'alice' }, updatedAt: at(1) } as CommunityDoc);
         await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
         await target.sequences.next('indicators', 3);
@@ -886,6 +887,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           expect(await other.apiKeys.get('0123456789abcdef')).toMatchObject({ memberId: 'm-a' });
           expect(await other.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
           expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
+          // The identity index comes back with its people.
           expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
         } finally {
           if (other !== store) await other.close();

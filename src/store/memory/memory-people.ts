@@ -14,8 +14,10 @@ export class MemoryPeople implements PersonRepository {
   private readonly byId = new Map<string, PersonDoc>();
   /** `[issuer, subject]` as JSON -> person id: the unique identity index. */
   private readonly byIdentity = new Map<string, string>();
-  /** Raw access for export and import; loading rebuilds the identity index. */
-  readonly access = mapAccess(this.byId, 'person', (doc) => this.store(doc));
+  /** Export and import (docs/backup.md): a loaded person's identities enter the identity index too. */
+  readonly access = mapAccess(this.byId, 'person', (doc) => {
+    for (const i of doc.identities) this.byIdentity.set(identityKey(i.issuer, i.subject), doc._id);
+  });
 
   async get(id: string) {
     return this.byId.get(id) ?? null;

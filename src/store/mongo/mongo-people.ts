@@ -14,11 +14,13 @@ type StoredPerson = PersonDoc & { identityKeys?: string[] };
 
 const identityKey = (issuer: string, subject: string): string => JSON.stringify([issuer, subject]);
 
-function toStored(doc: PersonDoc): StoredPerson {
+/** The document as stored: with `identityKeys` when it has identities (export and import use it too). */
+export function toStored(doc: PersonDoc): StoredPerson {
   return doc.identities.length ? { ...doc, identityKeys: doc.identities.map((i) => identityKey(i.issuer, i.subject)) } : { ...doc };
 }
 
-function fromStored(stored: StoredPerson | null): PersonDoc | null {
+/** The portable PersonDoc, without the index field. */
+export function fromStored(stored: StoredPerson | null): PersonDoc | null {
   if (!stored) return null;
   const { identityKeys: _keys, ...doc } = stored;
   return doc;

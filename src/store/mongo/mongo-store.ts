@@ -66,9 +66,10 @@ import { MongoApiKeys } from './mongo-api-keys.js';
 import { MongoCommunities } from './mongo-communities.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { serverNow } from './mongo-clock.js';
+import type { PersonDoc } from '../../domain/person.js';
+import { fromStored as personFromStored, MongoPeople, toStored as personToStored } from './mongo-people.js';
 import { inSession } from './mongo-session-scope.js';
 import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
-import { MongoPeople } from './mongo-people.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
@@ -441,7 +442,10 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     audit: mongoAccess(raw('audit'), 'audit entry'),
     auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
     communities: mongoAccess(raw('communities'), 'community'),
-    people: mongoAccess(raw('people'), 'person'),
+    people: mongoAccess(raw('people'), 'person', {
+      toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
+      fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
+    }),
   };
 }
 

@@ -101,10 +101,10 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     communities: documents(docs.communities, 'communities'),
     people: {
       scan: keyed('people', '_id', fromDoc),
-      // The identity index is derived from the documents: rebuilt here, as SqlitePeople writes it.
+      // The person and its identity rows (their primary key refuses an identity already linked).
       load: inTransaction((d) => {
         statements.get('INSERT INTO people (_id, memberId, version, doc) VALUES (?, ?, ?, ?)').run(d._id, d.memberId, d.version, encodeDoc(d));
-        for (const i of (d.identities as Array<{ issuer: string; subject: string }>) ?? []) {
+        for (const i of d.identities as Array<{ issuer: string; subject: string }>) {
           statements.get('INSERT INTO person_identities (issuer, subject, personId) VALUES (?, ?, ?)').run(i.issuer, i.subject, d._id);
         }
       }),

@@ -43,12 +43,12 @@ import {
   SqliteSequences,
 } from './sqlite-keyed-repositories.js';
 import { SqliteCommunities } from './sqlite-communities.js';
+import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
-import { SqlitePeople } from './sqlite-people.js';
 
 export interface SqliteStoreOptions {
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
