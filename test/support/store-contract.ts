@@ -853,7 +853,6 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.idempotency.complete('m-a:k1', 'o-1', { ok: true, at: at(2).toISOString(), list: [1, 2] });
         await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
         await target.communities.insert({ _id: 'community--1', name: 'Energy', description: 'd', ownerMemberId: 'm-a', members: ['m-a', 'm-b'], createdAt: at(1), createdBy: { memberId: 'm-a', userId: 'alice' }, updatedAt: at(1) } as CommunityDoc);
-        await target.people.insert(person('alice', 'm-a', { identities: [{ issuer: 'https://idp.example', subject: 'a1' }] }));
         await target.sequences.next('indicators', 3);
         await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
         await target.audit.append(auditEntry(1));
