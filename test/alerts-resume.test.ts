@@ -227,7 +227,9 @@ describe('cursors the hub cannot resume from', () => {
       expect(kept.type).toBe('HEARTBEAT');
       const [fresh] = await publisher.publishes([{ value: 'fresh.resume.example' }]);
       await live.until((s) => s.events.length === 4, 'the fresh event');
-      expect(await short.hub.maintenance.trimEvents()).toBeGreaterThanOrEqual(3);
+      // The hub's own trimmer (every second here) may have been first: what counts is that the old events are gone.
+      await short.hub.maintenance.trimEvents();
+      expect((await short.hub.services.events.bounds()).trimmedThrough).toBeGreaterThanOrEqual(3);
 
       for (const after of [c1!, c2!, c3!]) {
         const expired = await alertStream(short, token, { after, ready: false });

@@ -19,6 +19,11 @@ export interface RecordedChange {
 export class EventRecorder {
   constructor(private readonly log: EventLogRepository, private readonly bus: EventBus, private readonly now: () => Date = () => new Date()) {}
 
+  /** The log's highest position and how far it was trimmed (operators' and tests' view of retention). */
+  bounds(): Promise<{ latest: number; trimmedThrough: number }> {
+    return this.log.bounds();
+  }
+
   async record(kind: RecordKind, changes: readonly RecordedChange[]): Promise<void> {
     if (changes.length === 0) return;
     this.bus.publish(await this.log.append(this.eventsOf(kind, changes)));
