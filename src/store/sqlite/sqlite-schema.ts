@@ -111,9 +111,6 @@ export const APPROVALS: CollectionSpec = {
     { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
-    // The undo of an approval whose change no longer applied matches the decision it made (ApprovalService.approve).
-    { field: 'decidedAt', kind: 'date' },
-    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'seq', kind: 'number' },
   ],
   indexes: [
