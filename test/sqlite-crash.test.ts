@@ -63,7 +63,8 @@ async function settle(seen: unknown[], min: number, quietMs = 1_500, limitMs = 3
 
 describe('SQLite store: kill -9 mid-stream', () => {
   it('keeps every acknowledged publish and approval exactly once, a gapless log, and pre-crash cursors that resume exactly once', async () => {
-    const env = { HUB_STORE: 'sqlite', HUB_DATA_DIR: dataDir };
+    // The stream spends more than the default per-member rate; the buckets are kept in the store too.
+    const env = { HUB_STORE: 'sqlite', HUB_DATA_DIR: dataDir, HUB_RATE_LIMIT: '1000000', HUB_RATE_LIMIT_BURST: '1000000' };
     let hub = await startHubProcess(env);
     const publisher = await hub.token('m-pub', { roles: ['reader', 'publisher'], userId: 'alice@m-pub' });
     const approver = await hub.token('m-pub', { roles: ['reader', 'approver'], userId: 'bob@m-pub' });
