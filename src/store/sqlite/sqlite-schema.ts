@@ -106,6 +106,9 @@ export const APPROVALS: CollectionSpec = {
     // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
     { field: 'target.kind', kind: 'text' },
     { field: 'change.role', kind: 'text' },
+    // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
+    { field: 'decidedAt', kind: 'date' },
+    { field: 'decidedBy.userId', kind: 'text' },
     { field: 'createdAt', kind: 'date' },
     { field: 'expiresAt', kind: 'date' },
     { field: 'seq', kind: 'number' },
