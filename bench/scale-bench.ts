@@ -15,7 +15,10 @@
  *
  * Options (after `--`): `--sizes 100000,1000000` (default), `--max 10000000` adds the 10M step,
  * `--stores sqlite,memory`, `--memory-max 1000000` (largest step the memory store is run at),
- * `--runs 30` (samples per read path; a path stops early after 10 s).
+ * `--runs 30` (samples per read path; a path stops early after 10 s). `--child --store sqlite
+ * --keep DIR` seeds into DIR and keeps it; `node --expose-gc --import tsx bench/scale-bench.ts
+ * --serve DIR` then measures a fresh process on it (start-up, RSS after a GC, the reads): the
+ * seeding process's RSS counts the garbage of seeding, a serving hub's does not.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -42,6 +45,10 @@ const { values: args } = parseArgs({
     stores: { type: 'string', default: 'sqlite,memory' },
     'memory-max': { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '30' },
+    /** Seed into this directory and keep it (SQLite), for `--serve` in a fresh process. */
+    keep: { type: 'string' },
+    /** Start a fresh process's hub on this directory (kept by `--keep`) and measure it: start-up, RSS, reads. */
+    serve: { type: 'string' },
   },
 });
 
@@ -200,7 +207,7 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
 async function child(): Promise<void> {
   const store = args.store;
   const runs = Number(args.runs);
-  const dataDir = mkdtempSync(join(tmpdir(), `hub-scale-${store}-`));
+  const dataDir = args.keep ?? mkdtempSync(join(tmpdir(), `hub-scale-${store}-`));
   let hub = await startBench(store, dataDir);
   await registerMembers(hub);
   const publishers = PUBLISHERS.map((id) => ({ kind: 'member' as const, memberId: id, userId: `bench@${id}`, roles: ['reader', 'publisher'] as Role[], tier: 'TRUSTED' as const }));
@@ -234,7 +241,28 @@ async function child(): Promise<void> {
     }
   } finally {
     await hub.dispose();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `--serve DIR`: this fresh process starts a hub on a kept SQLite directory and measures it. */
+async function serve(dir: string): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const before = rssMiB();
+  const s0 = performance.now();
+  const hub = await startBench('sqlite', dir);
+  const startupMs = performance.now() - s0;
+  gc?.();
+  const afterStart = rssMiB();
+  const other = createSqliteStore(sqliteStorePath(dir));
+  const size = await other.indicators.count({});
+  await other.close();
+  try {
+    const reads = await measureReads(hub, 'sqlite', dir, Number(args.runs), size);
+    gc?.();
+    console.log(JSON.stringify({ size, rssBeforeStartMiB: before, startupMs, rssAfterStartMiB: afterStart, rssAfterReadsMiB: rssMiB(), diskMiB: diskMiB(dir), reads: Object.keys(reads).length }));
+  } finally {
+    await hub.dispose();
   }
 }
 
@@ -250,7 +278,8 @@ async function parent(): Promise<void> {
   for (const store of stores) {
     const proc = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--child', '--store', store, '--sizes', args.sizes, ...(args.max ? ['--max', args.max] : []), '--memory-max', args['memory-max'], '--runs', args.runs], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192` },
+      // The memory store needs the room (about 4 GB at 1M); the SQLite store runs with Node's defaults.
+      env: store === 'memory' ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=8192` } : process.env,
     });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -277,5 +306,6 @@ async function parent(): Promise<void> {
   console.log(`load average at end: ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
 }
 
-if (args.child) await child();
+if (args.serve) await serve(args.serve);
+else if (args.child) await child();
 else await parent();

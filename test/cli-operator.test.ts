@@ -116,4 +116,10 @@ describe('the operator CLI on a running hub', () => {
     expect(after.body.errors![0]!.extensions.code).toBe('UNAUTHENTICATED');
     await client.dispose();
   }, 60_000);
+
+  it('offboards a member from the CLI: its people are removed, and it says so', async () => {
+    expect(ok('member', 'offboard', '--as', 'alice', '--member', 'acme', '--reason', 'left the federation')).toMatch(/^acme {2}OFFBOARDED .*removed people: 1\)$/);
+    const { body } = await gql(ok('token', '--as', 'bob'), '{ people(memberId: "acme") { id status } }');
+    expect(body.data!.people).toEqual([{ id: 'dana', status: 'REMOVED' }]);
+  }, 60_000);
 });

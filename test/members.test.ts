@@ -41,7 +41,11 @@ let alice: string;
 let aliceAgain: string;
 let bob: string;
 
-const person = (memberId: string, userId: string, roles: Role[]) => t.tokenAs(memberId, userId, roles, 3_600_000);
+/**
+ * A token for the person `userId` of `memberId`, who is seeded first (an ACTIVE person with these
+ * roles): so a refusal below is about the member's status, never about a missing person.
+ */
+const person = (memberId: string, userId: string, roles: Role[]) => t.tokenAs(memberId, userId, roles);
 
 function data(res: GqlResponse) {
   expect(res.body.errors, res.text).toBeUndefined();
@@ -85,7 +89,8 @@ async function auditActions(memberId: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestHub({ config: { alertHeartbeatMs: 100 } });
+  // Refusals are what this file checks: many of them, from one address, within a minute.
+  t = await startTestHub({ config: { alertHeartbeatMs: 100, failedLoginLimitPerMinute: 1_000 } });
   alice = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader']);
   aliceAgain = await personToken(t, 'alice@hub-operators', ['hub-admin', 'reader', 'approver']);
   bob = await personToken(t, 'bob@hub-operators', ['hub-admin', 'reader']);
@@ -152,9 +157,9 @@ describe('registerMember', () => {
     const again = error(await t.gql(REGISTER, { input: input('retry-lab') }, { token: bob }));
     expect(again.extensions).toMatchObject({ code: 'INVALID_TRANSITION', field: 'input.id' });
     const first = await openRequest('REGISTER_MEMBER', 'retry-lab');
-    // A key acts as a person of its member: a hub-admin of another member names one.
-    await t.person('retry-lab', 'early@retry-lab', ['reader']);
-    const early = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early', personId: 'early@retry-lab' } }, { token: bob })).createApiKey;
+    // A person of the pending registration (seeded by the hub: the API adds none to it) and a key acting as them.
+    const early = await person('retry-lab', 'x@retry-lab', ['reader']);
+    const earlyKey = data(await t.gql(CREATE_KEY, { input: { memberId: 'retry-lab', name: 'made too early', personId: 'x@retry-lab' } }, { token: bob })).createApiKey;
     data(await t.gql(REJECT, { id: first.id, reason: 'wrong country' }, { token: bob }));
     expect(error(await t.gql(VIEWER, {}, { token: early })).message).toMatch(/registration is not approved/);
 
@@ -204,6 +209,7 @@ describe('suspendMember', () => {
     const { key } = data(await t.gql(CREATE_KEY, { input: { memberId: 'susp-lab', name: 'SIEM' } }, { token })).createApiKey;
     const idp = await ownIdp('https://idp.susp-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'susp-lab', issuer: idp.issuer, jwks: idp.jwks });
+    // The IdP's subject acts as the person it is linked to.
     await t.person('susp-lab', 'user-1@susp-lab', ['reader'], [{ issuer: idp.issuer, subject: 'user-1' }]);
     const federated = await idp.mint('user-1', ['reader']);
     // A person the member suspended on its own, before the member was suspended.
@@ -327,13 +333,19 @@ describe('offboardMember', () => {
     const idp = await ownIdp('https://idp.gone-lab.example');
     await registerIdentityProvider(t, token, { memberId: 'gone-lab', issuer: idp.issuer, jwks: idp.jwks });
     await t.person('gone-lab', 'u@gone-lab', ['reader'], [{ issuer: idp.issuer, subject: 'u' }]);
+    const federated = await idp.mint('u', ['reader']);
+    for (const credential of [token, named.key, federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(200);
+    const stream = await alertStream(t, named.key);
     const published = data(await t.gql('mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }', {
       input: { idempotencyKey: 'gone-1', indicators: [{ value: 'c2.gone-lab.example', tlp: 'GREEN', severity: 'HIGH', confidence: 80 }] },
     }, { token })).publishIndicators.results[0].indicator.id;
 
     const offboarded = data(await t.gql(OFFBOARD, { id: 'gone-lab', reason: 'left the federation' }, { token: alice })).offboardMember;
     expect(offboarded).toMatchObject({ status: 'OFFBOARDED', statusReason: 'left the federation' });
+    expect((await stream.closed).code).toBe(4401);
     for (const credential of [token, ...keys.map((k) => k.key), federated]) expect((await t.gql(VIEWER, {}, { token: credential })).status).toBe(401);
+    expect(error(await t.gql(VIEWER, {}, { token })).message).toMatch(/the member was offboarded/);
+    expect((await alertStream(t, token, { ready: false }).then((s) => s.closed)).code).toBe(4401);
     const revoked = data(await t.gql(KEYS, { memberId: 'gone-lab' }, { token: bob })).apiKeys;
     expect(revoked).toHaveLength(3);
     expect(revoked.every((k: any) => k.revokedAt !== null)).toBe(true);

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/domain/types.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import { alertStream } from './support/alert-stream.js';
-import { registerIdentityProvider } from './support/identity-providers.js';
+import { registerIdentityProvider, removeIdentityProvider } from './support/identity-providers.js';
 
 const VIEWER = '{ viewer { userId roles member { id } } }';
 const PEOPLE = 'query($memberId: ID) { people(memberId: $memberId) { id member { id } displayName email roles status identities { issuer subject } } }';
@@ -164,6 +164,17 @@ describe('credentials resolve to an active person of their member', () => {
     data(await t.gql(LINK, { personId: a, issuer: idp.issuer, subject: 'shared' }, { token: tok.labAdmin }));
     expect(error(await t.gql(LINK, { personId: b, issuer: idp.issuer, subject: 'shared' }, { token: tok.labAdmin })).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'subject' });
     expect(error(await t.gql(LINK, { personId: b, issuer: 'https://idp.elsewhere.example', subject: 'x' }, { token: tok.labAdmin })).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'issuer' });
+  });
+
+  it("never names another member's person when an issuer moved between members and its subject is still linked there", async () => {
+    const moved = await makeIdp('https://idp.moved.example');
+    await registerIdentityProvider(t, tok.hubAdmin1, { memberId: 'pp-other', issuer: moved.issuer, jwks: moved.jwks }, tok.hubAdmin2);
+    await t.person('pp-other', 'secret-holder@pp-other', ['reader'], [{ issuer: moved.issuer, subject: 'z' }]);
+    await removeIdentityProvider(t, tok.hubAdmin1, 'pp-other', moved.issuer, tok.hubAdmin2);
+    await registerIdentityProvider(t, tok.hubAdmin1, { memberId: 'pp-lab', issuer: moved.issuer, jwks: moved.jwks }, tok.hubAdmin2);
+    const refused = await t.gql(LINK, { personId: await addLabPerson(['reader']), issuer: moved.issuer, subject: 'z' }, { token: tok.labAdmin });
+    expect(error(refused).extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'subject' });
+    expect(refused.text).not.toMatch(/secret-holder|pp-other/);
   });
 
   it('refuses every credential of a removed person at once, its identities included, and never re-provisions them', async () => {

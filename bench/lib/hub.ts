@@ -43,6 +43,9 @@ export const BENCH_ENV: Record<string, string> = {
   HUB_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
   HUB_WS_MAX_SOCKETS_PER_MEMBER: '1000000',
   HUB_WS_CONNECT_RATE: '0',
+  // The edge, ingest and alert benches were measured on the in-process store (docs/performance.md);
+  // HUB_STORE=sqlite runs them on the durable default. bench:scale picks its store itself.
+  HUB_STORE: process.env.HUB_STORE ?? 'memory',
 };
 
 export async function startBenchHub(config: Partial<HubConfig> = {}, env: Record<string, string> = {}): Promise<BenchHub> {

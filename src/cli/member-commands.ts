@@ -105,8 +105,8 @@ const standing = (action: 'suspend' | 'reinstate' | 'offboard', summary: string)
       const done = await services.members.offboard(viewer, id, reason);
       const member = memberRow(done.member);
       return {
-        text: `${member.id}  ${member.status}  (revoked API keys: ${done.revokedApiKeys.length}; removed identity providers: ${done.removedIdentityProviders.length})`,
-        json: { member, revokedApiKeys: done.revokedApiKeys, removedIdentityProviders: done.removedIdentityProviders },
+        text: `${member.id}  ${member.status}  (revoked API keys: ${done.revokedApiKeys.length}; removed identity providers: ${done.removedIdentityProviders.length}; removed people: ${done.removedPersons.length})`,
+        json: { member, revokedApiKeys: done.revokedApiKeys, removedIdentityProviders: done.removedIdentityProviders, removedPersons: done.removedPersons },
       };
     });
   },

@@ -316,7 +316,7 @@ export class PeopleService {
   async linkIdentity(viewer: Viewer, personId: string, issuer: string, subject: string, reason?: string | null): Promise<LinkOutcome> {
     const actor = asMember(viewer);
     const person = await this.administered(actor, personId);
-    const identity = await this.checkLink(person, issuer, subject);
+    const identity = await this.checkLink(actor, person, issuer, subject);
     if (identityLinkNeedsApproval(person)) {
       if (!this.deps.approvals) throw forbidden('This hub cannot take two-person requests');
       const text = reason?.trim() ? requiredReason(reason) : `link an identity of ${clip(issuer, 200)} to ${person._id}`;
@@ -451,7 +451,7 @@ export class PeopleService {
   }
 
   /** Checks that an identity may be linked to this person; returns it. BAD_USER_INPUT names the field. */
-  private async checkLink(person: PersonDoc, issuer: string, subject: string): Promise<PersonIdentity> {
+  private async checkLink(actor: MemberViewer, person: PersonDoc, issuer: string, subject: string): Promise<PersonIdentity> {
     assertActive(person);
     const provider = await this.deps.identity.findByIssuer(issuer);
     if (!provider || provider.memberId !== person.memberId) {
@@ -462,8 +462,12 @@ export class PeopleService {
     if (person.identities.some((i) => sameIdentity(i, identity))) throw badInput('The person already has this identity', 'subject');
     if (person.identities.length >= MAX_IDENTITIES_PER_PERSON) throw badInput(`A person has at most ${MAX_IDENTITIES_PER_PERSON} identities: unlink one first`, 'subject');
     const holder = await this.deps.people.findByIdentity(issuer, subject);
-    // Only the issuer's own member's administrators get here, so the holder is one of their people.
-    if (holder) throw badInput(`This identity is already linked to person ${holder._id}`, 'subject');
+    // The holder may be another member's person: an issuer removed from one member can later be
+    // registered by another, while its subjects stay linked to the first member's people. Name
+    // the holder only to whoever administers it.
+    if (holder) {
+      throw badInput(canAdministerPerson(actor, holder) ? `This identity is already linked to person ${holder._id}` : 'This identity is already linked to a person', 'subject');
+    }
     return identity;
   }
 
