@@ -10,6 +10,7 @@ import type { IndicatorDoc } from '../src/domain/types.js';
 import { auditVisibility, indicatorVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
 import { and, auditFilter, indicatorFilter, keysetAfter, sortFor, type IndicatorFilterInput } from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { APPROVALS, COLLECTION_SPECS } from '../src/store/sqlite/sqlite-schema.js';
 
 const N = 5_000;
 let store: SqliteStore;
@@ -156,6 +157,15 @@ describe('SQLite read paths use indexes', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('declares each field once per table (a merge that doubles or drops a column shows here first)', () => {
+    for (const spec of COLLECTION_SPECS) {
+      const fields = [...spec.columns.map((c) => c.field), ...(spec.lists ?? []).map((l) => l.field)];
+      expect(fields.length, spec.table).toBe(new Set(fields).size);
+    }
+    // Read by approve's undo (ApprovalService): lost once in a merge.
+    expect(APPROVALS.columns.map((c) => c.field)).toEqual(expect.arrayContaining(['decidedAt', 'decidedBy.userId']));
   });
 
   it('refuses a query operator it does not translate, loudly', () => {
