@@ -153,6 +153,9 @@ async function registerMembers(hub: Hub): Promise<void> {
 
 /** The read paths, timed. */
 async function measureReads(hub: Hub, store: string, dataDir: string, runs: number, size: number): Promise<StepResult['reads']> {
+  // A token speaks for a person of its member (issue 11): seed them first.
+  await hub.services.people.seed({ id: `bench@${READER}`, memberId: READER, roles: ['reader'] });
+  await hub.services.people.seed({ id: `bench@${ADMIN}`, memberId: ADMIN, roles: ['reader', 'hub-admin'] });
   const reader = await hub.tokens.issue({ memberId: READER, userId: `bench@${READER}`, roles: ['reader'], ttlMs: 3_600_000 });
   const admin = await hub.tokens.issue({ memberId: ADMIN, userId: `bench@${ADMIN}`, roles: ['reader', 'hub-admin'], ttlMs: 3_600_000 });
   const reads: StepResult['reads'] = {};

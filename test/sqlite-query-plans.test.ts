@@ -4,6 +4,7 @@
  * table whole. Counts whose filter names only the count table's fields (visibility, type, TLP,
  * severity, revoked) read the count table, never the records.
  */
+import { withId } from '../src/domain/with-id.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
 import type { IndicatorDoc } from '../src/domain/types.js';
@@ -11,6 +12,9 @@ import { auditVisibility, indicatorVisibility, taxiiExclusion, type Viewer } fro
 import { and, auditFilter, indicatorFilter, keysetAfter, sortFor, type IndicatorFilterInput } from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { APPROVALS, COLLECTION_SPECS } from '../src/store/sqlite/sqlite-schema.js';
+import type { FindOptions } from '../src/store/ports.js';
+import { AFTER_ALL_IDS, type Position } from '../src/taxii/date-added.js';
+import { StoreSource } from '../src/taxii/object-source.js';
 
 const N = 5_000;
 let store: SqliteStore;
@@ -18,7 +22,7 @@ let store: SqliteStore;
 function indicator(i: number): IndicatorDoc {
   const tlp = (['CLEAR', 'GREEN', 'AMBER', 'RED'] as const)[i % 4]!;
   return {
-    _id: `indicator--${String(i).padStart(6, '0')}`,
+    ...withId(`indicator--${String(i).padStart(6, '0')}`),
     type: (['DOMAIN', 'IPV4', 'URL', 'SHA256'] as const)[i % 4]!,
     value: `h${i}.example.com`,
     submittedValue: `h${i}.example.com`,
@@ -86,7 +90,7 @@ describe('SQLite read paths use indexes', () => {
     // Walked in order, each row's tag probed: the page stops after 51 (no sort of every match).
     ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /indicators__tags USING PRIMARY KEY \(value=\?\)/],
     ['minConfidence', { minConfidence: 95 }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
-    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_id_source_tlp \(updatedAt>\?\)/],
+    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
   ])('a list filtered by %s reads through an index in the list\'s order, and its count through an index', (_name, input, pageIndex, countIndex) => {
     const scope = and(vis, indicatorFilter(input));
     const page = plan(store.collections.indicators.selectSql(scope, { sort: seq, limit: 51 }));
@@ -107,15 +111,36 @@ describe('SQLite read paths use indexes', () => {
     expect(byId[0]).toMatch(/^SEARCH t USING INDEX sqlite_autoindex_indicators_1 \(_id=\?\)/);
   });
 
-  it('a TAXII page at any depth is a range of the (updatedAt, _id) index, in its order', () => {
-    const scope: Filter = and(vis, taxiiExclusion(), {});
-    for (const from of [0, N / 2, N - 10]) {
-      const steps = plan(
-        store.collections.indicators.selectSql(and(scope, { updatedAt: { $gte: new Date(1e12 + from), $lt: new Date(2e12) } }), { sort: [['updatedAt', 1], ['_id', 1]], limit: 101 }),
-      );
-      expect(steps[0]).toMatch(/^SEARCH t USING INDEX indicators_updatedAt_id_source_tlp \(updatedAt>\? AND updatedAt<\?\)/);
-      expect(steps.join('\n')).not.toMatch(/TEMP B-TREE/);
+  it('a TAXII page at any depth, first or by next or added_after, reads ranges of the (updatedAt, dateAddedOffset, _id) index, in its order', async () => {
+    // The queries StoreSource builds (the indicators source's scope), recorded, then explained.
+    const reads: Array<{ filter: Filter; options: FindOptions | undefined }> = [];
+    const indicators = store.collections.indicators;
+    const source = new StoreSource<IndicatorDoc>({
+      repo: { find: async (filter, options) => (reads.push({ filter, options }), indicators.find(filter, options)) },
+      scope: and(vis, taxiiExclusion(), {}),
+      timeField: 'updatedAt',
+      toObjects: async (docs) => docs.map((d) => ({ type: 'indicator', id: d._id, spec_version: '2.1', created: d.createdAt.toISOString() })),
+    });
+    const deep = indicator(N / 2);
+    const afters: Array<Position | null> = [
+      null, // the first page
+      { t: deep.updatedAt.getTime(), u: deep.dateAddedOffset, id: deep._id }, // next: the full sort key
+      { t: deep.updatedAt.getTime(), u: deep.dateAddedOffset, id: AFTER_ALL_IDS }, // added_after
+    ];
+    const range = /^SEARCH t USING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \((updatedAt<\?|updatedAt=\? AND dateAddedOffset=\?( AND _id>\?)?|updatedAt=\? AND dateAddedOffset>\?|updatedAt>\? AND updatedAt<\?)\)/;
+    for (const after of afters) {
+      reads.length = 0;
+      const page = await source.read(after, 2e12, 100);
+      expect(page.entries.length).toBeGreaterThanOrEqual(100);
+      expect(reads.length).toBeGreaterThan(0);
+      for (const read of reads) {
+        const steps = plan(indicators.selectSql(read.filter, read.options));
+        expect(steps[0], steps.join(' | ')).toMatch(range);
+        expect(steps.join('\n')).not.toMatch(/TEMP B-TREE/);
+      }
     }
+    // The deep page by next asked each range for what was left of the page (101 rows), never a whole millisecond.
+    expect(reads.every((r) => r.options?.limit === undefined || r.options.limit <= 101)).toBe(true);
   });
 
   it('an audit page, for a hub-admin and a member-admin, walks a seq index', () => {

@@ -5,6 +5,7 @@
  * one process per (server, subscriber count), so that one run's heap never inflates the next
  * one's RSS figures. Started with --expose-gc.
  */
+import { withId } from '../../src/domain/with-id.js';
 import { randomUUID } from 'node:crypto';
 import { startCpuProfile, stopCpuProfile } from './inspector-profiler.js';
 import { writeHeapSnapshot } from 'node:v8';
@@ -33,7 +34,7 @@ async function settleGc(): Promise<void> {
 function baselineDoc(k: number, at: Date): IndicatorDoc {
   const input = alertInput(k);
   return {
-    _id: `indicator--${randomUUID()}`,
+    ...withId(`indicator--${randomUUID()}`),
     type: input.type!,
     value: input.value,
     submittedValue: input.value,

@@ -11,6 +11,7 @@ import { STORE_COLLECTIONS, type Store, type StoreCollectionName, type StoredDoc
 import { summary } from './export.js';
 import { STORE_ENV, str, UsageError, type Command } from './command.js';
 import { withStore } from './with-store.js';
+import { withId } from '../domain/with-id.js';
 
 export const importCommand: Command = {
   path: ['import'],
@@ -44,6 +45,9 @@ export class StoreNotEmptyError extends Error {
   override readonly name = 'StoreNotEmptyError';
 }
 
+/** Collections whose records carry `dateAddedOffset`: an export written before it had them gets it on import. */
+const DATED: ReadonlySet<StoreCollectionName> = new Set(['indicators', 'notices', 'sightings']);
+
 /** Documents per `load` call. */
 const BATCH = 1_000;
 
@@ -64,7 +68,7 @@ export async function importFromFile(store: Store, path: string, options: { chec
       await flush();
       current = item.collection;
     }
-    batch.push(item.doc);
+    batch.push(DATED.has(item.collection) && typeof item.doc.dateAddedOffset !== 'number' ? { ...item.doc, ...withId(String(item.doc._id)) } : item.doc);
     counts[item.collection] = (counts[item.collection] ?? 0) + 1;
   }
   await flush();

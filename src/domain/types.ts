@@ -106,6 +106,11 @@ export interface IndicatorDoc {
   source: string;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The microsecond of its TAXII \`date_added\`, 0-999: \`offsetOfId(_id)\` (src/taxii/date-added.ts),
+   * a function of the id alone, stored so that TAXII pages read an index in \`date_added\` order.
+   */
+  dateAddedOffset: number;
   /** Monotonic write sequence: bumped on every write, the stable tiebreak for ordering. */
   seq: number;
 }
@@ -139,6 +144,11 @@ export interface NoticeDoc {
   source: string;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The microsecond of its TAXII \`date_added\`, 0-999: \`offsetOfId(_id)\` (src/taxii/date-added.ts),
+   * a function of the id alone, stored so that TAXII pages read an index in \`date_added\` order.
+   */
+  dateAddedOffset: number;
   seq: number;
 }
 
@@ -186,6 +196,11 @@ export interface SightingDoc {
   count: number;
   seenAt: Date;
   reportedAt: Date;
+  /**
+   * The microsecond of its TAXII \`date_added\`, 0-999: \`offsetOfId(_id)\` (src/taxii/date-added.ts),
+   * a function of the id alone, stored so that TAXII pages read an index in \`date_added\` order.
+   */
+  dateAddedOffset: number;
 }
 
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);

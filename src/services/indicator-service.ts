@@ -1,4 +1,5 @@
 import { clip } from '../util/clip.js';
+import { withId } from '../domain/with-id.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
@@ -293,7 +294,7 @@ export class IndicatorService {
     }
     return {
       key: { source, type: normalized.type, value: normalized.value },
-      onInsert: { _id: `indicator--${this.uuid()}`, createdAt: now, sightingCount: 0, lastSeenAt: null },
+      onInsert: { ...withId(`indicator--${this.uuid()}`), createdAt: now, sightingCount: 0, lastSeenAt: null },
       set: {
         submittedValue: item.value,
         tlp: item.tlp,
@@ -329,7 +330,7 @@ export class IndicatorService {
       $set: { updatedAt: now, seq },
     });
     if (!updated) throw notFound(id);
-    await this.deps.sightings.insert({ _id: `sighting--${this.uuid()}`, indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
+    await this.deps.sightings.insert({ ...withId(`sighting--${this.uuid()}`), indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
     await this.deps.events.record('INDICATOR', [{ type: 'SIGHTED', doc: updated, before: updated }]);
     return updated;
   }

@@ -1,4 +1,5 @@
 import { clip } from '../util/clip.js';
+import { withId } from '../domain/with-id.js';
 import type { EventRecorder } from './event-recorder.js';
 import { randomUUID } from 'node:crypto';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
@@ -81,7 +82,7 @@ export class NoticeService {
     }
     const fields = await this.validate(viewer, input, now);
     const doc: NoticeDoc = {
-      _id: `x-model-risk-notice--${this.uuid()}`,
+      ...withId(`x-model-risk-notice--${this.uuid()}`),
       ...fields,
       status,
       source: viewer.memberId,

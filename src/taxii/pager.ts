@@ -1,4 +1,4 @@
-import { comparePositions, sameDateAdded, type Position } from './date-added.js';
+import { AFTER_ALL_IDS, comparePositions, sameDateAdded, type Position } from './date-added.js';
 import type { Entry, ObjectSource } from './object-source.js';
 
 export interface Page {
@@ -15,10 +15,14 @@ export interface Page {
  */
 export async function readPage(sources: readonly ObjectSource[], after: Position | null, cutoff: number, limit: number): Promise<Page> {
   const reads = await Promise.all(sources.map((s) => s.read(after, cutoff, limit + 1)));
-  // Entries are complete only up to the least millisecond a truncated source read whole.
-  let bound = Infinity;
-  for (const r of reads) if (!r.exhausted && r.completeThrough !== null) bound = Math.min(bound, r.completeThrough);
-  const all = reads.flatMap((r) => r.entries).filter((e) => e.position.t <= bound);
+  // Entries are complete only up to the least date_added a truncated source read whole.
+  let bound: Position | null = null;
+  for (const r of reads) {
+    if (r.exhausted || r.completeThrough === null) continue;
+    const through = { ...r.completeThrough, id: AFTER_ALL_IDS };
+    if (!bound || comparePositions(through, bound) < 0) bound = through;
+  }
+  const all = reads.flatMap((r) => r.entries).filter((e) => !bound || comparePositions(e.position, bound) <= 0);
   all.sort((a, b) => comparePositions(a.position, b.position));
   const entries = cut(all, limit);
   if (entries.length < all.length) return { entries, more: true };

@@ -145,7 +145,6 @@ export class TaxiiFeed {
       repo: this.options.indicators,
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
-      offset: (d) => offsetOfId(d._id),
       toObjects: async (docs) => docs.map((d) => indicatorToStix(d, view)),
     });
   }
@@ -166,7 +165,6 @@ export class TaxiiFeed {
       repo: sightings,
       scope,
       timeField: 'reportedAt',
-      offset: (d) => offsetOfId(d._id),
       toObjects: async (docs) => {
         const ids = [...new Set(docs.map((d) => d.indicatorId))];
         const visible = await indicators.find(and({ _id: { $in: ids } }, indicatorVisibility(viewer), taxiiExclusion()));
@@ -192,8 +190,7 @@ export class TaxiiFeed {
         repo: this.options.notices,
         scope,
         timeField,
-        offset: (d) => offsetOfId(d._id),
-        toObjects: (docs) => this.noticeObjects(docs, view),
+          toObjects: (docs) => this.noticeObjects(docs, view),
       });
     if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
     const own: Filter[] = viewer.kind === 'member' ? [{ source: viewer.memberId }] : [];

@@ -3,6 +3,7 @@
  * adapter (test/store-contract.test.ts). The filters, sorts and updates are the ones the services
  * send (queries.ts, policy.ts), so an adapter that passes runs the hub's own query logic.
  */
+import { withId } from '../../src/domain/with-id.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { CommunityDoc } from '../../src/domain/community.js';
@@ -32,7 +33,7 @@ const ANON: Viewer = { kind: 'anonymous', tier: 'PUBLIC' };
 
 function indicator(n: number, over: Partial<IndicatorDoc> = {}): IndicatorDoc {
   return {
-    _id: `indicator--${String(n).padStart(4, '0')}`,
+    ...withId(`indicator--${String(n).padStart(4, '0')}`),
     type: 'DOMAIN',
     value: `host${n}.example`,
     submittedValue: `host${n}[.]example`,
@@ -70,7 +71,7 @@ async function seedIndicators(store: Store, docs: IndicatorDoc[]): Promise<void>
 
 function notice(n: number, over: Partial<NoticeDoc> = {}): NoticeDoc {
   return {
-    _id: `x-model-risk-notice--${String(n).padStart(4, '0')}`,
+    ...withId(`x-model-risk-notice--${String(n).padStart(4, '0')}`),
     title: `Notice ${n}`,
     summary: 'summary',
     model: { name: 'Model-A', developer: 'Lab', version: null },
@@ -530,7 +531,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
 
     describe('sightings', () => {
       const sighting = (n: number, indicatorId: string, reportedAt: Date): SightingDoc => ({
-        _id: `sighting--${String(n).padStart(4, '0')}`,
+        ...withId(`sighting--${String(n).padStart(4, '0')}`),
         indicatorId,
         reporter: 'm-b',
         count: n,
@@ -845,7 +846,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.members.put(memberDoc('m-a'));
         await seedIndicators(target, [indicator(1)]);
         await target.notices.insert(notice(1));
-        await target.sightings.insert({ _id: 'sighting--0001', indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
+        await target.sightings.insert({ ...withId('sighting--0001'), indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
         await target.approvals.insert(approval(1));
         await target.identityProviders.put(registration('https://idp.example', 'm-a'));
         await target.apiKeys.insert(apiKey('0123456789abcdef', 'm-a'));

@@ -9,6 +9,7 @@ import type { Store } from '../ports.js';
 import { connectMongo } from './mongo-connection.js';
 import { MongoEventBus } from './mongo-event-bus.js';
 import { ensureIndexes } from './mongo-indexes.js';
+import { backfillDateAddedOffset } from './mongo-date-added-backfill.js';
 import { createMongoStore } from './mongo-store.js';
 
 export { MongoUnavailableError } from './mongo-connection.js';
@@ -44,6 +45,8 @@ export async function openMongoBackend(uri: string, options: MongoBackendOptions
       onSlowBuild: (collection, err) =>
         options.logger.warn({ err, collection }, 'index builds on this collection did not finish in time; starting without waiting (queries are correct, slower until they finish; the next start asks again)'),
     });
+    const backfilled = await backfillDateAddedOffset(db);
+    if (backfilled > 0) options.logger.info({ records: backfilled }, 'gave records written by an earlier hub their TAXII date_added offset');
     const instance = options.instanceName ?? hostname();
     const store = createMongoStore(client, db, { eventRetentionMs: options.eventRetentionMs });
     const bus = await MongoEventBus.start({ db, log: store.events, logger: options.logger, instanceName: instance });

@@ -77,9 +77,9 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.indicators,
-    name: 'indicators_updated',
-    key: { updatedAt: 1, _id: 1 },
-    purpose: 'TAXII: indicators by date added ({updatedAt: range} sorted by updatedAt, _id) and the updatedSince filter',
+    name: 'indicators_date_added',
+    key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: indicators in date_added order ({updatedAt, dateAddedOffset, _id} ranges sorted by all three, so a page may end inside a millisecond) and the updatedSince filter',
   },
   {
     collection: COLLECTIONS.indicators,
@@ -198,13 +198,19 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     collection: COLLECTIONS.notices,
     name: 'notices_embargo',
     key: { embargoUntil: 1, _id: 1 },
-    purpose: 'EmbargoWatcher: notices whose embargo ended since the last check ({embargoUntil: {$gt, $lte}} sorted by embargoUntil, _id); TAXII dating released notices by embargoUntil',
+    purpose: 'EmbargoWatcher: notices whose embargo ended since the last check ({embargoUntil: {$gt, $lte}} sorted by embargoUntil, _id)',
   },
   {
     collection: COLLECTIONS.notices,
-    name: 'notices_updated',
-    key: { updatedAt: 1, _id: 1 },
-    purpose: 'TAXII: notices by date added ({updatedAt: range} sorted by updatedAt, _id) and the updatedSince filter',
+    name: 'notices_date_added',
+    key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: notices in date_added order ({updatedAt, dateAddedOffset, _id} ranges sorted by all three) and the updatedSince filter',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_embargo_date_added',
+    key: { embargoUntil: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: notices dated by their embargo\'s end, in date_added order',
   },
   // sightings
   {
@@ -215,9 +221,9 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.sightings,
-    name: 'sightings_reported',
-    key: { reportedAt: 1, _id: 1 },
-    purpose: 'TAXII: sightings by date added (sightings.find with {reportedAt: range} sorted by reportedAt, _id)',
+    name: 'sightings_date_added',
+    key: { reportedAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: sightings in date_added order ({reportedAt, dateAddedOffset, _id} ranges sorted by all three)',
   },
   // members, counters: their only query is by _id
   {

@@ -266,7 +266,7 @@ class MongoSightings implements SightingRepository {
     this.records = new MongoRecords(collection, 'sighting');
   }
 
-  /** Any read (TAXII's, by reportedAt then _id: index `sightings_reported`). */
+  /** Any read (TAXII's, by reportedAt, dateAddedOffset then _id: index `sightings_date_added`). */
   find(filter: Filter, options?: FindOptions): Promise<SightingDoc[]> {
     return this.records.find(filter, options);
   }

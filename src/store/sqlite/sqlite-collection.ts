@@ -11,6 +11,11 @@ export interface ColumnSpec {
   /** The document's field; a dotted path reads a sub-document (`model.name`). */
   readonly field: string;
   readonly kind: ColumnKind;
+  /**
+   * For a field derived from the id alone (`dateAddedOffset`): how to fill it, in the column and
+   * the stored document, for rows written before the column existed. Default: read the document.
+   */
+  readonly fromId?: (id: string) => string | number;
 }
 
 /** An index, with why it exists (which read it answers). */
@@ -35,6 +40,8 @@ export interface CollectionSpec {
   readonly indexes: readonly IndexSpec[];
   /** Fields (columns or lists) the count table groups by; none: counts scan through indexes. */
   readonly countBy?: readonly string[];
+  /** Names of indexes an earlier hub created that a newer one replaced: dropped at open. */
+  readonly retiredIndexes?: readonly string[];
 }
 
 const columnName = (field: string): string => field.replace(/\./g, '_');
@@ -54,6 +61,7 @@ export function collectionDdl(spec: CollectionSpec): string[] {
     ...lists.map((l) => `${quote(columnName(l.field))} TEXT NOT NULL DEFAULT '[]'`),
   ];
   const ddl = [`CREATE TABLE IF NOT EXISTS ${t} (${cols.join(', ')})`];
+  for (const name of spec.retiredIndexes ?? []) ddl.push(`DROP INDEX IF EXISTS ${name}`);
   for (const l of lists) {
     const side = `${t}__${columnName(l.field)}`;
     ddl.push(`CREATE TABLE IF NOT EXISTS ${side} (value ${SQL_TYPE[l.kind]} NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (value, rid)) WITHOUT ROWID`);
@@ -89,6 +97,21 @@ export function migrateCollection(db: Database.Database, spec: CollectionSpec): 
     const name = columnName(c.field);
     if (existing.has(name)) continue;
     db.exec(`ALTER TABLE ${t} ADD COLUMN ${quote(name)} ${SQL_TYPE[c.kind]}`);
+    if (c.fromId) {
+      const set = db.prepare(`UPDATE ${t} SET ${quote(name)} = ?, doc = json_set(doc, ${jsonPath(c.field)}, ?) WHERE rid = ?`);
+      // In batches of rows (a statement cannot write while another iterates on this connection).
+      const next = db.prepare(`SELECT rid, _id FROM ${t} WHERE rid > ? ORDER BY rid LIMIT 10000`);
+      for (let after = 0; ; ) {
+        const rows = next.all(after) as Array<{ rid: number; _id: string }>;
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const value = c.fromId(row._id);
+          set.run(value, value, row.rid);
+        }
+        after = rows[rows.length - 1]!.rid;
+      }
+      continue;
+    }
     const read = c.kind === 'date' ? `json_extract(doc, '$.${c.field}."$date"')` : `json_extract(doc, ${jsonPath(c.field)})`;
     db.exec(`UPDATE ${t} SET ${quote(name)} = ${read}`);
   }
@@ -202,7 +225,7 @@ export class SqliteCollection<T extends { _id: string }> {
   /** The SQL and parameters of a read, for `find` and for EXPLAIN QUERY PLAN in tests. */
   selectSql(filter: Filter, options: FindOptions = {}, what = 't.doc'): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
-    const ordered = options.sort?.length && options.limit !== undefined ? this.orderedResolver(options.sort[0]![0]) : this.resolveRow;
+    const ordered = options.sort?.length && options.limit !== undefined ? this.orderedResolver(options.sort.map(([field]) => field)) : this.resolveRow;
     let sql = `SELECT ${what} FROM ${this.spec.table} t WHERE ${filterToSql(filter, ordered, params)}`;
     if (options.sort?.length) sql += ` ORDER BY ${sortToSql(options.sort, this.resolveRow)}`;
     if (options.limit !== undefined) {
@@ -217,15 +240,22 @@ export class SqliteCollection<T extends { _id: string }> {
    * or on a field with an index `(field, leading field, ...)`; the others are read unindexed. So
    * the first page of a list filtered by confidence, time or tag walks the order's index and stops
    * after the page, instead of the planner reading every match through the filter's index and
-   * sorting them (at a million records, 100,000 matches sorted for 51 shown).
+   * sorting them (at a million records, 100,000 matches sorted for 51 shown). A later sort key
+   * (not `_id`) that an index led by the leading field holds next stays indexable too: TAXII's
+   * `{updatedAt: t, dateAddedOffset: {$gt: u}}` is then one seek into the index it walks.
    */
-  private orderedResolver(leading: string): FieldResolver {
-    let resolver = this.orderedResolvers.get(leading);
+  private orderedResolver(sort: readonly string[]): FieldResolver {
+    const key = sort.join('\u0000');
+    let resolver = this.orderedResolvers.get(key);
     if (!resolver) {
+      const [leading, ...later] = sort as [string, ...string[]];
       const lead = columnName(leading);
       const keep = new Set([leading, ...this.spec.indexes.filter((i) => i.columns[1] === lead).map((i) => i.columns[0]!)]);
+      for (const field of later) {
+        if (field !== '_id' && this.spec.indexes.some((i) => i.columns[0] === lead && i.columns.slice(1, sort.length).includes(columnName(field)))) keep.add(field);
+      }
       resolver = (field) => (keep.has(field) || keep.has(columnName(field)) ? this.resolveRow(field) : unindexed(this.resolveRow(field)));
-      this.orderedResolvers.set(leading, resolver);
+      this.orderedResolvers.set(key, resolver);
     }
     return resolver;
   }

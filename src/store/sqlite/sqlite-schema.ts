@@ -4,7 +4,11 @@
  * A query naming a field not declared here throws (sqlite-filter.ts), so a new query cannot run
  * unindexed without someone adding its column here.
  */
-import type { CollectionSpec } from './sqlite-collection.js';
+import { offsetOfId } from '../../taxii/date-added.js';
+import type { CollectionSpec, ColumnSpec } from './sqlite-collection.js';
+
+/** TAXII's `date_added` microsecond, derived from the id (filled from it in rows of an earlier hub). */
+const DATE_ADDED_OFFSET: ColumnSpec = { field: 'dateAddedOffset', kind: 'number', fromId: offsetOfId };
 
 /** Keyset orderings (queries.ts ORDER_KEYS): each sort key, then `_id`. */
 const ORDERINGS = [
@@ -31,6 +35,7 @@ export const INDICATORS: CollectionSpec = {
     { field: 'createdAt', kind: 'date' },
     { field: 'updatedAt', kind: 'date' },
     { field: 'seq', kind: 'number' },
+    DATE_ADDED_OFFSET,
   ],
   lists: [
     { field: 'tags', kind: 'text' },
@@ -40,13 +45,17 @@ export const INDICATORS: CollectionSpec = {
     // Value first: the same index answers lookups by value (lookupIndicators, publish dedup).
     { columns: ['value', 'source', 'type'], unique: true, purpose: 'one claim per member, type and value (upsertClaims); lookups by value' },
     ...ORDERINGS,
-    { columns: ['updatedAt', '_id', 'source', 'tlp'], purpose: 'TAXII pages by date_added (added_after, next); covers updatedSince counts (visibility read from the index)' },
+    {
+      columns: ['updatedAt', 'dateAddedOffset', '_id', 'source', 'tlp'],
+      purpose: 'TAXII pages in date_added order (added_after, next; a page may end inside a millisecond); covers updatedSince counts (visibility read from the index)',
+    },
     { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
     { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first (TLP:RED is rare: walking seq would read far)' },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
+  retiredIndexes: ['indicators_updatedAt_id_source_tlp'],
 };
 
 export const NOTICES: CollectionSpec = {
@@ -67,6 +76,7 @@ export const NOTICES: CollectionSpec = {
     { field: 'validFrom', kind: 'date' },
     { field: 'confidence', kind: 'number' },
     { field: 'seq', kind: 'number' },
+    DATE_ADDED_OFFSET,
   ],
   lists: [
     { field: 'recipients', kind: 'text' },
@@ -75,10 +85,12 @@ export const NOTICES: CollectionSpec = {
   ],
   indexes: [
     ...ORDERINGS,
-    { columns: ['updatedAt', '_id'], purpose: 'TAXII pages of notices by date_added' },
-    { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher), TAXII releases' },
+    { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of notices in date_added order' },
+    { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher)' },
+    { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
   ],
   countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
+  retiredIndexes: ['notices_updatedAt_id'],
 };
 
 export const SIGHTINGS: CollectionSpec = {
@@ -87,11 +99,13 @@ export const SIGHTINGS: CollectionSpec = {
     { field: 'indicatorId', kind: 'text' },
     { field: 'reporter', kind: 'text' },
     { field: 'reportedAt', kind: 'date' },
+    DATE_ADDED_OFFSET,
   ],
   indexes: [
     { columns: ['indicatorId', 'reportedAt', '_id'], purpose: 'an indicator\'s sightings, newest first' },
-    { columns: ['reportedAt', '_id'], purpose: 'TAXII pages of sightings by date_added' },
+    { columns: ['reportedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of sightings in date_added order' },
   ],
+  retiredIndexes: ['sightings_reportedAt_id'],
 };
 
 export const APPROVALS: CollectionSpec = {
