@@ -3,7 +3,7 @@ import { update as applyUpdate } from 'mingo';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc } from '../ports.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
-import { fieldsOf, filterToSql, sortToSql, unindexed, UnsupportedQueryError, type ColumnKind, type FieldResolver, type FieldTarget } from './sqlite-filter.js';
+import { columnValue, fieldsOf, filterToSql, sortToSql, unindexed, UnsupportedQueryError, type ColumnKind, type FieldResolver, type FieldTarget } from './sqlite-filter.js';
 import type { StatementCache } from './statement-cache.js';
 
 /** A field read by queries: kept in a column of its own so that indexes can answer it. */
@@ -147,20 +147,8 @@ function pathValue(doc: Record<string, unknown>, path: string): unknown {
 
 function toColumn(value: unknown, kind: ColumnKind, field: string): string | number | null {
   if (value === undefined || value === null) return null;
-  switch (kind) {
-    case 'date':
-      if (value instanceof Date) return value.getTime();
-      break;
-    case 'boolean':
-      if (typeof value === 'boolean') return value ? 1 : 0;
-      break;
-    case 'number':
-      if (typeof value === 'number') return value;
-      break;
-    case 'text':
-      if (typeof value === 'string') return value;
-      break;
-  }
+  const stored = columnValue(value, kind);
+  if (stored !== undefined) return stored;
   throw new UnsupportedQueryError(`field "${field}" must hold ${kind} values to be stored in its column (got ${typeof value})`);
 }
 

@@ -69,22 +69,27 @@ function isScalar(v: unknown): v is Scalar {
   return v === null || v instanceof Date || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
-/** An operand as the column stores it; throws when its type cannot be in that column. */
-function bind(value: Scalar, kind: ColumnKind, field: string): string | number {
+/**
+ * A value as a column of `kind` stores it (dates as epoch ms, booleans as 0/1), or undefined when
+ * a value of its type cannot be in that column. Shared by writes (SqliteCollection) and query operands.
+ */
+export function columnValue(value: unknown, kind: ColumnKind): string | number | undefined {
   switch (kind) {
     case 'date':
-      if (value instanceof Date) return value.getTime();
-      break;
+      return value instanceof Date ? value.getTime() : undefined;
     case 'boolean':
-      if (typeof value === 'boolean') return value ? 1 : 0;
-      break;
+      return typeof value === 'boolean' ? (value ? 1 : 0) : undefined;
     case 'number':
-      if (typeof value === 'number' && !Number.isNaN(value)) return value;
-      break;
+      return typeof value === 'number' ? value : undefined;
     case 'text':
-      if (typeof value === 'string') return value;
-      break;
+      return typeof value === 'string' ? value : undefined;
   }
+}
+
+/** An operand as the column stores it; throws when its type cannot be in that column. */
+function bind(value: Scalar, kind: ColumnKind, field: string): string | number {
+  const bound = columnValue(value, kind);
+  if (bound !== undefined && !(kind === 'number' && Number.isNaN(bound))) return bound;
   throw new UnsupportedQueryError(`field "${field}" holds ${kind} values; a query compared it with ${value instanceof Date ? 'a Date' : typeof value}`);
 }
 
