@@ -1639,7 +1639,11 @@ export type Vulnerability = Node & {
   affected: Array<AffectedProduct>;
   createdAt: Scalars['DateTime']['output'];
   credits: Array<Credit>;
+  /** A CSAF 2.1 document of what the viewer may see at the case's stage (TLP 2.0 label, product tree, product status, remediations). */
+  csaf: Scalars['JSON']['output'];
   cveId: Maybe<Scalars['String']['output']>;
+  /** A CVE JSON 5 CNA container of what the viewer may see. */
+  cveRecord: Scalars['JSON']['output'];
   cvss: Maybe<Cvss>;
   /** `CWE-<n>` ids. */
   cwes: Array<Scalars['String']['output']>;
@@ -1651,6 +1655,8 @@ export type Vulnerability = Node & {
   exploited: Scalars['Boolean']['output'];
   /** A STIX id: `vulnerability--<uuid>`. */
   id: Scalars['ID']['output'];
+  /** An OSV 1.7 record of what the viewer may see (the finding model credited as TOOL). */
+  osv: Scalars['JSON']['output'];
   /** Open cases this one may duplicate (same product and CWE): coordinators only (empty for everyone else). */
   possibleDuplicates: Array<Vulnerability>;
   /** From the PROOF_OF_CONCEPT_RELEASED stage for everyone who sees the case; before it, the reporter, coordinators and affected vendors only. */
@@ -1662,6 +1668,8 @@ export type Vulnerability = Node & {
   reporter: Maybe<Member>;
   severity: Severity;
   status: VulnerabilityStatus;
+  /** A STIX 2.1 `vulnerability` SDO with its TLP marking, of what the viewer may see. */
+  stix: Scalars['JSON']['output'];
   suggestedFix: Maybe<Scalars['String']['output']>;
   summary: Scalars['String']['output'];
   /** Affected vendors from VALIDATED, TRUSTED members from FIX_AVAILABLE, everyone from PUBLISHED. */
@@ -2470,7 +2478,9 @@ export type VulnerabilityResolvers<ContextType = HubContext, ParentType extends 
   affected?: Resolver<Array<ResolversTypes['AffectedProduct']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   credits?: Resolver<Array<ResolversTypes['Credit']>, ParentType, ContextType>;
+  csaf?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   cveId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cveRecord?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   cvss?: Resolver<Maybe<ResolversTypes['Cvss']>, ParentType, ContextType>;
   cwes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   disclosure?: Resolver<ResolversTypes['Disclosure'], ParentType, ContextType>;
@@ -2479,6 +2489,7 @@ export type VulnerabilityResolvers<ContextType = HubContext, ParentType extends 
   embargo?: Resolver<ResolversTypes['Embargo'], ParentType, ContextType>;
   exploited?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  osv?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   possibleDuplicates?: Resolver<Array<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
   proofOfConcept?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2486,6 +2497,7 @@ export type VulnerabilityResolvers<ContextType = HubContext, ParentType extends 
   reporter?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['VulnerabilityStatus'], ParentType, ContextType>;
+  stix?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   suggestedFix?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   technicalDetails?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
