@@ -20,6 +20,7 @@ import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
+import type { EventRecorder } from './event-recorder.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
@@ -42,6 +43,8 @@ export interface ApprovalServiceDeps {
   /** Checks role grants and identity links, and applies approved ones. */
   people: PeopleService;
   audit: AuditService;
+  /** Records the events of applied sharing changes (with the claim, in one commit where the store can). */
+  events: EventRecorder;
   cursors: CursorCodec;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
@@ -49,6 +52,9 @@ export interface ApprovalServiceDeps {
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
 }
+
+/** The event-log kind of each request target that is a record (the others emit no alert event). */
+const RECORD_KINDS = { INDICATOR: 'INDICATOR', MODEL_RISK_NOTICE: 'NOTICE' } as const;
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 type OwnRecord = { kind: 'INDICATOR'; doc: IndicatorDoc } | { kind: 'MODEL_RISK_NOTICE'; doc: NoticeDoc };
@@ -241,14 +247,26 @@ export class ApprovalService implements PersonApprovals {
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
-    const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+    const claimAndApply = async () => {
+      const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+      if (!claimed) return { claimed, applied: null };
+      const applied = await this.apply(claimed, now, viewer);
+      if (!applied) {
+        await this.deps.approvals.updateOne(
+          { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
+          { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
+        );
+      }
+      return { claimed, applied };
+    };
+    // A record's sharing change commits with the claim and its UPDATED event where the store can:
+    // never an APPROVED request whose change was lost, nor a change without its alert.
+    const recordKind = RECORD_KINDS[request.target.kind as keyof typeof RECORD_KINDS];
+    const { claimed, applied } = recordKind
+      ? await this.deps.events.recording(recordKind, async () => ({ value: await claimAndApply(), changes: [] }))
+      : await claimAndApply();
     if (!claimed) throw await this.lostRace(id, now);
-    const applied = await this.apply(claimed, now, viewer);
     if (!applied) {
-      await this.deps.approvals.updateOne(
-        { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
-        { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
-      );
       throw hubError(
         'INVALID_TRANSITION',
         `the ${describeTarget(request)} is no longer as the request found it (changed since, or the embargo already ended); nothing was changed: make a new request if it is still needed`,
