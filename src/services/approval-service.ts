@@ -56,6 +56,13 @@ export interface ApprovalServiceDeps {
 /** The event-log kind of each request target that is a record (the others emit no alert event). */
 const RECORD_KINDS = { INDICATOR: 'INDICATOR', MODEL_RISK_NOTICE: 'NOTICE' } as const;
 
+/** An approved change as applied: the fields before and after, and a record's whole document. */
+interface AppliedChange {
+  before: ApprovalChange;
+  after: ApprovalChange;
+  record?: { before: IndicatorDoc | NoticeDoc; after: IndicatorDoc | NoticeDoc };
+}
+
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 type OwnRecord = { kind: 'INDICATOR'; doc: IndicatorDoc } | { kind: 'MODEL_RISK_NOTICE'; doc: NoticeDoc };
 
@@ -263,7 +270,11 @@ export class ApprovalService implements PersonApprovals {
     // never an APPROVED request whose change was lost, nor a change without its alert.
     const recordKind = RECORD_KINDS[request.target.kind as keyof typeof RECORD_KINDS];
     const { claimed, applied } = recordKind
-      ? await this.deps.events.recording(recordKind, async () => ({ value: await claimAndApply(), changes: [] }))
+      ? await this.deps.events.recording(recordKind, async () => {
+          const out = await claimAndApply();
+          const record = out.applied?.record;
+          return { value: out, changes: record ? [{ type: 'UPDATED' as const, doc: record.after, before: record.before }] : [] };
+        })
       : await claimAndApply();
     if (!claimed) throw await this.lostRace(id, now);
     if (!applied) {
@@ -293,8 +304,11 @@ export class ApprovalService implements PersonApprovals {
     return rejected;
   }
 
-  /** Applies an approved change with a compare-and-set on `expected`; null when it no longer holds. */
-  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+  /**
+   * Applies an approved change with a compare-and-set on `expected`; null when it no longer holds.
+   * A record's change also answers the record before and after (for its UPDATED event).
+   */
+  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
@@ -326,7 +340,7 @@ export class ApprovalService implements PersonApprovals {
     if (request.kind === 'LIFT_EMBARGO') {
       if (!expected.embargoUntil || expected.embargoUntil <= now) return null;
       const r = await this.deps.notices.applyApprovedSharing(target.id, { embargoUntil: expected.embargoUntil }, { embargoUntil: change.embargoUntil ?? now });
-      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil } };
+      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil }, record: r };
     }
     const guard = request.kind === 'LOWER_TLP' ? { tlp: expected.tlp! } : { tlp: expected.tlp!, recipients: expected.recipients! };
     // A lower TLP is never RED, so a record leaving RED leaves its recipients list behind too.
@@ -337,7 +351,7 @@ export class ApprovalService implements PersonApprovals {
     if (!r) return null;
     const pick = (d: { tlp: Tlp; recipients: string[] }): ApprovalChange =>
       request.kind === 'LOWER_TLP' ? { tlp: d.tlp } : { recipients: d.recipients };
-    return { before: pick(r.before), after: pick(r.after) };
+    return { before: pick(r.before), after: pick(r.after), record: r };
   }
 
   /** The record the viewer's member published, for a request about it. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { factsOf, type AlertEventType, type NewEvent, type RecordKind } from '../domain/events.js';
 import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -18,9 +17,6 @@ export interface RecordedChange {
  * on the bus: an alert is in the log before anyone is told of it.
  */
 export class EventRecorder {
-  /** The events of the `recording` this call runs inside, if any: a nested one joins it. */
-  private readonly open = new AsyncLocalStorage<NewEvent[]>();
-
   constructor(private readonly log: EventLogRepository, private readonly bus: EventBus, private readonly now: () => Date = () => new Date()) {}
 
   /** The log's highest position and how far it was trimmed (operators' and tests' view of retention). */
@@ -37,28 +33,17 @@ export class EventRecorder {
    * Runs `write` (record writes, answering the changes they made) so that the writes and their
    * events commit together where the store can (`EventLogRepository.appendWith`): a crash between
    * them cannot keep a record and lose its event. Else the same as `write()` then `record()`.
-   * Called inside another `recording` (an approval that applies a sharing change), it joins that
-   * one: its writes and events commit with the outer ones.
    */
   async recording<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly RecordedChange[] }>): Promise<T> {
-    const outer = this.open.getStore();
-    if (outer) {
-      const { value, changes } = await write();
-      outer.push(...this.eventsOf(kind, changes));
-      return value;
-    }
-    // A fresh list per attempt: the store may run the work again after a transient error.
-    const run = async () => {
-      const events: NewEvent[] = [];
-      const out = await this.open.run(events, write);
-      return { value: out.value, events: [...events, ...this.eventsOf(kind, out.changes)] };
-    };
     if (!this.log.appendWith) {
-      const { value, events } = await run();
-      if (events.length > 0) this.bus.publish(await this.log.append(events));
+      const { value, changes } = await write();
+      await this.record(kind, changes);
       return value;
     }
-    const { value, events } = await this.log.appendWith(run);
+    const { value, events } = await this.log.appendWith(async () => {
+      const out = await write();
+      return { value: out.value, events: this.eventsOf(kind, out.changes) };
+    });
     if (events.length > 0) this.bus.publish(events);
     return value;
   }

@@ -370,7 +370,8 @@ export class IndicatorService {
   /**
    * For ApprovalService only (the approval is the authorisation): sets an indicator's TLP or
    * recipients if its sharing still is `expected` (compare-and-set in one store call). Returns
-   * the indicator before and after, or null when it is gone or its sharing has moved on.
+   * the indicator before and after, or null when it is gone or its sharing has moved on. The caller records the UPDATED event
+   * (ApprovalService.approve: in the transaction that claims the approval).
    */
   async applyApprovedSharing(
     id: string,
@@ -378,14 +379,11 @@ export class IndicatorService {
     set: { tlp?: Tlp; recipients: string[] },
   ): Promise<{ before: IndicatorDoc; after: IndicatorDoc } | null> {
     const guard = { _id: id, tlp: expected.tlp, ...(expected.recipients ? { recipients: expected.recipients } : {}) };
-    // The change and its UPDATED event commit together (with the approval's claim: ApprovalService.approve).
-    return this.deps.events.recording('INDICATOR', async () => {
-      const [before] = await this.deps.indicators.find(guard);
-      if (!before) return { value: null, changes: [] };
-      const seq = await this.deps.sequences.next('indicators');
-      const after = await this.deps.indicators.updateOne(guard, { $set: { ...set, updatedAt: this.now(), seq } });
-      return after ? { value: { before, after }, changes: [{ type: 'UPDATED' as const, doc: after, before }] } : { value: null, changes: [] };
-    });
+    const [before] = await this.deps.indicators.find(guard);
+    if (!before) return null;
+    const seq = await this.deps.sequences.next('indicators');
+    const after = await this.deps.indicators.updateOne(guard, { $set: { ...set, updatedAt: this.now(), seq } });
+    return after ? { before, after } : null;
   }
 }
 

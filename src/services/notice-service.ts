@@ -144,7 +144,8 @@ export class NoticeService {
   /**
    * For ApprovalService only (the approval is the authorisation): sets a notice's TLP,
    * recipients or embargo end if those still are `expected` (compare-and-set in one store call).
-   * Returns the notice before and after, or null when it is gone or has moved on.
+   * Returns the notice before and after, or null when it is gone or has moved on. The caller
+   * records the UPDATED event (ApprovalService.approve: in the transaction that claims the approval).
    */
   async applyApprovedSharing(
     id: string,
@@ -152,14 +153,11 @@ export class NoticeService {
     set: { tlp?: Tlp; recipients?: string[]; embargoUntil?: Date | null },
   ): Promise<{ before: NoticeDoc; after: NoticeDoc } | null> {
     const guard = { _id: id, ...stripUndefined(expected) };
-    // The change and its UPDATED event commit together (with the approval's claim: ApprovalService.approve).
-    return this.deps.events.recording('NOTICE', async () => {
-      const [before] = await this.deps.notices.find(guard);
-      if (!before) return { value: null, changes: [] };
-      const seq = await this.deps.sequences.next('notices');
-      const after = await this.deps.notices.updateOne(guard, { $set: { ...stripUndefined(set), updatedAt: this.now(), seq } });
-      return after ? { value: { before, after }, changes: [{ type: 'UPDATED' as const, doc: after, before }] } : { value: null, changes: [] };
-    });
+    const [before] = await this.deps.notices.find(guard);
+    if (!before) return null;
+    const seq = await this.deps.sequences.next('notices');
+    const after = await this.deps.notices.updateOne(guard, { $set: { ...stripUndefined(set), updatedAt: this.now(), seq } });
+    return after ? { before, after } : null;
   }
 
   /** Writes the owner's change and its UPDATED event, committed together where the store can. */

@@ -54,6 +54,9 @@ export class SqliteTransactionGate {
       }
     } finally {
       this.holder = null;
+      // Off between transactions: an enabled AsyncLocalStorage makes every promise in the
+      // process pay for context tracking (on Node 20); run() turns it on again.
+      this.scope.disable();
       const waiting = this.waiting;
       this.waiting = [];
       for (const wake of waiting) wake();
