@@ -120,6 +120,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     communities,
     identity,
     audit,
+    events,
     cursors,
     ttlMs: config.approvalTtlMs,
     ...stamps,
