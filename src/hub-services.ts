@@ -137,6 +137,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const vulnerabilities = new VulnerabilityService({
     vulnerabilities: store.vulnerabilities,
     sequences: store.sequences,
+    idempotency: store.idempotency,
+    idempotencyTtlMs: config.idempotencyTtlMs,
     members,
     notices,
     cursors,

@@ -10,7 +10,8 @@ import type { VulnerabilityDoc } from '../src/domain/vulnerability.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
 const DAY = 86_400_000;
-let clock = Date.parse('2026-03-01T00:00:00Z');
+// Near the real time: idempotency keys expire by the store's clock.
+let clock = Date.now();
 
 const SUBMIT = /* GraphQL */ `
   mutation Submit($input: VulnerabilityInput!) {
@@ -180,6 +181,23 @@ describe('submitVulnerability', () => {
     }
     // A HUMAN finding needs no model; an unknown and a suspended vendor are refused alike.
     await submitted(tokens.reporter, { discovery: { method: 'HUMAN', humanValidated: true }, cvss: null, cwes: null, credits: null });
+  });
+
+  it('makes retries with an idempotencyKey safe: the same case once, a conflict for another input, a failed request retried', async () => {
+    const before = await t.hub.store.vulnerabilities.count({});
+    const first = await submitted(tokens.reporter, { idempotencyKey: 'retry-1', title: 'Retried' });
+    const again = await submitted(tokens.reporter, { idempotencyKey: 'retry-1', title: 'Retried', cveId: null });
+    expect(again.id).toBe(first.id);
+    expect(await t.hub.store.vulnerabilities.count({})).toBe(before + 1);
+    const other = await submit(tokens.reporter!, { idempotencyKey: 'retry-1', title: 'Something else' });
+    expect(other.body.errors?.[0]?.extensions).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', field: 'input.idempotencyKey' });
+    // Keys are per member: another member's same key is its own.
+    const theirs = await submitted(tokens.otherReporter, { idempotencyKey: 'retry-1', title: 'Retried' });
+    expect(theirs.id).not.toBe(first.id);
+    // A refused request leaves the key free for the corrected retry.
+    expect((await submit(tokens.reporter!, { idempotencyKey: 'retry-2', cwes: ['bad'] })).body.errors?.[0]?.extensions?.field).toBe('input.cwes');
+    expect((await submitted(tokens.reporter, { idempotencyKey: 'retry-2' })).id).toMatch(/^vulnerability--/);
+    expect((await submit(tokens.reporter!, { idempotencyKey: '' })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.idempotencyKey' });
   });
 
   it('needs the publisher role and a token', async () => {

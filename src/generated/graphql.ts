@@ -1722,6 +1722,12 @@ export type VulnerabilityInput = {
   cwes?: InputMaybe<Array<Scalars['String']['input']>>;
   discovery: DiscoveryInput;
   exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Makes a retry safe, as publishIndicators' key does (1 to 200 characters, per member, kept
+   * HUB_IDEMPOTENCY_TTL): the same key and input answer the case the first request made; the same
+   * key with another input is IDEMPOTENCY_CONFLICT.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   proofOfConcept?: InputMaybe<Scalars['String']['input']>;
   /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
   relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
