@@ -364,3 +364,53 @@ describe('queries', () => {
     expect(mine.body.data.node).toEqual({ id: hidden.id, status: 'RECEIVED' });
   });
 });
+
+describe('alerts', () => {
+  it('tells each subscriber of a case as it may see it: PUBLISHED to the reporter, RELEASED to a vendor when notified and to CORE when validated, nothing to others; kinds: [VULNERABILITY] narrows', async () => {
+    const { alertStream } = await import('./support/alert-stream.js');
+    const a = await startTestHub({ config: { alertHeartbeatMs: 50 } });
+    try {
+      const roles: Role[] = ['reader', 'publisher'];
+      a.member('lab', 'COMMUNITY');
+      a.member('vendor-a', 'COMMUNITY', { kind: 'VENDOR' });
+      a.member('core', 'CORE');
+      a.member('trusted', 'TRUSTED');
+      const reporter = await a.tokenAs('lab', 'alice@lab', roles);
+      const selection = 'cursor type indicator { id } vulnerability { id title proofOfConcept technicalDetails reporter { id } vendorStatuses { vendor { id } notifiedAt } disclosure { stage } }';
+      const [mine, vendor, core, trusted] = await Promise.all([
+        alertStream(a, reporter, { selection, filter: { kinds: ['VULNERABILITY'] } }),
+        alertStream(a, await a.tokenAs('vendor-a', 'v@vendor-a', ['reader']), { selection, filter: { kinds: ['VULNERABILITY'] } }),
+        alertStream(a, await a.tokenAs('core', 'c@core', ['reader']), { selection }),
+        alertStream(a, await a.tokenAs('trusted', 't@trusted', ['reader']), { selection }),
+      ]);
+      const res = await a.gql(SUBMIT, { input: input() }, { token: reporter });
+      expect(res.body.errors, res.text).toBeUndefined();
+      const id = res.body.data.submitVulnerability.id as string;
+      await mine.until((s) => s.events.length === 1, 'the reporter to hear of its case');
+      expect(mine.events[0]).toMatchObject({ type: 'PUBLISHED', vulnerability: { id, proofOfConcept: 'POC-SECRET', disclosure: { stage: 'RECEIVED' } } });
+      await a.member('lab', 'COMMUNITY').publishes([{ value: 'alerts-clear.example' }]);
+      await core.until((s) => s.events.length === 1, 'CORE to hear of the indicator');
+      // Validated, the vendor notified, announced as the workflow does: UPDATED with the case before.
+      const [before] = await a.hub.store.vulnerabilities.find({ _id: id });
+      const at = new Date();
+      const after = await a.hub.store.vulnerabilities.updateOne(
+        { _id: id, seq: before!.seq },
+        { $set: { status: 'VALIDATED', seq: await a.hub.store.sequences.next('vulnerabilities'), updatedAt: at, vendorStatuses: before!.vendorStatuses.map((v) => ({ ...v, notifiedAt: at })) } },
+      );
+      await a.hub.services.events.record('VULNERABILITY', [{ type: 'UPDATED', doc: after!, before: before! }]);
+      await vendor.until((s) => s.events.length === 1, 'the vendor to hear of the case');
+      await core.until((s) => s.events.length === 2, 'CORE to hear of the case');
+      await mine.until((s) => s.events.length === 2, 'the reporter to hear of the change');
+      expect(vendor.events[0]).toMatchObject({ type: 'RELEASED', vulnerability: { id, proofOfConcept: 'POC-SECRET', reporter: { id: 'lab' }, vendorStatuses: [{ vendor: { id: 'vendor-a' } }] } });
+      expect(core.events[1]).toMatchObject({ type: 'RELEASED', vulnerability: { id, proofOfConcept: null, technicalDetails: null, reporter: null, vendorStatuses: [], disclosure: { stage: 'VALIDATED' } } });
+      expect(mine.events[1]).toMatchObject({ type: 'UPDATED', vulnerability: { id, disclosure: { stage: 'VALIDATED' } } });
+      await Promise.all([vendor.nextHeartbeats(2), trusted.nextHeartbeats(2)]);
+      // The vendor's kinds filter kept the indicator out; TRUSTED heard only of the indicator.
+      expect(vendor.events).toHaveLength(1);
+      expect(trusted.events.map((e) => e.type)).toEqual(['PUBLISHED']);
+      expect(trusted.events[0]!.vulnerability).toBeNull();
+    } finally {
+      await a.dispose();
+    }
+  });
+});
