@@ -495,9 +495,15 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
  * publishing member a request about that member's records (never a tier change, registration or
  * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
-export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined } }): boolean {
+export function mayDecide(
+  viewer: Viewer,
+  request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined }; target?: { kind: string } },
+): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
+  // A clearinghouse case's requests: a coordinator of another member than the reporter's (the
+  // approval re-checks `mayCoordinateCase` against the case as it is then).
+  if (request.target?.kind === 'VULNERABILITY') return viewer.roles.includes('coordinator') && viewer.memberId !== request.ownerMemberId;
   if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
   // A person's roles and identities: a member-admin of the person's member; hub-admin only for hub-admin.
@@ -552,7 +558,10 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] }, 'target.kind': { $ne: 'VULNERABILITY' } });
+  }
+  if (viewer.roles.includes('coordinator')) {
+    decidable.push({ 'target.kind': 'VULNERABILITY', ownerMemberId: { $ne: viewer.memberId } });
   }
   if (viewer.roles.includes('member-admin')) {
     decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
@@ -642,4 +651,49 @@ export function effectiveRoles(
   return ROLES.filter(
     (r) => personRoles.includes(r) && allowedRoles.includes(r) && (credentialRoles === null || credentialRoles.includes(r)) && !excluded.includes(r),
   );
+}
+
+/**
+ * Clearinghouse workflow (docs/clearinghouse.md, "Who may do what"). Who may *see* a case is its
+ * stage's business (the visibility filter and redaction); these say who may act on one.
+ */
+type CaseStake = { source: string; participants: readonly string[]; vendorStatuses: ReadonlyArray<{ vendorId: string }> };
+
+/** Whether the viewer holds the coordinator role (coordinators see every case, at every stage). */
+export function isCoordinator(viewer: Viewer): viewer is MemberViewer {
+  return viewer.kind === 'member' && viewer.roles.includes('coordinator');
+}
+
+/** The members with a stake in a case: its reporter, the reporters of its duplicates, its affected member vendors. */
+export function caseStakeholders(c: CaseStake): string[] {
+  return [...new Set([c.source, ...c.participants, ...c.vendorStatuses.map((v) => v.vendorId)])];
+}
+
+/**
+ * Whether the viewer may coordinate a case: validate it, propose embargoes, publish it, mark it a
+ * duplicate, ask for and decide its two-person requests. A coordinator of a member with no stake
+ * in it: not the reporter's (nobody validates their own member's report), not a participant's,
+ * not an affected vendor's (a vendor does not decide its own embargo or deadline alone).
+ */
+export function mayCoordinateCase(viewer: Viewer, c: CaseStake): boolean {
+  return isCoordinator(viewer) && !caseStakeholders(c).includes(viewer.memberId);
+}
+
+/** Whether the viewer speaks for an affected vendor of a case: its own people holding publisher or coordinator. */
+export function mayActForVendor(viewer: Viewer, vendorId: string): boolean {
+  return viewer.kind === 'member' && viewer.memberId === vendorId && (viewer.roles.includes('publisher') || viewer.roles.includes('coordinator'));
+}
+
+/** Whether the viewer may set an affected vendor's position on a case: the vendor's own people, or a coordinator of the case. */
+export function maySetVendorStatus(viewer: Viewer, c: CaseStake, vendorId: string): boolean {
+  return mayActForVendor(viewer, vendorId) || mayCoordinateCase(viewer, c);
+}
+
+/**
+ * Throws unless the viewer could take some workflow step (data-independent, so the refusal tells
+ * nothing about any case): UNAUTHENTICATED without a token, FORBIDDEN without `role`.
+ */
+export function assertWorkflowRole(viewer: Viewer, roles: readonly Role[], step: string): asserts viewer is MemberViewer {
+  if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
+  if (!roles.some((r) => viewer.roles.includes(r))) throw forbidden(`${step} needs the ${roles.join(' or ')} role`);
 }
