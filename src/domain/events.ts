@@ -3,11 +3,12 @@
  * An entry's position (its `_id`) is the alert cursor.
  */
 import type { NoticeStatus, Tlp } from './types.js';
+import type { VulnerabilityFacts } from './disclosure-facts.js';
 
 export const ALERT_EVENT_TYPES = ['PUBLISHED', 'UPDATED', 'REVOKED', 'SIGHTED', 'RELEASED'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
-export type RecordKind = 'INDICATOR' | 'NOTICE';
+export type RecordKind = 'INDICATOR' | 'NOTICE' | 'VULNERABILITY';
 
 /**
  * The fields that decide who sees a record, as they were on one side of a change. The policy's
@@ -22,6 +23,8 @@ export interface VisibilityFacts {
   status?: NoticeStatus;
   /** Notices only. */
   embargoUntil?: Date | null;
+  /** Clearinghouse cases only: who sees the case, and who is told of this change (src/domain/disclosure-facts.ts). */
+  vulnerability?: VulnerabilityFacts;
 }
 
 export interface EventDoc {
