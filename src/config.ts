@@ -97,9 +97,10 @@ const EnvSchema = z.object({
   HUB_VENDOR_ACK_ESCALATION: duration('HUB_VENDOR_ACK_ESCALATION').default(30 * 86_400_000),
   HUB_VENDOR_PACE: count('HUB_VENDOR_PACE', 1).default(10),
   HUB_POC_DELAY: z.string().transform((v, ctx) => {
+    if (v === '0') return 0;
     const ms = parseDuration(v);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `HUB_POC_DELAY must be a duration such as 45d, or 0 for at publication (got "${v}")` });
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `HUB_POC_DELAY must be a duration such as 45d, or 0 for none (got "${v}")` });
       return z.NEVER;
     }
     return ms;
@@ -156,7 +157,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_EXPLOITED_DEADLINE: { description: 'clearinghouse: the deadline instead when the flaw is exploited', default: '7d' },
   HUB_VENDOR_ACK_ESCALATION: { description: 'clearinghouse: a vendor not acknowledging within this is escalated to coordinators', default: '30d' },
   HUB_VENDOR_PACE: { description: 'clearinghouse: new cases notified to one vendor per rolling 7 days; the rest queue', default: '10' },
-  HUB_POC_DELAY: { description: 'clearinghouse: the proof of concept follows publication by this; 0 with it', default: '45d' },
+  HUB_POC_DELAY: { description: "how long after a clearinghouse case's publication its proof of concept reaches everyone who sees it; 0: at once", default: '45d' },
 };
 
 /** Names of every environment variable the hub reads. */
@@ -280,11 +281,18 @@ export interface HubConfig {
   /**
    * The clearinghouse's clocks (docs/clearinghouse.md): the disclosure deadline
    * (`HUB_DISCLOSURE_DEADLINE`, default 90 days; `HUB_EXPLOITED_DEADLINE`, default 7 days),
-   * the vendor acknowledgement escalation (`HUB_VENDOR_ACK_ESCALATION`, default 30 days), the
-   * per-vendor pace (`HUB_VENDOR_PACE`, default 10 new cases a rolling week) and the proof of
-   * concept's delay after publication (`HUB_POC_DELAY`, default 45 days).
+   * the vendor acknowledgement escalation (`HUB_VENDOR_ACK_ESCALATION`, default 30 days) and the
+   * per-vendor pace (`HUB_VENDOR_PACE`, default 10 new cases a rolling week). The proof of
+   * concept's delay is `pocDelayMs`.
    */
-  disclosureClocks: DisclosureClocks;
+  disclosureClocks: Omit<DisclosureClocks, 'pocDelayMs'>;
+  /**
+   * How long after a clearinghouse case is published its proof of concept reaches everyone who
+   * sees the case (`HUB_POC_DELAY`, the PROOF_OF_CONCEPT_RELEASED stage), ms. Default 45 days;
+   * 0 releases it with the advisory. Before it, only the reporter, coordinators and affected
+   * vendors read it. Applies to every case, published before a change of it too.
+   */
+  pocDelayMs: number;
 }
 
 /**
@@ -341,8 +349,8 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
       exploitedDeadlineMs: e.HUB_EXPLOITED_DEADLINE,
       ackEscalationMs: e.HUB_VENDOR_ACK_ESCALATION,
       vendorPace: e.HUB_VENDOR_PACE,
-      pocDelayMs: e.HUB_POC_DELAY,
     },
+    pocDelayMs: e.HUB_POC_DELAY,
     store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };
