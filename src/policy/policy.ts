@@ -279,9 +279,39 @@ export function alertVerdict(
   if (!sees(change.kind, current, now)) return null;
   if (!sees(change.kind, change.after, change.occurredAt)) return null;
   const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.kind === 'VULNERABILITY') return caseVerdict(viewer, change, before);
   if (change.type === 'RELEASED') return before ? null : 'RELEASED';
   if (change.before && !before) return 'RELEASED';
   return change.type;
+}
+
+/**
+ * The rest of `alertVerdict` for a clearinghouse case that the viewer sees after the change
+ * (`seenBefore`: it saw the case before it). Those a step newly reaches hear RELEASED: the case
+ * itself (a vendor notified, CORE at validation, TRUSTED at FIX_AVAILABLE, everyone at
+ * publication, a duplicate's reporter joining), or its proof of concept (everyone without a tie
+ * to the case, HUB_POC_DELAY after publication). Otherwise the change's `audience` decides: ALL
+ * (absent) everyone who sees the case, PARTIES those tied to it (reporter, participants, notified
+ * vendors, coordinators), COORDINATORS coordinators only: a step that changed only what its
+ * parties read tells nobody else that anything happened.
+ */
+function caseVerdict(viewer: Viewer, change: Pick<EventDoc, 'type' | 'before' | 'after'>, seenBefore: boolean): AlertEventType | null {
+  if (change.before && !seenBefore) return 'RELEASED';
+  const tiedAfter = tiedToCase(viewer, change.after);
+  if (change.before && change.after.pocReleased && !change.before.pocReleased && !tiedToCase(viewer, change.before)) return 'RELEASED';
+  if (change.type === 'RELEASED') return null;
+  const audience = change.after.audience ?? 'ALL';
+  if (audience === 'PARTIES' && !tiedAfter) return null;
+  if (audience === 'COORDINATORS' && !isCoordinator(viewer)) return null;
+  return change.type;
+}
+
+/** Whether the viewer sees a case by a tie to it rather than by its tier: a coordinator, its reporter or a participant, a notified vendor. */
+function tiedToCase(viewer: Viewer, facts: VisibilityFacts): boolean {
+  if (viewer.kind !== 'member') return false;
+  if (isCoordinator(viewer)) return true;
+  const m = viewer.memberId;
+  return facts.source === m || (facts.participants ?? []).includes(m) || (facts.notifiedVendorIds ?? []).includes(m);
 }
 
 export interface ReadPolicyOptions {
