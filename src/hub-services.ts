@@ -123,6 +123,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     communities,
     identity,
     audit,
+    events,
     cursors,
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
