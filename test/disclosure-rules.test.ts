@@ -81,7 +81,8 @@ describe('the clocks', () => {
     const embargo = { ...NO_EMBARGO, state: 'ACTIVE' as const, endsAt: at(120) };
     expect(autoPublishAt({ ...doc, embargo })).toEqual(at(120));
     expect(autoPublishAt({ ...doc, embargo: { ...embargo, state: 'PROPOSED' as const } })).toEqual(at(90));
-    expect(nextStage({ ...doc, status: 'RECEIVED', deadlineAt: null }, 'RECEIVED', clocks)).toEqual({ nextStage: 'VALIDATED', nextStageAt: null });
+    expect(nextStage({ ...doc, status: 'RECEIVED', deadlineAt: null }, 'RECEIVED', clocks)).toEqual({ nextStage: null, nextStageAt: null });
+    expect(nextStage({ ...doc, deadlineAt: null }, 'VALIDATED', clocks)).toEqual({ nextStage: null, nextStageAt: null });
     expect(nextStage({ ...doc, status: 'PUBLISHED', publishedAt: at(10) }, 'PUBLISHED', clocks)).toEqual({ nextStage: 'PROOF_OF_CONCEPT_RELEASED', nextStageAt: at(55) });
     expect(nextStage({ ...doc, status: 'CLOSED' }, 'VALIDATED', clocks)).toEqual({ nextStage: null, nextStageAt: null });
   });

@@ -2,10 +2,10 @@
  * A case's release schedule (`Vulnerability.disclosure { nextStage, nextStageAt }`), and what the
  * disclosure watcher applies (docs/clearinghouse.md, "The schedule"):
  *
- * - RECEIVED: next VALIDATED, at no set time (a coordinator's verdict);
+ * - RECEIVED: nothing scheduled (validation is a coordinator's verdict, not a clock);
  * - VALIDATED, FIX_AVAILABLE: next PUBLISHED, at `max(deadline, end of the embargo in force)`:
  *   the hub publishes by itself then, unless a coordinator published earlier (the issue's "release
- *   schedule that widens access to every defender automatically"); no time while the deadline
+ *   schedule that widens access to every defender automatically"); nothing while the deadline
  *   has not started (every member vendor still queued);
  * - PUBLISHED: next PROOF_OF_CONCEPT_RELEASED at `publishedAt + HUB_POC_DELAY`;
  * - PROOF_OF_CONCEPT_RELEASED, INVALID, CLOSED: nothing further.
@@ -40,10 +40,12 @@ export function nextStage(doc: ScheduleFacts, stage: DisclosureStage, clocks: Pi
   if (doc.status === 'INVALID' || doc.status === 'CLOSED') return { nextStage: null, nextStageAt: null };
   switch (stage) {
     case 'RECEIVED':
-      return { nextStage: 'VALIDATED', nextStageAt: null };
+      return { nextStage: null, nextStageAt: null };
     case 'VALIDATED':
-    case 'FIX_AVAILABLE':
-      return { nextStage: 'PUBLISHED', nextStageAt: autoPublishAt(doc) };
+    case 'FIX_AVAILABLE': {
+      const at = autoPublishAt(doc);
+      return at ? { nextStage: 'PUBLISHED', nextStageAt: at } : { nextStage: null, nextStageAt: null };
+    }
     case 'PUBLISHED':
       return { nextStage: 'PROOF_OF_CONCEPT_RELEASED', nextStageAt: pocReleaseAt(doc, clocks) };
     case 'PROOF_OF_CONCEPT_RELEASED':
