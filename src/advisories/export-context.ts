@@ -1,9 +1,9 @@
 import type { Tlp } from '../domain/types.js';
-import type { DisclosureStage } from '../domain/vulnerability.js';
+import type { AffectedProduct, DisclosureStage, VendorStatus, VulnerabilityDoc } from '../domain/vulnerability.js';
 
 /**
  * What every export of a case needs besides the case itself. The case handed to an exporter is
- * always the one `redactVulnerability(doc, viewer, now)` returned for the viewer: a field the viewer
+ * always the one `redactVulnerability(doc, viewer, now, schedule)` returned for the viewer: a field the viewer
  * may not see is null or empty there, and the exporters read nothing else, so an export can only
  * hold what the viewer could have read field by field.
  */
@@ -50,3 +50,32 @@ export const isPublicStage = (stage: DisclosureStage): boolean => stage === 'PUB
 
 /** TLP 2.0 as CSAF and FIRST spell it (`AMBER+STRICT`). */
 export const tlpLabel = (tlp: Tlp): string => (tlp === 'AMBER_STRICT' ? 'AMBER+STRICT' : tlp);
+
+/** One vendor's entry as the redaction shows it (`vendorId` null for viewers who may not see members). */
+export interface ExportedVendorStatus {
+  vendorId: string | null;
+  /** The vendor's name as the affected products give it (the redacted view's). */
+  vendorName?: string;
+  status: VendorStatus;
+  fixedIn: string | null;
+  updatedAt: Date;
+}
+
+/**
+ * What an exporter reads of a case: the redacted view's fields (`redactVulnerability`), no more.
+ * The proof of concept is not among them: no export carries it (it is served by
+ * `Vulnerability.proofOfConcept` alone), and an exporter cannot read what its type does not hold.
+ */
+export type ExportableCase = Pick<
+  VulnerabilityDoc,
+  '_id' | 'title' | 'summary' | 'severity' | 'cvss' | 'cwes' | 'cveId' | 'affected' | 'discovery' | 'credits' | 'technicalDetails' | 'suggestedFix' | 'exploited' | 'status' | 'publishedAt' | 'createdAt' | 'updatedAt'
+> & { vendorStatuses: readonly ExportedVendorStatus[] };
+
+/**
+ * The status entry of an affected product's vendor, when the viewer sees one: matched by member id,
+ * or by vendor name where the view withholds member ids (anonymous callers).
+ */
+export function vendorStatusOf(doc: ExportableCase, affected: AffectedProduct): ExportedVendorStatus | null {
+  if (affected.vendorId) return doc.vendorStatuses.find((s) => s.vendorId === affected.vendorId) ?? null;
+  return doc.vendorStatuses.find((s) => s.vendorId === null && s.vendorName !== undefined && s.vendorName === affected.vendorName) ?? null;
+}

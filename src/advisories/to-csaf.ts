@@ -1,9 +1,9 @@
-import type { AffectedProduct, DisclosureStage, VendorStatusEntry, VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { AffectedProduct, DisclosureStage } from '../domain/vulnerability.js';
 import { compact } from '../stix/stix-object.js';
 import { cvssJson } from './cvss-json.js';
 import { CWE_VERSION, cweName } from './cwe-names.js';
 import { exportCredits } from './export-credits.js';
-import { caseUrl, hubAdvisoryId, isPublicStage, publisherOf, tlpLabel, type ExportContext } from './export-context.js';
+import { caseUrl, hubAdvisoryId, isPublicStage, publisherOf, tlpLabel, vendorStatusOf, type ExportableCase, type ExportContext, type ExportedVendorStatus } from './export-context.js';
 
 export const CSAF_SCHEMA_URL = 'https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json';
 
@@ -24,7 +24,7 @@ type Json = Record<string, unknown>;
  * `suggestedFix`) and vendor statuses appear only when the redaction left them. The proof of
  * concept is never exported: it is served by `Vulnerability.proofOfConcept` alone.
  */
-export function toCsaf(doc: VulnerabilityDoc, context: ExportContext): Json {
+export function toCsaf(doc: ExportableCase, context: ExportContext): Json {
   const publisher = publisherOf(context);
   const products = productTree(doc);
   const all = products.flatMap((p) => [p.affectedId]);
@@ -82,15 +82,15 @@ export function toCsaf(doc: VulnerabilityDoc, context: ExportContext): Json {
 interface TreeProduct {
   affected: AffectedProduct;
   /** The vendor's status entry, when the viewer sees it. */
-  status: VendorStatusEntry | null;
+  status: ExportedVendorStatus | null;
   affectedId: string;
   /** The fixed version's product, when the vendor is FIXED in a named version. */
   fixed: { id: string; version: string } | null;
 }
 
-function productTree(doc: VulnerabilityDoc): TreeProduct[] {
+function productTree(doc: ExportableCase): TreeProduct[] {
   return doc.affected.map((affected, i) => {
-    const status = (affected.vendorId && doc.vendorStatuses.find((s) => s.vendorId === affected.vendorId)) || null;
+    const status = vendorStatusOf(doc, affected);
     const fixedIn = status?.status === 'FIXED' ? status.fixedIn : null;
     return {
       affected,
@@ -156,7 +156,7 @@ function productStatus(products: TreeProduct[]): Json | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-function remediations(doc: VulnerabilityDoc, products: TreeProduct[]): Json[] | undefined {
+function remediations(doc: ExportableCase, products: TreeProduct[]): Json[] | undefined {
   const out: Json[] = products
     .filter((p) => p.status?.status === 'FIXED')
     .map((p) =>
@@ -176,7 +176,7 @@ function remediations(doc: VulnerabilityDoc, products: TreeProduct[]): Json[] | 
  * The hub keeps one version of a case, so the history is its milestones: the report, the
  * publication (when public), and the last change when it came later. Integer versions.
  */
-function revisionHistory(doc: VulnerabilityDoc, stage: DisclosureStage): Array<{ date: string; number: string; summary: string }> {
+function revisionHistory(doc: ExportableCase, stage: DisclosureStage): Array<{ date: string; number: string; summary: string }> {
   const entries = [{ date: doc.createdAt, summary: 'Initial version: the report as received.' }];
   if (isPublicStage(stage) && doc.publishedAt && doc.publishedAt > doc.createdAt) entries.push({ date: doc.publishedAt, summary: 'Published.' });
   const last = entries[entries.length - 1]!.date;

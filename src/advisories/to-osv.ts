@@ -1,7 +1,7 @@
-import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { AffectedProduct } from '../domain/vulnerability.js';
 import { compact } from '../stix/stix-object.js';
 import { exportCredits } from './export-credits.js';
-import { caseUrl, hubAdvisoryId, isPublicStage, type ExportContext } from './export-context.js';
+import { caseUrl, hubAdvisoryId, isPublicStage, vendorStatusOf, type ExportableCase, type ExportContext } from './export-context.js';
 import { osvPackage } from './package-url.js';
 import { parseVersionRange } from './version-range.js';
 
@@ -13,9 +13,9 @@ type Json = Record<string, unknown>;
  * An OSV 1.7 record of the case as the viewer may see it (`Vulnerability.osv`). Its id is the hub's
  * (`x_HUB-<uuid>`: OSV reserves unregistered databases the `x_` prefix), the CVE an alias; the
  * model that found the flaw is credited as TOOL. Technical details join `details` only when the
- * redaction left them; the proof of concept is never exported.
+ * redaction left them.
  */
-export function toOsv(doc: VulnerabilityDoc, context: ExportContext): Json {
+export function toOsv(doc: ExportableCase, context: ExportContext): Json {
   const details = [doc.summary, doc.technicalDetails ? `## Technical details\n\n${doc.technicalDetails}` : null].filter(Boolean).join('\n\n');
   return compact({
     schema_version: OSV_SCHEMA_VERSION,
@@ -46,9 +46,9 @@ export function toOsv(doc: VulnerabilityDoc, context: ExportContext): Json {
   });
 }
 
-function affectedEntry(doc: VulnerabilityDoc, a: VulnerabilityDoc['affected'][number]): Json {
+function affectedEntry(doc: ExportableCase, a: AffectedProduct): Json {
   const pkg = a.purl ? osvPackage(a.purl) : null;
-  const status = (a.vendorId && doc.vendorStatuses.find((s) => s.vendorId === a.vendorId)) || null;
+  const status = vendorStatusOf(doc, a);
   const range = parseVersionRange(a.versions);
   const events: Json[] = [];
   // OSV ranges belong to a package's ecosystem; without one the range stays text in database_specific.
