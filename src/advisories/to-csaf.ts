@@ -3,6 +3,8 @@ import { compact } from '../stix/stix-object.js';
 import { cvssJson } from './cvss-json.js';
 import { CWE_VERSION, cweName } from './cwe-names.js';
 import { exportCredits } from './export-credits.js';
+import { parsePackageUrl } from './package-url.js';
+import { toVers } from './version-range.js';
 import { caseUrl, hubAdvisoryId, isPublicStage, publisherOf, tlpLabel, vendorStatusOf, type ExportableCase, type ExportContext, type ExportedVendorStatus } from './export-context.js';
 
 export const CSAF_SCHEMA_URL = 'https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json';
@@ -118,7 +120,8 @@ function branches(products: TreeProduct[]): Json[] {
       branches: entries.flatMap((p) => [
         {
           category: 'product_version_range',
-          name: p.affected.versions,
+          // CSAF 2.1 wants a vers range; text the hub cannot read as bounds stays as written.
+          name: toVers(p.affected.versions, p.affected.purl ? (parsePackageUrl(p.affected.purl)?.type ?? null) : null) ?? p.affected.versions,
           product: compact({
             name: `${vendor} ${product} ${p.affected.versions}`,
             product_id: p.affectedId,

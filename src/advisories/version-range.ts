@@ -4,7 +4,7 @@
  * is not a list of comparisons is kept as text by the callers.
  */
 export interface VersionRange {
-  /** `>= v` (or `> v`, read as the first version after it: kept as v, `exclusive`). */
+  /** `>= v`. */
   introduced: string | null;
   /** `< v`: the first version not affected. */
   fixed: string | null;
@@ -25,7 +25,8 @@ export function parseVersionRange(text: string): VersionRange | null {
     const m = /^(>=|<=|>|<|==|=)?\s*(\S+)$/.exec(part);
     if (!m || !VERSION.test(m[2]!)) return null;
     const [, op, version] = m as unknown as [string, string | undefined, string];
-    if (op === '>=' || op === '>') {
+    if (op === '>') return null; // no exclusive lower bound in OSV or CVE ranges
+    if (op === '>=') {
       if (range.introduced) return null;
       range.introduced = version;
     } else if (op === '<') {
@@ -40,4 +41,22 @@ export function parseVersionRange(text: string): VersionRange | null {
     }
   }
   return range;
+}
+
+/**
+ * The range as a `vers` URI (github.com/package-url/vers-spec), which CSAF 2.1 asks of a
+ * `product_version_range`: `vers:npm/>=2.0.0|<2.4.1`. The scheme is the purl type when there is
+ * one, else `generic`. Null when the text is not bounds.
+ */
+export function toVers(text: string, purlType: string | null): string | null {
+  const range = parseVersionRange(text);
+  if (!range) return null;
+  const scheme = purlType ?? 'generic';
+  if (range.exact) return `vers:${scheme}/${range.exact}`;
+  const constraints = [
+    range.introduced ? `>=${range.introduced}` : null,
+    range.fixed ? `<${range.fixed}` : null,
+    range.lastAffected ? `<=${range.lastAffected}` : null,
+  ].filter(Boolean);
+  return constraints.length ? `vers:${scheme}/${constraints.join('|')}` : null;
 }
