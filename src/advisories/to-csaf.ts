@@ -74,6 +74,7 @@ export function toCsaf(doc: ExportableCase, context: ExportContext): Json {
         generator: { engine: { name: publisher.name }, date: context.now.toISOString() },
       },
       notes: [{ category: 'summary', title: 'Summary', text: doc.summary }],
+      references: [{ category: 'self', summary: 'The case on the hub', url: caseUrl(context, doc._id) }],
       acknowledgments: credits.length ? vulnerability.acknowledgments : undefined,
     }),
     product_tree: products.length ? { branches: branches(products) } : undefined,
