@@ -45,7 +45,9 @@ import {
 import { SqliteCommunities } from './sqlite-communities.js';
 import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
-import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { SqliteVulnerabilities } from './sqlite-vulnerabilities.js';
+import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
@@ -70,6 +72,7 @@ export interface SqliteStore extends Store {
     sightings: SqliteCollection<SightingDoc>;
     approvals: SqliteCollection<ApprovalRequestDoc>;
     audit: SqliteCollection<AuditEntry>;
+    vulnerabilities: SqliteCollection<VulnerabilityDoc>;
   };
 }
 
@@ -243,6 +246,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     sightings: new SqliteCollection<SightingDoc>(db, statements, SIGHTINGS),
     approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
+    vulnerabilities: new SqliteCollection<VulnerabilityDoc>(db, statements, VULNERABILITIES),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
   const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
@@ -256,6 +260,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     events: new SqliteEventLog(db, statements),
     sightings: new SqliteSightings(collections.sightings),
     notices: new SqliteRecords(collections.notices) as NoticeRepository,
+    vulnerabilities: new SqliteVulnerabilities(db, collections.vulnerabilities),
     members: new SqliteMembers(db, statements),
     communities: new SqliteCommunities(db, communities),
     idempotency,
