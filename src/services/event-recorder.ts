@@ -48,13 +48,14 @@ export class EventRecorder {
     }
     const { value, events } = await this.log.appendWith(async () => {
       const out = await write();
-      return { value: out.value, events: out.changes.length ? this.eventsOf(kind, out.changes) : [] };
+      return { value: out.value, events: this.eventsOf(kind, out.changes) };
     });
     if (events.length > 0) this.bus.publish(events);
     return value;
   }
 
   private eventsOf(kind: RecordKind, changes: readonly RecordedChange[]): NewEvent[] {
+    if (changes.length === 0) return [];
     const occurredAt = this.now();
     return changes.map((c) => ({
       type: c.type,

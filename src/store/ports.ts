@@ -281,9 +281,11 @@ export interface EventLogRepository {
   trimBefore(cutoff: Date): Promise<number>;
   /**
    * Runs `work` (record writes, answering the events they cause) and appends its events, such
-   * that a crash between the two cannot keep the writes and lose the events. Optional: an adapter
-   * without it gets `work()` then `append()` (the embedded stores, whose process is the only writer).
-   * MongoDB commits the writes and the pending events together, then moves the events into the log.
+   * that a crash between the two cannot keep the writes and lose the events. `work` must only
+   * call the store. Optional: an adapter without it gets `work()` then `append()` (the in-process
+   * store, which a crash empties anyway). SQLite runs both in one transaction
+   * (SqliteTransactionGate); MongoDB commits the writes and the pending events together, then
+   * moves the events into the log.
    */
   appendWith?<T>(work: () => Promise<{ value: T; events: NewEvent[] }>): Promise<{ value: T; events: EventDoc[] }>;
 }
