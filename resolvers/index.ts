@@ -11,8 +11,6 @@ import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 import { stixResolvers } from './stix.js';
 import { personResolvers } from './person.js';
-import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers,
-  vulnerabilityExportResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers];
