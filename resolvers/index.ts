@@ -11,6 +11,7 @@ import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 import { stixResolvers } from './stix.js';
 import { personResolvers } from './person.js';
+import { vulnerabilityResolvers } from './vulnerability.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers];

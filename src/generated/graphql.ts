@@ -277,7 +277,9 @@ export type AuditAction =
   | 'STATUS_CHANGE'
   | 'TIER_CHANGE'
   | 'TOKEN_ISSUED'
-  | 'UPDATE';
+  | 'UPDATE'
+  /** A clearinghouse case was submitted (in the reporter's log; details: severity, CVSS score, discovery method, counts). */
+  | 'VULNERABILITY_SUBMITTED';
 
 /** What a verifier needs besides the entries (docs/audit.md). Hub-admins only. */
 export type AuditChain = {
@@ -389,7 +391,9 @@ export type AuditTargetKind =
   | 'MODEL_RISK_NOTICE'
   /** A person; the id is the person id. */
   | 'PERSON'
-  | 'TOKEN';
+  | 'TOKEN'
+  /** A clearinghouse case (`vulnerability--<uuid>`). */
+  | 'VULNERABILITY';
 
 /**
  * A community: a named group of members that a TLP:RED record may name among its `recipients`,
@@ -1718,6 +1722,12 @@ export type VulnerabilityInput = {
   cwes?: InputMaybe<Array<Scalars['String']['input']>>;
   discovery: DiscoveryInput;
   exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Makes a retry safe, as publishIndicators' key does (1 to 200 characters, per member, kept
+   * HUB_IDEMPOTENCY_TTL): the same key and input answer the case the first request made; the same
+   * key with another input is IDEMPOTENCY_CONFLICT.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   proofOfConcept?: InputMaybe<Scalars['String']['input']>;
   /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
   relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
