@@ -215,6 +215,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             indicators: store.indicators,
             notices: store.notices,
             sightings: store.sightings,
+            vulnerabilities: store.vulnerabilities,
+            schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),
             cursors,

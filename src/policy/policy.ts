@@ -128,6 +128,15 @@ export function taxiiExclusion(): Filter {
 }
 
 /**
+ * `taxiiExclusion` for clearinghouse cases, whose TLP is their stage's (`tlpOfStage`): a case
+ * still at RECEIVED is TLP:RED, so TAXII never serves it, even to its reporter and coordinators.
+ * Stages only widen (`stageReached`), so a case once served stays served.
+ */
+export function taxiiVulnerabilityExclusion(): Filter {
+  return { stageReached: { $ne: 'RECEIVED' } };
+}
+
+/**
  * A key shared by exactly the viewers who see the same records: equal keys mean equal
  * visibility filters. Used to cache compiled filters and to group subscribers.
  */
