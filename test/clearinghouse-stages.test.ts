@@ -6,7 +6,9 @@
  * - HTTP: `vulnerability(id)` (which fields, or null) and `vulnerabilities` (`totalCount`);
  * - graphql-ws (the official client): what `alerts` delivered to each viewer for that step, as
  *   its view (RELEASED to those a widening newly reaches, nothing to those it does not reach);
- * - TAXII: the `vulnerabilities` collection (the object present or absent, never a proof of concept).
+ * - TAXII: the `vulnerabilities` collection (the object present or absent, never a proof of concept);
+ * - the exports (`csaf`, `osv`, `cveRecord`, `stix`) of each viewer's view, valid against the
+ *   official schemas, without a proof of concept, the STIX the very object TAXII serves.
  *
  * Viewers: the reporter (a COMMUNITY member: what it sees comes from its tie, not its tier), a
  * coordinator (CORE member, role coordinator), the affected vendor (VENDOR, COMMUNITY), a CORE, a
@@ -15,6 +17,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/domain/types.js';
+import { cnaContainerErrors, csafErrors, cveRecordErrors, osvErrors } from './support/advisory-validator.js';
+import { stixProblems } from './support/stix-validator.js';
 import { alertStream, type AlertEvent, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
@@ -49,6 +53,7 @@ const FIELDS = `id status tlp title proofOfConcept technicalDetails suggestedFix
 const VIEW = `query ($id: ID!) { vulnerability(id: $id) { ${FIELDS} } }`;
 const LIST = `query ($product: String) { vulnerabilities(first: 50, filter: { product: $product }) { totalCount edges { node { id } } } }`;
 const SELECTION = `cursor type vulnerability { ${FIELDS} }`;
+const EXPORTS = `query ($id: ID!) { vulnerability(id: $id) { csaf osv cveRecord stix } }`;
 
 let t: TestHub;
 let origin: string;
@@ -197,6 +202,22 @@ async function expectStage(id: string, product: string, shapes: Record<Who, Shap
     expect(v[who].total, `${who}: totalCount`).toBe(shapes[who] ? 1 : 0);
     expect(v[who].ids, `${who}: listed`).toEqual(shapes[who] ? [id] : []);
   }
+  const exports = {} as Record<Who, any>;
+  for (const who of WHO) {
+    const body = await gql(who, EXPORTS, { id });
+    expect(body.errors, who).toBeUndefined();
+    exports[who] = body.data.vulnerability;
+    if (!exports[who]) continue;
+    const { csaf, osv, cveRecord, stix } = exports[who];
+    expect([
+      ...csafErrors(csaf).map((m) => `csaf ${m}`),
+      ...osvErrors(osv).map((m) => `osv ${m}`),
+      ...(cveRecord.cveMetadata.state === 'PUBLISHED' ? cveRecordErrors(cveRecord) : cnaContainerErrors(cveRecord.containers.cna)).map((m) => `cve ${m}`),
+      ...stixProblems(stix).map((m) => `stix ${m}`),
+    ], `${who}'s exports`).toEqual([]);
+    expect(JSON.stringify(exports[who]), `${who}'s exports`).not.toContain(POC);
+    expect(JSON.stringify(exports[who]).includes(DETAILS), `${who}'s exports: technical details`).toBe(shapes[who]!.details);
+  }
   // TAXII serves a version from the millisecond after it was written (its read cutoff excludes the request's own instant).
   clock += 1;
   const feed = await taxii();
@@ -208,6 +229,7 @@ async function expectStage(id: string, product: string, shapes: Record<Who, Shap
     if (object) {
       const ext = Object.values(object.extensions)[0] as Record<string, unknown>;
       expect(ext.technical_details ?? null, `${who}: TAXII technical_details`).toBe(shapes[who]!.details ? DETAILS : null);
+      expect(object, `${who}: TAXII and Vulnerability.stix`).toEqual(exports[who].stix);
     }
   }
   return v;
