@@ -9,14 +9,15 @@
  * (bench/lib/indicator-data.ts: four types, 20% TLP:RED to the reader, tags, four publishers),
  * normalised and shaped into the claim upserts IndicatorService builds (not timed).
  *
- * Per engine: an ingest child (rate, CPU per 1,000, RSS, on-disk size), then a fresh read child
+ * Per engine: an ingest child (rate, CPU per 1,000, bytes written to storage, RSS, on-disk size), then a fresh read child
  * (open time with the data present, RSS after reading, and p50/p99 of: a 1,000-value lookup, a
  * first page of 50 of one type in `seq` order, the count of a type, a TAXII page of 100 after a
  * time). Reads run as a COMMUNITY member, with the policy's visibility filter on both engines.
  * Both engines' answers are compared (same sizes), so a faster wrong answer cannot pass.
  *
  * Options (after `--`): `--size 1000000`, `--engines sqlite,lmdb` (also `lmdb-minimal`: only
- * the indexes these reads use), `--runs 30`, `--keep` (leave the data directories).
+ * the indexes these reads use; `lmdb-no-overlap`: lmdb-js's `overlappingSync` off), `--runs 30`,
+ * `--keep` (leave the data directories). Results: `bench/results/engines-latest.json`.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -93,8 +94,8 @@ function sqliteEngine(dir: string): Engine {
   };
 }
 
-function lmdbEngine(dir: string, indexes: 'full' | 'minimal'): Engine {
-  const db = new LmdbIndicators(dir, { indexes });
+function lmdbEngine(dir: string, indexes: 'full' | 'minimal', overlappingSync?: boolean): Engine {
+  const db = new LmdbIndicators(dir, { indexes, overlappingSync });
   return {
     upsertClaims: (u) => db.upsertClaims(u),
     lookup: async (values) => db.lookup(values, visibility, visKey),
@@ -109,7 +110,8 @@ function openEngine(name: string, dir: string): Engine {
   if (name === 'sqlite') return sqliteEngine(dir);
   if (name === 'lmdb') return lmdbEngine(dir, 'full');
   if (name === 'lmdb-minimal') return lmdbEngine(dir, 'minimal');
-  throw new Error(`unknown engine ${name} (sqlite, lmdb, lmdb-minimal)`);
+  if (name === 'lmdb-no-overlap') return lmdbEngine(dir, 'full', false);
+  throw new Error(`unknown engine ${name} (sqlite, lmdb, lmdb-minimal, lmdb-no-overlap)`);
 }
 
 /** A fixed id per item (a UUID's shape), so both engines hold the same ids and TAXII's order within a millisecond matches. */
@@ -159,6 +161,11 @@ function disk(dir: string): { mib: number; allocatedMib: number } {
   return { mib: bytes / 1_048_576, allocatedMib: blocks / 1_048_576 };
 }
 
+/** Bytes this process caused to be written to storage (Linux `/proc/self/io` write_bytes), in MiB. */
+function writtenMiB(): number {
+  return Number(/write_bytes:\s+(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN) / 1_048_576;
+}
+
 /** RSS, and its anonymous (heap, caches) and file-backed (LMDB's map, mapped libraries) parts, in MiB. */
 function memory(): { rss: number; anon: number; file: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -193,6 +200,7 @@ async function ingestChild(engineName: string, dir: string, size: number): Promi
   const closeMs = performance.now() - t0;
   const d = disk(dir);
   console.log(JSON.stringify({
+    writtenMiB: writtenMiB(),
     perSec: (size / storeMs) * 1000,
     wallPerSec: (size / wallMs) * 1000,
     cpuMsPer1000: cpuMicros / 1000 / (size / 1000),
@@ -254,6 +262,7 @@ async function readChild(engineName: string, dir: string, size: number, afterMs:
 }
 
 interface Ingest {
+  writtenMiB: number;
   perSec: number;
   wallPerSec: number;
   cpuMsPer1000: number;
@@ -318,6 +327,7 @@ async function parent(): Promise<void> {
     row('ingest, wall with data generation (/s)', (r) => fmt(r.ingest.wallPerSec, 0)),
     row('CPU per 1,000 indicators (ms)', (r) => fmt(r.ingest.cpuMsPer1000, 1)),
     row('RSS after ingest (MiB; anon / file)', (r) => `${fmt(r.ingest.rssMiB, 0)} (${fmt(r.ingest.rssAnonMiB, 0)} / ${fmt(r.ingest.rssFileMiB, 0)})`),
+    row('written to storage during ingest (MiB)', (r) => fmt(r.ingest.writtenMiB, 0)),
     row('on disk (MiB; allocated)', (r) => `${fmt(r.ingest.diskMiB, 0)} (${fmt(r.ingest.diskAllocatedMiB, 0)})`),
     row('open with the data (ms)', (r) => fmt(r.read.openMs, 1)),
     row('first read after open: lookup (ms)', (r) => fmt(r.read.firstReadMs, 1)),

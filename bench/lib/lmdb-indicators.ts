@@ -69,6 +69,8 @@ const keyString = (k: Key): string => JSON.stringify(k);
 export interface LmdbIndicatorsOptions {
   /** 'full' (default): the SQLite schema's indexes; 'minimal': only those the bench reads. */
   indexes?: 'full' | 'minimal';
+  /** lmdb-js's `overlappingSync` (default true on Linux: the fsync runs after the commit, outside the write lock). */
+  overlappingSync?: boolean;
 }
 
 export class LmdbIndicators {
@@ -81,7 +83,7 @@ export class LmdbIndicators {
 
   constructor(path: string, options: LmdbIndicatorsOptions = {}) {
     // Defaults kept on purpose: noSync false (each commit is flushed), overlappingSync on Linux.
-    this.root = open({ path, maxDbs: 20 });
+    this.root = open({ path, maxDbs: 20, ...(options.overlappingSync === undefined ? {} : { overlappingSync: options.overlappingSync }) });
     this.docs = this.root.openDB<IndicatorDoc, string>({ name: 'indicators' });
     this.claims = this.root.openDB<string, Key>({ name: 'claims' });
     this.counts = this.root.openDB<number, Key>({ name: 'counts' });
