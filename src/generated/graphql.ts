@@ -368,6 +368,18 @@ export type AuditTargetKind =
   | 'TOKEN';
 
 /**
+ * A count of the records a connection's filter matches and the viewer may see, that stops at a cap
+ * (`countUpTo(atMost:)`): its cost is bounded by the cap, where `totalCount` reads every match.
+ * Records the viewer may not see are never counted, so neither field depends on them.
+ */
+export type CappedCount = {
+  /** True when `value` is the exact number; false when counting stopped at `atMost` (more than `value` match). */
+  exact: Scalars['Boolean']['output'];
+  /** The number of visible matches when `exact` is true; else `atMost`, and there are more. */
+  value: Scalars['Int']['output'];
+};
+
+/**
  * A community: a named group of members that a TLP:RED record may name among its `recipients`,
  * as one recipient standing for the community's members at the time of reading (joining grants,
  * leaving revokes, at once). Its administrators (the owning member's member-admins, and hub-admins)
@@ -506,10 +518,24 @@ export type Indicator = Node & {
 };
 
 export type IndicatorConnection = {
+  /**
+   * The same count, stopped at `atMost` (1 to 100,000, default 10,000): exact up to the cap, else
+   * "more than `atMost`", at a cost bounded by the cap whatever the filter (docs/performance.md).
+   */
+  countUpTo: CappedCount;
   edges: Array<IndicatorEdge>;
   pageInfo: PageInfo;
-  /** How many indicators match the filter and are visible to the viewer. */
+  /**
+   * How many indicators match the filter and are visible to the viewer, exactly. Reads a count table
+   * for no filter or type, TLP, severity and revoked filters; with tags, minConfidence or
+   * updatedSince it counts every match (about 0.5-3 s per million matches): use `countUpTo` there.
+   */
   totalCount: Scalars['Int']['output'];
+};
+
+
+export type IndicatorConnectionCountUpToArgs = {
+  atMost: Scalars['Int']['input'];
 };
 
 export type IndicatorEdge = {
@@ -1514,6 +1540,7 @@ export type ResolversTypes = {
   AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuditTargetKind: AuditTargetKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CappedCount: ResolverTypeWrapper<CappedCount>;
   Community: ResolverTypeWrapper<Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversTypes['Member']>>, owner?: Maybe<ResolversTypes['Member']> }>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -1594,6 +1621,7 @@ export type ResolversParentTypes = {
   AuditLogFilter: AuditLogFilter;
   AuditTarget: AuditTarget;
   Boolean: Scalars['Boolean']['output'];
+  CappedCount: CappedCount;
   Community: Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversParentTypes['Member']>>, owner?: Maybe<ResolversParentTypes['Member']> };
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -1761,6 +1789,11 @@ export type AuditTargetResolvers<ContextType = HubContext, ParentType extends Re
   kind?: Resolver<ResolversTypes['AuditTargetKind'], ParentType, ContextType>;
 };
 
+export type CappedCountResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['CappedCount'] = ResolversParentTypes['CappedCount']> = {
+  exact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type CommunityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community']> = {
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1824,6 +1857,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
 };
 
 export type IndicatorConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IndicatorConnection'] = ResolversParentTypes['IndicatorConnection']> = {
+  countUpTo?: Resolver<ResolversTypes['CappedCount'], ParentType, ContextType, RequireFields<IndicatorConnectionCountUpToArgs, 'atMost'>>;
   edges?: Resolver<Array<ResolversTypes['IndicatorEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2048,6 +2082,7 @@ export type Resolvers<ContextType = HubContext> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditTarget?: AuditTargetResolvers<ContextType>;
+  CappedCount?: CappedCountResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;

@@ -20,6 +20,14 @@ export interface FindOptions {
   limit?: number;
 }
 
+export interface CountOptions {
+  /**
+   * Stop counting at this many matches: the answer is min(matches, limit), and the work is
+   * bounded by it (`countUpTo`). Default: count every match.
+   */
+  limit?: number;
+}
+
 /** An upsert of one member's claim about one value, keyed by (source, type, value). */
 export interface ClaimUpsert {
   key: { source: string; type: IndicatorDoc['type']; value: string };
@@ -39,7 +47,7 @@ export type UpdateDoc = Record<string, Record<string, unknown>>;
 
 export interface IndicatorRepository {
   find(filter: Filter, options?: FindOptions): Promise<IndicatorDoc[]>;
-  count(filter: Filter): Promise<number>;
+  count(filter: Filter, options?: CountOptions): Promise<number>;
   /** Applies the upserts in order; results line up with the input. */
   upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]>;
   /** Updates the one document matching `filter`; returns it after the update, or null. */

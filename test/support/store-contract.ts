@@ -290,6 +290,17 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.indicators.find(indicatorFilter({ value: null }, true))).toEqual([]);
       });
 
+      it('counts at most `limit` matches when asked to (countUpTo), through a count table or the rows', async () => {
+        await seedIndicators(store, [1, 2, 3, 4, 5].map((i) => indicator(i, { tags: i % 2 ? ['apt'] : [], tlp: i === 5 ? 'AMBER' : 'CLEAR' })));
+        expect(await store.indicators.count({}, { limit: 3 })).toBe(3);
+        expect(await store.indicators.count({}, { limit: 5 })).toBe(5);
+        expect(await store.indicators.count({}, { limit: 9 })).toBe(5);
+        expect(await store.indicators.count({ tlp: 'CLEAR' }, { limit: 9 })).toBe(4);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 2 })).toBe(2);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 4 })).toBe(3);
+        expect(await store.indicators.count(and(indicatorFilter({ tags: ['apt'] }), { tlp: 'CLEAR' }), { limit: 4 })).toBe(2);
+      });
+
       it.each([
         ['UPDATED_AT', 'DESC'],
         ['SEVERITY', 'DESC'],

@@ -23,8 +23,9 @@ export class MongoRecords<T extends { _id: string }> {
     return docs as T[];
   }
 
-  count(filter: Filter): Promise<number> {
-    return this.collection.countDocuments(filter as MongoFilter<T>, inSession());
+  /** Matches of `filter`, at most `limit` (countDocuments stops there). */
+  count(filter: Filter, limit?: number): Promise<number> {
+    return this.collection.countDocuments(filter as MongoFilter<T>, limit === undefined ? inSession() : { limit, ...inSession() });
   }
 
   async insert(doc: T): Promise<void> {

@@ -248,13 +248,22 @@ export class SqliteCollection<T extends { _id: string }> {
     return resolver;
   }
 
-  /** The SQL of a count: from the count table when the filter names only its fields. */
-  countSql(filter: Filter): { sql: string; params: unknown[] } {
+  /**
+   * The SQL of a count: from the count table when the filter names only its fields. With
+   * `limit`, at most that many: the row count reads at most `limit` matches (`countUpTo`).
+   */
+  countSql(filter: Filter, limit?: number): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
     if (this.countFields.size > 0 && [...fieldsOf(filter)].every((f) => this.countFields.has(f))) {
-      return { sql: `SELECT coalesce(sum(c.n), 0) AS n FROM ${this.spec.table}__counts c WHERE ${filterToSql(filter, this.resolveCount, params)}`, params };
+      const sum = `coalesce(sum(c.n), 0)`;
+      const sql = `SELECT ${limit === undefined ? sum : `min(${sum}, ?)`} AS n FROM ${this.spec.table}__counts c WHERE `;
+      if (limit !== undefined) params.push(limit);
+      return { sql: sql + filterToSql(filter, this.resolveCount, params), params };
     }
-    return { sql: `SELECT count(*) AS n FROM ${this.spec.table} t WHERE ${filterToSql(filter, this.resolveRow, params)}`, params };
+    const where = filterToSql(filter, this.resolveRow, params);
+    if (limit === undefined) return { sql: `SELECT count(*) AS n FROM ${this.spec.table} t WHERE ${where}`, params };
+    params.push(limit);
+    return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.spec.table} t WHERE ${where} LIMIT ?)`, params };
   }
 
   find(filter: Filter, options: FindOptions = {}): T[] {
@@ -264,8 +273,9 @@ export class SqliteCollection<T extends { _id: string }> {
     return rows.map((text) => decodeDoc<T>(text));
   }
 
-  count(filter: Filter): number {
-    const { sql, params } = this.countSql(filter);
+  /** Matches of `filter`; with `limit`, at most that many (counting stops there). */
+  count(filter: Filter, limit?: number): number {
+    const { sql, params } = this.countSql(filter, limit);
     return this.statements.get(sql).pluck().get(...params) as number;
   }
 
