@@ -103,6 +103,29 @@ describe('SQLite read paths use indexes', () => {
     expectNoFullScan(plan(count));
   });
 
+  it.each<[string, IndicatorFilterInput, 'counts' | RegExp]>([
+    ['type', { type: ['DOMAIN'] }, 'counts'],
+    // Led by the tag's side-table entries, each row read by its rid: nothing collected first.
+    ['tags', { tags: ['c2'] }, /^CO-ROUTINE.*\| SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
+    ['two tags', { tags: ['c2', 'apt'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
+    ['tags and TLP', { tags: ['c2'], tlp: ['GREEN'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
+    ['minConfidence', { minConfidence: 95 }, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
+    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
+  ])('a capped count (countUpTo) filtered by %s reads at most its cap through an index, and counts what find matches', (_name, input, how) => {
+    const scope = and(vis, indicatorFilter(input));
+    const count = store.collections.indicators.countSql(scope, 101);
+    if (how === 'counts') expect(count.sql).toContain('FROM indicators__counts');
+    else {
+      expect(plan(count).join(' | ')).toMatch(how);
+      expect(plan(count).join(' | ')).not.toMatch(/LIST SUBQUERY|TEMP B-TREE FOR ORDER/);
+      expect(count.sql).toMatch(/LIMIT \?\)$/);
+    }
+    expectNoFullScan(plan(count));
+    const all = store.collections.indicators.find(scope).length;
+    expect(store.collections.indicators.count(scope, 101)).toBe(Math.min(all, 101));
+    expect(store.collections.indicators.count(scope, all + 5)).toBe(all);
+  });
+
   it('a lookup by value and a read by id go through the value and id indexes', () => {
     const values = Array.from({ length: 1_000 }, (_, i) => `h${i * 3}.example.com`);
     const lookup = plan(store.collections.indicators.selectSql(and({ value: { $in: values } }, vis), { sort: [['_id', 1]] }));
