@@ -173,6 +173,17 @@ describe('SQLite read paths use indexes', () => {
     expect(plan(store.collections.audit.selectSql(and(auditVisibility(memberAdmin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toMatch(/^SEARCH t USING INDEX audit_memberId_seq \(memberId=\?\)/);
   });
 
+  it('leaves omitted fields out of the documents it reads (FindOptions.omit), in SQL', () => {
+    const scope = { _id: 'indicator--000003' };
+    const [whole] = store.collections.indicators.find(scope);
+    const [bare] = store.collections.indicators.find(scope, { omit: ['tags', 'description'] });
+    expect(whole).toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('description');
+    const { tags: _t, description: _d, ...rest } = whole!;
+    expect(bare).toEqual(rest);
+  });
+
   it('an alert replay from any cursor is a range of the event log\'s primary key', () => {
     const steps = (store.db.prepare('EXPLAIN QUERY PLAN SELECT doc FROM events WHERE position > ? ORDER BY position LIMIT ?').all(1, 500) as Array<{ detail: string }>).map((r) => r.detail);
     expect(steps).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>?)']);

@@ -18,6 +18,12 @@ export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]
 export interface FindOptions {
   sort?: SortSpec;
   limit?: number;
+  /**
+   * Top-level fields the caller will not read: an adapter may leave them out of the documents
+   * it returns (SQLite and MongoDB do; the memory store returns them). Why: an audit page that
+   * does not show `details` need not read a publish's 5,000 ids 50 times. Default: none.
+   */
+  omit?: readonly string[];
 }
 
 export interface CountOptions {

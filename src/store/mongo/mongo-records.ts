@@ -19,7 +19,8 @@ export class MongoRecords<T extends { _id: string }> {
 
   async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
     if (options.limit === 0) return []; // MongoDB reads limit 0 as "no limit"
-    const docs = await this.collection.find(filter as MongoFilter<T>, { sort: toMongoSort(options.sort), limit: options.limit, ...inSession() }).toArray();
+    const projection = options.omit?.length ? Object.fromEntries(options.omit.map((f) => [f, 0])) : undefined;
+    const docs = await this.collection.find(filter as MongoFilter<T>, { sort: toMongoSort(options.sort), limit: options.limit, ...(projection ? { projection } : {}), ...inSession() }).toArray();
     return docs as T[];
   }
 

@@ -322,7 +322,9 @@ export class SqliteCollection<T extends { _id: string }> {
 
   find(filter: Filter, options: FindOptions = {}): T[] {
     if (options.limit === 0) return [];
-    const { sql, params } = this.selectSql(filter, options);
+    // Left out in SQLite (json_remove): the JSON text of the omitted fields never reaches JS.
+    const omitted = options.omit?.length ? `json_remove(t.doc, ${options.omit.map((f) => `'$.${f.replace(/[^A-Za-z0-9_]/g, '')}'`).join(', ')})` : undefined;
+    const { sql, params } = this.selectSql(filter, options, omitted);
     const rows = this.statements.get(sql).pluck().all(...params) as string[];
     return rows.map((text) => decodeDoc<T>(text));
   }
