@@ -88,7 +88,7 @@ describe('SQLite read paths use indexes', () => {
     ['severity', { severity: ['HIGH'] }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     ['revoked', { revoked: false }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     // Walked in order, each row's tag probed: the page stops after 51 (no sort of every match).
-    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /indicators__tags USING PRIMARY KEY \(value=\?\)/],
+    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /COVERING INDEX indicators_rid_source_tlp \(rid=\?\)[\s\S]*indicators__tags USING PRIMARY KEY \(value=\?\)/],
     ['minConfidence', { minConfidence: 95 }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
     ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
   ])('a list filtered by %s reads through an index in the list\'s order, and its count through an index', (_name, input, pageIndex, countIndex) => {
@@ -105,10 +105,11 @@ describe('SQLite read paths use indexes', () => {
 
   it.each<[string, IndicatorFilterInput, 'counts' | RegExp]>([
     ['type', { type: ['DOMAIN'] }, 'counts'],
-    // Led by the tag's side-table entries, each row read by its rid: nothing collected first.
-    ['tags', { tags: ['c2'] }, /^CO-ROUTINE.*\| SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
-    ['two tags', { tags: ['c2', 'apt'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
-    ['tags and TLP', { tags: ['c2'], tlp: ['GREEN'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/],
+    // Led by the tag's side-table entries, each record's visibility read from the (rid, source,
+    // tlp) index, not its row: nothing collected first.
+    ['tags', { tags: ['c2'] }, /^CO-ROUTINE.*\| SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['two tags', { tags: ['c2', 'apt'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['tags and TLP', { tags: ['c2'], tlp: ['GREEN'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
     ['minConfidence', { minConfidence: 95 }, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
     ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
   ])('a capped count (countUpTo) filtered by %s reads at most its cap through an index, and counts what find matches', (_name, input, how) => {

@@ -643,7 +643,8 @@ export type IndicatorConnection = {
   /**
    * How many indicators match the filter and are visible to the viewer, exactly. Reads a count table
    * for no filter or type, TLP, severity and revoked filters; with tags, minConfidence or
-   * updatedSince it counts every match (about 0.5-3 s per million matches): use `countUpTo` there.
+   * updatedSince it counts every match (up to seconds at a million indicators): `countUpTo` is the
+   * bounded alternative.
    */
   totalCount: Scalars['Int']['output'];
 };
