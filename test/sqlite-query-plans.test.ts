@@ -88,7 +88,7 @@ describe('SQLite read paths use indexes', () => {
     ['severity', { severity: ['HIGH'] }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     ['revoked', { revoked: false }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     // Walked in order, each row's tag probed: the page stops after 51 (no sort of every match).
-    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /indicators__tags USING PRIMARY KEY \(value=\?\)/],
+    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /COVERING INDEX indicators_rid_source_tlp \(rid=\?\)[\s\S]*indicators__tags USING PRIMARY KEY \(value=\?\)/],
     ['minConfidence', { minConfidence: 95 }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
     ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
   ])('a list filtered by %s reads through an index in the list\'s order, and its count through an index', (_name, input, pageIndex, countIndex) => {
@@ -101,6 +101,30 @@ describe('SQLite read paths use indexes', () => {
     if (countIndex === 'counts') expect(count.sql).toContain('FROM indicators__counts');
     else expect(plan(count).join('\n')).toMatch(countIndex);
     expectNoFullScan(plan(count));
+  });
+
+  it.each<[string, IndicatorFilterInput, 'counts' | RegExp]>([
+    ['type', { type: ['DOMAIN'] }, 'counts'],
+    // Led by the tag's side-table entries, each record's visibility read from the (rid, source,
+    // tlp) index, not its row: nothing collected first.
+    ['tags', { tags: ['c2'] }, /^CO-ROUTINE.*\| SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['two tags', { tags: ['c2', 'apt'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['tags and TLP', { tags: ['c2'], tlp: ['GREEN'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['minConfidence', { minConfidence: 95 }, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
+    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
+  ])('a capped count (countUpTo) filtered by %s reads at most its cap through an index, and counts what find matches', (_name, input, how) => {
+    const scope = and(vis, indicatorFilter(input));
+    const count = store.collections.indicators.countSql(scope, 101);
+    if (how === 'counts') expect(count.sql).toContain('FROM indicators__counts');
+    else {
+      expect(plan(count).join(' | ')).toMatch(how);
+      expect(plan(count).join(' | ')).not.toMatch(/LIST SUBQUERY|TEMP B-TREE FOR ORDER/);
+      expect(count.sql).toMatch(/LIMIT \?\)$/);
+    }
+    expectNoFullScan(plan(count));
+    const all = store.collections.indicators.find(scope).length;
+    expect(store.collections.indicators.count(scope, 101)).toBe(Math.min(all, 101));
+    expect(store.collections.indicators.count(scope, all + 5)).toBe(all);
   });
 
   it('a lookup by value and a read by id go through the value and id indexes', () => {
@@ -148,6 +172,17 @@ describe('SQLite read paths use indexes', () => {
     const memberAdmin: Viewer = { kind: 'member', memberId: 'm-a', userId: 'x', roles: ['member-admin'], tier: 'CORE' };
     expect(plan(store.collections.audit.selectSql(and(auditVisibility(admin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toBe('SCAN t USING INDEX audit_seq');
     expect(plan(store.collections.audit.selectSql(and(auditVisibility(memberAdmin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toMatch(/^SEARCH t USING INDEX audit_memberId_seq \(memberId=\?\)/);
+  });
+
+  it('leaves omitted fields out of the documents it reads (FindOptions.omit), in SQL', () => {
+    const scope = { _id: 'indicator--000003' };
+    const [whole] = store.collections.indicators.find(scope);
+    const [bare] = store.collections.indicators.find(scope, { omit: ['tags', 'description'] });
+    expect(whole).toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('description');
+    const { tags: _t, description: _d, ...rest } = whole!;
+    expect(bare).toEqual(rest);
   });
 
   it('an alert replay from any cursor is a range of the event log\'s primary key', () => {

@@ -332,6 +332,22 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.indicators.find(indicatorFilter({ value: null }, true))).toEqual([]);
       });
 
+      it('counts at most `limit` matches when asked to (countUpTo), through a count table or the rows', async () => {
+        const tags = (i: number) => (i === 1 ? ['apt', 'c2'] : i === 2 ? ['c2'] : i % 2 ? ['apt'] : []);
+        await seedIndicators(store, [1, 2, 3, 4, 5].map((i) => indicator(i, { tags: tags(i), tlp: i === 5 ? 'AMBER' : 'CLEAR' })));
+        expect(await store.indicators.count({}, { limit: 3 })).toBe(3);
+        expect(await store.indicators.count({}, { limit: 5 })).toBe(5);
+        expect(await store.indicators.count({}, { limit: 9 })).toBe(5);
+        expect(await store.indicators.count({ tlp: 'CLEAR' }, { limit: 9 })).toBe(4);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 2 })).toBe(2);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 4 })).toBe(3);
+        expect(await store.indicators.count(and(indicatorFilter({ tags: ['apt'] }), { tlp: 'CLEAR' }), { limit: 4 })).toBe(2);
+        // A record carrying two of the tags asked for is one match.
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 9 })).toBe(4);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 3 })).toBe(3);
+        expect(await store.indicators.count(and(indicatorVisibility(member('m-x', 'COMMUNITY')), indicatorFilter({ tags: ['apt', 'c2'] })), { limit: 9 })).toBe(3);
+      });
+
       it.each([
         ['UPDATED_AT', 'DESC'],
         ['SEVERITY', 'DESC'],
