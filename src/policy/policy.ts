@@ -702,6 +702,35 @@ export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc
   return STAGES_FOR_TIER[viewer.tier].includes(doc.stageReached) ? 'TIER' : null;
 }
 
+/**
+ * The `Vulnerability` fields `redactVulnerability` withholds from an audience at a stage, whatever
+ * the case holds: named in a response's `extensions.redacted` (as `@minTier` gates are), so that a
+ * `null` there reads as "not for you" rather than "none". Decided by the audience and the stage
+ * only, never by a field's value: the list says nothing of what the case holds.
+ */
+export function vulnerabilityFieldsWithheld(audience: VulnerabilityAudience, stage: Parameters<typeof stageRank>[0]): readonly string[] {
+  switch (audience) {
+    case 'COORDINATOR':
+      return [];
+    case 'REPORTER':
+      return ['possibleDuplicates'];
+    case 'VENDOR':
+      return ['validation', 'duplicateOf', 'possibleDuplicates'];
+    case 'TIER': {
+      const below = (min: Parameters<typeof stageRank>[0]) => stageRank(stage) < stageRank(min);
+      return [
+        ...(below('FIX_AVAILABLE') ? ['technicalDetails', 'suggestedFix', 'vendorStatuses'] : []),
+        ...(below('PROOF_OF_CONCEPT_RELEASED') ? ['proofOfConcept'] : []),
+        ...(below('PUBLISHED') ? ['credits'] : []),
+        'validation',
+        'duplicateOf',
+        'possibleDuplicates',
+        'reporter',
+      ];
+    }
+  }
+}
+
 /** Whether the viewer may see the case at all. */
 export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
   return vulnerabilityAudience(viewer, doc) !== null;
