@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RECORD_LIMITS } from './domain/record-limits.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
 import type { Viewer } from './policy/policy.js';
+import type { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { EventRecorder } from './services/event-recorder.js';
 import type { IndicatorService } from './services/indicator-service.js';
 import type { MemberService } from './services/member-service.js';
@@ -32,6 +33,8 @@ export interface Services {
   events: EventRecorder;
   /** The clearinghouse: intake, reads and each viewer's view of a case. */
   vulnerabilities: VulnerabilityService;
+  /** The clearinghouse's steps after a case is submitted (docs/clearinghouse.md). */
+  vulnerabilityWorkflow: VulnerabilityWorkflow;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */
