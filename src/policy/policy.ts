@@ -836,19 +836,31 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
     }));
   } else vendorStatuses = [];
 
+  // Every field named, none spread: a field added to the case later reaches no viewer until it is
+  // given a rule here.
   return {
-    ...doc,
+    _id: doc._id,
+    dateAddedOffset: doc.dateAddedOffset,
+    title: doc.title,
+    summary: doc.summary,
+    severity: doc.severity,
+    severityRank: doc.severityRank,
+    cvss: doc.cvss,
+    cwes: doc.cwes,
+    cveId: doc.cveId,
     affected: seesMembers ? doc.affected : doc.affected.map((a) => ({ ...a, vendorId: null })),
+    discovery: doc.discovery,
     credits: reached('PUBLISHED') ? doc.credits : [],
+    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
     technicalDetails: reached('FIX_AVAILABLE') ? doc.technicalDetails : null,
     suggestedFix: reached('FIX_AVAILABLE') ? doc.suggestedFix : null,
-    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
+    exploited: doc.exploited,
+    relatedNoticeIds: doc.relatedNoticeIds,
     source: tied ? doc.source : null,
     reportedBy: reporterView ? doc.reportedBy : null,
-    validation: reporterView ? doc.validation : null,
-    duplicateOf: reporterView ? doc.duplicateOf : null,
     participants: coordinator ? doc.participants : [],
-    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    status: doc.status,
+    validation: reporterView ? doc.validation : null,
     vendorStatuses,
     embargo: coordinator
       ? doc.embargo
@@ -858,7 +870,24 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           proposedBy: null,
           reason: audience === 'VENDOR' ? doc.embargo.reason : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
+          // The end being proposed: for the vendors who decide it; the last rejection's reason is the coordinators'.
+          ...(audience === 'VENDOR' && doc.embargo.proposedEndsAt !== undefined ? { proposedEndsAt: doc.embargo.proposedEndsAt } : {}),
         },
+    deadlineAt: doc.deadlineAt,
+    publishedAt: doc.publishedAt,
+    duplicateOf: reporterView ? doc.duplicateOf : null,
+    ...(doc.duplicateReason !== undefined ? { duplicateReason: reporterView ? doc.duplicateReason : null } : {}),
+    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    seq: doc.seq,
+    stageReached: doc.stageReached,
+    tlp: doc.tlp,
+    vendorIds: seesMembers ? doc.vendorIds : [],
+    // Which vendors were notified, as vendorStatuses shows it: all for the reporter, its own for a vendor.
+    notifiedVendorIds: reporterView ? doc.notifiedVendorIds : audience === 'VENDOR' && own ? [own] : [],
+    products: doc.products,
+    productKeys: doc.productKeys,
     stage,
     audience,
   };
