@@ -22,6 +22,7 @@ import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
+import { VulnerabilityService } from './services/vulnerability-service.js';
 import type { Store } from './store/ports.js';
 import { and } from './store/queries.js';
 import { vulnerabilityVisibility } from './policy/policy.js';
@@ -149,7 +150,20 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilityWorkflow };
+  const vulnerabilities = new VulnerabilityService({
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    idempotency: store.idempotency,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    members,
+    notices,
+    cursors,
+    audit,
+    events,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

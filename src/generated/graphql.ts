@@ -295,6 +295,8 @@ export type AuditAction =
   | 'VULNERABILITY_ESCALATED'
   /** A case was published: by a coordinator, an approved request, or the schedule (details.by). */
   | 'VULNERABILITY_PUBLISHED'
+  /** A clearinghouse case was submitted (in the reporter's log; details: severity, CVSS score, discovery method, counts). */
+  | 'VULNERABILITY_SUBMITTED'
   /** A coordinator's verdict on a clearinghouse case (details.verdict). */
   | 'VULNERABILITY_VALIDATED'
   /** A vendor was notified of a case, or queued by its pace (details.queued). */
@@ -413,7 +415,7 @@ export type AuditTargetKind =
   /** A person; the id is the person id. */
   | 'PERSON'
   | 'TOKEN'
-  /** A clearinghouse case. */
+  /** A clearinghouse case (`vulnerability--<uuid>`). */
   | 'VULNERABILITY';
 
 /**
@@ -1747,6 +1749,12 @@ export type VulnerabilityInput = {
   cwes?: InputMaybe<Array<Scalars['String']['input']>>;
   discovery: DiscoveryInput;
   exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Makes a retry safe, as publishIndicators' key does (1 to 200 characters, per member, kept
+   * HUB_IDEMPOTENCY_TTL): the same key and input answer the case the first request made; the same
+   * key with another input is IDEMPOTENCY_CONFLICT.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   proofOfConcept?: InputMaybe<Scalars['String']['input']>;
   /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
   relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;

@@ -1,3 +1,4 @@
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
@@ -146,6 +147,22 @@ export class AuditService {
       created,
       updated,
       rejected: rejected.map((r) => ({ index: r.index, code: r.code })),
+    });
+  }
+
+  /**
+   * A clearinghouse case submitted, in the reporter's log. Nothing of the possible-duplicate check
+   * is written here: the reporter's member-admin reads this log, and the reporter must not learn
+   * that a case it cannot see exists.
+   */
+  vulnerabilitySubmitted(actor: MemberViewer, doc: VulnerabilityDoc) {
+    return this.append('VULNERABILITY_SUBMITTED', actor, actor.memberId, { kind: 'VULNERABILITY', id: doc._id }, `submitted vulnerability ${doc._id}`, {
+      severity: doc.severity,
+      cvssVersion: doc.cvss?.version ?? null,
+      discovery: doc.discovery.method,
+      exploited: doc.exploited,
+      affected: doc.affected.length,
+      vendors: doc.vendorIds,
     });
   }
 
