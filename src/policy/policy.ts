@@ -819,6 +819,8 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           endsAt: doc.embargo.endsAt,
           proposedBy: null,
           reason: audience === 'VENDOR' ? doc.embargo.reason : null,
+          // A vendor accepts or rejects the proposal: it must read what end it asks for.
+          proposedEndsAt: audience === 'VENDOR' ? (doc.embargo.proposedEndsAt ?? null) : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
         },
     stage,
