@@ -555,7 +555,10 @@ export type DiscoveryMethod =
   | 'HUMAN';
 
 export type Embargo = {
+  /** The end in force (ACTIVE, REVISE), the end proposed (PROPOSED), or when it ended (EXITED). */
   endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** The end the proposal being decided asks for (PROPOSED, REVISE): coordinators and affected vendors, who accept or reject it; null for everyone else. */
+  proposedEndsAt: Maybe<Scalars['DateTime']['output']>;
   state: EmbargoState;
 };
 
@@ -2271,6 +2274,7 @@ export type DiscoveryResolvers<ContextType = HubContext, ParentType extends Reso
 
 export type EmbargoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Embargo'] = ResolversParentTypes['Embargo']> = {
   endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  proposedEndsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['EmbargoState'], ParentType, ContextType>;
 };
 
