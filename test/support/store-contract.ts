@@ -19,7 +19,7 @@ import type {
   NoticeDoc,
   SightingDoc,
 } from '../../src/domain/types.js';
-import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
@@ -470,6 +470,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         ] }));
         expect(stored).toMatchObject({
           stageReached: 'RECEIVED',
+          tlp: 'RED',
           vendorIds: ['m-v'],
           notifiedVendorIds: [],
           products: ['gadget', 'widget server'],
@@ -537,7 +538,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         // The same step again, from the state it read: nothing written.
         expect(await store.vulnerabilities.updateOne({ _id: v(1), seq: 1 }, { $set: { status: 'INVALID', seq: 3 } })).toBeNull();
         const closed = await store.vulnerabilities.updateOne({ _id: v(1), status: 'VALIDATED' }, { $set: { status: 'CLOSED', seq: 4 } });
-        expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED' });
+        expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED', tlp: 'AMBER' });
+        // TAXII's exclusion (never RED) applies to cases as to every record.
+        expect(await store.vulnerabilities.count(and({ _id: v(1) }, taxiiExclusion()))).toBe(1);
         expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(1);
         await expect(store.vulnerabilities.updateOne({ _id: v(1) }, { $set: { status: 'RECEIVED' } })).rejects.toThrow(/seq/);
         // Of concurrent steps from one state, exactly one wins.

@@ -174,6 +174,8 @@ export const VULNERABILITIES: CollectionSpec = {
   columns: [
     { field: 'status', kind: 'text' },
     { field: 'stageReached', kind: 'text' },
+    // The stage's TLP label: TAXII's exclusion (never RED) reads it.
+    { field: 'tlp', kind: 'text' },
     { field: 'severity', kind: 'text' },
     { field: 'severityRank', kind: 'number' },
     { field: 'cveId', kind: 'text' },
