@@ -283,7 +283,7 @@ describe('the demo clearinghouse: three AI-found flaws at three stages', () => {
     const anonymous = await view('anonymous', ids.published);
     expect(anonymous).toMatchObject({
       status: 'PUBLISHED', proofOfConcept: null, technicalDetails: expect.stringContaining('decode_palette'),
-      credits: [{ name: 'Orion-4 (Demo Frontier AI Lab)', type: 'TOOL' }, { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' }],
+      credits: [{ name: 'Demo Frontier AI Lab Orion-4 4.0-rc1', type: 'TOOL' }, { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' }],
       vendorStatuses: [], reporter: null,
       disclosure: { stage: 'PUBLISHED', nextStage: 'PROOF_OF_CONCEPT_RELEASED' },
     });
@@ -295,6 +295,19 @@ describe('the demo clearinghouse: three AI-found flaws at three stages', () => {
       expect((await view(who, ids.published)).proofOfConcept, who).toMatch(/^DEMO PROOF OF CONCEPT \(imgparse\)/);
     }
     expect((await view('lab', ids.published)).relatedNotices).toEqual([{ id: expect.any(String), category: 'AI_FOUND_VULNERABILITY' }]);
+  });
+
+  it('exports the published case to anonymous callers valid against the official schemas, the model credited once as TOOL', async () => {
+    const { csafErrors, osvErrors, cveRecordErrors } = await import('./support/advisory-validator.js');
+    const res = await t.gql('query ($id: ID!) { vulnerability(id: $id) { csaf osv cveRecord } }', { id: ids.published });
+    expect(res.body.errors, res.text).toBeUndefined();
+    const { csaf, osv, cveRecord } = res.body.data.vulnerability;
+    expect([...csafErrors(csaf), ...osvErrors(osv), ...cveRecordErrors(cveRecord)]).toEqual([]);
+    expect(osv.credits).toEqual([
+      { name: 'Demo Frontier AI Lab Orion-4 4.0-rc1', type: 'TOOL' },
+      { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' },
+    ]);
+    expect(res.text).not.toContain('DEMO PROOF OF CONCEPT');
   });
 
   it('went through the services: each step audited in its actor\'s log, and an alert event per step', async () => {

@@ -12,6 +12,7 @@
  * Everything is fictional: the products, people and CVE id (year 2099) do not exist, and the
  * "proofs of concept" are descriptions, not exploits.
  */
+import { modelName } from '../advisories/export-credits.js';
 import type { Services } from '../context.js';
 import type { MemberTier, Role } from '../domain/types.js';
 import type { VulnerabilityInput } from '../domain/vulnerability.js';
@@ -21,6 +22,8 @@ import { DEMO_AGENCY, DEMO_COORDINATOR, DEMO_LAB, DEMO_VENDOR_A, DEMO_VENDOR_B }
 const DAY = 86_400_000;
 const LAB_NAME = 'Demo Frontier AI Lab';
 const ORION = { name: 'Orion-4', developer: LAB_NAME, version: '4.0-rc1' };
+/** The model's TOOL credit, named as the exports name it (so that they do not add it a second time). */
+const ORION_CREDIT = { name: modelName(ORION), type: 'TOOL' } as const;
 
 /** The three reports, in the order demo-lab submits them (the duplicate after its original, so coordinators see it flagged). */
 export function demoVulnerabilities(): { exploited: VulnerabilityInput; duplicate: VulnerabilityInput; published: VulnerabilityInput } {
@@ -44,7 +47,7 @@ export function demoVulnerabilities(): { exploited: VulnerabilityInput; duplicat
       affected: [gatewayd],
       discovery: { method: 'AI_MODEL', model: ORION, humanValidated: true },
       credits: [
-        { name: 'Orion-4 (Demo Frontier AI Lab)', type: 'TOOL' },
+        ORION_CREDIT,
         { name: 'R. Okafor, Demo Frontier AI Lab', type: 'FINDER' },
       ],
       proofOfConcept: 'DEMO PROOF OF CONCEPT (gatewayd): replay a resumption ticket whose user field was edited; the daemon skips the password check.',
@@ -61,7 +64,7 @@ export function demoVulnerabilities(): { exploited: VulnerabilityInput; duplicat
       cwes: ['CWE-287'],
       affected: [gatewayd],
       discovery: { method: 'AI_MODEL', model: ORION, humanValidated: false },
-      credits: [{ name: 'Orion-4 (Demo Frontier AI Lab)', type: 'TOOL' }, { name: 'J. Lindqvist, Demo Frontier AI Lab', type: 'FINDER' }],
+      credits: [ORION_CREDIT, { name: 'J. Lindqvist, Demo Frontier AI Lab', type: 'FINDER' }],
       proofOfConcept: 'DEMO PROOF OF CONCEPT (gatewayd, second run): the same edited ticket, sent twice.',
       exploited: false,
     },
@@ -86,7 +89,7 @@ export function demoVulnerabilities(): { exploited: VulnerabilityInput; duplicat
       ],
       discovery: { method: 'AI_MODEL', model: ORION, humanValidated: true },
       credits: [
-        { name: 'Orion-4 (Demo Frontier AI Lab)', type: 'TOOL' },
+        ORION_CREDIT,
         { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' },
       ],
       proofOfConcept: 'DEMO PROOF OF CONCEPT (imgparse): a 1x1 PNG whose PLTE chunk declares 4096 entries.',
