@@ -354,6 +354,36 @@ describe('one case from report to the release of its proof of concept', () => {
   });
 });
 
+describe('an exploited case nobody publishes', () => {
+  it('is published by the hub itself at its 7-day deadline (not a millisecond earlier): RELEASED to everyone it newly reaches', async () => {
+    const product = 'exploitlib';
+    const id = (await step('reporter', SUBMIT, { input: input(product, { exploited: true }) })).id;
+    await heard({ reporter: ['PUBLISHED'], coordinator: ['PUBLISHED'] });
+    const validatedAt = clock;
+    await step('coordinator', VALIDATE, { id, verdict: 'VALIDATED', reason: REASON });
+    const v = await expectStage(id, product,
+      { reporter: ALL, coordinator: ALL, vendor: VENDOR, core: CORE_VALIDATED, trusted: NONE, community: NONE, otherLab: NONE, anonymous: NONE },
+      { reporter: ['UPDATED'], coordinator: ['UPDATED'], vendor: ['RELEASED'], core: ['RELEASED'] },
+      ['reporter', 'coordinator', 'vendor', 'core']);
+    const deadline = validatedAt + 7 * DAY;
+    expect(v.core.one.disclosure).toEqual({ stage: 'VALIDATED', nextStage: 'PUBLISHED', nextStageAt: new Date(deadline).toISOString(), deadlineAt: new Date(deadline).toISOString() });
+    clock = deadline - 2;
+    expect(await t.hub.maintenance.checkDisclosures()).toBe(0);
+    await expectStage(id, product,
+      { reporter: ALL, coordinator: ALL, vendor: VENDOR, core: CORE_VALIDATED, trusted: NONE, community: NONE, otherLab: NONE, anonymous: NONE },
+      {}, ['reporter', 'coordinator', 'vendor', 'core']);
+    clock = deadline;
+    expect(await t.hub.maintenance.checkDisclosures()).toBe(1);
+    const after = await expectStage(id, product,
+      { reporter: ALL, coordinator: ALL, vendor: VENDOR, core: ADVISORY, trusted: ADVISORY, community: ADVISORY, otherLab: ADVISORY, anonymous: ADVISORY },
+      { reporter: ['UPDATED'], coordinator: ['UPDATED'], vendor: ['UPDATED'], core: ['UPDATED'], trusted: ['RELEASED'], community: ['RELEASED'], otherLab: ['RELEASED'], anonymous: ['RELEASED'] },
+      WHO);
+    expect(after.anonymous.one).toMatchObject({ status: 'PUBLISHED', publishedAt: new Date(deadline).toISOString() });
+    const audit = await t.hub.store.audit.find({ 'target.id': id, action: 'VULNERABILITY_PUBLISHED' });
+    expect(audit.map((a) => [a.actor, a.details.by])).toEqual([[null, 'SCHEDULE']]);
+  });
+});
+
 describe('an INVALID case', () => {
   it('stays with its reporter and coordinators, the reason shown to the reporter; told to them alone; never on TAXII', async () => {
     const product = 'invalidlib';
