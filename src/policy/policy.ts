@@ -506,7 +506,8 @@ export function canUseGatedInput(viewer: Viewer, minTier: Tier): boolean {
  * Which audit entries a viewer may read, as a filter: a hub-admin every entry; a member-admin
  * the entries of its own member (`memberId`), never hub-level ones (`memberId: null`); anyone
  * else is refused. Entries carry ids and enum values only, never record content, so an entry a
- * member-admin reads names only its own member's records, tokens, logins and requests.
+ * member-admin reads names only its own member's records, tokens, logins and requests (a
+ * coordinator's clearinghouse steps are hub-level for that reason: `vulnerabilityAuditMember`).
  */
 export function auditVisibility(viewer: Viewer): Filter {
   if (viewer.kind === 'anonymous') throw unauthenticated('The audit log needs a token with the hub-admin or member-admin role');
@@ -902,6 +903,21 @@ type CaseStake = { source: string; participants: readonly string[]; vendorStatus
 /** The members with a stake in a case: its reporter, the reporters of its duplicates, its affected member vendors. */
 export function caseStakeholders(c: CaseStake): string[] {
   return [...new Set([c.source, ...c.participants, ...c.vendorStatuses.map((v) => v.vendorId)])];
+}
+
+/**
+ * Whose log a person's clearinghouse step is entered in (`AuditEntry.memberId`): the acting
+ * person's member when that member is a party who sees the whole case as a member (its reporter,
+ * a participant, a notified affected vendor), else `null`, the hub-level log that hub-admins read,
+ * the actor kept. A coordinator acts for the clearinghouse, not for its member: its member's
+ * other people may not see the case (a COMMUNITY agency, an INVALID verdict, CORE before
+ * validation), and its entries name what only coordinators read (queued vendors, proposed
+ * embargo ends, duplicates), so a member-admin must not read them in its member's log.
+ */
+export function vulnerabilityAuditMember(actorMemberId: string, c: Pick<VulnerabilityDoc, 'source' | 'participants' | 'vendorStatuses'>): string | null {
+  if (c.source === actorMemberId || c.participants.includes(actorMemberId)) return actorMemberId;
+  if (c.vendorStatuses.some((v) => v.vendorId === actorMemberId && v.notifiedAt !== null)) return actorMemberId;
+  return null;
 }
 
 /**

@@ -19,7 +19,7 @@ import type {
 } from '../domain/types.js';
 import type { JWK } from 'jose';
 import { badInput } from '../errors.js';
-import { auditVisibility, seesAuditChain, type Viewer } from '../policy/policy.js';
+import { auditVisibility, seesAuditChain, vulnerabilityAuditMember, type Viewer } from '../policy/policy.js';
 import type { AuditRepository, SequenceRepository } from '../store/ports.js';
 import { CHAIN_VERSION, entryHash, GENESIS_HASH } from './audit-chain.js';
 import { auditFilter } from '../store/queries.js';
@@ -265,11 +265,13 @@ export class AuditService {
 
   /**
    * A step of a clearinghouse case's workflow (src/services/vulnerability-workflow.ts), in the
-   * acting person's member's log; the hub's own steps (the disclosure watcher) are hub-level
-   * (`actor` null). Ids and enum values only: never a reason, a title or a note.
+   * acting person's member's log when that member is a party to the case, else hub-level
+   * (`vulnerabilityAuditMember`: a coordinator's steps); the hub's own steps (the disclosure
+   * watcher) are hub-level (`actor` null). Ids and enum values only: never a reason, a title or a note.
    */
-  vulnerabilityStep(action: AuditAction, actor: MemberViewer | null, caseId: string, summary: string, details: Record<string, AuditJson>) {
-    return this.append(action, actor, actor?.memberId ?? null, { kind: 'VULNERABILITY', id: caseId }, summary, details);
+  vulnerabilityStep(action: AuditAction, actor: MemberViewer | null, doc: Pick<VulnerabilityDoc, '_id' | 'source' | 'participants' | 'vendorStatuses'>, summary: string, details: Record<string, AuditJson>) {
+    const memberId = actor ? vulnerabilityAuditMember(actor.memberId, doc) : null;
+    return this.append(action, actor, memberId, { kind: 'VULNERABILITY', id: doc._id }, summary, details);
   }
 
   /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */

@@ -1,0 +1,88 @@
+/**
+ * Adversarial review of the clearinghouse (issue 13): channels where a case, or a hidden part of
+ * one, could reach a viewer that may not see it, beyond the leak matrix and the non-interference
+ * suites. A real hub on port 0, real tokens; each case here was a question, and the ones that
+ * were leaks were seen failing first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../src/domain/types.js';
+import { startTestHub, type TestHub } from './support/hub-fixture.js';
+
+const ROLES: Role[] = ['reader', 'publisher', 'approver', 'member-admin', 'coordinator', 'hub-admin'];
+let t: TestHub;
+const tok: Record<string, string> = {};
+const token = (who: string): string => tok[who] as string;
+
+beforeAll(async () => {
+  t = await startTestHub({ config: { anonymousReads: true } });
+  const members: Array<[string, 'CORE' | 'TRUSTED' | 'COMMUNITY', string]> = [
+    ['lab', 'TRUSTED', 'LAB'],
+    ['watch', 'COMMUNITY', 'AGENCY'], // a COMMUNITY member whose one coordinator works for the clearinghouse
+    ['cert', 'CORE', 'AGENCY'],
+    ['acme', 'COMMUNITY', 'VENDOR'],
+    ['other', 'COMMUNITY', 'ENTERPRISE'],
+    ['ops', 'CORE', 'AGENCY'],
+  ];
+  for (const [id, tier, kind] of members) t.member(id, tier, { kind: kind as never, allowedRoles: ROLES });
+  await new Promise((r) => setTimeout(r, 50));
+  tok.reporter = await t.tokenAs('lab', 'rita@lab', ['reader', 'publisher']);
+  tok.watchCoordinator = await t.tokenAs('watch', 'wes@watch', ['reader', 'coordinator']);
+  tok.watchAdmin = await t.tokenAs('watch', 'wanda@watch', ['reader', 'member-admin']);
+  tok.certCoordinator = await t.tokenAs('cert', 'cora@cert', ['reader', 'coordinator']);
+  tok.acme = await t.tokenAs('acme', 'ann@acme', ['reader', 'publisher']);
+  tok.acmeAdmin = await t.tokenAs('acme', 'adam@acme', ['reader', 'member-admin']);
+  tok.other = await t.tokenAs('other', 'olga@other', ['reader', 'publisher']);
+  tok.hubAdmin = await t.tokenAs('ops', 'root@ops', ['reader', 'hub-admin']);
+});
+afterAll(() => t?.dispose());
+
+const SUBMIT = `mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`;
+const input = (product: string, over: Record<string, unknown> = {}) => ({
+  title: `Heap overflow in ${product}`,
+  summary: `A crafted frame overflows a heap buffer in ${product}.`,
+  severity: 'HIGH',
+  cwes: ['CWE-122'],
+  affected: [{ vendorId: 'acme', vendorName: 'ACME', product, versions: '< 2.4.1' }],
+  discovery: { method: 'AI_MODEL', model: { name: 'Orion-4', developer: 'lab' }, humanValidated: true },
+  proofOfConcept: 'poc-bytes',
+  technicalDetails: 'the length field is trusted',
+  exploited: false,
+  ...over,
+});
+
+async function ok(token: string, query: string, variables: Record<string, unknown> = {}) {
+  const res = await t.gql(query, variables, { token });
+  expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+  return res.body.data;
+}
+const submit = async (product: string) => (await ok(token('reporter'), SUBMIT, { input: input(product) })).submitVulnerability.id as string;
+const AUDIT = `{ auditLog(first: 100) { totalCount edges { node { action memberId actor { memberId userId } target { kind id } summary details } } } }`;
+
+describe('the audit log', () => {
+  it("a member-admin never reads entries about cases its member may not see (a coordinator's steps go to the hub-level log, actor kept)", async () => {
+    const invalid = await submit('audit-invalid');
+    const validated = await submit('audit-validated');
+    const dup = await submit('audit-dup');
+    const before = (await ok(token('watchAdmin'), AUDIT)).auditLog;
+    await ok(token('watchCoordinator'), `mutation($id: ID!) { validateVulnerability(id: $id, verdict: INVALID, reason: "not reproducible") { id } }`, { id: invalid });
+    await ok(token('watchCoordinator'), `mutation($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "reproduced") { id } }`, { id: validated });
+    await ok(token('watchCoordinator'), `mutation($id: ID!, $end: DateTime!) { proposeEmbargo(id: $id, endsAt: $end, reason: "patch first") { id } }`, { id: validated, end: new Date(Date.now() + 30 * 86_400_000).toISOString() });
+    await ok(token('watchCoordinator'), `mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of, reason: "same flaw") { id } }`, { id: dup, of: validated });
+    // watch is COMMUNITY: none of these cases is visible to its people.
+    for (const id of [invalid, validated, dup]) expect((await ok(token('watchAdmin'), `query($id: ID!) { vulnerability(id: $id) { id } }`, { id })).vulnerability).toBeNull();
+    const after = (await ok(token('watchAdmin'), AUDIT)).auditLog;
+    expect(JSON.stringify(after)).not.toMatch(/vulnerability--/);
+    expect(after.totalCount).toBe(before.totalCount);
+    // A hub-admin still reads every step, with the coordinator who took it.
+    const all = (await ok(token('hubAdmin'), AUDIT)).auditLog.edges.map((e: any) => e.node).filter((n: any) => [invalid, validated, dup].includes(n.target?.id) && n.actor?.userId === 'wes@watch');
+    expect(all.map((n: any) => n.action).sort()).toEqual(['EMBARGO_PROPOSED', 'VULNERABILITY_DUPLICATE', 'VULNERABILITY_VALIDATED', 'VULNERABILITY_VALIDATED']);
+  });
+
+  it("a vendor's member-admin reads its own people's steps on a case it sees", async () => {
+    const id = await submit('audit-vendor');
+    await ok(token('certCoordinator'), `mutation($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "reproduced") { id } }`, { id });
+    await ok(token('acme'), `mutation($id: ID!) { acknowledgeVulnerability(id: $id, vendorId: "acme") { id } }`, { id });
+    const entries = (await ok(token('acmeAdmin'), AUDIT)).auditLog.edges.map((e: any) => e.node).filter((n: any) => n.target?.id === id);
+    expect(entries.map((n: any) => [n.action, n.memberId])).toEqual([['VULNERABILITY_ACKNOWLEDGED', 'acme']]);
+  });
+});
