@@ -22,6 +22,7 @@ beforeAll(async () => {
     ['acme', 'COMMUNITY', 'VENDOR'],
     ['other', 'COMMUNITY', 'ENTERPRISE'],
     ['ops', 'CORE', 'AGENCY'],
+    ['core-co', 'CORE', 'ENTERPRISE'],
   ];
   for (const [id, tier, kind] of members) t.member(id, tier, { kind: kind as never, allowedRoles: ROLES });
   await new Promise((r) => setTimeout(r, 50));
@@ -33,6 +34,7 @@ beforeAll(async () => {
   tok.acmeAdmin = await t.tokenAs('acme', 'adam@acme', ['reader', 'member-admin']);
   tok.other = await t.tokenAs('other', 'olga@other', ['reader', 'publisher']);
   tok.hubAdmin = await t.tokenAs('ops', 'root@ops', ['reader', 'hub-admin']);
+  tok.core = await t.tokenAs('core-co', 'cy@core', ['reader']);
 });
 afterAll(() => t?.dispose());
 
@@ -55,7 +57,8 @@ async function ok(token: string, query: string, variables: Record<string, unknow
   expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
   return res.body.data;
 }
-const submit = async (product: string) => (await ok(token('reporter'), SUBMIT, { input: input(product) })).submitVulnerability.id as string;
+const submit = async (product: string, over: Record<string, unknown> = {}) => (await ok(token('reporter'), SUBMIT, { input: input(product, over) })).submitVulnerability.id as string;
+const validate = (id: string) => ok(token('certCoordinator'), `mutation($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "reproduced") { id } }`, { id });
 const AUDIT = `{ auditLog(first: 100) { totalCount edges { node { action memberId actor { memberId userId } target { kind id } summary details } } } }`;
 
 describe('the audit log', () => {
@@ -80,9 +83,28 @@ describe('the audit log', () => {
 
   it("a vendor's member-admin reads its own people's steps on a case it sees", async () => {
     const id = await submit('audit-vendor');
-    await ok(token('certCoordinator'), `mutation($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "reproduced") { id } }`, { id });
+    await validate(id);
     await ok(token('acme'), `mutation($id: ID!) { acknowledgeVulnerability(id: $id, vendorId: "acme") { id } }`, { id });
     const entries = (await ok(token('acmeAdmin'), AUDIT)).auditLog.edges.map((e: any) => e.node).filter((n: any) => n.target?.id === id);
     expect(entries.map((n: any) => [n.action, n.memberId])).toEqual([['VULNERABILITY_ACKNOWLEDGED', 'acme']]);
+  });
+});
+
+describe('the order of vulnerabilities', () => {
+  const LIST = `query($after: String, $first: Int) { vulnerabilities(filter: { cwe: "CWE-787" }, first: $first, after: $after) { totalCount edges { cursor node { id updatedAt } } } }`;
+  it("does not move for a CORE viewer when a step it cannot see is taken (a vendor's acknowledgement), and a cursor keeps its place", async () => {
+    const older = await submit('order-older', { cwes: ['CWE-787'] });
+    await validate(older);
+    const newer = await submit('order-newer', { cwes: ['CWE-787'] });
+    await validate(newer);
+    const before = (await ok(token('core'), LIST, { first: 10 })).vulnerabilities;
+    expect(before.edges.map((e: any) => e.node.id)).toEqual([newer, older]);
+    const firstPage = (await ok(token('core'), LIST, { first: 1 })).vulnerabilities;
+    // The vendor acknowledges the older case: only the case's parties see acknowledgements.
+    await ok(token('acme'), `mutation($id: ID!) { acknowledgeVulnerability(id: $id, vendorId: "acme") { id } }`, { id: older });
+    const after = (await ok(token('core'), LIST, { first: 10 })).vulnerabilities;
+    expect(after).toEqual(before);
+    const next = (await ok(token('core'), LIST, { first: 10, after: firstPage.edges[0].cursor })).vulnerabilities;
+    expect(next.edges.map((e: any) => e.node.id)).toEqual([older]);
   });
 });

@@ -8,6 +8,7 @@ import { withId } from '../src/domain/with-id.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
 import type { IndicatorDoc } from '../src/domain/types.js';
+import { VULNERABILITY_LIST_ORDER } from '../src/services/vulnerability-service.js';
 import { auditVisibility, indicatorVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../src/policy/policy.js';
 import { and, auditFilter, indicatorFilter, keysetAfter, possibleDuplicatesFilter, sortFor, vulnerabilityFilter, type IndicatorFilterInput } from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -264,11 +265,12 @@ describe('SQLite read paths of clearinghouse cases', () => {
   });
   afterAll(() => cases.close());
 
-  it('a list page walks the seq index (or the stage index), a lookup by id the id index, duplicates the product keys', () => {
+  it('a list page walks the (updatedAt, dateAddedOffset, _id) index, a lookup by id the id index, duplicates the product keys', () => {
     const table = cases.collections.vulnerabilities;
     for (const viewer of viewers) {
-      const page = plan(table.selectSql(vulnerabilityVisibility(viewer), { sort: [['seq', -1]], limit: 51 }), cases);
-      expect(page[0], page.join(' | ')).toMatch(/^(SCAN t USING INDEX vulnerabilities_seq|SEARCH t USING INDEX vulnerabilities_stageReached_seq)/);
+      // vulnerabilities(...) pages in VULNERABILITY_LIST_ORDER (updatedAt, never seq: a parties' step moves seq).
+      const page = plan(table.selectSql(vulnerabilityVisibility(viewer), { sort: VULNERABILITY_LIST_ORDER, limit: 51 }), cases);
+      expect(page[0], page.join(' | ')).toMatch(/^SCAN t USING INDEX vulnerabilities_updatedAt_dateAddedOffset_id/);
       expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
       const byId = plan(table.selectSql(and({ _id: { $in: ['vulnerability--000001'] } }, vulnerabilityVisibility(viewer))), cases);
       expect(byId[0]).toMatch(/^SEARCH t USING INDEX sqlite_autoindex_vulnerabilities_1 \(_id=\?\)/);

@@ -217,7 +217,7 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     collection: COLLECTIONS.vulnerabilities,
     name: 'vulnerabilities_seq',
     key: { seq: -1 },
-    purpose: 'vulnerabilities(...) newest write first and its keyset cursors (a coordinator sees every case; others walk it testing their visibility $or)',
+    purpose: 'cases in write order: the disclosure watcher reads open cases oldest write first',
   },
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -277,7 +277,7 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     collection: COLLECTIONS.vulnerabilities,
     name: 'vulnerabilities_date_added',
     key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
-    purpose: 'TAXII: cases in date_added order ({updatedAt, dateAddedOffset, _id} ranges) and the updatedSince filter',
+    purpose: 'vulnerabilities(...) newest change first and its keyset cursors (walked testing the visibility $or); TAXII: cases in date_added order ({updatedAt, dateAddedOffset, _id} ranges) and the updatedSince filter',
   },
   {
     collection: COLLECTIONS.vulnerabilities,

@@ -198,13 +198,13 @@ export const VULNERABILITIES: CollectionSpec = {
     { field: 'productKeys', kind: 'text' },
   ],
   indexes: [
-    { columns: ['seq'], purpose: 'vulnerabilities(...) newest write first, and its keyset pages (the visibility $or tested while walking)' },
+    { columns: ['seq'], purpose: 'cases in write order (the disclosure watcher; newest write first)' },
     { columns: ['stageReached', 'seq'], purpose: 'the stage branch of visibility (CORE from VALIDATED, TRUSTED from FIX_AVAILABLE, everyone from PUBLISHED), newest first; the stage filter' },
     { columns: ['source', 'seq'], purpose: "the reporter's own cases (visibility), newest first" },
     { columns: ['status', 'seq'], purpose: 'the status filter, newest first; open cases for the possible-duplicate check' },
     { columns: ['cveId', 'seq'], purpose: 'the cveId filter' },
     { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
-    { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of cases in date_added order; the updatedSince filter' },
+    { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
   ],
   // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
   countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited'],
