@@ -108,3 +108,36 @@ describe('the order of vulnerabilities', () => {
     expect(next.edges.map((e: any) => e.node.id)).toEqual([older]);
   });
 });
+
+describe('a hidden case and a missing id', () => {
+  const MISSING = 'vulnerability--00000000-0000-4000-8000-000000000000';
+  const STEPS: Array<[string, string]> = [
+    ['acknowledge', `mutation($id: ID!) { acknowledgeVulnerability(id: $id, vendorId: "other") { id } }`],
+    ['setVendorStatus', `mutation($id: ID!) { setVendorStatus(id: $id, vendorId: "other", status: FIXED, fixedIn: "1.0") { id } }`],
+    ['acceptEmbargo', `mutation($id: ID!) { acceptEmbargo(id: $id) { id } }`],
+    ['rejectEmbargo', `mutation($id: ID!) { rejectEmbargo(id: $id, reason: "no") { id } }`],
+    ['validate', `mutation($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "r") { id } }`],
+    ['proposeEmbargo', `mutation($id: ID!) { proposeEmbargo(id: $id, endsAt: "2099-01-01T00:00:00Z", reason: "r") { id } }`],
+    ['publish', `mutation($id: ID!) { publishVulnerability(id: $id) { id } }`],
+    ['markDuplicate', `mutation($id: ID!) { markDuplicate(id: $id, of: $id, reason: "r") { id } }`],
+    ['requestEmbargoLift', `mutation($id: ID!) { requestEmbargoLift(noticeId: $id, reason: "r") { id } }`],
+    ['vulnerability', `query($id: ID!) { vulnerability(id: $id) { id } }`],
+    ['node', `query($id: ID!) { node(id: $id) { id } }`],
+    ['nodes', `query($id: ID!) { nodes(ids: [$id]) { id } }`],
+  ];
+  it('answer the same, word for word and with the same extensions, to a member that may not see the case (RECEIVED, and VALIDATED for a COMMUNITY member)', async () => {
+    const received = await submit('hidden-received');
+    const validated = await submit('hidden-validated');
+    await validate(validated);
+    const other = await t.tokenAs('other', 'oz@other', ['reader', 'publisher', 'approver', 'member-admin']);
+    for (const hidden of [received, validated]) {
+      for (const [name, query] of STEPS) {
+        const a = await t.gql(query, { id: hidden }, { token: other });
+        const b = await t.gql(query, { id: MISSING }, { token: other });
+        const norm = (body: unknown, id: string) => JSON.stringify(body).split(id).join('<id>');
+        expect(norm(a.body, hidden), name).toBe(norm(b.body, MISSING));
+        expect(a.status, name).toBe(b.status);
+      }
+    }
+  });
+});
