@@ -141,3 +141,29 @@ describe('a hidden case and a missing id', () => {
     }
   });
 });
+
+describe('people and members that leave', () => {
+  const SEE = `query($id: ID!) { vulnerability(id: $id) { id } }`;
+  it("a coordinator whose role is revoked, or who is suspended, no longer sees a case; the token of an offboarded vendor is refused", async () => {
+    const id = await submit('leavers');
+    const certAdmin = await t.tokenAs('cert', 'adele@cert', ['reader', 'member-admin']);
+    const revoked = await t.tokenAs('cert', 'rex@cert', ['reader', 'coordinator']);
+    const suspended = await t.tokenAs('cert', 'sue@cert', ['reader', 'coordinator']);
+    expect((await ok(revoked, SEE, { id })).vulnerability).toEqual({ id });
+    expect((await ok(suspended, SEE, { id })).vulnerability).toEqual({ id });
+    await ok(certAdmin, `mutation { revokeRole(personId: "rex@cert", role: "coordinator", reason: "left the team") { id } }`);
+    expect((await ok(revoked, SEE, { id })).vulnerability).toBeNull();
+    await ok(certAdmin, `mutation { suspendPerson(personId: "sue@cert", reason: "on leave") { id } }`);
+    const refused = await t.gql(SEE, { id }, { token: suspended });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(JSON.stringify(refused.body)).not.toContain(id);
+    // A vendor notified of a case, then offboarded: its people's tokens are refused.
+    await validate(id);
+    const vendor = await t.tokenAs('acme', 'vic@acme', ['reader']);
+    expect((await ok(vendor, SEE, { id })).vulnerability).toEqual({ id });
+    await ok(token('hubAdmin'), `mutation { offboardMember(id: "acme", reason: "left the hub") { id } }`);
+    const gone = await t.gql(SEE, { id }, { token: vendor });
+    expect(gone.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(JSON.stringify(gone.body)).not.toContain(id);
+  });
+});
