@@ -167,3 +167,29 @@ describe('people and members that leave', () => {
     expect(JSON.stringify(gone.body)).not.toContain(id);
   });
 });
+
+describe('TAXII', () => {
+  const VULNS = '62b4e6f9-25cd-475b-92a1-5cfd3c0577d7';
+  const MISSING = 'vulnerability--00000000-0000-4000-8000-0000000000aa';
+  async function taxii(path: string, who: string | null) {
+    const origin = t.url.replace(/\/graphql$/, '');
+    const res = await fetch(`${origin}/taxii2/hub/collections/${VULNS}/${path}`, {
+      headers: { accept: 'application/taxii+json;version=2.1', ...(who ? { authorization: `Bearer ${who}` } : {}) },
+    });
+    const headers = Object.fromEntries([...res.headers].filter(([k]) => k.startsWith('x-taxii') || k === 'content-type'));
+    return { status: res.status, headers, body: await res.text() };
+  }
+  it('a case the viewer may not see: objects, versions and manifest by id answer as for a missing id; listing headers do not move when one is validated', async () => {
+    const viewer = await t.tokenAs('other', 'tess@other', ['reader']);
+    const id = await submit('taxii-hidden', { affected: [{ vendorName: 'Nobody', product: 'taxii-hidden', versions: '< 1' }] });
+    const before = await Promise.all(['objects/', 'manifest/'].map((p) => taxii(p, viewer)));
+    await validate(id); // CORE now sees it; a COMMUNITY member does not
+    const after = await Promise.all(['objects/', 'manifest/'].map((p) => taxii(p, viewer)));
+    expect(after).toEqual(before);
+    for (const path of ['objects/<id>/', 'objects/<id>/versions/', 'manifest/?match[id]=<id>', 'objects/?match[id]=<id>']) {
+      const hidden = await taxii(path.replace('<id>', id), viewer);
+      const missing = await taxii(path.replace('<id>', MISSING), viewer);
+      expect({ ...hidden, body: hidden.body.split(id).join('<id>') }, path).toEqual({ ...missing, body: missing.body.split(MISSING).join('<id>') });
+    }
+  });
+});
