@@ -142,6 +142,24 @@ describe('a hidden case and a missing id', () => {
   });
 });
 
+describe('approval requests about a case', () => {
+  const LIST = `{ approvalRequests(first: 50) { totalCount edges { node { id kind target { kind id } } } } }`;
+  it('a PUBLISH_VULNERABILITY request is listed to its requester and other coordinators only, never to approvers or admins of the reporter or of other members', async () => {
+    const id = await submit('approval-early');
+    await validate(id);
+    const labApprover = await t.tokenAs('lab', 'abe@lab', ['reader', 'approver', 'member-admin']);
+    const coreApprover = await t.tokenAs('core-co', 'ada@core', ['reader', 'approver', 'member-admin']);
+    const before = await Promise.all([labApprover, coreApprover].map(async (w) => (await ok(w, LIST)).approvalRequests));
+    const early = await t.gql(`mutation($id: ID!) { publishVulnerability(id: $id) { id } }`, { id }, { token: token('certCoordinator') });
+    expect(early.body.errors?.[0]?.extensions?.code).toBe('APPROVAL_REQUIRED');
+    const requestId = early.body.errors?.[0]?.extensions?.requestId as string;
+    const after = await Promise.all([labApprover, coreApprover].map(async (w) => (await ok(w, LIST)).approvalRequests));
+    expect(after).toEqual(before);
+    const seen = (await ok(token('watchCoordinator'), LIST)).approvalRequests.edges.map((e: any) => e.node);
+    expect(seen).toContainEqual({ id: requestId, kind: 'PUBLISH_VULNERABILITY', target: { kind: 'VULNERABILITY', id } });
+  });
+});
+
 describe('people and members that leave', () => {
   const SEE = `query($id: ID!) { vulnerability(id: $id) { id } }`;
   it("a coordinator whose role is revoked, or who is suspended, no longer sees a case; the token of an offboarded vendor is refused", async () => {
