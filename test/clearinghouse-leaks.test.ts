@@ -160,6 +160,25 @@ describe('approval requests about a case', () => {
   });
 });
 
+describe('filters an anonymous caller uses', () => {
+  it('the vendor filter (member ids) answers an anonymous caller the same for a member that is an affected vendor of a published case and for an id nobody registered', async () => {
+    const id = await submit('anon-vendor');
+    await validate(id);
+    await ok(token('acme'), `mutation($id: ID!) { setVendorStatus(id: $id, vendorId: "acme", status: FIXED, fixedIn: "2.4.1") { id } }`, { id });
+    await ok(token('certCoordinator'), `mutation($id: ID!) { publishVulnerability(id: $id) { id } }`, { id });
+    const LIST = `query($v: [ID!]) { vulnerabilities(filter: { vendor: $v, product: "anon-vendor" }, first: 5) { totalCount edges { node { id affected { vendor { id } vendorName } } } } }`;
+    // The case is public, its member vendor is not: an anonymous caller reads vendor null.
+    const all = await t.gql(LIST, {});
+    expect(all.body.data.vulnerabilities.edges.map((e: any) => e.node)).toEqual([{ id, affected: [{ vendor: null, vendorName: 'ACME' }] }]);
+    const member = await t.gql(LIST, { v: ['acme'] });
+    const nobody = await t.gql(LIST, { v: ['no-such-member'] });
+    expect(JSON.stringify(member.body)).toBe(JSON.stringify(nobody.body));
+    expect(member.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    // Members, who see member ids, still filter by vendor.
+    expect((await ok(token('other'), LIST, { v: ['acme'] })).vulnerabilities.totalCount).toBe(1);
+  });
+});
+
 describe('people and members that leave', () => {
   const SEE = `query($id: ID!) { vulnerability(id: $id) { id } }`;
   it("a coordinator whose role is revoked, or who is suspended, no longer sees a case; the token of an offboarded vendor is refused", async () => {

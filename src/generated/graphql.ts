@@ -1767,7 +1767,11 @@ export type VulnerabilityFilter = {
   stage?: InputMaybe<Array<DisclosureStage>>;
   status?: InputMaybe<Array<VulnerabilityStatus>>;
   updatedSince?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Affected vendor member ids. */
+  /**
+   * Affected vendor member ids. Members only (`FORBIDDEN` to anonymous callers, whatever the ids):
+   * an anonymous caller reads a case's member vendors as null, and must not learn by filtering which
+   * ids are members.
+   */
   vendor?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
