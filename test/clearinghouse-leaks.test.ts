@@ -23,6 +23,7 @@ beforeAll(async () => {
     ['other', 'COMMUNITY', 'ENTERPRISE'],
     ['ops', 'CORE', 'AGENCY'],
     ['core-co', 'CORE', 'ENTERPRISE'],
+    ['trusted-co', 'TRUSTED', 'ENTERPRISE'],
   ];
   for (const [id, tier, kind] of members) t.member(id, tier, { kind: kind as never, allowedRoles: ROLES });
   await new Promise((r) => setTimeout(r, 50));
@@ -176,6 +177,24 @@ describe('filters an anonymous caller uses', () => {
     expect(member.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     // Members, who see member ids, still filter by vendor.
     expect((await ok(token('other'), LIST, { v: ['acme'] })).vulnerabilities.totalCount).toBe(1);
+  });
+});
+
+describe("a vendor's step only the parties see", () => {
+  it('changes nothing of what a TRUSTED member reads of a FIX_AVAILABLE case, its exports included (the CSAF remediation date)', async () => {
+    const id = await submit('vendor-note');
+    await validate(id);
+    const SET = `mutation($id: ID!, $note: String) { setVendorStatus(id: $id, vendorId: "acme", status: FIXED, fixedIn: "2.4.1", note: $note) { status } }`;
+    expect((await ok(token('acme'), SET, { id, note: 'first advisory' })).setVendorStatus.status).toBe('FIX_AVAILABLE');
+    const viewer = await t.tokenAs('trusted-co', 'tia@trusted', ['reader']);
+    const READ = `query($id: ID!) { vulnerability(id: $id) { id status updatedAt vendorStatuses { vendor { id } status fixedIn } csaf osv cveRecord stix } }`;
+    const before = await ok(viewer, READ, { id });
+    expect(before.vulnerability.status).toBe('FIX_AVAILABLE');
+    await new Promise((r) => setTimeout(r, 5));
+    await ok(token('acme'), SET, { id, note: 'advisory revised' });
+    // The CSAF generator's date is the time of the answer, the one thing allowed to differ.
+    const generated = (v: any) => ({ ...v, vulnerability: { ...v.vulnerability, csaf: { ...v.vulnerability.csaf, document: { ...v.vulnerability.csaf.document, tracking: { ...v.vulnerability.csaf.document.tracking, generator: null } } } } });
+    expect(generated(await ok(viewer, READ, { id }))).toEqual(generated(before));
   });
 });
 

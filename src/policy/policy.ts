@@ -833,7 +833,10 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
       acknowledgedAt: null,
       escalatedAt: null,
       note: null,
-      updatedAt: v.updatedAt,
+      // The entry's own updatedAt moves with the parties' steps too (an acknowledgement, a note, a
+      // notification from the queue); the case's moves only with changes everyone who sees it hears
+      // of. The CSAF remediation date is this (test/clearinghouse-leaks.test.ts).
+      updatedAt: doc.updatedAt,
     }));
   } else vendorStatuses = [];
 
