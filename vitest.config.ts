@@ -16,6 +16,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The hub's command line and hub-child.ts built once per run (the tests start ~90 such processes).
+    globalSetup: ['test/support/hub-bundle-setup.ts'],
     reporters: ['default', new SummaryReporter()],
   },
 });
