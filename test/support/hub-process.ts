@@ -31,7 +31,8 @@ export async function startHubProcess(env: Record<string, string> = {}): Promise
   // then stays in RSS after a GC, so the same retained memory would measure differently per Node.
   const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=16', ...HUB_CHILD_BIN], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    // The embedded store unless the test says otherwise, also when the run has MONGODB_URI set (CI's emulator run).
+    env: { ...process.env, LOG_LEVEL: 'silent', MONGODB_URI: '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);
