@@ -59,6 +59,9 @@ beforeAll(async () => {
   // An identity provider is a two-person change; its stored form is what matters here.
   const now = new Date();
   await t.hub.store.identityProviders.put({ _id: 'https://idp.backup.example', memberId: 'demo-isac', issuer: 'https://idp.backup.example', audience: 'the-hub', jwksUri: 'https://idp.backup.example/jwks', jwks: null, rolesClaim: 'roles', allowedAlgorithms: ['ES256'], createdAt: now, updatedAt: now });
+  await gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+    input: { title: 'Flaw', summary: 's', severity: 'HIGH', affected: [{ vendorName: 'V', product: 'P', versions: '< 2' }], discovery: { method: 'HUMAN', humanValidated: true } },
+  });
   const bad = `${isac.slice(0, -4)}AAAA`;
   await t.gql('{ viewer { tier } }', {}, { token: bad });
   await t.hub.maintenance.checkpointAudit();

@@ -25,6 +25,9 @@ import { ADDABLE_ROLES, type PersonDoc } from '../domain/person.js';
 import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import { disclosureStage, stageRank, type DisclosureSchedule, type StoredStage } from '../domain/vulnerability-stage.js';
+import type { VendorStatusView, VulnerabilityAudience, VulnerabilityView } from '../domain/vulnerability-view.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
 export type Viewer =
@@ -125,13 +128,24 @@ export function taxiiExclusion(): Filter {
 }
 
 /**
+ * `taxiiExclusion` for clearinghouse cases, whose TLP is their stage's (`tlpOfStage`): a case
+ * still at RECEIVED is TLP:RED, so TAXII never serves it, even to its reporter and coordinators.
+ * Stages only widen (`stageReached`), so a case once served stays served.
+ */
+export function taxiiVulnerabilityExclusion(): Filter {
+  return { stageReached: { $ne: 'RECEIVED' } };
+}
+
+/**
  * A key shared by exactly the viewers who see the same records: equal keys mean equal
  * visibility filters. Used to cache compiled filters and to group subscribers.
  */
 export function visibilityKey(viewer: Viewer): string {
   if (viewer.kind === 'anonymous') return 'PUBLIC';
   const communities = viewer.communities ?? [];
-  return communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
+  const key = communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
+  // A coordinator sees every clearinghouse case: it shares no visibility with its member's other people.
+  return isCoordinator(viewer) ? `${key}|coordinator` : key;
 }
 
 /**
@@ -266,13 +280,47 @@ export function alertVerdict(
   test: FactsTest,
 ): AlertEventType | null {
   const sees = (kind: RecordKind, facts: VisibilityFacts, at: Date) =>
-    kind === 'INDICATOR' ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`) : test(noticeVisibility(viewer, at), facts);
+    kind === 'INDICATOR'
+      ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`)
+      : kind === 'VULNERABILITY'
+        ? test(vulnerabilityVisibility(viewer), facts, `v|${visibilityKey(viewer)}`)
+        : test(noticeVisibility(viewer, at), facts);
   if (!sees(change.kind, current, now)) return null;
   if (!sees(change.kind, change.after, change.occurredAt)) return null;
   const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.kind === 'VULNERABILITY') return caseVerdict(viewer, change, before);
   if (change.type === 'RELEASED') return before ? null : 'RELEASED';
   if (change.before && !before) return 'RELEASED';
   return change.type;
+}
+
+/**
+ * The rest of `alertVerdict` for a clearinghouse case that the viewer sees after the change
+ * (`seenBefore`: it saw the case before it). Those a step newly reaches hear RELEASED: the case
+ * itself (a vendor notified, CORE at validation, TRUSTED at FIX_AVAILABLE, everyone at
+ * publication, a duplicate's reporter joining), or its proof of concept (everyone without a tie
+ * to the case, HUB_POC_DELAY after publication). Otherwise the change's `audience` decides: ALL
+ * (absent) everyone who sees the case, PARTIES those tied to it (reporter, participants, notified
+ * vendors, coordinators), COORDINATORS coordinators only: a step that changed only what its
+ * parties read tells nobody else that anything happened.
+ */
+function caseVerdict(viewer: Viewer, change: Pick<EventDoc, 'type' | 'before' | 'after'>, seenBefore: boolean): AlertEventType | null {
+  if (change.before && !seenBefore) return 'RELEASED';
+  const tiedAfter = tiedToCase(viewer, change.after);
+  if (change.before && change.after.pocReleased && !change.before.pocReleased && !tiedToCase(viewer, change.before)) return 'RELEASED';
+  if (change.type === 'RELEASED') return null;
+  const audience = change.after.audience ?? 'ALL';
+  if (audience === 'PARTIES' && !tiedAfter) return null;
+  if (audience === 'COORDINATORS' && !isCoordinator(viewer)) return null;
+  return change.type;
+}
+
+/** Whether the viewer sees a case by a tie to it rather than by its tier: a coordinator, its reporter or a participant, a notified vendor. */
+function tiedToCase(viewer: Viewer, facts: VisibilityFacts): boolean {
+  if (viewer.kind !== 'member') return false;
+  if (isCoordinator(viewer)) return true;
+  const m = viewer.memberId;
+  return facts.source === m || (facts.participants ?? []).includes(m) || (facts.notifiedVendorIds ?? []).includes(m);
 }
 
 export interface ReadPolicyOptions {
@@ -415,8 +463,10 @@ export const API_KEY_DEFAULT_ROLES: readonly Role[] = ['reader'];
  * hub signed. member-admin: a key able to create keys could leave successors behind that outlive
  * its own revocation. approver: approving is a second *person's* decision, and a key acts as its
  * own user (`api-key:<id>`), so the requester could approve with a key they made themselves.
+ * coordinator: it reads every clearinghouse case, proofs of concept included, and validates and
+ * publishes them: a person's decision, never a machine's standing credential.
  */
-export const API_KEY_EXCLUDED_ROLES: readonly Role[] = ['hub-admin', 'member-admin', 'approver'];
+export const API_KEY_EXCLUDED_ROLES: readonly Role[] = ['hub-admin', 'member-admin', 'approver', 'coordinator'];
 
 /**
  * What is wrong with the roles asked for a member's API key, or null: at least one, none of
@@ -495,9 +545,15 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
  * publishing member a request about that member's records (never a tier change, registration or
  * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
-export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined } }): boolean {
+export function mayDecide(
+  viewer: Viewer,
+  request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined }; target?: { kind: string } },
+): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
+  // A clearinghouse case's requests: a coordinator of another member than the reporter's (the
+  // approval re-checks `mayCoordinateCase` against the case as it is then).
+  if (request.target?.kind === 'VULNERABILITY') return viewer.roles.includes('coordinator') && viewer.memberId !== request.ownerMemberId;
   if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
   // A person's roles and identities: a member-admin of the person's member; hub-admin only for hub-admin.
@@ -552,7 +608,10 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] }, 'target.kind': { $ne: 'VULNERABILITY' } });
+  }
+  if (viewer.roles.includes('coordinator')) {
+    decidable.push({ 'target.kind': 'VULNERABILITY', ownerMemberId: { $ne: viewer.memberId } });
   }
   if (viewer.roles.includes('member-admin')) {
     decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
@@ -565,11 +624,12 @@ export function approvalVisibility(viewer: Viewer): Filter {
 export const PERSON_KINDS = ['GRANT_ROLE', 'LINK_IDENTITY'] as const;
 
 /**
- * Roles that let a person decide or administer (`approver`, `member-admin`, `hub-admin`): granted
+ * Roles that let a person decide or administer (`approver`, `member-admin`, `hub-admin`,
+ * `coordinator`, who reads every clearinghouse case and decides its steps): granted
  * only through a two-person request, and a person holding one gets new identities only that way
  * too, since whoever links an identity to a person can act as them.
  */
-export const PRIVILEGED_ROLES: readonly Role[] = ['approver', 'member-admin', 'hub-admin'];
+export const PRIVILEGED_ROLES: readonly Role[] = ['approver', 'member-admin', 'hub-admin', 'coordinator'];
 
 /**
  * Which people a viewer may list, as the member to list (null: every member). A hub-admin: the
@@ -642,4 +702,175 @@ export function effectiveRoles(
   return ROLES.filter(
     (r) => personRoles.includes(r) && allowedRoles.includes(r) && (credentialRoles === null || credentialRoles.includes(r)) && !excluded.includes(r),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clearinghouse (issue 13, docs/clearinghouse.md, docs/visibility.md "Clearinghouse cases")
+// ---------------------------------------------------------------------------------------------
+
+/** Whether the viewer is a clearinghouse coordinator: a person holding the role `coordinator`, at any member. */
+export function isCoordinator(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('coordinator');
+}
+
+/**
+ * The stages at which a tier sees a case with no other tie to it: CORE from VALIDATED, TRUSTED
+ * from FIX_AVAILABLE, everyone (anonymous callers too) from PUBLISHED.
+ */
+const STAGES_FOR_TIER: Record<Tier, readonly StoredStage[]> = {
+  PUBLIC: ['PUBLISHED'],
+  COMMUNITY: ['PUBLISHED'],
+  TRUSTED: ['FIX_AVAILABLE', 'PUBLISHED'],
+  CORE: ['VALIDATED', 'FIX_AVAILABLE', 'PUBLISHED'],
+};
+
+/**
+ * The filter selecting exactly the clearinghouse cases `viewer` may see: every case for a
+ * coordinator; else its member's own reports and those it joined as the reporter of a duplicate
+ * (`participants`), the cases it was notified of as an affected vendor (`notifiedVendorIds`: a
+ * vendor still waiting in the pacing queue does not see the case yet), and those whose stage its
+ * tier reaches (`stageReached`, which never narrows). Time plays no part: the stage after
+ * publication (the proof of concept's release) widens fields, not who sees the case.
+ */
+export function vulnerabilityVisibility(viewer: Viewer): Filter {
+  const byStage: Filter = { stageReached: { $in: [...STAGES_FOR_TIER[viewer.tier]] } };
+  if (viewer.kind === 'anonymous') return byStage;
+  if (isCoordinator(viewer)) return {};
+  const m = viewer.memberId;
+  return { $or: [{ source: m }, { participants: m }, { notifiedVendorIds: m }, byStage] };
+}
+
+/** How the viewer stands to a case, or null when it may not see it (`vulnerabilityVisibility`, on one case). */
+export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'vendorStatuses' | 'stageReached'>): VulnerabilityAudience | null {
+  if (isCoordinator(viewer)) return 'COORDINATOR';
+  if (viewer.kind === 'member') {
+    if (doc.source === viewer.memberId || doc.participants.includes(viewer.memberId)) return 'REPORTER';
+    if (doc.vendorStatuses.some((v) => v.vendorId === viewer.memberId && v.notifiedAt !== null)) return 'VENDOR';
+  }
+  return STAGES_FOR_TIER[viewer.tier].includes(doc.stageReached) ? 'TIER' : null;
+}
+
+/** Whether the viewer may see the case at all. */
+export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
+  return vulnerabilityAudience(viewer, doc) !== null;
+}
+
+/**
+ * The case as `viewer` may see it at `now`: the one place that decides its fields, used by every
+ * channel (queries, alerts, exports, TAXII, STIX). Null when the viewer may not see the case.
+ *
+ * | field                                   | coordinators | reporter | notified vendor | everyone else who sees it (by tier) |
+ * |-----------------------------------------|--------------|----------|-----------------|--------------------------------------|
+ * | title, summary, severity, cvss, cwes, cveId, affected, discovery, exploited, status, disclosure, dates | yes | yes | yes | yes |
+ * | technicalDetails, suggestedFix          | yes | yes | yes | from FIX_AVAILABLE |
+ * | proofOfConcept                          | yes | yes | yes | from PROOF_OF_CONCEPT_RELEASED (HUB_POC_DELAY after publication) |
+ * | credits                                 | yes | yes | yes | from PUBLISHED |
+ * | vendorStatuses                          | all, queue times too | all | its own entry | status and fixedIn of each, from FIX_AVAILABLE |
+ * | embargo reason, acceptances             | yes | no | the reason, its own acceptance | no (state and end only) |
+ * | reporter (source)                       | yes | yes | yes | no |
+ * | reportedBy (the person), validation, duplicateOf | yes | yes | no | no |
+ * | participants, possibleDuplicates        | yes | no | no | no |
+ *
+ * Member ids (an affected product's vendor, a vendor entry's vendor) are withheld from viewers
+ * who may not learn which members exist (anonymous callers): `vendorName` names them instead.
+ */
+export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: Date, schedule: DisclosureSchedule): VulnerabilityView | null {
+  const audience = vulnerabilityAudience(viewer, doc);
+  if (audience === null) return null;
+  const stage = disclosureStage(doc, now, schedule);
+  const coordinator = audience === 'COORDINATOR';
+  const tied = audience !== 'TIER';
+  const reporterView = coordinator || audience === 'REPORTER';
+  const reached = (min: Parameters<typeof stageRank>[0]) => tied || stageRank(stage) >= stageRank(min);
+  const seesMembers = viewer.kind === 'member';
+  const nameOf = (vendorId: string) => doc.affected.find((a) => a.vendorId === vendorId)?.vendorName ?? '';
+  const own = viewer.kind === 'member' ? viewer.memberId : null;
+
+  let vendorStatuses: VendorStatusView[];
+  if (coordinator) vendorStatuses = doc.vendorStatuses.map((v) => ({ ...v, vendorName: nameOf(v.vendorId) }));
+  else if (audience === 'REPORTER' || audience === 'VENDOR') {
+    vendorStatuses = doc.vendorStatuses
+      .filter((v) => audience === 'REPORTER' || v.vendorId === own)
+      .map((v) => ({ ...v, vendorName: nameOf(v.vendorId), queuedAt: null, escalatedAt: null }));
+  } else if (reached('FIX_AVAILABLE')) {
+    vendorStatuses = doc.vendorStatuses.map((v) => ({
+      vendorId: seesMembers ? v.vendorId : null,
+      vendorName: nameOf(v.vendorId),
+      status: v.status,
+      fixedIn: v.fixedIn,
+      notifiedAt: null,
+      queuedAt: null,
+      acknowledgedAt: null,
+      escalatedAt: null,
+      note: null,
+      updatedAt: v.updatedAt,
+    }));
+  } else vendorStatuses = [];
+
+  return {
+    ...doc,
+    affected: seesMembers ? doc.affected : doc.affected.map((a) => ({ ...a, vendorId: null })),
+    credits: reached('PUBLISHED') ? doc.credits : [],
+    technicalDetails: reached('FIX_AVAILABLE') ? doc.technicalDetails : null,
+    suggestedFix: reached('FIX_AVAILABLE') ? doc.suggestedFix : null,
+    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
+    source: tied ? doc.source : null,
+    reportedBy: reporterView ? doc.reportedBy : null,
+    validation: reporterView ? doc.validation : null,
+    duplicateOf: reporterView ? doc.duplicateOf : null,
+    participants: coordinator ? doc.participants : [],
+    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    vendorStatuses,
+    embargo: coordinator
+      ? doc.embargo
+      : {
+          state: doc.embargo.state,
+          endsAt: doc.embargo.endsAt,
+          proposedBy: null,
+          reason: audience === 'VENDOR' ? doc.embargo.reason : null,
+          acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
+        },
+    stage,
+    audience,
+  };
+}
+
+/**
+ * Clearinghouse workflow (docs/clearinghouse.md, "Who may do what"). Who may *see* a case is its
+ * stage's business (the visibility filter and redaction); these say who may act on one.
+ */
+type CaseStake = { source: string; participants: readonly string[]; vendorStatuses: ReadonlyArray<{ vendorId: string }> };
+
+/** The members with a stake in a case: its reporter, the reporters of its duplicates, its affected member vendors. */
+export function caseStakeholders(c: CaseStake): string[] {
+  return [...new Set([c.source, ...c.participants, ...c.vendorStatuses.map((v) => v.vendorId)])];
+}
+
+/**
+ * Whether the viewer may coordinate a case: validate it, propose embargoes, publish it, mark it a
+ * duplicate, ask for and decide its two-person requests. A coordinator of a member with no stake
+ * in it: not the reporter's (nobody validates their own member's report), not a participant's,
+ * not an affected vendor's (a vendor does not decide its own embargo or deadline alone).
+ */
+export function mayCoordinateCase(viewer: Viewer, c: CaseStake): boolean {
+  return viewer.kind === 'member' && isCoordinator(viewer) && !caseStakeholders(c).includes(viewer.memberId);
+}
+
+/** Whether the viewer speaks for an affected vendor of a case: its own people holding publisher or coordinator. */
+export function mayActForVendor(viewer: Viewer, vendorId: string): boolean {
+  return viewer.kind === 'member' && viewer.memberId === vendorId && (viewer.roles.includes('publisher') || viewer.roles.includes('coordinator'));
+}
+
+/** Whether the viewer may set an affected vendor's position on a case: the vendor's own people, or a coordinator of the case. */
+export function maySetVendorStatus(viewer: Viewer, c: CaseStake, vendorId: string): boolean {
+  return mayActForVendor(viewer, vendorId) || mayCoordinateCase(viewer, c);
+}
+
+/**
+ * Throws unless the viewer could take some workflow step (data-independent, so the refusal tells
+ * nothing about any case): UNAUTHENTICATED without a token, FORBIDDEN without `role`.
+ */
+export function assertWorkflowRole(viewer: Viewer, roles: readonly Role[], step: string): asserts viewer is MemberViewer {
+  if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
+  if (!roles.some((r) => viewer.roles.includes(r))) throw forbidden(`${step} needs the ${roles.join(' or ')} role`);
 }

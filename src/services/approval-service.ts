@@ -20,6 +20,7 @@ import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
+import type { EventRecorder } from './event-recorder.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
@@ -28,6 +29,7 @@ import type { NoticeService } from './notice-service.js';
 import type { PeopleService, PersonApprovals } from './people-service.js';
 import type { PersonDoc, PersonIdentity } from '../domain/person.js';
 import { paginate, type Connection } from './paginate.js';
+import type { VulnerabilityWorkflow, WorkflowApprovals } from './vulnerability-workflow.js';
 
 export interface ApprovalServiceDeps {
   approvals: ApprovalRepository;
@@ -42,12 +44,26 @@ export interface ApprovalServiceDeps {
   /** Checks role grants and identity links, and applies approved ones. */
   people: PeopleService;
   audit: AuditService;
+  /** Records the events of applied sharing changes (with the claim, in one commit where the store can). */
+  events: EventRecorder;
   cursors: CursorCodec;
+  /** The clearinghouse's workflow: checks and applies requests about cases (a getter: the two refer to each other). */
+  vulnerabilities?: () => VulnerabilityWorkflow;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
+}
+
+/** The event-log kind of each request target that is a record (the others emit no alert event). */
+const RECORD_KINDS = { INDICATOR: 'INDICATOR', MODEL_RISK_NOTICE: 'NOTICE' } as const;
+
+/** An approved change as applied: the fields before and after, and a record's whole document. */
+interface AppliedChange {
+  before: ApprovalChange;
+  after: ApprovalChange;
+  record?: { before: IndicatorDoc | NoticeDoc; after: IndicatorDoc | NoticeDoc };
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -67,7 +83,7 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
-export class ApprovalService implements PersonApprovals {
+export class ApprovalService implements PersonApprovals, WorkflowApprovals {
   private readonly now: () => Date;
   private readonly uuid: () => string;
 
@@ -98,6 +114,12 @@ export class ApprovalService implements PersonApprovals {
 
   /** Asks to end a notice's embargo early: at `embargoUntil`, or (null) when approved. */
   async requestEmbargoLift(viewer: Viewer, noticeId: string, embargoUntil: Date | null | undefined, reason: string): Promise<ApprovalRequestDoc> {
+    if (noticeId.startsWith('vulnerability--')) {
+      // A clearinghouse case: a coordinator of the case asks; another one decides (docs/clearinghouse.md).
+      const { doc, endsAt } = await this.workflow().prepareEmbargoLift(viewer, noticeId, embargoUntil);
+      const target = { kind: 'VULNERABILITY' as const, id: doc._id };
+      return this.insert(asMember(viewer), 'LIFT_EMBARGO', target, doc.source, { embargoUntil: embargoUntil ?? null }, { embargoUntil: endsAt }, reason);
+    }
     assertRole(viewer, 'publisher');
     const record = await this.ownRecord(viewer, noticeId, 'noticeId');
     if (record.kind !== 'MODEL_RISK_NOTICE') throw recordNotFound(noticeId, 'noticeId');
@@ -109,6 +131,30 @@ export class ApprovalService implements PersonApprovals {
       throw badInput('that does not end the embargo earlier; extending an embargo is a plain updateModelRiskNotice', 'embargoUntil');
     }
     return this.create(viewer, 'LIFT_EMBARGO', record, { embargoUntil: embargoUntil ?? null }, { embargoUntil: current }, reason);
+  }
+
+  /** A two-person request about a clearinghouse case, checked by the workflow (`VulnerabilityWorkflow.publish`). */
+  requestVulnerabilityChange(
+    viewer: MemberViewer,
+    kind: 'PUBLISH_VULNERABILITY' | 'LIFT_EMBARGO',
+    doc: { _id: string; source: string },
+    change: ApprovalChange,
+    expected: ApprovalChange,
+    reason: string,
+  ): Promise<ApprovalRequestDoc> {
+    return this.insert(viewer, kind, { kind: 'VULNERABILITY', id: doc._id }, doc.source, change, expected, reason.slice(0, MAX_REASON));
+  }
+
+  /** The open request of `kind` about a case, if any (one publication request at a time). */
+  async openVulnerabilityRequest(kind: 'PUBLISH_VULNERABILITY', caseId: string): Promise<ApprovalRequestDoc | null> {
+    const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'VULNERABILITY', 'target.id': caseId, status: 'PENDING', expiresAt: { $gt: this.now() } }, { limit: 1 });
+    return open ?? null;
+  }
+
+  private workflow(): VulnerabilityWorkflow {
+    const workflow = this.deps.vulnerabilities?.();
+    if (!workflow) throw new Error('the clearinghouse workflow is not wired into the approval service');
+    return workflow;
   }
 
   /** Asks to lower an indicator's or a notice's TLP (raising one is a plain update). */
@@ -238,17 +284,34 @@ export class ApprovalService implements PersonApprovals {
     if (request.target.kind === 'PERSON' && isSamePerson(viewer, { userId: request.target.id })) {
       throw forbidden('nobody approves a change to their own roles or identities: another person with the right must');
     }
+    if (request.target.kind === 'VULNERABILITY') await this.workflow().assertMayDecide(viewer, request);
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
-    const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+    const claimAndApply = async () => {
+      const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+      if (!claimed) return { claimed, applied: null };
+      const applied = await this.apply(claimed, now, viewer);
+      if (!applied) {
+        await this.deps.approvals.updateOne(
+          { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
+          { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
+        );
+      }
+      return { claimed, applied };
+    };
+    // A record's sharing change commits with the claim and its UPDATED event where the store can:
+    // never an APPROVED request whose change was lost, nor a change without its alert.
+    const recordKind = RECORD_KINDS[request.target.kind as keyof typeof RECORD_KINDS];
+    const { claimed, applied } = recordKind
+      ? await this.deps.events.recording(recordKind, async () => {
+          const out = await claimAndApply();
+          const record = out.applied?.record;
+          return { value: out, changes: record ? [{ type: 'UPDATED' as const, doc: record.after, before: record.before }] : [] };
+        })
+      : await claimAndApply();
     if (!claimed) throw await this.lostRace(id, now);
-    const applied = await this.apply(claimed, now, viewer);
     if (!applied) {
-      await this.deps.approvals.updateOne(
-        { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
-        { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
-      );
       throw hubError(
         'INVALID_TRANSITION',
         `the ${describeTarget(request)} is no longer as the request found it (changed since, or the embargo already ended); nothing was changed: make a new request if it is still needed`,
@@ -275,9 +338,13 @@ export class ApprovalService implements PersonApprovals {
     return rejected;
   }
 
-  /** Applies an approved change with a compare-and-set on `expected`; null when it no longer holds. */
-  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+  /**
+   * Applies an approved change with a compare-and-set on `expected`; null when it no longer holds.
+   * A record's change also answers the record before and after (for its UPDATED event).
+   */
+  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
+    if (target.kind === 'VULNERABILITY') return this.workflow().applyApproved(request, now);
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];
@@ -308,7 +375,7 @@ export class ApprovalService implements PersonApprovals {
     if (request.kind === 'LIFT_EMBARGO') {
       if (!expected.embargoUntil || expected.embargoUntil <= now) return null;
       const r = await this.deps.notices.applyApprovedSharing(target.id, { embargoUntil: expected.embargoUntil }, { embargoUntil: change.embargoUntil ?? now });
-      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil } };
+      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil }, record: r };
     }
     const guard = request.kind === 'LOWER_TLP' ? { tlp: expected.tlp! } : { tlp: expected.tlp!, recipients: expected.recipients! };
     // A lower TLP is never RED, so a record leaving RED leaves its recipients list behind too.
@@ -319,7 +386,7 @@ export class ApprovalService implements PersonApprovals {
     if (!r) return null;
     const pick = (d: { tlp: Tlp; recipients: string[] }): ApprovalChange =>
       request.kind === 'LOWER_TLP' ? { tlp: d.tlp } : { recipients: d.recipients };
-    return { before: pick(r.before), after: pick(r.after) };
+    return { before: pick(r.before), after: pick(r.after), record: r };
   }
 
   /** The record the viewer's member published, for a request about it. */
@@ -421,7 +488,7 @@ const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';
   if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
-  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person' } as const;
+  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person', VULNERABILITY: 'case (its status or embargo)' } as const;
   return names[request.target.kind];
 }
 

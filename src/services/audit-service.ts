@@ -1,3 +1,4 @@
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
@@ -73,6 +74,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   MEMBER: 'member',
   IDENTITY_PROVIDER: 'identity provider',
   PERSON: 'person',
+  VULNERABILITY: 'clearinghouse case',
 };
 
 /**
@@ -148,6 +150,22 @@ export class AuditService {
     });
   }
 
+  /**
+   * A clearinghouse case submitted, in the reporter's log. Nothing of the possible-duplicate check
+   * is written here: the reporter's member-admin reads this log, and the reporter must not learn
+   * that a case it cannot see exists.
+   */
+  vulnerabilitySubmitted(actor: MemberViewer, doc: VulnerabilityDoc) {
+    return this.append('VULNERABILITY_SUBMITTED', actor, actor.memberId, { kind: 'VULNERABILITY', id: doc._id }, `submitted vulnerability ${doc._id}`, {
+      severity: doc.severity,
+      cvssVersion: doc.cvss?.version ?? null,
+      discovery: doc.discovery.method,
+      exploited: doc.exploited,
+      affected: doc.affected.length,
+      vendors: doc.vendorIds,
+    });
+  }
+
   indicatorRevoked(actor: MemberViewer, id: string) {
     return this.append('REVOKE', actor, actor.memberId, { kind: 'INDICATOR', id }, `revoked indicator ${id}`, {});
   }
@@ -212,6 +230,11 @@ export class AuditService {
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
       return this.append(action, actor, id, { kind: 'MEMBER', id }, `${verb} member ${id}: ${before.status} to ${after.status} (${request._id})`, details);
     }
+    if (kind === 'VULNERABILITY') {
+      const published = request.kind === 'PUBLISH_VULNERABILITY';
+      const what = published ? `published clearinghouse case ${id}` : `ended the embargo of clearinghouse case ${id} at ${iso(after.embargoUntil)}`;
+      return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -233,6 +256,15 @@ export class AuditService {
   ) {
     const id = member._id;
     return this.append(action, actor, id, { kind: 'MEMBER', id }, `member ${id} (${member.tier}): ${from ?? 'new'} to ${to}`, { status: { from, to }, tier: member.tier, ...extra });
+  }
+
+  /**
+   * A step of a clearinghouse case's workflow (src/services/vulnerability-workflow.ts), in the
+   * acting person's member's log; the hub's own steps (the disclosure watcher) are hub-level
+   * (`actor` null). Ids and enum values only: never a reason, a title or a note.
+   */
+  vulnerabilityStep(action: AuditAction, actor: MemberViewer | null, caseId: string, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, actor?.memberId ?? null, { kind: 'VULNERABILITY', id: caseId }, summary, details);
   }
 
   /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */
@@ -428,6 +460,8 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };
+    case 'PUBLISH_VULNERABILITY':
+      return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
   }
 }
 
