@@ -298,7 +298,7 @@ const CHANNELS: Channel[] = [
   {
     name: 'filters on hidden values answer like filters on absent values',
     async run(_v, token) {
-      const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+      const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 1) { value exact } pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
       const texts = [];
       for (const secret of [SECRETS.greenValue, SECRETS.amberValue, SECRETS.redValue]) {
         const hidden = await gqlText(q, { v: `${secret.marker}.example` }, token);
@@ -306,6 +306,11 @@ const CHANNELS: Channel[] = [
         if (!hidden.includes(secret.marker) && !hidden.includes('"totalCount":1')) expect(hidden).toBe(absent);
         texts.push(hidden);
       }
+      // A hidden tag (on a RED record) counted with a cap of 1: as a tag nobody used.
+      const tagged = `query($t: [String!]) { indicators(filter: { tags: $t }, first: 1) { totalCount countUpTo(atMost: 1) { value exact } } }`;
+      const hiddenTag = await gqlText(tagged, { t: ['dedup-secret'] }, token);
+      expect(hiddenTag).toBe(await gqlText(tagged, { t: ['never-used-tag'] }, token));
+      texts.push(hiddenTag);
       return texts.join('\n');
     },
   },

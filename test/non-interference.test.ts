@@ -7,7 +7,7 @@
  * notices, tokens issued to other members, others' communities and roster changes, a roster change
  * of a community the viewer is in, RED records shared with a community the viewer is not in).
  * Everything the viewer observed (GraphQL connections
- * with totalCount, pageInfo and cursors; lookups; fetches by id, of visible, hidden and absent ids;
+ * with totalCount, pageInfo and cursors; capped counts (`countUpTo`) of filtered lists; lookups; fetches by id, of visible, hidden and absent ids;
  * errors; STIX bundles; TAXII objects, manifest, object, versions and their headers, walks by
  * `next` and polls by `added_after`; the audit log as its member-admin sees it; idempotent
  * replays; the communities it is in and administers, and changing or naming one it is not in)
@@ -41,6 +41,11 @@ const BY_ID = `query ($id: ID!, $ids: [ID!]!) {
   node(id: $id) { id __typename }
   stixBundle(ids: $ids)
 }`;
+/** Exact and capped counts of filtered lists: caps small enough that a hidden match would fill them. */
+const COUNTS = `query ($f: IndicatorFilter) {
+  indicators(filter: $f, first: 1) { totalCount one: countUpTo(atMost: 1) { value exact } two: countUpTo(atMost: 2) { value exact } all: countUpTo { value exact } }
+}`;
+const COUNT_FILTERS = () => [{}, { minConfidence: 60 }, { updatedSince: new Date(slotTime(0)).toISOString() }, { tlp: ['RED'] }, { revoked: true }, { type: ['IPV4'], minConfidence: 10 }];
 const NOTICE_BY_ID = `query ($id: ID!) { modelRiskNotice(id: $id) { ${NOTICE_FIELDS} } node(id: $id) { id } }`;
 const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id tlp } } }`;
 const AUDIT = `query ($first: Int, $after: String) {
@@ -288,6 +293,7 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     await hiddenStep(() => publish(other, [indicatorItem(`between-${round}.example`, 'RED')]));
     await run.gql(`${round} indicators p2`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3, after: page1.body.data.indicators.pageInfo.endCursor }, viewer);
     await run.gql(`${round} notices`, CONNECTION('modelRiskNotices', NOTICE_FIELDS), { first: 10 }, viewer);
+    for (const [i, f] of COUNT_FILTERS().entries()) await run.gql(`${round} counts ${i}`, COUNTS, { f }, viewer);
     const vulns1 = await run.gql(`${round} vulnerabilities p1`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 1 }, viewer);
     await hiddenStep(() => submitVuln(other, vulnInput(`Between ${round}`)));
     await run.gql(`${round} vulnerabilities p2`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 5, after: vulns1.body.data.vulnerabilities.pageInfo.endCursor }, viewer);

@@ -265,6 +265,12 @@ describe('who sees a case at each stage', () => {
     ] })).id;
   });
 
+  it('names the fields withheld at a stage in extensions.redacted, whatever the case holds', async () => {
+    const res = await t.gql(VIEW, { id }, { token: tokens.reporter });
+    expect(res.body.extensions?.redacted).toEqual(['Vulnerability.possibleDuplicates']);
+    expect((await t.gql(VIEW, { id }, { token: tokens.coordinator })).body.extensions?.redacted).toBeUndefined();
+  });
+
   it('RECEIVED: the reporter and coordinators only', async () => {
     const v = await views();
     expect(v.reporter.proofOfConcept).toBe('POC-SECRET');
@@ -285,6 +291,10 @@ describe('who sees a case at each stage', () => {
     expect(v.vendor.vendorStatuses).toEqual([{ vendor: { id: 'vendor-a' }, status: 'UNKNOWN', fixedIn: null, notifiedAt: at.toISOString(), queuedAt: null }]);
     expect(v.vendorB).toBeNull();
     expect(v.core).toMatchObject({ title: 'Heap overflow in Widget Server', proofOfConcept: null, technicalDetails: null, suggestedFix: null, credits: [], vendorStatuses: [], validation: null, reporter: null });
+    expect((await t.gql(VIEW, { id }, { token: tokens.core })).body.extensions?.redacted).toEqual([
+      'Vulnerability.credits', 'Vulnerability.duplicateOf', 'Vulnerability.possibleDuplicates', 'Vulnerability.proofOfConcept', 'Vulnerability.reporter',
+      'Vulnerability.suggestedFix', 'Vulnerability.technicalDetails', 'Vulnerability.validation', 'Vulnerability.vendorStatuses',
+    ]);
     expect(v.certReader).toMatchObject({ proofOfConcept: null });
     for (const w of ['trusted', 'community', 'anonymous']) expect(v[w], w).toBeNull();
     expect(v.reporter.validation).toEqual({ verdict: 'VALIDATED', reason: 'REASON-SECRET' });

@@ -419,6 +419,18 @@ export type AuditTargetKind =
   | 'VULNERABILITY';
 
 /**
+ * A count of the records a connection's filter matches and the viewer may see, that stops at a cap
+ * (`countUpTo(atMost:)`): its cost is bounded by the cap, where `totalCount` reads every match.
+ * Records the viewer may not see are never counted, so neither field depends on them.
+ */
+export type CappedCount = {
+  /** True when `value` is the exact number; false when counting stopped at `atMost` (more than `value` match). */
+  exact: Scalars['Boolean']['output'];
+  /** The number of visible matches when `exact` is true; else `atMost`, and there are more. */
+  value: Scalars['Int']['output'];
+};
+
+/**
  * A community: a named group of members that a TLP:RED record may name among its `recipients`,
  * as one recipient standing for the community's members at the time of reading (joining grants,
  * leaving revokes, at once). Its administrators (the owning member's member-admins, and hub-admins)
@@ -543,7 +555,10 @@ export type DiscoveryMethod =
   | 'HUMAN';
 
 export type Embargo = {
+  /** The end in force (ACTIVE, REVISE), the end proposed (PROPOSED), or when it ended (EXITED). */
   endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** The end the proposal being decided asks for (PROPOSED, REVISE): coordinators and affected vendors, who accept or reject it; null for everyone else. */
+  proposedEndsAt: Maybe<Scalars['DateTime']['output']>;
   state: EmbargoState;
 };
 
@@ -648,10 +663,25 @@ export type Indicator = Node & {
 };
 
 export type IndicatorConnection = {
+  /**
+   * The same count, stopped at `atMost` (1 to 100,000, default 10,000): exact up to the cap, else
+   * "more than `atMost`", at a cost bounded by the cap whatever the filter (docs/performance.md).
+   */
+  countUpTo: CappedCount;
   edges: Array<IndicatorEdge>;
   pageInfo: PageInfo;
-  /** How many indicators match the filter and are visible to the viewer. */
+  /**
+   * How many indicators match the filter and are visible to the viewer, exactly. Reads a count table
+   * for no filter or type, TLP, severity and revoked filters; with tags, minConfidence or
+   * updatedSince it counts every match (up to seconds at a million indicators): `countUpTo` is the
+   * bounded alternative.
+   */
   totalCount: Scalars['Int']['output'];
+};
+
+
+export type IndicatorConnectionCountUpToArgs = {
+  atMost: Scalars['Int']['input'];
 };
 
 export type IndicatorEdge = {
@@ -1894,6 +1924,7 @@ export type ResolversTypes = {
   AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuditTargetKind: AuditTargetKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CappedCount: ResolverTypeWrapper<CappedCount>;
   Community: ResolverTypeWrapper<Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversTypes['Member']>>, owner?: Maybe<ResolversTypes['Member']> }>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -2000,6 +2031,7 @@ export type ResolversParentTypes = {
   AuditLogFilter: AuditLogFilter;
   AuditTarget: AuditTarget;
   Boolean: Scalars['Boolean']['output'];
+  CappedCount: CappedCount;
   Community: Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversParentTypes['Member']>>, owner?: Maybe<ResolversParentTypes['Member']> };
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -2193,6 +2225,11 @@ export type AuditTargetResolvers<ContextType = HubContext, ParentType extends Re
   kind?: Resolver<ResolversTypes['AuditTargetKind'], ParentType, ContextType>;
 };
 
+export type CappedCountResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['CappedCount'] = ResolversParentTypes['CappedCount']> = {
+  exact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type CommunityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community']> = {
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2237,6 +2274,7 @@ export type DiscoveryResolvers<ContextType = HubContext, ParentType extends Reso
 
 export type EmbargoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Embargo'] = ResolversParentTypes['Embargo']> = {
   endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  proposedEndsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['EmbargoState'], ParentType, ContextType>;
 };
 
@@ -2285,6 +2323,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
 };
 
 export type IndicatorConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IndicatorConnection'] = ResolversParentTypes['IndicatorConnection']> = {
+  countUpTo?: Resolver<ResolversTypes['CappedCount'], ParentType, ContextType, RequireFields<IndicatorConnectionCountUpToArgs, 'atMost'>>;
   edges?: Resolver<Array<ResolversTypes['IndicatorEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2583,6 +2622,7 @@ export type Resolvers<ContextType = HubContext> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditTarget?: AuditTargetResolvers<ContextType>;
+  CappedCount?: CappedCountResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Credit?: CreditResolvers<ContextType>;

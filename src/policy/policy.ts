@@ -750,6 +750,35 @@ export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc
   return STAGES_FOR_TIER[viewer.tier].includes(doc.stageReached) ? 'TIER' : null;
 }
 
+/**
+ * The `Vulnerability` fields `redactVulnerability` withholds from an audience at a stage, whatever
+ * the case holds: named in a response's `extensions.redacted` (as `@minTier` gates are), so that a
+ * `null` there reads as "not for you" rather than "none". Decided by the audience and the stage
+ * only, never by a field's value: the list says nothing of what the case holds.
+ */
+export function vulnerabilityFieldsWithheld(audience: VulnerabilityAudience, stage: Parameters<typeof stageRank>[0]): readonly string[] {
+  switch (audience) {
+    case 'COORDINATOR':
+      return [];
+    case 'REPORTER':
+      return ['possibleDuplicates'];
+    case 'VENDOR':
+      return ['validation', 'duplicateOf', 'possibleDuplicates'];
+    case 'TIER': {
+      const below = (min: Parameters<typeof stageRank>[0]) => stageRank(stage) < stageRank(min);
+      return [
+        ...(below('FIX_AVAILABLE') ? ['technicalDetails', 'suggestedFix', 'vendorStatuses'] : []),
+        ...(below('PROOF_OF_CONCEPT_RELEASED') ? ['proofOfConcept'] : []),
+        ...(below('PUBLISHED') ? ['credits'] : []),
+        'validation',
+        'duplicateOf',
+        'possibleDuplicates',
+        'reporter',
+      ];
+    }
+  }
+}
+
 /** Whether the viewer may see the case at all. */
 export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
   return vulnerabilityAudience(viewer, doc) !== null;
@@ -807,19 +836,31 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
     }));
   } else vendorStatuses = [];
 
+  // Every field named, none spread: a field added to the case later reaches no viewer until it is
+  // given a rule here.
   return {
-    ...doc,
+    _id: doc._id,
+    dateAddedOffset: doc.dateAddedOffset,
+    title: doc.title,
+    summary: doc.summary,
+    severity: doc.severity,
+    severityRank: doc.severityRank,
+    cvss: doc.cvss,
+    cwes: doc.cwes,
+    cveId: doc.cveId,
     affected: seesMembers ? doc.affected : doc.affected.map((a) => ({ ...a, vendorId: null })),
+    discovery: doc.discovery,
     credits: reached('PUBLISHED') ? doc.credits : [],
+    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
     technicalDetails: reached('FIX_AVAILABLE') ? doc.technicalDetails : null,
     suggestedFix: reached('FIX_AVAILABLE') ? doc.suggestedFix : null,
-    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
+    exploited: doc.exploited,
+    relatedNoticeIds: doc.relatedNoticeIds,
     source: tied ? doc.source : null,
     reportedBy: reporterView ? doc.reportedBy : null,
-    validation: reporterView ? doc.validation : null,
-    duplicateOf: reporterView ? doc.duplicateOf : null,
     participants: coordinator ? doc.participants : [],
-    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    status: doc.status,
+    validation: reporterView ? doc.validation : null,
     vendorStatuses,
     embargo: coordinator
       ? doc.embargo
@@ -828,8 +869,25 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           endsAt: doc.embargo.endsAt,
           proposedBy: null,
           reason: audience === 'VENDOR' ? doc.embargo.reason : null,
+          // A vendor accepts or rejects the proposal: it must read what end it asks for.
+          proposedEndsAt: audience === 'VENDOR' ? (doc.embargo.proposedEndsAt ?? null) : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
         },
+    deadlineAt: doc.deadlineAt,
+    publishedAt: doc.publishedAt,
+    duplicateOf: reporterView ? doc.duplicateOf : null,
+    ...(doc.duplicateReason !== undefined ? { duplicateReason: reporterView ? doc.duplicateReason : null } : {}),
+    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    seq: doc.seq,
+    stageReached: doc.stageReached,
+    tlp: doc.tlp,
+    vendorIds: seesMembers ? doc.vendorIds : [],
+    // Which vendors were notified, as vendorStatuses shows it: all for the reporter, its own for a vendor.
+    notifiedVendorIds: reporterView ? doc.notifiedVendorIds : audience === 'VENDOR' && own ? [own] : [],
+    products: doc.products,
+    productKeys: doc.productKeys,
     stage,
     audience,
   };

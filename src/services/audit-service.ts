@@ -93,8 +93,12 @@ export class AuditService {
     this.uuid = deps.randomUUID ?? randomUUID;
   }
 
-  /** The entries the viewer may read (`auditVisibility`), newest first. */
-  async list(viewer: Viewer, args: QueryAuditLogArgs): Promise<Connection<AuditEntry>> {
+  /**
+   * The entries the viewer may read (`auditVisibility`), newest first. Without `details` (when
+   * the request reads neither `details` nor `canonical`), the store may leave each entry's
+   * details out: a publish's entry lists every id it created (thousands).
+   */
+  async list(viewer: Viewer, args: QueryAuditLogArgs, { details = true }: { details?: boolean } = {}): Promise<Connection<AuditEntry>> {
     const visibility = auditVisibility(viewer);
     await this.ingestCliLog();
     const who = viewer.kind === 'member' ? `${viewer.memberId}|${viewer.userId}` : 'anonymous';
@@ -106,6 +110,7 @@ export class AuditService {
       after: args.after,
       binding: `audit|${who}`,
       codec: this.deps.cursors,
+      ...(details ? {} : { omit: ['details'] }),
     });
   }
 

@@ -80,7 +80,8 @@ export class DisclosureWatcher {
       this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
     }
     let changed = 0;
-    const open = await vulnerabilities.find({ status: { $in: OPEN } }, { sort: [['createdAt', 1], ['_id', 1]] });
+    // The (status, seq) index on every store answers this.
+    const open = await vulnerabilities.find({ status: { $in: OPEN } }, { sort: [['seq', 1]] });
     for (const doc of open) {
       if (!isDue(doc, now, clocks)) continue;
       if ((await workflow.applySchedule(doc._id, now)).length > 0) changed++;

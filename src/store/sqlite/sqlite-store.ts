@@ -23,6 +23,7 @@ import type {
   AuditRepository,
   ClaimUpsert,
   ClaimUpsertResult,
+  CountOptions,
   FindOptions,
   IndicatorRepository,
   NoticeRepository,
@@ -88,8 +89,8 @@ class SqliteIndicators implements IndicatorRepository {
     return this.docs.find(filter, options);
   }
 
-  async count(filter: Filter) {
-    return this.docs.count(filter);
+  async count(filter: Filter, options?: CountOptions) {
+    return this.docs.count(filter, options?.limit);
   }
 
   /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
