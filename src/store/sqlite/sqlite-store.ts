@@ -88,23 +88,27 @@ class SqliteIndicators implements IndicatorRepository {
     return this.docs.count(filter);
   }
 
-  /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
+  /**
+   * The whole batch in one immediate transaction: one commit (and one fsync) per publish. Each
+   * result carries the document it wrote (the object encoded into the row: it shares arrays and
+   * Dates with the caller's upsert only, never with what is stored), so a publish reads nothing back.
+   */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
     return this.db
       .transaction(() => {
-        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?').pluck();
+        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE value = ? AND source = ? AND type = ?').pluck();
         return this.docs.deferCounts(() =>
-          upserts.map((u) => {
-            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as string | undefined;
+          upserts.map((u): ClaimUpsertResult => {
+            const text = byClaim.get(u.key.value, u.key.source, u.key.type) as string | undefined;
             if (text !== undefined) {
-              const existing = decodeDoc<IndicatorDoc>(text);
-              this.docs.put(Object.assign(existing, u.set) as IndicatorDoc);
-              return { id: existing._id, created: false };
+              const doc = Object.assign(decodeDoc<IndicatorDoc>(text), u.set) as IndicatorDoc;
+              this.docs.put(doc);
+              return { id: doc._id, created: false, doc };
             }
             const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
             this.docs.insert(doc);
-            return { id: doc._id, created: true };
+            return { id: doc._id, created: true, doc };
           }),
         );
       })
