@@ -51,6 +51,8 @@ const { values: args } = parseArgs({
     serve: { type: 'string' },
     /** With `--child`: seed and report the seeding figures only (no restart, no reads): for profiling ingest. */
     'seed-only': { type: 'boolean', default: false },
+    /** With `--child`: the hub keeps its metrics, and each step prints where seeding's time went, per store operation. */
+    phases: { type: 'boolean', default: false },
   },
 });
 
@@ -132,7 +134,20 @@ async function taxii(hub: Hub, token: string, query: string): Promise<{ objects?
 }
 
 async function startBench(store: string, dataDir: string): Promise<Hub> {
-  return startHub(parseConfig({ ...BENCH_ENV, HUB_DATA_DIR: dataDir, HUB_STORE: store }, { demo: false }), { logger: pino({ level: 'silent' }) });
+  const metrics = args.phases ? { HUB_METRICS_PORT: '0' } : {};
+  return startHub(parseConfig({ ...BENCH_ENV, HUB_DATA_DIR: dataDir, HUB_STORE: store, ...metrics }, { demo: false }), { logger: pino({ level: 'silent' }) });
+}
+
+/** Seconds spent in each store operation so far (`--phases`), from the hub's metrics. */
+async function storeSeconds(hub: Hub): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!hub.metrics) return out;
+  // Once more on a failure: a kept-alive socket the metrics listener closed meanwhile.
+  const text = await fetch(hub.metrics.url)
+    .catch(() => fetch(hub.metrics!.url))
+    .then((res) => res.text());
+  for (const m of text.matchAll(/^hub_store_operation_duration_seconds_sum\{repository="([^"]+)",operation="([^"]+)"\} (\S+)$/gm)) out.set(`${m[1]}.${m[2]}`, Number(m[3]));
+  return out;
 }
 
 async function registerMembers(hub: Hub): Promise<void> {
@@ -227,6 +242,7 @@ async function child(): Promise<void> {
       // Timed: the publish calls only (making the inputs is the client's work, not ingest's).
       let wallMs = 0;
       let cpuMicros = 0;
+      const storeBefore = await storeSeconds(hub);
       while (seeded < size) {
         const count = Math.min(MAX_PUBLISH_BATCH, size - seeded);
         const input = { idempotencyKey: `scale-${batch}`, indicators: items(seeded, count) };
@@ -244,6 +260,17 @@ async function child(): Promise<void> {
       }
       const seedPerSec = (size - from) / (wallMs / 1000);
       const seedCpuMsPer1k = cpuMicros / 1000 / ((size - from) / 1000);
+      if (args.phases) {
+        const per1k = (seconds: number) => fmt((seconds * 1000) / ((size - from) / 1000), 1);
+        const after = await storeSeconds(hub);
+        let inStore = 0;
+        const lines = [...after].map(([op, sec]) => [op, sec - (storeBefore.get(op) ?? 0)] as const).filter(([, sec]) => sec > 0).sort((a, b) => b[1] - a[1]);
+        for (const [op, sec] of lines) {
+          inStore += sec;
+          console.error(`  phases ${size}: ${op} ${per1k(sec)} ms per 1,000`);
+        }
+        console.error(`  phases ${size}: outside the store (service path) ${per1k(wallMs / 1000 - inStore)} ms per 1,000; wall ${per1k(wallMs / 1000)}, CPU ${fmt(seedCpuMsPer1k, 1)}`);
+      }
       const result: StepResult = { store, size, seedPerSec, seedCpuMsPer1k, rssMiB: rssMiB(), diskMiB: store === 'sqlite' ? diskMiB(dataDir) : null, startupMs: null, rssAfterStartMiB: null, reads: {} };
       if (args['seed-only']) {
         console.log(JSON.stringify(result));

@@ -49,12 +49,15 @@ import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABL
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 export interface SqliteStoreOptions {
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
   reservationLeaseMs?: number;
   /** SQLite's page cache, in MiB. Default 64. */
   cacheMiB?: number;
+  /** The WAL bound while checkpoints run on their own thread (SqliteCheckpointerOptions.walLimitPages). */
+  walLimitPages?: number;
 }
 
 /** The store's schema version, in `PRAGMA user_version`: a file from a newer hub is refused. */
@@ -63,6 +66,8 @@ export const SCHEMA_VERSION = 1;
 /** A Store over SQLite, with the handle the event bus and tests need. */
 export interface SqliteStore extends Store {
   readonly db: Database.Database;
+  /** Background WAL checkpoints (null for `:memory:`). */
+  readonly checkpointer: SqliteCheckpointer | null;
   /** The collections, for EXPLAIN QUERY PLAN in tests. */
   readonly collections: {
     indicators: SqliteCollection<IndicatorDoc>;
@@ -73,11 +78,18 @@ export interface SqliteStore extends Store {
   };
 }
 
+/** The columns of the unique claim index (sqlite-schema.ts INDICATORS): one claim per member, type and value. */
+const CLAIM_KEY = ['value', 'source', 'type'] as const;
+
+/** A publish at least this large hands the WAL's checkpoints to their own thread (SqliteCheckpointer). */
+const BULK_WRITE = 1_000;
+
 class SqliteIndicators implements IndicatorRepository {
   constructor(
     private readonly db: Database.Database,
     private readonly statements: StatementCache,
     private readonly docs: SqliteCollection<IndicatorDoc>,
+    private readonly checkpointer: SqliteCheckpointer | null,
   ) {}
 
   async find(filter: Filter, options?: FindOptions) {
@@ -95,20 +107,19 @@ class SqliteIndicators implements IndicatorRepository {
    */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
+    if (upserts.length >= BULK_WRITE) this.checkpointer?.engage();
     return this.db
       .transaction(() => {
         const byClaim = this.statements.get('SELECT doc FROM indicators WHERE value = ? AND source = ? AND type = ?').pluck();
         return this.docs.deferCounts(() =>
           upserts.map((u): ClaimUpsertResult => {
-            const text = byClaim.get(u.key.value, u.key.source, u.key.type) as string | undefined;
-            if (text !== undefined) {
-              const doc = Object.assign(decodeDoc<IndicatorDoc>(text), u.set) as IndicatorDoc;
-              this.docs.put(doc);
-              return { id: doc._id, created: false, doc };
-            }
-            const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
-            this.docs.insert(doc);
-            return { id: doc._id, created: true, doc };
+            // Insert first: most claims of a publish are new, and the claim index decides in the
+            // same search the insert makes. An existing claim is read and updated.
+            const fresh = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
+            if (this.docs.insertUnless(fresh, CLAIM_KEY)) return { id: fresh._id, created: true, doc: fresh };
+            const doc = Object.assign(decodeDoc<IndicatorDoc>(byClaim.get(u.key.value, u.key.source, u.key.type) as string), u.set) as IndicatorDoc;
+            this.docs.put(doc);
+            return { id: doc._id, created: false, doc };
           }),
         );
       })
@@ -249,14 +260,16 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
+  const checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(db, path, { walLimitPages: options.walLimitPages });
   const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
   idempotency.sweep();
   let closed = false;
   return {
     db,
+    checkpointer,
     collections,
     backup: sqliteBackup(db, statements, { ...collections, communities }),
-    indicators: new SqliteIndicators(db, statements, collections.indicators),
+    indicators: new SqliteIndicators(db, statements, collections.indicators, checkpointer),
     events: new SqliteEventLog(db, statements),
     sightings: new SqliteSightings(collections.sightings),
     notices: new SqliteRecords(collections.notices) as NoticeRepository,
@@ -274,6 +287,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.close();
       try {
         db.pragma('optimize');
       } catch {
