@@ -91,6 +91,15 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: () => 'HUB_INSTANCE_ID must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' })
     .optional(),
+  HUB_POC_DELAY: z.string().transform((v, ctx) => {
+    if (v === '0') return 0;
+    const ms = parseDuration(v);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `HUB_POC_DELAY must be a duration such as 45d, or 0 for none (got "${v}")` });
+      return z.NEVER;
+    }
+    return ms;
+  }).default(45 * 86_400_000),
 });
 
 /** One environment variable the hub reads, as `--help` and docs show it. */
@@ -139,6 +148,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   MONGODB_URI: { description: 'run on MongoDB (docs/mongodb.md); unset: the embedded store' },
   HUB_STORE: { description: 'the store: sqlite (durable, HUB_DATA_DIR/hub.db), memory (lost on exit), mongodb (MONGODB_URI)', default: 'mongodb when MONGODB_URI is set, else sqlite' },
   HUB_INSTANCE_ID: { description: "this instance's name on MongoDB (change-stream position, leases)", default: 'the host name' },
+  HUB_POC_DELAY: { description: "how long after a clearinghouse case's publication its proof of concept reaches everyone who sees it; 0: at once", default: '45d' },
 };
 
 /** Names of every environment variable the hub reads. */
@@ -259,6 +269,13 @@ export interface HubConfig {
    * share, so give each its own there.
    */
   instanceId: string | undefined;
+  /**
+   * How long after a clearinghouse case is published its proof of concept reaches everyone who
+   * sees the case (`HUB_POC_DELAY`, the PROOF_OF_CONCEPT_RELEASED stage), ms. Default 45 days;
+   * 0 releases it with the advisory. Before it, only the reporter, coordinators and affected
+   * vendors read it. Applies to every case, published before a change of it too.
+   */
+  pocDelayMs: number;
 }
 
 /**
@@ -310,6 +327,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     instanceId: e.HUB_INSTANCE_ID,
+    pocDelayMs: e.HUB_POC_DELAY,
     store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };

@@ -119,6 +119,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     communities,
     identity,
     audit,
+    events,
     cursors,
     ttlMs: config.approvalTtlMs,
     ...stamps,

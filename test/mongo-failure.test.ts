@@ -205,6 +205,39 @@ describe.skipIf(!uri)('MongoDB under injected faults (MONGODB_URI)', () => {
     expect(attempts).toBeLessThanOrEqual(2 * n);
   }, 120_000);
 
+  it('waits out an election (no primary for 2 s) inside an append: a server selection error is retried, not fatal', async () => {
+    // A client that gives up selecting a server after 300 ms (a value in the URI wins), so that
+    // the 2 s without a primary surface as MongoServerSelectionErrors inside the transaction.
+    const impatient = await connectMongo(`${proxy.uri}&serverSelectionTimeoutMS=300&heartbeatFrequencyMS=500`, { database });
+    try {
+      const { createMongoStore } = await import('../src/store/mongo/mongo-store.js');
+      const s = createMongoStore(impatient.client, impatient.db, { onClose: async () => {} });
+      await s.events.bounds(); // connected and pooled before the election
+      const downUntil = Date.now() + 2_000;
+      let refused = 0;
+      proxy.rules.push({
+        respond: (c) => {
+          if (Date.now() >= downUntil) return undefined;
+          // Every member is stepping down or electing: handshakes and heartbeats fail, as do the writes.
+          if (isHandshake(c.name)) return { ok: 0, code: 91, codeName: 'ShutdownInProgress', errmsg: 'injected: electing a primary' };
+          if (c.name === 'findAndModify' || c.name === 'insert' || c.name === 'commitTransaction') {
+            refused++;
+            return { ok: 0, code: 10107, codeName: 'NotWritablePrimary', errmsg: 'injected: not primary', ...(inTransaction(c.body) ? { errorLabels: ['TransientTransactionError'] } : {}) };
+          }
+          return undefined;
+        },
+      });
+      const started = Date.now();
+      const [appended] = await s.events.append([event(900)]);
+      expect(refused, 'the election was seen').toBeGreaterThan(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+      expect((await s.events.readAfter(appended!._id - 1, 5)).filter((e) => e.recordId === 'indicator--900')).toHaveLength(1);
+    } finally {
+      proxy.rules.length = 0;
+      await impatient.client.close();
+    }
+  }, 30_000);
+
   /** The reply of the next getMore on `events` becomes "cursor ended" (id 0), with `batch` in it. */
   const endNextEventsGetMore = (batch: (reply: Document) => Document[]) => {
     let done = false;

@@ -1,5 +1,6 @@
 import type { AlertEventType, RecordKind } from '../domain/events.js';
 import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 
 /** What the `AlertEvent` type resolves from (resolvers/alert.ts). */
 export interface AlertEventValue {
@@ -8,5 +9,5 @@ export interface AlertEventValue {
   type: AlertEventType | 'HEARTBEAT';
   occurredAt: Date;
   kind: RecordKind | null;
-  record: IndicatorDoc | NoticeDoc | null;
+  record: IndicatorDoc | NoticeDoc | VulnerabilityDoc | null;
 }

@@ -37,7 +37,7 @@ export interface AlertFanoutOptions {
   /** The hub's schema (with its `@minTier` gates): cohorts' documents are executed against it. */
   schema: GraphQLSchema;
   /** The event log, the records and the member registry (read for every dispatch round: current tiers and roles). */
-  store: Pick<Store, 'events' | 'indicators' | 'notices' | 'members' | 'communities'>;
+  store: Pick<Store, 'events' | 'indicators' | 'notices' | 'vulnerabilities' | 'members' | 'communities'>;
   /** Where failed dispatches, replays and heartbeats are reported (error level: they are the hub's own failures). */
   log: Logger;
   /** A fresh request context for executing a cohort's document as its viewer. */

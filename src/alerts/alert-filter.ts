@@ -1,5 +1,6 @@
 import type { AlertEventType, RecordKind } from '../domain/events.js';
 import { SEVERITIES, type IndicatorDoc, type NoticeDoc } from '../domain/types.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { AlertFilter } from '../generated/graphql.js';
 
 /** The `AlertFilter` input, as graphql-js coerced it (generated from schema/alerts.graphql). */
@@ -10,16 +11,16 @@ export type AlertFilterInput = AlertFilter;
  * what the policy allows. Criteria that belong to one kind imply that kind unless `kinds` says
  * otherwise.
  */
-export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc): boolean {
+export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc | VulnerabilityDoc): boolean {
   if (!filter) return true;
   if (filter.types?.length && !filter.types.includes(type)) return false;
   const indicatorCriteria = !!(filter.indicatorTypes?.length || filter.minConfidence != null || filter.tags?.length);
   const noticeCriteria = !!filter.noticeCategories?.length;
-  const kindName = kind === 'INDICATOR' ? 'INDICATOR' : 'MODEL_RISK_NOTICE';
+  const kindName = kind === 'INDICATOR' ? 'INDICATOR' : kind === 'VULNERABILITY' ? 'VULNERABILITY' : 'MODEL_RISK_NOTICE';
   if (filter.kinds?.length) {
     if (!filter.kinds.includes(kindName)) return false;
   } else if (indicatorCriteria || noticeCriteria) {
-    if (kind === 'INDICATOR' ? !indicatorCriteria : !noticeCriteria) return false;
+    if (kind === 'INDICATOR' ? !indicatorCriteria : kind === 'NOTICE' ? !noticeCriteria : true) return false;
   }
   if (filter.minSeverity && SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
   if (kind === 'INDICATOR') {
@@ -27,7 +28,7 @@ export function matchesAlertFilter(filter: AlertFilterInput | null, kind: Record
     if (filter.indicatorTypes?.length && !filter.indicatorTypes.includes(i.type)) return false;
     if (filter.minConfidence != null && i.confidence < filter.minConfidence) return false;
     if (filter.tags?.length && !filter.tags.some((t) => i.tags.includes(t.trim().toLowerCase()))) return false;
-  } else if (filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
+  } else if (kind === 'NOTICE' && filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
     return false;
   }
   return true;

@@ -1,11 +1,12 @@
 import type { AlertEventType, EventDoc } from '../domain/events.js';
-import { factsOf } from '../domain/events.js';
+import { factsOf, vulnerabilityFacts } from '../domain/events.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
 import { alertVerdict, viewerNow, type Viewer } from '../policy/policy.js';
 import { FilterMatcher } from '../store/filter-matcher.js';
 import type { Store } from '../store/ports.js';
 
-export type AlertRecord = IndicatorDoc | NoticeDoc;
+export type AlertRecord = IndicatorDoc | NoticeDoc | VulnerabilityDoc;
 
 /**
  * Reads what a verdict needs and asks the policy for it: the records as they are now, the
@@ -16,17 +17,19 @@ export class AlertJudge {
   private readonly matcher = new FilterMatcher();
   private readonly test = (filter: Record<string, unknown>, facts: object, cacheKey?: string) => this.matcher.matches(filter, facts, cacheKey);
 
-  constructor(private readonly store: Pick<Store, 'indicators' | 'notices' | 'members' | 'communities'>) {}
+  constructor(private readonly store: Pick<Store, 'indicators' | 'notices' | 'vulnerabilities' | 'members' | 'communities'>) {}
 
   /** The events' records as they are now, by id (a record since deleted is absent). */
   async records(events: readonly EventDoc[]): Promise<Map<string, AlertRecord>> {
     const indicatorIds = [...new Set(events.filter((e) => e.kind === 'INDICATOR').map((e) => e.recordId))];
     const noticeIds = [...new Set(events.filter((e) => e.kind === 'NOTICE').map((e) => e.recordId))];
-    const [indicators, notices] = await Promise.all([
+    const vulnerabilityIds = [...new Set(events.filter((e) => e.kind === 'VULNERABILITY').map((e) => e.recordId))];
+    const [indicators, notices, vulnerabilities] = await Promise.all([
       indicatorIds.length ? this.store.indicators.find({ _id: { $in: indicatorIds } }) : [],
       noticeIds.length ? this.store.notices.find({ _id: { $in: noticeIds } }) : [],
+      vulnerabilityIds.length ? this.store.vulnerabilities.find({ _id: { $in: vulnerabilityIds } }) : [],
     ]);
-    return new Map<string, AlertRecord>([...indicators, ...notices].map((d) => [d._id, d]));
+    return new Map<string, AlertRecord>([...indicators, ...notices, ...vulnerabilities].map((d) => [d._id, d]));
   }
 
   /**
@@ -49,6 +52,7 @@ export class AlertJudge {
 
   /** What `viewer` (as it is now) is told of `event` about `record`: see `alertVerdict`. */
   verdict(viewer: Viewer, event: EventDoc, record: AlertRecord): AlertEventType | null {
-    return alertVerdict(viewer, event, factsOf(record), new Date(), this.test);
+    const facts = event.kind === 'VULNERABILITY' ? vulnerabilityFacts(record as VulnerabilityDoc) : factsOf(record as IndicatorDoc | NoticeDoc);
+    return alertVerdict(viewer, event, facts, new Date(), this.test);
   }
 }

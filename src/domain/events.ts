@@ -3,11 +3,13 @@
  * An entry's position (its `_id`) is the alert cursor.
  */
 import type { NoticeStatus, Tlp } from './types.js';
+import type { VulnerabilityDoc } from './vulnerability.js';
+import { tlpOfStage, type StoredStage } from './vulnerability-stage.js';
 
 export const ALERT_EVENT_TYPES = ['PUBLISHED', 'UPDATED', 'REVOKED', 'SIGHTED', 'RELEASED'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
-export type RecordKind = 'INDICATOR' | 'NOTICE';
+export type RecordKind = 'INDICATOR' | 'NOTICE' | 'VULNERABILITY';
 
 /**
  * The fields that decide who sees a record, as they were on one side of a change. The policy's
@@ -22,6 +24,12 @@ export interface VisibilityFacts {
   status?: NoticeStatus;
   /** Notices only. */
   embargoUntil?: Date | null;
+  /** Clearinghouse cases only: members that reported a duplicate of it. */
+  participants?: string[];
+  /** Clearinghouse cases only: affected vendors notified of it. */
+  notifiedVendorIds?: string[];
+  /** Clearinghouse cases only: the widest stage its writes reached. */
+  stageReached?: StoredStage;
 }
 
 export interface EventDoc {
@@ -43,4 +51,19 @@ export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; s
   if (doc.status !== undefined) facts.status = doc.status;
   if (doc.embargoUntil !== undefined) facts.embargoUntil = doc.embargoUntil;
   return facts;
+}
+
+/**
+ * The facts that decide who sees a clearinghouse case (`vulnerabilityVisibility` reads them):
+ * its reporter, participants, notified vendors and the stage reached; `tlp` the stage's label.
+ */
+export function vulnerabilityFacts(doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'notifiedVendorIds' | 'stageReached'>): VisibilityFacts {
+  return {
+    source: doc.source,
+    tlp: tlpOfStage(doc.stageReached),
+    recipients: [],
+    participants: doc.participants,
+    notifiedVendorIds: doc.notifiedVendorIds,
+    stageReached: doc.stageReached,
+  };
 }

@@ -19,7 +19,7 @@ export const MEMBER_KINDS = [
 ] as const;
 export type MemberKind = (typeof MEMBER_KINDS)[number];
 
-export const ROLES = ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin'] as const;
+export const ROLES = ['reader', 'publisher', 'approver', 'member-admin', 'hub-admin', 'coordinator'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED'] as const;

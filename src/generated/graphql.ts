@@ -46,6 +46,27 @@ export type AddPersonInput = {
   roles?: InputMaybe<Array<Scalars['Role']['input']>>;
 };
 
+export type AffectedProduct = {
+  cpe: Maybe<Scalars['String']['output']>;
+  product: Scalars['String']['output'];
+  purl: Maybe<Scalars['String']['output']>;
+  /** The vendor, when it is a member of the hub the viewer may know. */
+  vendor: Maybe<Member>;
+  vendorName: Scalars['String']['output'];
+  /** The affected range. */
+  versions: Scalars['String']['output'];
+};
+
+export type AffectedProductInput = {
+  cpe?: InputMaybe<Scalars['String']['input']>;
+  product: Scalars['String']['input'];
+  purl?: InputMaybe<Scalars['String']['input']>;
+  /** The vendor's member id, when the vendor is a member. */
+  vendorId?: InputMaybe<Scalars['ID']['input']>;
+  vendorName: Scalars['String']['input'];
+  versions: Scalars['String']['input'];
+};
+
 export type AlertEvent = {
   /**
    * Opaque, and bound to your member: pass it as `after` to resume right after this event. It says
@@ -57,6 +78,8 @@ export type AlertEvent = {
   notice: Maybe<ModelRiskNotice>;
   occurredAt: Scalars['DateTime']['output'];
   type: AlertEventType;
+  /** The clearinghouse case, as the subscriber may now see it at its stage. */
+  vulnerability: Maybe<Vulnerability>;
 };
 
 export type AlertEventType =
@@ -94,7 +117,8 @@ export type AlertFilter = {
 
 export type AlertRecordKind =
   | 'INDICATOR'
-  | 'MODEL_RISK_NOTICE';
+  | 'MODEL_RISK_NOTICE'
+  | 'VULNERABILITY';
 
 /**
  * A member's API key: a long-lived credential for machines (SIEM connectors, scripts), sent as
@@ -412,6 +436,97 @@ export type CreatedApiKey = {
   /** The whole key, `hubk_<id>_<secret>`: store it in the client's secret store now. */
   key: Scalars['String']['output'];
 };
+
+export type Credit = {
+  name: Scalars['String']['output'];
+  type: CreditType;
+};
+
+export type CreditInput = {
+  name: Scalars['String']['input'];
+  type: CreditType;
+};
+
+/** The CVE JSON 5 and OSV credit types. An AI system is credited as TOOL. */
+export type CreditType =
+  | 'ANALYST'
+  | 'COORDINATOR'
+  | 'FINDER'
+  | 'OTHER'
+  | 'REMEDIATION_DEVELOPER'
+  | 'REMEDIATION_REVIEWER'
+  | 'REMEDIATION_VERIFIER'
+  | 'REPORTER'
+  | 'SPONSOR'
+  | 'TOOL';
+
+/** A CVSS vector and the base score computed from it (never typed by hand). */
+export type Cvss = {
+  baseScore: Scalars['Float']['output'];
+  vector: Scalars['String']['output'];
+  version: CvssVersion;
+};
+
+export type CvssInput = {
+  /** A CVSS 3.1 (`CVSS:3.1/...`) or 4.0 (`CVSS:4.0/...`) vector; its base score is computed. */
+  vector: Scalars['String']['input'];
+};
+
+export type CvssVersion =
+  | 'V3_1'
+  | 'V4_0';
+
+export type Disclosure = {
+  /** The disclosure deadline: 90 days (7 when exploited) from notification. */
+  deadlineAt: Maybe<Scalars['DateTime']['output']>;
+  /** The next widening the schedule holds, if any. */
+  nextStage: Maybe<DisclosureStage>;
+  nextStageAt: Maybe<Scalars['DateTime']['output']>;
+  stage: DisclosureStage;
+};
+
+/** Who may see a case, widening in this order (docs/clearinghouse.md). */
+export type DisclosureStage =
+  /** Plus TRUSTED members, with technical details and mitigations. */
+  | 'FIX_AVAILABLE'
+  /** The proof of concept too, HUB_POC_DELAY after publication. */
+  | 'PROOF_OF_CONCEPT_RELEASED'
+  /** Everyone, anonymous callers included: the advisory. */
+  | 'PUBLISHED'
+  /** The reporter and coordinators. */
+  | 'RECEIVED'
+  /** Plus affected vendors (everything) and CORE members (summary, affected products, severity, CWE). */
+  | 'VALIDATED';
+
+export type Discovery = {
+  humanValidated: Scalars['Boolean']['output'];
+  method: DiscoveryMethod;
+  model: Maybe<ModelRef>;
+};
+
+export type DiscoveryInput = {
+  humanValidated: Scalars['Boolean']['input'];
+  method: DiscoveryMethod;
+  model?: InputMaybe<ModelRefInput>;
+};
+
+export type DiscoveryMethod =
+  | 'AI_ASSISTED'
+  | 'AI_MODEL'
+  | 'HUMAN';
+
+export type Embargo = {
+  endsAt: Maybe<Scalars['DateTime']['output']>;
+  state: EmbargoState;
+};
+
+/** Vultron's embargo states. */
+export type EmbargoState =
+  | 'ACTIVE'
+  | 'EXITED'
+  | 'NONE'
+  | 'PROPOSED'
+  | 'REVISE';
 
 /**
  * A member's own identity provider. Tokens whose `iss` is `issuer` are verified against this
@@ -766,6 +881,10 @@ export type ModelRiskNoticeUpdate = {
 };
 
 export type Mutation = {
+  /** An affected vendor accepts the proposal; ACTIVE when every affected vendor has. */
+  acceptEmbargo: Vulnerability;
+  /** An affected vendor's people acknowledge the notification (stops the escalation clock). */
+  acknowledgeVulnerability: Vulnerability;
   /**
    * Adds a member to a community (nothing changes when it is in it already). Its administrators
    * only. NOT_FOUND for a community the viewer neither belongs to nor administers, exactly as for
@@ -800,15 +919,21 @@ export type Mutation = {
    * the person as it is now.
    */
   linkIdentity: Person;
+  /** Coordinators: closes `id` as a duplicate of `of`; its reporter becomes a participant of the original and is credited. */
+  markDuplicate: Vulnerability;
   /**
    * Offboards a member for good (hub-admin of another member): credentials refused, API keys revoked,
    * identity providers removed. Its records stay, with their markings, attributed to it.
    */
   offboardMember: Member;
+  /** Coordinators propose an embargo end; a new proposal while one is ACTIVE puts it in REVISE. */
+  proposeEmbargo: Vulnerability;
   /** Needs the publisher role. Valid items are stored even when others are rejected. */
   publishIndicators: PublishIndicatorsPayload;
   /** Needs the publisher role. */
   publishModelRiskNotice: ModelRiskNotice;
+  /** A coordinator, when the fix is available or the deadline has passed; earlier is APPROVAL_REQUIRED (a second person's approval). */
+  publishVulnerability: Vulnerability;
   /**
    * Always refused with APPROVAL_REQUIRED: registering or replacing an identity provider is a
    * two-person change. Use requestIdentityProviderRegistration.
@@ -827,6 +952,8 @@ export type Mutation = {
   reinstateMember: Member;
   /** Reinstates a SUSPENDED person at once, with the roles and identities they held. As removePerson. */
   reinstatePerson: Person;
+  /** An affected vendor rejects the proposal, with its reason (shown to coordinators): the embargo stays as it was before the proposal. */
+  rejectEmbargo: Vulnerability;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
   /**
@@ -880,6 +1007,10 @@ export type Mutation = {
   revokeIndicator: Indicator;
   /** Revokes a role at once (restricting is never two-person). Same permission as requestRoleGrant. */
   revokeRole: Person;
+  /** The vendor's own people or coordinators. FIX_AVAILABLE when every affected vendor is FIXED or NOT_AFFECTED. */
+  setVendorStatus: Vulnerability;
+  /** Reports a flaw (role publisher). It starts RECEIVED: the reporter and coordinators see it. */
+  submitVulnerability: Vulnerability;
   /** Suspends an ACTIVE member at once (hub-admin of another member): its credentials are refused and its sockets closed. */
   suspendMember: Member;
   /** Suspends an ACTIVE person at once: every credential of theirs is refused until reinstated. As removePerson. */
@@ -888,6 +1019,19 @@ export type Mutation = {
   unlinkIdentity: Person;
   /** The publisher's own notices only. Loosening sharing (lower TLP, fewer recipients, earlier embargo end) is refused with APPROVAL_REQUIRED. */
   updateModelRiskNotice: ModelRiskNotice;
+  /** A coordinator at a member other than the reporter's. INVALID closes it, the reason shown to the reporter. */
+  validateVulnerability: Vulnerability;
+};
+
+
+export type MutationAcceptEmbargoArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationAcknowledgeVulnerabilityArgs = {
+  id: Scalars['ID']['input'];
+  vendorId: Scalars['ID']['input'];
 };
 
 
@@ -932,7 +1076,21 @@ export type MutationLinkIdentityArgs = {
 };
 
 
+export type MutationMarkDuplicateArgs = {
+  id: Scalars['ID']['input'];
+  of: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationOffboardMemberArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationProposeEmbargoArgs = {
+  endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
@@ -945,6 +1103,11 @@ export type MutationPublishIndicatorsArgs = {
 
 export type MutationPublishModelRiskNoticeArgs = {
   input: ModelRiskNoticeInput;
+};
+
+
+export type MutationPublishVulnerabilityArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -966,6 +1129,12 @@ export type MutationReinstateMemberArgs = {
 
 export type MutationReinstatePersonArgs = {
   personId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRejectEmbargoArgs = {
+  id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
 };
 
@@ -1067,6 +1236,20 @@ export type MutationRevokeRoleArgs = {
 };
 
 
+export type MutationSetVendorStatusArgs = {
+  fixedIn?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+  note?: InputMaybe<Scalars['String']['input']>;
+  status: VendorStatus;
+  vendorId: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitVulnerabilityArgs = {
+  input: VulnerabilityInput;
+};
+
+
 export type MutationSuspendMemberArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
@@ -1090,6 +1273,13 @@ export type MutationUnlinkIdentityArgs = {
 export type MutationUpdateModelRiskNoticeArgs = {
   id: Scalars['ID']['input'];
   input: ModelRiskNoticeUpdate;
+};
+
+
+export type MutationValidateVulnerabilityArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  verdict: ValidationVerdict;
 };
 
 /** Any record with a global id. Ids are the records' STIX 2.1 ids (`indicator--…`). */
@@ -1249,6 +1439,10 @@ export type Query = {
   stixExtensionDefinition: Scalars['JSON']['output'];
   /** Who the hub takes the caller to be: tier, member, user and roles (PUBLIC without a token). */
   viewer: Viewer;
+  /** The cases the viewer may see at their stage, a page at a time. */
+  vulnerabilities: VulnerabilityConnection;
+  /** One case; null when it does not exist or the viewer may not see it (the two look alike). */
+  vulnerability: Maybe<Vulnerability>;
 };
 
 
@@ -1319,6 +1513,18 @@ export type QueryPeopleArgs = {
 
 export type QueryStixBundleArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type QueryVulnerabilitiesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<VulnerabilityFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryVulnerabilityArgs = {
+  id: Scalars['ID']['input'];
 };
 
 /** A new member (registerMember). It starts PENDING at COMMUNITY; requestTierChange raises it once it is ACTIVE. */
@@ -1398,6 +1604,22 @@ export type Tier =
   | 'PUBLIC'
   | 'TRUSTED';
 
+export type Validation = {
+  at: Scalars['DateTime']['output'];
+  reason: Scalars['String']['output'];
+  verdict: ValidationVerdict;
+};
+
+export type ValidationVerdict =
+  | 'INVALID'
+  | 'VALIDATED';
+
+export type VendorStatus =
+  | 'AFFECTED'
+  | 'FIXED'
+  | 'NOT_AFFECTED'
+  | 'UNKNOWN';
+
 /** Who the hub thinks is calling. */
 export type Viewer = {
   anonymous: Scalars['Boolean']['output'];
@@ -1406,6 +1628,124 @@ export type Viewer = {
   roles: Array<Scalars['String']['output']>;
   tier: Tier;
   userId: Maybe<Scalars['String']['output']>;
+};
+
+/**
+ * The clearinghouse (docs/clearinghouse.md): software flaws, many found by AI models, from report to
+ * validation, vendor coordination under embargo, fix and publication. Who sees a case, and which of
+ * its fields, widens with its disclosure stage; a viewer of a lower stage sees nothing of the case.
+ */
+export type Vulnerability = Node & {
+  affected: Array<AffectedProduct>;
+  createdAt: Scalars['DateTime']['output'];
+  credits: Array<Credit>;
+  /** A CSAF 2.1 document of what the viewer may see at the case's stage (TLP 2.0 label, product tree, product status, remediations). */
+  csaf: Scalars['JSON']['output'];
+  cveId: Maybe<Scalars['String']['output']>;
+  /** A CVE JSON 5 CNA container of what the viewer may see. */
+  cveRecord: Scalars['JSON']['output'];
+  cvss: Maybe<Cvss>;
+  /** `CWE-<n>` ids. */
+  cwes: Array<Scalars['String']['output']>;
+  disclosure: Disclosure;
+  discovery: Discovery;
+  /** Set on a duplicate (then CLOSED): the original, when the viewer may see it. */
+  duplicateOf: Maybe<Vulnerability>;
+  embargo: Embargo;
+  exploited: Scalars['Boolean']['output'];
+  /** A STIX id: `vulnerability--<uuid>`. */
+  id: Scalars['ID']['output'];
+  /** An OSV 1.7 record of what the viewer may see (the finding model credited as TOOL). */
+  osv: Scalars['JSON']['output'];
+  /** Open cases this one may duplicate (same product and CWE): coordinators only (empty for everyone else). */
+  possibleDuplicates: Array<Vulnerability>;
+  /** From the PROOF_OF_CONCEPT_RELEASED stage for everyone who sees the case; before it, the reporter, coordinators and affected vendors only. */
+  proofOfConcept: Maybe<Scalars['String']['output']>;
+  publishedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it that the viewer may see. */
+  relatedNotices: Array<ModelRiskNotice>;
+  /** The reporting member: the reporter, coordinators and vendors only. */
+  reporter: Maybe<Member>;
+  severity: Severity;
+  status: VulnerabilityStatus;
+  /** A STIX 2.1 `vulnerability` SDO with its TLP marking, of what the viewer may see. */
+  stix: Scalars['JSON']['output'];
+  suggestedFix: Maybe<Scalars['String']['output']>;
+  summary: Scalars['String']['output'];
+  /** Affected vendors from VALIDATED, TRUSTED members from FIX_AVAILABLE, everyone from PUBLISHED. */
+  technicalDetails: Maybe<Scalars['String']['output']>;
+  title: Scalars['String']['output'];
+  /** The TLP 2.0 label its stage implies: RECEIVED RED, VALIDATED and FIX_AVAILABLE AMBER, published CLEAR. */
+  tlp: Tlp;
+  updatedAt: Scalars['DateTime']['output'];
+  /** The coordinator's verdict and reason: the reporter and coordinators only. */
+  validation: Maybe<Validation>;
+  /** Each affected member vendor's position; a vendor sees its own entry, the reporter and coordinators all. */
+  vendorStatuses: Array<VulnerabilityVendorStatus>;
+};
+
+export type VulnerabilityConnection = {
+  edges: Array<VulnerabilityEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type VulnerabilityEdge = {
+  cursor: Scalars['String']['output'];
+  node: Vulnerability;
+};
+
+export type VulnerabilityFilter = {
+  cveId?: InputMaybe<Scalars['String']['input']>;
+  cwe?: InputMaybe<Scalars['String']['input']>;
+  discoveryMethod?: InputMaybe<Array<DiscoveryMethod>>;
+  exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  minSeverity?: InputMaybe<Severity>;
+  product?: InputMaybe<Scalars['String']['input']>;
+  severity?: InputMaybe<Array<Severity>>;
+  stage?: InputMaybe<Array<DisclosureStage>>;
+  status?: InputMaybe<Array<VulnerabilityStatus>>;
+  updatedSince?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Affected vendor member ids. */
+  vendor?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type VulnerabilityInput = {
+  affected: Array<AffectedProductInput>;
+  credits?: InputMaybe<Array<CreditInput>>;
+  cveId?: InputMaybe<Scalars['String']['input']>;
+  cvss?: InputMaybe<CvssInput>;
+  cwes?: InputMaybe<Array<Scalars['String']['input']>>;
+  discovery: DiscoveryInput;
+  exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  proofOfConcept?: InputMaybe<Scalars['String']['input']>;
+  /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
+  relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  severity: Severity;
+  suggestedFix?: InputMaybe<Scalars['String']['input']>;
+  summary: Scalars['String']['input'];
+  technicalDetails?: InputMaybe<Scalars['String']['input']>;
+  title: Scalars['String']['input'];
+};
+
+export type VulnerabilityStatus =
+  | 'CLOSED'
+  | 'FIX_AVAILABLE'
+  | 'INVALID'
+  | 'PUBLISHED'
+  | 'RECEIVED'
+  | 'VALIDATED';
+
+export type VulnerabilityVendorStatus = {
+  acknowledgedAt: Maybe<Scalars['DateTime']['output']>;
+  fixedIn: Maybe<Scalars['String']['output']>;
+  note: Maybe<Scalars['String']['output']>;
+  /** Null while not notified (e.g. waiting in the vendor's pacing queue). */
+  notifiedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Coordinators only: when it joined the vendor's pacing queue. */
+  queuedAt: Maybe<Scalars['DateTime']['output']>;
+  status: VendorStatus;
+  vendor: Member;
 };
 
 
@@ -1484,6 +1824,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( IndicatorDocModel )
     | ( MemberModel )
     | ( NoticeDocModel )
+    | ( Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<_RefType['AffectedProduct']>, duplicateOf?: Maybe<_RefType['Vulnerability']>, possibleDuplicates: Array<_RefType['Vulnerability']>, relatedNotices: Array<_RefType['ModelRiskNotice']>, reporter?: Maybe<_RefType['Member']>, vendorStatuses: Array<_RefType['VulnerabilityVendorStatus']> } )
   ;
 };
 
@@ -1491,7 +1832,9 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 export type ResolversTypes = {
   Actor: ResolverTypeWrapper<Actor>;
   AddPersonInput: AddPersonInput;
-  AlertEvent: ResolverTypeWrapper<Omit<AlertEvent, 'indicator' | 'notice'> & { indicator?: Maybe<ResolversTypes['Indicator']>, notice?: Maybe<ResolversTypes['ModelRiskNotice']> }>;
+  AffectedProduct: ResolverTypeWrapper<Omit<AffectedProduct, 'vendor'> & { vendor?: Maybe<ResolversTypes['Member']> }>;
+  AffectedProductInput: AffectedProductInput;
+  AlertEvent: ResolverTypeWrapper<Omit<AlertEvent, 'indicator' | 'notice' | 'vulnerability'> & { indicator?: Maybe<ResolversTypes['Indicator']>, notice?: Maybe<ResolversTypes['ModelRiskNotice']>, vulnerability?: Maybe<ResolversTypes['Vulnerability']> }>;
   AlertEventType: AlertEventType;
   AlertFilter: AlertFilter;
   AlertRecordKind: AlertRecordKind;
@@ -1518,7 +1861,21 @@ export type ResolversTypes = {
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
+  Credit: ResolverTypeWrapper<Credit>;
+  CreditInput: CreditInput;
+  CreditType: CreditType;
+  Cvss: ResolverTypeWrapper<Cvss>;
+  CvssInput: CvssInput;
+  CvssVersion: CvssVersion;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Disclosure: ResolverTypeWrapper<Disclosure>;
+  DisclosureStage: DisclosureStage;
+  Discovery: ResolverTypeWrapper<Discovery>;
+  DiscoveryInput: DiscoveryInput;
+  DiscoveryMethod: DiscoveryMethod;
+  Embargo: ResolverTypeWrapper<Embargo>;
+  EmbargoState: EmbargoState;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentityProvider: ResolverTypeWrapper<IdentityProvider>;
   IdentityProviderInput: IdentityProviderInput;
@@ -1571,14 +1928,26 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TLP: Tlp;
   Tier: Tier;
+  Validation: ResolverTypeWrapper<Validation>;
+  ValidationVerdict: ValidationVerdict;
+  VendorStatus: VendorStatus;
   Viewer: ResolverTypeWrapper<Omit<Viewer, 'member'> & { member?: Maybe<ResolversTypes['Member']> }>;
+  Vulnerability: ResolverTypeWrapper<Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<ResolversTypes['AffectedProduct']>, duplicateOf?: Maybe<ResolversTypes['Vulnerability']>, possibleDuplicates: Array<ResolversTypes['Vulnerability']>, relatedNotices: Array<ResolversTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversTypes['Member']>, vendorStatuses: Array<ResolversTypes['VulnerabilityVendorStatus']> }>;
+  VulnerabilityConnection: ResolverTypeWrapper<Omit<VulnerabilityConnection, 'edges'> & { edges: Array<ResolversTypes['VulnerabilityEdge']> }>;
+  VulnerabilityEdge: ResolverTypeWrapper<Omit<VulnerabilityEdge, 'node'> & { node: ResolversTypes['Vulnerability'] }>;
+  VulnerabilityFilter: VulnerabilityFilter;
+  VulnerabilityInput: VulnerabilityInput;
+  VulnerabilityStatus: VulnerabilityStatus;
+  VulnerabilityVendorStatus: ResolverTypeWrapper<Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversTypes['Member'] }>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Actor: Actor;
   AddPersonInput: AddPersonInput;
-  AlertEvent: Omit<AlertEvent, 'indicator' | 'notice'> & { indicator?: Maybe<ResolversParentTypes['Indicator']>, notice?: Maybe<ResolversParentTypes['ModelRiskNotice']> };
+  AffectedProduct: Omit<AffectedProduct, 'vendor'> & { vendor?: Maybe<ResolversParentTypes['Member']> };
+  AffectedProductInput: AffectedProductInput;
+  AlertEvent: Omit<AlertEvent, 'indicator' | 'notice' | 'vulnerability'> & { indicator?: Maybe<ResolversParentTypes['Indicator']>, notice?: Maybe<ResolversParentTypes['ModelRiskNotice']>, vulnerability?: Maybe<ResolversParentTypes['Vulnerability']> };
   AlertFilter: AlertFilter;
   ApiKey: ApiKey;
   ApprovalChange: ApprovalChange;
@@ -1598,7 +1967,16 @@ export type ResolversParentTypes = {
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
   CreatedApiKey: CreatedApiKey;
+  Credit: Credit;
+  CreditInput: CreditInput;
+  Cvss: Cvss;
+  CvssInput: CvssInput;
   DateTime: Scalars['DateTime']['output'];
+  Disclosure: Disclosure;
+  Discovery: Discovery;
+  DiscoveryInput: DiscoveryInput;
+  Embargo: Embargo;
+  Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   IdentityProvider: IdentityProvider;
   IdentityProviderInput: IdentityProviderInput;
@@ -1637,7 +2015,14 @@ export type ResolversParentTypes = {
   Sighting: SightingDocModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  Validation: Validation;
   Viewer: Omit<Viewer, 'member'> & { member?: Maybe<ResolversParentTypes['Member']> };
+  Vulnerability: Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<ResolversParentTypes['AffectedProduct']>, duplicateOf?: Maybe<ResolversParentTypes['Vulnerability']>, possibleDuplicates: Array<ResolversParentTypes['Vulnerability']>, relatedNotices: Array<ResolversParentTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversParentTypes['Member']>, vendorStatuses: Array<ResolversParentTypes['VulnerabilityVendorStatus']> };
+  VulnerabilityConnection: Omit<VulnerabilityConnection, 'edges'> & { edges: Array<ResolversParentTypes['VulnerabilityEdge']> };
+  VulnerabilityEdge: Omit<VulnerabilityEdge, 'node'> & { node: ResolversParentTypes['Vulnerability'] };
+  VulnerabilityFilter: VulnerabilityFilter;
+  VulnerabilityInput: VulnerabilityInput;
+  VulnerabilityVendorStatus: Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversParentTypes['Member'] };
 };
 
 export type MinTierDirectiveArgs = {
@@ -1651,12 +2036,22 @@ export type ActorResolvers<ContextType = HubContext, ParentType extends Resolver
   userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type AffectedProductResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AffectedProduct'] = ResolversParentTypes['AffectedProduct']> = {
+  cpe?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  product?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  vendor?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  vendorName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  versions?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type AlertEventResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['AlertEvent'] = ResolversParentTypes['AlertEvent']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
   notice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['AlertEventType'], ParentType, ContextType>;
+  vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
 };
 
 export type ApiKeyResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
@@ -1775,9 +2170,38 @@ export type CreatedApiKeyResolvers<ContextType = HubContext, ParentType extends 
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type CreditResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Credit'] = ResolversParentTypes['Credit']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['CreditType'], ParentType, ContextType>;
+};
+
+export type CvssResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Cvss'] = ResolversParentTypes['Cvss']> = {
+  baseScore?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  vector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['CvssVersion'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DisclosureResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Disclosure'] = ResolversParentTypes['Disclosure']> = {
+  deadlineAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  nextStage?: Resolver<Maybe<ResolversTypes['DisclosureStage']>, ParentType, ContextType>;
+  nextStageAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  stage?: Resolver<ResolversTypes['DisclosureStage'], ParentType, ContextType>;
+};
+
+export type DiscoveryResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Discovery'] = ResolversParentTypes['Discovery']> = {
+  humanValidated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['DiscoveryMethod'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['ModelRef']>, ParentType, ContextType>;
+};
+
+export type EmbargoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Embargo'] = ResolversParentTypes['Embargo']> = {
+  endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['EmbargoState'], ParentType, ContextType>;
+};
 
 export type IdentityProviderResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IdentityProvider'] = ResolversParentTypes['IdentityProvider']> = {
   allowedAlgorithms?: Resolver<Array<ResolversTypes['SigningAlgorithm']>, ParentType, ContextType>;
@@ -1909,6 +2333,8 @@ export type ModelRiskNoticeEdgeResolvers<ContextType = HubContext, ParentType ex
 };
 
 export type MutationResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  acceptEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationAcceptEmbargoArgs, 'id'>>;
+  acknowledgeVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationAcknowledgeVulnerabilityArgs, 'id' | 'vendorId'>>;
   addCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationAddCommunityMemberArgs, 'communityId' | 'memberId'>>;
   addPerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationAddPersonArgs, 'input'>>;
   approveRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationApproveRequestArgs, 'id'>>;
@@ -1916,13 +2342,17 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
+  markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
+  proposeEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationProposeEmbargoArgs, 'endsAt' | 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
+  publishVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationPublishVulnerabilityArgs, 'id'>>;
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
   reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
   reinstatePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationReinstatePersonArgs, 'personId' | 'reason'>>;
+  rejectEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationRejectEmbargoArgs, 'id' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
   removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
@@ -1938,14 +2368,17 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
+  setVendorStatus?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSetVendorStatusArgs, 'id' | 'status' | 'vendorId'>>;
+  submitVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSubmitVulnerabilityArgs, 'input'>>;
   suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
   suspendPerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationSuspendPersonArgs, 'personId' | 'reason'>>;
   unlinkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationUnlinkIdentityArgs, 'issuer' | 'personId' | 'reason' | 'subject'>>;
   updateModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationUpdateModelRiskNoticeArgs, 'id' | 'input'>>;
+  validateVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationValidateVulnerabilityArgs, 'id' | 'reason' | 'verdict'>>;
 };
 
 export type NodeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Indicator' | 'Member' | 'ModelRiskNotice', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Indicator' | 'Member' | 'ModelRiskNotice' | 'Vulnerability', ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -2006,6 +2439,8 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   stixBundle?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, RequireFields<QueryStixBundleArgs, 'ids'>>;
   stixExtensionDefinition?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  vulnerabilities?: Resolver<ResolversTypes['VulnerabilityConnection'], ParentType, ContextType, RequireFields<QueryVulnerabilitiesArgs, 'first'>>;
+  vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType, RequireFields<QueryVulnerabilityArgs, 'id'>>;
 };
 
 export interface RoleScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Role'], any> {
@@ -2025,6 +2460,12 @@ export type SubscriptionResolvers<ContextType = HubContext, ParentType extends R
   alerts?: SubscriptionResolver<ResolversTypes['AlertEvent'], "alerts", ParentType, ContextType, RequireFields<SubscriptionAlertsArgs, 'heartbeats'>>;
 };
 
+export type ValidationResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Validation'] = ResolversParentTypes['Validation']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  verdict?: Resolver<ResolversTypes['ValidationVerdict'], ParentType, ContextType>;
+};
+
 export type ViewerResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
   anonymous?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
@@ -2033,8 +2474,65 @@ export type ViewerResolvers<ContextType = HubContext, ParentType extends Resolve
   userId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type VulnerabilityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Vulnerability'] = ResolversParentTypes['Vulnerability']> = {
+  affected?: Resolver<Array<ResolversTypes['AffectedProduct']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  credits?: Resolver<Array<ResolversTypes['Credit']>, ParentType, ContextType>;
+  csaf?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  cveId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cveRecord?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  cvss?: Resolver<Maybe<ResolversTypes['Cvss']>, ParentType, ContextType>;
+  cwes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  disclosure?: Resolver<ResolversTypes['Disclosure'], ParentType, ContextType>;
+  discovery?: Resolver<ResolversTypes['Discovery'], ParentType, ContextType>;
+  duplicateOf?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
+  embargo?: Resolver<ResolversTypes['Embargo'], ParentType, ContextType>;
+  exploited?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  osv?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  possibleDuplicates?: Resolver<Array<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
+  proofOfConcept?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  relatedNotices?: Resolver<Array<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType>;
+  reporter?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['VulnerabilityStatus'], ParentType, ContextType>;
+  stix?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  suggestedFix?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  technicalDetails?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tlp?: Resolver<ResolversTypes['TLP'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validation?: Resolver<Maybe<ResolversTypes['Validation']>, ParentType, ContextType>;
+  vendorStatuses?: Resolver<Array<ResolversTypes['VulnerabilityVendorStatus']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type VulnerabilityConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['VulnerabilityConnection'] = ResolversParentTypes['VulnerabilityConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['VulnerabilityEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type VulnerabilityEdgeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['VulnerabilityEdge'] = ResolversParentTypes['VulnerabilityEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType>;
+};
+
+export type VulnerabilityVendorStatusResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['VulnerabilityVendorStatus'] = ResolversParentTypes['VulnerabilityVendorStatus']> = {
+  acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  fixedIn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  queuedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['VendorStatus'], ParentType, ContextType>;
+  vendor?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = HubContext> = {
   Actor?: ActorResolvers<ContextType>;
+  AffectedProduct?: AffectedProductResolvers<ContextType>;
   AlertEvent?: AlertEventResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApprovalChange?: ApprovalChangeResolvers<ContextType>;
@@ -2050,7 +2548,12 @@ export type Resolvers<ContextType = HubContext> = {
   AuditTarget?: AuditTargetResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
+  Credit?: CreditResolvers<ContextType>;
+  Cvss?: CvssResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Disclosure?: DisclosureResolvers<ContextType>;
+  Discovery?: DiscoveryResolvers<ContextType>;
+  Embargo?: EmbargoResolvers<ContextType>;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;
   IdentityProviderRegistrants?: IdentityProviderRegistrantsResolvers<ContextType>;
   Indicator?: IndicatorResolvers<ContextType>;
@@ -2075,7 +2578,12 @@ export type Resolvers<ContextType = HubContext> = {
   Role?: GraphQLScalarType;
   Sighting?: SightingResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Validation?: ValidationResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  Vulnerability?: VulnerabilityResolvers<ContextType>;
+  VulnerabilityConnection?: VulnerabilityConnectionResolvers<ContextType>;
+  VulnerabilityEdge?: VulnerabilityEdgeResolvers<ContextType>;
+  VulnerabilityVendorStatus?: VulnerabilityVendorStatusResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = HubContext> = {

@@ -20,6 +20,7 @@ import { ROLES } from '../domain/types.js';
 import { MAX_IDENTITIES_PER_PERSON } from '../domain/person.js';
 import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
 import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
+import { VULNERABILITY_LIMITS } from '../domain/vulnerability.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -35,6 +36,14 @@ export type ListSize = { items: number } | { page: true } | { argument: string; 
 export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Query.indicators': { page: true },
   'Query.modelRiskNotices': { page: true },
+  'Query.vulnerabilities': { page: true },
+  'VulnerabilityConnection.edges': { items: 1 },
+  'Vulnerability.cwes': { items: VULNERABILITY_LIMITS.cwes },
+  'Vulnerability.affected': { items: VULNERABILITY_LIMITS.affected },
+  'Vulnerability.credits': { items: VULNERABILITY_LIMITS.credits },
+  'Vulnerability.relatedNotices': { items: VULNERABILITY_LIMITS.relatedNotices },
+  'Vulnerability.vendorStatuses': { items: VULNERABILITY_LIMITS.affected },
+  'Vulnerability.possibleDuplicates': { items: VULNERABILITY_LIMITS.possibleDuplicates },
   'Query.approvalRequests': { page: true },
   'Query.auditLog': { page: true },
   'IndicatorConnection.edges': { items: 1 },

@@ -25,6 +25,9 @@ import { ADDABLE_ROLES, type PersonDoc } from '../domain/person.js';
 import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import { disclosureStage, stageRank, type DisclosureSchedule, type StoredStage } from '../domain/vulnerability-stage.js';
+import type { VendorStatusView, VulnerabilityAudience, VulnerabilityView } from '../domain/vulnerability-view.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
 export type Viewer =
@@ -131,7 +134,9 @@ export function taxiiExclusion(): Filter {
 export function visibilityKey(viewer: Viewer): string {
   if (viewer.kind === 'anonymous') return 'PUBLIC';
   const communities = viewer.communities ?? [];
-  return communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
+  const key = communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
+  // A coordinator sees every clearinghouse case: it shares no visibility with its member's other people.
+  return isCoordinator(viewer) ? `${key}|coordinator` : key;
 }
 
 /**
@@ -266,7 +271,11 @@ export function alertVerdict(
   test: FactsTest,
 ): AlertEventType | null {
   const sees = (kind: RecordKind, facts: VisibilityFacts, at: Date) =>
-    kind === 'INDICATOR' ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`) : test(noticeVisibility(viewer, at), facts);
+    kind === 'INDICATOR'
+      ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`)
+      : kind === 'VULNERABILITY'
+        ? test(vulnerabilityVisibility(viewer), facts, `v|${visibilityKey(viewer)}`)
+        : test(noticeVisibility(viewer, at), facts);
   if (!sees(change.kind, current, now)) return null;
   if (!sees(change.kind, change.after, change.occurredAt)) return null;
   const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
@@ -415,8 +424,10 @@ export const API_KEY_DEFAULT_ROLES: readonly Role[] = ['reader'];
  * hub signed. member-admin: a key able to create keys could leave successors behind that outlive
  * its own revocation. approver: approving is a second *person's* decision, and a key acts as its
  * own user (`api-key:<id>`), so the requester could approve with a key they made themselves.
+ * coordinator: it reads every clearinghouse case, proofs of concept included, and validates and
+ * publishes them: a person's decision, never a machine's standing credential.
  */
-export const API_KEY_EXCLUDED_ROLES: readonly Role[] = ['hub-admin', 'member-admin', 'approver'];
+export const API_KEY_EXCLUDED_ROLES: readonly Role[] = ['hub-admin', 'member-admin', 'approver', 'coordinator'];
 
 /**
  * What is wrong with the roles asked for a member's API key, or null: at least one, none of
@@ -565,11 +576,12 @@ export function approvalVisibility(viewer: Viewer): Filter {
 export const PERSON_KINDS = ['GRANT_ROLE', 'LINK_IDENTITY'] as const;
 
 /**
- * Roles that let a person decide or administer (`approver`, `member-admin`, `hub-admin`): granted
+ * Roles that let a person decide or administer (`approver`, `member-admin`, `hub-admin`,
+ * `coordinator`, who reads every clearinghouse case and decides its steps): granted
  * only through a two-person request, and a person holding one gets new identities only that way
  * too, since whoever links an identity to a person can act as them.
  */
-export const PRIVILEGED_ROLES: readonly Role[] = ['approver', 'member-admin', 'hub-admin'];
+export const PRIVILEGED_ROLES: readonly Role[] = ['approver', 'member-admin', 'hub-admin', 'coordinator'];
 
 /**
  * Which people a viewer may list, as the member to list (null: every member). A hub-admin: the
@@ -642,4 +654,135 @@ export function effectiveRoles(
   return ROLES.filter(
     (r) => personRoles.includes(r) && allowedRoles.includes(r) && (credentialRoles === null || credentialRoles.includes(r)) && !excluded.includes(r),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The clearinghouse (issue 13, docs/clearinghouse.md, docs/visibility.md "Clearinghouse cases")
+// ---------------------------------------------------------------------------------------------
+
+/** Whether the viewer is a clearinghouse coordinator: a person holding the role `coordinator`, at any member. */
+export function isCoordinator(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('coordinator');
+}
+
+/**
+ * The stages at which a tier sees a case with no other tie to it: CORE from VALIDATED, TRUSTED
+ * from FIX_AVAILABLE, everyone (anonymous callers too) from PUBLISHED.
+ */
+const STAGES_FOR_TIER: Record<Tier, readonly StoredStage[]> = {
+  PUBLIC: ['PUBLISHED'],
+  COMMUNITY: ['PUBLISHED'],
+  TRUSTED: ['FIX_AVAILABLE', 'PUBLISHED'],
+  CORE: ['VALIDATED', 'FIX_AVAILABLE', 'PUBLISHED'],
+};
+
+/**
+ * The filter selecting exactly the clearinghouse cases `viewer` may see: every case for a
+ * coordinator; else its member's own reports and those it joined as the reporter of a duplicate
+ * (`participants`), the cases it was notified of as an affected vendor (`notifiedVendorIds`: a
+ * vendor still waiting in the pacing queue does not see the case yet), and those whose stage its
+ * tier reaches (`stageReached`, which never narrows). Time plays no part: the stage after
+ * publication (the proof of concept's release) widens fields, not who sees the case.
+ */
+export function vulnerabilityVisibility(viewer: Viewer): Filter {
+  const byStage: Filter = { stageReached: { $in: [...STAGES_FOR_TIER[viewer.tier]] } };
+  if (viewer.kind === 'anonymous') return byStage;
+  if (isCoordinator(viewer)) return {};
+  const m = viewer.memberId;
+  return { $or: [{ source: m }, { participants: m }, { notifiedVendorIds: m }, byStage] };
+}
+
+/** How the viewer stands to a case, or null when it may not see it (`vulnerabilityVisibility`, on one case). */
+export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'vendorStatuses' | 'stageReached'>): VulnerabilityAudience | null {
+  if (isCoordinator(viewer)) return 'COORDINATOR';
+  if (viewer.kind === 'member') {
+    if (doc.source === viewer.memberId || doc.participants.includes(viewer.memberId)) return 'REPORTER';
+    if (doc.vendorStatuses.some((v) => v.vendorId === viewer.memberId && v.notifiedAt !== null)) return 'VENDOR';
+  }
+  return STAGES_FOR_TIER[viewer.tier].includes(doc.stageReached) ? 'TIER' : null;
+}
+
+/** Whether the viewer may see the case at all. */
+export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
+  return vulnerabilityAudience(viewer, doc) !== null;
+}
+
+/**
+ * The case as `viewer` may see it at `now`: the one place that decides its fields, used by every
+ * channel (queries, alerts, exports, TAXII, STIX). Null when the viewer may not see the case.
+ *
+ * | field                                   | coordinators | reporter | notified vendor | everyone else who sees it (by tier) |
+ * |-----------------------------------------|--------------|----------|-----------------|--------------------------------------|
+ * | title, summary, severity, cvss, cwes, cveId, affected, discovery, exploited, status, disclosure, dates | yes | yes | yes | yes |
+ * | technicalDetails, suggestedFix          | yes | yes | yes | from FIX_AVAILABLE |
+ * | proofOfConcept                          | yes | yes | yes | from PROOF_OF_CONCEPT_RELEASED (HUB_POC_DELAY after publication) |
+ * | credits                                 | yes | yes | yes | from PUBLISHED |
+ * | vendorStatuses                          | all, queue times too | all | its own entry | status and fixedIn of each, from FIX_AVAILABLE |
+ * | embargo reason, acceptances             | yes | no | the reason, its own acceptance | no (state and end only) |
+ * | reporter (source)                       | yes | yes | yes | no |
+ * | reportedBy (the person), validation, duplicateOf | yes | yes | no | no |
+ * | participants, possibleDuplicates        | yes | no | no | no |
+ *
+ * Member ids (an affected product's vendor, a vendor entry's vendor) are withheld from viewers
+ * who may not learn which members exist (anonymous callers): `vendorName` names them instead.
+ */
+export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: Date, schedule: DisclosureSchedule): VulnerabilityView | null {
+  const audience = vulnerabilityAudience(viewer, doc);
+  if (audience === null) return null;
+  const stage = disclosureStage(doc, now, schedule);
+  const coordinator = audience === 'COORDINATOR';
+  const tied = audience !== 'TIER';
+  const reporterView = coordinator || audience === 'REPORTER';
+  const reached = (min: Parameters<typeof stageRank>[0]) => tied || stageRank(stage) >= stageRank(min);
+  const seesMembers = viewer.kind === 'member';
+  const nameOf = (vendorId: string) => doc.affected.find((a) => a.vendorId === vendorId)?.vendorName ?? '';
+  const own = viewer.kind === 'member' ? viewer.memberId : null;
+
+  let vendorStatuses: VendorStatusView[];
+  if (coordinator) vendorStatuses = doc.vendorStatuses.map((v) => ({ ...v, vendorName: nameOf(v.vendorId) }));
+  else if (audience === 'REPORTER' || audience === 'VENDOR') {
+    vendorStatuses = doc.vendorStatuses
+      .filter((v) => audience === 'REPORTER' || v.vendorId === own)
+      .map((v) => ({ ...v, vendorName: nameOf(v.vendorId), queuedAt: null, escalatedAt: null }));
+  } else if (reached('FIX_AVAILABLE')) {
+    vendorStatuses = doc.vendorStatuses.map((v) => ({
+      vendorId: seesMembers ? v.vendorId : null,
+      vendorName: nameOf(v.vendorId),
+      status: v.status,
+      fixedIn: v.fixedIn,
+      notifiedAt: null,
+      queuedAt: null,
+      acknowledgedAt: null,
+      escalatedAt: null,
+      note: null,
+      updatedAt: v.updatedAt,
+    }));
+  } else vendorStatuses = [];
+
+  return {
+    ...doc,
+    affected: seesMembers ? doc.affected : doc.affected.map((a) => ({ ...a, vendorId: null })),
+    credits: reached('PUBLISHED') ? doc.credits : [],
+    technicalDetails: reached('FIX_AVAILABLE') ? doc.technicalDetails : null,
+    suggestedFix: reached('FIX_AVAILABLE') ? doc.suggestedFix : null,
+    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
+    source: tied ? doc.source : null,
+    reportedBy: reporterView ? doc.reportedBy : null,
+    validation: reporterView ? doc.validation : null,
+    duplicateOf: reporterView ? doc.duplicateOf : null,
+    participants: coordinator ? doc.participants : [],
+    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    vendorStatuses,
+    embargo: coordinator
+      ? doc.embargo
+      : {
+          state: doc.embargo.state,
+          endsAt: doc.embargo.endsAt,
+          proposedBy: null,
+          reason: audience === 'VENDOR' ? doc.embargo.reason : null,
+          acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
+        },
+    stage,
+    audience,
+  };
 }

@@ -20,6 +20,7 @@ import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
+import type { EventRecorder } from './event-recorder.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
@@ -42,12 +43,24 @@ export interface ApprovalServiceDeps {
   /** Checks role grants and identity links, and applies approved ones. */
   people: PeopleService;
   audit: AuditService;
+  /** Records the events of applied sharing changes (with the claim, in one commit where the store can). */
+  events: EventRecorder;
   cursors: CursorCodec;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
+}
+
+/** The event-log kind of each request target that is a record (the others emit no alert event). */
+const RECORD_KINDS = { INDICATOR: 'INDICATOR', MODEL_RISK_NOTICE: 'NOTICE' } as const;
+
+/** An approved change as applied: the fields before and after, and a record's whole document. */
+interface AppliedChange {
+  before: ApprovalChange;
+  after: ApprovalChange;
+  record?: { before: IndicatorDoc | NoticeDoc; after: IndicatorDoc | NoticeDoc };
 }
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -241,14 +254,30 @@ export class ApprovalService implements PersonApprovals {
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
-    const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+    const claimAndApply = async () => {
+      const claimed = await this.deps.approvals.updateOne({ _id: id, status: 'PENDING', expiresAt: { $gt: now } }, { $set: decision });
+      if (!claimed) return { claimed, applied: null };
+      const applied = await this.apply(claimed, now, viewer);
+      if (!applied) {
+        await this.deps.approvals.updateOne(
+          { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
+          { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
+        );
+      }
+      return { claimed, applied };
+    };
+    // A record's sharing change commits with the claim and its UPDATED event where the store can:
+    // never an APPROVED request whose change was lost, nor a change without its alert.
+    const recordKind = RECORD_KINDS[request.target.kind as keyof typeof RECORD_KINDS];
+    const { claimed, applied } = recordKind
+      ? await this.deps.events.recording(recordKind, async () => {
+          const out = await claimAndApply();
+          const record = out.applied?.record;
+          return { value: out, changes: record ? [{ type: 'UPDATED' as const, doc: record.after, before: record.before }] : [] };
+        })
+      : await claimAndApply();
     if (!claimed) throw await this.lostRace(id, now);
-    const applied = await this.apply(claimed, now, viewer);
     if (!applied) {
-      await this.deps.approvals.updateOne(
-        { _id: id, status: 'APPROVED', decidedAt: now, 'decidedBy.userId': viewer.userId },
-        { $set: { status: 'PENDING', decidedBy: null, decidedAt: null, decisionReason: null } },
-      );
       throw hubError(
         'INVALID_TRANSITION',
         `the ${describeTarget(request)} is no longer as the request found it (changed since, or the embargo already ended); nothing was changed: make a new request if it is still needed`,
@@ -275,8 +304,11 @@ export class ApprovalService implements PersonApprovals {
     return rejected;
   }
 
-  /** Applies an approved change with a compare-and-set on `expected`; null when it no longer holds. */
-  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+  /**
+   * Applies an approved change with a compare-and-set on `expected`; null when it no longer holds.
+   * A record's change also answers the record before and after (for its UPDATED event).
+   */
+  private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
@@ -308,7 +340,7 @@ export class ApprovalService implements PersonApprovals {
     if (request.kind === 'LIFT_EMBARGO') {
       if (!expected.embargoUntil || expected.embargoUntil <= now) return null;
       const r = await this.deps.notices.applyApprovedSharing(target.id, { embargoUntil: expected.embargoUntil }, { embargoUntil: change.embargoUntil ?? now });
-      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil } };
+      return r && { before: { embargoUntil: r.before.embargoUntil }, after: { embargoUntil: r.after.embargoUntil }, record: r };
     }
     const guard = request.kind === 'LOWER_TLP' ? { tlp: expected.tlp! } : { tlp: expected.tlp!, recipients: expected.recipients! };
     // A lower TLP is never RED, so a record leaving RED leaves its recipients list behind too.
@@ -319,7 +351,7 @@ export class ApprovalService implements PersonApprovals {
     if (!r) return null;
     const pick = (d: { tlp: Tlp; recipients: string[] }): ApprovalChange =>
       request.kind === 'LOWER_TLP' ? { tlp: d.tlp } : { recipients: d.recipients };
-    return { before: pick(r.before), after: pick(r.after) };
+    return { before: pick(r.before), after: pick(r.after), record: r };
   }
 
   /** The record the viewer's member published, for a request about it. */

@@ -1,14 +1,20 @@
-import { factsOf, type AlertEventType, type NewEvent, type RecordKind } from '../domain/events.js';
+import { factsOf, vulnerabilityFacts, type AlertEventType, type NewEvent, type RecordKind, type VisibilityFacts } from '../domain/events.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { IndicatorDoc, NoticeDoc } from '../domain/types.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { EventLogRepository } from '../store/ports.js';
 
-type Recordable = IndicatorDoc | NoticeDoc;
+type Recordable = IndicatorDoc | NoticeDoc | VulnerabilityDoc;
 
 export interface RecordedChange {
   type: AlertEventType;
   doc: Recordable;
-  /** The record before the change (its sharing decides RELEASED); omit for new records. */
+  /**
+   * The record before the change (its sharing decides RELEASED); omit for new records. A
+   * clearinghouse case's write that widened its audience (validated, a vendor notified, fixed,
+   * published) is recorded as UPDATED with its `before`: each viewer it newly reaches is told
+   * RELEASED (`alertVerdict`), those who saw it already UPDATED.
+   */
   before?: Recordable | null;
 }
 
@@ -42,21 +48,22 @@ export class EventRecorder {
     }
     const { value, events } = await this.log.appendWith(async () => {
       const out = await write();
-      return { value: out.value, events: out.changes.length ? this.eventsOf(kind, out.changes) : [] };
+      return { value: out.value, events: this.eventsOf(kind, out.changes) };
     });
     if (events.length > 0) this.bus.publish(events);
     return value;
   }
 
   private eventsOf(kind: RecordKind, changes: readonly RecordedChange[]): NewEvent[] {
+    if (changes.length === 0) return [];
     const occurredAt = this.now();
     return changes.map((c) => ({
       type: c.type,
       kind,
       recordId: c.doc._id,
       occurredAt,
-      before: c.before ? factsOf(c.before) : null,
-      after: factsOf(c.doc),
+      before: c.before ? facts(kind, c.before) : null,
+      after: facts(kind, c.doc),
     }));
   }
 
@@ -65,4 +72,8 @@ export class EventRecorder {
     const stillEmbargoed = { ...notice, embargoUntil: new Date(8.64e15) };
     await this.record('NOTICE', [{ type: 'RELEASED', doc: notice, before: stillEmbargoed }]);
   }
+}
+
+function facts(kind: RecordKind, doc: Recordable): VisibilityFacts {
+  return kind === 'VULNERABILITY' ? vulnerabilityFacts(doc as VulnerabilityDoc) : factsOf(doc as IndicatorDoc | NoticeDoc);
 }

@@ -328,14 +328,18 @@ export class IndicatorService {
     const [visible] = await this.byIds(viewer, [id]);
     if (!visible) throw notFound(id);
     const seq = await this.deps.sequences.next('indicators');
-    const updated = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
-      $inc: { sightingCount: count },
-      $max: { lastSeenAt: seen },
-      $set: { updatedAt: now, seq },
+    // The count, the sighting and the SIGHTED event commit together where the store can.
+    const updated = await this.deps.events.recording('INDICATOR', async () => {
+      const after = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
+        $inc: { sightingCount: count },
+        $max: { lastSeenAt: seen },
+        $set: { updatedAt: now, seq },
+      });
+      if (!after) return { value: null, changes: [] };
+      await this.deps.sightings.insert({ ...withId(`sighting--${this.uuid()}`), indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
+      return { value: after, changes: [{ type: 'SIGHTED', doc: after, before: after }] };
     });
     if (!updated) throw notFound(id);
-    await this.deps.sightings.insert({ ...withId(`sighting--${this.uuid()}`), indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now });
-    await this.deps.events.record('INDICATOR', [{ type: 'SIGHTED', doc: updated, before: updated }]);
     return updated;
   }
 
@@ -354,20 +358,24 @@ export class IndicatorService {
     if (!ownsRecord(viewer, doc)) throw forbidden('only the member that published an indicator can revoke it');
     if (doc.revoked) return doc;
     const seq = await this.deps.sequences.next('indicators');
-    const updated = await this.deps.indicators.updateOne(
-      { _id: id, source: viewer.memberId },
-      { $set: { revoked: true, revokedReason: text, updatedAt: this.now(), seq } },
-    );
+    // The revocation and its REVOKED event commit together where the store can.
+    const updated = await this.deps.events.recording('INDICATOR', async () => {
+      const after = await this.deps.indicators.updateOne(
+        { _id: id, source: viewer.memberId },
+        { $set: { revoked: true, revokedReason: text, updatedAt: this.now(), seq } },
+      );
+      return { value: after, changes: after ? [{ type: 'REVOKED' as const, doc: after, before: doc }] : [] };
+    });
     if (!updated) throw notFound(id);
     await this.deps.audit.indicatorRevoked(viewer, id);
-    await this.deps.events.record('INDICATOR', [{ type: 'REVOKED', doc: updated, before: doc }]);
     return updated;
   }
 
   /**
    * For ApprovalService only (the approval is the authorisation): sets an indicator's TLP or
    * recipients if its sharing still is `expected` (compare-and-set in one store call). Returns
-   * the indicator before and after, or null when it is gone or its sharing has moved on.
+   * the indicator before and after, or null when it is gone or its sharing has moved on. The caller records the UPDATED event
+   * (ApprovalService.approve: in the transaction that claims the approval).
    */
   async applyApprovedSharing(
     id: string,
@@ -379,7 +387,6 @@ export class IndicatorService {
     if (!before) return null;
     const seq = await this.deps.sequences.next('indicators');
     const after = await this.deps.indicators.updateOne(guard, { $set: { ...set, updatedAt: this.now(), seq } });
-    if (after) await this.deps.events.record('INDICATOR', [{ type: 'UPDATED', doc: after, before }]);
     return after ? { before, after } : null;
   }
 }

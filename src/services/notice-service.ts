@@ -121,12 +121,11 @@ export class NoticeService {
     if (current.embargoUntil && current.embargoUntil > now && (!fields.embargoUntil || fields.embargoUntil < current.embargoUntil)) {
       throw hubError('APPROVAL_REQUIRED', 'ending an embargo early needs a second person\'s approval: ask with requestEmbargoLift(noticeId, embargoUntil, reason)', 'input.embargoUntil');
     }
-    const updated = await this.write(id, viewer.memberId, { ...fields, updatedAt: now });
+    const updated = await this.writeRecorded(id, viewer.memberId, { ...fields, updatedAt: now }, current);
     const changed = Object.keys(fields).filter(
       (k) => k !== 'severityRank' && JSON.stringify(fields[k as keyof typeof fields]) !== JSON.stringify(current[k as keyof NoticeDoc]),
     );
     await this.deps.audit.noticeUpdated(viewer, id, changed);
-    await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: updated, before: current }]);
     return updated;
   }
 
@@ -137,16 +136,16 @@ export class NoticeService {
     if (!canTransition(current.status, status)) {
       throw hubError('INVALID_TRANSITION', `a ${current.status} notice cannot become ${status}`, 'status');
     }
-    const updated = await this.write(id, viewer.memberId, { status, updatedAt: this.now() });
+    const updated = await this.writeRecorded(id, viewer.memberId, { status, updatedAt: this.now() }, current);
     await this.deps.audit.noticeStatusChanged(viewer, id, current.status, status);
-    await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: updated, before: current }]);
     return updated;
   }
 
   /**
    * For ApprovalService only (the approval is the authorisation): sets a notice's TLP,
    * recipients or embargo end if those still are `expected` (compare-and-set in one store call).
-   * Returns the notice before and after, or null when it is gone or has moved on.
+   * Returns the notice before and after, or null when it is gone or has moved on. The caller
+   * records the UPDATED event (ApprovalService.approve: in the transaction that claims the approval).
    */
   async applyApprovedSharing(
     id: string,
@@ -158,13 +157,16 @@ export class NoticeService {
     if (!before) return null;
     const seq = await this.deps.sequences.next('notices');
     const after = await this.deps.notices.updateOne(guard, { $set: { ...stripUndefined(set), updatedAt: this.now(), seq } });
-    if (after) await this.deps.events.record('NOTICE', [{ type: 'UPDATED', doc: after, before }]);
     return after ? { before, after } : null;
   }
 
-  private async write(id: string, source: string, set: Partial<NoticeDoc>): Promise<NoticeDoc> {
+  /** Writes the owner's change and its UPDATED event, committed together where the store can. */
+  private async writeRecorded(id: string, source: string, set: Partial<NoticeDoc>, before: NoticeDoc): Promise<NoticeDoc> {
     const seq = await this.deps.sequences.next('notices');
-    const updated = await this.deps.notices.updateOne({ _id: id, source }, { $set: { ...set, seq } });
+    const updated = await this.deps.events.recording('NOTICE', async () => {
+      const after = await this.deps.notices.updateOne({ _id: id, source }, { $set: { ...set, seq } });
+      return { value: after, changes: after ? [{ type: 'UPDATED' as const, doc: after, before }] : [] };
+    });
     if (!updated) throw notFound(id);
     return updated;
   }

@@ -11,6 +11,7 @@ import type { ApprovalRequestDoc, AuditCheckpoint, AuditEntry } from '../domain/
 import type { ApiKeyDoc } from '../domain/api-key.js';
 import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
+import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -57,6 +58,26 @@ export interface NoticeRepository {
   count(filter: Filter): Promise<number>;
   insert(doc: NoticeDoc): Promise<void>;
   updateOne(filter: Filter, update: UpdateDoc): Promise<NoticeDoc | null>;
+}
+
+/**
+ * Clearinghouse cases (src/domain/vulnerability.ts). Every write recomputes the case's index
+ * fields (`withIndexFields`): the stage reached, the notified vendors and the products that the
+ * policy's visibility filter and the list filters read.
+ */
+export interface VulnerabilityRepository {
+  find(filter: Filter, options?: FindOptions): Promise<VulnerabilityDoc[]>;
+  count(filter: Filter): Promise<number>;
+  /** Inserts a new case (its index fields computed here) and returns it as stored; throws on a duplicate id. */
+  insert(doc: NewVulnerabilityDoc): Promise<VulnerabilityDoc>;
+  /**
+   * Compare-and-set: applies `update` (`$set`, `$push`...) to the one case matching `filter` as
+   * one atomic write, its index fields recomputed, and returns the case after it; null, with
+   * nothing written, when no case matches. Put what the step relies on in the filter (`seq`, or
+   * `status`): of two concurrent workflow steps from the same state, one wins and the other
+   * gets null. Every update must set a new `seq` (the write order): one that does not throws.
+   */
+  updateOne(filter: Filter, update: UpdateDoc): Promise<VulnerabilityDoc | null>;
 }
 
 /** What a member's conditional update checks: the fields named must hold these values. */
@@ -266,9 +287,11 @@ export interface EventLogRepository {
   trimBefore(cutoff: Date): Promise<number>;
   /**
    * Runs `work` (record writes, answering the events they cause) and appends its events, such
-   * that a crash between the two cannot keep the writes and lose the events. Optional: an adapter
-   * without it gets `work()` then `append()` (the embedded stores, whose process is the only writer).
-   * MongoDB commits the writes and the pending events together, then moves the events into the log.
+   * that a crash between the two cannot keep the writes and lose the events. `work` must only
+   * call the store. Optional: an adapter without it gets `work()` then `append()` (the in-process
+   * store, which a crash empties anyway). SQLite runs both in one transaction
+   * (SqliteTransactionGate); MongoDB commits the writes and the pending events together, then
+   * moves the events into the log.
    */
   appendWith?<T>(work: () => Promise<{ value: T; events: NewEvent[] }>): Promise<{ value: T; events: EventDoc[] }>;
 }
@@ -311,6 +334,7 @@ export interface Store {
   events: EventLogRepository;
   sightings: SightingRepository;
   notices: NoticeRepository;
+  vulnerabilities: VulnerabilityRepository;
   members: MemberRepository;
   idempotency: IdempotencyRepository;
   sequences: SequenceRepository;
@@ -351,6 +375,7 @@ export const STORE_COLLECTIONS = [
   'auditCheckpoints',
   'communities',
   'people',
+  'vulnerabilities',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

@@ -8,6 +8,8 @@ import type { ApprovalStatus, AuditAction } from '../domain/types.js';
 import { memberStatus, severityRank, type Member } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import type { MemberGuard, SortSpec } from './ports.js';
+import type { DiscoveryMethod, DisclosureStage, VulnerabilityStatus } from '../domain/vulnerability.js';
+import type { DisclosureSchedule } from '../domain/vulnerability-stage.js';
 
 export type Direction = 'ASC' | 'DESC';
 
@@ -178,4 +180,59 @@ export function memberMatches(member: Member, expected: MemberGuard): boolean {
   if (expected.tier && member.tier !== expected.tier) return false;
   if (expected.statusRequestId && member.statusChange?.requestId !== expected.statusRequestId) return false;
   return !expected.status || memberStatus(member) === expected.status;
+}
+
+/** The `VulnerabilityFilter` input (schema/vulnerabilities.graphql), as the service passes it. */
+export interface VulnerabilityFilterInput {
+  status?: VulnerabilityStatus[] | null;
+  stage?: DisclosureStage[] | null;
+  severity?: Severity[] | null;
+  minSeverity?: Severity | null;
+  cveId?: string | null;
+  cwe?: string | null;
+  /** Affected member vendors. */
+  vendor?: string[] | null;
+  product?: string | null;
+  exploited?: boolean | null;
+  discoveryMethod?: DiscoveryMethod[] | null;
+  updatedSince?: Date | null;
+}
+
+/**
+ * The filter of `vulnerabilities(filter)`. Stages are the stored `stageReached`, PUBLISHED and
+ * PROOF_OF_CONCEPT_RELEASED told apart by `publishedAt` against `now` less HUB_POC_DELAY (as
+ * `disclosureStage` does). CVE ids and CWE ids match as stored (upper case), products folded.
+ */
+export function vulnerabilityFilter(input: VulnerabilityFilterInput | null | undefined, now: Date, schedule: DisclosureSchedule): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.status?.length) parts.push({ status: { $in: input.status } });
+  if (input.stage?.length) {
+    const released = new Date(now.getTime() - schedule.pocDelayMs);
+    const branches: Filter[] = [];
+    const stored = input.stage.filter((s) => s !== 'PUBLISHED' && s !== 'PROOF_OF_CONCEPT_RELEASED');
+    if (stored.length) branches.push({ stageReached: { $in: stored } });
+    if (input.stage.includes('PUBLISHED')) branches.push({ stageReached: 'PUBLISHED', publishedAt: { $gt: released } });
+    if (input.stage.includes('PROOF_OF_CONCEPT_RELEASED')) branches.push({ stageReached: 'PUBLISHED', publishedAt: { $lte: released } });
+    parts.push(branches.length === 1 ? branches[0]! : { $or: branches });
+  }
+  if (input.severity?.length) parts.push({ severity: { $in: input.severity } });
+  if (input.minSeverity) parts.push({ severityRank: { $gte: severityRank(input.minSeverity) } });
+  if (input.cveId != null) parts.push({ cveId: input.cveId.trim().toUpperCase() });
+  if (input.cwe != null) parts.push({ cwes: input.cwe.trim().toUpperCase() });
+  if (input.vendor?.length) parts.push({ vendorIds: { $in: input.vendor } });
+  if (input.product != null) parts.push({ products: input.product.trim().toLowerCase().replace(/\s+/g, ' ') });
+  if (input.exploited != null) parts.push({ exploited: input.exploited });
+  if (input.discoveryMethod?.length) parts.push({ 'discovery.method': { $in: input.discoveryMethod } });
+  if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  return and(...parts);
+}
+
+/** The statuses of a case still being worked: a new report matching one is flagged as a possible duplicate. */
+export const OPEN_VULNERABILITY_STATUSES: readonly VulnerabilityStatus[] = ['RECEIVED', 'VALIDATED', 'FIX_AVAILABLE'];
+
+/** Open cases sharing an affected product (`productKeys`) and a CWE with a new report. */
+export function possibleDuplicatesFilter(productKeys: readonly string[], cwes: readonly string[]): Filter {
+  if (productKeys.length === 0 || cwes.length === 0) return NOTHING;
+  return { productKeys: { $in: [...productKeys] }, cwes: { $in: [...cwes] }, status: { $in: [...OPEN_VULNERABILITY_STATUSES] } };
 }

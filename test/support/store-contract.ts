@@ -19,9 +19,11 @@ import type {
   NoticeDoc,
   SightingDoc,
 } from '../../src/domain/types.js';
-import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, type Viewer } from '../../src/policy/policy.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
+import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
+import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
-import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, sortFor, sortValues } from '../../src/store/queries.js';
+import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, possibleDuplicatesFilter, sortFor, sortValues, vulnerabilityFilter } from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
 const BASE = Date.now() - 3_600_000;
@@ -98,6 +100,46 @@ function notice(n: number, over: Partial<NoticeDoc> = {}): NoticeDoc {
     seq: n,
     ...over,
   };
+}
+
+function vulnerability(n: number, over: Partial<NewVulnerabilityDoc> = {}): NewVulnerabilityDoc {
+  return {
+    ...withId(`vulnerability--${String(n).padStart(4, '0')}`),
+    title: `Flaw ${n}`,
+    summary: 'summary',
+    severity: 'HIGH',
+    severityRank: 3,
+    cvss: { version: '3.1', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', baseScore: 9.8 },
+    cwes: ['CWE-787'],
+    cveId: null,
+    affected: [{ vendorId: 'm-v', vendorName: 'Vendor V', product: 'Widget Server', versions: '< 2.0', purl: 'pkg:npm/widget-server@1.9.0', cpe: null }],
+    discovery: { method: 'AI_MODEL', model: { name: 'Model-A', developer: 'Lab', version: null }, humanValidated: true },
+    credits: [],
+    proofOfConcept: 'poc',
+    technicalDetails: null,
+    suggestedFix: null,
+    exploited: false,
+    relatedNoticeIds: [],
+    source: 'm-a',
+    reportedBy: { memberId: 'm-a', userId: 'alice' },
+    participants: [],
+    status: 'RECEIVED',
+    validation: null,
+    vendorStatuses: [],
+    embargo: { state: 'NONE', endsAt: null, proposedBy: null, reason: null, acceptedBy: [] },
+    deadlineAt: null,
+    publishedAt: null,
+    duplicateOf: null,
+    possibleDuplicateIds: [],
+    createdAt: at(n),
+    updatedAt: at(n),
+    seq: n,
+    ...over,
+  };
+}
+
+function vendorEntry(vendorId: string, notifiedAt: Date | null): VendorStatusEntry {
+  return { vendorId, status: 'UNKNOWN', notifiedAt, queuedAt: notifiedAt ? null : at(1), acknowledgedAt: null, escalatedAt: null, fixedIn: null, note: null, updatedAt: at(1) };
 }
 
 function memberDoc(id: string, over: Partial<Member> = {}): Member {
@@ -413,6 +455,92 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         const updated = await store.notices.updateOne({ _id: 'x-model-risk-notice--0001', source: 'm-a' }, { $set: { status: 'MITIGATED', seq: 7 } });
         expect(updated).toMatchObject({ status: 'MITIGATED', seq: 7, title: 'Notice 1' });
         expect(await store.notices.updateOne({ _id: 'x-model-risk-notice--0001', source: 'm-b' }, { $set: { status: 'RETRACTED' } })).toBeNull();
+      });
+    });
+
+    describe('vulnerabilities', () => {
+      const v = (i: number) => `vulnerability--${String(i).padStart(4, '0')}`;
+
+      it('stores a case with its index fields and refuses a second with the same id', async () => {
+        const stored = await store.vulnerabilities.insert(vulnerability(1, { affected: [
+          { vendorId: 'm-v', vendorName: 'Vendor  V', product: 'Widget Server', versions: '< 2', purl: 'pkg:npm/widget-server@1.9.0?arch=x', cpe: null },
+          { vendorId: null, vendorName: 'Other', product: 'Gadget', versions: '*', purl: null, cpe: 'cpe:2.3:a:other:gadget:1.0:*:*:*:*:*:*:*' },
+        ] }));
+        expect(stored).toMatchObject({
+          stageReached: 'RECEIVED',
+          vendorIds: ['m-v'],
+          notifiedVendorIds: [],
+          products: ['gadget', 'widget server'],
+          productKeys: ['cpe:a:other:gadget', 'name:other/gadget', 'name:vendor v/widget server', 'purl:pkg:npm/widget-server'],
+        });
+        expect(await store.vulnerabilities.find({ _id: v(1) })).toEqual([stored]);
+        await expect(store.vulnerabilities.insert(vulnerability(1))).rejects.toThrow();
+        expect(await store.vulnerabilities.count({})).toBe(1);
+      });
+
+      it('shows each case to exactly the viewers of its stage by the policy\'s own filter, in lists, counts and by id', async () => {
+        await store.vulnerabilities.insert(vulnerability(1));
+        await store.vulnerabilities.insert(vulnerability(2, { status: 'VALIDATED', vendorStatuses: [vendorEntry('m-v', at(2)), vendorEntry('m-w', null)] }));
+        await store.vulnerabilities.insert(vulnerability(3, { status: 'FIX_AVAILABLE', source: 'm-b', participants: ['m-c'] }));
+        await store.vulnerabilities.insert(vulnerability(4, { status: 'PUBLISHED', publishedAt: at(4), source: 'm-b' }));
+        await store.vulnerabilities.insert(vulnerability(5, { status: 'INVALID', source: 'm-b' }));
+        const visible = async (viewer: Viewer) => ids(await store.vulnerabilities.find(vulnerabilityVisibility(viewer), { sort: [['seq', 1]] }));
+        expect(await visible(ANON)).toEqual([v(4)]);
+        expect(await visible(member('m-x', 'COMMUNITY'))).toEqual([v(4)]);
+        expect(await visible(member('m-x', 'TRUSTED'))).toEqual([v(3), v(4)]);
+        expect(await visible(member('m-x', 'CORE'))).toEqual([v(2), v(3), v(4)]);
+        expect(await visible(member('m-a', 'COMMUNITY'))).toEqual([v(1), v(2), v(4)]);
+        expect(await visible(member('m-c', 'COMMUNITY'))).toEqual([v(3), v(4)]);
+        // Notified: sees it; still queued: does not.
+        expect(await visible(member('m-v', 'COMMUNITY'))).toEqual([v(2), v(4)]);
+        expect(await visible(member('m-w', 'COMMUNITY'))).toEqual([v(4)]);
+        expect(await visible(member('m-x', 'COMMUNITY', ['reader', 'coordinator']))).toEqual([v(1), v(2), v(3), v(4), v(5)]);
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(3);
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-w', 'COMMUNITY')))).toBe(1);
+        expect(await store.vulnerabilities.find(and({ _id: { $in: [v(1), v(2)] } }, vulnerabilityVisibility(member('m-x', 'TRUSTED'))))).toEqual([]);
+      });
+
+      it('answers the list filters and the possible-duplicate query', async () => {
+        const now = at(100);
+        await store.vulnerabilities.insert(vulnerability(1, { cveId: 'CVE-2026-12345', cwes: ['CWE-79', 'CWE-787'], exploited: true }));
+        await store.vulnerabilities.insert(vulnerability(2, { status: 'PUBLISHED', publishedAt: at(2), severity: 'LOW', severityRank: 1, discovery: { method: 'HUMAN', model: null, humanValidated: true } }));
+        await store.vulnerabilities.insert(vulnerability(3, { status: 'CLOSED', affected: [{ vendorId: null, vendorName: 'X', product: 'Other Thing', versions: '1', purl: null, cpe: null }] }));
+        const find = async (f: Parameters<typeof vulnerabilityFilter>[0], delay = DEFAULT_SCHEDULE) => ids(await store.vulnerabilities.find(vulnerabilityFilter(f, now, delay), { sort: [['seq', 1]] }));
+        expect(await find({ cveId: 'cve-2026-12345' })).toEqual([v(1)]);
+        expect(await find({ cwe: 'cwe-79' })).toEqual([v(1)]);
+        expect(await find({ vendor: ['m-v'] })).toEqual([v(1), v(2)]);
+        expect(await find({ product: '  widget   SERVER ' })).toEqual([v(1), v(2)]);
+        expect(await find({ exploited: true })).toEqual([v(1)]);
+        expect(await find({ discoveryMethod: ['HUMAN'] })).toEqual([v(2)]);
+        expect(await find({ minSeverity: 'HIGH' })).toEqual([v(1), v(3)]);
+        expect(await find({ status: ['CLOSED'] })).toEqual([v(3)]);
+        expect(await find({ stage: ['PUBLISHED'] })).toEqual([v(2)]);
+        expect(await find({ stage: ['PROOF_OF_CONCEPT_RELEASED'] })).toEqual([]);
+        expect(await find({ stage: ['PROOF_OF_CONCEPT_RELEASED'] }, { pocDelayMs: 1_000 })).toEqual([v(2)]);
+        expect(await find({ stage: ['RECEIVED', 'PUBLISHED'] })).toEqual([v(1), v(2), v(3)]);
+        expect(await find({ updatedSince: at(2) })).toEqual([v(2), v(3)]);
+        // Open cases only (not PUBLISHED, not CLOSED), sharing a product key and a CWE.
+        expect(ids(await store.vulnerabilities.find(possibleDuplicatesFilter(['purl:pkg:npm/widget-server'], ['CWE-787'])))).toEqual([v(1)]);
+        expect(await store.vulnerabilities.find(possibleDuplicatesFilter(['purl:pkg:npm/widget-server'], ['CWE-20']))).toEqual([]);
+        expect(await store.vulnerabilities.find(possibleDuplicatesFilter([], ['CWE-787']))).toEqual([]);
+      });
+
+      it('updates one case as a compare-and-set, recomputing its index fields, never narrowing its stage', async () => {
+        await store.vulnerabilities.insert(vulnerability(1, { vendorStatuses: [vendorEntry('m-v', null)] }));
+        const validated = await store.vulnerabilities.updateOne(
+          { _id: v(1), seq: 1 },
+          { $set: { status: 'VALIDATED', seq: 2, 'vendorStatuses.0.notifiedAt': at(5), 'vendorStatuses.0.queuedAt': null } },
+        );
+        expect(validated).toMatchObject({ status: 'VALIDATED', stageReached: 'VALIDATED', notifiedVendorIds: ['m-v'], seq: 2 });
+        // The same step again, from the state it read: nothing written.
+        expect(await store.vulnerabilities.updateOne({ _id: v(1), seq: 1 }, { $set: { status: 'INVALID', seq: 3 } })).toBeNull();
+        const closed = await store.vulnerabilities.updateOne({ _id: v(1), status: 'VALIDATED' }, { $set: { status: 'CLOSED', seq: 4 } });
+        expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED' });
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(1);
+        await expect(store.vulnerabilities.updateOne({ _id: v(1) }, { $set: { status: 'RECEIVED' } })).rejects.toThrow(/seq/);
+        // Of concurrent steps from one state, exactly one wins.
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.vulnerabilities.updateOne({ _id: v(1), seq: 4 }, { $set: { seq: 10 + i } })));
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
       });
     });
 
@@ -860,6 +988,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.members.put(memberDoc('m-a'));
         await seedIndicators(target, [indicator(1)]);
         await target.notices.insert(notice(1));
+        await target.vulnerabilities.insert(vulnerability(1));
         await target.sightings.insert({ ...withId('sighting--0001'), indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
         await target.approvals.insert(approval(1));
         await target.identityProviders.put(registration('https://idp.example', 'm-a'));

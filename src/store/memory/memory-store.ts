@@ -25,6 +25,7 @@ import { MemoryCommunities } from './memory-communities.js';
 import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
+import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
 import type { CollectionAccess, StoreCollections } from '../ports.js';
@@ -241,6 +242,7 @@ export function createMemoryStore(): Store {
     events: new MemoryEventLog(),
     sightings: new MemorySightings(),
     notices: new MemoryNotices(),
+    vulnerabilities: new MemoryVulnerabilities(),
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
     sequences: new MemorySequences(),
@@ -270,6 +272,7 @@ export function createMemoryStore(): Store {
     auditCheckpoints: audit.checkpoints,
     communities: r.communities.access,
     people: r.people.access,
+    vulnerabilities: r.vulnerabilities.access,
   };
   return { ...repositories, backup, async close() {} };
 }

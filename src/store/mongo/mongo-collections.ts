@@ -25,6 +25,8 @@ export const COLLECTIONS = {
   apiKeys: 'apiKeys',
   /** Communities and their rosters (see MongoCommunities). */
   communities: 'communities',
+  /** Clearinghouse cases (see MongoVulnerabilities). */
+  vulnerabilities: 'vulnerabilities',
   /** Persons: who acts for each member, their roles and linked identities (see MongoPeople). */
   people: 'people',
   events: 'events',

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ChangeStream, ChangeStreamInsertDocument, Collection, Db, Filter as MongoFilter, ResumeToken } from 'mongodb';
 import type { Logger } from 'pino';
-import type { EventDoc } from '../../domain/events.js';
-import type { EventBus } from '../../events/event-bus.js';
+import { LogFedEventBus } from '../log-fed-event-bus.js';
 import type { EventLogRepository } from '../ports.js';
 import { BOOKKEEPING, COLLECTIONS, DURABLE } from './mongo-collections.js';
 import {
@@ -14,7 +12,6 @@ import {
   type MemberChangeDoc,
   type StoredEvent,
 } from './mongo-documents.js';
-import { OrderedEventFeed } from './ordered-event-feed.js';
 
 export interface MongoEventBusOptions {
   db: Db;
@@ -52,13 +49,11 @@ function started(stream: EventEmitter): Promise<void> {
   });
 }
 
-type Listener<T> = (value: T) => void;
-
 /**
  * The event bus for several hub instances on one MongoDB.
  *
  * Events: every instance tails the event log with a change stream (inserts only) and hands the
- * events to its listeners through an OrderedEventFeed: in position order, each once, whichever
+ * events to its listeners through an OrderedEventFeed (LogFedEventBus): in position order, each once, whichever
  * instance appended them. `publish` (this instance's own appends) only offers the events to the
  * feed, so local and remote events interleave in position order too. The stream's resume token
  * is saved per instance (`busCursors`, at most once a second); after a restart or a stream error
@@ -68,16 +63,10 @@ type Listener<T> = (value: T) => void;
  * Member changes (tier, suspension, identity providers) are announced to this instance's
  * listeners at once and written to `memberChanges`, whose change stream tells the others.
  */
-export class MongoEventBus implements EventBus {
-  private readonly eventListeners = new Set<Listener<readonly EventDoc[]>>();
-  private readonly memberListeners = new Set<Listener<string>>();
-  /** This process, in `memberChanges.origin`: its own notices are not announced twice. */
-  private readonly origin = randomUUID();
+export class MongoEventBus extends LogFedEventBus {
   private readonly events: Collection<StoredEvent>;
   private readonly cursors: Collection<BusCursorDoc>;
   private readonly memberChanges: Collection<MemberChangeDoc>;
-  private readonly log: Logger;
-  private feed!: OrderedEventFeed;
   private eventStream: ChangeStream<StoredEvent, ChangeStreamInsertDocument<StoredEvent>> | null = null;
   private memberStream: ChangeStream<MemberChangeDoc, ChangeStreamInsertDocument<MemberChangeDoc>> | null = null;
   private resumeToken: ResumeToken | undefined;
@@ -89,12 +78,12 @@ export class MongoEventBus implements EventBus {
   private closed = false;
 
   private constructor(private readonly options: MongoEventBusOptions) {
+    super(options.logger.child({ component: 'mongo-event-bus', instance: options.instanceName }));
     const { db } = options;
     this.events = db.collection<StoredEvent>(COLLECTIONS.events, { readConcern: { level: 'majority' } });
     this.cursors = db.collection<BusCursorDoc>(COLLECTIONS.busCursors, { writeConcern: BOOKKEEPING });
     // A member change must reach the other instances' open sockets: durable like the change itself.
     this.memberChanges = db.collection<MemberChangeDoc>(COLLECTIONS.memberChanges, { writeConcern: DURABLE });
-    this.log = options.logger.child({ component: 'mongo-event-bus', instance: options.instanceName });
   }
 
   /** Starts after the log's current end: events already in it are replayed by subscribers that ask, not re-announced. */
@@ -106,15 +95,7 @@ export class MongoEventBus implements EventBus {
 
   private async init(): Promise<void> {
     const { latest } = await this.options.log.bounds();
-    this.feed = new OrderedEventFeed({
-      log: this.options.log,
-      after: latest,
-      gapGraceMs: this.options.gapGraceMs,
-      deliver: (events) => this.deliver(events),
-      onGapSkipped: (from, to, reason) =>
-        (reason === 'trimmed' ? this.log.info.bind(this.log) : this.log.warn.bind(this.log))({ from, to, reason }, 'event positions skipped'),
-      onError: (err) => this.log.error({ err }, 'reading the event log failed; retrying'),
-    });
+    this.startFeed(this.options.log, latest, this.options.gapGraceMs);
     // Resume the stream where this instance left it, unless that is so far back that replaying
     // the stream would only re-read events the feed drops (it starts at `latest`).
     const saved = await this.cursors.findOne({ _id: this.options.instanceName });
@@ -129,30 +110,10 @@ export class MongoEventBus implements EventBus {
     this.feed.poke();
   }
 
-  publish(events: readonly EventDoc[]): void {
-    if (events.length > 0) this.feed.offer(events);
-  }
-
-  memberChanged(memberId: string): void {
-    this.announceMember(memberId);
+  protected tellOthers(memberId: string): void {
     this.memberChanges.insertOne({ memberId, origin: this.origin, at: new Date() }).catch((err: unknown) => {
-      this.log.error({ err, memberId }, 'could not tell the other instances of a member change');
+      this.logger.error({ err, memberId }, 'could not tell the other instances of a member change');
     });
-  }
-
-  onEvents(listener: Listener<readonly EventDoc[]>): () => void {
-    this.eventListeners.add(listener);
-    return () => void this.eventListeners.delete(listener);
-  }
-
-  onMemberChanged(listener: Listener<string>): () => void {
-    this.memberListeners.add(listener);
-    return () => void this.memberListeners.delete(listener);
-  }
-
-  /** The last position handed to listeners. */
-  get position(): number {
-    return this.feed.position;
   }
 
   async close(): Promise<void> {
@@ -166,26 +127,6 @@ export class MongoEventBus implements EventBus {
     await this.saveToken().catch(() => undefined);
   }
 
-  private deliver(events: readonly EventDoc[]): void {
-    for (const listener of this.eventListeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.log.error({ err }, 'an event listener failed');
-      }
-    }
-  }
-
-  private announceMember(memberId: string): void {
-    for (const listener of this.memberListeners) {
-      try {
-        listener(memberId);
-      } catch (err) {
-        this.log.error({ err }, 'a member-change listener failed');
-      }
-    }
-  }
-
   /** Opens the event log's stream; resolves once the server answered it (see `started`). */
   private openEventStream(): Promise<void> | null {
     if (this.closed) return null;
@@ -197,7 +138,7 @@ export class MongoEventBus implements EventBus {
     const ended = (reason: string, err?: unknown) => {
       // Once per stream: an error also closes it, and only the current stream is reopened.
       if (this.closed || this.eventStream !== stream) return;
-      this.log.warn({ err, reason }, 'event log change stream ended; reading the log by position until it is back');
+      this.logger.warn({ err, reason }, 'event log change stream ended; reading the log by position until it is back');
       this.eventStream = null;
       void stream.close().catch(() => undefined);
       this.startPolling();
@@ -253,11 +194,11 @@ export class MongoEventBus implements EventBus {
         .find(memberChangesSince(since, this.origin) as MongoFilter<MemberChangeDoc>, { projection: { memberId: 1 } })
         .toArray()
         .then((docs) => new Set(docs.map((d) => d.memberId)).forEach((id) => this.announceMember(id)))
-        .catch((err: unknown) => this.log.error({ err }, 'member-change catch-up failed'));
+        .catch((err: unknown) => this.logger.error({ err }, 'member-change catch-up failed'));
     }
     const ended = (reason: string, err?: unknown) => {
       if (this.closed || this.memberStream !== stream) return;
-      this.log.warn({ err, reason }, 'member-change stream ended; reopening');
+      this.logger.warn({ err, reason }, 'member-change stream ended; reopening');
       this.memberStream = null;
       this.memberStreamDownSince ??= new Date();
       void stream.close().catch(() => undefined);
@@ -293,7 +234,7 @@ export class MongoEventBus implements EventBus {
     if (this.saveTimer || this.closed) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.saveToken().catch((err: unknown) => this.log.warn({ err }, 'could not save the change-stream resume token'));
+      this.saveToken().catch((err: unknown) => this.logger.warn({ err }, 'could not save the change-stream resume token'));
     }, SAVE_EVERY_MS);
     this.saveTimer.unref();
   }

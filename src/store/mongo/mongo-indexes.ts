@@ -212,6 +212,85 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { embargoUntil: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'TAXII: notices dated by their embargo\'s end, in date_added order',
   },
+  // clearinghouse cases (visibility reads the index fields every write recomputes: src/domain/vulnerability-index.ts)
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_seq',
+    key: { seq: -1 },
+    purpose: 'vulnerabilities(...) newest write first and its keyset cursors (a coordinator sees every case; others walk it testing their visibility $or)',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_stage_seq',
+    key: { stageReached: 1, seq: -1 },
+    purpose: 'the stage branch of the visibility $or (CORE from VALIDATED, TRUSTED from FIX_AVAILABLE, everyone from PUBLISHED), newest first; the stage filter',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_source_seq',
+    key: { source: 1, seq: -1 },
+    purpose: "the visibility branch {source: <viewer>}: the reporter's own cases, newest first",
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_participants_seq',
+    key: { participants: 1, seq: -1 },
+    purpose: 'the visibility branch {participants: <viewer>}: cases the viewer reported a duplicate of (multikey)',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_vendors_seq',
+    key: { notifiedVendorIds: 1, seq: -1 },
+    purpose: 'the visibility branch {notifiedVendorIds: <viewer>}: cases the viewer was notified of as an affected vendor (multikey)',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_status_seq',
+    key: { status: 1, seq: -1 },
+    purpose: 'the status filter; the open cases read by the possible-duplicate check on submit',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_product_keys',
+    key: { productKeys: 1, status: 1 },
+    purpose: 'submitVulnerability: open cases sharing an affected product (then a CWE), the possible duplicates shown to coordinators (multikey)',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_vendor_ids',
+    key: { vendorIds: 1, seq: -1 },
+    purpose: 'the vendor filter (affected member vendors; multikey) and the workflow\'s per-vendor pacing',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_cve',
+    key: { cveId: 1 },
+    purpose: 'the cveId filter',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_published',
+    key: { publishedAt: 1, _id: 1 },
+    purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_date_added',
+    key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: cases in date_added order ({updatedAt, dateAddedOffset, _id} ranges) and the updatedSince filter',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_id_source',
+    key: { _id: 1, source: 1 },
+    purpose: 'lookups by id that carry the viewer\'s visibility $or (vulnerability, node, duplicateOf): each branch reads only cases the viewer may see, so a hidden id costs what an absent one does',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_id_stage',
+    key: { _id: 1, stageReached: 1 },
+    purpose: 'lookups by id: the branch {stageReached: {$in: <stages the tier sees>}}',
+  },
   // sightings
   {
     collection: COLLECTIONS.sightings,

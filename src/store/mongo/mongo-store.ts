@@ -73,6 +73,8 @@ import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
+import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
+import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 
 export interface MongoStoreOptions {
   /** How long events are kept (HUB_EVENT_RETENTION): each event's TTL. Default 7 days. */
@@ -393,6 +395,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     ),
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
+    vulnerabilities: new MongoVulnerabilities(durable<VulnerabilityDoc>(COLLECTIONS.vulnerabilities)),
     members: new MongoMembers(durable<Member>(COLLECTIONS.members)),
     idempotency: new MongoIdempotency(durable<IdempotencyRecord>(COLLECTIONS.idempotency), options.reservationLeaseMs ?? RESERVATION_LEASE_MS),
     sequences: new MongoSequences(counters),
@@ -442,6 +445,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     audit: mongoAccess(raw('audit'), 'audit entry'),
     auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
     communities: mongoAccess(raw('communities'), 'community'),
+    vulnerabilities: mongoAccess(raw('vulnerabilities'), 'vulnerability'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -466,6 +470,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   auditCheckpoints: COLLECTIONS.auditCheckpoints,
   communities: COLLECTIONS.communities,
   people: COLLECTIONS.people,
+  vulnerabilities: COLLECTIONS.vulnerabilities,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

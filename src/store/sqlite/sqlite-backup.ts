@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { ApprovalRequestDoc, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type { CommunityDoc } from '../../domain/community.js';
+import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import type { EventDoc } from '../../domain/events.js';
 import type { CollectionAccess, StoreCollections, StoredDocument } from '../ports.js';
 import type { SqliteCollection } from './sqlite-collection.js';
@@ -23,6 +24,7 @@ export interface SqliteDocumentCollections {
   approvals: SqliteCollection<ApprovalRequestDoc>;
   audit: SqliteCollection<AuditEntry>;
   communities: SqliteCollection<CommunityDoc>;
+  vulnerabilities: SqliteCollection<VulnerabilityDoc>;
 }
 
 export function sqliteBackup(db: Database.Database, statements: StatementCache, docs: SqliteDocumentCollections): StoreCollections {
@@ -99,6 +101,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
       load: insert('INSERT INTO audit_checkpoints (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]),
     },
     communities: documents(docs.communities, 'communities'),
+    vulnerabilities: documents(docs.vulnerabilities, 'vulnerabilities'),
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { EventDoc } from '../../domain/events.js';
-import type { EventBus } from '../../events/event-bus.js';
+import { LogFedEventBus } from '../log-fed-event-bus.js';
 import type { EventLogRepository } from '../ports.js';
-import { OrderedEventFeed } from '../mongo/ordered-event-feed.js';
 
 export interface SqliteEventBusOptions {
   db: Database.Database;
@@ -17,26 +14,19 @@ export interface SqliteEventBusOptions {
   memberChangeRetentionMs?: number;
 }
 
-type Listener<T> = (value: T) => void;
-
 /**
  * The event bus for every process sharing one SQLite file (a hub and `hub` CLI commands, or
  * several hubs on one host). This process's appends are offered at once; the others' are found by
  * polling: `PRAGMA data_version` changes when another connection committed, and only then is the
  * log read after the last position delivered (one indexed range read), through the same
- * OrderedEventFeed as the MongoDB bus, so deliveries are in position order, each once. Member
- * changes travel through the `member_changes` table the same way.
+ * OrderedEventFeed as the MongoDB bus (LogFedEventBus), so deliveries are in position order, each
+ * once. Member changes travel through the `member_changes` table the same way.
  *
  * Polling, not a notification: SQLite has none across processes. At the default 100 ms a
  * change reaches the other processes within ~100-200 ms, and an idle poll is one pragma read.
  */
-export class SqliteEventBus implements EventBus {
-  private readonly eventListeners = new Set<Listener<readonly EventDoc[]>>();
-  private readonly memberListeners = new Set<Listener<string>>();
-  private readonly origin = randomUUID();
-  private readonly feed: OrderedEventFeed;
+export class SqliteEventBus extends LogFedEventBus {
   private readonly timer: NodeJS.Timeout;
-  private readonly log: Logger;
   private dataVersion: number;
   private memberChangeSeen: number;
   private polls = 0;
@@ -46,18 +36,11 @@ export class SqliteEventBus implements EventBus {
     private readonly options: SqliteEventBusOptions,
     latest: number,
   ) {
+    super(options.logger.child({ component: 'sqlite-event-bus' }));
     const { db } = options;
-    this.log = options.logger.child({ component: 'sqlite-event-bus' });
     this.dataVersion = db.pragma('data_version', { simple: true }) as number;
     this.memberChangeSeen = (db.prepare('SELECT coalesce(max(id), 0) FROM member_changes').pluck().get() as number) ?? 0;
-    this.feed = new OrderedEventFeed({
-      log: options.log,
-      after: latest,
-      deliver: (events) => this.deliver(events),
-      onGapSkipped: (from, to, reason) =>
-        (reason === 'trimmed' ? this.log.info.bind(this.log) : this.log.warn.bind(this.log))({ from, to, reason }, 'event positions skipped'),
-      onError: (err) => this.log.error({ err }, 'reading the event log failed; retrying'),
-    });
+    this.startFeed(options.log, latest);
     this.timer = setInterval(() => this.poll(), options.pollMs ?? 100);
     this.timer.unref();
   }
@@ -68,37 +51,12 @@ export class SqliteEventBus implements EventBus {
     return new SqliteEventBus(options, latest);
   }
 
-  publish(events: readonly EventDoc[]): void {
-    if (events.length > 0) this.feed.offer(events);
-  }
-
-  memberChanged(memberId: string): void {
-    this.announceMember(memberId);
+  protected tellOthers(memberId: string): void {
     try {
       this.options.db.prepare('INSERT INTO member_changes (memberId, origin, at) VALUES (?, ?, ?)').run(memberId, this.origin, Date.now());
     } catch (err) {
-      this.log.error({ err, memberId }, 'could not tell the other processes of a member change');
+      this.logger.error({ err, memberId }, 'could not tell the other processes of a member change');
     }
-  }
-
-  onEvents(listener: Listener<readonly EventDoc[]>): () => void {
-    this.eventListeners.add(listener);
-    return () => void this.eventListeners.delete(listener);
-  }
-
-  onMemberChanged(listener: Listener<string>): () => void {
-    this.memberListeners.add(listener);
-    return () => void this.memberListeners.delete(listener);
-  }
-
-  /** The last position handed to listeners. */
-  get position(): number {
-    return this.feed.position;
-  }
-
-  /** Resolves once what is known has been delivered (tests). */
-  idle(): Promise<void> {
-    return this.feed.idle();
   }
 
   async close(): Promise<void> {
@@ -121,7 +79,7 @@ export class SqliteEventBus implements EventBus {
         this.options.db.prepare('DELETE FROM member_changes WHERE at < ?').run(Date.now() - (this.options.memberChangeRetentionMs ?? 3_600_000));
       }
     } catch (err) {
-      this.log.error({ err }, 'polling the store for other processes\' changes failed');
+      this.logger.error({ err }, 'polling the store for other processes\' changes failed');
     }
   }
 
@@ -132,26 +90,6 @@ export class SqliteEventBus implements EventBus {
     for (const row of rows) {
       this.memberChangeSeen = row.id;
       if (row.origin !== this.origin) this.announceMember(row.memberId);
-    }
-  }
-
-  private deliver(events: readonly EventDoc[]): void {
-    for (const listener of this.eventListeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.log.error({ err }, 'an event listener failed');
-      }
-    }
-  }
-
-  private announceMember(memberId: string): void {
-    for (const listener of this.memberListeners) {
-      try {
-        listener(memberId);
-      } catch (err) {
-        this.log.error({ err }, 'a member-change listener failed');
-      }
     }
   }
 }

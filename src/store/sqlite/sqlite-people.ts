@@ -17,17 +17,22 @@ export class SqlitePeople implements PersonRepository {
   ) {}
 
   async get(id: string): Promise<PersonDoc | null> {
-    const text = this.s.get('SELECT doc FROM people WHERE _id = ?').pluck().get(id) as string | undefined;
-    return text === undefined ? null : decodeDoc<PersonDoc>(text);
+    return this.read(id);
   }
 
+  /** Synchronous, as every method's SQLite work must be (SqliteTransactionGate). */
   async getMany(ids: readonly string[]): Promise<PersonDoc[]> {
     const found: PersonDoc[] = [];
     for (const id of new Set(ids)) {
-      const person = await this.get(id);
+      const person = this.read(id);
       if (person) found.push(person);
     }
     return found;
+  }
+
+  private read(id: string): PersonDoc | null {
+    const text = this.s.get('SELECT doc FROM people WHERE _id = ?').pluck().get(id) as string | undefined;
+    return text === undefined ? null : decodeDoc<PersonDoc>(text);
   }
 
   async list(memberId: string | null, limit: number): Promise<PersonDoc[]> {

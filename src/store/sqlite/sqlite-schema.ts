@@ -160,7 +160,51 @@ export const COMMUNITIES: CollectionSpec = {
   indexes: [{ columns: ['ownerMemberId', '_id'], purpose: 'the communities a member owns' }],
 };
 
-export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES] as const;
+/**
+ * Clearinghouse cases. Visibility reads source, participants, notifiedVendorIds and stageReached
+ * (the index fields every write recomputes, src/domain/vulnerability-index.ts); lists read by
+ * `seq` newest first; duplicates are found by productKeys, cwes and status.
+ */
+export const VULNERABILITIES: CollectionSpec = {
+  table: 'vulnerabilities',
+  columns: [
+    { field: 'status', kind: 'text' },
+    { field: 'stageReached', kind: 'text' },
+    { field: 'severity', kind: 'text' },
+    { field: 'severityRank', kind: 'number' },
+    { field: 'cveId', kind: 'text' },
+    { field: 'exploited', kind: 'boolean' },
+    { field: 'discovery.method', kind: 'text' },
+    { field: 'duplicateOf', kind: 'text' },
+    { field: 'source', kind: 'text' },
+    { field: 'createdAt', kind: 'date' },
+    { field: 'updatedAt', kind: 'date' },
+    { field: 'publishedAt', kind: 'date' },
+    { field: 'seq', kind: 'number' },
+    DATE_ADDED_OFFSET,
+  ],
+  lists: [
+    { field: 'participants', kind: 'text' },
+    { field: 'notifiedVendorIds', kind: 'text' },
+    { field: 'vendorIds', kind: 'text' },
+    { field: 'cwes', kind: 'text' },
+    { field: 'products', kind: 'text' },
+    { field: 'productKeys', kind: 'text' },
+  ],
+  indexes: [
+    { columns: ['seq'], purpose: 'vulnerabilities(...) newest write first, and its keyset pages (the visibility $or tested while walking)' },
+    { columns: ['stageReached', 'seq'], purpose: 'the stage branch of visibility (CORE from VALIDATED, TRUSTED from FIX_AVAILABLE, everyone from PUBLISHED), newest first; the stage filter' },
+    { columns: ['source', 'seq'], purpose: "the reporter's own cases (visibility), newest first" },
+    { columns: ['status', 'seq'], purpose: 'the status filter, newest first; open cases for the possible-duplicate check' },
+    { columns: ['cveId', 'seq'], purpose: 'the cveId filter' },
+    { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
+    { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of cases in date_added order; the updatedSince filter' },
+  ],
+  // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
+  countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited'],
+};
+
+export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES, VULNERABILITIES] as const;
 
 /** The tables of the simpler repositories (one key each), and the event log. */
 export const KEYED_TABLES_DDL = [

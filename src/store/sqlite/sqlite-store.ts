@@ -45,11 +45,14 @@ import {
 import { SqliteCommunities } from './sqlite-communities.js';
 import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
-import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS } from './sqlite-schema.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { SqliteVulnerabilities } from './sqlite-vulnerabilities.js';
+import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { gated, SqliteTransactionGate } from './sqlite-transaction-gate.js';
 
 export interface SqliteStoreOptions {
   /** How long an unfinished idempotency reservation blocks retries. Default RESERVATION_LEASE_MS (5 min). */
@@ -75,6 +78,7 @@ export interface SqliteStore extends Store {
     sightings: SqliteCollection<SightingDoc>;
     approvals: SqliteCollection<ApprovalRequestDoc>;
     audit: SqliteCollection<AuditEntry>;
+    vulnerabilities: SqliteCollection<VulnerabilityDoc>;
   };
 }
 
@@ -258,32 +262,37 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     sightings: new SqliteCollection<SightingDoc>(db, statements, SIGHTINGS),
     approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
+    vulnerabilities: new SqliteCollection<VulnerabilityDoc>(db, statements, VULNERABILITIES),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
   const checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(db, path, { walLimitPages: options.walLimitPages });
   const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
   idempotency.sweep();
   let closed = false;
+  // Every repository call is admitted through the gate: appendWith's transaction spans awaits.
+  const gate = new SqliteTransactionGate(db);
+  const g = <T extends object>(repository: T): T => gated(repository, gate);
   return {
     db,
     checkpointer,
     collections,
     backup: sqliteBackup(db, statements, { ...collections, communities }),
-    indicators: new SqliteIndicators(db, statements, collections.indicators, checkpointer),
-    events: new SqliteEventLog(db, statements),
-    sightings: new SqliteSightings(collections.sightings),
-    notices: new SqliteRecords(collections.notices) as NoticeRepository,
-    members: new SqliteMembers(db, statements),
-    communities: new SqliteCommunities(db, communities),
-    idempotency,
-    sequences: new SqliteSequences(statements),
-    identityProviders: new SqliteIdentityProviders(db, statements),
-    approvals: new SqliteRecords(collections.approvals) as ApprovalRepository,
-    audit: new SqliteAudit(db, statements, collections.audit),
-    apiKeys: new SqliteApiKeys(db, statements),
-    people: new SqlitePeople(db, statements),
-    rateLimits: new SqliteRateLimits(db, statements),
-    leases: new SqliteLeases(db, statements),
+    indicators: g(new SqliteIndicators(db, statements, collections.indicators, checkpointer)),
+    events: g(new SqliteEventLog(db, statements, gate)),
+    sightings: g(new SqliteSightings(collections.sightings)),
+    notices: g(new SqliteRecords(collections.notices) as NoticeRepository),
+    vulnerabilities: g(new SqliteVulnerabilities(db, collections.vulnerabilities)),
+    members: g(new SqliteMembers(db, statements)),
+    communities: g(new SqliteCommunities(db, communities)),
+    idempotency: g(idempotency),
+    sequences: g(new SqliteSequences(statements)),
+    identityProviders: g(new SqliteIdentityProviders(db, statements)),
+    approvals: g(new SqliteRecords(collections.approvals) as ApprovalRepository),
+    audit: g(new SqliteAudit(db, statements, collections.audit)),
+    apiKeys: g(new SqliteApiKeys(db, statements)),
+    people: g(new SqlitePeople(db, statements)),
+    rateLimits: g(new SqliteRateLimits(db, statements)),
+    leases: g(new SqliteLeases(db, statements)),
     async close() {
       if (closed) return;
       closed = true;
