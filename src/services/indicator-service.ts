@@ -15,7 +15,7 @@ import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
-import { canonicalJson } from './canonical-json.js';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -418,3 +418,17 @@ function looseningRefusal(previous: IndicatorDoc | undefined, next: Partial<Indi
 function notFound(id: string) {
   return hubError('NOT_FOUND', `no indicator with id "${clip(id)}"`, 'id');
 }
+
+/**
+ * The same JSON for inputs that mean the same: keys sorted (safe-stable-stringify), null and
+ * absent fields alike, so a retry that spells an omitted field as `null` is still the same
+ * request. Byte for byte what the hand-written version produced for GraphQL inputs (whose field
+ * names are never integer-like), so stored idempotency hashes stay valid.
+ */
+function canonicalJson(value: unknown): string {
+  return stableStringify(value, function (this: unknown, _key: string, v: unknown) {
+    return v === null && !Array.isArray(this) ? undefined : v;
+  }) ?? 'null';
+}
+
+
