@@ -105,29 +105,32 @@ class SqliteIndicators implements IndicatorRepository {
   }
 
   /**
-   * The whole batch in one immediate transaction: one commit (and one fsync) per publish. Each
+   * The whole batch in one immediate transaction (or in the caller's): one commit (and one fsync) per publish. Each
    * result carries the document it wrote (the object encoded into the row: it shares arrays and
    * Dates with the caller's upsert only, never with what is stored), so a publish reads nothing back.
    */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
     if (upserts.length >= BULK_WRITE) this.checkpointer?.engage();
-    return this.db
-      .transaction(() => {
-        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE value = ? AND source = ? AND type = ?').pluck();
-        return this.docs.deferCounts(() =>
-          upserts.map((u): ClaimUpsertResult => {
-            // Insert first: most claims of a publish are new, and the claim index decides in the
-            // same search the insert makes. An existing claim is read and updated.
-            const fresh = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
-            if (this.docs.insertUnless(fresh, CLAIM_KEY)) return { id: fresh._id, created: true, doc: fresh };
-            const doc = Object.assign(decodeDoc<IndicatorDoc>(byClaim.get(u.key.value, u.key.source, u.key.type) as string), u.set) as IndicatorDoc;
-            this.docs.put(doc);
-            return { id: doc._id, created: false, doc };
-          }),
-        );
-      })
-      .immediate();
+    const write = () => {
+      const byClaim = this.statements.get('SELECT doc FROM indicators WHERE value = ? AND source = ? AND type = ?').pluck();
+      return this.docs.deferCounts(() =>
+        upserts.map((u): ClaimUpsertResult => {
+          // Insert first: most claims of a publish are new, and the claim index decides in the
+          // same search the insert makes. An existing claim is read and updated.
+          const fresh = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
+          if (this.docs.insertUnless(fresh, CLAIM_KEY)) return { id: fresh._id, created: true, doc: fresh };
+          const doc = Object.assign(decodeDoc<IndicatorDoc>(byClaim.get(u.key.value, u.key.source, u.key.type) as string), u.set) as IndicatorDoc;
+          this.docs.put(doc);
+          return { id: doc._id, created: false, doc };
+        }),
+      );
+    };
+    // Inside the caller's transaction (a publish's appendWith), no savepoint of its own: with one,
+    // each update of an existing claim cost 5-6x as much (measured: 360-500 against 60-70 us per
+    // claim, batches of 5,000). A throw still leaves nothing: it ends the caller's work, whose
+    // transaction then rolls back (SqliteTransactionGate.run).
+    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
   }
 
   async updateOne(filter: Filter, update: UpdateDoc) {
