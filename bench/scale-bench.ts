@@ -8,7 +8,8 @@
  * on-disk size, start-up time with the data present (the hub disposed and started again on the
  * same HUB_DATA_DIR; SQLite only, the memory store has nothing to start with), and p50/p99 over
  * HTTP, as a COMMUNITY member, of: the first list page with totalCount; filtered first pages
- * (type, TLP, severity, tags, minConfidence, updatedSince, revoked) without and with totalCount;
+ * (type, TLP, severity, tags, minConfidence, updatedSince, revoked) without and with totalCount
+ * (and with `countUpTo`, the capped count, for tags, minConfidence and updatedSince);
  * a 1,000-value lookup; TAXII pages of 100 (first page, a deep page by `added_after`, and its
  * `next`); an audit page (hub-admin); and the alert log read from a day-old position (500 events
  * after it; the store read the replay makes; SQLite only, through a second connection).
@@ -64,7 +65,13 @@ const TAXII_INDICATORS = 'ddf9e498-e313-4c9f-a961-674ccefa2ab9';
 const TAXII_ACCEPT = 'application/taxii+json;version=2.1';
 const PATH_BUDGET_MS = 10_000;
 
+/** Filters whose exact count reads every match: measured with `countUpTo` too. */
+const CAPPED = new Set(['tags', 'minConfidence', 'updatedSince']);
+
 const TARGETS: Record<string, number> = {
+  'filter tags + countUpTo': 100,
+  'filter minConfidence + countUpTo': 100,
+  'filter updatedSince + countUpTo': 100,
   'list first page + totalCount': 20,
   'filter type (no count)': 20,
   'filter type + totalCount': 100,
@@ -182,7 +189,8 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
     reads[name] = await time(fn, runs);
     console.error(`  ${store} ${size}: ${name}: p50 ${fmt(reads[name]!.p50, 2)} ms, p99 ${fmt(reads[name]!.p99, 2)} ms (n=${reads[name]!.n})`);
   };
-  const page = (withCount: boolean) => `query($f: IndicatorFilter) { indicators(first: 50, filter: $f) { ${withCount ? 'totalCount' : ''} edges { node { id value type tlp severity confidence updatedAt } } pageInfo { endCursor hasNextPage } } }`;
+  const page = (count: boolean | 'capped') =>
+    `query($f: IndicatorFilter) { indicators(first: 50, filter: $f) { ${count === 'capped' ? 'countUpTo { value exact }' : count ? 'totalCount' : ''} edges { node { id value type tlp severity confidence updatedAt } } pageInfo { endCursor hasNextPage } } }`;
   const day = new Date(Date.now() - 86_400_000).toISOString();
   await measure('list first page + totalCount', async () => void (await post(hub.url, reader, page(true))));
   const filters: Array<[string, Record<string, unknown>]> = [
@@ -197,6 +205,8 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
   for (const [name, f] of filters) {
     await measure(`filter ${name} (no count)`, async () => void (await post(hub.url, reader, page(false), { f })));
     await measure(`filter ${name} + totalCount`, async () => void (await post(hub.url, reader, page(true), { f })));
+    // The bounded count (countUpTo, default cap 10,000) where totalCount counts every match.
+    if (CAPPED.has(name)) await measure(`filter ${name} + countUpTo`, async () => void (await post(hub.url, reader, page('capped'), { f })));
   }
   // Half known (every 7th seeded item), half unknown.
   const known = Array.from({ length: 500 }, (_, k) => generate(0, (k * 7919) % size, TYPES).value);

@@ -15,5 +15,7 @@ export const alertResolvers = {
   AlertEvent: {
     indicator: (e: AlertEventValue) => (e.kind === 'INDICATOR' ? e.record : null),
     notice: (e: AlertEventValue) => (e.kind === 'NOTICE' ? e.record : null),
+    // Judged for the subscriber first (alertVerdict); its fields then read the subscriber's view (resolvers/vulnerability.ts).
+    vulnerability: (e: AlertEventValue) => (e.kind === 'VULNERABILITY' ? e.record : null),
   },
 };

@@ -34,6 +34,7 @@ export const approvalResolvers = {
     node: (t: ApprovalRequestDoc['target'], _: unknown, { viewer, services, loaders }: HubContext) => {
       if (t.kind === 'INDICATOR') return loaders.indicator.load(t.id);
       if (t.kind === 'MODEL_RISK_NOTICE') return loaders.notice.load(t.id);
+      if (t.kind === 'VULNERABILITY') return loaders.vulnerability.load(t.id);
       if (t.kind === 'IDENTITY_PROVIDER' || t.kind === 'PERSON') return null;
       // A registration's member is PENDING: only hub-admins, who decide it, see it (canSeeMember).
       return services.members.visible(viewer, t.id);

@@ -1,4 +1,5 @@
-import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { GraphQLError, GraphQLScalarType, type GraphQLResolveInfo } from 'graphql';
+import { selectsOnNodes } from '../src/graphql/preloaded-members.js';
 import type { HubContext } from '../src/context.js';
 import type { AuditCheckpoint, AuditEntry } from '../src/domain/types.js';
 import type { AuditChainCheckpointsArgs, QueryAuditLogArgs } from '../src/generated/graphql.js';
@@ -13,8 +14,9 @@ const outputOnly = (): never => {
 export const auditResolvers = {
   JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: outputOnly, parseLiteral: outputOnly }),
   Query: {
-    auditLog: (_: unknown, args: QueryAuditLogArgs, { viewer, services }: HubContext) =>
-      services.audit.list(viewer, args),
+    // Details are read only when shown, directly or inside `canonical` (they can be megabytes).
+    auditLog: (_: unknown, args: QueryAuditLogArgs, { viewer, services }: HubContext, info: GraphQLResolveInfo) =>
+      services.audit.list(viewer, args, { details: selectsOnNodes(info, ['details', 'canonical']) }),
   },
   AuditEntry: {
     id: (e: AuditEntry) => e._id,

@@ -11,6 +11,9 @@ import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
 import { stixResolvers } from './stix.js';
 import { personResolvers } from './person.js';
+import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
+import { vulnerabilityResolvers } from './vulnerability.js';
+import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers];

@@ -6,6 +6,7 @@ export const nodeResolvers = {
     node: (_: unknown, { id }: { id: string }, { loaders, viewer }: HubContext) => {
       if (id.startsWith('indicator--')) return loaders.indicator.load(id);
       if (id.startsWith('x-model-risk-notice--')) return loaders.notice.load(id);
+      if (id.startsWith('vulnerability--')) return loaders.vulnerability.load(id);
       return viewer.kind === 'member' ? loaders.member.load(id) : null;
     },
   },
@@ -13,6 +14,7 @@ export const nodeResolvers = {
     __resolveType: (obj: { _id: string }) => {
       if (obj._id.startsWith('indicator--')) return 'Indicator';
       if (obj._id.startsWith('x-model-risk-notice--')) return 'ModelRiskNotice';
+      if (obj._id.startsWith('vulnerability--')) return 'Vulnerability';
       return 'Member';
     },
   },

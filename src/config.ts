@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 
 /** Raised when the environment does not describe a runnable hub; the message lists every problem. */
 export class ConfigError extends Error {
@@ -91,6 +92,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: () => 'HUB_INSTANCE_ID must be 1-64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' })
     .optional(),
+  HUB_DISCLOSURE_DEADLINE: duration('HUB_DISCLOSURE_DEADLINE').default(90 * 86_400_000),
+  HUB_EXPLOITED_DEADLINE: duration('HUB_EXPLOITED_DEADLINE').default(7 * 86_400_000),
+  HUB_VENDOR_ACK_ESCALATION: duration('HUB_VENDOR_ACK_ESCALATION').default(30 * 86_400_000),
+  HUB_VENDOR_PACE: count('HUB_VENDOR_PACE', 1).default(10),
   HUB_POC_DELAY: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
     const ms = parseDuration(v);
@@ -148,6 +153,10 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   MONGODB_URI: { description: 'run on MongoDB (docs/mongodb.md); unset: the embedded store' },
   HUB_STORE: { description: 'the store: sqlite (durable, HUB_DATA_DIR/hub.db), memory (lost on exit), mongodb (MONGODB_URI)', default: 'mongodb when MONGODB_URI is set, else sqlite' },
   HUB_INSTANCE_ID: { description: "this instance's name on MongoDB (change-stream position, leases)", default: 'the host name' },
+  HUB_DISCLOSURE_DEADLINE: { description: "clearinghouse: a case's disclosure deadline after the first vendor notification", default: '90d' },
+  HUB_EXPLOITED_DEADLINE: { description: 'clearinghouse: the deadline instead when the flaw is exploited', default: '7d' },
+  HUB_VENDOR_ACK_ESCALATION: { description: 'clearinghouse: a vendor not acknowledging within this is escalated to coordinators', default: '30d' },
+  HUB_VENDOR_PACE: { description: 'clearinghouse: new cases notified to one vendor per rolling 7 days; the rest queue', default: '10' },
   HUB_POC_DELAY: { description: "how long after a clearinghouse case's publication its proof of concept reaches everyone who sees it; 0: at once", default: '45d' },
 };
 
@@ -270,6 +279,14 @@ export interface HubConfig {
    */
   instanceId: string | undefined;
   /**
+   * The clearinghouse's clocks (docs/clearinghouse.md): the disclosure deadline
+   * (`HUB_DISCLOSURE_DEADLINE`, default 90 days; `HUB_EXPLOITED_DEADLINE`, default 7 days),
+   * the vendor acknowledgement escalation (`HUB_VENDOR_ACK_ESCALATION`, default 30 days) and the
+   * per-vendor pace (`HUB_VENDOR_PACE`, default 10 new cases a rolling week). The proof of
+   * concept's delay is `pocDelayMs`.
+   */
+  disclosureClocks: Omit<DisclosureClocks, 'pocDelayMs'>;
+  /**
    * How long after a clearinghouse case is published its proof of concept reaches everyone who
    * sees the case (`HUB_POC_DELAY`, the PROOF_OF_CONCEPT_RELEASED stage), ms. Default 45 days;
    * 0 releases it with the advisory. Before it, only the reporter, coordinators and affected
@@ -327,6 +344,12 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     instanceId: e.HUB_INSTANCE_ID,
+    disclosureClocks: {
+      deadlineMs: e.HUB_DISCLOSURE_DEADLINE,
+      exploitedDeadlineMs: e.HUB_EXPLOITED_DEADLINE,
+      ackEscalationMs: e.HUB_VENDOR_ACK_ESCALATION,
+      vendorPace: e.HUB_VENDOR_PACE,
+    },
     pocDelayMs: e.HUB_POC_DELAY,
     store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RECORD_LIMITS } from './domain/record-limits.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
 import type { Viewer } from './policy/policy.js';
+import type { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { EventRecorder } from './services/event-recorder.js';
 import type { IndicatorService } from './services/indicator-service.js';
 import type { MemberService } from './services/member-service.js';
@@ -13,6 +14,8 @@ import type { IdentityService } from './services/identity-service.js';
 import type { ApiKeyService } from './services/api-key-service.js';
 import type { CommunityService } from './services/community-service.js';
 import type { PeopleService } from './services/people-service.js';
+import type { VulnerabilityService } from './services/vulnerability-service.js';
+import type { VulnerabilityDoc } from './domain/vulnerability.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -28,6 +31,10 @@ export interface Services {
   people: PeopleService;
   /** Appends changes to the alert event log. */
   events: EventRecorder;
+  /** The clearinghouse: intake, reads and each viewer's view of a case. */
+  vulnerabilities: VulnerabilityService;
+  /** The clearinghouse's steps after a case is submitted (docs/clearinghouse.md). */
+  vulnerabilityWorkflow: VulnerabilityWorkflow;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */
@@ -35,6 +42,8 @@ export interface Loaders {
   member: DataLoader<string, Member | null>;
   indicator: DataLoader<string, IndicatorDoc | null>;
   notice: DataLoader<string, NoticeDoc | null>;
+  /** Clearinghouse cases the viewer may see, by id. */
+  vulnerability: DataLoader<string, VulnerabilityDoc | null>;
   /** Sightings by indicator id. */
   sightings: DataLoader<string, SightingDoc[]>;
 }
@@ -60,6 +69,7 @@ export function createLoaders(services: Services, viewer: Viewer): Loaders {
     member: new DataLoader(async (ids) => byId(ids, await services.members.getMany(ids))),
     indicator: new DataLoader(async (ids) => byId(ids, await services.indicators.byIds(viewer, ids))),
     notice: new DataLoader(async (ids) => byId(ids, await services.notices.byIds(viewer, ids))),
+    vulnerability: new DataLoader(async (ids) => byId(ids, await services.vulnerabilities.byIds(viewer, ids))),
     sightings: new DataLoader(async (ids) => {
       const byIndicator = new Map<string, SightingDoc[]>(ids.map((id) => [id, []]));
       // Newest first (the store's order), at most RECORD_LIMITS.sightingsShown per indicator.

@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'INVALID_TRANSITION'
   | 'APPROVAL_REQUIRED'
-  | 'CURSOR_EXPIRED';
+  | 'CURSOR_EXPIRED'
+  /** A CVSS vector that is not a complete CVSS 3.1 or 4.0 base vector (src/domain/cvss.ts). */
+  | 'INVALID_CVSS';
 
 /** A GraphQLError carrying a code and, when one input field is at fault, its path as `field`. */
 export function hubError(code: ErrorCode, message: string, field?: string): GraphQLError {

@@ -22,7 +22,12 @@ import { MemberService } from './services/member-service.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
+import { VulnerabilityService } from './services/vulnerability-service.js';
 import type { Store } from './store/ports.js';
+import { and } from './store/queries.js';
+import { vulnerabilityVisibility } from './policy/policy.js';
+import { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
+import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { CursorCodec } from './util/cursor-codec.js';
 
 export interface HubServicesOptions {
@@ -122,7 +127,19 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     cursors,
     ttlMs: config.approvalTtlMs,
+    vulnerabilities: () => vulnerabilityWorkflow,
     ...stamps,
+  });
+  const vulnerabilityWorkflow = new VulnerabilityWorkflow({
+    vulnerabilities: store.vulnerabilities,
+    visible: async (viewer, id) => (await store.vulnerabilities.find(and({ _id: id }, vulnerabilityVisibility(viewer))))[0] ?? null,
+    sequences: store.sequences,
+    memberName: async (id) => (await members.get(id))?.name ?? null,
+    audit,
+    events,
+    approvals: () => approvals,
+    clocks: disclosureClocksOf(config),
+    ...(stamps.now ? { now: stamps.now } : {}),
   });
   await audit.ingestCliLog();
   const apiKeys = new ApiKeyService({
@@ -133,7 +150,20 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     onMemberChanged: (id) => bus.memberChanged(id),
     onTouchFailed: (err) => log.warn({ err }, "could not record an API key's last use"),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people };
+  const vulnerabilities = new VulnerabilityService({
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    idempotency: store.idempotency,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    members,
+    notices,
+    cursors,
+    audit,
+    events,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
@@ -167,4 +197,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   // never from a token): a TLP:RED record naming a community is shared with its current members.
   const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => communities.withCurrentCommunities(await authenticator.authenticate(...args));
   return { services, tokens, authenticator, authenticate, cursors };
+}
+
+/** The clearinghouse's clocks as configured (`HUB_DISCLOSURE_DEADLINE` ... `HUB_POC_DELAY`). */
+export function disclosureClocksOf(config: Pick<HubConfig, 'disclosureClocks' | 'pocDelayMs'>): DisclosureClocks {
+  return { ...config.disclosureClocks, pocDelayMs: config.pocDelayMs };
 }

@@ -27,7 +27,8 @@ import { buildSchema } from './schema.js';
 import { assertEveryListSized } from './http/field-sizes.js';
 import { instrumentStore, StoreCallCounter } from './store/instrument.js';
 import type { EventBus } from './events/event-bus.js';
-import { buildServices } from './hub-services.js';
+import { buildServices, disclosureClocksOf } from './hub-services.js';
+import { DisclosureWatcher } from './services/disclosure-watcher.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { AuditCheckpointer } from './services/audit-checkpointer.js';
@@ -62,7 +63,13 @@ export interface Hub {
   /** The Prometheus listener (docs/metrics.md); null unless `HUB_METRICS_PORT` is set. */
   metrics: Pick<MetricsServer, 'url' | 'port'> | null;
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
-  maintenance: { trimEvents(): Promise<number>; checkEmbargoes(): Promise<number>; checkpointAudit(): Promise<AuditCheckpoint | null> };
+  maintenance: {
+    trimEvents(): Promise<number>;
+    checkEmbargoes(): Promise<number>;
+    checkpointAudit(): Promise<AuditCheckpoint | null>;
+    /** Applies the clearinghouse's schedule due now on the hub's clock (the disclosure watcher's check); answers the cases changed. */
+    checkDisclosures(): Promise<number>;
+  };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -208,6 +215,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             indicators: store.indicators,
             notices: store.notices,
             sightings: store.sightings,
+            vulnerabilities: store.vulnerabilities,
+            schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),
             cursors,
@@ -248,6 +257,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onError: (err) => log.error({ err }, 'embargo check failed'),
   });
   embargoes.start();
+  // The clearinghouse's clocks: embargo ends, escalations, paced notifications, automatic publication, proofs of concept.
+  const disclosures = new DisclosureWatcher({
+    vulnerabilities: store.vulnerabilities,
+    workflow: services.vulnerabilityWorkflow,
+    clocks: disclosureClocksOf(config),
+    leases: store.leases,
+    holder: instanceId,
+    onError: (err) => log.error({ err }, 'disclosure schedule check failed'),
+    ...(clock ? { clock: () => new Date(clock()) } : {}),
+  });
+  disclosures.start();
   // The audit chain's head, signed with the hub's key on schedule (one instance: the lease) and on shutdown.
   const checkpointer = new AuditCheckpointer({
     audit: store.audit,
@@ -303,11 +323,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        disclosures.stop();
         checkpointer.stop();
         unsubscribeEvents();
         alerts.stop();

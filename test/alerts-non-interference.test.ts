@@ -18,7 +18,7 @@ import type { MemberTier, Tlp } from '../src/domain/types.js';
 import { alertStream, alertsDocument, eventually, rawAlertSocket, type RawAlertSocket } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
-const SELECTION = 'cursor type indicator { value tlp } notice { title }';
+const SELECTION = 'cursor type indicator { value tlp } notice { title } vulnerability { title proofOfConcept technicalDetails reporter { id } possibleDuplicates { id } disclosure { stage } }';
 const QUERY = alertsDocument(SELECTION);
 const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
 const REVOKE = 'mutation($id: ID!) { revokeIndicator(id: $id, reason: "false positive") { id } }';
@@ -26,6 +26,11 @@ const SIGHTING = 'mutation($id: ID!) { reportSighting(indicatorId: $id) { id } }
 const CREATE_COMMUNITY = 'mutation($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }';
 const ADD_TO_COMMUNITY = 'mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }';
 const REMOVE_FROM_COMMUNITY = 'mutation($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id } }';
+const SUBMIT_VULN = 'mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }';
+const vulnInput = (title: string, extra: Record<string, unknown> = {}) => ({
+  title, summary: 's', severity: 'HIGH', cwes: ['CWE-787'], affected: [{ vendorName: 'W', product: 'w', versions: '1' }],
+  discovery: { method: 'HUMAN', humanValidated: true }, proofOfConcept: 'poc-ni', technicalDetails: 'details-ni', ...extra,
+});
 const PROBES = ['0', '1', '2', '3', '4', '5', '6', '8', '12', '999999'];
 
 type Viewed = 'PUBLIC' | MemberTier;
@@ -71,10 +76,10 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
     if (tier !== 'PUBLIC') await write(ADD_TO_COMMUNITY, { c: circle, m: 'ni-viewer' }, pubAdmin);
     // The hidden writer watches its own records: once it has heard of a write, the fan-out has dispatched it.
     const otherToken = await other.token(['reader', 'publisher']);
-    const witness = await alertStream(t, otherToken, { heartbeats: false, ready: false, selection: 'cursor type indicator { id value } notice { title }' });
+    const witness = await alertStream(t, otherToken, { heartbeats: false, ready: false, selection: 'cursor type indicator { id value } notice { title } vulnerability { title }' });
     await eventually(() => t.hub.alerts.stats().subscribers === 1, 'the witness to subscribe');
     const heard = (label: string, count = 1) =>
-      witness.until((s) => s.events.filter((e) => (e.indicator?.value ?? e.notice?.title) === label).length >= count, `the witness to hear of ${label}`);
+      witness.until((s) => s.events.filter((e) => (e.indicator?.value ?? e.notice?.title ?? e.vulnerability?.title) === label).length >= count, `the witness to hear of ${label}`);
     let n = 0;
     const hiddenIndicators = async () => {
       if (!hidden) return;
@@ -89,6 +94,37 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
       const res = await t.gql(PUBLISH_NOTICE, { input: full }, { token: otherToken });
       expect(res.body.errors, res.text).toBeUndefined();
       await heard(title);
+    };
+    // Clearinghouse cases: moved through the store and announced as the workflow's steps are (UPDATED, its before).
+    const moveCase = async (id: string, set: Record<string, unknown>) => {
+      const [before] = await t.hub.store.vulnerabilities.find({ _id: id });
+      const seq = await t.hub.store.sequences.next('vulnerabilities');
+      const after = await t.hub.store.vulnerabilities.updateOne({ _id: id, seq: before!.seq }, { $set: { ...set, seq, updatedAt: new Date() } });
+      await t.hub.services.events.record('VULNERABILITY', [{ type: 'UPDATED', doc: after!, before: before! }]);
+    };
+    const submitCase = async (token: string, title: string, extra: Record<string, unknown> = {}) => (await write(SUBMIT_VULN, { input: vulnInput(title, extra) }, token)).submitVulnerability.id as string;
+    /** Cases at every stage the viewer's tier does not reach, and one naming it as a vendor still queued. */
+    const hiddenCases = async () => {
+      if (!hidden) return;
+      await submitCase(otherToken, 'vh-received.ni');
+      await heard('vh-received.ni');
+      if (tier !== 'CORE') {
+        const id = await submitCase(otherToken, 'vh-validated.ni');
+        await moveCase(id, { status: 'VALIDATED' });
+        await heard('vh-validated.ni', 2);
+      }
+      if (tier === 'PUBLIC' || tier === 'COMMUNITY') {
+        const id = await submitCase(otherToken, 'vh-fixed.ni');
+        await moveCase(id, { status: 'FIX_AVAILABLE' });
+        await heard('vh-fixed.ni', 2);
+      }
+      if (tier !== 'PUBLIC') {
+        const id = await submitCase(otherToken, 'vh-queued.ni', { affected: [{ vendorId: 'ni-viewer', vendorName: 'Viewer', product: 'v', versions: '1' }] });
+        const [doc] = await t.hub.store.vulnerabilities.find({ _id: id });
+        const vendorStatuses = doc!.vendorStatuses.map((v) => ({ ...v, queuedAt: new Date() }));
+        await moveCase(id, tier === 'CORE' ? { vendorStatuses } : { status: 'VALIDATED', vendorStatuses });
+        await heard('vh-queued.ni', 2);
+      }
     };
     const beat = async (socket: RawAlertSocket, label: string) => {
       const before = socket.frames.length;
@@ -131,7 +167,14 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
     await pub.publishes([{ value: 'c3.ni.example' }]);
     await framesOf(live, 6, 'c3');
     await hiddenIndicators();
+    await hiddenCases();
     await beat(live, 'the last heartbeat');
+    // A case reaches the viewer when it is published: RELEASED (it saw nothing of it before).
+    const publishedCase = await submitCase(await pub.token(['reader', 'publisher']), 'v-published.ni');
+    await hiddenCases();
+    await moveCase(publishedCase, { status: 'PUBLISHED', publishedAt: new Date() });
+    await framesOf(live, 8, 'the published case');
+    expect(JSON.parse(live.frames[7]!).payload.data.alerts).toMatchObject({ type: 'RELEASED', vulnerability: { title: 'v-published.ni', proofOfConcept: null, reporter: null, possibleDuplicates: [], disclosure: { stage: 'PUBLISHED' } } });
     const liveFrames = [...live.frames];
     live.terminate();
     await eventually(() => t.hub.alerts.stats().subscribers === 1, 'the live socket to go');

@@ -58,14 +58,8 @@ beforeAll(async () => {
   // An identity provider is a two-person change; its stored form is what matters here.
   const now = new Date();
   await t.hub.store.identityProviders.put({ _id: 'https://idp.backup.example', memberId: 'demo-isac', issuer: 'https://idp.backup.example', audience: 'the-hub', jwksUri: 'https://idp.backup.example/jwks', jwks: null, rolesClaim: 'roles', allowedAlgorithms: ['ES256'], createdAt: now, updatedAt: now });
-  // A clearinghouse case, as the store keeps it (submitVulnerability's own tests drive the mutation).
-  await t.hub.store.vulnerabilities.insert({
-    _id: 'vulnerability--00000000-0000-4000-8000-000000000001', dateAddedOffset: 1, title: 'Flaw', summary: 's', severity: 'HIGH', severityRank: 3, cvss: null, cwes: ['CWE-787'], cveId: null,
-    affected: [{ vendorId: null, vendorName: 'V', product: 'P', versions: '< 2', purl: null, cpe: null }],
-    discovery: { method: 'HUMAN', model: null, humanValidated: true }, credits: [], proofOfConcept: null, technicalDetails: null, suggestedFix: null, exploited: false,
-    relatedNoticeIds: [], source: 'demo-isac', reportedBy: { memberId: 'demo-isac', userId: 'pub@demo-isac' }, participants: [], status: 'RECEIVED', validation: null,
-    vendorStatuses: [], embargo: { state: 'NONE', endsAt: null, proposedBy: null, reason: null, acceptedBy: [] }, deadlineAt: null, publishedAt: null, duplicateOf: null,
-    possibleDuplicateIds: [], createdAt: now, updatedAt: now, seq: 1,
+  await gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+    input: { title: 'Flaw', summary: 's', severity: 'HIGH', affected: [{ vendorName: 'V', product: 'P', versions: '< 2' }], discovery: { method: 'HUMAN', humanValidated: true } },
   });
   const bad = `${isac.slice(0, -4)}AAAA`;
   await t.gql('{ viewer { tier } }', {}, { token: bad });

@@ -48,6 +48,13 @@ describe('configuration', () => {
     expect(() => parseConfig({ HUB_INSTANCE_ID: 'x'.repeat(65) })).toThrow(/HUB_INSTANCE_ID/);
   });
 
+  it('takes HUB_POC_DELAY as a duration (default 45 days, 0 for none) and refuses anything else by name', () => {
+    expect(parseConfig({}).pocDelayMs).toBe(45 * 86_400_000);
+    expect(parseConfig({ HUB_POC_DELAY: '30d' }).pocDelayMs).toBe(30 * 86_400_000);
+    expect(parseConfig({ HUB_POC_DELAY: '0' }).pocDelayMs).toBe(0);
+    expect(() => parseConfig({ HUB_POC_DELAY: 'later' })).toThrow(/HUB_POC_DELAY must be a duration such as 45d, or 0 for none/);
+  });
+
   it('reads durations in ms, s, m, h and d', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('15m')).toBe(900_000);

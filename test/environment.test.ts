@@ -54,3 +54,23 @@ describe('the documented environment', () => {
     }
   });
 });
+
+describe('the clearinghouse clocks', () => {
+  it('default to 90 days, 7 days exploited, 30 days to escalate, 10 cases a week, the proof of concept 45 days after publication', () => {
+    const DAY = 86_400_000;
+    expect(parseConfig({}).disclosureClocks).toEqual({ deadlineMs: 90 * DAY, exploitedDeadlineMs: 7 * DAY, ackEscalationMs: 30 * DAY, vendorPace: 10 });
+    expect(parseConfig({}).pocDelayMs).toBe(45 * DAY);
+  });
+
+  it('are read from HUB_DISCLOSURE_DEADLINE, HUB_EXPLOITED_DEADLINE, HUB_VENDOR_ACK_ESCALATION, HUB_VENDOR_PACE and HUB_POC_DELAY', () => {
+    const c = parseConfig({ HUB_DISCLOSURE_DEADLINE: '45d', HUB_EXPLOITED_DEADLINE: '2d', HUB_VENDOR_ACK_ESCALATION: '14d', HUB_VENDOR_PACE: '3', HUB_POC_DELAY: '0' });
+    expect(c.disclosureClocks).toEqual({ deadlineMs: 45 * 86_400_000, exploitedDeadlineMs: 2 * 86_400_000, ackEscalationMs: 14 * 86_400_000, vendorPace: 3 });
+    expect(c.pocDelayMs).toBe(0);
+  });
+
+  it('refuse a pace below 1 and a malformed duration, naming the variable', () => {
+    expect(() => parseConfig({ HUB_VENDOR_PACE: '0' })).toThrow(/HUB_VENDOR_PACE must be at least 1/);
+    expect(() => parseConfig({ HUB_DISCLOSURE_DEADLINE: 'soon' })).toThrow(/HUB_DISCLOSURE_DEADLINE must be a duration/);
+    expect(() => parseConfig({ HUB_POC_DELAY: 'later' })).toThrow(/HUB_POC_DELAY must be a duration/);
+  });
+});

@@ -41,6 +41,29 @@ const SECRETS = {
   personId: { marker: m('PERSONID'), minTier: null as Viewer | null },
   personName: { marker: m('PERSONNAME'), minTier: null as Viewer | null },
   personEmail: { marker: m('PERSONMAIL'), minTier: null as Viewer | null },
+  /**
+   * Clearinghouse cases at every stage (issue 13), reported by a member whose id is a marker, with
+   * an affected vendor member whose id is one too. A case's fields widen with its stage: CORE
+   * from VALIDATED, TRUSTED from FIX_AVAILABLE, everyone from PUBLISHED; proofs of concept,
+   * validation reasons, vendor notes and embargo reasons never reach a viewer tied to no case.
+   */
+  vulnReporter: { marker: m('VULNLAB'), minTier: null as Viewer | null },
+  vulnReporterPerson: { marker: m('VULNPERSON'), minTier: null as Viewer | null },
+  vulnVendor: { marker: m('VULNVENDOR'), minTier: 'COMMUNITY' as Viewer | null },
+  vulnReceivedTitle: { marker: m('VULNRECEIVED'), minTier: null as Viewer | null },
+  vulnInvalidTitle: { marker: m('VULNINVALID'), minTier: null as Viewer | null },
+  vulnValidatedTitle: { marker: m('VULNVALIDATED'), minTier: 'CORE' as Viewer | null },
+  vulnValidatedDetails: { marker: m('VULNVALDETAILS'), minTier: null as Viewer | null },
+  vulnFixTitle: { marker: m('VULNFIX'), minTier: 'TRUSTED' as Viewer | null },
+  vulnFixDetails: { marker: m('VULNFIXDETAILS'), minTier: 'TRUSTED' as Viewer | null },
+  vulnHiddenCredit: { marker: m('VULNHIDDENCREDIT'), minTier: null as Viewer | null },
+  vulnPublishedTitle: { marker: m('VULNPUBLISHED'), minTier: 'PUBLIC' as Viewer | null },
+  vulnPublishedCredit: { marker: m('VULNCREDIT'), minTier: 'PUBLIC' as Viewer | null },
+  vulnPoc: { marker: m('VULNPOC'), minTier: null as Viewer | null },
+  vulnReleasedPoc: { marker: m('VULNRELEASEDPOC'), minTier: 'PUBLIC' as Viewer | null },
+  vulnReason: { marker: m('VULNREASON'), minTier: null as Viewer | null },
+  vulnNote: { marker: m('VULNNOTE'), minTier: null as Viewer | null },
+  vulnEmbargoReason: { marker: m('VULNEMBARGO'), minTier: null as Viewer | null },
 };
 const hiddenFrom = (viewer: Viewer) =>
   Object.entries(SECRETS).filter(([, s]) => s.minTier === null || RANK[viewer] < RANK[s.minTier]);
@@ -48,6 +71,20 @@ const hiddenFrom = (viewer: Viewer) =>
 let t: TestHub;
 const tokens: Partial<Record<Viewer, string>> = {};
 const ids = {} as Record<'clear' | 'green' | 'amber' | 'red' | 'dedup' | 'embargoed' | 'draft' | 'redNotice' | 'open' | 'community' | 'communityRed', string>;
+/** The clearinghouse cases, by stage. */
+const cases = {} as Record<'received' | 'invalid' | 'validated' | 'fix' | 'published' | 'released', string>;
+/** Who sees each case, by the lowest tier (null: no tier viewer of the matrix). */
+const CASE_MIN_TIER: Record<keyof typeof cases, Viewer | null> = { received: null, invalid: null, validated: 'CORE', fix: 'TRUSTED', published: 'PUBLIC', released: 'PUBLIC' };
+const HIDDEN_CVE = 'CVE-2031-77777';
+const HIDDEN_CWE = 'CWE-99991';
+const HIDDEN_PRODUCT = 'leak hidden product';
+let coordinatorToken: string;
+let vulnReporterToken: string;
+const ALL_VULNERABILITY_FIELDS = `id title summary severity cvss { version vector baseScore } cwes cveId affected { vendor { id name } vendorName product versions purl cpe }
+  discovery { method model { name developer version } humanValidated } credits { name type } proofOfConcept technicalDetails suggestedFix exploited
+  relatedNotices { id title } status validation { verdict reason at } vendorStatuses { vendor { id name } status notifiedAt queuedAt acknowledgedAt fixedIn note }
+  embargo { state endsAt } disclosure { stage nextStage nextStageAt deadlineAt } duplicateOf { id title } possibleDuplicates { id title } tlp reporter { id name }
+  publishedAt createdAt updatedAt`;
 let publisherAdmin: string;
 const publisherId = SECRETS.publisherId.marker;
 const DEDUP_VALUE = 'leak-dedup-target.example';
@@ -62,6 +99,7 @@ const ALL_NOTICE_FIELDS = `id title summary model { name developer version } cat
 const CONNECTIONS = `{
   indicators(first: 50) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${ALL_INDICATOR_FIELDS} } } }
   modelRiskNotices(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${ALL_NOTICE_FIELDS} } } }
+  vulnerabilities(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title summary proofOfConcept technicalDetails suggestedFix credits { name } reporter { id } affected { vendor { id } } vendorStatuses { vendor { id } note } validation { reason } possibleDuplicates { id } } } }
 }`;
 
 function assertNoMarkers(viewer: Viewer, text: string) {
@@ -130,6 +168,47 @@ beforeAll(async () => {
   const added = await t.gql('mutation($input: AddPersonInput!) { addPerson(input: $input) { id } }', { input: person }, { token: publisherAdmin });
   if (added.body.errors) throw new Error(JSON.stringify(added.body.errors));
   await t.gql('mutation($id: ID!) { requestRoleGrant(personId: $id, role: "approver", reason: "r") { id } }', { id: person.id }, { token: publisherAdmin });
+
+  // The clearinghouse: one case per stage, moved there through the store as the workflow would.
+  const V = SECRETS;
+  t.member(V.vulnReporter.marker, 'COMMUNITY', { name: `Org ${V.vulnReporter.marker}` });
+  t.member(V.vulnVendor.marker, 'COMMUNITY', { kind: 'VENDOR', name: `Vendor ${V.vulnVendor.marker}` });
+  t.member('leak-cert', 'COMMUNITY', { allowedRoles: ['reader', 'coordinator'] });
+  coordinatorToken = await t.tokenAs('leak-cert', 'coordinator@leak-cert', ['reader', 'coordinator']);
+  vulnReporterToken = await t.tokenAs(V.vulnReporter.marker, V.vulnReporterPerson.marker, ['reader', 'publisher']);
+  const submitCase = async (over: Record<string, unknown>) => {
+    const res = await t.gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+      input: {
+        summary: 'a flaw', severity: 'HIGH', cvss: { vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }, cwes: ['CWE-787'],
+        affected: [{ vendorId: V.vulnVendor.marker, vendorName: 'Leak Vendor', product: 'leak widget', versions: '< 2' }],
+        discovery: { method: 'AI_MODEL', model: { name: 'Leak-Finder', developer: 'Leak Lab' }, humanValidated: true },
+        proofOfConcept: V.vulnPoc.marker, ...over,
+      },
+    }, { token: vulnReporterToken });
+    if (res.body.errors) throw new Error(JSON.stringify(res.body.errors));
+    return res.body.data.submitVulnerability.id as string;
+  };
+  const move = async (id: string, set: Record<string, unknown>) => {
+    const [doc] = await t.hub.store.vulnerabilities.find({ _id: id });
+    const seq = await t.hub.store.sequences.next('vulnerabilities');
+    const at = new Date();
+    const vendorStatuses = doc!.vendorStatuses.map((s) => ({ ...s, notifiedAt: at, note: V.vulnNote.marker }));
+    const validation = { verdict: 'VALIDATED', reason: V.vulnReason.marker, by: { memberId: 'leak-cert', userId: 'coordinator@leak-cert' }, at };
+    const embargo = { state: 'ACTIVE', endsAt: new Date(Date.now() + 86_400_000), proposedBy: { memberId: 'leak-cert', userId: 'coordinator@leak-cert' }, reason: V.vulnEmbargoReason.marker, acceptedBy: [V.vulnVendor.marker] };
+    const updated = await t.hub.store.vulnerabilities.updateOne({ _id: id, seq: doc!.seq }, { $set: { vendorStatuses, validation, embargo, seq, updatedAt: at, ...set } });
+    if (!updated) throw new Error(`could not move ${id}`);
+  };
+  cases.received = await submitCase({ title: V.vulnReceivedTitle.marker, cveId: HIDDEN_CVE, cwes: [HIDDEN_CWE], affected: [{ vendorName: 'Hidden Vendor', product: HIDDEN_PRODUCT, versions: '1' }] });
+  cases.invalid = await submitCase({ title: V.vulnInvalidTitle.marker });
+  await t.hub.store.vulnerabilities.updateOne({ _id: cases.invalid }, { $set: { status: 'INVALID', seq: await t.hub.store.sequences.next('vulnerabilities'), validation: { verdict: 'INVALID', reason: V.vulnReason.marker, by: { memberId: 'leak-cert', userId: 'c' }, at: new Date() } } });
+  cases.validated = await submitCase({ title: V.vulnValidatedTitle.marker, technicalDetails: V.vulnValidatedDetails.marker, suggestedFix: V.vulnValidatedDetails.marker, credits: [{ name: V.vulnHiddenCredit.marker, type: 'FINDER' }] });
+  await move(cases.validated, { status: 'VALIDATED' });
+  cases.fix = await submitCase({ title: V.vulnFixTitle.marker, technicalDetails: V.vulnFixDetails.marker, credits: [{ name: V.vulnHiddenCredit.marker, type: 'TOOL' }] });
+  await move(cases.fix, { status: 'FIX_AVAILABLE' });
+  cases.published = await submitCase({ title: V.vulnPublishedTitle.marker, credits: [{ name: V.vulnPublishedCredit.marker, type: 'TOOL' }] });
+  await move(cases.published, { status: 'PUBLISHED', publishedAt: new Date(), possibleDuplicateIds: [cases.received, cases.validated], duplicateOf: cases.received });
+  cases.released = await submitCase({ title: V.vulnPublishedTitle.marker, proofOfConcept: V.vulnReleasedPoc.marker });
+  await move(cases.released, { status: 'PUBLISHED', publishedAt: new Date(Date.now() - 46 * 86_400_000) });
 });
 
 /** One channel: what a viewer sends, and the checks beyond "no marker it may not see". */
@@ -144,6 +223,57 @@ const missingId = (prefix: string) => `${prefix}--${randomUUID()}`;
 const PEOPLE_FIELDS = 'id member { id } displayName email roles status identities { issuer subject } pendingApprovals { id target { id } } createdBy { userId }';
 
 const CHANNELS: Channel[] = [
+  {
+    name: 'clearinghouse cases: lists, counts, cursors, lookups by id, filters, duplicates and errors',
+    async run(v, token) {
+      const texts: string[] = [];
+      const hiddenCases = Object.entries(cases).filter(([stage]) => { const min = CASE_MIN_TIER[stage as keyof typeof cases]; return min === null || RANK[v] < RANK[min]; }).map(([, id]) => id);
+      const visibleCount = Object.keys(cases).length - hiddenCases.length;
+      const list = await t.gql(`{ vulnerabilities(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${ALL_VULNERABILITY_FIELDS} } } } }`, {}, { token });
+      expect(list.body.errors, list.text).toBeUndefined();
+      expect(list.body.data.vulnerabilities.totalCount).toBe(visibleCount);
+      texts.push(list.text);
+      // Page by page: the same cases, and no page knows of a hidden one.
+      const first = await t.gql(`{ vulnerabilities(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`, {}, { token });
+      if (visibleCount > 0) {
+        const next = await t.gql(`query($a: String) { vulnerabilities(first: 50, after: $a) { totalCount edges { node { id } } } }`, { a: first.body.data.vulnerabilities.pageInfo.endCursor }, { token });
+        expect(next.body.data.vulnerabilities.edges).toHaveLength(visibleCount - 1);
+        texts.push(next.text);
+      }
+      expect(first.body.data.vulnerabilities.pageInfo.hasNextPage).toBe(visibleCount > 1);
+      // By id: a hidden case answers byte for byte as a missing one.
+      for (const id of Object.values(cases)) {
+        for (const query of [`query($id: ID!) { vulnerability(id: $id) { ${ALL_VULNERABILITY_FIELDS} } }`, `query($id: ID!) { node(id: $id) { id ... on Vulnerability { title proofOfConcept } } }`]) {
+          const answer = await gqlText(query, { id }, token);
+          if (hiddenCases.includes(id)) expect(answer).toBe(await gqlText(query, { id: missingId('vulnerability') }, token));
+          texts.push(answer);
+        }
+      }
+      // Filters on a hidden case's values answer like filters on values no case has.
+      const q = `query($f: VulnerabilityFilter) { vulnerabilities(filter: $f) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+      for (const [hidden, absent] of [[{ cveId: HIDDEN_CVE }, { cveId: 'CVE-2031-11111' }], [{ cwe: HIDDEN_CWE }, { cwe: 'CWE-99990' }], [{ product: HIDDEN_PRODUCT }, { product: 'no such product' }], [{ status: ['RECEIVED', 'INVALID'] }, { status: ['CLOSED'] }]] as const) {
+        const answer = await gqlText(q, { f: hidden }, token);
+        expect(answer).toBe(await gqlText(q, { f: absent }, token));
+        texts.push(answer);
+      }
+      // Nobody tied to no case learns of possible duplicates, nor of a hidden original.
+      for (const id of hiddenCases) expect(texts.join('\n'), `${v} learned of hidden case ${id}`).not.toContain(id);
+      const published = await t.gql(`query($id: ID!) { vulnerability(id: $id) { possibleDuplicates { id } duplicateOf { id } } }`, { id: cases.published }, { token });
+      expect(published.body.data.vulnerability).toEqual({ possibleDuplicates: [], duplicateOf: null });
+      if (token) {
+        // Submitting what a hidden case holds (its product and CWE: a possible duplicate) answers as a fresh report.
+        const submit = (product: string, cwe: string) => t.gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { ${ALL_VULNERABILITY_FIELDS} } }`, {
+          input: { title: 'mine', summary: 's', severity: 'LOW', cwes: [cwe], affected: [{ vendorName: 'Hidden Vendor', product, versions: '1' }], discovery: { method: 'HUMAN', humanValidated: true } },
+        }, { token });
+        const dup = await submit(HIDDEN_PRODUCT, HIDDEN_CWE);
+        const fresh = await submit('fresh product', 'CWE-99992');
+        const norm = (r: any) => JSON.stringify({ ...r.body.data.submitVulnerability, id: 'X', createdAt: 'X', updatedAt: 'X', cwes: [], affected: [] });
+        expect(norm(dup)).toBe(norm(fresh));
+        texts.push(dup.text);
+      }
+      return texts.join('\n');
+    },
+  },
   {
     name: "the people directory, as the viewer and as its member's member-admin",
     async run(v, token) {
@@ -168,7 +298,7 @@ const CHANNELS: Channel[] = [
   {
     name: 'filters on hidden values answer like filters on absent values',
     async run(_v, token) {
-      const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
+      const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 1) { value exact } pageInfo { hasNextPage endCursor } edges { node { id } } } }`;
       const texts = [];
       for (const secret of [SECRETS.greenValue, SECRETS.amberValue, SECRETS.redValue]) {
         const hidden = await gqlText(q, { v: `${secret.marker}.example` }, token);
@@ -176,6 +306,11 @@ const CHANNELS: Channel[] = [
         if (!hidden.includes(secret.marker) && !hidden.includes('"totalCount":1')) expect(hidden).toBe(absent);
         texts.push(hidden);
       }
+      // A hidden tag (on a RED record) counted with a cap of 1: as a tag nobody used.
+      const tagged = `query($t: [String!]) { indicators(filter: { tags: $t }, first: 1) { totalCount countUpTo(atMost: 1) { value exact } } }`;
+      const hiddenTag = await gqlText(tagged, { t: ['dedup-secret'] }, token);
+      expect(hiddenTag).toBe(await gqlText(tagged, { t: ['never-used-tag'] }, token));
+      texts.push(hiddenTag);
       return texts.join('\n');
     },
   },
@@ -413,7 +548,7 @@ describe('the matrix can fail', () => {
     const publisherToken = await t.token(publisherId, ['reader']);
     const seenByPublisher = await gqlText(CONNECTIONS, {}, publisherToken);
     for (const [name, secret] of Object.entries(SECRETS)) {
-      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person') || name.startsWith('rosterPerson')) continue;
+      if (['reporterId', 'communityName', 'communityDescription', 'rosterMember'].includes(name) || name.startsWith('person') || name.startsWith('rosterPerson') || name.startsWith('vuln')) continue;
       expect(seenByPublisher, `the publisher should see ${name}`).toContain(secret.marker);
     }
     const seenByCore = await gqlText(CONNECTIONS, {}, tokens.CORE);
@@ -433,6 +568,22 @@ describe('the matrix can fail', () => {
     expect(listed).toContain(SECRETS.communityDescription.marker);
     expect(listed).not.toContain(SECRETS.rosterMember.marker);
     expect(await gqlText('{ communities { members { id } } }', {}, publisherAdmin)).toContain(SECRETS.rosterMember.marker);
+  });
+});
+
+describe('the clearinghouse part of the matrix can fail', () => {
+  it('shows every case marker to a coordinator and the reporter, and the vendor its cases', async () => {
+    const query = `{ vulnerabilities(first: 50) { totalCount edges { node { ${ALL_VULNERABILITY_FIELDS} } } } }`;
+    const coordinator = await gqlText(query, {}, coordinatorToken);
+    const reporter = await gqlText(query, {}, vulnReporterToken);
+    // The embargo's reason and the reporting person are in no GraphQL field (they reach exports through the policy's redaction).
+    for (const [name, secret] of Object.entries(SECRETS).filter(([n]) => n.startsWith('vuln') && n !== 'vulnReporterPerson' && n !== 'vulnEmbargoReason')) {
+      expect(coordinator, `a coordinator should see ${name}`).toContain(secret.marker);
+      expect(reporter, `the reporter should see ${name}`).toContain(secret.marker);
+    }
+    expect(coordinator).toContain(cases.received);
+    const vendor = await gqlText(query, {}, await t.token(SECRETS.vulnVendor.marker, ['reader']));
+    for (const secret of [SECRETS.vulnPoc, SECRETS.vulnValidatedDetails, SECRETS.vulnNote, SECRETS.vulnReporter]) expect(vendor).toContain(secret.marker);
   });
 });
 

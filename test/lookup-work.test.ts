@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IndicatorDoc, NoticeDoc, NoticeStatus, Tlp } from '../src/domain/types.js';
-import { indicatorVisibility, noticeVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
+import { indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../src/policy/policy.js';
+import { VULNERABILITY_COMPOUND_INDEXES } from '../src/store/memory/memory-vulnerabilities.js';
 import { MemoryCollection } from '../src/store/memory/memory-collection.js';
 import { INDICATOR_COMPOUND_INDEXES, NOTICE_COMPOUND_INDEXES } from '../src/store/memory/memory-store.js';
 import { and } from '../src/store/queries.js';
@@ -133,5 +134,23 @@ describe('the work a lookup by id does', () => {
     c.put(claim(4, 'd.example', 'AMBER', 'other'));
     const found = c.find(and({ _id: { $in: ['indicator--1', 'indicator--2', 'indicator--3', 'indicator--4'] } }, indicatorVisibility(viewer)));
     expect(found.map((d) => d._id).sort()).toEqual(['indicator--1', 'indicator--2', 'indicator--3']);
+  });
+});
+
+describe('the work a clearinghouse lookup by id does', () => {
+  it.each(viewers.map((v) => [v.tier, v] as const))('is the same for a %s viewer whether the ids are hidden cases or absent', (_tier, viewer) => {
+    const make = (i: number, over: Record<string, unknown>) => ({ _id: `vulnerability--${i}`, source: 'lab', participants: [], notifiedVendorIds: [], stageReached: 'RECEIVED', seq: i, ...over }) as never;
+    const ids = Array.from({ length: 30 }, (_, i) => `vulnerability--${i}`);
+    const lookup = and({ _id: { $in: ids } }, vulnerabilityVisibility(viewer));
+    const without = new MemoryCollection<{ _id: string; seq: number }>(['_id'], VULNERABILITY_COMPOUND_INDEXES);
+    const withHidden = new MemoryCollection<{ _id: string; seq: number }>(['_id'], VULNERABILITY_COMPOUND_INDEXES);
+    ids.forEach((_, i) => {
+      if (i % 3 === 0) for (const c of [without, withHidden]) c.put(make(i, { stageReached: 'PUBLISHED' }));
+      else if (i % 3 === 1) withHidden.put(make(i, { stageReached: 'VALIDATED', notifiedVendorIds: ['someone-else'], participants: ['other-lab'] }));
+      else withHidden.put(make(i, { stageReached: viewer.tier === 'TRUSTED' ? 'VALIDATED' : 'FIX_AVAILABLE' }));
+    });
+    expect(withHidden.find(lookup)).toEqual(without.find(lookup));
+    expect(withHidden.explain(lookup).docsExamined).toBe(without.explain(lookup).docsExamined);
+    expect(withHidden.explain(lookup).docsExamined).toBe(10);
   });
 });

@@ -7,7 +7,7 @@
  * notices, tokens issued to other members, others' communities and roster changes, a roster change
  * of a community the viewer is in, RED records shared with a community the viewer is not in).
  * Everything the viewer observed (GraphQL connections
- * with totalCount, pageInfo and cursors; lookups; fetches by id, of visible, hidden and absent ids;
+ * with totalCount, pageInfo and cursors; capped counts (`countUpTo`) of filtered lists; lookups; fetches by id, of visible, hidden and absent ids;
  * errors; STIX bundles; TAXII objects, manifest, object, versions and their headers, walks by
  * `next` and polls by `added_after`; the audit log as its member-admin sees it; idempotent
  * replays; the communities it is in and administers, and changing or naming one it is not in)
@@ -41,6 +41,11 @@ const BY_ID = `query ($id: ID!, $ids: [ID!]!) {
   node(id: $id) { id __typename }
   stixBundle(ids: $ids)
 }`;
+/** Exact and capped counts of filtered lists: caps small enough that a hidden match would fill them. */
+const COUNTS = `query ($f: IndicatorFilter) {
+  indicators(filter: $f, first: 1) { totalCount one: countUpTo(atMost: 1) { value exact } two: countUpTo(atMost: 2) { value exact } all: countUpTo { value exact } }
+}`;
+const COUNT_FILTERS = () => [{}, { minConfidence: 60 }, { updatedSince: new Date(slotTime(0)).toISOString() }, { tlp: ['RED'] }, { revoked: true }, { type: ['IPV4'], minConfidence: 10 }];
 const NOTICE_BY_ID = `query ($id: ID!) { modelRiskNotice(id: $id) { ${NOTICE_FIELDS} } node(id: $id) { id } }`;
 const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id tlp } } }`;
 const AUDIT = `query ($first: Int, $after: String) {
@@ -50,6 +55,23 @@ const AUDIT = `query ($first: Int, $after: String) {
     chain { algorithm verificationKey checkpoints(first: 5) { position headHash at keyId jws } }
   }
 }`;
+
+/** Clearinghouse cases (issue 13): everything of a case a viewer may be shown. */
+const VULN_FIELDS = 'id title status tlp cwes proofOfConcept technicalDetails suggestedFix credits { name } affected { vendor { id } vendorName product } vendorStatuses { vendor { id } status notifiedAt queuedAt } reporter { id } possibleDuplicates { id } duplicateOf { id } disclosure { stage nextStage nextStageAt deadlineAt } validation { reason } embargo { state endsAt } publishedAt createdAt updatedAt';
+const SUBMIT_VULN = `mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { ${VULN_FIELDS} } }`;
+const VULN_BY_ID = `query ($id: ID!) { vulnerability(id: $id) { ${VULN_FIELDS} } node(id: $id) { id } }`;
+const VULN_FILTERED = `query ($f: VulnerabilityFilter) { vulnerabilities(filter: $f, first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }`;
+const vulnInput = (title: string, extra: Record<string, unknown> = {}) => ({
+  title,
+  summary: 'A heap overflow.',
+  severity: 'HIGH',
+  cwes: ['CWE-787'],
+  affected: [{ vendorName: 'Widget Co', product: 'widget', versions: '< 2' }],
+  discovery: { method: 'AI_MODEL', model: { name: 'Finder', developer: 'Lab' }, humanValidated: true },
+  proofOfConcept: 'poc',
+  technicalDetails: 'details',
+  ...extra,
+});
 
 const COMMUNITIES = '{ communities { id name description owner { id } members { id } updatedAt } }';
 const CREATE_COMMUNITY = 'mutation ($input: CreateCommunityInput!) { createCommunity(input: $input) { id } }';
@@ -164,6 +186,45 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
   if (tier !== 'CORE') {
     await hiddenStep(() => run.write(NOTICE, { input: noticeInput('Hidden embargo', 'CLEAR', { embargoUntil: new Date(slotTime(1_000)).toISOString() }) }, other));
   }
+
+  // The clearinghouse: cases at every stage. Visible in both runs: one published, one with a fix
+  // (TRUSTED and CORE see it); hidden, in the interleaved run only: cases at every stage the
+  // viewer's tier does not reach, one naming the viewer as a vendor still in its pacing queue,
+  // and one the viewer's own report will duplicate (flagged to coordinators only).
+  const submitVuln = async (token: string, input: Record<string, unknown>) => (await run.write(SUBMIT_VULN, { input }, token)).submitVulnerability.id as string;
+  const moveVuln = async (id: string, set: Record<string, unknown>) => {
+    const [doc] = await run.hub.store.vulnerabilities.find({ _id: id });
+    const seq = await run.hub.store.sequences.next('vulnerabilities');
+    const at = new Date(slotTime(slot));
+    const updated = await run.hub.store.vulnerabilities.updateOne({ _id: id, seq: doc!.seq }, { $set: { seq, updatedAt: at, ...set } });
+    if (!updated) throw new Error(`could not move ${id}`);
+  };
+  const validation = (verdict: string) => ({ verdict, reason: 'checked', by: { memberId: 'other', userId: 'user@other' }, at: new Date(slotTime(slot)) });
+  step();
+  const publishedCase = await submitVuln(pub, vulnInput('Published flaw', { credits: [{ name: 'Finder', type: 'TOOL' }] }));
+  await moveVuln(publishedCase, { status: 'PUBLISHED', publishedAt: new Date(slotTime(slot)), validation: validation('VALIDATED') });
+  step();
+  const fixedCase = await submitVuln(pub, vulnInput('Fixed flaw'));
+  await moveVuln(fixedCase, { status: 'FIX_AVAILABLE', validation: validation('VALIDATED') });
+  await hiddenStep(() => submitVuln(other, vulnInput('Hidden received')));
+  const hiddenCase = `vulnerability--${uuidAt(slotTime(slot), 0)}`;
+  await hiddenStep(async () => moveVuln(await submitVuln(other, vulnInput('Hidden invalid')), { status: 'INVALID', validation: validation('INVALID') }));
+  if (tier !== 'CORE') await hiddenStep(async () => moveVuln(await submitVuln(other, vulnInput('Hidden validated', { cwes: ['CWE-99'] })), { status: 'VALIDATED', validation: validation('VALIDATED') }));
+  if (tier === 'PUBLIC' || tier === 'COMMUNITY') await hiddenStep(async () => moveVuln(await submitVuln(other, vulnInput('Hidden fixed', { cwes: ['CWE-99'] })), { status: 'FIX_AVAILABLE' }));
+  if (member) {
+    await hiddenStep(async () => {
+      const id = await submitVuln(other, vulnInput('Queued for the viewer', { affected: [{ vendorId: 'viewer', vendorName: 'Viewer Inc', product: 'viewer app', versions: '1' }] }));
+      const [doc] = await run.hub.store.vulnerabilities.find({ _id: id });
+      const queued = doc!.vendorStatuses.map((v) => ({ ...v, queuedAt: new Date(slotTime(slot)) }));
+      // Validated (CORE would see that): a RECEIVED case for a CORE viewer, queued all the same.
+      await moveVuln(id, tier === 'CORE' ? { vendorStatuses: queued } : { status: 'VALIDATED', vendorStatuses: queued });
+    });
+  }
+  await hiddenStep(() => submitVuln(other, vulnInput('Hidden original', { cwes: ['CWE-416'], affected: [{ vendorName: 'Dup Co', product: 'dup thing', versions: '1', purl: 'pkg:npm/dup-thing@1.0.0' }] })));
+  step();
+  // The viewer's own report, of the product and CWE of the hidden original.
+  if (viewer) await run.gql('viewer submits a case', SUBMIT_VULN, { input: vulnInput('My flaw', { cwes: ['CWE-416'], affected: [{ vendorName: 'Dup Co', product: 'dup thing', versions: '1', purl: 'pkg:npm/dup-thing' }] }) }, viewer);
+  const ownCase = `vulnerability--${uuidAt(slotTime(slot), 0)}`;
   // Communities: one of pub's that the viewer is in, one of the viewer's own (visible, both
   // runs); others' creations and roster changes, a roster change of the viewer's community, and
   // records shared with a community the viewer is not in (hidden).
@@ -232,6 +293,17 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     await hiddenStep(() => publish(other, [indicatorItem(`between-${round}.example`, 'RED')]));
     await run.gql(`${round} indicators p2`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3, after: page1.body.data.indicators.pageInfo.endCursor }, viewer);
     await run.gql(`${round} notices`, CONNECTION('modelRiskNotices', NOTICE_FIELDS), { first: 10 }, viewer);
+    for (const [i, f] of COUNT_FILTERS().entries()) await run.gql(`${round} counts ${i}`, COUNTS, { f }, viewer);
+    const vulns1 = await run.gql(`${round} vulnerabilities p1`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 1 }, viewer);
+    await hiddenStep(() => submitVuln(other, vulnInput(`Between ${round}`)));
+    await run.gql(`${round} vulnerabilities p2`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 5, after: vulns1.body.data.vulnerabilities.pageInfo.endCursor }, viewer);
+    for (const [name, id] of [['published', publishedCase], ['fixed', fixedCase], ['own', ownCase], ['hidden', hiddenCase], ['absent', `vulnerability--${uuidAt(slotTime(9_999), 0)}`]] as const) {
+      await run.gql(`${round} vulnerability ${name}`, VULN_BY_ID, { id }, viewer);
+    }
+    for (const [name, f] of [['cwe', { cwe: 'CWE-416' }], ['stage', { stage: ['RECEIVED', 'VALIDATED'] }], ['status', { status: ['INVALID', 'CLOSED'] }], ['product', { product: 'dup thing' }]] as const) {
+      await run.gql(`${round} vulnerabilities by ${name}`, VULN_FILTERED, { f }, viewer);
+    }
+
     await run.gql(`${round} lookup`, LOOKUP, { values: ['198.51.100.1', '198.51.100.3', '203.0.113.1', '203.0.113.2', 'hidden-0.example', 'mixed-3.example', 'own.example', 'nothing.example'] }, viewer);
     for (const [name, id] of [['visible', base[0]], ['visible-red', base[4]], ['hidden', `indicator--${hiddenRed}`], ['hidden-tier', hiddenTier && `indicator--${hiddenTier}`], ['absent', 'indicator--00000000-0000-4000-8000-000000000000']] as const) {
       if (!id) continue;

@@ -219,6 +219,36 @@ describe('filters', () => {
     expect(await valuesFor({ revoked: true })).toEqual([F2]);
     expect(await valuesFor({ revoked: false })).toEqual([F1, F3, F4, F5, F6].sort());
   });
+
+  it('counts up to a cap with countUpTo: exact below it, "more than atMost" above, visible records only', async () => {
+    const COUNT = /* GraphQL */ `query ($f: IndicatorFilter, $n: Int!) { indicators(filter: $f, first: 0) { totalCount countUpTo(atMost: $n) { value exact } } }`;
+    const count = async (viewer: string, f: Record<string, unknown>, n: number) => {
+      const res = await q(viewer, COUNT, { f: { tags: ['filt'], ...f }, n });
+      expect(res.body.errors).toBeUndefined();
+      return res.body.data.indicators;
+    };
+    // Six match for a CORE viewer (a row count: tags), four for a COMMUNITY one (two are AMBER).
+    expect(await count('qi-core', {}, 10)).toEqual({ totalCount: 6, countUpTo: { value: 6, exact: true } });
+    expect(await count('qi-core', {}, 6)).toEqual({ totalCount: 6, countUpTo: { value: 6, exact: true } });
+    expect(await count('qi-core', {}, 5)).toEqual({ totalCount: 6, countUpTo: { value: 5, exact: false } });
+    expect(await count('qi-comm', {}, 4)).toEqual({ totalCount: 4, countUpTo: { value: 4, exact: true } });
+    expect(await count('qi-comm', {}, 3)).toEqual({ totalCount: 4, countUpTo: { value: 3, exact: false } });
+    expect(await count('qi-core', { minConfidence: 75 }, 2)).toEqual({ totalCount: 3, countUpTo: { value: 2, exact: false } });
+    expect(await count('qi-core', { updatedSince: since }, 2)).toEqual({ totalCount: 2, countUpTo: { value: 2, exact: true } });
+    // Answered by the count table (TLP only, no tag): the same meaning.
+    const green = await q('qi-comm', COUNT, { f: { tlp: ['GREEN'] }, n: 1 });
+    expect(green.body.data.indicators.countUpTo).toEqual({ value: 1, exact: green.body.data.indicators.totalCount <= 1 });
+  });
+
+  it('refuses a countUpTo cap below 1 or over 100,000, naming atMost', async () => {
+    for (const n of [0, -1, 100_001]) {
+      const res = await q('qi-core', `{ indicators(first: 1) { countUpTo(atMost: ${n}) { value exact } } }`);
+      expect(code(res)).toBe('BAD_USER_INPUT');
+      expect(res.body.errors?.[0]?.extensions?.field).toBe('atMost');
+    }
+    const fine = await q('qi-core', '{ indicators(first: 1) { countUpTo { value exact } } }');
+    expect(fine.body.errors).toBeUndefined();
+  });
 });
 
 describe('indicator(id)', () => {

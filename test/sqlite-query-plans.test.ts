@@ -8,8 +8,8 @@ import { withId } from '../src/domain/with-id.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
 import type { IndicatorDoc } from '../src/domain/types.js';
-import { auditVisibility, indicatorVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
-import { and, auditFilter, indicatorFilter, keysetAfter, sortFor, type IndicatorFilterInput } from '../src/store/queries.js';
+import { auditVisibility, indicatorVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../src/policy/policy.js';
+import { and, auditFilter, indicatorFilter, keysetAfter, possibleDuplicatesFilter, sortFor, vulnerabilityFilter, type IndicatorFilterInput } from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { APPROVALS, COLLECTION_SPECS } from '../src/store/sqlite/sqlite-schema.js';
 import type { FindOptions } from '../src/store/ports.js';
@@ -48,8 +48,8 @@ function indicator(i: number): IndicatorDoc {
 
 const reader: Viewer = { kind: 'member', memberId: 'm-reader', userId: 'u', roles: ['reader'], tier: 'COMMUNITY' };
 
-function plan(q: { sql: string; params: unknown[] }): string[] {
-  return (store.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);
+function plan(q: { sql: string; params: unknown[] }, on: SqliteStore = store): string[] {
+  return (on.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);
 }
 
 /** No step reads a record table whole: every SCAN of one goes through an index. */
@@ -88,7 +88,7 @@ describe('SQLite read paths use indexes', () => {
     ['severity', { severity: ['HIGH'] }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     ['revoked', { revoked: false }, /^SCAN t USING INDEX indicators_seq$/, 'counts'],
     // Walked in order, each row's tag probed: the page stops after 51 (no sort of every match).
-    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /indicators__tags USING PRIMARY KEY \(value=\?\)/],
+    ['tags', { tags: ['c2'] }, /^SCAN t USING INDEX indicators_seq$/, /COVERING INDEX indicators_rid_source_tlp \(rid=\?\)[\s\S]*indicators__tags USING PRIMARY KEY \(value=\?\)/],
     ['minConfidence', { minConfidence: 95 }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
     ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /^SCAN t USING INDEX indicators_seq$/, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
   ])('a list filtered by %s reads through an index in the list\'s order, and its count through an index', (_name, input, pageIndex, countIndex) => {
@@ -101,6 +101,30 @@ describe('SQLite read paths use indexes', () => {
     if (countIndex === 'counts') expect(count.sql).toContain('FROM indicators__counts');
     else expect(plan(count).join('\n')).toMatch(countIndex);
     expectNoFullScan(plan(count));
+  });
+
+  it.each<[string, IndicatorFilterInput, 'counts' | RegExp]>([
+    ['type', { type: ['DOMAIN'] }, 'counts'],
+    // Led by the tag's side-table entries, each record's visibility read from the (rid, source,
+    // tlp) index, not its row: nothing collected first.
+    ['tags', { tags: ['c2'] }, /^CO-ROUTINE.*\| SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['two tags', { tags: ['c2', 'apt'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['tags and TLP', { tags: ['c2'], tlp: ['GREEN'] }, /SEARCH g USING PRIMARY KEY \(value=\?\) \| SEARCH t USING COVERING INDEX indicators_rid_source_tlp \(rid=\?\)/],
+    ['minConfidence', { minConfidence: 95 }, /USING COVERING INDEX indicators_confidence_id_source_tlp \(confidence>\?\)/],
+    ['updatedSince', { updatedSince: new Date(1e12 + N - 100) }, /USING COVERING INDEX indicators_updatedAt_dateAddedOffset_id_source_tlp \(updatedAt>\?\)/],
+  ])('a capped count (countUpTo) filtered by %s reads at most its cap through an index, and counts what find matches', (_name, input, how) => {
+    const scope = and(vis, indicatorFilter(input));
+    const count = store.collections.indicators.countSql(scope, 101);
+    if (how === 'counts') expect(count.sql).toContain('FROM indicators__counts');
+    else {
+      expect(plan(count).join(' | ')).toMatch(how);
+      expect(plan(count).join(' | ')).not.toMatch(/LIST SUBQUERY|TEMP B-TREE FOR ORDER/);
+      expect(count.sql).toMatch(/LIMIT \?\)$/);
+    }
+    expectNoFullScan(plan(count));
+    const all = store.collections.indicators.find(scope).length;
+    expect(store.collections.indicators.count(scope, 101)).toBe(Math.min(all, 101));
+    expect(store.collections.indicators.count(scope, all + 5)).toBe(all);
   });
 
   it('a lookup by value and a read by id go through the value and id indexes', () => {
@@ -150,6 +174,17 @@ describe('SQLite read paths use indexes', () => {
     expect(plan(store.collections.audit.selectSql(and(auditVisibility(memberAdmin), auditFilter({})), { sort: [['seq', -1]], limit: 51 }))[0]).toMatch(/^SEARCH t USING INDEX audit_memberId_seq \(memberId=\?\)/);
   });
 
+  it('leaves omitted fields out of the documents it reads (FindOptions.omit), in SQL', () => {
+    const scope = { _id: 'indicator--000003' };
+    const [whole] = store.collections.indicators.find(scope);
+    const [bare] = store.collections.indicators.find(scope, { omit: ['tags', 'description'] });
+    expect(whole).toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('tags');
+    expect(bare).not.toHaveProperty('description');
+    const { tags: _t, description: _d, ...rest } = whole!;
+    expect(bare).toEqual(rest);
+  });
+
   it('an alert replay from any cursor is a range of the event log\'s primary key', () => {
     const steps = (store.db.prepare('EXPLAIN QUERY PLAN SELECT doc FROM events WHERE position > ? ORDER BY position LIMIT ?').all(1, 500) as Array<{ detail: string }>).map((r) => r.detail);
     expect(steps).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>?)']);
@@ -196,5 +231,69 @@ describe('SQLite read paths use indexes', () => {
   it('refuses a query operator it does not translate, loudly', () => {
     expect(() => store.collections.indicators.selectSql({ value: { $regex: 'x' } })).toThrow(/unsupported operator \$regex/);
     expect(() => store.collections.indicators.selectSql({ nowhere: 'x' })).toThrow(/no column for field "nowhere"/);
+  });
+});
+
+describe('SQLite read paths of clearinghouse cases', () => {
+  const viewers: Viewer[] = [
+    reader,
+    { kind: 'anonymous', tier: 'PUBLIC' },
+    { kind: 'member', memberId: 'v-1', userId: 'u', roles: ['reader'], tier: 'TRUSTED' },
+    { kind: 'member', memberId: 'lab-2', userId: 'u', roles: ['reader'], tier: 'CORE' },
+    { kind: 'member', memberId: 'c', userId: 'u', roles: ['reader', 'coordinator'], tier: 'COMMUNITY' },
+  ];
+  const STATUSES = ['RECEIVED', 'VALIDATED', 'INVALID', 'FIX_AVAILABLE', 'PUBLISHED', 'CLOSED'] as const;
+  let cases: SqliteStore;
+
+  beforeAll(async () => {
+    cases = createSqliteStore(':memory:');
+    for (let i = 0; i < 400; i++) {
+      const status = STATUSES[i % STATUSES.length]!;
+      const at = new Date(1e12 + i);
+      await cases.vulnerabilities.insert({
+        ...withId(`vulnerability--${String(i).padStart(6, '0')}`), title: 't', summary: 's', severity: 'HIGH', severityRank: 3, cvss: null, cwes: [`CWE-${i % 7}`], cveId: null,
+        affected: [{ vendorId: `v-${i % 4}`, vendorName: 'V', product: `p${i % 9}`, versions: '1', purl: null, cpe: null }],
+        discovery: { method: 'HUMAN', model: null, humanValidated: true }, credits: [], proofOfConcept: null, technicalDetails: null, suggestedFix: null, exploited: i % 2 === 0,
+        relatedNoticeIds: [], source: `lab-${i % 5}`, reportedBy: { memberId: `lab-${i % 5}`, userId: 'u' }, participants: i % 11 === 0 ? ['lab-2'] : [], status, validation: null,
+        vendorStatuses: [{ vendorId: `v-${i % 4}`, status: 'UNKNOWN', notifiedAt: i % 3 ? at : null, queuedAt: null, acknowledgedAt: null, escalatedAt: null, fixedIn: null, note: null, updatedAt: at }],
+        embargo: { state: 'NONE', endsAt: null, proposedBy: null, reason: null, acceptedBy: [] }, deadlineAt: null, publishedAt: status === 'PUBLISHED' ? at : null,
+        duplicateOf: null, possibleDuplicateIds: [], createdAt: at, updatedAt: at, seq: i,
+      });
+    }
+    cases.db.exec('ANALYZE');
+  });
+  afterAll(() => cases.close());
+
+  it('a list page walks the seq index (or the stage index), a lookup by id the id index, duplicates the product keys', () => {
+    const table = cases.collections.vulnerabilities;
+    for (const viewer of viewers) {
+      const page = plan(table.selectSql(vulnerabilityVisibility(viewer), { sort: [['seq', -1]], limit: 51 }), cases);
+      expect(page[0], page.join(' | ')).toMatch(/^(SCAN t USING INDEX vulnerabilities_seq|SEARCH t USING INDEX vulnerabilities_stageReached_seq)/);
+      expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+      const byId = plan(table.selectSql(and({ _id: { $in: ['vulnerability--000001'] } }, vulnerabilityVisibility(viewer))), cases);
+      expect(byId[0]).toMatch(/^SEARCH t USING INDEX sqlite_autoindex_vulnerabilities_1 \(_id=\?\)/);
+    }
+    const staged = plan(table.selectSql(vulnerabilityFilter({ stage: ['VALIDATED'], status: ['VALIDATED'] }, new Date(2e12), { pocDelayMs: 1 }), { sort: [['seq', -1]], limit: 51 }), cases);
+    expectNoFullScan(staged);
+    const dups = plan(table.selectSql(possibleDuplicatesFilter(['name:v/p1'], ['CWE-1']), { sort: [['seq', -1]], limit: 20 }), cases);
+    expectNoFullScan(dups);
+  });
+
+  it('counts every viewer\'s cases from the count table, equal to counting the records, through inserts and updates', async () => {
+    for (let i = 0; i < 40; i++) {
+      const id = `vulnerability--${String(i).padStart(6, '0')}`;
+      const [doc] = await cases.vulnerabilities.find({ _id: id });
+      await cases.vulnerabilities.updateOne({ _id: id }, { $set: { status: 'PUBLISHED', publishedAt: new Date(1e12), seq: 1_000 + i, participants: ['lab-3'], vendorStatuses: doc!.vendorStatuses.map((v) => ({ ...v, notifiedAt: new Date(1e12) })) } });
+    }
+    const table = cases.collections.vulnerabilities;
+    for (const viewer of viewers) {
+      for (const input of [{}, { status: ['PUBLISHED' as const] }, { exploited: true }, { severity: ['HIGH' as const] }]) {
+        const filter = and(vulnerabilityVisibility(viewer), vulnerabilityFilter(input, new Date(2e12), { pocDelayMs: 1 }));
+        const fromCounts = table.countSql(filter);
+        expect(fromCounts.sql).toContain('vulnerabilities__counts');
+        const direct = table.selectSql(filter, {}, 'count(*)');
+        expect(cases.db.prepare(fromCounts.sql).pluck().get(...fromCounts.params), JSON.stringify([viewer, input])).toBe(cases.db.prepare(direct.sql).pluck().get(...direct.params));
+      }
+    }
   });
 });

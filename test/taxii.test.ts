@@ -13,7 +13,7 @@ import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { stixProblems } from './support/stix-validator.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
-const IDS = { indicators: 'ddf9e498-e313-4c9f-a961-674ccefa2ab9', notices: 'fc6234ba-1d08-4c68-92c5-2765ca3f6581', reference: 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568' };
+const IDS = { indicators: 'ddf9e498-e313-4c9f-a961-674ccefa2ab9', notices: 'fc6234ba-1d08-4c68-92c5-2765ca3f6581', reference: 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568', vulnerabilities: '62b4e6f9-25cd-475b-92a1-5cfd3c0577d7' };
 const objectsPath = (collection: string) => `/taxii2/hub/collections/${collection}/objects/`;
 
 interface TaxiiResponse {
@@ -101,6 +101,7 @@ describe('TAXII 2.1 server', () => {
       [IDS.indicators, true, false],
       [IDS.notices, true, false],
       [IDS.reference, true, false],
+      [IDS.vulnerabilities, true, false],
     ]);
     const one = await get(`/taxii2/hub/collections/${IDS.notices}/`);
     expect(one.body).toMatchObject({ id: IDS.notices, can_read: true, can_write: false, media_types: ['application/stix+json;version=2.1'] });

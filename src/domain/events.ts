@@ -3,6 +3,7 @@
  * An entry's position (its `_id`) is the alert cursor.
  */
 import type { NoticeStatus, Tlp } from './types.js';
+import type { ChangeAudience } from './disclosure-facts.js';
 import type { VulnerabilityDoc } from './vulnerability.js';
 import { tlpOfStage, type StoredStage } from './vulnerability-stage.js';
 
@@ -30,6 +31,10 @@ export interface VisibilityFacts {
   notifiedVendorIds?: string[];
   /** Clearinghouse cases only: the widest stage its writes reached. */
   stageReached?: StoredStage;
+  /** Clearinghouse cases only: who is told of this change, among those who see the case after it (src/domain/disclosure-facts.ts); absent: all. */
+  audience?: ChangeAudience;
+  /** Clearinghouse cases only: whether its proof of concept had reached everyone who sees it. */
+  pocReleased?: boolean;
 }
 
 export interface EventDoc {

@@ -257,6 +257,7 @@ export const APPROVAL_KINDS = [
   'REINSTATE_MEMBER',
   'GRANT_ROLE',
   'LINK_IDENTITY',
+  'PUBLISH_VULNERABILITY',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
@@ -300,6 +301,8 @@ export interface ApprovalChange {
   identity?: { issuer: string; subject: string };
   /** GRANT_ROLE and LINK_IDENTITY: the person as the request found it (`expected`): ACTIVE, in this member. */
   person?: { memberId: string; status: string };
+  /** PUBLISH_VULNERABILITY: the case's status the request found (`expected`) and PUBLISHED (`change`). */
+  vulnerabilityStatus?: string;
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */
@@ -307,7 +310,7 @@ export interface ApprovalRequestDoc {
   /** `approval--<uuid>` */
   _id: string;
   kind: ApprovalKind;
-  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON'; id: string };
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON' | 'VULNERABILITY'; id: string };
   /** The record's publishing member; for CHANGE_TIER and identity providers the member itself. */
   ownerMemberId: string;
   change: ApprovalChange;
@@ -343,9 +346,21 @@ export const AUDIT_ACTIONS = [
   'PERSON_REMOVED',
   'PERSON_SUSPENDED',
   'PERSON_REINSTATED',
+  'VULNERABILITY_SUBMITTED',
+  'VULNERABILITY_VALIDATED',
+  'VULNERABILITY_VENDOR_NOTIFIED',
+  'VULNERABILITY_ACKNOWLEDGED',
+  'VULNERABILITY_VENDOR_STATUS',
+  'EMBARGO_PROPOSED',
+  'EMBARGO_ACCEPTED',
+  'EMBARGO_REJECTED',
+  'EMBARGO_ENDED',
+  'VULNERABILITY_PUBLISHED',
+  'VULNERABILITY_DUPLICATE',
+  'VULNERABILITY_ESCALATED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 

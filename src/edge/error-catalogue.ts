@@ -44,6 +44,7 @@ const HUB_CODES: Record<ErrorCode, ErrorEntry> = {
   INVALID_TRANSITION: caller(409),
   APPROVAL_REQUIRED: caller(403),
   CURSOR_EXPIRED: caller(400),
+  INVALID_CVSS: caller(400),
 };
 
 /** The catalogue: the hub's own codes, Apollo's protocol codes, the connection limits' and every document and rate limit's. */

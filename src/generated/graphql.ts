@@ -174,6 +174,8 @@ export type ApprovalKind =
   | 'LINK_IDENTITY'
   /** Lower an indicator's or a notice's TLP. */
   | 'LOWER_TLP'
+  /** Publish a clearinghouse case before its fix is available or its deadline has passed, or under an embargo (decided by a coordinator of a member with no stake in the case, or a hub-admin; never the requester). */
+  | 'PUBLISH_VULNERABILITY'
   /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REGISTER_IDENTITY_PROVIDER'
   /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
@@ -234,7 +236,9 @@ export type ApprovalTargetKind =
   | 'MEMBER'
   | 'MODEL_RISK_NOTICE'
   /** A person; the target's id is the person id and its node is null. */
-  | 'PERSON';
+  | 'PERSON'
+  /** A clearinghouse case (`vulnerability--<uuid>`). */
+  | 'VULNERABILITY';
 
 export type AuditAction =
   | 'API_KEY_CREATED'
@@ -246,6 +250,11 @@ export type AuditAction =
   | 'COMMUNITY_MEMBER_ADDED'
   /** A member was taken off a community's roster (in the owning member's log; `details.memberId`). */
   | 'COMMUNITY_MEMBER_REMOVED'
+  | 'EMBARGO_ACCEPTED'
+  /** A case's embargo ended: at its end, or early by an approved request. */
+  | 'EMBARGO_ENDED'
+  | 'EMBARGO_PROPOSED'
+  | 'EMBARGO_REJECTED'
   /** An identity was linked to a person (at once, or an approved LINK_IDENTITY). */
   | 'IDENTITY_LINKED'
   /** An approved identity provider registration (or replacement) was applied. */
@@ -277,7 +286,23 @@ export type AuditAction =
   | 'STATUS_CHANGE'
   | 'TIER_CHANGE'
   | 'TOKEN_ISSUED'
-  | 'UPDATE';
+  | 'UPDATE'
+  /** A vendor acknowledged a case. */
+  | 'VULNERABILITY_ACKNOWLEDGED'
+  /** A case was closed as a duplicate of another (details.of). */
+  | 'VULNERABILITY_DUPLICATE'
+  /** Coordinators were told that a vendor did not acknowledge a case in time. */
+  | 'VULNERABILITY_ESCALATED'
+  /** A case was published: by a coordinator, an approved request, or the schedule (details.by). */
+  | 'VULNERABILITY_PUBLISHED'
+  /** A clearinghouse case was submitted (in the reporter's log; details: severity, CVSS score, discovery method, counts). */
+  | 'VULNERABILITY_SUBMITTED'
+  /** A coordinator's verdict on a clearinghouse case (details.verdict). */
+  | 'VULNERABILITY_VALIDATED'
+  /** A vendor was notified of a case, or queued by its pace (details.queued). */
+  | 'VULNERABILITY_VENDOR_NOTIFIED'
+  /** A vendor's position on a case changed (details.status). */
+  | 'VULNERABILITY_VENDOR_STATUS';
 
 /** What a verifier needs besides the entries (docs/audit.md). Hub-admins only. */
 export type AuditChain = {
@@ -389,7 +414,21 @@ export type AuditTargetKind =
   | 'MODEL_RISK_NOTICE'
   /** A person; the id is the person id. */
   | 'PERSON'
-  | 'TOKEN';
+  | 'TOKEN'
+  /** A clearinghouse case (`vulnerability--<uuid>`). */
+  | 'VULNERABILITY';
+
+/**
+ * A count of the records a connection's filter matches and the viewer may see, that stops at a cap
+ * (`countUpTo(atMost:)`): its cost is bounded by the cap, where `totalCount` reads every match.
+ * Records the viewer may not see are never counted, so neither field depends on them.
+ */
+export type CappedCount = {
+  /** True when `value` is the exact number; false when counting stopped at `atMost` (more than `value` match). */
+  exact: Scalars['Boolean']['output'];
+  /** The number of visible matches when `exact` is true; else `atMost`, and there are more. */
+  value: Scalars['Int']['output'];
+};
 
 /**
  * A community: a named group of members that a TLP:RED record may name among its `recipients`,
@@ -516,7 +555,10 @@ export type DiscoveryMethod =
   | 'HUMAN';
 
 export type Embargo = {
+  /** The end in force (ACTIVE, REVISE), the end proposed (PROPOSED), or when it ended (EXITED). */
   endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** The end the proposal being decided asks for (PROPOSED, REVISE): coordinators and affected vendors, who accept or reject it; null for everyone else. */
+  proposedEndsAt: Maybe<Scalars['DateTime']['output']>;
   state: EmbargoState;
 };
 
@@ -621,10 +663,25 @@ export type Indicator = Node & {
 };
 
 export type IndicatorConnection = {
+  /**
+   * The same count, stopped at `atMost` (1 to 100,000, default 10,000): exact up to the cap, else
+   * "more than `atMost`", at a cost bounded by the cap whatever the filter (docs/performance.md).
+   */
+  countUpTo: CappedCount;
   edges: Array<IndicatorEdge>;
   pageInfo: PageInfo;
-  /** How many indicators match the filter and are visible to the viewer. */
+  /**
+   * How many indicators match the filter and are visible to the viewer, exactly. Reads a count table
+   * for no filter or type, TLP, severity and revoked filters; with tags, minConfidence or
+   * updatedSince it counts every match (up to seconds at a million indicators): `countUpTo` is the
+   * bounded alternative.
+   */
   totalCount: Scalars['Int']['output'];
+};
+
+
+export type IndicatorConnectionCountUpToArgs = {
+  atMost: Scalars['Int']['input'];
 };
 
 export type IndicatorEdge = {
@@ -973,7 +1030,11 @@ export type Mutation = {
   removePerson: Person;
   /** Adds sightings to an indicator the caller can see (reader role). */
   reportSighting: Indicator;
-  /** Asks to end a notice's embargo early: at embargoUntil, or when approved (null). Publisher of the notice. */
+  /**
+   * Asks to end an embargo early: at embargoUntil, or when approved (null). For a notice, a publisher
+   * of the notice; for a clearinghouse case (`noticeId` a `vulnerability--` id), a coordinator who may
+   * coordinate the case, while its embargo is ACTIVE (or REVISE).
+   */
   requestEmbargoLift: ApprovalRequest;
   /**
    * Asks to register an identity provider for a member, or to replace the member's registration of
@@ -1718,6 +1779,12 @@ export type VulnerabilityInput = {
   cwes?: InputMaybe<Array<Scalars['String']['input']>>;
   discovery: DiscoveryInput;
   exploited?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Makes a retry safe, as publishIndicators' key does (1 to 200 characters, per member, kept
+   * HUB_IDEMPOTENCY_TTL): the same key and input answer the case the first request made; the same
+   * key with another input is IDEMPOTENCY_CONFLICT.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   proofOfConcept?: InputMaybe<Scalars['String']['input']>;
   /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
   relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
@@ -1857,6 +1924,7 @@ export type ResolversTypes = {
   AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuditTargetKind: AuditTargetKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CappedCount: ResolverTypeWrapper<CappedCount>;
   Community: ResolverTypeWrapper<Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversTypes['Member']>>, owner?: Maybe<ResolversTypes['Member']> }>;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -1963,6 +2031,7 @@ export type ResolversParentTypes = {
   AuditLogFilter: AuditLogFilter;
   AuditTarget: AuditTarget;
   Boolean: Scalars['Boolean']['output'];
+  CappedCount: CappedCount;
   Community: Omit<Community, 'members' | 'owner'> & { members?: Maybe<Array<ResolversParentTypes['Member']>>, owner?: Maybe<ResolversParentTypes['Member']> };
   CreateApiKeyInput: CreateApiKeyInput;
   CreateCommunityInput: CreateCommunityInput;
@@ -2156,6 +2225,11 @@ export type AuditTargetResolvers<ContextType = HubContext, ParentType extends Re
   kind?: Resolver<ResolversTypes['AuditTargetKind'], ParentType, ContextType>;
 };
 
+export type CappedCountResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['CappedCount'] = ResolversParentTypes['CappedCount']> = {
+  exact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type CommunityResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Community'] = ResolversParentTypes['Community']> = {
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2200,6 +2274,7 @@ export type DiscoveryResolvers<ContextType = HubContext, ParentType extends Reso
 
 export type EmbargoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Embargo'] = ResolversParentTypes['Embargo']> = {
   endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  proposedEndsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['EmbargoState'], ParentType, ContextType>;
 };
 
@@ -2248,6 +2323,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
 };
 
 export type IndicatorConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IndicatorConnection'] = ResolversParentTypes['IndicatorConnection']> = {
+  countUpTo?: Resolver<ResolversTypes['CappedCount'], ParentType, ContextType, RequireFields<IndicatorConnectionCountUpToArgs, 'atMost'>>;
   edges?: Resolver<Array<ResolversTypes['IndicatorEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2546,6 +2622,7 @@ export type Resolvers<ContextType = HubContext> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuditTarget?: AuditTargetResolvers<ContextType>;
+  CappedCount?: CappedCountResolvers<ContextType>;
   Community?: CommunityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Credit?: CreditResolvers<ContextType>;

@@ -128,6 +128,15 @@ export function taxiiExclusion(): Filter {
 }
 
 /**
+ * `taxiiExclusion` for clearinghouse cases, whose TLP is their stage's (`tlpOfStage`): a case
+ * still at RECEIVED is TLP:RED, so TAXII never serves it, even to its reporter and coordinators.
+ * Stages only widen (`stageReached`), so a case once served stays served.
+ */
+export function taxiiVulnerabilityExclusion(): Filter {
+  return { stageReached: { $ne: 'RECEIVED' } };
+}
+
+/**
  * A key shared by exactly the viewers who see the same records: equal keys mean equal
  * visibility filters. Used to cache compiled filters and to group subscribers.
  */
@@ -279,9 +288,39 @@ export function alertVerdict(
   if (!sees(change.kind, current, now)) return null;
   if (!sees(change.kind, change.after, change.occurredAt)) return null;
   const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.kind === 'VULNERABILITY') return caseVerdict(viewer, change, before);
   if (change.type === 'RELEASED') return before ? null : 'RELEASED';
   if (change.before && !before) return 'RELEASED';
   return change.type;
+}
+
+/**
+ * The rest of `alertVerdict` for a clearinghouse case that the viewer sees after the change
+ * (`seenBefore`: it saw the case before it). Those a step newly reaches hear RELEASED: the case
+ * itself (a vendor notified, CORE at validation, TRUSTED at FIX_AVAILABLE, everyone at
+ * publication, a duplicate's reporter joining), or its proof of concept (everyone without a tie
+ * to the case, HUB_POC_DELAY after publication). Otherwise the change's `audience` decides: ALL
+ * (absent) everyone who sees the case, PARTIES those tied to it (reporter, participants, notified
+ * vendors, coordinators), COORDINATORS coordinators only: a step that changed only what its
+ * parties read tells nobody else that anything happened.
+ */
+function caseVerdict(viewer: Viewer, change: Pick<EventDoc, 'type' | 'before' | 'after'>, seenBefore: boolean): AlertEventType | null {
+  if (change.before && !seenBefore) return 'RELEASED';
+  const tiedAfter = tiedToCase(viewer, change.after);
+  if (change.before && change.after.pocReleased && !change.before.pocReleased && !tiedToCase(viewer, change.before)) return 'RELEASED';
+  if (change.type === 'RELEASED') return null;
+  const audience = change.after.audience ?? 'ALL';
+  if (audience === 'PARTIES' && !tiedAfter) return null;
+  if (audience === 'COORDINATORS' && !isCoordinator(viewer)) return null;
+  return change.type;
+}
+
+/** Whether the viewer sees a case by a tie to it rather than by its tier: a coordinator, its reporter or a participant, a notified vendor. */
+function tiedToCase(viewer: Viewer, facts: VisibilityFacts): boolean {
+  if (viewer.kind !== 'member') return false;
+  if (isCoordinator(viewer)) return true;
+  const m = viewer.memberId;
+  return facts.source === m || (facts.participants ?? []).includes(m) || (facts.notifiedVendorIds ?? []).includes(m);
 }
 
 export interface ReadPolicyOptions {
@@ -506,9 +545,15 @@ export function madeRequest(viewer: Viewer, request: { requestedBy: { memberId: 
  * publishing member a request about that member's records (never a tier change, registration or
  * reinstatement, never an identity provider). Approving one's own request is refused separately (`isSamePerson`).
  */
-export function mayDecide(viewer: Viewer, request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined } }): boolean {
+export function mayDecide(
+  viewer: Viewer,
+  request: { kind: string; ownerMemberId: string; change?: { role?: Role | undefined }; target?: { kind: string } },
+): boolean {
   if (viewer.kind === 'anonymous') return false;
   if (viewer.roles.includes('hub-admin')) return true;
+  // A clearinghouse case's requests: a coordinator of another member than the reporter's (the
+  // approval re-checks `mayCoordinateCase` against the case as it is then).
+  if (request.target?.kind === 'VULNERABILITY') return viewer.roles.includes('coordinator') && viewer.memberId !== request.ownerMemberId;
   if (viewer.memberId !== request.ownerMemberId || isMemberStandingKind(request.kind)) return false;
   if (isIdentityProviderKind(request.kind)) return viewer.roles.includes('member-admin');
   // A person's roles and identities: a member-admin of the person's member; hub-admin only for hub-admin.
@@ -563,7 +608,10 @@ export function approvalVisibility(viewer: Viewer): Filter {
   const mine: Filter = { 'requestedBy.memberId': viewer.memberId, 'requestedBy.userId': viewer.userId };
   const decidable: Filter[] = [];
   if (viewer.roles.includes('approver')) {
-    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] } });
+    decidable.push({ ownerMemberId: viewer.memberId, kind: { $nin: [...MEMBER_STANDING_KINDS, ...IDENTITY_PROVIDER_KINDS, ...PERSON_KINDS] }, 'target.kind': { $ne: 'VULNERABILITY' } });
+  }
+  if (viewer.roles.includes('coordinator')) {
+    decidable.push({ 'target.kind': 'VULNERABILITY', ownerMemberId: { $ne: viewer.memberId } });
   }
   if (viewer.roles.includes('member-admin')) {
     decidable.push({ ownerMemberId: viewer.memberId, kind: { $in: [...IDENTITY_PROVIDER_KINDS] } });
@@ -702,6 +750,35 @@ export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc
   return STAGES_FOR_TIER[viewer.tier].includes(doc.stageReached) ? 'TIER' : null;
 }
 
+/**
+ * The `Vulnerability` fields `redactVulnerability` withholds from an audience at a stage, whatever
+ * the case holds: named in a response's `extensions.redacted` (as `@minTier` gates are), so that a
+ * `null` there reads as "not for you" rather than "none". Decided by the audience and the stage
+ * only, never by a field's value: the list says nothing of what the case holds.
+ */
+export function vulnerabilityFieldsWithheld(audience: VulnerabilityAudience, stage: Parameters<typeof stageRank>[0]): readonly string[] {
+  switch (audience) {
+    case 'COORDINATOR':
+      return [];
+    case 'REPORTER':
+      return ['possibleDuplicates'];
+    case 'VENDOR':
+      return ['validation', 'duplicateOf', 'possibleDuplicates'];
+    case 'TIER': {
+      const below = (min: Parameters<typeof stageRank>[0]) => stageRank(stage) < stageRank(min);
+      return [
+        ...(below('FIX_AVAILABLE') ? ['technicalDetails', 'suggestedFix', 'vendorStatuses'] : []),
+        ...(below('PROOF_OF_CONCEPT_RELEASED') ? ['proofOfConcept'] : []),
+        ...(below('PUBLISHED') ? ['credits'] : []),
+        'validation',
+        'duplicateOf',
+        'possibleDuplicates',
+        'reporter',
+      ];
+    }
+  }
+}
+
 /** Whether the viewer may see the case at all. */
 export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
   return vulnerabilityAudience(viewer, doc) !== null;
@@ -759,19 +836,31 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
     }));
   } else vendorStatuses = [];
 
+  // Every field named, none spread: a field added to the case later reaches no viewer until it is
+  // given a rule here.
   return {
-    ...doc,
+    _id: doc._id,
+    dateAddedOffset: doc.dateAddedOffset,
+    title: doc.title,
+    summary: doc.summary,
+    severity: doc.severity,
+    severityRank: doc.severityRank,
+    cvss: doc.cvss,
+    cwes: doc.cwes,
+    cveId: doc.cveId,
     affected: seesMembers ? doc.affected : doc.affected.map((a) => ({ ...a, vendorId: null })),
+    discovery: doc.discovery,
     credits: reached('PUBLISHED') ? doc.credits : [],
+    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
     technicalDetails: reached('FIX_AVAILABLE') ? doc.technicalDetails : null,
     suggestedFix: reached('FIX_AVAILABLE') ? doc.suggestedFix : null,
-    proofOfConcept: reached('PROOF_OF_CONCEPT_RELEASED') ? doc.proofOfConcept : null,
+    exploited: doc.exploited,
+    relatedNoticeIds: doc.relatedNoticeIds,
     source: tied ? doc.source : null,
     reportedBy: reporterView ? doc.reportedBy : null,
-    validation: reporterView ? doc.validation : null,
-    duplicateOf: reporterView ? doc.duplicateOf : null,
     participants: coordinator ? doc.participants : [],
-    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    status: doc.status,
+    validation: reporterView ? doc.validation : null,
     vendorStatuses,
     embargo: coordinator
       ? doc.embargo
@@ -780,9 +869,68 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           endsAt: doc.embargo.endsAt,
           proposedBy: null,
           reason: audience === 'VENDOR' ? doc.embargo.reason : null,
+          // A vendor accepts or rejects the proposal: it must read what end it asks for.
+          proposedEndsAt: audience === 'VENDOR' ? (doc.embargo.proposedEndsAt ?? null) : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
+          // The end being proposed: for the vendors who decide it; the last rejection's reason is the coordinators'.
+          ...(audience === 'VENDOR' && doc.embargo.proposedEndsAt !== undefined ? { proposedEndsAt: doc.embargo.proposedEndsAt } : {}),
         },
+    deadlineAt: doc.deadlineAt,
+    publishedAt: doc.publishedAt,
+    duplicateOf: reporterView ? doc.duplicateOf : null,
+    ...(doc.duplicateReason !== undefined ? { duplicateReason: reporterView ? doc.duplicateReason : null } : {}),
+    possibleDuplicateIds: coordinator ? doc.possibleDuplicateIds : [],
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    seq: doc.seq,
+    stageReached: doc.stageReached,
+    tlp: doc.tlp,
+    vendorIds: seesMembers ? doc.vendorIds : [],
+    // Which vendors were notified, as vendorStatuses shows it: all for the reporter, its own for a vendor.
+    notifiedVendorIds: reporterView ? doc.notifiedVendorIds : audience === 'VENDOR' && own ? [own] : [],
+    products: doc.products,
+    productKeys: doc.productKeys,
     stage,
     audience,
   };
+}
+
+/**
+ * Clearinghouse workflow (docs/clearinghouse.md, "Who may do what"). Who may *see* a case is its
+ * stage's business (the visibility filter and redaction); these say who may act on one.
+ */
+type CaseStake = { source: string; participants: readonly string[]; vendorStatuses: ReadonlyArray<{ vendorId: string }> };
+
+/** The members with a stake in a case: its reporter, the reporters of its duplicates, its affected member vendors. */
+export function caseStakeholders(c: CaseStake): string[] {
+  return [...new Set([c.source, ...c.participants, ...c.vendorStatuses.map((v) => v.vendorId)])];
+}
+
+/**
+ * Whether the viewer may coordinate a case: validate it, propose embargoes, publish it, mark it a
+ * duplicate, ask for and decide its two-person requests. A coordinator of a member with no stake
+ * in it: not the reporter's (nobody validates their own member's report), not a participant's,
+ * not an affected vendor's (a vendor does not decide its own embargo or deadline alone).
+ */
+export function mayCoordinateCase(viewer: Viewer, c: CaseStake): boolean {
+  return viewer.kind === 'member' && isCoordinator(viewer) && !caseStakeholders(c).includes(viewer.memberId);
+}
+
+/** Whether the viewer speaks for an affected vendor of a case: its own people holding publisher or coordinator. */
+export function mayActForVendor(viewer: Viewer, vendorId: string): boolean {
+  return viewer.kind === 'member' && viewer.memberId === vendorId && (viewer.roles.includes('publisher') || viewer.roles.includes('coordinator'));
+}
+
+/** Whether the viewer may set an affected vendor's position on a case: the vendor's own people, or a coordinator of the case. */
+export function maySetVendorStatus(viewer: Viewer, c: CaseStake, vendorId: string): boolean {
+  return mayActForVendor(viewer, vendorId) || mayCoordinateCase(viewer, c);
+}
+
+/**
+ * Throws unless the viewer could take some workflow step (data-independent, so the refusal tells
+ * nothing about any case): UNAUTHENTICATED without a token, FORBIDDEN without `role`.
+ */
+export function assertWorkflowRole(viewer: Viewer, roles: readonly Role[], step: string): asserts viewer is MemberViewer {
+  if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
+  if (!roles.some((r) => viewer.roles.includes(r))) throw forbidden(`${step} needs the ${roles.join(' or ')} role`);
 }

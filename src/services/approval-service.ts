@@ -29,6 +29,7 @@ import type { NoticeService } from './notice-service.js';
 import type { PeopleService, PersonApprovals } from './people-service.js';
 import type { PersonDoc, PersonIdentity } from '../domain/person.js';
 import { paginate, type Connection } from './paginate.js';
+import type { VulnerabilityWorkflow, WorkflowApprovals } from './vulnerability-workflow.js';
 
 export interface ApprovalServiceDeps {
   approvals: ApprovalRepository;
@@ -46,6 +47,8 @@ export interface ApprovalServiceDeps {
   /** Records the events of applied sharing changes (with the claim, in one commit where the store can). */
   events: EventRecorder;
   cursors: CursorCodec;
+  /** The clearinghouse's workflow: checks and applies requests about cases (a getter: the two refer to each other). */
+  vulnerabilities?: () => VulnerabilityWorkflow;
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   now?: () => Date;
@@ -80,7 +83,7 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
-export class ApprovalService implements PersonApprovals {
+export class ApprovalService implements PersonApprovals, WorkflowApprovals {
   private readonly now: () => Date;
   private readonly uuid: () => string;
 
@@ -111,6 +114,12 @@ export class ApprovalService implements PersonApprovals {
 
   /** Asks to end a notice's embargo early: at `embargoUntil`, or (null) when approved. */
   async requestEmbargoLift(viewer: Viewer, noticeId: string, embargoUntil: Date | null | undefined, reason: string): Promise<ApprovalRequestDoc> {
+    if (noticeId.startsWith('vulnerability--')) {
+      // A clearinghouse case: a coordinator of the case asks; another one decides (docs/clearinghouse.md).
+      const { doc, endsAt } = await this.workflow().prepareEmbargoLift(viewer, noticeId, embargoUntil);
+      const target = { kind: 'VULNERABILITY' as const, id: doc._id };
+      return this.insert(asMember(viewer), 'LIFT_EMBARGO', target, doc.source, { embargoUntil: embargoUntil ?? null }, { embargoUntil: endsAt }, reason);
+    }
     assertRole(viewer, 'publisher');
     const record = await this.ownRecord(viewer, noticeId, 'noticeId');
     if (record.kind !== 'MODEL_RISK_NOTICE') throw recordNotFound(noticeId, 'noticeId');
@@ -122,6 +131,30 @@ export class ApprovalService implements PersonApprovals {
       throw badInput('that does not end the embargo earlier; extending an embargo is a plain updateModelRiskNotice', 'embargoUntil');
     }
     return this.create(viewer, 'LIFT_EMBARGO', record, { embargoUntil: embargoUntil ?? null }, { embargoUntil: current }, reason);
+  }
+
+  /** A two-person request about a clearinghouse case, checked by the workflow (`VulnerabilityWorkflow.publish`). */
+  requestVulnerabilityChange(
+    viewer: MemberViewer,
+    kind: 'PUBLISH_VULNERABILITY' | 'LIFT_EMBARGO',
+    doc: { _id: string; source: string },
+    change: ApprovalChange,
+    expected: ApprovalChange,
+    reason: string,
+  ): Promise<ApprovalRequestDoc> {
+    return this.insert(viewer, kind, { kind: 'VULNERABILITY', id: doc._id }, doc.source, change, expected, reason.slice(0, MAX_REASON));
+  }
+
+  /** The open request of `kind` about a case, if any (one publication request at a time). */
+  async openVulnerabilityRequest(kind: 'PUBLISH_VULNERABILITY', caseId: string): Promise<ApprovalRequestDoc | null> {
+    const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'VULNERABILITY', 'target.id': caseId, status: 'PENDING', expiresAt: { $gt: this.now() } }, { limit: 1 });
+    return open ?? null;
+  }
+
+  private workflow(): VulnerabilityWorkflow {
+    const workflow = this.deps.vulnerabilities?.();
+    if (!workflow) throw new Error('the clearinghouse workflow is not wired into the approval service');
+    return workflow;
   }
 
   /** Asks to lower an indicator's or a notice's TLP (raising one is a plain update). */
@@ -251,6 +284,7 @@ export class ApprovalService implements PersonApprovals {
     if (request.target.kind === 'PERSON' && isSamePerson(viewer, { userId: request.target.id })) {
       throw forbidden('nobody approves a change to their own roles or identities: another person with the right must');
     }
+    if (request.target.kind === 'VULNERABILITY') await this.workflow().assertMayDecide(viewer, request);
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
@@ -310,6 +344,7 @@ export class ApprovalService implements PersonApprovals {
    */
   private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
+    if (target.kind === 'VULNERABILITY') return this.workflow().applyApproved(request, now);
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];
@@ -453,7 +488,7 @@ const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';
   if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
-  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person' } as const;
+  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person', VULNERABILITY: 'case (its status or embargo)' } as const;
   return names[request.target.kind];
 }
 

@@ -1,3 +1,4 @@
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
@@ -73,6 +74,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   MEMBER: 'member',
   IDENTITY_PROVIDER: 'identity provider',
   PERSON: 'person',
+  VULNERABILITY: 'clearinghouse case',
 };
 
 /**
@@ -91,8 +93,12 @@ export class AuditService {
     this.uuid = deps.randomUUID ?? randomUUID;
   }
 
-  /** The entries the viewer may read (`auditVisibility`), newest first. */
-  async list(viewer: Viewer, args: QueryAuditLogArgs): Promise<Connection<AuditEntry>> {
+  /**
+   * The entries the viewer may read (`auditVisibility`), newest first. Without `details` (when
+   * the request reads neither `details` nor `canonical`), the store may leave each entry's
+   * details out: a publish's entry lists every id it created (thousands).
+   */
+  async list(viewer: Viewer, args: QueryAuditLogArgs, { details = true }: { details?: boolean } = {}): Promise<Connection<AuditEntry>> {
     const visibility = auditVisibility(viewer);
     await this.ingestCliLog();
     const who = viewer.kind === 'member' ? `${viewer.memberId}|${viewer.userId}` : 'anonymous';
@@ -104,6 +110,7 @@ export class AuditService {
       after: args.after,
       binding: `audit|${who}`,
       codec: this.deps.cursors,
+      ...(details ? {} : { omit: ['details'] }),
     });
   }
 
@@ -145,6 +152,22 @@ export class AuditService {
       created,
       updated,
       rejected: rejected.map((r) => ({ index: r.index, code: r.code })),
+    });
+  }
+
+  /**
+   * A clearinghouse case submitted, in the reporter's log. Nothing of the possible-duplicate check
+   * is written here: the reporter's member-admin reads this log, and the reporter must not learn
+   * that a case it cannot see exists.
+   */
+  vulnerabilitySubmitted(actor: MemberViewer, doc: VulnerabilityDoc) {
+    return this.append('VULNERABILITY_SUBMITTED', actor, actor.memberId, { kind: 'VULNERABILITY', id: doc._id }, `submitted vulnerability ${doc._id}`, {
+      severity: doc.severity,
+      cvssVersion: doc.cvss?.version ?? null,
+      discovery: doc.discovery.method,
+      exploited: doc.exploited,
+      affected: doc.affected.length,
+      vendors: doc.vendorIds,
     });
   }
 
@@ -212,6 +235,11 @@ export class AuditService {
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
       return this.append(action, actor, id, { kind: 'MEMBER', id }, `${verb} member ${id}: ${before.status} to ${after.status} (${request._id})`, details);
     }
+    if (kind === 'VULNERABILITY') {
+      const published = request.kind === 'PUBLISH_VULNERABILITY';
+      const what = published ? `published clearinghouse case ${id}` : `ended the embargo of clearinghouse case ${id} at ${iso(after.embargoUntil)}`;
+      return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -233,6 +261,15 @@ export class AuditService {
   ) {
     const id = member._id;
     return this.append(action, actor, id, { kind: 'MEMBER', id }, `member ${id} (${member.tier}): ${from ?? 'new'} to ${to}`, { status: { from, to }, tier: member.tier, ...extra });
+  }
+
+  /**
+   * A step of a clearinghouse case's workflow (src/services/vulnerability-workflow.ts), in the
+   * acting person's member's log; the hub's own steps (the disclosure watcher) are hub-level
+   * (`actor` null). Ids and enum values only: never a reason, a title or a note.
+   */
+  vulnerabilityStep(action: AuditAction, actor: MemberViewer | null, caseId: string, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, actor?.memberId ?? null, { kind: 'VULNERABILITY', id: caseId }, summary, details);
   }
 
   /** A token was issued: by the hub itself (`hub`) or by the CLI (`cli`, read from its file). */
@@ -428,6 +465,8 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };
+    case 'PUBLISH_VULNERABILITY':
+      return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
   }
 }
 

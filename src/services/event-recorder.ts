@@ -6,6 +6,15 @@ import type { EventLogRepository } from '../store/ports.js';
 
 type Recordable = IndicatorDoc | NoticeDoc | VulnerabilityDoc;
 
+/** A change with its facts as computed by the caller (`recordingFacts`). */
+export interface FactsChange {
+  type: AlertEventType;
+  recordId: string;
+  /** Null for a new record. */
+  before: VisibilityFacts | null;
+  after: VisibilityFacts;
+}
+
 export interface RecordedChange {
   type: AlertEventType;
   doc: Recordable;
@@ -49,6 +58,28 @@ export class EventRecorder {
     const { value, events } = await this.log.appendWith(async () => {
       const out = await write();
       return { value: out.value, events: this.eventsOf(kind, out.changes) };
+    });
+    if (events.length > 0) this.bus.publish(events);
+    return value;
+  }
+
+  /**
+   * As `recording`, for changes whose facts the caller computed (clearinghouse cases: their facts
+   * depend on the schedule's clocks, src/domain/disclosure-facts.ts).
+   */
+  async recordingFacts<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly FactsChange[] }>): Promise<T> {
+    const eventsOf = (changes: readonly FactsChange[]): NewEvent[] => {
+      const occurredAt = this.now();
+      return changes.map((c) => ({ type: c.type, kind, recordId: c.recordId, occurredAt, before: c.before, after: c.after }));
+    };
+    if (!this.log.appendWith) {
+      const { value, changes } = await write();
+      if (changes.length) this.bus.publish(await this.log.append(eventsOf(changes)));
+      return value;
+    }
+    const { value, events } = await this.log.appendWith(async () => {
+      const out = await write();
+      return { value: out.value, events: out.changes.length ? eventsOf(out.changes) : [] };
     });
     if (events.length > 0) this.bus.publish(events);
     return value;

@@ -1,17 +1,30 @@
 import { badInput } from '../errors.js';
 import type { Filter } from '../domain/filter.js';
-import type { FindOptions, SortSpec } from '../store/ports.js';
+import type { CountOptions, FindOptions, SortSpec } from '../store/ports.js';
 import { and, keysetAfter, sortValues } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+/** The largest cap `countUpTo(atMost:)` takes: its cost grows with the cap. */
+export const MAX_COUNT_UP_TO = 100_000;
+
+/** A count stopped at a cap: `value` is exact when `exact`, else the cap, with more matches beyond. */
+export interface CappedCount {
+  value: number;
+  exact: boolean;
+}
 
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   /** Counted only when asked for: a count is a scan the page itself does not need. */
   totalCount: () => Promise<number>;
+  /**
+   * The same count, stopped after `atMost` visible matches (a repository without a limit on its
+   * count counts them all, and the answer is the same). Validated here: 1 to MAX_COUNT_UP_TO.
+   */
+  countUpTo: (args: { atMost: number }) => Promise<CappedCount>;
 }
 
 export interface PageRequest {
@@ -23,12 +36,14 @@ export interface PageRequest {
   after: string | null | undefined;
   /** What a cursor is bound to: the viewer and the ordering. */
   binding: string;
+  /** Top-level fields of the nodes no resolver of this request reads (FindOptions.omit). */
+  omit?: readonly string[];
   codec: CursorCodec;
 }
 
 interface Queryable<T> {
   find(filter: Filter, options?: FindOptions): Promise<T[]>;
-  count(filter: Filter): Promise<number>;
+  count(filter: Filter, options?: CountOptions): Promise<number>;
 }
 
 /**
@@ -77,7 +92,7 @@ export async function paginate<T extends object>(repo: Queryable<T>, req: PageRe
     seek = keysetAfter(req.sort, values);
   }
   const scope = and(req.visibility, req.filter);
-  const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1 });
+  const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1, ...(req.omit?.length ? { omit: req.omit } : {}) });
   const page = docs.slice(0, first);
   // Cursors are sealed only when a client selects them: sealing is most of a page's own cost.
   const edges = page.map((node) => new Edge(node, req));
@@ -90,5 +105,13 @@ export async function paginate<T extends object>(repo: Queryable<T>, req: PageRe
       get endCursor() { return page.length ? cursorOf(req, page[page.length - 1]!) : null; },
     },
     totalCount: () => repo.count(scope),
+    countUpTo: async ({ atMost }) => {
+      if (!Number.isInteger(atMost) || atMost < 1 || atMost > MAX_COUNT_UP_TO) {
+        throw badInput(`atMost must be between 1 and ${MAX_COUNT_UP_TO.toLocaleString('en-US')}`, 'atMost');
+      }
+      // One match past the cap tells "exactly atMost" from "more than atMost".
+      const n = await repo.count(scope, { limit: atMost + 1 });
+      return n > atMost ? { value: atMost, exact: false } : { value: n, exact: true };
+    },
   };
 }

@@ -15,6 +15,10 @@ const SCHEMA_TEXT = [
   'Properties the recipient\'s trust tier does not cover are absent.',
   'property-extension on indicator: severity (info, low, medium, high, critical), sighting_count (integer), last_seen (timestamp),',
   'revocation_reason (string, on revoked indicators).',
+  'property-extension on vulnerability (clearinghouse cases): severity, cvss {version, vector, base_score}, status (received, validated,',
+  'invalid, fix-available, published, closed), exploited (boolean), affected [{vendor, product, versions, purl, cpe}],',
+  'vendor_statuses [{vendor, status (unknown, affected, not-affected, fixed), fixed_in}], discovery_method (ai-model, ai-assisted, human),',
+  'credits [{name, type}], technical_details, mitigation, published (timestamp); absent when the recipient\'s view of the case does not hold it.',
 ].join(' ');
 
 /** The hub's own identity: who defines the hub's extension. */
@@ -42,7 +46,7 @@ export const HUB_EXTENSION_DEFINITION: StixObject = Object.freeze({
   modified: PUBLISHED,
   created_by_ref: HUB_IDENTITY_ID,
   name: 'The hub: AI model-risk notices and indicator properties',
-  description: 'Model-risk notices shared on the hub as a new STIX object type, and the hub\'s severity and sighting summary on indicators.',
+  description: 'Model-risk notices shared on the hub as a new STIX object type, the hub\'s severity and sighting summary on indicators, and the clearinghouse\'s properties on vulnerabilities.',
   schema: SCHEMA_TEXT,
   version: '1.0.0',
   extension_types: ['new-sdo', 'property-extension'],

@@ -19,6 +19,20 @@ export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]
 export interface FindOptions {
   sort?: SortSpec;
   limit?: number;
+  /**
+   * Top-level fields the caller will not read: an adapter may leave them out of the documents
+   * it returns (SQLite and MongoDB do; the memory store returns them). Why: an audit page that
+   * does not show `details` need not read a publish's 5,000 ids 50 times. Default: none.
+   */
+  omit?: readonly string[];
+}
+
+export interface CountOptions {
+  /**
+   * Stop counting at this many matches: the answer is min(matches, limit), and the work is
+   * bounded by it (`countUpTo`). Default: count every match.
+   */
+  limit?: number;
 }
 
 /** An upsert of one member's claim about one value, keyed by (source, type, value). */
@@ -46,7 +60,7 @@ export type UpdateDoc = Record<string, Record<string, unknown>>;
 
 export interface IndicatorRepository {
   find(filter: Filter, options?: FindOptions): Promise<IndicatorDoc[]>;
-  count(filter: Filter): Promise<number>;
+  count(filter: Filter, options?: CountOptions): Promise<number>;
   /** Applies the upserts in order; results line up with the input. */
   upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]>;
   /** Updates the one document matching `filter`; returns it after the update, or null. */

@@ -9,7 +9,7 @@ export interface TaxiiCollection {
   types: readonly string[];
 }
 
-export type CollectionAlias = 'indicators' | 'model-risk-notices' | 'reference';
+export type CollectionAlias = 'indicators' | 'model-risk-notices' | 'reference' | 'vulnerabilities';
 
 export const TAXII_COLLECTIONS: readonly TaxiiCollection[] = [
   {
@@ -32,6 +32,13 @@ export const TAXII_COLLECTIONS: readonly TaxiiCollection[] = [
     title: 'Reference objects',
     description: "The TLP 2.0 marking-definitions, the hub's identity and extension-definition, and the identities of the members whose records' sources the caller may see.",
     types: ['marking-definition', 'identity', 'extension-definition'],
+  },
+  {
+    id: '62b4e6f9-25cd-475b-92a1-5cfd3c0577d7',
+    alias: 'vulnerabilities',
+    title: 'Clearinghouse cases',
+    description: "Software vulnerabilities coordinated on the hub (STIX vulnerability, with the hub's property-extension), as far as the caller's view of each case at its disclosure stage goes. Never a case still at the RECEIVED stage (TLP:RED).",
+    types: ['vulnerability'],
   },
 ];
 

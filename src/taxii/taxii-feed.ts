@@ -1,14 +1,17 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, taxiiExclusion, taxiiSightingScope, viewerId, type Viewer } from '../policy/policy.js';
+import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import { tlpOfStage, type DisclosureSchedule } from '../domain/vulnerability-stage.js';
+import { embargoApplies, indicatorVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
 import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
-import type { IndicatorRepository, NoticeRepository, SightingRepository } from '../store/ports.js';
+import type { IndicatorRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
 import { indicatorToStix } from '../stix/indicator-to-stix.js';
 import { noticeToStix } from '../stix/notice-to-stix.js';
 import { sightingToStix } from '../stix/sighting-to-stix.js';
+import { vulnerabilityToStix } from '../stix/vulnerability-to-stix.js';
 import type { StixGates, StixView } from '../stix/stix-gates.js';
 import { STIX_SPEC_VERSION, type StixObject } from '../stix/stix-object.js';
 import { tlpMarkingDefinition } from '../stix/tlp-markings.js';
@@ -26,6 +29,9 @@ export interface TaxiiFeedOptions {
   indicators: IndicatorRepository;
   notices: NoticeRepository;
   sightings: SightingRepository;
+  vulnerabilities: VulnerabilityRepository;
+  /** The clearinghouse's disclosure schedule (HUB_POC_DELAY): the stage each case is redacted at. */
+  schedule: DisclosureSchedule;
   members: MemberService;
   /** The schema's STIX gates: which properties and objects each viewer sees. */
   gates: StixGates;
@@ -136,6 +142,9 @@ export class TaxiiFeed {
       case 'reference':
         out.push(await this.referenceSource(viewer, filters, wants));
         break;
+      case 'vulnerabilities':
+        if (wants('vulnerability')) out.push(this.vulnerabilitySource(viewer, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        break;
     }
     return out;
   }
@@ -207,6 +216,24 @@ export class TaxiiFeed {
       ? new Set((await this.options.indicators.find(and({ _id: { $in: related } }, indicatorVisibility(view.viewer), taxiiExclusion()))).map((d) => d._id))
       : new Set<string>();
     return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id))));
+  }
+
+  /**
+   * Clearinghouse cases the viewer may see, never a RECEIVED (TLP:RED) one, each as the policy
+   * redacts it at its stage, dated by `updatedAt`: every step that widens a case's audience is a
+   * write, so a viewer a case newly reaches finds it at the end of the collection.
+   */
+  private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource {
+    return new StoreSource<VulnerabilityDoc>({
+      repo: this.options.vulnerabilities,
+      scope: and(vulnerabilityVisibility(viewer), taxiiVulnerabilityExclusion(), filter),
+      timeField: 'updatedAt',
+      toObjects: async (docs) =>
+        docs.map((doc) => {
+          const view = redactVulnerability(doc, viewer, now, this.options.schedule);
+          return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }) : null;
+        }),
+    });
   }
 
   /** The reference objects: markings, the hub's identity and extension, and the member identities the viewer may see. */

@@ -15,6 +15,7 @@ export interface AlertEvent {
   occurredAt?: string;
   indicator?: Record<string, any> | null;
   notice?: Record<string, any> | null;
+  vulnerability?: Record<string, any> | null;
 }
 
 /** One `next` payload: the event and the payload's extensions (`redacted`). */

@@ -25,12 +25,19 @@ afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+function withoutStoreSelection(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MONGODB_URI: _uri, HUB_STORE: _store, ...rest } = env;
+  return rest;
+}
+
 export async function startHubProcess(env: Record<string, string> = {}): Promise<HubProcess> {
   // The young generation pinned at 16 MB: Node 22 and later let V8 grow it to 64 MB and more, which
   // then stays in RSS after a GC, so the same retained memory would measure differently per Node.
   const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=16', '--import', 'tsx', fileURLToPath(new URL('./hub-child.ts', import.meta.url))], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    // The store is the caller's choice: a MONGODB_URI set for the MongoDB suites is not inherited
+    // (with HUB_STORE=sqlite it would stop the child: "unset one of them").
+    env: { ...withoutStoreSelection(process.env), LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);

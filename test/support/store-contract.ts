@@ -19,7 +19,7 @@ import type {
   NoticeDoc,
   SightingDoc,
 } from '../../src/domain/types.js';
-import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
@@ -346,6 +346,22 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.indicators.find(indicatorFilter({ value: null }, true))).toEqual([]);
       });
 
+      it('counts at most `limit` matches when asked to (countUpTo), through a count table or the rows', async () => {
+        const tags = (i: number) => (i === 1 ? ['apt', 'c2'] : i === 2 ? ['c2'] : i % 2 ? ['apt'] : []);
+        await seedIndicators(store, [1, 2, 3, 4, 5].map((i) => indicator(i, { tags: tags(i), tlp: i === 5 ? 'AMBER' : 'CLEAR' })));
+        expect(await store.indicators.count({}, { limit: 3 })).toBe(3);
+        expect(await store.indicators.count({}, { limit: 5 })).toBe(5);
+        expect(await store.indicators.count({}, { limit: 9 })).toBe(5);
+        expect(await store.indicators.count({ tlp: 'CLEAR' }, { limit: 9 })).toBe(4);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 2 })).toBe(2);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt'] }), { limit: 4 })).toBe(3);
+        expect(await store.indicators.count(and(indicatorFilter({ tags: ['apt'] }), { tlp: 'CLEAR' }), { limit: 4 })).toBe(2);
+        // A record carrying two of the tags asked for is one match.
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 9 })).toBe(4);
+        expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 3 })).toBe(3);
+        expect(await store.indicators.count(and(indicatorVisibility(member('m-x', 'COMMUNITY')), indicatorFilter({ tags: ['apt', 'c2'] })), { limit: 9 })).toBe(3);
+      });
+
       it.each([
         ['UPDATED_AT', 'DESC'],
         ['SEVERITY', 'DESC'],
@@ -468,6 +484,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         ] }));
         expect(stored).toMatchObject({
           stageReached: 'RECEIVED',
+          tlp: 'RED',
           vendorIds: ['m-v'],
           notifiedVendorIds: [],
           products: ['gadget', 'widget server'],
@@ -535,7 +552,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         // The same step again, from the state it read: nothing written.
         expect(await store.vulnerabilities.updateOne({ _id: v(1), seq: 1 }, { $set: { status: 'INVALID', seq: 3 } })).toBeNull();
         const closed = await store.vulnerabilities.updateOne({ _id: v(1), status: 'VALIDATED' }, { $set: { status: 'CLOSED', seq: 4 } });
-        expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED' });
+        expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED', tlp: 'AMBER' });
+        // TAXII's exclusion (never RED) applies to cases as to every record.
+        expect(await store.vulnerabilities.count(and({ _id: v(1) }, taxiiExclusion()))).toBe(1);
         expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(1);
         await expect(store.vulnerabilities.updateOne({ _id: v(1) }, { $set: { status: 'RECEIVED' } })).rejects.toThrow(/seq/);
         // Of concurrent steps from one state, exactly one wins.

@@ -118,15 +118,18 @@ export class MemoryCollection<T extends Doc> {
     return { docsExamined: this.plan(filter)?.candidates.length ?? this.docs.size };
   }
 
-  count(filter: Filter): number {
+  /** Matches of `filter`; with `limit`, at most that many (counting stops there). */
+  count(filter: Filter, limit = Infinity): number {
     const key = filterKey(filter);
     const cacheable = key.length <= CACHEABLE_FILTER_CHARS;
     const known = cacheable ? this.counts.get(key) : undefined;
-    if (known?.version === this.version) return known.count;
+    if (known?.version === this.version) return Math.min(known.count, limit);
     const plan = this.plan(filter);
     const query = this.compile(plan ? plan.residual : filter);
     let n = 0;
-    for (const doc of plan ? plan.candidates : this.docs.values()) if (query.test(doc)) n++;
+    for (const doc of plan ? plan.candidates : this.docs.values()) {
+      if (query.test(doc) && ++n >= limit) return n;
+    }
     if (cacheable) this.counts.set(key, { version: this.version, count: n });
     return n;
   }

@@ -63,8 +63,8 @@ class MemoryIndicators implements IndicatorRepository {
     return this.docs.find(...args);
   }
 
-  async count(filter: Parameters<IndicatorRepository['count']>[0]) {
-    return this.docs.count(filter);
+  async count(filter: Parameters<IndicatorRepository['count']>[0], options?: Parameters<IndicatorRepository['count']>[1]) {
+    return this.docs.count(filter, options?.limit);
   }
 
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {

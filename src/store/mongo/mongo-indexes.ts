@@ -265,7 +265,7 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     collection: COLLECTIONS.vulnerabilities,
     name: 'vulnerabilities_cve',
     key: { cveId: 1 },
-    purpose: 'the cveId filter',
+    purpose: 'vulnerabilities(filter: {cveId}): the cases filed under one CVE id (normalised upper case)',
   },
   {
     collection: COLLECTIONS.vulnerabilities,

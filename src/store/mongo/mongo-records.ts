@@ -19,12 +19,14 @@ export class MongoRecords<T extends { _id: string }> {
 
   async find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
     if (options.limit === 0) return []; // MongoDB reads limit 0 as "no limit"
-    const docs = await this.collection.find(filter as MongoFilter<T>, { sort: toMongoSort(options.sort), limit: options.limit, ...inSession() }).toArray();
+    const projection = options.omit?.length ? Object.fromEntries(options.omit.map((f) => [f, 0])) : undefined;
+    const docs = await this.collection.find(filter as MongoFilter<T>, { sort: toMongoSort(options.sort), limit: options.limit, ...(projection ? { projection } : {}), ...inSession() }).toArray();
     return docs as T[];
   }
 
-  count(filter: Filter): Promise<number> {
-    return this.collection.countDocuments(filter as MongoFilter<T>, inSession());
+  /** Matches of `filter`, at most `limit` (countDocuments stops there). */
+  count(filter: Filter, limit?: number): Promise<number> {
+    return this.collection.countDocuments(filter as MongoFilter<T>, limit === undefined ? inSession() : { limit, ...inSession() });
   }
 
   async insert(doc: T): Promise<void> {

@@ -24,6 +24,7 @@ import type {
   AuditRepository,
   ClaimUpsert,
   ClaimUpsertResult,
+  CountOptions,
   FindOptions,
   IdempotencyRecord,
   IdempotencyRepository,
@@ -98,8 +99,8 @@ class MongoIndicators implements IndicatorRepository {
     return this.records.find(filter, options);
   }
 
-  count(filter: Filter) {
-    return this.records.count(filter);
+  count(filter: Filter, options?: CountOptions) {
+    return this.records.count(filter, options?.limit);
   }
 
   /** One ordered bulk of upserts (claimUpsertOps), then one read for the ids of claims that existed. */

@@ -154,6 +154,16 @@ function toColumn(value: unknown, kind: ColumnKind, field: string): string | num
 
 type Row = { rid: number; doc: string };
 
+/** A multi-valued field: its column (the values as a JSON array) and its side table `(value, rid)`. */
+type ListColumn = { field: string; kind: ColumnKind; name: string; side: string };
+
+/** The operands of `{$in: [...]}` and nothing else; otherwise undefined. */
+function inOperands(condition: unknown): unknown[] | undefined {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
+  const entries = Object.entries(condition);
+  return entries.length === 1 && entries[0]![0] === '$in' && Array.isArray(entries[0]![1]) ? entries[0]![1] : undefined;
+}
+
 /**
  * A document collection in SQLite, answering the port's MongoDB filter and sort documents
  * through `filterToSql`. Documents handed out are decoded afresh: a caller changing one changes
@@ -168,7 +178,7 @@ export class SqliteCollection<T extends { _id: string }> {
   private readonly countColumns: readonly string[];
   private readonly countIndexes: readonly number[];
   private readonly columns: ReadonlyArray<ColumnSpec & { name: string }>;
-  private readonly lists: ReadonlyArray<{ field: string; kind: ColumnKind; name: string; side: string }>;
+  private readonly lists: readonly ListColumn[];
   private readonly upsertSql: string;
   private readonly insertSql: string;
   /** Count-table deltas not yet written, by group (while `deferCounts` runs), else null. */
@@ -248,24 +258,80 @@ export class SqliteCollection<T extends { _id: string }> {
     return resolver;
   }
 
-  /** The SQL of a count: from the count table when the filter names only its fields. */
-  countSql(filter: Filter): { sql: string; params: unknown[] } {
+  /**
+   * The SQL of a count: from the count table when the filter names only its fields. With
+   * `limit`, at most that many: the row count reads at most `limit` matches (`countUpTo`).
+   */
+  countSql(filter: Filter, limit?: number): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
     if (this.countFields.size > 0 && [...fieldsOf(filter)].every((f) => this.countFields.has(f))) {
-      return { sql: `SELECT coalesce(sum(c.n), 0) AS n FROM ${this.spec.table}__counts c WHERE ${filterToSql(filter, this.resolveCount, params)}`, params };
+      const sum = `coalesce(sum(c.n), 0)`;
+      const sql = `SELECT ${limit === undefined ? sum : `min(${sum}, ?)`} AS n FROM ${this.spec.table}__counts c WHERE `;
+      if (limit !== undefined) params.push(limit);
+      return { sql: sql + filterToSql(filter, this.resolveCount, params), params };
     }
-    return { sql: `SELECT count(*) AS n FROM ${this.spec.table} t WHERE ${filterToSql(filter, this.resolveRow, params)}`, params };
+    if (limit !== undefined) {
+      const driving = this.drivingList(filter);
+      if (driving) {
+        // Read the side table's entries for the values in order, each record's row by its rid,
+        // and stop at the limit: `rid IN (SELECT ...)` would first collect every entry of the
+        // values (a quarter of a million for a common tag) before counting the first.
+        const { list, values, rest } = driving;
+        params.push(...values);
+        const where = filterToSql(rest, this.resolveRow, params);
+        params.push(limit);
+        const one = values.length === 1;
+        return {
+          sql: `SELECT count(*) AS n FROM (SELECT ${one ? '1' : 'DISTINCT g.rid'} FROM ${list.side} g CROSS JOIN ${this.spec.table} t ON t.rid = g.rid WHERE g.value ${one ? '= ?' : `IN (${values.map(() => '?').join(',')})`} AND ${where} LIMIT ?)`,
+          params,
+        };
+      }
+    }
+    const where = filterToSql(filter, this.resolveRow, params);
+    if (limit === undefined) return { sql: `SELECT count(*) AS n FROM ${this.spec.table} t WHERE ${where}`, params };
+    params.push(limit);
+    return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.spec.table} t WHERE ${where} LIMIT ?)`, params };
+  }
+
+  /**
+   * A condition every match must meet that names values of a multi-valued field (an AND-ed
+   * `{tags: v}` or `{tags: {$in: [...]}}`, outside any `$or`), and the filter without it: a capped
+   * count reads that field's side table first.
+   */
+  private drivingList(filter: Filter): { list: ListColumn; values: Array<string | number>; rest: Filter } | null {
+    for (const [key, condition] of Object.entries(filter)) {
+      if (key === '$and' && Array.isArray(condition)) {
+        for (const [i, part] of condition.entries()) {
+          if (part === null || typeof part !== 'object' || Array.isArray(part)) continue;
+          const found = this.drivingList(part as Filter);
+          if (found) return { ...found, rest: { ...filter, $and: condition.map((p, j) => (j === i ? found.rest : p)) } };
+        }
+        continue;
+      }
+      const list = this.lists.find((l) => l.field === key);
+      if (!list) continue;
+      const operands = typeof condition === 'string' || typeof condition === 'number' ? [condition] : inOperands(condition);
+      const values = operands?.map((v) => columnValue(v, list.kind));
+      if (!values?.length || values.some((v) => v === undefined)) continue;
+      const rest = { ...filter };
+      delete rest[key];
+      return { list, values: [...new Set(values as Array<string | number>)], rest };
+    }
+    return null;
   }
 
   find(filter: Filter, options: FindOptions = {}): T[] {
     if (options.limit === 0) return [];
-    const { sql, params } = this.selectSql(filter, options);
+    // Left out in SQLite (json_remove): the JSON text of the omitted fields never reaches JS.
+    const omitted = options.omit?.length ? `json_remove(t.doc, ${options.omit.map((f) => `'$.${f.replace(/[^A-Za-z0-9_]/g, '')}'`).join(', ')})` : undefined;
+    const { sql, params } = this.selectSql(filter, options, omitted);
     const rows = this.statements.get(sql).pluck().all(...params) as string[];
     return rows.map((text) => decodeDoc<T>(text));
   }
 
-  count(filter: Filter): number {
-    const { sql, params } = this.countSql(filter);
+  /** Matches of `filter`; with `limit`, at most that many (counting stops there). */
+  count(filter: Filter, limit?: number): number {
+    const { sql, params } = this.countSql(filter, limit);
     return this.statements.get(sql).pluck().get(...params) as number;
   }
 

@@ -23,6 +23,7 @@ import type {
 import { memberMatches } from '../queries.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import type { StatementCache } from './statement-cache.js';
+import { withoutFsync } from './without-fsync.js';
 
 type Db = Database.Database;
 
@@ -222,23 +223,23 @@ export class SqliteRateLimits implements RateLimitRepository {
 
   async take(key: string, now: Date, { capacity, refillPerMs }: RateBucket): Promise<RateDecision> {
     const at = now.getTime();
-    return this.db
-      .transaction((): RateDecision => {
-        // A forgotten bucket is full, so forgetting those that refilled completely changes nothing.
-        if (++this.takes % 1_000 === 0) this.s.get('DELETE FROM rate_limits WHERE fullAt <= ?').run(at);
-        const row = this.s.get('SELECT tokens, at FROM rate_limits WHERE key = ?').pluck(false).get(key) as { tokens: number; at: number } | undefined;
-        const last = row?.at ?? at;
-        let tokens = Math.min(capacity, (row?.tokens ?? capacity) + Math.max(0, at - last) * refillPerMs);
-        const stamp = Math.max(last, at);
-        const ok = tokens >= 1;
-        if (ok) tokens -= 1;
-        const fullAt = Math.ceil(stamp + (capacity - tokens) / refillPerMs);
-        this.s
-          .get('INSERT INTO rate_limits (key, tokens, at, fullAt) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at, fullAt = excluded.fullAt')
-          .run(key, tokens, stamp, fullAt);
-        return ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / refillPerMs / 1000)) };
-      })
-      .immediate();
+    const take = this.db.transaction((): RateDecision => {
+      // A forgotten bucket is full, so forgetting those that refilled completely changes nothing.
+      if (++this.takes % 1_000 === 0) this.s.get('DELETE FROM rate_limits WHERE fullAt <= ?').run(at);
+      const row = this.s.get('SELECT tokens, at FROM rate_limits WHERE key = ?').pluck(false).get(key) as { tokens: number; at: number } | undefined;
+      const last = row?.at ?? at;
+      let tokens = Math.min(capacity, (row?.tokens ?? capacity) + Math.max(0, at - last) * refillPerMs);
+      const stamp = Math.max(last, at);
+      const ok = tokens >= 1;
+      if (ok) tokens -= 1;
+      const fullAt = Math.ceil(stamp + (capacity - tokens) / refillPerMs);
+      this.s
+        .get('INSERT INTO rate_limits (key, tokens, at, fullAt) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at, fullAt = excluded.fullAt')
+        .run(key, tokens, stamp, fullAt);
+      return ok ? { ok: true } : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / refillPerMs / 1000)) };
+    });
+    // Every request takes from a bucket: its commit does not wait for an fsync (withoutFsync).
+    return withoutFsync(this.db, () => take.immediate());
   }
 }
 

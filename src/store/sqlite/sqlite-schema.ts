@@ -51,6 +51,10 @@ export const INDICATORS: CollectionSpec = {
     },
     { columns: ['type', 'seq'], purpose: 'filtered first page: type, newest first' },
     { columns: ['tlp', 'seq'], purpose: 'filtered first page: TLP, newest first (TLP:RED is rare: walking seq would read far)' },
+    {
+      columns: ['rid', 'source', 'tlp'],
+      purpose: 'visibility of the records a side table names (counts filtered by tags): read from this small index instead of each row (1.2 s to about 0.2 s for a common tag at 1M)',
+    },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
@@ -170,6 +174,8 @@ export const VULNERABILITIES: CollectionSpec = {
   columns: [
     { field: 'status', kind: 'text' },
     { field: 'stageReached', kind: 'text' },
+    // The stage's TLP label: TAXII's exclusion (never RED) reads it.
+    { field: 'tlp', kind: 'text' },
     { field: 'severity', kind: 'text' },
     { field: 'severityRank', kind: 'number' },
     { field: 'cveId', kind: 'text' },

@@ -23,6 +23,7 @@ import type {
   AuditRepository,
   ClaimUpsert,
   ClaimUpsertResult,
+  CountOptions,
   FindOptions,
   IndicatorRepository,
   NoticeRepository,
@@ -100,8 +101,8 @@ class SqliteIndicators implements IndicatorRepository {
     return this.docs.find(filter, options);
   }
 
-  async count(filter: Filter) {
-    return this.docs.count(filter);
+  async count(filter: Filter, options?: CountOptions) {
+    return this.docs.count(filter, options?.limit);
   }
 
   /**

@@ -16,7 +16,10 @@ import type Database from 'better-sqlite3';
  *
  * This relies on every repository method doing its SQLite work before its first `await` (they
  * all do: better-sqlite3 is synchronous), so no call admitted before a transaction began is
- * still running in it.
+ * still running in it. Other processes on the file wait for the commit as for any writer
+ * (`busy_timeout`); a second connection to the same file in this process must not write while a
+ * transaction is open (its busy wait would hold the only thread the commit needs): the hub
+ * opens one store per process.
  */
 export class SqliteTransactionGate {
   private readonly scope = new AsyncLocalStorage<object>();
