@@ -872,8 +872,6 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           // A vendor accepts or rejects the proposal: it must read what end it asks for.
           proposedEndsAt: audience === 'VENDOR' ? (doc.embargo.proposedEndsAt ?? null) : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
-          // The end being proposed: for the vendors who decide it; the last rejection's reason is the coordinators'.
-          ...(audience === 'VENDOR' && doc.embargo.proposedEndsAt !== undefined ? { proposedEndsAt: doc.embargo.proposedEndsAt } : {}),
         },
     deadlineAt: doc.deadlineAt,
     publishedAt: doc.publishedAt,
