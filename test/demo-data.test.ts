@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoIndicators, demoMembers, demoNotices } from '../src/demo/demo-data.js';
+import { DEMO_MEMBER_IDS, demoIndicators, demoMembers, demoNotices, demoPeople } from '../src/demo/demo-data.js';
+import { demoVulnerabilities } from '../src/demo/demo-vulnerabilities.js';
 import { normalizeIndicator } from '../src/domain/normalize.js';
 import { isAtlasTechnique, isOwaspLlm2025 } from '../src/domain/notice-rules.js';
 import {
@@ -12,7 +13,8 @@ import {
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const members = demoMembers(NOW);
-const memberIds = members.map((m) => m._id);
+/** The members that publish indicators and notices (the vendors only take part in the clearinghouse). */
+const memberIds: string[] = [...DEMO_MEMBER_IDS];
 const indicators = demoIndicators(NOW);
 const notices = demoNotices(NOW);
 
@@ -78,20 +80,34 @@ function guessType(raw: string): IndicatorType {
 }
 
 describe('demo members', () => {
-  it('has the four contractual ids with their kinds and tiers', () => {
+  it('has the six contractual ids with their kinds and tiers, the four publishers first', () => {
     expect(members.map((m) => [m._id, m.kind, m.tier])).toEqual([
       ['demo-agency', 'AGENCY', 'CORE'],
       ['demo-lab', 'LAB', 'CORE'],
       ['demo-isac', 'ISAC', 'TRUSTED'],
       ['demo-enterprise', 'ENTERPRISE', 'COMMUNITY'],
+      ['demo-vendor-a', 'VENDOR', 'COMMUNITY'],
+      ['demo-vendor-b', 'VENDOR', 'COMMUNITY'],
     ]);
+    expect(members.slice(0, 4).map((m) => m._id)).toEqual(memberIds);
   });
 
-  it('gives hub-admin only to the agency and the four ordinary roles to everyone', () => {
+  it('gives hub-admin and coordinator only to the agency and the four ordinary roles to everyone', () => {
     for (const m of members) {
       expect(m.allowedRoles).toEqual(expect.arrayContaining(['reader', 'publisher', 'approver', 'member-admin']));
       expect(m.allowedRoles.includes('hub-admin')).toBe(m._id === 'demo-agency');
+      expect(m.allowedRoles.includes('coordinator')).toBe(m._id === 'demo-agency');
     }
+  });
+
+  it('has a person per member for the CLI, none of them a coordinator, and two coordinators of the agency', () => {
+    const people = demoPeople();
+    for (const m of members) expect(people.find((p) => p.id === `cli@${m._id}`)).toMatchObject({ memberId: m._id });
+    expect(people.filter((p) => p.id.startsWith('cli@')).every((p) => !p.roles.includes('coordinator'))).toBe(true);
+    expect(people.filter((p) => p.roles.includes('coordinator')).map((p) => [p.id, p.memberId])).toEqual([
+      ['coordinator@demo-agency', 'demo-agency'],
+      ['coordinator-2@demo-agency', 'demo-agency'],
+    ]);
   });
 
   it('are active, created at now and have a sector and an ISO alpha-2 country', () => {
@@ -294,6 +310,32 @@ describe('demo notices', () => {
 
   it('leaves related indicator ids empty', () => {
     for (const { input } of notices) expect(input.relatedIndicatorIds ?? []).toEqual([]);
+  });
+});
+
+describe('demo clearinghouse reports', () => {
+  const cases = demoVulnerabilities();
+  const all = Object.values(cases);
+
+  it('are three AI-found flaws credited to the model as TOOL and to a person as FINDER, against the two demo vendors', () => {
+    expect(all).toHaveLength(3);
+    for (const c of all) {
+      expect(c.discovery).toMatchObject({ method: 'AI_MODEL', model: { name: 'Orion-4', developer: 'Demo Frontier AI Lab' } });
+      expect(c.credits?.map((x) => x.type)).toEqual(['TOOL', 'FINDER']);
+      expect(c.proofOfConcept).toMatch(/^DEMO PROOF OF CONCEPT/);
+    }
+    expect(new Set(all.flatMap((c) => c.affected.map((a) => a.vendorId)))).toEqual(new Set(['demo-vendor-a', 'demo-vendor-b']));
+    expect(cases.exploited.exploited).toBe(true);
+  });
+
+  it('make the duplicate match its original on product and CWE (coordinators see it flagged)', () => {
+    expect(cases.duplicate.affected[0]!.product).toBe(cases.exploited.affected[0]!.product);
+    expect(cases.duplicate.cwes).toEqual(cases.exploited.cwes);
+  });
+
+  it('use only fictional identifiers: a CVE id of the year 2099 and reserved-looking package names', () => {
+    expect(cases.published.cveId).toBe('CVE-2099-0042');
+    for (const c of all) for (const a of c.affected) expect(a.purl).toMatch(/demo/);
   });
 });
 

@@ -193,3 +193,144 @@ describe('the tier comes from the registry, never from the token', () => {
     expect(res.body.data).toEqual({ indicator: null, node: null, modelRiskNotice: null });
   });
 });
+
+describe('the demo clearinghouse: three AI-found flaws at three stages', () => {
+  const VIEW = /* GraphQL */ `
+    query ($id: ID!) {
+      vulnerability(id: $id) {
+        id title status exploited proofOfConcept technicalDetails credits { name type }
+        discovery { method model { name } }
+        vendorStatuses { vendor { id } status fixedIn }
+        embargo { state endsAt } duplicateOf { id } possibleDuplicates { id } reporter { id }
+        relatedNotices { id category }
+        disclosure { stage nextStage nextStageAt }
+      }
+    }`;
+  const LIST = '{ vulnerabilities(first: 50) { totalCount edges { node { id title } } } }';
+  type Viewer = 'lab' | 'coordinator' | 'vendorA' | 'vendorB' | 'agency' | 'isac' | 'enterprise' | 'anonymous';
+  const viewers: Record<Viewer, string | undefined> = {} as never;
+  const ids = {} as Record<'exploited' | 'duplicate' | 'published', string>;
+
+  beforeAll(async () => {
+    viewers.lab = tokens['demo-lab'];
+    viewers.coordinator = await t.tokenAs('demo-agency', 'coordinator@demo-agency', ['reader', 'coordinator']);
+    viewers.vendorA = await t.token('demo-vendor-a', ['reader', 'publisher']);
+    viewers.vendorB = await t.token('demo-vendor-b', ['reader', 'publisher']);
+    viewers.agency = tokens['demo-agency'];
+    viewers.isac = tokens['demo-isac'];
+    viewers.enterprise = tokens['demo-enterprise'];
+    viewers.anonymous = undefined;
+    const res = await t.gql(LIST, {}, { token: viewers.coordinator });
+    expect(res.body.errors, res.text).toBeUndefined();
+    const byTitle = (s: string) => res.body.data.vulnerabilities.edges.find((e: any) => e.node.title.startsWith(s)).node.id as string;
+    ids.exploited = byTitle('Authentication bypass in gatewayd');
+    ids.duplicate = byTitle('gatewayd accepts edited session tickets');
+    ids.published = byTitle('Heap overflow in imgparse');
+  });
+
+  const view = async (who: Viewer, id: string) => {
+    const res = await t.gql(VIEW, { id }, { token: viewers[who] });
+    expect(res.body.errors, res.text).toBeUndefined();
+    return res.body.data.vulnerability;
+  };
+
+  it('lists the two vendors as members of kind VENDOR', async () => {
+    const res = await t.gql('{ members { id kind tier } }', {}, { token: tokens['demo-isac'] });
+    expect(res.body.data.members).toEqual(expect.arrayContaining([
+      { id: 'demo-vendor-a', kind: 'VENDOR', tier: 'COMMUNITY' },
+      { id: 'demo-vendor-b', kind: 'VENDOR', tier: 'COMMUNITY' },
+    ]));
+  });
+
+  it('gives each viewer the cases its stage allows: counts lab 3, coordinator 3, vendor-a 2, vendor-b 1, CORE agency 2, TRUSTED 1, COMMUNITY 1, anonymous 1', async () => {
+    const counts: Record<string, number> = {};
+    const seen: Record<string, string[]> = {};
+    for (const who of Object.keys(viewers) as Viewer[]) {
+      const res = await t.gql(LIST, {}, { token: viewers[who] });
+      expect(res.body.errors, res.text).toBeUndefined();
+      counts[who] = res.body.data.vulnerabilities.totalCount;
+      seen[who] = res.body.data.vulnerabilities.edges.map((e: any) => e.node.id).sort();
+    }
+    expect(counts).toEqual({ lab: 3, coordinator: 3, vendorA: 2, vendorB: 1, agency: 2, isac: 1, enterprise: 1, anonymous: 1 });
+    expect(seen.vendorA).toEqual([ids.exploited, ids.published].sort());
+    expect(seen.agency).toEqual([ids.exploited, ids.published].sort());
+    for (const who of ['vendorB', 'isac', 'enterprise', 'anonymous']) expect(seen[who], who).toEqual([ids.published]);
+  });
+
+  it('holds the exploited case under an ACTIVE embargo the notified vendor accepted: everything to it, the advisory fields to CORE', async () => {
+    const vendor = await view('vendorA', ids.exploited);
+    expect(vendor).toMatchObject({
+      status: 'VALIDATED', exploited: true, embargo: { state: 'ACTIVE' }, reporter: { id: 'demo-lab' },
+      proofOfConcept: expect.stringMatching(/^DEMO PROOF OF CONCEPT \(gatewayd\)/),
+      vendorStatuses: [{ vendor: { id: 'demo-vendor-a' }, status: 'AFFECTED', fixedIn: null }],
+      discovery: { method: 'AI_MODEL', model: { name: 'Orion-4' } },
+      disclosure: { stage: 'VALIDATED', nextStage: 'PUBLISHED' },
+    });
+    // Publication waits for the embargo's end (the 7-day deadline of an exploited flaw is earlier).
+    expect(vendor.disclosure.nextStageAt).toBe(vendor.embargo.endsAt);
+    expect(Date.parse(vendor.embargo.endsAt)).toBeGreaterThan(Date.now() + 20 * 86_400_000);
+    expect(await view('agency', ids.exploited)).toMatchObject({ proofOfConcept: null, technicalDetails: null, credits: [], reporter: null, vendorStatuses: [] });
+    for (const who of ['vendorB', 'isac', 'enterprise', 'anonymous'] as const) expect(await view(who, ids.exploited), who).toBeNull();
+  });
+
+  it('closed the duplicate for its reporter and coordinators only, flagged to coordinators as a possible duplicate', async () => {
+    expect(await view('lab', ids.duplicate)).toMatchObject({ status: 'CLOSED', duplicateOf: { id: ids.exploited }, possibleDuplicates: [] });
+    expect(await view('coordinator', ids.duplicate)).toMatchObject({ status: 'CLOSED', possibleDuplicates: [{ id: ids.exploited }] });
+    for (const who of ['vendorA', 'vendorB', 'agency', 'isac', 'enterprise', 'anonymous'] as const) expect(await view(who, ids.duplicate), who).toBeNull();
+  });
+
+  it('published the fixed case to everyone with its credits and the related notice, the proof of concept withheld but from its parties', async () => {
+    const anonymous = await view('anonymous', ids.published);
+    expect(anonymous).toMatchObject({
+      status: 'PUBLISHED', proofOfConcept: null, technicalDetails: expect.stringContaining('decode_palette'),
+      credits: [{ name: 'Demo Frontier AI Lab Orion-4 4.0-rc1', type: 'TOOL' }, { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' }],
+      vendorStatuses: [], reporter: null,
+      disclosure: { stage: 'PUBLISHED', nextStage: 'PROOF_OF_CONCEPT_RELEASED' },
+    });
+    expect(Date.parse(anonymous.disclosure.nextStageAt) - Date.now()).toBeGreaterThan(44 * 86_400_000);
+    for (const who of ['agency', 'isac', 'enterprise'] as const) {
+      expect(await view(who, ids.published), who).toMatchObject({ proofOfConcept: null, vendorStatuses: [{ vendor: { id: 'demo-vendor-b' }, status: 'FIXED', fixedIn: '3.2.1' }] });
+    }
+    for (const who of ['lab', 'coordinator', 'vendorB'] as const) {
+      expect((await view(who, ids.published)).proofOfConcept, who).toMatch(/^DEMO PROOF OF CONCEPT \(imgparse\)/);
+    }
+    expect((await view('lab', ids.published)).relatedNotices).toEqual([{ id: expect.any(String), category: 'AI_FOUND_VULNERABILITY' }]);
+  });
+
+  it('exports the published case to anonymous callers valid against the official schemas, the model credited once as TOOL', async () => {
+    const { csafErrors, osvErrors, cveRecordErrors } = await import('./support/advisory-validator.js');
+    const res = await t.gql('query ($id: ID!) { vulnerability(id: $id) { csaf osv cveRecord } }', { id: ids.published });
+    expect(res.body.errors, res.text).toBeUndefined();
+    const { csaf, osv, cveRecord } = res.body.data.vulnerability;
+    expect([...csafErrors(csaf), ...osvErrors(osv), ...cveRecordErrors(cveRecord)]).toEqual([]);
+    expect(osv.credits).toEqual([
+      { name: 'Demo Frontier AI Lab Orion-4 4.0-rc1', type: 'TOOL' },
+      { name: 'A. Moreau, Demo Frontier AI Lab', type: 'FINDER' },
+    ]);
+    expect(res.text).not.toContain('DEMO PROOF OF CONCEPT');
+  });
+
+  it('went through the services: each step audited in its actor\'s log, and an alert event per step', async () => {
+    const admin = await t.tokenAs('demo-agency', 'audit@demo-agency', ['reader', 'member-admin']);
+    const res = await t.gql('{ auditLog(first: 200, filter: { action: [VULNERABILITY_VALIDATED, EMBARGO_PROPOSED, VULNERABILITY_DUPLICATE, VULNERABILITY_PUBLISHED] }) { edges { node { action target { id } } } } }', {}, { token: admin });
+    expect(res.body.errors, res.text).toBeUndefined();
+    const entries = res.body.data.auditLog.edges.map((e: any) => `${e.node.action} ${e.node.target.id}`).sort();
+    expect(entries).toEqual([
+      `EMBARGO_PROPOSED ${ids.exploited}`,
+      `VULNERABILITY_DUPLICATE ${ids.duplicate}`,
+      `VULNERABILITY_PUBLISHED ${ids.published}`,
+      `VULNERABILITY_VALIDATED ${ids.exploited}`,
+      `VULNERABILITY_VALIDATED ${ids.published}`,
+    ].sort());
+    const events = (await t.hub.store.events.readAfter(0, 100_000)).filter((e) => e.kind === 'VULNERABILITY');
+    expect(events.filter((e) => e.recordId === ids.published).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('serves the published case in the TAXII vulnerabilities collection to anonymous callers, never the embargoed one', async () => {
+    const origin = t.url.replace(/\/graphql$/, '');
+    const res = await fetch(`${origin}/taxii2/hub/collections/62b4e6f9-25cd-475b-92a1-5cfd3c0577d7/objects/`, { headers: { accept: 'application/taxii+json;version=2.1' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { objects: Array<{ id: string }> };
+    expect(body.objects.map((o) => o.id)).toEqual([ids.published]);
+  });
+});

@@ -26,11 +26,22 @@ export const DEMO_AGENCY = 'demo-agency';
 export const DEMO_LAB = 'demo-lab';
 export const DEMO_ISAC = 'demo-isac';
 export const DEMO_ENTERPRISE = 'demo-enterprise';
+/** The four members that publish the demo's indicators and notices. */
 export const DEMO_MEMBER_IDS = [DEMO_AGENCY, DEMO_LAB, DEMO_ISAC, DEMO_ENTERPRISE] as const;
+/** Two software vendors (kind VENDOR) that demo-lab's clearinghouse cases affect (src/demo/demo-vulnerabilities.ts). */
+export const DEMO_VENDOR_A = 'demo-vendor-a';
+export const DEMO_VENDOR_B = 'demo-vendor-b';
+export const DEMO_VENDOR_IDS = [DEMO_VENDOR_A, DEMO_VENDOR_B] as const;
+/** The demo's clearinghouse coordinator: a person of demo-agency, a member with no stake in the demo cases. */
+export const DEMO_COORDINATOR = `coordinator@${DEMO_AGENCY}`;
 
 const MEMBER_ROLES: readonly Role[] = ['reader', 'publisher', 'approver', 'member-admin'];
 
-/** The four demo members, ids are a public contract: demo-agency (AGENCY, CORE), demo-lab (LAB, CORE), demo-isac (ISAC, TRUSTED), demo-enterprise (ENTERPRISE, COMMUNITY). */
+/**
+ * The demo members, ids are a public contract: demo-agency (AGENCY, CORE), demo-lab (LAB, CORE),
+ * demo-isac (ISAC, TRUSTED), demo-enterprise (ENTERPRISE, COMMUNITY), and the vendors
+ * demo-vendor-a and demo-vendor-b (VENDOR, COMMUNITY). demo-agency may hold `coordinator`.
+ */
 export function demoMembers(now: Date): Member[] {
   return [
     {
@@ -40,7 +51,7 @@ export function demoMembers(now: Date): Member[] {
       tier: 'CORE',
       sector: 'government',
       country: 'GB',
-      allowedRoles: [...MEMBER_ROLES, 'hub-admin'],
+      allowedRoles: [...MEMBER_ROLES, 'hub-admin', 'coordinator'],
       status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
@@ -77,20 +88,47 @@ export function demoMembers(now: Date): Member[] {
       status: 'ACTIVE',
       createdAt: new Date(now.getTime()),
     },
+    {
+      _id: DEMO_VENDOR_A,
+      name: 'Demo Network Appliances Vendor',
+      kind: 'VENDOR',
+      tier: 'COMMUNITY',
+      sector: 'software',
+      country: 'DE',
+      allowedRoles: [...MEMBER_ROLES],
+      status: 'ACTIVE',
+      createdAt: new Date(now.getTime()),
+    },
+    {
+      _id: DEMO_VENDOR_B,
+      name: 'Demo Open Source Imaging Project',
+      kind: 'VENDOR',
+      tier: 'COMMUNITY',
+      sector: 'software',
+      country: 'FR',
+      allowedRoles: [...MEMBER_ROLES],
+      status: 'ACTIVE',
+      createdAt: new Date(now.getTime()),
+    },
   ];
 }
 
 /**
  * The demo's people: `cli@<member>` for each member, holding every role the member is allowed
- * (the CLI's `token` defaults to that subject, and its role claim narrows), and two hub-admins of
- * the operating member, demo-agency, so that two-person hub changes can be tried.
+ * but `coordinator` (the CLI's `token` defaults to that subject, and its role claim narrows; a
+ * coordinator sees every clearinghouse case, so the agency's everyday token is not one), two
+ * hub-admins of the operating member, demo-agency, so that two-person hub changes can be tried,
+ * and two clearinghouse coordinators of demo-agency (a case's early publication needs a second
+ * coordinator's approval).
  */
 export function demoPeople(): Array<{ id: string; memberId: string; roles: Role[]; displayName: string }> {
   const members = demoMembers(new Date(0));
   return [
-    ...members.map((m) => ({ id: `cli@${m._id}`, memberId: m._id, roles: [...m.allowedRoles], displayName: `CLI user of ${m.name}` })),
+    ...members.map((m) => ({ id: `cli@${m._id}`, memberId: m._id, roles: m.allowedRoles.filter((r) => r !== 'coordinator'), displayName: `CLI user of ${m.name}` })),
     { id: `hub-admin-1@${DEMO_AGENCY}`, memberId: DEMO_AGENCY, roles: ['reader', 'hub-admin'], displayName: 'First demo hub administrator' },
     { id: `hub-admin-2@${DEMO_AGENCY}`, memberId: DEMO_AGENCY, roles: ['reader', 'hub-admin'], displayName: 'Second demo hub administrator' },
+    { id: DEMO_COORDINATOR, memberId: DEMO_AGENCY, roles: ['reader', 'coordinator'], displayName: 'Demo clearinghouse coordinator' },
+    { id: `coordinator-2@${DEMO_AGENCY}`, memberId: DEMO_AGENCY, roles: ['reader', 'coordinator'], displayName: 'Second demo clearinghouse coordinator' },
   ];
 }
 

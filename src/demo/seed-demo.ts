@@ -5,15 +5,18 @@ import { NoticeService } from '../services/notice-service.js';
 import type { Store } from '../store/ports.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import { demoIndicators, demoMembers, demoNotices, demoPeople } from './demo-data.js';
+import { seedDemoVulnerabilities } from './demo-vulnerabilities.js';
 
 const DAY = 86_400_000;
 
 /**
- * Seeds the demo members, indicators and notices through the same services a publisher uses,
- * so every demo record went through normalisation and validation. Notices are written as of a
- * month ago, so that demo embargoes that have already ended could still be set in the future.
+ * Seeds the demo members, indicators, notices and clearinghouse cases through the same services a
+ * publisher (and a coordinator, a vendor) uses, so every demo record went through normalisation,
+ * validation, the audit log and the alert log. Notices are written as of a month ago, so that demo
+ * embargoes that have already ended could still be set in the future; clearinghouse cases are
+ * written now (src/demo/demo-vulnerabilities.ts).
  */
-export async function seedDemo(services: Services, store: Store, cursors: CursorCodec, now = new Date()): Promise<{ indicators: number; notices: number }> {
+export async function seedDemo(services: Services, store: Store, cursors: CursorCodec, now = new Date()): Promise<{ indicators: number; notices: number; vulnerabilities: number }> {
   const members = demoMembers(now);
   for (const m of members) await services.members.register(m);
   for (const p of demoPeople()) await services.people.seed(p);
@@ -43,12 +46,15 @@ export async function seedDemo(services: Services, store: Store, cursors: Cursor
   const past = new Date(now.getTime() - 31 * DAY);
   const backdated = new NoticeService({ notices: store.notices, sequences: store.sequences, members: services.members, communities: services.communities, indicators: services.indicators, cursors, audit: services.audit, events: services.events, now: () => past });
   const notices = demoNotices(now);
+  let aiFound: string | null = null;
   for (const [i, { memberId, input }] of notices.entries()) {
     const own = published.get(memberId) ?? [];
     const relatedIndicatorIds = own.slice(i * 2, i * 2 + 2);
     const later = input.status === 'MITIGATED' || input.status === 'RETRACTED' ? input.status : null;
     const notice = await backdated.publish(actAs(memberId), { ...input, status: later ? 'PUBLISHED' : input.status, relatedIndicatorIds });
     if (later) await backdated.changeStatus(actAs(memberId), notice._id, later);
+    if (input.category === 'AI_FOUND_VULNERABILITY' && memberId === 'demo-lab') aiFound = notice._id;
   }
-  return { indicators, notices: notices.length };
+  const cases = await seedDemoVulnerabilities(services, now, aiFound);
+  return { indicators, notices: notices.length, vulnerabilities: Object.keys(cases).length };
 }
