@@ -213,7 +213,9 @@ describe('cursors the hub cannot resume from', () => {
   );
 
   it('refuses a cursor older than the retention with CURSOR_EXPIRED, and resumes across trimmed events from a heartbeat that kept its place', async () => {
-    const short = await startTestHub({ config: { eventRetentionMs: 300, alertHeartbeatMs: 50 } });
+    // A retention of 1 s (not less): the heartbeat's cursor must still be inside it when the test
+    // resumes from it, after three refused resumes, on a loaded machine too.
+    const short = await startTestHub({ config: { eventRetentionMs: 1_000, alertHeartbeatMs: 50 } });
     try {
       const publisher = short.member('rs-short', 'COMMUNITY');
       const token = await publisher.token(['reader']);
@@ -221,7 +223,7 @@ describe('cursors the hub cannot resume from', () => {
       const old = await publisher.publishes([1, 2, 3].map((n) => ({ value: `${n}.old.resume.example` })));
       await live.until((s) => s.events.length === 3, 'three old events');
       const [c1, c2, c3] = live.events.map((e) => e.cursor);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1_100));
       await live.nextHeartbeats(1);
       const kept = live.messages.at(-1)!.event;
       expect(kept.type).toBe('HEARTBEAT');

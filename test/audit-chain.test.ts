@@ -26,6 +26,7 @@ import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import { createSqliteStore, sqliteStorePath } from '../src/store/sqlite/sqlite-store.js';
 import { STORE_COLLECTIONS, type Store, type StoreCollectionName, type StoredDocument } from '../src/store/ports.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const AUDIT = `query($first: Int) {
   auditLog(first: $first) {
@@ -278,7 +279,7 @@ describe('audit verify on the durable embedded store (SQLite), through the CLI, 
     return dir;
   }
   const cli = (dir: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'audit', 'verify'], {
+    spawnSync(process.execPath, [...HUB_BIN, 'audit', 'verify'], {
       env: { ...process.env, HUB_DATA_DIR: dir, HUB_STORE: 'sqlite', MONGODB_URI: '', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
       timeout: 60_000,
@@ -340,7 +341,7 @@ if (!uri) {
     let m: TestHub;
 
     const cli = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'audit', 'verify'], {
+      spawnSync(process.execPath, [...HUB_BIN, 'audit', 'verify'], {
         env: { ...process.env, MONGODB_URI: dbUri, HUB_DATA_DIR: m.dataDir, LOG_LEVEL: 'silent' },
         encoding: 'utf8',
         timeout: 60_000,

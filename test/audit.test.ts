@@ -16,6 +16,7 @@ import { ROLES, type Role } from '../src/domain/types.js';
 import { startHub } from '../src/main.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const AUDIT = `query($filter: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $filter, first: $first, after: $after) {
@@ -162,7 +163,7 @@ describe('what the log records', () => {
 describe('tokens issued by the CLI', () => {
   /** `token --as <person>` on the hub's data directory: the CLI opens the same store and audits there. */
   const cli = (dataDir: string, personId: string) => {
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'token', '--as', personId, '--roles', 'reader'], {
+    const out = spawnSync(process.execPath, [...HUB_BIN, 'token', '--as', personId, '--roles', 'reader'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HUB_DATA_DIR: dataDir },
       timeout: 30_000,

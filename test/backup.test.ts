@@ -21,6 +21,7 @@ import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
 import { BACKED_UP, NOT_BACKED_UP } from '../src/store/mongo/mongo-store.js';
 import { STORE_COLLECTIONS, TRANSIENT_REPOSITORIES, type Store } from '../src/store/ports.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hub-backup-'));
 const file = (name: string) => join(dir, name);
@@ -116,7 +117,7 @@ describe('round trips of the embedded stores (the hub runs on SQLite)', () => {
     // The secrets travel beside the export, not in it (docs/backup.md).
     copyFileSync(join(t.dataDir, 'signing-key.jwk.json'), join(target, 'signing-key.jwk.json'));
     const hub = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], {
+      spawnSync(process.execPath, [...HUB_BIN, ...args], {
         env: { ...process.env, HUB_DATA_DIR: target, HUB_STORE: 'sqlite', MONGODB_URI: '', LOG_LEVEL: 'silent' },
         encoding: 'utf8',
         timeout: 60_000,
@@ -155,7 +156,7 @@ describe('round trips of the embedded stores (the hub runs on SQLite)', () => {
 
   it('answers the CLI with a clear message and exit 2 for a missing or damaged file', () => {
     const run = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], { env: { ...process.env, HUB_DATA_DIR: t.dataDir, MONGODB_URI: '' }, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(process.execPath, [...HUB_BIN, ...args], { env: { ...process.env, HUB_DATA_DIR: t.dataDir, MONGODB_URI: '' }, encoding: 'utf8', timeout: 60_000 });
     let r = run(['import', '--in', file('missing.ndjson')]);
     expect([r.status, r.stderr.trim()]).toEqual([2, `hub: import: ${file('missing.ndjson')} does not exist`]);
     r = run(['import', '--in', file('truncated.ndjson')]);
@@ -164,7 +165,7 @@ describe('round trips of the embedded stores (the hub runs on SQLite)', () => {
     r = run(['export']);
     expect([r.status, r.stderr.trim()]).toEqual([2, 'hub: export needs --out <file>']);
     // The in-process store would be empty in a command of its own: refused, not exported as empty.
-    r = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'export', '--out', file('never.ndjson')], {
+    r = spawnSync(process.execPath, [...HUB_BIN, 'export', '--out', file('never.ndjson')], {
       env: { ...process.env, HUB_DATA_DIR: t.dataDir, HUB_STORE: 'memory', MONGODB_URI: '' },
       encoding: 'utf8',
       timeout: 60_000,
@@ -187,7 +188,7 @@ if (!uri) {
     url.pathname = `/${database}`;
     const dbUri = url.toString();
     const hub = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], {
+      spawnSync(process.execPath, [...HUB_BIN, ...args], {
         env: { ...process.env, MONGODB_URI: dbUri, HUB_DATA_DIR: t.dataDir, LOG_LEVEL: 'silent' },
         encoding: 'utf8',
         timeout: 120_000,

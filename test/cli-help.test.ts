@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { commandHelp } from '../src/cli/command.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { ENVIRONMENT } from '../src/config.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const hub = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], {
+  spawnSync(process.execPath, [...HUB_BIN, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     timeout: 30_000,

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-cli-operator-'));
 const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HUB_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', ...args], { encoding: 'utf8', env, timeout: 30_000 });
+const cli = (...args: string[]) => spawnSync(process.execPath, [...HUB_BIN, ...args], { encoding: 'utf8', env, timeout: 30_000 });
 const ok = (...args: string[]) => {
   const out = cli(...args);
   expect(out.status, `${args.join(' ')}: ${out.stderr}`).toBe(0);
@@ -45,7 +46,7 @@ function gql(token: string, query: string): Promise<{ status: number; body: Answ
 beforeAll(async () => {
   ok('init', '--member-id', 'ops', '--name', 'Ops', '--kind', 'AGENCY', '--sector', 'government', '--country', 'NL', '--admin', 'alice', '--admin', 'bob');
   // Heartbeats every second: a subscription is live once the first one arrives.
-  hub = spawn(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'serve', '--port', '0'], { env: { ...env, HUB_ALERT_HEARTBEAT: '1s' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  hub = spawn(process.execPath, [...HUB_BIN, 'serve', '--port', '0'], { env: { ...env, HUB_ALERT_HEARTBEAT: '1s' }, stdio: ['ignore', 'ignore', 'pipe'] });
   url = await new Promise<string>((resolve, reject) => {
     let err = '';
     hub.stderr!.on('data', (d: Buffer) => {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HUB_BIN } from './support/hub-bin.js';
 
-const HUB = ['--import', 'tsx', 'src/bin/hub.ts'];
+const HUB = HUB_BIN;
 const cleanEnv = (extra: Record<string, string>) => {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
   return { ...env, ...extra };

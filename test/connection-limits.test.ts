@@ -262,8 +262,16 @@ describe('memory stays bounded while bodies are held (hub in its own process)', 
       const token = await hub.token('stalled-reader');
       const query = encodeURIComponent(bigAnswerQuery().replace(/\s+/g, ' '));
       const get = `GET /graphql?query=${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nApollo-Require-Preflight: true\r\n\r\n`;
+      // How long one answer takes here and now: the hub may compute (and the kernel buffer) a few
+      // answers before one stalls, so the client stays away for at least all 8 answers' time plus
+      // two HUB_REQUEST_TIMEOUTs (at least 5 s), on a quiet machine or a loaded one.
+      const started = performance.now();
+      const one = await fetch(`${hub.url}?query=${query}`, { headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' } });
+      expect(one.status).toBe(200);
+      await one.arrayBuffer();
+      const answerMs = performance.now() - started;
       const connection = pipeline(hub.port, get.repeat(8));
-      await new Promise((r) => setTimeout(r, 5_000));
+      await new Promise((r) => setTimeout(r, Math.min(40_000, Math.max(5_000, 8 * answerMs + 4_000))));
       // Kept open, the connection would now deliver all 8 answers.
       const answers = await connection.drain(8_000);
       expect(answers, 'the stalled connection was never closed').not.toBeNull();

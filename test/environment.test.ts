@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT, parseConfig } from '../src/config.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 /** Every .ts file under src/ (the generated schema types hold no env reads, but are read too). */
 function sources(dir: string): string[] {
@@ -47,7 +48,7 @@ describe('the documented environment', () => {
   });
 
   it('`--help` lists every one of them, with its default', () => {
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    const out = spawnSync(process.execPath, [...HUB_BIN, '--help'], { encoding: 'utf8', timeout: 30_000 });
     expect(out.status).toBe(0);
     for (const [name, v] of Object.entries(ENVIRONMENT)) {
       expect(out.stdout).toMatch(new RegExp(`^  ${name} +.*${v.default ? `\\(default ${v.default.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)` : ''}`, 'm'));

@@ -48,6 +48,7 @@ import {
 import { MongoEventBus } from '../src/store/mongo/mongo-event-bus.js';
 import { ensureIndexes, IndexConflictError, indexSpecification, MONGO_INDEXES } from '../src/store/mongo/mongo-indexes.js';
 import { OrderedEventFeed } from '../src/store/mongo/ordered-event-feed.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const T0 = new Date('2026-11-26T12:00:00.000Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1_000);
@@ -387,7 +388,7 @@ describe('connecting', () => {
 
   it('makes `hub serve` exit with that message and status 2 when MongoDB is unreachable', async () => {
     const port = await closedPort();
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/hub.ts', 'serve'], {
+    const out = spawnSync(process.execPath, [...HUB_BIN, 'serve'], {
       encoding: 'utf8',
       timeout: 30_000,
       env: {

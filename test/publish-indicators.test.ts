@@ -171,6 +171,22 @@ describe('claims', () => {
     expect(seen.totalCount).toBe(2);
     expect(seen.edges.map((e) => e.node.source.id).sort()).toEqual(['pi-alpha', 'pi-beta']);
   });
+
+  it('answers a value named twice in one batch with the claim as the whole batch left it, for both items', async () => {
+    const res = await publishOk('pi-alpha', [item('twice.pi.example', { severity: 'LOW', tags: ['a'] }), item('twice[.]pi[.]example', { severity: 'HIGH', tags: ['b'] })]);
+    expect(res.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'UPDATED']);
+    const [first, second] = res.results.map((r: { indicator: unknown }) => r.indicator);
+    expect(first).toEqual(second);
+    expect(first).toMatchObject({ severity: 'HIGH', tags: ['b'], submittedValue: 'twice[.]pi[.]example' });
+  });
+
+  it('reads the indicators once per publish (the publisher\'s own claims), not back after writing them', async () => {
+    t.hub.storeCalls.reset();
+    const res = await publishOk('pi-alpha', [item('read-once-1.pi.example'), item('read-once-2.pi.example', { tlp: 'GREEN' })]);
+    expect(res.created).toBe(2);
+    expect(res.results[1].indicator).toMatchObject({ value: 'read-once-2.pi.example', tlp: 'GREEN', source: { id: 'pi-alpha' } });
+    expect(t.hub.storeCalls.calls.get('indicators.find')).toBe(1);
+  });
 });
 
 describe('idempotency', () => {

@@ -228,7 +228,11 @@ export class IndicatorService {
       const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
       accepted.forEach((a, i) => (a.upsert.set.seq = firstSeq + i));
       const written = await this.deps.indicators.upsertClaims(accepted.map((a) => a.upsert));
-      const docs = new Map((await this.deps.indicators.find({ _id: { $in: written.map((w) => w.id) } })).map((d) => [d._id, d]));
+      // Each claim as the batch left it: the store's own copy where it gave one, else read back.
+      const docs = new Map<string, IndicatorDoc>();
+      for (const w of written) if (w.doc) docs.set(w.id, w.doc);
+      const unread = written.flatMap((w) => (w.doc ? [] : [w.id]));
+      if (unread.length) for (const d of await this.deps.indicators.find({ _id: { $in: unread } })) docs.set(d._id, d);
       accepted.forEach((a, i) => {
         const w = written[i]!;
         results[a.index] = { index: a.index, status: w.created ? 'CREATED' : 'UPDATED', indicator: docs.get(w.id) ?? null, error: null };

@@ -47,6 +47,12 @@ export interface ClaimUpsert {
 export interface ClaimUpsertResult {
   id: string;
   created: boolean;
+  /**
+   * The claim as stored after this upsert, when the adapter has it without another read (SQLite
+   * builds it to write it). A caller reads the claims whose `doc` is absent. A claim named twice
+   * in one batch: each result holds the claim as that item left it.
+   */
+  doc?: IndicatorDoc;
 }
 
 /** A MongoDB update document: `$set`, `$inc`, `$max`... */

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { HUB_CHILD_BIN } from './hub-bin.js';
 
 export interface HubProcess {
   port: number;
@@ -33,7 +34,7 @@ function withoutStoreSelection(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function startHubProcess(env: Record<string, string> = {}): Promise<HubProcess> {
   // The young generation pinned at 16 MB: Node 22 and later let V8 grow it to 64 MB and more, which
   // then stays in RSS after a GC, so the same retained memory would measure differently per Node.
-  const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=16', '--import', 'tsx', fileURLToPath(new URL('./hub-child.ts', import.meta.url))], {
+  const child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=16', ...HUB_CHILD_BIN], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
     // The store is the caller's choice: a MONGODB_URI set for the MongoDB suites is not inherited
     // (with HUB_STORE=sqlite it would stop the child: "unset one of them").

@@ -22,7 +22,7 @@ import type {
 import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
-import { STORE_COLLECTIONS, type ClaimUpsert, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
+import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
 import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, possibleDuplicatesFilter, sortFor, sortValues, vulnerabilityFilter } from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
@@ -65,6 +65,9 @@ function claimOf(doc: IndicatorDoc): ClaimUpsert {
   const { _id, createdAt, sightingCount, lastSeenAt, source, type, value, ...set } = doc;
   return { key: { source, type, value }, onInsert: { _id, createdAt, sightingCount, lastSeenAt }, set };
 }
+
+/** A result without the optional `doc` (adapters differ in giving it). */
+const idAndCreated = ({ id, created }: ClaimUpsertResult) => ({ id, created });
 
 async function seedIndicators(store: Store, docs: IndicatorDoc[]): Promise<void> {
   const results = await store.indicators.upsertClaims(docs.map(claimOf));
@@ -275,9 +278,20 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       it('creates one claim per new (source, type, value), answering in input order with the inserted ids', async () => {
         const docs = [indicator(1), indicator(2), indicator(3)];
         const results = await store.indicators.upsertClaims(docs.map(claimOf));
-        expect(results).toEqual(docs.map((d) => ({ id: d._id, created: true })));
+        expect(results.map(idAndCreated)).toEqual(docs.map((d) => ({ id: d._id, created: true })));
         const found = await store.indicators.find({}, { sort: [['seq', 1]] });
         expect(found).toEqual(docs);
+      });
+
+      it('answers, where it gives one, the document each upsert left: what a read returns', async () => {
+        const first = indicator(1);
+        const again = indicator(2, { value: first.value, confidence: 99, tags: ['c2'] });
+        const other = indicator(3);
+        const results = await store.indicators.upsertClaims([claimOf(first), claimOf(again), claimOf(other)]);
+        const [afterFirst, afterAgain, afterOther] = results.map((r) => r.doc);
+        if (afterFirst) expect(afterFirst).toEqual(first);
+        if (afterAgain) expect(afterAgain).toEqual((await store.indicators.find({ _id: first._id }))[0]);
+        if (afterOther) expect(afterOther).toEqual((await store.indicators.find({ _id: other._id }))[0]);
       });
 
       it('updates the same member\'s claim on the same value, keeping its id and creation fields', async () => {
@@ -285,7 +299,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await seedIndicators(store, [first]);
         const again = indicator(9, { value: first.value, severity: 'HIGH', severityRank: 3, tags: ['phishing'] });
         const [result] = await store.indicators.upsertClaims([claimOf(again)]);
-        expect(result).toEqual({ id: first._id, created: false });
+        expect(idAndCreated(result!)).toEqual({ id: first._id, created: false });
         const [doc] = await store.indicators.find({ _id: first._id });
         expect(doc).toMatchObject({ _id: first._id, createdAt: first.createdAt, severity: 'HIGH', tags: ['phishing'], seq: 9 });
         expect(await store.indicators.count({})).toBe(1);
@@ -305,7 +319,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         const first = indicator(1);
         const second = indicator(2, { value: first.value, confidence: 99 });
         const results = await store.indicators.upsertClaims([claimOf(first), claimOf(second)]);
-        expect(results).toEqual([{ id: first._id, created: true }, { id: first._id, created: false }]);
+        expect(results.map(idAndCreated)).toEqual([{ id: first._id, created: true }, { id: first._id, created: false }]);
         const [doc] = await store.indicators.find({ _id: first._id });
         expect(doc).toMatchObject({ confidence: 99, seq: 2 });
         expect(await store.indicators.count({})).toBe(1);
@@ -1031,7 +1045,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           expect(await scanAll(other)).toEqual(scanned);
           expect(await other.sequences.next('indicators')).toBe(4);
           expect((await other.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0002', occurredAt: at(2), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]))[0]!._id).toBe(2);
-          expect((await other.indicators.upsertClaims([claimOf(indicator(1))]))[0]).toEqual({ id: 'indicator--0001', created: false });
+          expect(idAndCreated((await other.indicators.upsertClaims([claimOf(indicator(1))]))[0]!)).toEqual({ id: 'indicator--0001', created: false });
           expect(await other.apiKeys.get('0123456789abcdef')).toMatchObject({ memberId: 'm-a' });
           expect(await other.audit.append(auditEntry(2, { seq: 1 }))).toBe(false);
           expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);

@@ -213,8 +213,8 @@ export class SqliteCollection<T extends { _id: string }> {
     };
     const names = ['_id', 'doc', ...this.columns.map((c) => c.name), ...this.lists.map((l) => l.name)].map(quote);
     const placeholders = names.map(() => '?').join(', ');
-    this.insertSql = `INSERT INTO ${t} (${names.join(', ')}) VALUES (${placeholders}) RETURNING rid`;
-    this.upsertSql = `${this.insertSql.replace(' RETURNING rid', '')} ON CONFLICT (_id) DO UPDATE SET ${names
+    this.insertSql = `INSERT INTO ${t} (${names.join(', ')}) VALUES (${placeholders})`;
+    this.upsertSql = `${this.insertSql} ON CONFLICT (_id) DO UPDATE SET ${names
       .slice(1)
       .map((n) => `${n} = excluded.${n}`)
       .join(', ')} RETURNING rid`;
@@ -342,10 +342,23 @@ export class SqliteCollection<T extends { _id: string }> {
 
   /** Inserts a new document; throws on a duplicate `_id` (or another unique index). */
   insert(doc: T): void {
+    this.insertUnless(doc, null);
+  }
+
+  /**
+   * Inserts a new document unless another already holds its key in the unique index on
+   * `conflictColumns` (answering false, writing nothing); throws on any other duplicate. One
+   * statement: the index the insert must search anyway decides, so a new document costs no
+   * read before its write.
+   */
+  insertUnless(doc: T, conflictColumns: readonly string[] | null): boolean {
     const values = this.rowValues(doc);
-    const rid = this.statements.get(this.insertSql).pluck().get(...values) as number;
-    this.writeLists(rid, doc, false);
+    const sql = conflictColumns ? `${this.insertSql} ON CONFLICT (${conflictColumns.map(quote).join(', ')}) DO NOTHING` : this.insertSql;
+    const { changes, lastInsertRowid } = this.statements.get(sql).run(...values);
+    if (changes === 0) return false;
+    this.writeLists(Number(lastInsertRowid), doc, false);
     this.countGroup(values, 1);
+    return true;
   }
 
   /** Inserts, or replaces the document with the same `_id`. */

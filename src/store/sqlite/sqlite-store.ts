@@ -52,6 +52,7 @@ import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
 import { sqliteBackup } from './sqlite-backup.js';
 import { StatementCache } from './statement-cache.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { gated, SqliteTransactionGate } from './sqlite-transaction-gate.js';
 
 export interface SqliteStoreOptions {
@@ -59,6 +60,8 @@ export interface SqliteStoreOptions {
   reservationLeaseMs?: number;
   /** SQLite's page cache, in MiB. Default 64. */
   cacheMiB?: number;
+  /** The WAL bound while checkpoints run on their own thread (SqliteCheckpointerOptions.walLimitPages). */
+  walLimitPages?: number;
 }
 
 /** The store's schema version, in `PRAGMA user_version`: a file from a newer hub is refused. */
@@ -67,6 +70,8 @@ export const SCHEMA_VERSION = 1;
 /** A Store over SQLite, with the handle the event bus and tests need. */
 export interface SqliteStore extends Store {
   readonly db: Database.Database;
+  /** Background WAL checkpoints (null for `:memory:`). */
+  readonly checkpointer: SqliteCheckpointer | null;
   /** The collections, for EXPLAIN QUERY PLAN in tests. */
   readonly collections: {
     indicators: SqliteCollection<IndicatorDoc>;
@@ -78,11 +83,18 @@ export interface SqliteStore extends Store {
   };
 }
 
+/** The columns of the unique claim index (sqlite-schema.ts INDICATORS): one claim per member, type and value. */
+const CLAIM_KEY = ['value', 'source', 'type'] as const;
+
+/** A publish at least this large hands the WAL's checkpoints to their own thread (SqliteCheckpointer). */
+const BULK_WRITE = 1_000;
+
 class SqliteIndicators implements IndicatorRepository {
   constructor(
     private readonly db: Database.Database,
     private readonly statements: StatementCache,
     private readonly docs: SqliteCollection<IndicatorDoc>,
+    private readonly checkpointer: SqliteCheckpointer | null,
   ) {}
 
   async find(filter: Filter, options?: FindOptions) {
@@ -93,27 +105,33 @@ class SqliteIndicators implements IndicatorRepository {
     return this.docs.count(filter, options?.limit);
   }
 
-  /** The whole batch in one immediate transaction: one commit (and one fsync) per publish. */
+  /**
+   * The whole batch in one immediate transaction (or in the caller's): one commit (and one fsync) per publish. Each
+   * result carries the document it wrote (the object encoded into the row: it shares arrays and
+   * Dates with the caller's upsert only, never with what is stored), so a publish reads nothing back.
+   */
   async upsertClaims(upserts: readonly ClaimUpsert[]): Promise<ClaimUpsertResult[]> {
     if (upserts.length === 0) return [];
-    return this.db
-      .transaction(() => {
-        const byClaim = this.statements.get('SELECT doc FROM indicators WHERE source = ? AND type = ? AND value = ?').pluck();
-        return this.docs.deferCounts(() =>
-          upserts.map((u) => {
-            const text = byClaim.get(u.key.source, u.key.type, u.key.value) as string | undefined;
-            if (text !== undefined) {
-              const existing = decodeDoc<IndicatorDoc>(text);
-              this.docs.put(Object.assign(existing, u.set) as IndicatorDoc);
-              return { id: existing._id, created: false };
-            }
-            const doc = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
-            this.docs.insert(doc);
-            return { id: doc._id, created: true };
-          }),
-        );
-      })
-      .immediate();
+    if (upserts.length >= BULK_WRITE) this.checkpointer?.engage();
+    const write = () => {
+      const byClaim = this.statements.get('SELECT doc FROM indicators WHERE value = ? AND source = ? AND type = ?').pluck();
+      return this.docs.deferCounts(() =>
+        upserts.map((u): ClaimUpsertResult => {
+          // Insert first: most claims of a publish are new, and the claim index decides in the
+          // same search the insert makes. An existing claim is read and updated.
+          const fresh = Object.assign({}, u.key, u.onInsert, u.set) as IndicatorDoc;
+          if (this.docs.insertUnless(fresh, CLAIM_KEY)) return { id: fresh._id, created: true, doc: fresh };
+          const doc = Object.assign(decodeDoc<IndicatorDoc>(byClaim.get(u.key.value, u.key.source, u.key.type) as string), u.set) as IndicatorDoc;
+          this.docs.put(doc);
+          return { id: doc._id, created: false, doc };
+        }),
+      );
+    };
+    // Inside the caller's transaction (a publish's appendWith), no savepoint of its own: with one,
+    // each update of an existing claim cost 5-6x as much (measured: 360-500 against 60-70 us per
+    // claim, batches of 5,000). A throw still leaves nothing: it ends the caller's work, whose
+    // transaction then rolls back (SqliteTransactionGate.run).
+    return this.db.inTransaction ? write() : this.db.transaction(write).immediate();
   }
 
   async updateOne(filter: Filter, update: UpdateDoc) {
@@ -251,6 +269,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     vulnerabilities: new SqliteCollection<VulnerabilityDoc>(db, statements, VULNERABILITIES),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
+  const checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(db, path, { walLimitPages: options.walLimitPages });
   const idempotency = new SqliteIdempotency(db, statements, options.reservationLeaseMs ?? RESERVATION_LEASE_MS);
   idempotency.sweep();
   let closed = false;
@@ -259,9 +278,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const g = <T extends object>(repository: T): T => gated(repository, gate);
   return {
     db,
+    checkpointer,
     collections,
     backup: sqliteBackup(db, statements, { ...collections, communities }),
-    indicators: g(new SqliteIndicators(db, statements, collections.indicators)),
+    indicators: g(new SqliteIndicators(db, statements, collections.indicators, checkpointer)),
     events: g(new SqliteEventLog(db, statements, gate)),
     sightings: g(new SqliteSightings(collections.sightings)),
     notices: g(new SqliteRecords(collections.notices) as NoticeRepository),
@@ -280,6 +300,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.close();
       try {
         db.pragma('optimize');
       } catch {
