@@ -1500,7 +1500,7 @@ export type Query = {
   stixExtensionDefinition: Scalars['JSON']['output'];
   /** Who the hub takes the caller to be: tier, member, user and roles (PUBLIC without a token). */
   viewer: Viewer;
-  /** The cases the viewer may see at their stage, a page at a time. */
+  /** The cases the viewer may see at their stage, a page at a time, newest change first (`updatedAt`, which moves only with changes every viewer of the case hears of). */
   vulnerabilities: VulnerabilityConnection;
   /** One case; null when it does not exist or the viewer may not see it (the two look alike). */
   vulnerability: Maybe<Vulnerability>;
