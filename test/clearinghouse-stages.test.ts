@@ -339,7 +339,9 @@ describe('one case from report to the release of its proof of concept', () => {
       { reporter: ALL, coordinator: ALL, vendor: VENDOR, core: WITH_POC, trusted: WITH_POC, community: WITH_POC, otherLab: WITH_POC, anonymous: WITH_POC },
       { core: ['RELEASED'], trusted: ['RELEASED'], community: ['RELEASED'], otherLab: ['RELEASED'], anonymous: ['RELEASED'] },
       WHO);
-    expect(v.anonymous.one.disclosure).toEqual({ stage: 'PROOF_OF_CONCEPT_RELEASED', nextStage: null, nextStageAt: null, deadlineAt: expect.any(String) });
+    // The deadline ran from the vendor's notification: the case's parties' to read, never a tier viewer's.
+    expect(v.anonymous.one.disclosure).toEqual({ stage: 'PROOF_OF_CONCEPT_RELEASED', nextStage: null, nextStageAt: null, deadlineAt: null });
+    expect(v.vendor.one.disclosure).toMatchObject({ deadlineAt: expect.any(String) });
     // The audit log holds every step, by whom.
     const audit = await t.hub.store.audit.find({ 'target.id': id });
     expect(audit.map((a) => [a.action, a.actor?.memberId ?? 'hub'])).toEqual([
@@ -366,7 +368,9 @@ describe('an exploited case nobody publishes', () => {
       { reporter: ['UPDATED'], coordinator: ['UPDATED'], vendor: ['RELEASED'], core: ['RELEASED'] },
       ['reporter', 'coordinator', 'vendor', 'core']);
     const deadline = validatedAt + 7 * DAY;
-    expect(v.core.one.disclosure).toEqual({ stage: 'VALIDATED', nextStage: 'PUBLISHED', nextStageAt: new Date(deadline).toISOString(), deadlineAt: new Date(deadline).toISOString() });
+    expect(v.vendor.one.disclosure).toEqual({ stage: 'VALIDATED', nextStage: 'PUBLISHED', nextStageAt: new Date(deadline).toISOString(), deadlineAt: new Date(deadline).toISOString() });
+    // CORE learns that publication comes next, not when: that time runs from the vendor's notification.
+    expect(v.core.one.disclosure).toEqual({ stage: 'VALIDATED', nextStage: 'PUBLISHED', nextStageAt: null, deadlineAt: null });
     clock = deadline - 2;
     expect(await t.hub.maintenance.checkDisclosures()).toBe(0);
     await expectStage(id, product,

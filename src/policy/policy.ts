@@ -25,7 +25,7 @@ import { ADDABLE_ROLES, type PersonDoc } from '../domain/person.js';
 import { IDENTITY_PROVIDER_KINDS, MEMBER_STANDING_KINDS, memberStatus, NOTICE_STATUSES, ROLES, type Member, type MemberTier, type NoticeStatus, type Role, type Tier, type Tlp } from '../domain/types.js';
 import type { Filter } from '../domain/filter.js';
 import { forbidden, unauthenticated } from '../errors.js';
-import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { DisclosureStage, VulnerabilityDoc } from '../domain/vulnerability.js';
 import { disclosureStage, stageRank, type DisclosureSchedule, type StoredStage } from '../domain/vulnerability-stage.js';
 import type { VendorStatusView, VulnerabilityAudience, VulnerabilityView } from '../domain/vulnerability-view.js';
 
@@ -877,7 +877,9 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
           proposedEndsAt: audience === 'VENDOR' ? (doc.embargo.proposedEndsAt ?? null) : null,
           acceptedBy: audience === 'VENDOR' && own ? doc.embargo.acceptedBy.filter((id) => id === own) : [],
         },
-    deadlineAt: doc.deadlineAt,
+    // The deadline runs from a vendor's notification, which only the case's parties see (a vendor
+    // may wait in its pacing queue): a tier viewer reading it would learn when, and whether, that happened.
+    deadlineAt: tied ? doc.deadlineAt : null,
     publishedAt: doc.publishedAt,
     duplicateOf: reporterView ? doc.duplicateOf : null,
     ...(doc.duplicateReason !== undefined ? { duplicateReason: reporterView ? doc.duplicateReason : null } : {}),
@@ -895,6 +897,24 @@ export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: 
     stage,
     audience,
   };
+}
+
+/**
+ * A case's `disclosure` as the viewer may see it. The case's parties see the schedule as it is;
+ * a tier viewer of an open case learns that publication comes next but not when, since that time
+ * is the deadline (from a vendor's notification) or an embargo's end compared with it. So what a
+ * tier viewer reads does not change when a vendor leaves its pacing queue.
+ */
+export function disclosureAsSeen(
+  view: Pick<VulnerabilityView, 'audience' | 'deadlineAt' | 'status'>,
+  stage: DisclosureStage,
+  next: { nextStage: DisclosureStage | null; nextStageAt: Date | null },
+): { stage: DisclosureStage; nextStage: DisclosureStage | null; nextStageAt: Date | null; deadlineAt: Date | null } {
+  const open = view.status !== 'INVALID' && view.status !== 'CLOSED';
+  if (view.audience === 'TIER' && open && (stage === 'VALIDATED' || stage === 'FIX_AVAILABLE')) {
+    return { stage, nextStage: 'PUBLISHED', nextStageAt: null, deadlineAt: null };
+  }
+  return { stage, ...next, deadlineAt: view.deadlineAt };
 }
 
 /**
