@@ -34,7 +34,7 @@ import { and, indicatorFilter, sortFor } from '../src/store/queries.js';
 import { createSqliteStore, sqliteStorePath, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { generate, inputFor, rng, type GeneratedType } from './lib/indicator-data.js';
 import { LmdbIndicators } from './lib/lmdb-indicators.js';
-import { summarize } from './lib/load.js';
+import { summarize, timePath } from './lib/load.js';
 import { fmt, printTable } from './lib/report.js';
 
 const { values: args } = parseArgs({
@@ -221,18 +221,7 @@ async function ingestChild(engineName: string, dir: string, size: number): Promi
   }));
 }
 
-async function time(fn: () => Promise<unknown>, runs: number): Promise<{ p50: number; p99: number; n: number }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const samples: number[] = [];
-  const started = performance.now();
-  for (let i = 0; i < runs && performance.now() - started < PATH_BUDGET_MS; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  const s = summarize(samples);
-  return { p50: s.p50, p99: s.p99, n: s.n };
-}
+const time = (fn: () => Promise<unknown>, runs: number) => timePath(fn, runs, PATH_BUDGET_MS);
 
 async function readChild(engineName: string, dir: string, size: number, afterMs: number, runs: number): Promise<void> {
   const t0 = performance.now();

@@ -34,7 +34,7 @@ import { MAX_PUBLISH_BATCH } from '../src/services/indicator-service.js';
 import { createSqliteStore, sqliteStorePath } from '../src/store/sqlite/sqlite-store.js';
 import { BENCH_ENV } from './lib/hub.js';
 import { generate, inputFor, rng, type GeneratedType } from './lib/indicator-data.js';
-import { summarize } from './lib/load.js';
+import { summarize, timePath } from './lib/load.js';
 import { fmt, printTable } from './lib/report.js';
 
 const { values: args } = parseArgs({
@@ -116,18 +116,7 @@ function diskMiB(dir: string): number {
 
 const rssMiB = () => process.memoryUsage().rss / 1_048_576;
 
-async function time(fn: () => Promise<void>, runs: number): Promise<{ p50: number; p99: number; n: number }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const samples: number[] = [];
-  const started = performance.now();
-  for (let i = 0; i < runs && performance.now() - started < PATH_BUDGET_MS; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  const s = summarize(samples);
-  return { p50: s.p50, p99: s.p99, n: s.n };
-}
+const time = (fn: () => Promise<unknown>, runs: number) => timePath(fn, runs, PATH_BUDGET_MS);
 
 async function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });

@@ -221,3 +221,20 @@ export function mergeLoadResults(runs: readonly LoadResult[]): LoadResult {
     latencies,
   };
 }
+
+/**
+ * p50/p99 of one read path: two warm-up calls, then up to `runs` timed calls, stopping early once
+ * `budgetMs` has passed (a slow path at a large size would otherwise take the whole run).
+ */
+export async function timePath(fn: () => Promise<unknown>, runs: number, budgetMs = 10_000): Promise<{ p50: number; p99: number; n: number }> {
+  for (let i = 0; i < 2; i++) await fn();
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < runs && performance.now() - started < budgetMs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const s = summarize(samples);
+  return { p50: s.p50, p99: s.p99, n: s.n };
+}
