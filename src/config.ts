@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_EXPORT_PUBLISHER, type ExportPublisher } from './advisories/export-context.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 
 /** Raised when the environment does not describe a runnable hub; the message lists every problem. */
@@ -96,6 +97,16 @@ const EnvSchema = z.object({
   HUB_EXPLOITED_DEADLINE: duration('HUB_EXPLOITED_DEADLINE').default(7 * 86_400_000),
   HUB_VENDOR_ACK_ESCALATION: duration('HUB_VENDOR_ACK_ESCALATION').default(30 * 86_400_000),
   HUB_VENDOR_PACE: count('HUB_VENDOR_PACE', 1).default(10),
+  HUB_PUBLIC_URL: z
+    .string()
+    .refine((v) => { try { const u = new URL(v); return (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash; } catch { return false; } },
+      { error: () => 'HUB_PUBLIC_URL must be the http(s) address the hub is reached at, e.g. https://hub.example.org (no query or fragment)' })
+    .optional(),
+  HUB_PUBLISHER_NAME: z.string().min(1).max(200, { error: () => 'HUB_PUBLISHER_NAME must be 1-200 characters' }).optional(),
+  HUB_CVE_ORG_ID: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$/, { error: () => "HUB_CVE_ORG_ID must be the CVE Program organisation's UUID (version 4)" })
+    .optional(),
   HUB_POC_DELAY: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
     const ms = parseDuration(v);
@@ -158,6 +169,9 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_VENDOR_ACK_ESCALATION: { description: 'clearinghouse: a vendor not acknowledging within this is escalated to coordinators', default: '30d' },
   HUB_VENDOR_PACE: { description: 'clearinghouse: new cases notified to one vendor per rolling 7 days; the rest queue', default: '10' },
   HUB_POC_DELAY: { description: "how long after a clearinghouse case's publication its proof of concept reaches everyone who sees it; 0: at once", default: '45d' },
+  HUB_PUBLIC_URL: { description: "the hub's public address: CSAF publisher namespace and each case's reference URL in its exports", default: 'https://hub.invalid' },
+  HUB_PUBLISHER_NAME: { description: 'the publisher name the exports give (CSAF publisher.name)', default: 'The hub' },
+  HUB_CVE_ORG_ID: { description: "the CVE Program organisation UUID of the hub's CNA: CVE records' providerMetadata.orgId", default: 'a fixed placeholder UUID' },
 };
 
 /** Names of every environment variable the hub reads. */
@@ -293,6 +307,12 @@ export interface HubConfig {
    * vendors read it. Applies to every case, published before a change of it too.
    */
   pocDelayMs: number;
+  /**
+   * Who the hub is in its advisory exports (CSAF, OSV, CVE): `HUB_PUBLIC_URL` (default
+   * `https://hub.invalid`: set it, so that a case's reference URL leads somewhere),
+   * `HUB_PUBLISHER_NAME` (default `The hub`), `HUB_CVE_ORG_ID` (default a fixed placeholder).
+   */
+  exportPublisher: ExportPublisher;
 }
 
 /**
@@ -351,6 +371,12 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
       vendorPace: e.HUB_VENDOR_PACE,
     },
     pocDelayMs: e.HUB_POC_DELAY,
+    exportPublisher: {
+      ...DEFAULT_EXPORT_PUBLISHER,
+      ...(e.HUB_PUBLIC_URL ? { namespace: e.HUB_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+      ...(e.HUB_PUBLISHER_NAME ? { name: e.HUB_PUBLISHER_NAME } : {}),
+      ...(e.HUB_CVE_ORG_ID ? { cveOrgId: e.HUB_CVE_ORG_ID.toLowerCase() } : {}),
+    },
     store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };

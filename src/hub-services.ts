@@ -161,6 +161,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     schedule: { pocDelayMs: config.pocDelayMs },
+    publisher: config.exportPublisher,
     ...stamps,
   });
   const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow };
