@@ -50,17 +50,7 @@ export class EventRecorder {
    * them cannot keep a record and lose its event. Else the same as `write()` then `record()`.
    */
   async recording<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly RecordedChange[] }>): Promise<T> {
-    if (!this.log.appendWith) {
-      const { value, changes } = await write();
-      await this.record(kind, changes);
-      return value;
-    }
-    const { value, events } = await this.log.appendWith(async () => {
-      const out = await write();
-      return { value: out.value, events: this.eventsOf(kind, out.changes) };
-    });
-    if (events.length > 0) this.bus.publish(events);
-    return value;
+    return this.committing(write, (changes) => this.eventsOf(kind, changes));
   }
 
   /**
@@ -68,18 +58,22 @@ export class EventRecorder {
    * depend on the schedule's clocks, src/domain/disclosure-facts.ts).
    */
   async recordingFacts<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly FactsChange[] }>): Promise<T> {
-    const eventsOf = (changes: readonly FactsChange[]): NewEvent[] => {
+    return this.committing(write, (changes) => {
       const occurredAt = this.now();
       return changes.map((c) => ({ type: c.type, kind, recordId: c.recordId, occurredAt, before: c.before, after: c.after }));
-    };
+    });
+  }
+
+  /** `write` and the events `eventsOf` makes of its changes, in one commit where the log can; then announced. */
+  private async committing<T, C>(write: () => Promise<{ value: T; changes: readonly C[] }>, eventsOf: (changes: readonly C[]) => NewEvent[]): Promise<T> {
     if (!this.log.appendWith) {
       const { value, changes } = await write();
-      if (changes.length) this.bus.publish(await this.log.append(eventsOf(changes)));
+      if (changes.length > 0) this.bus.publish(await this.log.append(eventsOf(changes)));
       return value;
     }
     const { value, events } = await this.log.appendWith(async () => {
       const out = await write();
-      return { value: out.value, events: out.changes.length ? eventsOf(out.changes) : [] };
+      return { value: out.value, events: out.changes.length > 0 ? eventsOf(out.changes) : [] };
     });
     if (events.length > 0) this.bus.publish(events);
     return value;
