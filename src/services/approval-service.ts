@@ -147,7 +147,7 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals {
 
   /** The open request of `kind` about a case, if any (one publication request at a time). */
   async openVulnerabilityRequest(kind: 'PUBLISH_VULNERABILITY', caseId: string): Promise<ApprovalRequestDoc | null> {
-    const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'VULNERABILITY', 'target.id': caseId, status: 'PENDING', expiresAt: { $gt: this.now() } }, { limit: 1 });
+    const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'VULNERABILITY', 'target.id': caseId, ...approvalStatusFilter('PENDING', this.now()) }, { limit: 1 });
     return open ?? null;
   }
 
