@@ -1,8 +1,7 @@
-import { withIndexFields } from '../../domain/vulnerability-index.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../../domain/vulnerability.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc, VulnerabilityRepository } from '../ports.js';
-import { updatedVulnerability } from '../vulnerability-update.js';
+import { newVulnerability, updatedVulnerability } from '../vulnerability-update.js';
 import { collectionAccess } from './memory-access.js';
 import { MemoryCollection } from './memory-collection.js';
 
@@ -33,7 +32,7 @@ export class MemoryVulnerabilities implements VulnerabilityRepository {
 
   async insert(doc: NewVulnerabilityDoc) {
     if (this.docs.get(doc._id)) throw new Error(`duplicate vulnerability id ${doc._id}`);
-    const stored = withIndexFields(structuredClone(doc), null);
+    const stored = newVulnerability(doc);
     this.docs.put(stored);
     return stored;
   }

@@ -1,9 +1,8 @@
 import type { Collection, Filter as MongoFilter, OptionalUnlessRequiredId } from 'mongodb';
-import { withIndexFields } from '../../domain/vulnerability-index.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../../domain/vulnerability.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc, VulnerabilityRepository } from '../ports.js';
-import { updatedVulnerability } from '../vulnerability-update.js';
+import { newVulnerability, updatedVulnerability } from '../vulnerability-update.js';
 import { isDuplicateKey } from './mongo-documents.js';
 import { MongoRecords } from './mongo-records.js';
 import { inSession } from './mongo-session-scope.js';
@@ -34,7 +33,7 @@ export class MongoVulnerabilities implements VulnerabilityRepository {
   }
 
   async insert(doc: NewVulnerabilityDoc) {
-    const stored = withIndexFields(structuredClone(doc), null);
+    const stored = newVulnerability(doc);
     try {
       await this.collection.insertOne(structuredClone(stored) as OptionalUnlessRequiredId<VulnerabilityDoc>, inSession());
     } catch (err) {

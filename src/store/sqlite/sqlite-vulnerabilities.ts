@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
-import { withIndexFields } from '../../domain/vulnerability-index.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../../domain/vulnerability.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc, VulnerabilityRepository } from '../ports.js';
-import { updatedVulnerability } from '../vulnerability-update.js';
+import { newVulnerability, updatedVulnerability } from '../vulnerability-update.js';
 import type { SqliteCollection } from './sqlite-collection.js';
 
 /** Clearinghouse cases over SQLite (table `vulnerabilities`, sqlite-schema.ts). */
@@ -22,7 +21,7 @@ export class SqliteVulnerabilities implements VulnerabilityRepository {
   }
 
   async insert(doc: NewVulnerabilityDoc) {
-    const stored = withIndexFields(structuredClone(doc), null);
+    const stored = newVulnerability(doc);
     this.docs.insert(stored);
     return stored;
   }
