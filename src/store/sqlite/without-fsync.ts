@@ -11,12 +11,38 @@ import type Database from 'better-sqlite3';
  */
 export function withoutFsync<R>(db: Database.Database, fn: () => R): R {
   if (db.inTransaction || db.memory) return fn();
-  const previous = db.pragma('synchronous', { simple: true }) as number;
+  const pragmas = pragmasOf(db);
+  const previous = pragmas.read.get() as number;
   if (previous <= 1) return fn();
-  db.pragma('synchronous = NORMAL');
+  pragmas.set(NORMAL).run();
   try {
     return fn();
   } finally {
-    db.pragma(`synchronous = ${previous}`);
+    pragmas.set(previous).run();
   }
+}
+
+const NORMAL = 1;
+
+/**
+ * The pragma statements, prepared once per connection: this runs on every request, and
+ * `db.pragma()` prepares its statement anew each call (measured: 13 us for the three, 4 us prepared).
+ */
+const prepared = new WeakMap<Database.Database, { read: Database.Statement; set: (level: number) => Database.Statement }>();
+
+function pragmasOf(db: Database.Database) {
+  let pragmas = prepared.get(db);
+  if (!pragmas) {
+    const levels = new Map<number, Database.Statement>();
+    pragmas = {
+      read: db.prepare('PRAGMA synchronous').pluck(),
+      set: (level) => {
+        let statement = levels.get(level);
+        if (!statement) levels.set(level, (statement = db.prepare(`PRAGMA synchronous = ${Math.trunc(level)}`)));
+        return statement;
+      },
+    };
+    prepared.set(db, pragmas);
+  }
+  return pragmas;
 }
