@@ -48,9 +48,6 @@ export const hubAdvisoryId = (id: string): string => `HUB-${id.replace(/^vulnera
 /** Whether the stage is one everyone sees (the advisory is public). */
 export const isPublicStage = (stage: DisclosureStage): boolean => stage === 'PUBLISHED' || stage === 'PROOF_OF_CONCEPT_RELEASED';
 
-/** TLP 2.0 as CSAF and FIRST spell it (`AMBER+STRICT`). */
-export const tlpLabel = (tlp: Tlp): string => (tlp === 'AMBER_STRICT' ? 'AMBER+STRICT' : tlp);
-
 /** One vendor's entry as the redaction shows it (`vendorId` null for viewers who may not see members). */
 export interface ExportedVendorStatus {
   vendorId: string | null;

@@ -1,11 +1,12 @@
 import type { AffectedProduct, DisclosureStage } from '../domain/vulnerability.js';
 import { compact } from '../stix/stix-object.js';
+import { tlpLabel } from '../stix/tlp-markings.js';
 import { cvssJson } from './cvss-json.js';
 import { CWE_VERSION, cweName } from './cwe-names.js';
 import { exportCredits } from './export-credits.js';
 import { parsePackageUrl } from './package-url.js';
 import { toVers } from './version-range.js';
-import { caseUrl, hubAdvisoryId, isPublicStage, publisherOf, tlpLabel, vendorStatusOf, type ExportableCase, type ExportContext, type ExportedVendorStatus } from './export-context.js';
+import { caseUrl, hubAdvisoryId, isPublicStage, publisherOf, vendorStatusOf, type ExportableCase, type ExportContext, type ExportedVendorStatus } from './export-context.js';
 
 export const CSAF_SCHEMA_URL = 'https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json';
 

@@ -1,13 +1,10 @@
 import type { NoticeDoc } from '../domain/types.js';
 import { HUB_EXTENSION_ID, memberIdentityId } from './stix-ids.js';
 import { sees, type StixView } from './stix-gates.js';
-import { compact, STIX_SPEC_VERSION, stixTimestamp, type StixObject } from './stix-object.js';
+import { compact, STIX_SPEC_VERSION, stixTimestamp, stixVocab, type StixObject } from './stix-object.js';
 import { tlpMarkingId } from './tlp-markings.js';
 
 export const NOTICE_STIX_TYPE = 'x-model-risk-notice';
-
-/** `PROMPT_INJECTION` → `prompt-injection`: STIX vocabularies are lower case with hyphens. */
-const vocab = (value: string): string => value.toLowerCase().replace(/_/g, '-');
 
 /**
  * A model-risk notice as the hub's custom STIX object (`x-model-risk-notice`, declared by the
@@ -28,9 +25,9 @@ export function noticeToStix(doc: NoticeDoc, view: StixView, relatedIndicatorIds
     name: doc.title,
     description: doc.summary,
     model: compact({ name: doc.model.name, developer: doc.model.developer, version: doc.model.version }),
-    category: vocab(doc.category),
+    category: stixVocab(doc.category),
     risk_severity: doc.severity.toLowerCase(),
-    status: vocab(doc.status),
+    status: stixVocab(doc.status),
     embargo_until: doc.embargoUntil ? stixTimestamp(doc.embargoUntil) : undefined,
     atlas_techniques: doc.atlasTechniques,
     owasp_llm: doc.owaspLlm,

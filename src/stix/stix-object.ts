@@ -16,6 +16,9 @@ export interface StixBundle {
 
 export const STIX_SPEC_VERSION = '2.1';
 
+/** `FIX_AVAILABLE` → `fix-available`: STIX open vocabularies are lower case with hyphens. */
+export const stixVocab = (value: string): string => value.toLowerCase().replace(/_/g, '-');
+
 /** STIX timestamps: UTC, millisecond precision (`2026-11-26T09:30:00.000Z`). */
 export const stixTimestamp = (date: Date): string => date.toISOString();
 

@@ -12,6 +12,9 @@ const TLP2: Record<Tlp, { id: string; name: string; value: string }> = {
   RED: { id: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1', name: 'TLP:RED', value: 'red' },
 };
 
+/** The TLP 2.0 label as FIRST and CSAF spell it, without the `TLP:` prefix (`AMBER+STRICT`). */
+export const tlpLabel = (tlp: Tlp): string => TLP2[tlp].name.slice('TLP:'.length);
+
 /** The id of the TLP 2.0 marking-definition for `tlp`: what `object_marking_refs` holds. */
 export const tlpMarkingId = (tlp: Tlp): string => TLP2[tlp].id;
 

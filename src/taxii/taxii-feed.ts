@@ -199,7 +199,7 @@ export class TaxiiFeed {
         repo: this.options.notices,
         scope,
         timeField,
-          toObjects: (docs) => this.noticeObjects(docs, view),
+        toObjects: (docs) => this.noticeObjects(docs, view),
       });
     if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
     const own: Filter[] = viewer.kind === 'member' ? [{ source: viewer.memberId }] : [];
