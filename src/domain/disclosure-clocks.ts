@@ -2,6 +2,8 @@
  * The clearinghouse's clocks (issue 13), read from the environment once (src/config.ts) and
  * passed to the rules and the disclosure watcher.
  */
+import { DEFAULT_POC_DELAY_MS } from './vulnerability-stage.js';
+
 export interface DisclosureClocks {
   /** Disclosure deadline after the first vendor notification, ms (`HUB_DISCLOSURE_DEADLINE`). Default 90 days. */
   deadlineMs: number;
@@ -23,7 +25,7 @@ export const DEFAULT_DISCLOSURE_CLOCKS: DisclosureClocks = Object.freeze({
   exploitedDeadlineMs: 7 * DAY,
   ackEscalationMs: 30 * DAY,
   vendorPace: 10,
-  pocDelayMs: 45 * DAY,
+  pocDelayMs: DEFAULT_POC_DELAY_MS,
 });
 
 /** The pacing window: `vendorPace` notifications per vendor in any 7 consecutive days. */

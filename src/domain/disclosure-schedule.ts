@@ -12,6 +12,8 @@
  */
 import type { DisclosureClocks } from './disclosure-clocks.js';
 import type { DisclosureStage, VulnerabilityDoc } from './vulnerability.js';
+import { proofOfConceptReleaseAt } from './vulnerability-stage.js';
+import { OPEN_STATUSES } from './disclosure-status.js';
 
 type ScheduleFacts = Pick<VulnerabilityDoc, 'status' | 'deadlineAt' | 'embargo' | 'publishedAt'>;
 
@@ -20,14 +22,9 @@ type ScheduleFacts = Pick<VulnerabilityDoc, 'status' | 'deadlineAt' | 'embargo' 
  * (ACTIVE or REVISE) when later. Null when the case is not open or its deadline has not started.
  */
 export function autoPublishAt(doc: ScheduleFacts): Date | null {
-  if ((doc.status !== 'VALIDATED' && doc.status !== 'FIX_AVAILABLE') || doc.deadlineAt === null) return null;
+  if (!OPEN_STATUSES.includes(doc.status) || doc.deadlineAt === null) return null;
   const embargoEnd = (doc.embargo.state === 'ACTIVE' || doc.embargo.state === 'REVISE') ? doc.embargo.endsAt : null;
   return embargoEnd && embargoEnd > doc.deadlineAt ? embargoEnd : doc.deadlineAt;
-}
-
-/** When the proof of concept reaches everyone who sees the case: `publishedAt + pocDelayMs`. */
-export function pocReleaseAt(doc: Pick<VulnerabilityDoc, 'publishedAt'>, clocks: Pick<DisclosureClocks, 'pocDelayMs'>): Date | null {
-  return doc.publishedAt && new Date(doc.publishedAt.getTime() + clocks.pocDelayMs);
 }
 
 export interface NextStage {
@@ -47,7 +44,7 @@ export function nextStage(doc: ScheduleFacts, stage: DisclosureStage, clocks: Pi
       return at ? { nextStage: 'PUBLISHED', nextStageAt: at } : { nextStage: null, nextStageAt: null };
     }
     case 'PUBLISHED':
-      return { nextStage: 'PROOF_OF_CONCEPT_RELEASED', nextStageAt: pocReleaseAt(doc, clocks) };
+      return { nextStage: 'PROOF_OF_CONCEPT_RELEASED', nextStageAt: proofOfConceptReleaseAt(doc, clocks) };
     case 'PROOF_OF_CONCEPT_RELEASED':
       return { nextStage: null, nextStageAt: null };
   }

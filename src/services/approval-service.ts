@@ -1,4 +1,5 @@
 import { clip } from '../util/clip.js';
+import { actorRefOf as actorOf } from '../domain/actor-ref-of.js';
 import { randomUUID } from 'node:crypto';
 import {
   TLPS,
@@ -480,10 +481,6 @@ function requiredReason(reason: string | null | undefined): string {
 function optionalReason(reason: string | null | undefined): string | null {
   return reason == null || reason.trim() === '' ? null : requiredReason(reason);
 }
-
-/** Who acted, with every person they count as (so that "a different person" can be judged later). */
-const actorOf = (viewer: MemberViewer): ApprovalRequestDoc['requestedBy'] =>
-  viewer.persons?.length ? { memberId: viewer.memberId, userId: viewer.userId, persons: [...viewer.persons] } : { memberId: viewer.memberId, userId: viewer.userId };
 
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';

@@ -1,6 +1,7 @@
 import type { DisclosureClocks } from '../domain/disclosure-clocks.js';
 import { escalationDueAt } from '../domain/disclosure-deadline.js';
 import { autoPublishAt } from '../domain/disclosure-schedule.js';
+import { OPEN_STATUSES } from '../domain/disclosure-status.js';
 import { embargoNextChangeAt } from '../domain/embargo-machine.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { LeaseRepository } from '../store/ports.js';
@@ -26,8 +27,6 @@ export interface DisclosureWatcherOptions {
   /** Time between scheduled checks. Default 10 s: the clocks count days, a few seconds late is on time. */
   everyMs?: number;
 }
-
-const OPEN = ['VALIDATED', 'FIX_AVAILABLE'];
 
 /**
  * Applies the clearinghouse's schedule (docs/clearinghouse.md, "The schedule"): nothing writes a
@@ -81,7 +80,7 @@ export class DisclosureWatcher {
     }
     let changed = 0;
     // The (status, seq) index on every store answers this.
-    const open = await vulnerabilities.find({ status: { $in: OPEN } }, { sort: [['seq', 1]] });
+    const open = await vulnerabilities.find({ status: { $in: [...OPEN_STATUSES] } }, { sort: [['seq', 1]] });
     for (const doc of open) {
       if (!isDue(doc, now, clocks)) continue;
       if ((await workflow.applySchedule(doc._id, now)).length > 0) changed++;
