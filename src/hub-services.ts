@@ -132,7 +132,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   });
   const vulnerabilityWorkflow = new VulnerabilityWorkflow({
     vulnerabilities: store.vulnerabilities,
-    visible: async (viewer, id) => (await store.vulnerabilities.find(and({ _id: id }, vulnerabilityVisibility(viewer))))[0] ?? null,
+    visible: async (viewer, id) => (await store.vulnerabilities.find(and({ _id: id }, vulnerabilityVisibility(viewer, stamps.now?.() ?? new Date()))))[0] ?? null,
     sequences: store.sequences,
     memberName: async (id) => (await members.get(id))?.name ?? null,
     audit,

@@ -141,7 +141,7 @@ describe('the work a clearinghouse lookup by id does', () => {
   it.each(viewers.map((v) => [v.tier, v] as const))('is the same for a %s viewer whether the ids are hidden cases or absent', (_tier, viewer) => {
     const make = (i: number, over: Record<string, unknown>) => ({ _id: `vulnerability--${i}`, source: 'lab', participants: [], notifiedVendorIds: [], stageReached: 'RECEIVED', seq: i, ...over }) as never;
     const ids = Array.from({ length: 30 }, (_, i) => `vulnerability--${i}`);
-    const lookup = and({ _id: { $in: ids } }, vulnerabilityVisibility(viewer));
+    const lookup = and({ _id: { $in: ids } }, vulnerabilityVisibility(viewer, new Date()));
     const without = new MemoryCollection<{ _id: string; seq: number }>(['_id'], VULNERABILITY_COMPOUND_INDEXES);
     const withHidden = new MemoryCollection<{ _id: string; seq: number }>(['_id'], VULNERABILITY_COMPOUND_INDEXES);
     ids.forEach((_, i) => {

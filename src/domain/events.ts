@@ -7,10 +7,10 @@ import type { ChangeAudience } from './disclosure-facts.js';
 import type { VulnerabilityDoc } from './vulnerability.js';
 import { tlpOfStage, type StoredStage } from './vulnerability-stage.js';
 
-export const ALERT_EVENT_TYPES = ['PUBLISHED', 'UPDATED', 'REVOKED', 'SIGHTED', 'RELEASED'] as const;
+export const ALERT_EVENT_TYPES = ['PUBLISHED', 'UPDATED', 'REVOKED', 'SIGHTED', 'RELEASED', 'REVIEW_CLOSED'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
-export type RecordKind = 'INDICATOR' | 'NOTICE' | 'VULNERABILITY';
+export type RecordKind = 'INDICATOR' | 'NOTICE' | 'VULNERABILITY' | 'REVIEW';
 
 /**
  * The fields that decide who sees a record, as they were on one side of a change. The policy's
@@ -35,6 +35,16 @@ export interface VisibilityFacts {
   audience?: ChangeAudience;
   /** Clearinghouse cases only: whether its proof of concept had reached everyone who sees it. */
   pocReleased?: boolean;
+  /** Findings of a model review (notices and cases): its `FindingRestriction` (src/domain/model-review.ts). */
+  reviewId?: string | null;
+  reviewAudience?: string[];
+  reviewReleaseAt?: Date | null;
+  /** Model reviews only (`source` is the lab too): what `modelReviewVisibility` reads. */
+  lab?: string;
+  reviewers?: string[];
+  closesAt?: Date | null;
+  cancelledAt?: Date | null;
+  summaryPublic?: boolean;
 }
 
 export interface EventDoc {
@@ -51,10 +61,22 @@ export interface EventDoc {
 
 export type NewEvent = Omit<EventDoc, '_id'>;
 
-export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; status?: NoticeStatus; embargoUntil?: Date | null }): VisibilityFacts {
+export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; status?: NoticeStatus; embargoUntil?: Date | null } & ReviewFacts): VisibilityFacts {
   const facts: VisibilityFacts = { source: doc.source, tlp: doc.tlp, recipients: doc.recipients };
   if (doc.status !== undefined) facts.status = doc.status;
   if (doc.embargoUntil !== undefined) facts.embargoUntil = doc.embargoUntil;
+  return withReviewFacts(facts, doc);
+}
+
+type ReviewFacts = { reviewId?: string | null; reviewAudience?: string[]; reviewReleaseAt?: Date | null };
+
+/** A model review's finding carries its restriction in its facts (`reviewRestriction` reads them); others carry `reviewId: null`. */
+function withReviewFacts(facts: VisibilityFacts, doc: ReviewFacts): VisibilityFacts {
+  facts.reviewId = doc.reviewId ?? null;
+  if (doc.reviewId != null) {
+    facts.reviewAudience = doc.reviewAudience ?? [];
+    facts.reviewReleaseAt = doc.reviewReleaseAt ?? null;
+  }
   return facts;
 }
 
@@ -62,13 +84,13 @@ export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; s
  * The facts that decide who sees a clearinghouse case (`vulnerabilityVisibility` reads them):
  * its reporter, participants, notified vendors and the stage reached; `tlp` the stage's label.
  */
-export function vulnerabilityFacts(doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'notifiedVendorIds' | 'stageReached'>): VisibilityFacts {
-  return {
+export function vulnerabilityFacts(doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'notifiedVendorIds' | 'stageReached' | 'reviewId' | 'reviewAudience' | 'reviewReleaseAt'>): VisibilityFacts {
+  return withReviewFacts({
     source: doc.source,
     tlp: tlpOfStage(doc.stageReached),
     recipients: [],
     participants: doc.participants,
     notifiedVendorIds: doc.notifiedVendorIds,
     stageReached: doc.stageReached,
-  };
+  }, doc);
 }

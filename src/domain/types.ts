@@ -142,6 +142,10 @@ export interface NoticeDoc {
   affectedDeployments: string[];
   relatedIndicatorIds: string[];
   source: string;
+  /** Set when filed under a model review (src/domain/model-review.ts `FindingRestriction`); absent or null otherwise. */
+  reviewId?: string | null;
+  reviewAudience?: string[];
+  reviewReleaseAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   /**
@@ -184,6 +188,8 @@ export interface NoticeInput {
   evaluationEvidence?: string | null;
   affectedDeployments?: string[] | null;
   relatedIndicatorIds?: string[] | null;
+  /** File it as a finding of this model review. */
+  reviewId?: string | null;
 }
 
 /** One member's report of having seen an indicator. */
@@ -258,6 +264,8 @@ export const APPROVAL_KINDS = [
   'GRANT_ROLE',
   'LINK_IDENTITY',
   'PUBLISH_VULNERABILITY',
+  'RESCHEDULE_MODEL_REVIEW',
+  'CLOSE_MODEL_REVIEW',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
@@ -303,6 +311,12 @@ export interface ApprovalChange {
   person?: { memberId: string; status: string };
   /** PUBLISH_VULNERABILITY: the case's status the request found (`expected`) and PUBLISHED (`change`). */
   vulnerabilityStatus?: string;
+  /**
+   * RESCHEDULE_MODEL_REVIEW: the planned deployment and window opening asked for (`change`) and
+   * found (`expected`). CLOSE_MODEL_REVIEW: the planned deployment found (`expected`).
+   */
+  plannedDeploymentAt?: Date;
+  windowOpensAt?: Date;
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */
@@ -310,7 +324,7 @@ export interface ApprovalRequestDoc {
   /** `approval--<uuid>` */
   _id: string;
   kind: ApprovalKind;
-  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON' | 'VULNERABILITY'; id: string };
+  target: { kind: 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'IDENTITY_PROVIDER' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW'; id: string };
   /** The record's publishing member; for CHANGE_TIER and identity providers the member itself. */
   ownerMemberId: string;
   change: ApprovalChange;
@@ -358,9 +372,16 @@ export const AUDIT_ACTIONS = [
   'VULNERABILITY_PUBLISHED',
   'VULNERABILITY_DUPLICATE',
   'VULNERABILITY_ESCALATED',
+  'MODEL_REVIEW_SCHEDULED',
+  'MODEL_REVIEW_REVIEWERS_INVITED',
+  'MODEL_REVIEW_REVIEWERS_REMOVED',
+  'MODEL_REVIEW_RESCHEDULED',
+  'MODEL_REVIEW_CLOSED',
+  'MODEL_REVIEW_CANCELLED',
+  'MODEL_REVIEW_SUMMARY_RELEASED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 

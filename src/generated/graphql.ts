@@ -77,6 +77,8 @@ export type AlertEvent = {
   indicator: Maybe<Indicator>;
   notice: Maybe<ModelRiskNotice>;
   occurredAt: Scalars['DateTime']['output'];
+  /** The model review, as the subscriber may now see it (REVIEW_CLOSED, and changes of a review the subscriber sees). */
+  review: Maybe<ModelReview>;
   type: AlertEventType;
   /** The clearinghouse case, as the subscriber may now see it at its stage. */
   vulnerability: Maybe<Vulnerability>;
@@ -93,6 +95,8 @@ export type AlertEventType =
   | 'PUBLISHED'
   /** A record became visible to this subscriber (an embargo ended, a TLP was lowered, it was added as a recipient, a draft was published). */
   | 'RELEASED'
+  /** A model review closed (at its planned deployment, or by an approved early close): its findings are released by their own rules, each a RELEASED event for those it newly reaches. Sent to everyone who sees the review once closed. */
+  | 'REVIEW_CLOSED'
   | 'REVOKED'
   /** Someone reported seeing an indicator. */
   | 'SIGHTED'
@@ -117,6 +121,7 @@ export type AlertFilter = {
 
 export type AlertRecordKind =
   | 'INDICATOR'
+  | 'MODEL_REVIEW'
   | 'MODEL_RISK_NOTICE'
   | 'VULNERABILITY';
 
@@ -152,6 +157,8 @@ export type ApprovalChange = {
   identity: Maybe<PersonIdentity>;
   /** REGISTER_IDENTITY_PROVIDER: the registration as it will be stored. */
   identityProvider: Maybe<IdentityProvider>;
+  /** RESCHEDULE_MODEL_REVIEW: the planned deployment asked for. */
+  plannedDeploymentAt: Maybe<Scalars['DateTime']['output']>;
   /** REMOVE_RECIPIENTS: the new list, shown to the record's own member only (null to others). */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   /** GRANT_ROLE: the role to grant. */
@@ -166,6 +173,8 @@ export type ApprovalChange = {
 export type ApprovalKind =
   /** Change a member's tier (hub-admins only). */
   | 'CHANGE_TIER'
+  /** Close a model review before its planned deployment, releasing its findings (decided as RESCHEDULE_MODEL_REVIEW). */
+  | 'CLOSE_MODEL_REVIEW'
   /** Grant a role to a person (decided by a member-admin of the person's member or a hub-admin; hub-admin for the hub-admin role; never by the grantee). */
   | 'GRANT_ROLE'
   /** End a notice's embargo before its embargoUntil. */
@@ -185,7 +194,9 @@ export type ApprovalKind =
   /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REMOVE_IDENTITY_PROVIDER'
   /** Replace a TLP:RED record's recipients by a list that leaves at least one out. */
-  | 'REMOVE_RECIPIENTS';
+  | 'REMOVE_RECIPIENTS'
+  /** Bring a model review's deployment forward so that its window is shorter than HUB_REVIEW_WINDOW (decided by another person of the lab holding approver, or a hub-admin). */
+  | 'RESCHEDULE_MODEL_REVIEW';
 
 /** A request for a sensitive change. See docs/approvals.md. */
 export type ApprovalRequest = {
@@ -234,6 +245,8 @@ export type ApprovalTargetKind =
   | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
+  /** A model review (`x-model-review--<uuid>`). */
+  | 'MODEL_REVIEW'
   | 'MODEL_RISK_NOTICE'
   /** A person; the target's id is the person id and its node is null. */
   | 'PERSON'
@@ -825,6 +838,117 @@ export type ModelRefInput = {
   version?: InputMaybe<Scalars['String']['input']>;
 };
 
+/**
+ * A lab's model, reviewed by trusted members for a window before it ships (issue 14,
+ * docs/model-reviews.md). While it is not closed, only the lab, its reviewers and hub-admins learn
+ * that it exists; once closed, every member does (anonymous callers too when the lab released its
+ * summary to them).
+ */
+export type ModelReview = Node & {
+  /** The lab's reason for cancelling: the lab, reviewers and hub-admins only. */
+  cancelReason: Maybe<Scalars['String']['output']>;
+  cancelledAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the review closed, or will close (its planned deployment); null once cancelled. */
+  closedAt: Maybe<Scalars['DateTime']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  /**
+   * The model-risk notices and clearinghouse cases filed under it, each as the viewer may see it:
+   * until the review closes, only the lab, the reviewers and hub-admins see any (each by its own TLP
+   * and tier rules too); from then on, everyone its own rules reach. At most 200.
+   */
+  findings: Array<ModelReviewFinding>;
+  /** `x-model-review--<uuid>`. */
+  id: Scalars['ID']['output'];
+  /** The lab whose model is reviewed (the member that scheduled the review). */
+  lab: Member;
+  model: ModelRef;
+  plannedDeploymentAt: Scalars['DateTime']['output'];
+  /** Who may review: the lab, the reviewers themselves and hub-admins only (null to everyone else). */
+  reviewers: Maybe<Array<Member>>;
+  status: ModelReviewStatus;
+  /**
+   * Counts of all its findings by category and severity: the lab and hub-admins always; every
+   * member once the review closed; anonymous callers when the lab released it to them. Never
+   * released for a cancelled review. Null when withheld.
+   */
+  summary: Maybe<ModelReviewSummary>;
+  /** Whether the lab released the summary to anonymous callers (from the close on). */
+  summaryPublic: Scalars['Boolean']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+  /** When reviewers get access and may file findings (default 30 days before deployment, HUB_REVIEW_WINDOW). */
+  windowOpensAt: Scalars['DateTime']['output'];
+};
+
+export type ModelReviewCategoryCount = {
+  category: NoticeCategory;
+  count: Scalars['Int']['output'];
+};
+
+export type ModelReviewConnection = {
+  edges: Array<ModelReviewEdge>;
+  pageInfo: PageInfo;
+  /** How many reviews the viewer may see match the filter. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type ModelReviewEdge = {
+  cursor: Scalars['String']['output'];
+  node: ModelReview;
+};
+
+export type ModelReviewFilter = {
+  /** Lab member ids. */
+  lab?: InputMaybe<Array<Scalars['ID']['input']>>;
+  modelDeveloper?: InputMaybe<Scalars['String']['input']>;
+  modelName?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<Array<ModelReviewStatus>>;
+};
+
+/** A finding filed under a review: a model-risk notice or a clearinghouse case. */
+export type ModelReviewFinding = ModelRiskNotice | Vulnerability;
+
+export type ModelReviewInput = {
+  /** At most 4000 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  model: ModelRefInput;
+  /** Must leave at least the configured window (HUB_REVIEW_WINDOW, 30 days) from now. */
+  plannedDeploymentAt: Scalars['DateTime']['input'];
+  /** Release the summary to anonymous callers once the review closes. Default false; can be released later with releaseModelReviewSummary. */
+  publicSummary?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Members to invite as reviewers beyond the default (every member at HUB_REVIEW_DEFAULT_TIER, CORE, or above). */
+  reviewerIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Default: plannedDeploymentAt minus HUB_REVIEW_WINDOW. Earlier is allowed (a longer window); later is not. */
+  windowOpensAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type ModelReviewSeverityCount = {
+  count: Scalars['Int']['output'];
+  severity: Severity;
+};
+
+/**
+ * Where a pre-deployment review is (docs/model-reviews.md). Read at the moment of the request:
+ * SCHEDULED before `windowOpensAt`, OPEN during the window, CLOSED from `closedAt` (the planned
+ * deployment, or an approved early close), CANCELLED when the lab cancelled it (final).
+ */
+export type ModelReviewStatus =
+  | 'CANCELLED'
+  | 'CLOSED'
+  | 'OPEN'
+  | 'SCHEDULED';
+
+/** A statistic of a review's findings, released on its own schedule (see `ModelReview.summary`). A clearinghouse case counts under AI_FOUND_VULNERABILITY. */
+export type ModelReviewSummary = {
+  /** Categories with at least one finding, in NoticeCategory order. */
+  byCategory: Array<ModelReviewCategoryCount>;
+  /** Severities with at least one finding, highest first. */
+  bySeverity: Array<ModelReviewSeverityCount>;
+  /** Null when there is no finding. */
+  highestSeverity: Maybe<Severity>;
+  total: Scalars['Int']['output'];
+};
+
 /** A notice about an AI model's risk: a new capability, a jailbreak, an AI-found flaw. */
 export type ModelRiskNotice = Node & {
   /** At most 20, each 1 to 200 characters. */
@@ -845,6 +969,8 @@ export type ModelRiskNotice = Node & {
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   /** Related indicators the viewer may see: at most 100 links (a notice linked to more before the cap existed shows its first 100). */
   relatedIndicators: Array<Indicator>;
+  /** The review it was filed under, when the viewer may see that review. */
+  review: Maybe<ModelReview>;
   severity: Severity;
   source: Maybe<Member>;
   status: NoticeStatus;
@@ -878,6 +1004,8 @@ export type ModelRiskNoticeFilter = {
   modelDeveloper?: InputMaybe<Scalars['String']['input']>;
   modelName?: InputMaybe<Scalars['String']['input']>;
   owaspLlm?: InputMaybe<Scalars['String']['input']>;
+  /** Findings of this review. */
+  reviewId?: InputMaybe<Scalars['ID']['input']>;
   severity?: InputMaybe<Array<Severity>>;
   /** Publishing member ids. */
   source?: InputMaybe<Array<Scalars['ID']['input']>>;
@@ -899,6 +1027,12 @@ export type ModelRiskNoticeInput = {
   recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** At most 100 indicator ids. */
   relatedIndicatorIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /**
+   * File the notice as a finding of this review (a reviewer's publisher, while the review is OPEN):
+   * until the review closes, only the lab, the reviewers and hub-admins see it, whatever its TLP or
+   * embargo says.
+   */
+  reviewId?: InputMaybe<Scalars['ID']['input']>;
   severity: Severity;
   /** DRAFT (default), UNDER_REVIEW or PUBLISHED. */
   status?: InputMaybe<NoticeStatus>;
@@ -957,11 +1091,18 @@ export type Mutation = {
    * an identity provider the requester registered (see docs/approvals.md).
    */
   approveRequest: ApprovalRequest;
+  /** The model will not ship: the findings stay restricted and the summary is never released. */
+  cancelModelReview: ModelReview;
   /**
    * Moves one of the publisher's own notices through its life cycle (DRAFT -> UNDER_REVIEW ->
    * PUBLISHED -> MITIGATED, or RETRACTED); any other step is INVALID_TRANSITION.
    */
   changeModelRiskNoticeStatus: ModelRiskNotice;
+  /**
+   * Closes the review before its planned deployment: APPROVAL_REQUIRED (a CLOSE_MODEL_REVIEW request,
+   * its id in `extensions.requestId`). At plannedDeploymentAt the hub closes it by itself.
+   */
+  closeModelReview: ModelReview;
   /** Creates an API key for a member and shows it once. hub-admin, or member-admin of the member. */
   createApiKey: CreatedApiKey;
   /**
@@ -969,6 +1110,8 @@ export type Mutation = {
    * member-admin or hub-admin.
    */
   createCommunity: Community;
+  /** The lab's publishers and member-admins: invite members of any tier (at most 100 per call) until the review closes. */
+  inviteReviewers: ModelReview;
   /**
    * Links an identity of one of the person's member's identity providers to the person. At once
    * for a person holding reader or publisher only; when the person holds approver, member-admin or
@@ -1013,6 +1156,8 @@ export type Mutation = {
   rejectEmbargo: Vulnerability;
   /** Rejects a request (nothing changes); its requester may reject it too, to withdraw it. */
   rejectRequest: ApprovalRequest;
+  /** Releases the summary to anonymous callers (from the close on). Cannot be taken back. */
+  releaseModelReviewSummary: ModelReview;
   /**
    * Takes a member off a community (nothing changes when it is not in it): TLP:RED records naming
    * the community are hidden from it from its next request on. As `addCommunityMember`.
@@ -1028,6 +1173,8 @@ export type Mutation = {
    * identities stay linked to the removed person. Nobody removes themselves; a hub-admin is removed by a hub-admin.
    */
   removePerson: Person;
+  /** The lab's publishers and member-admins: remove reviewers it invited (those the default tier made reviewers stay). */
+  removeReviewers: ModelReview;
   /** Adds sightings to an indicator the caller can see (reader role). */
   reportSighting: Indicator;
   /**
@@ -1059,6 +1206,12 @@ export type Mutation = {
   /** Asks to lower a record's TLP (raising one is a plain update). Publisher of the indicator or notice. */
   requestTlpChange: ApprovalRequest;
   /**
+   * Moves the planned deployment. Postponing is a plain change; bringing it forward so that the
+   * window is shorter than HUB_REVIEW_WINDOW is APPROVAL_REQUIRED (a RESCHEDULE_MODEL_REVIEW request,
+   * its id in `extensions.requestId`, that another person of the lab holding approver, or a hub-admin, decides).
+   */
+  rescheduleModelReview: ModelReview;
+  /**
    * Revokes an API key: it is refused from the next request on, and the WebSocket connections it
    * opened close with 4401. Revoking a revoked key returns it unchanged. hub-admin, or member-admin
    * of the key's member.
@@ -1068,6 +1221,8 @@ export type Mutation = {
   revokeIndicator: Indicator;
   /** Revokes a role at once (restricting is never two-person). Same permission as requestRoleGrant. */
   revokeRole: Person;
+  /** The lab's publishers and member-admins. Every member at HUB_REVIEW_DEFAULT_TIER (CORE) or above becomes a reviewer, plus `reviewerIds`. */
+  scheduleModelReview: ModelReview;
   /** The vendor's own people or coordinators. FIX_AVAILABLE when every affected vendor is FIXED or NOT_AFFECTED. */
   setVendorStatus: Vulnerability;
   /** Reports a flaw (role publisher). It starts RECEIVED: the reporter and coordinators see it. */
@@ -1113,9 +1268,20 @@ export type MutationApproveRequestArgs = {
 };
 
 
+export type MutationCancelModelReviewArgs = {
+  reason: Scalars['String']['input'];
+  reviewId: Scalars['ID']['input'];
+};
+
+
 export type MutationChangeModelRiskNoticeStatusArgs = {
   id: Scalars['ID']['input'];
   status: NoticeStatus;
+};
+
+
+export type MutationCloseModelReviewArgs = {
+  reviewId: Scalars['ID']['input'];
 };
 
 
@@ -1126,6 +1292,12 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationCreateCommunityArgs = {
   input: CreateCommunityInput;
+};
+
+
+export type MutationInviteReviewersArgs = {
+  memberIds: Array<Scalars['ID']['input']>;
+  reviewId: Scalars['ID']['input'];
 };
 
 
@@ -1206,6 +1378,11 @@ export type MutationRejectRequestArgs = {
 };
 
 
+export type MutationReleaseModelReviewSummaryArgs = {
+  reviewId: Scalars['ID']['input'];
+};
+
+
 export type MutationRemoveCommunityMemberArgs = {
   communityId: Scalars['ID']['input'];
   memberId: Scalars['ID']['input'];
@@ -1221,6 +1398,12 @@ export type MutationRemoveIdentityProviderArgs = {
 export type MutationRemovePersonArgs = {
   personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveReviewersArgs = {
+  memberIds: Array<Scalars['ID']['input']>;
+  reviewId: Scalars['ID']['input'];
 };
 
 
@@ -1279,6 +1462,13 @@ export type MutationRequestTlpChangeArgs = {
 };
 
 
+export type MutationRescheduleModelReviewArgs = {
+  plannedDeploymentAt: Scalars['DateTime']['input'];
+  reason: Scalars['String']['input'];
+  reviewId: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
 };
@@ -1294,6 +1484,11 @@ export type MutationRevokeRoleArgs = {
   personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
   role: Scalars['Role']['input'];
+};
+
+
+export type MutationScheduleModelReviewArgs = {
+  input: ModelReviewInput;
 };
 
 
@@ -1475,6 +1670,10 @@ export type Query = {
   member: Maybe<Member>;
   /** The member directory (members only). PENDING members are listed to hub-admins only. */
   members: Array<Member>;
+  /** One review; null when it does not exist or the viewer may not see it (the two look alike). */
+  modelReview: Maybe<ModelReview>;
+  /** The reviews the viewer may see, a page at a time, soonest deployment first. */
+  modelReviews: ModelReviewConnection;
   /** One notice by id; null when it does not exist or the viewer may not see it (the two look alike). */
   modelRiskNotice: Maybe<ModelRiskNotice>;
   /**
@@ -1546,6 +1745,18 @@ export type QueryLookupIndicatorsArgs = {
 
 export type QueryMemberArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryModelReviewArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryModelReviewsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ModelReviewFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1727,6 +1938,8 @@ export type Vulnerability = Node & {
   relatedNotices: Array<ModelRiskNotice>;
   /** The reporting member: the reporter, coordinators and vendors only. */
   reporter: Maybe<Member>;
+  /** The review it was filed under, when the viewer may see that review. */
+  review: Maybe<ModelReview>;
   severity: Severity;
   status: VulnerabilityStatus;
   /** A STIX 2.1 `vulnerability` SDO with its TLP marking, of what the viewer may see. */
@@ -1792,6 +2005,8 @@ export type VulnerabilityInput = {
   proofOfConcept?: InputMaybe<Scalars['String']['input']>;
   /** Model-risk notices (category AI_FOUND_VULNERABILITY) about it. */
   relatedNoticeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** File the case as a finding of this review (a reviewer's publisher, while the review is OPEN); see ModelRiskNoticeInput.reviewId. */
+  reviewId?: InputMaybe<Scalars['ID']['input']>;
   severity: Severity;
   suggestedFix?: InputMaybe<Scalars['String']['input']>;
   summary: Scalars['String']['input'];
@@ -1888,14 +2103,22 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 
+/** Mapping of union types */
+export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
+  ModelReviewFinding:
+    | ( NoticeDocModel )
+    | ( Omit<Vulnerability, 'affected' | 'discovery' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'review' | 'vendorStatuses'> & { affected: Array<_RefType['AffectedProduct']>, discovery: _RefType['Discovery'], duplicateOf?: Maybe<_RefType['Vulnerability']>, possibleDuplicates: Array<_RefType['Vulnerability']>, relatedNotices: Array<_RefType['ModelRiskNotice']>, reporter?: Maybe<_RefType['Member']>, review?: Maybe<_RefType['ModelReview']>, vendorStatuses: Array<_RefType['VulnerabilityVendorStatus']> } )
+  ;
+};
 
 /** Mapping of interface types */
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
     | ( IndicatorDocModel )
     | ( MemberModel )
+    | ( Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<_RefType['ModelReviewFinding']>, lab: _RefType['Member'], model: _RefType['ModelRef'], reviewers?: Maybe<Array<_RefType['Member']>> } )
     | ( NoticeDocModel )
-    | ( Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<_RefType['AffectedProduct']>, duplicateOf?: Maybe<_RefType['Vulnerability']>, possibleDuplicates: Array<_RefType['Vulnerability']>, relatedNotices: Array<_RefType['ModelRiskNotice']>, reporter?: Maybe<_RefType['Member']>, vendorStatuses: Array<_RefType['VulnerabilityVendorStatus']> } )
+    | ( Omit<Vulnerability, 'affected' | 'discovery' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'review' | 'vendorStatuses'> & { affected: Array<_RefType['AffectedProduct']>, discovery: _RefType['Discovery'], duplicateOf?: Maybe<_RefType['Vulnerability']>, possibleDuplicates: Array<_RefType['Vulnerability']>, relatedNotices: Array<_RefType['ModelRiskNotice']>, reporter?: Maybe<_RefType['Member']>, review?: Maybe<_RefType['ModelReview']>, vendorStatuses: Array<_RefType['VulnerabilityVendorStatus']> } )
   ;
 };
 
@@ -1905,7 +2128,7 @@ export type ResolversTypes = {
   AddPersonInput: AddPersonInput;
   AffectedProduct: ResolverTypeWrapper<Omit<AffectedProduct, 'vendor'> & { vendor?: Maybe<ResolversTypes['Member']> }>;
   AffectedProductInput: AffectedProductInput;
-  AlertEvent: ResolverTypeWrapper<Omit<AlertEvent, 'indicator' | 'notice' | 'vulnerability'> & { indicator?: Maybe<ResolversTypes['Indicator']>, notice?: Maybe<ResolversTypes['ModelRiskNotice']>, vulnerability?: Maybe<ResolversTypes['Vulnerability']> }>;
+  AlertEvent: ResolverTypeWrapper<Omit<AlertEvent, 'indicator' | 'notice' | 'review' | 'vulnerability'> & { indicator?: Maybe<ResolversTypes['Indicator']>, notice?: Maybe<ResolversTypes['ModelRiskNotice']>, review?: Maybe<ResolversTypes['ModelReview']>, vulnerability?: Maybe<ResolversTypes['Vulnerability']> }>;
   AlertEventType: AlertEventType;
   AlertFilter: AlertFilter;
   AlertRecordKind: AlertRecordKind;
@@ -1942,7 +2165,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Disclosure: ResolverTypeWrapper<Disclosure>;
   DisclosureStage: DisclosureStage;
-  Discovery: ResolverTypeWrapper<Discovery>;
+  Discovery: ResolverTypeWrapper<Omit<Discovery, 'model'> & { model?: Maybe<ResolversTypes['ModelRef']> }>;
   DiscoveryInput: DiscoveryInput;
   DiscoveryMethod: DiscoveryMethod;
   Embargo: ResolverTypeWrapper<Embargo>;
@@ -1969,6 +2192,16 @@ export type ResolversTypes = {
   MemberStatus: MemberStatus;
   ModelRef: ResolverTypeWrapper<ModelRef>;
   ModelRefInput: ModelRefInput;
+  ModelReview: ResolverTypeWrapper<Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversTypes['ModelReviewFinding']>, lab: ResolversTypes['Member'], model: ResolversTypes['ModelRef'], reviewers?: Maybe<Array<ResolversTypes['Member']>> }>;
+  ModelReviewCategoryCount: ResolverTypeWrapper<ModelReviewCategoryCount>;
+  ModelReviewConnection: ResolverTypeWrapper<Omit<ModelReviewConnection, 'edges'> & { edges: Array<ResolversTypes['ModelReviewEdge']> }>;
+  ModelReviewEdge: ResolverTypeWrapper<Omit<ModelReviewEdge, 'node'> & { node: ResolversTypes['ModelReview'] }>;
+  ModelReviewFilter: ModelReviewFilter;
+  ModelReviewFinding: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['ModelReviewFinding']>;
+  ModelReviewInput: ModelReviewInput;
+  ModelReviewSeverityCount: ResolverTypeWrapper<ModelReviewSeverityCount>;
+  ModelReviewStatus: ModelReviewStatus;
+  ModelReviewSummary: ResolverTypeWrapper<ModelReviewSummary>;
   ModelRiskNotice: ResolverTypeWrapper<NoticeDocModel>;
   ModelRiskNoticeConnection: ResolverTypeWrapper<Omit<ModelRiskNoticeConnection, 'edges'> & { edges: Array<ResolversTypes['ModelRiskNoticeEdge']> }>;
   ModelRiskNoticeEdge: ResolverTypeWrapper<Omit<ModelRiskNoticeEdge, 'node'> & { node: ResolversTypes['ModelRiskNotice'] }>;
@@ -2004,7 +2237,7 @@ export type ResolversTypes = {
   ValidationVerdict: ValidationVerdict;
   VendorStatus: VendorStatus;
   Viewer: ResolverTypeWrapper<Omit<Viewer, 'member'> & { member?: Maybe<ResolversTypes['Member']> }>;
-  Vulnerability: ResolverTypeWrapper<Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<ResolversTypes['AffectedProduct']>, duplicateOf?: Maybe<ResolversTypes['Vulnerability']>, possibleDuplicates: Array<ResolversTypes['Vulnerability']>, relatedNotices: Array<ResolversTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversTypes['Member']>, vendorStatuses: Array<ResolversTypes['VulnerabilityVendorStatus']> }>;
+  Vulnerability: ResolverTypeWrapper<Omit<Vulnerability, 'affected' | 'discovery' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'review' | 'vendorStatuses'> & { affected: Array<ResolversTypes['AffectedProduct']>, discovery: ResolversTypes['Discovery'], duplicateOf?: Maybe<ResolversTypes['Vulnerability']>, possibleDuplicates: Array<ResolversTypes['Vulnerability']>, relatedNotices: Array<ResolversTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversTypes['Member']>, review?: Maybe<ResolversTypes['ModelReview']>, vendorStatuses: Array<ResolversTypes['VulnerabilityVendorStatus']> }>;
   VulnerabilityConnection: ResolverTypeWrapper<Omit<VulnerabilityConnection, 'edges'> & { edges: Array<ResolversTypes['VulnerabilityEdge']> }>;
   VulnerabilityEdge: ResolverTypeWrapper<Omit<VulnerabilityEdge, 'node'> & { node: ResolversTypes['Vulnerability'] }>;
   VulnerabilityFilter: VulnerabilityFilter;
@@ -2019,7 +2252,7 @@ export type ResolversParentTypes = {
   AddPersonInput: AddPersonInput;
   AffectedProduct: Omit<AffectedProduct, 'vendor'> & { vendor?: Maybe<ResolversParentTypes['Member']> };
   AffectedProductInput: AffectedProductInput;
-  AlertEvent: Omit<AlertEvent, 'indicator' | 'notice' | 'vulnerability'> & { indicator?: Maybe<ResolversParentTypes['Indicator']>, notice?: Maybe<ResolversParentTypes['ModelRiskNotice']>, vulnerability?: Maybe<ResolversParentTypes['Vulnerability']> };
+  AlertEvent: Omit<AlertEvent, 'indicator' | 'notice' | 'review' | 'vulnerability'> & { indicator?: Maybe<ResolversParentTypes['Indicator']>, notice?: Maybe<ResolversParentTypes['ModelRiskNotice']>, review?: Maybe<ResolversParentTypes['ModelReview']>, vulnerability?: Maybe<ResolversParentTypes['Vulnerability']> };
   AlertFilter: AlertFilter;
   ApiKey: ApiKey;
   ApprovalChange: ApprovalChange;
@@ -2046,7 +2279,7 @@ export type ResolversParentTypes = {
   CvssInput: CvssInput;
   DateTime: Scalars['DateTime']['output'];
   Disclosure: Disclosure;
-  Discovery: Discovery;
+  Discovery: Omit<Discovery, 'model'> & { model?: Maybe<ResolversParentTypes['ModelRef']> };
   DiscoveryInput: DiscoveryInput;
   Embargo: Embargo;
   Float: Scalars['Float']['output'];
@@ -2067,6 +2300,15 @@ export type ResolversParentTypes = {
   Member: MemberModel;
   ModelRef: ModelRef;
   ModelRefInput: ModelRefInput;
+  ModelReview: Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversParentTypes['ModelReviewFinding']>, lab: ResolversParentTypes['Member'], model: ResolversParentTypes['ModelRef'], reviewers?: Maybe<Array<ResolversParentTypes['Member']>> };
+  ModelReviewCategoryCount: ModelReviewCategoryCount;
+  ModelReviewConnection: Omit<ModelReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelReviewEdge']> };
+  ModelReviewEdge: Omit<ModelReviewEdge, 'node'> & { node: ResolversParentTypes['ModelReview'] };
+  ModelReviewFilter: ModelReviewFilter;
+  ModelReviewFinding: ResolversUnionTypes<ResolversParentTypes>['ModelReviewFinding'];
+  ModelReviewInput: ModelReviewInput;
+  ModelReviewSeverityCount: ModelReviewSeverityCount;
+  ModelReviewSummary: ModelReviewSummary;
   ModelRiskNotice: NoticeDocModel;
   ModelRiskNoticeConnection: Omit<ModelRiskNoticeConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelRiskNoticeEdge']> };
   ModelRiskNoticeEdge: Omit<ModelRiskNoticeEdge, 'node'> & { node: ResolversParentTypes['ModelRiskNotice'] };
@@ -2090,7 +2332,7 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   Validation: Validation;
   Viewer: Omit<Viewer, 'member'> & { member?: Maybe<ResolversParentTypes['Member']> };
-  Vulnerability: Omit<Vulnerability, 'affected' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'vendorStatuses'> & { affected: Array<ResolversParentTypes['AffectedProduct']>, duplicateOf?: Maybe<ResolversParentTypes['Vulnerability']>, possibleDuplicates: Array<ResolversParentTypes['Vulnerability']>, relatedNotices: Array<ResolversParentTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversParentTypes['Member']>, vendorStatuses: Array<ResolversParentTypes['VulnerabilityVendorStatus']> };
+  Vulnerability: Omit<Vulnerability, 'affected' | 'discovery' | 'duplicateOf' | 'possibleDuplicates' | 'relatedNotices' | 'reporter' | 'review' | 'vendorStatuses'> & { affected: Array<ResolversParentTypes['AffectedProduct']>, discovery: ResolversParentTypes['Discovery'], duplicateOf?: Maybe<ResolversParentTypes['Vulnerability']>, possibleDuplicates: Array<ResolversParentTypes['Vulnerability']>, relatedNotices: Array<ResolversParentTypes['ModelRiskNotice']>, reporter?: Maybe<ResolversParentTypes['Member']>, review?: Maybe<ResolversParentTypes['ModelReview']>, vendorStatuses: Array<ResolversParentTypes['VulnerabilityVendorStatus']> };
   VulnerabilityConnection: Omit<VulnerabilityConnection, 'edges'> & { edges: Array<ResolversParentTypes['VulnerabilityEdge']> };
   VulnerabilityEdge: Omit<VulnerabilityEdge, 'node'> & { node: ResolversParentTypes['Vulnerability'] };
   VulnerabilityFilter: VulnerabilityFilter;
@@ -2123,6 +2365,7 @@ export type AlertEventResolvers<ContextType = HubContext, ParentType extends Res
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
   notice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  review?: Resolver<Maybe<ResolversTypes['ModelReview']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['AlertEventType'], ParentType, ContextType>;
   vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
 };
@@ -2144,6 +2387,7 @@ export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends
   embargoUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   identity?: Resolver<Maybe<ResolversTypes['PersonIdentity']>, ParentType, ContextType>;
   identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
+  plannedDeploymentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MemberStatus']>, ParentType, ContextType>;
@@ -2376,6 +2620,58 @@ export type ModelRefResolvers<ContextType = HubContext, ParentType extends Resol
   version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type ModelReviewResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReview'] = ResolversParentTypes['ModelReview']> = {
+  cancelReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cancelledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  findings?: Resolver<Array<ResolversTypes['ModelReviewFinding']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lab?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['ModelRef'], ParentType, ContextType>;
+  plannedDeploymentAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  reviewers?: Resolver<Maybe<Array<ResolversTypes['Member']>>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ModelReviewStatus'], ParentType, ContextType>;
+  summary?: Resolver<Maybe<ResolversTypes['ModelReviewSummary']>, ParentType, ContextType>;
+  summaryPublic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowOpensAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ModelReviewCategoryCountResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewCategoryCount'] = ResolversParentTypes['ModelReviewCategoryCount']> = {
+  category?: Resolver<ResolversTypes['NoticeCategory'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ModelReviewConnectionResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewConnection'] = ResolversParentTypes['ModelReviewConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ModelReviewEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ModelReviewEdgeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewEdge'] = ResolversParentTypes['ModelReviewEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType>;
+};
+
+export type ModelReviewFindingResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewFinding'] = ResolversParentTypes['ModelReviewFinding']> = {
+  __resolveType: TypeResolveFn<'ModelRiskNotice' | 'Vulnerability', ParentType, ContextType>;
+};
+
+export type ModelReviewSeverityCountResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewSeverityCount'] = ResolversParentTypes['ModelReviewSeverityCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
+};
+
+export type ModelReviewSummaryResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelReviewSummary'] = ResolversParentTypes['ModelReviewSummary']> = {
+  byCategory?: Resolver<Array<ResolversTypes['ModelReviewCategoryCount']>, ParentType, ContextType>;
+  bySeverity?: Resolver<Array<ResolversTypes['ModelReviewSeverityCount']>, ParentType, ContextType>;
+  highestSeverity?: Resolver<Maybe<ResolversTypes['Severity']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type ModelRiskNoticeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelRiskNotice'] = ResolversParentTypes['ModelRiskNotice']> = {
   affectedDeployments?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   atlasTechniques?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2389,6 +2685,7 @@ export type ModelRiskNoticeResolvers<ContextType = HubContext, ParentType extend
   owaspLlm?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   relatedIndicators?: Resolver<Array<ResolversTypes['Indicator']>, ParentType, ContextType>;
+  review?: Resolver<Maybe<ResolversTypes['ModelReview']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   source?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['NoticeStatus'], ParentType, ContextType>;
@@ -2418,9 +2715,12 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   addCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationAddCommunityMemberArgs, 'communityId' | 'memberId'>>;
   addPerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationAddPersonArgs, 'input'>>;
   approveRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationApproveRequestArgs, 'id'>>;
+  cancelModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationCancelModelReviewArgs, 'reason' | 'reviewId'>>;
   changeModelRiskNoticeStatus?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationChangeModelRiskNoticeStatusArgs, 'id' | 'status'>>;
+  closeModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationCloseModelReviewArgs, 'reviewId'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
+  inviteReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationInviteReviewersArgs, 'memberIds' | 'reviewId'>>;
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
@@ -2434,9 +2734,11 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   reinstatePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationReinstatePersonArgs, 'personId' | 'reason'>>;
   rejectEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationRejectEmbargoArgs, 'id' | 'reason'>>;
   rejectRequest?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRejectRequestArgs, 'id' | 'reason'>>;
+  releaseModelReviewSummary?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationReleaseModelReviewSummaryArgs, 'reviewId'>>;
   removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
   removePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRemovePersonArgs, 'personId' | 'reason'>>;
+  removeReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRemoveReviewersArgs, 'memberIds' | 'reviewId'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
   requestIdentityProviderRegistration?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRegistrationArgs, 'input' | 'reason'>>;
@@ -2445,9 +2747,11 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   requestRoleGrant?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestRoleGrantArgs, 'personId' | 'reason' | 'role'>>;
   requestTierChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTierChangeArgs, 'memberId' | 'reason' | 'tier'>>;
   requestTlpChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTlpChangeArgs, 'reason' | 'recordId' | 'tlp'>>;
+  rescheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRescheduleModelReviewArgs, 'plannedDeploymentAt' | 'reason' | 'reviewId'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
+  scheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationScheduleModelReviewArgs, 'input'>>;
   setVendorStatus?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSetVendorStatusArgs, 'id' | 'status' | 'vendorId'>>;
   submitVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSubmitVulnerabilityArgs, 'input'>>;
   suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
@@ -2458,7 +2762,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
 };
 
 export type NodeResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Indicator' | 'Member' | 'ModelRiskNotice' | 'Vulnerability', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Indicator' | 'Member' | 'ModelReview' | 'ModelRiskNotice' | 'Vulnerability', ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -2512,6 +2816,8 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<Array<ResolversTypes['Member']>, ParentType, ContextType>;
+  modelReview?: Resolver<Maybe<ResolversTypes['ModelReview']>, ParentType, ContextType, RequireFields<QueryModelReviewArgs, 'id'>>;
+  modelReviews?: Resolver<ResolversTypes['ModelReviewConnection'], ParentType, ContextType, RequireFields<QueryModelReviewsArgs, 'first'>>;
   modelRiskNotice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType, RequireFields<QueryModelRiskNoticeArgs, 'id'>>;
   modelRiskNotices?: Resolver<ResolversTypes['ModelRiskNoticeConnection'], ParentType, ContextType, RequireFields<QueryModelRiskNoticesArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
@@ -2575,6 +2881,7 @@ export type VulnerabilityResolvers<ContextType = HubContext, ParentType extends 
   publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   relatedNotices?: Resolver<Array<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType>;
   reporter?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  review?: Resolver<Maybe<ResolversTypes['ModelReview']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['VulnerabilityStatus'], ParentType, ContextType>;
   stix?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
@@ -2645,6 +2952,13 @@ export type Resolvers<ContextType = HubContext> = {
   JSON?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
   ModelRef?: ModelRefResolvers<ContextType>;
+  ModelReview?: ModelReviewResolvers<ContextType>;
+  ModelReviewCategoryCount?: ModelReviewCategoryCountResolvers<ContextType>;
+  ModelReviewConnection?: ModelReviewConnectionResolvers<ContextType>;
+  ModelReviewEdge?: ModelReviewEdgeResolvers<ContextType>;
+  ModelReviewFinding?: ModelReviewFindingResolvers<ContextType>;
+  ModelReviewSeverityCount?: ModelReviewSeverityCountResolvers<ContextType>;
+  ModelReviewSummary?: ModelReviewSummaryResolvers<ContextType>;
   ModelRiskNotice?: ModelRiskNoticeResolvers<ContextType>;
   ModelRiskNoticeConnection?: ModelRiskNoticeConnectionResolvers<ContextType>;
   ModelRiskNoticeEdge?: ModelRiskNoticeEdgeResolvers<ContextType>;

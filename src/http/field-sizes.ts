@@ -16,11 +16,12 @@ import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
 import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-service.js';
 import { MAX_MEMBERS } from '../services/member-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
-import { ROLES } from '../domain/types.js';
+import { NOTICE_CATEGORIES, ROLES, SEVERITIES } from '../domain/types.js';
 import { MAX_IDENTITIES_PER_PERSON } from '../domain/person.js';
 import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
 import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
 import { VULNERABILITY_LIMITS } from '../domain/vulnerability.js';
+import { MODEL_REVIEW_LIMITS } from '../domain/model-review.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -37,6 +38,12 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Query.indicators': { page: true },
   'Query.modelRiskNotices': { page: true },
   'Query.vulnerabilities': { page: true },
+  'Query.modelReviews': { page: true },
+  'ModelReviewConnection.edges': { items: 1 },
+  'ModelReview.reviewers': { items: MODEL_REVIEW_LIMITS.reviewers },
+  'ModelReview.findings': { items: MODEL_REVIEW_LIMITS.findings },
+  'ModelReviewSummary.byCategory': { items: NOTICE_CATEGORIES.length },
+  'ModelReviewSummary.bySeverity': { items: SEVERITIES.length },
   'VulnerabilityConnection.edges': { items: 1 },
   'Vulnerability.cwes': { items: VULNERABILITY_LIMITS.cwes },
   'Vulnerability.affected': { items: VULNERABILITY_LIMITS.affected },

@@ -28,6 +28,7 @@ import { forbidden, unauthenticated } from '../errors.js';
 import type { DisclosureStage, VulnerabilityDoc } from '../domain/vulnerability.js';
 import { disclosureStage, stageRank, type DisclosureSchedule, type StoredStage } from '../domain/vulnerability-stage.js';
 import type { VendorStatusView, VulnerabilityAudience, VulnerabilityView } from '../domain/vulnerability-view.js';
+import { modelReviewStatus, type ModelReviewDoc, type ModelReviewView } from '../domain/model-review.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
 export type Viewer =
@@ -110,6 +111,8 @@ const PUBLIC_NOTICE_STATUSES: readonly NoticeStatus[] = NOTICE_STATUSES.filter((
 export function noticeVisibility(viewer: Viewer, now: Date): Filter {
   // Listed, not `$ne: 'DRAFT'`: an equality that indexes answer, so a lookup by id never reads a DRAFT.
   const clauses: Filter[] = [{ status: { $in: PUBLIC_NOTICE_STATUSES } }, tlpClause(viewer)];
+  const restricted = reviewRestriction(viewer, now);
+  if (Object.keys(restricted).length > 0) clauses.push(restricted);
   if (embargoApplies(viewer)) {
     clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
   }
@@ -144,8 +147,9 @@ export function visibilityKey(viewer: Viewer): string {
   if (viewer.kind === 'anonymous') return 'PUBLIC';
   const communities = viewer.communities ?? [];
   const key = communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
-  // A coordinator sees every clearinghouse case: it shares no visibility with its member's other people.
-  return isCoordinator(viewer) ? `${key}|coordinator` : key;
+  // A coordinator sees every clearinghouse case, a hub-admin every model review and its findings:
+  // neither shares visibility with its member's other people.
+  return `${key}${isCoordinator(viewer) ? '|coordinator' : ''}${isHubAdmin(viewer) ? '|hub-admin' : ''}`;
 }
 
 /**
@@ -283,11 +287,14 @@ export function alertVerdict(
     kind === 'INDICATOR'
       ? test(indicatorVisibility(viewer), facts, `i|${visibilityKey(viewer)}`)
       : kind === 'VULNERABILITY'
-        ? test(vulnerabilityVisibility(viewer), facts, `v|${visibilityKey(viewer)}`)
-        : test(noticeVisibility(viewer, at), facts);
+        ? test(vulnerabilityVisibility(viewer, at), facts)
+        : kind === 'REVIEW'
+          ? test(modelReviewVisibility(viewer, at), facts)
+          : test(noticeVisibility(viewer, at), facts);
   if (!sees(change.kind, current, now)) return null;
   if (!sees(change.kind, change.after, change.occurredAt)) return null;
   const before = change.before ? sees(change.kind, change.before, new Date(change.occurredAt.getTime() - 1)) : false;
+  if (change.kind === 'REVIEW') return reviewVerdict(change, before);
   if (change.kind === 'VULNERABILITY') return caseVerdict(viewer, change, before);
   if (change.type === 'RELEASED') return before ? null : 'RELEASED';
   if (change.before && !before) return 'RELEASED';
@@ -733,16 +740,25 @@ const STAGES_FOR_TIER: Record<Tier, readonly StoredStage[]> = {
  * tier reaches (`stageReached`, which never narrows). Time plays no part: the stage after
  * publication (the proof of concept's release) widens fields, not who sees the case.
  */
-export function vulnerabilityVisibility(viewer: Viewer): Filter {
+export function vulnerabilityVisibility(viewer: Viewer, now: Date): Filter {
   const byStage: Filter = { stageReached: { $in: [...STAGES_FOR_TIER[viewer.tier]] } };
-  if (viewer.kind === 'anonymous') return byStage;
-  if (isCoordinator(viewer)) return {};
+  const restricted = reviewRestriction(viewer, now);
+  const restrict = (f: Filter): Filter => (Object.keys(restricted).length === 0 ? f : Object.keys(f).length === 0 ? restricted : { $and: [f, restricted] });
+  if (viewer.kind === 'anonymous') return restrict(byStage);
   const m = viewer.memberId;
-  return { $or: [{ source: m }, { participants: m }, { notifiedVendorIds: m }, byStage] };
+  // Its reporter always sees its own case, restricted or not (as any publisher its own record).
+  if (isCoordinator(viewer)) return Object.keys(restricted).length === 0 ? {} : { $or: [{ source: m }, restricted] };
+  return { $or: [{ source: m }, restrict({ $or: [{ participants: m }, { notifiedVendorIds: m }, byStage] })] };
 }
 
-/** How the viewer stands to a case, or null when it may not see it (`vulnerabilityVisibility`, on one case). */
-export function vulnerabilityAudience(viewer: Viewer, doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'vendorStatuses' | 'stageReached'>): VulnerabilityAudience | null {
+/** How the viewer stands to a case at `now`, or null when it may not see it (`vulnerabilityVisibility`, on one case). */
+export function vulnerabilityAudience(
+  viewer: Viewer,
+  doc: Pick<VulnerabilityDoc, 'source' | 'participants' | 'vendorStatuses' | 'stageReached' | 'reviewId' | 'reviewAudience' | 'reviewReleaseAt'>,
+  now: Date,
+): VulnerabilityAudience | null {
+  const ownCase = viewer.kind === 'member' && doc.source === viewer.memberId;
+  if (!ownCase && !passesReviewRestriction(viewer, doc, now)) return null;
   if (isCoordinator(viewer)) return 'COORDINATOR';
   if (viewer.kind === 'member') {
     if (doc.source === viewer.memberId || doc.participants.includes(viewer.memberId)) return 'REPORTER';
@@ -781,8 +797,8 @@ export function vulnerabilityFieldsWithheld(audience: VulnerabilityAudience, sta
 }
 
 /** Whether the viewer may see the case at all. */
-export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): boolean {
-  return vulnerabilityAudience(viewer, doc) !== null;
+export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc, now: Date): boolean {
+  return vulnerabilityAudience(viewer, doc, now) !== null;
 }
 
 /**
@@ -805,7 +821,7 @@ export function canSeeVulnerability(viewer: Viewer, doc: VulnerabilityDoc): bool
  * who may not learn which members exist (anonymous callers): `vendorName` names them instead.
  */
 export function redactVulnerability(doc: VulnerabilityDoc, viewer: Viewer, now: Date, schedule: DisclosureSchedule): VulnerabilityView | null {
-  const audience = vulnerabilityAudience(viewer, doc);
+  const audience = vulnerabilityAudience(viewer, doc, now);
   if (audience === null) return null;
   const stage = disclosureStage(doc, now, schedule);
   const coordinator = audience === 'COORDINATOR';
@@ -970,4 +986,134 @@ export function maySetVendorStatus(viewer: Viewer, c: CaseStake, vendorId: strin
 export function assertWorkflowRole(viewer: Viewer, roles: readonly Role[], step: string): asserts viewer is MemberViewer {
   if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
   if (!roles.some((r) => viewer.roles.includes(r))) throw forbidden(`${step} needs the ${roles.join(' or ')} role`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-deployment model reviews (issue 14, docs/model-reviews.md, docs/visibility.md "Model reviews")
+// ---------------------------------------------------------------------------------------------
+
+/** Whether the viewer holds hub-admin: it sees every model review, its reviewers and its findings' restriction lifted. */
+export function isHubAdmin(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('hub-admin');
+}
+
+/**
+ * The audience restriction on a model review's findings, ANDed to the notice and case visibility
+ * filters (on top of TLP, tier, embargo and stage): a record filed under a review (`reviewId`) is
+ * seen only by the review's lab and reviewers (`reviewAudience`) and hub-admins until the review
+ * closes (`reviewReleaseAt`, its `closesAt`; null for a cancelled review: never). `{}` (nothing to
+ * add) for hub-admins. The record's own publisher is exempted by the callers, as everywhere.
+ */
+export function reviewRestriction(viewer: Viewer, now: Date): Filter {
+  if (isHubAdmin(viewer)) return {};
+  const open: Filter[] = [{ reviewId: null }, { reviewReleaseAt: { $lte: now } }];
+  if (viewer.kind === 'member') open.push({ reviewAudience: viewer.memberId });
+  return { $or: open };
+}
+
+/** `reviewRestriction` on one record. */
+export function passesReviewRestriction(viewer: Viewer, doc: { reviewId?: string | null; reviewAudience?: readonly string[]; reviewReleaseAt?: Date | null }, now: Date): boolean {
+  if (doc.reviewId == null || isHubAdmin(viewer)) return true;
+  if (doc.reviewReleaseAt != null && doc.reviewReleaseAt.getTime() <= now.getTime()) return true;
+  return viewer.kind === 'member' && (doc.reviewAudience ?? []).includes(viewer.memberId);
+}
+
+/**
+ * The filter selecting exactly the model reviews `viewer` may see at `now`: a hub-admin every
+ * review; a member the reviews of its own lab and those it reviews, and every closed one (not a
+ * cancelled one); an anonymous caller the closed reviews whose lab released the summary to the
+ * public. A review nobody may see is, to them, an id that does not exist.
+ */
+export function modelReviewVisibility(viewer: Viewer, now: Date): Filter {
+  const closed: Filter = { cancelledAt: null, closesAt: { $lte: now } };
+  if (viewer.kind === 'anonymous') return { ...closed, summaryPublic: true };
+  if (isHubAdmin(viewer)) return {};
+  const m = viewer.memberId;
+  return { $or: [{ lab: m }, { reviewers: m }, closed] };
+}
+
+/** How the viewer stands to a review: the lab, a reviewer, a hub-admin, or anyone else who sees it (closed); null when it may not see it. */
+export type ModelReviewAudience = 'LAB' | 'REVIEWER' | 'HUB_ADMIN' | 'OTHER';
+
+export function modelReviewAudience(viewer: Viewer, doc: Pick<ModelReviewDoc, 'lab' | 'reviewers' | 'closesAt' | 'cancelledAt' | 'summaryPublic'>, now: Date): ModelReviewAudience | null {
+  if (viewer.kind === 'member') {
+    if (doc.lab === viewer.memberId) return 'LAB';
+    if (doc.reviewers.includes(viewer.memberId)) return 'REVIEWER';
+    if (isHubAdmin(viewer)) return 'HUB_ADMIN';
+  }
+  const closed = doc.cancelledAt === null && doc.closesAt !== null && doc.closesAt.getTime() <= now.getTime();
+  if (!closed) return null;
+  return viewer.kind === 'member' || doc.summaryPublic ? 'OTHER' : null;
+}
+
+/**
+ * The review as `viewer` may see it at `now`, or null when it may not see it: the one place that
+ * decides its fields, on every channel (queries, alerts, STIX, TAXII).
+ *
+ * | field                                   | lab | reviewer | hub-admin | other members (closed) | anonymous (closed, summary released) |
+ * |-----------------------------------------|-----|----------|-----------|------------------------|--------------------------------------|
+ * | model, description, lab, dates, status  | yes | yes      | yes       | yes                    | yes                                  |
+ * | reviewers                               | yes | yes      | yes       | no                     | no                                   |
+ * | cancelReason                            | yes | yes      | yes       | (never closed)         | (never closed)                       |
+ * | summary                                 | yes | once closed | yes    | yes                    | yes                                  |
+ *
+ * The summary counts every finding, whatever this viewer may see of them: a statistic the issue
+ * releases on purpose, at close (never for a cancelled review). Before the close only the lab and
+ * hub-admins read it; a reviewer reading it then would learn of findings not shared with it (a
+ * TLP:RED one naming other recipients).
+ */
+export function redactModelReview(doc: ModelReviewDoc, viewer: Viewer, now: Date): ModelReviewView | null {
+  const audience = modelReviewAudience(viewer, doc, now);
+  if (audience === null) return null;
+  const status = modelReviewStatus(doc, now);
+  const insider = audience !== 'OTHER';
+  const owner = audience === 'LAB' || audience === 'HUB_ADMIN';
+  return {
+    _id: doc._id,
+    model: doc.model,
+    description: doc.description,
+    lab: doc.lab,
+    plannedDeploymentAt: doc.plannedDeploymentAt,
+    windowOpensAt: doc.windowOpensAt,
+    closesAt: doc.closesAt,
+    cancelledAt: doc.cancelledAt,
+    cancelReason: insider ? doc.cancelReason : null,
+    status,
+    reviewers: insider ? doc.reviewers : null,
+    seesSummary: owner || status === 'CLOSED',
+    summaryPublic: doc.summaryPublic,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    seq: doc.seq,
+  };
+}
+
+/** Whether the viewer may manage a review (schedule, invite, remove, reschedule, close, cancel, release its summary): the lab's publishers and member-admins. */
+export function mayManageReview(viewer: Viewer, review: Pick<ModelReviewDoc, 'lab'>): boolean {
+  return viewer.kind === 'member' && viewer.memberId === review.lab && (viewer.roles.includes('publisher') || viewer.roles.includes('member-admin'));
+}
+
+/** Whether the viewer's member may file findings under a review it sees: a reviewer (the status is checked apart). */
+export function mayFileFinding(viewer: Viewer, review: Pick<ModelReviewDoc, 'reviewers'>): boolean {
+  return viewer.kind === 'member' && review.reviewers.includes(viewer.memberId);
+}
+
+/**
+ * The facts that decide who sees a review (`modelReviewVisibility` reads them): `source` is the
+ * lab, `tlp`/`recipients` unused.
+ */
+export function modelReviewFacts(doc: Pick<ModelReviewDoc, 'lab' | 'reviewers' | 'closesAt' | 'cancelledAt' | 'summaryPublic'>): VisibilityFacts {
+  return { source: doc.lab, tlp: 'CLEAR', recipients: [], lab: doc.lab, reviewers: doc.reviewers, closesAt: doc.closesAt, cancelledAt: doc.cancelledAt, summaryPublic: doc.summaryPublic };
+}
+
+/**
+ * The rest of `alertVerdict` for a review the viewer sees after the change: REVIEW_CLOSED to
+ * everyone who sees it then (the lab and reviewers, and every member it newly reaches); RELEASED
+ * to a viewer the change newly reached otherwise (a reviewer invited); else the change's type.
+ */
+function reviewVerdict(change: Pick<EventDoc, 'type' | 'before'>, seenBefore: boolean): AlertEventType | null {
+  if (change.type === 'REVIEW_CLOSED') return 'REVIEW_CLOSED';
+  if (change.before && !seenBefore) return 'RELEASED';
+  if (change.type === 'RELEASED') return seenBefore ? null : 'RELEASED';
+  return change.type;
 }

@@ -485,7 +485,7 @@ function optionalReason(reason: string | null | undefined): string | null {
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';
   if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
-  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person', VULNERABILITY: 'case (its status or embargo)' } as const;
+  const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person', VULNERABILITY: 'case (its status or embargo)', MODEL_REVIEW: 'model review (its deployment or status)' } as const;
   return names[request.target.kind];
 }
 

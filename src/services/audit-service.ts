@@ -75,6 +75,7 @@ const KIND_NAMES: Record<ApprovalRequestDoc['target']['kind'], string> = {
   IDENTITY_PROVIDER: 'identity provider',
   PERSON: 'person',
   VULNERABILITY: 'clearinghouse case',
+  MODEL_REVIEW: 'model review',
 };
 
 /**
@@ -469,6 +470,9 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
       return { status: { from: before.status ?? null, to: after.status ?? null } };
     case 'PUBLISH_VULNERABILITY':
       return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
+    case 'RESCHEDULE_MODEL_REVIEW':
+    case 'CLOSE_MODEL_REVIEW':
+      return { plannedDeploymentAt: { from: iso(before.plannedDeploymentAt), to: iso(after.plannedDeploymentAt) } };
   }
 }
 

@@ -12,6 +12,7 @@ import type { ApiKeyDoc } from '../domain/api-key.js';
 import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { ModelReviewDoc } from '../domain/model-review.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -92,6 +93,24 @@ export interface VulnerabilityRepository {
    * gets null. Every update must set a new `seq` (the write order): one that does not throws.
    */
   updateOne(filter: Filter, update: UpdateDoc): Promise<VulnerabilityDoc | null>;
+}
+
+/**
+ * Pre-deployment model reviews (src/domain/model-review.ts). Small: a hub holds tens to thousands.
+ * (Issue 14: the store slice adds it to `Store` as `modelReviews`, to every adapter, to backups
+ * as the collection `modelReviews` and to the contract suite.)
+ */
+export interface ModelReviewRepository {
+  find(filter: Filter, options?: FindOptions): Promise<ModelReviewDoc[]>;
+  count(filter: Filter): Promise<number>;
+  /** Inserts a new review; throws on a duplicate id. */
+  insert(doc: ModelReviewDoc): Promise<void>;
+  /**
+   * Compare-and-set, as `VulnerabilityRepository.updateOne`: applies `update` to the one review
+   * matching `filter` and returns it after the update; null, with nothing written, when none
+   * matches. Put what the change relies on in the filter (`seq`).
+   */
+  updateOne(filter: Filter, update: UpdateDoc): Promise<ModelReviewDoc | null>;
 }
 
 /** What a member's conditional update checks: the fields named must hold these values. */

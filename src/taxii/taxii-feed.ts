@@ -226,7 +226,7 @@ export class TaxiiFeed {
   private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource {
     return new StoreSource<VulnerabilityDoc>({
       repo: this.options.vulnerabilities,
-      scope: and(vulnerabilityVisibility(viewer), taxiiVulnerabilityExclusion(), filter),
+      scope: and(vulnerabilityVisibility(viewer, now), taxiiVulnerabilityExclusion(), filter),
       timeField: 'updatedAt',
       toObjects: async (docs) =>
         docs.map((doc) => {

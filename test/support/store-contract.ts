@@ -501,7 +501,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await store.vulnerabilities.insert(vulnerability(3, { status: 'FIX_AVAILABLE', source: 'm-b', participants: ['m-c'] }));
         await store.vulnerabilities.insert(vulnerability(4, { status: 'PUBLISHED', publishedAt: at(4), source: 'm-b' }));
         await store.vulnerabilities.insert(vulnerability(5, { status: 'INVALID', source: 'm-b' }));
-        const visible = async (viewer: Viewer) => ids(await store.vulnerabilities.find(vulnerabilityVisibility(viewer), { sort: [['seq', 1]] }));
+        const visible = async (viewer: Viewer) => ids(await store.vulnerabilities.find(vulnerabilityVisibility(viewer, new Date()), { sort: [['seq', 1]] }));
         expect(await visible(ANON)).toEqual([v(4)]);
         expect(await visible(member('m-x', 'COMMUNITY'))).toEqual([v(4)]);
         expect(await visible(member('m-x', 'TRUSTED'))).toEqual([v(3), v(4)]);
@@ -512,9 +512,9 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await visible(member('m-v', 'COMMUNITY'))).toEqual([v(2), v(4)]);
         expect(await visible(member('m-w', 'COMMUNITY'))).toEqual([v(4)]);
         expect(await visible(member('m-x', 'COMMUNITY', ['reader', 'coordinator']))).toEqual([v(1), v(2), v(3), v(4), v(5)]);
-        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(3);
-        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-w', 'COMMUNITY')))).toBe(1);
-        expect(await store.vulnerabilities.find(and({ _id: { $in: [v(1), v(2)] } }, vulnerabilityVisibility(member('m-x', 'TRUSTED'))))).toEqual([]);
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE'), new Date()))).toBe(3);
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-w', 'COMMUNITY'), new Date()))).toBe(1);
+        expect(await store.vulnerabilities.find(and({ _id: { $in: [v(1), v(2)] } }, vulnerabilityVisibility(member('m-x', 'TRUSTED'), new Date())))).toEqual([]);
       });
 
       it('answers the list filters and the possible-duplicate query', async () => {
@@ -555,7 +555,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(closed).toMatchObject({ status: 'CLOSED', stageReached: 'VALIDATED', tlp: 'AMBER' });
         // TAXII's exclusion (never RED) applies to cases as to every record.
         expect(await store.vulnerabilities.count(and({ _id: v(1) }, taxiiExclusion()))).toBe(1);
-        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE')))).toBe(1);
+        expect(await store.vulnerabilities.count(vulnerabilityVisibility(member('m-x', 'CORE'), new Date()))).toBe(1);
         await expect(store.vulnerabilities.updateOne({ _id: v(1) }, { $set: { status: 'RECEIVED' } })).rejects.toThrow(/seq/);
         // Of concurrent steps from one state, exactly one wins.
         const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.vulnerabilities.updateOne({ _id: v(1), seq: 4 }, { $set: { seq: 10 + i } })));

@@ -74,6 +74,9 @@ export const NOTICES: CollectionSpec = {
     { field: 'model.developer', kind: 'text' },
     { field: 'embargoUntil', kind: 'date' },
     { field: 'source', kind: 'text' },
+    // A model review's findings: the policy's reviewRestriction reads these (src/domain/model-review.ts).
+    { field: 'reviewId', kind: 'text' },
+    { field: 'reviewReleaseAt', kind: 'date' },
     { field: 'createdAt', kind: 'date' },
     { field: 'updatedAt', kind: 'date' },
     // Notices have neither; the orderings still name them (null for every notice).
@@ -86,6 +89,7 @@ export const NOTICES: CollectionSpec = {
     { field: 'recipients', kind: 'text' },
     { field: 'atlasTechniques', kind: 'text' },
     { field: 'owaspLlm', kind: 'text' },
+    { field: 'reviewAudience', kind: 'text' },
   ],
   indexes: [
     ...ORDERINGS,
@@ -183,6 +187,9 @@ export const VULNERABILITIES: CollectionSpec = {
     { field: 'discovery.method', kind: 'text' },
     { field: 'duplicateOf', kind: 'text' },
     { field: 'source', kind: 'text' },
+    // A model review's findings: the policy's reviewRestriction reads these (src/domain/model-review.ts).
+    { field: 'reviewId', kind: 'text' },
+    { field: 'reviewReleaseAt', kind: 'date' },
     { field: 'createdAt', kind: 'date' },
     { field: 'updatedAt', kind: 'date' },
     { field: 'publishedAt', kind: 'date' },
@@ -190,6 +197,7 @@ export const VULNERABILITIES: CollectionSpec = {
     DATE_ADDED_OFFSET,
   ],
   lists: [
+    { field: 'reviewAudience', kind: 'text' },
     { field: 'participants', kind: 'text' },
     { field: 'notifiedVendorIds', kind: 'text' },
     { field: 'vendorIds', kind: 'text' },
