@@ -22,6 +22,7 @@ import type {
 import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
+import type { ModelReviewDoc } from '../../src/domain/model-review.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
 import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, possibleDuplicatesFilter, sortFor, sortValues, vulnerabilityFilter } from '../../src/store/queries.js';
 
@@ -133,6 +134,29 @@ function vulnerability(n: number, over: Partial<NewVulnerabilityDoc> = {}): NewV
     possibleDuplicateIds: [],
     createdAt: at(n),
     updatedAt: at(n),
+    seq: n,
+    ...over,
+  };
+}
+
+function modelReview(n: number, over: Partial<ModelReviewDoc> = {}): ModelReviewDoc {
+  return {
+    _id: `x-model-review--${String(n).padStart(4, '0')}`,
+    model: { name: `Model-${n}`, developer: 'Lab', version: null },
+    description: `Review ${n}`,
+    lab: 'm-lab',
+    scheduledBy: { memberId: 'm-lab', userId: 'lab-admin' },
+    plannedDeploymentAt: at(1_000 + n),
+    windowOpensAt: at(n),
+    closesAt: at(1_000 + n),
+    cancelledAt: null,
+    cancelReason: null,
+    reviewers: ['m-r1', 'm-r2'],
+    invited: ['m-r2'],
+    summaryPublic: false,
+    closeAnnouncedAt: null,
+    createdAt: at(0),
+    updatedAt: at(0),
     seq: n,
     ...over,
   };
@@ -560,6 +584,39 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         // Of concurrent steps from one state, exactly one wins.
         const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.vulnerabilities.updateOne({ _id: v(1), seq: 4 }, { $set: { seq: 10 + i } })));
         expect(results.filter((r) => r !== null)).toHaveLength(1);
+      });
+    });
+
+    describe('model reviews', () => {
+      const r = (i: number) => `x-model-review--${String(i).padStart(4, '0')}`;
+
+      it('stores a review as given (a copy), and refuses a second with the same id', async () => {
+        const doc = modelReview(1, { model: { name: 'Frontier', developer: 'Lab', version: '2' } });
+        await store.modelReviews.insert(doc);
+        doc.reviewers.push('m-late');
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual([modelReview(1, { model: { name: 'Frontier', developer: 'Lab', version: '2' } })]);
+        await expect(store.modelReviews.insert(modelReview(1))).rejects.toThrow(/duplicate/);
+        await store.modelReviews.insert(modelReview(2, { reviewers: [], invited: [] }));
+        expect(await store.modelReviews.count({})).toBe(2);
+        expect(await store.modelReviews.count({ reviewers: 'm-r1' })).toBe(1);
+        expect(ids(await store.modelReviews.find({ 'model.name': 'Frontier' }))).toEqual([r(1)]);
+      });
+
+      it('updates one review as a compare-and-set on seq: of concurrent changes from one state exactly one wins', async () => {
+        await store.modelReviews.insert(modelReview(1));
+        const invited = await store.modelReviews.updateOne({ _id: r(1), seq: 1 }, { $set: { reviewers: ['m-r1', 'm-r2', 'm-r3'], invited: ['m-r2', 'm-r3'], seq: 2, updatedAt: at(5) } });
+        expect(invited).toMatchObject({ reviewers: ['m-r1', 'm-r2', 'm-r3'], seq: 2, updatedAt: at(5), lab: 'm-lab' });
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual([invited]);
+        // The same change again, from the state it read: nothing written.
+        expect(await store.modelReviews.updateOne({ _id: r(1), seq: 1 }, { $set: { cancelledAt: at(6), seq: 3 } })).toBeNull();
+        expect((await store.modelReviews.find({ _id: r(1) }))[0]!.cancelledAt).toBeNull();
+        await expect(store.modelReviews.updateOne({ _id: r(1) }, { $set: { summaryPublic: true } })).rejects.toThrow(/seq/);
+        expect((await store.modelReviews.find({ _id: r(1) }))[0]!.summaryPublic).toBe(false);
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.modelReviews.updateOne({ _id: r(1), seq: 2 }, { $set: { seq: 10 + i, closesAt: at(20 + i) } })));
+        const winners = results.filter((x) => x !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual(winners);
+        expect(await store.modelReviews.updateOne({ _id: r(9), seq: 1 }, { $set: { seq: 2 } })).toBeNull();
       });
     });
 
@@ -1008,6 +1065,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await seedIndicators(target, [indicator(1)]);
         await target.notices.insert(notice(1));
         await target.vulnerabilities.insert(vulnerability(1));
+        await target.modelReviews.insert(modelReview(1));
         await target.sightings.insert({ ...withId('sighting--0001'), indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
         await target.approvals.insert(approval(1));
         await target.identityProviders.put(registration('https://idp.example', 'm-a'));

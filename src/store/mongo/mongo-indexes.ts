@@ -291,6 +291,43 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { _id: 1, stageReached: 1 },
     purpose: 'lookups by id: the branch {stageReached: {$in: <stages the tier sees>}}',
   },
+  // model reviews (small: tens to thousands; visibility reads lab, reviewers, closesAt, cancelledAt, summaryPublic)
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_planned',
+    key: { plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'modelReviews(...): soonest planned deployment first (MODEL_REVIEW_LIST_ORDER) and its keyset cursors, the visibility $or tested while walking',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_lab_planned',
+    key: { lab: 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: "the visibility branch {lab: <viewer>} (a lab's own reviews) and the lab filter, in list order",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_reviewers_planned',
+    key: { reviewers: 1, plannedDeploymentAt: 1 },
+    purpose: 'the visibility branch {reviewers: <viewer>}: the reviews a member reviews (multikey), in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_model_planned',
+    key: { 'model.name': 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'the modelName filter, in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_closes',
+    key: { closesAt: 1, _id: 1 },
+    purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and the visibility branch {cancelledAt: null, closesAt: {$lte: now}} (anonymous callers' only one)",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_close_due',
+    key: { closeAnnouncedAt: 1, closesAt: 1 },
+    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose)',
+  },
   // sightings
   {
     collection: COLLECTIONS.sightings,
