@@ -19,12 +19,27 @@ import type {
   NoticeDoc,
   SightingDoc,
 } from '../../src/domain/types.js';
-import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, modelReviewVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
-import type { ModelReviewDoc } from '../../src/domain/model-review.js';
+import { MODEL_REVIEW_STATUSES, modelReviewStatus, type ModelReviewDoc, type ModelReviewStatus } from '../../src/domain/model-review.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
-import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, possibleDuplicatesFilter, sortFor, sortValues, vulnerabilityFilter } from '../../src/store/queries.js';
+import {
+  and,
+  approvalStatusFilter,
+  auditFilter,
+  indicatorFilter,
+  keysetAfter,
+  MODEL_REVIEW_CLOSE_ORDER,
+  MODEL_REVIEW_LIST_ORDER,
+  modelReviewFilter,
+  modelReviewsDueToClose,
+  noticeFilter,
+  possibleDuplicatesFilter,
+  sortFor,
+  sortValues,
+  vulnerabilityFilter,
+} from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
 const BASE = Date.now() - 3_600_000;
@@ -617,6 +632,71 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(winners).toHaveLength(1);
         expect(await store.modelReviews.find({ _id: r(1) })).toEqual(winners);
         expect(await store.modelReviews.updateOne({ _id: r(9), seq: 1 }, { $set: { seq: 2 } })).toBeNull();
+      });
+
+      /** Window opens at 10 s, closes at 100 s; #2 releases its summary; #3 was cancelled at 50 s; #4 is another lab's. */
+      async function seedReviews(): Promise<void> {
+        const window = { windowOpensAt: at(10), plannedDeploymentAt: at(100), closesAt: at(100) };
+        await store.modelReviews.insert(modelReview(1, window));
+        await store.modelReviews.insert(modelReview(2, { ...window, summaryPublic: true }));
+        await store.modelReviews.insert(modelReview(3, { ...window, cancelledAt: at(50), closesAt: null, cancelReason: 'will not ship' }));
+        await store.modelReviews.insert(modelReview(4, { ...window, lab: 'm-other', reviewers: ['m-r3'], invited: [], plannedDeploymentAt: at(90), closesAt: at(90) }));
+      }
+
+      it("shows each review to exactly the viewers modelReviewVisibility names, before and after its close, and a cancelled one to its parties only", async () => {
+        await seedReviews();
+        const visible = async (viewer: Viewer, now: Date) => ids(await store.modelReviews.find(modelReviewVisibility(viewer, now), { sort: MODEL_REVIEW_LIST_ORDER }));
+        const admin = member('m-x', 'CORE', ['reader', 'hub-admin']);
+        const before = at(60);
+        expect(await visible(member('m-lab'), before)).toEqual([r(1), r(2), r(3)]);
+        expect(await visible(member('m-r1'), before)).toEqual([r(1), r(2), r(3)]);
+        expect(await visible(member('m-r3', 'CORE'), before)).toEqual([r(4)]);
+        expect(await visible(member('m-x', 'CORE'), before)).toEqual([]);
+        expect(await visible(admin, before)).toEqual([r(4), r(1), r(2), r(3)]);
+        expect(await visible(ANON, before)).toEqual([]);
+        // At the close (closesAt reached, not passed) and after it: every member sees the closed
+        // ones, anonymous callers those whose summary is public; a cancelled review stays with its parties.
+        for (const now of [at(100), at(500)]) {
+          expect(await visible(member('m-x', 'COMMUNITY'), now)).toEqual([r(4), r(1), r(2)]);
+          expect(await visible(member('m-lab'), now)).toEqual([r(4), r(1), r(2), r(3)]);
+          expect(await visible(member('m-r3'), now)).toEqual([r(4), r(1), r(2)]);
+          expect(await visible(admin, now)).toEqual([r(4), r(1), r(2), r(3)]);
+          expect(await visible(ANON, now)).toEqual([r(2)]);
+          expect(await store.modelReviews.count(modelReviewVisibility(ANON, now))).toBe(1);
+        }
+        expect(await visible(member('m-x', 'COMMUNITY'), new Date(at(100).getTime() - 1))).toEqual([r(4)]);
+        // By id: a review the viewer may not see is, to it, an id that does not exist.
+        expect(await store.modelReviews.find(and({ _id: r(3) }, modelReviewVisibility(member('m-x', 'CORE'), at(500))))).toEqual([]);
+        expect(await store.modelReviews.count(and({ _id: { $in: [r(1), r(3)] } }, modelReviewVisibility(member('m-r2'), before)))).toBe(2);
+      });
+
+      it('translates each status into conditions at an instant that agree with modelReviewStatus, alone and combined', async () => {
+        await seedReviews();
+        await store.modelReviews.insert(modelReview(5, { windowOpensAt: at(200), plannedDeploymentAt: at(300), closesAt: at(250) }));
+        const all = await store.modelReviews.find({}, { sort: MODEL_REVIEW_LIST_ORDER });
+        const combos: ModelReviewStatus[][] = [...MODEL_REVIEW_STATUSES.map((st) => [st]), ['OPEN', 'SCHEDULED'], ['CLOSED', 'CANCELLED'], [...MODEL_REVIEW_STATUSES], []];
+        for (const now of [at(0), at(10), at(49), at(50), at(90), at(99), at(100), at(200), at(250), at(1_000)]) {
+          for (const status of combos) {
+            const expected = ids(all.filter((d) => status.includes(modelReviewStatus(d, now))));
+            expect(ids(await store.modelReviews.find(modelReviewFilter({ status }, now), { sort: MODEL_REVIEW_LIST_ORDER })), `${status} at ${now.toISOString()}`).toEqual(expected);
+          }
+        }
+        expect(ids(await store.modelReviews.find(modelReviewFilter({ lab: ['m-other'] }, at(0))))).toEqual([r(4)]);
+        expect(ids(await store.modelReviews.find(modelReviewFilter({ modelName: 'Model-2', modelDeveloper: 'Lab' }, at(0))))).toEqual([r(2)]);
+        expect(await store.modelReviews.count(modelReviewFilter({ modelDeveloper: 'Nobody' }, at(0)))).toBe(0);
+        expect(await store.modelReviews.count(modelReviewFilter({}, at(0)))).toBe(5);
+      });
+
+      it('pages the list soonest deployment first by keyset, and finds the closes due to be announced', async () => {
+        await seedReviews();
+        const first = await store.modelReviews.find({}, { sort: MODEL_REVIEW_LIST_ORDER, limit: 2 });
+        expect(ids(first)).toEqual([r(4), r(1)]);
+        const rest = await store.modelReviews.find(keysetAfter(MODEL_REVIEW_LIST_ORDER, sortValues(MODEL_REVIEW_LIST_ORDER, first[1]! as unknown as Record<string, unknown>)), { sort: MODEL_REVIEW_LIST_ORDER, limit: 2 });
+        expect(ids(rest)).toEqual([r(2), r(3)]);
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(95)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(4)]);
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(100)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(4), r(1), r(2)]);
+        await store.modelReviews.updateOne({ _id: r(4), seq: 4 }, { $set: { closeAnnouncedAt: at(100), seq: 40 } });
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(100)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(1), r(2)]);
       });
     });
 
