@@ -249,8 +249,11 @@ export const MODEL_REVIEWS: CollectionSpec = {
     { columns: ['plannedDeploymentAt', '_id'], purpose: 'modelReviews(...) soonest planned deployment first and its keyset pages (the visibility $or tested while walking)' },
     { columns: ['lab', 'plannedDeploymentAt', '_id'], purpose: "the lab filter in list order; a lab's own reviews (visibility's lab branch)" },
     { columns: ['model_name', 'plannedDeploymentAt', '_id'], purpose: 'the modelName filter in list order' },
-    { columns: ['closesAt', '_id'], purpose: 'the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and visibility\'s closed branch (anonymous callers see closed reviews only)' },
-    { columns: ['closeAnnouncedAt', 'closesAt'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose)' },
+    {
+      columns: ['closesAt', 'cancelledAt', 'windowOpensAt', 'lab', 'summaryPublic'],
+      purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and visibility's closed branch (anonymous callers see closed reviews only); covers totalCount under visibility and status (reviewers read from their side table by rid)",
+    },
+    { columns: ['closeAnnouncedAt', 'closesAt', '_id'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)' },
   ],
 };
 
