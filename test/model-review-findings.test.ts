@@ -16,7 +16,7 @@ let clock = Date.now();
 let t: TestHub;
 
 const VIEWERS = ['lab', 'agency', 'isac', 'core2', 'trusted', 'community'] as const;
-type ViewerName = (typeof VIEWERS)[number] | 'anonymous';
+type ViewerName = (typeof VIEWERS)[number] | 'anonymous' | 'admin';
 const tokens = {} as Record<ViewerName, string | undefined>;
 
 const PUBLISH_NOTICE = /* GraphQL */ `
@@ -90,6 +90,16 @@ async function seen(who: ViewerName, reviewId: string): Promise<string[]> {
   return res.body.data.modelRiskNotices.edges.map((e: { node: { id: string } }) => e.node.id).sort();
 }
 
+const FINDINGS_OF = /* GraphQL */ `
+  query ($id: ID!) { modelRiskNotice(id: $id) { review { findings { __typename ... on ModelRiskNotice { id } ... on Vulnerability { id } } } } }`;
+
+/** The findings `who` reads on the review of the notice `noticeId` (its \`ModelReview.findings\`). */
+async function findingsOf(who: ViewerName, noticeId: string): Promise<string[]> {
+  const res = await gql(who, FINDINGS_OF, { id: noticeId });
+  expect(res.body.errors, who).toBeUndefined();
+  return res.body.data.modelRiskNotice.review.findings.map((f: { id: string }) => f.id).sort();
+}
+
 async function publish(who: ViewerName, input: Record<string, unknown>) {
   return gql(who, PUBLISH_NOTICE, { input });
 }
@@ -109,6 +119,8 @@ beforeAll(async () => {
   t.member('core2', 'CORE');
   for (const m of VIEWERS) tokens[m] = await t.member(m, m === 'community' ? 'COMMUNITY' : m === 'isac' || m === 'trusted' ? 'TRUSTED' : 'CORE').token(['reader', 'publisher']);
   tokens.anonymous = undefined;
+  // A hub-admin of a CORE member that reviews nothing: the restriction does not apply to it (TLP still does).
+  tokens.admin = await t.member('ops', 'CORE', { allowedRoles: ['reader', 'hub-admin'] }).token(['reader', 'hub-admin']);
   // Opens in a day, deploys in 31: agency (CORE) by default, isac (TRUSTED) invited.
   await t.hub.store.modelReviews.insert(await review(OPEN, DAY, 31 * DAY));
 });
@@ -169,6 +181,7 @@ describe('filing findings under a model review', () => {
       trusted: [],
       community: [],
       anonymous: [],
+      admin: [green, amber],
     };
     for (const [who, want] of Object.entries(expected)) expect(await seen(who as ViewerName, OPEN), who).toEqual([...want].sort());
     // By id too, and the case: its reporter only (a case at RECEIVED is its reporter's and the coordinators').
@@ -176,6 +189,17 @@ describe('filing findings under a model review', () => {
     const caseQuery = `query ($id: ID!) { vulnerability(id: $id) { id } }`;
     expect((await gql('isac', caseQuery, { id: ids.kase })).body.data.vulnerability).toEqual({ id: ids.kase });
     expect((await gql('lab', caseQuery, { id: ids.kase })).body.data.vulnerability).toBeNull();
+  });
+
+  it("lists a review's findings as each viewer may see them, and a finding's review only to those who see the review", async () => {
+    expect(await findingsOf('lab', ids.green)).toEqual([ids.green, ids.amber].sort());
+    expect(await findingsOf('isac', ids.green)).toEqual([ids.green, ids.amber, ids.kase].sort());
+    expect(await findingsOf('agency', ids.red)).toEqual([ids.green, ids.amber, ids.red].sort());
+    const kase = await gql('isac', `query ($id: ID!) { vulnerability(id: $id) { review { summary { total } } } }`, { id: ids.kase });
+    expect(kase.body.data.vulnerability).toEqual({ review: { summary: null } });
+    // A hub-admin sees the review, and its summary, before the close.
+    const admin = await gql('admin', `query ($id: ID!) { modelRiskNotice(id: $id) { id review { summary { total } } } }`, { id: ids.green });
+    expect(admin.body.data.modelRiskNotice).toEqual({ id: ids.green, review: { summary: { total: 4 } } });
   });
 
   it('keeps the restriction through an update of the finding', async () => {
@@ -226,8 +250,13 @@ describe('the close', () => {
       trusted: [green, amber, red],
       community: [green],
       anonymous: [],
+      admin: [green, amber],
     };
     for (const [who, want] of Object.entries(expected)) expect(await seen(who as ViewerName, OPEN), who).toEqual([...want].sort());
+    // The review's findings, each as the viewer may see it: the RED one to its recipient, the case to its reporter.
+    expect(await findingsOf('trusted', ids.green)).toEqual([green, amber, red].sort());
+    expect(await findingsOf('community', ids.green)).toEqual([green]);
+    expect(await findingsOf('isac', ids.green)).toEqual([green, amber, ids.kase].sort());
   });
 
   let beforeClose = '';
@@ -244,7 +273,7 @@ describe('the close', () => {
     const sentinel = await publish('lab', notice(null, 'CLEAR'));
     const sentinelId = sentinel.body.data.publishModelRiskNotice.id;
     const { green, amber, red } = ids;
-    const expected: Record<ViewerName, string[]> = {
+    const expected: Partial<Record<ViewerName, string[]>> = {
       lab: ['REVIEW_CLOSED'],
       agency: ['REVIEW_CLOSED'],
       isac: ['REVIEW_CLOSED'],
@@ -254,7 +283,7 @@ describe('the close', () => {
       anonymous: [],
     };
     for (const [who, want] of Object.entries(expected)) {
-      const s = streams[who as ViewerName];
+      const s = streams[who as ViewerName]!;
       await s.until((x) => x.events.some((e) => e.notice?.id === sentinelId), `${who} sentinel`);
       const got = s.events
         .filter((e) => e.notice?.id !== sentinelId)
@@ -318,5 +347,46 @@ describe('a cancelled review', () => {
     expect(lab.body.data.modelRiskNotice.review.summary.total).toBe(1);
     const agency = await gql('agency', SUMMARY, { id: finding });
     expect(agency.body.data.modelRiskNotice.review).toEqual({ summary: null });
+  });
+});
+
+describe('the review moving under a filing', () => {
+  const MOVING = 'x-model-review--00000000-0000-4000-8000-000000000003';
+
+  it("settles a finding on the review as it is after the write, telling only the member the change newly reached", async () => {
+    await t.hub.store.modelReviews.insert(await review(MOVING, -DAY, 20 * DAY));
+    const res = await publish('agency', notice(MOVING, 'GREEN'));
+    const id = res.body.data.publishModelRiskNotice.id;
+    const streams = { core2: await alertStream(t, tokens.core2), trusted: await alertStream(t, tokens.trusted) };
+    // An invite of core2 committed between the filing's check and its write: its rewrite of the findings missed this one.
+    const seq = await t.hub.store.sequences.next('modelReviews');
+    await t.hub.store.modelReviews.updateOne({ _id: MOVING }, { $set: { reviewers: ['agency', 'isac', 'core2'], invited: ['isac', 'core2'], seq } });
+    expect(await seen('core2', MOVING)).toEqual([]);
+    const [stale] = await t.hub.store.notices.find({ _id: id });
+    const settled = await t.hub.services.reviewFindings.settle('NOTICE', stale!);
+    expect([...settled.reviewAudience!].sort()).toEqual(['agency', 'core2', 'isac', 'lab']);
+    expect(await seen('core2', MOVING)).toEqual([id]);
+    expect(await seen('trusted', MOVING)).toEqual([]);
+    const sentinel = (await publish('lab', notice(null, 'CLEAR'))).body.data.publishModelRiskNotice.id;
+    await streams.core2.until((x) => x.events.some((e) => e.notice?.id === sentinel), 'core2 sentinel');
+    await streams.trusted.until((x) => x.events.some((e) => e.notice?.id === sentinel), 'trusted sentinel');
+    expect(streams.core2.events.map((e) => `${e.type} ${e.notice?.id}`)).toEqual([`RELEASED ${id}`, `PUBLISHED ${sentinel}`]);
+    expect(streams.trusted.events.map((e) => `${e.type} ${e.notice?.id}`)).toEqual([`PUBLISHED ${sentinel}`]);
+    // Settled already: nothing more to write.
+    expect((await t.hub.services.reviewFindings.settle('NOTICE', settled)).seq).toBe(settled.seq);
+  });
+
+  it('refuses a finding beyond the cap of findings per review, naming input.reviewId', async () => {
+    const FULL = 'x-model-review--00000000-0000-4000-8000-000000000004';
+    await t.hub.store.modelReviews.insert(await review(FULL, -DAY, 20 * DAY));
+    // 199 notices and one case: the cap counts both.
+    expect((await gql('isac', SUBMIT_CASE, { input: CASE_INPUT(FULL) })).body.errors).toBeUndefined();
+    for (let i = 0; i < 199; i += 25) {
+      const batch = await Promise.all(Array.from({ length: Math.min(25, 199 - i) }, () => publish('agency', notice(FULL, 'GREEN'))));
+      for (const r of batch) expect(r.body.errors).toBeUndefined();
+    }
+    const over = await publish('agency', notice(FULL, 'GREEN'));
+    expect(over.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.reviewId' });
+    expect(over.body.errors![0]!.message).toContain('200');
   });
 });
