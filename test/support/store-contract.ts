@@ -700,6 +700,108 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       });
     });
 
+    describe("model reviews' findings (the restriction on notices and cases)", () => {
+      const AUDIENCE = ['m-lab', 'm-r1', 'm-r2'];
+      const finding = (releaseAt: Date | null, audience = AUDIENCE) => ({ reviewId: 'x-model-review--0001', reviewAudience: audience, reviewReleaseAt: releaseAt });
+      const admin = member('m-y', 'CORE', ['reader', 'hub-admin']);
+      const BEFORE = at(50);
+      const CLOSE = at(100);
+      const LATER = at(10_000);
+
+      it('round-trips the restriction fields on notices, through insert and updateOne', async () => {
+        const doc = notice(1, finding(CLOSE));
+        await store.notices.insert(doc);
+        expect(await store.notices.find({ _id: doc._id })).toEqual([notice(1, finding(CLOSE))]);
+        const invited = await store.notices.updateOne({ _id: doc._id, seq: 1 }, { $set: { reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200), seq: 2 } });
+        expect(invited).toMatchObject({ reviewId: 'x-model-review--0001', reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200), seq: 2 });
+        const edited = await store.notices.updateOne({ _id: doc._id }, { $set: { title: 'Edited', seq: 3 } });
+        expect(edited).toMatchObject({ title: 'Edited', reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200) });
+        expect(await store.notices.find({ _id: doc._id })).toEqual([edited]);
+        expect(ids(await store.notices.find({ reviewId: 'x-model-review--0001' }))).toEqual([doc._id]);
+      });
+
+      it('round-trips them on cases, through insert and the index-field recomputation of updateOne', async () => {
+        const stored = await store.vulnerabilities.insert(vulnerability(1, finding(CLOSE)));
+        expect(stored).toMatchObject(finding(CLOSE));
+        expect(await store.vulnerabilities.find({ _id: stored._id })).toEqual([stored]);
+        // A workflow step that does not name them keeps them; the review's rewrite changes them.
+        const validated = await store.vulnerabilities.updateOne({ _id: stored._id, seq: 1 }, { $set: { status: 'VALIDATED', seq: 2 } });
+        expect(validated).toMatchObject({ ...finding(CLOSE), stageReached: 'VALIDATED' });
+        const cancelled = await store.vulnerabilities.updateOne({ _id: stored._id, seq: 2 }, { $set: { reviewReleaseAt: null, reviewAudience: ['m-lab'], seq: 3 } });
+        expect(cancelled).toMatchObject({ ...finding(null, ['m-lab']), stageReached: 'VALIDATED' });
+        expect(await store.vulnerabilities.find({ _id: stored._id })).toEqual([cancelled]);
+        expect(ids(await store.vulnerabilities.find({ reviewId: 'x-model-review--0001' }))).toEqual([stored._id]);
+      });
+
+      it('shows a finding notice to its audience until the review closes, to no one new when it was cancelled, to hub-admins and its publisher always', async () => {
+        const n = (i: number) => `x-model-risk-notice--000${i}`;
+        await store.notices.insert(notice(1, { tlp: 'CLEAR', source: 'm-r1', ...finding(CLOSE) }));
+        await store.notices.insert(notice(2, { tlp: 'CLEAR', source: 'm-r2', ...finding(null) }));
+        // Filed by a reviewer since removed from the audience: it still sees its own.
+        await store.notices.insert(notice(3, { tlp: 'AMBER', source: 'm-r3', ...finding(CLOSE) }));
+        await store.notices.insert(notice(4, { tlp: 'CLEAR', source: 'm-a' }));
+        await store.notices.insert(notice(5, { tlp: 'GREEN', source: 'm-a', reviewId: null }));
+        const visible = async (viewer: Viewer, now: Date) => {
+          const found = ids(await store.notices.find(noticeVisibility(viewer, now), { sort: [['seq', 1]] }));
+          expect(await store.notices.count(noticeVisibility(viewer, now)), `count for ${JSON.stringify(viewer)}`).toBe(found.length);
+          return found;
+        };
+        for (const now of [BEFORE, new Date(CLOSE.getTime() - 1)]) {
+          expect(await visible(member('m-lab'), now)).toEqual([n(1), n(2), n(4), n(5)]);
+          expect(await visible(member('m-r1', 'TRUSTED'), now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+          expect(await visible(member('m-r3', 'TRUSTED'), now)).toEqual([n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([n(4), n(5)]);
+          expect(await visible(ANON, now)).toEqual([n(4)]);
+          expect(await visible(admin, now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+        }
+        for (const now of [CLOSE, LATER]) {
+          expect(await visible(member('m-lab'), now)).toEqual([n(1), n(2), n(4), n(5)]);
+          expect(await visible(member('m-r3', 'TRUSTED'), now)).toEqual([n(1), n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([n(1), n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'COMMUNITY'), now)).toEqual([n(1), n(4), n(5)]);
+          expect(await visible(ANON, now)).toEqual([n(1), n(4)]);
+          expect(await visible(admin, now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+        }
+        // By id: a restricted finding is, to anyone else, an id that does not exist.
+        expect(await store.notices.find(and({ _id: { $in: [n(1), n(2)] } }, noticeVisibility(member('m-x', 'CORE'), BEFORE)))).toEqual([]);
+        // The review invites m-x: its findings' audience is rewritten, and m-x sees the cancelled one too.
+        await store.notices.updateOne({ _id: n(2) }, { $set: { reviewAudience: [...AUDIENCE, 'm-x'], seq: 20 } });
+        expect(await visible(member('m-x', 'CORE'), LATER)).toEqual([n(1), n(3), n(4), n(5), n(2)]);
+      });
+
+      it('shows a finding case to its audience until the review closes, to no one new when it was cancelled, to hub-admins and its reporter always', async () => {
+        const v = (i: number) => `vulnerability--000${i}`;
+        const published = { status: 'PUBLISHED' as const, publishedAt: at(1) };
+        await store.vulnerabilities.insert(vulnerability(1, { ...published, source: 'm-r1', ...finding(CLOSE) }));
+        await store.vulnerabilities.insert(vulnerability(2, { ...published, source: 'm-r2', ...finding(null) }));
+        await store.vulnerabilities.insert(vulnerability(3, { ...published, source: 'm-r3', ...finding(CLOSE) }));
+        await store.vulnerabilities.insert(vulnerability(4, { ...published, source: 'm-a' }));
+        const coordinator = member('m-c', 'COMMUNITY', ['reader', 'coordinator']);
+        const visible = async (viewer: Viewer, now: Date) => {
+          const found = ids(await store.vulnerabilities.find(vulnerabilityVisibility(viewer, now), { sort: [['seq', 1]] }));
+          expect(await store.vulnerabilities.count(vulnerabilityVisibility(viewer, now)), `count for ${JSON.stringify(viewer)}`).toBe(found.length);
+          return found;
+        };
+        for (const now of [BEFORE, new Date(CLOSE.getTime() - 1)]) {
+          expect(await visible(member('m-lab'), now)).toEqual([v(1), v(2), v(3), v(4)]);
+          expect(await visible(member('m-r3'), now)).toEqual([v(3), v(4)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([v(4)]);
+          expect(await visible(coordinator, now)).toEqual([v(4)]);
+          expect(await visible(ANON, now)).toEqual([v(4)]);
+          expect(await visible(admin, now)).toEqual([v(1), v(2), v(3), v(4)]);
+        }
+        for (const now of [CLOSE, LATER]) {
+          expect(await visible(member('m-r3'), now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(coordinator, now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(ANON, now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(member('m-r2'), now)).toEqual([v(1), v(2), v(3), v(4)]);
+          expect(await visible(admin, now)).toEqual([v(1), v(2), v(3), v(4)]);
+        }
+        expect(await store.vulnerabilities.find(and({ _id: v(2) }, vulnerabilityVisibility(member('m-x', 'CORE'), LATER)))).toEqual([]);
+      });
+    });
+
     describe('members', () => {
       it('finds members in the order asked, leaving out unknown ids', async () => {
         await store.members.put(memberDoc('m-a'));

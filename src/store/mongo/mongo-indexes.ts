@@ -212,6 +212,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { embargoUntil: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'TAXII: notices dated by their embargo\'s end, in date_added order',
   },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
+  },
   // clearinghouse cases (visibility reads the index fields every write recomputes: src/domain/vulnerability-index.ts)
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -290,6 +308,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'vulnerabilities_id_stage',
     key: { _id: 1, stageReached: 1 },
     purpose: 'lookups by id: the branch {stageReached: {$in: <stages the tier sees>}}',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
   },
   // model reviews (small: tens to thousands; visibility reads lab, reviewers, closesAt, cancelledAt, summaryPublic)
   {

@@ -96,6 +96,7 @@ export const NOTICES: CollectionSpec = {
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of notices in date_added order' },
     { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher)' },
     { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
+    { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
   ],
   countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
   retiredIndexes: ['notices_updatedAt_id'],
@@ -212,6 +213,7 @@ export const VULNERABILITIES: CollectionSpec = {
     { columns: ['status', 'seq'], purpose: 'the status filter, newest first; open cases for the possible-duplicate check' },
     { columns: ['cveId', 'seq'], purpose: 'the cveId filter' },
     { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
+    { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
   ],
   // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
