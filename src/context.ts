@@ -16,6 +16,7 @@ import type { CommunityService } from './services/community-service.js';
 import type { PeopleService } from './services/people-service.js';
 import type { VulnerabilityService } from './services/vulnerability-service.js';
 import type { VulnerabilityDoc } from './domain/vulnerability.js';
+import type { ModelReviewService } from './services/model-review-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   vulnerabilities: VulnerabilityService;
   /** The clearinghouse's steps after a case is submitted (docs/clearinghouse.md). */
   vulnerabilityWorkflow: VulnerabilityWorkflow;
+  /** Pre-deployment model reviews (docs/model-reviews.md): scheduling, reviewers, dates, close, cancel, reads. */
+  modelReviews: ModelReviewService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

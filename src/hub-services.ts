@@ -29,6 +29,7 @@ import { vulnerabilityVisibility } from './policy/policy.js';
 import { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { ModelReviewService } from './services/model-review-service.js';
 
 export interface HubServicesOptions {
   config: HubConfig;
@@ -128,6 +129,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
+    modelReviews: () => modelReviews,
     ...stamps,
   });
   const vulnerabilityWorkflow = new VulnerabilityWorkflow({
@@ -164,7 +166,22 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     publisher: config.exportPublisher,
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow };
+  const modelReviews: ModelReviewService = new ModelReviewService({
+    reviews: store.modelReviews,
+    notices: store.notices,
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    members: { getMany: (ids) => members.getMany(ids), list: () => store.members.list() },
+    audit,
+    events,
+    approvals: () => approvals,
+    cursors,
+    windowMs: config.reviewWindowMs,
+    defaultTier: config.reviewDefaultTier,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
