@@ -30,6 +30,7 @@ import { vulnerabilityVisibility } from './policy/policy.js';
 import { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { ModelReviewService } from './services/model-review-service.js';
 
 export interface HubServicesOptions {
   config: HubConfig;
@@ -131,6 +132,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
+    modelReviews: () => modelReviews,
     ...stamps,
   });
   const vulnerabilityWorkflow = new VulnerabilityWorkflow({
@@ -168,7 +170,22 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     reviews: reviewFindings,
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, reviewFindings };
+  const modelReviews: ModelReviewService = new ModelReviewService({
+    reviews: store.modelReviews,
+    notices: store.notices,
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    members: { getMany: (ids) => members.getMany(ids), list: () => store.members.list() },
+    audit,
+    events,
+    approvals: () => approvals,
+    cursors,
+    windowMs: config.reviewWindowMs,
+    defaultTier: config.reviewDefaultTier,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
