@@ -11,8 +11,10 @@ import type { ModelReviewDoc } from '../src/domain/model-review.js';
 import { findingRestriction } from '../src/domain/model-review.js';
 import type { NoticeDoc, Role } from '../src/domain/types.js';
 import { withId } from '../src/domain/with-id.js';
+import { parseConfig } from '../src/config.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import { APPROVE, personToken, REQUEST_REGISTRATION } from './support/identity-providers.js';
+import { alertStream } from './support/alert-stream.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 5, 1, 9);
@@ -220,9 +222,12 @@ describe('inviteReviewers and removeReviewers', () => {
     const r = await schedule();
     const finding = await fileFinding(r.id, 'agency');
     expect(await seesNotice(tok.community, finding)).toBe(false);
+    now = T0 + DAY;
     const invited = await invite(tok.labPub, r.id, ['community-co', 'agency']);
     expect(invited.data.reviewers.map((m: any) => m.id)).toContain('community-co');
     expect((await stored(r.id)).invited).toEqual(['community-co']);
+    // Who reviews is for the lab, the reviewers and hub-admins: the date everyone sees once closed does not move.
+    expect(invited.data.updatedAt).toBe(r.updatedAt);
     expect(await view(tok.community, r.id)).not.toBeNull();
     expect(await seesNotice(tok.community, finding)).toBe(true);
     // A default reviewer stays; an id that is not a reviewer the lab invited is named.
@@ -242,6 +247,7 @@ describe('inviteReviewers and removeReviewers', () => {
       ['MODEL_REVIEW_REVIEWERS_INVITED', { added: ['community-co'] }],
       ['MODEL_REVIEW_REVIEWERS_REMOVED', { removed: ['community-co'] }],
     ]));
+    now = T0;
   });
 
   it('refuses unknown and pending ids alike, the lab itself, and more than 100 ids a call', async () => {
@@ -502,5 +508,45 @@ describe('releaseModelReviewSummary', () => {
     const entries = (await auditOf('lab', r.id)).filter((e: any) => e.action === 'MODEL_REVIEW_SUMMARY_RELEASED');
     expect(entries).toHaveLength(1);
     now = T0;
+  });
+});
+
+describe("the findings' alerts", () => {
+  it('tell each viewer of a finding RELEASED when a change of its review newly reaches it: an invited reviewer, then everyone at an early close', async () => {
+    now = T0;
+    const r = await schedule();
+    const finding = await fileFinding(r.id, 'agency');
+    const who = { community: tok.community, trusted: tok.trusted, agency: tok.agency, lab: tok.labReader } as const;
+    const streams = Object.fromEntries(
+      await Promise.all(Object.entries(who).map(async ([name, token]) => [name, await alertStream(t, token, { selection: 'cursor type notice { id }', ready: false, heartbeats: false })] as const)),
+    );
+    // The hub's clock stands still here, so no heartbeat says a subscription is live: give them a moment.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const seen = (name: string) => streams[name]!.events.filter((e) => e.notice?.id === finding).map((e) => e.type);
+
+    await invite(tok.labPub, r.id, ['community-co']);
+    await streams.community!.until(() => seen('community').length > 0, 'community hears of the finding');
+    now = T0 + 12 * DAY;
+    const asked = await close(tok.labPub, r.id);
+    expect((await t.gql(APPROVE_REQUEST, { id: asked.requestId }, { token: tok.labApprover })).body.errors).toBeUndefined();
+    await streams.trusted!.until(() => seen('trusted').length > 0, 'trusted hears of the finding');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(Object.fromEntries(Object.keys(who).map((name) => [name, seen(name)]))).toEqual({
+      community: ['RELEASED'],
+      trusted: ['RELEASED'],
+      agency: [],
+      lab: [],
+    });
+    now = T0;
+  });
+});
+
+describe('the configuration', () => {
+  it('HUB_REVIEW_WINDOW defaults to 30 days and HUB_REVIEW_DEFAULT_TIER to CORE; NONE makes only invited members reviewers', () => {
+    expect(parseConfig({})).toMatchObject({ reviewWindowMs: 30 * DAY, reviewDefaultTier: 'CORE' });
+    expect(parseConfig({ HUB_REVIEW_WINDOW: '14d', HUB_REVIEW_DEFAULT_TIER: 'TRUSTED' })).toMatchObject({ reviewWindowMs: 14 * DAY, reviewDefaultTier: 'TRUSTED' });
+    expect(parseConfig({ HUB_REVIEW_DEFAULT_TIER: 'NONE' }).reviewDefaultTier).toBeNull();
+    expect(() => parseConfig({ HUB_REVIEW_DEFAULT_TIER: 'PUBLIC' })).toThrow(/HUB_REVIEW_DEFAULT_TIER must be one of COMMUNITY, TRUSTED, CORE, NONE/);
+    expect(() => parseConfig({ HUB_REVIEW_WINDOW: 'a month' })).toThrow(/HUB_REVIEW_WINDOW must be a duration/);
   });
 });
