@@ -69,6 +69,8 @@ export interface NoticeFilterInput {
   updatedSince?: Date | null;
   /** Publishing member ids (gated: TRUSTED). */
   source?: string[] | null;
+  /** Findings of this model review. */
+  reviewId?: string | null;
 }
 
 export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
@@ -85,6 +87,8 @@ export function noticeFilter(input: NoticeFilterInput | null | undefined): Filte
   if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.source) parts.push({ source: { $in: input.source } });
+  // Findings of a model review; which of them the viewer sees is the visibility filter's (reviewRestriction).
+  if (input.reviewId) parts.push({ reviewId: input.reviewId });
   return and(...parts);
 }
 
