@@ -65,6 +65,7 @@ export interface ModelReviewServiceDeps {
   defaultTier: MemberTier | null;
   /** When a case's proof of concept is out (`HUB_POC_DELAY`): part of a case's event facts. */
   schedule: DisclosureSchedule;
+  /** The clock changes are stamped and judged by. Default: the real one. */
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID`. */
   randomUUID?: () => string;
