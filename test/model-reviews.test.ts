@@ -250,6 +250,24 @@ describe('inviteReviewers and removeReviewers', () => {
     now = T0;
   });
 
+  it('brings a finding filed with a restriction read before a change in line when its filing rechecks the review', async () => {
+    now = T0;
+    const r = await schedule();
+    const asRead = await stored(r.id);
+    await invite(tok.labPub, r.id, ['community-co']);
+    // Filed with the restriction read before the invitation (the change's own pass ran before it existed).
+    const id = `x-model-risk-notice--${crypto.randomUUID()}`;
+    await t.hub.store.notices.insert({
+      ...withId(id), title: 'Late finding', summary: 's', model: asRead.model, category: 'JAILBREAK', severity: 'LOW', severityRank: 1, tlp: 'GREEN',
+      recipients: [], embargoUntil: null, status: 'PUBLISHED', atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null,
+      evaluationEvidence: null, affectedDeployments: [], relatedIndicatorIds: [], source: 'agency', ...findingRestriction(asRead),
+      createdAt: new Date(now), updatedAt: new Date(now), seq: await t.hub.store.sequences.next('notices'),
+    });
+    expect(await seesNotice(tok.community, id)).toBe(false);
+    await t.hub.services.modelReviews.recheckFiling(asRead);
+    expect(await seesNotice(tok.community, id)).toBe(true);
+  });
+
   it('refuses unknown and pending ids alike, the lab itself, and more than 100 ids a call', async () => {
     now = T0;
     const r = await schedule();

@@ -432,6 +432,19 @@ export class ModelReviewService {
     for (const kase of await this.deps.vulnerabilities.find(findings)) await this.syncCase(kase, restriction, released);
   }
 
+  /**
+   * For the filing of a finding (NoticeService, VulnerabilityService), after it inserted the
+   * finding with the restriction of the review as it read it (`asRead`): when the review changed
+   * since, its findings are brought in line with it now. With the service's own passes (after
+   * each write of a review) this leaves no finding with a stale restriction, whatever the
+   * interleaving: a change either sees the new finding, or wrote the review before the recheck
+   * reads it.
+   */
+  async recheckFiling(asRead: Pick<ModelReviewDoc, '_id' | 'seq'>): Promise<void> {
+    const [now] = await this.deps.reviews.find({ _id: asRead._id });
+    if (now && now.seq !== asRead.seq) await this.syncFindings(now);
+  }
+
   // ---- internals ----
 
   private rescheduling(doc: ModelReviewDoc, plannedDeploymentAt: Date, windowOpensAt: Date, by: 'LAB' | 'APPROVAL'): Step {
@@ -467,7 +480,9 @@ export class ModelReviewService {
       if (step.findings === 'BEFORE') await this.syncFindings({ ...doc, ...step.set });
       const written = await this.write(doc, step, now, 'UPDATED');
       if (written) {
-        if (step.findings === 'AFTER') await this.syncFindings(written);
+        // Again after a BEFORE pass (writing only findings still out of line): a finding filed
+        // between that pass and the review's write carries the old restriction. See `recheckFiling`.
+        if (step.findings !== 'NONE') await this.syncFindings(written);
         await this.deps.audit.modelReviewStep(step.audit.action, viewer, written, step.audit.summary, step.audit.details);
         return written;
       }
