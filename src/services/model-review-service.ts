@@ -153,7 +153,6 @@ export class ModelReviewService {
   /** Schedules a review of the caller's member's model: every ACTIVE member at HUB_REVIEW_DEFAULT_TIER or above reviews, plus `reviewerIds`. */
   async schedule(viewer: Viewer, input: ModelReviewInput): Promise<ModelReviewDoc> {
     const actor = assertManager(viewer, 'scheduleModelReview');
-    if (!mayManageReview(actor, { lab: actor.memberId })) throw forbidden('scheduleModelReview needs the publisher or member-admin role');
     const now = this.now();
     const model = checkModel(input.model);
     const planned = input.plannedDeploymentAt;
@@ -580,10 +579,14 @@ export class ModelReviewService {
   }
 }
 
-/** The caller as a member holding a role that may manage reviews: UNAUTHENTICATED, then FORBIDDEN, before anything is read. */
+/**
+ * The caller, when it would manage a review of its own member (`mayManageReview`: its roles),
+ * else UNAUTHENTICATED or FORBIDDEN: judged before anything is read, so that the refusal is the
+ * same whether or not the review exists.
+ */
 function assertManager(viewer: Viewer, step: string): MemberViewer {
   if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
-  if (!viewer.roles.includes('publisher') && !viewer.roles.includes('member-admin')) throw forbidden(`${step} needs the publisher or member-admin role`);
+  if (!mayManageReview(viewer, { lab: viewer.memberId })) throw forbidden(`${step} needs the publisher or member-admin role`);
   return viewer;
 }
 
