@@ -292,14 +292,19 @@ describe('versions', () => {
     expect(updated).toMatchObject({ id: first.id, confidence: 90 });
     expect(updated.updatedAt).not.toBe(first.updatedAt);
 
-    // v1 again, now older than what is stored; a finer fraction that is the same instant as v2 is v2.
-    const older = await added(keys.alphaPub, [v1, { ...v2, id: v1.id, modified: '2026-10-03T00:00:00.000000Z' }]);
-    expect(older.failures[0].message).toMatch(/holds .* more than once; only its newest version \(2026-10-03T00:00:00.000000Z\)/);
-    expect(older.successes[0].message).toBe('unchanged: this version is already stored');
-    expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(90);
+    // In one envelope: v1, and v2 written with a finer fraction (the same instant, so the same version).
+    const older = await added(keys.alphaPub, [v1, { ...v2, modified: '2026-10-03T00:00:00.000000Z' }]);
+    expect(older.successes.map((s: any) => s.message)).toEqual(['not applied: a newer version of this object is in the same envelope', 'unchanged: this version is already stored']);
+    // An exact duplicate in one envelope is not an error (TAXII 2.1 §5.4): it shares the outcome of the one applied.
+    const v3 = { ...v1, modified: '2026-10-04T00:00:00.000Z', confidence: 95 };
+    const twice = await added(keys.alphaPub, [v3, v3]);
+    expect(twice.successes).toEqual([{ id: v1.id, version: v3.modified, message: `updated ${first.id}` }, { id: v1.id, version: v3.modified, message: `updated ${first.id}` }]);
+    const badTwice = await added(keys.alphaPub, [{ ...v3, modified: '2026-10-05T00:00:00.000Z', confidence: 500 }, { ...v3, modified: '2026-10-05T00:00:00.000Z', confidence: 500 }]);
+    expect(badTwice.failure_count).toBe(2);
+    expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(95);
     const stale = await added(keys.alphaPub, [v1]);
     expect(stale.successes[0].message).toBe('not applied: a newer version of this object is stored');
-    expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(90);
+    expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(95);
   });
 
   it('a newer version marked revoked revokes the claim, audited as revokeIndicator is', async () => {

@@ -95,7 +95,7 @@ export class TaxiiWriter {
     const fail = (index: number, id: string, version: string, message: string) => (outcomes[index] = { ok: false, detail: { id, version, message } });
     const succeed = (item: Item, message: string) => (outcomes[item.index] = { ok: true, detail: { id: item.id, version: item.version, message } });
 
-    // Each object's own shape; then one version per id (the newest), the rest refused by name.
+    // Each object's own shape; then one version per id (the newest), the rest answered as it is after it.
     const items: Item[] = [];
     objects.forEach((object, index) => {
       const item = itemOf(object, index);
@@ -107,12 +107,8 @@ export class TaxiiWriter {
       const held = newest.get(item.id);
       if (!held || item.modified > held.modified) newest.set(item.id, item);
     }
-    const applied = items.filter((item) => {
-      const kept = newest.get(item.id)!;
-      if (kept === item) return true;
-      fail(item.index, item.id, item.version, `the envelope holds ${item.id} more than once; only its newest version (${kept.version}) is applied`);
-      return false;
-    });
+    const applied = items.filter((item) => newest.get(item.id) === item);
+    const repeated = items.filter((item) => newest.get(item.id) !== item);
 
     const memberId = viewer.memberId;
     const refs = applied.flatMap((i) => (i.type === 'sighting' && typeof i.object.sighting_of_ref === 'string' ? [i.object.sighting_of_ref] : []));
@@ -157,6 +153,15 @@ export class TaxiiWriter {
     for (const item of applied.filter((i) => i.type === 'sighting')) {
       if (already(item)) continue;
       await this.sighting(viewer, item, stored, succeed, fail, remember);
+    }
+
+    // TAXII 2.1 §5.4: an exact duplicate is not an error. A repeat of the same version shares the
+    // outcome of the one applied; an older version is not applied, as it would not be on its own.
+    for (const item of repeated) {
+      const kept = newest.get(item.id)!;
+      const outcome = outcomes[kept.index]!;
+      const message = kept.modified === item.modified ? outcome.detail.message! : outcome.ok ? 'not applied: a newer version of this object is in the same envelope' : outcome.detail.message!;
+      outcomes[item.index] = { ok: outcome.ok, detail: { id: item.id, version: item.version, message } };
     }
 
     const successes = outcomes.flatMap((o) => (o.ok ? [o.detail] : []));
