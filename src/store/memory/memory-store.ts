@@ -26,6 +26,7 @@ import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
+import { MemoryModelReviews } from './memory-model-reviews.js';
 import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
 import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
@@ -245,6 +246,7 @@ export function createMemoryStore(): Store {
     sightings: new MemorySightings(),
     notices: new MemoryNotices(),
     vulnerabilities: new MemoryVulnerabilities(),
+    modelReviews: new MemoryModelReviews(),
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
     sequences: new MemorySequences(),
@@ -277,6 +279,7 @@ export function createMemoryStore(): Store {
     communities: r.communities.access,
     people: r.people.access,
     vulnerabilities: r.vulnerabilities.access,
+    modelReviews: r.modelReviews.access,
     taxiiStatuses: r.taxiiStatuses.access,
     stixVersions: r.stixVersions.access,
   };
