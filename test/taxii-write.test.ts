@@ -15,7 +15,11 @@
  * - `Collection._verify_can_write` reads `can_write` from the collection resource before posting.
  */
 import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { startHub } from '../src/main.js';
+import { parseIndicatorPattern } from '../src/stix/parse-indicator-pattern.js';
 import { tlpMarkingId } from '../src/stix/tlp-markings.js';
 import { HUB_EXTENSION_ID } from '../src/stix/stix-ids.js';
 import { TAXII_STATUS_RETENTION_MS } from '../src/domain/taxii-write.js';
@@ -349,6 +353,29 @@ describe('status resources', () => {
     expect(anonymous.status).toBe(401);
   });
 
+  it('survive a restart of the hub on the same data directory (SQLite, the default store)', async () => {
+    const t2 = await startTestHub();
+    t2.member('solo', 'TRUSTED');
+    const admin = await t2.tokenAs('solo', 'admin@solo', ['reader', 'publisher', 'member-admin']);
+    const key = (await t2.gql('mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { memberId: 'solo', name: 'push', roles: ['reader', 'publisher'] } }, { token: admin })).body.data.createApiKey.key as string;
+    const post = await fetch(`${t2.url.replace(/\/graphql$/, '')}${collectionUrl()}objects/`, {
+      method: 'POST',
+      headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: basic(key) },
+      body: pythonJsonDumps({ objects: [indicator('192.0.2.52')] }),
+    });
+    const status = await post.json();
+    expect(post.status).toBe(202);
+    await t2.dispose();
+    const again = await startHub(parseConfig({ PORT: '0', HUB_DATA_DIR: t2.dataDir, LOG_LEVEL: 'silent' }, { demo: false }), { logger: pino({ level: 'silent' }) });
+    try {
+      const polled = await fetch(`${again.url.replace(/\/graphql$/, '')}/taxii2/hub/status/${status.id}/`, { headers: { Accept: TAXII, Authorization: basic(key) } });
+      expect(polled.status).toBe(200);
+      expect(await polled.json()).toEqual(status);
+    } finally {
+      await again.dispose();
+    }
+  });
+
   it(`are kept ${TAXII_STATUS_RETENTION_MS / 86_400_000} days, then answered as unknown`, async () => {
     const status = await added(keys.alphaPub, [indicator('192.0.2.51')]);
     clock += TAXII_STATUS_RETENTION_MS;
@@ -402,5 +429,21 @@ describe('limits and malformed requests', () => {
     expect((await addObjects(keys.alphaPub, { objects: [indicator('192.0.2.73')] }, { headers: { Accept: 'application/json' } })).status).toBe(406);
     // The connection survives a refused body: the next request on the same keep-alive agent works.
     expect((await addObjects(keys.alphaPub, { objects: [indicator('192.0.2.74')] })).status).toBe(202);
+  });
+});
+
+describe('STIX patterns the hub reads back', () => {
+  it('reads the single comparisons the hub writes, hashes spelled as tools spell them, escapes undone; refuses the rest with the reason', () => {
+    expect(parseIndicatorPattern("[ipv4-addr:value = '198.51.100.0/24']")).toEqual({ ok: true, type: 'CIDR', value: '198.51.100.0/24' });
+    expect(parseIndicatorPattern("[ipv6-addr:value = '2001:db8::1']")).toEqual({ ok: true, type: 'IPV6', value: '2001:db8::1' });
+    expect(parseIndicatorPattern("[url:value = 'http://x.example/it\\'s\\\\']")).toEqual({ ok: true, type: 'URL', value: "http://x.example/it's\\" });
+    expect(parseIndicatorPattern("[email-addr:value = 'a@b.example']")).toMatchObject({ type: 'EMAIL' });
+    for (const [path, type] of [["'SHA-256'", 'SHA256'], ['MD5', 'MD5'], ['"SHA-1"', 'SHA1'], ["'SHA-512'", 'SHA512'], ["'sha256'", 'SHA256']] as const) {
+      expect(parseIndicatorPattern(`[file:hashes.${path} = 'ab']`), path).toEqual({ ok: true, type, value: 'ab' });
+    }
+    expect(parseIndicatorPattern("[file:hashes.'SSDEEP' = 'x']")).toMatchObject({ ok: false, reason: expect.stringMatching(/file:hashes.'SSDEEP' is not one the hub stores/) });
+    expect(parseIndicatorPattern("[domain-name:value = 'a.example'] WITHIN 300 SECONDS")).toMatchObject({ ok: false });
+    expect(parseIndicatorPattern("[domain-name:value = 'a.example' AND domain-name:value = 'b.example']")).toMatchObject({ ok: false });
+    expect(parseIndicatorPattern("[domain-name:value != 'a.example']")).toMatchObject({ ok: false });
   });
 });
