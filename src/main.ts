@@ -44,6 +44,7 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
+import { TaxiiWriter } from './taxii/taxii-writer.js';
 
 /** A running hub. */
 export interface Hub {
@@ -228,6 +229,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             settleMs: config.mongodbUri ? 2_000 : 0,
             now: clock,
           }),
+          // Add objects: through the service publishIndicators and reportSighting use (docs/taxii.md).
+          writer: new TaxiiWriter({ indicators: services.indicators, statuses: store.taxiiStatuses, versions: store.stixVersions, now: clock ? () => new Date(clock()) : undefined }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
