@@ -6,6 +6,7 @@ import { identityResolvers } from './identity.js';
 import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
+import { mispResolvers } from './misp.js';
 import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
@@ -16,4 +17,4 @@ import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, mispResolvers];
