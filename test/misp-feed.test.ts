@@ -22,6 +22,10 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPORT_PUBLISHER } from '../src/advisories/export-context.js';
+import { MispFeed } from '../src/misp/misp-feed.js';
+import { hubOrgUuid } from '../src/misp/misp-ids.js';
+import { buildSchema } from '../src/schema.js';
+import { StixGates } from '../src/stix/stix-gates.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
 const DAY1 = Date.parse('2026-11-25T10:00:00.000Z');
@@ -272,6 +276,41 @@ describe('MISP feed and importMispEvent', () => {
     // Every request went through the edge and its metrics, as transport `misp`.
     const seen = finished.slice(before).filter((e) => e.transport === 'misp').map((e) => e.code);
     expect(seen).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'FORBIDDEN', 'OK', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'BAD_REQUEST', 'OK']);
+  });
+
+  it('streams an event and hashes.csv a page at a time: pages of 2 give the same files as one page', async () => {
+    const served = await wholeFeed(key.isac);
+    const paged = new MispFeed({ indicators: a.hub.store.indicators, gates: StixGates.of(buildSchema()), org: { name: 'Hub A', uuid: hubOrgUuid('https://hub-a.example') }, now: () => now, pageSize: 2 });
+    const isac = { kind: 'member', memberId: 'isac', userId: 'test@isac', roles: ['reader'], tier: 'TRUSTED' } as const;
+    const text = async (chunks: AsyncIterable<string> | null) => {
+      let out = '';
+      for await (const chunk of chunks!) out += chunk;
+      return out;
+    };
+    expect(await paged.manifest(isac)).toEqual(served.manifest);
+    for (const [uuid, event] of Object.entries(served.events)) {
+      expect(event.Attribute.length).toBeGreaterThanOrEqual(2); // 2 fill one page exactly, 6 take three
+      expect(JSON.parse(await text(await paged.event(isac, uuid)))).toEqual({ Event: event });
+    }
+    expect(await text(paged.hashes(isac))).toBe(served.hashes);
+    expect(await paged.event(isac, Object.keys(served.manifest)[0]!.replace(/^.{8}/, '00000001'))).toBeNull();
+  });
+
+  it('draws from the member\'s rate-limit bucket: 429 with Retry-After when it is empty', async () => {
+    const limited = await startTestHub({ config: { rateLimitPerMinute: 1, rateLimitBurst: 2 } });
+    limited.member('m', 'COMMUNITY');
+    const admin = await limited.token('m', ['member-admin', 'reader']);
+    const created = await limited.gql('mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { memberId: 'm', name: 'MISP' } }, { token: admin });
+    const k: string = created.body.data.createApiKey.key;
+    const get = feedOf(limited);
+    // The burst of 2 less the createApiKey request: one feed request passes, the next is refused.
+    const statuses: number[] = [];
+    let last: FeedResponse | undefined;
+    for (let i = 0; i < 2; i++) statuses.push((last = await get('manifest.json', bearer(k))).status);
+    expect(statuses).toEqual([200, 429]);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last!.json.errors[0].extensions.code).toBe('RATE_LIMITED');
+    await limited.dispose();
   });
 
   it('makes timestamps grow for a write in the same second as a fetch (MISP fetches again only on a greater timestamp)', async () => {
