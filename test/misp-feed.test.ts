@@ -271,11 +271,13 @@ describe('MISP feed and importMispEvent', () => {
     const post = await feed('manifest.json', bearer(key.corp), { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
+    // A feed URL entered with a trailing slash: MISP asks for `/misp/feed//manifest.json`.
+    expect((await feed('/manifest.json', bearer(key.corp))).json).toEqual((await feed('manifest.json', bearer(key.corp))).json);
     const head = await feed('manifest.json', bearer(key.corp), { method: 'HEAD' });
     expect([head.status, head.text, head.headers.get('cache-control')]).toEqual([200, '', 'no-store']);
     // Every request went through the edge and its metrics, as transport `misp`.
     const seen = finished.slice(before).filter((e) => e.transport === 'misp').map((e) => e.code);
-    expect(seen).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'FORBIDDEN', 'OK', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'BAD_REQUEST', 'OK']);
+    expect(seen).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'FORBIDDEN', 'OK', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'BAD_REQUEST', 'OK', 'OK', 'OK']);
   });
 
   it('streams an event and hashes.csv a page at a time: pages of 2 give the same files as one page', async () => {

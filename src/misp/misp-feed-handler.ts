@@ -29,7 +29,8 @@ type Route = { kind: 'manifest' } | { kind: 'hashes' } | { kind: 'event'; uuid: 
 const EVENT_FILE = /^([0-9A-Fa-f-]{36})\.json$/;
 
 function route(pathname: string): Route | null {
-  const file = pathname.slice(MISP_FEED_PREFIX.length);
+  // MISP appends `/manifest.json` to the feed's URL: a URL entered with a trailing slash asks for `//manifest.json`.
+  const file = pathname.slice(MISP_FEED_PREFIX.length).replace(/^\/+/, '');
   if (file === 'manifest.json') return { kind: 'manifest' };
   if (file === 'hashes.csv') return { kind: 'hashes' };
   const m = EVENT_FILE.exec(file);
