@@ -249,6 +249,26 @@ describe('MISP feed and importMispEvent', () => {
     expect(Object.keys((await wholeFeed(key.corp)).manifest)).toEqual(Object.keys(corp.manifest));
   });
 
+  it('changes nothing a member receives, byte for byte, when records it may not see are written', async () => {
+    const before = await wholeFeed(key.corp);
+    const isacBefore = await wholeFeed(key.isac);
+    now += 5_000;
+    const pub = a.member('pub', 'TRUSTED');
+    // Same day as corp's visible indicators, newer, more severe: none of it may move corp's timestamps, tags or threat levels.
+    await pub.publishes([
+      { value: 'hidden-amber.example', tlp: 'AMBER', severity: 'CRITICAL', confidence: 99 },
+      { value: 'hidden-strict.example', tlp: 'AMBER_STRICT', severity: 'CRITICAL' },
+      { value: 'hidden-red.example', tlp: 'RED', recipients: ['isac'], severity: 'CRITICAL' },
+    ]);
+    now += 5_000;
+    const after = await wholeFeed(key.corp);
+    expect(after.text).toBe(before.text);
+    // The check can fail: a member that sees the AMBER one gets it, and its event's timestamp grows.
+    const isacAfter = await wholeFeed(key.isac);
+    expect(isacAfter.attributes.map((x) => x.value)).toContain('hidden-amber.example');
+    expect(isacAfter.text).not.toBe(isacBefore.text);
+  });
+
   it('refuses anonymous callers and bad keys (401 with a challenge), others\' events (404), and anything but GET', async () => {
     const before = finished.length;
     const anonymous = await feed('manifest.json');
