@@ -19,6 +19,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { IdentityService } from './services/identity-service.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
+import { ReviewFindings } from './services/review-findings.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
@@ -97,7 +98,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
+  // A model review's findings: filing under a review, the findings and summary each viewer reads.
+  const reviewFindings = new ReviewFindings({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, ...stamps });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, reviews: reviewFindings, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -164,6 +167,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     schedule: { pocDelayMs: config.pocDelayMs },
     publisher: config.exportPublisher,
+    reviews: reviewFindings,
     ...stamps,
   });
   const modelReviews: ModelReviewService = new ModelReviewService({
@@ -181,7 +185,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
