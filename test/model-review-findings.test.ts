@@ -403,6 +403,19 @@ describe('the review moving under a filing', () => {
     expect(trusted.events.map((e) => `${e.type} ${e.notice?.id ?? (e as { review?: { status: string } }).review?.status}`)).toEqual(['REVIEW_CLOSED CLOSED', `RELEASED ${finding}`]);
   });
 
+  it('keeps a finding restricted after the embargo it states ended, until the review closes', async () => {
+    const { id } = await schedule({ plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), windowOpensAt: new Date(clock).toISOString(), reviewerIds: ['isac'] });
+    const embargoUntil = new Date(clock + 3_600_000).toISOString();
+    const finding = (await publish('agency', notice(id, 'AMBER', { embargoUntil }))).body.data.publishModelRiskNotice.id;
+    // Under embargo: of the reviewers, a TRUSTED one waits for the embargo's end (a CORE one does not).
+    expect(await seen('isac', id)).toEqual([]);
+    clock += 2 * 3_600_000;
+    expect(await seen('isac', id)).toEqual([finding]);
+    expect(await seen('trusted', id)).toEqual([]);
+    clock += 31 * DAY;
+    expect(await seen('trusted', id)).toEqual([finding]);
+  });
+
   it('refuses a finding beyond the cap of findings per review, naming input.reviewId', async () => {
     const FULL = 'x-model-review--00000000-0000-4000-8000-000000000004';
     await t.hub.store.modelReviews.insert(await review(FULL, -DAY, 20 * DAY));
