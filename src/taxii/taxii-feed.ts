@@ -24,6 +24,7 @@ import { DEFAULT_LIMIT, hasFilters, sameFilters, type ObjectFilters, type Object
 import { PageTokens } from './page-token.js';
 import { readPage } from './pager.js';
 import { badRequest } from './taxii-error.js';
+import { releaseDating } from './release-dating.js';
 
 export interface TaxiiFeedOptions {
   indicators: IndicatorRepository;
@@ -143,7 +144,7 @@ export class TaxiiFeed {
         out.push(await this.referenceSource(viewer, filters, wants));
         break;
       case 'vulnerabilities':
-        if (wants('vulnerability')) out.push(this.vulnerabilitySource(viewer, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        if (wants('vulnerability')) out.push(...this.vulnerabilitySource(viewer, and(ids, versionFilter('updatedAt', filters.versions)), now));
         break;
     }
     return out;
@@ -187,27 +188,23 @@ export class TaxiiFeed {
   }
 
   /**
-   * Notices, dated by `updatedAt`; except that for a viewer held back by embargoes, another
-   * member's notice whose embargo ended after its last update is dated by the embargo's end (the
-   * moment it was added to what the viewer sees), so that `added_after` pollers receive it.
+   * Notices, dated by when the viewer could first see their current version: the latest of their
+   * `updatedAt`, their embargo's end (for a viewer held back by embargoes, on another member's
+   * notice) and their model review's release (`reviewReleaseAt`, for a viewer outside the review's
+   * audience), so that `added_after` pollers receive a notice released after its last update.
+   * One source per dating field, partitioned so that each notice is in exactly one (`releaseDating`).
    */
   private noticeSources(view: StixView, filter: Filter, now: Date): ObjectSource[] {
     const { viewer } = view;
     const base = and(noticeVisibility(viewer, now), taxiiExclusion(), filter);
-    const source = (scope: Filter, timeField: 'updatedAt' | 'embargoUntil') =>
+    const source = (scope: Filter, timeField: 'updatedAt' | 'embargoUntil' | 'reviewReleaseAt') =>
       new StoreSource<NoticeDoc>({
         repo: this.options.notices,
         scope,
         timeField,
         toObjects: (docs) => this.noticeObjects(docs, view),
       });
-    if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
-    const own: Filter[] = viewer.kind === 'member' ? [{ source: viewer.memberId }] : [];
-    const releasedLater: Filter = { $expr: { $gt: ['$embargoUntil', '$updatedAt'] } };
-    return [
-      source(and(base, { $or: [...own, { embargoUntil: null }, { $expr: { $lte: ['$embargoUntil', '$updatedAt'] } }] }), 'updatedAt'),
-      source(and(base, viewer.kind === 'member' ? { source: { $ne: viewer.memberId } } : {}, releasedLater), 'embargoUntil'),
-    ];
+    return releaseDating(viewer, embargoApplies(viewer)).map(({ scope, timeField }) => source(and(base, scope), timeField));
   }
 
   private async noticeObjects(docs: NoticeDoc[], view: StixView): Promise<StixObject[]> {
@@ -220,20 +217,26 @@ export class TaxiiFeed {
 
   /**
    * Clearinghouse cases the viewer may see, never a RECEIVED (TLP:RED) one, each as the policy
-   * redacts it at its stage, dated by `updatedAt`: every step that widens a case's audience is a
-   * write, so a viewer a case newly reaches finds it at the end of the collection.
+   * redacts it at its stage, dated by `updatedAt` (every step that widens a case's audience is a
+   * write, so a viewer a case newly reaches finds it at the end of the collection), or by its
+   * model review's release when that came later and the viewer was outside the review's audience.
    */
-  private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource {
-    return new StoreSource<VulnerabilityDoc>({
-      repo: this.options.vulnerabilities,
-      scope: and(vulnerabilityVisibility(viewer, now), taxiiVulnerabilityExclusion(), filter),
-      timeField: 'updatedAt',
-      toObjects: async (docs) =>
-        docs.map((doc) => {
-          const view = redactVulnerability(doc, viewer, now, this.options.schedule);
-          return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }) : null;
+  private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource[] {
+    const base = and(vulnerabilityVisibility(viewer, now), taxiiVulnerabilityExclusion(), filter);
+    return releaseDating(viewer, false).map(
+      ({ scope, timeField }) =>
+        new StoreSource<VulnerabilityDoc>({
+          repo: this.options.vulnerabilities,
+          scope: and(base, scope),
+          // Cases have no embargoUntil (`embargoes` false): updatedAt or reviewReleaseAt.
+          timeField: timeField as 'updatedAt' | 'reviewReleaseAt',
+          toObjects: async (docs) =>
+            docs.map((doc) => {
+              const view = redactVulnerability(doc, viewer, now, this.options.schedule);
+              return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }) : null;
+            }),
         }),
-    });
+    );
   }
 
   /** The reference objects: markings, the hub's identity and extension, and the member identities the viewer may see. */

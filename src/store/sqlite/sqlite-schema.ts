@@ -96,6 +96,7 @@ export const NOTICES: CollectionSpec = {
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of notices in date_added order' },
     { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher)' },
     { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
+    { columns: ['reviewReleaseAt', 'dateAddedOffset', '_id'], purpose: 'TAXII releases of model reviews\' findings (dated by the review\'s close for viewers outside its audience, release-dating.ts) in date_added order' },
   ],
   countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
   retiredIndexes: ['notices_updatedAt_id'],
@@ -213,6 +214,7 @@ export const VULNERABILITIES: CollectionSpec = {
     { columns: ['cveId', 'seq'], purpose: 'the cveId filter' },
     { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
+    { columns: ['reviewReleaseAt', 'dateAddedOffset', '_id'], purpose: 'TAXII releases of model reviews\' findings (dated by the review\'s close for viewers outside its audience, release-dating.ts) in date_added order' },
   ],
   // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
   countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited'],
