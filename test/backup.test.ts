@@ -62,6 +62,13 @@ beforeAll(async () => {
   await gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
     input: { title: 'Flaw', summary: 's', severity: 'HIGH', affected: [{ vendorName: 'V', product: 'P', versions: '< 2' }], discovery: { method: 'HUMAN', humanValidated: true } },
   });
+  // A model review, as the review service stores one (the demo may not hold one).
+  await t.hub.store.modelReviews.insert({
+    _id: 'x-model-review--00000000-0000-4000-8000-0000000000b1', model: { name: 'Backup-1', developer: 'Lab', version: null }, description: null, lab: 'demo-isac',
+    scheduledBy: { memberId: 'demo-isac', userId: 'pub@demo-isac' }, plannedDeploymentAt: new Date(now.getTime() + 40 * 86_400_000), windowOpensAt: new Date(now.getTime() + 10 * 86_400_000),
+    closesAt: new Date(now.getTime() + 40 * 86_400_000), cancelledAt: null, cancelReason: null, reviewers: ['demo-agency'], invited: [], summaryPublic: false, closeAnnouncedAt: null,
+    createdAt: now, updatedAt: now, seq: 1,
+  });
   const bad = `${isac.slice(0, -4)}AAAA`;
   await t.gql('{ viewer { tier } }', {}, { token: bad });
   await t.hub.maintenance.checkpointAudit();

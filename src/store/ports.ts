@@ -97,8 +97,9 @@ export interface VulnerabilityRepository {
 
 /**
  * Pre-deployment model reviews (src/domain/model-review.ts). Small: a hub holds tens to thousands.
- * (Issue 14: the store slice adds it to `Store` as `modelReviews`, to every adapter, to backups
- * as the collection `modelReviews` and to the contract suite.)
+ * The filters come from `modelReviewVisibility` (policy.ts) and `modelReviewFilter` (queries.ts);
+ * every adapter indexes what they read (SQLite: MODEL_REVIEWS in sqlite-schema.ts; MongoDB:
+ * mongo-indexes.ts). Backed up as the collection `modelReviews`.
  */
 export interface ModelReviewRepository {
   find(filter: Filter, options?: FindOptions): Promise<ModelReviewDoc[]>;
@@ -108,7 +109,8 @@ export interface ModelReviewRepository {
   /**
    * Compare-and-set, as `VulnerabilityRepository.updateOne`: applies `update` to the one review
    * matching `filter` and returns it after the update; null, with nothing written, when none
-   * matches. Put what the change relies on in the filter (`seq`).
+   * matches. Put what the change relies on in the filter (`seq`). Every update must set a new
+   * `seq` (the write order): one that does not throws, and so does one that changes `_id`.
    */
   updateOne(filter: Filter, update: UpdateDoc): Promise<ModelReviewDoc | null>;
 }
@@ -368,6 +370,7 @@ export interface Store {
   sightings: SightingRepository;
   notices: NoticeRepository;
   vulnerabilities: VulnerabilityRepository;
+  modelReviews: ModelReviewRepository;
   members: MemberRepository;
   idempotency: IdempotencyRepository;
   sequences: SequenceRepository;
@@ -409,6 +412,7 @@ export const STORE_COLLECTIONS = [
   'communities',
   'people',
   'vulnerabilities',
+  'modelReviews',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

@@ -10,6 +10,7 @@ import type { Filter } from '../domain/filter.js';
 import type { MemberGuard, SortSpec } from './ports.js';
 import type { DiscoveryMethod, DisclosureStage, VulnerabilityStatus } from '../domain/vulnerability.js';
 import type { DisclosureSchedule } from '../domain/vulnerability-stage.js';
+import type { ModelReviewStatus } from '../domain/model-review.js';
 
 export type Direction = 'ASC' | 'DESC';
 
@@ -236,3 +237,79 @@ export function possibleDuplicatesFilter(productKeys: readonly string[], cwes: r
   if (productKeys.length === 0 || cwes.length === 0) return NOTHING;
   return { productKeys: { $in: [...productKeys] }, cwes: { $in: [...cwes] }, status: { $in: [...OPEN_VULNERABILITY_STATUSES] } };
 }
+
+/** The `ModelReviewFilter` input (schema/model-reviews.graphql), as the service passes it. */
+export interface ModelReviewFilterInput {
+  status?: ModelReviewStatus[] | null;
+  /** Lab member ids. */
+  lab?: string[] | null;
+  modelName?: string | null;
+  modelDeveloper?: string | null;
+}
+
+/**
+ * The conditions under which a review has `status` at `now`: exactly `modelReviewStatus`
+ * (src/domain/model-review.ts) as a filter, since the status is computed, never stored.
+ * CANCELLED first; CLOSED from `closesAt` (a null `closesAt` never closes); OPEN from
+ * `windowOpensAt`; SCHEDULED before it.
+ */
+export function modelReviewStatusFilter(status: ModelReviewStatus, now: Date): Filter {
+  const notClosed: Filter = { $or: [{ closesAt: null }, { closesAt: { $gt: now } }] };
+  switch (status) {
+    case 'CANCELLED':
+      return { cancelledAt: { $ne: null } };
+    case 'CLOSED':
+      return { cancelledAt: null, closesAt: { $lte: now } };
+    case 'OPEN':
+      return { $and: [{ cancelledAt: null, windowOpensAt: { $lte: now } }, notClosed] };
+    case 'SCHEDULED':
+      return { $and: [{ cancelledAt: null, windowOpensAt: { $gt: now } }, notClosed] };
+  }
+}
+
+/** The filter of `modelReviews(filter)` at `now` (AND it with `modelReviewVisibility`). */
+export function modelReviewFilter(input: ModelReviewFilterInput | null | undefined, now: Date): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.status) {
+    const statuses = [...new Set(input.status)];
+    // An empty list asks for no status: nothing matches (as `{status: {$in: []}}` would).
+    parts.push(statuses.length === 0 ? NOTHING : statuses.length === 1 ? modelReviewStatusFilter(statuses[0]!, now) : { $or: statuses.map((st) => modelReviewStatusFilter(st, now)) });
+  }
+  if (input.lab?.length) parts.push({ lab: { $in: input.lab } });
+  if (input.modelName) parts.push({ 'model.name': input.modelName });
+  if (input.modelDeveloper) parts.push({ 'model.developer': input.modelDeveloper });
+  return and(...parts);
+}
+
+/**
+ * The order of `modelReviews(...)`: soonest planned deployment first, then id (unique: the last
+ * key of keyset cursors, `keysetAfter`).
+ */
+export const MODEL_REVIEW_LIST_ORDER: SortSpec = [
+  ['plannedDeploymentAt', 1],
+  ['_id', 1],
+];
+
+/**
+ * The findings of a review: the notices and clearinghouse cases filed under it (both carry
+ * `reviewId`). AND it with the viewer's visibility to list what a viewer sees of them; alone, it
+ * is what the review service rewrites on every change of the review and what the summary counts.
+ */
+export function modelReviewFindingsFilter(reviewId: string): Filter {
+  return { reviewId };
+}
+
+/**
+ * Reviews whose close is due at `now` and not yet announced (the ReviewWatcher's read; a
+ * cancelled review never closes), oldest close first with `MODEL_REVIEW_CLOSE_ORDER`.
+ */
+export function modelReviewsDueToClose(now: Date): Filter {
+  return { closeAnnouncedAt: null, cancelledAt: null, closesAt: { $lte: now } };
+}
+
+/** The order the ReviewWatcher announces closes in: oldest `closesAt` first, then id. */
+export const MODEL_REVIEW_CLOSE_ORDER: SortSpec = [
+  ['closesAt', 1],
+  ['_id', 1],
+];

@@ -26,6 +26,7 @@ import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
+import { MemoryModelReviews } from './memory-model-reviews.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
 import type { CollectionAccess, StoreCollections } from '../ports.js';
@@ -243,6 +244,7 @@ export function createMemoryStore(): Store {
     sightings: new MemorySightings(),
     notices: new MemoryNotices(),
     vulnerabilities: new MemoryVulnerabilities(),
+    modelReviews: new MemoryModelReviews(),
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
     sequences: new MemorySequences(),
@@ -273,6 +275,7 @@ export function createMemoryStore(): Store {
     communities: r.communities.access,
     people: r.people.access,
     vulnerabilities: r.vulnerabilities.access,
+    modelReviews: r.modelReviews.access,
   };
   return { ...repositories, backup, async close() {} };
 }

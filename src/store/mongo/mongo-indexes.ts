@@ -214,6 +214,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.notices,
+    name: 'notices_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
+  },
+  {
+    collection: COLLECTIONS.notices,
     name: 'notices_review_release_date_added',
     key: { reviewReleaseAt: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'TAXII: model reviews\' findings dated by the review\'s close (viewers outside its audience, release-dating.ts), in date_added order',
@@ -302,6 +320,61 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'vulnerabilities_id_stage',
     key: { _id: 1, stageReached: 1 },
     purpose: 'lookups by id: the branch {stageReached: {$in: <stages the tier sees>}}',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
+  },
+  // model reviews (small: tens to thousands; visibility reads lab, reviewers, closesAt, cancelledAt, summaryPublic)
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_planned',
+    key: { plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'modelReviews(...): soonest planned deployment first (MODEL_REVIEW_LIST_ORDER) and its keyset cursors, the visibility $or tested while walking',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_lab_planned',
+    key: { lab: 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: "the visibility branch {lab: <viewer>} (a lab's own reviews) and the lab filter, in list order",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_reviewers_planned',
+    key: { reviewers: 1, plannedDeploymentAt: 1 },
+    purpose: 'the visibility branch {reviewers: <viewer>}: the reviews a member reviews (multikey), in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_model_planned',
+    key: { 'model.name': 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'the modelName filter, in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_closes',
+    key: { closesAt: 1, _id: 1 },
+    purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and the visibility branch {cancelledAt: null, closesAt: {$lte: now}} (anonymous callers' only one)",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_close_due',
+    key: { closeAnnouncedAt: 1, closesAt: 1 },
+    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose)',
   },
   // sightings
   {

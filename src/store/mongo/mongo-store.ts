@@ -75,6 +75,8 @@ import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
+import { MongoModelReviews } from './mongo-model-reviews.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 
 export interface MongoStoreOptions {
@@ -397,6 +399,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
     vulnerabilities: new MongoVulnerabilities(durable<VulnerabilityDoc>(COLLECTIONS.vulnerabilities)),
+    modelReviews: new MongoModelReviews(durable<ModelReviewDoc>(COLLECTIONS.modelReviews)),
     members: new MongoMembers(durable<Member>(COLLECTIONS.members)),
     idempotency: new MongoIdempotency(durable<IdempotencyRecord>(COLLECTIONS.idempotency), options.reservationLeaseMs ?? RESERVATION_LEASE_MS),
     sequences: new MongoSequences(counters),
@@ -447,6 +450,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
     communities: mongoAccess(raw('communities'), 'community'),
     vulnerabilities: mongoAccess(raw('vulnerabilities'), 'vulnerability'),
+    modelReviews: mongoAccess(raw('modelReviews'), 'model review'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -472,6 +476,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   communities: COLLECTIONS.communities,
   people: COLLECTIONS.people,
   vulnerabilities: COLLECTIONS.vulnerabilities,
+  modelReviews: COLLECTIONS.modelReviews,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { ApprovalRequestDoc, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { EventDoc } from '../../domain/events.js';
 import type { CollectionAccess, StoreCollections, StoredDocument } from '../ports.js';
 import type { SqliteCollection } from './sqlite-collection.js';
@@ -25,6 +26,7 @@ export interface SqliteDocumentCollections {
   audit: SqliteCollection<AuditEntry>;
   communities: SqliteCollection<CommunityDoc>;
   vulnerabilities: SqliteCollection<VulnerabilityDoc>;
+  modelReviews: SqliteCollection<ModelReviewDoc>;
 }
 
 export function sqliteBackup(db: Database.Database, statements: StatementCache, docs: SqliteDocumentCollections): StoreCollections {
@@ -102,6 +104,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     },
     communities: documents(docs.communities, 'communities'),
     vulnerabilities: documents(docs.vulnerabilities, 'vulnerabilities'),
+    modelReviews: documents(docs.modelReviews, 'model_reviews'),
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).

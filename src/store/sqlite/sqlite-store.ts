@@ -46,7 +46,9 @@ import {
 import { SqliteCommunities } from './sqlite-communities.js';
 import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
-import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, MODEL_REVIEWS, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { SqliteModelReviews } from './sqlite-model-reviews.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import { SqliteVulnerabilities } from './sqlite-vulnerabilities.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
@@ -80,6 +82,7 @@ export interface SqliteStore extends Store {
     approvals: SqliteCollection<ApprovalRequestDoc>;
     audit: SqliteCollection<AuditEntry>;
     vulnerabilities: SqliteCollection<VulnerabilityDoc>;
+    modelReviews: SqliteCollection<ModelReviewDoc>;
   };
 }
 
@@ -267,6 +270,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
     vulnerabilities: new SqliteCollection<VulnerabilityDoc>(db, statements, VULNERABILITIES),
+    modelReviews: new SqliteCollection<ModelReviewDoc>(db, statements, MODEL_REVIEWS),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
   const checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(db, path, { walLimitPages: options.walLimitPages });
@@ -286,6 +290,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     sightings: g(new SqliteSightings(collections.sightings)),
     notices: g(new SqliteRecords(collections.notices) as NoticeRepository),
     vulnerabilities: g(new SqliteVulnerabilities(db, collections.vulnerabilities)),
+    modelReviews: g(new SqliteModelReviews(db, collections.modelReviews)),
     members: g(new SqliteMembers(db, statements)),
     communities: g(new SqliteCommunities(db, communities)),
     idempotency: g(idempotency),
