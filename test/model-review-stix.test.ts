@@ -65,7 +65,7 @@ const SUMMARY: ModelReviewSummary = {
 function stixFor(who: Who, at: number, doc = review()) {
   const view = redactModelReview(doc, VIEWERS[who], new Date(at));
   if (!view) return null;
-  return modelReviewToStix(view, { viewer: VIEWERS[who], gates }, { summary: SUMMARY, lastFiledAt: new Date(T0 + 3 * DAY), findingIds: [], now: new Date(at) });
+  return modelReviewToStix(view, { viewer: VIEWERS[who], gates }, { summary: SUMMARY, findingIds: [], now: new Date(at) });
 }
 
 const OPEN = T0 + 5 * DAY;
@@ -135,10 +135,8 @@ describe('x-model-review objects', () => {
     const closed = stixFor('lab', CLOSED)!;
     expect([before.status, open.status, closed.status]).toEqual(['scheduled', 'open', 'closed']);
     expect(before.modified).toBe(new Date(T0 - 2 * DAY).toISOString());
-    // The lab reads the summary: the newest finding (filed on day 3) is a version too.
-    expect(open.modified).toBe(new Date(T0 + 3 * DAY).toISOString());
+    expect(open.modified).toBe(new Date(T0).toISOString());
     expect(closed.modified).toBe(new Date(T0 + 30 * DAY).toISOString());
-    // A reviewer does not read the summary before the close: the filing is no version of its object.
     expect(stixFor('reviewer', OPEN)!.modified).toBe(new Date(T0).toISOString());
     expect(stixFor('core', CLOSED)!.modified).toBe(new Date(T0 + 30 * DAY).toISOString());
   });
@@ -153,7 +151,7 @@ describe('x-model-review objects', () => {
   it('never reads the stored review: a view without reviewers yields no reviewer_refs whatever the caller passes', () => {
     const view = redactModelReview(review(), VIEWERS.core, new Date(CLOSED))!;
     expect(view.reviewers).toBeNull();
-    const object = modelReviewToStix(view, { viewer: VIEWERS.core, gates }, { summary: null, lastFiledAt: null, findingIds: ['x-model-risk-notice--1'], now: new Date(CLOSED) });
+    const object = modelReviewToStix(view, { viewer: VIEWERS.core, gates }, { summary: null, findingIds: ['x-model-risk-notice--1'], now: new Date(CLOSED) });
     expect(object).not.toHaveProperty('reviewer_refs');
     expect(object).not.toHaveProperty('summary');
     expect(object.finding_refs).toEqual(['x-model-risk-notice--1']);

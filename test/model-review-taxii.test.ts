@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
+import type { ModelReviewDoc } from '../src/domain/model-review.js';
 import type { NoticeDoc } from '../src/domain/types.js';
 import { withId } from '../src/domain/with-id.js';
 import { noticeVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
@@ -14,9 +15,11 @@ import type { FindOptions } from '../src/store/ports.js';
 import { and } from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { formatDateAdded, offsetOfId } from '../src/taxii/date-added.js';
+import { memberIdentityId } from '../src/stix/stix-ids.js';
 import { StoreSource } from '../src/taxii/object-source.js';
 import { releaseDating } from '../src/taxii/release-dating.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { stixProblems } from './support/stix-validator.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const NOTICES = 'fc6234ba-1d08-4c68-92c5-2765ca3f6581';
@@ -33,7 +36,7 @@ const finding = {} as Record<'green' | 'amber' | 'red' | 'cancelled', string>;
 let caseFinding: string;
 let releaseAt: Date;
 
-interface Page { status: number; last: string | null; objects: Array<{ id: string }>; manifest: Array<{ id: string; date_added: string }> }
+interface Page { status: number; last: string | null; objects: Array<{ id: string; type: string; [k: string]: any }>; manifest: Array<{ id: string; date_added: string }> }
 
 async function read(collection: string, who: Who, addedAfter?: string): Promise<Page> {
   const origin = t.url.replace(/\/graphql$/, '');
@@ -41,12 +44,14 @@ async function read(collection: string, who: Who, addedAfter?: string): Promise<
   const get = (leaf: string) =>
     fetch(`${origin}/taxii2/hub/collections/${collection}/${leaf}/${query}`, { headers: { accept: TAXII, ...(tok[who] ? { authorization: `Bearer ${tok[who]}` } : {}) } });
   const objects = await get('objects');
-  const body = (await objects.json()) as { objects?: Array<{ id: string }> };
+  const body = (await objects.json()) as { objects?: Page['objects'] };
   const manifest = (await (await get('manifest')).json()) as { objects?: Array<{ id: string; date_added: string }> };
   return { status: objects.status, last: objects.headers.get('x-taxii-date-added-last'), objects: body.objects ?? [], manifest: manifest.objects ?? [] };
 }
 
-const ids = (page: Page) => page.objects.map((o) => o.id);
+/** The findings (notices, cases) of a page; reviews apart. */
+const ids = (page: Page) => page.objects.filter((o) => o.type !== 'x-model-review').map((o) => o.id);
+const reviewsOf = (page: Page) => page.objects.filter((o) => o.type === 'x-model-review');
 
 /** Files a record as a finding of a review, as the filing path does: the review's restriction rides on the record from its write. */
 async function restrict(kind: 'notices' | 'vulnerabilities', id: string, reviewId: string, audience: string[], release: Date | null): Promise<void> {
@@ -70,6 +75,14 @@ beforeAll(async () => {
   tok.anonymous = undefined;
   const audience = ['lab', 'reviewer', 'invited'];
   releaseAt = new Date(clock + 2 * HOUR);
+  const scheduled = new Date(clock - 10 * 86_400_000);
+  const doc = (id: string, over: Partial<ModelReviewDoc>): ModelReviewDoc => ({
+    _id: id, model: { name: 'Frontier-9', developer: 'lab', version: null }, description: 'Before it ships.', lab: 'lab', scheduledBy: { memberId: 'lab', userId: 'test@lab' },
+    plannedDeploymentAt: releaseAt, windowOpensAt: new Date(clock - HOUR), closesAt: releaseAt, cancelledAt: null, cancelReason: null,
+    reviewers: ['reviewer', 'invited'], invited: ['invited'], summaryPublic: false, closeAnnouncedAt: null, createdAt: scheduled, updatedAt: scheduled, seq: 1, ...over,
+  });
+  await t.hub.store.modelReviews.insert(doc(REVIEW, {}));
+  await t.hub.store.modelReviews.insert(doc(CANCELLED, { closesAt: null, cancelledAt: new Date(clock - HOUR / 2), cancelReason: 'Not shipping.', updatedAt: new Date(clock - HOUR / 2), seq: 2 }));
 
   const publish = async (token: string, input: Record<string, unknown>) => {
     const res = await t.gql('mutation ($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }', {
@@ -115,6 +128,24 @@ describe('TAXII and a model review\'s findings, before and after the close', () 
     for (const who of ['invited', 'core', 'trusted', 'community', 'anonymous'] as const) expect(ids(before[who].cases), who).toEqual([]);
   });
 
+  it('serves the review (x-model-review) to the lab, reviewers and hub-admins before the close, reviewers named, the summary to the lab and hub-admins only', () => {
+    for (const who of ['lab', 'reviewer', 'invited', 'admin'] as const) {
+      const reviews = reviewsOf(before[who].notices);
+      expect(reviews.map((r) => r.id).sort(), who).toEqual([REVIEW, CANCELLED].sort());
+      const open = reviews.find((r) => r.id === REVIEW)!;
+      for (const r of reviews) expect(stixProblems(r), `${who} ${r.id}`).toEqual([]);
+      expect(open, who).toMatchObject({ status: 'open', reviewer_refs: [memberIdentityId('reviewer'), memberIdentityId('invited')] });
+      // Findings referenced as TAXII serves them to this viewer: never the RED one.
+      expect([...open.finding_refs].sort(), who).toEqual([finding.green, finding.amber, ...(who === 'invited' ? [] : [caseFinding])].sort());
+    }
+    expect(reviewsOf(before.lab.notices).find((r) => r.id === REVIEW)!.summary).toMatchObject({ total: 4, highest_severity: 'high' });
+    expect(reviewsOf(before.reviewer.notices).find((r) => r.id === REVIEW)).not.toHaveProperty('summary');
+    for (const who of ['core', 'trusted', 'community', 'anonymous'] as const) expect(reviewsOf(before[who].notices), who).toEqual([]);
+    // A finding names its review where the review is seen.
+    const green = before.invited.notices.objects.find((o) => o.id === finding.green)!;
+    expect(green.review_ref).toBe(REVIEW);
+  });
+
   it('after the close, serves each finding to everyone its TLP and tier reach, dated by the release, to added_after pollers that polled before', async () => {
     clock = releaseAt.getTime() + 60_000;
     const released = formatDateAdded({ t: releaseAt.getTime(), u: 0 }).slice(0, 23);
@@ -134,8 +165,24 @@ describe('TAXII and a model review\'s findings, before and after the close', () 
         expect(m.date_added).toBe(formatDateAdded({ t: releaseAt.getTime(), u: offsetOfId(m.id) }));
       }
     }
+    // The closed review reaches every member, dated by the close, without its reviewers; not anonymous callers (summary not public).
+    for (const who of ['core', 'trusted', 'community'] as const) {
+      const next = await read(NOTICES, who, new Date(releaseAt.getTime() - HOUR).toISOString());
+      const [review, ...more] = reviewsOf(next);
+      expect(more, who).toEqual([]);
+      expect(review, who).toMatchObject({ id: REVIEW, status: 'closed', summary: { total: 4 }, modified: releaseAt.toISOString() });
+      expect(review, who).not.toHaveProperty('reviewer_refs');
+      expect(next.manifest.find((m) => m.id === REVIEW)!.date_added, who).toBe(formatDateAdded({ t: releaseAt.getTime(), u: offsetOfId(REVIEW) }));
+      expect([...review!.finding_refs].sort(), who).toEqual([...expected[who], ...(who === 'core' ? [caseFinding] : [])].sort());
+      for (const f of next.objects.filter((o) => o.type === 'x-model-risk-notice')) expect(f.review_ref, who).toBe(REVIEW);
+    }
+    expect(reviewsOf(await read(NOTICES, 'anonymous'))).toEqual([]);
     // The cancelled review's finding is TLP:CLEAR, and still nobody outside its audience gets it.
-    for (const who of ['core', 'trusted', 'community', 'anonymous'] as const) expect(ids(await read(NOTICES, who)), who).not.toContain(finding.cancelled);
+    for (const who of ['core', 'trusted', 'community', 'anonymous'] as const) {
+      const all = await read(NOTICES, who);
+      expect(ids(all), who).not.toContain(finding.cancelled);
+      expect(reviewsOf(all).map((r) => r.id), who).not.toContain(CANCELLED);
+    }
     // TLP:RED never goes out over TAXII, to its recipient neither.
     for (const who of Object.keys(tok) as Who[]) expect(ids(await read(NOTICES, who)), who).not.toContain(finding.red);
   });
@@ -144,6 +191,8 @@ describe('TAXII and a model review\'s findings, before and after the close', () 
     for (const who of ['lab', 'reviewer', 'invited', 'admin'] as const) {
       const again = await read(NOTICES, who, before[who].notices.last!);
       expect(ids(again), who).toEqual([]);
+      // The review is a new version at its close (its status moved): served again, once.
+      expect(reviewsOf(again).map((r) => `${r.id} ${r.status} ${r.modified}`), who).toEqual([`${REVIEW} closed ${releaseAt.toISOString()}`]);
     }
   });
 

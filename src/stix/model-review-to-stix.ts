@@ -13,11 +13,6 @@ export interface ModelReviewStixParts {
    * null otherwise. Ignored unless `review.seesSummary`, so a caller's slip cannot leak it.
    */
   summary: ModelReviewSummary | null;
-  /**
-   * When the newest finding counted in `summary` was filed: a new finding is a new version of the
-   * review for those who read the summary. Null when there is none (or no summary).
-   */
-  lastFiledAt: Date | null;
   /** The ids of its findings (notices and cases) the viewer may see, on the channel asking (TAXII: never TLP:RED). */
   findingIds: readonly string[];
   /** The instant the review is seen at: its status, and so its version, is read then. */
@@ -30,12 +25,15 @@ export interface ModelReviewStixParts {
  * never the stored review): reviewers only where the view holds them, the summary only where the
  * viewer may read it, findings only those it may see.
  *
- * Its version (`modified`) is the latest of its write (`updatedAt`), the passed instants at which
- * its status moved by time alone (the window's opening, the close) and, for a reader of the
- * summary, the filing of its newest finding: every change of what the object says is a new
- * version, so that TAXII serves it again (dated by `modified`) and STIX consumers keep the newest.
- * Findings are filed only while the review is OPEN, so for a viewer who reads the summary only
- * after the close the version is never later than the close on that account.
+ * Its version (`modified`) is the latest of its write (`updatedAt`) and the passed instants at
+ * which its status moved by time alone (the window's opening, the close), so that TAXII serves it
+ * again (dated by `modified`) when its status moves. Two changes are not versions, on purpose:
+ * the reviewer list (`reviewer_refs`; invitations and removals do not move `updatedAt`, which
+ * would tell everyone who reads the closed review when its reviewers changed), and the summary's
+ * counts while the review is OPEN (only the lab and hub-admins read them then; a version per
+ * filing would date findings they may not see). Findings are filed only while the review is
+ * OPEN, so the summary everyone reads from the close on is that of the close's version (but for a
+ * later edit of a finding's category or severity).
  *
  * Marked TLP:AMBER until it closes (its audience is the lab and the reviewers' organisations),
  * then TLP:GREEN (every member sees a closed review), or TLP:CLEAR once the lab released its
@@ -50,7 +48,7 @@ export function modelReviewToStix(review: ModelReviewView, view: StixView, parts
     spec_version: STIX_SPEC_VERSION,
     id: review._id,
     created: stixTimestamp(review.createdAt),
-    modified: stixTimestamp(modelReviewVersion(review, summary ? parts.lastFiledAt : null, parts.now)),
+    modified: stixTimestamp(modelReviewVersion(review, parts.now)),
     // The lab is named by the review (`ModelReview.lab`); its identity object, like every member
     // identity, goes only where the viewer may see members as sources (the `identity` gate).
     created_by_ref: view.gates.allows(view.viewer, { source: review.lab }, 'identity') ? lab : undefined,
@@ -81,14 +79,13 @@ export function modelReviewToStix(review: ModelReviewView, view: StixView, parts
 
 /**
  * The version of a review's STIX object at `now`: the latest of its write, its window's opening
- * and its close when they have passed (its status moves at those instants with no write), and
- * `lastFiledAt` (the newest finding, for a reader of its summary).
+ * and its close when they have passed (its status moves at those instants with no write).
  */
-export function modelReviewVersion(review: Pick<ModelReviewView, 'updatedAt' | 'windowOpensAt' | 'closesAt' | 'cancelledAt'>, lastFiledAt: Date | null, now: Date): Date {
+export function modelReviewVersion(review: Pick<ModelReviewView, 'updatedAt' | 'windowOpensAt' | 'closesAt' | 'cancelledAt'>, now: Date): Date {
   const at = now.getTime();
   let version = review.updatedAt.getTime();
   // A cancellation is a write, and a cancelled review's status moves no more.
-  const moves = review.cancelledAt ? [lastFiledAt] : [review.windowOpensAt, review.closesAt, lastFiledAt];
+  const moves = review.cancelledAt ? [] : [review.windowOpensAt, review.closesAt];
   for (const instant of moves) if (instant && instant.getTime() <= at && instant.getTime() > version) version = instant.getTime();
   return new Date(version);
 }

@@ -1,10 +1,10 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { tlpOfStage, type DisclosureSchedule } from '../domain/vulnerability-stage.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, modelReviewVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
 import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
-import type { IndicatorRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
+import type { IndicatorRepository, ModelReviewRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
@@ -25,12 +25,16 @@ import { PageTokens } from './page-token.js';
 import { readPage } from './pager.js';
 import { badRequest } from './taxii-error.js';
 import { releaseDating } from './release-dating.js';
+import { ReviewSource } from './review-source.js';
+import { MODEL_REVIEW_STIX_TYPE } from '../stix/model-review-to-stix.js';
 
 export interface TaxiiFeedOptions {
   indicators: IndicatorRepository;
   notices: NoticeRepository;
   sightings: SightingRepository;
   vulnerabilities: VulnerabilityRepository;
+  /** Pre-deployment model reviews: served as `x-model-review` objects in the notices collection (docs/taxii.md). */
+  modelReviews: Pick<ModelReviewRepository, 'find'>;
   /** The clearinghouse's disclosure schedule (HUB_POC_DELAY): the stage each case is redacted at. */
   schedule: DisclosureSchedule;
   members: MemberService;
@@ -139,6 +143,10 @@ export class TaxiiFeed {
       }
       case 'model-risk-notices':
         if (wants('x-model-risk-notice')) out.push(...this.noticeSources(view, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        if (wants(MODEL_REVIEW_STIX_TYPE)) {
+          const { modelReviews: reviews, notices, vulnerabilities } = this.options;
+          out.push(new ReviewSource({ reviews, notices, vulnerabilities, view, scope: ids, now, versionMatches: (v) => versionMatches(v, filters.versions) }));
+        }
         break;
       case 'reference':
         out.push(await this.referenceSource(viewer, filters, wants));
@@ -202,17 +210,25 @@ export class TaxiiFeed {
         repo: this.options.notices,
         scope,
         timeField,
-        toObjects: (docs) => this.noticeObjects(docs, view),
+        toObjects: (docs) => this.noticeObjects(docs, view, now),
       });
     return releaseDating(viewer, embargoApplies(viewer)).map(({ scope, timeField }) => source(and(base, scope), timeField));
   }
 
-  private async noticeObjects(docs: NoticeDoc[], view: StixView): Promise<StixObject[]> {
+  private async noticeObjects(docs: NoticeDoc[], view: StixView, now: Date): Promise<StixObject[]> {
     const related = [...new Set(docs.flatMap((d) => d.relatedIndicatorIds))];
     const visible = related.length
       ? new Set((await this.options.indicators.find(and({ _id: { $in: related } }, indicatorVisibility(view.viewer), taxiiExclusion()))).map((d) => d._id))
       : new Set<string>();
-    return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id))));
+    const reviews = await this.visibleReviews(docs, view.viewer, now);
+    return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id)), reviewRefOf(d, reviews)));
+  }
+
+  /** The ids of the findings' reviews that the viewer may see (`review_ref` is given only for those). */
+  private async visibleReviews(docs: ReadonlyArray<{ reviewId?: string | null }>, viewer: Viewer, now: Date): Promise<Set<string>> {
+    const ids = [...new Set(docs.flatMap((d) => (d.reviewId ? [d.reviewId] : [])))];
+    if (ids.length === 0) return new Set();
+    return new Set((await this.options.modelReviews.find(and({ _id: { $in: ids } }, modelReviewVisibility(viewer, now)))).map((r) => r._id));
   }
 
   /**
@@ -230,11 +246,13 @@ export class TaxiiFeed {
           scope: and(base, scope),
           // Cases have no embargoUntil (`embargoes` false): updatedAt or reviewReleaseAt.
           timeField: timeField as 'updatedAt' | 'reviewReleaseAt',
-          toObjects: async (docs) =>
-            docs.map((doc) => {
+          toObjects: async (docs) => {
+            const reviews = await this.visibleReviews(docs, viewer, now);
+            return docs.map((doc) => {
               const view = redactVulnerability(doc, viewer, now, this.options.schedule);
-              return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }) : null;
-            }),
+              return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }, reviewRefOf(doc, reviews)) : null;
+            });
+          },
         }),
     );
   }
@@ -256,6 +274,9 @@ export class TaxiiFeed {
     return new ListSource(kept.map((object) => ({ object, position: { t: Date.parse(String(object.modified ?? object.created)), u: offsetOfId(object.id), id: object.id } })));
   }
 }
+
+/** A finding's review id when the viewer may see that review (in `visible`), else null. */
+const reviewRefOf = (doc: { reviewId?: string | null }, visible: ReadonlySet<string>): string | null => (doc.reviewId && visible.has(doc.reviewId) ? doc.reviewId : null);
 
 /** `match[version]` as a store filter on the version's field: the hub keeps only the current version. */
 function versionFilter(field: string, versions: string[] | undefined): Filter {
