@@ -65,7 +65,7 @@ const SUMMARY: ModelReviewSummary = {
 function stixFor(who: Who, at: number, doc = review()) {
   const view = redactModelReview(doc, VIEWERS[who], new Date(at));
   if (!view) return null;
-  return modelReviewToStix(view, { viewer: VIEWERS[who], gates }, { summary: SUMMARY, findingIds: [], now: new Date(at) });
+  return modelReviewToStix(view, { viewer: VIEWERS[who], gates }, { summary: SUMMARY, findingIds: [] });
 }
 
 const OPEN = T0 + 5 * DAY;
@@ -151,7 +151,7 @@ describe('x-model-review objects', () => {
   it('never reads the stored review: a view without reviewers yields no reviewer_refs whatever the caller passes', () => {
     const view = redactModelReview(review(), VIEWERS.core, new Date(CLOSED))!;
     expect(view.reviewers).toBeNull();
-    const object = modelReviewToStix(view, { viewer: VIEWERS.core, gates }, { summary: null, findingIds: ['x-model-risk-notice--1'], now: new Date(CLOSED) });
+    const object = modelReviewToStix(view, { viewer: VIEWERS.core, gates }, { summary: null, findingIds: ['x-model-risk-notice--1'] });
     expect(object).not.toHaveProperty('reviewer_refs');
     expect(object).not.toHaveProperty('summary');
     expect(object.finding_refs).toEqual(['x-model-risk-notice--1']);

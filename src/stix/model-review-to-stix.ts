@@ -15,8 +15,6 @@ export interface ModelReviewStixParts {
   summary: ModelReviewSummary | null;
   /** The ids of its findings (notices and cases) the viewer may see, on the channel asking (TAXII: never TLP:RED). */
   findingIds: readonly string[];
-  /** The instant the review is seen at: its status, and so its version, is read then. */
-  now: Date;
 }
 
 /**
@@ -48,7 +46,7 @@ export function modelReviewToStix(review: ModelReviewView, view: StixView, parts
     spec_version: STIX_SPEC_VERSION,
     id: review._id,
     created: stixTimestamp(review.createdAt),
-    modified: stixTimestamp(modelReviewVersion(review, parts.now)),
+    modified: stixTimestamp(modelReviewVersion(review)),
     // The lab is named by the review (`ModelReview.lab`); its identity object, like every member
     // identity, goes only where the viewer may see members as sources (the `identity` gate).
     created_by_ref: view.gates.allows(view.viewer, { source: review.lab }, 'identity') ? lab : undefined,
@@ -78,14 +76,12 @@ export function modelReviewToStix(review: ModelReviewView, view: StixView, parts
 }
 
 /**
- * The version of a review's STIX object at `now`: the latest of its write, its window's opening
- * and its close when they have passed (its status moves at those instants with no write).
+ * The version of a review's STIX object as the view shows it: its write, or the instant its
+ * status last moved by time alone, whichever is later. The view's status was read at the view's
+ * instant, so the instant it moved has passed: the window's opening for an OPEN review, the close
+ * for a CLOSED one (a cancellation is a write, and a cancelled review's status moves no more).
  */
-export function modelReviewVersion(review: Pick<ModelReviewView, 'updatedAt' | 'windowOpensAt' | 'closesAt' | 'cancelledAt'>, now: Date): Date {
-  const at = now.getTime();
-  let version = review.updatedAt.getTime();
-  // A cancellation is a write, and a cancelled review's status moves no more.
-  const moves = review.cancelledAt ? [] : [review.windowOpensAt, review.closesAt];
-  for (const instant of moves) if (instant && instant.getTime() <= at && instant.getTime() > version) version = instant.getTime();
-  return new Date(version);
+export function modelReviewVersion(review: Pick<ModelReviewView, 'status' | 'updatedAt' | 'windowOpensAt' | 'closesAt'>): Date {
+  const moved = review.status === 'OPEN' ? review.windowOpensAt : review.status === 'CLOSED' ? review.closesAt : null;
+  return moved && moved.getTime() > review.updatedAt.getTime() ? moved : review.updatedAt;
 }

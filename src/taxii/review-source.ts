@@ -28,7 +28,7 @@ const CASE_TEXTS = ['summary', 'proofOfConcept', 'technicalDetails', 'suggestedF
 /**
  * The `x-model-review` objects of the notices collection: the reviews the viewer may see
  * (`modelReviewVisibility`), each as `redactModelReview` shows it, dated by its version
- * (`modelReviewVersion`: its write, or the passed opening or close that moved its status), so that
+ * (`modelReviewVersion`: its write, or the opening or close that last moved its status), so that
  * a viewer a closed review newly reaches (everyone but the lab, reviewers and hub-admins) receives
  * it dated by the close. Findings are referenced where the viewer may see them over TAXII (never
  * TLP:RED, nor a case at RECEIVED).
@@ -46,7 +46,7 @@ export class ReviewSource implements ObjectSource {
     const dated = docs
       .map((doc) => redactModelReview(doc, view.viewer, now))
       .filter((r): r is ModelReviewView => r !== null)
-      .map((review) => ({ review, position: { t: modelReviewVersion(review, now).getTime(), u: offsetOfId(review._id), id: review._id } }))
+      .map((review) => ({ review, position: { t: modelReviewVersion(review).getTime(), u: offsetOfId(review._id), id: review._id } }))
       // An object's version is its `modified`, the millisecond of its position.
       .filter(({ position }) => position.t < cutoff && (!after || comparePositions(position, after) > 0) && (this.options.versionMatches?.(new Date(position.t).toISOString()) ?? true))
       .sort((a, b) => comparePositions(a.position, b.position));
@@ -74,7 +74,7 @@ export class ReviewSource implements ObjectSource {
     const out: Entry[] = [];
     reviews.forEach((review, i) => {
       const findingIds = [...notices, ...cases].filter((f) => f.reviewId === review._id).map((f) => f._id);
-      const object = modelReviewToStix(review, view, { summary: summaries.get(review._id) ?? null, findingIds, now });
+      const object = modelReviewToStix(review, view, { summary: summaries.get(review._id) ?? null, findingIds });
       out.push({ position: positions[i]!, object, version: versionOf(object) });
     });
     return out;
