@@ -4,7 +4,7 @@
  * (`redactModelReview`), valid against the OASIS core schema, its version moving with every change
  * of what it says (time alone included), and a finding's `review_ref` only where the review is seen.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelReviewDoc, ModelReviewSummary } from '../src/domain/model-review.js';
 import { redactModelReview, type Viewer } from '../src/policy/policy.js';
 import { buildSchema } from '../src/schema.js';
@@ -13,6 +13,7 @@ import { modelReviewToStix } from '../src/stix/model-review-to-stix.js';
 import { HUB_EXTENSION_ID, memberIdentityId } from '../src/stix/stix-ids.js';
 import { StixGates } from '../src/stix/stix-gates.js';
 import { tlpMarkingId } from '../src/stix/tlp-markings.js';
+import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { schemaErrors, stixProblems } from './support/stix-validator.js';
 
 const DAY = 86_400_000;
@@ -155,5 +156,96 @@ describe('x-model-review objects', () => {
     expect(object).not.toHaveProperty('reviewer_refs');
     expect(object).not.toHaveProperty('summary');
     expect(object.finding_refs).toEqual(['x-model-risk-notice--1']);
+  });
+});
+
+describe('ModelReview.stix, stixBundle and review_ref on a real hub', () => {
+  let t: TestHub;
+  let clock = Date.now();
+  type Who = 'lab' | 'agency' | 'isac' | 'core2' | 'community' | 'anonymous';
+  const tok = {} as Record<Who, string | undefined>;
+  let reviewId: string;
+  let green: string;
+  let red: string;
+  let caseId: string;
+  const STIX = 'query ($id: ID!) { modelReview(id: $id) { stix } }';
+  const BUNDLE = 'query ($ids: [ID!]!) { stixBundle(ids: $ids) }';
+
+  const gql = async (who: Who, query: string, variables: Record<string, unknown>) => {
+    const res = await t.gql(query, variables, { token: tok[who] });
+    expect(res.body.errors, res.text).toBeUndefined();
+    return res.body.data;
+  };
+
+  beforeAll(async () => {
+    t = await startTestHub({ config: { anonymousReads: true }, start: { clock: () => clock } });
+    const members = { lab: t.member('lab', 'CORE', { kind: 'LAB' }), agency: t.member('agency', 'CORE'), isac: t.member('isac', 'TRUSTED'), community: t.member('community', 'COMMUNITY') };
+    for (const [who, m] of Object.entries(members)) tok[who as Who] = await m.token(['reader', 'publisher']);
+    const scheduled = await gql('lab', 'mutation ($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }', {
+      input: { model: { name: 'Frontier-9', developer: 'lab', version: '9.0' }, plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), reviewerIds: ['isac'], description: 'Before it ships.' },
+    });
+    reviewId = scheduled.scheduleModelReview.id;
+    // A CORE member that joined after the scheduling: not a reviewer (the default tier's members are taken when it is scheduled).
+    tok.core2 = await t.member('core2', 'CORE').token(['reader']);
+    clock += 2 * DAY; // the window is open
+    const file = async (who: Who, input: Record<string, unknown>) =>
+      (await gql(who, 'mutation ($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }', {
+        input: { title: 'Finding', summary: 'Found in review.', model: { name: 'Frontier-9', developer: 'lab' }, category: 'CYBER_OFFENSE_CAPABILITY', severity: 'HIGH', status: 'PUBLISHED', reviewId, ...input },
+      })).publishModelRiskNotice.id as string;
+    green = await file('agency', { tlp: 'GREEN' });
+    red = await file('isac', { tlp: 'RED', recipients: ['agency'], severity: 'CRITICAL' });
+    caseId = (await gql('agency', 'mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }', {
+      input: { title: 'Sandbox escape', summary: 'The model found a sandbox escape.', severity: 'HIGH', affected: [{ vendorName: 'runc', product: 'runc', versions: '< 1.2' }], discovery: { method: 'HUMAN', humanValidated: true }, reviewId },
+    })).submitVulnerability.id;
+    clock += 1;
+  });
+  afterAll(() => t.dispose());
+
+  it('gives the lab and reviewers the open review\'s STIX, valid, from their view: reviewers named, the summary to the lab only, findings each sees', async () => {
+    const lab = (await gql('lab', STIX, { id: reviewId })).modelReview.stix;
+    expect(stixProblems(lab)).toEqual([]);
+    expect(lab).toMatchObject({ type: 'x-model-review', id: reviewId, status: 'open', reviewer_refs: expect.arrayContaining([memberIdentityId('agency'), memberIdentityId('isac')]), summary: { total: 3, highest_severity: 'critical' } });
+    // The lab is no RED recipient: the RED finding is counted in the summary, never referenced.
+    expect(lab.finding_refs).not.toContain(red);
+    const agency = (await gql('agency', STIX, { id: reviewId })).modelReview.stix;
+    expect(agency).not.toHaveProperty('summary');
+    expect([...agency.finding_refs].sort()).toEqual([green, red, caseId].sort());
+    const isac = (await gql('isac', STIX, { id: reviewId })).modelReview.stix;
+    expect([...isac.finding_refs].sort()).toEqual([green, red].sort());
+  });
+
+  it('leaves a hidden review out of stixBundle exactly as an unknown id, and names the review on a finding only where it is seen', async () => {
+    const unknown = 'x-model-review--00000000-0000-4000-8000-000000000000';
+    for (const who of ['core2', 'community', 'anonymous'] as const) {
+      const hidden = (await gql(who, BUNDLE, { ids: [reviewId] })).stixBundle;
+      const missing = (await gql(who, BUNDLE, { ids: [unknown] })).stixBundle;
+      expect({ ...hidden, id: 'bundle' }, who).toEqual({ ...missing, id: 'bundle' });
+      expect((await gql(who, STIX.replace('stix', 'id'), { id: reviewId })).modelReview, who).toBeNull();
+    }
+    const bundle = (await gql('lab', BUNDLE, { ids: [reviewId, green] })).stixBundle;
+    const objects = bundle.objects as Array<{ type: string; id: string; review_ref?: string }>;
+    expect(objects.filter((o) => o.type === 'x-model-review').map((o) => o.id)).toEqual([reviewId]);
+    expect(objects.find((o) => o.id === green)!.review_ref).toBe(reviewId);
+    // Its reviewers' and lab's identities come along, so the bundle is self-contained.
+    const identities = objects.filter((o) => o.type === 'identity').map((o) => o.id);
+    expect(identities).toEqual(expect.arrayContaining(['lab', 'agency', 'isac'].map(memberIdentityId)));
+  });
+
+  it('after the close, gives every member the closed review without reviewers, with the summary; findings name it for members, not for anonymous callers', async () => {
+    clock += 30 * DAY;
+    const core2 = (await gql('core2', STIX, { id: reviewId })).modelReview.stix;
+    expect(stixProblems(core2)).toEqual([]);
+    expect(core2).toMatchObject({ status: 'closed', summary: { total: 3 }, object_marking_refs: [tlpMarkingId('GREEN')] });
+    expect(core2).not.toHaveProperty('reviewer_refs');
+    // The case is still at RECEIVED: released from the review, it is seen by its stage's rules (CORE from VALIDATED).
+    expect(core2.finding_refs).toEqual([green]);
+    const community = (await gql('community', STIX, { id: reviewId })).modelReview.stix;
+    expect(community.finding_refs).toEqual([green]);
+    expect(community).not.toHaveProperty('created_by_ref');
+    const notice = 'query ($id: ID!) { modelRiskNotice(id: $id) { stix } }';
+    expect((await gql('community', notice, { id: green })).modelRiskNotice.stix.review_ref).toBe(reviewId);
+    expect((await gql('anonymous', notice, { id: green })).modelRiskNotice).toBeNull(); // GREEN: members only
+    const vuln = 'query ($id: ID!) { vulnerability(id: $id) { stix } }';
+    expect((await gql('agency', vuln, { id: caseId })).vulnerability.stix.extensions[HUB_EXTENSION_ID].review_ref).toBe(reviewId);
   });
 });
