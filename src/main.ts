@@ -224,6 +224,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             notices: store.notices,
             sightings: store.sightings,
             vulnerabilities: store.vulnerabilities,
+            modelReviews: store.modelReviews,
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),
