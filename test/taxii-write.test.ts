@@ -311,6 +311,15 @@ describe('versions', () => {
     expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(95);
   });
 
+  it('overlapping posts of one envelope (a client retrying) write each object once', async () => {
+    const objects = Array.from({ length: 200 }, (_, i) => indicator(`198.18.0.${i}`));
+    const before = (await t.hub.store.events.bounds()).latest;
+    const answers = await Promise.all([added(keys.alphaPub, objects), added(keys.alphaPub, objects), added(keys.alphaPub, objects)]);
+    const messages = answers.map((a) => a.successes[0].message).sort();
+    expect(messages).toEqual([expect.stringMatching(/^created /), 'unchanged: this version is already stored', 'unchanged: this version is already stored']);
+    expect((await t.hub.store.events.bounds()).latest).toBe(before + 200);
+  });
+
   it('a newer version marked revoked revokes the claim, audited as revokeIndicator is', async () => {
     const v1 = indicator('192.0.2.31');
     await added(keys.alphaPub, [v1]);
