@@ -361,8 +361,8 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   {
     collection: COLLECTIONS.modelReviews,
     name: 'modelReviews_close_due',
-    key: { closeAnnouncedAt: 1, closesAt: 1 },
-    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose)',
+    key: { closeAnnouncedAt: 1, closesAt: 1, _id: 1 },
+    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)',
   },
   // sightings
   {
