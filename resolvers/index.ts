@@ -6,6 +6,7 @@ import { identityResolvers } from './identity.js';
 import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
+import { modelReviewFindingResolvers } from './model-review-findings.js';
 import { mispResolvers } from './misp.js';
 import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
@@ -15,6 +16,7 @@ import { personResolvers } from './person.js';
 import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
 import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
+import { modelReviewResolvers } from './model-review.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, mispResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers];

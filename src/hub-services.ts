@@ -19,6 +19,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { IdentityService } from './services/identity-service.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
+import { ReviewFindings } from './services/review-findings.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
@@ -29,6 +30,7 @@ import { vulnerabilityVisibility } from './policy/policy.js';
 import { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { ModelReviewService } from './services/model-review-service.js';
 
 export interface HubServicesOptions {
   config: HubConfig;
@@ -96,7 +98,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
+  // A model review's findings: filing under a review, the findings and summary each viewer reads.
+  const reviewFindings = new ReviewFindings({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, ...stamps });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, reviews: reviewFindings, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -128,6 +132,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
+    modelReviews: () => modelReviews,
     ...stamps,
   });
   const vulnerabilityWorkflow = new VulnerabilityWorkflow({
@@ -162,9 +167,25 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     schedule: { pocDelayMs: config.pocDelayMs },
     publisher: config.exportPublisher,
+    reviews: reviewFindings,
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow };
+  const modelReviews: ModelReviewService = new ModelReviewService({
+    reviews: store.modelReviews,
+    notices: store.notices,
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    members: { getMany: (ids) => members.getMany(ids), list: () => store.members.list() },
+    audit,
+    events,
+    approvals: () => approvals,
+    cursors,
+    windowMs: config.reviewWindowMs,
+    defaultTier: config.reviewDefaultTier,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

@@ -106,7 +106,8 @@ export type AlertEventType =
 /**
  * Narrows the stream (it never widens what the policy allows). Indicator criteria (indicatorTypes,
  * minConfidence, tags) imply kind INDICATOR and noticeCategories implies MODEL_RISK_NOTICE, unless
- * `kinds` is given. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
+ * `kinds` is given. minSeverity applies to records with a severity: a model review has none, and its
+ * events (REVIEW_CLOSED) pass it. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
@@ -284,6 +285,16 @@ export type AuditAction =
   | 'MEMBER_REINSTATED'
   /** A member was suspended. */
   | 'MEMBER_SUSPENDED'
+  | 'MODEL_REVIEW_CANCELLED'
+  /** A review closed: at its planned deployment (details.by SCHEDULE, actor null) or early by an approved request (APPROVAL). */
+  | 'MODEL_REVIEW_CLOSED'
+  /** A review's planned deployment moved: by the lab, or by an approved request (details.by). */
+  | 'MODEL_REVIEW_RESCHEDULED'
+  | 'MODEL_REVIEW_REVIEWERS_INVITED'
+  | 'MODEL_REVIEW_REVIEWERS_REMOVED'
+  /** A model review was scheduled (docs/model-reviews.md); in the lab's log, as every MODEL_REVIEW_* entry. */
+  | 'MODEL_REVIEW_SCHEDULED'
+  | 'MODEL_REVIEW_SUMMARY_RELEASED'
   /** A person was added (details.seeded: by the hub itself; details.jit: provisioned just in time). */
   | 'PERSON_ADDED'
   | 'PERSON_REINSTATED'
@@ -424,6 +435,8 @@ export type AuditTargetKind =
   | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
+  /** A model review (`x-model-review--<uuid>`). */
+  | 'MODEL_REVIEW'
   | 'MODEL_RISK_NOTICE'
   /** A person; the id is the person id. */
   | 'PERSON'

@@ -69,6 +69,8 @@ export interface NoticeFilterInput {
   updatedSince?: Date | null;
   /** Publishing member ids (gated: TRUSTED). */
   source?: string[] | null;
+  /** Findings of this model review. */
+  reviewId?: string | null;
 }
 
 export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
@@ -85,6 +87,8 @@ export function noticeFilter(input: NoticeFilterInput | null | undefined): Filte
   if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.source) parts.push({ source: { $in: input.source } });
+  // Findings of a model review; which of them the viewer sees is the visibility filter's (reviewRestriction).
+  if (input.reviewId) parts.push({ reviewId: input.reviewId });
   return and(...parts);
 }
 
@@ -113,7 +117,10 @@ export function sortValues(sort: SortSpec, doc: Record<string, unknown>): unknow
 
 /**
  * The keyset condition "strictly after the document whose sort values are `values`":
- * `{$or: [{a: {$lt: va}}, {a: va, b: {$lt: vb}}]}` for a descending (a, b) sort.
+ * `{a: {$lte: va}, $or: [{a: {$lt: va}}, {a: va, b: {$lt: vb}}]}` for a descending (a, b) sort.
+ * The bound on the leading key, outside the `$or`, says the same once more so that the order's
+ * index seeks to the cursor instead of walking every entry before it (the SQLite store reads
+ * conditions inside `$or` unindexed); left out when `va` is null (a bound on null matches null only).
  */
 export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter {
   const branches: Filter[] = [];
@@ -124,7 +131,10 @@ export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter 
     branch[key] = { [dir === 1 ? '$gt' : '$lt']: values[i] };
     branches.push(branch);
   }
-  return branches.length === 1 ? branches[0]! : { $or: branches };
+  if (branches.length === 1) return branches[0]!;
+  const [lead, dir] = sort[0]!;
+  if (values[0] === null || values[0] === undefined) return { $or: branches };
+  return { [lead]: { [dir === 1 ? '$gte' : '$lte']: values[0] }, $or: branches };
 }
 
 export interface AuditFilterInput {

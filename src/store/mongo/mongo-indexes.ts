@@ -361,8 +361,8 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   {
     collection: COLLECTIONS.modelReviews,
     name: 'modelReviews_close_due',
-    key: { closeAnnouncedAt: 1, closesAt: 1 },
-    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose)',
+    key: { closeAnnouncedAt: 1, closesAt: 1, _id: 1 },
+    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)',
   },
   // sightings
   {
@@ -513,6 +513,28 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'audit_member_at',
     key: { memberId: 1, at: -1 },
     purpose: 'audit log by member and time: auditLog(filter: {memberId, since, until}) ranges on at',
+  },
+  // TAXII add-objects: status resources and members' STIX object versions
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'GET {api-root}/status/{id}/: the status resource by id',
+  },
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: 'taxiiStatuses_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'status resources are kept a bounded time (TAXII_STATUS_RETENTION_MS): one goes once its expiresAt has passed; removeExpired ranges on it too',
+  },
+  {
+    collection: COLLECTIONS.stixVersions,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'add objects: a member\'s stored version of each posted STIX id (`<member>:<stix id>`), read and replaced by _id',
   },
   // idempotency keys
   {

@@ -98,7 +98,8 @@ export const NOTICES: CollectionSpec = {
     { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
     { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
   ],
-  countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
+  // Visibility (source, TLP, recipients, status; a model review's restriction) and the common filters.
+  countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank', 'reviewId', 'reviewReleaseAt', 'reviewAudience'],
   retiredIndexes: ['notices_updatedAt_id'],
 };
 
@@ -216,8 +217,10 @@ export const VULNERABILITIES: CollectionSpec = {
     { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
   ],
-  // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
-  countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited'],
+  // Visibility (source, participants, notified vendors, stage; a model review's restriction) and the
+  // common filters: counts read the count table. A review's findings add a group or a few each
+  // (their review, release and audience): few, as findings are.
+  countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited', 'reviewId', 'reviewReleaseAt', 'reviewAudience'],
 };
 
 /**
@@ -246,8 +249,11 @@ export const MODEL_REVIEWS: CollectionSpec = {
     { columns: ['plannedDeploymentAt', '_id'], purpose: 'modelReviews(...) soonest planned deployment first and its keyset pages (the visibility $or tested while walking)' },
     { columns: ['lab', 'plannedDeploymentAt', '_id'], purpose: "the lab filter in list order; a lab's own reviews (visibility's lab branch)" },
     { columns: ['model_name', 'plannedDeploymentAt', '_id'], purpose: 'the modelName filter in list order' },
-    { columns: ['closesAt', '_id'], purpose: 'the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and visibility\'s closed branch (anonymous callers see closed reviews only)' },
-    { columns: ['closeAnnouncedAt', 'closesAt'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose)' },
+    {
+      columns: ['closesAt', 'cancelledAt', 'windowOpensAt', 'lab', 'summaryPublic'],
+      purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and visibility's closed branch (anonymous callers see closed reviews only); covers totalCount under visibility and status (reviewers read from their side table by rid)",
+    },
+    { columns: ['closeAnnouncedAt', 'closesAt', '_id'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)' },
   ],
 };
 
