@@ -7,6 +7,7 @@ import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
 import { modelReviewFindingResolvers } from './model-review-findings.js';
+import { mispResolvers } from './misp.js';
 import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
@@ -18,4 +19,4 @@ import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
 import { modelReviewResolvers } from './model-review.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers];

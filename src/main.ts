@@ -44,6 +44,10 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
+import { TaxiiWriter } from './taxii/taxii-writer.js';
+import { MispFeed } from './misp/misp-feed.js';
+import { createMispFeedHandler, MISP_FEED_PREFIX } from './misp/misp-feed-handler.js';
+import { hubOrgUuid } from './misp/misp-ids.js';
 
 /** A running hub. */
 export interface Hub {
@@ -220,6 +224,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             notices: store.notices,
             sightings: store.sightings,
             vulnerabilities: store.vulnerabilities,
+            modelReviews: store.modelReviews,
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),
@@ -228,10 +233,28 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             settleMs: config.mongodbUri ? 2_000 : 0,
             now: clock,
           }),
+          // Add objects: through the service publishIndicators and reportSighting use (docs/taxii.md).
+          writer: new TaxiiWriter({ indicators: services.indicators, statuses: store.taxiiStatuses, versions: store.stixVersions, now: clock ? () => new Date(clock()) : undefined }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
           maxContentLength: MAX_BODY_BYTES,
+          log,
+        }),
+      },
+      {
+        // The MISP feed (docs/federation.md, "MISP"): what each credential's member may see, as MISP events.
+        prefix: MISP_FEED_PREFIX,
+        handle: createMispFeedHandler({
+          feed: new MispFeed({
+            indicators: store.indicators,
+            gates: StixGates.of(schema),
+            org: { name: config.exportPublisher.name, uuid: hubOrgUuid(config.exportPublisher.namespace) },
+            settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
+          }),
+          pipeline,
+          challenges: ['Bearer realm="the hub"', 'Basic realm="the hub"'],
           log,
         }),
       },
@@ -264,8 +287,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Model reviews close at their planned deployment: the watcher announces each close once per hub.
   const reviews = new ReviewWatcher({
     modelReviews: store.modelReviews,
-    announce: (review, now) =>
-      announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, audit: services.audit }, review, now),
+    announce: (review, now) => announceClose({ ...store, events, audit: services.audit, schedule: { pocDelayMs: config.pocDelayMs } }, review, now),
     leases: store.leases,
     holder: instanceId,
     onError: (err) => log.error({ err }, 'model review close check failed'),

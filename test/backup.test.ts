@@ -69,6 +69,13 @@ beforeAll(async () => {
     closesAt: new Date(now.getTime() + 40 * 86_400_000), cancelledAt: null, cancelReason: null, reviewers: ['demo-agency'], invited: [], summaryPublic: false, closeAnnouncedAt: null,
     createdAt: now, updatedAt: now, seq: 1,
   });
+  // TAXII add objects: a status resource and the STIX version it wrote.
+  const added = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/indicators/objects/`, {
+    method: 'POST',
+    headers: { accept: 'application/taxii+json;version=2.1', 'content-type': 'application/taxii+json;version=2.1', authorization: `Bearer ${isac}` },
+    body: JSON.stringify({ objects: [{ type: 'indicator', spec_version: '2.1', id: 'indicator--6b1f2a52-0d4e-4f0a-9a51-3c2f1e0b7a11', created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', pattern: "[domain-name:value = 'taxii.backup.example']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'] }] }),
+  });
+  expect(added.status).toBe(202);
   const bad = `${isac.slice(0, -4)}AAAA`;
   await t.gql('{ viewer { tier } }', {}, { token: bad });
   await t.hub.maintenance.checkpointAudit();

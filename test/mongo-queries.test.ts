@@ -168,7 +168,7 @@ describe('index definitions', () => {
 
   it('make every TTL index a single date field, as MongoDB requires', () => {
     const ttl = MONGO_INDEXES.filter((i) => i.expireAfterSeconds !== undefined);
-    expect(ttl.map((i) => i.name).sort()).toEqual(['busCursors_expiry', 'events_expiry', 'idempotency_expiry', 'memberChanges_at', 'rateLimits_expiry']);
+    expect(ttl.map((i) => i.name).sort()).toEqual(['busCursors_expiry', 'events_expiry', 'idempotency_expiry', 'memberChanges_at', 'rateLimits_expiry', 'taxiiStatuses_expiry']);
     for (const index of ttl) expect(Object.keys(index.key), index.name).toHaveLength(1);
   });
 

@@ -16,7 +16,7 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An instant, as an ISO-8601 string in UTC (e.g. 2026-11-26T09:30:00.000Z). */
   DateTime: { input: Date; output: Date; }
-  /** Any JSON value (output only). */
+  /** Any JSON value. As input (`importMispEvent`), the field taking it says what shape it must have. */
   JSON: { input: unknown; output: unknown; }
   /**
    * A role name: `reader`, `publisher`, `approver`, `member-admin` or `hub-admin` (a string, as in
@@ -839,6 +839,53 @@ export type MemberStatus =
   /** Every credential refused and every socket closed until reinstated; its records stay. */
   | 'SUSPENDED';
 
+export type MispAttributeResult = {
+  /** Why it was rejected or skipped. */
+  error: Maybe<ItemError>;
+  /**
+   * Position of the attribute in the event: the event's `Attribute` list first, then each
+   * `Object`'s `Attribute` list, in order.
+   */
+  index: Scalars['Int']['output'];
+  /** The indicator it was stored as (CREATED, UPDATED). */
+  indicator: Maybe<Indicator>;
+  status: MispAttributeStatus;
+  /** The attribute's MISP `type` as sent (`ip-dst`, `sha256`, ...); null when it had none. */
+  type: Maybe<Scalars['String']['output']>;
+  /** The attribute's `uuid` as sent; null when it had none. */
+  uuid: Maybe<Scalars['String']['output']>;
+};
+
+/** What became of one MISP attribute of an imported event. */
+export type MispAttributeStatus =
+  /** Stored as a new indicator of the caller. */
+  | 'CREATED'
+  /** Mapped to an indicator, which the hub refused (`error` says why, as `publishIndicators` would). */
+  | 'REJECTED'
+  /**
+   * Not an indicator the hub imports (`error` says why): a type the hub has no indicator for, `to_ids`
+   * false, a deleted attribute, a distribution of "your organisation only" or a sharing group, the
+   * same value twice.
+   */
+  | 'SKIPPED'
+  /** Updated the caller's existing indicator with the same type and value (a re-import changes nothing else). */
+  | 'UPDATED';
+
+export type MispImportResult = {
+  created: Scalars['Int']['output'];
+  /** The event's `uuid`. */
+  eventUuid: Scalars['String']['output'];
+  rejected: Scalars['Int']['output'];
+  /**
+   * True when the same event (the same attributes mapped to the same indicators) was imported by the
+   * caller's member in the last 24 hours: the first answer is returned and nothing is written again.
+   */
+  replayed: Scalars['Boolean']['output'];
+  results: Array<MispAttributeResult>;
+  skipped: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
 export type ModelRef = {
   developer: Scalars['String']['output'];
   name: Scalars['String']['output'];
@@ -880,6 +927,12 @@ export type ModelReview = Node & {
   /** Who may review: the lab, the reviewers themselves and hub-admins only (null to everyone else). */
   reviewers: Maybe<Array<Member>>;
   status: ModelReviewStatus;
+  /**
+   * This review as the hub's custom STIX 2.1 object (`x-model-review`, docs/model-reviews.md), made
+   * from the review as the viewer may see it: `reviewer_refs` only for the lab, the reviewers and
+   * hub-admins, `summary` only where the viewer may read it, `finding_refs` the findings it may see.
+   */
+  stix: Scalars['JSON']['output'];
   /**
    * Counts of all its findings by category and severity: the lab and hub-admins always; every
    * member once the review closed; anonymous callers when the lab released it to them. Never
@@ -989,7 +1042,8 @@ export type ModelRiskNotice = Node & {
   status: NoticeStatus;
   /**
    * This notice as the hub's custom STIX 2.1 object (`x-model-risk-notice`). Properties of gated
-   * fields the viewer may not see are absent.
+   * fields the viewer may not see are absent; `review_ref` names its model review only where the
+   * viewer may see that review.
    */
   stix: Scalars['JSON']['output'];
   summary: Scalars['String']['output'];
@@ -1123,6 +1177,23 @@ export type Mutation = {
    * member-admin or hub-admin.
    */
   createCommunity: Community;
+  /**
+   * Imports a MISP event (MISP core format: `{"Event": {...}}` or the event object itself, as a MISP
+   * feed's `<uuid>.json` or MISP's REST API gives it) as indicators of the caller's member, stored as
+   * `publishIndicators` stores them. Needs the publisher role.
+   *
+   * Attributes of the types `ip-src`, `ip-dst` (and `|port`), `domain`, `hostname`, `url`, `email`,
+   * `email-src`, `email-dst`, `md5`, `sha1`, `sha256`, `sha512` (and `filename|` those) become
+   * indicators, in the event and in its objects; others are SKIPPED. The TLP is the attribute's
+   * `tlp:` tag, else the event's (the strictest where one carries several; none: GREEN), and never
+   * wider than the distribution allows (1 or 2: at least GREEN). An event whose distribution is 0 ("your organisation only") or
+   * 4 (a sharing group) is refused; TLP:RED (no recipients in MISP) is REJECTED. Attributes with
+   * `to_ids` false are SKIPPED. Severity and confidence come from the hub's `hub:severity` and
+   * `hub:confidence` tags when present (a hub's feed carries them), else from `threat_level_id`
+   * (1 HIGH, 2 MEDIUM, 3 LOW, 4 MEDIUM) and 50. Re-importing changes nothing: claims are one per
+   * member, type and value. At most 5,000 attributes. See docs/federation.md, "MISP".
+   */
+  importMispEvent: MispImportResult;
   /** The lab's publishers and member-admins: invite members of any tier (at most 100 per call) until the review closes. */
   inviteReviewers: ModelReview;
   /**
@@ -1305,6 +1376,11 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationCreateCommunityArgs = {
   input: CreateCommunityInput;
+};
+
+
+export type MutationImportMispEventArgs = {
+  event: Scalars['JSON']['input'];
 };
 
 
@@ -1702,13 +1778,14 @@ export type Query = {
    */
   people: Array<Person>;
   /**
-   * A STIX 2.1 bundle of the indicators and notices among `ids` (at most 100) that the viewer may
-   * see, with their sightings where the viewer may see them, the identities they reference where
-   * the viewer may see the source, the TLP 2.0 marking-definitions they use, and the hub's identity
-   * and extension-definition. Unknown and hidden ids are left out alike.
+   * A STIX 2.1 bundle of the indicators, notices and model reviews among `ids` (at most 100) that the
+   * viewer may see, with their sightings where the viewer may see them, the identities they
+   * reference where the viewer may see the source (and a review's reviewers where it may see them),
+   * the TLP 2.0 marking-definitions they use, and the hub's identity and extension-definition.
+   * Unknown and hidden ids are left out alike.
    */
   stixBundle: Scalars['JSON']['output'];
-  /** The hub's published STIX extension-definition (declares `x-model-risk-notice`). */
+  /** The hub's published STIX extension-definition (declares `x-model-risk-notice` and `x-model-review`). */
   stixExtensionDefinition: Scalars['JSON']['output'];
   /** Who the hub takes the caller to be: tier, member, user and roles (PUBLIC without a token). */
   viewer: Viewer;
@@ -2203,6 +2280,9 @@ export type ResolversTypes = {
   Member: ResolverTypeWrapper<MemberModel>;
   MemberKind: MemberKind;
   MemberStatus: MemberStatus;
+  MispAttributeResult: ResolverTypeWrapper<Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversTypes['Indicator']> }>;
+  MispAttributeStatus: MispAttributeStatus;
+  MispImportResult: ResolverTypeWrapper<Omit<MispImportResult, 'results'> & { results: Array<ResolversTypes['MispAttributeResult']> }>;
   ModelRef: ResolverTypeWrapper<ModelRef>;
   ModelRefInput: ModelRefInput;
   ModelReview: ResolverTypeWrapper<Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversTypes['ModelReviewFinding']>, lab: ResolversTypes['Member'], model: ResolversTypes['ModelRef'], reviewers?: Maybe<Array<ResolversTypes['Member']>> }>;
@@ -2311,6 +2391,8 @@ export type ResolversParentTypes = {
   ItemError: ItemError;
   JSON: Scalars['JSON']['output'];
   Member: MemberModel;
+  MispAttributeResult: Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversParentTypes['Indicator']> };
+  MispImportResult: Omit<MispImportResult, 'results'> & { results: Array<ResolversParentTypes['MispAttributeResult']> };
   ModelRef: ModelRef;
   ModelRefInput: ModelRefInput;
   ModelReview: Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversParentTypes['ModelReviewFinding']>, lab: ResolversParentTypes['Member'], model: ResolversParentTypes['ModelRef'], reviewers?: Maybe<Array<ResolversParentTypes['Member']>> };
@@ -2627,6 +2709,25 @@ export type MemberResolvers<ContextType = HubContext, ParentType extends Resolve
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MispAttributeResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispAttributeResult'] = ResolversParentTypes['MispAttributeResult']> = {
+  error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MispAttributeStatus'], ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  uuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MispImportResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispImportResult'] = ResolversParentTypes['MispImportResult']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  eventUuid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['MispAttributeResult']>, ParentType, ContextType>;
+  skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type ModelRefResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelRef'] = ResolversParentTypes['ModelRef']> = {
   developer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2646,6 +2747,7 @@ export type ModelReviewResolvers<ContextType = HubContext, ParentType extends Re
   plannedDeploymentAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reviewers?: Resolver<Maybe<Array<ResolversTypes['Member']>>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ModelReviewStatus'], ParentType, ContextType>;
+  stix?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   summary?: Resolver<Maybe<ResolversTypes['ModelReviewSummary']>, ParentType, ContextType>;
   summaryPublic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -2733,6 +2835,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   closeModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationCloseModelReviewArgs, 'reviewId'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
+  importMispEvent?: Resolver<ResolversTypes['MispImportResult'], ParentType, ContextType, RequireFields<MutationImportMispEventArgs, 'event'>>;
   inviteReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationInviteReviewersArgs, 'memberIds' | 'reviewId'>>;
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
@@ -2964,6 +3067,8 @@ export type Resolvers<ContextType = HubContext> = {
   ItemError?: ItemErrorResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
+  MispAttributeResult?: MispAttributeResultResolvers<ContextType>;
+  MispImportResult?: MispImportResultResolvers<ContextType>;
   ModelRef?: ModelRefResolvers<ContextType>;
   ModelReview?: ModelReviewResolvers<ContextType>;
   ModelReviewCategoryCount?: ModelReviewCategoryCountResolvers<ContextType>;

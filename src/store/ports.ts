@@ -13,6 +13,7 @@ import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
+import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -364,6 +365,28 @@ export interface LeaseRepository {
   acquire(name: string, holder: string, ttlMs: number, now?: Date): Promise<boolean>;
 }
 
+/**
+ * TAXII add-objects status resources (src/domain/taxii-write.ts), kept a bounded time: a read
+ * after `expiresAt` finds nothing, and expired ones are removed (MongoDB: a TTL index; SQLite
+ * and memory: `removeExpired`, which the writer calls as it adds one).
+ */
+export interface TaxiiStatusRepository {
+  /** Throws on a duplicate id. */
+  insert(doc: TaxiiStatusDoc): Promise<void>;
+  /** The status with this id, or null (also once it expired: `now` past its `expiresAt`). */
+  get(id: string, now: Date): Promise<TaxiiStatusDoc | null>;
+  /** Removes statuses whose `expiresAt` is before `now`; returns how many. */
+  removeExpired(now: Date): Promise<number>;
+}
+
+/** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
+export interface StixVersionRepository {
+  /** The member's entries for these STIX ids (unknown ids are absent). */
+  find(memberId: string, stixIds: readonly string[]): Promise<StixVersionDoc[]>;
+  /** Inserts or replaces the entries with these `_id`s, in one write (an add-objects request's worth). */
+  put(docs: readonly StixVersionDoc[]): Promise<void>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
   events: EventLogRepository;
@@ -382,6 +405,8 @@ export interface Store {
   people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
+  taxiiStatuses: TaxiiStatusRepository;
+  stixVersions: StixVersionRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -413,6 +438,8 @@ export const STORE_COLLECTIONS = [
   'people',
   'vulnerabilities',
   'modelReviews',
+  'taxiiStatuses',
+  'stixVersions',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

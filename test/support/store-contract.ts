@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
+import { stixVersionKey, type StixVersionDoc, type TaxiiStatusDoc } from '../../src/domain/taxii-write.js';
 import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
@@ -297,6 +298,27 @@ function newEvent(seconds: number, recordId = 'indicator--0001'): NewEvent {
 }
 
 const ids = (docs: ReadonlyArray<{ _id: unknown }>) => docs.map((d) => d._id);
+
+function taxiiStatus(id: string, memberId: string, expiresAt: Date): TaxiiStatusDoc {
+  return {
+    _id: id,
+    memberId,
+    status: 'complete',
+    requestTimestamp: at(1),
+    totalCount: 2,
+    successCount: 1,
+    successes: [{ id: 'indicator--00000000-0000-4000-8000-000000000001', version: '2026-01-01T00:00:00Z', message: 'created' }],
+    failureCount: 1,
+    failures: [{ id: 'indicator--00000000-0000-4000-8000-000000000002', version: '2026-01-01T00:00:00Z', message: 'pattern: not supported' }],
+    pendingCount: 0,
+    pendings: [],
+    expiresAt,
+  };
+}
+
+function stixVersion(memberId: string, stixId: string, modified: string, extra: Partial<StixVersionDoc> = {}): StixVersionDoc {
+  return { _id: stixVersionKey(memberId, stixId), memberId, stixId, modified, recordId: 'indicator--0001', writtenAt: at(1), ...extra };
+}
 
 /**
  * Registers the contract suite for one adapter. `makeStore` gives a fresh, empty store for each
@@ -1260,6 +1282,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
         await target.audit.append(auditEntry(1));
         await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
+        await target.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', new Date(Date.now() + 3_600_000)));
+        await target.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z')]);
       }
 
       async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
@@ -1291,6 +1315,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
           // The identity index comes back with its people.
           expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
+          expect(await other.taxiiStatuses.get('s-1', new Date())).toMatchObject({ memberId: 'm-a', totalCount: 2 });
+          expect(await other.stixVersions.find('m-a', ['indicator--1'])).toHaveLength(1);
         } finally {
           if (other !== store) await other.close();
         }
@@ -1396,6 +1422,35 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       it('never spends one token twice, however many takes run at once', async () => {
         const decisions = await Promise.all(Array.from({ length: 10 }, () => store.rateLimits.take('member:m-busy', after(0), bucket)));
         expect(decisions.filter((d) => d.ok)).toHaveLength(3);
+      });
+    });
+
+    describe('TAXII status resources', () => {
+      it('gives a status back as stored until its expiresAt, then neither gets nor keeps it', async () => {
+        await store.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', at(100)));
+        await store.taxiiStatuses.insert(taxiiStatus('s-2', 'm-b', at(200)));
+        expect(await store.taxiiStatuses.get('s-1', at(100))).toEqual(taxiiStatus('s-1', 'm-a', at(100)));
+        expect(await store.taxiiStatuses.get('s-1', at(101))).toBeNull();
+        expect(await store.taxiiStatuses.get('nope', at(1))).toBeNull();
+        expect(await store.taxiiStatuses.removeExpired(at(150))).toBe(1);
+        expect(await store.taxiiStatuses.get('s-1', at(1))).toBeNull();
+        expect(await store.taxiiStatuses.get('s-2', at(150))).toMatchObject({ memberId: 'm-b' });
+        await expect(store.taxiiStatuses.insert(taxiiStatus('s-2', 'm-a', at(300)))).rejects.toThrow();
+      });
+    });
+
+    describe('STIX object versions', () => {
+      it("finds a member's own entries only, and replaces an entry on put", async () => {
+        await store.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'), stixVersion('m-b', 'indicator--1', '2026-02-01T00:00:00.000000000Z')]);
+        await store.stixVersions.put([stixVersion('m-a', 'sighting--1', '2026-01-01T00:00:00.000000000Z', { count: 3 })]);
+        await store.stixVersions.put([]);
+        expect((await store.stixVersions.find('m-a', ['indicator--1', 'indicator--2'])).map((d) => d.modified)).toEqual(['2026-01-01T00:00:00.000000000Z']);
+        expect(await store.stixVersions.find('m-c', ['indicator--1'])).toEqual([]);
+        expect(await store.stixVersions.find('m-a', [])).toEqual([]);
+        await store.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' })]);
+        const [entry] = await store.stixVersions.find('m-a', ['indicator--1', 'indicator--1']);
+        expect(entry).toEqual(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
+        expect((await store.stixVersions.find('m-a', ['sighting--1']))[0]!.count).toBe(3);
       });
     });
 

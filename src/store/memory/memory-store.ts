@@ -27,6 +27,8 @@ import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
 import { MemoryModelReviews } from './memory-model-reviews.js';
+import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
+import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
 import type { CollectionAccess, StoreCollections } from '../ports.js';
@@ -256,6 +258,8 @@ export function createMemoryStore(): Store {
     people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
+    taxiiStatuses: new MemoryTaxiiStatuses(),
+    stixVersions: new MemoryStixVersions(),
   };
   const r = repositories;
   const backup: StoreCollections = {
@@ -276,6 +280,8 @@ export function createMemoryStore(): Store {
     people: r.people.access,
     vulnerabilities: r.vulnerabilities.access,
     modelReviews: r.modelReviews.access,
+    taxiiStatuses: r.taxiiStatuses.access,
+    stixVersions: r.stixVersions.access,
   };
   return { ...repositories, backup, async close() {} };
 }

@@ -42,6 +42,10 @@ export const COLLECTIONS = {
   rateLimits: 'rateLimits',
   /** Named leases: which instance runs a once-per-hub job, e.g. the embargo watcher (see MongoLeases). */
   leases: 'leases',
+  /** TAXII add-objects status resources, kept 7 days (see MongoTaxiiStatuses). */
+  taxiiStatuses: 'taxiiStatuses',
+  /** The STIX object versions each member wrote through TAXII (see MongoStixVersions). */
+  stixVersions: 'stixVersions',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

@@ -230,6 +230,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { reviewReleaseAt: 1, _id: 1 },
     purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
   },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_release_date_added',
+    key: { reviewReleaseAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: model reviews\' findings dated by the review\'s close (viewers outside its audience, release-dating.ts), in date_added order',
+  },
   // clearinghouse cases (visibility reads the index fields every write recomputes: src/domain/vulnerability-index.ts)
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -296,6 +302,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'vulnerabilities_date_added',
     key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'vulnerabilities(...) newest change first and its keyset cursors (walked testing the visibility $or); TAXII: cases in date_added order ({updatedAt, dateAddedOffset, _id} ranges) and the updatedSince filter',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_release_date_added',
+    key: { reviewReleaseAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: model reviews\' findings dated by the review\'s close (viewers outside its audience, release-dating.ts), in date_added order',
   },
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -513,6 +525,28 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'audit_member_at',
     key: { memberId: 1, at: -1 },
     purpose: 'audit log by member and time: auditLog(filter: {memberId, since, until}) ranges on at',
+  },
+  // TAXII add-objects: status resources and members' STIX object versions
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'GET {api-root}/status/{id}/: the status resource by id',
+  },
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: 'taxiiStatuses_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'status resources are kept a bounded time (TAXII_STATUS_RETENTION_MS): one goes once its expiresAt has passed; removeExpired ranges on it too',
+  },
+  {
+    collection: COLLECTIONS.stixVersions,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'add objects: a member\'s stored version of each posted STIX id (`<member>:<stix id>`), read and replaced by _id',
   },
   // idempotency keys
   {

@@ -72,6 +72,8 @@ import { fromStored as personFromStored, MongoPeople, toStored as personToStored
 import { inSession } from './mongo-session-scope.js';
 import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
+import { MongoStixVersions, MongoTaxiiStatuses } from './mongo-taxii-writes.js';
+import type { StixVersionDoc, TaxiiStatusDoc } from '../../domain/taxii-write.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
@@ -411,6 +413,8 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
+    taxiiStatuses: new MongoTaxiiStatuses(durable<TaxiiStatusDoc>(COLLECTIONS.taxiiStatuses)),
+    stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
@@ -451,6 +455,8 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     communities: mongoAccess(raw('communities'), 'community'),
     vulnerabilities: mongoAccess(raw('vulnerabilities'), 'vulnerability'),
     modelReviews: mongoAccess(raw('modelReviews'), 'model review'),
+    taxiiStatuses: mongoAccess(raw('taxiiStatuses'), 'TAXII status'),
+    stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -477,6 +483,8 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   people: COLLECTIONS.people,
   vulnerabilities: COLLECTIONS.vulnerabilities,
   modelReviews: COLLECTIONS.modelReviews,
+  taxiiStatuses: COLLECTIONS.taxiiStatuses,
+  stixVersions: COLLECTIONS.stixVersions,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

@@ -13,6 +13,7 @@
  * commit at a time, every compare-and-set runs in an immediate transaction, and
  * SqliteEventBus tells each process of the others' events.
  */
+import { SqliteStixVersions, SqliteTaxiiStatuses, TAXII_WRITE_TABLES_DDL } from './sqlite-taxii-writes.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -253,6 +254,7 @@ export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOption
       for (const sql of collectionDdl(spec)) db.exec(sql);
     }
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
+    for (const sql of TAXII_WRITE_TABLES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
@@ -302,6 +304,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     people: g(new SqlitePeople(db, statements)),
     rateLimits: g(new SqliteRateLimits(db, statements)),
     leases: g(new SqliteLeases(db, statements)),
+    taxiiStatuses: g(new SqliteTaxiiStatuses(statements)),
+    stixVersions: g(new SqliteStixVersions(db, statements)),
     async close() {
       if (closed) return;
       closed = true;
