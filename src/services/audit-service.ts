@@ -231,6 +231,9 @@ export class AuditService {
       const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
       return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
     }
+    if (request.kind === 'REGISTER_PEER') {
+      return this.append('PEER_REGISTERED', actor, id, { kind: 'MEMBER', id }, `registered peer hub ${id}: ${before.status} to ${after.status} (${request._id})`, details);
+    }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
@@ -468,6 +471,8 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };
+    case 'REGISTER_PEER':
+      return { status: { from: before.status ?? null, to: after.status ?? null }, tier: after.tier ?? null };
     case 'PUBLISH_VULNERABILITY':
       return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
     case 'RESCHEDULE_MODEL_REVIEW':
