@@ -14,6 +14,7 @@ import { personResolvers } from './person.js';
 import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
 import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
+import { federationResolvers } from './federation.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, federationResolvers];

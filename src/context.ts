@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { PeerService } from './federation/peer-service.js';
 import type { Logger } from 'pino';
 import { RECORD_LIMITS } from './domain/record-limits.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
@@ -35,6 +36,8 @@ export interface Services {
   vulnerabilities: VulnerabilityService;
   /** The clearinghouse's steps after a case is submitted (docs/clearinghouse.md). */
   vulnerabilityWorkflow: VulnerabilityWorkflow;
+  /** Peer hubs (federation, docs/federation.md). */
+  peers: PeerService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

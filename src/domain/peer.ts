@@ -46,6 +46,8 @@ export interface PeerConfig {
   pull: PeerPull;
   /** Whether records received from this peer may be shared onward to other peers (default false). */
   shareOnward: boolean;
+  /** The REGISTER_PEER request awaiting a second hub-admin; null once approved (only then is the peer pulled). */
+  requestId: string | null;
   /** Set by pausePeer, cleared by resumePeer. */
   paused: boolean;
   /** Set by removePeer. */

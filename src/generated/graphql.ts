@@ -189,6 +189,8 @@ export type ApprovalKind =
   | 'REGISTER_IDENTITY_PROVIDER'
   /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
   | 'REGISTER_MEMBER'
+  /** Register a peer hub and start pulling it (registerPeer; hub-admins only, never the requester). */
+  | 'REGISTER_PEER'
   /** Reinstate a suspended member at TRUSTED or above (hub-admins only). */
   | 'REINSTATE_MEMBER'
   /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
@@ -284,6 +286,14 @@ export type AuditAction =
   | 'MEMBER_REINSTATED'
   /** A member was suspended. */
   | 'MEMBER_SUSPENDED'
+  /** A hub-admin paused pulling from a peer hub. */
+  | 'PEER_PAUSED'
+  /** A peer hub was registered (an approved REGISTER_PEER): this hub pulls it (docs/federation.md). */
+  | 'PEER_REGISTERED'
+  /** A hub-admin removed a peer hub (its member offboarded, its credential wiped). */
+  | 'PEER_REMOVED'
+  /** A hub-admin resumed pulling from a peer hub. */
+  | 'PEER_RESUMED'
   /** A person was added (details.seeded: by the hub itself; details.jit: provisioned just in time). */
   | 'PERSON_ADDED'
   | 'PERSON_REINSTATED'

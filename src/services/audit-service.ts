@@ -333,6 +333,12 @@ export class AuditService {
     return this.append('COMMUNITY_MEMBER_REMOVED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `removed member ${clip(memberId)} from community ${community._id}`, { memberId: clip(memberId) });
   }
 
+  /** A hub-admin paused, resumed or removed a peer hub (docs/federation.md): hub-level and the peer member's; ids only. */
+  peerChanged(action: 'PEER_PAUSED' | 'PEER_RESUMED' | 'PEER_REMOVED', actor: MemberViewer, peerId: string) {
+    const verb = { PEER_PAUSED: 'paused', PEER_RESUMED: 'resumed', PEER_REMOVED: 'removed' }[action];
+    return this.append(action, actor, peerId, { kind: 'MEMBER', id: peerId }, `${verb} pulling from peer hub ${clip(peerId, 200)}`, {});
+  }
+
   /**
    * A change to a person made at once (added, a role revoked, an identity linked or unlinked,
    * removed), or by the hub itself (`actor` null: seeding, just-in-time provisioning). The entry
