@@ -17,5 +17,7 @@ export const alertResolvers = {
     notice: (e: AlertEventValue) => (e.kind === 'NOTICE' ? e.record : null),
     // Judged for the subscriber first (alertVerdict); its fields then read the subscriber's view (resolvers/vulnerability.ts).
     vulnerability: (e: AlertEventValue) => (e.kind === 'VULNERABILITY' ? e.record : null),
+    // Judged for the subscriber first; its fields then read the subscriber's view (`redactModelReview`), as `modelReview(id)` answers them.
+    review: (e: AlertEventValue) => (e.kind === 'REVIEW' ? e.record : null),
   },
 };

@@ -35,6 +35,8 @@ export const approvalResolvers = {
       if (t.kind === 'INDICATOR') return loaders.indicator.load(t.id);
       if (t.kind === 'MODEL_RISK_NOTICE') return loaders.notice.load(t.id);
       if (t.kind === 'VULNERABILITY') return loaders.vulnerability.load(t.id);
+      // The review, when the viewer may see it (the lab's approvers and hub-admins, who decide, do).
+      if (t.kind === 'MODEL_REVIEW') return services.modelReviews.get(viewer, t.id);
       if (t.kind === 'IDENTITY_PROVIDER' || t.kind === 'PERSON') return null;
       // A registration's member is PENDING: only hub-admins, who decide it, see it (canSeeMember).
       return services.members.visible(viewer, t.id);

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLScalarType, valueFromASTUntyped, type GraphQLResolveInfo } from 'graphql';
 import { selectsOnNodes } from '../src/graphql/preloaded-members.js';
 import type { HubContext } from '../src/context.js';
 import type { AuditCheckpoint, AuditEntry } from '../src/domain/types.js';
@@ -7,12 +7,9 @@ import { seesAuditChain, seesGlobalAuditOrder } from '../src/policy/policy.js';
 import type { AuditChainInfo } from '../src/services/audit-service.js';
 import { canonicalEntry } from '../src/services/audit-chain.js';
 
-const outputOnly = (): never => {
-  throw new GraphQLError('JSON is an output-only scalar');
-};
-
 export const auditResolvers = {
-  JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: outputOnly, parseLiteral: outputOnly }),
+  // Any JSON value out; in, the value as sent (importMispEvent takes a MISP event): the field that takes it checks its shape.
+  JSON: new GraphQLScalarType({ name: 'JSON', serialize: (v) => v, parseValue: (v) => v, parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables) }),
   Query: {
     // Details are read only when shown, directly or inside `canonical` (they can be megabytes).
     auditLog: (_: unknown, args: QueryAuditLogArgs, { viewer, services }: HubContext, info: GraphQLResolveInfo) =>

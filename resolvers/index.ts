@@ -6,6 +6,8 @@ import { identityResolvers } from './identity.js';
 import { alertResolvers } from './alert.js';
 import { indicatorResolvers } from './indicator.js';
 import { memberResolvers } from './member.js';
+import { modelReviewFindingResolvers } from './model-review-findings.js';
+import { mispResolvers } from './misp.js';
 import { nodeResolvers } from './node.js';
 import { noticeResolvers } from './notice.js';
 import { scalarResolvers } from './scalars.js';
@@ -15,6 +17,7 @@ import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
 import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
 import { federationResolvers } from './federation.js';
+import { modelReviewResolvers } from './model-review.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, federationResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers];

@@ -3,10 +3,11 @@ import type { HubContext } from '../src/context.js';
 /** Global ids are STIX ids, so the prefix says which loader (and which visibility rule) applies. */
 export const nodeResolvers = {
   Query: {
-    node: (_: unknown, { id }: { id: string }, { loaders, viewer }: HubContext) => {
+    node: (_: unknown, { id }: { id: string }, { loaders, viewer, services }: HubContext) => {
       if (id.startsWith('indicator--')) return loaders.indicator.load(id);
       if (id.startsWith('x-model-risk-notice--')) return loaders.notice.load(id);
       if (id.startsWith('vulnerability--')) return loaders.vulnerability.load(id);
+      if (id.startsWith('x-model-review--')) return services.modelReviews.get(viewer, id);
       return viewer.kind === 'member' ? loaders.member.load(id) : null;
     },
   },
@@ -15,6 +16,7 @@ export const nodeResolvers = {
       if (obj._id.startsWith('indicator--')) return 'Indicator';
       if (obj._id.startsWith('x-model-risk-notice--')) return 'ModelRiskNotice';
       if (obj._id.startsWith('vulnerability--')) return 'Vulnerability';
+      if (obj._id.startsWith('x-model-review--')) return 'ModelReview';
       return 'Member';
     },
   },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_EXPORT_PUBLISHER, type ExportPublisher } from './advisories/export-context.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { DEFAULT_MAX_HOPS } from './domain/peer.js';
+import type { MemberTier } from './domain/types.js';
 
 /** Raised when the environment does not describe a runnable hub; the message lists every problem. */
 export class ConfigError extends Error {
@@ -122,6 +123,10 @@ const EnvSchema = z.object({
     }
     return ms;
   }).default(45 * 86_400_000),
+  HUB_REVIEW_WINDOW: duration('HUB_REVIEW_WINDOW').default(30 * 86_400_000),
+  HUB_REVIEW_DEFAULT_TIER: z
+    .enum(['COMMUNITY', 'TRUSTED', 'CORE', 'NONE'], { error: () => 'HUB_REVIEW_DEFAULT_TIER must be one of COMMUNITY, TRUSTED, CORE, NONE' })
+    .default('CORE'),
 });
 
 /** One environment variable the hub reads, as `--help` and docs show it. */
@@ -180,6 +185,8 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_ID: { description: "this hub's id in a federation: the member id its peers register it under, and the origin its records carry at peers", default: 'the-hub' },
   HUB_MAX_HOPS: { description: 'federation: hubs a record may cross from its origin; one received at this count is not shared onward', default: '3' },
   HUB_CVE_ORG_ID: { description: "the CVE Program organisation UUID of the hub's CNA: CVE records' providerMetadata.orgId", default: 'a fixed placeholder UUID' },
+  HUB_REVIEW_WINDOW: { description: "model reviews: the shortest review window before a model's planned deployment (shorter only by a two-person reschedule)", default: '30d' },
+  HUB_REVIEW_DEFAULT_TIER: { description: 'model reviews: members at this tier or above review every model by default (COMMUNITY, TRUSTED, CORE; NONE: only those invited)', default: 'CORE' },
 };
 
 /** Names of every environment variable the hub reads. */
@@ -331,6 +338,20 @@ export interface HubConfig {
    * with this many hops is stored but never shared onward (the policy's `peerExclusion`).
    */
   maxHops: number;
+  /**
+   * Pre-deployment model reviews (docs/model-reviews.md): the shortest window between a review's
+   * opening and its planned deployment, ms (`HUB_REVIEW_WINDOW`, default 30 days). A review is
+   * scheduled at least this far ahead; its window opens this long before deployment unless the
+   * lab opens it earlier; bringing deployment forward so that the window is shorter is a
+   * two-person request (RESCHEDULE_MODEL_REVIEW).
+   */
+  reviewWindowMs: number;
+  /**
+   * The tier whose ACTIVE members (and those above it) become reviewers of every review when it is
+   * scheduled (`HUB_REVIEW_DEFAULT_TIER`, default CORE); null (`NONE`): only the members the lab
+   * invites. Members who reach the tier later are not added to reviews already scheduled.
+   */
+  reviewDefaultTier: MemberTier | null;
 }
 
 /**
@@ -397,6 +418,8 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
       ...(e.HUB_PUBLISHER_NAME ? { name: e.HUB_PUBLISHER_NAME } : {}),
       ...(e.HUB_CVE_ORG_ID ? { cveOrgId: e.HUB_CVE_ORG_ID.toLowerCase() } : {}),
     },
+    reviewWindowMs: e.HUB_REVIEW_WINDOW,
+    reviewDefaultTier: e.HUB_REVIEW_DEFAULT_TIER === 'NONE' ? null : e.HUB_REVIEW_DEFAULT_TIER,
     store: e.HUB_STORE ?? ((overrides.mongodbUri ?? e.MONGODB_URI) ? 'mongodb' : 'sqlite'),
     ...overrides,
   };

@@ -17,6 +17,8 @@ import type { CommunityService } from './services/community-service.js';
 import type { PeopleService } from './services/people-service.js';
 import type { VulnerabilityService } from './services/vulnerability-service.js';
 import type { VulnerabilityDoc } from './domain/vulnerability.js';
+import type { ModelReviewService } from './services/model-review-service.js';
+import type { ReviewFindings } from './services/review-findings.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -38,6 +40,10 @@ export interface Services {
   vulnerabilityWorkflow: VulnerabilityWorkflow;
   /** Peer hubs (federation, docs/federation.md). */
   peers: PeerService;
+  /** Pre-deployment model reviews (docs/model-reviews.md): scheduling, reviewers, dates, close, cancel, reads. */
+  modelReviews: ModelReviewService;
+  /** A model review's findings: filing under a review, the findings and summary each viewer reads (issue 14). */
+  reviewFindings: ReviewFindings;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

@@ -19,6 +19,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { IdentityService } from './services/identity-service.js';
 import { IndicatorService } from './services/indicator-service.js';
 import { MemberService } from './services/member-service.js';
+import { ReviewFindings } from './services/review-findings.js';
 import { NoticeService } from './services/notice-service.js';
 import type { Viewer } from './policy/policy.js';
 import { PeopleService } from './services/people-service.js';
@@ -32,6 +33,7 @@ import { CursorCodec } from './util/cursor-codec.js';
 import { PeerCredentials } from './federation/peer-credentials.js';
 import type { PullerState } from './federation/peer-puller.js';
 import { PeerService } from './federation/peer-service.js';
+import { ModelReviewService } from './services/model-review-service.js';
 
 export interface HubServicesOptions {
   config: HubConfig;
@@ -107,7 +109,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     ...stamps,
   });
-  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, ...stamps });
+  // A model review's findings: filing under a review, the findings and summary each viewer reads.
+  const reviewFindings = new ReviewFindings({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, ...stamps });
+  const notices = new NoticeService({ notices: store.notices, sequences: store.sequences, members, communities, indicators, cursors, audit, events, reviews: reviewFindings, ...stamps });
   const identity = new IdentityService({
     providers: store.identityProviders,
     members,
@@ -140,6 +144,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
     peers: () => peers,
+    modelReviews: () => modelReviews,
     ...stamps,
   });
   const vulnerabilityWorkflow = new VulnerabilityWorkflow({
@@ -174,6 +179,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     schedule: { pocDelayMs: config.pocDelayMs },
     publisher: config.exportPublisher,
+    reviews: reviewFindings,
     ...stamps,
   });
   // The pullers run in the server only (main.ts attaches them); the CLI sees peers without their state.
@@ -192,7 +198,22 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     },
     ...(stamps.now ? { now: stamps.now } : {}),
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, peers };
+  const modelReviews: ModelReviewService = new ModelReviewService({
+    reviews: store.modelReviews,
+    notices: store.notices,
+    vulnerabilities: store.vulnerabilities,
+    sequences: store.sequences,
+    members: { getMany: (ids) => members.getMany(ids), list: () => store.members.list() },
+    audit,
+    events,
+    approvals: () => approvals,
+    cursors,
+    windowMs: config.reviewWindowMs,
+    defaultTier: config.reviewDefaultTier,
+    schedule: { pocDelayMs: config.pocDelayMs },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

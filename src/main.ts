@@ -32,6 +32,8 @@ import { DisclosureWatcher } from './services/disclosure-watcher.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
 import { PeerPullers } from './federation/peer-pullers.js';
+import { announceClose } from './services/review-close.js';
+import { ReviewWatcher } from './services/review-watcher.js';
 import { AuditCheckpointer } from './services/audit-checkpointer.js';
 import type { AuditCheckpoint } from './domain/types.js';
 import { AlertFanout } from './alerts/alert-fanout.js';
@@ -43,6 +45,10 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { StixGates } from './stix/stix-gates.js';
 import { createTaxiiHandler, TAXII_PREFIX } from './taxii/taxii-handler.js';
 import { TaxiiFeed } from './taxii/taxii-feed.js';
+import { TaxiiWriter } from './taxii/taxii-writer.js';
+import { MispFeed } from './misp/misp-feed.js';
+import { createMispFeedHandler, MISP_FEED_PREFIX } from './misp/misp-feed-handler.js';
+import { hubOrgUuid } from './misp/misp-ids.js';
 
 /** A running hub. */
 export interface Hub {
@@ -72,6 +78,8 @@ export interface Hub {
     checkDisclosures(): Promise<number>;
     /** Starts and stops peer pullers as the registry says now (approved, paused, removed peers), at once rather than at the next tick. */
     pullPeers(): Promise<void>;
+    /** Announces the closes of model reviews due on the hub's clock (the review watcher's check); answers how many. */
+    checkReviews(): Promise<number>;
   };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
@@ -227,10 +235,28 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             settleMs: config.mongodbUri ? 2_000 : 0,
             now: clock,
           }),
+          // Add objects: through the service publishIndicators and reportSighting use (docs/taxii.md).
+          writer: new TaxiiWriter({ indicators: services.indicators, statuses: store.taxiiStatuses, versions: store.stixVersions, now: clock ? () => new Date(clock()) : undefined }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],
           maxContentLength: MAX_BODY_BYTES,
+          log,
+        }),
+      },
+      {
+        // The MISP feed (docs/federation.md, "MISP"): what each credential's member may see, as MISP events.
+        prefix: MISP_FEED_PREFIX,
+        handle: createMispFeedHandler({
+          feed: new MispFeed({
+            indicators: store.indicators,
+            gates: StixGates.of(schema),
+            org: { name: config.exportPublisher.name, uuid: hubOrgUuid(config.exportPublisher.namespace) },
+            settleMs: config.mongodbUri ? 2_000 : 0,
+            now: clock,
+          }),
+          pipeline,
+          challenges: ['Bearer realm="the hub"', 'Basic realm="the hub"'],
           log,
         }),
       },
@@ -260,6 +286,17 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     onError: (err) => log.error({ err }, 'embargo check failed'),
   });
   embargoes.start();
+  // Model reviews close at their planned deployment: the watcher announces each close once per hub.
+  const reviews = new ReviewWatcher({
+    modelReviews: store.modelReviews,
+    announce: (review, now) =>
+      announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, audit: services.audit }, review, now),
+    leases: store.leases,
+    holder: instanceId,
+    onError: (err) => log.error({ err }, 'model review close check failed'),
+    ...(clock ? { clock: () => new Date(clock()) } : {}),
+  });
+  reviews.start();
   // The clearinghouse's clocks: embargo ends, escalations, paced notifications, automatic publication, proofs of concept.
   const disclosures = new DisclosureWatcher({
     vulnerabilities: store.vulnerabilities,
@@ -346,11 +383,12 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), pullPeers: () => peerPullers.tick() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        reviews.stop();
         disclosures.stop();
         await peerPullers.stop();
         checkpointer.stop();

@@ -62,6 +62,20 @@ beforeAll(async () => {
   await gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
     input: { title: 'Flaw', summary: 's', severity: 'HIGH', affected: [{ vendorName: 'V', product: 'P', versions: '< 2' }], discovery: { method: 'HUMAN', humanValidated: true } },
   });
+  // A model review, as the review service stores one (the demo may not hold one).
+  await t.hub.store.modelReviews.insert({
+    _id: 'x-model-review--00000000-0000-4000-8000-0000000000b1', model: { name: 'Backup-1', developer: 'Lab', version: null }, description: null, lab: 'demo-isac',
+    scheduledBy: { memberId: 'demo-isac', userId: 'pub@demo-isac' }, plannedDeploymentAt: new Date(now.getTime() + 40 * 86_400_000), windowOpensAt: new Date(now.getTime() + 10 * 86_400_000),
+    closesAt: new Date(now.getTime() + 40 * 86_400_000), cancelledAt: null, cancelReason: null, reviewers: ['demo-agency'], invited: [], summaryPublic: false, closeAnnouncedAt: null,
+    createdAt: now, updatedAt: now, seq: 1,
+  });
+  // TAXII add objects: a status resource and the STIX version it wrote.
+  const added = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/indicators/objects/`, {
+    method: 'POST',
+    headers: { accept: 'application/taxii+json;version=2.1', 'content-type': 'application/taxii+json;version=2.1', authorization: `Bearer ${isac}` },
+    body: JSON.stringify({ objects: [{ type: 'indicator', spec_version: '2.1', id: 'indicator--6b1f2a52-0d4e-4f0a-9a51-3c2f1e0b7a11', created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', pattern: "[domain-name:value = 'taxii.backup.example']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'] }] }),
+  });
+  expect(added.status).toBe(202);
   const bad = `${isac.slice(0, -4)}AAAA`;
   await t.gql('{ viewer { tier } }', {}, { token: bad });
   await t.hub.maintenance.checkpointAudit();

@@ -153,7 +153,7 @@ describe('index definitions', () => {
 
   it('make every TTL index a single date field, as MongoDB requires', () => {
     const ttl = MONGO_INDEXES.filter((i) => i.expireAfterSeconds !== undefined);
-    expect(ttl.map((i) => i.name).sort()).toEqual(['busCursors_expiry', 'events_expiry', 'idempotency_expiry', 'memberChanges_at', 'rateLimits_expiry']);
+    expect(ttl.map((i) => i.name).sort()).toEqual(['busCursors_expiry', 'events_expiry', 'idempotency_expiry', 'memberChanges_at', 'rateLimits_expiry', 'taxiiStatuses_expiry']);
     for (const index of ttl) expect(Object.keys(index.key), index.name).toHaveLength(1);
   });
 
@@ -321,11 +321,13 @@ describe('idempotency claims, identity providers and keyset filters through ming
     expect(matches(filter, { memberId: 'm-a', origin: 'other', at: at(-1) })).toBe(false);
   });
 
-  it('send keyset conditions as a plain $lt on seq, or an $or over the sort keys', () => {
+  it('send keyset conditions as a plain $lt on seq, or an $or over the sort keys bounded on the leading key (an index seek)', () => {
     expect(keysetAfter(sortFor('UPDATED_AT', 'DESC'), [42])).toEqual({ seq: { $lt: 42 } });
     const sort = sortFor('SEVERITY', 'DESC');
     const filter = keysetAfter(sort, [3, 'indicator--5']);
-    expect(filter).toEqual({ $or: [{ severityRank: { $lt: 3 } }, { severityRank: 3, _id: { $lt: 'indicator--5' } }] });
+    expect(filter).toEqual({ severityRank: { $lte: 3 }, $or: [{ severityRank: { $lt: 3 } }, { severityRank: 3, _id: { $lt: 'indicator--5' } }] });
+    expect(matches(filter, { severityRank: 4, _id: 'indicator--1' })).toBe(false);
+    expect(keysetAfter(sort, [null, 'indicator--5'])).toEqual({ $or: [{ severityRank: { $lt: null } }, { severityRank: null, _id: { $lt: 'indicator--5' } }] });
     expect(toMongoSort(sort)).toEqual([['severityRank', -1], ['_id', -1]]);
     expect(toMongoSort([])).toBeUndefined();
     expect(matches(filter, { severityRank: 3, _id: 'indicator--4' })).toBe(true);

@@ -7,12 +7,28 @@
 import { withId } from '../src/domain/with-id.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
-import type { IndicatorDoc } from '../src/domain/types.js';
+import type { IndicatorDoc, NoticeDoc } from '../src/domain/types.js';
 import { VULNERABILITY_LIST_ORDER } from '../src/services/vulnerability-service.js';
-import { auditVisibility, indicatorVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../src/policy/policy.js';
-import { and, auditFilter, indicatorFilter, keysetAfter, possibleDuplicatesFilter, sortFor, vulnerabilityFilter, type IndicatorFilterInput } from '../src/store/queries.js';
+import { auditVisibility, embargoApplies, indicatorVisibility, modelReviewVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../src/policy/policy.js';
+import {
+  and,
+  auditFilter,
+  indicatorFilter,
+  keysetAfter,
+  MODEL_REVIEW_CLOSE_ORDER,
+  MODEL_REVIEW_LIST_ORDER,
+  modelReviewFilter,
+  modelReviewFindingsFilter,
+  modelReviewsDueToClose,
+  possibleDuplicatesFilter,
+  sortFor,
+  vulnerabilityFilter,
+  sortValues,
+  type IndicatorFilterInput,
+  type ModelReviewFilterInput,
+} from '../src/store/queries.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { APPROVALS, COLLECTION_SPECS } from '../src/store/sqlite/sqlite-schema.js';
+import { APPROVALS, COLLECTION_SPECS, VULNERABILITIES } from '../src/store/sqlite/sqlite-schema.js';
 import type { FindOptions } from '../src/store/ports.js';
 import { AFTER_ALL_IDS, type Position } from '../src/taxii/date-added.js';
 import { StoreSource } from '../src/taxii/object-source.js';
@@ -242,7 +258,13 @@ describe('SQLite read paths of clearinghouse cases', () => {
     { kind: 'member', memberId: 'v-1', userId: 'u', roles: ['reader'], tier: 'TRUSTED' },
     { kind: 'member', memberId: 'lab-2', userId: 'u', roles: ['reader'], tier: 'CORE' },
     { kind: 'member', memberId: 'c', userId: 'u', roles: ['reader', 'coordinator'], tier: 'COMMUNITY' },
+    // A reviewer of the model reviews some cases were filed under: the restriction lets it see those.
+    { kind: 'member', memberId: 'rev-1', userId: 'u', roles: ['reader'], tier: 'COMMUNITY' },
+    { kind: 'member', memberId: 'adm', userId: 'u', roles: ['reader', 'hub-admin'], tier: 'CORE' },
   ];
+  /** Cases filed under a review (every 13th): released before the instant the tests read at, not yet, or never (cancelled). */
+  const findingOf = (i: number) =>
+    i % 13 !== 0 ? {} : { reviewId: `x-model-review--${i % 3}`, reviewAudience: ['lab-1', 'rev-1'], reviewReleaseAt: [new Date(1.5e12), new Date(3e12), null][i % 3]! };
   const STATUSES = ['RECEIVED', 'VALIDATED', 'INVALID', 'FIX_AVAILABLE', 'PUBLISHED', 'CLOSED'] as const;
   let cases: SqliteStore;
 
@@ -258,7 +280,7 @@ describe('SQLite read paths of clearinghouse cases', () => {
         relatedNoticeIds: [], source: `lab-${i % 5}`, reportedBy: { memberId: `lab-${i % 5}`, userId: 'u' }, participants: i % 11 === 0 ? ['lab-2'] : [], status, validation: null,
         vendorStatuses: [{ vendorId: `v-${i % 4}`, status: 'UNKNOWN', notifiedAt: i % 3 ? at : null, queuedAt: null, acknowledgedAt: null, escalatedAt: null, fixedIn: null, note: null, updatedAt: at }],
         embargo: { state: 'NONE', endsAt: null, proposedBy: null, reason: null, acceptedBy: [] }, deadlineAt: null, publishedAt: status === 'PUBLISHED' ? at : null,
-        duplicateOf: null, possibleDuplicateIds: [], createdAt: at, updatedAt: at, seq: i,
+        duplicateOf: null, possibleDuplicateIds: [], createdAt: at, updatedAt: at, seq: i, ...findingOf(i),
       });
     }
     cases.db.exec('ANALYZE');
@@ -287,16 +309,148 @@ describe('SQLite read paths of clearinghouse cases', () => {
       const [doc] = await cases.vulnerabilities.find({ _id: id });
       await cases.vulnerabilities.updateOne({ _id: id }, { $set: { status: 'PUBLISHED', publishedAt: new Date(1e12), seq: 1_000 + i, participants: ['lab-3'], vendorStatuses: doc!.vendorStatuses.map((v) => ({ ...v, notifiedAt: new Date(1e12) })) } });
     }
+    // A review's rewrite of its findings (an invitation of v-1, a cancellation): their count groups move.
+    for (const i of [13, 26, 52]) {
+      await cases.vulnerabilities.updateOne({ _id: `vulnerability--${String(i).padStart(6, '0')}` }, { $set: { reviewAudience: ['lab-1', 'rev-1', 'v-1'], reviewReleaseAt: null, seq: 2_000 + i } });
+    }
     const table = cases.collections.vulnerabilities;
+    // One row per group, also for groups with a null field (most cases have no reviewId): a NULL in
+    // the primary key would never conflict, and every write would add a row.
+    const groups = (sql: string) => cases.db.prepare(sql).pluck().get() as number;
+    const by = VULNERABILITIES.countBy!.map((f) => `"${f.replace(/\./g, '_')}"`).join(', ');
+    expect(groups('SELECT count(*) FROM vulnerabilities__counts')).toBe(groups(`SELECT count(*) FROM (SELECT 1 FROM vulnerabilities__counts GROUP BY ${by})`));
+    expect(groups('SELECT count(*) FROM vulnerabilities__counts')).toBe(groups(`SELECT count(*) FROM (SELECT 1 FROM vulnerabilities GROUP BY ${by})`) + groups('SELECT count(*) FROM vulnerabilities__counts WHERE n = 0'));
     for (const viewer of viewers) {
       for (const input of [{}, { status: ['PUBLISHED' as const] }, { exploited: true }, { severity: ['HIGH' as const] }]) {
         const filter = and(vulnerabilityVisibility(viewer, new Date(2e12)), vulnerabilityFilter(input, new Date(2e12), { pocDelayMs: 1 }));
         const fromCounts = table.countSql(filter);
-        // ISSUE-14-STORE: the model-review restriction (reviewRestriction) keeps the count table from
-        // answering; the store slice restores it (or says why not) and puts the assertion back for every viewer.
-        if (viewer.kind === 'member' && viewer.roles.includes('hub-admin')) expect(fromCounts.sql).toContain('vulnerabilities__counts');
+        // The model-review restriction's fields are count-table columns: every viewer's count reads it.
+        expect(fromCounts.sql).toContain('vulnerabilities__counts');
+        expectNoFullScan(plan(fromCounts, cases));
         const direct = table.selectSql(filter, {}, 'count(*)');
         expect(cases.db.prepare(fromCounts.sql).pluck().get(...fromCounts.params), JSON.stringify([viewer, input])).toBe(cases.db.prepare(direct.sql).pluck().get(...direct.params));
+      }
+    }
+  });
+});
+
+describe('SQLite read paths of model reviews and their findings', () => {
+  const NOW = new Date(2e12);
+  const viewers: Viewer[] = [
+    { kind: 'member', memberId: 'lab-1', userId: 'u', roles: ['reader', 'publisher'], tier: 'CORE' },
+    { kind: 'member', memberId: 'rev-1', userId: 'u', roles: ['reader'], tier: 'TRUSTED' },
+    { kind: 'member', memberId: 'other', userId: 'u', roles: ['reader'], tier: 'COMMUNITY' },
+    { kind: 'member', memberId: 'adm', userId: 'u', roles: ['reader', 'hub-admin'], tier: 'CORE' },
+    { kind: 'anonymous', tier: 'PUBLIC' },
+  ];
+  let reviews: SqliteStore;
+  const reviewId = (i: number) => `x-model-review--${String(i).padStart(6, '0')}`;
+
+  beforeAll(async () => {
+    reviews = createSqliteStore(':memory:');
+    const day = 86_400_000;
+    for (let i = 0; i < 2_000; i++) {
+      const planned = new Date(NOW.getTime() + (i - 1_000) * day);
+      await reviews.modelReviews.insert({
+        _id: reviewId(i), model: { name: `Model-${i % 50}`, developer: `Lab ${i % 10}`, version: null }, description: null, lab: `lab-${i % 10}`,
+        scheduledBy: { memberId: `lab-${i % 10}`, userId: 'u' }, plannedDeploymentAt: planned, windowOpensAt: new Date(planned.getTime() - 30 * day),
+        closesAt: i % 17 === 0 ? null : planned, cancelledAt: i % 17 === 0 ? new Date(planned.getTime() - day) : null, cancelReason: null,
+        reviewers: [`rev-${i % 7}`, `rev-${(i + 3) % 7}`], invited: [], summaryPublic: i % 3 === 0, closeAnnouncedAt: planned < NOW && i % 17 !== 0 ? planned : null,
+        createdAt: NOW, updatedAt: NOW, seq: i,
+      });
+    }
+    reviews.db.transaction(() => {
+      for (let i = 0; i < 3_000; i++) {
+        const finding = i % 10 === 0 ? { reviewId: reviewId(i % 2_000), reviewAudience: ['lab-1', 'rev-1'], reviewReleaseAt: new Date(NOW.getTime() + (i - 1_500) * 1_000) } : {};
+        reviews.collections.notices.insert({
+          ...withId(`x-model-risk-notice--${String(i).padStart(6, '0')}`), title: 't', summary: 's', model: { name: 'M', developer: 'L', version: null }, category: 'JAILBREAK',
+          severity: 'HIGH', severityRank: 3, tlp: (['CLEAR', 'GREEN', 'AMBER', 'RED'] as const)[i % 4]!, recipients: i % 4 === 3 ? ['rev-1'] : [], status: 'PUBLISHED', embargoUntil: null,
+          atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null, evaluationEvidence: null, affectedDeployments: [], relatedIndicatorIds: [],
+          source: `lab-${i % 10}`, createdAt: NOW, updatedAt: NOW, seq: i, ...finding,
+        } as NoticeDoc);
+      }
+    })();
+    for (let i = 0; i < 600; i++) {
+      const at = new Date(1e12 + i);
+      const finding = i % 10 === 0 ? { reviewId: reviewId(i % 2_000), reviewAudience: ['lab-1', 'rev-1'], reviewReleaseAt: new Date(NOW.getTime() + (i - 300) * 1_000) } : {};
+      await reviews.vulnerabilities.insert({
+        ...withId(`vulnerability--${String(i).padStart(6, '0')}`), title: 't', summary: 's', severity: 'HIGH', severityRank: 3, cvss: null, cwes: ['CWE-1'], cveId: null,
+        affected: [{ vendorId: `v-${i % 4}`, vendorName: 'V', product: 'p', versions: '1', purl: null, cpe: null }],
+        discovery: { method: 'AI_MODEL', model: null, humanValidated: true }, credits: [], proofOfConcept: null, technicalDetails: null, suggestedFix: null, exploited: false,
+        relatedNoticeIds: [], source: `lab-${i % 10}`, reportedBy: { memberId: `lab-${i % 10}`, userId: 'u' }, participants: [], status: i % 2 ? 'PUBLISHED' : 'VALIDATED', validation: null,
+        vendorStatuses: [], embargo: { state: 'NONE', endsAt: null, proposedBy: null, reason: null, acceptedBy: [] }, deadlineAt: null, publishedAt: i % 2 ? at : null,
+        duplicateOf: null, possibleDuplicateIds: [], createdAt: at, updatedAt: at, seq: i, ...finding,
+      });
+    }
+    reviews.db.exec('ANALYZE');
+  });
+  afterAll(() => reviews.close());
+
+  it('a list page walks the (plannedDeploymentAt, _id) index, or the lab or model index when filtered, for every viewer and status; a later page seeks to its cursor', () => {
+    const table = reviews.collections.modelReviews;
+    const inputs: Array<[ModelReviewFilterInput, RegExp]> = [
+      [{}, /^SCAN t USING INDEX model_reviews_plannedDeploymentAt_id/],
+      [{ status: ['OPEN'] }, /^SCAN t USING INDEX model_reviews_plannedDeploymentAt_id/],
+      [{ status: ['CLOSED', 'CANCELLED'] }, /^SCAN t USING INDEX model_reviews_plannedDeploymentAt_id/],
+      [{ lab: ['lab-3'] }, /^SEARCH t USING INDEX model_reviews_lab_plannedDeploymentAt_id \(lab=\?\)/],
+      [{ modelName: 'Model-3', status: ['SCHEDULED'] }, /^SEARCH t USING INDEX model_reviews_modelname_plannedDeploymentAt_id \(model_name=\?\)/],
+    ];
+    for (const viewer of viewers) {
+      for (const [input, index] of inputs) {
+        const scope = and(modelReviewVisibility(viewer, NOW), modelReviewFilter(input, NOW));
+        const page = plan(table.selectSql(scope, { sort: MODEL_REVIEW_LIST_ORDER, limit: 51 }), reviews);
+        expect(page[0], page.join(' | ')).toMatch(index);
+        expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+        // totalCount: through an index (covering for visibility and status), never the rows whole.
+        expectNoFullScan(plan(table.countSql(scope), reviews));
+        const [first] = table.find(scope, { sort: MODEL_REVIEW_LIST_ORDER, limit: 1 });
+        const after = first ? sortValues(MODEL_REVIEW_LIST_ORDER, first as unknown as Record<string, unknown>) : [NOW, reviewId(1_000)];
+        const next = plan(table.selectSql(and(scope, keysetAfter(MODEL_REVIEW_LIST_ORDER, after)), { sort: MODEL_REVIEW_LIST_ORDER, limit: 51 }), reviews);
+        expect(next[0], next.join(' | ')).toMatch(input.lab || input.modelName ? /^SEARCH t USING INDEX model_reviews_(lab|modelname)_plannedDeploymentAt_id \((lab|model_name)=\? AND plannedDeploymentAt>\?\)/ : /^SEARCH t USING INDEX model_reviews_plannedDeploymentAt_id \(plannedDeploymentAt>\?\)/);
+        expect(next.join('\n')).not.toMatch(/TEMP B-TREE/);
+      }
+      const byId = plan(table.selectSql(and({ _id: { $in: [reviewId(5)] } }, modelReviewVisibility(viewer, NOW))), reviews);
+      expect(byId[0]).toMatch(/^SEARCH t USING INDEX sqlite_autoindex_model_reviews_1 \(_id=\?\)/);
+    }
+    const due = plan(table.selectSql(modelReviewsDueToClose(NOW), { sort: MODEL_REVIEW_CLOSE_ORDER, limit: 100 }), reviews);
+    expect(due[0], due.join(' | ')).toMatch(/^SEARCH t USING INDEX model_reviews_closeAnnouncedAt_closesAt_id \(closeAnnouncedAt=\? AND closesAt<\?\)/);
+    expect(due.join('\n')).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it("counts each viewer's notices from the count table, the restriction included, wherever no embargo applies (CORE and hub-admins), equal to counting the records", () => {
+    const table = reviews.collections.notices;
+    for (const viewer of viewers) {
+      for (const now of [new Date(NOW.getTime() - 2_000_000), NOW, new Date(NOW.getTime() + 2_000_000)]) {
+        const filter = noticeVisibility(viewer, now);
+        const fromCounts = table.countSql(filter);
+        // Below CORE the embargo's end (a date per notice) is in the filter: not a count-table
+        // column, so those counts read the rows (as before model reviews).
+        if (!embargoApplies(viewer)) {
+          expect(fromCounts.sql).toContain('notices__counts');
+          expectNoFullScan(plan(fromCounts, reviews));
+        }
+        const direct = table.selectSql(filter, {}, 'count(*)');
+        expect(reviews.db.prepare(fromCounts.sql).pluck().get(...fromCounts.params), JSON.stringify([viewer, now])).toBe(reviews.db.prepare(direct.sql).pluck().get(...direct.params));
+      }
+    }
+  });
+
+  it("a review's findings, notices and cases, are read through the reviewId index, whole or as each viewer sees them", () => {
+    for (const [table, on] of [[reviews.collections.notices, reviews], [reviews.collections.vulnerabilities, reviews]] as const) {
+      const name = table.spec.table;
+      const all = plan(table.selectSql(modelReviewFindingsFilter(reviewId(10))), on);
+      expect(all[0], all.join(' | ')).toMatch(new RegExp(`^SEARCH t USING INDEX ${name}_reviewId_seq \\(reviewId=\\?\\)`));
+      for (const viewer of viewers) {
+        const visibility = name === 'notices' ? noticeVisibility(viewer, NOW) : vulnerabilityVisibility(viewer, NOW);
+        const scope = and(modelReviewFindingsFilter(reviewId(10)), visibility);
+        const page = plan(table.selectSql(scope, { sort: [['seq', -1]], limit: 51 }), on);
+        expect(page[0], page.join(' | ')).toMatch(new RegExp(`^SEARCH t USING INDEX ${name}_reviewId_seq \\(reviewId=\\?\\)`));
+        expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+        // Counted from the count table where it answers (the restriction's fields are its columns), else through the index.
+        const count = plan(table.countSql(scope), on);
+        expect(count.join(' | ')).toMatch(new RegExp(`^SCAN c|^SEARCH t USING INDEX ${name}_reviewId_seq`));
+        expectNoFullScan(count);
+        expect(on.db.prepare(table.countSql(scope).sql).pluck().get(...table.countSql(scope).params)).toBe(table.find(scope).length);
       }
     }
   });

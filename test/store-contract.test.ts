@@ -15,9 +15,9 @@ import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SqliteEventBus } from '../src/store/sqlite/sqlite-event-bus.js';
 import Database from 'better-sqlite3';
 import { collectionDdl, SqliteCollection } from '../src/store/sqlite/sqlite-collection.js';
-import { INDICATORS } from '../src/store/sqlite/sqlite-schema.js';
+import { INDICATORS, NOTICES } from '../src/store/sqlite/sqlite-schema.js';
 import { StatementCache } from '../src/store/sqlite/statement-cache.js';
-import { indicatorVisibility } from '../src/policy/policy.js';
+import { indicatorVisibility, noticeVisibility } from '../src/policy/policy.js';
 import { connectMongo, type MongoConnection } from '../src/store/mongo/mongo-connection.js';
 import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
 import { MongoEventBus } from '../src/store/mongo/mongo-event-bus.js';
@@ -91,6 +91,41 @@ describe('sqlite: several processes on one file', () => {
       expect((await store.indicators.find({ tags: 'c2' })).map((d) => d._id)).toEqual(['indicator--2']);
       expect(await store.indicators.count(indicatorVisibility({ kind: 'anonymous', tier: 'PUBLIC' }))).toBe(0);
       expect(await store.indicators.count({ tlp: 'GREEN' })).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("opens a file whose count table grouped by fewer fields (before model reviews), rebuilding it from the records so that every viewer's count reads it", async () => {
+    const file = join(dir, 'before-reviews.db');
+    const older = new Database(file);
+    const review = new Set(['reviewId', 'reviewReleaseAt', 'reviewAudience']);
+    const spec = { ...NOTICES, indexes: NOTICES.indexes.filter((i) => !review.has(i.columns[0]!)), columns: NOTICES.columns.filter((c) => !review.has(c.field)), lists: NOTICES.lists!.filter((l) => !review.has(l.field)), countBy: NOTICES.countBy!.filter((f) => !review.has(f)) };
+    for (const sql of collectionDdl(spec)) older.exec(sql);
+    const notice = (n: number, over: Record<string, unknown> = {}) => ({
+      _id: `x-model-risk-notice--${n}`, title: 't', summary: 's', model: { name: 'M', developer: 'L', version: null }, category: 'JAILBREAK', severity: 'HIGH', severityRank: 3,
+      tlp: 'GREEN', recipients: [], status: 'PUBLISHED', embargoUntil: null, atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null, evaluationEvidence: null,
+      affectedDeployments: [], relatedIndicatorIds: [], source: 'm-a', createdAt: new Date(n), updatedAt: new Date(n), seq: n, ...over,
+    });
+    const collection = new SqliteCollection(older, new StatementCache(older), spec);
+    collection.insert(notice(1) as never);
+    collection.insert(notice(2) as never);
+    collection.insert(notice(3, { source: 'm-r', reviewId: 'x-model-review--1', reviewAudience: ['m-lab', 'm-r'], reviewReleaseAt: new Date(5_000) }) as never);
+    older.close();
+    const store = createSqliteStore(file);
+    try {
+      const viewer = (memberId: string) => ({ kind: 'member' as const, memberId, userId: 'u', roles: ['reader' as const], tier: 'CORE' as const });
+      for (const [memberId, now, expected] of [['m-x', 4_999, 2], ['m-lab', 4_999, 3], ['m-x', 5_000, 3]] as const) {
+        const filter = noticeVisibility(viewer(memberId), new Date(now));
+        expect(store.collections.notices.countSql(filter).sql).toContain('notices__counts');
+        expect(await store.notices.count(filter), `${memberId} at ${now}`).toBe(expected);
+      }
+      // Writes after the rebuild keep it: the finding released early, a notice filed under another review.
+      await store.notices.updateOne({ _id: 'x-model-risk-notice--3' }, { $set: { reviewReleaseAt: new Date(1_000), seq: 4 } });
+      await store.notices.updateOne({ _id: 'x-model-risk-notice--2' }, { $set: { reviewId: 'x-model-review--2', reviewAudience: ['m-lab'], reviewReleaseAt: new Date(9_000), seq: 5 } });
+      expect(await store.notices.count(noticeVisibility(viewer('m-x'), new Date(4_999)))).toBe(2);
+      expect(await store.notices.count(noticeVisibility(viewer('m-lab'), new Date(4_999)))).toBe(3);
+      expect((await store.notices.find(noticeVisibility(viewer('m-x'), new Date(4_999)))).length).toBe(2);
     } finally {
       await store.close();
     }

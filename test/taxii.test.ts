@@ -119,10 +119,12 @@ describe('TAXII 2.1 server', () => {
     }
   });
 
-  it('answers errors as TAXII error messages: unknown paths and collections 404, writes 403, other methods 405', async () => {
+  it('answers errors as TAXII error messages: unknown paths and collections 404, a reader\'s POST and any DELETE 403, other methods 405', async () => {
     expect((await get('/taxii2/hub/nothing/')).body).toMatchObject({ title: 'Not found', http_status: '404' });
     expect((await get('/taxii2/hub/collections/no-such-collection/objects/')).status).toBe(404);
-    expect((await get(objectsPath(IDS.indicators), { method: 'POST', token: tok.pub })).body).toMatchObject({ http_status: '403' });
+    // Writes: a reader's POST is refused (adding objects, by publishers: test/taxii-write.test.ts); DELETE by anyone.
+    expect((await get(objectsPath(IDS.indicators), { method: 'POST', token: tok.corp })).body).toMatchObject({ http_status: '403' });
+    expect((await get(`${objectsPath(IDS.indicators)}indicator--00000000-0000-4000-8000-000000000000/`, { method: 'DELETE', token: tok.pub })).body).toMatchObject({ http_status: '403' });
     expect((await get(objectsPath(IDS.indicators), { method: 'PUT', token: tok.pub })).status).toBe(405);
     expect((await get(`${objectsPath(IDS.indicators)}?limit=0`)).body).toMatchObject({ title: 'Bad request', http_status: '400' });
     expect((await get(`${objectsPath(IDS.indicators)}?added_after=yesterday`)).status).toBe(400);

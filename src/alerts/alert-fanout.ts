@@ -37,7 +37,7 @@ export interface AlertFanoutOptions {
   /** The hub's schema (with its `@minTier` gates): cohorts' documents are executed against it. */
   schema: GraphQLSchema;
   /** The event log, the records and the member registry (read for every dispatch round: current tiers and roles). */
-  store: Pick<Store, 'events' | 'indicators' | 'notices' | 'vulnerabilities' | 'members' | 'communities'>;
+  store: Pick<Store, 'events' | 'indicators' | 'notices' | 'vulnerabilities' | 'modelReviews' | 'members' | 'communities'>;
   /** Where failed dispatches, replays and heartbeats are reported (error level: they are the hub's own failures). */
   log: Logger;
   /** A fresh request context for executing a cohort's document as its viewer. */
@@ -56,7 +56,7 @@ export interface AlertFanoutOptions {
   heartbeatMs?: number;
   /** Hears live deliveries (their lag) and slow-consumer closes; replayed events are not reported. Default none. */
   observer?: AlertObserver;
-  /** The clock of heartbeats and cursor expiry, ms since epoch. Default `Date.now`. */
+  /** The clock of heartbeats, cursor expiry and verdicts (what a record's sharing is judged at now), ms since epoch. Default `Date.now`. */
   clock?: () => number;
 }
 
@@ -86,11 +86,11 @@ export class AlertFanout {
 
   constructor(private readonly options: AlertFanoutOptions) {
     this.cursors = new AlertCursors(options.cursorKey);
-    this.judge = new AlertJudge(options.store);
+    this.clock = options.clock ?? Date.now;
+    this.judge = new AlertJudge(options.store, this.clock);
     this.renderer = new AlertRenderer(options.schema, options.contextFor, options.format);
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
     this.settleMs = Math.min(HEARTBEAT_SETTLE_MS, this.retentionMs / 10);
-    this.clock = options.clock ?? Date.now;
     this.limits = { maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024, maxPendingEvents: options.maxPendingEvents ?? 10_000 };
     const every = options.heartbeatMs ?? 15_000;
     this.heartbeatTimer = every > 0 ? setInterval(() => void this.heartbeat(), every) : null;

@@ -1,28 +1,33 @@
 import type { AlertEventType, RecordKind } from '../domain/events.js';
 import { SEVERITIES, type IndicatorDoc, type NoticeDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { AlertFilter } from '../generated/graphql.js';
 
 /** The `AlertFilter` input, as graphql-js coerced it (generated from schema/alerts.graphql). */
 export type AlertFilterInput = AlertFilter;
 
+/** The `AlertRecordKind` name of each record kind. */
+const KIND_NAMES = { INDICATOR: 'INDICATOR', NOTICE: 'MODEL_RISK_NOTICE', VULNERABILITY: 'VULNERABILITY', REVIEW: 'MODEL_REVIEW' } as const satisfies Record<RecordKind, string>;
+
 /**
  * The subscriber's own filter. Not a policy decision: it runs after the verdict and only narrows
  * what the policy allows. Criteria that belong to one kind imply that kind unless `kinds` says
- * otherwise.
+ * otherwise; `minSeverity` applies to the records that have one (a model review has none: its
+ * events pass it).
  */
-export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc | VulnerabilityDoc): boolean {
+export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc | VulnerabilityDoc | ModelReviewDoc): boolean {
   if (!filter) return true;
   if (filter.types?.length && !filter.types.includes(type)) return false;
   const indicatorCriteria = !!(filter.indicatorTypes?.length || filter.minConfidence != null || filter.tags?.length);
   const noticeCriteria = !!filter.noticeCategories?.length;
-  const kindName = kind === 'INDICATOR' ? 'INDICATOR' : kind === 'VULNERABILITY' ? 'VULNERABILITY' : 'MODEL_RISK_NOTICE';
   if (filter.kinds?.length) {
-    if (!filter.kinds.includes(kindName)) return false;
+    if (!filter.kinds.includes(KIND_NAMES[kind])) return false;
   } else if (indicatorCriteria || noticeCriteria) {
     if (kind === 'INDICATOR' ? !indicatorCriteria : kind === 'NOTICE' ? !noticeCriteria : true) return false;
   }
-  if (filter.minSeverity && SEVERITIES.indexOf(record.severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
+  if (kind === 'REVIEW') return true;
+  if (filter.minSeverity && SEVERITIES.indexOf((record as IndicatorDoc | NoticeDoc | VulnerabilityDoc).severity) < SEVERITIES.indexOf(filter.minSeverity)) return false;
   if (kind === 'INDICATOR') {
     const i = record as IndicatorDoc;
     if (filter.indicatorTypes?.length && !filter.indicatorTypes.includes(i.type)) return false;

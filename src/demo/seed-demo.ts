@@ -44,7 +44,7 @@ export async function seedDemo(services: Services, store: Store, cursors: Cursor
   }
 
   const past = new Date(now.getTime() - 31 * DAY);
-  const backdated = new NoticeService({ notices: store.notices, sequences: store.sequences, members: services.members, communities: services.communities, indicators: services.indicators, cursors, audit: services.audit, events: services.events, now: () => past });
+  const backdated = new NoticeService({ notices: store.notices, sequences: store.sequences, members: services.members, communities: services.communities, indicators: services.indicators, cursors, audit: services.audit, events: services.events, reviews: services.reviewFindings, now: () => past });
   const notices = demoNotices(now);
   let aiFound: string | null = null;
   for (const [i, { memberId, input }] of notices.entries()) {

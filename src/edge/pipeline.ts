@@ -38,7 +38,7 @@ import { codeOf, INTERNAL, isPublicCode, unexpectedError } from './error-catalog
 import type { RequestObserver } from './request-observer.js';
 import { coerceVariables } from './variable-coercion.js';
 
-export type Transport = 'http' | 'graphql-ws' | 'taxii';
+export type Transport = 'http' | 'graphql-ws' | 'taxii' | 'misp';
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
 
 export interface EdgePipelineOptions {

@@ -16,7 +16,7 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An instant, as an ISO-8601 string in UTC (e.g. 2026-11-26T09:30:00.000Z). */
   DateTime: { input: Date; output: Date; }
-  /** Any JSON value (output only). */
+  /** Any JSON value. As input (`importMispEvent`), the field taking it says what shape it must have. */
   JSON: { input: unknown; output: unknown; }
   /**
    * A role name: `reader`, `publisher`, `approver`, `member-admin` or `hub-admin` (a string, as in
@@ -106,7 +106,8 @@ export type AlertEventType =
 /**
  * Narrows the stream (it never widens what the policy allows). Indicator criteria (indicatorTypes,
  * minConfidence, tags) imply kind INDICATOR and noticeCategories implies MODEL_RISK_NOTICE, unless
- * `kinds` is given. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
+ * `kinds` is given. minSeverity applies to records with a severity: a model review has none, and its
+ * events (REVIEW_CLOSED) pass it. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
@@ -286,6 +287,16 @@ export type AuditAction =
   | 'MEMBER_REINSTATED'
   /** A member was suspended. */
   | 'MEMBER_SUSPENDED'
+  | 'MODEL_REVIEW_CANCELLED'
+  /** A review closed: at its planned deployment (details.by SCHEDULE, actor null) or early by an approved request (APPROVAL). */
+  | 'MODEL_REVIEW_CLOSED'
+  /** A review's planned deployment moved: by the lab, or by an approved request (details.by). */
+  | 'MODEL_REVIEW_RESCHEDULED'
+  | 'MODEL_REVIEW_REVIEWERS_INVITED'
+  | 'MODEL_REVIEW_REVIEWERS_REMOVED'
+  /** A model review was scheduled (docs/model-reviews.md); in the lab's log, as every MODEL_REVIEW_* entry. */
+  | 'MODEL_REVIEW_SCHEDULED'
+  | 'MODEL_REVIEW_SUMMARY_RELEASED'
   /** A hub-admin paused pulling from a peer hub. */
   | 'PEER_PAUSED'
   /** A peer hub was registered (an approved REGISTER_PEER): this hub pulls it (docs/federation.md). */
@@ -434,6 +445,8 @@ export type AuditTargetKind =
   | 'IDENTITY_PROVIDER'
   | 'INDICATOR'
   | 'MEMBER'
+  /** A model review (`x-model-review--<uuid>`). */
+  | 'MODEL_REVIEW'
   | 'MODEL_RISK_NOTICE'
   /** A person; the id is the person id. */
   | 'PERSON'
@@ -838,6 +851,53 @@ export type MemberStatus =
   /** Every credential refused and every socket closed until reinstated; its records stay. */
   | 'SUSPENDED';
 
+export type MispAttributeResult = {
+  /** Why it was rejected or skipped. */
+  error: Maybe<ItemError>;
+  /**
+   * Position of the attribute in the event: the event's `Attribute` list first, then each
+   * `Object`'s `Attribute` list, in order.
+   */
+  index: Scalars['Int']['output'];
+  /** The indicator it was stored as (CREATED, UPDATED). */
+  indicator: Maybe<Indicator>;
+  status: MispAttributeStatus;
+  /** The attribute's MISP `type` as sent (`ip-dst`, `sha256`, ...); null when it had none. */
+  type: Maybe<Scalars['String']['output']>;
+  /** The attribute's `uuid` as sent; null when it had none. */
+  uuid: Maybe<Scalars['String']['output']>;
+};
+
+/** What became of one MISP attribute of an imported event. */
+export type MispAttributeStatus =
+  /** Stored as a new indicator of the caller. */
+  | 'CREATED'
+  /** Mapped to an indicator, which the hub refused (`error` says why, as `publishIndicators` would). */
+  | 'REJECTED'
+  /**
+   * Not an indicator the hub imports (`error` says why): a type the hub has no indicator for, `to_ids`
+   * false, a deleted attribute, a distribution of "your organisation only" or a sharing group, the
+   * same value twice.
+   */
+  | 'SKIPPED'
+  /** Updated the caller's existing indicator with the same type and value (a re-import changes nothing else). */
+  | 'UPDATED';
+
+export type MispImportResult = {
+  created: Scalars['Int']['output'];
+  /** The event's `uuid`. */
+  eventUuid: Scalars['String']['output'];
+  rejected: Scalars['Int']['output'];
+  /**
+   * True when the same event (the same attributes mapped to the same indicators) was imported by the
+   * caller's member in the last 24 hours: the first answer is returned and nothing is written again.
+   */
+  replayed: Scalars['Boolean']['output'];
+  results: Array<MispAttributeResult>;
+  skipped: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
 export type ModelRef = {
   developer: Scalars['String']['output'];
   name: Scalars['String']['output'];
@@ -1124,6 +1184,23 @@ export type Mutation = {
    * member-admin or hub-admin.
    */
   createCommunity: Community;
+  /**
+   * Imports a MISP event (MISP core format: `{"Event": {...}}` or the event object itself, as a MISP
+   * feed's `<uuid>.json` or MISP's REST API gives it) as indicators of the caller's member, stored as
+   * `publishIndicators` stores them. Needs the publisher role.
+   *
+   * Attributes of the types `ip-src`, `ip-dst` (and `|port`), `domain`, `hostname`, `url`, `email`,
+   * `email-src`, `email-dst`, `md5`, `sha1`, `sha256`, `sha512` (and `filename|` those) become
+   * indicators, in the event and in its objects; others are SKIPPED. The TLP is the attribute's
+   * `tlp:` tag, else the event's (the strictest where one carries several; none: GREEN), and never
+   * wider than the distribution allows (1 or 2: at least GREEN). An event whose distribution is 0 ("your organisation only") or
+   * 4 (a sharing group) is refused; TLP:RED (no recipients in MISP) is REJECTED. Attributes with
+   * `to_ids` false are SKIPPED. Severity and confidence come from the hub's `hub:severity` and
+   * `hub:confidence` tags when present (a hub's feed carries them), else from `threat_level_id`
+   * (1 HIGH, 2 MEDIUM, 3 LOW, 4 MEDIUM) and 50. Re-importing changes nothing: claims are one per
+   * member, type and value. At most 5,000 attributes. See docs/federation.md, "MISP".
+   */
+  importMispEvent: MispImportResult;
   /** The lab's publishers and member-admins: invite members of any tier (at most 100 per call) until the review closes. */
   inviteReviewers: ModelReview;
   /**
@@ -1317,6 +1394,11 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationCreateCommunityArgs = {
   input: CreateCommunityInput;
+};
+
+
+export type MutationImportMispEventArgs = {
+  event: Scalars['JSON']['input'];
 };
 
 
@@ -2342,6 +2424,9 @@ export type ResolversTypes = {
   Member: ResolverTypeWrapper<MemberModel>;
   MemberKind: MemberKind;
   MemberStatus: MemberStatus;
+  MispAttributeResult: ResolverTypeWrapper<Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversTypes['Indicator']> }>;
+  MispAttributeStatus: MispAttributeStatus;
+  MispImportResult: ResolverTypeWrapper<Omit<MispImportResult, 'results'> & { results: Array<ResolversTypes['MispAttributeResult']> }>;
   ModelRef: ResolverTypeWrapper<ModelRef>;
   ModelRefInput: ModelRefInput;
   ModelReview: ResolverTypeWrapper<Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversTypes['ModelReviewFinding']>, lab: ResolversTypes['Member'], model: ResolversTypes['ModelRef'], reviewers?: Maybe<Array<ResolversTypes['Member']>> }>;
@@ -2455,6 +2540,8 @@ export type ResolversParentTypes = {
   ItemError: ItemError;
   JSON: Scalars['JSON']['output'];
   Member: MemberModel;
+  MispAttributeResult: Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversParentTypes['Indicator']> };
+  MispImportResult: Omit<MispImportResult, 'results'> & { results: Array<ResolversParentTypes['MispAttributeResult']> };
   ModelRef: ModelRef;
   ModelRefInput: ModelRefInput;
   ModelReview: Omit<ModelReview, 'findings' | 'lab' | 'model' | 'reviewers'> & { findings: Array<ResolversParentTypes['ModelReviewFinding']>, lab: ResolversParentTypes['Member'], model: ResolversParentTypes['ModelRef'], reviewers?: Maybe<Array<ResolversParentTypes['Member']>> };
@@ -2776,6 +2863,25 @@ export type MemberResolvers<ContextType = HubContext, ParentType extends Resolve
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MispAttributeResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispAttributeResult'] = ResolversParentTypes['MispAttributeResult']> = {
+  error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MispAttributeStatus'], ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  uuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MispImportResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispImportResult'] = ResolversParentTypes['MispImportResult']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  eventUuid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['MispAttributeResult']>, ParentType, ContextType>;
+  skipped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type ModelRefResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['ModelRef'] = ResolversParentTypes['ModelRef']> = {
   developer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2883,6 +2989,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   closeModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationCloseModelReviewArgs, 'reviewId'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createCommunity?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationCreateCommunityArgs, 'input'>>;
+  importMispEvent?: Resolver<ResolversTypes['MispImportResult'], ParentType, ContextType, RequireFields<MutationImportMispEventArgs, 'event'>>;
   inviteReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationInviteReviewersArgs, 'memberIds' | 'reviewId'>>;
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
@@ -3153,6 +3260,8 @@ export type Resolvers<ContextType = HubContext> = {
   ItemError?: ItemErrorResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
+  MispAttributeResult?: MispAttributeResultResolvers<ContextType>;
+  MispImportResult?: MispImportResultResolvers<ContextType>;
   ModelRef?: ModelRefResolvers<ContextType>;
   ModelReview?: ModelReviewResolvers<ContextType>;
   ModelReviewCategoryCount?: ModelReviewCategoryCountResolvers<ContextType>;

@@ -23,6 +23,7 @@ import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
 import { VULNERABILITY_LIMITS } from '../domain/vulnerability.js';
 import { MODEL_REVIEW_LIMITS } from '../domain/model-review.js';
 import { MAX_PEER_TAGS, PEER_KINDS } from '../domain/peer.js';
+import { MAX_MISP_ATTRIBUTES } from '../misp/misp-event-import.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -87,6 +88,7 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Person.roles': { items: ROLES.length },
   'Person.identities': { items: MAX_IDENTITIES_PER_PERSON },
   'Person.pendingApprovals': { items: MAX_PENDING_SHOWN },
+  'MispImportResult.results': { items: MAX_MISP_ATTRIBUTES },
 };
 
 /** A STIX object in a bundle, at its largest: a notice with every text at its cap. */

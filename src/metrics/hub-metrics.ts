@@ -103,7 +103,7 @@ export class HubMetrics implements RequestObserver, AlertObserver {
     if (operationType !== 'subscription') this.requestDuration.observe({ transport, operation_type: operationType }, event.durationSeconds);
   }
 
-  rateLimited(transport: 'http' | 'graphql-ws' | 'taxii'): void {
+  rateLimited(transport: 'http' | 'graphql-ws' | 'taxii' | 'misp'): void {
     this.rateLimitedTotal.inc({ transport: oneOf(TRANSPORTS, transport) });
   }
 

@@ -4,7 +4,7 @@
  */
 import { ERROR_CATALOGUE } from '../edge/error-catalogue.js';
 
-export const TRANSPORTS = ['http', 'graphql-ws', 'taxii'] as const;
+export const TRANSPORTS = ['http', 'graphql-ws', 'taxii', 'misp'] as const;
 export const OPERATION_TYPES = ['query', 'mutation', 'subscription', 'unknown'] as const;
 /** `OK`, and every code of the error catalogue (the hub's, Apollo's protocol codes, the limits'). */
 export const CODES: readonly string[] = ['OK', ...Object.keys(ERROR_CATALOGUE)];

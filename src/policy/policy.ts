@@ -140,6 +140,22 @@ export function taxiiExclusion(): Filter {
 }
 
 /**
+ * Whether the viewer may add objects to TAXII's indicators collection (its `can_write`): a
+ * credential with the publisher role, exactly as `publishIndicators` asks (src/taxii/taxii-writer.ts).
+ */
+export function mayWriteTaxii(viewer: Viewer): boolean {
+  return viewer.kind === 'member' && viewer.roles.includes('publisher');
+}
+
+/**
+ * Whether the viewer may read a TAXII status resource: only the member whose request made it.
+ * Anyone else gets the answer an unknown id gets.
+ */
+export function mayReadTaxiiStatus(viewer: Viewer, status: { memberId: string }): boolean {
+  return viewer.kind === 'member' && viewer.memberId === status.memberId;
+}
+
+/**
  * `taxiiExclusion` for clearinghouse cases, whose TLP is their stage's (`tlpOfStage`): a case
  * still at RECEIVED is TLP:RED, so TAXII never serves it, even to its reporter and coordinators.
  * Stages only widen (`stageReached`), so a case once served stays served.

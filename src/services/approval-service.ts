@@ -33,6 +33,7 @@ import type { PeopleService, PersonApprovals } from './people-service.js';
 import type { PersonDoc, PersonIdentity } from '../domain/person.js';
 import { paginate, type Connection } from './paginate.js';
 import type { VulnerabilityWorkflow, WorkflowApprovals } from './vulnerability-workflow.js';
+import type { ModelReviewApprovalKind, ModelReviewService, ReviewApprovals } from './model-review-service.js';
 
 export interface ApprovalServiceDeps {
   approvals: ApprovalRepository;
@@ -56,6 +57,8 @@ export interface ApprovalServiceDeps {
   peers?: () => { applyApprovedRegistration(request: ApprovalRequestDoc, approver: ActorRef, now: Date): Promise<{ status: MemberStatus } | null> };
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
+  /** Model reviews: applies approved reschedules and early closes (a getter: the two refer to each other). */
+  modelReviews?: () => ModelReviewService;
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
@@ -88,7 +91,7 @@ const tlpRank = (tlp: Tlp) => TLPS.indexOf(tlp);
  * or reject them, and applies an approved change only if its target is still as the request
  * found it.
  */
-export class ApprovalService implements PersonApprovals, WorkflowApprovals {
+export class ApprovalService implements PersonApprovals, WorkflowApprovals, ReviewApprovals {
   private readonly now: () => Date;
   private readonly uuid: () => string;
 
@@ -154,6 +157,34 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals {
   async openVulnerabilityRequest(kind: 'PUBLISH_VULNERABILITY', caseId: string): Promise<ApprovalRequestDoc | null> {
     const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'VULNERABILITY', 'target.id': caseId, ...approvalStatusFilter('PENDING', this.now()) }, { limit: 1 });
     return open ?? null;
+  }
+
+  /**
+   * A two-person request about a model review, checked by the review service (bringing deployment
+   * forward, closing early): decided by another person of the lab holding approver, or a hub-admin
+   * (`mayDecide` by `ownerMemberId`, the lab).
+   */
+  requestModelReviewChange(
+    viewer: MemberViewer,
+    kind: ModelReviewApprovalKind,
+    review: { _id: string; lab: string },
+    change: ApprovalChange,
+    expected: ApprovalChange,
+    reason: string,
+  ): Promise<ApprovalRequestDoc> {
+    return this.insert(viewer, kind, { kind: 'MODEL_REVIEW', id: review._id }, review.lab, change, expected, reason.slice(0, MAX_REASON));
+  }
+
+  /** The open request of `kind` about a model review, if any (one early close asked at a time). */
+  async openModelReviewRequest(kind: ModelReviewApprovalKind, reviewId: string): Promise<ApprovalRequestDoc | null> {
+    const [open] = await this.deps.approvals.find({ kind, 'target.kind': 'MODEL_REVIEW', 'target.id': reviewId, ...approvalStatusFilter('PENDING', this.now()) }, { limit: 1 });
+    return open ?? null;
+  }
+
+  private modelReviews(): ModelReviewService {
+    const reviews = this.deps.modelReviews?.();
+    if (!reviews) throw new Error('the model review service is not wired into the approval service');
+    return reviews;
   }
 
   private workflow(): VulnerabilityWorkflow {
@@ -361,6 +392,7 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals {
   private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
     if (target.kind === 'VULNERABILITY') return this.workflow().applyApproved(request, now);
+    if (target.kind === 'MODEL_REVIEW') return this.modelReviews().applyApproved(request);
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];

@@ -1,4 +1,5 @@
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
+import type { ModelReviewDoc } from '../domain/model-review.js';
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
@@ -169,6 +170,20 @@ export class AuditService {
       exploited: doc.exploited,
       affected: doc.affected.length,
       vendors: doc.vendorIds,
+      ...(doc.reviewId ? { reviewId: doc.reviewId } : {}),
+    });
+  }
+
+  /**
+   * A model review closed and its close was announced (its findings released), in the lab's log:
+   * by the hub itself at `closesAt` (`actor` null, the ReviewWatcher), or after an approved early close.
+   */
+  modelReviewClosed(actor: MemberViewer | null, review: Pick<ModelReviewDoc, '_id' | 'lab' | 'closesAt' | 'plannedDeploymentAt'>, findings: number) {
+    const by = actor ? '' : ' (by the hub, at its planned deployment)';
+    return this.append('MODEL_REVIEW_CLOSED', actor, review.lab, { kind: 'MODEL_REVIEW', id: review._id }, `closed model review ${review._id}${by}: ${findings} finding(s) released`, {
+      closesAt: iso(review.closesAt),
+      plannedDeploymentAt: iso(review.plannedDeploymentAt),
+      findings,
     });
   }
 
@@ -181,6 +196,7 @@ export class AuditService {
       status: notice.status,
       tlp: notice.tlp,
       embargoUntil: iso(notice.embargoUntil),
+      ...(notice.reviewId ? { reviewId: notice.reviewId } : {}),
     });
   }
 
@@ -243,6 +259,11 @@ export class AuditService {
       const published = request.kind === 'PUBLISH_VULNERABILITY';
       const what = published ? `published clearinghouse case ${id}` : `ended the embargo of clearinghouse case ${id} at ${iso(after.embargoUntil)}`;
       return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
+    }
+    if (kind === 'MODEL_REVIEW') {
+      const closed = request.kind === 'CLOSE_MODEL_REVIEW';
+      const what = closed ? `closed model review ${id} before its planned deployment` : `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)}`;
+      return this.append(closed ? 'MODEL_REVIEW_CLOSED' : 'MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
@@ -346,6 +367,15 @@ export class AuditService {
    */
   personChanged(action: AuditAction, actor: MemberViewer | null, person: { _id: string; memberId: string }, summary: string, details: Record<string, AuditJson>) {
     return this.append(action, actor, person.memberId, { kind: 'PERSON', id: person._id }, summary, details);
+  }
+
+  /**
+   * A change of a model review (src/services/model-review-service.ts), in its lab's log: by a
+   * person of the lab, or by the hub itself (`actor` null: a close on schedule). Ids, enum values
+   * and dates only: never the model's name, the description or a reason.
+   */
+  modelReviewStep(action: AuditAction, actor: MemberViewer | null, review: { _id: string; lab: string }, summary: string, details: Record<string, AuditJson>) {
+    return this.append(action, actor, review.lab, { kind: 'MODEL_REVIEW', id: review._id }, summary, details);
   }
 
   /**
@@ -482,6 +512,10 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'PUBLISH_VULNERABILITY':
       return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
     case 'RESCHEDULE_MODEL_REVIEW':
+      return {
+        plannedDeploymentAt: { from: iso(before.plannedDeploymentAt), to: iso(after.plannedDeploymentAt) },
+        windowOpensAt: { from: iso(before.windowOpensAt), to: iso(after.windowOpensAt) },
+      };
     case 'CLOSE_MODEL_REVIEW':
       return { plannedDeploymentAt: { from: iso(before.plannedDeploymentAt), to: iso(after.plannedDeploymentAt) } };
   }

@@ -9,6 +9,8 @@ type Recordable = IndicatorDoc | NoticeDoc | VulnerabilityDoc;
 /** A change with its facts as computed by the caller (`recordingFacts`). */
 export interface FactsChange {
   type: AlertEventType;
+  /** The change's record kind when it is not the call's: a model review's close releases its findings (notices, cases) in the same commit. */
+  kind?: RecordKind;
   recordId: string;
   /** Null for a new record. */
   before: VisibilityFacts | null;
@@ -60,7 +62,7 @@ export class EventRecorder {
   async recordingFacts<T>(kind: RecordKind, write: () => Promise<{ value: T; changes: readonly FactsChange[] }>): Promise<T> {
     return this.committing(write, (changes) => {
       const occurredAt = this.now();
-      return changes.map((c) => ({ type: c.type, kind, recordId: c.recordId, occurredAt, before: c.before, after: c.after }));
+      return changes.map((c) => ({ type: c.type, kind: c.kind ?? kind, recordId: c.recordId, occurredAt, before: c.before, after: c.after }));
     });
   }
 

@@ -17,6 +17,7 @@ import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
+import type { ReviewFindings } from './review-findings.js';
 
 export interface NoticeServiceDeps {
   notices: NoticeRepository;
@@ -30,6 +31,8 @@ export interface NoticeServiceDeps {
   audit: AuditService;
   /** Where subscribers hear of them. */
   events: EventRecorder;
+  /** Files a notice published with `reviewId` under its model review (who may, the restriction it carries). */
+  reviews: Pick<ReviewFindings, 'restrictionForFiling' | 'settle'>;
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
@@ -82,9 +85,12 @@ export class NoticeService {
       throw badInput('a new notice starts as DRAFT, UNDER_REVIEW or PUBLISHED', 'input.status');
     }
     const fields = await this.validate(viewer, input, now);
-    const doc: NoticeDoc = {
+    // A finding of a model review: restricted to the review's lab and reviewers until it closes.
+    const restriction = input.reviewId != null ? await this.deps.reviews.restrictionForFiling(viewer, input.reviewId) : null;
+    let doc: NoticeDoc = {
       ...withId(`x-model-risk-notice--${this.uuid()}`),
       ...fields,
+      ...restriction,
       status,
       source: viewer.memberId,
       createdAt: now,
@@ -96,6 +102,7 @@ export class NoticeService {
       await this.deps.notices.insert(doc);
       return { value: undefined, changes: [{ type: 'PUBLISHED', doc }] };
     });
+    if (restriction) doc = await this.deps.reviews.settle('NOTICE', doc);
     await this.deps.audit.noticePublished(viewer, doc);
     return doc;
   }

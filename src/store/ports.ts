@@ -13,6 +13,7 @@ import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
+import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
 export type SortSpec = ReadonlyArray<readonly [field: string, direction: 1 | -1]>;
@@ -97,8 +98,9 @@ export interface VulnerabilityRepository {
 
 /**
  * Pre-deployment model reviews (src/domain/model-review.ts). Small: a hub holds tens to thousands.
- * (Issue 14: the store slice adds it to `Store` as `modelReviews`, to every adapter, to backups
- * as the collection `modelReviews` and to the contract suite.)
+ * The filters come from `modelReviewVisibility` (policy.ts) and `modelReviewFilter` (queries.ts);
+ * every adapter indexes what they read (SQLite: MODEL_REVIEWS in sqlite-schema.ts; MongoDB:
+ * mongo-indexes.ts). Backed up as the collection `modelReviews`.
  */
 export interface ModelReviewRepository {
   find(filter: Filter, options?: FindOptions): Promise<ModelReviewDoc[]>;
@@ -108,7 +110,8 @@ export interface ModelReviewRepository {
   /**
    * Compare-and-set, as `VulnerabilityRepository.updateOne`: applies `update` to the one review
    * matching `filter` and returns it after the update; null, with nothing written, when none
-   * matches. Put what the change relies on in the filter (`seq`).
+   * matches. Put what the change relies on in the filter (`seq`). Every update must set a new
+   * `seq` (the write order): one that does not throws, and so does one that changes `_id`.
    */
   updateOne(filter: Filter, update: UpdateDoc): Promise<ModelReviewDoc | null>;
 }
@@ -362,12 +365,35 @@ export interface LeaseRepository {
   acquire(name: string, holder: string, ttlMs: number, now?: Date): Promise<boolean>;
 }
 
+/**
+ * TAXII add-objects status resources (src/domain/taxii-write.ts), kept a bounded time: a read
+ * after `expiresAt` finds nothing, and expired ones are removed (MongoDB: a TTL index; SQLite
+ * and memory: `removeExpired`, which the writer calls as it adds one).
+ */
+export interface TaxiiStatusRepository {
+  /** Throws on a duplicate id. */
+  insert(doc: TaxiiStatusDoc): Promise<void>;
+  /** The status with this id, or null (also once it expired: `now` past its `expiresAt`). */
+  get(id: string, now: Date): Promise<TaxiiStatusDoc | null>;
+  /** Removes statuses whose `expiresAt` is before `now`; returns how many. */
+  removeExpired(now: Date): Promise<number>;
+}
+
+/** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
+export interface StixVersionRepository {
+  /** The member's entries for these STIX ids (unknown ids are absent). */
+  find(memberId: string, stixIds: readonly string[]): Promise<StixVersionDoc[]>;
+  /** Inserts or replaces the entry with `doc._id`. */
+  put(doc: StixVersionDoc): Promise<void>;
+}
+
 export interface Store {
   indicators: IndicatorRepository;
   events: EventLogRepository;
   sightings: SightingRepository;
   notices: NoticeRepository;
   vulnerabilities: VulnerabilityRepository;
+  modelReviews: ModelReviewRepository;
   members: MemberRepository;
   idempotency: IdempotencyRepository;
   sequences: SequenceRepository;
@@ -379,6 +405,8 @@ export interface Store {
   people: PersonRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
+  taxiiStatuses: TaxiiStatusRepository;
+  stixVersions: StixVersionRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -409,6 +437,9 @@ export const STORE_COLLECTIONS = [
   'communities',
   'people',
   'vulnerabilities',
+  'modelReviews',
+  'taxiiStatuses',
+  'stixVersions',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

@@ -10,6 +10,7 @@ import type { Filter } from '../domain/filter.js';
 import type { MemberGuard, SortSpec } from './ports.js';
 import type { DiscoveryMethod, DisclosureStage, VulnerabilityStatus } from '../domain/vulnerability.js';
 import type { DisclosureSchedule } from '../domain/vulnerability-stage.js';
+import type { ModelReviewStatus } from '../domain/model-review.js';
 
 export type Direction = 'ASC' | 'DESC';
 
@@ -68,6 +69,8 @@ export interface NoticeFilterInput {
   updatedSince?: Date | null;
   /** Publishing member ids (gated: TRUSTED). */
   source?: string[] | null;
+  /** Findings of this model review. */
+  reviewId?: string | null;
 }
 
 export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
@@ -84,6 +87,8 @@ export function noticeFilter(input: NoticeFilterInput | null | undefined): Filte
   if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.source) parts.push({ source: { $in: input.source } });
+  // Findings of a model review; which of them the viewer sees is the visibility filter's (reviewRestriction).
+  if (input.reviewId) parts.push({ reviewId: input.reviewId });
   return and(...parts);
 }
 
@@ -112,7 +117,10 @@ export function sortValues(sort: SortSpec, doc: Record<string, unknown>): unknow
 
 /**
  * The keyset condition "strictly after the document whose sort values are `values`":
- * `{$or: [{a: {$lt: va}}, {a: va, b: {$lt: vb}}]}` for a descending (a, b) sort.
+ * `{a: {$lte: va}, $or: [{a: {$lt: va}}, {a: va, b: {$lt: vb}}]}` for a descending (a, b) sort.
+ * The bound on the leading key, outside the `$or`, says the same once more so that the order's
+ * index seeks to the cursor instead of walking every entry before it (the SQLite store reads
+ * conditions inside `$or` unindexed); left out when `va` is null (a bound on null matches null only).
  */
 export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter {
   const branches: Filter[] = [];
@@ -123,7 +131,10 @@ export function keysetAfter(sort: SortSpec, values: readonly unknown[]): Filter 
     branch[key] = { [dir === 1 ? '$gt' : '$lt']: values[i] };
     branches.push(branch);
   }
-  return branches.length === 1 ? branches[0]! : { $or: branches };
+  if (branches.length === 1) return branches[0]!;
+  const [lead, dir] = sort[0]!;
+  if (values[0] === null || values[0] === undefined) return { $or: branches };
+  return { [lead]: { [dir === 1 ? '$gte' : '$lte']: values[0] }, $or: branches };
 }
 
 export interface AuditFilterInput {
@@ -236,3 +247,79 @@ export function possibleDuplicatesFilter(productKeys: readonly string[], cwes: r
   if (productKeys.length === 0 || cwes.length === 0) return NOTHING;
   return { productKeys: { $in: [...productKeys] }, cwes: { $in: [...cwes] }, status: { $in: [...OPEN_VULNERABILITY_STATUSES] } };
 }
+
+/** The `ModelReviewFilter` input (schema/model-reviews.graphql), as the service passes it. */
+export interface ModelReviewFilterInput {
+  status?: ModelReviewStatus[] | null;
+  /** Lab member ids. */
+  lab?: string[] | null;
+  modelName?: string | null;
+  modelDeveloper?: string | null;
+}
+
+/**
+ * The conditions under which a review has `status` at `now`: exactly `modelReviewStatus`
+ * (src/domain/model-review.ts) as a filter, since the status is computed, never stored.
+ * CANCELLED first; CLOSED from `closesAt` (a null `closesAt` never closes); OPEN from
+ * `windowOpensAt`; SCHEDULED before it.
+ */
+export function modelReviewStatusFilter(status: ModelReviewStatus, now: Date): Filter {
+  const notClosed: Filter = { $or: [{ closesAt: null }, { closesAt: { $gt: now } }] };
+  switch (status) {
+    case 'CANCELLED':
+      return { cancelledAt: { $ne: null } };
+    case 'CLOSED':
+      return { cancelledAt: null, closesAt: { $lte: now } };
+    case 'OPEN':
+      return { $and: [{ cancelledAt: null, windowOpensAt: { $lte: now } }, notClosed] };
+    case 'SCHEDULED':
+      return { $and: [{ cancelledAt: null, windowOpensAt: { $gt: now } }, notClosed] };
+  }
+}
+
+/** The filter of `modelReviews(filter)` at `now` (AND it with `modelReviewVisibility`). */
+export function modelReviewFilter(input: ModelReviewFilterInput | null | undefined, now: Date): Filter {
+  if (!input) return {};
+  const parts: Filter[] = [];
+  if (input.status) {
+    const statuses = [...new Set(input.status)];
+    // An empty list asks for no status: nothing matches (as `{status: {$in: []}}` would).
+    parts.push(statuses.length === 0 ? NOTHING : statuses.length === 1 ? modelReviewStatusFilter(statuses[0]!, now) : { $or: statuses.map((st) => modelReviewStatusFilter(st, now)) });
+  }
+  if (input.lab?.length) parts.push({ lab: { $in: input.lab } });
+  if (input.modelName) parts.push({ 'model.name': input.modelName });
+  if (input.modelDeveloper) parts.push({ 'model.developer': input.modelDeveloper });
+  return and(...parts);
+}
+
+/**
+ * The order of `modelReviews(...)`: soonest planned deployment first, then id (unique: the last
+ * key of keyset cursors, `keysetAfter`).
+ */
+export const MODEL_REVIEW_LIST_ORDER: SortSpec = [
+  ['plannedDeploymentAt', 1],
+  ['_id', 1],
+];
+
+/**
+ * The findings of a review: the notices and clearinghouse cases filed under it (both carry
+ * `reviewId`). AND it with the viewer's visibility to list what a viewer sees of them; alone, it
+ * is what the review service rewrites on every change of the review and what the summary counts.
+ */
+export function modelReviewFindingsFilter(reviewId: string): Filter {
+  return { reviewId };
+}
+
+/**
+ * Reviews whose close is due at `now` and not yet announced (the ReviewWatcher's read; a
+ * cancelled review never closes), oldest close first with `MODEL_REVIEW_CLOSE_ORDER`.
+ */
+export function modelReviewsDueToClose(now: Date): Filter {
+  return { closeAnnouncedAt: null, cancelledAt: null, closesAt: { $lte: now } };
+}
+
+/** The order the ReviewWatcher announces closes in: oldest `closesAt` first, then id. */
+export const MODEL_REVIEW_CLOSE_ORDER: SortSpec = [
+  ['closesAt', 1],
+  ['_id', 1],
+];

@@ -10,7 +10,9 @@ import type { Entry } from './object-source.js';
 import { parseObjectQuery } from './object-query.js';
 import { notFound, TaxiiError } from './taxii-error.js';
 import type { TaxiiFeed } from './taxii-feed.js';
-import { acceptsTaxii, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './taxii-media.js';
+import { acceptsTaxii, isTaxiiContentType, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE } from './taxii-media.js';
+import { readTaxiiBody } from './taxii-body.js';
+import { statusResource, type TaxiiWriter } from './taxii-writer.js';
 
 /** The title of a TAXII error message answering an admission refusal, by status. */
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too many requests' };
@@ -23,6 +25,11 @@ export interface TaxiiHandlerOptions {
   /** Where the collections' objects come from, already filtered and redacted for the viewer. */
   feed: TaxiiFeed;
   /**
+   * Adds objects to the indicators collection and keeps their status resources. Absent: every
+   * collection is read-only (`can_write` false, POST 403).
+   */
+  writer?: TaxiiWriter;
+  /**
    * The edge pipeline, shared with `/graphql`: admits each request (authentication, anonymous
    * reads, one token from the caller's bucket). Its refusals answer with the catalogue's status
    * (401 with the challenges, 429 with `Retry-After`, 500 for an unexpected failure, which the
@@ -31,7 +38,7 @@ export interface TaxiiHandlerOptions {
   pipeline: Pick<EdgePipeline, 'admit' | 'begin' | 'end'>;
   /** The `WWW-Authenticate` challenges of a 401. Default `Bearer realm="the hub"`. */
   challenges?: readonly string[];
-  /** Largest request the API root admits (`max_content_length`); the hub reads no TAXII bodies. */
+  /** Largest request the API root admits (`max_content_length`): a larger add-objects body is refused with 413. */
   maxContentLength: number;
   /** Unexpected failures are logged here with the request id (and answered 500). */
   log: Logger;
@@ -45,7 +52,8 @@ type Route =
   | { kind: 'objects'; collection: string }
   | { kind: 'object'; collection: string; id: string }
   | { kind: 'versions'; collection: string; id: string }
-  | { kind: 'manifest'; collection: string };
+  | { kind: 'manifest'; collection: string }
+  | { kind: 'status'; id: string };
 
 /** `/taxii2/...` path segments to a route; null for anything the hub does not serve. */
 function route(pathname: string): Route | null {
@@ -59,6 +67,8 @@ function route(pathname: string): Route | null {
   if (parts[0] !== API_ROOT) return null;
   const [, section, collection, sub, id, leaf] = parts;
   if (section === undefined) return { kind: 'api-root' };
+  // taxii2-client polls the status URL it built without the trailing slash; both are the same here.
+  if (section === 'status') return collection !== undefined && parts.length === 3 ? { kind: 'status', id: collection } : null;
   if (section !== 'collections') return null;
   if (collection === undefined) return { kind: 'collections' };
   if (sub === undefined) return { kind: 'collection', collection };
@@ -95,7 +105,29 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
     }
   }
 
-  async function answer(req: IncomingMessage, url: URL, trace: RequestTrace): Promise<{ body: unknown; headers?: Record<string, string> }> {
+  /** Whether the viewer may add objects to the collection: the indicators collection, for a publisher. */
+  function canWrite(collection: TaxiiCollection, viewer: Viewer): boolean {
+    return collection.alias === 'indicators' && !!options.writer?.canWrite(viewer);
+  }
+
+  /** POST {collection}/objects/: the checks TAXII 2.1 §5.4 names, in its order of status codes, then the writer. */
+  async function addObjects(req: IncomingMessage, viewer: Viewer, collection: TaxiiCollection) {
+    if (viewer.kind === 'anonymous') {
+      throw new TaxiiError(401, 'Unauthorized', 'Adding objects needs an API key or token with the publisher role', { 'www-authenticate': challenges.join(', ') });
+    }
+    if (!options.writer || !canWrite(collection, viewer)) {
+      throw new TaxiiError(403, 'Forbidden', collection.alias === 'indicators' && options.writer
+        ? 'can_write is false for this credential: adding objects needs an API key or token with the publisher role'
+        : `can_write is false for the ${collection.alias} collection: only the indicators collection takes objects`);
+    }
+    if (!isTaxiiContentType(headerOf(req, 'content-type'))) {
+      throw new TaxiiError(415, 'Unsupported media type', `Send the envelope as Content-Type: ${TAXII_MEDIA_TYPE}`);
+    }
+    const envelope = await readTaxiiBody(req, options.maxContentLength);
+    return options.writer.add(viewer, envelope);
+  }
+
+  async function answer(req: IncomingMessage, url: URL, trace: RequestTrace): Promise<{ status?: number; body: unknown; headers?: Record<string, string> }> {
     const target = route(url.pathname);
     if (!target) throw notFound(`Nothing is served at ${url.pathname}`);
     const writes = target.kind === 'objects' ? 'POST' : target.kind === 'object' ? 'DELETE' : null;
@@ -106,7 +138,11 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
       throw new TaxiiError(406, 'Not acceptable', `This server answers ${TAXII_MEDIA_TYPE} only`);
     }
     const viewer = await viewerOf(req, trace);
-    if (req.method === writes) throw new TaxiiError(403, 'Forbidden', 'The hub\'s TAXII collections are read-only (can_write is false): publish through the GraphQL API');
+    if (req.method === 'POST' && target.kind === 'objects') {
+      trace.operationType = 'mutation';
+      return { status: 202, body: statusResource(await addObjects(req, viewer, collectionOf(target.collection))) };
+    }
+    if (req.method === writes) throw new TaxiiError(403, 'Forbidden', 'Objects cannot be deleted through TAXII: revoke an indicator with revokeIndicator, or post a newer version with revoked: true');
     const base = baseUrl(req);
 
     switch (target.kind) {
@@ -123,15 +159,22 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
         return {
           body: {
             title: 'The hub',
-            description: 'Indicators, model-risk notices and the reference objects they point to. Read-only.',
+            description: 'Indicators, model-risk notices and the reference objects they point to. Publishers may add indicators and sightings to the indicators collection.',
             versions: [TAXII_MEDIA_TYPE],
             max_content_length: options.maxContentLength,
           },
         };
       case 'collections':
-        return { body: { collections: TAXII_COLLECTIONS.map(describe) } };
-      case 'collection':
-        return { body: describe(collectionOf(target.collection)) };
+        return { body: { collections: TAXII_COLLECTIONS.map((c) => describe(c, canWrite(c, viewer))) } };
+      case 'collection': {
+        const collection = collectionOf(target.collection);
+        return { body: describe(collection, canWrite(collection, viewer)) };
+      }
+      case 'status': {
+        const status = await options.writer?.status(viewer, target.id);
+        if (!status) throw notFound(`No status ${target.id}`);
+        return { body: statusResource(status) };
+      }
       case 'objects':
       case 'manifest': {
         const collection = collectionOf(target.collection);
@@ -152,12 +195,11 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
   }
 
   return async function handleTaxii(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') req.resume(); // the hub reads no TAXII bodies
     const trace = options.pipeline.begin('taxii', requestId);
     trace.operationType = 'query';
     try {
-      const { body, headers = {} } = await answer(req, url, trace);
-      send(res, 200, body, headers);
+      const { status = 200, body, headers = {} } = await answer(req, url, trace);
+      send(res, status, body, headers);
     } catch (err) {
       if (err instanceof TaxiiError) {
         // An admission refusal set its own code; any other TAXII error is known by its status.
@@ -168,6 +210,8 @@ export function createTaxiiHandler(options: TaxiiHandlerOptions) {
       log.error({ err, requestId }, 'TAXII request failed');
       send(res, 500, new TaxiiError(500, UNEXPECTED_MESSAGE, `Logged with request id ${requestId}`).body());
     } finally {
+      // A body nobody read (a refused or non-POST request) is drained, so the connection stays usable.
+      if (!req.readableEnded) req.resume();
       options.pipeline.end(trace);
     }
   };
@@ -179,9 +223,9 @@ function collectionOf(idOrAlias: string): TaxiiCollection {
   return collection;
 }
 
-/** A collection resource: whoever got past authentication may read it; nobody writes. */
-function describe(c: TaxiiCollection) {
-  return { id: c.id, title: c.title, description: c.description, alias: c.alias, can_read: true, can_write: false, media_types: [STIX_MEDIA_TYPE] };
+/** A collection resource: whoever got past authentication may read it; `canWrite` is per credential. */
+function describe(c: TaxiiCollection, canWrite: boolean) {
+  return { id: c.id, title: c.title, description: c.description, alias: c.alias, can_read: true, can_write: canWrite, media_types: [STIX_MEDIA_TYPE] };
 }
 
 function envelope(more: boolean, next: string | undefined, objects: unknown[]) {

@@ -23,3 +23,15 @@ export function acceptsTaxii(accept: string | undefined): boolean {
     return version === undefined || version === '2.1';
   });
 }
+
+/**
+ * Whether a request's `Content-Type` is a TAXII 2.1 envelope: `application/taxii+json` without a
+ * version or with `version=2.1` (what taxii2-client sends).
+ */
+export function isTaxiiContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/taxii+json') return false;
+  const version = params.find((p) => p.startsWith('version='))?.slice('version='.length).replace(/^"|"$/g, '');
+  return version === undefined || version === '2.1';
+}

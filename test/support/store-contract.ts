@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
 import type { CommunityDoc } from '../../src/domain/community.js';
 import type { NewEvent } from '../../src/domain/events.js';
+import { stixVersionKey, type StixVersionDoc, type TaxiiStatusDoc } from '../../src/domain/taxii-write.js';
 import { PersonConflictError, type PersonDoc } from '../../src/domain/person.js';
 import type {
   ApprovalRequestDoc,
@@ -19,11 +20,27 @@ import type {
   NoticeDoc,
   SightingDoc,
 } from '../../src/domain/types.js';
-import { approvalVisibility, auditVisibility, indicatorVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
+import { approvalVisibility, auditVisibility, indicatorVisibility, modelReviewVisibility, noticeVisibility, taxiiExclusion, vulnerabilityVisibility, type Viewer } from '../../src/policy/policy.js';
 import type { NewVulnerabilityDoc, VendorStatusEntry } from '../../src/domain/vulnerability.js';
 import { DEFAULT_SCHEDULE } from '../../src/domain/vulnerability-stage.js';
+import { MODEL_REVIEW_STATUSES, modelReviewStatus, type ModelReviewDoc, type ModelReviewStatus } from '../../src/domain/model-review.js';
 import { STORE_COLLECTIONS, type ClaimUpsert, type ClaimUpsertResult, type IdempotencyRecord, type SortSpec, type Store, type StoredDocument } from '../../src/store/ports.js';
-import { and, approvalStatusFilter, auditFilter, indicatorFilter, keysetAfter, noticeFilter, possibleDuplicatesFilter, sortFor, sortValues, vulnerabilityFilter } from '../../src/store/queries.js';
+import {
+  and,
+  approvalStatusFilter,
+  auditFilter,
+  indicatorFilter,
+  keysetAfter,
+  MODEL_REVIEW_CLOSE_ORDER,
+  MODEL_REVIEW_LIST_ORDER,
+  modelReviewFilter,
+  modelReviewsDueToClose,
+  noticeFilter,
+  possibleDuplicatesFilter,
+  sortFor,
+  sortValues,
+  vulnerabilityFilter,
+} from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
 const BASE = Date.now() - 3_600_000;
@@ -133,6 +150,29 @@ function vulnerability(n: number, over: Partial<NewVulnerabilityDoc> = {}): NewV
     possibleDuplicateIds: [],
     createdAt: at(n),
     updatedAt: at(n),
+    seq: n,
+    ...over,
+  };
+}
+
+function modelReview(n: number, over: Partial<ModelReviewDoc> = {}): ModelReviewDoc {
+  return {
+    _id: `x-model-review--${String(n).padStart(4, '0')}`,
+    model: { name: `Model-${n}`, developer: 'Lab', version: null },
+    description: `Review ${n}`,
+    lab: 'm-lab',
+    scheduledBy: { memberId: 'm-lab', userId: 'lab-admin' },
+    plannedDeploymentAt: at(1_000 + n),
+    windowOpensAt: at(n),
+    closesAt: at(1_000 + n),
+    cancelledAt: null,
+    cancelReason: null,
+    reviewers: ['m-r1', 'm-r2'],
+    invited: ['m-r2'],
+    summaryPublic: false,
+    closeAnnouncedAt: null,
+    createdAt: at(0),
+    updatedAt: at(0),
     seq: n,
     ...over,
   };
@@ -258,6 +298,27 @@ function newEvent(seconds: number, recordId = 'indicator--0001'): NewEvent {
 }
 
 const ids = (docs: ReadonlyArray<{ _id: unknown }>) => docs.map((d) => d._id);
+
+function taxiiStatus(id: string, memberId: string, expiresAt: Date): TaxiiStatusDoc {
+  return {
+    _id: id,
+    memberId,
+    status: 'complete',
+    requestTimestamp: at(1),
+    totalCount: 2,
+    successCount: 1,
+    successes: [{ id: 'indicator--00000000-0000-4000-8000-000000000001', version: '2026-01-01T00:00:00Z', message: 'created' }],
+    failureCount: 1,
+    failures: [{ id: 'indicator--00000000-0000-4000-8000-000000000002', version: '2026-01-01T00:00:00Z', message: 'pattern: not supported' }],
+    pendingCount: 0,
+    pendings: [],
+    expiresAt,
+  };
+}
+
+function stixVersion(memberId: string, stixId: string, modified: string, extra: Partial<StixVersionDoc> = {}): StixVersionDoc {
+  return { _id: stixVersionKey(memberId, stixId), memberId, stixId, modified, recordId: 'indicator--0001', writtenAt: at(1), ...extra };
+}
 
 /**
  * Registers the contract suite for one adapter. `makeStore` gives a fresh, empty store for each
@@ -560,6 +621,206 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         // Of concurrent steps from one state, exactly one wins.
         const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.vulnerabilities.updateOne({ _id: v(1), seq: 4 }, { $set: { seq: 10 + i } })));
         expect(results.filter((r) => r !== null)).toHaveLength(1);
+      });
+    });
+
+    describe('model reviews', () => {
+      const r = (i: number) => `x-model-review--${String(i).padStart(4, '0')}`;
+
+      it('stores a review as given (a copy), and refuses a second with the same id', async () => {
+        const doc = modelReview(1, { model: { name: 'Frontier', developer: 'Lab', version: '2' } });
+        await store.modelReviews.insert(doc);
+        doc.reviewers.push('m-late');
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual([modelReview(1, { model: { name: 'Frontier', developer: 'Lab', version: '2' } })]);
+        await expect(store.modelReviews.insert(modelReview(1))).rejects.toThrow(/duplicate/);
+        await store.modelReviews.insert(modelReview(2, { reviewers: [], invited: [] }));
+        expect(await store.modelReviews.count({})).toBe(2);
+        expect(await store.modelReviews.count({ reviewers: 'm-r1' })).toBe(1);
+        expect(ids(await store.modelReviews.find({ 'model.name': 'Frontier' }))).toEqual([r(1)]);
+      });
+
+      it('updates one review as a compare-and-set on seq: of concurrent changes from one state exactly one wins', async () => {
+        await store.modelReviews.insert(modelReview(1));
+        const invited = await store.modelReviews.updateOne({ _id: r(1), seq: 1 }, { $set: { reviewers: ['m-r1', 'm-r2', 'm-r3'], invited: ['m-r2', 'm-r3'], seq: 2, updatedAt: at(5) } });
+        expect(invited).toMatchObject({ reviewers: ['m-r1', 'm-r2', 'm-r3'], seq: 2, updatedAt: at(5), lab: 'm-lab' });
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual([invited]);
+        // The same change again, from the state it read: nothing written.
+        expect(await store.modelReviews.updateOne({ _id: r(1), seq: 1 }, { $set: { cancelledAt: at(6), seq: 3 } })).toBeNull();
+        expect((await store.modelReviews.find({ _id: r(1) }))[0]!.cancelledAt).toBeNull();
+        await expect(store.modelReviews.updateOne({ _id: r(1) }, { $set: { summaryPublic: true } })).rejects.toThrow(/seq/);
+        expect((await store.modelReviews.find({ _id: r(1) }))[0]!.summaryPublic).toBe(false);
+        const results = await Promise.all(Array.from({ length: 6 }, (_, i) => store.modelReviews.updateOne({ _id: r(1), seq: 2 }, { $set: { seq: 10 + i, closesAt: at(20 + i) } })));
+        const winners = results.filter((x) => x !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.modelReviews.find({ _id: r(1) })).toEqual(winners);
+        expect(await store.modelReviews.updateOne({ _id: r(9), seq: 1 }, { $set: { seq: 2 } })).toBeNull();
+      });
+
+      /** Window opens at 10 s, closes at 100 s; #2 releases its summary; #3 was cancelled at 50 s; #4 is another lab's. */
+      async function seedReviews(): Promise<void> {
+        const window = { windowOpensAt: at(10), plannedDeploymentAt: at(100), closesAt: at(100) };
+        await store.modelReviews.insert(modelReview(1, window));
+        await store.modelReviews.insert(modelReview(2, { ...window, summaryPublic: true }));
+        await store.modelReviews.insert(modelReview(3, { ...window, cancelledAt: at(50), closesAt: null, cancelReason: 'will not ship' }));
+        await store.modelReviews.insert(modelReview(4, { ...window, lab: 'm-other', reviewers: ['m-r3'], invited: [], plannedDeploymentAt: at(90), closesAt: at(90) }));
+      }
+
+      it("shows each review to exactly the viewers modelReviewVisibility names, before and after its close, and a cancelled one to its parties only", async () => {
+        await seedReviews();
+        const visible = async (viewer: Viewer, now: Date) => ids(await store.modelReviews.find(modelReviewVisibility(viewer, now), { sort: MODEL_REVIEW_LIST_ORDER }));
+        const admin = member('m-x', 'CORE', ['reader', 'hub-admin']);
+        const before = at(60);
+        expect(await visible(member('m-lab'), before)).toEqual([r(1), r(2), r(3)]);
+        expect(await visible(member('m-r1'), before)).toEqual([r(1), r(2), r(3)]);
+        expect(await visible(member('m-r3', 'CORE'), before)).toEqual([r(4)]);
+        expect(await visible(member('m-x', 'CORE'), before)).toEqual([]);
+        expect(await visible(admin, before)).toEqual([r(4), r(1), r(2), r(3)]);
+        expect(await visible(ANON, before)).toEqual([]);
+        // At the close (closesAt reached, not passed) and after it: every member sees the closed
+        // ones, anonymous callers those whose summary is public; a cancelled review stays with its parties.
+        for (const now of [at(100), at(500)]) {
+          expect(await visible(member('m-x', 'COMMUNITY'), now)).toEqual([r(4), r(1), r(2)]);
+          expect(await visible(member('m-lab'), now)).toEqual([r(4), r(1), r(2), r(3)]);
+          expect(await visible(member('m-r3'), now)).toEqual([r(4), r(1), r(2)]);
+          expect(await visible(admin, now)).toEqual([r(4), r(1), r(2), r(3)]);
+          expect(await visible(ANON, now)).toEqual([r(2)]);
+          expect(await store.modelReviews.count(modelReviewVisibility(ANON, now))).toBe(1);
+        }
+        expect(await visible(member('m-x', 'COMMUNITY'), new Date(at(100).getTime() - 1))).toEqual([r(4)]);
+        // By id: a review the viewer may not see is, to it, an id that does not exist.
+        expect(await store.modelReviews.find(and({ _id: r(3) }, modelReviewVisibility(member('m-x', 'CORE'), at(500))))).toEqual([]);
+        expect(await store.modelReviews.count(and({ _id: { $in: [r(1), r(3)] } }, modelReviewVisibility(member('m-r2'), before)))).toBe(2);
+      });
+
+      it('translates each status into conditions at an instant that agree with modelReviewStatus, alone and combined', async () => {
+        await seedReviews();
+        await store.modelReviews.insert(modelReview(5, { windowOpensAt: at(200), plannedDeploymentAt: at(300), closesAt: at(250) }));
+        const all = await store.modelReviews.find({}, { sort: MODEL_REVIEW_LIST_ORDER });
+        const combos: ModelReviewStatus[][] = [...MODEL_REVIEW_STATUSES.map((st) => [st]), ['OPEN', 'SCHEDULED'], ['CLOSED', 'CANCELLED'], [...MODEL_REVIEW_STATUSES], []];
+        for (const now of [at(0), at(10), at(49), at(50), at(90), at(99), at(100), at(200), at(250), at(1_000)]) {
+          for (const status of combos) {
+            const expected = ids(all.filter((d) => status.includes(modelReviewStatus(d, now))));
+            expect(ids(await store.modelReviews.find(modelReviewFilter({ status }, now), { sort: MODEL_REVIEW_LIST_ORDER })), `${status} at ${now.toISOString()}`).toEqual(expected);
+          }
+        }
+        expect(ids(await store.modelReviews.find(modelReviewFilter({ lab: ['m-other'] }, at(0))))).toEqual([r(4)]);
+        expect(ids(await store.modelReviews.find(modelReviewFilter({ modelName: 'Model-2', modelDeveloper: 'Lab' }, at(0))))).toEqual([r(2)]);
+        expect(await store.modelReviews.count(modelReviewFilter({ modelDeveloper: 'Nobody' }, at(0)))).toBe(0);
+        expect(await store.modelReviews.count(modelReviewFilter({}, at(0)))).toBe(5);
+      });
+
+      it('pages the list soonest deployment first by keyset, and finds the closes due to be announced', async () => {
+        await seedReviews();
+        const first = await store.modelReviews.find({}, { sort: MODEL_REVIEW_LIST_ORDER, limit: 2 });
+        expect(ids(first)).toEqual([r(4), r(1)]);
+        const rest = await store.modelReviews.find(keysetAfter(MODEL_REVIEW_LIST_ORDER, sortValues(MODEL_REVIEW_LIST_ORDER, first[1]! as unknown as Record<string, unknown>)), { sort: MODEL_REVIEW_LIST_ORDER, limit: 2 });
+        expect(ids(rest)).toEqual([r(2), r(3)]);
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(95)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(4)]);
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(100)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(4), r(1), r(2)]);
+        await store.modelReviews.updateOne({ _id: r(4), seq: 4 }, { $set: { closeAnnouncedAt: at(100), seq: 40 } });
+        expect(ids(await store.modelReviews.find(modelReviewsDueToClose(at(100)), { sort: MODEL_REVIEW_CLOSE_ORDER }))).toEqual([r(1), r(2)]);
+      });
+    });
+
+    describe("model reviews' findings (the restriction on notices and cases)", () => {
+      const AUDIENCE = ['m-lab', 'm-r1', 'm-r2'];
+      const finding = (releaseAt: Date | null, audience = AUDIENCE) => ({ reviewId: 'x-model-review--0001', reviewAudience: audience, reviewReleaseAt: releaseAt });
+      const admin = member('m-y', 'CORE', ['reader', 'hub-admin']);
+      const BEFORE = at(50);
+      const CLOSE = at(100);
+      const LATER = at(10_000);
+
+      it('round-trips the restriction fields on notices, through insert and updateOne', async () => {
+        const doc = notice(1, finding(CLOSE));
+        await store.notices.insert(doc);
+        expect(await store.notices.find({ _id: doc._id })).toEqual([notice(1, finding(CLOSE))]);
+        const invited = await store.notices.updateOne({ _id: doc._id, seq: 1 }, { $set: { reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200), seq: 2 } });
+        expect(invited).toMatchObject({ reviewId: 'x-model-review--0001', reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200), seq: 2 });
+        const edited = await store.notices.updateOne({ _id: doc._id }, { $set: { title: 'Edited', seq: 3 } });
+        expect(edited).toMatchObject({ title: 'Edited', reviewAudience: [...AUDIENCE, 'm-x'], reviewReleaseAt: at(200) });
+        expect(await store.notices.find({ _id: doc._id })).toEqual([edited]);
+        expect(ids(await store.notices.find({ reviewId: 'x-model-review--0001' }))).toEqual([doc._id]);
+      });
+
+      it('round-trips them on cases, through insert and the index-field recomputation of updateOne', async () => {
+        const stored = await store.vulnerabilities.insert(vulnerability(1, finding(CLOSE)));
+        expect(stored).toMatchObject(finding(CLOSE));
+        expect(await store.vulnerabilities.find({ _id: stored._id })).toEqual([stored]);
+        // A workflow step that does not name them keeps them; the review's rewrite changes them.
+        const validated = await store.vulnerabilities.updateOne({ _id: stored._id, seq: 1 }, { $set: { status: 'VALIDATED', seq: 2 } });
+        expect(validated).toMatchObject({ ...finding(CLOSE), stageReached: 'VALIDATED' });
+        const cancelled = await store.vulnerabilities.updateOne({ _id: stored._id, seq: 2 }, { $set: { reviewReleaseAt: null, reviewAudience: ['m-lab'], seq: 3 } });
+        expect(cancelled).toMatchObject({ ...finding(null, ['m-lab']), stageReached: 'VALIDATED' });
+        expect(await store.vulnerabilities.find({ _id: stored._id })).toEqual([cancelled]);
+        expect(ids(await store.vulnerabilities.find({ reviewId: 'x-model-review--0001' }))).toEqual([stored._id]);
+      });
+
+      it('shows a finding notice to its audience until the review closes, to no one new when it was cancelled, to hub-admins and its publisher always', async () => {
+        const n = (i: number) => `x-model-risk-notice--000${i}`;
+        await store.notices.insert(notice(1, { tlp: 'CLEAR', source: 'm-r1', ...finding(CLOSE) }));
+        await store.notices.insert(notice(2, { tlp: 'CLEAR', source: 'm-r2', ...finding(null) }));
+        // Filed by a reviewer since removed from the audience: it still sees its own.
+        await store.notices.insert(notice(3, { tlp: 'AMBER', source: 'm-r3', ...finding(CLOSE) }));
+        await store.notices.insert(notice(4, { tlp: 'CLEAR', source: 'm-a' }));
+        await store.notices.insert(notice(5, { tlp: 'GREEN', source: 'm-a', reviewId: null }));
+        const visible = async (viewer: Viewer, now: Date) => {
+          const found = ids(await store.notices.find(noticeVisibility(viewer, now), { sort: [['seq', 1]] }));
+          expect(await store.notices.count(noticeVisibility(viewer, now)), `count for ${JSON.stringify(viewer)}`).toBe(found.length);
+          return found;
+        };
+        for (const now of [BEFORE, new Date(CLOSE.getTime() - 1)]) {
+          expect(await visible(member('m-lab'), now)).toEqual([n(1), n(2), n(4), n(5)]);
+          expect(await visible(member('m-r1', 'TRUSTED'), now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+          expect(await visible(member('m-r3', 'TRUSTED'), now)).toEqual([n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([n(4), n(5)]);
+          expect(await visible(ANON, now)).toEqual([n(4)]);
+          expect(await visible(admin, now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+        }
+        for (const now of [CLOSE, LATER]) {
+          expect(await visible(member('m-lab'), now)).toEqual([n(1), n(2), n(4), n(5)]);
+          expect(await visible(member('m-r3', 'TRUSTED'), now)).toEqual([n(1), n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([n(1), n(3), n(4), n(5)]);
+          expect(await visible(member('m-x', 'COMMUNITY'), now)).toEqual([n(1), n(4), n(5)]);
+          expect(await visible(ANON, now)).toEqual([n(1), n(4)]);
+          expect(await visible(admin, now)).toEqual([n(1), n(2), n(3), n(4), n(5)]);
+        }
+        // By id: a restricted finding is, to anyone else, an id that does not exist.
+        expect(await store.notices.find(and({ _id: { $in: [n(1), n(2)] } }, noticeVisibility(member('m-x', 'CORE'), BEFORE)))).toEqual([]);
+        // The review invites m-x: its findings' audience is rewritten, and m-x sees the cancelled one too.
+        await store.notices.updateOne({ _id: n(2) }, { $set: { reviewAudience: [...AUDIENCE, 'm-x'], seq: 20 } });
+        expect(await visible(member('m-x', 'CORE'), LATER)).toEqual([n(1), n(3), n(4), n(5), n(2)]);
+      });
+
+      it('shows a finding case to its audience until the review closes, to no one new when it was cancelled, to hub-admins and its reporter always', async () => {
+        const v = (i: number) => `vulnerability--000${i}`;
+        const published = { status: 'PUBLISHED' as const, publishedAt: at(1) };
+        await store.vulnerabilities.insert(vulnerability(1, { ...published, source: 'm-r1', ...finding(CLOSE) }));
+        await store.vulnerabilities.insert(vulnerability(2, { ...published, source: 'm-r2', ...finding(null) }));
+        await store.vulnerabilities.insert(vulnerability(3, { ...published, source: 'm-r3', ...finding(CLOSE) }));
+        await store.vulnerabilities.insert(vulnerability(4, { ...published, source: 'm-a' }));
+        const coordinator = member('m-c', 'COMMUNITY', ['reader', 'coordinator']);
+        const visible = async (viewer: Viewer, now: Date) => {
+          const found = ids(await store.vulnerabilities.find(vulnerabilityVisibility(viewer, now), { sort: [['seq', 1]] }));
+          expect(await store.vulnerabilities.count(vulnerabilityVisibility(viewer, now)), `count for ${JSON.stringify(viewer)}`).toBe(found.length);
+          return found;
+        };
+        for (const now of [BEFORE, new Date(CLOSE.getTime() - 1)]) {
+          expect(await visible(member('m-lab'), now)).toEqual([v(1), v(2), v(3), v(4)]);
+          expect(await visible(member('m-r3'), now)).toEqual([v(3), v(4)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([v(4)]);
+          expect(await visible(coordinator, now)).toEqual([v(4)]);
+          expect(await visible(ANON, now)).toEqual([v(4)]);
+          expect(await visible(admin, now)).toEqual([v(1), v(2), v(3), v(4)]);
+        }
+        for (const now of [CLOSE, LATER]) {
+          expect(await visible(member('m-r3'), now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(member('m-x', 'CORE'), now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(coordinator, now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(ANON, now)).toEqual([v(1), v(3), v(4)]);
+          expect(await visible(member('m-r2'), now)).toEqual([v(1), v(2), v(3), v(4)]);
+          expect(await visible(admin, now)).toEqual([v(1), v(2), v(3), v(4)]);
+        }
+        expect(await store.vulnerabilities.find(and({ _id: v(2) }, vulnerabilityVisibility(member('m-x', 'CORE'), LATER)))).toEqual([]);
       });
     });
 
@@ -1008,6 +1269,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await seedIndicators(target, [indicator(1)]);
         await target.notices.insert(notice(1));
         await target.vulnerabilities.insert(vulnerability(1));
+        await target.modelReviews.insert(modelReview(1));
         await target.sightings.insert({ ...withId('sighting--0001'), indicatorId: 'indicator--0001', reporter: 'm-b', count: 1, seenAt: at(1), reportedAt: at(1) });
         await target.approvals.insert(approval(1));
         await target.identityProviders.put(registration('https://idp.example', 'm-a'));
@@ -1020,6 +1282,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.events.append([{ type: 'PUBLISHED', kind: 'INDICATOR', recordId: 'indicator--0001', occurredAt: at(1), before: null, after: { source: 'm-a', tlp: 'GREEN', recipients: [] } }]);
         await target.audit.append(auditEntry(1));
         await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
+        await target.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', new Date(Date.now() + 3_600_000)));
+        await target.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'));
       }
 
       async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
@@ -1051,6 +1315,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           expect((await other.communities.withMembers(['m-b'])).map((c) => c._id)).toEqual(['community--1']);
           // The identity index comes back with its people.
           expect((await other.people.findByIdentity('https://idp.example', 'a1'))?._id).toBe('alice');
+          expect(await other.taxiiStatuses.get('s-1', new Date())).toMatchObject({ memberId: 'm-a', totalCount: 2 });
+          expect(await other.stixVersions.find('m-a', ['indicator--1'])).toHaveLength(1);
         } finally {
           if (other !== store) await other.close();
         }
@@ -1156,6 +1422,35 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
       it('never spends one token twice, however many takes run at once', async () => {
         const decisions = await Promise.all(Array.from({ length: 10 }, () => store.rateLimits.take('member:m-busy', after(0), bucket)));
         expect(decisions.filter((d) => d.ok)).toHaveLength(3);
+      });
+    });
+
+    describe('TAXII status resources', () => {
+      it('gives a status back as stored until its expiresAt, then neither gets nor keeps it', async () => {
+        await store.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', at(100)));
+        await store.taxiiStatuses.insert(taxiiStatus('s-2', 'm-b', at(200)));
+        expect(await store.taxiiStatuses.get('s-1', at(100))).toEqual(taxiiStatus('s-1', 'm-a', at(100)));
+        expect(await store.taxiiStatuses.get('s-1', at(101))).toBeNull();
+        expect(await store.taxiiStatuses.get('nope', at(1))).toBeNull();
+        expect(await store.taxiiStatuses.removeExpired(at(150))).toBe(1);
+        expect(await store.taxiiStatuses.get('s-1', at(1))).toBeNull();
+        expect(await store.taxiiStatuses.get('s-2', at(150))).toMatchObject({ memberId: 'm-b' });
+        await expect(store.taxiiStatuses.insert(taxiiStatus('s-2', 'm-a', at(300)))).rejects.toThrow();
+      });
+    });
+
+    describe('STIX object versions', () => {
+      it("finds a member's own entries only, and replaces an entry on put", async () => {
+        await store.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'));
+        await store.stixVersions.put(stixVersion('m-b', 'indicator--1', '2026-02-01T00:00:00.000000000Z'));
+        await store.stixVersions.put(stixVersion('m-a', 'sighting--1', '2026-01-01T00:00:00.000000000Z', { count: 3 }));
+        expect((await store.stixVersions.find('m-a', ['indicator--1', 'indicator--2'])).map((d) => d.modified)).toEqual(['2026-01-01T00:00:00.000000000Z']);
+        expect(await store.stixVersions.find('m-c', ['indicator--1'])).toEqual([]);
+        expect(await store.stixVersions.find('m-a', [])).toEqual([]);
+        await store.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
+        const [entry] = await store.stixVersions.find('m-a', ['indicator--1', 'indicator--1']);
+        expect(entry).toEqual(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
+        expect((await store.stixVersions.find('m-a', ['sighting--1']))[0]!.count).toBe(3);
       });
     });
 

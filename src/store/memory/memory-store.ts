@@ -26,6 +26,9 @@ import { MemoryPeople } from './memory-people.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryRateLimits } from './memory-rate-limits.js';
 import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
+import { MemoryModelReviews } from './memory-model-reviews.js';
+import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
+import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
 import type { CollectionAccess, StoreCollections } from '../ports.js';
@@ -243,6 +246,7 @@ export function createMemoryStore(): Store {
     sightings: new MemorySightings(),
     notices: new MemoryNotices(),
     vulnerabilities: new MemoryVulnerabilities(),
+    modelReviews: new MemoryModelReviews(),
     members: new MemoryMembers(),
     idempotency: new MemoryIdempotency(),
     sequences: new MemorySequences(),
@@ -254,6 +258,8 @@ export function createMemoryStore(): Store {
     people: new MemoryPeople(),
     rateLimits: new MemoryRateLimits(),
     leases: new MemoryLeases(),
+    taxiiStatuses: new MemoryTaxiiStatuses(),
+    stixVersions: new MemoryStixVersions(),
   };
   const r = repositories;
   const backup: StoreCollections = {
@@ -273,6 +279,9 @@ export function createMemoryStore(): Store {
     communities: r.communities.access,
     people: r.people.access,
     vulnerabilities: r.vulnerabilities.access,
+    modelReviews: r.modelReviews.access,
+    taxiiStatuses: r.taxiiStatuses.access,
+    stixVersions: r.stixVersions.access,
   };
   return { ...repositories, backup, async close() {} };
 }

@@ -1,7 +1,7 @@
 /**
  * The MongoDB adapter's collections and the write concerns it uses on them.
  *
- * Writes that must not be lost (records, members, idempotency keys, sequences, the event log,
+ * Writes that must not be lost (records, model reviews, members, idempotency keys, sequences, the event log,
  * approvals, the audit log, API keys, communities, people, leases) are acknowledged only once a majority of the replica set has them
  * (journaled), so a failover cannot roll back something the hub already answered for. The two
  * bookkeeping collections of the event bus are rebuilt by the bus itself and use `w: 1`, and so do
@@ -27,6 +27,8 @@ export const COLLECTIONS = {
   communities: 'communities',
   /** Clearinghouse cases (see MongoVulnerabilities). */
   vulnerabilities: 'vulnerabilities',
+  /** Pre-deployment model reviews (see MongoModelReviews). */
+  modelReviews: 'modelReviews',
   /** Persons: who acts for each member, their roles and linked identities (see MongoPeople). */
   people: 'people',
   events: 'events',
@@ -40,6 +42,10 @@ export const COLLECTIONS = {
   rateLimits: 'rateLimits',
   /** Named leases: which instance runs a once-per-hub job, e.g. the embargo watcher (see MongoLeases). */
   leases: 'leases',
+  /** TAXII add-objects status resources, kept 7 days (see MongoTaxiiStatuses). */
+  taxiiStatuses: 'taxiiStatuses',
+  /** The STIX object versions each member wrote through TAXII (see MongoStixVersions). */
+  stixVersions: 'stixVersions',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

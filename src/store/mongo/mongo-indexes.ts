@@ -212,6 +212,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { embargoUntil: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'TAXII: notices dated by their embargo\'s end, in date_added order',
   },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
+  },
   // clearinghouse cases (visibility reads the index fields every write recomputes: src/domain/vulnerability-index.ts)
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -290,6 +308,61 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'vulnerabilities_id_stage',
     key: { _id: 1, stageReached: 1 },
     purpose: 'lookups by id: the branch {stageReached: {$in: <stages the tier sees>}}',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review',
+    key: { reviewId: 1, seq: -1 },
+    purpose: "a model review's findings ({reviewId}, modelReviewFindingsFilter): its findings list, its summary, and the rewrite of their restriction on every change of the review; also the branch {reviewId: null} of reviewRestriction",
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_audience',
+    key: { reviewAudience: 1, seq: -1 },
+    purpose: 'the branch {reviewAudience: <viewer>} of reviewRestriction: restricted findings a lab or reviewer may see (multikey), newest first',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_release',
+    key: { reviewReleaseAt: 1, _id: 1 },
+    purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
+  },
+  // model reviews (small: tens to thousands; visibility reads lab, reviewers, closesAt, cancelledAt, summaryPublic)
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_planned',
+    key: { plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'modelReviews(...): soonest planned deployment first (MODEL_REVIEW_LIST_ORDER) and its keyset cursors, the visibility $or tested while walking',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_lab_planned',
+    key: { lab: 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: "the visibility branch {lab: <viewer>} (a lab's own reviews) and the lab filter, in list order",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_reviewers_planned',
+    key: { reviewers: 1, plannedDeploymentAt: 1 },
+    purpose: 'the visibility branch {reviewers: <viewer>}: the reviews a member reviews (multikey), in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_model_planned',
+    key: { 'model.name': 1, plannedDeploymentAt: 1, _id: 1 },
+    purpose: 'the modelName filter, in list order',
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_closes',
+    key: { closesAt: 1, _id: 1 },
+    purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and the visibility branch {cancelledAt: null, closesAt: {$lte: now}} (anonymous callers' only one)",
+  },
+  {
+    collection: COLLECTIONS.modelReviews,
+    name: 'modelReviews_close_due',
+    key: { closeAnnouncedAt: 1, closesAt: 1, _id: 1 },
+    purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced ({closeAnnouncedAt: null, cancelledAt: null, closesAt: {$lte: now}}, modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)',
   },
   // sightings
   {
@@ -440,6 +513,28 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'audit_member_at',
     key: { memberId: 1, at: -1 },
     purpose: 'audit log by member and time: auditLog(filter: {memberId, since, until}) ranges on at',
+  },
+  // TAXII add-objects: status resources and members' STIX object versions
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'GET {api-root}/status/{id}/: the status resource by id',
+  },
+  {
+    collection: COLLECTIONS.taxiiStatuses,
+    name: 'taxiiStatuses_expiry',
+    key: { expiresAt: 1 },
+    expireAfterSeconds: 0,
+    purpose: 'status resources are kept a bounded time (TAXII_STATUS_RETENTION_MS): one goes once its expiresAt has passed; removeExpired ranges on it too',
+  },
+  {
+    collection: COLLECTIONS.stixVersions,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'add objects: a member\'s stored version of each posted STIX id (`<member>:<stix id>`), read and replaced by _id',
   },
   // idempotency keys
   {

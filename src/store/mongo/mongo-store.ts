@@ -72,9 +72,13 @@ import { fromStored as personFromStored, MongoPeople, toStored as personToStored
 import { inSession } from './mongo-session-scope.js';
 import { MongoEventLog, type OutboxDoc } from './mongo-event-log.js';
 import { MongoLeases, type LeaseDoc } from './mongo-leases.js';
+import { MongoStixVersions, MongoTaxiiStatuses } from './mongo-taxii-writes.js';
+import type { StixVersionDoc, TaxiiStatusDoc } from '../../domain/taxii-write.js';
 import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
+import { MongoModelReviews } from './mongo-model-reviews.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 
 export interface MongoStoreOptions {
@@ -397,6 +401,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     sightings: new MongoSightings(durable<SightingDoc>(COLLECTIONS.sightings)),
     notices: new MongoNotices(durable<NoticeDoc>(COLLECTIONS.notices)),
     vulnerabilities: new MongoVulnerabilities(durable<VulnerabilityDoc>(COLLECTIONS.vulnerabilities)),
+    modelReviews: new MongoModelReviews(durable<ModelReviewDoc>(COLLECTIONS.modelReviews)),
     members: new MongoMembers(durable<Member>(COLLECTIONS.members)),
     idempotency: new MongoIdempotency(durable<IdempotencyRecord>(COLLECTIONS.idempotency), options.reservationLeaseMs ?? RESERVATION_LEASE_MS),
     sequences: new MongoSequences(counters),
@@ -408,6 +413,8 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     people: new MongoPeople(durable(COLLECTIONS.people)),
     rateLimits: new MongoRateLimits(db.collection<RateLimitDoc>(COLLECTIONS.rateLimits, { writeConcern: BOOKKEEPING })),
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
+    taxiiStatuses: new MongoTaxiiStatuses(durable<TaxiiStatusDoc>(COLLECTIONS.taxiiStatuses)),
+    stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
@@ -447,6 +454,9 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     auditCheckpoints: mongoAccess(raw('auditCheckpoints'), 'audit checkpoint'),
     communities: mongoAccess(raw('communities'), 'community'),
     vulnerabilities: mongoAccess(raw('vulnerabilities'), 'vulnerability'),
+    modelReviews: mongoAccess(raw('modelReviews'), 'model review'),
+    taxiiStatuses: mongoAccess(raw('taxiiStatuses'), 'TAXII status'),
+    stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -472,6 +482,9 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   communities: COLLECTIONS.communities,
   people: COLLECTIONS.people,
   vulnerabilities: COLLECTIONS.vulnerabilities,
+  modelReviews: COLLECTIONS.modelReviews,
+  taxiiStatuses: COLLECTIONS.taxiiStatuses,
+  stixVersions: COLLECTIONS.stixVersions,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

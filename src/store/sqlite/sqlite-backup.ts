@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { ApprovalRequestDoc, AuditEntry, IndicatorDoc, NoticeDoc, SightingDoc } from '../../domain/types.js';
 import type { CommunityDoc } from '../../domain/community.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { EventDoc } from '../../domain/events.js';
 import type { CollectionAccess, StoreCollections, StoredDocument } from '../ports.js';
 import type { SqliteCollection } from './sqlite-collection.js';
@@ -25,6 +26,7 @@ export interface SqliteDocumentCollections {
   audit: SqliteCollection<AuditEntry>;
   communities: SqliteCollection<CommunityDoc>;
   vulnerabilities: SqliteCollection<VulnerabilityDoc>;
+  modelReviews: SqliteCollection<ModelReviewDoc>;
 }
 
 export function sqliteBackup(db: Database.Database, statements: StatementCache, docs: SqliteDocumentCollections): StoreCollections {
@@ -102,6 +104,12 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     },
     communities: documents(docs.communities, 'communities'),
     vulnerabilities: documents(docs.vulnerabilities, 'vulnerabilities'),
+    modelReviews: documents(docs.modelReviews, 'model_reviews'),
+    taxiiStatuses: {
+      scan: keyed('taxii_statuses', '_id', fromDoc),
+      load: insert('INSERT INTO taxii_statuses (_id, expiresAt, doc) VALUES (?, ?, ?)', (d) => [d._id, (d.expiresAt as Date).getTime(), encodeDoc(d)]),
+    },
+    stixVersions: { scan: keyed('stix_versions', '_id', fromDoc), load: insert('INSERT INTO stix_versions (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).

@@ -45,6 +45,14 @@ export interface CollectionSpec {
 }
 
 const columnName = (field: string): string => field.replace(/\./g, '_');
+
+/**
+ * How the count tables hold a null value: a zero-length blob, which no column of a record holds
+ * (text, numbers, dates and booleans only) and which, unlike NULL, a primary key holds once.
+ * Reads see NULL again (`nullif`), so a filter means the same on the count table as on the rows.
+ */
+const NULL_IN_COUNTS = Buffer.alloc(0);
+const NULL_IN_COUNTS_SQL = "X''";
 const quote = (name: string): string => `"${name}"`;
 const SQL_TYPE: Record<ColumnKind, string> = { text: 'TEXT', number: 'NUMERIC', boolean: 'INTEGER', date: 'INTEGER' };
 
@@ -74,6 +82,8 @@ export function collectionDdl(spec: CollectionSpec): string[] {
   if (spec.countBy?.length) {
     const by = spec.countBy.map((f) => quote(columnName(f)));
     const counts = `${t}__counts`;
+    // A null value is kept as NULL_IN_COUNTS: NULLs in a primary key never conflict, so each write
+    // of a record with a null field would add a row instead of updating its group's.
     ddl.push(`CREATE TABLE IF NOT EXISTS ${counts} (${by.join(', ')}, n INTEGER NOT NULL, PRIMARY KEY (${by.join(', ')}))`);
     // Kept by SqliteCollection in the writing transaction (triggers cost a statement per row;
     // a publish batch adds its deltas once per group instead).
@@ -85,7 +95,8 @@ export function collectionDdl(spec: CollectionSpec): string[] {
 /**
  * Brings a table written by an earlier hub up to `spec`, additively: a column a newer spec added
  * is created and filled from the stored documents, a new side table filled from them, and the
- * count table rebuilt when it was just created. Runs at every open (one `table_info` per table),
+ * count table built when it is missing or groups by other fields than `countBy` (rebuilt from
+ * the records). Runs at every open (one `table_info` per table),
  * inside the schema transaction, before the DDL's indexes.
  */
 export function migrateCollection(db: Database.Database, spec: CollectionSpec): void {
@@ -126,11 +137,16 @@ export function migrateCollection(db: Database.Database, spec: CollectionSpec): 
   }
   if (spec.countBy?.length) {
     const counts = `${t}__counts`;
-    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(counts);
-    if (!has) {
-      const by = spec.countBy.map((f) => quote(columnName(f))).join(', ');
+    const wanted = [...spec.countBy.map(columnName), 'n'];
+    const held = db.prepare(`SELECT name FROM pragma_table_info('${counts}')`).pluck().all() as string[];
+    const current = held.length > 0 && held.join('\u0000') === wanted.join('\u0000');
+    // Missing, or grouping by other fields (an earlier hub's): built from the records.
+    if (!current) {
+      if (held.length > 0) db.exec(`DROP TABLE ${counts}`);
+      const names = spec.countBy.map((f) => quote(columnName(f)));
+      const by = names.join(', ');
       db.exec(`CREATE TABLE ${counts} (${by}, n INTEGER NOT NULL, PRIMARY KEY (${by}))`);
-      db.exec(`INSERT INTO ${counts} (${by}, n) SELECT ${by}, count(*) FROM ${t} GROUP BY ${by}`);
+      db.exec(`INSERT INTO ${counts} (${by}, n) SELECT ${names.map((n) => `ifnull(${n}, ${NULL_IN_COUNTS_SQL})`).join(', ')}, count(*) FROM ${t} GROUP BY ${by}`);
     }
   }
 }
@@ -209,7 +225,9 @@ export class SqliteCollection<T extends { _id: string }> {
     this.resolveCount = (field) => {
       const target = this.resolveRow(field);
       const name = quote(columnName(field));
-      return target.shape === 'side' ? { shape: 'json', sql: `c.${name}`, kind: target.kind } : { shape: 'scalar', sql: `c.${name}`, kind: target.kind };
+      return target.shape === 'side'
+        ? { shape: 'json', sql: `c.${name}`, kind: target.kind }
+        : { shape: 'scalar', sql: `nullif(c.${name}, ${NULL_IN_COUNTS_SQL})`, kind: target.kind };
     };
     const names = ['_id', 'doc', ...this.columns.map((c) => c.name), ...this.lists.map((l) => l.name)].map(quote);
     const placeholders = names.map(() => '?').join(', ');
@@ -408,7 +426,7 @@ export class SqliteCollection<T extends { _id: string }> {
     const cols = this.countColumns.map(quote).join(', ');
     this.statements
       .get(`INSERT INTO ${this.spec.table}__counts (${cols}, n) VALUES (${this.countColumns.map(() => '?').join(', ')}, ?) ON CONFLICT (${cols}) DO UPDATE SET n = n + excluded.n`)
-      .run(...group, n);
+      .run(...group.map((v) => v ?? NULL_IN_COUNTS), n);
   }
 
   /**

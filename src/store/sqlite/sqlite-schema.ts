@@ -104,8 +104,10 @@ export const NOTICES: CollectionSpec = {
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'TAXII pages of notices in date_added order' },
     { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher)' },
     { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
+    { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
   ],
-  countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank'],
+  // Visibility (source, TLP, recipients, status; a model review's restriction) and the common filters.
+  countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank', 'reviewId', 'reviewReleaseAt', 'reviewAudience'],
   retiredIndexes: ['notices_updatedAt_id'],
 };
 
@@ -220,13 +222,50 @@ export const VULNERABILITIES: CollectionSpec = {
     { columns: ['status', 'seq'], purpose: 'the status filter, newest first; open cases for the possible-duplicate check' },
     { columns: ['cveId', 'seq'], purpose: 'the cveId filter' },
     { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
+    { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
   ],
-  // Visibility (source, participants, notified vendors, stage) and the common filters: counts read the count table.
-  countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited'],
+  // Visibility (source, participants, notified vendors, stage; a model review's restriction) and the
+  // common filters: counts read the count table. A review's findings add a group or a few each
+  // (their review, release and audience): few, as findings are.
+  countBy: ['source', 'participants', 'notifiedVendorIds', 'stageReached', 'status', 'severity', 'severityRank', 'exploited', 'reviewId', 'reviewReleaseAt', 'reviewAudience'],
 };
 
-export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES, VULNERABILITIES] as const;
+/**
+ * Pre-deployment model reviews (src/domain/model-review.ts): tens to thousands. Visibility
+ * (`modelReviewVisibility`) reads lab, reviewers, closesAt, cancelledAt and summaryPublic; the
+ * status filter (`modelReviewFilter`) windowOpensAt, closesAt and cancelledAt at an instant; the
+ * list reads soonest planned deployment first (MODEL_REVIEW_LIST_ORDER).
+ */
+export const MODEL_REVIEWS: CollectionSpec = {
+  table: 'model_reviews',
+  columns: [
+    { field: 'lab', kind: 'text' },
+    { field: 'model.name', kind: 'text' },
+    { field: 'model.developer', kind: 'text' },
+    { field: 'plannedDeploymentAt', kind: 'date' },
+    { field: 'windowOpensAt', kind: 'date' },
+    { field: 'closesAt', kind: 'date' },
+    { field: 'cancelledAt', kind: 'date' },
+    { field: 'closeAnnouncedAt', kind: 'date' },
+    { field: 'summaryPublic', kind: 'boolean' },
+    { field: 'seq', kind: 'number' },
+  ],
+  // The side table's (value, rid) key answers "the reviews this member reviews" (visibility's reviewer branch).
+  lists: [{ field: 'reviewers', kind: 'text' }],
+  indexes: [
+    { columns: ['plannedDeploymentAt', '_id'], purpose: 'modelReviews(...) soonest planned deployment first and its keyset pages (the visibility $or tested while walking)' },
+    { columns: ['lab', 'plannedDeploymentAt', '_id'], purpose: "the lab filter in list order; a lab's own reviews (visibility's lab branch)" },
+    { columns: ['model_name', 'plannedDeploymentAt', '_id'], purpose: 'the modelName filter in list order' },
+    {
+      columns: ['closesAt', 'cancelledAt', 'windowOpensAt', 'lab', 'summaryPublic'],
+      purpose: "the status filter (CLOSED: closesAt reached; OPEN and SCHEDULED: not yet) and visibility's closed branch (anonymous callers see closed reviews only); covers totalCount under visibility and status (reviewers read from their side table by rid)",
+    },
+    { columns: ['closeAnnouncedAt', 'closesAt', '_id'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)' },
+  ],
+};
+
+export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES, VULNERABILITIES, MODEL_REVIEWS] as const;
 
 /** The tables of the simpler repositories (one key each), and the event log. */
 export const KEYED_TABLES_DDL = [

@@ -13,6 +13,7 @@
  * commit at a time, every compare-and-set runs in an immediate transaction, and
  * SqliteEventBus tells each process of the others' events.
  */
+import { SqliteStixVersions, SqliteTaxiiStatuses, TAXII_WRITE_TABLES_DDL } from './sqlite-taxii-writes.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,7 +47,9 @@ import {
 import { SqliteCommunities } from './sqlite-communities.js';
 import { SqlitePeople } from './sqlite-people.js';
 import type { CommunityDoc } from '../../domain/community.js';
-import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { APPROVALS, AUDIT, COLLECTION_SPECS, COMMUNITIES, INDICATORS, KEYED_TABLES_DDL, MODEL_REVIEWS, NOTICES, SIGHTINGS, VULNERABILITIES } from './sqlite-schema.js';
+import { SqliteModelReviews } from './sqlite-model-reviews.js';
+import type { ModelReviewDoc } from '../../domain/model-review.js';
 import { SqliteVulnerabilities } from './sqlite-vulnerabilities.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
@@ -80,6 +83,7 @@ export interface SqliteStore extends Store {
     approvals: SqliteCollection<ApprovalRequestDoc>;
     audit: SqliteCollection<AuditEntry>;
     vulnerabilities: SqliteCollection<VulnerabilityDoc>;
+    modelReviews: SqliteCollection<ModelReviewDoc>;
   };
 }
 
@@ -250,6 +254,7 @@ export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOption
       for (const sql of collectionDdl(spec)) db.exec(sql);
     }
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
+    for (const sql of TAXII_WRITE_TABLES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
@@ -267,6 +272,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     approvals: new SqliteCollection<ApprovalRequestDoc>(db, statements, APPROVALS),
     audit: new SqliteCollection<AuditEntry>(db, statements, AUDIT),
     vulnerabilities: new SqliteCollection<VulnerabilityDoc>(db, statements, VULNERABILITIES),
+    modelReviews: new SqliteCollection<ModelReviewDoc>(db, statements, MODEL_REVIEWS),
   };
   const communities = new SqliteCollection<CommunityDoc>(db, statements, COMMUNITIES);
   const checkpointer = path === ':memory:' ? null : new SqliteCheckpointer(db, path, { walLimitPages: options.walLimitPages });
@@ -286,6 +292,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     sightings: g(new SqliteSightings(collections.sightings)),
     notices: g(new SqliteRecords(collections.notices) as NoticeRepository),
     vulnerabilities: g(new SqliteVulnerabilities(db, collections.vulnerabilities)),
+    modelReviews: g(new SqliteModelReviews(db, collections.modelReviews)),
     members: g(new SqliteMembers(db, statements)),
     communities: g(new SqliteCommunities(db, communities)),
     idempotency: g(idempotency),
@@ -297,6 +304,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     people: g(new SqlitePeople(db, statements)),
     rateLimits: g(new SqliteRateLimits(db, statements)),
     leases: g(new SqliteLeases(db, statements)),
+    taxiiStatuses: g(new SqliteTaxiiStatuses(statements)),
+    stixVersions: g(new SqliteStixVersions(statements)),
     async close() {
       if (closed) return;
       closed = true;
