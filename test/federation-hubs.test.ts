@@ -69,7 +69,7 @@ async function issueKey(source: FedHub, pullerId: string, tier: MemberTier): Pro
  * `puller` pulls `source`: `source` issues it a key (its member there at `sends`: what `source`
  * sends it), `puller` registers the peer (at `trusts`: its member there) and a second hub-admin approves.
  */
-async function link(puller: FedHub, source: FedHub, sends: MemberTier, trusts: MemberTier, extra: Record<string, unknown> = { shareOnward: true }): Promise<void> {
+async function link(puller: FedHub, source: FedHub, sends: MemberTier, trusts: MemberTier, extra: Record<string, unknown> = { shareOnward: true }): Promise<string> {
   const credential = await issueKey(source, puller.id, sends);
   const subscribers = source.t.hub.alerts.stats().subscribers;
   const registered = ok(await puller.t.gql(REGISTER_PEER, { input: { id: source.id, name: `${source.id} hub`, country: 'NL', tier: trusts, url: source.t.url, credential, ...extra } }, { token: puller.admin1 }));
@@ -79,6 +79,7 @@ async function link(puller: FedHub, source: FedHub, sends: MemberTier, trusts: M
   await puller.t.hub.maintenance.pullPeers();
   // A peer without a cursor yet pulls live from its first subscription: publish once it is there.
   await eventually(() => source.t.hub.alerts.stats().subscribers > subscribers, `${puller.id} subscribed at ${source.id}`);
+  return credential;
 }
 
 async function publish(h: FedHub, items: Array<{ value: string; tlp?: Tlp; recipients?: string[]; tags?: string[]; severity?: string }>): Promise<string[]> {
@@ -104,11 +105,13 @@ async function arrives(h: FedHub, value: string, label = value, timeoutMs = 15_0
 
 describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, minus what never leaves', () => {
   let a: FedHub, b: FedHub, c: FedHub;
+  /** B's key at A and C's key at B: the peers' own credentials, for reading as they do. */
+  let bAtA: string, cAtB: string;
   beforeAll(async () => {
     [a, b, c] = await Promise.all([fedHub('hub-a'), fedHub('hub-b'), fedHub('hub-c')]);
-    await link(b, a, 'TRUSTED', 'TRUSTED'); // B pulls A; A sends B what TRUSTED sees
-    await link(a, b, 'TRUSTED', 'TRUSTED'); // A pulls B (the same member both ways)
-    await link(c, b, 'COMMUNITY', 'TRUSTED'); // C pulls B; B sends C what COMMUNITY sees
+    bAtA = await link(b, a, 'CORE', 'TRUSTED'); // B pulls A; A sends B what CORE sees (but embargoed notices)
+    await link(a, b, 'TRUSTED', 'CORE'); // A pulls B (the same member both ways, at the tier it has)
+    cAtB = await link(c, b, 'COMMUNITY', 'TRUSTED'); // C pulls B; B sends C what COMMUNITY sees
     await link(b, c, 'TRUSTED', 'COMMUNITY'); // B pulls C
   }, 60_000);
 
@@ -159,6 +162,15 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
       expect(got, tlp).toMatchObject({ tlp, origin: { hub: 'hub-a', hops: 2, receivedFrom: 'hub-b', publisher: null } });
     }
     for (const tlp of ['AMBER', 'AMBER_STRICT', 'RED'] as const) expect(await atC(v(tlp)), tlp).toEqual([]);
+    // The sending side decides (the receiving side's own refusal is a second line): the alerts sent
+    // held nothing the receiver had to refuse, and the peers' keys read the same through queries.
+    const refusedAt = async (h: FedHub, peer: string) => ok(await h.t.gql(PEERS, {}, { token: h.admin1 })).peers.find((p: any) => p.id === peer).refused;
+    expect(await refusedAt(b, 'hub-a')).toBe(0);
+    expect(await refusedAt(c, 'hub-b')).toBe(0);
+    const all = ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED'].map(v);
+    const read = async (h: FedHub, token: string) => ok(await h.t.gql(LOOKUP, { values: all }, { token })).lookupIndicators.flatMap((l: any) => l.indicators.map((i: any) => i.tlp));
+    expect(await read(a, bAtA)).toEqual(['CLEAR', 'GREEN', 'AMBER']);
+    expect(await read(b, cAtB)).toEqual(['CLEAR', 'GREEN']);
     // A pulls B: nothing of A's came back (B never sends a peer its own records, nor what originated there).
     await publish(b, [{ value: 'sentinel-b.chain.example', tlp: 'GREEN' }]);
     await arrives(a, 'sentinel-b.chain.example');
@@ -186,6 +198,9 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(atB[0]).toMatchObject({ mitigations: 'patch the system prompt', technicalDetails: 'the details', source: { id: 'hub-a' }, origin: { hub: 'hub-a', hops: 1, publisher: 'pub' } });
     // C is COMMUNITY at B: B's TRUSTED-gated fields never reached it, though C's own reader is CORE.
     expect(atC[0]).toMatchObject({ mitigations: null, technicalDetails: null, source: { id: 'hub-b' }, origin: { hub: 'hub-a', hops: 2, publisher: null } });
+    // What C's key reads at B: the notice, its TRUSTED fields withheld; nothing embargoed or AMBER+STRICT.
+    const asC = ok(await b.t.gql(NOTICES, {}, { token: cAtB })).modelRiskNotices.edges.map((e: any) => e.node);
+    expect(asC).toEqual([expect.objectContaining({ title: 'gated', mitigations: null, technicalDetails: null })]);
   }, 30_000);
 
   afterAll(async () => {
@@ -198,7 +213,7 @@ describe('a ring A -> B -> C -> A', () => {
     const [a, b, c] = await Promise.all([fedHub('ring-a'), fedHub('ring-b'), fedHub('ring-c')]);
     await link(b, a, 'TRUSTED', 'TRUSTED');
     await link(c, b, 'TRUSTED', 'TRUSTED');
-    await link(a, c, 'TRUSTED', 'TRUSTED');
+    const aAtC = await link(a, c, 'TRUSTED', 'TRUSTED');
     await publish(a, [{ value: 'x.ring.example', tlp: 'GREEN' }]);
     await arrives(c, 'x.ring.example');
     // The way back: C publishes after; once it reached B through A, anything A's record would do has happened.
@@ -212,6 +227,9 @@ describe('a ring A -> B -> C -> A', () => {
     expect((await claims(c, 'x.ring.example')).map((d) => [d.source, d.origin?.hops])).toEqual([['ring-b', 2]]);
     expect((await claims(b, 'y.ring.example')).map((d) => [d.source, d.origin?.hub, d.origin?.hops])).toEqual([['ring-a', 'ring-c', 2]]);
     expect((await claims(c, 'y.ring.example')).map((d) => d.source)).toEqual(['pub']);
+    // The sending side's rule, on another channel than alerts: A's own key at C does not find x there.
+    const asA = ok(await c.t.gql(LOOKUP, { values: ['x.ring.example', 'y.ring.example'] }, { token: aAtC })).lookupIndicators;
+    expect(asA.map((l: any) => l.indicators.length)).toEqual([0, 1]);
     // Each hub logged one PUBLISHED event for x and none after: no echo, no amplification.
     for (const h of [b, c]) {
       const [claim] = (await claims(h, 'x.ring.example'));
