@@ -338,4 +338,25 @@ describe('a puller restarted mid-burst, and a peer whose tier is lowered', () =>
     const all = await q.hub.store.indicators.find({ source: 'hub-p' });
     expect(all.every((d) => d.origin?.shareOnward === false && d.tlp !== 'RED')).toBe(true);
   }, 30_000);
+  it('pauses (nothing pulled, the cursor kept), resumes from the cursor, and removes a peer for good', async () => {
+    const hubAdmin = { kind: 'member' as const, memberId: 'ops', userId: 'admin1@ops', roles: ['hub-admin' as const], tier: 'CORE' as const };
+    expect((await q.hub.services.peers.pause(hubAdmin, 'hub-p')).status).toBe('PAUSED');
+    await q.hub.maintenance.pullPeers();
+    await eventually(() => p.t.hub.alerts.stats().subscribers === 0, 'the paused puller gone');
+    await publish(p, [{ value: 'while-paused.pause.example', tlp: 'GREEN' }]);
+    await sleep(300);
+    expect(await q.hub.store.indicators.find({ value: 'while-paused.pause.example' })).toEqual([]);
+    expect((await q.hub.services.peers.resume(hubAdmin, 'hub-p')).status).not.toBe('PAUSED');
+    await q.hub.maintenance.pullPeers();
+    await arrives(q as never, 'while-paused.pause.example');
+    const removed = await q.hub.services.peers.remove(hubAdmin, 'hub-p');
+    expect(removed).toMatchObject({ status: 'REMOVED', member: { status: 'OFFBOARDED' } });
+    const [member] = await q.hub.store.members.findByIds(['hub-p']);
+    expect(member!.peer!.credential).toBeNull();
+    await q.hub.maintenance.pullPeers();
+    await eventually(() => p.t.hub.alerts.stats().subscribers === 0, 'the removed puller gone');
+    const actions = (await q.hub.store.audit.find({}, { sort: [['seq', 1]] })).map((e: { action: string }) => e.action).filter((a: string) => a.startsWith('PEER_'));
+    expect(actions).toEqual(['PEER_REGISTERED', 'PEER_PAUSED', 'PEER_RESUMED', 'PEER_REMOVED']);
+  }, 30_000);
+
 });
