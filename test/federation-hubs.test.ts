@@ -208,6 +208,41 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
   });
 });
 
+describe('the peer channel: a peer of each tier sees what a member of that tier sees, minus what never leaves', () => {
+  it('answers a HUB member exactly the records of an ordinary member of its tier, less RED, AMBER+STRICT and embargoed ones', async () => {
+    const h = await fedHub('matrix');
+    const tiers = ['COMMUNITY', 'TRUSTED', 'CORE'] as const;
+    const tokens: Record<string, string> = {};
+    for (const tier of tiers) {
+      tokens[`m-${tier}`] = await h.t.member(`m-${tier.toLowerCase()}`, tier).token(['reader']);
+      tokens[`p-${tier}`] = await h.t.member(`p-${tier.toLowerCase()}`, tier, { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+    }
+    const everyone = tiers.flatMap((t) => [`m-${t.toLowerCase()}`, `p-${t.toLowerCase()}`]);
+    await publish(h, (['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT', 'RED'] as const).map((tlp) => ({ value: `${tlp.toLowerCase().replace('_', '-')}.matrix.example`, tlp, tags: ['matrix'], ...(tlp === 'RED' ? { recipients: everyone } : {}) })));
+    const notice = (title: string, tlp: string, extra: Record<string, unknown> = {}) =>
+      h.t.gql(PUBLISH_NOTICE, { input: { title, summary: 's', model: { name: 'm', developer: 'd' }, category: 'JAILBREAK', severity: 'HIGH', tlp, status: 'PUBLISHED', mitigations: 'mit', evaluationEvidence: 'ev', ...extra } }, { token: h.pub });
+    for (const tlp of ['CLEAR', 'GREEN', 'AMBER', 'AMBER_STRICT']) ok(await notice(`n-${tlp}`, tlp));
+    ok(await notice('n-RED', 'RED', { recipients: everyone }));
+    ok(await notice('n-embargoed', 'GREEN', { embargoUntil: new Date(Date.now() + 3_600_000).toISOString() }));
+    const QUERY = `{ indicators(first: 50, filter: { tags: ["matrix"] }, orderBy: { field: CREATED_AT, direction: ASC }) { totalCount edges { node { value tlp source { id } } } }
+      modelRiskNotices(first: 50) { totalCount edges { node { title mitigations evaluationEvidence } } } }`;
+    const neverLeaves = (v: string) => /^(amber-strict|red)\./.test(v) || /^n-(AMBER_STRICT|RED|embargoed)$/.test(v);
+    for (const tier of tiers) {
+      const member = ok(await h.t.gql(QUERY, {}, { token: tokens[`m-${tier}`] }));
+      const peer = ok(await h.t.gql(QUERY, {}, { token: tokens[`p-${tier}`] }));
+      const expectedIndicators = member.indicators.edges.filter((e: any) => !neverLeaves(e.node.value));
+      const expectedNotices = member.modelRiskNotices.edges.filter((e: any) => !neverLeaves(e.node.title));
+      expect(peer.indicators.edges, tier).toEqual(expectedIndicators);
+      expect(peer.indicators.totalCount, tier).toBe(expectedIndicators.length);
+      expect(peer.modelRiskNotices.edges, tier).toEqual(expectedNotices);
+      expect(peer.modelRiskNotices.totalCount, tier).toBe(expectedNotices.length);
+      // The member did see what the peer may not (the seed is really there), but for CLEAR-only tiers.
+      if (tier !== 'COMMUNITY') expect(member.indicators.edges.length, tier).toBeGreaterThan(expectedIndicators.length);
+    }
+    await h.t.dispose();
+  }, 30_000);
+});
+
 describe('a ring A -> B -> C -> A', () => {
   it('carries a record round the ring once: never back to its origin, never twice anywhere', async () => {
     const [a, b, c] = await Promise.all([fedHub('ring-a'), fedHub('ring-b'), fedHub('ring-c')]);
