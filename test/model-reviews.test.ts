@@ -461,7 +461,7 @@ describe('closeModelReview', () => {
     const closed = entries.filter((e: any) => e.action === 'MODEL_REVIEW_CLOSED');
     expect(closed).toHaveLength(1);
     expect(closed[0]).toMatchObject({ actor: { userId: 'bob@lab' }, target: { kind: 'MODEL_REVIEW', id: r.id } });
-    expect(closed[0].details).toEqual({ closesAt: at(13).toISOString(), plannedDeploymentAt: at(40).toISOString(), findings: 1 });
+    expect(closed[0].details).toEqual({ closesAt: at(13).toISOString(), by: 'APPROVAL', findings: 1 });
     const approval = entries.find((e: any) => e.action === 'APPROVE');
     expect(approval).toMatchObject({ actor: { userId: 'bob@lab' }, details: { requestId: asked.requestId, kind: 'CLOSE_MODEL_REVIEW' } });
     now = T0;

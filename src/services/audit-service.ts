@@ -244,7 +244,7 @@ export class AuditService {
       return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
     if (request.kind === 'CLOSE_MODEL_REVIEW') {
-      // The close's announcement wrote its entry (MODEL_REVIEW_CLOSED, `modelReviewClosed`, the
+      // The close's announcement wrote its entry (MODEL_REVIEW_CLOSED, `announceClose`, the
       // approver its actor); the APPROVE entry beside it names the request.
       return Promise.resolve();
     }

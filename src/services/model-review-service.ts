@@ -370,8 +370,8 @@ export class ModelReviewService {
       const step: Step = { set: { closesAt: now }, audit: { action: 'MODEL_REVIEW_CLOSED', summary: '', details: {} }, findings: true, touch: true };
       const written = await this.write(doc, step, now, null, false);
       if (!written) continue;
-      const { reviews, notices, vulnerabilities, sequences, events, audit } = this.deps;
-      await announceClose({ modelReviews: reviews, notices, vulnerabilities, sequences, events, audit }, written, now, approver);
+      const { reviews, notices, vulnerabilities, sequences, events, audit, schedule } = this.deps;
+      await announceClose({ modelReviews: reviews, notices, vulnerabilities, sequences, events, audit, schedule }, written, now, { actor: approver });
       return { before: { plannedDeploymentAt: doc.plannedDeploymentAt }, after: { plannedDeploymentAt: written.plannedDeploymentAt } };
     }
     return null;
