@@ -16,7 +16,7 @@ export const TAXII_COLLECTIONS: readonly TaxiiCollection[] = [
     id: 'ddf9e498-e313-4c9f-a961-674ccefa2ab9',
     alias: 'indicators',
     title: 'Indicators',
-    description: 'Threat indicators (STIX indicator) and, for TRUSTED members and the publisher, their sightings (STIX sighting). Never TLP:RED or TLP:AMBER+STRICT.',
+    description: 'Threat indicators (STIX indicator) and, for TRUSTED members and the publisher, their sightings (STIX sighting). Never TLP:RED or TLP:AMBER+STRICT. Publishers add indicators and sightings here (can_write).',
     types: ['indicator', 'sighting'],
   },
   {
