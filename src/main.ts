@@ -224,6 +224,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             notices: store.notices,
             sightings: store.sightings,
             vulnerabilities: store.vulnerabilities,
+            modelReviews: store.modelReviews,
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),
@@ -286,8 +287,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Model reviews close at their planned deployment: the watcher announces each close once per hub.
   const reviews = new ReviewWatcher({
     modelReviews: store.modelReviews,
-    announce: (review, now) =>
-      announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events, audit: services.audit }, review, now),
+    announce: (review, now) => announceClose({ ...store, events, audit: services.audit, schedule: { pocDelayMs: config.pocDelayMs } }, review, now),
     leases: store.leases,
     holder: instanceId,
     onError: (err) => log.error({ err }, 'model review close check failed'),

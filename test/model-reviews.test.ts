@@ -250,6 +250,24 @@ describe('inviteReviewers and removeReviewers', () => {
     now = T0;
   });
 
+  it('brings a finding filed with a restriction read before a change in line when its filing rechecks the review', async () => {
+    now = T0;
+    const r = await schedule();
+    const asRead = await stored(r.id);
+    await invite(tok.labPub, r.id, ['community-co']);
+    // Filed with the restriction read before the invitation (the change's own pass ran before it existed).
+    const id = `x-model-risk-notice--${crypto.randomUUID()}`;
+    await t.hub.store.notices.insert({
+      ...withId(id), title: 'Late finding', summary: 's', model: asRead.model, category: 'JAILBREAK', severity: 'LOW', severityRank: 1, tlp: 'GREEN',
+      recipients: [], embargoUntil: null, status: 'PUBLISHED', atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null,
+      evaluationEvidence: null, affectedDeployments: [], relatedIndicatorIds: [], source: 'agency', ...findingRestriction(asRead),
+      createdAt: new Date(now), updatedAt: new Date(now), seq: await t.hub.store.sequences.next('notices'),
+    });
+    expect(await seesNotice(tok.community, id)).toBe(false);
+    await t.hub.services.modelReviews.recheckFiling(asRead);
+    expect(await seesNotice(tok.community, id)).toBe(true);
+  });
+
   it('refuses unknown and pending ids alike, the lab itself, and more than 100 ids a call', async () => {
     now = T0;
     const r = await schedule();
@@ -548,5 +566,101 @@ describe('the configuration', () => {
     expect(parseConfig({ HUB_REVIEW_DEFAULT_TIER: 'NONE' }).reviewDefaultTier).toBeNull();
     expect(() => parseConfig({ HUB_REVIEW_DEFAULT_TIER: 'PUBLIC' })).toThrow(/HUB_REVIEW_DEFAULT_TIER must be one of COMMUNITY, TRUSTED, CORE, NONE/);
     expect(() => parseConfig({ HUB_REVIEW_WINDOW: 'a month' })).toThrow(/HUB_REVIEW_WINDOW must be a duration/);
+  });
+});
+
+describe('who may call each mutation', () => {
+  it("only the lab's publishers and member-admins; a caller who may not see the review gets a missing id's answer, whatever the mutation", async () => {
+    now = T0;
+    const r = await schedule();
+    const calls: Record<string, (token: string | undefined, id: string) => Promise<Outcome>> = {
+      inviteReviewers: (token, id) => invite(token, id, ['isac']),
+      removeReviewers: (token, id) => remove(token, id, ['isac']),
+      rescheduleModelReview: (token, id) => reschedule(token, id, at(50)),
+      closeModelReview: (token, id) => close(token, id),
+      cancelModelReview: (token, id) => cancel(token, id),
+      releaseModelReviewSummary: (token, id) => release(token, id),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      expect((await call(undefined, r.id)).code, name).toBe('UNAUTHENTICATED');
+      // Refused for the role before anything is read: the same for a review that does not exist.
+      for (const who of ['labReader', 'labApprover', 'agencyReader'] as const) {
+        expect((await call(tok[who], r.id)).code, `${name} ${who}`).toBe('FORBIDDEN');
+        expect((await call(tok[who], MISSING)).code, `${name} ${who}`).toBe('FORBIDDEN');
+      }
+      // Sees it, does not manage it: a reviewer, a hub-admin.
+      for (const who of ['agency', 'hubAdmin'] as const) expect((await call(tok[who], r.id)).code, `${name} ${who}`).toBe('FORBIDDEN');
+      for (const who of ['trusted', 'community'] as const) {
+        const hidden = await call(tok[who], r.id);
+        const absent = await call(tok[who], MISSING);
+        expect(hidden.code, `${name} ${who}`).toBe('NOT_FOUND');
+        expect({ ...hidden, message: hidden.message!.replace(r.id, 'X') }, `${name} ${who}`).toEqual({ ...absent, message: absent.message!.replace(MISSING, 'X') });
+      }
+    }
+    // Nothing changed on the way.
+    const after = await stored(r.id);
+    expect(after).toMatchObject({ plannedDeploymentAt: at(40), cancelledAt: null, summaryPublic: false, invited: [] });
+  });
+});
+
+describe('a clearinghouse case filed under a review', () => {
+  it('carries its review\'s restriction through invitations and a cancellation, each write with a new seq', async () => {
+    now = T0;
+    const r = await schedule();
+    const submitted = await t.gql(
+      `mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`,
+      {
+        input: {
+          title: 'Sandbox escape found by the model', summary: 'The model escapes its sandbox.', severity: 'HIGH', cwes: ['CWE-693'],
+          affected: [{ vendorName: 'Lab', product: 'orion-sandbox', versions: '< 5' }],
+          discovery: { method: 'AI_MODEL', model: { name: 'Orion-5', developer: 'lab' }, humanValidated: true }, exploited: false,
+        },
+      },
+      { token: tok.agency },
+    );
+    expect(submitted.body.errors, submitted.text).toBeUndefined();
+    const caseId = submitted.body.data.submitVulnerability.id;
+    // Filed under the review (the filing itself is VulnerabilityService's): the case carries its restriction.
+    await t.hub.store.vulnerabilities.updateOne({ _id: caseId }, { $set: { ...findingRestriction(await stored(r.id)), seq: await t.hub.store.sequences.next('vulnerabilities') } });
+    const [before] = await t.hub.store.vulnerabilities.find({ _id: caseId });
+
+    await invite(tok.labPub, r.id, ['community-co']);
+    const [invited] = await t.hub.store.vulnerabilities.find({ _id: caseId });
+    expect(invited!.reviewAudience).toContain('community-co');
+    expect(invited!.reviewAudience).toEqual(findingRestriction(await stored(r.id)).reviewAudience);
+    expect(invited!.seq).toBeGreaterThan(before!.seq);
+    expect(invited!.updatedAt.getTime()).toBe(before!.updatedAt.getTime());
+
+    await cancel(tok.labPub, r.id);
+    const [cancelled] = await t.hub.store.vulnerabilities.find({ _id: caseId });
+    expect(cancelled!.reviewReleaseAt).toBeNull();
+    expect(cancelled!.reviewId).toBe(r.id);
+  });
+});
+
+describe('modelReviews', () => {
+  it('pages soonest deployment first with cursors bound to what their viewer may see (a hub-admin\'s are not another person\'s of its member)', async () => {
+    now = T0;
+    const a = await schedule({ plannedDeploymentAt: at(90).toISOString() });
+    const b = await schedule({ plannedDeploymentAt: at(91).toISOString() });
+    const PAGE = `query($after: String, $filter: ModelReviewFilter) { modelReviews(first: 1, after: $after, filter: $filter) { totalCount edges { cursor node { id plannedDeploymentAt } } pageInfo { hasNextPage endCursor } } }`;
+    const filter = { lab: ['lab'], status: ['SCHEDULED'] };
+    const first = await t.gql(PAGE, { filter }, { token: tok.hubAdmin });
+    expect(first.body.errors, first.text).toBeUndefined();
+    const page = first.body.data.modelReviews;
+    expect(page.edges[0].node.plannedDeploymentAt <= at(90).toISOString()).toBe(true);
+    let after = page.pageInfo.endCursor;
+    const ids: string[] = [page.edges[0].node.id];
+    for (let i = 0; i < 50 && after; i++) {
+      const next = (await t.gql(PAGE, { filter, after }, { token: tok.hubAdmin })).body.data.modelReviews;
+      ids.push(...next.edges.map((e: any) => e.node.id));
+      after = next.pageInfo.hasNextPage ? next.pageInfo.endCursor : null;
+    }
+    expect(ids.indexOf(a.id)).toBeLessThan(ids.indexOf(b.id));
+    expect(ids).toHaveLength(page.totalCount);
+    // Another person of the hub-admin's member, without hub-admin, may not use the hub-admin's cursor.
+    const colleague = await t.tokenAs('hub-operators', 'peer@hub-operators', ['reader']);
+    const refused = await t.gql(PAGE, { filter, after: page.pageInfo.endCursor }, { token: colleague });
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 });

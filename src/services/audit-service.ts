@@ -1,5 +1,4 @@
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
-import type { ModelReviewDoc } from '../domain/model-review.js';
 import { clip } from '../util/clip.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IssuedToken } from '../auth/token-issuer.js';
@@ -171,19 +170,6 @@ export class AuditService {
       affected: doc.affected.length,
       vendors: doc.vendorIds,
       ...(doc.reviewId ? { reviewId: doc.reviewId } : {}),
-    });
-  }
-
-  /**
-   * A model review closed and its close was announced (its findings released), in the lab's log:
-   * by the hub itself at `closesAt` (`actor` null, the ReviewWatcher), or after an approved early close.
-   */
-  modelReviewClosed(actor: MemberViewer | null, review: Pick<ModelReviewDoc, '_id' | 'lab' | 'closesAt' | 'plannedDeploymentAt'>, findings: number) {
-    const by = actor ? '' : ' (by the hub, at its planned deployment)';
-    return this.append('MODEL_REVIEW_CLOSED', actor, review.lab, { kind: 'MODEL_REVIEW', id: review._id }, `closed model review ${review._id}${by}: ${findings} finding(s) released`, {
-      closesAt: iso(review.closesAt),
-      plannedDeploymentAt: iso(review.plannedDeploymentAt),
-      findings,
     });
   }
 

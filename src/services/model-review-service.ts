@@ -65,6 +65,7 @@ export interface ModelReviewServiceDeps {
   defaultTier: MemberTier | null;
   /** When a case's proof of concept is out (`HUB_POC_DELAY`): part of a case's event facts. */
   schedule: DisclosureSchedule;
+  /** The clock changes are stamped and judged by. Default: the real one. */
   now?: () => Date;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID`. */
   randomUUID?: () => string;
@@ -152,7 +153,6 @@ export class ModelReviewService {
   /** Schedules a review of the caller's member's model: every ACTIVE member at HUB_REVIEW_DEFAULT_TIER or above reviews, plus `reviewerIds`. */
   async schedule(viewer: Viewer, input: ModelReviewInput): Promise<ModelReviewDoc> {
     const actor = assertManager(viewer, 'scheduleModelReview');
-    if (!mayManageReview(actor, { lab: actor.memberId })) throw forbidden('scheduleModelReview needs the publisher or member-admin role');
     const now = this.now();
     const model = checkModel(input.model);
     const planned = input.plannedDeploymentAt;
@@ -431,6 +431,19 @@ export class ModelReviewService {
     for (const kase of await this.deps.vulnerabilities.find(findings)) await this.syncCase(kase, restriction, released);
   }
 
+  /**
+   * For the filing of a finding (NoticeService, VulnerabilityService), after it inserted the
+   * finding with the restriction of the review as it read it (`asRead`): when the review changed
+   * since, its findings are brought in line with it now. With the service's own passes (after
+   * each write of a review) this leaves no finding with a stale restriction, whatever the
+   * interleaving: a change either sees the new finding, or wrote the review before the recheck
+   * reads it.
+   */
+  async recheckFiling(asRead: Pick<ModelReviewDoc, '_id' | 'seq'>): Promise<void> {
+    const [now] = await this.deps.reviews.find({ _id: asRead._id });
+    if (now && now.seq !== asRead.seq) await this.syncFindings(now);
+  }
+
   // ---- internals ----
 
   private rescheduling(doc: ModelReviewDoc, plannedDeploymentAt: Date, windowOpensAt: Date, by: 'LAB' | 'APPROVAL'): Step {
@@ -466,7 +479,9 @@ export class ModelReviewService {
       if (step.findings === 'BEFORE') await this.syncFindings({ ...doc, ...step.set });
       const written = await this.write(doc, step, now, 'UPDATED');
       if (written) {
-        if (step.findings === 'AFTER') await this.syncFindings(written);
+        // Again after a BEFORE pass (writing only findings still out of line): a finding filed
+        // between that pass and the review's write carries the old restriction. See `recheckFiling`.
+        if (step.findings !== 'NONE') await this.syncFindings(written);
         await this.deps.audit.modelReviewStep(step.audit.action, viewer, written, step.audit.summary, step.audit.details);
         return written;
       }
@@ -564,10 +579,14 @@ export class ModelReviewService {
   }
 }
 
-/** The caller as a member holding a role that may manage reviews: UNAUTHENTICATED, then FORBIDDEN, before anything is read. */
+/**
+ * The caller, when it would manage a review of its own member (`mayManageReview`: its roles),
+ * else UNAUTHENTICATED or FORBIDDEN: judged before anything is read, so that the refusal is the
+ * same whether or not the review exists.
+ */
 function assertManager(viewer: Viewer, step: string): MemberViewer {
   if (viewer.kind === 'anonymous') throw unauthenticated(`${step} needs a token`);
-  if (!viewer.roles.includes('publisher') && !viewer.roles.includes('member-admin')) throw forbidden(`${step} needs the publisher or member-admin role`);
+  if (!mayManageReview(viewer, { lab: viewer.memberId })) throw forbidden(`${step} needs the publisher or member-admin role`);
   return viewer;
 }
 
