@@ -106,25 +106,35 @@ async function publish(who: ViewerName, input: Record<string, unknown>) {
   return gql(who, PUBLISH_NOTICE, { input });
 }
 
-const OPEN = 'x-model-review--00000000-0000-4000-8000-000000000001';
-const CANCELLED = 'x-model-review--00000000-0000-4000-8000-000000000002';
+let OPEN = '';
 const UNKNOWN = 'x-model-review--00000000-0000-4000-8000-0000000000ff';
 const ids = { green: '', amber: '', red: '', kase: '' };
 
+const SCHEDULE = /* GraphQL */ `
+  mutation ($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id reviewers { id } } }`;
+
+/** Schedules a review of the lab's model through the lab's mutation; answers its id and reviewers. */
+async function schedule(input: Record<string, unknown>): Promise<{ id: string; reviewers: string[] }> {
+  const res = await gql('lab', SCHEDULE, { input: { model: { name: 'frontier-9', developer: 'lab' }, ...input } });
+  expect(res.body.errors).toBeUndefined();
+  const r = res.body.data.scheduleModelReview;
+  return { id: r.id, reviewers: r.reviewers.map((m: { id: string }) => m.id).sort() };
+}
+
+const TIERS = { lab: 'CORE', agency: 'CORE', isac: 'TRUSTED', trusted: 'TRUSTED', community: 'COMMUNITY', core2: 'CORE' } as const;
+
 beforeAll(async () => {
-  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 40 }, start: { clock: () => clock } });
-  t.member('lab', 'CORE');
-  t.member('agency', 'CORE');
-  t.member('isac', 'TRUSTED');
-  t.member('trusted', 'TRUSTED');
-  t.member('community', 'COMMUNITY');
-  t.member('core2', 'CORE');
-  for (const m of VIEWERS) tokens[m] = await t.member(m, m === 'community' ? 'COMMUNITY' : m === 'isac' || m === 'trusted' ? 'TRUSTED' : 'CORE').token(['reader', 'publisher']);
+  // The alert log keeps 90 days: a cursor taken before the 30-day window must still resume after it.
+  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 40, eventRetentionMs: 90 * DAY }, start: { clock: () => clock } });
+  for (const m of ['lab', 'agency', 'isac', 'trusted', 'community'] as const) tokens[m] = await t.member(m, TIERS[m]).token(['reader', 'publisher']);
   tokens.anonymous = undefined;
-  // A hub-admin of a CORE member that reviews nothing: the restriction does not apply to it (TLP still does).
+  // Deploys in 31 days, opens in one (HUB_REVIEW_WINDOW): agency (CORE) reviews by default, isac (TRUSTED) invited.
+  const scheduled = await schedule({ plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), reviewerIds: ['isac'] });
+  expect(scheduled.reviewers).toEqual(['agency', 'isac']);
+  OPEN = scheduled.id;
+  // Members from after the scheduling review nothing: a CORE member, and a hub-admin (the restriction does not apply to it; TLP still does).
+  tokens.core2 = await t.member('core2', 'CORE').token(['reader', 'publisher']);
   tokens.admin = await t.member('ops', 'CORE', { allowedRoles: ['reader', 'hub-admin'] }).token(['reader', 'hub-admin']);
-  // Opens in a day, deploys in 31: agency (CORE) by default, isac (TRUSTED) invited.
-  await t.hub.store.modelReviews.insert(await review(OPEN, DAY, 31 * DAY));
 });
 
 afterAll(async () => {
@@ -239,9 +249,12 @@ describe('filing findings under a model review', () => {
 describe('the close', () => {
   const streams = {} as Record<ViewerName, AlertStream>;
   const SELECTION = 'cursor type notice { id } vulnerability { id } review { summary { total } }';
+  let beforeClose = '';
 
   it('releases each finding at closesAt on queries, with no write, to everyone its own rules reach', async () => {
     for (const who of [...VIEWERS, 'anonymous'] as const) streams[who] = await alertStream(t, tokens[who], { selection: SELECTION });
+    // A place in the log before the close (the hub's watcher may announce it as soon as the clock passes it).
+    beforeClose = streams.core2.lastCursor()!;
     clock += 29 * DAY + 1_000;
     const { green, amber, red } = ids;
     const expected: Record<ViewerName, string[]> = {
@@ -261,12 +274,7 @@ describe('the close', () => {
     expect(await findingsOf('isac', ids.green)).toEqual([green, amber, ids.kase].sort());
   });
 
-  let beforeClose = '';
-
   it('announces the close once: REVIEW_CLOSED to every member, RELEASED for each finding only to those it newly reaches', async () => {
-    // A place in the log on the moved clock (a cursor's time must be within the log's retention).
-    await streams.core2.nextHeartbeats(2);
-    beforeClose = streams.core2.lastCursor()!;
     await t.hub.maintenance.checkReviews();
     expect(await t.hub.maintenance.checkReviews()).toBe(0);
     const [stored] = await t.hub.store.modelReviews.find({ _id: OPEN });
@@ -327,20 +335,17 @@ describe('a cancelled review', () => {
   let finding = '';
 
   it("never releases its findings, announces nothing, and keeps its summary with the lab", async () => {
-    await t.hub.store.modelReviews.insert(await review(CANCELLED, -DAY, 10 * DAY));
-    const res = await publish('agency', notice(CANCELLED, 'GREEN'));
+    const { id: cancelled } = await schedule({ plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), windowOpensAt: new Date(clock).toISOString() });
+    const res = await publish('agency', notice(cancelled, 'GREEN'));
     expect(res.body.errors).toBeUndefined();
-    finding = res.body.data.publishModelRiskNotice.id;
-    const streams = { core2: await alertStream(t, tokens.core2), community: await alertStream(t, tokens.community) };
-    // The lab cancels (as cancelModelReview writes it: the review, then its findings' restriction).
-    const cancelledAt = new Date(clock);
-    const seqs = t.hub.store.sequences;
-    await t.hub.store.modelReviews.updateOne({ _id: CANCELLED }, { $set: { cancelledAt, closesAt: null, cancelReason: 'will not ship', seq: await seqs.next('modelReviews') } });
-    await t.hub.store.notices.updateOne({ _id: finding }, { $set: { reviewReleaseAt: null, seq: await seqs.next('notices') } });
-    clock += 11 * DAY;
-    expect(await seen('core2', CANCELLED)).toEqual([]);
-    expect(await seen('community', CANCELLED)).toEqual([]);
-    expect(await seen('lab', CANCELLED)).toEqual([finding]);
+    const finding = res.body.data.publishModelRiskNotice.id;
+    const streams = { trusted: await alertStream(t, tokens.trusted), community: await alertStream(t, tokens.community) };
+    const cancel = await gql('lab', `mutation ($id: ID!) { cancelModelReview(reviewId: $id, reason: "will not ship") { status } }`, { id: cancelled });
+    expect(cancel.body.data?.cancelModelReview).toEqual({ status: 'CANCELLED' });
+    clock += 32 * DAY;
+    expect(await seen('trusted', cancelled)).toEqual([]);
+    expect(await seen('community', cancelled)).toEqual([]);
+    expect(await seen('lab', cancelled)).toEqual([finding]);
     expect(await t.hub.maintenance.checkReviews()).toBe(0);
     const sentinel = (await publish('lab', notice(null, 'CLEAR'))).body.data.publishModelRiskNotice.id;
     for (const s of Object.values(streams)) {
@@ -352,6 +357,7 @@ describe('a cancelled review', () => {
     const agency = await gql('agency', SUMMARY, { id: finding });
     expect(agency.body.data.modelRiskNotice.review).toEqual({ summary: null });
   });
+
 });
 
 describe('the review moving under a filing', () => {
@@ -378,6 +384,36 @@ describe('the review moving under a filing', () => {
     expect(streams.trusted.events.map((e) => `${e.type} ${e.notice?.id}`)).toEqual([`PUBLISHED ${sentinel}`]);
     // Settled already: nothing more to write.
     expect((await t.hub.services.reviewFindings.settle('NOTICE', settled)).seq).toBe(settled.seq);
+  });
+
+  it("releases the findings of a review closed early whose announcement a crash cut off, when the watcher announces it", async () => {
+    const { id } = await schedule({ plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), windowOpensAt: new Date(clock).toISOString() });
+    const finding = (await publish('agency', notice(id, 'GREEN'))).body.data.publishModelRiskNotice.id;
+    const trusted = await alertStream(t, tokens.trusted, { selection: 'cursor type notice { id } review { status }' });
+    // An approved early close writes `closesAt` (no event of its own); the hub stopped before announcing it.
+    const seq = await t.hub.store.sequences.next('modelReviews');
+    await t.hub.store.modelReviews.updateOne({ _id: id }, { $set: { closesAt: new Date(clock + 1_000), seq } });
+    // Its finding still carries the planned deployment: the close alone releases nothing.
+    expect(await seen('trusted', id)).toEqual([]);
+    clock += 2_000;
+    // The watcher (this check, or its own tick just before it) announces the close and releases the finding.
+    await t.hub.maintenance.checkReviews();
+    expect(await seen('trusted', id)).toEqual([finding]);
+    await trusted.until((x) => x.events.length >= 2, 'the close and the release');
+    expect(trusted.events.map((e) => `${e.type} ${e.notice?.id ?? (e as { review?: { status: string } }).review?.status}`)).toEqual(['REVIEW_CLOSED CLOSED', `RELEASED ${finding}`]);
+  });
+
+  it('keeps a finding restricted after the embargo it states ended, until the review closes', async () => {
+    const { id } = await schedule({ plannedDeploymentAt: new Date(clock + 31 * DAY).toISOString(), windowOpensAt: new Date(clock).toISOString(), reviewerIds: ['isac'] });
+    const embargoUntil = new Date(clock + 3_600_000).toISOString();
+    const finding = (await publish('agency', notice(id, 'AMBER', { embargoUntil }))).body.data.publishModelRiskNotice.id;
+    // Under embargo: of the reviewers, a TRUSTED one waits for the embargo's end (a CORE one does not).
+    expect(await seen('isac', id)).toEqual([]);
+    clock += 2 * 3_600_000;
+    expect(await seen('isac', id)).toEqual([finding]);
+    expect(await seen('trusted', id)).toEqual([]);
+    clock += 31 * DAY;
+    expect(await seen('trusted', id)).toEqual([finding]);
   });
 
   it('refuses a finding beyond the cap of findings per review, naming input.reviewId', async () => {
@@ -420,7 +456,7 @@ describe('announcing a close across instances', () => {
     // Two announcements racing on one due review (two instances, or the watcher and an early close): one wins.
     const RACE = 'x-model-review--00000000-0000-4000-8000-000000000006';
     await t.hub.store.modelReviews.insert(await review(RACE, -2 * DAY, -DAY));
-    const deps = { ...t.hub.store, events: t.hub.services.events, audit: t.hub.services.audit };
+    const deps = { ...t.hub.store, events: t.hub.services.events, audit: t.hub.services.audit, schedule: t.hub.services.vulnerabilities.schedule };
     const results = await Promise.all([announceClose(deps, { _id: RACE }, new Date(clock)), announceClose(deps, { _id: RACE }, new Date(clock))]);
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     const closes = await t.hub.store.audit.find({ action: 'MODEL_REVIEW_CLOSED', 'target.id': RACE });
