@@ -464,3 +464,33 @@ describe('announcing a close across instances', () => {
     expect(closes[0]).toMatchObject({ actor: null, memberId: 'lab' });
   });
 });
+
+describe('reading findings and summaries of many reviews', () => {
+  it('reads the findings and summaries of a page of reviews in one batch each, whatever the page holds', async () => {
+    const query = /* GraphQL */ `{ modelReviews(first: 50) { edges { node {
+      findings { ... on ModelRiskNotice { id review { summary { total } } } ... on Vulnerability { id review { summary { total } } } }
+      summary { total } } } } }`;
+    // Nothing else reads them meanwhile: no subscriber left, every due close announced already.
+    await disposeStreams();
+    await t.hub.maintenance.checkReviews();
+    // Watched, not replaced: each call of the two batched reads is recorded with its batch size.
+    // (The store's call counter would also count the hub's watchers, which read on their own ticks.)
+    const reads = t.hub.services.reviewFindings;
+    const batches: string[] = [];
+    const { findingsOf, summariesOf } = reads;
+    reads.findingsOf = (viewer, ids) => (batches.push(`findings ${ids.length}`), findingsOf.call(reads, viewer, ids));
+    reads.summariesOf = (ids) => (batches.push(`summaries ${ids.length}`), summariesOf.call(reads, ids));
+    try {
+      const res = await gql('admin', query);
+      expect(res.body.errors).toBeUndefined();
+      const reviews = res.body.data.modelReviews.edges.length;
+      expect(reviews).toBeGreaterThanOrEqual(8);
+      const summaries = res.body.data.modelReviews.edges.filter((e: { node: { summary: unknown } }) => e.node.summary !== null).length;
+      // One read for every review's findings, one for every summary shown (a finding's review is one of those: cached).
+      expect(batches).toEqual([`findings ${reviews}`, `summaries ${summaries}`]);
+    } finally {
+      reads.findingsOf = findingsOf;
+      reads.summariesOf = summariesOf;
+    }
+  });
+});
