@@ -165,6 +165,7 @@ describe('filing findings under a model review', () => {
 
   it('files notices and cases of reviewers while the review is OPEN, each carrying the review', async () => {
     clock += 2 * DAY;
+    const outsiders = { core2: await alertStream(t, tokens.core2), trusted: await alertStream(t, tokens.trusted) };
     const green = await publish('agency', notice(OPEN, 'GREEN'));
     const amber = await publish('agency', notice(OPEN, 'AMBER', { severity: 'MEDIUM', category: 'JAILBREAK' }));
     const red = await publish('agency', notice(OPEN, 'RED', { recipients: ['trusted'], severity: 'LOW' }));
@@ -181,6 +182,13 @@ describe('filing findings under a model review', () => {
     expect(audit?.details).toMatchObject({ reviewId: OPEN });
     const [submitted] = await t.hub.store.audit.find({ action: 'VULNERABILITY_SUBMITTED', 'target.id': ids.kase });
     expect(submitted?.details).toMatchObject({ reviewId: OPEN });
+    // Those outside the review hear nothing of its findings (nor of the RED one naming trusted).
+    const sentinel = (await publish('lab', notice(null, 'CLEAR'))).body.data.publishModelRiskNotice.id;
+    for (const [who, s] of Object.entries(outsiders)) {
+      await s.until((x) => x.events.some((e) => e.notice?.id === sentinel), `${who} sentinel`);
+      expect(s.events.map((e) => `${e.type} ${e.notice?.id ?? e.vulnerability?.id}`), who).toEqual([`PUBLISHED ${sentinel}`]);
+      await s.dispose();
+    }
   });
 
   it('restricts the findings to the lab and the reviewers (each by its own TLP too) until the review closes, whatever their embargo', async () => {
