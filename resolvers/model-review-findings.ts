@@ -23,7 +23,7 @@ interface ReviewLoaders {
 
 const loadersByContext = new WeakMap<object, ReviewLoaders>();
 
-function loaders(ctx: HubContext): ReviewLoaders {
+export function loaders(ctx: HubContext): ReviewLoaders {
   let made = loadersByContext.get(ctx);
   if (!made) {
     const { services, viewer } = ctx;

@@ -155,7 +155,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     const empty = async () => (await store.members.list()).length === 0;
     if (!(await empty())) log.info('demo mode: the store already has members, demo data not seeded again');
     else if (!(await store.leases.acquire(DEMO_SEED_LEASE, instanceId, DEMO_SEED_LEASE_MS))) log.info('demo mode: another instance is seeding the demo data');
-    else if (await empty()) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
+    else if (await empty()) {
+      const reviews = { windowMs: config.reviewWindowMs, defaultTier: config.reviewDefaultTier, pocDelayMs: config.pocDelayMs };
+      log.info(await seedDemo(services, store, cursors, clock ? new Date(clock()) : new Date(), reviews), 'demo data seeded');
+    }
   }
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
@@ -224,6 +227,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             notices: store.notices,
             sightings: store.sightings,
             vulnerabilities: store.vulnerabilities,
+            modelReviews: store.modelReviews,
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
             gates: StixGates.of(schema),

@@ -311,6 +311,15 @@ describe('versions', () => {
     expect((await indicatorsOf(tokens.alpha, '192.0.2.30'))[0].confidence).toBe(95);
   });
 
+  it('overlapping posts of one envelope (a client retrying) write each object once', async () => {
+    const objects = Array.from({ length: 200 }, (_, i) => indicator(`198.18.0.${i}`));
+    const before = (await t.hub.store.events.bounds()).latest;
+    const answers = await Promise.all([added(keys.alphaPub, objects), added(keys.alphaPub, objects), added(keys.alphaPub, objects)]);
+    const messages = answers.map((a) => a.successes[0].message).sort();
+    expect(messages).toEqual([expect.stringMatching(/^created /), 'unchanged: this version is already stored', 'unchanged: this version is already stored']);
+    expect((await t.hub.store.events.bounds()).latest).toBe(before + 200);
+  });
+
   it('a newer version marked revoked revokes the claim, audited as revokeIndicator is', async () => {
     const v1 = indicator('192.0.2.31');
     await added(keys.alphaPub, [v1]);
@@ -405,6 +414,63 @@ describe('non-interference', () => {
     // And the hidden claim is untouched: its sightings and its content.
     const [stillHidden] = await indicatorsOf(tokens.gamma, '192.0.2.60').then((l) => l.filter((i) => i.id === hidden));
     expect(stillHidden).toMatchObject({ tlp: 'RED', sightingCount: 0, confidence: 90 });
+  });
+});
+
+describe('non-interference, two runs', () => {
+  /**
+   * The same writer workload on two hubs: one where another member holds hidden records on the
+   * same values and has posted the very same STIX ids (newer versions even), one where it has
+   * not. What the writer observes (statuses, its own indicators through GraphQL) must be the same
+   * byte for byte, once the ids the hub makes at random are masked.
+   */
+  async function run(hiddenRef: string | null): Promise<{ observed: string; hiddenId: string | null }> {
+    const h = await startTestHub({ start: { clock: () => Date.parse('2026-11-01T12:00:00.000Z') } });
+    try {
+      const keyOf = async (member: string, tier: 'COMMUNITY' | 'TRUSTED' = 'TRUSTED') => {
+        h.member(member, tier);
+        const admin = await h.tokenAs(member, `admin@${member}`, ['reader', 'publisher', 'member-admin']);
+        return (await h.gql('mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { memberId: member, name: 'push', roles: ['reader', 'publisher'] } }, { token: admin })).body.data.createApiKey.key as string;
+      };
+      // A COMMUNITY writer: TLP:AMBER and above, and RED for others, are hidden from it.
+      const writer = await keyOf('writer', 'COMMUNITY');
+      const other = await keyOf('other');
+      await keyOf('friend');
+      const post = async (key: string, objects: unknown[]) => {
+        const res = await fetch(`${h.url.replace(/\/graphql$/, '')}${collectionUrl()}objects/`, { method: 'POST', headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: basic(key) }, body: pythonJsonDumps({ objects }) });
+        return { status: res.status, body: await res.json() };
+      };
+      const ids = { a: 'indicator--0f8e7a3c-5b1d-4c2e-9f6a-1b2c3d4e5f60', b: 'indicator--1f8e7a3c-5b1d-4c2e-9f6a-1b2c3d4e5f61', c: 'indicator--2f8e7a3c-5b1d-4c2e-9f6a-1b2c3d4e5f62' };
+      const ind = (id: string, value: string, modified = '2026-10-01T00:00:00.000Z', extra: Record<string, unknown> = {}) => indicator(value, { id, modified, ...extra });
+      let hiddenId: string | null = null;
+      if (hiddenRef === null) {
+        // The other member: the same values, hidden from the writer (RED to a friend, AMBER), and the writer's STIX ids, newer.
+        const red = { extensions: { [HUB_EXTENSION_ID]: { extension_type: 'property-extension', recipients: ['friend'] } }, object_marking_refs: [tlpMarkingId('RED')] };
+        const hidden = await post(other, [ind(ids.a, '192.0.2.80', '2026-12-01T00:00:00.000Z', red), ind(ids.b, '192.0.2.81', '2026-12-01T00:00:00.000Z', { object_marking_refs: [tlpMarkingId('AMBER')] })]);
+        expect(hidden.body.success_count).toBe(2);
+        hiddenId = (hidden.body.successes[0].message as string).replace('created ', '');
+      }
+      const ref = hiddenRef ?? hiddenId!;
+      const statuses = [
+        await post(writer, [ind(ids.a, '192.0.2.80'), ind(ids.b, '192.0.2.81'), ind(ids.c, '192.0.2.82'), sighting(ref, { id: 'sighting--3f8e7a3c-5b1d-4c2e-9f6a-1b2c3d4e5f63' })]),
+        await post(writer, [ind(ids.a, '192.0.2.80'), ind(ids.b, '192.0.2.81', '2026-10-02T00:00:00.000Z', { confidence: 99 })]),
+      ];
+      const token = await h.token('writer', ['reader']);
+      const view = (await h.gql(`{ indicators(first: 50) { totalCount edges { node { ${FIELDS} } } } }`, {}, { token })).body;
+      // By value: the records share one instant, and the list breaks that tie by the hub's random ids.
+      const own = { ...view, data: { indicators: { ...view.data.indicators, edges: [...view.data.indicators.edges].sort((x: any, y: any) => (x.node.value < y.node.value ? -1 : 1)) } } };
+      const mask = (text: string) => text.replace(/(indicator|sighting)--[0-9a-f-]{36}/g, '$1--X').replace(/"id":"[0-9a-f-]{36}"/g, '"id":"S"');
+      return { observed: mask(JSON.stringify({ statuses, own })), hiddenId };
+    } finally {
+      await h.dispose();
+    }
+  }
+
+  it("leaves the writer the same statuses and the same view with and without another member's hidden records and STIX ids", async () => {
+    const withHidden = await run(null);
+    const without = await run(withHidden.hiddenId);
+    expect(withHidden.observed).toContain('created indicator--X');
+    expect(without.observed).toBe(withHidden.observed);
   });
 });
 

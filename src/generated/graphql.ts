@@ -928,6 +928,12 @@ export type ModelReview = Node & {
   reviewers: Maybe<Array<Member>>;
   status: ModelReviewStatus;
   /**
+   * This review as the hub's custom STIX 2.1 object (`x-model-review`, docs/model-reviews.md), made
+   * from the review as the viewer may see it: `reviewer_refs` only for the lab, the reviewers and
+   * hub-admins, `summary` only where the viewer may read it, `finding_refs` the findings it may see.
+   */
+  stix: Scalars['JSON']['output'];
+  /**
    * Counts of all its findings by category and severity: the lab and hub-admins always; every
    * member once the review closed; anonymous callers when the lab released it to them. Never
    * released for a cancelled review. Null when withheld.
@@ -1036,7 +1042,8 @@ export type ModelRiskNotice = Node & {
   status: NoticeStatus;
   /**
    * This notice as the hub's custom STIX 2.1 object (`x-model-risk-notice`). Properties of gated
-   * fields the viewer may not see are absent.
+   * fields the viewer may not see are absent; `review_ref` names its model review only where the
+   * viewer may see that review.
    */
   stix: Scalars['JSON']['output'];
   summary: Scalars['String']['output'];
@@ -1771,13 +1778,14 @@ export type Query = {
    */
   people: Array<Person>;
   /**
-   * A STIX 2.1 bundle of the indicators and notices among `ids` (at most 100) that the viewer may
-   * see, with their sightings where the viewer may see them, the identities they reference where
-   * the viewer may see the source, the TLP 2.0 marking-definitions they use, and the hub's identity
-   * and extension-definition. Unknown and hidden ids are left out alike.
+   * A STIX 2.1 bundle of the indicators, notices and model reviews among `ids` (at most 100) that the
+   * viewer may see, with their sightings where the viewer may see them, the identities they
+   * reference where the viewer may see the source (and a review's reviewers where it may see them),
+   * the TLP 2.0 marking-definitions they use, and the hub's identity and extension-definition.
+   * Unknown and hidden ids are left out alike.
    */
   stixBundle: Scalars['JSON']['output'];
-  /** The hub's published STIX extension-definition (declares `x-model-risk-notice`). */
+  /** The hub's published STIX extension-definition (declares `x-model-risk-notice` and `x-model-review`). */
   stixExtensionDefinition: Scalars['JSON']['output'];
   /** Who the hub takes the caller to be: tier, member, user and roles (PUBLIC without a token). */
   viewer: Viewer;
@@ -2739,6 +2747,7 @@ export type ModelReviewResolvers<ContextType = HubContext, ParentType extends Re
   plannedDeploymentAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reviewers?: Resolver<Maybe<Array<ResolversTypes['Member']>>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ModelReviewStatus'], ParentType, ContextType>;
+  stix?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   summary?: Resolver<Maybe<ResolversTypes['ModelReviewSummary']>, ParentType, ContextType>;
   summaryPublic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

@@ -6,7 +6,7 @@ import type { FindOptions, IndicatorRepository, SortSpec } from '../store/ports.
 import { and, keysetAfter } from '../store/queries.js';
 import type { StixGates } from '../stix/stix-gates.js';
 import { dayOf, eventDayOf, isoDate, mispAttributeUuid, mispEventUuid, startOfDay } from './misp-ids.js';
-import { DEFAULT_TAG_COLOUR, EXPORT_KINDS, hubTag, TAG_OF_TLP, threatLevelOf } from './misp-vocabulary.js';
+import { DEFAULT_TAG_COLOUR, EXPORT_KINDS, hubTag, stricterTlp, TAG_OF_TLP, threatLevelOf } from './misp-vocabulary.js';
 
 /** Who the hub is in MISP: the `Orgc` (creator organisation) of every event of its feeds. */
 export interface MispOrg {
@@ -50,6 +50,15 @@ interface FeedTag {
 }
 
 type Member = Extract<Viewer, { kind: 'member' }>;
+
+/** What a walk gathers of one day's indicators. */
+interface DayFigures {
+  day: number;
+  updatedAt: number;
+  severityRank: number;
+  severity: IndicatorDoc['severity'];
+  tlp: Tlp;
+}
 
 /** Fields the feed never reads: left in the store (SQLite and MongoDB leave their text out of the answer). */
 const SUMMARY_OMIT = ['description', 'submittedValue', 'tags', 'recipients'] as const;
@@ -96,20 +105,12 @@ export class MispFeed {
     return out;
   }
 
-  /** Every event of the viewer's feed, oldest day first: a few indexed reads per day that has one. */
+  /**
+   * Every event of the viewer's feed, oldest day first: one walk over what the viewer may
+   * receive, in (createdAt, _id) index order, a page at a time.
+   */
   async summaries(viewer: Member): Promise<EventSummary[]> {
-    const scope = this.scope(viewer);
-    const ceiling = this.ceiling();
-    const out: EventSummary[] = [];
-    let from: number | null = null;
-    for (;;) {
-      const [first] = await this.options.indicators.find(and(scope, from === null ? {} : { createdAt: { $gte: startOfDay(from) } }), { sort: CREATED_ORDER, limit: 1, omit: SUMMARY_OMIT });
-      if (!first) return out;
-      const day = dayOf(first.createdAt);
-      const summary = await this.summaryOf(viewer, scope, day, ceiling);
-      if (summary) out.push(summary);
-      from = day + 1;
-    }
+    return this.summarize(viewer, this.scope(viewer));
   }
 
   /**
@@ -122,7 +123,7 @@ export class MispFeed {
     if (day === null) return null;
     const scope = this.scope(viewer);
     const ceiling = this.ceiling();
-    const summary = await this.summaryOf(viewer, scope, day, ceiling);
+    const [summary] = await this.summarize(viewer, and(scope, dayRange(day)), ceiling);
     if (!summary) return null;
     // PyMISP's `MISPEvent._fields_for_feed`, with `Orgc` and `Tag`; JSON keys in its (sorted) order.
     const head = JSON.stringify({
@@ -161,9 +162,11 @@ export class MispFeed {
   hashes(viewer: Member): AsyncIterable<string> {
     const org = this.options.org.uuid;
     const pages = this.pages(and(this.scope(viewer), { revoked: false }), SUMMARY_OMIT);
+    const uuids = new Map<number, string>(); // one UUIDv5 per day, not per line
+    const uuidOf = (day: number) => uuids.get(day) ?? (uuids.set(day, mispEventUuid(org, viewer.memberId, day)), uuids.get(day)!);
     return (async function* () {
       for await (const docs of pages) {
-        yield docs.map((d) => `${createHash('md5').update(d.value, 'utf8').digest('hex')},${mispEventUuid(org, viewer.memberId, dayOf(d.createdAt))}\n`).join('');
+        yield docs.map((d) => `${createHash('md5').update(d.value, 'utf8').digest('hex')},${uuidOf(dayOf(d.createdAt))}\n`).join('');
       }
     })();
   }
@@ -184,22 +187,35 @@ export class MispFeed {
     return Math.floor(now / 1000) - 1;
   }
 
-  private async summaryOf(viewer: Member, scope: Filter, day: number, ceiling: number): Promise<EventSummary | null> {
-    const { indicators } = this.options;
-    const inDay = and(scope, dayRange(day));
-    const one = (filter: Filter, sort?: SortSpec) => indicators.find(filter, { ...(sort ? { sort } : {}), limit: 1, omit: SUMMARY_OMIT });
-    const [latest] = await one(inDay, [['updatedAt', -1], ['_id', 1]]);
-    if (!latest) return null;
-    const [worst] = await one(inDay, [['severityRank', -1], ['_id', 1]]);
-    // The strictest TLP present: the feed carries CLEAR, GREEN and AMBER only (taxiiExclusion).
-    const tlp: Tlp = (await one(and(inDay, { tlp: 'AMBER' }))).length ? 'AMBER' : (await one(and(inDay, { tlp: 'GREEN' }))).length ? 'GREEN' : 'CLEAR';
-    return {
-      uuid: mispEventUuid(this.options.org.uuid, viewer.memberId, day),
-      day,
-      timestamp: Math.min(seconds(latest.updatedAt), ceiling),
-      threatLevel: threatLevelOf(worst?.severity ?? SEVERITIES[0]),
-      tlp,
-    };
+  /**
+   * The events of the documents `filter` selects, by walking them: the newest write, the worst
+   * severity and the strictest TLP of each day. A walk, not a query per figure: SQLite answers
+   * "the newest of one day" from the updatedAt index, reading every day's rows (measured: 11 s for
+   * a manifest of 60,000 indicators over 30 days, 0.6 s walking).
+   */
+  private async summarize(viewer: Member, filter: Filter, ceiling = this.ceiling()): Promise<EventSummary[]> {
+    const out: EventSummary[] = [];
+    const days: DayFigures[] = [];
+    for await (const docs of this.pages(filter, SUMMARY_OMIT)) {
+      for (const doc of docs) {
+        const day = dayOf(doc.createdAt);
+        let current = days[days.length - 1];
+        if (current?.day !== day) days.push((current = { day, updatedAt: 0, severityRank: -1, severity: SEVERITIES[0], tlp: 'CLEAR' }));
+        current.updatedAt = Math.max(current.updatedAt, doc.updatedAt.getTime());
+        if (doc.severityRank > current.severityRank) [current.severityRank, current.severity] = [doc.severityRank, doc.severity];
+        current.tlp = stricterTlp(current.tlp, doc.tlp);
+      }
+    }
+    for (const d of days) {
+      out.push({
+        uuid: mispEventUuid(this.options.org.uuid, viewer.memberId, d.day),
+        day: d.day,
+        timestamp: Math.min(Math.floor(d.updatedAt / 1000), ceiling),
+        threatLevel: threatLevelOf(d.severity),
+        tlp: d.tlp,
+      });
+    }
+    return out;
   }
 
   /** The documents matching `filter` in (createdAt, _id) order, a page at a time. */
@@ -207,7 +223,7 @@ export class MispFeed {
     let after: IndicatorDoc | undefined;
     const options: FindOptions = { sort: CREATED_ORDER, limit: this.pageSize, ...(omit.length ? { omit } : {}) };
     for (;;) {
-      const docs = await this.options.indicators.find(after ? and(filter, keysetAfter(CREATED_ORDER, [after.createdAt, after._id])) : filter, options);
+      const docs = await this.options.indicators.find(createdOrderPage(filter, after), options);
       if (docs.length) yield docs;
       if (docs.length < this.pageSize) return;
       after = docs[docs.length - 1];
@@ -254,4 +270,13 @@ export class MispFeed {
 
 function dayRange(day: number): Filter {
   return { createdAt: { $gte: startOfDay(day), $lt: startOfDay(day + 1) } };
+}
+
+/**
+ * The filter of the page after `after` in (createdAt, _id) order (`CREATED_ORDER`). The bound
+ * beside the keyset's $or keeps it an index range whatever the planner's statistics: SQLite was
+ * seen reading such a page from the first row of the index (EXPLAIN QUERY PLAN: SCAN).
+ */
+function createdOrderPage(filter: Filter, after: Pick<IndicatorDoc, 'createdAt' | '_id'> | undefined): Filter {
+  return after ? and(filter, { createdAt: { $gte: after.createdAt } }, keysetAfter(CREATED_ORDER, [after.createdAt, after._id])) : filter;
 }

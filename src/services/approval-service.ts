@@ -377,7 +377,7 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
   private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
     if (target.kind === 'VULNERABILITY') return this.workflow().applyApproved(request, now);
-    if (target.kind === 'MODEL_REVIEW') return this.modelReviews().applyApproved(request);
+    if (target.kind === 'MODEL_REVIEW') return this.modelReviews().applyApproved(request, approver);
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];

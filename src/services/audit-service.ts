@@ -243,10 +243,13 @@ export class AuditService {
       const what = published ? `published clearinghouse case ${id}` : `ended the embargo of clearinghouse case ${id} at ${iso(after.embargoUntil)}`;
       return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
-    if (kind === 'MODEL_REVIEW') {
-      const closed = request.kind === 'CLOSE_MODEL_REVIEW';
-      const what = closed ? `closed model review ${id} before its planned deployment` : `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)}`;
-      return this.append(closed ? 'MODEL_REVIEW_CLOSED' : 'MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
+    if (request.kind === 'CLOSE_MODEL_REVIEW') {
+      // The close's announcement wrote its entry (MODEL_REVIEW_CLOSED, `announceClose`, the
+      // approver its actor); the APPROVE entry beside it names the request.
+      return Promise.resolve();
+    }
+    if (request.kind === 'RESCHEDULE_MODEL_REVIEW') {
+      return this.append('MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);

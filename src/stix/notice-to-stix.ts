@@ -13,8 +13,12 @@ export const NOTICE_STIX_TYPE = 'x-model-risk-notice';
  * GraphQL's `relatedIndicators`). A RETRACTED notice is `revoked`.
  *
  * Severity is `risk_severity`: the OASIS core schema refuses a top-level `severity` property.
+ *
+ * `reviewRef`: the model review it was filed under (`doc.reviewId`), passed only when the viewer
+ * may see that review (the caller asks the policy); absent otherwise, so that a finding tells a
+ * viewer who may not see its review nothing of it. Default: absent.
  */
-export function noticeToStix(doc: NoticeDoc, view: StixView, relatedIndicatorIds: readonly string[]): StixObject {
+export function noticeToStix(doc: NoticeDoc, view: StixView, relatedIndicatorIds: readonly string[], reviewRef: string | null = null): StixObject {
   return compact({
     type: NOTICE_STIX_TYPE,
     spec_version: STIX_SPEC_VERSION,
@@ -36,6 +40,7 @@ export function noticeToStix(doc: NoticeDoc, view: StixView, relatedIndicatorIds
     evaluation_evidence: gated(view, doc, 'x-model-risk-notice.evaluation_evidence', doc.evaluationEvidence),
     affected_deployments: gated(view, doc, 'x-model-risk-notice.affected_deployments', doc.affectedDeployments),
     related_indicator_refs: [...relatedIndicatorIds],
+    review_ref: reviewRef,
     revoked: doc.status === 'RETRACTED',
     external_references: [
       ...doc.atlasTechniques.map((id) => ({ source_name: 'mitre-atlas', external_id: id, url: `https://atlas.mitre.org/techniques/${id}` })),

@@ -3,6 +3,8 @@ import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/typ
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from './hub-extension.js';
 import { memberToStix } from './identity-to-stix.js';
 import { indicatorToStix } from './indicator-to-stix.js';
+import type { ModelReviewView } from '../domain/model-review.js';
+import { modelReviewToStix, type ModelReviewStixParts } from './model-review-to-stix.js';
 import { noticeToStix } from './notice-to-stix.js';
 import { sightingToStix } from './sighting-to-stix.js';
 import { memberIdentityId } from './stix-ids.js';
@@ -13,17 +15,23 @@ import { tlpMarkingDefinition, tlpOfMarking } from './tlp-markings.js';
 /** The records of a bundle, as the viewer may see them (visibility was decided by whoever loaded them). */
 export interface BundleRecords {
   indicators: readonly IndicatorDoc[];
-  /** Each notice with the ids of its related indicators that the viewer may see. */
-  notices: ReadonlyArray<{ doc: NoticeDoc; relatedIndicatorIds: readonly string[] }>;
+  /**
+   * Each notice with the ids of its related indicators that the viewer may see, and its model
+   * review's id when the viewer may see that review (`noticeToStix`).
+   */
+  notices: ReadonlyArray<{ doc: NoticeDoc; relatedIndicatorIds: readonly string[]; reviewRef?: string | null }>;
+  /** Model reviews as the viewer may see them (`redactModelReview`), with what their STIX needs. Default none. */
+  reviews?: ReadonlyArray<{ review: ModelReviewView; parts: ModelReviewStixParts }>;
   /** Sightings by indicator id; those the viewer may not see are left out here whatever is passed. */
   sightings: ReadonlyMap<string, readonly SightingDoc[]>;
-  /** The members the records name (sources, reporters); only the identities referenced are emitted. */
+  /** The members the records name (sources, reporters, labs, reviewers); only the identities referenced are emitted. */
   members: ReadonlyMap<string, Member>;
 }
 
 /**
  * A self-contained STIX 2.1 bundle: the records, the sightings the viewer may see, the identities
- * they reference (only where the viewer sees the source or the sightings), the TLP 2.0
+ * they reference (only where the viewer sees the source or the sightings, or a review's
+ * reviewers), the TLP 2.0
  * marking-definitions they use, and the hub's identity and extension-definition.
  */
 export function stixBundle(records: BundleRecords, view: StixView): StixBundle {
@@ -36,7 +44,8 @@ export function stixBundle(records: BundleRecords, view: StixView): StixBundle {
       main.push(sighting);
     }
   }
-  for (const { doc, relatedIndicatorIds } of records.notices) main.push(noticeToStix(doc, view, relatedIndicatorIds));
+  for (const { doc, relatedIndicatorIds, reviewRef } of records.notices) main.push(noticeToStix(doc, view, relatedIndicatorIds, reviewRef ?? null));
+  for (const { review, parts } of records.reviews ?? []) main.push(modelReviewToStix(review, view, parts));
 
   const byIdentity = new Map([...records.members.values()].map((m) => [memberIdentityId(m._id), m]));
   const identities = new Map<string, StixObject>();
@@ -60,5 +69,6 @@ function identityRefs(object: StixObject): string[] {
   const refs: string[] = [];
   if (typeof object.created_by_ref === 'string') refs.push(object.created_by_ref);
   if (Array.isArray(object.where_sighted_refs)) refs.push(...(object.where_sighted_refs as string[]));
+  if (Array.isArray(object.reviewer_refs)) refs.push(...(object.reviewer_refs as string[]));
   return refs;
 }

@@ -383,8 +383,8 @@ export interface TaxiiStatusRepository {
 export interface StixVersionRepository {
   /** The member's entries for these STIX ids (unknown ids are absent). */
   find(memberId: string, stixIds: readonly string[]): Promise<StixVersionDoc[]>;
-  /** Inserts or replaces the entry with `doc._id`. */
-  put(doc: StixVersionDoc): Promise<void>;
+  /** Inserts or replaces the entries with these `_id`s, in one write (an add-objects request's worth). */
+  put(docs: readonly StixVersionDoc[]): Promise<void>;
 }
 
 export interface Store {

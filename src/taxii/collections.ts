@@ -16,15 +16,15 @@ export const TAXII_COLLECTIONS: readonly TaxiiCollection[] = [
     id: 'ddf9e498-e313-4c9f-a961-674ccefa2ab9',
     alias: 'indicators',
     title: 'Indicators',
-    description: 'Threat indicators (STIX indicator) and, for TRUSTED members and the publisher, their sightings (STIX sighting). Never TLP:RED or TLP:AMBER+STRICT.',
+    description: 'Threat indicators (STIX indicator) and, for TRUSTED members and the publisher, their sightings (STIX sighting). Never TLP:RED or TLP:AMBER+STRICT. Publishers add indicators and sightings here (can_write).',
     types: ['indicator', 'sighting'],
   },
   {
     id: 'fc6234ba-1d08-4c68-92c5-2765ca3f6581',
     alias: 'model-risk-notices',
     title: 'AI model-risk notices',
-    description: "Model-risk notices as the hub's custom STIX object x-model-risk-notice (see the reference collection's extension-definition). Never TLP:RED or TLP:AMBER+STRICT.",
-    types: ['x-model-risk-notice'],
+    description: "Model-risk notices as the hub's custom STIX object x-model-risk-notice, and the pre-deployment model reviews the caller may see as x-model-review (see the reference collection's extension-definition). A review's findings reach those outside the review when it closes. Never TLP:RED or TLP:AMBER+STRICT.",
+    types: ['x-model-risk-notice', 'x-model-review'],
   },
   {
     id: 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568',

@@ -1,10 +1,10 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { tlpOfStage, type DisclosureSchedule } from '../domain/vulnerability-stage.js';
-import { embargoApplies, indicatorVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, modelReviewVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
 import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
-import type { IndicatorRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
+import type { IndicatorRepository, ModelReviewRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
@@ -24,12 +24,17 @@ import { DEFAULT_LIMIT, hasFilters, sameFilters, type ObjectFilters, type Object
 import { PageTokens } from './page-token.js';
 import { readPage } from './pager.js';
 import { badRequest } from './taxii-error.js';
+import { releaseDating } from './release-dating.js';
+import { ReviewSource } from './review-source.js';
+import { MODEL_REVIEW_STIX_TYPE } from '../stix/model-review-to-stix.js';
 
 export interface TaxiiFeedOptions {
   indicators: IndicatorRepository;
   notices: NoticeRepository;
   sightings: SightingRepository;
   vulnerabilities: VulnerabilityRepository;
+  /** Pre-deployment model reviews: served as `x-model-review` objects in the notices collection (docs/taxii.md). */
+  modelReviews: Pick<ModelReviewRepository, 'find'>;
   /** The clearinghouse's disclosure schedule (HUB_POC_DELAY): the stage each case is redacted at. */
   schedule: DisclosureSchedule;
   members: MemberService;
@@ -138,12 +143,16 @@ export class TaxiiFeed {
       }
       case 'model-risk-notices':
         if (wants('x-model-risk-notice')) out.push(...this.noticeSources(view, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        if (wants(MODEL_REVIEW_STIX_TYPE)) {
+          const { modelReviews: reviews, notices, vulnerabilities } = this.options;
+          out.push(new ReviewSource({ reviews, notices, vulnerabilities, view, scope: ids, now, versionMatches: (v) => versionMatches(v, filters.versions) }));
+        }
         break;
       case 'reference':
         out.push(await this.referenceSource(viewer, filters, wants));
         break;
       case 'vulnerabilities':
-        if (wants('vulnerability')) out.push(this.vulnerabilitySource(viewer, and(ids, versionFilter('updatedAt', filters.versions)), now));
+        if (wants('vulnerability')) out.push(...this.vulnerabilitySource(viewer, and(ids, versionFilter('updatedAt', filters.versions)), now));
         break;
     }
     return out;
@@ -187,53 +196,65 @@ export class TaxiiFeed {
   }
 
   /**
-   * Notices, dated by `updatedAt`; except that for a viewer held back by embargoes, another
-   * member's notice whose embargo ended after its last update is dated by the embargo's end (the
-   * moment it was added to what the viewer sees), so that `added_after` pollers receive it.
+   * Notices, dated by when the viewer could first see their current version: the latest of their
+   * `updatedAt`, their embargo's end (for a viewer held back by embargoes, on another member's
+   * notice) and their model review's release (`reviewReleaseAt`, for a viewer outside the review's
+   * audience), so that `added_after` pollers receive a notice released after its last update.
+   * One source per dating field, partitioned so that each notice is in exactly one (`releaseDating`).
    */
   private noticeSources(view: StixView, filter: Filter, now: Date): ObjectSource[] {
     const { viewer } = view;
     const base = and(noticeVisibility(viewer, now), taxiiExclusion(), filter);
-    const source = (scope: Filter, timeField: 'updatedAt' | 'embargoUntil') =>
+    const source = (scope: Filter, timeField: 'updatedAt' | 'embargoUntil' | 'reviewReleaseAt') =>
       new StoreSource<NoticeDoc>({
         repo: this.options.notices,
         scope,
         timeField,
-        toObjects: (docs) => this.noticeObjects(docs, view),
+        toObjects: (docs) => this.noticeObjects(docs, view, now),
       });
-    if (!embargoApplies(viewer)) return [source(base, 'updatedAt')];
-    const own: Filter[] = viewer.kind === 'member' ? [{ source: viewer.memberId }] : [];
-    const releasedLater: Filter = { $expr: { $gt: ['$embargoUntil', '$updatedAt'] } };
-    return [
-      source(and(base, { $or: [...own, { embargoUntil: null }, { $expr: { $lte: ['$embargoUntil', '$updatedAt'] } }] }), 'updatedAt'),
-      source(and(base, viewer.kind === 'member' ? { source: { $ne: viewer.memberId } } : {}, releasedLater), 'embargoUntil'),
-    ];
+    return releaseDating(viewer, embargoApplies(viewer)).map(({ scope, timeField }) => source(and(base, scope), timeField));
   }
 
-  private async noticeObjects(docs: NoticeDoc[], view: StixView): Promise<StixObject[]> {
+  private async noticeObjects(docs: NoticeDoc[], view: StixView, now: Date): Promise<StixObject[]> {
     const related = [...new Set(docs.flatMap((d) => d.relatedIndicatorIds))];
     const visible = related.length
       ? new Set((await this.options.indicators.find(and({ _id: { $in: related } }, indicatorVisibility(view.viewer), taxiiExclusion()))).map((d) => d._id))
       : new Set<string>();
-    return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id))));
+    const reviews = await this.visibleReviews(docs, view.viewer, now);
+    return docs.map((d) => noticeToStix(d, view, d.relatedIndicatorIds.filter((id) => visible.has(id)), reviewRefOf(d, reviews)));
+  }
+
+  /** The ids of the findings' reviews that the viewer may see (`review_ref` is given only for those). */
+  private async visibleReviews(docs: ReadonlyArray<{ reviewId?: string | null }>, viewer: Viewer, now: Date): Promise<Set<string>> {
+    const ids = [...new Set(docs.flatMap((d) => (d.reviewId ? [d.reviewId] : [])))];
+    if (ids.length === 0) return new Set();
+    return new Set((await this.options.modelReviews.find(and({ _id: { $in: ids } }, modelReviewVisibility(viewer, now)))).map((r) => r._id));
   }
 
   /**
    * Clearinghouse cases the viewer may see, never a RECEIVED (TLP:RED) one, each as the policy
-   * redacts it at its stage, dated by `updatedAt`: every step that widens a case's audience is a
-   * write, so a viewer a case newly reaches finds it at the end of the collection.
+   * redacts it at its stage, dated by `updatedAt` (every step that widens a case's audience is a
+   * write, so a viewer a case newly reaches finds it at the end of the collection), or by its
+   * model review's release when that came later and the viewer was outside the review's audience.
    */
-  private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource {
-    return new StoreSource<VulnerabilityDoc>({
-      repo: this.options.vulnerabilities,
-      scope: and(vulnerabilityVisibility(viewer, now), taxiiVulnerabilityExclusion(), filter),
-      timeField: 'updatedAt',
-      toObjects: async (docs) =>
-        docs.map((doc) => {
-          const view = redactVulnerability(doc, viewer, now, this.options.schedule);
-          return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }) : null;
+  private vulnerabilitySource(viewer: Viewer, filter: Filter, now: Date): ObjectSource[] {
+    const base = and(vulnerabilityVisibility(viewer, now), taxiiVulnerabilityExclusion(), filter);
+    return releaseDating(viewer, false).map(
+      ({ scope, timeField }) =>
+        new StoreSource<VulnerabilityDoc>({
+          repo: this.options.vulnerabilities,
+          scope: and(base, scope),
+          // Cases have no embargoUntil (`embargoes` false): updatedAt or reviewReleaseAt.
+          timeField: timeField as 'updatedAt' | 'reviewReleaseAt',
+          toObjects: async (docs) => {
+            const reviews = await this.visibleReviews(docs, viewer, now);
+            return docs.map((doc) => {
+              const view = redactVulnerability(doc, viewer, now, this.options.schedule);
+              return view ? vulnerabilityToStix(view, { tlp: tlpOfStage(view.stage) }, reviewRefOf(doc, reviews)) : null;
+            });
+          },
         }),
-    });
+    );
   }
 
   /** The reference objects: markings, the hub's identity and extension, and the member identities the viewer may see. */
@@ -253,6 +274,9 @@ export class TaxiiFeed {
     return new ListSource(kept.map((object) => ({ object, position: { t: Date.parse(String(object.modified ?? object.created)), u: offsetOfId(object.id), id: object.id } })));
   }
 }
+
+/** A finding's review id when the viewer may see that review (in `visible`), else null. */
+const reviewRefOf = (doc: { reviewId?: string | null }, visible: ReadonlySet<string>): string | null => (doc.reviewId && visible.has(doc.reviewId) ? doc.reviewId : null);
 
 /** `match[version]` as a store filter on the version's field: the hub keeps only the current version. */
 function versionFilter(field: string, versions: string[] | undefined): Filter {

@@ -67,7 +67,6 @@ export class TaxiiWriter {
   private readonly uuid: () => string;
   private readonly maxObjects: number;
   private readonly retentionMs: number;
-
   constructor(private readonly options: TaxiiWriterOptions) {
     this.now = options.now ?? (() => new Date());
     this.uuid = options.randomUUID ?? randomUUID;
@@ -113,10 +112,13 @@ export class TaxiiWriter {
     const memberId = viewer.memberId;
     const refs = applied.flatMap((i) => (i.type === 'sighting' && typeof i.object.sighting_of_ref === 'string' ? [i.object.sighting_of_ref] : []));
     const stored = new Map((await this.options.versions.find(memberId, [...applied.map((i) => i.id), ...refs])).map((d) => [d.stixId, d]));
-    const remember = async (item: Item, recordId: string, count?: number) => {
+    // Versions written are stored together once their records are: after the publish, after each revocation or sighting.
+    const unsaved: StixVersionDoc[] = [];
+    const remember = async (item: Item, recordId: string, count?: number, later = false) => {
       const doc: StixVersionDoc = { _id: stixVersionKey(memberId, item.id), memberId, stixId: item.id, modified: item.modified, recordId, ...(count !== undefined ? { count } : {}), writtenAt: now };
-      await this.options.versions.put(doc);
       stored.set(item.id, doc);
+      unsaved.push(doc);
+      if (!later) await this.options.versions.put(unsaved.splice(0));
     };
     /** The answer when this version or a newer one was already written: a success without a write. */
     const already = (item: Item): boolean => {
@@ -146,10 +148,11 @@ export class TaxiiWriter {
           fail(item.index, item.id, item.version, result.error ? `${result.error.code} (${result.error.field}): ${result.error.message}` : 'rejected');
           continue;
         }
-        await remember(item, result.indicator._id);
+        await remember(item, result.indicator._id, undefined, true);
         succeed(item, result.status === 'CREATED' ? `created ${result.indicator._id}` : `updated ${result.indicator._id}`);
       }
     }
+    await this.options.versions.put(unsaved.splice(0));
     for (const item of applied.filter((i) => i.type === 'sighting')) {
       if (already(item)) continue;
       await this.sighting(viewer, item, stored, succeed, fail, remember);

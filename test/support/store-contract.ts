@@ -1283,7 +1283,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.audit.append(auditEntry(1));
         await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
         await target.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', new Date(Date.now() + 3_600_000)));
-        await target.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'));
+        await target.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z')]);
       }
 
       async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
@@ -1441,13 +1441,13 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
 
     describe('STIX object versions', () => {
       it("finds a member's own entries only, and replaces an entry on put", async () => {
-        await store.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'));
-        await store.stixVersions.put(stixVersion('m-b', 'indicator--1', '2026-02-01T00:00:00.000000000Z'));
-        await store.stixVersions.put(stixVersion('m-a', 'sighting--1', '2026-01-01T00:00:00.000000000Z', { count: 3 }));
+        await store.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z'), stixVersion('m-b', 'indicator--1', '2026-02-01T00:00:00.000000000Z')]);
+        await store.stixVersions.put([stixVersion('m-a', 'sighting--1', '2026-01-01T00:00:00.000000000Z', { count: 3 })]);
+        await store.stixVersions.put([]);
         expect((await store.stixVersions.find('m-a', ['indicator--1', 'indicator--2'])).map((d) => d.modified)).toEqual(['2026-01-01T00:00:00.000000000Z']);
         expect(await store.stixVersions.find('m-c', ['indicator--1'])).toEqual([]);
         expect(await store.stixVersions.find('m-a', [])).toEqual([]);
-        await store.stixVersions.put(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
+        await store.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' })]);
         const [entry] = await store.stixVersions.find('m-a', ['indicator--1', 'indicator--1']);
         expect(entry).toEqual(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
         expect((await store.stixVersions.find('m-a', ['sighting--1']))[0]!.count).toBe(3);

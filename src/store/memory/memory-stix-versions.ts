@@ -14,7 +14,7 @@ export class MemoryStixVersions implements StixVersionRepository {
     });
   }
 
-  async put(doc: StixVersionDoc) {
-    this.byId.set(doc._id, { ...doc });
+  async put(docs: readonly StixVersionDoc[]) {
+    for (const doc of docs) this.byId.set(doc._id, { ...doc });
   }
 }

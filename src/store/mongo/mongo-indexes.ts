@@ -230,6 +230,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { reviewReleaseAt: 1, _id: 1 },
     purpose: 'the branch {reviewReleaseAt: {$lte: now}} of reviewRestriction: findings whose review closed (with the two other branches, every branch of the $or has an index)',
   },
+  {
+    collection: COLLECTIONS.notices,
+    name: 'notices_review_release_date_added',
+    key: { reviewReleaseAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: model reviews\' findings dated by the review\'s close (viewers outside its audience, release-dating.ts), in date_added order',
+  },
   // clearinghouse cases (visibility reads the index fields every write recomputes: src/domain/vulnerability-index.ts)
   {
     collection: COLLECTIONS.vulnerabilities,
@@ -296,6 +302,12 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     name: 'vulnerabilities_date_added',
     key: { updatedAt: 1, dateAddedOffset: 1, _id: 1 },
     purpose: 'vulnerabilities(...) newest change first and its keyset cursors (walked testing the visibility $or); TAXII: cases in date_added order ({updatedAt, dateAddedOffset, _id} ranges) and the updatedSince filter',
+  },
+  {
+    collection: COLLECTIONS.vulnerabilities,
+    name: 'vulnerabilities_review_release_date_added',
+    key: { reviewReleaseAt: 1, dateAddedOffset: 1, _id: 1 },
+    purpose: 'TAXII: model reviews\' findings dated by the review\'s close (viewers outside its audience, release-dating.ts), in date_added order',
   },
   {
     collection: COLLECTIONS.vulnerabilities,

@@ -33,7 +33,12 @@ export class MongoStixVersions implements StixVersionRepository {
     return (await this.collection.find({ _id: { $in: keys } } as Filter<StixVersionDoc>).toArray()) as StixVersionDoc[];
   }
 
-  async put(doc: StixVersionDoc): Promise<void> {
-    await this.collection.replaceOne({ _id: doc._id } as Filter<StixVersionDoc>, doc, { upsert: true });
+  /** One unordered bulk write of upserting replacements. */
+  async put(docs: readonly StixVersionDoc[]): Promise<void> {
+    if (docs.length === 0) return;
+    await this.collection.bulkWrite(
+      docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id } as Filter<StixVersionDoc>, replacement: doc, upsert: true } })),
+      { ordered: false },
+    );
   }
 }

@@ -97,6 +97,7 @@ export const NOTICES: CollectionSpec = {
     { columns: ['embargoUntil', '_id'], purpose: 'embargoes that ended (EmbargoWatcher)' },
     { columns: ['embargoUntil', 'dateAddedOffset', '_id'], purpose: 'TAXII releases (notices dated by their embargo\'s end) in date_added order' },
     { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
+    { columns: ['reviewReleaseAt', 'dateAddedOffset', '_id'], purpose: 'TAXII releases of model reviews\' findings (dated by the review\'s close for viewers outside its audience, release-dating.ts) in date_added order' },
   ],
   // Visibility (source, TLP, recipients, status; a model review's restriction) and the common filters.
   countBy: ['source', 'tlp', 'recipients', 'status', 'category', 'severity', 'severityRank', 'reviewId', 'reviewReleaseAt', 'reviewAudience'],
@@ -216,6 +217,7 @@ export const VULNERABILITIES: CollectionSpec = {
     { columns: ['publishedAt', '_id'], purpose: 'the PROOF_OF_CONCEPT_RELEASED stage filter (published before now less HUB_POC_DELAY)' },
     { columns: ['reviewId', 'seq'], purpose: "a model review's findings (modelReviewFindingsFilter): the review's findings list, its summary, and the rewrite of their restriction on every change of the review" },
     { columns: ['updatedAt', 'dateAddedOffset', '_id'], purpose: 'vulnerabilities(...) newest change first and its keyset pages (the visibility $or tested while walking); TAXII pages of cases in date_added order; the updatedSince filter' },
+    { columns: ['reviewReleaseAt', 'dateAddedOffset', '_id'], purpose: 'TAXII releases of model reviews\' findings (dated by the review\'s close for viewers outside its audience, release-dating.ts) in date_added order' },
   ],
   // Visibility (source, participants, notified vendors, stage; a model review's restriction) and the
   // common filters: counts read the count table. A review's findings add a group or a few each

@@ -305,7 +305,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     rateLimits: g(new SqliteRateLimits(db, statements)),
     leases: g(new SqliteLeases(db, statements)),
     taxiiStatuses: g(new SqliteTaxiiStatuses(statements)),
-    stixVersions: g(new SqliteStixVersions(statements)),
+    stixVersions: g(new SqliteStixVersions(db, statements)),
     async close() {
       if (closed) return;
       closed = true;
