@@ -52,7 +52,7 @@ export async function seedDemoReviews(services: Services, store: Store, cursors:
     }
   }
   // Closed at its planned deployment: announced now, as the ReviewWatcher does on its first tick.
-  await announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, audit: services.audit }, { _id: reviews.closed.id }, now);
+  await announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, audit: services.audit, schedule: { pocDelayMs: options.pocDelayMs ?? 45 * DAY } }, { _id: reviews.closed.id }, now);
   return { reviews: 2, findings };
 
   async function schedule(review: DemoReview): Promise<void> {
