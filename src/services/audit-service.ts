@@ -233,6 +233,9 @@ export class AuditService {
       const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
       return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
     }
+    if (request.kind === 'REGISTER_PEER') {
+      return this.append('PEER_REGISTERED', actor, id, { kind: 'MEMBER', id }, `registered peer hub ${id}: ${before.status} to ${after.status} (${request._id})`, details);
+    }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
@@ -338,6 +341,12 @@ export class AuditService {
   /** A member left a community's roster (owning member's log, as for additions). */
   communityMemberRemoved(actor: MemberViewer, community: CommunityDoc, memberId: string) {
     return this.append('COMMUNITY_MEMBER_REMOVED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `removed member ${clip(memberId)} from community ${community._id}`, { memberId: clip(memberId) });
+  }
+
+  /** A hub-admin paused, resumed or removed a peer hub (docs/federation.md): hub-level and the peer member's; ids only. */
+  peerChanged(action: 'PEER_PAUSED' | 'PEER_RESUMED' | 'PEER_REMOVED', actor: MemberViewer, peerId: string) {
+    const verb = { PEER_PAUSED: 'paused', PEER_RESUMED: 'resumed', PEER_REMOVED: 'removed' }[action];
+    return this.append(action, actor, peerId, { kind: 'MEMBER', id: peerId }, `${verb} pulling from peer hub ${clip(peerId, 200)}`, {});
   }
 
   /**
@@ -487,6 +496,8 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };
+    case 'REGISTER_PEER':
+      return { status: { from: before.status ?? null, to: after.status ?? null }, tier: after.tier ?? null };
     case 'PUBLISH_VULNERABILITY':
       return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
     case 'RESCHEDULE_MODEL_REVIEW':
