@@ -99,6 +99,7 @@ beforeAll(async () => {
   await t.hub.services.vulnerabilityWorkflow.validate(coordinator, caseFinding, 'VALIDATED', 'Reproduced.');
   clock += 1_000;
 });
+afterAll(() => t.dispose());
 
 describe('TAXII and a model review\'s findings, before and after the close', () => {
   const before = {} as Record<Who, { notices: Page; cases: Page }>;
