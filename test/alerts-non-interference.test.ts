@@ -5,7 +5,8 @@
  * fresh hub: alone, and interleaved with hidden writes (RED indicators for someone else, TLPs
  * above the tier, a revocation and a sighting of a hidden indicator, a draft notice, an embargoed
  * notice, another member's community with a RED record shared with it and its roster changes, a
- * roster change of the community the viewer is in). Heartbeats are sent by the test (the timer is off), so both runs get them at the same
+ * roster change of the community the viewer is in; model reviews of the writer's with findings,
+ * invitations and a cancellation). Heartbeats are sent by the test (the timer is off), so both runs get them at the same
  * points of the script.
  *
  * Cursors carry the log position, sealed: their bytes differ between two hubs whatever happens,
@@ -18,7 +19,7 @@ import type { MemberTier, Tlp } from '../src/domain/types.js';
 import { alertStream, alertsDocument, eventually, rawAlertSocket, type RawAlertSocket } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
-const SELECTION = 'cursor type indicator { value tlp } notice { title } vulnerability { title proofOfConcept technicalDetails reporter { id } possibleDuplicates { id } disclosure { stage } }';
+const SELECTION = 'cursor type indicator { value tlp } notice { title } review { id model { name } reviewers { id } } vulnerability { title proofOfConcept technicalDetails reporter { id } possibleDuplicates { id } disclosure { stage } }';
 const QUERY = alertsDocument(SELECTION);
 const PUBLISH_NOTICE = 'mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }';
 const REVOKE = 'mutation($id: ID!) { revokeIndicator(id: $id, reason: "false positive") { id } }';
@@ -27,6 +28,7 @@ const CREATE_COMMUNITY = 'mutation($input: CreateCommunityInput!) { createCommun
 const ADD_TO_COMMUNITY = 'mutation($c: ID!, $m: ID!) { addCommunityMember(communityId: $c, memberId: $m) { id } }';
 const REMOVE_FROM_COMMUNITY = 'mutation($c: ID!, $m: ID!) { removeCommunityMember(communityId: $c, memberId: $m) { id } }';
 const SUBMIT_VULN = 'mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }';
+const SCHEDULE_REVIEW = 'mutation($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }';
 const vulnInput = (title: string, extra: Record<string, unknown> = {}) => ({
   title, summary: 's', severity: 'HIGH', cwes: ['CWE-787'], affected: [{ vendorName: 'W', product: 'w', versions: '1' }],
   discovery: { method: 'HUMAN', humanValidated: true }, proofOfConcept: 'poc-ni', technicalDetails: 'details-ni', ...extra,
@@ -64,6 +66,19 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
     const pub = t.member('ni-pub', 'TRUSTED');
     const other = t.member('ni-other', 'CORE');
     t.member('ni-rcpt', 'TRUSTED');
+    // Model reviews (issue 14) of the hidden writer's, scheduled before the viewer joins (a CORE
+    // viewer would otherwise be a default reviewer), ni-rcpt invited; findings, invitations and a
+    // cancellation follow below.
+    const reviews: string[] = [];
+    if (hidden) {
+      const lab = await other.token(['reader', 'publisher', 'member-admin']);
+      for (const name of ['Hidden-Model', 'Cancelled-Model']) {
+        const input = { model: { name, developer: 'D' }, plannedDeploymentAt: new Date(Date.now() + 31 * 86_400_000).toISOString(), windowOpensAt: new Date(Date.now() - 1_000).toISOString(), reviewerIds: ['ni-rcpt'] };
+        const res = await t.gql(SCHEDULE_REVIEW, { input }, { token: lab });
+        expect(res.body.errors, res.text).toBeUndefined();
+        reviews.push(res.body.data.scheduleModelReview.id);
+      }
+    }
     const viewer = tier === 'PUBLIC' ? undefined : await t.member('ni-viewer', tier).token(['reader']);
     const write = async (query: string, variables: Record<string, unknown>, token: string) => {
       const res = await t.gql(query, variables, { token });
@@ -159,6 +174,24 @@ async function observe(tier: Viewed, hidden: boolean): Promise<Observed> {
       await write(REMOVE_FROM_COMMUNITY, { c: theirs, m: 'ni-rcpt' }, otherAdmin);
       await other.publishes([{ value: 'community.red.ni.example', tlp: 'RED', recipients: [theirs], confidence: 90 }]);
       await heard('community.red.ni.example', 2);
+    }
+    if (hidden) {
+      // Findings under the hidden reviews (GREEN, and CLEAR under the one then cancelled), an
+      // invitation of the viewer's publisher and its removal, a cancellation; then a hidden RED
+      // record the witness hears after all of them.
+      const reviewer = await t.token('ni-rcpt', ['reader', 'publisher']);
+      const lab = await other.token(['reader', 'publisher', 'member-admin']);
+      const finding = (title: string, tlp: string, reviewId: string) =>
+        write(PUBLISH_NOTICE, { input: { title, summary: 's', model: { name: 'M', developer: 'D' }, category: 'JAILBREAK', severity: 'HIGH', tlp, status: 'PUBLISHED', reviewId } }, reviewer);
+      await finding('finding.green.ni', 'GREEN', reviews[0]!);
+      await finding('finding.clear.ni', 'CLEAR', reviews[0]!);
+      await write(SUBMIT_VULN, { input: vulnInput('finding.case.ni', { reviewId: reviews[0] }) }, reviewer);
+      await finding('finding.cancelled.ni', 'CLEAR', reviews[1]!);
+      await write('mutation($id: ID!, $m: [ID!]!) { inviteReviewers(reviewId: $id, memberIds: $m) { id } }', { id: reviews[0], m: ['ni-pub'] }, lab);
+      await write('mutation($id: ID!) { cancelModelReview(reviewId: $id, reason: "shelved") { id } }', { id: reviews[1] }, lab);
+      await write('mutation($id: ID!, $m: [ID!]!) { removeReviewers(reviewId: $id, memberIds: $m) { id } }', { id: reviews[0], m: ['ni-pub'] }, lab);
+      await other.publishes([{ value: 'after-reviews.red.ni.example', tlp: 'RED', recipients: ['ni-rcpt'] }]);
+      await heard('after-reviews.red.ni.example');
     }
     await hiddenNotice('draft.ni', { status: 'DRAFT' });
     if (tier !== 'CORE') await hiddenNotice('embargoed.ni', { embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });

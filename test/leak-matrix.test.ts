@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alertStream, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
 type Viewer = 'PUBLIC' | 'COMMUNITY' | 'TRUSTED' | 'CORE';
@@ -107,6 +108,9 @@ function assertNoMarkers(viewer: Viewer, text: string) {
     expect(text.includes(secret.marker), `${viewer} received the ${name} marker`).toBe(false);
   }
 }
+
+/** What the review part of the matrix selects of an alert. */
+const REVIEW_ALERT_SELECTION = 'cursor type occurredAt notice { id title tlp review { id } } vulnerability { id title } review { id description status reviewers { id } summary { total } }';
 
 const swap = (text: string, from: string[], to: string) => from.reduce((acc, f) => acc.split(f).join(to), text);
 
@@ -644,5 +648,330 @@ describe('a viewer that joins a community, then leaves it', () => {
 
     await change('removeCommunityMember', memberId);
     expect(await observe()).toBe(before);
+  });
+});
+
+/**
+ * Model reviews (issue 14) in the matrix, on a hub of their own (a controlled clock, and its CORE
+ * viewer joins after the reviews were scheduled, so that it is no default reviewer): a closed
+ * review A (summary released to the public), an open review B and a cancelled review C, each with
+ * an invited reviewer whose member id is a marker. While a review is not closed, its existence,
+ * its findings (whatever their TLP) and its reviewer list reach nobody of the matrix; once closed,
+ * its findings reach whom their TLP reaches, its reviewer list still nobody.
+ */
+describe('model reviews in the matrix', () => {
+  const DAY = 86_400_000;
+  const R = {
+    closedDescription: { marker: m('RVCLOSEDDESC'), minTier: 'PUBLIC' as Viewer | null },
+    closedGreenTitle: { marker: m('RVCLOSEDGREEN'), minTier: 'COMMUNITY' as Viewer | null },
+    closedAmberTitle: { marker: m('RVCLOSEDAMBER'), minTier: 'TRUSTED' as Viewer | null },
+    closedRedTitle: { marker: m('RVCLOSEDRED'), minTier: null as Viewer | null },
+    openModel: { marker: m('RVOPENMODEL'), minTier: null as Viewer | null },
+    openDescription: { marker: m('RVOPENDESC'), minTier: null as Viewer | null },
+    openGreenTitle: { marker: m('RVOPENGREEN'), minTier: null as Viewer | null },
+    openClearTitle: { marker: m('RVOPENCLEAR'), minTier: null as Viewer | null },
+    openCaseTitle: { marker: m('RVOPENCASE'), minTier: null as Viewer | null },
+    cancelledDescription: { marker: m('RVCANCELDESC'), minTier: null as Viewer | null },
+    cancelledClearTitle: { marker: m('RVCANCELCLEAR'), minTier: null as Viewer | null },
+    cancelReason: { marker: m('RVCANCELREASON'), minTier: null as Viewer | null },
+    /**
+     * The invited reviewer's member id: listed in the member directory, a reviewer to nobody of the
+     * matrix. (It files findings under B and C only: the closed review's are filed by `rv-filer`,
+     * whose findings, once released, name it as their source to whom sees sources.)
+     */
+    reviewer: { marker: m('rvreviewer'), minTier: null as Viewer | null },
+    /** The review ids of B and C, set once scheduled. */
+    openId: { marker: 'unset-open', minTier: null as Viewer | null },
+    cancelledId: { marker: 'unset-cancelled', minTier: null as Viewer | null },
+  };
+  const hiddenReviewSecrets = (v: Viewer) => Object.entries(R).filter(([, s]) => s.minTier === null || RANK[v] < RANK[s.minTier]);
+  const assertNoReviewMarkers = (v: Viewer, text: string, except: string[] = []) => {
+    for (const [name, secret] of hiddenReviewSecrets(v)) {
+      if (except.includes(name)) continue;
+      expect(text.includes(secret.marker), `${v} received the ${name} marker`).toBe(false);
+    }
+  };
+  const REVIEWER = R.reviewer.marker;
+  let r: TestHub;
+  let rclock = Date.now();
+  let rorigin: string;
+  const rt: Partial<Record<Viewer, string>> = {};
+  let labToken: string;
+  const rids = {} as Record<'closed' | 'open' | 'cancelled' | 'closedGreen' | 'closedAmber' | 'closedRed' | 'openGreen' | 'openClear' | 'openCase' | 'cancelledClear', string>;
+  const streams: Partial<Record<Viewer, AlertStream>> = {};
+  const absentReview = () => `x-model-review--${randomUUID()}`;
+  const REVIEW_ALL = `id model { name developer version } description lab { id } plannedDeploymentAt windowOpensAt closedAt cancelledAt cancelReason status reviewers { id }
+    findings { __typename ... on ModelRiskNotice { id title tlp } ... on Vulnerability { id title } } summary { total byCategory { category count } bySeverity { severity count } highestSeverity } summaryPublic createdAt updatedAt`;
+  /** An answer's text, with STIX bundle ids (random per answer) replaced. */
+  const rq = async (query: string, variables: Record<string, unknown>, token?: string) => (await r.gql(query, variables, { token })).text.replace(/bundle--[0-9a-f-]{36}/g, 'bundle--X');
+
+  beforeAll(async () => {
+    r = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 40 }, start: { clock: () => rclock } });
+    rorigin = r.url.replace(/\/graphql$/, '');
+    const roles = ['reader', 'publisher', 'approver', 'member-admin'] as const;
+    await Promise.all([
+      r.member('rv-lab', 'TRUSTED', { kind: 'LAB' }).token(),
+      r.member(REVIEWER, 'COMMUNITY').token(),
+      r.member('rv-plain', 'COMMUNITY').token(),
+      r.member('rv-filer', 'COMMUNITY').token(),
+      r.member('rv-community', 'COMMUNITY').token(),
+      r.member('rv-trusted', 'TRUSTED').token(),
+    ]);
+    labToken = await r.tokenAs('rv-lab', 'lena@rv-lab', [...roles]);
+    const reviewerToken = await r.tokenAs(REVIEWER, 'rex@reviewer', ['reader', 'publisher']);
+    const filerToken = await r.tokenAs('rv-filer', 'fay@filer', ['reader', 'publisher']);
+    rt.COMMUNITY = await r.token('rv-community', ['reader', 'publisher']);
+    rt.TRUSTED = await r.token('rv-trusted', ['reader', 'publisher']);
+    for (const v of ['PUBLIC', 'COMMUNITY', 'TRUSTED'] as const) streams[v] = await alertStream(r, rt[v], { selection: REVIEW_ALERT_SELECTION });
+    const schedule = async (model: Record<string, unknown>, description: string, planned: number, publicSummary: boolean) => {
+      const res = await r.gql(`mutation($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }`, {
+        input: { model, description, plannedDeploymentAt: new Date(planned).toISOString(), reviewerIds: [REVIEWER, 'rv-filer'], publicSummary },
+      }, { token: labToken });
+      if (res.body.errors) throw new Error(res.text);
+      return res.body.data.scheduleModelReview.id as string;
+    };
+    const n = rclock;
+    rids.closed = await schedule({ name: 'Closed-Model', developer: 'Rv Lab' }, R.closedDescription.marker, n + 31 * DAY, true);
+    rids.open = await schedule({ name: R.openModel.marker, developer: 'Rv Lab' }, R.openDescription.marker, n + 40 * DAY, false);
+    rids.cancelled = await schedule({ name: 'Cancelled-Model', developer: 'Rv Lab' }, R.cancelledDescription.marker, n + 40 * DAY, false);
+    R.openId.marker = rids.open;
+    R.cancelledId.marker = rids.cancelled;
+    // The CORE viewer joins now: no default reviewer of the reviews scheduled before.
+    rclock += 1;
+    await r.member('rv-core', 'CORE').token();
+    rt.CORE = await r.token('rv-core', ['reader', 'publisher']);
+    streams.CORE = await alertStream(r, rt.CORE, { selection: REVIEW_ALERT_SELECTION });
+
+    rclock = n + 10 * DAY;
+    const file = async (reviewId: string, title: string, tlp: string, over: Record<string, unknown> = {}, token = reviewerToken) => {
+      const res = await r.gql(`mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }`, {
+        input: { title, summary: 'what the reviewer found', model: { name: 'Reviewed', developer: 'Rv Lab' }, category: 'JAILBREAK', severity: 'HIGH', tlp, status: 'PUBLISHED', reviewId, ...over },
+      }, { token });
+      if (res.body.errors) throw new Error(res.text);
+      return res.body.data.publishModelRiskNotice.id as string;
+    };
+    rids.closedGreen = await file(rids.closed, R.closedGreenTitle.marker, 'GREEN', {}, filerToken);
+    rids.closedAmber = await file(rids.closed, R.closedAmberTitle.marker, 'AMBER', {}, filerToken);
+    rids.closedRed = await file(rids.closed, R.closedRedTitle.marker, 'RED', { recipients: ['rv-lab'] }, filerToken);
+    rids.openGreen = await file(rids.open, R.openGreenTitle.marker, 'GREEN');
+    rids.openClear = await file(rids.open, R.openClearTitle.marker, 'CLEAR');
+    rids.cancelledClear = await file(rids.cancelled, R.cancelledClearTitle.marker, 'CLEAR');
+    const kase = await r.gql(`mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+      input: { title: R.openCaseTitle.marker, summary: 's', severity: 'HIGH', cwes: ['CWE-787'], affected: [{ vendorName: 'V', product: 'p', versions: '1' }], discovery: { method: 'AI_MODEL', model: { name: 'Reviewed', developer: 'Rv Lab' }, humanValidated: true }, reviewId: rids.open },
+    }, { token: reviewerToken });
+    if (kase.body.errors) throw new Error(kase.text);
+    rids.openCase = kase.body.data.submitVulnerability.id;
+    const cancel = await r.gql(`mutation($id: ID!, $reason: String!) { cancelModelReview(reviewId: $id, reason: $reason) { id } }`, { id: rids.cancelled, reason: R.cancelReason.marker }, { token: labToken });
+    if (cancel.body.errors) throw new Error(cancel.text);
+    // An early close of B asked for: an approval request of the lab's.
+    const early = await r.gql(`mutation($id: ID!) { closeModelReview(reviewId: $id) { id } }`, { id: rids.open }, { token: labToken });
+    expect(early.body.errors?.[0]?.extensions?.code).toBe('APPROVAL_REQUIRED');
+    rclock = n + 31 * DAY;
+    const maintenance = r.hub.maintenance as typeof r.hub.maintenance & { checkReviews?: () => Promise<number> };
+    expect(await maintenance.checkReviews!()).toBe(1);
+    rclock += 1;
+    await Promise.all(Object.values(streams).map((s) => s!.nextHeartbeats(2)));
+  });
+
+  const RCHANNELS: Array<{ name: string; run(v: Viewer, token: string | undefined): Promise<string> }> = [
+    {
+      name: 'model reviews: lists, counts, cursors and filters',
+      async run(v, token) {
+        const list = await r.gql(`{ modelReviews(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${REVIEW_ALL} } } } }`, {}, { token });
+        expect(list.body.errors, list.text).toBeUndefined();
+        expect(list.body.data.modelReviews.edges.map((e: any) => e.node.id)).toEqual([rids.closed]);
+        expect(list.body.data.modelReviews.totalCount).toBe(1);
+        const closed = list.body.data.modelReviews.edges[0].node;
+        expect(closed).toMatchObject({ status: 'CLOSED', reviewers: null, summary: { total: 3 } });
+        const texts = [list.text];
+        const q = `query($f: ModelReviewFilter) { modelReviews(filter: $f, first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }`;
+        for (const [hidden, absent] of [
+          [{ modelName: R.openModel.marker }, { modelName: 'no-such-model' }],
+          [{ status: ['OPEN', 'SCHEDULED'] }, { status: ['SCHEDULED'] }],
+          [{ status: ['CANCELLED'] }, { status: ['SCHEDULED'] }],
+          [{ modelName: 'Cancelled-Model' }, { modelName: 'no-such-model' }],
+        ] as const) {
+          const answer = await rq(q, { f: hidden }, token);
+          expect(swap(answer, [R.openModel.marker], 'X')).toBe(swap(await rq(q, { f: absent }, token), ['no-such-model'], 'X'));
+          texts.push(answer);
+        }
+        const first = await r.gql(q, { f: { lab: ['rv-lab'] } }, { token });
+        texts.push(first.text);
+        if (!first.body.errors) expect(first.body.data.modelReviews).toMatchObject({ totalCount: 1, pageInfo: { hasNextPage: false } });
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'a review by id (modelReview, node, stixBundle) answers like a missing id',
+      async run(_v, token) {
+        const texts: string[] = [];
+        for (const id of [rids.open, rids.cancelled]) {
+          for (const query of [`query($id: ID!) { modelReview(id: $id) { ${REVIEW_ALL} } }`, `query($id: ID!) { node(id: $id) { id ... on ModelReview { description reviewers { id } } } }`, `query($id: ID!) { stixBundle(ids: [$id]) }`]) {
+            const hidden = await rq(query, { id }, token);
+            const missing = absentReview();
+            expect(swap(hidden, [id], 'X')).toBe(swap(await rq(query, { id: missing }, token), [missing], 'X'));
+            texts.push(swap(hidden, [id], 'X'));
+          }
+        }
+        // The closed review's STIX: never its reviewers.
+        texts.push(await rq(`query($id: ID!) { stixBundle(ids: [$id]) }`, { id: rids.closed }, token));
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'findings: lists, counts, the reviewId filter, lookups by id',
+      async run(v, token) {
+        const texts: string[] = [];
+        const all = await r.gql(`{ modelRiskNotices(first: 50) { totalCount edges { node { id title tlp review { id status reviewers { id } } } } } vulnerabilities(first: 50) { totalCount edges { node { id title review { id } } } } }`, {}, { token });
+        expect(all.body.errors, all.text).toBeUndefined();
+        const expected = v === 'PUBLIC' ? [] : RANK[v] >= RANK.TRUSTED ? [rids.closedGreen, rids.closedAmber] : [rids.closedGreen];
+        expect(all.body.data.modelRiskNotices.edges.map((e: any) => e.node.id).sort()).toEqual(expected.sort());
+        expect(all.body.data.modelRiskNotices.totalCount).toBe(expected.length);
+        expect(all.body.data.vulnerabilities.totalCount).toBe(0);
+        texts.push(all.text);
+        const byReview = `query($id: ID!) { modelRiskNotices(filter: { reviewId: $id }, first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title } } } }`;
+        for (const id of [rids.open, rids.cancelled]) {
+          const hidden = await rq(byReview, { id }, token);
+          const missing = absentReview();
+          expect(hidden).toBe(await rq(byReview, { id: missing }, token));
+          texts.push(hidden);
+        }
+        texts.push(await rq(byReview, { id: rids.closed }, token));
+        for (const id of [rids.openGreen, rids.openClear, rids.cancelledClear, rids.closedRed, ...(v === 'PUBLIC' ? [rids.closedGreen] : [])]) {
+          for (const query of [`query($id: ID!) { modelRiskNotice(id: $id) { id title review { id } } }`, `query($id: ID!) { node(id: $id) { id } }`, `query($id: ID!) { stixBundle(ids: [$id]) }`]) {
+            const hidden = await rq(query, { id }, token);
+            const missing = missingId('x-model-risk-notice');
+            expect(swap(hidden, [id], 'X')).toBe(swap(await rq(query, { id: missing }, token), [missing], 'X'));
+            texts.push(hidden);
+          }
+        }
+        const kase = `query($id: ID!) { vulnerability(id: $id) { id title } node(id: $id) { id } }`;
+        const missingCase = missingId('vulnerability');
+        expect(swap(await rq(kase, { id: rids.openCase }, token), [rids.openCase], 'X')).toBe(swap(await rq(kase, { id: missingCase }, token), [missingCase], 'X'));
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'filing a finding under, or managing, a hidden review answers like a missing one; a reviewer is told apart from no one',
+      async run(v, token) {
+        if (!token) return '';
+        const texts: string[] = [];
+        const admin = await r.token(`rv-${v.toLowerCase()}`, ['reader', 'publisher', 'member-admin']);
+        const notice = `mutation($id: ID!) { publishModelRiskNotice(input: { title: "mine", summary: "s", model: { name: "M", developer: "D" }, category: JAILBREAK, severity: LOW, tlp: GREEN, status: PUBLISHED, reviewId: $id }) { id } }`;
+        const kase = `mutation($id: ID!) { submitVulnerability(input: { title: "mine", summary: "s", severity: LOW, cwes: ["CWE-787"], affected: [{ vendorName: "V", product: "p", versions: "1" }], discovery: { method: HUMAN, humanValidated: true }, reviewId: $id }) { id } }`;
+        const manage = [
+          `mutation($id: ID!) { inviteReviewers(reviewId: $id, memberIds: ["rv-plain"]) { id reviewers { id } } }`,
+          `mutation($id: ID!) { removeReviewers(reviewId: $id, memberIds: ["${REVIEWER}"]) { id reviewers { id } } }`,
+          `mutation($id: ID!) { rescheduleModelReview(reviewId: $id, plannedDeploymentAt: "2099-01-01T00:00:00.000Z", reason: "r") { id } }`,
+          `mutation($id: ID!) { closeModelReview(reviewId: $id) { id } }`,
+          `mutation($id: ID!) { cancelModelReview(reviewId: $id, reason: "r") { id } }`,
+          `mutation($id: ID!) { releaseModelReviewSummary(reviewId: $id) { id } }`,
+        ];
+        for (const id of [rids.open, rids.cancelled]) {
+          for (const [query, who] of [[notice, token], [kase, token], ...manage.map((m) => [m, admin] as const)] as const) {
+            const hidden = await rq(query, { id }, who);
+            const missing = absentReview();
+            expect(hidden).toContain('"errors"');
+            expect(swap(hidden, [id], 'X'), query).toBe(swap(await rq(query, { id: missing }, who), [missing], 'X'));
+            texts.push(swap(hidden, [id], 'X'));
+          }
+        }
+        // On the closed review it may see: whether a member is a reviewer shows in no error.
+        for (const mutation of ['inviteReviewers', 'removeReviewers']) {
+          const q = (member: string) => `mutation($id: ID!) { ${mutation}(reviewId: $id, memberIds: ["${member}"]) { id reviewers { id } } }`;
+          const asReviewer = await rq(q(REVIEWER), { id: rids.closed }, admin);
+          const asPlain = await rq(q('rv-plain'), { id: rids.closed }, admin);
+          expect(swap(asReviewer, [REVIEWER], 'X')).toBe(swap(asPlain, ['rv-plain'], 'X'));
+          texts.push(swap(asReviewer, [REVIEWER], 'X'));
+        }
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'TAXII collections, objects by id and manifests',
+      async run(_v, token) {
+        const texts: string[] = [];
+        const get = async (path: string) => {
+          rclock += 1;
+          const res = await fetch(`${rorigin}/taxii2/hub/collections/${path}`, { headers: { accept: 'application/taxii+json;version=2.1', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+          return `${res.status} ${res.headers.get('x-taxii-date-added-first')} ${res.headers.get('x-taxii-date-added-last')}\n${await res.text()}`;
+        };
+        const collections = JSON.parse((await get('')).split('\n').slice(1).join('\n')).collections as Array<{ id: string }>;
+        for (const c of collections) {
+          // The reference collection serves the member directory's identities (the reviewer among
+          // them, as in `members`): its id is left out there, checked everywhere else.
+          const directory = (text: string) => (c.id === 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568' ? swap(text, [REVIEWER], 'X') : text);
+          texts.push(directory(await get(`${c.id}/objects/`)), directory(await get(`${c.id}/manifest/`)));
+          for (const id of [rids.openClear, rids.cancelledClear, rids.open, rids.cancelled]) {
+            const missing = `${id.split('--')[0]}--${randomUUID()}`;
+            const hidden = await get(`${c.id}/objects/${id}/`);
+            expect(swap(hidden, [id], 'X')).toBe(swap(await get(`${c.id}/objects/${missing}/`), [missing], 'X'));
+            texts.push(swap(hidden, [id], 'X'));
+          }
+        }
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'the member directory and member(id): a reviewer looks like any member',
+      async run(v, token) {
+        const q = (id: string) => rq(`query($id: ID!) { member(id: $id) { id name kind tier sector country status statusReason statusChangedAt } }`, { id }, token);
+        const reviewer = await q(REVIEWER);
+        expect(swap(reviewer, [REVIEWER], 'X')).toBe(swap(await q('rv-plain'), ['rv-plain'], 'X'));
+        const list = await rq('{ members { id name kind tier sector country status } }', {}, token);
+        if (v !== 'PUBLIC') expect(list).toContain(REVIEWER);
+        return swap(reviewer + list, [REVIEWER], 'X');
+      },
+    },
+    {
+      name: 'the audit log and approval requests, read as the viewer member\'s admin',
+      async run(v, token) {
+        if (!token) return '';
+        const admin = await r.token(`rv-${v.toLowerCase()}`, ['reader', 'member-admin', 'approver']);
+        const audit = await rq(`query($f: AuditLogFilter) { auditLog(filter: $f, first: 500) { totalCount edges { node { id action memberId actor { memberId userId } target { kind id } summary details } } } }`, {}, admin);
+        const foreign = await r.gql(`query($f: AuditLogFilter) { auditLog(filter: $f, first: 500) { totalCount edges { node { id } } } }`, { f: { memberId: 'rv-lab' } }, { token: admin });
+        expect(foreign.body.data?.auditLog ?? { totalCount: 0, edges: [] }).toEqual({ totalCount: 0, edges: [] });
+        const approvals = await rq(`{ approvalRequests(first: 50) { totalCount edges { node { id kind status reason target { kind id node { id } } } } } }`, {}, admin);
+        expect(approvals).not.toContain('CLOSE_MODEL_REVIEW');
+        expect(audit).not.toContain('MODEL_REVIEW');
+        return audit + approvals;
+      },
+    },
+    {
+      name: 'alerts and heartbeats over graphql-ws',
+      async run(v) {
+        const stream = streams[v]!;
+        const text = JSON.stringify(stream.messages);
+        // What a viewer may hear: the closed review's REVIEW_CLOSED (members; anonymous callers too,
+        // its summary being public) and the RELEASED of the findings its tier reaches.
+        const heard = stream.events.map((e: any) => `${e.review?.id ?? e.notice?.id ?? '-'} ${e.type}`).sort();
+        const released = v === 'PUBLIC' ? [] : RANK[v] >= RANK.TRUSTED ? [rids.closedGreen, rids.closedAmber] : [rids.closedGreen];
+        expect(heard).toEqual([`${rids.closed} REVIEW_CLOSED`, ...released.map((id) => `${id} RELEASED`)].sort());
+        for (const e of stream.events as any[]) if (e.review) expect(e.review.reviewers).toBeNull();
+        return text;
+      },
+    },
+  ];
+
+  describe.each(VIEWERS)('a %s viewer', (viewer) => {
+    it.each(RCHANNELS.map((c) => [c.name, c] as const))('learns nothing hidden of reviews through %s', async (_name, channel) => {
+      const text = await channel.run(viewer, rt[viewer]);
+      assertNoReviewMarkers(viewer, text);
+      for (const id of [rids.open, rids.cancelled, rids.openGreen, rids.openClear, rids.openCase, rids.cancelledClear, rids.closedRed]) {
+        expect(text.includes(id), `${viewer} received the id ${id}`).toBe(false);
+      }
+    });
+  });
+
+  it('can fail: the lab and the reviewer see the markers', async () => {
+    const q = (id: string) => `{ modelReview(id: "${id}") { ${REVIEW_ALL} } modelRiskNotices(first: 50) { edges { node { title } } } vulnerabilities(first: 50) { edges { node { title } } } }`;
+    const lab = (await rq(q(rids.open), {}, labToken)) + (await rq(q(rids.cancelled), {}, labToken));
+    for (const name of ['openModel', 'openDescription', 'openGreenTitle', 'openClearTitle', 'cancelledDescription', 'cancelledClearTitle', 'cancelReason', 'reviewer', 'closedRedTitle']) {
+      expect(lab, `the lab should see ${name}`).toContain(R[name as keyof typeof R].marker);
+    }
+    const reviewer = await rq(q(rids.open), {}, await r.tokenAs(REVIEWER, 'rex@reviewer', ['reader', 'publisher']));
+    for (const name of ['openModel', 'openDescription', 'openGreenTitle', 'openClearTitle', 'openCaseTitle', 'reviewer']) {
+      expect(reviewer, `the reviewer should see ${name}`).toContain(R[name as keyof typeof R].marker);
+    }
   });
 });

@@ -88,6 +88,31 @@ const APPROVALS = `query ($first: Int, $after: String) {
   }
 }`;
 
+/** Model reviews (issue 14). */
+const DAY = 86_400_000;
+/** When the hidden reviews are scheduled: within slot 0, before the viewer joins. */
+const REVIEWS_AT = slotTime(0) + 500;
+const ABSENT_REVIEW = `x-model-review--${uuidAt(slotTime(9_999), 2)}`;
+const SCHEDULE_REVIEW = 'mutation ($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }';
+const INVITE = 'mutation ($id: ID!, $m: [ID!]!) { inviteReviewers(reviewId: $id, memberIds: $m) { id reviewers { id } } }';
+const REVIEW_FIELDS = `id model { name developer version } description lab { id } plannedDeploymentAt windowOpensAt closedAt cancelledAt cancelReason status reviewers { id }
+  findings { __typename ... on ModelRiskNotice { id title } ... on Vulnerability { id title } } summary { total byCategory { category count } bySeverity { severity count } highestSeverity } summaryPublic createdAt updatedAt`;
+const REVIEWS_FILTERED = 'query ($f: ModelReviewFilter) { modelReviews(filter: $f, first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }';
+const REVIEW_FILTERS = [{ status: ['SCHEDULED', 'OPEN', 'CANCELLED'] }, { lab: ['other'] }, { modelName: 'Hidden-Model' }, { modelDeveloper: 'Other Lab' }];
+const REVIEW_BY_ID = `query ($id: ID!) {
+  modelReview(id: $id) { ${REVIEW_FIELDS} }
+  node(id: $id) { id }
+  byReview: modelRiskNotices(filter: { reviewId: $id }, first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id title review { id } } } }
+  stixBundle(ids: [$id])
+}`;
+const FINDING_BY_ID = `query ($id: ID!) {
+  modelRiskNotice(id: $id) { id title review { id } }
+  vulnerability(id: $id) { id title review { id } }
+  node(id: $id) { id }
+  stixBundle(ids: [$id])
+}`;
+const MEMBERS = '{ members { id name kind tier sector country status statusReason statusChangedAt } partner: member(id: "partner") { id name tier status } pub: member(id: "pub") { id name tier status } }';
+
 /**
  * The first instant from `from` (ms) at which the two sightings reported there get ids whose
  * date_added offsets collide (ids are `uuidAt(instant, 0)` and `(instant, 1)`).
@@ -154,6 +179,25 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
   await run.register('pub', 'TRUSTED');
   await run.register('other', 'CORE');
   await run.register('partner', 'COMMUNITY');
+  // Model reviews (issue 14): two of other's, scheduled before the viewer joins (a CORE viewer
+  // would otherwise be a default reviewer), partner invited: one stays open, one is cancelled
+  // later. Hidden from every viewer; each scheduled at an instant of its own, so that its id is
+  // known to the run where it never happens.
+  const hiddenReview = `x-model-review--${uuidAt(REVIEWS_AT, 0)}`;
+  const cancelledReview = `x-model-review--${uuidAt(REVIEWS_AT + 50, 0)}`;
+  /** Tokens of partner's publisher and other's lab person: seeded in the interleaved run only, before the reviews. */
+  let tokensOfLab: { partner: string; lab: string } | null = null;
+  if (hidden) {
+    run.atInstant(REVIEWS_AT - 10);
+    tokensOfLab = { partner: await run.token('partner', ['reader', 'publisher'], 'pub@partner'), lab: await run.token('other', ['reader', 'publisher', 'member-admin'], 'lab@other') };
+    const { lab } = tokensOfLab;
+    for (const [at, name, id] of [[REVIEWS_AT, 'Hidden-Model', hiddenReview], [REVIEWS_AT + 50, 'Cancelled-Model', cancelledReview]] as const) {
+      run.atInstant(at);
+      const input = { model: { name, developer: 'Other Lab' }, plannedDeploymentAt: new Date(slotTime(3) + 30 * DAY).toISOString(), reviewerIds: ['partner'], description: `${name} review` };
+      expect((await run.write(SCHEDULE_REVIEW, { input }, lab)).scheduleModelReview.id).toBe(id);
+    }
+  }
+  run.atInstant(REVIEWS_AT + 100);
   if (member) await run.register('viewer', tier as MemberTier);
   const pub = await run.token('pub', ['reader', 'publisher']);
   const other = await run.token('other', ['reader', 'publisher']);
@@ -221,6 +265,34 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     });
   }
   await hiddenStep(() => submitVuln(other, vulnInput('Hidden original', { cwes: ['CWE-416'], affected: [{ vendorName: 'Dup Co', product: 'dup thing', versions: '1', purl: 'pkg:npm/dup-thing@1.0.0' }] })));
+  // Model reviews: findings under the hidden reviews (by partner, a reviewer: GREEN and CLEAR
+  // notices, a case), pub invited then removed, a postponement, an early close requested (an
+  // approval request of other's), and the second review cancelled.
+  const reviewTokens = async () => tokensOfLab!;
+  /** A hidden finding: its id, known to both runs, checked where it is written. */
+  const hiddenFiling = async (kind: 'notice' | 'case', input: Record<string, unknown>): Promise<string> => {
+    await hiddenStep(async () => {
+      const { partner: token } = await reviewTokens();
+      const expected = kind === 'notice' ? `x-model-risk-notice--${uuidAt(slotTime(slot), 0)}` : `vulnerability--${uuidAt(slotTime(slot), 0)}`;
+      const id = kind === 'notice' ? (await run.write(NOTICE, { input }, token)).publishModelRiskNotice.id : await submitVuln(token, input);
+      expect(id).toBe(expected);
+    });
+    return kind === 'notice' ? `x-model-risk-notice--${uuidAt(slotTime(slot), 0)}` : `vulnerability--${uuidAt(slotTime(slot), 0)}`;
+  };
+  const hiddenLab = (query: string, variables: Record<string, unknown>) => hiddenStep(async () => run.write(query, variables, (await reviewTokens()).lab));
+  const hiddenFinding = await hiddenFiling('notice', noticeInput('Hidden green finding', 'GREEN', { reviewId: hiddenReview }));
+  await hiddenFiling('notice', noticeInput('Hidden clear finding', 'CLEAR', { reviewId: hiddenReview, model: { name: 'Hidden-Model', developer: 'Other Lab' } }));
+  const hiddenCaseFinding = await hiddenFiling('case', vulnInput('Hidden case finding', { reviewId: hiddenReview }));
+  await hiddenLab(INVITE, { id: hiddenReview, m: ['pub'] });
+  await hiddenLab(`mutation ($id: ID!, $at: DateTime!) { rescheduleModelReview(reviewId: $id, plannedDeploymentAt: $at, reason: "later") { id } }`, { id: hiddenReview, at: new Date(slotTime(3) + 40 * DAY).toISOString() });
+  await hiddenStep(async () => {
+    const res = await run.gql(null, `mutation ($id: ID!) { closeModelReview(reviewId: $id) { id } }`, { id: hiddenReview }, (await reviewTokens()).lab);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('APPROVAL_REQUIRED');
+  });
+  const cancelledFinding = await hiddenFiling('notice', noticeInput('Cancelled clear finding', 'CLEAR', { reviewId: cancelledReview }));
+  await hiddenLab(`mutation ($id: ID!) { cancelModelReview(reviewId: $id, reason: "shelved") { id } }`, { id: cancelledReview });
+  await hiddenLab(`mutation ($id: ID!, $m: [ID!]!) { removeReviewers(reviewId: $id, memberIds: $m) { id } }`, { id: hiddenReview, m: ['pub'] });
+
   step();
   // The viewer's own report, of the product and CWE of the hidden original.
   if (viewer) await run.gql('viewer submits a case', SUBMIT_VULN, { input: vulnInput('My flaw', { cwes: ['CWE-416'], affected: [{ vendorName: 'Dup Co', product: 'dup thing', versions: '1', purl: 'pkg:npm/dup-thing' }] }) }, viewer);
@@ -293,6 +365,18 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     await hiddenStep(() => publish(other, [indicatorItem(`between-${round}.example`, 'RED')]));
     await run.gql(`${round} indicators p2`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3, after: page1.body.data.indicators.pageInfo.endCursor }, viewer);
     await run.gql(`${round} notices`, CONNECTION('modelRiskNotices', NOTICE_FIELDS), { first: 10 }, viewer);
+    // Model reviews: lists, counts, filters, lookups by id (hidden, cancelled, absent), their
+    // findings by the reviewId filter and by id, STIX bundles, the member directory.
+    const reviews1 = await run.gql(`${round} reviews p1`, CONNECTION('modelReviews', REVIEW_FIELDS), { first: 1 }, viewer);
+    await run.gql(`${round} reviews p2`, CONNECTION('modelReviews', REVIEW_FIELDS), { first: 5, after: reviews1.body.data?.modelReviews?.pageInfo.endCursor ?? null }, viewer);
+    for (const [i, f] of REVIEW_FILTERS.entries()) await run.gql(`${round} reviews filtered ${i}`, REVIEWS_FILTERED, { f }, viewer);
+    for (const [name, id] of [['hidden', hiddenReview], ['cancelled', cancelledReview], ['absent', ABSENT_REVIEW]] as const) {
+      await run.gql(`${round} review ${name}`, REVIEW_BY_ID, { id }, viewer);
+    }
+    for (const [name, id] of [['hidden', hiddenFinding], ['cancelled', cancelledFinding], ['case', hiddenCaseFinding], ['absent', `x-model-risk-notice--${uuidAt(slotTime(9_999), 1)}`]] as const) {
+      await run.gql(`${round} finding ${name}`, FINDING_BY_ID, { id }, viewer);
+    }
+    await run.gql(`${round} members`, MEMBERS, {}, viewer);
     for (const [i, f] of COUNT_FILTERS().entries()) await run.gql(`${round} counts ${i}`, COUNTS, { f }, viewer);
     const vulns1 = await run.gql(`${round} vulnerabilities p1`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 1 }, viewer);
     await hiddenStep(() => submitVuln(other, vulnInput(`Between ${round}`)));
@@ -318,6 +402,17 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
       await run.gql(`${round} sighting on hidden`, SIGHT, { id: `indicator--${hiddenRed}` }, viewer);
       await run.gql(`${round} revoke hidden`, REVOKE, { id: `indicator--${hiddenRed}` }, viewer);
       await run.gql(`${round} request on hidden`, `mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "r") { id } }`, { id: `indicator--${hiddenRed}` }, viewer);
+    }
+    // Filing a finding under, or managing, a review the viewer may not see answers as for one that
+    // does not exist. A slot of its own: refusals may be audited.
+    step();
+    if (viewer) {
+      for (const [name, id] of [['hidden', hiddenReview], ['cancelled', cancelledReview], ['absent', ABSENT_REVIEW]] as const) {
+        await run.gql(`${round} file under ${name} review`, NOTICE, { input: noticeInput('Mine', 'GREEN', { reviewId: id }) }, viewer);
+        await run.gql(`${round} file a case under ${name} review`, SUBMIT_VULN, { input: vulnInput('My case', { reviewId: id }) }, viewer);
+        await run.gql(`${round} invite to ${name} review`, INVITE, { id, m: ['viewer'] }, admin);
+        await run.gql(`${round} release ${name} review`, `mutation ($id: ID!) { releaseModelReviewSummary(reviewId: $id) { id } }`, { id }, admin);
+      }
     }
     // Communities: the list (as a member, and as its member-admin, who sees its own one's
     // roster); changing, and naming as a recipient, one it is not in, or one that does not exist.

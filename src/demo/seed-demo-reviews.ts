@@ -52,8 +52,7 @@ export async function seedDemoReviews(services: Services, store: Store, cursors:
     }
   }
   // Closed at its planned deployment: announced now, as the ReviewWatcher does on its first tick.
-  const schedule = { pocDelayMs: options.pocDelayMs ?? 45 * DAY };
-  await announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, audit: services.audit, schedule }, { _id: reviews.closed.id }, now);
+  await announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, audit: services.audit, schedule: { pocDelayMs: options.pocDelayMs ?? 45 * DAY } }, { _id: reviews.closed.id }, now);
   return { reviews: 2, findings };
 
   async function scheduleReview(review: DemoReview): Promise<void> {
