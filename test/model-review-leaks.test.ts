@@ -25,7 +25,7 @@ function fresh(): void {
 }
 
 let t: TestHub;
-const tok = {} as Record<'lab' | 'labApprover' | 'labAdmin' | 'agency' | 'isac' | 'isacApprover' | 'isacAdmin' | 'outsider' | 'outsiderAdmin' | 'outsiderApprover' | 'late' | 'admin', string>;
+const tok = {} as Record<'lab' | 'labApprover' | 'labAdmin' | 'agency' | 'isac' | 'isacApprover' | 'isacAdmin' | 'outsider' | 'outsiderAdmin' | 'outsiderApprover' | 'admin', string>;
 
 beforeAll(async () => {
   t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 40 }, start: { clock: () => clock } });
@@ -309,5 +309,53 @@ describe('a reviewer removed after filing', () => {
     const labFeed = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/fc6234ba-1d08-4c68-92c5-2765ca3f6581/objects/${filed.id}/`, { headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${tok.lab}` } });
     expect(await labFeed.text()).toContain(id);
     expect((await gql(tok.lab, `query ($ids: [ID!]!) { stixBundle(ids: $ids) }`, { ids: [filed.id] })).text).toContain(id);
+  });
+});
+
+describe('acting on a hidden finding', () => {
+  it("every mutation naming a finding of a review the caller may not see (as its author's peer, a coordinator, a vendor it names) answers as for an id that does not exist", async () => {
+    fresh();
+    await t.member('cert', 'COMMUNITY', { kind: 'AGENCY', allowedRoles: ['reader', 'publisher', 'coordinator'] }).token();
+    const coordinator = await t.tokenAs('cert', 'cora@cert', ['reader', 'publisher', 'coordinator']);
+    const id = await schedule('Acting-1');
+    clock = at(1);
+    const notice = (await ok(tok.isac, NOTICE, { input: finding('Acting-1', id, 'CLEAR', { category: 'AI_FOUND_VULNERABILITY' }) })).id as string;
+    const kase = (await ok(tok.isac, `mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+      input: {
+        title: 'Acting-1 case', summary: 's', severity: 'HIGH', cwes: ['CWE-787'], reviewId: id,
+        affected: [{ vendorId: 'outsider', vendorName: 'Outsider Co', product: 'acting-widget', versions: '1' }],
+        discovery: { method: 'AI_MODEL', model: { name: 'Acting-1', developer: 'Lab Inc' }, humanValidated: true },
+      },
+    })).id as string;
+    // The coordinator's own case, to name the hidden one as its original or as a related notice.
+    const own = (await ok(coordinator, `mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`, {
+      input: { title: 'own', summary: 's', severity: 'LOW', cwes: ['CWE-787'], affected: [{ vendorName: 'V', product: 'own-widget', versions: '1' }], discovery: { method: 'HUMAN', humanValidated: true } },
+    })).id as string;
+    const absentNotice = 'x-model-risk-notice--00000000-0000-4000-8000-000000000001';
+    const absentCase = 'vulnerability--00000000-0000-4000-8000-000000000001';
+    const probes: Array<[string, string, string, Record<string, unknown>]> = [
+      [tok.outsider, 'notice', `mutation ($id: ID!) { updateModelRiskNotice(id: $id, input: { title: "x" }) { id } }`, {}],
+      [tok.outsider, 'notice', `mutation ($id: ID!) { changeModelRiskNoticeStatus(id: $id, status: RETRACTED) { id } }`, {}],
+      [tok.outsider, 'notice', `mutation ($id: ID!) { requestTlpChange(recordId: $id, tlp: CLEAR, reason: "r") { id } }`, {}],
+      [tok.outsider, 'notice', `mutation ($id: ID!) { requestRecipientsChange(recordId: $id, recipients: ["lab"], reason: "r") { id } }`, {}],
+      [tok.outsider, 'notice', `query ($id: ID!) { stixBundle(ids: [$id]) }`, {}],
+      [coordinator, 'case', `mutation ($id: ID!) { validateVulnerability(id: $id, verdict: VALIDATED, reason: "r") { id } }`, {}],
+      [coordinator, 'case', `mutation ($id: ID!) { publishVulnerability(id: $id) { id } }`, {}],
+      [coordinator, 'case', `mutation ($id: ID!, $own: ID!) { markDuplicate(id: $own, of: $id, reason: "r") { id } }`, { own }],
+      [coordinator, 'case', `mutation ($id: ID!) { proposeEmbargo(id: $id, endsAt: "2099-01-01T00:00:00.000Z", reason: "r") { id } }`, {}],
+      [tok.outsider, 'case', `mutation ($id: ID!) { acknowledgeVulnerability(id: $id, vendorId: "outsider") { id } }`, {}],
+      [tok.outsider, 'case', `mutation ($id: ID!) { setVendorStatus(id: $id, vendorId: "outsider", status: FIXED) { id } }`, {}],
+      [coordinator, 'notice', `mutation ($id: ID!) { submitVulnerability(input: { title: "t", summary: "s", severity: LOW, cwes: ["CWE-787"], affected: [{ vendorName: "V", product: "p2", versions: "1" }], discovery: { method: HUMAN, humanValidated: true }, relatedNoticeIds: [$id] }) { id } }`, {}],
+    ];
+    const normalise = (text: string, id: string) => text.split(id).join('ID').replace(/bundle--[0-9a-f-]{36}/g, 'bundle');
+    for (const [token, kind, query, extra] of probes) {
+      const hiddenId = kind === 'notice' ? notice : kase;
+      const absentId = kind === 'notice' ? absentNotice : absentCase;
+      const hidden = await gql(token, query, { id: hiddenId, ...extra });
+      const absent = await gql(token, query, { id: absentId, ...extra });
+      expect(normalise(hidden.text, hiddenId), query).toBe(normalise(absent.text, absentId));
+    }
+    // Nothing moved: the finding is as its author filed it.
+    expect(await ok(tok.isac, `query ($id: ID!) { modelRiskNotice(id: $id) { title status tlp } }`, { id: notice })).toEqual({ title: 'Acting-1 finding', status: 'PUBLISHED', tlp: 'CLEAR' });
   });
 });
