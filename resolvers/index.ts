@@ -16,7 +16,8 @@ import { personResolvers } from './person.js';
 import { vulnerabilityExportResolvers } from './vulnerability-exports.js';
 import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
+import { federationResolvers } from './federation.js';
 import { modelReviewResolvers } from './model-review.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers];

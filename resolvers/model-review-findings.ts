@@ -10,6 +10,7 @@ import type { ModelReviewDoc, ModelReviewSummary } from '../src/domain/model-rev
 import type { NoticeDoc } from '../src/domain/types.js';
 import type { VulnerabilityDoc } from '../src/domain/vulnerability.js';
 import type { Finding } from '../src/services/review-findings.js';
+import { reviewViewOf } from './model-review.js';
 import { viewOf } from './vulnerability.js';
 
 interface ReviewLoaders {
@@ -44,10 +45,6 @@ async function visibleReview(id: string | null | undefined, ctx: HubContext): Pr
   return id ? loaders(ctx).review.load(id) : null;
 }
 
-function seesSummary(review: ModelReviewDoc, ctx: HubContext): boolean {
-  return ctx.services.reviewFindings.view(ctx.viewer, review)?.seesSummary === true;
-}
-
 export const modelReviewFindingResolvers = {
   ModelRiskNotice: {
     review: (n: NoticeDoc, _: unknown, ctx: HubContext) => visibleReview(n.reviewId, ctx),
@@ -59,7 +56,7 @@ export const modelReviewFindingResolvers = {
   ModelReview: {
     findings: (r: ModelReviewDoc, _: unknown, ctx: HubContext) => loaders(ctx).findings.load(r._id),
     // A statistic over all findings, released on the policy's schedule (`redactModelReview`'s seesSummary).
-    summary: (r: ModelReviewDoc, _: unknown, ctx: HubContext) => (seesSummary(r, ctx) ? loaders(ctx).summary.load(r._id) : null),
+    summary: (r: ModelReviewDoc, _: unknown, ctx: HubContext) => (reviewViewOf(r, ctx).seesSummary ? loaders(ctx).summary.load(r._id) : null),
   },
   ModelReviewFinding: {
     __resolveType: (d: Finding) => (d._id.startsWith('vulnerability--') ? 'Vulnerability' : 'ModelRiskNotice'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_EXPORT_PUBLISHER, type ExportPublisher } from './advisories/export-context.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
+import { DEFAULT_MAX_HOPS } from './domain/peer.js';
 import type { MemberTier } from './domain/types.js';
 
 /** Raised when the environment does not describe a runnable hub; the message lists every problem. */
@@ -108,6 +109,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$/, { error: () => "HUB_CVE_ORG_ID must be the CVE Program organisation's UUID (version 4)" })
     .optional(),
+  HUB_ID: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, { error: () => 'HUB_ID must be 1-64 lowercase letters, digits and inner hyphens (the member id its peers give this hub)' })
+    .default('the-hub'),
+  HUB_MAX_HOPS: count('HUB_MAX_HOPS', 1).max(16, 'HUB_MAX_HOPS must be at most 16').default(DEFAULT_MAX_HOPS),
   HUB_POC_DELAY: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
     const ms = parseDuration(v);
@@ -176,6 +182,8 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_POC_DELAY: { description: "how long after a clearinghouse case's publication its proof of concept reaches everyone who sees it; 0: at once", default: '45d' },
   HUB_PUBLIC_URL: { description: "the hub's public address: CSAF publisher namespace and each case's reference URL in its exports", default: 'https://hub.invalid' },
   HUB_PUBLISHER_NAME: { description: 'the publisher name the exports give (CSAF publisher.name)', default: 'The hub' },
+  HUB_ID: { description: "this hub's id in a federation: the member id its peers register it under, and the origin its records carry at peers", default: 'the-hub' },
+  HUB_MAX_HOPS: { description: 'federation: hubs a record may cross from its origin; one received at this count is not shared onward', default: '3' },
   HUB_CVE_ORG_ID: { description: "the CVE Program organisation UUID of the hub's CNA: CVE records' providerMetadata.orgId", default: 'a fixed placeholder UUID' },
   HUB_REVIEW_WINDOW: { description: "model reviews: the shortest review window before a model's planned deployment (shorter only by a two-person reschedule)", default: '30d' },
   HUB_REVIEW_DEFAULT_TIER: { description: 'model reviews: members at this tier or above review every model by default (COMMUNITY, TRUSTED, CORE; NONE: only those invited)', default: 'CORE' },
@@ -321,6 +329,16 @@ export interface HubConfig {
    */
   exportPublisher: ExportPublisher;
   /**
+   * This hub's id in a federation (`HUB_ID`, default `the-hub`): the member id its peers register
+   * it under (kind HUB), and the origin its records carry at peers (docs/federation.md).
+   */
+  hubId: string;
+  /**
+   * Hubs a record may cross from its origin (`HUB_MAX_HOPS`, 1 to 16, default 3): a record received
+   * with this many hops is stored but never shared onward (the policy's `peerExclusion`).
+   */
+  maxHops: number;
+  /**
    * Pre-deployment model reviews (docs/model-reviews.md): the shortest window between a review's
    * opening and its planned deployment, ms (`HUB_REVIEW_WINDOW`, default 30 days). A review is
    * scheduled at least this far ahead; its window opens this long before deployment unless the
@@ -392,6 +410,8 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
       vendorPace: e.HUB_VENDOR_PACE,
     },
     pocDelayMs: e.HUB_POC_DELAY,
+    hubId: e.HUB_ID,
+    maxHops: e.HUB_MAX_HOPS,
     exportPublisher: {
       ...DEFAULT_EXPORT_PUBLISHER,
       ...(e.HUB_PUBLIC_URL ? { namespace: e.HUB_PUBLIC_URL.replace(/\/+$/, '') } : {}),

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { PeerService } from './federation/peer-service.js';
 import type { Logger } from 'pino';
 import { RECORD_LIMITS } from './domain/record-limits.js';
 import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from './domain/types.js';
@@ -37,6 +38,8 @@ export interface Services {
   vulnerabilities: VulnerabilityService;
   /** The clearinghouse's steps after a case is submitted (docs/clearinghouse.md). */
   vulnerabilityWorkflow: VulnerabilityWorkflow;
+  /** Peer hubs (federation, docs/federation.md). */
+  peers: PeerService;
   /** Pre-deployment model reviews (docs/model-reviews.md): scheduling, reviewers, dates, close, cancel, reads. */
   modelReviews: ModelReviewService;
   /** A model review's findings: filing under a review, the findings and summary each viewer reads (issue 14). */

@@ -30,6 +30,9 @@ import { vulnerabilityVisibility } from './policy/policy.js';
 import { VulnerabilityWorkflow } from './services/vulnerability-workflow.js';
 import type { DisclosureClocks } from './domain/disclosure-clocks.js';
 import { CursorCodec } from './util/cursor-codec.js';
+import { PeerCredentials } from './federation/peer-credentials.js';
+import type { PullerState } from './federation/peer-puller.js';
+import { PeerService } from './federation/peer-service.js';
 import { ModelReviewService } from './services/model-review-service.js';
 
 export interface HubServicesOptions {
@@ -56,6 +59,14 @@ export interface HubServices {
   /** `authenticator.authenticate` with the viewer's current communities: what every transport (and the CLI's `--as`) uses. */
   authenticate: (...args: Parameters<Authenticator['authenticate']>) => Promise<Viewer>;
   cursors: CursorCodec;
+  /** Where the running hub attaches its peer pullers (src/federation/peer-pullers.ts): their state for `peers`, and news of changed settings. */
+  pullers: PullerHooks;
+}
+
+/** The peer pullers as the services see them; replaced by the server's own once it runs them. */
+export interface PullerHooks {
+  state: (peerId: string) => PullerState | null;
+  changed: (peerId: string) => void;
 }
 
 export async function buildServices(options: HubServicesOptions): Promise<HubServices> {
@@ -132,6 +143,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     cursors,
     ttlMs: config.approvalTtlMs,
     vulnerabilities: () => vulnerabilityWorkflow,
+    peers: () => peers,
     modelReviews: () => modelReviews,
     ...stamps,
   });
@@ -170,6 +182,22 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     reviews: reviewFindings,
     ...stamps,
   });
+  // The pullers run in the server only (main.ts attaches them); the CLI sees peers without their state.
+  const pullers: PullerHooks = { state: () => null, changed: () => {} };
+  const peers = new PeerService({
+    members: store.members,
+    memberService: members,
+    approvals: () => approvals,
+    audit,
+    credentials: new PeerCredentials(secrets.cursorKey),
+    hubId: config.hubId,
+    pullerState: (id) => pullers.state(id),
+    onChanged: (id) => {
+      bus.memberChanged(id);
+      pullers.changed(id);
+    },
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
   const modelReviews: ModelReviewService = new ModelReviewService({
     reviews: store.modelReviews,
     notices: store.notices,
@@ -185,7 +213,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({
@@ -201,6 +229,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audience: config.audience,
     maxLifetimeMs: config.tokenMaxLifetimeMs,
     clockToleranceMs: config.clockToleranceMs,
+    maxHops: config.maxHops,
     loadMember: (id) => members.get(id),
     findIdentityProvider: (issuer) => identity.findByIssuer(issuer),
     remoteJwks: { allowPrivateHosts: config.idpAllowPrivateHosts },
@@ -218,7 +247,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   // Every request is judged with the communities its member belongs to now (read from the store,
   // never from a token): a TLP:RED record naming a community is shared with its current members.
   const authenticate = async (...args: Parameters<Authenticator['authenticate']>) => communities.withCurrentCommunities(await authenticator.authenticate(...args));
-  return { services, tokens, authenticator, authenticate, cursors };
+  return { services, tokens, authenticator, authenticate, cursors, pullers };
 }
 
 /** The clearinghouse's clocks as configured (`HUB_DISCLOSURE_DEADLINE` ... `HUB_POC_DELAY`). */

@@ -31,6 +31,7 @@ import { buildServices, disclosureClocksOf } from './hub-services.js';
 import { DisclosureWatcher } from './services/disclosure-watcher.js';
 import { openStorage } from './store/open-storage.js';
 import { EmbargoWatcher } from './services/embargo-watcher.js';
+import { PeerPullers } from './federation/peer-pullers.js';
 import { announceClose } from './services/review-close.js';
 import { ReviewWatcher } from './services/review-watcher.js';
 import { AuditCheckpointer } from './services/audit-checkpointer.js';
@@ -76,6 +77,8 @@ export interface Hub {
     checkpointAudit(): Promise<AuditCheckpoint | null>;
     /** Applies the clearinghouse's schedule due now on the hub's clock (the disclosure watcher's check); answers the cases changed. */
     checkDisclosures(): Promise<number>;
+    /** Starts and stops peer pullers as the registry says now (approved, paused, removed peers), at once rather than at the next tick. */
+    pullPeers(): Promise<void>;
     /** Announces the closes of model reviews due on the hub's clock (the review watcher's check); answers how many. */
     checkReviews(): Promise<number>;
   };
@@ -139,7 +142,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   // Time and ids for what services stamp: the real ones unless a test controls them.
   const clock = options.clock;
   const bus: EventBus = storage.bus;
-  const { services, tokens, authenticate, cursors } = await buildServices({
+  const { services, tokens, authenticate, cursors, pullers: pullerHooks } = await buildServices({
     config,
     store,
     bus,
@@ -156,7 +159,10 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     const empty = async () => (await store.members.list()).length === 0;
     if (!(await empty())) log.info('demo mode: the store already has members, demo data not seeded again');
     else if (!(await store.leases.acquire(DEMO_SEED_LEASE, instanceId, DEMO_SEED_LEASE_MS))) log.info('demo mode: another instance is seeding the demo data');
-    else if (await empty()) log.info(await seedDemo(services, store, cursors), 'demo data seeded');
+    else if (await empty()) {
+      const reviews = { windowMs: config.reviewWindowMs, defaultTier: config.reviewDefaultTier, pocDelayMs: config.pocDelayMs };
+      log.info(await seedDemo(services, store, cursors, clock ? new Date(clock()) : new Date(), reviews), 'demo data seeded');
+    }
   }
 
   // One edge for every transport (docs/architecture.md): the same admission, limits, deadline and
@@ -316,6 +322,26 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     now: clock ? () => new Date(clock()) : undefined,
   });
   checkpointer.start();
+  // Federation: pull each approved peer's alerts (one instance per peer: its lease), docs/federation.md.
+  const peerPullers = new PeerPullers({
+    runnable: () => services.peers.runnable(),
+    sink: {
+      indicators: async (source, items) => {
+        const out = await services.indicators.receive(source, items);
+        return { stored: out.stored, refused: out.refused.length };
+      },
+      notice: async (source, item) => void (await services.notices.receive(source, item)),
+      saveCursor: (id, cursor, lastEventAt, at) => services.peers.saveCursor(id, cursor, lastEventAt, at),
+    },
+    leases: store.leases,
+    holder: instanceId,
+    hubId: config.hubId,
+    maxHops: config.maxHops,
+    onError: (err, peerId) => log.warn({ peerId, error: typeof err === 'string' ? err : err instanceof Error ? err.message : String(err) }, 'peer pull failed'),
+  });
+  pullerHooks.state = (id) => peerPullers.state(id);
+  pullerHooks.changed = () => peerPullers.changed();
+  peerPullers.start();
   const trimEvents = async () => {
     const trimmed = await store.events.trimBefore(new Date(Date.now() - config.eventRetentionMs));
     if (trimmed) log.info({ trimmed }, 'alert log trimmed to its retention');
@@ -361,13 +387,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(clock ? new Date(clock()) : undefined), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(clock ? new Date(clock()) : undefined), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
         reviews.stop();
         disclosures.stop();
+        await peerPullers.stop();
         checkpointer.stop();
         unsubscribeEvents();
         alerts.stop();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_MEMBER_IDS, demoIndicators, demoMembers, demoNotices, demoPeople } from '../src/demo/demo-data.js';
 import { demoVulnerabilities } from '../src/demo/demo-vulnerabilities.js';
+import { DEMO_CLOSED_REVIEW, DEMO_FINDINGS, DEMO_OPEN_REVIEW, demoReviews } from '../src/demo/demo-reviews.js';
+import { modelReviewStatus } from '../src/domain/model-review.js';
 import { normalizeIndicator } from '../src/domain/normalize.js';
 import { isAtlasTechnique, isOwaspLlm2025 } from '../src/domain/notice-rules.js';
 import {
@@ -383,6 +385,51 @@ describe('demo indicators against the normaliser', () => {
   it('infers the intended type for untyped values, defanged ones included', () => {
     for (const { input } of indicators.filter((i) => !i.input.type)) {
       expect(normalizeIndicator(input.value).type, input.value).toBe(guessType(input.value));
+    }
+  });
+});
+
+describe('demo model reviews', () => {
+  const DAY = 86_400_000;
+  const { open, closed } = demoReviews(NOW);
+
+  it('is a function of now (and the review window) only, with the documented stable ids', () => {
+    expect(demoReviews(NOW)).toEqual({ open, closed });
+    expect([open.id, closed.id]).toEqual([DEMO_OPEN_REVIEW, DEMO_CLOSED_REVIEW]);
+    expect(DEMO_OPEN_REVIEW).toBe('x-model-review--76b7aa4a-1920-5674-ae6e-85b06e27b370');
+    expect(DEMO_CLOSED_REVIEW).toBe('x-model-review--d18d168c-d5d8-5ff4-ae35-1f1b2207cac2');
+    expect([...open.findings, ...closed.findings].map((f) => f.id)).toEqual(Object.values(DEMO_FINDINGS));
+  });
+
+  it('has the lab schedule Orion-5 (OPEN now) and Orion-4 (CLOSED now), three findings of different TLPs on the open one, the RED one with recipients', () => {
+    const status = (r: typeof open) => modelReviewStatus({ cancelledAt: null, closesAt: r.input.plannedDeploymentAt, windowOpensAt: r.input.windowOpensAt ?? new Date(r.input.plannedDeploymentAt.getTime() - 30 * DAY) }, NOW);
+    expect([status(open), status(closed)]).toEqual(['OPEN', 'CLOSED']);
+    expect(open.findings.map((f) => f.input.tlp)).toEqual(['GREEN', 'AMBER', 'RED']);
+    expect(open.findings[2]!.input.recipients).toEqual(['demo-lab']);
+    expect(new Set(open.findings.map((f) => f.memberId))).toEqual(new Set(['demo-agency', 'demo-isac']));
+    expect(open.invite).toEqual(['demo-isac']);
+    expect(closed.input.publicSummary).toBe(true);
+  });
+
+  it.each([7, 30, 45])('schedules each review at least the window (%i days) ahead and files every finding inside its window, before now', (days) => {
+    const windowMs = days * DAY;
+    for (const r of Object.values(demoReviews(NOW, windowMs))) {
+      const planned = r.input.plannedDeploymentAt.getTime();
+      const opens = (r.input.windowOpensAt ?? new Date(planned - windowMs)).getTime();
+      expect(planned - r.scheduledAt.getTime()).toBeGreaterThanOrEqual(windowMs);
+      expect(opens).toBeLessThanOrEqual(planned - windowMs);
+      expect(opens).toBeGreaterThan(r.scheduledAt.getTime());
+      for (const f of r.findings) {
+        expect(f.filedAt.getTime()).toBeGreaterThan(opens);
+        expect(f.filedAt.getTime()).toBeLessThan(Math.min(planned, NOW.getTime()));
+      }
+    }
+  });
+
+  it('references only valid ATLAS technique ids and OWASP LLM 2025 ids', () => {
+    for (const f of [...open.findings, ...closed.findings]) {
+      for (const id of f.input.atlasTechniques ?? []) expect(isAtlasTechnique(id), id).toBe(true);
+      for (const id of f.input.owaspLlm ?? []) expect(isOwaspLlm2025(id), id).toBe(true);
     }
   });
 });

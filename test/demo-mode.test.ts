@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { demoIndicators } from '../src/demo/demo-data.js';
+import { DEMO_CLOSED_REVIEW, DEMO_FINDINGS, DEMO_OPEN_REVIEW } from '../src/demo/demo-reviews.js';
 import { INDICATOR_TYPES, TLPS } from '../src/domain/types.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 
@@ -119,9 +120,10 @@ describe('demo indicators', () => {
 });
 
 describe('demo notices', () => {
-  it('holds 12 notices across the four members\' views, RED and embargoed ones among them', () => {
+  it('holds 17 notices across the four members\' views (5 of them model reviews\' findings), RED and embargoed ones among them', () => {
     const seen = [...union(IDS.map((id) => noticesOf[id])).values()];
-    expect(seen).toHaveLength(12);
+    expect(seen).toHaveLength(17);
+    expect(seen.filter((n) => (Object.values(DEMO_FINDINGS) as string[]).includes(n.id))).toHaveLength(5);
     expect(seen.filter((n) => n.tlp === 'RED').length).toBeGreaterThanOrEqual(2);
     const now = Date.now();
     expect(seen.filter((n) => n.embargoUntil && Date.parse(n.embargoUntil) > now).length).toBeGreaterThanOrEqual(2);
@@ -163,9 +165,9 @@ describe('demo notices', () => {
     expect(IDS.filter((id) => noticesOf[id].some((n) => n.id === draft.id))).toEqual(['demo-lab']);
   });
 
-  it('gives each member a notice count that matches the rules: lab 12, agency 11, ISAC 7, enterprise 4, anonymous 2', () => {
+  it('gives each member a notice count that matches the rules: lab 17, agency 16, ISAC 11, enterprise 5, anonymous 2 (12, 11, 7, 4, 2 without the reviews\' findings)', () => {
     expect(Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v.notices]))).toEqual({
-      'demo-lab': 12, 'demo-agency': 11, 'demo-isac': 7, 'demo-enterprise': 4, anonymous: 2,
+      'demo-lab': 17, 'demo-agency': 16, 'demo-isac': 11, 'demo-enterprise': 5, anonymous: 2,
     });
     expect(new Set(noticesOf.anonymous.map((n) => n.tlp))).toEqual(new Set(['CLEAR']));
   });
@@ -335,5 +337,75 @@ describe('the demo clearinghouse: three AI-found flaws at three stages', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { objects: Array<{ id: string }> };
     expect(body.objects.map((o) => o.id)).toEqual([ids.published]);
+  });
+});
+
+describe('the demo\'s model reviews: Orion-5 open, Orion-4 closed with its findings released', () => {
+  const REVIEW = /* GraphQL */ `
+    query ($id: ID!) {
+      modelReview(id: $id) {
+        id status model { name version } lab { id } reviewers { id } plannedDeploymentAt windowOpensAt summaryPublic
+        findings { ... on ModelRiskNotice { id tlp source { id } } }
+        summary { total highestSeverity }
+      }
+    }`;
+  const LIST = '{ modelReviews(first: 10) { totalCount edges { node { id } } } }';
+  const view = async (who: DemoId | 'anonymous', id: string) => {
+    const res = await t.gql(REVIEW, { id }, { token: who === 'anonymous' ? undefined : tokens[who] });
+    expect(res.body.errors, res.text).toBeUndefined();
+    return res.body.data.modelReview;
+  };
+
+  it('lists the open review to the lab and its reviewers only, the closed one to every member and, its summary public, to anonymous callers', async () => {
+    const seen: Record<string, string[]> = {};
+    for (const who of [...IDS, 'anonymous'] as const) {
+      const res = await t.gql(LIST, {}, { token: who === 'anonymous' ? undefined : tokens[who] });
+      expect(res.body.errors, res.text).toBeUndefined();
+      seen[who] = res.body.data.modelReviews.edges.map((e: any) => e.node.id).sort();
+    }
+    expect(seen).toEqual({
+      'demo-lab': [DEMO_OPEN_REVIEW, DEMO_CLOSED_REVIEW].sort(),
+      'demo-agency': [DEMO_OPEN_REVIEW, DEMO_CLOSED_REVIEW].sort(),
+      'demo-isac': [DEMO_OPEN_REVIEW, DEMO_CLOSED_REVIEW].sort(),
+      'demo-enterprise': [DEMO_CLOSED_REVIEW],
+      anonymous: [DEMO_CLOSED_REVIEW],
+    });
+  });
+
+  it('holds Orion-5 OPEN by demo-lab: demo-agency reviewing by default (CORE), demo-isac invited (TRUSTED), three findings GREEN, AMBER, RED', async () => {
+    const lab = await view('demo-lab', DEMO_OPEN_REVIEW);
+    expect(lab).toMatchObject({ status: 'OPEN', model: { name: 'Orion-5' }, lab: { id: 'demo-lab' }, summaryPublic: false, summary: { total: 3, highestSeverity: 'CRITICAL' } });
+    expect(lab.reviewers.map((m: any) => m.id).sort()).toEqual(['demo-agency', 'demo-isac']);
+    expect(Date.parse(lab.windowOpensAt)).toBeLessThan(Date.now());
+    expect(Date.parse(lab.plannedDeploymentAt)).toBeGreaterThan(Date.now());
+    expect(lab.findings.map((f: any) => `${f.tlp} ${f.source.id}`).sort()).toEqual(['AMBER demo-isac', 'GREEN demo-agency', 'RED demo-agency']);
+    // The TRUSTED reviewer: not a recipient of the RED finding, and no summary before the close.
+    const isac = await view('demo-isac', DEMO_OPEN_REVIEW);
+    expect(isac.findings.map((f: any) => f.id).sort()).toEqual([DEMO_FINDINGS.openGreen, DEMO_FINDINGS.openAmber].sort());
+    expect(isac.summary).toBeNull();
+    for (const who of ['demo-enterprise', 'anonymous'] as const) expect(await view(who, DEMO_OPEN_REVIEW), who).toBeNull();
+    // Its findings are nowhere else: not even the GREEN one reaches the COMMUNITY member.
+    expect(noticesOf['demo-enterprise'].map((n) => n.id)).not.toContain(DEMO_FINDINGS.openGreen);
+  });
+
+  it('holds Orion-4 CLOSED: its findings released by their TLP (GREEN to COMMUNITY, AMBER to TRUSTED), reviewers hidden from others, the summary public', async () => {
+    const enterprise = await view('demo-enterprise', DEMO_CLOSED_REVIEW);
+    expect(enterprise).toMatchObject({ status: 'CLOSED', model: { name: 'Orion-4' }, reviewers: null, summaryPublic: true, summary: { total: 2, highestSeverity: 'MEDIUM' } });
+    expect(enterprise.findings.map((f: any) => f.id)).toEqual([DEMO_FINDINGS.closedGreen]);
+    expect((await view('demo-isac', DEMO_CLOSED_REVIEW)).findings.map((f: any) => f.id).sort()).toEqual([DEMO_FINDINGS.closedGreen, DEMO_FINDINGS.closedAmber].sort());
+    const anonymous = await view('anonymous', DEMO_CLOSED_REVIEW);
+    expect(anonymous).toMatchObject({ status: 'CLOSED', summary: { total: 2 }, findings: [] });
+    // The close was announced, as the ReviewWatcher does: REVIEW_CLOSED in the event log, MODEL_REVIEW_CLOSED in the audit log.
+    const events = (await t.hub.store.events.readAfter(0, 100_000)).filter((e) => e.recordId === DEMO_CLOSED_REVIEW);
+    expect(events.map((e) => e.type)).toContain('REVIEW_CLOSED');
+    expect((await t.hub.store.audit.find({ action: 'MODEL_REVIEW_CLOSED' })).map((a) => a.target?.id)).toEqual([DEMO_CLOSED_REVIEW]);
+  });
+
+  it('serves the closed review and its GREEN finding to the COMMUNITY member over TAXII, nothing of the open one', async () => {
+    const origin = t.url.replace(/\/graphql$/, '');
+    const res = await fetch(`${origin}/taxii2/hub/collections/model-risk-notices/objects/`, { headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${tokens['demo-enterprise']}` } });
+    const ids = ((await res.json()) as { objects: Array<{ id: string }> }).objects.map((o) => o.id);
+    expect(ids).toEqual(expect.arrayContaining([DEMO_CLOSED_REVIEW, DEMO_FINDINGS.closedGreen]));
+    for (const hidden of [DEMO_OPEN_REVIEW, DEMO_FINDINGS.openGreen, DEMO_FINDINGS.openAmber, DEMO_FINDINGS.openRed, DEMO_FINDINGS.closedAmber]) expect(ids).not.toContain(hidden);
   });
 });

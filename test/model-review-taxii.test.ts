@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Filter } from '../src/domain/filter.js';
-import type { ModelReviewDoc } from '../src/domain/model-review.js';
 import type { NoticeDoc } from '../src/domain/types.js';
 import { withId } from '../src/domain/with-id.js';
 import { noticeVisibility, taxiiExclusion, type Viewer } from '../src/policy/policy.js';
@@ -25,8 +24,9 @@ const TAXII = 'application/taxii+json;version=2.1';
 const NOTICES = 'fc6234ba-1d08-4c68-92c5-2765ca3f6581';
 const CASES = '62b4e6f9-25cd-475b-92a1-5cfd3c0577d7';
 const HOUR = 3_600_000;
-const REVIEW = 'x-model-review--00000000-0000-4000-8000-00000000000a';
-const CANCELLED = 'x-model-review--00000000-0000-4000-8000-00000000000b';
+/** The two reviews the lab schedules (one of them cancelled). */
+let REVIEW: string;
+let CANCELLED: string;
 
 let clock = Date.now();
 let t: TestHub;
@@ -53,60 +53,50 @@ async function read(collection: string, who: Who, addedAfter?: string): Promise<
 const ids = (page: Page) => page.objects.filter((o) => o.type !== 'x-model-review').map((o) => o.id);
 const reviewsOf = (page: Page) => page.objects.filter((o) => o.type === 'x-model-review');
 
-/** Files a record as a finding of a review, as the filing path does: the review's restriction rides on the record from its write. */
-async function restrict(kind: 'notices' | 'vulnerabilities', id: string, reviewId: string, audience: string[], release: Date | null): Promise<void> {
-  const set = { reviewId, reviewAudience: audience, reviewReleaseAt: release, seq: await t.hub.store.sequences.next(kind) };
-  const repo = kind === 'notices' ? t.hub.store.notices : t.hub.store.vulnerabilities;
-  expect(await repo.updateOne({ _id: id }, { $set: set })).not.toBeNull();
-}
+const DAY = 86_400_000;
 
 beforeAll(async () => {
   t = await startTestHub({ config: { anonymousReads: true }, start: { clock: () => clock } });
-  const lab = t.member('lab', 'CORE', { kind: 'LAB' });
-  const reviewer = t.member('reviewer', 'CORE');
-  const invited = t.member('invited', 'TRUSTED');
-  const others = { core: t.member('core', 'CORE'), trusted: t.member('trusted', 'TRUSTED'), community: t.member('community', 'COMMUNITY') };
-  tok.lab = await lab.token(['reader']);
-  tok.reviewer = await reviewer.token(['reader', 'publisher']);
-  tok.invited = await invited.token(['reader', 'publisher']);
-  for (const [name, m] of Object.entries(others)) tok[name as keyof typeof others] = await m.token(['reader']);
+  const gql = async (token: string | undefined, query: string, variables: Record<string, unknown>) => {
+    const res = await t.gql(query, variables, { token });
+    expect(res.body.errors, res.text).toBeUndefined();
+    return res.body.data;
+  };
+  const members = { lab: t.member('lab', 'CORE', { kind: 'LAB' }), reviewer: t.member('reviewer', 'CORE'), invited: t.member('invited', 'TRUSTED'), trusted: t.member('trusted', 'TRUSTED'), community: t.member('community', 'COMMUNITY') };
+  for (const [name, m] of Object.entries(members)) tok[name as keyof typeof members] = await m.token(['reader', 'publisher']);
+  tok.anonymous = undefined;
+
+  // The lab schedules two reviews (CORE members review by default: `reviewer`), inviting the TRUSTED `invited`.
+  releaseAt = new Date(clock + 31 * DAY);
+  const schedule = async () =>
+    (await gql(tok.lab, 'mutation ($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }', {
+      input: { model: { name: 'Frontier-9', developer: 'lab' }, plannedDeploymentAt: releaseAt.toISOString(), reviewerIds: ['invited'], description: 'Before it ships.' },
+    })).scheduleModelReview.id as string;
+  REVIEW = await schedule();
+  CANCELLED = await schedule();
+  // Members that joined after the scheduling review nothing: a CORE member, and the hub-admins' member.
+  tok.core = await t.member('core', 'CORE').token(['reader']);
   await t.member('hq', 'CORE', { allowedRoles: ['reader', 'hub-admin'] }).token(['reader']);
   tok.admin = await t.tokenAs('hq', 'admin@hq', ['reader', 'hub-admin']);
-  tok.anonymous = undefined;
-  const audience = ['lab', 'reviewer', 'invited'];
-  releaseAt = new Date(clock + 2 * HOUR);
-  const scheduled = new Date(clock - 10 * 86_400_000);
-  const doc = (id: string, over: Partial<ModelReviewDoc>): ModelReviewDoc => ({
-    _id: id, model: { name: 'Frontier-9', developer: 'lab', version: null }, description: 'Before it ships.', lab: 'lab', scheduledBy: { memberId: 'lab', userId: 'test@lab' },
-    plannedDeploymentAt: releaseAt, windowOpensAt: new Date(clock - HOUR), closesAt: releaseAt, cancelledAt: null, cancelReason: null,
-    reviewers: ['reviewer', 'invited'], invited: ['invited'], summaryPublic: false, closeAnnouncedAt: null, createdAt: scheduled, updatedAt: scheduled, seq: 1, ...over,
-  });
-  await t.hub.store.modelReviews.insert(doc(REVIEW, {}));
-  await t.hub.store.modelReviews.insert(doc(CANCELLED, { closesAt: null, cancelledAt: new Date(clock - HOUR / 2), cancelReason: 'Not shipping.', updatedAt: new Date(clock - HOUR / 2), seq: 2 }));
 
-  const publish = async (token: string, input: Record<string, unknown>) => {
-    const res = await t.gql('mutation ($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }', {
-      input: { title: 'Finding', summary: 'Found in review.', model: { name: 'Frontier-9', developer: 'lab' }, category: 'CYBER_OFFENSE_CAPABILITY', severity: 'HIGH', status: 'PUBLISHED', ...input },
-    }, { token });
-    expect(res.body.errors, res.text).toBeUndefined();
-    return res.body.data.publishModelRiskNotice.id as string;
-  };
-  finding.green = await publish(tok.reviewer!, { tlp: 'GREEN' });
-  finding.amber = await publish(tok.invited!, { tlp: 'AMBER' });
-  finding.red = await publish(tok.reviewer!, { tlp: 'RED', recipients: ['trusted'] });
-  finding.cancelled = await publish(tok.reviewer!, { tlp: 'CLEAR' });
-  for (const id of [finding.green, finding.amber, finding.red]) await restrict('notices', id, REVIEW, audience, releaseAt);
-  await restrict('notices', finding.cancelled, CANCELLED, audience, null);
+  clock += 2 * DAY; // the windows are open: reviewers file findings
+  const file = async (token: string | undefined, reviewId: string, input: Record<string, unknown>) =>
+    (await gql(token, 'mutation ($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }', {
+      input: { title: 'Finding', summary: 'Found in review.', model: { name: 'Frontier-9', developer: 'lab' }, category: 'CYBER_OFFENSE_CAPABILITY', severity: 'HIGH', status: 'PUBLISHED', reviewId, ...input },
+    })).publishModelRiskNotice.id as string;
+  finding.green = await file(tok.reviewer, REVIEW, { tlp: 'GREEN' });
+  finding.amber = await file(tok.invited, REVIEW, { tlp: 'AMBER' });
+  finding.red = await file(tok.reviewer, REVIEW, { tlp: 'RED', recipients: ['trusted'] });
+  finding.cancelled = await file(tok.reviewer, CANCELLED, { tlp: 'CLEAR' });
+  await gql(tok.lab, 'mutation ($id: ID!) { cancelModelReview(reviewId: $id, reason: "Not shipping.") { id } }', { id: CANCELLED });
 
-  // A clearinghouse case filed under the review, validated: CORE sees a VALIDATED case by its stage.
-  const reporter: Viewer = { kind: 'member', memberId: 'reviewer', userId: 'test@reviewer', roles: ['reader', 'publisher'], tier: 'CORE' };
-  const coordinator: Viewer = { kind: 'member', memberId: 'core', userId: 'coord@core', roles: ['reader', 'coordinator'], tier: 'CORE' };
-  caseFinding = (await t.hub.services.vulnerabilities.submit(reporter, {
-    title: 'Sandbox escape found by the model under review', summary: 'A crafted tool call escapes the sandbox.', severity: 'HIGH',
-    affected: [{ vendorName: 'Some vendor', product: 'sandboxd', versions: '< 2.0' }], discovery: { method: 'HUMAN', humanValidated: true },
-  }))._id;
+  // A clearinghouse case filed under the review, validated by a coordinator: CORE sees a VALIDATED case by its stage.
+  // Coordinators are not exempt from the review's restriction: one of the lab's people coordinates it.
+  caseFinding = (await gql(tok.reviewer, 'mutation ($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }', {
+    input: { title: 'Sandbox escape found by the model under review', summary: 'A crafted tool call escapes the sandbox.', severity: 'HIGH', affected: [{ vendorName: 'Some vendor', product: 'sandboxd', versions: '< 2.0' }], discovery: { method: 'HUMAN', humanValidated: true }, reviewId: REVIEW },
+  })).submitVulnerability.id;
+  const coordinator: Viewer = { kind: 'member', memberId: 'lab', userId: 'coord@lab', roles: ['reader', 'coordinator'], tier: 'CORE' };
   await t.hub.services.vulnerabilityWorkflow.validate(coordinator, caseFinding, 'VALIDATED', 'Reproduced.');
-  await restrict('vulnerabilities', caseFinding, REVIEW, audience, releaseAt);
   clock += 1_000;
 });
 
@@ -134,7 +124,7 @@ describe('TAXII and a model review\'s findings, before and after the close', () 
       expect(reviews.map((r) => r.id).sort(), who).toEqual([REVIEW, CANCELLED].sort());
       const open = reviews.find((r) => r.id === REVIEW)!;
       for (const r of reviews) expect(stixProblems(r), `${who} ${r.id}`).toEqual([]);
-      expect(open, who).toMatchObject({ status: 'open', reviewer_refs: [memberIdentityId('reviewer'), memberIdentityId('invited')] });
+      expect(open, who).toMatchObject({ status: 'open', reviewer_refs: expect.arrayContaining([memberIdentityId('reviewer'), memberIdentityId('invited')]) });
       // Findings referenced as TAXII serves them to this viewer: never the RED one.
       expect([...open.finding_refs].sort(), who).toEqual([finding.green, finding.amber, ...(who === 'invited' ? [] : [caseFinding])].sort());
     }

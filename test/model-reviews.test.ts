@@ -9,8 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelReviewDoc } from '../src/domain/model-review.js';
 import { findingRestriction } from '../src/domain/model-review.js';
-import type { NoticeDoc, Role } from '../src/domain/types.js';
-import { withId } from '../src/domain/with-id.js';
+import type { Role } from '../src/domain/types.js';
 import { parseConfig } from '../src/config.js';
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import { APPROVE, personToken, REQUEST_REGISTRATION } from './support/identity-providers.js';
@@ -121,18 +120,20 @@ async function stored(id: string): Promise<ModelReviewDoc> {
   return doc!;
 }
 
-/** A finding as a reviewer files it (the filing itself is NoticeService's): a notice carrying its review's restriction. */
-async function fileFinding(reviewId: string, source: string, tlp: 'GREEN' | 'AMBER' = 'GREEN'): Promise<string> {
+/** A finding filed by a reviewer through the real mutation, while the window is open (the clock moved there and back). */
+async function fileFinding(reviewId: string, token: string, tlp: 'GREEN' | 'AMBER' = 'GREEN'): Promise<string> {
   const review = await stored(reviewId);
-  const id = `x-model-risk-notice--${crypto.randomUUID()}`;
-  const doc: NoticeDoc = {
-    ...withId(id), title: 'Finding', summary: 'A finding of the review', model: review.model, category: 'CYBER_OFFENSE_CAPABILITY',
-    severity: 'HIGH', severityRank: 3, tlp, recipients: [], embargoUntil: null, status: 'PUBLISHED', atlasTechniques: [], owaspLlm: [],
-    mitigations: null, technicalDetails: null, evaluationEvidence: null, affectedDeployments: [], relatedIndicatorIds: [], source,
-    ...findingRestriction(review), createdAt: new Date(now), updatedAt: new Date(now), seq: await t.hub.store.sequences.next('notices'),
-  };
-  await t.hub.store.notices.insert(doc);
-  return id;
+  const was = now;
+  now = Math.max(now, review.windowOpensAt.getTime());
+  try {
+    const res = await t.gql('mutation($input: ModelRiskNoticeInput!) { publishModelRiskNotice(input: $input) { id } }', {
+      input: { title: 'Finding', summary: 'A finding of the review', model: { name: 'Orion-5', developer: 'lab' }, category: 'CYBER_OFFENSE_CAPABILITY', severity: 'HIGH', tlp, status: 'PUBLISHED', reviewId },
+    }, { token });
+    expect(res.body.errors, res.text).toBeUndefined();
+    return res.body.data.publishModelRiskNotice.id;
+  } finally {
+    now = was;
+  }
 }
 const NOTICE = 'query($id: ID!) { modelRiskNotice(id: $id) { id updatedAt } }';
 const seesNotice = async (token: string | undefined, id: string) => (await t.gql(NOTICE, { id }, token ? { token } : {})).body.data?.modelRiskNotice !== null;
@@ -220,7 +221,7 @@ describe('inviteReviewers and removeReviewers', () => {
   it('invites members of any tier, removes only those invited; each finding follows its review', async () => {
     now = T0;
     const r = await schedule();
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     expect(await seesNotice(tok.community, finding)).toBe(false);
     now = T0 + DAY;
     const invited = await invite(tok.labPub, r.id, ['community-co', 'agency']);
@@ -241,7 +242,7 @@ describe('inviteReviewers and removeReviewers', () => {
     const [notice] = await t.hub.store.notices.find({ _id: finding });
     expect(notice!.reviewAudience).toEqual(findingRestriction(await stored(r.id)).reviewAudience);
     // A restriction change does not move the finding's updatedAt (lists and cursors are ordered by it).
-    expect(notice!.updatedAt.toISOString()).toBe(at(0).toISOString());
+    expect(notice!.updatedAt.toISOString()).toBe(notice!.createdAt.toISOString());
     const actions = (await auditOf('lab', r.id)).map((e: any) => [e.action, e.details]);
     expect(actions).toEqual(expect.arrayContaining([
       ['MODEL_REVIEW_REVIEWERS_INVITED', { added: ['community-co'] }],
@@ -250,22 +251,19 @@ describe('inviteReviewers and removeReviewers', () => {
     now = T0;
   });
 
-  it('brings a finding filed with a restriction read before a change in line when its filing rechecks the review', async () => {
+  it('syncFindings repairs a finding found out of line with its review, and leaves those in line alone', async () => {
     now = T0;
     const r = await schedule();
-    const asRead = await stored(r.id);
-    await invite(tok.labPub, r.id, ['community-co']);
-    // Filed with the restriction read before the invitation (the change's own pass ran before it existed).
-    const id = `x-model-risk-notice--${crypto.randomUUID()}`;
-    await t.hub.store.notices.insert({
-      ...withId(id), title: 'Late finding', summary: 's', model: asRead.model, category: 'JAILBREAK', severity: 'LOW', severityRank: 1, tlp: 'GREEN',
-      recipients: [], embargoUntil: null, status: 'PUBLISHED', atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null,
-      evaluationEvidence: null, affectedDeployments: [], relatedIndicatorIds: [], source: 'agency', ...findingRestriction(asRead),
-      createdAt: new Date(now), updatedAt: new Date(now), seq: await t.hub.store.sequences.next('notices'),
-    });
-    expect(await seesNotice(tok.community, id)).toBe(false);
-    await t.hub.services.modelReviews.recheckFiling(asRead);
-    expect(await seesNotice(tok.community, id)).toBe(true);
+    const [a, b] = [await fileFinding(r.id, tok.agency), await fileFinding(r.id, tok.core2)];
+    const [out] = await t.hub.store.notices.find({ _id: a });
+    await t.hub.store.notices.updateOne({ _id: a }, { $set: { reviewAudience: ['agency'], seq: await t.hub.store.sequences.next('notices') } });
+    expect(await seesNotice(tok.core2, a)).toBe(false);
+    expect(await t.hub.services.modelReviews.syncFindings(await stored(r.id))).toBe(1);
+    expect(await seesNotice(tok.core2, a)).toBe(true);
+    const [repaired] = await t.hub.store.notices.find({ _id: a });
+    expect(repaired!.reviewAudience).toEqual(out!.reviewAudience);
+    expect(await t.hub.services.modelReviews.syncFindings(await stored(r.id))).toBe(0);
+    expect(await seesNotice(tok.core2, b)).toBe(true);
   });
 
   it('refuses unknown and pending ids alike, the lab itself, and more than 100 ids a call', async () => {
@@ -314,7 +312,7 @@ describe('rescheduleModelReview', () => {
   it('postpones as a plain change: a window not yet open keeps its length; findings follow the new close', async () => {
     now = T0;
     const r = await schedule();
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     const moved = await reschedule(tok.labPub, r.id, at(50));
     expect(moved.data).toMatchObject({ plannedDeploymentAt: at(50).toISOString(), windowOpensAt: at(20).toISOString(), closedAt: at(50).toISOString(), status: 'SCHEDULED' });
     const [notice] = await t.hub.store.notices.find({ _id: finding });
@@ -362,7 +360,7 @@ describe('rescheduleModelReview', () => {
   it('bringing deployment forward under the window is a two-person request that another approver of the lab decides, not the requester', async () => {
     now = T0;
     const r = await schedule();
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     // 40 days out, window opening at day 10: deployment at day 25 would leave a window of 15 days from day 10.
     const asked = await reschedule(tok.labPub, r.id, at(25), 'regulator asked for an earlier launch');
     expect(asked).toMatchObject({ code: 'APPROVAL_REQUIRED', field: 'plannedDeploymentAt' });
@@ -436,7 +434,7 @@ describe('closeModelReview', () => {
   it('is always a two-person request before the planned deployment; approved, the review closes now and its findings are released', async () => {
     now = T0;
     const r = await schedule();
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     now = T0 + 12 * DAY;
     const asked = await close(tok.labPub, r.id);
     expect(asked).toMatchObject({ code: 'APPROVAL_REQUIRED', field: 'reviewId' });
@@ -462,7 +460,10 @@ describe('closeModelReview', () => {
     const entries = await auditOf('lab', r.id);
     const closed = entries.filter((e: any) => e.action === 'MODEL_REVIEW_CLOSED');
     expect(closed).toHaveLength(1);
-    expect(closed[0]).toMatchObject({ actor: { userId: 'bob@lab' }, target: { kind: 'MODEL_REVIEW', id: r.id }, details: { by: 'APPROVAL', requestId: asked.requestId } });
+    expect(closed[0]).toMatchObject({ actor: { userId: 'bob@lab' }, target: { kind: 'MODEL_REVIEW', id: r.id } });
+    expect(closed[0].details).toEqual({ closesAt: at(13).toISOString(), by: 'APPROVAL', findings: 1 });
+    const approval = entries.find((e: any) => e.action === 'APPROVE');
+    expect(approval).toMatchObject({ actor: { userId: 'bob@lab' }, details: { requestId: asked.requestId, kind: 'CLOSE_MODEL_REVIEW' } });
     now = T0;
   });
 
@@ -480,7 +481,7 @@ describe('cancelModelReview', () => {
   it('cancels for good: the reason to the lab and reviewers only, the findings never released, the review never shown to others', async () => {
     now = T0;
     const r = await schedule({ publicSummary: true });
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     expect(await cancel(tok.labPub, r.id, ' ')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
     expect(await cancel(tok.agency, r.id)).toMatchObject({ code: 'FORBIDDEN' });
     const done = await cancel(tok.labAdmin, r.id, 'the model will not ship');
@@ -533,7 +534,7 @@ describe("the findings' alerts", () => {
   it('tell each viewer of a finding RELEASED when a change of its review newly reaches it: an invited reviewer, then everyone at an early close', async () => {
     now = T0;
     const r = await schedule();
-    const finding = await fileFinding(r.id, 'agency');
+    const finding = await fileFinding(r.id, tok.agency);
     const who = { community: tok.community, trusted: tok.trusted, agency: tok.agency, lab: tok.labReader } as const;
     const streams = Object.fromEntries(
       await Promise.all(Object.entries(who).map(async ([name, token]) => [name, await alertStream(t, token, { selection: 'cursor type notice { id }', ready: false, heartbeats: false })] as const)),
@@ -606,7 +607,7 @@ describe('who may call each mutation', () => {
 describe('a clearinghouse case filed under a review', () => {
   it('carries its review\'s restriction through invitations and a cancellation, each write with a new seq', async () => {
     now = T0;
-    const r = await schedule();
+    const r = await schedule({ windowOpensAt: at(0).toISOString() });
     const submitted = await t.gql(
       `mutation($input: VulnerabilityInput!) { submitVulnerability(input: $input) { id } }`,
       {
@@ -614,15 +615,15 @@ describe('a clearinghouse case filed under a review', () => {
           title: 'Sandbox escape found by the model', summary: 'The model escapes its sandbox.', severity: 'HIGH', cwes: ['CWE-693'],
           affected: [{ vendorName: 'Lab', product: 'orion-sandbox', versions: '< 5' }],
           discovery: { method: 'AI_MODEL', model: { name: 'Orion-5', developer: 'lab' }, humanValidated: true }, exploited: false,
+          reviewId: r.id,
         },
       },
       { token: tok.agency },
     );
     expect(submitted.body.errors, submitted.text).toBeUndefined();
     const caseId = submitted.body.data.submitVulnerability.id;
-    // Filed under the review (the filing itself is VulnerabilityService's): the case carries its restriction.
-    await t.hub.store.vulnerabilities.updateOne({ _id: caseId }, { $set: { ...findingRestriction(await stored(r.id)), seq: await t.hub.store.sequences.next('vulnerabilities') } });
     const [before] = await t.hub.store.vulnerabilities.find({ _id: caseId });
+    expect(before!.reviewAudience).toEqual(findingRestriction(await stored(r.id)).reviewAudience);
 
     await invite(tok.labPub, r.id, ['community-co']);
     const [invited] = await t.hub.store.vulnerabilities.find({ _id: caseId });

@@ -11,7 +11,8 @@ import {
 } from 'jose';
 import { ROLES, type IdentityProviderRegistration, type Member, type Role } from '../domain/types.js';
 import { hubError } from '../errors.js';
-import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, effectiveRoles, federatedTokenRoles, memberRefusal, personMayAct, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
+import { ANONYMOUS, API_KEY_EXCLUDED_ROLES, effectiveRoles, federatedTokenRoles, memberRefusal, peerViewer, personMayAct, UNKNOWN_PERSON, type Viewer } from '../policy/policy.js';
+import { DEFAULT_MAX_HOPS } from '../domain/peer.js';
 import type { PersonDoc } from '../domain/person.js';
 import { ApiKeyRejection, readAuthorization, type ApiKeyCredential } from './api-keys.js';
 import { FederatedKeySets, registrationFingerprint, type RemoteJwksOptions } from './federated-key-sets.js';
@@ -58,6 +59,8 @@ export interface AuthenticatorOptions {
   maxLifetimeMs: number;
   /** Accepted clock skew, ms (at most 60 s). */
   clockToleranceMs: number;
+  /** This hub's `HUB_MAX_HOPS`, carried by peer viewers (`Viewer.peer`). Default 3. */
+  maxHops?: number;
   /** Reads members from the hub's registry: the only source of a member's tier. */
   loadMember: (id: string) => Promise<Member | null>;
   /**
@@ -215,7 +218,7 @@ export class Authenticator {
     if (!personMayAct(person, member._id)) throw this.reject(NO_ACTIVE_PERSON, details, kind);
     // A federated identity also counts as whoever put its provider in place (isSamePerson).
     const persons = 'issuer' in credential.who ? [...new Set([person!._id, ...credential.who.registrants])] : null;
-    return {
+    const viewer: Viewer = {
       kind: 'member',
       memberId: member._id,
       userId: person!._id,
@@ -225,6 +228,8 @@ export class Authenticator {
       ...(persons ? { persons } : {}),
       ...(credential.apiKeyId ? { apiKeyId: credential.apiKeyId } : {}),
     };
+    // A peer hub is recognised by its member's kind in the registry, never by a claim.
+    return peerViewer(viewer, member, this.options.maxHops ?? DEFAULT_MAX_HOPS);
   }
 
   /** The person behind a credential, read fresh; for an unlinked identity, one made just in time when the hub does that. */

@@ -2,7 +2,7 @@
  * The demo's pre-deployment model reviews (issue 14, docs/model-reviews.md "The demo's reviews"):
  * `demo-lab` has two of its models reviewed before they ship.
  *
- * - Orion-5 (OPEN): its window opened 10 days ago, deployment is 20 days away. `demo-agency`
+ * - Orion-5 (OPEN): its window opened 10 days ago (with the default 30-day window), deployment is 20 days away. `demo-agency`
  *   reviews it as a CORE member (HUB_REVIEW_DEFAULT_TIER), `demo-isac` (TRUSTED) as an invited
  *   reviewer; they filed three findings, TLP:GREEN, TLP:AMBER and TLP:RED (for `demo-lab` only),
  *   which only the lab, the two reviewers and hub-admins see until the review closes.
@@ -53,18 +53,31 @@ export interface DemoReview {
   findings: Array<{ id: string; memberId: string; filedAt: Date; input: NoticeInput }>;
 }
 
-/** The two demo reviews at `now` (deterministic: a function of `now` only). */
-export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview } {
+/**
+ * The two demo reviews at `now` for a review window of `windowMs` (HUB_REVIEW_WINDOW; default 30
+ * days), deterministic. The open review deploys in 20 days, its window open for at least 10 days;
+ * the closed one deployed 5 days ago. Each is scheduled 2 days before its window opens, and its
+ * findings are filed inside the window, so the seed goes through the services' own rules
+ * whatever the window.
+ */
+export function demoReviews(now: Date, windowMs = 30 * DAY): { open: DemoReview; closed: DemoReview } {
   const at = (days: number) => new Date(now.getTime() + days * DAY);
+  const openPlanned = at(20);
+  const openOpens = new Date(Math.min(at(-10).getTime(), openPlanned.getTime() - windowMs));
+  const closedPlanned = at(-5);
+  const closedOpens = new Date(closedPlanned.getTime() - windowMs);
+  /** The instant `share` of the way from `from` to `to`. */
+  const between = (from: Date, to: Date, share: number) => new Date(Math.round(from.getTime() + (to.getTime() - from.getTime()) * share));
   const orion5 = { name: 'Orion-5', developer: LAB_NAME, version: '5.0-preview' };
   const orion4 = { name: 'Orion-4', developer: LAB_NAME, version: '4.0' };
   return {
     open: {
       id: DEMO_OPEN_REVIEW,
-      scheduledAt: at(-12),
+      scheduledAt: new Date(openOpens.getTime() - 2 * DAY),
       input: {
         model: orion5,
-        plannedDeploymentAt: at(20),
+        plannedDeploymentAt: openPlanned,
+        windowOpensAt: openOpens,
         description: 'Pre-deployment cyber-risk review of Orion-5: offensive-capability uplift, tool-use jailbreaks and autonomous vulnerability discovery.',
         publicSummary: false,
       },
@@ -73,7 +86,7 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
         {
           id: DEMO_FINDINGS.openGreen,
           memberId: DEMO_AGENCY,
-          filedAt: at(-6),
+          filedAt: between(openOpens, now, 0.4),
           input: {
             title: 'Orion-5 writes working exploits for published n-day CVEs',
             summary: 'Given a CVE identifier and the vendor advisory, Orion-5 produced a working exploit for 7 of 20 n-day flaws in lab targets, against 1 of 20 for Orion-4.',
@@ -89,7 +102,7 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
         {
           id: DEMO_FINDINGS.openAmber,
           memberId: DEMO_ISAC,
-          filedAt: at(-4),
+          filedAt: between(openOpens, now, 0.6),
           input: {
             title: 'Orion-5 tool-use jailbreak exfiltrates records through a search plugin',
             summary: 'A two-step prompt makes Orion-5 encode customer records from a connected CRM tool into search queries sent to an attacker-controlled domain.',
@@ -105,7 +118,7 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
         {
           id: DEMO_FINDINGS.openRed,
           memberId: DEMO_AGENCY,
-          filedAt: at(-2),
+          filedAt: between(openOpens, now, 0.8),
           input: {
             title: 'Orion-5 finds memory-safety flaws in industrial controller firmware unaided',
             summary: 'Run as an agent with a disassembler, Orion-5 found two previously unknown memory-safety flaws in a PLC firmware image within six hours.',
@@ -122,10 +135,10 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
     },
     closed: {
       id: DEMO_CLOSED_REVIEW,
-      scheduledAt: at(-40),
+      scheduledAt: new Date(closedOpens.getTime() - 2 * DAY),
       input: {
         model: orion4,
-        plannedDeploymentAt: at(-5),
+        plannedDeploymentAt: closedPlanned,
         description: 'Pre-deployment cyber-risk review of Orion-4 (shipped 5 days ago).',
         publicSummary: true,
       },
@@ -134,7 +147,7 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
         {
           id: DEMO_FINDINGS.closedGreen,
           memberId: DEMO_AGENCY,
-          filedAt: at(-25),
+          filedAt: between(closedOpens, closedPlanned, 1 / 3),
           input: {
             title: 'Orion-4 follows instructions hidden in retrieved web pages',
             summary: 'Instructions planted in a web page that Orion-4 browses override the user\'s task in 3 of 10 trials; mitigated before deployment by the lab\'s input isolation.',
@@ -150,7 +163,7 @@ export function demoReviews(now: Date): { open: DemoReview; closed: DemoReview }
         {
           id: DEMO_FINDINGS.closedAmber,
           memberId: DEMO_ISAC,
-          filedAt: at(-15),
+          filedAt: between(closedOpens, closedPlanned, 2 / 3),
           input: {
             title: 'Orion-4 drafts convincing payment-fraud lures for named banks',
             summary: 'Orion-4 wrote bank-branded payment-fraud emails that passed three commercial filters; the lab added refusals before deployment.',

@@ -6,6 +6,7 @@ import type { Store } from '../store/ports.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import { demoIndicators, demoMembers, demoNotices, demoPeople } from './demo-data.js';
 import { seedDemoVulnerabilities } from './demo-vulnerabilities.js';
+import { seedDemoReviews, type DemoReviewOptions } from './seed-demo-reviews.js';
 
 const DAY = 86_400_000;
 
@@ -14,9 +15,16 @@ const DAY = 86_400_000;
  * publisher (and a coordinator, a vendor) uses, so every demo record went through normalisation,
  * validation, the audit log and the alert log. Notices are written as of a month ago, so that demo
  * embargoes that have already ended could still be set in the future; clearinghouse cases are
- * written now (src/demo/demo-vulnerabilities.ts).
+ * written now (src/demo/demo-vulnerabilities.ts); model reviews and their findings each at their
+ * own instant in the past (src/demo/seed-demo-reviews.ts; `reviews`: the hub's review settings).
  */
-export async function seedDemo(services: Services, store: Store, cursors: CursorCodec, now = new Date()): Promise<{ indicators: number; notices: number; vulnerabilities: number }> {
+export async function seedDemo(
+  services: Services,
+  store: Store,
+  cursors: CursorCodec,
+  now = new Date(),
+  reviews: DemoReviewOptions = {},
+): Promise<{ indicators: number; notices: number; vulnerabilities: number; modelReviews: number; findings: number }> {
   const members = demoMembers(now);
   for (const m of members) await services.members.register(m);
   for (const p of demoPeople()) await services.people.seed(p);
@@ -56,5 +64,6 @@ export async function seedDemo(services: Services, store: Store, cursors: Cursor
     if (input.category === 'AI_FOUND_VULNERABILITY' && memberId === 'demo-lab') aiFound = notice._id;
   }
   const cases = await seedDemoVulnerabilities(services, now, aiFound);
-  return { indicators, notices: notices.length, vulnerabilities: Object.keys(cases).length };
+  const reviewed = await seedDemoReviews(services, store, cursors, now, reviews);
+  return { indicators, notices: notices.length, vulnerabilities: Object.keys(cases).length, modelReviews: reviewed.reviews, findings: reviewed.findings };
 }

@@ -45,6 +45,8 @@ export interface VisibilityFacts {
   closesAt?: Date | null;
   cancelledAt?: Date | null;
   summaryPublic?: boolean;
+  /** Indicators and notices received from a peer hub: what `peerExclusion` reads of their provenance (absent on this hub's own). */
+  origin?: { hub: string; hops: number; shareOnward: boolean };
 }
 
 export interface EventDoc {
@@ -61,10 +63,13 @@ export interface EventDoc {
 
 export type NewEvent = Omit<EventDoc, '_id'>;
 
-export function factsOf(doc: { source: string; tlp: Tlp; recipients: string[]; status?: NoticeStatus; embargoUntil?: Date | null } & ReviewFacts): VisibilityFacts {
+export function factsOf(
+  doc: { source: string; tlp: Tlp; recipients: string[]; status?: NoticeStatus; embargoUntil?: Date | null; origin?: { hub: string; hops: number; shareOnward: boolean } | null } & ReviewFacts,
+): VisibilityFacts {
   const facts: VisibilityFacts = { source: doc.source, tlp: doc.tlp, recipients: doc.recipients };
   if (doc.status !== undefined) facts.status = doc.status;
   if (doc.embargoUntil !== undefined) facts.embargoUntil = doc.embargoUntil;
+  if (doc.origin) facts.origin = { hub: doc.origin.hub, hops: doc.origin.hops, shareOnward: doc.origin.shareOnward };
   return withReviewFacts(facts, doc);
 }
 

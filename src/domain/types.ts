@@ -3,6 +3,8 @@
  * Stored documents use these shapes in every store adapter (memory and MongoDB alike).
  */
 
+import type { PeerConfig, RecordOrigin } from './peer.js';
+
 export const TIERS = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const;
 /** A viewer's trust tier. PUBLIC is the anonymous caller; members are COMMUNITY..CORE. */
 export type Tier = (typeof TIERS)[number];
@@ -67,6 +69,8 @@ export interface Member {
   /** The last change of `status`: when, by whom, why (the reason is shown to hub-admins only, never audited). */
   statusChange?: { at: Date; by: ActorRef; reason: string; requestId?: string };
   createdAt: Date;
+  /** A peer hub's pull settings and state (kind HUB, registered with registerPeer): src/domain/peer.ts. */
+  peer?: PeerConfig;
 }
 
 /** A member's lifecycle (docs/members.md). PENDING: registered, awaiting its second hub-admin. */
@@ -113,6 +117,8 @@ export interface IndicatorDoc {
   dateAddedOffset: number;
   /** Monotonic write sequence: bumped on every write, the stable tiebreak for ordering. */
   seq: number;
+  /** Provenance of a claim received from a peer hub (src/domain/peer.ts); absent or null for this hub's own. */
+  origin?: RecordOrigin | null;
 }
 
 export interface ModelRef {
@@ -146,6 +152,8 @@ export interface NoticeDoc {
   reviewId?: string | null;
   reviewAudience?: string[];
   reviewReleaseAt?: Date | null;
+  /** Provenance of a notice received from a peer hub (src/domain/peer.ts); absent or null for this hub's own. */
+  origin?: RecordOrigin | null;
   createdAt: Date;
   updatedAt: Date;
   /**
@@ -266,12 +274,13 @@ export const APPROVAL_KINDS = [
   'PUBLISH_VULNERABILITY',
   'RESCHEDULE_MODEL_REVIEW',
   'CLOSE_MODEL_REVIEW',
+  'REGISTER_PEER',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 /** The kinds about a member's standing (tier, registration, reinstatement): requested and decided by hub-admins only. */
-export const MEMBER_STANDING_KINDS: readonly ApprovalKind[] = ['CHANGE_TIER', 'REGISTER_MEMBER', 'REINSTATE_MEMBER'];
+export const MEMBER_STANDING_KINDS: readonly ApprovalKind[] = ['CHANGE_TIER', 'REGISTER_MEMBER', 'REINSTATE_MEMBER', 'REGISTER_PEER'];
 /** What is stored. EXPIRED is never stored: a PENDING request past `expiresAt` reads as EXPIRED. */
 export type ApprovalStoredStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
 export type ApprovalStatus = ApprovalStoredStatus | 'EXPIRED';
@@ -379,6 +388,10 @@ export const AUDIT_ACTIONS = [
   'MODEL_REVIEW_CLOSED',
   'MODEL_REVIEW_CANCELLED',
   'MODEL_REVIEW_SUMMARY_RELEASED',
+  'PEER_REGISTERED',
+  'PEER_PAUSED',
+  'PEER_RESUMED',
+  'PEER_REMOVED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW';

@@ -190,6 +190,8 @@ export type ApprovalKind =
   | 'REGISTER_IDENTITY_PROVIDER'
   /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
   | 'REGISTER_MEMBER'
+  /** Register a peer hub and start pulling it (registerPeer; hub-admins only, never the requester). */
+  | 'REGISTER_PEER'
   /** Reinstate a suspended member at TRUSTED or above (hub-admins only). */
   | 'REINSTATE_MEMBER'
   /** Remove a member's identity provider (decided by a hub-admin or another member-admin of the member). */
@@ -295,6 +297,14 @@ export type AuditAction =
   /** A model review was scheduled (docs/model-reviews.md); in the lab's log, as every MODEL_REVIEW_* entry. */
   | 'MODEL_REVIEW_SCHEDULED'
   | 'MODEL_REVIEW_SUMMARY_RELEASED'
+  /** A hub-admin paused pulling from a peer hub. */
+  | 'PEER_PAUSED'
+  /** A peer hub was registered (an approved REGISTER_PEER): this hub pulls it (docs/federation.md). */
+  | 'PEER_REGISTERED'
+  /** A hub-admin removed a peer hub (its member offboarded, its credential wiped). */
+  | 'PEER_REMOVED'
+  /** A hub-admin resumed pulling from a peer hub. */
+  | 'PEER_RESUMED'
   /** A person was added (details.seeded: by the hub itself; details.jit: provisioned just in time). */
   | 'PERSON_ADDED'
   | 'PERSON_REINSTATED'
@@ -658,6 +668,8 @@ export type Indicator = Node & {
   description: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
+  /** Provenance, when the indicator was received from a peer hub; null for this hub's own. */
+  origin: Maybe<RecordOrigin>;
   /** Member ids a TLP:RED record is shared with (at most 50); shown to its publisher only. */
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   revoked: Scalars['Boolean']['output'];
@@ -1029,6 +1041,8 @@ export type ModelRiskNotice = Node & {
   id: Scalars['ID']['output'];
   mitigations: Maybe<Scalars['String']['output']>;
   model: ModelRef;
+  /** Provenance, when the notice was received from a peer hub; null for this hub's own. */
+  origin: Maybe<RecordOrigin>;
   /** OWASP Top 10 for LLM Applications 2025 ids (LLM01:2025..LLM10:2025). */
   owaspLlm: Array<Scalars['String']['output']>;
   /** Member ids a TLP:RED notice is shared with (at most 50); shown to its publisher only. */
@@ -1210,6 +1224,8 @@ export type Mutation = {
    * identity providers removed. Its records stay, with their markings, attributed to it.
    */
   offboardMember: Member;
+  /** Stops pulling from a peer (hub-admin); its cursor is kept, so resumePeer continues where it stopped. */
+  pausePeer: Peer;
   /** Coordinators propose an embargo end; a new proposal while one is ACTIVE puts it in REVISE. */
   proposeEmbargo: Vulnerability;
   /** Needs the publisher role. Valid items are stored even when others are rejected. */
@@ -1229,6 +1245,11 @@ export type Mutation = {
    * second hub-admin (another person) approves to make it ACTIVE. Returns the member as it now is.
    */
   registerMember: Member;
+  /**
+   * Registers a peer hub (hub-admin): a member of kind HUB at `tier`, PENDING, with a REGISTER_PEER
+   * request that a second hub-admin (another person) approves; from then this hub pulls the peer's alerts.
+   */
+  registerPeer: Peer;
   /**
    * Reinstates a SUSPENDED member (hub-admin of another member): below TRUSTED at once; at TRUSTED or
    * above through a REINSTATE_MEMBER request that another hub-admin approves (the member is returned still SUSPENDED).
@@ -1252,6 +1273,8 @@ export type Mutation = {
    * @deprecated A two-person change: use requestIdentityProviderRemoval, then approveRequest.
    */
   removeIdentityProvider: Scalars['Boolean']['output'];
+  /** Stops pulling for good (hub-admin of another member): offboards the peer member (it receives nothing more) and wipes its credential. Its records stay. */
+  removePeer: Peer;
   /**
    * Removes a person at once: every credential of theirs is refused from the next request. Their
    * identities stay linked to the removed person. Nobody removes themselves; a hub-admin is removed by a hub-admin.
@@ -1295,6 +1318,8 @@ export type Mutation = {
    * its id in `extensions.requestId`, that another person of the lab holding approver, or a hub-admin, decides).
    */
   rescheduleModelReview: ModelReview;
+  /** Resumes pulling a paused peer from its stored cursor (hub-admin). */
+  resumePeer: Peer;
   /**
    * Revokes an API key: it is refused from the next request on, and the WebSocket connections it
    * opened close with 4401. Revoking a revoked key returns it unchanged. hub-admin, or member-admin
@@ -1411,6 +1436,11 @@ export type MutationOffboardMemberArgs = {
 };
 
 
+export type MutationPausePeerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationProposeEmbargoArgs = {
   endsAt: Scalars['DateTime']['input'];
   id: Scalars['ID']['input'];
@@ -1440,6 +1470,11 @@ export type MutationRegisterIdentityProviderArgs = {
 
 export type MutationRegisterMemberArgs = {
   input: RegisterMemberInput;
+};
+
+
+export type MutationRegisterPeerArgs = {
+  input: PeerInput;
 };
 
 
@@ -1481,6 +1516,11 @@ export type MutationRemoveCommunityMemberArgs = {
 export type MutationRemoveIdentityProviderArgs = {
   issuer: Scalars['String']['input'];
   memberId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemovePeerArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1555,6 +1595,11 @@ export type MutationRescheduleModelReviewArgs = {
   plannedDeploymentAt: Scalars['DateTime']['input'];
   reason: Scalars['String']['input'];
   reviewId: Scalars['ID']['input'];
+};
+
+
+export type MutationResumePeerArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1666,6 +1711,92 @@ export type PageInfo = {
 };
 
 /**
+ * A peer hub (hub-admins only). Its credential (the API key the peer issued to this hub) is stored
+ * encrypted with a key derived from this hub's secrets and is never returned by any field.
+ */
+export type Peer = {
+  createdAt: Scalars['DateTime']['output'];
+  /** The peer's hub id: the id of its member here, and its HUB_ID in provenance. */
+  id: Scalars['ID']['output'];
+  /** Seconds between the last event's time at the peer and its storing here (replication lag); null before the first. */
+  lagSeconds: Maybe<Scalars['Float']['output']>;
+  /** The last error (connecting, subscribing, storing), if any, and when. */
+  lastError: Maybe<Scalars['String']['output']>;
+  lastErrorAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the last event received happened at the peer. */
+  lastEventAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the last event from the peer was received and stored. */
+  lastReceivedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The peer as a member: its tier is what it receives (a member of that tier's view) and the standing of its records here. */
+  member: Member;
+  pull: PeerPull;
+  /** Records stored from this peer since this instance started pulling it. */
+  received: Scalars['Int']['output'];
+  /** Records from this peer refused (a loop, the hop limit, a record that does not validate) since this instance started pulling it. */
+  refused: Scalars['Int']['output'];
+  /** Whether records received from this peer may be shared onward to other peers (default false: "this community only"). */
+  shareOnward: Scalars['Boolean']['output'];
+  status: PeerStatus;
+  /** The peer's GraphQL endpoint (http(s)://.../graphql; alerts are pulled over ws(s) on the same path). */
+  url: Scalars['String']['output'];
+};
+
+/** What `registerPeer` takes. */
+export type PeerInput = {
+  /** ISO 3166-1 alpha-2, in capitals. */
+  country: Scalars['String']['input'];
+  /** The API key the peer issued to this hub (`hubk_...`): stored encrypted, never shown again. */
+  credential: Scalars['String']['input'];
+  /** The peer's hub id (its HUB_ID): 1 to 64 lowercase letters, digits and hyphens. It becomes the id of a member of kind HUB. */
+  id: Scalars['ID']['input'];
+  /** Default INDICATOR and MODEL_RISK_NOTICE. */
+  kinds?: InputMaybe<Array<AlertRecordKind>>;
+  minSeverity?: InputMaybe<Severity>;
+  /** 1 to 200 characters. */
+  name: Scalars['String']['input'];
+  /** Why, for the second hub-admin (kept on the request). Default: "register peer <id>". */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 64 characters (default `federation`). */
+  sector?: InputMaybe<Scalars['String']['input']>;
+  /** Default false. */
+  shareOnward?: InputMaybe<Scalars['Boolean']['input']>;
+  /** At most 20. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The tier the peer is a member at: it receives what a member of this tier sees, and its records are claims of a member of this tier. */
+  tier: Tier;
+  /** The peer's GraphQL endpoint, http(s)://host[:port]/graphql. */
+  url: Scalars['String']['input'];
+};
+
+/** What this hub pulls from a peer; every criterion narrows, none widens what the peer sends. */
+export type PeerPull = {
+  /** INDICATOR and MODEL_RISK_NOTICE (received records are stored as claims of the peer member). */
+  kinds: Array<AlertRecordKind>;
+  minSeverity: Maybe<Severity>;
+  /** Any of these tags (indicators). */
+  tags: Array<Scalars['String']['output']>;
+};
+
+/**
+ * Where a peer's puller stands (docs/federation.md). A peer is a member of kind HUB: this hub pulls
+ * the peer's `alerts` with the credential the peer issued to it, and the peer receives from this hub
+ * what a member of its tier may see, minus what never leaves a hub.
+ */
+export type PeerStatus =
+  /** The last attempt failed (see `lastError`); the puller retries after a growing delay. */
+  | 'BACKING_OFF'
+  /** Approved; the puller is connecting (or waiting for this instance to hold the peer's lease). */
+  | 'CONNECTING'
+  /** Subscribed to the peer's alerts: replaying from the stored cursor, then live. */
+  | 'LIVE'
+  /** Paused by a hub-admin (pausePeer): nothing is pulled until resumePeer. */
+  | 'PAUSED'
+  /** Registered, awaiting a second hub-admin's approval (REGISTER_PEER): nothing is pulled yet. */
+  | 'PENDING'
+  /** Removed by a hub-admin (removePeer): the member was offboarded and its credential wiped; its records stay. */
+  | 'REMOVED';
+
+/**
  * Someone who acts for a member. Every credential resolves to one person: the hub's own tokens by
  * `sub` (the person id), a member identity provider's tokens by a linked identity, an API key by
  * the person it belongs to. The person's roles, capped by the member's allowedRoles, are the most
@@ -1772,6 +1903,8 @@ export type Query = {
   modelRiskNotices: ModelRiskNoticeConnection;
   /** Fetches any record by id; null when it does not exist or the viewer may not see it. */
   node: Maybe<Node>;
+  /** The peer hubs this hub pulls from, with their puller's status, last event, lag and errors (hub-admins). */
+  peers: Array<Peer>;
   /**
    * People: a member-admin those of its own member; a hub-admin those of `memberId`, or of every
    * member when it is omitted. By id, at most 1000.
@@ -1887,6 +2020,25 @@ export type QueryVulnerabilitiesArgs = {
 
 export type QueryVulnerabilityArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** Where a record received from a peer came from (null on this hub's own records). */
+export type RecordOrigin = {
+  /** Hubs the record crossed to get here (1: straight from its origin). */
+  hops: Scalars['Int']['output'];
+  /** The hub the record was first published on (its HUB_ID). */
+  hub: Scalars['ID']['output'];
+  /** The record's id on that hub. */
+  id: Scalars['ID']['output'];
+  /** The original publisher's member id on the origin hub, where the peer let this hub see it. */
+  publisher: Maybe<Scalars['String']['output']>;
+  receivedAt: Scalars['DateTime']['output'];
+  /** The peer it was received from (a member of kind HUB). */
+  receivedFrom: Scalars['ID']['output'];
+  /** Whether it may be shared onward to other peers. */
+  shareOnward: Scalars['Boolean']['output'];
+  /** The record's TLP as received (a received record keeps its TLP). */
+  tlp: Tlp;
 };
 
 /** A new member (registerMember). It starts PENDING at COMMUNITY; requestTierChange raises it once it is ACTIVE. */
@@ -2309,6 +2461,10 @@ export type ResolversTypes = {
   NoticeStatus: NoticeStatus;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Peer: ResolverTypeWrapper<Omit<Peer, 'member'> & { member: ResolversTypes['Member'] }>;
+  PeerInput: PeerInput;
+  PeerPull: ResolverTypeWrapper<PeerPull>;
+  PeerStatus: PeerStatus;
   Person: ResolverTypeWrapper<PersonDocModel>;
   PersonIdentity: ResolverTypeWrapper<PersonIdentity>;
   PersonStatus: PersonStatus;
@@ -2317,6 +2473,7 @@ export type ResolversTypes = {
   PublishIndicatorsPayload: ResolverTypeWrapper<Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversTypes['PublishIndicatorResult']> }>;
   PublishStatus: PublishStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecordOrigin: ResolverTypeWrapper<RecordOrigin>;
   RegisterMemberInput: RegisterMemberInput;
   Role: ResolverTypeWrapper<Scalars['Role']['output']>;
   Severity: Severity;
@@ -2414,12 +2571,16 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: PageInfo;
+  Peer: Omit<Peer, 'member'> & { member: ResolversParentTypes['Member'] };
+  PeerInput: PeerInput;
+  PeerPull: PeerPull;
   Person: PersonDocModel;
   PersonIdentity: PersonIdentity;
   PublishIndicatorResult: Omit<PublishIndicatorResult, 'indicator'> & { indicator?: Maybe<ResolversParentTypes['Indicator']> };
   PublishIndicatorsInput: PublishIndicatorsInput;
   PublishIndicatorsPayload: Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversParentTypes['PublishIndicatorResult']> };
   Query: Record<PropertyKey, never>;
+  RecordOrigin: RecordOrigin;
   RegisterMemberInput: RegisterMemberInput;
   Role: Scalars['Role']['output'];
   Sighting: SightingDocModel;
@@ -2645,6 +2806,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  origin?: Resolver<Maybe<ResolversTypes['RecordOrigin']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   revokedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -2797,6 +2959,7 @@ export type ModelRiskNoticeResolvers<ContextType = HubContext, ParentType extend
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mitigations?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   model?: Resolver<ResolversTypes['ModelRef'], ParentType, ContextType>;
+  origin?: Resolver<Maybe<ResolversTypes['RecordOrigin']>, ParentType, ContextType>;
   owaspLlm?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   relatedIndicators?: Resolver<Array<ResolversTypes['Indicator']>, ParentType, ContextType>;
@@ -2840,12 +3003,14 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
+  pausePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationPausePeerArgs, 'id'>>;
   proposeEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationProposeEmbargoArgs, 'endsAt' | 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
   publishVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationPublishVulnerabilityArgs, 'id'>>;
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
+  registerPeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationRegisterPeerArgs, 'input'>>;
   reinstateMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationReinstateMemberArgs, 'id' | 'reason'>>;
   reinstatePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationReinstatePersonArgs, 'personId' | 'reason'>>;
   rejectEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationRejectEmbargoArgs, 'id' | 'reason'>>;
@@ -2853,6 +3018,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   releaseModelReviewSummary?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationReleaseModelReviewSummaryArgs, 'reviewId'>>;
   removeCommunityMember?: Resolver<ResolversTypes['Community'], ParentType, ContextType, RequireFields<MutationRemoveCommunityMemberArgs, 'communityId' | 'memberId'>>;
   removeIdentityProvider?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveIdentityProviderArgs, 'issuer' | 'memberId'>>;
+  removePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationRemovePeerArgs, 'id'>>;
   removePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRemovePersonArgs, 'personId' | 'reason'>>;
   removeReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRemoveReviewersArgs, 'memberIds' | 'reviewId'>>;
   reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
@@ -2864,6 +3030,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   requestTierChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTierChangeArgs, 'memberId' | 'reason' | 'tier'>>;
   requestTlpChange?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestTlpChangeArgs, 'reason' | 'recordId' | 'tlp'>>;
   rescheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRescheduleModelReviewArgs, 'plannedDeploymentAt' | 'reason' | 'reviewId'>>;
+  resumePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationResumePeerArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
@@ -2886,6 +3053,29 @@ export type PageInfoResolvers<ContextType = HubContext, ParentType extends Resol
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PeerResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Peer'] = ResolversParentTypes['Peer']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lagSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastEventAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastReceivedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  pull?: Resolver<ResolversTypes['PeerPull'], ParentType, ContextType>;
+  received?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  shareOnward?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PeerStatus'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PeerPullResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PeerPull'] = ResolversParentTypes['PeerPull']> = {
+  kinds?: Resolver<Array<ResolversTypes['AlertRecordKind']>, ParentType, ContextType>;
+  minSeverity?: Resolver<Maybe<ResolversTypes['Severity']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type PersonResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Person'] = ResolversParentTypes['Person']> = {
@@ -2937,12 +3127,24 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   modelRiskNotice?: Resolver<Maybe<ResolversTypes['ModelRiskNotice']>, ParentType, ContextType, RequireFields<QueryModelRiskNoticeArgs, 'id'>>;
   modelRiskNotices?: Resolver<ResolversTypes['ModelRiskNoticeConnection'], ParentType, ContextType, RequireFields<QueryModelRiskNoticesArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  peers?: Resolver<Array<ResolversTypes['Peer']>, ParentType, ContextType>;
   people?: Resolver<Array<ResolversTypes['Person']>, ParentType, ContextType, Partial<QueryPeopleArgs>>;
   stixBundle?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, RequireFields<QueryStixBundleArgs, 'ids'>>;
   stixExtensionDefinition?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   vulnerabilities?: Resolver<ResolversTypes['VulnerabilityConnection'], ParentType, ContextType, RequireFields<QueryVulnerabilitiesArgs, 'first'>>;
   vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType, RequireFields<QueryVulnerabilityArgs, 'id'>>;
+};
+
+export type RecordOriginResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['RecordOrigin'] = ResolversParentTypes['RecordOrigin']> = {
+  hops?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hub?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  publisher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  receivedFrom?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  shareOnward?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  tlp?: Resolver<ResolversTypes['TLP'], ParentType, ContextType>;
 };
 
 export interface RoleScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Role'], any> {
@@ -3083,11 +3285,14 @@ export type Resolvers<ContextType = HubContext> = {
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Peer?: PeerResolvers<ContextType>;
+  PeerPull?: PeerPullResolvers<ContextType>;
   Person?: PersonResolvers<ContextType>;
   PersonIdentity?: PersonIdentityResolvers<ContextType>;
   PublishIndicatorResult?: PublishIndicatorResultResolvers<ContextType>;
   PublishIndicatorsPayload?: PublishIndicatorsPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecordOrigin?: RecordOriginResolvers<ContextType>;
   Role?: GraphQLScalarType;
   Sighting?: SightingResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

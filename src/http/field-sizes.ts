@@ -22,6 +22,7 @@ import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
 import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
 import { VULNERABILITY_LIMITS } from '../domain/vulnerability.js';
 import { MODEL_REVIEW_LIMITS } from '../domain/model-review.js';
+import { MAX_PEER_TAGS, PEER_KINDS } from '../domain/peer.js';
 import { MAX_MISP_ATTRIBUTES } from '../misp/misp-event-import.js';
 
 /**
@@ -63,6 +64,9 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Mutation.publishIndicators': { argument: 'input.indicators', max: MAX_PUBLISH_BATCH },
   'PublishIndicatorsPayload.results': { items: 1 },
   'Query.members': { items: MAX_MEMBERS },
+  'Query.peers': { items: MAX_MEMBERS },
+  'PeerPull.kinds': { items: PEER_KINDS.length },
+  'PeerPull.tags': { items: MAX_PEER_TAGS },
   'Query.apiKeys': { items: MAX_API_KEYS_LISTED },
   'Member.identityProviders': { items: MAX_IDENTITY_PROVIDERS },
   'ApiKey.roles': { items: ROLES.length },

@@ -29,6 +29,7 @@ import type { DisclosureStage, VulnerabilityDoc } from '../domain/vulnerability.
 import { disclosureStage, stageRank, type DisclosureSchedule, type StoredStage } from '../domain/vulnerability-stage.js';
 import type { VendorStatusView, VulnerabilityAudience, VulnerabilityView } from '../domain/vulnerability-view.js';
 import { modelReviewStatus, type ModelReviewDoc, type ModelReviewView } from '../domain/model-review.js';
+import { DEFAULT_MAX_HOPS } from '../domain/peer.js';
 
 /** Who is asking. The tier always comes from the hub's member registry, never from a token. */
 export type Viewer =
@@ -56,6 +57,12 @@ export type Viewer =
        * at once. Absent means none.
        */
       readonly communities?: readonly string[];
+      /**
+       * Present when the viewer's member is a peer hub (kind HUB), as the member registry says (the
+       * authenticator and `viewerNow` set it from the member, never from a credential's claims):
+       * what leaves this hub for it passes `peerExclusion` too, with this hub's `HUB_MAX_HOPS`.
+       */
+      readonly peer?: { readonly maxHops: number };
     };
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous', tier: 'PUBLIC' });
@@ -96,7 +103,8 @@ function recipientMatch(viewer: Extract<Viewer, { kind: 'member' }>): string | F
 /** The filter selecting exactly the indicators `viewer` may see. */
 export function indicatorVisibility(viewer: Viewer): Filter {
   if (viewer.kind === 'anonymous') return tlpClause(viewer);
-  return { $or: [{ source: viewer.memberId }, tlpClause(viewer)] };
+  const seen: Filter = { $or: [{ source: viewer.memberId }, tlpClause(viewer)] };
+  return viewer.peer ? { $and: [seen, peerExclusion(viewer, 'INDICATOR', null)] } : seen;
 }
 
 /** Whether embargoes hold for `viewer` on others' notices (everyone below CORE). */
@@ -118,7 +126,8 @@ export function noticeVisibility(viewer: Viewer, now: Date): Filter {
   }
   const others: Filter = { $and: clauses };
   if (viewer.kind === 'anonymous') return others;
-  return { $or: [{ source: viewer.memberId }, others] };
+  const seen: Filter = { $or: [{ source: viewer.memberId }, others] };
+  return viewer.peer ? { $and: [seen, peerExclusion(viewer, 'NOTICE', now)] } : seen;
 }
 
 /**
@@ -164,8 +173,8 @@ export function visibilityKey(viewer: Viewer): string {
   const communities = viewer.communities ?? [];
   const key = communities.length === 0 ? `${viewer.tier}:${viewer.memberId}` : `${viewer.tier}:${viewer.memberId}:${communities.join(',')}`;
   // A coordinator sees every clearinghouse case, a hub-admin every model review and its findings:
-  // neither shares visibility with its member's other people.
-  return `${key}${isCoordinator(viewer) ? '|coordinator' : ''}${isHubAdmin(viewer) ? '|hub-admin' : ''}`;
+  // neither shares visibility with its member's other people. A peer hub sees less than its tier.
+  return `${key}${isCoordinator(viewer) ? '|coordinator' : ''}${isHubAdmin(viewer) ? '|hub-admin' : ''}${viewer.peer ? `|peer:${viewer.peer.maxHops}` : ''}`;
 }
 
 /**
@@ -188,7 +197,8 @@ export function viewerNow(viewer: Viewer, member: Member | null, communities?: r
   if (viewer.kind === 'anonymous') return viewer;
   if (!member || memberRefusal(member) !== null) return null;
   const roles = viewer.roles.filter((r) => member.allowedRoles.includes(r));
-  const current = communities === undefined ? viewer : memberWithCommunities(viewer, communities);
+  const listed = communities === undefined ? viewer : memberWithCommunities(viewer, communities);
+  const current = asPeerIfHub(listed, member);
   if (member.tier === current.tier && roles.length === current.roles.length) return current;
   return { ...current, tier: member.tier, roles };
 }
@@ -757,6 +767,8 @@ const STAGES_FOR_TIER: Record<Tier, readonly StoredStage[]> = {
  * publication (the proof of concept's release) widens fields, not who sees the case.
  */
 export function vulnerabilityVisibility(viewer: Viewer, now: Date): Filter {
+  // A peer hub: published cases only, nothing tied to it (the clearinghouse's workflow stays on its hub).
+  if (viewer.kind === 'member' && viewer.peer) return { $and: [{ stageReached: 'PUBLISHED' }, { $or: [{ reviewId: null }, { reviewReleaseAt: { $lte: now } }] }] };
   const byStage: Filter = { stageReached: { $in: [...STAGES_FOR_TIER[viewer.tier]] } };
   const restricted = reviewRestriction(viewer, now);
   const restrict = (f: Filter): Filter => (Object.keys(restricted).length === 0 ? f : Object.keys(f).length === 0 ? restricted : { $and: [f, restricted] });
@@ -1132,4 +1144,86 @@ function reviewVerdict(change: Pick<EventDoc, 'type' | 'before'>, seenBefore: bo
   if (change.before && !seenBefore) return 'RELEASED';
   if (change.type === 'RELEASED') return seenBefore ? null : 'RELEASED';
   return change.type;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Federation (issue 15, docs/federation.md): what leaves this hub for a peer hub
+// ---------------------------------------------------------------------------------------------
+
+/** The TLPs that never leave a hub, for any peer of any tier (as over TAXII). */
+const NEVER_LEAVES: readonly Tlp[] = ['RED', 'AMBER_STRICT'];
+
+/**
+ * A viewer whose member is of kind HUB becomes a peer viewer (`Viewer.peer`), one of another kind
+ * stops being one: the registry decides, whatever the credential says. `maxHops` is kept from the
+ * viewer the authenticator made (this hub's `HUB_MAX_HOPS`).
+ */
+function asPeerIfHub(viewer: MemberViewer, member: Pick<Member, 'kind'>): MemberViewer {
+  if (member.kind === 'HUB') return viewer.peer ? viewer : { ...viewer, peer: { maxHops: DEFAULT_PEER_MAX_HOPS } };
+  if (!viewer.peer) return viewer;
+  const { peer: _dropped, ...rest } = viewer;
+  return rest;
+}
+
+/** `HUB_MAX_HOPS` when a viewer turned out to be a peer without the authenticator saying so (src/domain/peer.ts). */
+const DEFAULT_PEER_MAX_HOPS = DEFAULT_MAX_HOPS;
+
+/**
+ * The viewer's member as the registry has it, marked a peer when it is of kind HUB (`Viewer.peer`):
+ * the authenticator's one call, so that a peer is recognised from the registry only.
+ */
+export function peerViewer<V extends Viewer>(viewer: V, member: Pick<Member, 'kind'>, maxHops: number): V {
+  if (viewer.kind !== 'member') return viewer;
+  if (member.kind !== 'HUB') return viewer;
+  return { ...viewer, peer: { maxHops } };
+}
+
+/**
+ * What never leaves this hub for a peer hub, whatever its tier: a filter ANDed to the indicator,
+ * notice (and, apart, case) visibility filters for a peer viewer, so that every channel the peer
+ * uses (its `alerts`, queries, TAXII) applies it. What a peer receives is what a member of its tier
+ * sees (records, and fields by `@minTier`), minus:
+ *
+ * | excluded                                   | why                                                        |
+ * |--------------------------------------------|------------------------------------------------------------|
+ * | TLP:RED, TLP:AMBER+STRICT                  | named recipients / "your organisation only" end at this hub |
+ * | the peer's own claims (`source`)           | never echoed back to where they came from                  |
+ * | records whose origin is the peer           | a ring never returns a record to its origin                |
+ * | records received not marked `shareOnward`  | the origin's "this community only" (MISP)                  |
+ * | records received with `hops >= HUB_MAX_HOPS` | the hop limit                                             |
+ * | notices under embargo (at `now`)           | even for a CORE peer: an embargo binds this hub's members  |
+ * | unreleased review findings                 | no audience exception: a peer is never a review's audience here |
+ *
+ * Clearinghouse cases leave only once PUBLISHED (`vulnerabilityVisibility`). `{}` for viewers
+ * that are not peers. `now` null: indicators, which have neither embargo nor review.
+ */
+export function peerExclusion(viewer: Viewer, kind: 'INDICATOR' | 'NOTICE', now: Date | null): Filter {
+  if (viewer.kind !== 'member' || !viewer.peer) return {};
+  const clauses: Filter[] = [
+    { tlp: { $nin: [...NEVER_LEAVES] } },
+    { source: { $ne: viewer.memberId } },
+    { $or: [{ 'origin.hub': null }, { 'origin.shareOnward': true, 'origin.hops': { $lt: viewer.peer.maxHops }, 'origin.hub': { $ne: viewer.memberId } }] },
+  ];
+  if (kind === 'NOTICE' && now) {
+    clauses.push({ $or: [{ embargoUntil: null }, { embargoUntil: { $lte: now } }] });
+    clauses.push({ $or: [{ reviewId: null }, { reviewReleaseAt: { $lte: now } }] });
+  }
+  return { $and: clauses };
+}
+
+/**
+ * Whether a record a peer sent may be stored here, or why not: never one whose origin is this hub
+ * (a ring returning it), never one past the hop limit, never TLP:RED or AMBER+STRICT (a peer
+ * that sends them breaks the federation's rule: refused, not stored).
+ */
+export function receivedRecordRefusal(origin: { hub: string; hops: number; tlp: Tlp }, ownHubId: string, maxHops: number): string | null {
+  if (origin.hub === ownHubId) return 'the record originates at this hub';
+  if (origin.hops > maxHops) return `the record crossed ${origin.hops} hubs, more than HUB_MAX_HOPS (${maxHops})`;
+  if (NEVER_LEAVES.includes(origin.tlp)) return `TLP:${origin.tlp} never leaves a hub`;
+  return null;
+}
+
+/** Throws unless the viewer may register, list, pause, resume or remove peers: a hub-admin. */
+export function assertMayManagePeers(viewer: Viewer): asserts viewer is MemberViewer {
+  assertRole(viewer, 'hub-admin');
 }

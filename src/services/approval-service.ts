@@ -8,6 +8,8 @@ import {
   type ApprovalRequestDoc,
   type ApprovalStatus,
   type IndicatorDoc,
+  type ActorRef,
+  type MemberStatus,
   type MemberTier,
   type NoticeDoc,
   type Role,
@@ -51,6 +53,8 @@ export interface ApprovalServiceDeps {
   cursors: CursorCodec;
   /** The clearinghouse's workflow: checks and applies requests about cases (a getter: the two refer to each other). */
   vulnerabilities?: () => VulnerabilityWorkflow;
+  /** Applies an approved REGISTER_PEER (src/federation/peer-service.ts); read when first used. */
+  peers?: () => { applyApprovedRegistration(request: ApprovalRequestDoc, approver: ActorRef, now: Date): Promise<{ status: MemberStatus } | null> };
   /** How long a request stays open, ms (`HUB_APPROVAL_TTL`). */
   ttlMs: number;
   /** Model reviews: applies approved reschedules and early closes (a getter: the two refer to each other). */
@@ -241,6 +245,17 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
   }
 
   /**
+   * Asks a second hub-admin to make a PENDING peer hub ACTIVE at its tier (REGISTER_PEER): from
+   * then this hub pulls it, and it receives what a member of its tier sees. Called by
+   * PeerService.register (src/federation/peer-service.ts), which checked the viewer and wrote the PENDING member.
+   */
+  async requestPeerRegistration(viewer: Viewer, memberId: string, tier: MemberTier, status: MemberStatus, reason: string): Promise<ApprovalRequestDoc> {
+    assertMayChangeMemberStanding(viewer, null);
+    const target = { kind: 'MEMBER' as const, id: memberId };
+    return this.insert(viewer, 'REGISTER_PEER', target, memberId, { status: 'ACTIVE', tier }, { status, tier }, reason);
+  }
+
+  /**
    * Asks a second hub-admin to reinstate a SUSPENDED member at `tier` (REINSTATE_MEMBER). Called by
    * MemberService.reinstate for members at TRUSTED or above.
    */
@@ -377,7 +392,7 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
   private async apply(request: ApprovalRequestDoc, now: Date, approver: MemberViewer): Promise<AppliedChange | null> {
     const { expected, change, target } = request;
     if (target.kind === 'VULNERABILITY') return this.workflow().applyApproved(request, now);
-    if (target.kind === 'MODEL_REVIEW') return this.modelReviews().applyApproved(request);
+    if (target.kind === 'MODEL_REVIEW') return this.modelReviews().applyApproved(request, approver);
     if (request.kind === 'REGISTER_IDENTITY_PROVIDER') {
       // Whoever asked and whoever approved: identities this provider vouches for count as both.
       const persons = [...new Set([...personsOf(request.requestedBy), ...personsOf(approver)])];
@@ -396,6 +411,10 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
     if (request.kind === 'LINK_IDENTITY') {
       const r = await this.deps.people.applyIdentityLink(target.id, change.identity!, { memberId: expected.person!.memberId });
       return r && { before: {}, after: { identity: change.identity! } };
+    }
+    if (request.kind === 'REGISTER_PEER') {
+      const was = this.deps.peers ? await this.deps.peers().applyApprovedRegistration(request, actorOf(approver), now) : null;
+      return was ? { before: { status: was.status, tier: change.tier! }, after: { status: 'ACTIVE', tier: change.tier! } } : null;
     }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const was = await this.deps.members.applyApprovedStatus(request, actorOf(approver), now);
@@ -516,6 +535,7 @@ function optionalReason(reason: string | null | undefined): string | null {
 
 function describeTarget(request: ApprovalRequestDoc): string {
   if (request.kind === 'REGISTER_MEMBER') return 'registration';
+  if (request.kind === 'REGISTER_PEER') return "peer hub's registration";
   if (request.kind === 'REINSTATE_MEMBER') return "suspended member (its status or tier)";
   const names = { MEMBER: "member's tier", INDICATOR: 'indicator', MODEL_RISK_NOTICE: 'notice', IDENTITY_PROVIDER: 'identity provider', PERSON: 'person', VULNERABILITY: 'case (its status or embargo)', MODEL_REVIEW: 'model review (its deployment or status)' } as const;
   return names[request.target.kind];

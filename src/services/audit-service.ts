@@ -233,6 +233,9 @@ export class AuditService {
       const what = granted ? `granted ${request.change.role} to` : `linked an identity of ${clip(request.change.identity?.issuer ?? '', 200)} to`;
       return this.append(granted ? 'ROLE_GRANTED' : 'IDENTITY_LINKED', actor, request.ownerMemberId, { kind: 'PERSON', id }, `${what} person ${clip(id, 200)} (${request._id})`, details);
     }
+    if (request.kind === 'REGISTER_PEER') {
+      return this.append('PEER_REGISTERED', actor, id, { kind: 'MEMBER', id }, `registered peer hub ${id}: ${before.status} to ${after.status} (${request._id})`, details);
+    }
     if (request.kind === 'REGISTER_MEMBER' || request.kind === 'REINSTATE_MEMBER') {
       const action = request.kind === 'REGISTER_MEMBER' ? 'MEMBER_REGISTERED' : 'MEMBER_REINSTATED';
       const verb = request.kind === 'REGISTER_MEMBER' ? 'registered' : 'reinstated';
@@ -243,10 +246,13 @@ export class AuditService {
       const what = published ? `published clearinghouse case ${id}` : `ended the embargo of clearinghouse case ${id} at ${iso(after.embargoUntil)}`;
       return this.append(published ? 'VULNERABILITY_PUBLISHED' : 'EMBARGO_ENDED', actor, actor.memberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
-    if (kind === 'MODEL_REVIEW') {
-      const closed = request.kind === 'CLOSE_MODEL_REVIEW';
-      const what = closed ? `closed model review ${id} before its planned deployment` : `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)}`;
-      return this.append(closed ? 'MODEL_REVIEW_CLOSED' : 'MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `${what} (${request._id})`, { ...details, by: 'APPROVAL' });
+    if (request.kind === 'CLOSE_MODEL_REVIEW') {
+      // The close's announcement wrote its entry (MODEL_REVIEW_CLOSED, `announceClose`, the
+      // approver its actor); the APPROVE entry beside it names the request.
+      return Promise.resolve();
+    }
+    if (request.kind === 'RESCHEDULE_MODEL_REVIEW') {
+      return this.append('MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
@@ -335,6 +341,12 @@ export class AuditService {
   /** A member left a community's roster (owning member's log, as for additions). */
   communityMemberRemoved(actor: MemberViewer, community: CommunityDoc, memberId: string) {
     return this.append('COMMUNITY_MEMBER_REMOVED', actor, community.ownerMemberId, { kind: 'COMMUNITY', id: community._id }, `removed member ${clip(memberId)} from community ${community._id}`, { memberId: clip(memberId) });
+  }
+
+  /** A hub-admin paused, resumed or removed a peer hub (docs/federation.md): hub-level and the peer member's; ids only. */
+  peerChanged(action: 'PEER_PAUSED' | 'PEER_RESUMED' | 'PEER_REMOVED', actor: MemberViewer, peerId: string) {
+    const verb = { PEER_PAUSED: 'paused', PEER_RESUMED: 'resumed', PEER_REMOVED: 'removed' }[action];
+    return this.append(action, actor, peerId, { kind: 'MEMBER', id: peerId }, `${verb} pulling from peer hub ${clip(peerId, 200)}`, {});
   }
 
   /**
@@ -484,6 +496,8 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
     case 'REGISTER_MEMBER':
     case 'REINSTATE_MEMBER':
       return { status: { from: before.status ?? null, to: after.status ?? null } };
+    case 'REGISTER_PEER':
+      return { status: { from: before.status ?? null, to: after.status ?? null }, tier: after.tier ?? null };
     case 'PUBLISH_VULNERABILITY':
       return { status: { from: before.vulnerabilityStatus ?? null, to: after.vulnerabilityStatus ?? null } };
     case 'RESCHEDULE_MODEL_REVIEW':

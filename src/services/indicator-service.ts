@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
 import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
+import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
@@ -39,6 +40,23 @@ export interface PublishOutcome {
   results: PublishResult[];
   /** True when this answer is the remembered answer to an earlier request with the same key. */
   replayed: boolean;
+}
+
+/** One indicator a peer hub sent, as the puller read it (src/federation/peer-puller.ts). */
+export interface ReceivedIndicator {
+  input: IndicatorInput;
+  origin: RecordOrigin;
+  /** Revoked at its origin. */
+  revoked: boolean;
+}
+
+/** What `receive` did with a peer's batch. */
+export interface ReceiveOutcome {
+  stored: number;
+  /** Versions already held (a replay). */
+  unchanged: number;
+  /** Items that do not validate here, by index. */
+  refused: Array<{ index: number; code: string; message: string }>;
 }
 
 export interface LookupAnswer {
@@ -222,7 +240,49 @@ export class IndicatorService {
       else accepted.push(v);
     }
     if (accepted.length === 0) return results;
+    await this.writeClaims(accepted, existing, results);
+    return results;
+  }
 
+  /**
+   * Stores what a peer hub sent (src/federation/peer-puller.ts) as claims of the peer member
+   * `source`, through the same normalisation, upsert and events as `publishIndicators`, each with
+   * its provenance (`origin`). Idempotent on (origin hub, origin id, version): an item whose
+   * version this claim already holds writes nothing (a replay after a restart is harmless). A
+   * peer's claim is its origin's word, approved there: no loosening check (a TLP lowered at the
+   * origin is lowered here), no recipients (TLP:RED never crosses). Answers what was stored.
+   */
+  async receive(source: string, items: readonly ReceivedIndicator[]): Promise<ReceiveOutcome> {
+    const now = this.now();
+    const outcome: ReceiveOutcome = { stored: 0, unchanged: 0, refused: [] };
+    // The last item for one (type, value) wins: one claim per member, type and value.
+    const byKey = new Map<string, { index: number; upsert: ClaimUpsert; item: ReceivedIndicator }>();
+    items.forEach((item, index) => {
+      try {
+        const upsert = this.toUpsert(source, item.input, now, new Set());
+        upsert.set.origin = item.origin;
+        if (item.revoked) Object.assign(upsert.set, { revoked: true, revokedReason: 'revoked at its origin hub' });
+        byKey.set(`${upsert.key.type}\u0000${upsert.key.value}`, { index, upsert, item });
+      } catch (err) {
+        if (!(err instanceof ItemRejected)) throw err;
+        outcome.refused.push({ index, code: err.code, message: err.message });
+      }
+    });
+    const existing = await this.ownClaims(source, [...byKey.values()].map((v) => v.upsert.key.value));
+    const accepted: Array<{ index: number; upsert: ClaimUpsert }> = [];
+    for (const [key, v] of byKey) {
+      const had = existing.get(key)?.origin;
+      const o = v.item.origin;
+      if (had && had.hub === o.hub && had.id === o.id && had.version >= o.version && existing.get(key)!.revoked === v.item.revoked) outcome.unchanged++;
+      else accepted.push(v);
+    }
+    if (accepted.length) await this.writeClaims(accepted, existing, new Array(items.length));
+    outcome.stored = accepted.length;
+    return outcome;
+  }
+
+  /** Writes accepted claims and their PUBLISHED / UPDATED / REVOKED events, committed together where the store can; fills `results`. */
+  private async writeClaims(accepted: Array<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[]): Promise<void> {
     // The claims and their PUBLISHED / UPDATED events commit together where the store can.
     await this.deps.events.recording('INDICATOR', async () => {
       const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
@@ -240,13 +300,12 @@ export class IndicatorService {
       const changes = accepted.flatMap((a, i): RecordedChange[] => {
         const doc = docs.get(written[i]!.id);
         if (!doc) return [];
-        return written[i]!.created
-          ? [{ type: 'PUBLISHED' as const, doc }]
-          : [{ type: 'UPDATED' as const, doc, before: existing.get(`${a.upsert.key.type}\u0000${a.upsert.key.value}`) ?? null }];
+        const before = existing.get(`${a.upsert.key.type}\u0000${a.upsert.key.value}`) ?? null;
+        if (written[i]!.created) return [{ type: 'PUBLISHED' as const, doc }];
+        return [{ type: doc.revoked && before && !before.revoked ? ('REVOKED' as const) : ('UPDATED' as const), doc, before }];
       });
       return { value: undefined, changes };
     });
-    return results;
   }
 
   /** The member's existing claims on these values, by type and value. */

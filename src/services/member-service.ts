@@ -248,7 +248,7 @@ export class MemberService {
     const id = request.target.id;
     const before = await this.get(id);
     const guard: MemberGuard =
-      request.kind === 'REGISTER_MEMBER' ? { status: 'PENDING', statusRequestId: request._id } : { status: 'SUSPENDED', tier: request.expected.tier! };
+      request.kind === 'REGISTER_MEMBER' || request.kind === 'REGISTER_PEER' ? { status: 'PENDING', statusRequestId: request._id } : { status: 'SUSPENDED', tier: request.expected.tier! };
     const statusChange = { at: now, by: approver, reason: request.reason, requestId: request._id };
     const after = await this.members.update(id, guard, { status: 'ACTIVE', statusChange });
     if (!after) return null;
@@ -334,7 +334,7 @@ function text(value: unknown, field: string, max: number): string {
 }
 
 /** Every field checked, each refusal naming its field (`input.<name>`). */
-function validateRegistration(input: RegisterMemberInput): Pick<Member, 'name' | 'kind' | 'sector' | 'country' | 'allowedRoles'> & { id: string } {
+export function validateRegistration(input: RegisterMemberInput): Pick<Member, 'name' | 'kind' | 'sector' | 'country' | 'allowedRoles'> & { id: string } {
   const id = typeof input.id === 'string' ? input.id : '';
   if (!ID_PATTERN.test(id)) {
     throw badInput('id must be 1 to 64 lowercase letters, digits and hyphens, starting and ending with a letter or digit', 'input.id');

@@ -13,7 +13,7 @@ import {
   type ModelReviewView,
 } from '../domain/model-review.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import { memberStatus, type ApprovalChange, type ApprovalRequestDoc, type AuditAction, type AuditJson, type Member, type MemberTier, type NoticeDoc } from '../domain/types.js';
+import { memberStatus, type ApprovalChange, type ApprovalRequestDoc, type AuditAction, type AuditJson, type Member, type MemberTier } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { proofOfConceptReleaseAt } from '../domain/vulnerability-stage.js';
 import { badInput, forbidden, hubError, unauthenticated } from '../errors.js';
@@ -25,6 +25,7 @@ import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
 import type { EventRecorder, FactsChange } from './event-recorder.js';
 import { paginate, type Connection } from './paginate.js';
+import { announceClose } from './review-close.js';
 import type { ModelReviewFilter } from '../generated/graphql.js';
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
@@ -80,12 +81,11 @@ interface Step {
   set: Partial<ModelReviewDoc>;
   audit: { action: AuditAction; summary: string; details: Record<string, AuditJson> };
   /**
-   * When the findings' restriction is rewritten: BEFORE the review's write when the change narrows
-   * who sees them (a removal, a cancellation, a postponement), AFTER it when it widens (an
-   * invitation): a crash between the two writes leaves them restricted too much, never too little.
-   * NONE: the change leaves their restriction as it was.
+   * Whether the change moves the findings' restriction (who reviews, when it closes, a
+   * cancellation): then every finding is rewritten in the review's own commit, so that no reader
+   * and no crash ever finds the review and its findings apart.
    */
-  findings: 'BEFORE' | 'AFTER' | 'NONE';
+  findings: boolean;
   /**
    * Whether `updatedAt` moves: only with a change every viewer of the review hears of. Who reviews
    * is shown to the lab, the reviewers and hub-admins only; an invitation or a removal moving the
@@ -97,8 +97,9 @@ interface Step {
 /**
  * Pre-deployment model reviews (issue 14, docs/model-reviews.md): schedules them, changes their
  * reviewers and dates, closes (early, by approval) and cancels them, and keeps every finding's
- * restriction equal to its review (`syncFindings`). Each change is a compare-and-set on the
- * review's `seq`, written with its REVIEW event in one commit, and audited in the lab's log. Who
+ * restriction equal to its review. Each change is a compare-and-set on the review's `seq`,
+ * written with its REVIEW event and its findings' rewrites (and their RELEASED events) in one
+ * commit, then audited in the lab's log. Who
  * may do and see what is the policy's (`mayManageReview`, `modelReviewVisibility`,
  * `redactModelReview`); a caller who may not see a review gets NOT_FOUND exactly as for a missing id.
  */
@@ -223,7 +224,7 @@ export class ModelReviewService {
       return {
         set: { reviewers, invited: [...doc.invited, ...added] },
         audit: { action: 'MODEL_REVIEW_REVIEWERS_INVITED', summary: `invited ${added.length} reviewer(s) to model review ${doc._id}`, details: { added } },
-        findings: 'AFTER',
+        findings: true,
         touch: false,
       };
     });
@@ -242,7 +243,7 @@ export class ModelReviewService {
       return {
         set: { reviewers: doc.reviewers.filter((id) => !ids.includes(id)), invited: doc.invited.filter((id) => !ids.includes(id)) },
         audit: { action: 'MODEL_REVIEW_REVIEWERS_REMOVED', summary: `removed ${ids.length} reviewer(s) from model review ${doc._id}`, details: { removed: [...ids] } },
-        findings: 'BEFORE',
+        findings: true,
         touch: false,
       };
     });
@@ -314,7 +315,7 @@ export class ModelReviewService {
       return {
         set: { cancelledAt: now, cancelReason: why, closesAt: null },
         audit: { action: 'MODEL_REVIEW_CANCELLED', summary: `cancelled model review ${doc._id}`, details: { status: modelReviewStatus(doc, now) } },
-        findings: 'BEFORE',
+        findings: true,
         touch: true,
       };
     });
@@ -329,7 +330,7 @@ export class ModelReviewService {
       return {
         set: { summaryPublic: true },
         audit: { action: 'MODEL_REVIEW_SUMMARY_RELEASED', summary: `released the summary of model review ${doc._id} to anonymous callers`, details: { status: modelReviewStatus(doc, now) } },
-        findings: 'NONE',
+        findings: false,
         touch: true,
       };
     });
@@ -341,7 +342,7 @@ export class ModelReviewService {
    * Applies an approved RESCHEDULE_MODEL_REVIEW or CLOSE_MODEL_REVIEW if the review is still as
    * the request found it (`expected`); null when it is not (then nothing was changed).
    */
-  async applyApproved(request: ApprovalRequestDoc): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
+  async applyApproved(request: ApprovalRequestDoc, approver: MemberViewer): Promise<{ before: ApprovalChange; after: ApprovalChange } | null> {
     const expected = request.expected;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const now = this.now();
@@ -356,92 +357,38 @@ export class ModelReviewService {
         const step = this.rescheduling(doc, planned, windowOpensAt, 'APPROVAL');
         const written = await this.write(doc, step, now, 'UPDATED');
         if (!written) continue;
-        await this.syncFindings(written);
         return {
           before: { plannedDeploymentAt: doc.plannedDeploymentAt, windowOpensAt: doc.windowOpensAt },
           after: { plannedDeploymentAt: written.plannedDeploymentAt, windowOpensAt: written.windowOpensAt },
         };
       }
-      // CLOSE_MODEL_REVIEW: closes now. The write records no event of its own: announcing the
-      // close (right after, or by the ReviewWatcher after a crash in between) is its event.
-      const step: Step = { set: { closesAt: now }, audit: { action: 'MODEL_REVIEW_CLOSED', summary: '', details: {} }, findings: 'NONE', touch: true };
-      const written = await this.write(doc, step, now, null);
+      // CLOSE_MODEL_REVIEW: closes now, the findings' restriction with it (one commit). Neither
+      // records an event of its own: the close's announcement (`announceClose`, the ReviewWatcher's,
+      // right after; or the watcher's own after a crash in between, the review being due and
+      // unannounced) records REVIEW_CLOSED and each finding's RELEASED, and the audit entry
+      // MODEL_REVIEW_CLOSED with the approver as its actor.
+      const step: Step = { set: { closesAt: now }, audit: { action: 'MODEL_REVIEW_CLOSED', summary: '', details: {} }, findings: true, touch: true };
+      const written = await this.write(doc, step, now, null, false);
       if (!written) continue;
-      await this.announceClose(written, { audited: false });
+      const { reviews, notices, vulnerabilities, sequences, events, audit, schedule } = this.deps;
+      await announceClose({ modelReviews: reviews, notices, vulnerabilities, sequences, events, audit, schedule }, written, now, { actor: approver });
       return { before: { plannedDeploymentAt: doc.plannedDeploymentAt }, after: { plannedDeploymentAt: written.plannedDeploymentAt } };
     }
     return null;
   }
 
-  // ---- what the hub does by itself (and the ReviewWatcher calls) ----
+  // ---- the findings ----
 
   /**
-   * Announces a review's close, once it is due (`closesAt` reached, not cancelled, not announced
-   * yet): every finding's RELEASED event (those the release newly reaches hear of it), then the
-   * review's REVIEW_CLOSED event with `closeAnnouncedAt` set (one commit), then the audit entry
-   * MODEL_REVIEW_CLOSED (by the hub itself; `audited: false` when the approval that closed it
-   * early is audited instead). Answers the review as announced, or null when there was nothing
-   * to announce (not due, or announced already: by another instance, or a racing call).
-   *
-   * The findings go first: a crash before the review's write leaves it unannounced, and the
-   * ReviewWatcher announces it again (a finding's RELEASED may then be sent twice; never lost).
+   * Brings every finding (the notices and cases filed under the review) in line with the review as
+   * it is, in one commit with their RELEASED events: what each change of the review does in its own
+   * commit (`write`), for a repair (an operator's tool, a test). Answers how many were rewritten.
    */
-  async announceClose(review: Pick<ModelReviewDoc, '_id'>, options: { audited?: boolean } = {}): Promise<ModelReviewDoc | null> {
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const now = this.now();
-      const [doc] = await this.deps.reviews.find({ _id: review._id });
-      if (!doc || doc.cancelledAt !== null || doc.closeAnnouncedAt !== null || doc.closesAt === null || doc.closesAt.getTime() > now.getTime()) return null;
-      if (attempt === 1) await this.syncFindings(doc, { released: true });
-      const seq = await this.nextSeq();
-      const announced = await this.deps.events.recordingFacts('REVIEW', async () => {
-        const after = await this.deps.reviews.updateOne({ _id: doc._id, seq: doc.seq, closeAnnouncedAt: null }, { $set: { closeAnnouncedAt: now, seq } });
-        const change: FactsChange | null = after && { type: 'REVIEW_CLOSED', recordId: doc._id, before: modelReviewFacts({ ...doc, closesAt: null }), after: modelReviewFacts(after) };
-        return { value: after, changes: change ? [change] : [] };
-      });
-      if (!announced) continue;
-      if (options.audited !== false) {
-        await this.deps.audit.modelReviewStep('MODEL_REVIEW_CLOSED', null, announced, `model review ${doc._id} closed at ${iso(doc.closesAt)}: its findings are released`, {
-          closesAt: iso(doc.closesAt),
-          by: 'SCHEDULE',
-        });
-      }
-      return announced;
-    }
-    return null;
-  }
-
-  /**
-   * Rewrites every finding's restriction (`findingRestriction`) on the notices and cases filed
-   * under the review, each with a RELEASED event (its facts before and after) in the same commit:
-   * those the change newly reaches hear of it (an invited reviewer, everyone at an early close),
-   * those who saw it before hear nothing. `released`: the review closed, so each finding's
-   * `before` is taken as still restricted (at a close on schedule nothing is written: the stored
-   * `reviewReleaseAt` already is the close, and the policy released it by the clock).
-   *
-   * A finding's `updatedAt` does not move: notices and cases are listed (and TAXII pages them) by
-   * `updatedAt`, so moving it would reorder lists and skip or repeat items under open cursors, and
-   * tell every viewer of a finding when its review's audience changed, which only the review's
-   * insiders hear of. `seq` moves, as with every write.
-   */
-  async syncFindings(review: ModelReviewDoc, options: { released?: boolean } = {}): Promise<void> {
-    const restriction = findingRestriction(review);
-    const released = options.released ?? false;
-    const findings = modelReviewFindingsFilter(review._id);
-    for (const notice of await this.deps.notices.find(findings)) await this.syncNotice(notice, restriction, released);
-    for (const kase of await this.deps.vulnerabilities.find(findings)) await this.syncCase(kase, restriction, released);
-  }
-
-  /**
-   * For the filing of a finding (NoticeService, VulnerabilityService), after it inserted the
-   * finding with the restriction of the review as it read it (`asRead`): when the review changed
-   * since, its findings are brought in line with it now. With the service's own passes (after
-   * each write of a review) this leaves no finding with a stale restriction, whatever the
-   * interleaving: a change either sees the new finding, or wrote the review before the recheck
-   * reads it.
-   */
-  async recheckFiling(asRead: Pick<ModelReviewDoc, '_id' | 'seq'>): Promise<void> {
-    const [now] = await this.deps.reviews.find({ _id: asRead._id });
-    if (now && now.seq !== asRead.seq) await this.syncFindings(now);
+  async syncFindings(review: ModelReviewDoc): Promise<number> {
+    return this.deps.events.recordingFacts('REVIEW', async () => {
+      const changes = await this.rewriteFindings(review, true);
+      return { value: changes.rewritten, changes: changes.events };
+    });
   }
 
   // ---- internals ----
@@ -458,8 +405,7 @@ export class ModelReviewService {
           by,
         },
       },
-      // Later: the findings' release moves later first. Earlier: the review first.
-      findings: plannedDeploymentAt > doc.plannedDeploymentAt ? 'BEFORE' : 'AFTER',
+      findings: true,
       touch: true,
     };
   }
@@ -476,32 +422,86 @@ export class ModelReviewService {
       const doc = await this.manageable(viewer, id);
       const step = await judge(doc, now);
       if (!step) return doc;
-      if (step.findings === 'BEFORE') await this.syncFindings({ ...doc, ...step.set });
       const written = await this.write(doc, step, now, 'UPDATED');
       if (written) {
-        // Again after a BEFORE pass (writing only findings still out of line): a finding filed
-        // between that pass and the review's write carries the old restriction. See `recheckFiling`.
-        if (step.findings !== 'NONE') await this.syncFindings(written);
         await this.deps.audit.modelReviewStep(step.audit.action, viewer, written, step.audit.summary, step.audit.details);
         return written;
       }
       if (attempt >= ATTEMPTS) {
-        // The findings may carry a change that lost: put them back in line with the review as it is.
-        const [current] = await this.deps.reviews.find({ _id: doc._id });
-        if (current && step.findings === 'BEFORE') await this.syncFindings(current);
         throw hubError('INVALID_TRANSITION', 'the review changed meanwhile, repeatedly: read it again and retry', 'reviewId');
       }
     }
   }
 
-  /** The compare-and-set and its event (none for `event` null), in one commit; null when the review moved on. */
-  private async write(doc: ModelReviewDoc, step: Step, now: Date, event: 'UPDATED' | null): Promise<ModelReviewDoc | null> {
+  /**
+   * The compare-and-set, its event (none for `event` null), and, when the step moves the findings'
+   * restriction, every finding rewritten with its RELEASED event (none for `findingEvents` false),
+   * all in one commit; null, with nothing written, when the review moved on.
+   *
+   * A filing racing the change is settled by the filer (`ReviewFindings.settle` re-reads the review
+   * after its insert): either this commit sees the new finding, or the filer's re-read sees this
+   * commit's review.
+   */
+  private async write(doc: ModelReviewDoc, step: Step, now: Date, event: 'UPDATED' | null, findingEvents = true): Promise<ModelReviewDoc | null> {
     const seq = await this.nextSeq();
     return this.deps.events.recordingFacts('REVIEW', async () => {
       const after = await this.deps.reviews.updateOne({ _id: doc._id, seq: doc.seq }, { $set: { ...step.set, ...(step.touch ? { updatedAt: now } : {}), seq } });
-      const changes: FactsChange[] = after && event ? [{ type: event, recordId: doc._id, before: modelReviewFacts(doc), after: modelReviewFacts(after) }] : [];
+      if (!after) return { value: null, changes: [] };
+      const changes: FactsChange[] = event ? [{ type: event, recordId: doc._id, before: modelReviewFacts(doc), after: modelReviewFacts(after) }] : [];
+      if (step.findings) changes.push(...(await this.rewriteFindings(after, findingEvents)).events);
       return { value: after, changes };
     });
+  }
+
+  /**
+   * Inside a commit: rewrites the restriction of every finding of `review` that differs from
+   * `findingRestriction(review)` (compare-and-set on its `seq`, a new `seq` as with every write),
+   * each with a RELEASED event of its facts before and after when `events`: those the change newly
+   * reaches hear of it (an invited reviewer, everyone at an approved earlier close), those who saw
+   * it before hear nothing.
+   *
+   * A finding's `updatedAt` does not move: notices and cases are listed (and TAXII pages them) by
+   * `updatedAt`, so moving it would reorder lists and skip or repeat items under open cursors, and
+   * tell every viewer of a finding when its review's audience changed, which only the review's
+   * insiders hear of.
+   */
+  private async rewriteFindings(review: ModelReviewDoc, events: boolean): Promise<{ rewritten: number; events: FactsChange[] }> {
+    const restriction = findingRestriction(review);
+    const findings = modelReviewFindingsFilter(review._id);
+    const out: FactsChange[] = [];
+    let rewritten = 0;
+    const caseFactsOf = (d: VulnerabilityDoc) => caseFacts(d, 'ALL', this.pocOut(d));
+    for (let doc of await this.deps.notices.find(findings)) {
+      for (let attempt = 1; !sameRestriction(doc, restriction); attempt++) {
+        const after = await this.deps.notices.updateOne({ _id: doc._id, seq: doc.seq }, { $set: { ...restriction, seq: await this.deps.sequences.next('notices') } });
+        if (after) {
+          rewritten++;
+          if (events) out.push({ type: 'RELEASED', kind: 'NOTICE', recordId: doc._id, before: factsOf(doc), after: factsOf(after) });
+          break;
+        }
+        // Its publisher changed it meanwhile (a store without transactions): judged again as it is.
+        const [fresh] = await this.deps.notices.find({ _id: doc._id });
+        if (!fresh || fresh.reviewId !== review._id) break;
+        if (attempt >= ATTEMPTS) throw findingChanged(doc._id);
+        doc = fresh;
+      }
+    }
+    for (let doc of await this.deps.vulnerabilities.find(findings)) {
+      for (let attempt = 1; !sameRestriction(doc, restriction); attempt++) {
+        // A case's every write sets a new `seq` (VulnerabilityRepository.updateOne).
+        const after = await this.deps.vulnerabilities.updateOne({ _id: doc._id, seq: doc.seq }, { $set: { ...restriction, seq: await this.deps.sequences.next('vulnerabilities') } });
+        if (after) {
+          rewritten++;
+          if (events) out.push({ type: 'RELEASED', kind: 'VULNERABILITY', recordId: doc._id, before: caseFactsOf(doc), after: caseFactsOf(after) });
+          break;
+        }
+        const [fresh] = await this.deps.vulnerabilities.find({ _id: doc._id });
+        if (!fresh || fresh.reviewId !== review._id) break;
+        if (attempt >= ATTEMPTS) throw findingChanged(doc._id);
+        doc = fresh;
+      }
+    }
+    return { rewritten, events: out };
   }
 
   /** The review when the viewer may see it (NOT_FOUND, as for a missing id, otherwise) and manage it (FORBIDDEN otherwise). */
@@ -529,44 +529,6 @@ export class ModelReviewService {
       .filter((m) => m._id !== lab && memberStatus(m) === 'ACTIVE' && atLeast(m.tier, tier))
       .map((m) => m._id)
       .sort();
-  }
-
-  private async syncNotice(doc: NoticeDoc, restriction: FindingRestriction, released: boolean): Promise<void> {
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const before = factsOf(released ? { ...doc, reviewReleaseAt: null } : doc);
-      const same = sameRestriction(doc, restriction);
-      if (same && !released) return;
-      const seq = same ? 0 : await this.deps.sequences.next('notices');
-      const written = await this.deps.events.recordingFacts('NOTICE', async () => {
-        const after = same ? doc : await this.deps.notices.updateOne({ _id: doc._id, seq: doc.seq }, { $set: { ...restriction, seq } });
-        return { value: after, changes: after ? [{ type: 'RELEASED' as const, recordId: doc._id, before, after: factsOf(after) }] : [] };
-      });
-      if (written) return;
-      const [fresh] = await this.deps.notices.find({ _id: doc._id });
-      if (!fresh || fresh.reviewId !== restriction.reviewId) return;
-      doc = fresh;
-    }
-    throw hubError('INVALID_TRANSITION', `a finding of the review (${doc._id}) changed meanwhile, repeatedly: retry`, 'reviewId');
-  }
-
-  private async syncCase(doc: VulnerabilityDoc, restriction: FindingRestriction, released: boolean): Promise<void> {
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const facts = (d: VulnerabilityDoc) => caseFacts(d, 'ALL', this.pocOut(d));
-      const before = facts(released ? { ...doc, reviewReleaseAt: null } : doc);
-      const same = sameRestriction(doc, restriction);
-      if (same && !released) return;
-      // A case's every write sets a new `seq` (VulnerabilityRepository.updateOne).
-      const seq = same ? 0 : await this.deps.sequences.next('vulnerabilities');
-      const written = await this.deps.events.recordingFacts('VULNERABILITY', async () => {
-        const after = same ? doc : await this.deps.vulnerabilities.updateOne({ _id: doc._id, seq: doc.seq }, { $set: { ...restriction, seq } });
-        return { value: after, changes: after ? [{ type: 'RELEASED' as const, recordId: doc._id, before, after: facts(after) }] : [] };
-      });
-      if (written) return;
-      const [fresh] = await this.deps.vulnerabilities.find({ _id: doc._id });
-      if (!fresh || fresh.reviewId !== restriction.reviewId) return;
-      doc = fresh;
-    }
-    throw hubError('INVALID_TRANSITION', `a finding of the review (${doc._id}) changed meanwhile, repeatedly: retry`, 'reviewId');
   }
 
   private pocOut(doc: VulnerabilityDoc): boolean {
@@ -641,6 +603,10 @@ function optionalText(value: string | null | undefined, field: string, max: numb
   if (value == null || value.trim() === '') return null;
   if (value.trim().length > max) throw badInput(`${field.replace(/^input\./, '')} must be at most ${max} characters`, field);
   return value.trim();
+}
+
+function findingChanged(id: string) {
+  return hubError('INVALID_TRANSITION', `a finding of the review (${id}) changed meanwhile, repeatedly: retry`, 'reviewId');
 }
 
 function approvalRequired(message: string, field: string, requestId: string) {

@@ -1,7 +1,8 @@
 import { clip } from '../util/clip.js';
 import { withId } from '../domain/with-id.js';
 import type { EventRecorder } from './event-recorder.js';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import type { RecordOrigin } from '../domain/peer.js';
 import { canTransition, isAtlasTechnique, isOwaspLlm2025 } from '../domain/notice-rules.js';
 import { severityRank, TLPS, type NoticeDoc, type NoticeInput, type NoticeStatus, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
@@ -167,6 +168,35 @@ export class NoticeService {
     return after ? { before, after } : null;
   }
 
+  /**
+   * Stores a notice a peer hub sent (src/federation/peer-puller.ts) as the peer member's
+   * (`source`), validated as `publishModelRiskNotice` validates, with its provenance. Its id here
+   * is derived from (peer, origin hub, origin id), so that a notice is one document however often
+   * it arrives; idempotent on its origin version (a replay writes nothing). An embargo already
+   * over when it arrives is stored as none (the peer sends a notice only once its embargo ended);
+   * links to indicators are the origin's ids and are not kept. PUBLISHED when new, else UPDATED
+   * (the alert verdict makes that RELEASED for viewers it newly reaches).
+   */
+  async receive(source: string, item: { input: NoticeInput; status: NoticeStatus; origin: RecordOrigin }): Promise<'CREATED' | 'UPDATED' | 'UNCHANGED'> {
+    const now = this.now();
+    const id = `x-model-risk-notice--${receivedUuid(source, item.origin.hub, item.origin.id)}`;
+    const [current] = await this.deps.notices.find({ _id: id });
+    if (current?.origin && current.origin.version >= item.origin.version) return 'UNCHANGED';
+    const peer: Viewer = { kind: 'member', memberId: source, userId: `peer:${source}`, roles: ['publisher'], tier: 'COMMUNITY' };
+    const embargoUntil = item.input.embargoUntil && item.input.embargoUntil > now ? item.input.embargoUntil : null;
+    const fields = await this.validate(peer, { ...item.input, embargoUntil, relatedIndicatorIds: [], recipients: [] }, now, current);
+    if (current) {
+      await this.writeRecorded(id, source, { ...fields, status: item.status, origin: item.origin, updatedAt: now }, current);
+      return 'UPDATED';
+    }
+    const doc: NoticeDoc = { ...withId(id), ...fields, status: item.status, source, origin: item.origin, createdAt: now, updatedAt: now, seq: await this.deps.sequences.next('notices') };
+    await this.deps.events.recording('NOTICE', async () => {
+      await this.deps.notices.insert(doc);
+      return { value: undefined, changes: [{ type: 'PUBLISHED', doc }] };
+    });
+    return 'CREATED';
+  }
+
   /** Writes the owner's change and its UPDATED event, committed together where the store can. */
   private async writeRecorded(id: string, source: string, set: Partial<NoticeDoc>, before: NoticeDoc): Promise<NoticeDoc> {
     const seq = await this.deps.sequences.next('notices');
@@ -263,6 +293,15 @@ function tooMany(count: number, max: number, field: string): void {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A UUID (version 8, RFC 9562 custom) from SHA-256 of a received notice's provenance: the same notice always gets the same id. */
+function receivedUuid(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
 function notFound(id: string) {

@@ -3,12 +3,12 @@
  * the restriction it carries, the findings each viewer sees and the review's summary. The
  * review's own lifecycle (schedule, invite, reschedule, close, cancel) is ModelReviewService's.
  */
-import { findingRestriction, MODEL_REVIEW_LIMITS, modelReviewStatus, type FindingRestriction, type ModelReviewDoc, type ModelReviewSummary, type ModelReviewView } from '../domain/model-review.js';
+import { findingRestriction, MODEL_REVIEW_LIMITS, modelReviewStatus, type FindingRestriction, type ModelReviewDoc, type ModelReviewSummary } from '../domain/model-review.js';
 import { COUNTED_NOTICE_STATUSES, modelReviewSummary } from '../domain/model-review-summary.js';
 import type { NoticeDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { badInput, forbidden, hubError } from '../errors.js';
-import { mayFileFinding, modelReviewVisibility, noticeVisibility, redactModelReview, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
+import { mayFileFinding, modelReviewVisibility, noticeVisibility, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
 import type { ModelReviewRepository, NoticeRepository, SequenceRepository, VulnerabilityRepository } from '../store/ports.js';
 import { and } from '../store/queries.js';
 import { clip } from '../util/clip.js';
@@ -48,11 +48,6 @@ export class ReviewFindings {
   async reviewsByIds(viewer: Viewer, ids: readonly string[]): Promise<ModelReviewDoc[]> {
     if (ids.length === 0) return [];
     return this.deps.modelReviews.find(and({ _id: { $in: [...ids] } }, modelReviewVisibility(viewer, this.now())));
-  }
-
-  /** The review as the viewer may see it now (`redactModelReview`), or null. */
-  view(viewer: Viewer, doc: ModelReviewDoc): ModelReviewView | null {
-    return redactModelReview(doc, viewer, this.now());
   }
 
   /**

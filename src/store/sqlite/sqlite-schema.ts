@@ -36,6 +36,10 @@ export const INDICATORS: CollectionSpec = {
     { field: 'updatedAt', kind: 'date' },
     { field: 'seq', kind: 'number' },
     DATE_ADDED_OFFSET,
+    // Provenance of a claim received from a peer hub: the policy's peerExclusion reads these.
+    { field: 'origin.hub', kind: 'text' },
+    { field: 'origin.hops', kind: 'number' },
+    { field: 'origin.shareOnward', kind: 'boolean' },
   ],
   lists: [
     { field: 'tags', kind: 'text' },
@@ -84,6 +88,10 @@ export const NOTICES: CollectionSpec = {
     { field: 'confidence', kind: 'number' },
     { field: 'seq', kind: 'number' },
     DATE_ADDED_OFFSET,
+    // Provenance of a notice received from a peer hub: the policy's peerExclusion reads these.
+    { field: 'origin.hub', kind: 'text' },
+    { field: 'origin.hops', kind: 'number' },
+    { field: 'origin.shareOnward', kind: 'boolean' },
   ],
   lists: [
     { field: 'recipients', kind: 'text' },
