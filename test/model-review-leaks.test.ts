@@ -359,3 +359,29 @@ describe('acting on a hidden finding', () => {
     expect(await ok(tok.isac, `query ($id: ID!) { modelRiskNotice(id: $id) { title status tlp } }`, { id: notice })).toEqual({ title: 'Acting-1 finding', status: 'PUBLISHED', tlp: 'CLEAR' });
   });
 });
+
+describe('a peer hub (a member of kind HUB)', () => {
+  it('is no default reviewer, and learns of no review before its close: no review, no reviewer list, no alert', async () => {
+    fresh();
+    await t.member('peer-hub', 'CORE', { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+    const peer = await t.tokenAs('peer-hub', 'svc@peer-hub', ['reader']);
+    const stream = await alertStream(t, peer, { selection: 'cursor type review { id } notice { id }' });
+    const id = await schedule('Peer-1');
+    const scheduled = await ok(tok.lab, REVIEW, { id });
+    expect(scheduled.reviewers.map((m: any) => m.id), 'the default reviewers').not.toContain('peer-hub');
+    clock = at(1);
+    const filed = await ok(tok.agency, NOTICE, { input: finding('Peer-1', id, 'CLEAR') });
+    await stream.nextHeartbeats(2);
+    expect(stream.events.filter((e: any) => e.review?.id === id || e.notice?.id === filed.id)).toEqual([]);
+    const seen = await gql(peer, `query ($id: ID!) { modelReview(id: $id) { id } modelReviews(first: 50) { totalCount edges { node { id } } } }`, { id });
+    expect(seen.text).not.toContain(id);
+    // Even invited, a peer hub is no insider: what it sees leaves this hub for another one.
+    await ok(tok.lab, INVITE, { id, m: ['peer-hub'] });
+    expect((await gql(peer, REVIEW, { id })).body.data.modelReview).toBeNull();
+    // From the close on, it sees the review as any member does (never its reviewers).
+    clock = at(31);
+    await checkReviews();
+    expect(await ok(peer, REVIEW, { id })).toMatchObject({ id, status: 'CLOSED', reviewers: null });
+    await stream.dispose();
+  });
+});
