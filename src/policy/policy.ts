@@ -1069,8 +1069,9 @@ export type ModelReviewAudience = 'LAB' | 'REVIEWER' | 'HUB_ADMIN' | 'OTHER';
 export function modelReviewAudience(viewer: Viewer, doc: Pick<ModelReviewDoc, 'lab' | 'reviewers' | 'closesAt' | 'cancelledAt' | 'summaryPublic'>, now: Date): ModelReviewAudience | null {
   if (viewer.kind === 'member' && !viewer.peer) {
     if (doc.lab === viewer.memberId) return 'LAB';
-    if (doc.reviewers.includes(viewer.memberId)) return 'REVIEWER';
+    // Before REVIEWER: a hub-admin reads the summary before the close, whether or not its member reviews.
     if (isHubAdmin(viewer)) return 'HUB_ADMIN';
+    if (doc.reviewers.includes(viewer.memberId)) return 'REVIEWER';
   }
   const closed = doc.cancelledAt === null && doc.closesAt !== null && doc.closesAt.getTime() <= now.getTime();
   if (!closed) return null;
