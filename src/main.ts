@@ -72,6 +72,7 @@ export interface Hub {
   /** Periodic jobs, callable at once: trim the alert log to its retention, end due embargoes. */
   maintenance: {
     trimEvents(): Promise<number>;
+    /** Announces the embargoes ended by now on the hub's clock (the embargo watcher's check): RELEASED to those they held back. */
     checkEmbargoes(): Promise<number>;
     checkpointAudit(): Promise<AuditCheckpoint | null>;
     /** Applies the clearinghouse's schedule due now on the hub's clock (the disclosure watcher's check); answers the cases changed. */
@@ -386,7 +387,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(clock ? new Date(clock()) : undefined), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);

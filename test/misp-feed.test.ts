@@ -363,6 +363,18 @@ describe('MISP feed and importMispEvent', () => {
     expect(later.attribute.Tag.map((t) => t.name)).toContain('hub:confidence="62"');
   });
 
+  it('applies the peer rules to a peer hub\'s key: a HUB member\'s feed never echoes its own claims back', async () => {
+    const peer = a.member('peerhub', 'TRUSTED', { kind: 'HUB' });
+    await peer.publishes([{ value: 'peer-own.example', tlp: 'GREEN' }]);
+    now += 2_000;
+    const peerKey = await createKey('peerhub', ['reader']);
+    const values = (await wholeFeed(peerKey)).attributes.map((x) => x.value);
+    expect(values).toContain('http://login-verify.example/reset');
+    expect(values).not.toContain('peer-own.example');
+    // Another member sees the peer's record as any other.
+    expect((await wholeFeed(key.isac)).attributes.map((x) => x.value)).toContain('peer-own.example');
+  });
+
   describe('importMispEvent', () => {
     let importer: string;
     const IMPORT = `mutation ($event: JSON!) { importMispEvent(event: $event) {

@@ -165,6 +165,7 @@ describe('filing findings under a model review', () => {
 
   it('files notices and cases of reviewers while the review is OPEN, each carrying the review', async () => {
     clock += 2 * DAY;
+    const outsiders = { core2: await alertStream(t, tokens.core2), trusted: await alertStream(t, tokens.trusted) };
     const green = await publish('agency', notice(OPEN, 'GREEN'));
     const amber = await publish('agency', notice(OPEN, 'AMBER', { severity: 'MEDIUM', category: 'JAILBREAK' }));
     const red = await publish('agency', notice(OPEN, 'RED', { recipients: ['trusted'], severity: 'LOW' }));
@@ -181,6 +182,13 @@ describe('filing findings under a model review', () => {
     expect(audit?.details).toMatchObject({ reviewId: OPEN });
     const [submitted] = await t.hub.store.audit.find({ action: 'VULNERABILITY_SUBMITTED', 'target.id': ids.kase });
     expect(submitted?.details).toMatchObject({ reviewId: OPEN });
+    // Those outside the review hear nothing of its findings (nor of the RED one naming trusted).
+    const sentinel = (await publish('lab', notice(null, 'CLEAR'))).body.data.publishModelRiskNotice.id;
+    for (const [who, s] of Object.entries(outsiders)) {
+      await s.until((x) => x.events.some((e) => e.notice?.id === sentinel), `${who} sentinel`);
+      expect(s.events.map((e) => `${e.type} ${e.notice?.id ?? e.vulnerability?.id}`), who).toEqual([`PUBLISHED ${sentinel}`]);
+      await s.dispose();
+    }
   });
 
   it('restricts the findings to the lab and the reviewers (each by its own TLP too) until the review closes, whatever their embargo', async () => {
@@ -462,5 +470,35 @@ describe('announcing a close across instances', () => {
     const closes = await t.hub.store.audit.find({ action: 'MODEL_REVIEW_CLOSED', 'target.id': RACE });
     expect(closes).toHaveLength(1);
     expect(closes[0]).toMatchObject({ actor: null, memberId: 'lab' });
+  });
+});
+
+describe('reading findings and summaries of many reviews', () => {
+  it('reads the findings and summaries of a page of reviews in one batch each, whatever the page holds', async () => {
+    const query = /* GraphQL */ `{ modelReviews(first: 50) { edges { node {
+      findings { ... on ModelRiskNotice { id review { summary { total } } } ... on Vulnerability { id review { summary { total } } } }
+      summary { total } } } } }`;
+    // Nothing else reads them meanwhile: no subscriber left, every due close announced already.
+    await disposeStreams();
+    await t.hub.maintenance.checkReviews();
+    // Watched, not replaced: each call of the two batched reads is recorded with its batch size.
+    // (The store's call counter would also count the hub's watchers, which read on their own ticks.)
+    const reads = t.hub.services.reviewFindings;
+    const batches: string[] = [];
+    const { findingsOf, summariesOf } = reads;
+    reads.findingsOf = (viewer, ids) => (batches.push(`findings ${ids.length}`), findingsOf.call(reads, viewer, ids));
+    reads.summariesOf = (ids) => (batches.push(`summaries ${ids.length}`), summariesOf.call(reads, ids));
+    try {
+      const res = await gql('admin', query);
+      expect(res.body.errors).toBeUndefined();
+      const reviews = res.body.data.modelReviews.edges.length;
+      expect(reviews).toBeGreaterThanOrEqual(8);
+      const summaries = res.body.data.modelReviews.edges.filter((e: { node: { summary: unknown } }) => e.node.summary !== null).length;
+      // One read for every review's findings, one for every summary shown (a finding's review is one of those: cached).
+      expect(batches).toEqual([`findings ${reviews}`, `summaries ${summaries}`]);
+    } finally {
+      reads.findingsOf = findingsOf;
+      reads.summariesOf = summariesOf;
+    }
   });
 });

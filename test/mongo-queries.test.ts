@@ -19,8 +19,8 @@ import { startHub } from '../src/main.js';
 import type { Filter } from '../src/domain/filter.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import { MemoryEventLog } from '../src/store/memory/memory-events.js';
-import type { ClaimUpsert } from '../src/store/ports.js';
-import { keysetAfter, sortFor } from '../src/store/queries.js';
+import type { ClaimUpsert, SortSpec } from '../src/store/ports.js';
+import { keysetAfter, MODEL_REVIEW_CLOSE_ORDER, MODEL_REVIEW_LIST_ORDER, sortFor } from '../src/store/queries.js';
 import { COLLECTIONS } from '../src/store/mongo/mongo-collections.js';
 import { connectMongo, databaseOf, describeMongoUri, MongoUnavailableError, scrubCredentials } from '../src/store/mongo/mongo-connection.js';
 import {
@@ -101,6 +101,21 @@ describe('index definitions', () => {
     expect(find(COLLECTIONS.audit, 'audit_member_at')).toMatchObject({ key: { memberId: 1, at: -1 } });
     expect(find(COLLECTIONS.audit, 'audit_member_seq')).toMatchObject({ key: { memberId: 1, seq: -1 } });
     expect(find(COLLECTIONS.sightings, 'sightings_indicator')).toMatchObject({ key: { indicatorId: 1, reportedAt: -1, _id: -1 } });
+  });
+
+  it("cover model reviews' orders, the lookups of a review's findings, and every branch of the findings' restriction", () => {
+    const keys = (collection: string) => MONGO_INDEXES.filter((i) => i.collection === collection).map((i) => Object.entries(i.key));
+    const direction = (sort: SortSpec) => sort.map(([f, d]) => [f, d]);
+    const flipped = (sort: SortSpec) => sort.map(([f, d]) => [f, -d]);
+    for (const sort of [MODEL_REVIEW_LIST_ORDER, MODEL_REVIEW_CLOSE_ORDER]) {
+      // An index whose keys end with the sort (any equality prefix), in either direction.
+      const served = keys(COLLECTIONS.modelReviews).some((k) => [direction(sort), flipped(sort)].some((s) => JSON.stringify(k.slice(k.length - s.length)) === JSON.stringify(s)));
+      expect(served, JSON.stringify(sort)).toBe(true);
+    }
+    for (const collection of [COLLECTIONS.notices, COLLECTIONS.vulnerabilities]) {
+      for (const field of ['reviewId', 'reviewAudience', 'reviewReleaseAt']) expect(keys(collection).some((k) => k[0]![0] === field), `${collection}.${field}`).toBe(true);
+    }
+    for (const field of ['lab', 'reviewers', 'closesAt']) expect(keys(COLLECTIONS.modelReviews).some((k) => k[0]![0] === field), field).toBe(true);
   });
 
   it('keep the key order the queries sort on', () => {

@@ -451,6 +451,10 @@ describe('SQLite read paths of model reviews and their findings', () => {
         expect(count.join(' | ')).toMatch(new RegExp(`^SCAN c|^SEARCH t USING INDEX ${name}_reviewId_seq`));
         expectNoFullScan(count);
         expect(on.db.prepare(table.countSql(scope).sql).pluck().get(...table.countSql(scope).params)).toBe(table.find(scope).length);
+        // The findings of a page of reviews, oldest first (ReviewFindings.findingsOf): sorted after the index read, never by walking the order's index.
+        const several = and({ reviewId: { $in: [reviewId(10), reviewId(20), reviewId(30)] } }, visibility);
+        const oldestFirst = plan(table.selectSql(several, { sort: [['createdAt', 1], ['_id', 1]] }), on);
+        expect(oldestFirst[0], oldestFirst.join(' | ')).toMatch(new RegExp(`^SEARCH t USING INDEX ${name}_reviewId_seq \\(reviewId=\\?\\)`));
       }
     }
   });

@@ -39,7 +39,7 @@ export async function seedDemoReviews(services: Services, store: Store, cursors:
   const reviews = demoReviews(now, windowMs);
   let findings = 0;
   for (const review of [reviews.closed, reviews.open]) {
-    await schedule(review);
+    await scheduleReview(review);
     for (const f of review.findings) {
       const at = () => f.filedAt;
       const filing = new ReviewFindings({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, now: at });
@@ -55,7 +55,7 @@ export async function seedDemoReviews(services: Services, store: Store, cursors:
   await announceClose({ modelReviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences, events: services.events, audit: services.audit, schedule: { pocDelayMs: options.pocDelayMs ?? 45 * DAY } }, { _id: reviews.closed.id }, now);
   return { reviews: 2, findings };
 
-  async function schedule(review: DemoReview): Promise<void> {
+  async function scheduleReview(review: DemoReview): Promise<void> {
     const lab = new ModelReviewService({
       reviews: store.modelReviews, notices: store.notices, vulnerabilities: store.vulnerabilities, sequences: store.sequences,
       members: { getMany: (ids) => services.members.getMany(ids), list: () => store.members.list() },

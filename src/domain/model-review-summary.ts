@@ -1,10 +1,17 @@
 /**
  * A review's summary (`ModelReviewSummary`, src/domain/model-review.ts): counts of all its
- * findings by category and severity. Who may read it, and when, is the policy's
+ * findings (never a DRAFT notice) by category and severity. Who may read it, and when, is the policy's
  * (`redactModelReview`'s `seesSummary`).
  */
 import type { ModelReviewSummary } from './model-review.js';
-import { NOTICE_CATEGORIES, SEVERITIES, type NoticeCategory, type Severity } from './types.js';
+import { NOTICE_CATEGORIES, NOTICE_STATUSES, SEVERITIES, type NoticeCategory, type Severity } from './types.js';
+
+/**
+ * The notice statuses a summary counts: every one but DRAFT. A draft is its author's alone, not
+ * yet filed: counting it would tell every member, at the close, of a record none of them may see
+ * (test/model-review-leaks.test.ts). Listed, not `$ne`: an equality the indexes answer.
+ */
+export const COUNTED_NOTICE_STATUSES = NOTICE_STATUSES.filter((s) => s !== 'DRAFT');
 
 /** The summary of these findings: a clearinghouse case counts under AI_FOUND_VULNERABILITY. */
 export function modelReviewSummary(

@@ -129,6 +129,8 @@ export const TEXT_SIZES: Readonly<Record<string, number | { perArgumentItem: str
   'AuditEntry.canonical': 6_000,
   'AuditChain.verificationKey': 300,
   'Query.stixBundle': { perArgumentItem: 'ids', chars: STIX_OBJECT_CHARS },
+  // A review's x-model-review: its description (4,000), up to 500 reviewer_refs and 200 finding_refs (about 50-60 characters each), the summary.
+  'ModelReview.stix': 45_000,
   'Community.name': COMMUNITY_NAME_CHARS,
   'Community.description': COMMUNITY_DESCRIPTION_CHARS,
 };

@@ -1049,12 +1049,15 @@ export function passesReviewRestriction(viewer: Viewer, doc: { reviewId?: string
 /**
  * The filter selecting exactly the model reviews `viewer` may see at `now`: a hub-admin every
  * review; a member the reviews of its own lab and those it reviews, and every closed one (not a
- * cancelled one); an anonymous caller the closed reviews whose lab released the summary to the
- * public. A review nobody may see is, to them, an id that does not exist.
+ * cancelled one); a peer hub (kind HUB) only the closed ones, even if invited; an anonymous
+ * caller the closed reviews whose lab released the summary to the public. A review nobody may
+ * see is, to them, an id that does not exist.
  */
 export function modelReviewVisibility(viewer: Viewer, now: Date): Filter {
   const closed: Filter = { cancelledAt: null, closesAt: { $lte: now } };
   if (viewer.kind === 'anonymous') return { ...closed, summaryPublic: true };
+  // A peer hub is never an insider (invited or not): what it sees leaves this hub for another one.
+  if (viewer.peer) return closed;
   if (isHubAdmin(viewer)) return {};
   const m = viewer.memberId;
   return { $or: [{ lab: m }, { reviewers: m }, closed] };
@@ -1064,7 +1067,7 @@ export function modelReviewVisibility(viewer: Viewer, now: Date): Filter {
 export type ModelReviewAudience = 'LAB' | 'REVIEWER' | 'HUB_ADMIN' | 'OTHER';
 
 export function modelReviewAudience(viewer: Viewer, doc: Pick<ModelReviewDoc, 'lab' | 'reviewers' | 'closesAt' | 'cancelledAt' | 'summaryPublic'>, now: Date): ModelReviewAudience | null {
-  if (viewer.kind === 'member') {
+  if (viewer.kind === 'member' && !viewer.peer) {
     if (doc.lab === viewer.memberId) return 'LAB';
     if (doc.reviewers.includes(viewer.memberId)) return 'REVIEWER';
     if (isHubAdmin(viewer)) return 'HUB_ADMIN';
@@ -1123,7 +1126,7 @@ export function mayManageReview(viewer: Viewer, review: Pick<ModelReviewDoc, 'la
 
 /** Whether the viewer's member may file findings under a review it sees: a reviewer (the status is checked apart). */
 export function mayFileFinding(viewer: Viewer, review: Pick<ModelReviewDoc, 'reviewers'>): boolean {
-  return viewer.kind === 'member' && review.reviewers.includes(viewer.memberId);
+  return viewer.kind === 'member' && !viewer.peer && review.reviewers.includes(viewer.memberId);
 }
 
 /**

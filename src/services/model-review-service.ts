@@ -520,13 +520,14 @@ export class ModelReviewService {
     if (unknown !== undefined) throw badInput(`no member with id "${clip(unknown)}"`, field);
   }
 
-  /** Every ACTIVE member at or above the default tier, the lab aside, in id order. */
+  /** Every ACTIVE member at or above the default tier, the lab and peer hubs aside, in id order. */
   private async defaultReviewers(lab: string): Promise<string[]> {
     const tier = this.deps.defaultTier;
     if (tier === null) return [];
     const members = await this.deps.members.list();
     return members
-      .filter((m) => m._id !== lab && memberStatus(m) === 'ACTIVE' && atLeast(m.tier, tier))
+      // Not a peer hub (kind HUB): another hub is no reviewer, and the policy shows it no review before its close.
+      .filter((m) => m._id !== lab && m.kind !== 'HUB' && memberStatus(m) === 'ACTIVE' && atLeast(m.tier, tier))
       .map((m) => m._id)
       .sort();
   }

@@ -4,7 +4,7 @@
  * review's own lifecycle (schedule, invite, reschedule, close, cancel) is ModelReviewService's.
  */
 import { findingRestriction, MODEL_REVIEW_LIMITS, modelReviewStatus, type FindingRestriction, type ModelReviewDoc, type ModelReviewSummary } from '../domain/model-review.js';
-import { modelReviewSummary } from '../domain/model-review-summary.js';
+import { COUNTED_NOTICE_STATUSES, modelReviewSummary } from '../domain/model-review-summary.js';
 import type { NoticeDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { badInput, forbidden, hubError } from '../errors.js';
@@ -123,8 +123,10 @@ export class ReviewFindings {
   async summariesOf(reviewIds: readonly string[]): Promise<ModelReviewSummary[]> {
     if (reviewIds.length === 0) return [];
     const inReviews = { reviewId: { $in: [...reviewIds] } };
+    // Never a DRAFT (COUNTED_NOTICE_STATUSES).
+    const filed = and(inReviews, { status: { $in: COUNTED_NOTICE_STATUSES } });
     // Only category and severity are read: the texts (up to 50,000 characters each) are left out where the store can.
-    const [notices, cases] = await Promise.all([this.deps.notices.find(inReviews, { omit: NOTICE_TEXTS }), this.deps.vulnerabilities.find(inReviews, { omit: CASE_TEXTS })]);
+    const [notices, cases] = await Promise.all([this.deps.notices.find(filed, { omit: NOTICE_TEXTS }), this.deps.vulnerabilities.find(inReviews, { omit: CASE_TEXTS })]);
     const noticesOf = groupByReview(reviewIds, notices);
     const casesOf = groupByReview(reviewIds, cases);
     return reviewIds.map((_, i) => modelReviewSummary(noticesOf[i]!, casesOf[i]!));

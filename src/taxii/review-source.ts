@@ -1,5 +1,5 @@
 import type { Filter } from '../domain/filter.js';
-import { modelReviewSummary } from '../domain/model-review-summary.js';
+import { COUNTED_NOTICE_STATUSES, modelReviewSummary } from '../domain/model-review-summary.js';
 import type { ModelReviewSummary, ModelReviewView } from '../domain/model-review.js';
 import { modelReviewVisibility, noticeVisibility, redactModelReview, taxiiExclusion, taxiiVulnerabilityExclusion, vulnerabilityVisibility } from '../policy/policy.js';
 import type { ModelReviewRepository, NoticeRepository, VulnerabilityRepository } from '../store/ports.js';
@@ -85,7 +85,8 @@ export class ReviewSource implements ObjectSource {
     if (ids.length === 0) return new Map();
     const inReviews = { reviewId: { $in: ids } };
     const [notices, cases] = await Promise.all([
-      this.options.notices.find(inReviews, { omit: NOTICE_TEXTS }),
+      // Never a DRAFT (COUNTED_NOTICE_STATUSES), as on every channel of the summary.
+      this.options.notices.find(and(inReviews, { status: { $in: COUNTED_NOTICE_STATUSES } }), { omit: NOTICE_TEXTS }),
       this.options.vulnerabilities.find(inReviews, { omit: CASE_TEXTS }),
     ]);
     return new Map(ids.map((id) => [id, modelReviewSummary(notices.filter((n) => n.reviewId === id), cases.filter((c) => c.reviewId === id))]));

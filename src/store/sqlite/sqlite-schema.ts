@@ -265,6 +265,8 @@ export const MODEL_REVIEWS: CollectionSpec = {
     },
     { columns: ['closeAnnouncedAt', 'closesAt', '_id'], purpose: 'the ReviewWatcher: reviews whose close is due and not yet announced (modelReviewsDueToClose), oldest close first (MODEL_REVIEW_CLOSE_ORDER)' },
   ],
+  // Replaced during issue 14 by the covering status index and the watcher's index with its order.
+  retiredIndexes: ['model_reviews_closesAt_id', 'model_reviews_closeAnnouncedAt_closesAt'],
 };
 
 export const COLLECTION_SPECS = [INDICATORS, NOTICES, SIGHTINGS, APPROVALS, AUDIT, COMMUNITIES, VULNERABILITIES, MODEL_REVIEWS] as const;
