@@ -330,7 +330,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         const out = await services.indicators.receive(source, items);
         return { stored: out.stored, refused: out.refused.length };
       },
-      notice: async (source, item) => void (await services.notices.receive(source, item)),
+      notice: async (source, item) => (await services.notices.receive(source, item)) !== 'UNCHANGED',
       saveCursor: (id, cursor, lastEventAt, at) => services.peers.saveCursor(id, cursor, lastEventAt, at),
     },
     leases: store.leases,

@@ -30,7 +30,8 @@ export interface PullerState {
 /** Where a batch goes: the hub's services, handed in by the pullers' manager. */
 export interface PullerSink {
   indicators(source: string, items: ReceivedIndicator[]): Promise<{ stored: number; refused: number }>;
-  notice(source: string, item: { input: NoticeInput; status: NoticeStatus; origin: RecordOrigin }): Promise<void>;
+  /** Whether it wrote anything (false: a version already held). */
+  notice(source: string, item: { input: NoticeInput; status: NoticeStatus; origin: RecordOrigin }): Promise<boolean>;
   /** Stores the cursor of the last event handled (and when it happened), after the records it covers. */
   saveCursor(peerId: string, cursor: string, lastEventAt: Date | null, receivedAt: Date): Promise<void>;
 }
@@ -243,8 +244,7 @@ export class PeerPuller {
         const origin = this.originOf(event.notice, now);
         if (!origin) refused++;
         else {
-          await sink.notice(peerId, { input: noticeInput(event.notice), status: event.notice.status, origin });
-          stored++;
+          if (await sink.notice(peerId, { input: noticeInput(event.notice), status: event.notice.status, origin })) stored++;
         }
       }
     }
