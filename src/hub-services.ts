@@ -2,6 +2,7 @@
  * The hub's services over a store: what `startHub` serves and what the operator's CLI
  * (src/cli/) acts through, so that a command and a mutation meet the same policy and audit.
  */
+import { DecayService } from './services/decay-service.js';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
 import type { HubSecrets } from './auth/key-store.js';
@@ -213,7 +214,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers };
+  const decay = new DecayService(stamps);
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

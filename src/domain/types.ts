@@ -119,6 +119,16 @@ export interface IndicatorDoc {
   seq: number;
   /** Provenance of a claim received from a peer hub (src/domain/peer.ts); absent or null for this hub's own. */
   origin?: RecordOrigin | null;
+  /**
+   * When the claim was last confirmed: published again by its publisher or sighted as a true
+   * positive. The decay clock's start (src/domain/decay-model.ts); absent on claims stored before
+   * decay existed (their `createdAt` is used).
+   */
+  lastConfirmedAt?: Date | null;
+  /** An analyst's score, set by the publisher's people; cleared by the next re-publication. */
+  scoreOverride?: { score: number; reason: string; by: string; at: Date } | null;
+  /** Distinct members (never the publisher) that reported the claim as a false positive. */
+  falsePositiveReporters?: string[];
 }
 
 export interface ModelRef {

@@ -551,6 +551,17 @@ export type CvssVersion =
   | 'V3_1'
   | 'V4_0';
 
+/** How one indicator type's score decays (docs/intel-quality.md): MISP's polynomial shape. */
+export type DecayModel = {
+  /** Days after the last confirmation at which the score reaches 0. */
+  lifetimeDays: Scalars['Float']['output'];
+  /** The exponent is 1 / speed: below 1 the score stays high and falls late, above 1 it falls early. */
+  speed: Scalars['Float']['output'];
+  /** Below this score (0 to 100) an indicator is decayed. */
+  threshold: Scalars['Int']['output'];
+  type: IndicatorType;
+};
+
 export type Disclosure = {
   /** The disclosure deadline: 90 days (7 when exploited) from notification. */
   deadlineAt: Maybe<Scalars['DateTime']['output']>;
@@ -665,6 +676,8 @@ export type Indicator = Node & {
   /** 0 to 100. */
   confidence: Scalars['Int']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** Whether the score is below its type's threshold: SIEMs should stop blocking it. */
+  decayed: Scalars['Boolean']['output'];
   description: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
@@ -674,6 +687,12 @@ export type Indicator = Node & {
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   revoked: Scalars['Boolean']['output'];
   revokedReason: Maybe<Scalars['String']['output']>;
+  /**
+   * 0 to 100, computed when read: the base (confidence weighed by the publisher's tier and halved per
+   * member reporting a false positive) decayed by its type's model since the claim was last published
+   * again or sighted as a true positive; an analyst's override instead, until the next re-publication.
+   */
+  score: Scalars['Int']['output'];
   severity: Severity;
   sightingCount: Scalars['Int']['output'];
   /** Who reported seeing this indicator, when, and how often: the newest 100 reports (`sightingCount` counts all). */
@@ -1877,6 +1896,8 @@ export type Query = {
    * member-admin: those its member owns; a hub-admin: all), by name. Needs a token.
    */
   communities: Array<Community>;
+  /** The decay model of every indicator type. */
+  decayModels: Array<DecayModel>;
   /** One indicator by id; null when it does not exist or the viewer may not see it (the two look alike). */
   indicator: Maybe<Indicator>;
   /**
@@ -2405,6 +2426,7 @@ export type ResolversTypes = {
   CvssInput: CvssInput;
   CvssVersion: CvssVersion;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DecayModel: ResolverTypeWrapper<DecayModel>;
   Disclosure: ResolverTypeWrapper<Disclosure>;
   DisclosureStage: DisclosureStage;
   Discovery: ResolverTypeWrapper<Omit<Discovery, 'model'> & { model?: Maybe<ResolversTypes['ModelRef']> }>;
@@ -2528,6 +2550,7 @@ export type ResolversParentTypes = {
   Cvss: Cvss;
   CvssInput: CvssInput;
   DateTime: Scalars['DateTime']['output'];
+  DecayModel: DecayModel;
   Disclosure: Disclosure;
   Discovery: Omit<Discovery, 'model'> & { model?: Maybe<ResolversParentTypes['ModelRef']> };
   DiscoveryInput: DiscoveryInput;
@@ -2763,6 +2786,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DecayModelResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['DecayModel'] = ResolversParentTypes['DecayModel']> = {
+  lifetimeDays?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['IndicatorType'], ParentType, ContextType>;
+};
+
 export type DisclosureResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Disclosure'] = ResolversParentTypes['Disclosure']> = {
   deadlineAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   nextStage?: Resolver<Maybe<ResolversTypes['DisclosureStage']>, ParentType, ContextType>;
@@ -2803,6 +2833,7 @@ export type IdentityProviderRegistrantsResolvers<ContextType = HubContext, Paren
 export type IndicatorResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Indicator'] = ResolversParentTypes['Indicator']> = {
   confidence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  decayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2810,6 +2841,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   revokedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   sightingCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sightings?: Resolver<Maybe<Array<ResolversTypes['Sighting']>>, ParentType, ContextType>;
@@ -3117,6 +3149,7 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   approvalRequests?: Resolver<ResolversTypes['ApprovalRequestConnection'], ParentType, ContextType, RequireFields<QueryApprovalRequestsArgs, 'first'>>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   communities?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
+  decayModels?: Resolver<Array<ResolversTypes['DecayModel']>, ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType, RequireFields<QueryIndicatorArgs, 'id'>>;
   indicators?: Resolver<ResolversTypes['IndicatorConnection'], ParentType, ContextType, RequireFields<QueryIndicatorsArgs, 'first'>>;
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
@@ -3257,6 +3290,7 @@ export type Resolvers<ContextType = HubContext> = {
   Credit?: CreditResolvers<ContextType>;
   Cvss?: CvssResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DecayModel?: DecayModelResolvers<ContextType>;
   Disclosure?: DisclosureResolvers<ContextType>;
   Discovery?: DiscoveryResolvers<ContextType>;
   Embargo?: EmbargoResolvers<ContextType>;

@@ -372,6 +372,9 @@ export class IndicatorService {
         revoked: false,
         revokedReason: null,
         updatedAt: now,
+        // Publishing the claim again confirms it: the decay clock restarts and an analyst's override ends.
+        lastConfirmedAt: now,
+        scoreOverride: null,
       },
     };
   }
@@ -391,7 +394,8 @@ export class IndicatorService {
     const updated = await this.deps.events.recording('INDICATOR', async () => {
       const after = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
         $inc: { sightingCount: count },
-        $max: { lastSeenAt: seen },
+        // A true-positive sighting confirms the claim: the decay clock restarts at the sighting.
+        $max: { lastSeenAt: seen, lastConfirmedAt: seen },
         $set: { updatedAt: now, seq },
       });
       if (!after) return { value: null, changes: [] };
