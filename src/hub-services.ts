@@ -98,6 +98,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   const indicators = new IndicatorService({
+    fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
     idempotency: store.idempotency,
     sequences: store.sequences,
@@ -214,7 +215,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const decay = new DecayService(stamps);
+  const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
   const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay };
 
   const issuedVia = options.issuedVia ?? 'hub';

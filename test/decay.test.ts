@@ -3,6 +3,7 @@
  * controlled clock, real tokens, the real mutations.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../src/domain/types.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
 
 const DAY = 86_400_000;
@@ -12,6 +13,9 @@ let t: TestHub;
 let core: string;
 let trusted: string;
 let reader: string;
+let admin: string;
+let coreAdmin: string;
+const readers: string[] = [];
 
 const SCORE = /* GraphQL */ `query($id: ID!) { indicator(id: $id) { score decayed } }`;
 const PUBLISH = /* GraphQL */ `
@@ -38,6 +42,10 @@ beforeAll(async () => {
   core = await t.member('core-org', 'CORE').token(['publisher', 'reader']);
   trusted = await t.member('trusted-org', 'TRUSTED').token(['publisher', 'reader']);
   reader = await t.member('reader-org', 'TRUSTED').token(['reader']);
+  await t.member('ops', 'CORE', { kind: 'AGENCY', allowedRoles: [...ROLES] }).token(['reader']);
+  admin = await t.tokenAs('ops', 'admin@ops', ['hub-admin', 'reader']);
+  coreAdmin = await t.tokenAs('core-org', 'admin@core-org', ['member-admin', 'reader']);
+  for (const id of ['fp-1', 'fp-2', 'fp-3', 'fp-4']) readers.push(await t.member(id, 'COMMUNITY').token(['reader']));
 });
 afterAll(async () => t?.dispose());
 
@@ -94,5 +102,76 @@ describe('indicator scores that decay', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.decayModels).toHaveLength(10);
     expect(res.body.data.decayModels).toContainEqual({ type: 'IPV4', lifetimeDays: 28, speed: 0.5, threshold: 30 });
+  });
+
+  it('a model change applies to existing indicators at once, by a hub-admin only, audited', async () => {
+    const ip = await publish(core, '198.51.100.40');
+    clock += 14 * DAY;
+    expect((await score(ip.id)).score).toBe(75);
+    const SET = `mutation($type: IndicatorType!, $input: DecayModelInput!) { setDecayModel(type: $type, input: $input) { type lifetimeDays speed threshold } }`;
+    const refused = await t.gql(SET, { type: 'IPV4', input: { lifetimeDays: 56, speed: 1, threshold: 30 } }, { token: core });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const bad = await t.gql(SET, { type: 'IPV4', input: { lifetimeDays: 56, speed: 0, threshold: 30 } }, { token: admin });
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.speed' });
+    const set = await t.gql(SET, { type: 'IPV4', input: { lifetimeDays: 56, speed: 1, threshold: 30 } }, { token: admin });
+    expect(set.body.errors).toBeUndefined();
+    expect(set.body.data.setDecayModel).toEqual({ type: 'IPV4', lifetimeDays: 56, speed: 1, threshold: 30 });
+    expect(await score(ip.id)).toEqual({ score: 75, decayed: false }); // 100 * (1 - 14/56), linear now
+    clock += 7 * DAY;
+    expect((await score(ip.id)).score).toBe(62); // 100 * (1 - 21/56) = 62.5
+    const models = await t.gql(`{ decayModels { type lifetimeDays } }`, {}, { token: reader });
+    expect(models.body.data.decayModels).toContainEqual({ type: 'IPV4', lifetimeDays: 56 });
+    const log = await t.gql(`{ auditLog(filter: { action: [DECAY_MODEL_SET] }) { edges { node { actor { userId } details } } } }`, {}, { token: admin });
+    expect(log.body.data.auditLog.edges.map((e: any) => e.node)).toEqual([{ actor: { userId: 'admin@ops' }, details: { type: 'IPV4', lifetimeDays: 56, speed: 1, threshold: 30 } }]);
+    // back to the default, for the tests after this one
+    await t.gql(SET, { type: 'IPV4', input: { lifetimeDays: 28, speed: 0.5, threshold: 30 } }, { token: admin });
+  });
+
+  it("an analyst's override sticks, without decaying, until the next re-publication; only the publisher's people set it", async () => {
+    const ip = await publish(core, '198.51.100.50');
+    const OVERRIDE = `mutation($id: ID!, $score: Int!, $reason: String!) { overrideScore(indicatorId: $id, score: $score, reason: $reason) { score decayed } }`;
+    const other = await t.gql(OVERRIDE, { id: ip.id, score: 10, reason: 'mine' }, { token: trusted });
+    expect(other.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const bad = await t.gql(OVERRIDE, { id: ip.id, score: 101, reason: 'x' }, { token: core });
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'score' });
+    const set = await t.gql(OVERRIDE, { id: ip.id, score: 85, reason: 'still active C2, confirmed by our IR team' }, { token: core });
+    expect(set.body.errors).toBeUndefined();
+    expect(set.body.data.overrideScore).toEqual({ score: 85, decayed: false });
+    clock += 60 * DAY; // the model would have it at 0 by now
+    expect(await score(ip.id)).toEqual({ score: 85, decayed: false });
+    // a true-positive sighting restarts the clock but does not end the analyst's decision
+    await t.gql(SIGHT, { id: ip.id }, { token: reader });
+    expect((await score(ip.id)).score).toBe(85);
+    await publish(core, '198.51.100.50');
+    expect(await score(ip.id)).toEqual({ score: 100, decayed: false });
+    const log = await t.gql(`{ auditLog(filter: { action: [SCORE_OVERRIDDEN] }) { edges { node { memberId target { id } details } } } }`, {}, { token: coreAdmin });
+    expect(log.body.data.auditLog.edges.map((e: any) => e.node)).toEqual([{ memberId: 'core-org', target: { id: ip.id }, details: { score: 85, reason: 'still active C2, confirmed by our IR team' } }]);
+  });
+
+  it("false positives lower the score per distinct member, and at HUB_FP_ALERT_MEMBERS the publisher's log says so without naming them", async () => {
+    const ip = await publish(core, '198.51.100.60');
+    const FP = `mutation($id: ID!) { reportSighting(indicatorId: $id, kind: FALSE_POSITIVE) { score sightingCount sightings { kind } } }`;
+    const first = await t.gql(FP, { id: ip.id }, { token: readers[0] });
+    expect(first.body.errors).toBeUndefined();
+    expect((await score(ip.id)).score).toBe(50);
+    await t.gql(FP, { id: ip.id }, { token: readers[0] }); // the same member again: no further effect
+    expect((await score(ip.id)).score).toBe(50);
+    await t.gql(FP, { id: ip.id }, { token: core }); // the publisher's own doubt does not count
+    expect((await score(ip.id)).score).toBe(50);
+    await t.gql(FP, { id: ip.id }, { token: readers[1] });
+    expect(await score(ip.id)).toEqual({ score: 25, decayed: true });
+    const FP_LOG = `{ auditLog(filter: { action: [FALSE_POSITIVES_REPORTED] }) { edges { node { memberId actor { memberId } target { id } summary details } } } }`;
+    expect((await t.gql(FP_LOG, {}, { token: coreAdmin })).body.data.auditLog.edges).toEqual([]);
+    const third = await t.gql(FP, { id: ip.id }, { token: readers[2] });
+    expect(third.body.data.reportSighting.sightingCount).toBe(0); // false positives are not sightings of harm
+    expect((await score(ip.id)).score).toBe(12);
+    await t.gql(FP, { id: ip.id }, { token: readers[3] }); // past the alert level: no second entry
+    const res = await t.gql(FP_LOG, {}, { token: coreAdmin });
+    expect(res.body.data.auditLog.edges.map((e: any) => e.node)).toEqual([
+      { memberId: 'core-org', actor: null, target: { id: ip.id }, summary: `3 members reported indicator ${ip.id} as a false positive`, details: { reporters: 3 } },
+    ]);
+    expect(res.text).not.toMatch(/fp-[1-4]/);
+    const kinds = await t.gql(`query($id: ID!) { indicator(id: $id) { sightings { kind } } }`, { id: ip.id }, { token: reader });
+    expect(kinds.body.data.indicator.sightings.filter((s: any) => s.kind === 'FALSE_POSITIVE')).toHaveLength(6);
   });
 });

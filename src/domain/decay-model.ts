@@ -60,6 +60,15 @@ export const DEFAULT_DECAY_MODELS: Readonly<Record<IndicatorType, DecayModel>> =
   SHA512: { lifetimeDays: 730, speed: 0.3, threshold: 20 },
 });
 
+/** A hub-admin's model for one type, as stored (`decayModels`); a type without one decays by its default. */
+export interface DecayModelDoc extends DecayModel {
+  /** The indicator type. */
+  _id: IndicatorType;
+  updatedAt: Date;
+  /** The person who set it. */
+  updatedBy: string;
+}
+
 /** The bounds `validateDecayModel` enforces. */
 export const DECAY_MODEL_LIMITS = Object.freeze({
   lifetimeDays: { min: 1, max: 3_650 },

@@ -211,6 +211,10 @@ export interface NoticeInput {
 }
 
 /** One member's report of having seen an indicator. */
+export const SIGHTING_KINDS = ['TRUE_POSITIVE', 'FALSE_POSITIVE'] as const;
+/** What a sighting says: seen doing harm, or matched benign activity (docs/intel-quality.md). */
+export type SightingKind = (typeof SIGHTING_KINDS)[number];
+
 export interface SightingDoc {
   /** `sighting--<uuid>` */
   _id: string;
@@ -220,6 +224,8 @@ export interface SightingDoc {
   count: number;
   seenAt: Date;
   reportedAt: Date;
+  /** Absent on sightings stored before kinds existed: those are true positives. */
+  kind?: SightingKind;
   /**
    * The microsecond of its TAXII \`date_added\`, 0-999: \`offsetOfId(_id)\` (src/taxii/date-added.ts),
    * a function of the id alone, stored so that TAXII pages read an index in \`date_added\` order.
@@ -402,6 +408,9 @@ export const AUDIT_ACTIONS = [
   'PEER_PAUSED',
   'PEER_RESUMED',
   'PEER_REMOVED',
+  'DECAY_MODEL_SET',
+  'SCORE_OVERRIDDEN',
+  'FALSE_POSITIVES_REPORTED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW';

@@ -266,11 +266,14 @@ export type AuditAction =
   | 'COMMUNITY_MEMBER_ADDED'
   /** A member was taken off a community's roster (in the owning member's log; `details.memberId`). */
   | 'COMMUNITY_MEMBER_REMOVED'
+  | 'DECAY_MODEL_SET'
   | 'EMBARGO_ACCEPTED'
   /** A case's embargo ended: at its end, or early by an approved request. */
   | 'EMBARGO_ENDED'
   | 'EMBARGO_PROPOSED'
   | 'EMBARGO_REJECTED'
+  /** Several members reported an indicator as a false positive (the entry counts them, never names them). */
+  | 'FALSE_POSITIVES_REPORTED'
   /** An identity was linked to a person (at once, or an approved LINK_IDENTITY). */
   | 'IDENTITY_LINKED'
   /** An approved identity provider registration (or replacement) was applied. */
@@ -317,6 +320,7 @@ export type AuditAction =
   /** An approved role grant was applied (or the hub seeded roles: details.seeded). */
   | 'ROLE_GRANTED'
   | 'ROLE_REVOKED'
+  | 'SCORE_OVERRIDDEN'
   | 'STATUS_CHANGE'
   | 'TIER_CHANGE'
   | 'TOKEN_ISSUED'
@@ -560,6 +564,15 @@ export type DecayModel = {
   /** Below this score (0 to 100) an indicator is decayed. */
   threshold: Scalars['Int']['output'];
   type: IndicatorType;
+};
+
+export type DecayModelInput = {
+  /** 1 to 3,650. */
+  lifetimeDays: Scalars['Float']['input'];
+  /** 0.1 to 10. */
+  speed: Scalars['Float']['input'];
+  /** An integer from 0 to 100. */
+  threshold: Scalars['Int']['input'];
 };
 
 export type Disclosure = {
@@ -1243,6 +1256,11 @@ export type Mutation = {
    * identity providers removed. Its records stay, with their markings, attributed to it.
    */
   offboardMember: Member;
+  /**
+   * Sets one of the caller's member's indicators' score by hand (publisher role; audited). The score
+   * stays, without decaying, until the member publishes the indicator again.
+   */
+  overrideScore: Indicator;
   /** Stops pulling from a peer (hub-admin); its cursor is kept, so resumePeer continues where it stopped. */
   pausePeer: Peer;
   /** Coordinators propose an embargo end; a new proposal while one is ACTIVE puts it in REVISE. */
@@ -1301,7 +1319,10 @@ export type Mutation = {
   removePerson: Person;
   /** The lab's publishers and member-admins: remove reviewers it invited (those the default tier made reviewers stay). */
   removeReviewers: ModelReview;
-  /** Adds sightings to an indicator the caller can see (reader role). */
+  /**
+   * Adds sightings to an indicator the caller can see (reader role). A TRUE_POSITIVE confirms it (its
+   * score's clock restarts); a FALSE_POSITIVE lowers its score (docs/intel-quality.md).
+   */
   reportSighting: Indicator;
   /**
    * Asks to end an embargo early: at embargoUntil, or when approved (null). For a notice, a publisher
@@ -1351,6 +1372,8 @@ export type Mutation = {
   revokeRole: Person;
   /** The lab's publishers and member-admins. Every member at HUB_REVIEW_DEFAULT_TIER (CORE) or above becomes a reviewer, plus `reviewerIds`. */
   scheduleModelReview: ModelReview;
+  /** Sets an indicator type's decay model (hub-admin; audited). Applies to every indicator of the type at once. */
+  setDecayModel: DecayModel;
   /** The vendor's own people or coordinators. FIX_AVAILABLE when every affected vendor is FIXED or NOT_AFFECTED. */
   setVendorStatus: Vulnerability;
   /** Reports a flaw (role publisher). It starts RECEIVED: the reporter and coordinators see it. */
@@ -1452,6 +1475,13 @@ export type MutationMarkDuplicateArgs = {
 export type MutationOffboardMemberArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationOverrideScoreArgs = {
+  indicatorId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  score: Scalars['Int']['input'];
 };
 
 
@@ -1558,6 +1588,7 @@ export type MutationRemoveReviewersArgs = {
 export type MutationReportSightingArgs = {
   count: Scalars['Int']['input'];
   indicatorId: Scalars['ID']['input'];
+  kind?: InputMaybe<SightingKind>;
   seenAt?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
@@ -1642,6 +1673,12 @@ export type MutationRevokeRoleArgs = {
 
 export type MutationScheduleModelReviewArgs = {
   input: ModelReviewInput;
+};
+
+
+export type MutationSetDecayModelArgs = {
+  input: DecayModelInput;
+  type: IndicatorType;
 };
 
 
@@ -2090,6 +2127,7 @@ export type Severity =
 export type Sighting = {
   count: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
+  kind: SightingKind;
   reportedAt: Scalars['DateTime']['output'];
   /** The reporting member. */
   reporter: Maybe<Member>;
@@ -2097,6 +2135,12 @@ export type Sighting = {
   /** This sighting report as a STIX 2.1 sighting SRO (its reporter is `where_sighted_refs`). */
   stix: Maybe<Scalars['JSON']['output']>;
 };
+
+export type SightingKind =
+  /** The indicator matched benign activity: lowers the score (docs/intel-quality.md). */
+  | 'FALSE_POSITIVE'
+  /** The indicator was seen doing harm: confirms the claim (its score's clock restarts). */
+  | 'TRUE_POSITIVE';
 
 /** Signature algorithms a member's identity provider may sign with (none, HS* and RS* are refused). */
 export type SigningAlgorithm =
@@ -2427,6 +2471,7 @@ export type ResolversTypes = {
   CvssVersion: CvssVersion;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DecayModel: ResolverTypeWrapper<DecayModel>;
+  DecayModelInput: DecayModelInput;
   Disclosure: ResolverTypeWrapper<Disclosure>;
   DisclosureStage: DisclosureStage;
   Discovery: ResolverTypeWrapper<Omit<Discovery, 'model'> & { model?: Maybe<ResolversTypes['ModelRef']> }>;
@@ -2500,6 +2545,7 @@ export type ResolversTypes = {
   Role: ResolverTypeWrapper<Scalars['Role']['output']>;
   Severity: Severity;
   Sighting: ResolverTypeWrapper<SightingDocModel>;
+  SightingKind: SightingKind;
   SigningAlgorithm: SigningAlgorithm;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -2551,6 +2597,7 @@ export type ResolversParentTypes = {
   CvssInput: CvssInput;
   DateTime: Scalars['DateTime']['output'];
   DecayModel: DecayModel;
+  DecayModelInput: DecayModelInput;
   Disclosure: Disclosure;
   Discovery: Omit<Discovery, 'model'> & { model?: Maybe<ResolversParentTypes['ModelRef']> };
   DiscoveryInput: DiscoveryInput;
@@ -3035,6 +3082,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
+  overrideScore?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationOverrideScoreArgs, 'indicatorId' | 'reason' | 'score'>>;
   pausePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationPausePeerArgs, 'id'>>;
   proposeEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationProposeEmbargoArgs, 'endsAt' | 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
@@ -3053,7 +3101,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   removePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationRemovePeerArgs, 'id'>>;
   removePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRemovePersonArgs, 'personId' | 'reason'>>;
   removeReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRemoveReviewersArgs, 'memberIds' | 'reviewId'>>;
-  reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
+  reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId' | 'kind'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
   requestIdentityProviderRegistration?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRegistrationArgs, 'input' | 'reason'>>;
   requestIdentityProviderRemoval?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRemovalArgs, 'issuer' | 'memberId' | 'reason'>>;
@@ -3067,6 +3115,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
   scheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationScheduleModelReviewArgs, 'input'>>;
+  setDecayModel?: Resolver<ResolversTypes['DecayModel'], ParentType, ContextType, RequireFields<MutationSetDecayModelArgs, 'input' | 'type'>>;
   setVendorStatus?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSetVendorStatusArgs, 'id' | 'status' | 'vendorId'>>;
   submitVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSubmitVulnerabilityArgs, 'input'>>;
   suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
@@ -3187,6 +3236,7 @@ export interface RoleScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export type SightingResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Sighting'] = ResolversParentTypes['Sighting']> = {
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SightingKind'], ParentType, ContextType>;
   reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reporter?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   seenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
