@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { PEER_ALERTS } from '../src/federation/peer-puller.js';
 
 type Viewer = 'PUBLIC' | 'COMMUNITY' | 'TRUSTED' | 'CORE';
 const VIEWERS: Viewer[] = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'];
@@ -122,8 +123,33 @@ async function publishNotice(token: string, input: Record<string, unknown>) {
   return res.body.data.publishModelRiskNotice.id as string;
 }
 
+/**
+ * The peer channel (issue 15): for each tier, a member of kind HUB (a peer hub) and an ordinary
+ * member of that tier tied to no record (the reference), each listening to `alerts` with the
+ * selection the peer puller uses from before anything is published. Both are named recipients of
+ * a RED indicator and a RED notice: the reference sees them, the peer never.
+ */
+const PEER_TIERS = ['COMMUNITY', 'TRUSTED', 'CORE'] as const;
+type PeerTier = (typeof PEER_TIERS)[number];
+const peerTokens = {} as Record<PeerTier, { peer: string; ref: string }>;
+const peerStreams = {} as Record<PeerTier, { peer: AlertStream; ref: AlertStream }>;
+const peerIds = {} as Record<'redIndicator' | 'redNotice', string>;
+/** The puller's selection of an alert (src/federation/peer-puller.ts), and the cases a peer could hear of. */
+const PEER_ALERT_SELECTION = `${/heartbeats: true\) \{([\s\S]*)\}\s*\}\s*$/.exec(PEER_ALERTS)![1]} vulnerability { id title technicalDetails proofOfConcept }`;
+
 beforeAll(async () => {
-  t = await startTestHub({ config: { anonymousReads: true } });
+  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 100 } });
+  for (const tier of PEER_TIERS) {
+    const lower = tier.toLowerCase();
+    peerTokens[tier] = {
+      peer: await t.member(`leak-peer-${lower}`, tier, { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']),
+      ref: await t.member(`leak-ref-${lower}`, tier).token(['reader']),
+    };
+    peerStreams[tier] = {
+      peer: await alertStream(t, peerTokens[tier].peer, { selection: PEER_ALERT_SELECTION }),
+      ref: await alertStream(t, peerTokens[tier].ref, { selection: PEER_ALERT_SELECTION }),
+    };
+  }
   const publisher = t.member(publisherId, 'TRUSTED', { sector: SECRETS.publisherSector.marker, name: `Org ${publisherId}` });
   t.member('leak-recipient', 'COMMUNITY');
   t.member(reporterId, 'CORE', { name: `Org ${reporterId}` });
@@ -139,12 +165,15 @@ beforeAll(async () => {
     { value: DEDUP_VALUE, tlp: 'RED', recipients: ['leak-recipient'], description: SECRETS.dedupDescription.marker, tags: ['dedup-secret'] },
   ]);
   [ids.clear, ids.green, ids.amber, ids.red, ids.dedup] = results.map((r: any) => r.indicator.id);
+  const peersAndRefs = PEER_TIERS.flatMap((tier) => [`leak-peer-${tier.toLowerCase()}`, `leak-ref-${tier.toLowerCase()}`]);
+  [peerIds.redIndicator] = (await publisher.publishes([{ value: 'leak-peer-red.example', tlp: 'RED', recipients: peersAndRefs }])).map((r: any) => r.indicator.id);
   const reporter = await t.token(reporterId, ['reader']);
   await t.gql(`mutation($id: ID!) { reportSighting(indicatorId: $id, count: 2) { id } }`, { id: ids.clear }, { token: reporter });
 
   ids.embargoed = await publishNotice(owner, { title: SECRETS.embargoTitle.marker, embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });
   ids.draft = await publishNotice(owner, { title: SECRETS.draftTitle.marker, status: 'DRAFT' });
   ids.redNotice = await publishNotice(owner, { title: SECRETS.redNoticeTitle.marker, tlp: 'RED', recipients: ['leak-recipient'] });
+  peerIds.redNotice = await publishNotice(owner, { title: 'leak peer red notice', tlp: 'RED', recipients: peersAndRefs });
   // A community of the publisher's, with leak-recipient and a member whose id is a marker; a RED
   // record naming it. No viewer of the matrix is in it.
   t.member(SECRETS.rosterMember.marker, 'COMMUNITY');
@@ -588,6 +617,110 @@ describe('the clearinghouse part of the matrix can fail', () => {
     expect(coordinator).toContain(cases.received);
     const vendor = await gqlText(query, {}, await t.token(SECRETS.vulnVendor.marker, ['reader']));
     for (const secret of [SECRETS.vulnPoc, SECRETS.vulnValidatedDetails, SECRETS.vulnNote, SECRETS.vulnReporter]) expect(vendor).toContain(secret.marker);
+  });
+});
+
+describe('the peer channel: a peer hub of each tier receives what a member of that tier sees, minus what never leaves', () => {
+  /** What never leaves for a peer of any tier, of what some reference member sees: RED with the peer a recipient, an embargoed notice (CORE), cases not yet PUBLISHED. */
+  const neverLeaves = () => new Set([peerIds.redIndicator, peerIds.redNotice, ids.embargoed, cases.received, cases.invalid, cases.validated, cases.fix]);
+  /** One query per connection: together they are over the response budget. */
+  const PEER_QUERIES = {
+    indicators: `{ indicators(first: 50) { totalCount edges { node { ${ALL_INDICATOR_FIELDS} origin { hub id publisher hops tlp shareOnward } } } } }`,
+    modelRiskNotices: `{ modelRiskNotices(first: 20) { totalCount edges { node { ${ALL_NOTICE_FIELDS} origin { hub id publisher hops tlp shareOnward } } } } }`,
+    vulnerabilities: `{ vulnerabilities(first: 50) { totalCount edges { node { ${ALL_VULNERABILITY_FIELDS} } } } }`,
+  };
+  const origin = () => t.url.replace(/\/graphql$/, '');
+  const get = async (path: string, token: string, accept = 'application/taxii+json;version=2.1') => {
+    const res = await fetch(`${origin()}${path}`, { headers: { accept, authorization: `Bearer ${token}` } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it.each(PEER_TIERS)('over queries (lists, counts, fields): a %s peer gets the reference member\'s records, less what never leaves', async (tier) => {
+    const never = neverLeaves();
+    const seen = new Set<string>();
+    const texts: string[] = [];
+    for (const [connection, query] of Object.entries(PEER_QUERIES)) {
+      const [ref, peer] = await Promise.all([t.gql(query, {}, { token: peerTokens[tier].ref }), t.gql(query, {}, { token: peerTokens[tier].peer })]);
+      expect(ref.body.errors, ref.text).toBeUndefined();
+      expect(peer.body.errors, peer.text).toBeUndefined();
+      const expected = ref.body.data[connection].edges.filter((e: any) => !never.has(e.node.id));
+      expect(peer.body.data[connection].edges, `${tier} ${connection}`).toEqual(expected);
+      expect(peer.body.data[connection].totalCount, `${tier} ${connection}`).toBe(expected.length);
+      for (const e of ref.body.data[connection].edges) seen.add(e.node.id);
+      texts.push(peer.text);
+    }
+    // It can fail: the reference sees what never leaves (the RED records naming it; CORE the embargoed notice, TRUSTED and CORE a case before publication).
+    expect([peerIds.redIndicator, peerIds.redNotice].every((id) => seen.has(id)), tier).toBe(true);
+    expect(seen.has(ids.embargoed), tier).toBe(tier === 'CORE');
+    expect(seen.has(cases.fix), tier).toBe(tier !== 'COMMUNITY');
+    assertNoMarkers(tier, texts.join('\n'));
+    for (const id of never) expect(texts.join('\n').includes(id), `${tier} peer received ${id}`).toBe(false);
+    // By id: what never leaves answers a peer as a missing id does.
+    for (const [id, query] of [
+      [peerIds.redIndicator, `query($id: ID!) { indicator(id: $id) { id value } node(id: $id) { id } }`],
+      [ids.embargoed, `query($id: ID!) { modelRiskNotice(id: $id) { id title } node(id: $id) { id } }`],
+      [cases.fix, `query($id: ID!) { vulnerability(id: $id) { id title } node(id: $id) { id } }`],
+    ] as const) {
+      const missing = missingId(id.split('--')[0]!);
+      expect(swap(await gqlText(query, { id }, peerTokens[tier].peer), [id], 'X')).toBe(swap(await gqlText(query, { id: missing }, peerTokens[tier].peer), [missing], 'X'));
+    }
+  });
+
+  it.each(PEER_TIERS)('over alerts, with the puller\'s selection: a %s peer hears the reference member\'s events, less what never leaves', async (tier) => {
+    const { peer, ref } = peerStreams[tier];
+    await Promise.all([peer.nextHeartbeats(2), ref.nextHeartbeats(2)]);
+    const never = neverLeaves();
+    const recordOf = (e: any) => e.indicator?.id ?? e.notice?.id ?? e.vulnerability?.id;
+    const withoutCursor = ({ cursor: _c, ...rest }: any) => rest;
+    const expected = ref.events.filter((e) => !never.has(recordOf(e))).map(withoutCursor);
+    expect(peer.events.map(withoutCursor), tier).toEqual(expected);
+    // It can fail: the reference heard the RED records naming it.
+    expect(ref.events.map(recordOf)).toEqual(expect.arrayContaining([peerIds.redIndicator, peerIds.redNotice]));
+    expect(expected.length).toBeGreaterThan(0);
+    const text = JSON.stringify(peer.messages);
+    assertNoMarkers(tier, text);
+    for (const id of never) expect(text.includes(id), `${tier} peer heard of ${id}`).toBe(false);
+  });
+
+  it.each(PEER_TIERS)('over TAXII and the MISP feed: a %s peer reads what the reference member reads, less what never leaves', async (tier) => {
+    const { peer, ref } = peerTokens[tier];
+    const never = neverLeaves();
+    const collections = JSON.parse((await get('/taxii2/hub/collections/', peer)).text).collections as Array<{ id: string }>;
+    expect(collections.length).toBeGreaterThan(0);
+    for (const c of collections) {
+      const [r, p] = await Promise.all([get(`/taxii2/hub/collections/${c.id}/objects/`, ref), get(`/taxii2/hub/collections/${c.id}/objects/`, peer)]);
+      expect(p.status, p.text).toBe(200);
+      // Each caller reads its own organisation's identity in the reference collection: left out of the comparison.
+      const objects = (text: string) => ((JSON.parse(text).objects ?? []) as Array<{ id: string; name?: string }>).filter((o) => !/^leak-(peer|ref)-/.test(o.name ?? ''));
+      const expected = objects(r.text).filter((o) => !never.has(o.id));
+      expect(objects(p.text), `${tier} ${c.id}`).toEqual(expected);
+      // The reference collection lists the member directory (member ids the matrix uses as markers), as `members` does.
+      if (c.id !== 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568') assertNoMarkers(tier, p.text);
+      for (const id of never) expect(p.text.includes(id), `${tier} peer read ${id} over TAXII`).toBe(false);
+    }
+    if (tier === 'CORE') {
+      const missing = missingId('x-model-risk-notice');
+      const hidden = await get(`/taxii2/hub/collections/model-risk-notices/objects/${ids.embargoed}/`, peer);
+      expect(swap(hidden.text, [ids.embargoed], 'X')).toBe(swap((await get(`/taxii2/hub/collections/model-risk-notices/objects/${missing}/`, peer)).text, [missing], 'X'));
+    }
+    // The MISP feed: manifest, every event and hashes.csv, the reference's (neither carries RED),
+    // but for the uuids of events and attributes, which are per member (src/misp/misp-ids.ts).
+    const noUuids = (text: string) => JSON.stringify(JSON.parse(text, (k, v) => (k === 'uuid' ? undefined : v)));
+    const [rm, pm] = await Promise.all([get('/misp/feed/manifest.json', ref, 'application/json'), get('/misp/feed/manifest.json', peer, 'application/json')]);
+    expect(pm.status, pm.text).toBe(200);
+    const manifest = (text: string) => Object.entries(JSON.parse(text) as Record<string, { date: string }>).sort(([, a], [, b]) => a.date.localeCompare(b.date));
+    const [rEvents, pEvents] = [manifest(rm.text), manifest(pm.text)];
+    expect(pEvents.map(([, e]) => e)).toEqual(rEvents.map(([, e]) => e));
+    expect(pEvents.length).toBeGreaterThan(0);
+    for (const [i, [uuid]] of pEvents.entries()) {
+      const [re, pe] = await Promise.all([get(`/misp/feed/${rEvents[i]![0]}.json`, ref, 'application/json'), get(`/misp/feed/${uuid}.json`, peer, 'application/json')]);
+      expect(pe.status, pe.text).toBe(200);
+      expect(noUuids(pe.text)).toBe(noUuids(re.text));
+      assertNoMarkers(tier, pe.text);
+      expect(pe.text).not.toContain('leak-peer-red.example');
+    }
+    const hashes = async (token: string) => (await get('/misp/feed/hashes.csv', token, 'text/csv')).text.split('\n').map((l) => l.split(',')[0]).sort();
+    expect(await hashes(peer)).toEqual(await hashes(ref));
   });
 });
 
