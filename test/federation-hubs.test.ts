@@ -180,6 +180,18 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(seen).toEqual([{ value: v('GREEN'), tlp: 'GREEN', source: { id: 'hub-b' }, origin: { hub: 'hub-a', id: expect.stringMatching(/^indicator--/), publisher: null, hops: 2, tlp: 'GREEN', shareOnward: true, receivedFrom: 'hub-b' } }]);
   }, 30_000);
 
+  it('shows a COMMUNITY reader a received record\'s provenance without the peer it came from, as its source is withheld', async () => {
+    await publish(a, [{ value: 'provenance.chain.example', tlp: 'GREEN' }]);
+    await arrives(c, 'provenance.chain.example');
+    const reader = await c.t.member('c-community', 'COMMUNITY').token(['reader']);
+    const res = await c.t.gql(LOOKUP, { values: ['provenance.chain.example'] }, { token: reader });
+    const [seen] = ok(res).lookupIndicators[0].indicators;
+    // `source` is gated at TRUSTED: the member a record came from (the peer hub B) is not for COMMUNITY.
+    // The origin hub (A) is shown: every peer must read it, or a ring could not tell a record's origin.
+    expect(seen).toEqual({ value: 'provenance.chain.example', tlp: 'GREEN', source: null, origin: { hub: 'hub-a', id: expect.stringMatching(/^indicator--/), publisher: null, hops: 2, tlp: 'GREEN', shareOnward: true, receivedFrom: null } });
+    expect(res.text).not.toContain('hub-b');
+  }, 30_000);
+
   it('withholds a field gated at TRUSTED from a COMMUNITY peer, and embargoed notices from every peer', async () => {
     const notice = (title: string, extra: Record<string, unknown> = {}) => ({
       title, summary: 'a summary', model: { name: 'm', developer: 'lab' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'GREEN', status: 'PUBLISHED',
