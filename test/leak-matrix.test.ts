@@ -843,6 +843,9 @@ describe('model reviews in the matrix', () => {
   let labToken: string;
   const rids = {} as Record<'closed' | 'open' | 'cancelled' | 'closedGreen' | 'closedAmber' | 'closedRed' | 'openGreen' | 'openClear' | 'openCase' | 'cancelledClear', string>;
   const streams: Partial<Record<Viewer, AlertStream>> = {};
+  /** A peer hub (a member of kind HUB) of each tier: the peer channel of reviews. */
+  const rpeer = {} as Record<PeerTier, string>;
+  const rpeerStreams = {} as Record<PeerTier, AlertStream>;
   const absentReview = () => `x-model-review--${randomUUID()}`;
   const REVIEW_ALL = `id model { name developer version } description lab { id } plannedDeploymentAt windowOpensAt closedAt cancelledAt cancelReason status reviewers { id }
     findings { __typename ... on ModelRiskNotice { id title tlp } ... on Vulnerability { id title } } summary { total byCategory { category count } bySeverity { severity count } highestSeverity } summaryPublic createdAt updatedAt`;
@@ -867,6 +870,10 @@ describe('model reviews in the matrix', () => {
     rt.COMMUNITY = await r.token('rv-community', ['reader', 'publisher']);
     rt.TRUSTED = await r.token('rv-trusted', ['reader', 'publisher']);
     for (const v of ['PUBLIC', 'COMMUNITY', 'TRUSTED'] as const) streams[v] = await alertStream(r, rt[v], { selection: REVIEW_ALERT_SELECTION });
+    for (const v of ['COMMUNITY', 'TRUSTED'] as const) {
+      rpeer[v] = await r.member(`rv-peer-${v.toLowerCase()}`, v, { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+      rpeerStreams[v] = await alertStream(r, rpeer[v], { selection: REVIEW_ALERT_SELECTION });
+    }
     const schedule = async (model: Record<string, unknown>, description: string, planned: number, publicSummary: boolean) => {
       const res = await r.gql(`mutation($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }`, {
         input: { model, description, plannedDeploymentAt: new Date(planned).toISOString(), reviewerIds: [REVIEWER, 'rv-filer'], publicSummary },
@@ -879,12 +886,17 @@ describe('model reviews in the matrix', () => {
     rids.open = await schedule({ name: R.openModel.marker, developer: 'Rv Lab' }, R.openDescription.marker, n + 40 * DAY, false);
     rids.cancelled = await schedule({ name: 'Cancelled-Model', developer: 'Rv Lab' }, R.cancelledDescription.marker, n + 40 * DAY, false);
     R.openId.marker = rids.open;
+    // The TRUSTED peer hub is invited to review B: a peer is never a review's insider, invited or not.
+    const invited = await r.gql(`mutation($id: ID!) { inviteReviewers(reviewId: $id, memberIds: ["rv-peer-trusted"]) { id } }`, { id: rids.open }, { token: labToken });
+    if (invited.body.errors) throw new Error(invited.text);
     R.cancelledId.marker = rids.cancelled;
     // The CORE viewer joins now: no default reviewer of the reviews scheduled before.
     rclock += 1;
     await r.member('rv-core', 'CORE').token();
     rt.CORE = await r.token('rv-core', ['reader', 'publisher']);
     streams.CORE = await alertStream(r, rt.CORE, { selection: REVIEW_ALERT_SELECTION });
+    rpeer.CORE = await r.member('rv-peer-core', 'CORE', { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+    rpeerStreams.CORE = await alertStream(r, rpeer.CORE, { selection: REVIEW_ALERT_SELECTION });
 
     rclock = n + 10 * DAY;
     const file = async (reviewId: string, title: string, tlp: string, over: Record<string, unknown> = {}, token = reviewerToken) => {
@@ -1105,6 +1117,30 @@ describe('model reviews in the matrix', () => {
         expect(text.includes(id), `${viewer} received the id ${id}`).toBe(false);
       }
     });
+  });
+
+  it.each(PEER_TIERS)('the peer channel: a %s peer hub gets the reviews, findings and alerts a member of its tier gets, never an unreleased finding', async (tier) => {
+    const q = `{ modelReviews(first: 50) { totalCount edges { node { ${REVIEW_ALL} } } }
+      modelRiskNotices(first: 50) { totalCount edges { node { id title tlp review { id status reviewers { id } } } } }
+      vulnerabilities(first: 50) { totalCount edges { node { id title review { id } } } } }`;
+    const [member, peer] = [await rq(q, {}, rt[tier]), await rq(q, {}, rpeer[tier])];
+    expect(JSON.parse(peer).errors, peer).toBeUndefined();
+    // Nothing of these never leaves that a member of the tier sees (RED findings reach their recipients only): the same answer.
+    expect(peer).toBe(member);
+    expect(JSON.parse(peer).data.modelRiskNotices.totalCount).toBe(tier === 'COMMUNITY' ? 1 : 2);
+    if (tier === 'TRUSTED') {
+      // Invited, the peer still sees neither B nor its findings before the close (an invited member would).
+      const asInvited = await rq(`query($id: ID!) { modelReview(id: $id) { id } modelRiskNotice(id: "${rids.openGreen}") { id } }`, { id: rids.open }, rpeer.TRUSTED);
+      expect(asInvited).toBe(await rq(`query($id: ID!) { modelReview(id: $id) { id } modelRiskNotice(id: "${rids.openGreen}") { id } }`, { id: absentReview() }, rt.TRUSTED));
+    }
+    await Promise.all([rpeerStreams[tier].nextHeartbeats(2), streams[tier]!.nextHeartbeats(2)]);
+    const events = (s: AlertStream) => s.events.map(({ cursor: _c, ...rest }) => rest);
+    expect(events(rpeerStreams[tier])).toEqual(events(streams[tier]!));
+    const text = peer + JSON.stringify(rpeerStreams[tier].messages);
+    assertNoReviewMarkers(tier, text);
+    for (const id of [rids.open, rids.cancelled, rids.openGreen, rids.openClear, rids.openCase, rids.cancelledClear, rids.closedRed]) {
+      expect(text.includes(id), `the ${tier} peer received the id ${id}`).toBe(false);
+    }
   });
 
   it('can fail: the lab and the reviewer see the markers', async () => {
