@@ -3,7 +3,7 @@
  * unique markers; a viewer must never receive a marker it may not see, and where an answer
  * could differ between "hidden" and "absent" the two answers must be byte-identical.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
@@ -134,6 +134,9 @@ type PeerTier = (typeof PEER_TIERS)[number];
 const peerTokens = {} as Record<PeerTier, { peer: string; ref: string }>;
 const peerStreams = {} as Record<PeerTier, { peer: AlertStream; ref: AlertStream }>;
 const peerIds = {} as Record<'redIndicator' | 'redNotice', string>;
+/** Indicators received from peers (values), and their ids here. */
+const RECEIVED = { onward: 'leak-recv-onward.example', local: 'leak-recv-local.example', atLimit: 'leak-recv-far.example', ring: 'leak-recv-ring.example', fromPeer: 'leak-recv-frompeer.example' };
+const receivedIds = {} as Record<keyof typeof RECEIVED, string>;
 /** The puller's selection of an alert (src/federation/peer-puller.ts), and the cases a peer could hear of. */
 const PEER_ALERT_SELECTION = `${/heartbeats: true\) \{([\s\S]*)\}\s*\}\s*$/.exec(PEER_ALERTS)![1]} vulnerability { id title technicalDetails proofOfConcept }`;
 
@@ -174,6 +177,27 @@ beforeAll(async () => {
   ids.draft = await publishNotice(owner, { title: SECRETS.draftTitle.marker, status: 'DRAFT' });
   ids.redNotice = await publishNotice(owner, { title: SECRETS.redNoticeTitle.marker, tlp: 'RED', recipients: ['leak-recipient'] });
   peerIds.redNotice = await publishNotice(owner, { title: 'leak peer red notice', tlp: 'RED', recipients: peersAndRefs });
+  // Records received from a peer hub, stored as the puller stores them (IndicatorService.receive):
+  // one shareable onward, one not ("this community only"), one at the hop limit, one whose origin
+  // is the TRUSTED peer (a ring through a third hub), one received from the COMMUNITY peer itself.
+  t.member('leak-upstream', 'TRUSTED', { kind: 'HUB', allowedRoles: ['reader'] });
+  const received = (value: string, origin: { hub: string; hops: number; shareOnward: boolean }) => ({
+    input: { value, type: 'DOMAIN' as const, tlp: 'GREEN' as const, severity: 'MEDIUM' as const, confidence: 50, validFrom: new Date(), validUntil: null, tags: [], description: null },
+    origin: { ...origin, id: `indicator--${randomUUID()}`, publisher: null, tlp: 'GREEN' as const, receivedFrom: 'leak-upstream', receivedAt: new Date(), version: Date.now() },
+    revoked: false,
+  });
+  await t.hub.services.indicators.receive('leak-upstream', [
+    received(RECEIVED.onward, { hub: 'far-hub', hops: 1, shareOnward: true }),
+    received(RECEIVED.local, { hub: 'far-hub', hops: 1, shareOnward: false }),
+    received(RECEIVED.atLimit, { hub: 'far-hub', hops: 3, shareOnward: true }),
+    received(RECEIVED.ring, { hub: 'leak-peer-trusted', hops: 2, shareOnward: true }),
+  ]);
+  await t.hub.services.indicators.receive('leak-peer-community', [received(RECEIVED.fromPeer, { hub: 'leak-peer-community', hops: 1, shareOnward: true })]);
+  for (const [name, value] of Object.entries(RECEIVED)) {
+    const [doc] = await t.hub.store.indicators.find({ value });
+    if (!doc) throw new Error(`${value} was not stored`);
+    receivedIds[name as keyof typeof RECEIVED] = doc._id;
+  }
   // A community of the publisher's, with leak-recipient and a member whose id is a marker; a RED
   // record naming it. No viewer of the matrix is in it.
   t.member(SECRETS.rosterMember.marker, 'COMMUNITY');
@@ -622,7 +646,12 @@ describe('the clearinghouse part of the matrix can fail', () => {
 
 describe('the peer channel: a peer hub of each tier receives what a member of that tier sees, minus what never leaves', () => {
   /** What never leaves for a peer of any tier, of what some reference member sees: RED with the peer a recipient, an embargoed notice (CORE), cases not yet PUBLISHED. */
-  const neverLeaves = () => new Set([peerIds.redIndicator, peerIds.redNotice, ids.embargoed, cases.received, cases.invalid, cases.validated, cases.fix]);
+  const neverLeaves = (tier: PeerTier) => new Set([
+    peerIds.redIndicator, peerIds.redNotice, ids.embargoed, cases.received, cases.invalid, cases.validated, cases.fix,
+    // Received: not shareable onward, at the hop limit, back to where it originated or came from.
+    receivedIds.local, receivedIds.atLimit, ...(tier === 'TRUSTED' ? [receivedIds.ring] : []), ...(tier === 'COMMUNITY' ? [receivedIds.fromPeer] : []),
+  ]);
+  const neverValues = (tier: PeerTier) => [RECEIVED.local, RECEIVED.atLimit, ...(tier === 'TRUSTED' ? [RECEIVED.ring] : []), ...(tier === 'COMMUNITY' ? [RECEIVED.fromPeer] : [])];
   /** One query per connection: together they are over the response budget. */
   const PEER_QUERIES = {
     indicators: `{ indicators(first: 50) { totalCount edges { node { ${ALL_INDICATOR_FIELDS} origin { hub id publisher hops tlp shareOnward } } } } }`,
@@ -636,7 +665,7 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
   };
 
   it.each(PEER_TIERS)('over queries (lists, counts, fields): a %s peer gets the reference member\'s records, less what never leaves', async (tier) => {
-    const never = neverLeaves();
+    const never = neverLeaves(tier);
     const seen = new Set<string>();
     const texts: string[] = [];
     for (const [connection, query] of Object.entries(PEER_QUERIES)) {
@@ -650,7 +679,8 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
       texts.push(peer.text);
     }
     // It can fail: the reference sees what never leaves (the RED records naming it; CORE the embargoed notice, TRUSTED and CORE a case before publication).
-    expect([peerIds.redIndicator, peerIds.redNotice].every((id) => seen.has(id)), tier).toBe(true);
+    expect([peerIds.redIndicator, peerIds.redNotice, ...Object.values(receivedIds)].every((id) => seen.has(id)), tier).toBe(true);
+    expect(seen.has(receivedIds.onward)).toBe(true);
     expect(seen.has(ids.embargoed), tier).toBe(tier === 'CORE');
     expect(seen.has(cases.fix), tier).toBe(tier !== 'COMMUNITY');
     assertNoMarkers(tier, texts.join('\n'));
@@ -675,7 +705,7 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
     const lateId = late.body.data.publishIndicators.results[0].indicator.id as string;
     await ref.until((s) => s.events.some((e) => e.indicator?.id === lateId), 'the late RED record at the reference');
     await Promise.all([peer.nextHeartbeats(2), ref.nextHeartbeats(2)]);
-    const never = new Set([...neverLeaves(), lateId]);
+    const never = new Set([...neverLeaves(tier), lateId]);
     expect(peer.events.length).toBeGreaterThan(0);
     expect(peer.heartbeats.at(-1)!.cursor, `${tier} peer's heartbeat moved for a record it was not sent`).toBe(peer.events.at(-1)!.cursor);
     // It can fail: the reference's place did move to the late record.
@@ -695,7 +725,7 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
 
   it.each(PEER_TIERS)('over TAXII and the MISP feed: a %s peer reads what the reference member reads, less what never leaves', async (tier) => {
     const { peer, ref } = peerTokens[tier];
-    const never = neverLeaves();
+    const never = neverLeaves(tier);
     const collections = JSON.parse((await get('/taxii2/hub/collections/', peer)).text).collections as Array<{ id: string }>;
     expect(collections.length).toBeGreaterThan(0);
     for (const c of collections) {
@@ -719,19 +749,23 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
     const noUuids = (text: string) => JSON.stringify(JSON.parse(text, (k, v) => (k === 'uuid' ? undefined : v)));
     const [rm, pm] = await Promise.all([get('/misp/feed/manifest.json', ref, 'application/json'), get('/misp/feed/manifest.json', peer, 'application/json')]);
     expect(pm.status, pm.text).toBe(200);
-    const manifest = (text: string) => Object.entries(JSON.parse(text) as Record<string, { date: string }>).sort(([, a], [, b]) => a.date.localeCompare(b.date));
-    const [rEvents, pEvents] = [manifest(rm.text), manifest(pm.text)];
-    expect(pEvents.map(([, e]) => e)).toEqual(rEvents.map(([, e]) => e));
-    expect(pEvents.length).toBeGreaterThan(0);
-    for (const [i, [uuid]] of pEvents.entries()) {
-      const [re, pe] = await Promise.all([get(`/misp/feed/${rEvents[i]![0]}.json`, ref, 'application/json'), get(`/misp/feed/${uuid}.json`, peer, 'application/json')]);
-      expect(pe.status, pe.text).toBe(200);
-      expect(noUuids(pe.text)).toBe(noUuids(re.text));
-      assertNoMarkers(tier, pe.text);
-      expect(pe.text).not.toContain('leak-peer-red.example');
-    }
-    const hashes = async (token: string) => (await get('/misp/feed/hashes.csv', token, 'text/csv')).text.split('\n').map((l) => l.split(',')[0]).sort();
-    expect(await hashes(peer)).toEqual(await hashes(ref));
+    /** Every attribute value of the feed's events. */
+    const values = async (manifest: string, token: string) => {
+      const out: string[] = [];
+      for (const uuid of Object.keys(JSON.parse(manifest))) {
+        const event = await get(`/misp/feed/${uuid}.json`, token, 'application/json');
+        expect(event.status, event.text).toBe(200);
+        if (token === peer) assertNoMarkers(tier, event.text);
+        JSON.parse(event.text, (k, v) => (k === 'value' && typeof v === 'string' ? (out.push(v), v) : v));
+      }
+      return out.sort();
+    };
+    const refValues = await values(rm.text, ref);
+    expect(refValues).toEqual(expect.arrayContaining(neverValues(tier)));
+    expect(await values(pm.text, peer)).toEqual(refValues.filter((v) => !neverValues(tier).includes(v)));
+    const md5 = (v: string) => createHash('md5').update(v).digest('hex');
+    const hashes = async (token: string) => (await get('/misp/feed/hashes.csv', token, 'text/csv')).text.split('\n').filter(Boolean).map((l) => l.split(',')[0]).sort();
+    expect(await hashes(peer)).toEqual((await hashes(ref)).filter((h) => !neverValues(tier).map(md5).includes(h!)));
   });
 });
 
