@@ -685,6 +685,16 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
     expect(seen.has(cases.fix), tier).toBe(tier !== 'COMMUNITY');
     assertNoMarkers(tier, texts.join('\n'));
     for (const id of never) expect(texts.join('\n').includes(id), `${tier} peer received ${id}`).toBe(false);
+    // Lookups and filters on the values of what never leaves answer a peer as on values nobody published.
+    for (const value of ['leak-peer-red.example', ...neverValues(tier)]) {
+      for (const query of [
+        `query($v: String!) { lookupIndicators(values: [$v]) { input normalized type known indicators { id } } }`,
+        `query($v: String!) { indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 1) { value exact } pageInfo { hasNextPage endCursor } edges { node { id } } } }`,
+      ]) {
+        const hidden = await gqlText(query, { v: value }, peerTokens[tier].peer);
+        expect(swap(hidden, [value], 'X'), `${tier} ${value}`).toBe(swap(await gqlText(query, { v: 'leak-never-published.example' }, peerTokens[tier].peer), ['leak-never-published.example'], 'X'));
+      }
+    }
     // By id: what never leaves answers a peer as a missing id does.
     for (const [id, query] of [
       [peerIds.redIndicator, `query($id: ID!) { indicator(id: $id) { id value } node(id: $id) { id } }`],
