@@ -192,6 +192,20 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(res.text).not.toContain('hub-b');
   }, 30_000);
 
+  it('answers a non-admin managing a peer exactly as managing an id that names nothing', async () => {
+    const reader = await c.t.member('c-manager', 'CORE').token(['reader', 'member-admin']);
+    for (const op of ['pausePeer', 'resumePeer', 'removePeer']) {
+      const q = `mutation($id: ID!) { ${op}(id: $id) { id url status lastError } }`;
+      const existing = await c.t.gql(q, { id: 'hub-b' }, { token: reader });
+      const missing = await c.t.gql(q, { id: 'no-such-hub' }, { token: reader });
+      expect(existing.body.errors?.[0]?.extensions?.code, op).toBe('FORBIDDEN');
+      expect(existing.text.split('hub-b').join('X'), op).toBe(missing.text.split('no-such-hub').join('X'));
+    }
+    // Nor does peers, nor the peer's member, tell its settings: no field of Member carries them.
+    const member = await c.t.gql(`query($id: ID!) { member(id: $id) { id kind tier status } }`, { id: 'hub-b' }, { token: reader });
+    expect(member.text).not.toContain(b.t.url);
+  });
+
   it('withholds a field gated at TRUSTED from a COMMUNITY peer, and embargoed notices from every peer', async () => {
     const notice = (title: string, extra: Record<string, unknown> = {}) => ({
       title, summary: 'a summary', model: { name: 'm', developer: 'lab' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'GREEN', status: 'PUBLISHED',
