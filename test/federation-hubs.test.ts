@@ -421,3 +421,31 @@ describe('a puller restarted mid-burst, and a peer whose tier is lowered', () =>
   }, 30_000);
 
 });
+
+describe('removing a peer while its puller stores a cursor', () => {
+  it('keeps the peer removed and its credential wiped, whichever write lands last', async () => {
+    const t = await startTestHub({ config: { hubId: 'race', wsConnectPerMinute: 0 } });
+    await t.hub.services.members.register({ _id: 'ops', name: 'ops', kind: 'AGENCY', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: [...ROLES], status: 'ACTIVE', createdAt: new Date() });
+    await t.hub.services.people.seed({ id: 'admin1@ops', memberId: 'ops', roles: ['hub-admin'] });
+    await t.hub.services.people.seed({ id: 'admin2@ops', memberId: 'ops', roles: ['hub-admin'] });
+    const admin = (userId: string) => ({ kind: 'member' as const, memberId: 'ops', userId, roles: ['hub-admin' as const], tier: 'CORE' as const });
+    const survived: number[] = [];
+    // Every interleaving of the two (the cursor save started k microtask turns after the removal).
+    for (let k = 0; k < 40; k++) {
+      const id = `peer-${k}`;
+      // A peer on a closed port: never pulled here; the cursor save plays its puller.
+      await t.hub.services.peers.register(admin('admin1@ops'), { id, name: 'P', country: 'NL', tier: 'TRUSTED', url: 'http://127.0.0.1:9/graphql', credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` });
+      const [request] = await t.hub.store.approvals.find({ kind: 'REGISTER_PEER', 'target.id': id });
+      await t.hub.services.approvals.approve(admin('admin2@ops'), request!._id, null);
+      const save = async () => {
+        for (let i = 0; i < k; i++) await Promise.resolve();
+        await t.hub.services.peers.saveCursor(id, 'a-cursor', null, new Date());
+      };
+      await Promise.all([t.hub.services.peers.remove(admin('admin1@ops'), id), save()]);
+      const [member] = await t.hub.store.members.findByIds([id]);
+      if (member!.peer!.credential !== null || member!.peer!.removedAt === null) survived.push(k);
+    }
+    expect(survived, 'interleavings after which the sealed credential came back').toEqual([]);
+    await t.dispose();
+  }, 60_000);
+});
