@@ -424,18 +424,21 @@ describe('the review moving under a filing', () => {
     expect(await seen('trusted', id)).toEqual([finding]);
   });
 
-  it('refuses a finding beyond the cap of findings per review, naming input.reviewId', async () => {
+  it("refuses a member's finding beyond its own cap per review, naming input.reviewId, whatever other members filed", async () => {
     const FULL = 'x-model-review--00000000-0000-4000-8000-000000000004';
     await t.hub.store.modelReviews.insert(await review(FULL, -DAY, 20 * DAY));
-    // 199 notices and one case: the cap counts both.
-    expect((await gql('isac', SUBMIT_CASE, { input: CASE_INPUT(FULL) })).body.errors).toBeUndefined();
-    for (let i = 0; i < 199; i += 25) {
-      const batch = await Promise.all(Array.from({ length: Math.min(25, 199 - i) }, () => publish('agency', notice(FULL, 'GREEN'))));
+    // agency files 99 notices and one case: the cap counts both.
+    expect((await gql('agency', SUBMIT_CASE, { input: CASE_INPUT(FULL) })).body.errors).toBeUndefined();
+    for (let i = 0; i < 99; i += 25) {
+      const batch = await Promise.all(Array.from({ length: Math.min(25, 99 - i) }, () => publish('agency', notice(FULL, 'GREEN'))));
       for (const r of batch) expect(r.body.errors).toBeUndefined();
     }
     const over = await publish('agency', notice(FULL, 'GREEN'));
     expect(over.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.reviewId' });
-    expect(over.body.errors![0]!.message).toContain('200');
+    expect(over.body.errors![0]!.message).toContain('100');
+    // Another reviewer files as if nothing had been filed: what it may not see does not count against it.
+    const isac = await publish('isac', notice(FULL, 'GREEN'));
+    expect(isac.body.errors).toBeUndefined();
   });
 });
 

@@ -25,8 +25,13 @@ export const MODEL_REVIEW_LIMITS = {
   reviewers: 500,
   /** Member ids one `inviteReviewers` / `removeReviewers` call names. */
   invitesPerCall: 100,
-  /** Findings filed under one review (notices and cases together). */
+  /** Findings `ModelReview.findings` lists (the oldest the viewer may see); the summary counts them all. */
   findings: 200,
+  /**
+   * Findings one member files under one review (notices and cases together). Per member, not per
+   * review: a review-wide cap would tell a reviewer how many findings others filed, which it may not see.
+   */
+  findingsPerMember: 100,
   /** Characters of a review's description, and of a reschedule's or cancellation's reason. */
   description: 4000,
   reason: 1000,

@@ -62,8 +62,12 @@ export class ReviewFindings {
     if (!mayFileFinding(viewer, review)) throw forbidden('only a reviewer of this model review may file findings under it');
     const status = modelReviewStatus(review, this.now());
     if (status !== 'OPEN') throw hubError('INVALID_TRANSITION', `findings are filed while a review is OPEN; this one is ${status}`, 'input.reviewId');
-    const filed = (await Promise.all([this.deps.notices.count({ reviewId }), this.deps.vulnerabilities.count({ reviewId })])).reduce((a, b) => a + b, 0);
-    if (filed >= MODEL_REVIEW_LIMITS.findings) throw badInput(`a model review holds at most ${MODEL_REVIEW_LIMITS.findings} findings`, 'input.reviewId');
+    // The member's own findings only (it sees them all): a count of others' would tell it what it may not see.
+    const own = { reviewId, source: viewer.memberId };
+    const filed = (await Promise.all([this.deps.notices.count(own), this.deps.vulnerabilities.count(own)])).reduce((a, b) => a + b, 0);
+    if (filed >= MODEL_REVIEW_LIMITS.findingsPerMember) {
+      throw badInput(`a member files at most ${MODEL_REVIEW_LIMITS.findingsPerMember} findings under one model review; yours has filed ${filed}`, 'input.reviewId');
+    }
     return findingRestriction(review);
   }
 
