@@ -131,6 +131,12 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(ok(listed).peers.find((p: any) => p.id === 'hub-b').status).toBe('LIVE');
     const stored = JSON.stringify(await c.t.hub.store.members.findByIds(['hub-a2']));
     expect(stored).not.toContain(secretOf(credential));
+    // Nor the audit log, nor the approval request, read or stored.
+    const audit = await c.t.gql('{ auditLog(first: 500) { edges { node { action summary details target { id } } } } approvalRequests(first: 50) { edges { node { kind reason change { tier } } } } }', {}, { token: c.admin1 });
+    expect(audit.body.errors, audit.text).toBeUndefined();
+    expect(audit.text).toContain('REGISTER_PEER');
+    expect(audit.text).not.toContain(secretOf(credential));
+    expect(JSON.stringify([await c.t.hub.store.audit.find({}), await c.t.hub.store.approvals.find({})])).not.toContain(secretOf(credential));
     const badUrl = await c.t.gql(REGISTER_PEER, { input: { id: 'hub-x', name: 'x', country: 'NL', tier: 'COMMUNITY', url: 'ftp://x', credential } }, { token: c.admin1 });
     expect(badUrl.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
     expect((await c.t.gql(PEERS, {}, { token: c.pub })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
