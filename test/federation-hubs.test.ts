@@ -198,7 +198,7 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(res.text).not.toContain('hub-b');
   }, 30_000);
 
-  it('answers a non-admin managing a peer exactly as managing an id that names nothing', async () => {
+  it('answers a non-admin registering or managing a peer exactly as for an id that names nothing', async () => {
     const reader = await c.t.member('c-manager', 'CORE').token(['reader', 'member-admin']);
     for (const op of ['pausePeer', 'resumePeer', 'removePeer']) {
       const q = `mutation($id: ID!) { ${op}(id: $id) { id url status lastError } }`;
@@ -207,6 +207,10 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
       expect(existing.body.errors?.[0]?.extensions?.code, op).toBe('FORBIDDEN');
       expect(existing.text.split('hub-b').join('X'), op).toBe(missing.text.split('no-such-hub').join('X'));
     }
+    const register = (id: string) => c.t.gql(REGISTER_PEER, { input: { id, name: 'x', country: 'NL', tier: 'COMMUNITY', url: b.t.url, credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` } }, { token: reader });
+    const [taken, free] = [await register('hub-b'), await register('no-such-hub')];
+    expect(taken.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(taken.text.split('hub-b').join('X')).toBe(free.text.split('no-such-hub').join('X'));
     // Nor does peers, nor the peer's member, tell its settings: no field of Member carries them.
     const member = await c.t.gql(`query($id: ID!) { member(id: $id) { id kind tier status } }`, { id: 'hub-b' }, { token: reader });
     expect(member.text).not.toContain(b.t.url);
