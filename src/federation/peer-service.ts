@@ -198,7 +198,13 @@ export class PeerService {
 
   /** Stores a puller's cursor after the records it covers (only the cursor fields move). */
   async saveCursor(id: string, cursor: string, lastEventAt: Date | null, receivedAt: Date): Promise<void> {
-    await this.updatePeer(id, { cursor, lastEventAt, lastReceivedAt: receivedAt });
+    // Only while the peer is ACTIVE: removePeer offboards before it wipes the credential, so a save
+    // that read the peer before the removal cannot write the credential (and `removedAt: null`) back
+    // after it. An offboarded peer is never pulled again: its cursor has no use.
+    const member = await this.peer(id);
+    if (member.status !== 'ACTIVE' || member.peer!.removedAt) return;
+    const after = await this.deps.members.update(id, { status: 'ACTIVE' }, { peer: { ...member.peer!, cursor, lastEventAt, lastReceivedAt: receivedAt } });
+    if (after) this.deps.onChanged(id);
   }
 
   private async setPaused(viewer: Viewer, id: string, paused: boolean): Promise<PeerView> {
