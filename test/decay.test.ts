@@ -174,4 +174,33 @@ describe('indicator scores that decay', () => {
     const kinds = await t.gql(`query($id: ID!) { indicator(id: $id) { sightings { kind } } }`, { id: ip.id }, { token: reader });
     expect(kinds.body.data.indicator.sightings.filter((s: any) => s.kind === 'FALSE_POSITIVE')).toHaveLength(6);
   });
+
+  it('STIX and TAXII show the score as confidence, valid_until when it crosses the threshold, and mark decayed indicators', async () => {
+    const ip = await publish(core, '198.51.100.70');
+    const early = await t.gql(PUBLISH, { input: { idempotencyKey: `k${keys++}`, indicators: [{ value: '198.51.100.71', tlp: 'GREEN', severity: 'HIGH', confidence: 100, validUntil: new Date(clock + 2 * DAY).toISOString() }] } }, { token: core });
+    const earlyId = early.body.data.publishIndicators.results[0].indicator.id;
+    const publishedAt = clock;
+    const STIX = `query($id: ID!) { indicator(id: $id) { stix } }`;
+    const stixOf = async (id: string) => (await t.gql(STIX, { id }, { token: reader })).body.data.indicator.stix;
+    const ext = 'extension-definition--7cdd1d6a-f974-4d04-9e13-f89165bef55f';
+    // IPV4 default: 100 * (1 - (t/28d)^2) < 30 from t = 28d * sqrt(0.7) = 23.43 days
+    const crossing = Date.parse((await stixOf(ip.id)).valid_until);
+    expect(crossing - publishedAt).toBeGreaterThan(23.4 * DAY);
+    expect(crossing - publishedAt).toBeLessThan(23.5 * DAY);
+    expect(await stixOf(ip.id)).toMatchObject({ confidence: 100, extensions: { [ext]: { publisher_confidence: 100 } } });
+    // the publisher's own validUntil, when earlier, is kept
+    expect(Date.parse((await stixOf(earlyId)).valid_until)).toBe(publishedAt + 2 * DAY);
+    clock += 14 * DAY;
+    expect(await stixOf(ip.id)).toMatchObject({ confidence: 75 });
+    expect((await stixOf(ip.id)).extensions[ext].decayed).toBeUndefined();
+    clock += 10 * DAY; // 100 * (1 - (24/28)^2) = 26.5
+    const decayed = await stixOf(ip.id);
+    expect(decayed).toMatchObject({ confidence: 26, labels: ['decayed'], extensions: { [ext]: { decayed: true, publisher_confidence: 100 } } });
+    const taxii = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/indicators/objects/?match[id]=${ip.id}`, {
+      headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${reader}` },
+    });
+    expect(taxii.status).toBe(200);
+    const [object] = (await taxii.json()).objects;
+    expect(object).toMatchObject({ id: ip.id, confidence: 26, labels: ['decayed'], valid_until: decayed.valid_until });
+  });
 });

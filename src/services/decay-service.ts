@@ -19,6 +19,12 @@ export interface DecayServiceDeps {
 /** An indicator's decay inputs: when it was last confirmed and what an analyst set by hand. */
 export type DecayInputs = Pick<IndicatorDoc, 'type' | 'confidence' | 'createdAt'> & Partial<Pick<IndicatorDoc, 'lastConfirmedAt' | 'scoreOverride' | 'falsePositiveReporters'>>;
 
+/** What STIX shows of an indicator's decay. */
+export interface DecayFacts extends DecayedScore {
+  /** When the score falls below the threshold; null: never. */
+  decaysAt: Date | null;
+}
+
 /** One type's model as `decayModels` shows it. */
 export type TypedDecayModel = { type: IndicatorType } & DecayModel;
 
@@ -65,6 +71,27 @@ export class DecayService {
   async scoreOf(doc: DecayInputs, tier: MemberTier): Promise<DecayedScore> {
     const model = await this.modelFor(doc.type);
     return decayScore(baseOf(doc, tier), refTimeOf(doc), this.now(), model, doc.scoreOverride?.score ?? null);
+  }
+
+  /**
+   * The score, decayed flag and crossing instant of each indicator, by id, for the STIX mappers
+   * (src/stix/indicator-to-stix.ts); `tierOf` answers each publisher's tier (loaded in one read).
+   */
+  async factsOf(docs: readonly IndicatorDoc[], tierOf: (source: string) => MemberTier): Promise<Map<string, DecayFacts>> {
+    const models = await this.models();
+    const now = this.now();
+    return new Map(docs.map((doc) => {
+      const model = models.get(doc.type)!;
+      const base = baseOf(doc, tierOf(doc.source));
+      const override = doc.scoreOverride?.score ?? null;
+      return [doc._id, { ...decayScore(base, refTimeOf(doc), now, model, override), decaysAt: decaysAt(base, refTimeOf(doc), model, override) }];
+    }));
+  }
+
+  /** Each publisher's tier among `sources`, for `factsOf` (a publisher no longer on record counts as COMMUNITY). */
+  static tiers(members: ReadonlyArray<{ _id: string; tier: MemberTier }>): (source: string) => MemberTier {
+    const byId = new Map(members.map((m) => [m._id, m.tier]));
+    return (source) => byId.get(source) ?? 'COMMUNITY';
   }
 
   /** When `doc`'s score falls below its model's threshold (null: never). */
