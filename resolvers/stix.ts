@@ -42,10 +42,10 @@ async function reviewParts(doc: ModelReviewDoc, ctx: HubContext): Promise<ModelR
 }
 
 /** Each indicator's score, decayed flag and crossing instant (their publishers' tiers through the member loader). */
-async function decayOf(indicators: readonly IndicatorDoc[], ctx: HubContext): Promise<Map<string, DecayFacts>> {
+async function decayOf(indicators: readonly IndicatorDoc[], ctx: HubContext, view: StixView): Promise<Map<string, DecayFacts>> {
   if (indicators.length === 0) return new Map();
   const members = present(await ctx.loaders.member.loadMany([...new Set(indicators.map((i) => i.source))]));
-  return ctx.services.decay.factsOf(indicators, DecayService.tiers(members));
+  return ctx.services.decay.factsOf(indicators, DecayService.tiers(members, (doc) => view.gates.allows(view.viewer, doc, 'indicator.created_by_ref')));
 }
 
 export const stixResolvers = {
@@ -70,7 +70,7 @@ export const stixResolvers = {
       return stixBundle(
         {
           indicators,
-          decay: await decayOf(indicators, ctx),
+          decay: await decayOf(indicators, ctx, view),
           notices: await Promise.all(notices.map(async (doc) => ({ doc, relatedIndicatorIds: await visibleRelated(doc, ctx), reviewRef: await reviewRef(doc, ctx) }))),
           reviews,
           sightings,
@@ -83,7 +83,7 @@ export const stixResolvers = {
   },
   Indicator: {
     stix: async (i: IndicatorDoc, _: unknown, ctx: HubContext, info: GraphQLResolveInfo) =>
-      indicatorToStix(i, viewOf(ctx, info), (await decayOf([i], ctx)).get(i._id)),
+      indicatorToStix(i, viewOf(ctx, info), (await decayOf([i], ctx, viewOf(ctx, info))).get(i._id)),
   },
   Sighting: {
     // Reached only through Indicator.sightings, which the viewer already passed.

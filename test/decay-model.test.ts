@@ -54,6 +54,7 @@ describe('decay model', () => {
     expect(decayBase(100, 'CORE', 1)).toBe(50);
     expect(decayBase(100, 'CORE', 3)).toBe(12);
     expect(decayBase(0, 'CORE')).toBe(0);
+    expect(decayBase(80, null)).toBe(80); // the tier not shown: confidence alone
   });
 
   it('a base below the threshold is decayed from the start; a threshold of 0 never decays', () => {

@@ -203,4 +203,19 @@ describe('indicator scores that decay', () => {
     const [object] = (await taxii.json()).objects;
     expect(object).toMatchObject({ id: ip.id, confidence: 26, labels: ['decayed'], valid_until: decayed.valid_until });
   });
+
+  it("the score never tells a viewer who may not see the publisher anything about the publisher's tier", async () => {
+    const community = await t.member('community-org', 'COMMUNITY').token(['reader']);
+    const fromTrusted = await publish(trusted, '198.51.100.80', 80);
+    const fromCore = await publish(core, '198.51.100.81', 80);
+    // A TRUSTED viewer sees the source, and the tier-weighted base (0.9 for TRUSTED)...
+    expect((await score(fromTrusted.id, reader)).score).toBe(72);
+    expect((await score(fromCore.id, reader)).score).toBe(80);
+    // ...a COMMUNITY viewer does not: both scores come from the confidence alone.
+    expect((await score(fromTrusted.id, community)).score).toBe(80);
+    expect((await score(fromCore.id, community)).score).toBe(80);
+    const STIX = `query($id: ID!) { indicator(id: $id) { stix } }`;
+    expect((await t.gql(STIX, { id: fromTrusted.id }, { token: community })).body.data.indicator.stix.confidence).toBe(80);
+    expect((await t.gql(STIX, { id: fromTrusted.id }, { token: reader })).body.data.indicator.stix.confidence).toBe(72);
+  });
 });

@@ -102,9 +102,13 @@ export function validateDecayModel(model: DecayModel): DecayModel {
   return { lifetimeDays: model.lifetimeDays, speed: model.speed, threshold: model.threshold };
 }
 
-/** The base score (0-100) of a claim: its confidence, weighed by its publisher's tier and the false-positive reports. */
-export function decayBase(confidence: number, tier: MemberTier, fpReporters = 0): number {
-  const raw = confidence * TIER_WEIGHT[tier] * FP_FACTOR ** Math.max(0, fpReporters);
+/**
+ * The base score (0-100) of a claim: its confidence, weighed by its publisher's tier and the
+ * false-positive reports. `tier` null: the viewer may not see who published (`Indicator.source`),
+ * so the tier, which would narrow down the publisher, is left out (weight 1).
+ */
+export function decayBase(confidence: number, tier: MemberTier | null, fpReporters = 0): number {
+  const raw = confidence * (tier ? TIER_WEIGHT[tier] : 1) * FP_FACTOR ** Math.max(0, fpReporters);
   return Math.max(0, Math.min(100, Math.floor(raw + 1e-9)));
 }
 

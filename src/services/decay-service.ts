@@ -67,8 +67,8 @@ export class DecayService {
     return { type, ...model };
   }
 
-  /** The score and decayed flag of `doc`, published by a member of `tier`, at the clock's now. */
-  async scoreOf(doc: DecayInputs, tier: MemberTier): Promise<DecayedScore> {
+  /** The score and decayed flag of `doc`, published by a member of `tier` (null: not shown to this viewer), at the clock's now. */
+  async scoreOf(doc: DecayInputs, tier: MemberTier | null): Promise<DecayedScore> {
     const model = await this.modelFor(doc.type);
     return decayScore(baseOf(doc, tier), refTimeOf(doc), this.now(), model, doc.scoreOverride?.score ?? null);
   }
@@ -77,25 +77,29 @@ export class DecayService {
    * The score, decayed flag and crossing instant of each indicator, by id, for the STIX mappers
    * (src/stix/indicator-to-stix.ts); `tierOf` answers each publisher's tier (loaded in one read).
    */
-  async factsOf(docs: readonly IndicatorDoc[], tierOf: (source: string) => MemberTier): Promise<Map<string, DecayFacts>> {
+  async factsOf(docs: readonly IndicatorDoc[], tierOf: (doc: IndicatorDoc) => MemberTier | null): Promise<Map<string, DecayFacts>> {
     const models = await this.models();
     const now = this.now();
     return new Map(docs.map((doc) => {
       const model = models.get(doc.type)!;
-      const base = baseOf(doc, tierOf(doc.source));
+      const base = baseOf(doc, tierOf(doc));
       const override = doc.scoreOverride?.score ?? null;
       return [doc._id, { ...decayScore(base, refTimeOf(doc), now, model, override), decaysAt: decaysAt(base, refTimeOf(doc), model, override) }];
     }));
   }
 
-  /** Each publisher's tier among `sources`, for `factsOf` (a publisher no longer on record counts as COMMUNITY). */
-  static tiers(members: ReadonlyArray<{ _id: string; tier: MemberTier }>): (source: string) => MemberTier {
+  /**
+   * Each indicator's publisher tier, for `factsOf`: null where `seesSource` says the viewer may
+   * not see who published (the tier would narrow it down); a publisher no longer on record
+   * counts as COMMUNITY.
+   */
+  static tiers(members: ReadonlyArray<{ _id: string; tier: MemberTier }>, seesSource: (doc: IndicatorDoc) => boolean): (doc: IndicatorDoc) => MemberTier | null {
     const byId = new Map(members.map((m) => [m._id, m.tier]));
-    return (source) => byId.get(source) ?? 'COMMUNITY';
+    return (doc) => (seesSource(doc) ? (byId.get(doc.source) ?? 'COMMUNITY') : null);
   }
 
   /** When `doc`'s score falls below its model's threshold (null: never). */
-  async decaysAt(doc: DecayInputs, tier: MemberTier): Promise<Date | null> {
+  async decaysAt(doc: DecayInputs, tier: MemberTier | null): Promise<Date | null> {
     return decaysAt(baseOf(doc, tier), refTimeOf(doc), await this.modelFor(doc.type), doc.scoreOverride?.score ?? null);
   }
 
@@ -115,7 +119,7 @@ export class DecayService {
   }
 }
 
-function baseOf(doc: DecayInputs, tier: MemberTier): number {
+function baseOf(doc: DecayInputs, tier: MemberTier | null): number {
   return decayBase(doc.confidence, tier, doc.falsePositiveReporters?.length ?? 0);
 }
 

@@ -167,7 +167,9 @@ export class TaxiiFeed {
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
       toObjects: async (docs) => {
-        const decay = await this.options.decay.factsOf(docs, DecayService.tiers(await this.options.members.getMany([...new Set(docs.map((d) => d.source))])));
+        const publishers = await this.options.members.getMany([...new Set(docs.map((d) => d.source))]);
+        // The tier weighs the score only where the viewer sees who published (docs/intel-quality.md).
+        const decay = await this.options.decay.factsOf(docs, DecayService.tiers(publishers, (d) => view.gates.allows(view.viewer, d, 'indicator.created_by_ref')));
         return docs.map((d) => indicatorToStix(d, view, decay.get(d._id)));
       },
     });
