@@ -432,14 +432,15 @@ describe('a puller restarted mid-burst, and a peer whose tier is lowered', () =>
 
 });
 
-describe('removing a peer while its puller stores a cursor', () => {
-  it('keeps the peer removed and its credential wiped, whichever write lands last', async () => {
+describe('removing or pausing a peer while its puller stores a cursor', () => {
+  it('keeps the peer removed and its credential wiped, or paused, whichever write lands last', async () => {
     const t = await startTestHub({ config: { hubId: 'race', wsConnectPerMinute: 0 } });
     await t.hub.services.members.register({ _id: 'ops', name: 'ops', kind: 'AGENCY', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: [...ROLES], status: 'ACTIVE', createdAt: new Date() });
     await t.hub.services.people.seed({ id: 'admin1@ops', memberId: 'ops', roles: ['hub-admin'] });
     await t.hub.services.people.seed({ id: 'admin2@ops', memberId: 'ops', roles: ['hub-admin'] });
     const admin = (userId: string) => ({ kind: 'member' as const, memberId: 'ops', userId, roles: ['hub-admin' as const], tier: 'CORE' as const });
     const survived: number[] = [];
+    const unpaused: number[] = [];
     // Every interleaving of the two (the cursor save started k microtask turns after the removal).
     for (let k = 0; k < 40; k++) {
       const id = `peer-${k}`;
@@ -454,8 +455,21 @@ describe('removing a peer while its puller stores a cursor', () => {
       await Promise.all([t.hub.services.peers.remove(admin('admin1@ops'), id), save()]);
       const [member] = await t.hub.store.members.findByIds([id]);
       if (member!.peer!.credential !== null || member!.peer!.removedAt === null) survived.push(k);
+      // And a pause, on another peer: never undone by a save that read it unpaused.
+      const other = `paused-${k}`;
+      await t.hub.services.peers.register(admin('admin1@ops'), { id: other, name: 'P', country: 'NL', tier: 'TRUSTED', url: 'http://127.0.0.1:9/graphql', credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` });
+      const [second] = await t.hub.store.approvals.find({ kind: 'REGISTER_PEER', 'target.id': other });
+      await t.hub.services.approvals.approve(admin('admin2@ops'), second!._id, null);
+      const saveOther = async () => {
+        for (let i = 0; i < k; i++) await Promise.resolve();
+        await t.hub.services.peers.saveCursor(other, 'a-cursor', null, new Date());
+      };
+      await Promise.all([t.hub.services.peers.pause(admin('admin1@ops'), other), saveOther()]);
+      const [paused] = await t.hub.store.members.findByIds([other]);
+      if (!paused!.peer!.paused) unpaused.push(k);
     }
     expect(survived, 'interleavings after which the sealed credential came back').toEqual([]);
+    expect(unpaused, 'interleavings after which the pause was undone').toEqual([]);
     await t.dispose();
   }, 60_000);
 });

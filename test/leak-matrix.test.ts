@@ -137,6 +137,7 @@ const peerIds = {} as Record<'redIndicator' | 'redNotice', string>;
 /** Indicators received from peers (values), and their ids here. */
 const RECEIVED = { onward: 'leak-recv-onward.example', local: 'leak-recv-local.example', atLimit: 'leak-recv-far.example', ring: 'leak-recv-ring.example', fromPeer: 'leak-recv-frompeer.example' };
 const receivedIds = {} as Record<keyof typeof RECEIVED, string>;
+let receivedNoticeId: string | undefined;
 /** The puller's selection of an alert (src/federation/peer-puller.ts), and the cases a peer could hear of. */
 const PEER_ALERT_SELECTION = `${/heartbeats: true\) \{([\s\S]*)\}\s*\}\s*$/.exec(PEER_ALERTS)![1]} vulnerability { id title technicalDetails proofOfConcept }`;
 
@@ -193,6 +194,14 @@ beforeAll(async () => {
     received(RECEIVED.ring, { hub: 'leak-peer-trusted', hops: 2, shareOnward: true }),
   ]);
   await t.hub.services.indicators.receive('leak-peer-community', [received(RECEIVED.fromPeer, { hub: 'leak-peer-community', hops: 1, shareOnward: true })]);
+  // A notice received "this community only": it never leaves for a peer either.
+  await t.hub.services.notices.receive('leak-upstream', {
+    input: { title: 'leak received local notice', summary: 's', model: { name: 'M', developer: 'D' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'GREEN', embargoUntil: null, atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null, evaluationEvidence: null, affectedDeployments: [] } as never,
+    status: 'PUBLISHED',
+    origin: { hub: 'far-hub', id: `x-model-risk-notice--${randomUUID()}`, publisher: null, hops: 1, tlp: 'GREEN', shareOnward: false, receivedFrom: 'leak-upstream', receivedAt: new Date(), version: Date.now() },
+  });
+  [receivedNoticeId] = (await t.hub.store.notices.find({ source: 'leak-upstream' })).map((d) => d._id);
+  if (!receivedNoticeId) throw new Error('the received notice was not stored');
   for (const [name, value] of Object.entries(RECEIVED)) {
     const [doc] = await t.hub.store.indicators.find({ value });
     if (!doc) throw new Error(`${value} was not stored`);
@@ -649,7 +658,7 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
   const neverLeaves = (tier: PeerTier) => new Set([
     peerIds.redIndicator, peerIds.redNotice, ids.embargoed, cases.received, cases.invalid, cases.validated, cases.fix,
     // Received: not shareable onward, at the hop limit, back to where it originated or came from.
-    receivedIds.local, receivedIds.atLimit, ...(tier === 'TRUSTED' ? [receivedIds.ring] : []), ...(tier === 'COMMUNITY' ? [receivedIds.fromPeer] : []),
+    receivedIds.local, receivedIds.atLimit, receivedNoticeId!, ...(tier === 'TRUSTED' ? [receivedIds.ring] : []), ...(tier === 'COMMUNITY' ? [receivedIds.fromPeer] : []),
   ]);
   const neverValues = (tier: PeerTier) => [RECEIVED.local, RECEIVED.atLimit, ...(tier === 'TRUSTED' ? [RECEIVED.ring] : []), ...(tier === 'COMMUNITY' ? [RECEIVED.fromPeer] : [])];
   /** One query per connection: together they are over the response budget. */
@@ -681,6 +690,7 @@ describe('the peer channel: a peer hub of each tier receives what a member of th
     // It can fail: the reference sees what never leaves (the RED records naming it; CORE the embargoed notice, TRUSTED and CORE a case before publication).
     expect([peerIds.redIndicator, peerIds.redNotice, ...Object.values(receivedIds)].every((id) => seen.has(id)), tier).toBe(true);
     expect(seen.has(receivedIds.onward)).toBe(true);
+    expect(seen.has(receivedNoticeId!)).toBe(true);
     expect(seen.has(ids.embargoed), tier).toBe(tier === 'CORE');
     expect(seen.has(cases.fix), tier).toBe(tier !== 'COMMUNITY');
     assertNoMarkers(tier, texts.join('\n'));
