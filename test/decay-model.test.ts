@@ -61,6 +61,13 @@ describe('decay model', () => {
     expect(decaysAt(20, t0, ip)).toEqual(t0);
     expect(decayScore(20, t0, t0, ip).decayed).toBe(true);
     expect(decaysAt(90, t0, { ...ip, threshold: 0 })).toBeNull();
+    // a base equal to the threshold on a flat start (speed below 1) answers at once, exactly
+    const hash = DEFAULT_DECAY_MODELS.SHA256;
+    const started = Date.now();
+    const when = decaysAt(20, t0, hash)!;
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(decayScore(20, t0, new Date(when.getTime() - 1), hash).decayed).toBe(false);
+    expect(decayScore(20, t0, when, hash).decayed).toBe(true);
   });
 
   it('an override replaces the score and does not decay', () => {

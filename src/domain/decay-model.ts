@@ -145,12 +145,20 @@ export function decaysAt(base: number, refTime: Date, model: DecayModel, overrid
   if (override != null) return override < model.threshold ? refTime : null;
   if (model.threshold <= 0) return null;
   if (base < model.threshold) return refTime;
-  const t = model.lifetimeDays * DAY_MS * (1 - model.threshold / base) ** model.speed;
-  // The first whole millisecond at which floor(score) < threshold.
-  let at = Math.ceil(t);
-  while (at > 0 && Math.floor(rawDecayScore(base, at - 1, model) + 1e-9) < model.threshold) at--;
-  while (Math.floor(rawDecayScore(base, at, model) + 1e-9) >= model.threshold) at++;
-  return new Date(refTime.getTime() + at);
+  // The first whole millisecond at which floor(score) < threshold: a binary search over the
+  // lifetime (the score is monotone), not the closed form `lifetime * (1 - threshold / base) ^ speed`
+  // alone, which floating point and the floor can put a few milliseconds off, and near a flat
+  // start (base equal to the threshold, speed below 1) very many.
+  const below = (ms: number) => Math.floor(rawDecayScore(base, ms, model) + 1e-9) < model.threshold;
+  let lo = 0;
+  let hi = Math.ceil(model.lifetimeDays * DAY_MS);
+  if (below(lo)) return refTime;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (below(mid)) hi = mid;
+    else lo = mid;
+  }
+  return new Date(refTime.getTime() + hi);
 }
 
 /**
