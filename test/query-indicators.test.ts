@@ -369,6 +369,7 @@ describe('revokeIndicator', () => {
 });
 
 describe('store calls', () => {
+  const BACKGROUND = /^(leases|notices|modelReviews|decayModels)\./;
   it('loads a page with its sources in a bounded number of store calls, whatever the page size', async () => {
     for (let s = 0; s < 5; s++) {
       await t.member(`qi-dl-${s}`, 'TRUSTED').publishes(Array.from({ length: 10 }, (_, i) => ({ value: `dl-${s}-${i}.qi.example`, tags: ['qi-dl'] })));
@@ -378,7 +379,9 @@ describe('store calls', () => {
     for (const first of [50, 10]) {
       t.hub.storeCalls.reset();
       const res = await q('qi-core', query, { first });
-      const calls = t.hub.storeCalls.total;
+      // The hub's background work (the embargo and review watchers' ticks and their leases, the decay
+      // models' cache refresh) reads the same store meanwhile: only what a request reads is counted.
+      const calls = [...t.hub.storeCalls.calls].filter(([key]) => !BACKGROUND.test(key)).reduce((n, [, c]) => n + c, 0);
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data.indicators.edges).toHaveLength(first);
       expect(res.body.data.indicators.edges.every((e: any) => e.node.source.name === `${e.node.source.id} organisation`)).toBe(true);
