@@ -1,0 +1,95 @@
+/**
+ * Warning lists: every list type matches what it should and nothing more; the vendored MISP lists
+ * load and flag the classic mistakes (8.8.8.8, RFC 1918, google.com, a well-known benign file's hash).
+ */
+import { describe, expect, it } from 'vitest';
+import { CidrMatcher } from '../src/warninglists/cidr-matcher.js';
+import { HostnameMatcher } from '../src/warninglists/hostname-matcher.js';
+import { StringMatcher } from '../src/warninglists/string-matcher.js';
+import { SubstringMatcher } from '../src/warninglists/substring-matcher.js';
+import { RegexMatcher } from '../src/warninglists/regex-matcher.js';
+import { loadVendoredLists } from '../src/warninglists/load-vendored-lists.js';
+import { WarningListSet } from '../src/warninglists/warning-list-set.js';
+import { normalizeIndicator } from '../src/domain/normalize.js';
+
+describe('list types', () => {
+  it('cidr matches addresses inside a range or equal to a listed address, IPv4 and IPv6, and nothing next to them', () => {
+    const m = new CidrMatcher(['10.0.0.0/8', '192.0.2.7', '2001:db8::/32', '2606:4700:4700::1111', 'not-an-ip', '10.0.0.0/99']);
+    expect(m.size).toBe(4);
+    expect(m.match('10.255.1.2')).toBe('10.0.0.0/8');
+    expect(m.match('11.0.0.1')).toBeNull();
+    expect(m.match('9.255.255.255')).toBeNull();
+    expect(m.match('192.0.2.7')).toBe('192.0.2.7');
+    expect(m.match('192.0.2.8')).toBeNull();
+    expect(m.match('2001:db8:1::5')).toBe('2001:db8::/32');
+    expect(m.match('2001:db9::5')).toBeNull();
+    expect(m.match('2606:4700:4700:0:0:0:0:1111')).toBe('2606:4700:4700::1111');
+    expect(m.match('10.1.0.0/16')).toBe('10.0.0.0/8');
+    expect(m.match('example.com')).toBeNull();
+  });
+
+  it('hostname matches the name and its subdomains, label by label, never a longer label', () => {
+    const m = new HostnameMatcher(['bit.ly', 'Example.COM.']);
+    expect(m.match('bit.ly')).toBe('bit.ly');
+    expect(m.match('www.bit.ly')).toBe('bit.ly');
+    expect(m.match('a.b.example.com')).toBe('Example.COM.');
+    expect(m.match('notbit.ly')).toBeNull();
+    expect(m.match('bit.ly.evil.net')).toBeNull();
+    expect(m.match('ly')).toBeNull();
+  });
+
+  it('string matches exactly (case aside), not a subdomain nor a prefix', () => {
+    const m = new StringMatcher(['google.com', 'D41D8CD98F00B204E9800998ECF8427E']);
+    expect(m.match('google.com')).toBe('google.com');
+    expect(m.match('GOOGLE.com')).toBe('google.com');
+    expect(m.match('mail.google.com')).toBeNull();
+    expect(m.match('google.co')).toBeNull();
+    expect(m.match('d41d8cd98f00b204e9800998ecf8427e')).toBe('D41D8CD98F00B204E9800998ECF8427E');
+  });
+
+  it('substring matches a value containing an entry, and not the reverse', () => {
+    const m = new SubstringMatcher(['any.run', '']);
+    expect(m.match('https://app.any.run/tasks/1')).toBe('any.run');
+    expect(m.match('any.ru')).toBeNull();
+    expect(m.match('example.org')).toBeNull();
+  });
+
+  it('regex matches MISP /pattern/flags entries, statelessly (a g flag does not make the second call miss)', () => {
+    const m = new RegexMatcher(['/^(security|abuse)\\@.*\\..*$/gi', '/[unclosed/', 'plain-\\d+']);
+    expect(m.match('Abuse@example.org')).toBe('/^(security|abuse)\\@.*\\..*$/gi');
+    expect(m.match('abuse@example.org')).toBe('/^(security|abuse)\\@.*\\..*$/gi');
+    expect(m.match('ceo@example.org')).toBeNull();
+    expect(m.match('x plain-42')).toBe('plain-\\d+');
+  });
+});
+
+describe('the vendored MISP lists', () => {
+  const set = new WarningListSet(loadVendoredLists());
+  const lists = (raw: string) => {
+    const n = normalizeIndicator(raw);
+    return set.matches(n.type, n.value).map((m) => `${m.category}:${m.list}`);
+  };
+
+  it('load every list with a version, and flag the classic mistakes as false positives', () => {
+    expect(set.lists.length).toBe(20);
+    for (const l of set.lists) expect(l.version).not.toBe('');
+    expect(lists('8.8.8.8')).toContain('false_positive:public-dns-v4');
+    expect(lists('10.1.2.3')).toContain('false_positive:rfc1918');
+    expect(lists('192.168.10.0/24')).toContain('false_positive:rfc1918');
+    expect(lists('2001:4860:4860::8888')).toContain('false_positive:public-dns-v6');
+    expect(lists('google.com')).toContain('false_positive:cisco_top1000');
+    expect(lists('hxxps://bit[.]ly/abc')).toContain('false_positive:url-shortener');
+    // (the hub refuses the empty file's hashes outright, before any list: src/domain/normalize.ts)
+    expect(set.matches('MD5', 'd41d8cd98f00b204e9800998ecf8427e').map((m) => m.list)).toContain('empty-hashes');
+    expect(lists('01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b')).toContain('false_positive:common-ioc-false-positive');
+    expect(lists('abuse@example.org')).toContain('false_positive:common-contact-emails');
+  });
+
+  it('annotate known lists apart from false positives, and leave ordinary indicators alone', () => {
+    expect(lists('104.16.0.1')).toEqual(['known:cloudflare']);
+    expect(lists('44d88612fea8a8f36de82e1278abb02f')).toEqual(['known:eicar.com']);
+    expect(lists('evil-c2.example.net')).toEqual([]);
+    expect(lists('185.220.101.4')).toEqual([]);
+    expect(lists('a'.repeat(64))).toEqual([]);
+  });
+});
