@@ -1,8 +1,10 @@
 /**
  * Warning lists: every list type matches what it should and nothing more; the vendored MISP lists
- * load and flag the classic mistakes (8.8.8.8, RFC 1918, google.com, a well-known benign file's hash).
+ * load and flag the classic mistakes (8.8.8.8, RFC 1918, google.com, a well-known benign file's hash);
+ * publishIndicators applies HUB_WARNINGLIST_POLICY through a real hub on port 0.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from './support/hub-fixture.js';
 import { CidrMatcher } from '../src/warninglists/cidr-matcher.js';
 import { HostnameMatcher } from '../src/warninglists/hostname-matcher.js';
 import { StringMatcher } from '../src/warninglists/string-matcher.js';
@@ -91,5 +93,71 @@ describe('the vendored MISP lists', () => {
     expect(lists('evil-c2.example.net')).toEqual([]);
     expect(lists('185.220.101.4')).toEqual([]);
     expect(lists('a'.repeat(64))).toEqual([]);
+  });
+});
+
+const PUBLISH = /* GraphQL */ `
+  mutation Publish($input: PublishIndicatorsInput!) {
+    publishIndicators(input: $input) {
+      created rejected
+      results { index status error { code message field } warnings { list version category match } indicator { id value warnings { list category match } } }
+    }
+  }`;
+const INDICATORS = /* GraphQL */ `
+  query { indicators(first: 50) { edges { node { value warnings { list version category match } } } } }`;
+
+const item = (value: string) => ({ value, tlp: 'CLEAR', severity: 'HIGH', confidence: 80 });
+
+describe('publishIndicators under HUB_WARNINGLIST_POLICY=warn (the default)', () => {
+  let t: TestHub;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestHub();
+    token = await t.member('wl-warn', 'TRUSTED').token(['publisher', 'reader']);
+  });
+
+  it('stores a false-positive item with its warnings, annotates known ones, and leaves the rest bare', async () => {
+    const res = await t.gql(PUBLISH, { input: { idempotencyKey: 'warn-1', indicators: [item('8.8.8.8'), item('104.16.0.1'), item('evil-c2.example.net')] } }, { token });
+    expect(res.body.errors).toBeUndefined();
+    const { created, rejected, results } = res.body.data.publishIndicators;
+    expect([created, rejected]).toEqual([3, 0]);
+    expect(results[0].warnings).toEqual([{ list: 'public-dns-v4', version: '20240615', category: 'FALSE_POSITIVE', match: '8.8.8.8' }]);
+    expect(results[0].indicator.warnings).toEqual([{ list: 'public-dns-v4', category: 'FALSE_POSITIVE', match: '8.8.8.8' }]);
+    expect(results[1].warnings).toEqual([expect.objectContaining({ list: 'cloudflare', category: 'KNOWN', match: '104.16.0.0/13' })]);
+    expect(results[2].warnings).toEqual([]);
+  });
+
+  it('shows the matches to whoever sees the indicator, computed when read', async () => {
+    const reader = await t.member('wl-reader', 'COMMUNITY').token(['reader']);
+    const res = await t.gql(INDICATORS, {}, { token: reader });
+    const byValue = Object.fromEntries(res.body.data.indicators.edges.map((e: any) => [e.node.value, e.node.warnings.map((w: any) => w.list)]));
+    expect(byValue).toEqual({ '8.8.8.8': ['public-dns-v4'], '104.16.0.1': ['cloudflare'], 'evil-c2.example.net': [] });
+  });
+
+  it('replays the same warnings for a replayed idempotency key', async () => {
+    const res = await t.gql(PUBLISH, { input: { idempotencyKey: 'warn-1', indicators: [item('8.8.8.8'), item('104.16.0.1'), item('evil-c2.example.net')] } }, { token });
+    expect(res.body.data.publishIndicators.results.map((r: any) => r.warnings.map((w: any) => w.list))).toEqual([['public-dns-v4'], ['cloudflare'], []]);
+  });
+});
+
+describe('publishIndicators under HUB_WARNINGLIST_POLICY=reject', () => {
+  let t: TestHub;
+  let token: string;
+  beforeAll(async () => {
+    t = await startTestHub({ config: { warningListPolicy: 'reject' } });
+    token = await t.member('wl-reject', 'TRUSTED').token(['publisher', 'reader']);
+  });
+
+  it('refuses a false-positive item with a code and field and stores nothing of it; known matches and clean items are stored', async () => {
+    const res = await t.gql(PUBLISH, { input: { idempotencyKey: 'reject-1', indicators: [item('10.1.2.3'), item('sinkhole-free.example.net'), item('104.16.0.1')] } }, { token });
+    expect(res.body.errors).toBeUndefined();
+    const { created, rejected, results } = res.body.data.publishIndicators;
+    expect([created, rejected]).toEqual([2, 1]);
+    expect(results[0]).toMatchObject({ status: 'REJECTED', indicator: null, error: { code: 'WARNING_LIST_MATCH', field: 'value' } });
+    expect(results[0].error.message).toContain('rfc1918');
+    expect(results[0].warnings).toContainEqual(expect.objectContaining({ list: 'rfc1918', match: '10.0.0.0/8' }));
+    expect(results[2]).toMatchObject({ status: 'CREATED', warnings: [expect.objectContaining({ list: 'cloudflare', category: 'KNOWN' })] });
+    const stored = await t.gql(INDICATORS, {}, { token });
+    expect(stored.body.data.indicators.edges.map((e: any) => e.node.value).sort()).toEqual(['104.16.0.1', 'sinkhole-free.example.net']);
   });
 });

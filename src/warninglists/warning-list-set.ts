@@ -1,6 +1,6 @@
 import type { IndicatorType } from '../domain/types.js';
 import { matcherFor } from './matcher-for.js';
-import type { ValueMatcher, WarningList, WarningMatch } from './warning-list.js';
+import { MAX_WARNINGS_SHOWN, type ValueMatcher, type WarningList, type WarningMatch } from './warning-list.js';
 
 /**
  * Every loaded list with its matcher, asked per indicator: which lists does this (type, value)
@@ -20,7 +20,7 @@ export class WarningListSet {
     }
   }
 
-  /** The lists `value` matches, in load order (one match per list). */
+  /** The lists `value` matches, in load order (one match per list, at most MAX_WARNINGS_SHOWN). */
   matches(type: IndicatorType, value: string): WarningMatch[] {
     const candidates = this.byType.get(type);
     if (!candidates) return [];
@@ -30,6 +30,7 @@ export class WarningListSet {
       let hit = matcher.match(value);
       if (hit === null && host !== null && list.type !== 'substring' && list.type !== 'regex') hit = matcher.match(host);
       if (hit !== null) out.push({ list: list.name, version: list.version, category: list.category, match: hit });
+      if (out.length === MAX_WARNINGS_SHOWN) break;
     }
     return out;
   }

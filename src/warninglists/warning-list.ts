@@ -23,6 +23,9 @@ export interface WarningList {
   entries: readonly string[];
 }
 
+/** At most this many matches are shown per value (one per list; a value rarely matches more than three). */
+export const MAX_WARNINGS_SHOWN = 20;
+
 /** One match of an indicator value against a list: which list, its version, and the entry that matched. */
 export interface WarningMatch {
   list: string;
