@@ -3,8 +3,9 @@
  * load and flag the classic mistakes (8.8.8.8, RFC 1918, google.com, a well-known benign file's hash);
  * publishIndicators applies HUB_WARNINGLIST_POLICY through a real hub on port 0.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { alertStream, disposeStreams } from './support/alert-stream.js';
 import { CidrMatcher } from '../src/warninglists/cidr-matcher.js';
 import { HostnameMatcher } from '../src/warninglists/hostname-matcher.js';
 import { StringMatcher } from '../src/warninglists/string-matcher.js';
@@ -159,5 +160,30 @@ describe('publishIndicators under HUB_WARNINGLIST_POLICY=reject', () => {
     expect(results[2]).toMatchObject({ status: 'CREATED', warnings: [expect.objectContaining({ list: 'cloudflare', category: 'KNOWN' })] });
     const stored = await t.gql(INDICATORS, {}, { token });
     expect(stored.body.data.indicators.edges.map((e: any) => e.node.value).sort()).toEqual(['104.16.0.1', 'sinkhole-free.example.net']);
+  });
+});
+
+describe('AlertFilter.excludeWarned', () => {
+  let t: TestHub;
+  afterAll(disposeStreams);
+
+  it('drops indicators on a false-positive list from the live stream and from a replay; known-list and clean ones pass', async () => {
+    t = await startTestHub({ config: { alertHeartbeatMs: 50 } });
+    const pub = t.member('wl-alerts', 'TRUSTED');
+    const token = await pub.token(['publisher', 'reader']);
+    const all = await alertStream(t, token);
+    const clean = await alertStream(t, token, { filter: { excludeWarned: true } });
+    const unfiltered = await alertStream(t, token, { filter: { excludeWarned: false } });
+    const results = await pub.publishes([item('8.8.8.8'), item('104.16.0.1'), item('evil-c2.example.net'), item('https://bit.ly/x')]);
+    const [dns, cdn, evil] = results.map((r: any) => r.indicator.id);
+    await all.until((s) => s.events.length === 4, 'all four events');
+    await Promise.all([clean.nextHeartbeats(), unfiltered.nextHeartbeats()]);
+    expect(clean.summary).toEqual([`INDICATOR ${cdn} PUBLISHED`, `INDICATOR ${evil} PUBLISHED`]);
+    expect(unfiltered.summary).toEqual(all.summary);
+
+    const replay = await alertStream(t, token, { filter: { excludeWarned: true }, after: all.events[0]!.cursor });
+    await replay.nextHeartbeats();
+    expect(replay.summary).toEqual([`INDICATOR ${cdn} PUBLISHED`, `INDICATOR ${evil} PUBLISHED`]);
+    expect(dns).toBeDefined();
   });
 });

@@ -110,6 +110,11 @@ export type AlertEventType =
  * events (REVIEW_CLOSED) pass it. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
+  /**
+   * Drops indicators whose value is on a FALSE_POSITIVE warning list (judged per event, against the
+   * lists loaded now); other kinds of record pass. Not an indicator criterion: it implies no kind.
+   */
+  excludeWarned?: InputMaybe<Scalars['Boolean']['input']>;
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
   kinds?: InputMaybe<Array<AlertRecordKind>>;
   minConfidence?: InputMaybe<Scalars['Int']['input']>;

@@ -20,6 +20,11 @@ export class WarningListSet {
     }
   }
 
+  /** Whether `value` is on a `false_positive` list (what excludeWarned drops). */
+  isWarned(type: IndicatorType, value: string): boolean {
+    return this.matches(type, value).some((m) => m.category === 'false_positive');
+  }
+
   /** The lists `value` matches, in load order (one match per list, at most MAX_WARNINGS_SHOWN). */
   matches(type: IndicatorType, value: string): WarningMatch[] {
     const candidates = this.byType.get(type);
