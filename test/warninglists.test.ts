@@ -107,7 +107,7 @@ const PUBLISH = /* GraphQL */ `
 const INDICATORS = /* GraphQL */ `
   query { indicators(first: 50) { edges { node { value warnings { list version category match } } } } }`;
 
-const item = (value: string) => ({ value, tlp: 'CLEAR', severity: 'HIGH', confidence: 80 });
+const item = (value: string) => ({ value, tlp: 'CLEAR' as const, severity: 'HIGH' as const, confidence: 80 });
 
 describe('publishIndicators under HUB_WARNINGLIST_POLICY=warn (the default)', () => {
   let t: TestHub;
