@@ -131,6 +131,12 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     expect(ok(listed).peers.find((p: any) => p.id === 'hub-b').status).toBe('LIVE');
     const stored = JSON.stringify(await c.t.hub.store.members.findByIds(['hub-a2']));
     expect(stored).not.toContain(secretOf(credential));
+    // Nor the audit log, nor the approval request, read or stored.
+    const audit = await c.t.gql('{ auditLog(first: 500) { edges { node { action summary details target { id } } } } approvalRequests(first: 50) { edges { node { kind reason change { tier } } } } }', {}, { token: c.admin1 });
+    expect(audit.body.errors, audit.text).toBeUndefined();
+    expect(audit.text).toContain('REGISTER_PEER');
+    expect(audit.text).not.toContain(secretOf(credential));
+    expect(JSON.stringify([await c.t.hub.store.audit.find({}), await c.t.hub.store.approvals.find({})])).not.toContain(secretOf(credential));
     const badUrl = await c.t.gql(REGISTER_PEER, { input: { id: 'hub-x', name: 'x', country: 'NL', tier: 'COMMUNITY', url: 'ftp://x', credential } }, { token: c.admin1 });
     expect(badUrl.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.url' });
     expect((await c.t.gql(PEERS, {}, { token: c.pub })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -179,6 +185,36 @@ describe('a chain A <-> B <-> C: each hop sees what a member of its tier sees, m
     const seen = ok(await c.t.gql(LOOKUP, { values: [v('GREEN')] }, { token: c.admin1 })).lookupIndicators[0].indicators;
     expect(seen).toEqual([{ value: v('GREEN'), tlp: 'GREEN', source: { id: 'hub-b' }, origin: { hub: 'hub-a', id: expect.stringMatching(/^indicator--/), publisher: null, hops: 2, tlp: 'GREEN', shareOnward: true, receivedFrom: 'hub-b' } }]);
   }, 30_000);
+
+  it('shows a COMMUNITY reader a received record\'s provenance without the peer it came from, as its source is withheld', async () => {
+    await publish(a, [{ value: 'provenance.chain.example', tlp: 'GREEN' }]);
+    await arrives(c, 'provenance.chain.example');
+    const reader = await c.t.member('c-community', 'COMMUNITY').token(['reader']);
+    const res = await c.t.gql(LOOKUP, { values: ['provenance.chain.example'] }, { token: reader });
+    const [seen] = ok(res).lookupIndicators[0].indicators;
+    // `source` is gated at TRUSTED: the member a record came from (the peer hub B) is not for COMMUNITY.
+    // The origin hub (A) is shown: every peer must read it, or a ring could not tell a record's origin.
+    expect(seen).toEqual({ value: 'provenance.chain.example', tlp: 'GREEN', source: null, origin: { hub: 'hub-a', id: expect.stringMatching(/^indicator--/), publisher: null, hops: 2, tlp: 'GREEN', shareOnward: true, receivedFrom: null } });
+    expect(res.text).not.toContain('hub-b');
+  }, 30_000);
+
+  it('answers a non-admin registering or managing a peer exactly as for an id that names nothing', async () => {
+    const reader = await c.t.member('c-manager', 'CORE').token(['reader', 'member-admin']);
+    for (const op of ['pausePeer', 'resumePeer', 'removePeer']) {
+      const q = `mutation($id: ID!) { ${op}(id: $id) { id url status lastError } }`;
+      const existing = await c.t.gql(q, { id: 'hub-b' }, { token: reader });
+      const missing = await c.t.gql(q, { id: 'no-such-hub' }, { token: reader });
+      expect(existing.body.errors?.[0]?.extensions?.code, op).toBe('FORBIDDEN');
+      expect(existing.text.split('hub-b').join('X'), op).toBe(missing.text.split('no-such-hub').join('X'));
+    }
+    const register = (id: string) => c.t.gql(REGISTER_PEER, { input: { id, name: 'x', country: 'NL', tier: 'COMMUNITY', url: b.t.url, credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` } }, { token: reader });
+    const [taken, free] = [await register('hub-b'), await register('no-such-hub')];
+    expect(taken.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(taken.text.split('hub-b').join('X')).toBe(free.text.split('no-such-hub').join('X'));
+    // Nor does peers, nor the peer's member, tell its settings: no field of Member carries them.
+    const member = await c.t.gql(`query($id: ID!) { member(id: $id) { id kind tier status } }`, { id: 'hub-b' }, { token: reader });
+    expect(member.text).not.toContain(b.t.url);
+  });
 
   it('withholds a field gated at TRUSTED from a COMMUNITY peer, and embargoed notices from every peer', async () => {
     const notice = (title: string, extra: Record<string, unknown> = {}) => ({
@@ -394,4 +430,46 @@ describe('a puller restarted mid-burst, and a peer whose tier is lowered', () =>
     expect(actions).toEqual(['PEER_REGISTERED', 'PEER_PAUSED', 'PEER_RESUMED', 'PEER_REMOVED']);
   }, 30_000);
 
+});
+
+describe('removing or pausing a peer while its puller stores a cursor', () => {
+  it('keeps the peer removed and its credential wiped, or paused, whichever write lands last', async () => {
+    const t = await startTestHub({ config: { hubId: 'race', wsConnectPerMinute: 0 } });
+    await t.hub.services.members.register({ _id: 'ops', name: 'ops', kind: 'AGENCY', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: [...ROLES], status: 'ACTIVE', createdAt: new Date() });
+    await t.hub.services.people.seed({ id: 'admin1@ops', memberId: 'ops', roles: ['hub-admin'] });
+    await t.hub.services.people.seed({ id: 'admin2@ops', memberId: 'ops', roles: ['hub-admin'] });
+    const admin = (userId: string) => ({ kind: 'member' as const, memberId: 'ops', userId, roles: ['hub-admin' as const], tier: 'CORE' as const });
+    const survived: number[] = [];
+    const unpaused: number[] = [];
+    // Every interleaving of the two (the cursor save started k microtask turns after the removal).
+    for (let k = 0; k < 40; k++) {
+      const id = `peer-${k}`;
+      // A peer on a closed port: never pulled here; the cursor save plays its puller.
+      await t.hub.services.peers.register(admin('admin1@ops'), { id, name: 'P', country: 'NL', tier: 'TRUSTED', url: 'http://127.0.0.1:9/graphql', credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` });
+      const [request] = await t.hub.store.approvals.find({ kind: 'REGISTER_PEER', 'target.id': id });
+      await t.hub.services.approvals.approve(admin('admin2@ops'), request!._id, null);
+      const save = async () => {
+        for (let i = 0; i < k; i++) await Promise.resolve();
+        await t.hub.services.peers.saveCursor(id, 'a-cursor', null, new Date());
+      };
+      await Promise.all([t.hub.services.peers.remove(admin('admin1@ops'), id), save()]);
+      const [member] = await t.hub.store.members.findByIds([id]);
+      if (member!.peer!.credential !== null || member!.peer!.removedAt === null) survived.push(k);
+      // And a pause, on another peer: never undone by a save that read it unpaused.
+      const other = `paused-${k}`;
+      await t.hub.services.peers.register(admin('admin1@ops'), { id: other, name: 'P', country: 'NL', tier: 'TRUSTED', url: 'http://127.0.0.1:9/graphql', credential: `hubk_0123456789abcdef_${'A'.repeat(43)}` });
+      const [second] = await t.hub.store.approvals.find({ kind: 'REGISTER_PEER', 'target.id': other });
+      await t.hub.services.approvals.approve(admin('admin2@ops'), second!._id, null);
+      const saveOther = async () => {
+        for (let i = 0; i < k; i++) await Promise.resolve();
+        await t.hub.services.peers.saveCursor(other, 'a-cursor', null, new Date());
+      };
+      await Promise.all([t.hub.services.peers.pause(admin('admin1@ops'), other), saveOther()]);
+      const [paused] = await t.hub.store.members.findByIds([other]);
+      if (!paused!.peer!.paused) unpaused.push(k);
+    }
+    expect(survived, 'interleavings after which the sealed credential came back').toEqual([]);
+    expect(unpaused, 'interleavings after which the pause was undone').toEqual([]);
+    await t.dispose();
+  }, 60_000);
 });

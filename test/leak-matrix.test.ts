@@ -3,10 +3,11 @@
  * unique markers; a viewer must never receive a marker it may not see, and where an answer
  * could differ between "hidden" and "absent" the two answers must be byte-identical.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertStream, type AlertStream } from './support/alert-stream.js';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { PEER_ALERTS } from '../src/federation/peer-puller.js';
 
 type Viewer = 'PUBLIC' | 'COMMUNITY' | 'TRUSTED' | 'CORE';
 const VIEWERS: Viewer[] = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'];
@@ -122,8 +123,37 @@ async function publishNotice(token: string, input: Record<string, unknown>) {
   return res.body.data.publishModelRiskNotice.id as string;
 }
 
+/**
+ * The peer channel (issue 15): for each tier, a member of kind HUB (a peer hub) and an ordinary
+ * member of that tier tied to no record (the reference), each listening to `alerts` with the
+ * selection the peer puller uses from before anything is published. Both are named recipients of
+ * a RED indicator and a RED notice: the reference sees them, the peer never.
+ */
+const PEER_TIERS = ['COMMUNITY', 'TRUSTED', 'CORE'] as const;
+type PeerTier = (typeof PEER_TIERS)[number];
+const peerTokens = {} as Record<PeerTier, { peer: string; ref: string }>;
+const peerStreams = {} as Record<PeerTier, { peer: AlertStream; ref: AlertStream }>;
+const peerIds = {} as Record<'redIndicator' | 'redNotice', string>;
+/** Indicators received from peers (values), and their ids here. */
+const RECEIVED = { onward: 'leak-recv-onward.example', local: 'leak-recv-local.example', atLimit: 'leak-recv-far.example', ring: 'leak-recv-ring.example', fromPeer: 'leak-recv-frompeer.example' };
+const receivedIds = {} as Record<keyof typeof RECEIVED, string>;
+let receivedNoticeId: string | undefined;
+/** The puller's selection of an alert (src/federation/peer-puller.ts), and the cases a peer could hear of. */
+const PEER_ALERT_SELECTION = `${/heartbeats: true\) \{([\s\S]*)\}\s*\}\s*$/.exec(PEER_ALERTS)![1]} vulnerability { id title technicalDetails proofOfConcept }`;
+
 beforeAll(async () => {
-  t = await startTestHub({ config: { anonymousReads: true } });
+  t = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 100 } });
+  for (const tier of PEER_TIERS) {
+    const lower = tier.toLowerCase();
+    peerTokens[tier] = {
+      peer: await t.member(`leak-peer-${lower}`, tier, { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']),
+      ref: await t.member(`leak-ref-${lower}`, tier).token(['reader']),
+    };
+    peerStreams[tier] = {
+      peer: await alertStream(t, peerTokens[tier].peer, { selection: PEER_ALERT_SELECTION }),
+      ref: await alertStream(t, peerTokens[tier].ref, { selection: PEER_ALERT_SELECTION }),
+    };
+  }
   const publisher = t.member(publisherId, 'TRUSTED', { sector: SECRETS.publisherSector.marker, name: `Org ${publisherId}` });
   t.member('leak-recipient', 'COMMUNITY');
   t.member(reporterId, 'CORE', { name: `Org ${reporterId}` });
@@ -139,12 +169,44 @@ beforeAll(async () => {
     { value: DEDUP_VALUE, tlp: 'RED', recipients: ['leak-recipient'], description: SECRETS.dedupDescription.marker, tags: ['dedup-secret'] },
   ]);
   [ids.clear, ids.green, ids.amber, ids.red, ids.dedup] = results.map((r: any) => r.indicator.id);
+  const peersAndRefs = PEER_TIERS.flatMap((tier) => [`leak-peer-${tier.toLowerCase()}`, `leak-ref-${tier.toLowerCase()}`]);
+  [peerIds.redIndicator] = (await publisher.publishes([{ value: 'leak-peer-red.example', tlp: 'RED', recipients: peersAndRefs }])).map((r: any) => r.indicator.id);
   const reporter = await t.token(reporterId, ['reader']);
   await t.gql(`mutation($id: ID!) { reportSighting(indicatorId: $id, count: 2) { id } }`, { id: ids.clear }, { token: reporter });
 
   ids.embargoed = await publishNotice(owner, { title: SECRETS.embargoTitle.marker, embargoUntil: new Date(Date.now() + 86_400_000).toISOString() });
   ids.draft = await publishNotice(owner, { title: SECRETS.draftTitle.marker, status: 'DRAFT' });
   ids.redNotice = await publishNotice(owner, { title: SECRETS.redNoticeTitle.marker, tlp: 'RED', recipients: ['leak-recipient'] });
+  peerIds.redNotice = await publishNotice(owner, { title: 'leak peer red notice', tlp: 'RED', recipients: peersAndRefs });
+  // Records received from a peer hub, stored as the puller stores them (IndicatorService.receive):
+  // one shareable onward, one not ("this community only"), one at the hop limit, one whose origin
+  // is the TRUSTED peer (a ring through a third hub), one received from the COMMUNITY peer itself.
+  t.member('leak-upstream', 'TRUSTED', { kind: 'HUB', allowedRoles: ['reader'] });
+  const received = (value: string, origin: { hub: string; hops: number; shareOnward: boolean }) => ({
+    input: { value, type: 'DOMAIN' as const, tlp: 'GREEN' as const, severity: 'MEDIUM' as const, confidence: 50, validFrom: new Date(), validUntil: null, tags: [], description: null },
+    origin: { ...origin, id: `indicator--${randomUUID()}`, publisher: null, tlp: 'GREEN' as const, receivedFrom: 'leak-upstream', receivedAt: new Date(), version: Date.now() },
+    revoked: false,
+  });
+  await t.hub.services.indicators.receive('leak-upstream', [
+    received(RECEIVED.onward, { hub: 'far-hub', hops: 1, shareOnward: true }),
+    received(RECEIVED.local, { hub: 'far-hub', hops: 1, shareOnward: false }),
+    received(RECEIVED.atLimit, { hub: 'far-hub', hops: 3, shareOnward: true }),
+    received(RECEIVED.ring, { hub: 'leak-peer-trusted', hops: 2, shareOnward: true }),
+  ]);
+  await t.hub.services.indicators.receive('leak-peer-community', [received(RECEIVED.fromPeer, { hub: 'leak-peer-community', hops: 1, shareOnward: true })]);
+  // A notice received "this community only": it never leaves for a peer either.
+  await t.hub.services.notices.receive('leak-upstream', {
+    input: { title: 'leak received local notice', summary: 's', model: { name: 'M', developer: 'D' }, category: 'JAILBREAK', severity: 'HIGH', tlp: 'GREEN', embargoUntil: null, atlasTechniques: [], owaspLlm: [], mitigations: null, technicalDetails: null, evaluationEvidence: null, affectedDeployments: [] } as never,
+    status: 'PUBLISHED',
+    origin: { hub: 'far-hub', id: `x-model-risk-notice--${randomUUID()}`, publisher: null, hops: 1, tlp: 'GREEN', shareOnward: false, receivedFrom: 'leak-upstream', receivedAt: new Date(), version: Date.now() },
+  });
+  [receivedNoticeId] = (await t.hub.store.notices.find({ source: 'leak-upstream' })).map((d) => d._id);
+  if (!receivedNoticeId) throw new Error('the received notice was not stored');
+  for (const [name, value] of Object.entries(RECEIVED)) {
+    const [doc] = await t.hub.store.indicators.find({ value });
+    if (!doc) throw new Error(`${value} was not stored`);
+    receivedIds[name as keyof typeof RECEIVED] = doc._id;
+  }
   // A community of the publisher's, with leak-recipient and a member whose id is a marker; a RED
   // record naming it. No viewer of the matrix is in it.
   t.member(SECRETS.rosterMember.marker, 'COMMUNITY');
@@ -591,6 +653,145 @@ describe('the clearinghouse part of the matrix can fail', () => {
   });
 });
 
+describe('the peer channel: a peer hub of each tier receives what a member of that tier sees, minus what never leaves', () => {
+  /** What never leaves for a peer of any tier, of what some reference member sees: RED with the peer a recipient, an embargoed notice (CORE), cases not yet PUBLISHED. */
+  const neverLeaves = (tier: PeerTier) => new Set([
+    peerIds.redIndicator, peerIds.redNotice, ids.embargoed, cases.received, cases.invalid, cases.validated, cases.fix,
+    // Received: not shareable onward, at the hop limit, back to where it originated or came from.
+    receivedIds.local, receivedIds.atLimit, receivedNoticeId!, ...(tier === 'TRUSTED' ? [receivedIds.ring] : []), ...(tier === 'COMMUNITY' ? [receivedIds.fromPeer] : []),
+  ]);
+  const neverValues = (tier: PeerTier) => [RECEIVED.local, RECEIVED.atLimit, ...(tier === 'TRUSTED' ? [RECEIVED.ring] : []), ...(tier === 'COMMUNITY' ? [RECEIVED.fromPeer] : [])];
+  /** One query per connection: together they are over the response budget. */
+  const PEER_QUERIES = {
+    indicators: `{ indicators(first: 50) { totalCount edges { node { ${ALL_INDICATOR_FIELDS} origin { hub id publisher hops tlp shareOnward } } } } }`,
+    modelRiskNotices: `{ modelRiskNotices(first: 20) { totalCount edges { node { ${ALL_NOTICE_FIELDS} origin { hub id publisher hops tlp shareOnward } } } } }`,
+    vulnerabilities: `{ vulnerabilities(first: 50) { totalCount edges { node { ${ALL_VULNERABILITY_FIELDS} } } } }`,
+  };
+  const origin = () => t.url.replace(/\/graphql$/, '');
+  const get = async (path: string, token: string, accept = 'application/taxii+json;version=2.1') => {
+    const res = await fetch(`${origin()}${path}`, { headers: { accept, authorization: `Bearer ${token}` } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it.each(PEER_TIERS)('over queries (lists, counts, fields): a %s peer gets the reference member\'s records, less what never leaves', async (tier) => {
+    const never = neverLeaves(tier);
+    const seen = new Set<string>();
+    const texts: string[] = [];
+    for (const [connection, query] of Object.entries(PEER_QUERIES)) {
+      const [ref, peer] = await Promise.all([t.gql(query, {}, { token: peerTokens[tier].ref }), t.gql(query, {}, { token: peerTokens[tier].peer })]);
+      expect(ref.body.errors, ref.text).toBeUndefined();
+      expect(peer.body.errors, peer.text).toBeUndefined();
+      const expected = ref.body.data[connection].edges.filter((e: any) => !never.has(e.node.id));
+      expect(peer.body.data[connection].edges, `${tier} ${connection}`).toEqual(expected);
+      expect(peer.body.data[connection].totalCount, `${tier} ${connection}`).toBe(expected.length);
+      for (const e of ref.body.data[connection].edges) seen.add(e.node.id);
+      texts.push(peer.text);
+    }
+    // It can fail: the reference sees what never leaves (the RED records naming it; CORE the embargoed notice, TRUSTED and CORE a case before publication).
+    expect([peerIds.redIndicator, peerIds.redNotice, ...Object.values(receivedIds)].every((id) => seen.has(id)), tier).toBe(true);
+    expect(seen.has(receivedIds.onward)).toBe(true);
+    expect(seen.has(receivedNoticeId!)).toBe(true);
+    expect(seen.has(ids.embargoed), tier).toBe(tier === 'CORE');
+    expect(seen.has(cases.fix), tier).toBe(tier !== 'COMMUNITY');
+    assertNoMarkers(tier, texts.join('\n'));
+    for (const id of never) expect(texts.join('\n').includes(id), `${tier} peer received ${id}`).toBe(false);
+    // Lookups and filters on the values of what never leaves answer a peer as on values nobody published.
+    for (const value of ['leak-peer-red.example', ...neverValues(tier)]) {
+      for (const query of [
+        `query($v: String!) { lookupIndicators(values: [$v]) { input normalized type known indicators { id } } }`,
+        `query($v: String!) { indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 1) { value exact } pageInfo { hasNextPage endCursor } edges { node { id } } } }`,
+      ]) {
+        const hidden = await gqlText(query, { v: value }, peerTokens[tier].peer);
+        expect(swap(hidden, [value], 'X'), `${tier} ${value}`).toBe(swap(await gqlText(query, { v: 'leak-never-published.example' }, peerTokens[tier].peer), ['leak-never-published.example'], 'X'));
+      }
+    }
+    // By id: what never leaves answers a peer as a missing id does.
+    for (const [id, query] of [
+      [peerIds.redIndicator, `query($id: ID!) { indicator(id: $id) { id value } node(id: $id) { id } }`],
+      [ids.embargoed, `query($id: ID!) { modelRiskNotice(id: $id) { id title } node(id: $id) { id } }`],
+      [cases.fix, `query($id: ID!) { vulnerability(id: $id) { id title } node(id: $id) { id } }`],
+      [receivedIds.local, `query($id: ID!) { indicator(id: $id) { id value } stixBundle(ids: [$id]) }`],
+      [ids.embargoed, `query($id: ID!) { stixBundle(ids: [$id]) }`],
+    ] as const) {
+      const missing = missingId(id.split('--')[0]!);
+      const answer = async (x: string) => swap(await gqlText(query, { id: x }, peerTokens[tier].peer), [x], 'X').replace(/bundle--[0-9a-f-]{36}/g, 'bundle--X');
+      expect(await answer(id)).toBe(await answer(missing));
+    }
+  });
+
+  it.each(PEER_TIERS)('over alerts, with the puller\'s selection: a %s peer hears the reference member\'s events, less what never leaves', async (tier) => {
+    const { peer, ref } = peerStreams[tier];
+    // Last, a RED record naming both: the reference hears it; the peer's place (its heartbeats' cursor) does not move for it.
+    const late = await t.gql(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }`, {
+      input: { idempotencyKey: `peer-late-${tier}`, indicators: [{ value: `leak-peer-late-${tier.toLowerCase()}.example`, tlp: 'RED', recipients: [`leak-peer-${tier.toLowerCase()}`, `leak-ref-${tier.toLowerCase()}`], severity: 'LOW', confidence: 10 }] },
+    }, { token: await t.token(publisherId, ['reader', 'publisher']) });
+    const lateId = late.body.data.publishIndicators.results[0].indicator.id as string;
+    await ref.until((s) => s.events.some((e) => e.indicator?.id === lateId), 'the late RED record at the reference');
+    await Promise.all([peer.nextHeartbeats(2), ref.nextHeartbeats(2)]);
+    const never = new Set([...neverLeaves(tier), lateId]);
+    expect(peer.events.length).toBeGreaterThan(0);
+    expect(peer.heartbeats.at(-1)!.cursor, `${tier} peer's heartbeat moved for a record it was not sent`).toBe(peer.events.at(-1)!.cursor);
+    // It can fail: the reference's place did move to the late record.
+    expect(ref.events.at(-1)!.indicator?.id).toBe(lateId);
+    expect(ref.heartbeats.at(-1)!.cursor).toBe(ref.events.at(-1)!.cursor);
+    const recordOf = (e: any) => e.indicator?.id ?? e.notice?.id ?? e.vulnerability?.id;
+    const withoutCursor = ({ cursor: _c, ...rest }: any) => rest;
+    const expected = ref.events.filter((e) => !never.has(recordOf(e))).map(withoutCursor);
+    expect(peer.events.map(withoutCursor), tier).toEqual(expected);
+    // It can fail: the reference heard the RED records naming it.
+    expect(ref.events.map(recordOf)).toEqual(expect.arrayContaining([peerIds.redIndicator, peerIds.redNotice]));
+    expect(expected.length).toBeGreaterThan(0);
+    const text = JSON.stringify(peer.messages);
+    assertNoMarkers(tier, text);
+    for (const id of never) expect(text.includes(id), `${tier} peer heard of ${id}`).toBe(false);
+  });
+
+  it.each(PEER_TIERS)('over TAXII and the MISP feed: a %s peer reads what the reference member reads, less what never leaves', async (tier) => {
+    const { peer, ref } = peerTokens[tier];
+    const never = neverLeaves(tier);
+    const collections = JSON.parse((await get('/taxii2/hub/collections/', peer)).text).collections as Array<{ id: string }>;
+    expect(collections.length).toBeGreaterThan(0);
+    for (const c of collections) {
+      const [r, p] = await Promise.all([get(`/taxii2/hub/collections/${c.id}/objects/`, ref), get(`/taxii2/hub/collections/${c.id}/objects/`, peer)]);
+      expect(p.status, p.text).toBe(200);
+      // Each caller reads its own organisation's identity in the reference collection: left out of the comparison.
+      const objects = (text: string) => ((JSON.parse(text).objects ?? []) as Array<{ id: string; name?: string }>).filter((o) => !/^leak-(peer|ref)-/.test(o.name ?? ''));
+      const expected = objects(r.text).filter((o) => !never.has(o.id));
+      expect(objects(p.text), `${tier} ${c.id}`).toEqual(expected);
+      // The reference collection lists the member directory (member ids the matrix uses as markers), as `members` does.
+      if (c.id !== 'df6684fb-ab9f-41a4-b5fe-5bc9622c0568') assertNoMarkers(tier, p.text);
+      for (const id of never) expect(p.text.includes(id), `${tier} peer read ${id} over TAXII`).toBe(false);
+    }
+    if (tier === 'CORE') {
+      const missing = missingId('x-model-risk-notice');
+      const hidden = await get(`/taxii2/hub/collections/model-risk-notices/objects/${ids.embargoed}/`, peer);
+      expect(swap(hidden.text, [ids.embargoed], 'X')).toBe(swap((await get(`/taxii2/hub/collections/model-risk-notices/objects/${missing}/`, peer)).text, [missing], 'X'));
+    }
+    // The MISP feed: manifest, every event and hashes.csv, the reference's (neither carries RED),
+    // but for the uuids of events and attributes, which are per member (src/misp/misp-ids.ts).
+    const noUuids = (text: string) => JSON.stringify(JSON.parse(text, (k, v) => (k === 'uuid' ? undefined : v)));
+    const [rm, pm] = await Promise.all([get('/misp/feed/manifest.json', ref, 'application/json'), get('/misp/feed/manifest.json', peer, 'application/json')]);
+    expect(pm.status, pm.text).toBe(200);
+    /** Every attribute value of the feed's events. */
+    const values = async (manifest: string, token: string) => {
+      const out: string[] = [];
+      for (const uuid of Object.keys(JSON.parse(manifest))) {
+        const event = await get(`/misp/feed/${uuid}.json`, token, 'application/json');
+        expect(event.status, event.text).toBe(200);
+        if (token === peer) assertNoMarkers(tier, event.text);
+        JSON.parse(event.text, (k, v) => (k === 'value' && typeof v === 'string' ? (out.push(v), v) : v));
+      }
+      return out.sort();
+    };
+    const refValues = await values(rm.text, ref);
+    expect(refValues).toEqual(expect.arrayContaining(neverValues(tier)));
+    expect(await values(pm.text, peer)).toEqual(refValues.filter((v) => !neverValues(tier).includes(v)));
+    const md5 = (v: string) => createHash('md5').update(v).digest('hex');
+    const hashes = async (token: string) => (await get('/misp/feed/hashes.csv', token, 'text/csv')).text.split('\n').filter(Boolean).map((l) => l.split(',')[0]).sort();
+    expect(await hashes(peer)).toEqual((await hashes(ref)).filter((h) => !neverValues(tier).map(md5).includes(h!)));
+  });
+});
+
 describe('who sees whom in the people directory', () => {
   const PEOPLE = `query($m: ID) { people(memberId: $m) { ${PEOPLE_FIELDS} } }`;
   const personMarkers = [SECRETS.personId, SECRETS.personName, SECRETS.personEmail, SECRETS.rosterPersonName, SECRETS.rosterPersonEmail];
@@ -699,6 +900,9 @@ describe('model reviews in the matrix', () => {
   let labToken: string;
   const rids = {} as Record<'closed' | 'open' | 'cancelled' | 'closedGreen' | 'closedAmber' | 'closedRed' | 'openGreen' | 'openClear' | 'openCase' | 'cancelledClear', string>;
   const streams: Partial<Record<Viewer, AlertStream>> = {};
+  /** A peer hub (a member of kind HUB) of each tier: the peer channel of reviews. */
+  const rpeer = {} as Record<PeerTier, string>;
+  const rpeerStreams = {} as Record<PeerTier, AlertStream>;
   const absentReview = () => `x-model-review--${randomUUID()}`;
   const REVIEW_ALL = `id model { name developer version } description lab { id } plannedDeploymentAt windowOpensAt closedAt cancelledAt cancelReason status reviewers { id }
     findings { __typename ... on ModelRiskNotice { id title tlp } ... on Vulnerability { id title } } summary { total byCategory { category count } bySeverity { severity count } highestSeverity } summaryPublic createdAt updatedAt`;
@@ -723,6 +927,10 @@ describe('model reviews in the matrix', () => {
     rt.COMMUNITY = await r.token('rv-community', ['reader', 'publisher']);
     rt.TRUSTED = await r.token('rv-trusted', ['reader', 'publisher']);
     for (const v of ['PUBLIC', 'COMMUNITY', 'TRUSTED'] as const) streams[v] = await alertStream(r, rt[v], { selection: REVIEW_ALERT_SELECTION });
+    for (const v of ['COMMUNITY', 'TRUSTED'] as const) {
+      rpeer[v] = await r.member(`rv-peer-${v.toLowerCase()}`, v, { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+      rpeerStreams[v] = await alertStream(r, rpeer[v], { selection: REVIEW_ALERT_SELECTION });
+    }
     const schedule = async (model: Record<string, unknown>, description: string, planned: number, publicSummary: boolean) => {
       const res = await r.gql(`mutation($input: ModelReviewInput!) { scheduleModelReview(input: $input) { id } }`, {
         input: { model, description, plannedDeploymentAt: new Date(planned).toISOString(), reviewerIds: [REVIEWER, 'rv-filer'], publicSummary },
@@ -735,12 +943,17 @@ describe('model reviews in the matrix', () => {
     rids.open = await schedule({ name: R.openModel.marker, developer: 'Rv Lab' }, R.openDescription.marker, n + 40 * DAY, false);
     rids.cancelled = await schedule({ name: 'Cancelled-Model', developer: 'Rv Lab' }, R.cancelledDescription.marker, n + 40 * DAY, false);
     R.openId.marker = rids.open;
+    // The TRUSTED peer hub is invited to review B: a peer is never a review's insider, invited or not.
+    const invited = await r.gql(`mutation($id: ID!) { inviteReviewers(reviewId: $id, memberIds: ["rv-peer-trusted"]) { id } }`, { id: rids.open }, { token: labToken });
+    if (invited.body.errors) throw new Error(invited.text);
     R.cancelledId.marker = rids.cancelled;
     // The CORE viewer joins now: no default reviewer of the reviews scheduled before.
     rclock += 1;
     await r.member('rv-core', 'CORE').token();
     rt.CORE = await r.token('rv-core', ['reader', 'publisher']);
     streams.CORE = await alertStream(r, rt.CORE, { selection: REVIEW_ALERT_SELECTION });
+    rpeer.CORE = await r.member('rv-peer-core', 'CORE', { kind: 'HUB', allowedRoles: ['reader'] }).token(['reader']);
+    rpeerStreams.CORE = await alertStream(r, rpeer.CORE, { selection: REVIEW_ALERT_SELECTION });
 
     rclock = n + 10 * DAY;
     const file = async (reviewId: string, title: string, tlp: string, over: Record<string, unknown> = {}, token = reviewerToken) => {
@@ -961,6 +1174,30 @@ describe('model reviews in the matrix', () => {
         expect(text.includes(id), `${viewer} received the id ${id}`).toBe(false);
       }
     });
+  });
+
+  it.each(PEER_TIERS)('the peer channel: a %s peer hub gets the reviews, findings and alerts a member of its tier gets, never an unreleased finding', async (tier) => {
+    const q = `{ modelReviews(first: 50) { totalCount edges { node { ${REVIEW_ALL} } } }
+      modelRiskNotices(first: 50) { totalCount edges { node { id title tlp review { id status reviewers { id } } } } }
+      vulnerabilities(first: 50) { totalCount edges { node { id title review { id } } } } }`;
+    const [member, peer] = [await rq(q, {}, rt[tier]), await rq(q, {}, rpeer[tier])];
+    expect(JSON.parse(peer).errors, peer).toBeUndefined();
+    // Nothing of these never leaves that a member of the tier sees (RED findings reach their recipients only): the same answer.
+    expect(peer).toBe(member);
+    expect(JSON.parse(peer).data.modelRiskNotices.totalCount).toBe(tier === 'COMMUNITY' ? 1 : 2);
+    if (tier === 'TRUSTED') {
+      // Invited, the peer still sees neither B nor its findings before the close (an invited member would).
+      const asInvited = await rq(`query($id: ID!) { modelReview(id: $id) { id } modelRiskNotice(id: "${rids.openGreen}") { id } }`, { id: rids.open }, rpeer.TRUSTED);
+      expect(asInvited).toBe(await rq(`query($id: ID!) { modelReview(id: $id) { id } modelRiskNotice(id: "${rids.openGreen}") { id } }`, { id: absentReview() }, rt.TRUSTED));
+    }
+    await Promise.all([rpeerStreams[tier].nextHeartbeats(2), streams[tier]!.nextHeartbeats(2)]);
+    const events = (s: AlertStream) => s.events.map(({ cursor: _c, ...rest }) => rest);
+    expect(events(rpeerStreams[tier])).toEqual(events(streams[tier]!));
+    const text = peer + JSON.stringify(rpeerStreams[tier].messages);
+    assertNoReviewMarkers(tier, text);
+    for (const id of [rids.open, rids.cancelled, rids.openGreen, rids.openClear, rids.openCase, rids.cancelledClear, rids.closedRed]) {
+      expect(text.includes(id), `the ${tier} peer received the id ${id}`).toBe(false);
+    }
   });
 
   it('can fail: the lab and the reviewer see the markers', async () => {

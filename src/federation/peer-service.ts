@@ -198,7 +198,14 @@ export class PeerService {
 
   /** Stores a puller's cursor after the records it covers (only the cursor fields move). */
   async saveCursor(id: string, cursor: string, lastEventAt: Date | null, receivedAt: Date): Promise<void> {
-    await this.updatePeer(id, { cursor, lastEventAt, lastReceivedAt: receivedAt });
+    // Only while the peer is ACTIVE and as paused as when read: removePeer offboards before it wipes
+    // the credential, so a save that read the peer before the removal cannot write the credential
+    // (and `removedAt: null`) back after it, nor undo a pausePeer. An offboarded peer is never pulled
+    // again; a save skipped for a pause is replayed (idempotently) on resume.
+    const member = await this.peer(id);
+    if (member.status !== 'ACTIVE' || member.peer!.removedAt) return;
+    const after = await this.deps.members.update(id, { status: 'ACTIVE', peerPaused: member.peer!.paused }, { peer: { ...member.peer!, cursor, lastEventAt, lastReceivedAt: receivedAt } });
+    if (after) this.deps.onChanged(id);
   }
 
   private async setPaused(viewer: Viewer, id: string, paused: boolean): Promise<PeerView> {

@@ -2048,8 +2048,11 @@ export type RecordOrigin = {
   /** The original publisher's member id on the origin hub, where the peer let this hub see it. */
   publisher: Maybe<Scalars['String']['output']>;
   receivedAt: Scalars['DateTime']['output'];
-  /** The peer it was received from (a member of kind HUB). */
-  receivedFrom: Scalars['ID']['output'];
+  /**
+   * The peer it was received from (a member of kind HUB): the record's `source`, gated as that is
+   * (a COMMUNITY reader sees neither; `hub` stays, which every peer needs to keep a ring from looping).
+   */
+  receivedFrom: Maybe<Scalars['ID']['output']>;
   /** Whether it may be shared onward to other peers. */
   shareOnward: Scalars['Boolean']['output'];
   /** The record's TLP as received (a received record keeps its TLP). */
@@ -3180,7 +3183,7 @@ export type RecordOriginResolvers<ContextType = HubContext, ParentType extends R
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   publisher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  receivedFrom?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  receivedFrom?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   shareOnward?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   tlp?: Resolver<ResolversTypes['TLP'], ParentType, ContextType>;
 };

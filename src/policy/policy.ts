@@ -1126,7 +1126,7 @@ export function mayManageReview(viewer: Viewer, review: Pick<ModelReviewDoc, 'la
 }
 
 /** Whether the viewer's member may file findings under a review it sees: a reviewer (the status is checked apart). */
-export function mayFileFinding(viewer: Viewer, review: Pick<ModelReviewDoc, 'reviewers'>): boolean {
+export function mayFileFinding(viewer: Viewer, review: Pick<ModelReviewDoc, 'reviewers'>): viewer is MemberViewer {
   return viewer.kind === 'member' && !viewer.peer && review.reviewers.includes(viewer.memberId);
 }
 

@@ -123,6 +123,8 @@ export interface MemberGuard {
   status?: MemberStatus;
   /** `statusChange.requestId`: the approval request that the member's last status change recorded (a registration's own request). */
   statusRequestId?: string;
+  /** `peer.paused` (a peer hub's): a puller's cursor save never undoes a pausePeer that landed after it read. */
+  peerPaused?: boolean;
 }
 
 /** The fields a conditional update may set (never the id, never `createdAt`). */

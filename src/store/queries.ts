@@ -183,6 +183,7 @@ export function memberGuardFilter(id: string, expected: MemberGuard): Filter {
   else if (expected.status === 'SUSPENDED') clauses.push({ $or: [{ status: 'SUSPENDED' }, { status: { $exists: false }, suspended: true }] });
   else if (expected.status) clauses.push({ status: expected.status });
   if (expected.statusRequestId) clauses.push({ 'statusChange.requestId': expected.statusRequestId });
+  if (expected.peerPaused !== undefined) clauses.push({ 'peer.paused': expected.peerPaused });
   return clauses.length === 1 ? clauses[0]! : { $and: clauses };
 }
 
@@ -190,6 +191,7 @@ export function memberGuardFilter(id: string, expected: MemberGuard): Filter {
 export function memberMatches(member: Member, expected: MemberGuard): boolean {
   if (expected.tier && member.tier !== expected.tier) return false;
   if (expected.statusRequestId && member.statusChange?.requestId !== expected.statusRequestId) return false;
+  if (expected.peerPaused !== undefined && member.peer?.paused !== expected.peerPaused) return false;
   return !expected.status || memberStatus(member) === expected.status;
 }
 

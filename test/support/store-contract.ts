@@ -863,6 +863,15 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.members.update('m-a', { status: 'PENDING', statusRequestId: 'approval--1' }, { status: 'ACTIVE' })).toMatchObject({ status: 'ACTIVE' });
       });
 
+      it("guards on a peer's pause (a puller's cursor save never undoes pausePeer)", async () => {
+        const peer = { url: 'https://peer.example/graphql', credential: null, pull: { kinds: ['INDICATOR' as const], minSeverity: null, tags: [] }, shareOnward: false, requestId: null, paused: true, removedAt: null, cursor: null, lastEventAt: null, lastReceivedAt: null, createdAt: at(1) };
+        await store.members.put(memberDoc('m-a', { kind: 'HUB', peer }));
+        expect(await store.members.update('m-a', { status: 'ACTIVE', peerPaused: false }, { peer: { ...peer, paused: false, cursor: 'c' } })).toBeNull();
+        expect(await store.members.update('m-a', { status: 'ACTIVE', peerPaused: true }, { peer: { ...peer, cursor: 'c' } })).toMatchObject({ peer: { paused: true, cursor: 'c' } });
+        await store.members.put(memberDoc('m-b'));
+        expect(await store.members.update('m-b', { peerPaused: false }, { tier: 'CORE' })).toBeNull();
+      });
+
       it('reads a member written before status by its suspended flag, and drops the flag when status is set', async () => {
         const legacy = (id: string, suspended: boolean) => {
           const { status: _status, ...rest } = memberDoc(id);
