@@ -13,6 +13,7 @@ import { SubstringMatcher } from '../src/warninglists/substring-matcher.js';
 import { RegexMatcher } from '../src/warninglists/regex-matcher.js';
 import { loadVendoredLists } from '../src/warninglists/load-vendored-lists.js';
 import { WarningListSet } from '../src/warninglists/warning-list-set.js';
+import { parseConfig } from '../src/config.js';
 import { normalizeIndicator } from '../src/domain/normalize.js';
 
 describe('list types', () => {
@@ -185,5 +186,16 @@ describe('AlertFilter.excludeWarned', () => {
     await replay.nextHeartbeats();
     expect(replay.summary).toEqual([`INDICATOR ${cdn} PUBLISHED`, `INDICATOR ${evil} PUBLISHED`]);
     expect(dns).toBeDefined();
+  });
+});
+
+describe('HUB_WARNINGLIST_POLICY', () => {
+  const env = (v?: string) => ({ PORT: '0', HUB_DATA_DIR: '/tmp/unused', ...(v === undefined ? {} : { HUB_WARNINGLIST_POLICY: v }) });
+
+  it('defaults to warn, takes reject, and names the variable when the value is unknown or not built yet (hold)', () => {
+    expect(parseConfig(env()).warningListPolicy).toBe('warn');
+    expect(parseConfig(env('reject')).warningListPolicy).toBe('reject');
+    expect(() => parseConfig(env('block'))).toThrow(/HUB_WARNINGLIST_POLICY must be one of warn, hold, reject/);
+    expect(() => parseConfig(env('hold'))).toThrow(/HUB_WARNINGLIST_POLICY=hold is not available yet/);
   });
 });
