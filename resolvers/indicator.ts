@@ -1,5 +1,5 @@
 import type { HubContext } from '../src/context.js';
-import type { IndicatorDoc, IndicatorInput, SightingDoc } from '../src/domain/types.js';
+import type { IndicatorDoc, IndicatorInput, SightingDoc, SightingKind } from '../src/domain/types.js';
 import { canSeeRecipients } from '../src/policy/policy.js';
 import type { QueryIndicatorsArgs } from '../src/generated/graphql.js';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -36,9 +36,9 @@ export const indicatorResolvers = {
     },
     reportSighting: (
       _: unknown,
-      args: { indicatorId: string; count: number; seenAt?: Date | null },
+      args: { indicatorId: string; count: number; seenAt?: Date | null; kind?: SightingKind | null },
       { viewer, services }: HubContext,
-    ) => services.indicators.reportSighting(viewer, args.indicatorId, args.count, args.seenAt),
+    ) => services.indicators.reportSighting(viewer, args.indicatorId, args.count, args.seenAt, args.kind ?? 'TRUE_POSITIVE'),
     revokeIndicator: (_: unknown, args: { id: string; reason: string }, { viewer, services }: HubContext) =>
       services.indicators.revoke(viewer, args.id, args.reason),
   },

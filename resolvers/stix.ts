@@ -4,6 +4,7 @@ import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../src/domain
 import { badInput } from '../src/errors.js';
 import { HUB_EXTENSION_DEFINITION } from '../src/stix/hub-extension.js';
 import { indicatorToStix } from '../src/stix/indicator-to-stix.js';
+import { DecayService, type DecayFacts } from '../src/services/decay-service.js';
 import { noticeToStix } from '../src/stix/notice-to-stix.js';
 import { sightingToStix } from '../src/stix/sighting-to-stix.js';
 import { stixBundle } from '../src/stix/stix-bundle.js';
@@ -40,6 +41,13 @@ async function reviewParts(doc: ModelReviewDoc, ctx: HubContext): Promise<ModelR
   return { summary, findingIds: findings.map((f) => f._id) };
 }
 
+/** Each indicator's score, decayed flag and crossing instant (their publishers' tiers through the member loader). */
+async function decayOf(indicators: readonly IndicatorDoc[], ctx: HubContext, view: StixView): Promise<Map<string, DecayFacts>> {
+  if (indicators.length === 0) return new Map();
+  const members = present(await ctx.loaders.member.loadMany([...new Set(indicators.map((i) => i.source))]));
+  return ctx.services.decay.factsOf(indicators, DecayService.tiers(members, (doc) => view.gates.allows(view.viewer, doc, 'indicator.created_by_ref')));
+}
+
 export const stixResolvers = {
   Query: {
     stixBundle: async (_: unknown, { ids }: { ids: string[] }, ctx: HubContext, info: GraphQLResolveInfo) => {
@@ -62,6 +70,7 @@ export const stixResolvers = {
       return stixBundle(
         {
           indicators,
+          decay: await decayOf(indicators, ctx, view),
           notices: await Promise.all(notices.map(async (doc) => ({ doc, relatedIndicatorIds: await visibleRelated(doc, ctx), reviewRef: await reviewRef(doc, ctx) }))),
           reviews,
           sightings,
@@ -73,7 +82,8 @@ export const stixResolvers = {
     stixExtensionDefinition: () => HUB_EXTENSION_DEFINITION,
   },
   Indicator: {
-    stix: (i: IndicatorDoc, _: unknown, ctx: HubContext, info: GraphQLResolveInfo) => indicatorToStix(i, viewOf(ctx, info)),
+    stix: async (i: IndicatorDoc, _: unknown, ctx: HubContext, info: GraphQLResolveInfo) =>
+      indicatorToStix(i, viewOf(ctx, info), (await decayOf([i], ctx, viewOf(ctx, info))).get(i._id)),
   },
   Sighting: {
     // Reached only through Indicator.sightings, which the viewer already passed.

@@ -120,6 +120,7 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, { error: () => 'HUB_ID must be 1-64 lowercase letters, digits and inner hyphens (the member id its peers give this hub)' })
     .default('the-hub'),
   HUB_MAX_HOPS: count('HUB_MAX_HOPS', 1).max(16, 'HUB_MAX_HOPS must be at most 16').default(DEFAULT_MAX_HOPS),
+  HUB_FP_ALERT_MEMBERS: count('HUB_FP_ALERT_MEMBERS', 1).max(1_000, 'HUB_FP_ALERT_MEMBERS must be at most 1000').default(3),
   HUB_POC_DELAY: z.string().transform((v, ctx) => {
     if (v === '0') return 0;
     const ms = parseDuration(v);
@@ -191,6 +192,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_PUBLISHER_NAME: { description: 'the publisher name the exports give (CSAF publisher.name)', default: 'The hub' },
   HUB_ID: { description: "this hub's id in a federation: the member id its peers register it under, and the origin its records carry at peers", default: 'the-hub' },
   HUB_MAX_HOPS: { description: 'federation: hubs a record may cross from its origin; one received at this count is not shared onward', default: '3' },
+  HUB_FP_ALERT_MEMBERS: { description: "intel quality: distinct members reporting one indicator as a false positive before its publisher's audit log says so", default: '3' },
   HUB_CVE_ORG_ID: { description: "the CVE Program organisation UUID of the hub's CNA: CVE records' providerMetadata.orgId", default: 'a fixed placeholder UUID' },
   HUB_REVIEW_WINDOW: { description: "model reviews: the shortest review window before a model's planned deployment (shorter only by a two-person reschedule)", default: '30d' },
   HUB_REVIEW_DEFAULT_TIER: { description: 'model reviews: members at this tier or above review every model by default (COMMUNITY, TRUSTED, CORE; NONE: only those invited)', default: 'CORE' },
@@ -354,6 +356,12 @@ export interface HubConfig {
    */
   maxHops: number;
   /**
+   * Distinct members that must report one indicator as a false positive before its publisher is
+   * told, by an entry in its audit log that counts them without naming them (`HUB_FP_ALERT_MEMBERS`,
+   * 1 to 1,000, default 3; docs/intel-quality.md).
+   */
+  fpAlertMembers: number;
+  /**
    * Pre-deployment model reviews (docs/model-reviews.md): the shortest window between a review's
    * opening and its planned deployment, ms (`HUB_REVIEW_WINDOW`, default 30 days). A review is
    * scheduled at least this far ahead; its window opens this long before deployment unless the
@@ -428,6 +436,7 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
     pocDelayMs: e.HUB_POC_DELAY,
     hubId: e.HUB_ID,
     maxHops: e.HUB_MAX_HOPS,
+    fpAlertMembers: e.HUB_FP_ALERT_MEMBERS,
     exportPublisher: {
       ...DEFAULT_EXPORT_PUBLISHER,
       ...(e.HUB_PUBLIC_URL ? { namespace: e.HUB_PUBLIC_URL.replace(/\/+$/, '') } : {}),

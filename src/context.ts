@@ -20,6 +20,7 @@ import type { VulnerabilityDoc } from './domain/vulnerability.js';
 import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
+import type { DecayService } from './services/decay-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -47,6 +48,8 @@ export interface Services {
   reviewFindings: ReviewFindings;
   /** The warning lists loaded at start (docs/intel-quality.md, "Warning lists"). */
   warningLists: WarningListSet;
+  /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
+  decay: DecayService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

@@ -5,6 +5,7 @@
 import { WarningListSet } from './warninglists/warning-list-set.js';
 import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
 import { PublishScreen } from './warninglists/publish-screen.js';
+import { DecayService } from './services/decay-service.js';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
 import type { HubSecrets } from './auth/key-store.js';
@@ -102,6 +103,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
   const warningLists = new WarningListSet(loadVendoredLists());
   const indicators = new IndicatorService({
+    fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
     idempotency: store.idempotency,
     sequences: store.sequences,
@@ -219,7 +221,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, warningLists };
+  const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

@@ -234,6 +234,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             modelReviews: store.modelReviews,
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
+            decay: services.decay,
             gates: StixGates.of(schema),
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).

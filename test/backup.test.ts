@@ -69,6 +69,8 @@ beforeAll(async () => {
     closesAt: new Date(now.getTime() + 40 * 86_400_000), cancelledAt: null, cancelReason: null, reviewers: ['demo-agency'], invited: [], summaryPublic: false, closeAnnouncedAt: null,
     createdAt: now, updatedAt: now, seq: 1,
   });
+  // A hub-admin's decay model, as setDecayModel stores it.
+  await t.hub.store.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: now, updatedBy: 'admin@demo-isac' });
   // TAXII add objects: a status resource and the STIX version it wrote.
   const added = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/indicators/objects/`, {
     method: 'POST',

@@ -119,6 +119,16 @@ export interface IndicatorDoc {
   seq: number;
   /** Provenance of a claim received from a peer hub (src/domain/peer.ts); absent or null for this hub's own. */
   origin?: RecordOrigin | null;
+  /**
+   * When the claim was last confirmed: published again by its publisher or sighted as a true
+   * positive. The decay clock's start (src/domain/decay-model.ts); absent on claims stored before
+   * decay existed (their `createdAt` is used).
+   */
+  lastConfirmedAt?: Date | null;
+  /** An analyst's score, set by the publisher's people; cleared by the next re-publication. */
+  scoreOverride?: { score: number; reason: string; by: string; at: Date } | null;
+  /** Distinct members (never the publisher) that reported the claim as a false positive. */
+  falsePositiveReporters?: string[];
 }
 
 export interface ModelRef {
@@ -201,6 +211,10 @@ export interface NoticeInput {
 }
 
 /** One member's report of having seen an indicator. */
+export const SIGHTING_KINDS = ['TRUE_POSITIVE', 'FALSE_POSITIVE'] as const;
+/** What a sighting says: seen doing harm, or matched benign activity (docs/intel-quality.md). */
+export type SightingKind = (typeof SIGHTING_KINDS)[number];
+
 export interface SightingDoc {
   /** `sighting--<uuid>` */
   _id: string;
@@ -210,6 +224,8 @@ export interface SightingDoc {
   count: number;
   seenAt: Date;
   reportedAt: Date;
+  /** Absent on sightings stored before kinds existed: those are true positives. */
+  kind?: SightingKind;
   /**
    * The microsecond of its TAXII \`date_added\`, 0-999: \`offsetOfId(_id)\` (src/taxii/date-added.ts),
    * a function of the id alone, stored so that TAXII pages read an index in \`date_added\` order.
@@ -392,6 +408,9 @@ export const AUDIT_ACTIONS = [
   'PEER_PAUSED',
   'PEER_RESUMED',
   'PEER_REMOVED',
+  'DECAY_MODEL_SET',
+  'SCORE_OVERRIDDEN',
+  'FALSE_POSITIVES_REPORTED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW';

@@ -271,11 +271,14 @@ export type AuditAction =
   | 'COMMUNITY_MEMBER_ADDED'
   /** A member was taken off a community's roster (in the owning member's log; `details.memberId`). */
   | 'COMMUNITY_MEMBER_REMOVED'
+  | 'DECAY_MODEL_SET'
   | 'EMBARGO_ACCEPTED'
   /** A case's embargo ended: at its end, or early by an approved request. */
   | 'EMBARGO_ENDED'
   | 'EMBARGO_PROPOSED'
   | 'EMBARGO_REJECTED'
+  /** Several members reported an indicator as a false positive (the entry counts them, never names them). */
+  | 'FALSE_POSITIVES_REPORTED'
   /** An identity was linked to a person (at once, or an approved LINK_IDENTITY). */
   | 'IDENTITY_LINKED'
   /** An approved identity provider registration (or replacement) was applied. */
@@ -322,6 +325,7 @@ export type AuditAction =
   /** An approved role grant was applied (or the hub seeded roles: details.seeded). */
   | 'ROLE_GRANTED'
   | 'ROLE_REVOKED'
+  | 'SCORE_OVERRIDDEN'
   | 'STATUS_CHANGE'
   | 'TIER_CHANGE'
   | 'TOKEN_ISSUED'
@@ -556,6 +560,26 @@ export type CvssVersion =
   | 'V3_1'
   | 'V4_0';
 
+/** How one indicator type's score decays (docs/intel-quality.md): MISP's polynomial shape. */
+export type DecayModel = {
+  /** Days after the last confirmation at which the score reaches 0. */
+  lifetimeDays: Scalars['Float']['output'];
+  /** The exponent is 1 / speed: below 1 the score stays high and falls late, above 1 it falls early. */
+  speed: Scalars['Float']['output'];
+  /** Below this score (0 to 100) an indicator is decayed. */
+  threshold: Scalars['Int']['output'];
+  type: IndicatorType;
+};
+
+export type DecayModelInput = {
+  /** 1 to 3,650. */
+  lifetimeDays: Scalars['Float']['input'];
+  /** 0.1 to 10. */
+  speed: Scalars['Float']['input'];
+  /** An integer from 0 to 100. */
+  threshold: Scalars['Int']['input'];
+};
+
 export type Disclosure = {
   /** The disclosure deadline: 90 days (7 when exploited) from notification. */
   deadlineAt: Maybe<Scalars['DateTime']['output']>;
@@ -670,6 +694,8 @@ export type Indicator = Node & {
   /** 0 to 100. */
   confidence: Scalars['Int']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** Whether the score is below its type's threshold: SIEMs should stop blocking it. */
+  decayed: Scalars['Boolean']['output'];
   description: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   lastSeenAt: Maybe<Scalars['DateTime']['output']>;
@@ -679,6 +705,12 @@ export type Indicator = Node & {
   recipients: Maybe<Array<Scalars['ID']['output']>>;
   revoked: Scalars['Boolean']['output'];
   revokedReason: Maybe<Scalars['String']['output']>;
+  /**
+   * 0 to 100, computed when read: the base (confidence weighed by the publisher's tier and halved per
+   * member reporting a false positive) decayed by its type's model since the claim was last published
+   * again or sighted as a true positive; an analyst's override instead, until the next re-publication.
+   */
+  score: Scalars['Int']['output'];
   severity: Severity;
   sightingCount: Scalars['Int']['output'];
   /** Who reported seeing this indicator, when, and how often: the newest 100 reports (`sightingCount` counts all). */
@@ -1234,6 +1266,11 @@ export type Mutation = {
    * identity providers removed. Its records stay, with their markings, attributed to it.
    */
   offboardMember: Member;
+  /**
+   * Sets one of the caller's member's indicators' score by hand (publisher role; audited). The score
+   * stays, without decaying, until the member publishes the indicator again.
+   */
+  overrideScore: Indicator;
   /** Stops pulling from a peer (hub-admin); its cursor is kept, so resumePeer continues where it stopped. */
   pausePeer: Peer;
   /** Coordinators propose an embargo end; a new proposal while one is ACTIVE puts it in REVISE. */
@@ -1292,7 +1329,10 @@ export type Mutation = {
   removePerson: Person;
   /** The lab's publishers and member-admins: remove reviewers it invited (those the default tier made reviewers stay). */
   removeReviewers: ModelReview;
-  /** Adds sightings to an indicator the caller can see (reader role). */
+  /**
+   * Adds sightings to an indicator the caller can see (reader role). A TRUE_POSITIVE confirms it (its
+   * score's clock restarts); a FALSE_POSITIVE lowers its score (docs/intel-quality.md).
+   */
   reportSighting: Indicator;
   /**
    * Asks to end an embargo early: at embargoUntil, or when approved (null). For a notice, a publisher
@@ -1342,6 +1382,8 @@ export type Mutation = {
   revokeRole: Person;
   /** The lab's publishers and member-admins. Every member at HUB_REVIEW_DEFAULT_TIER (CORE) or above becomes a reviewer, plus `reviewerIds`. */
   scheduleModelReview: ModelReview;
+  /** Sets an indicator type's decay model (hub-admin; audited). Applies to every indicator of the type at once. */
+  setDecayModel: DecayModel;
   /** The vendor's own people or coordinators. FIX_AVAILABLE when every affected vendor is FIXED or NOT_AFFECTED. */
   setVendorStatus: Vulnerability;
   /** Reports a flaw (role publisher). It starts RECEIVED: the reporter and coordinators see it. */
@@ -1443,6 +1485,13 @@ export type MutationMarkDuplicateArgs = {
 export type MutationOffboardMemberArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+export type MutationOverrideScoreArgs = {
+  indicatorId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  score: Scalars['Int']['input'];
 };
 
 
@@ -1549,6 +1598,7 @@ export type MutationRemoveReviewersArgs = {
 export type MutationReportSightingArgs = {
   count: Scalars['Int']['input'];
   indicatorId: Scalars['ID']['input'];
+  kind?: InputMaybe<SightingKind>;
   seenAt?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
@@ -1633,6 +1683,12 @@ export type MutationRevokeRoleArgs = {
 
 export type MutationScheduleModelReviewArgs = {
   input: ModelReviewInput;
+};
+
+
+export type MutationSetDecayModelArgs = {
+  input: DecayModelInput;
+  type: IndicatorType;
 };
 
 
@@ -1892,6 +1948,8 @@ export type Query = {
    * member-admin: those its member owns; a hub-admin: all), by name. Needs a token.
    */
   communities: Array<Community>;
+  /** The decay model of every indicator type. */
+  decayModels: Array<DecayModel>;
   /** One indicator by id; null when it does not exist or the viewer may not see it (the two look alike). */
   indicator: Maybe<Indicator>;
   /**
@@ -2087,6 +2145,7 @@ export type Severity =
 export type Sighting = {
   count: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
+  kind: SightingKind;
   reportedAt: Scalars['DateTime']['output'];
   /** The reporting member. */
   reporter: Maybe<Member>;
@@ -2094,6 +2153,12 @@ export type Sighting = {
   /** This sighting report as a STIX 2.1 sighting SRO (its reporter is `where_sighted_refs`). */
   stix: Maybe<Scalars['JSON']['output']>;
 };
+
+export type SightingKind =
+  /** The indicator matched benign activity: lowers the score (docs/intel-quality.md). */
+  | 'FALSE_POSITIVE'
+  /** The indicator was seen doing harm: confirms the claim (its score's clock restarts). */
+  | 'TRUE_POSITIVE';
 
 /** Signature algorithms a member's identity provider may sign with (none, HS* and RS* are refused). */
 export type SigningAlgorithm =
@@ -2441,6 +2506,8 @@ export type ResolversTypes = {
   CvssInput: CvssInput;
   CvssVersion: CvssVersion;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DecayModel: ResolverTypeWrapper<DecayModel>;
+  DecayModelInput: DecayModelInput;
   Disclosure: ResolverTypeWrapper<Disclosure>;
   DisclosureStage: DisclosureStage;
   Discovery: ResolverTypeWrapper<Omit<Discovery, 'model'> & { model?: Maybe<ResolversTypes['ModelRef']> }>;
@@ -2514,6 +2581,7 @@ export type ResolversTypes = {
   Role: ResolverTypeWrapper<Scalars['Role']['output']>;
   Severity: Severity;
   Sighting: ResolverTypeWrapper<SightingDocModel>;
+  SightingKind: SightingKind;
   SigningAlgorithm: SigningAlgorithm;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -2566,6 +2634,8 @@ export type ResolversParentTypes = {
   Cvss: Cvss;
   CvssInput: CvssInput;
   DateTime: Scalars['DateTime']['output'];
+  DecayModel: DecayModel;
+  DecayModelInput: DecayModelInput;
   Disclosure: Disclosure;
   Discovery: Omit<Discovery, 'model'> & { model?: Maybe<ResolversParentTypes['ModelRef']> };
   DiscoveryInput: DiscoveryInput;
@@ -2802,6 +2872,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DecayModelResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['DecayModel'] = ResolversParentTypes['DecayModel']> = {
+  lifetimeDays?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['IndicatorType'], ParentType, ContextType>;
+};
+
 export type DisclosureResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Disclosure'] = ResolversParentTypes['Disclosure']> = {
   deadlineAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   nextStage?: Resolver<Maybe<ResolversTypes['DisclosureStage']>, ParentType, ContextType>;
@@ -2842,6 +2919,7 @@ export type IdentityProviderRegistrantsResolvers<ContextType = HubContext, Paren
 export type IndicatorResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Indicator'] = ResolversParentTypes['Indicator']> = {
   confidence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  decayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -2849,6 +2927,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   revokedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   sightingCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sightings?: Resolver<Maybe<Array<ResolversTypes['Sighting']>>, ParentType, ContextType>;
@@ -3043,6 +3122,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   linkIdentity?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationLinkIdentityArgs, 'issuer' | 'personId' | 'subject'>>;
   markDuplicate?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationMarkDuplicateArgs, 'id' | 'of' | 'reason'>>;
   offboardMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationOffboardMemberArgs, 'id' | 'reason'>>;
+  overrideScore?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationOverrideScoreArgs, 'indicatorId' | 'reason' | 'score'>>;
   pausePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationPausePeerArgs, 'id'>>;
   proposeEmbargo?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationProposeEmbargoArgs, 'endsAt' | 'id' | 'reason'>>;
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
@@ -3061,7 +3141,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   removePeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationRemovePeerArgs, 'id'>>;
   removePerson?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRemovePersonArgs, 'personId' | 'reason'>>;
   removeReviewers?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationRemoveReviewersArgs, 'memberIds' | 'reviewId'>>;
-  reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId'>>;
+  reportSighting?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationReportSightingArgs, 'count' | 'indicatorId' | 'kind'>>;
   requestEmbargoLift?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestEmbargoLiftArgs, 'noticeId' | 'reason'>>;
   requestIdentityProviderRegistration?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRegistrationArgs, 'input' | 'reason'>>;
   requestIdentityProviderRemoval?: Resolver<ResolversTypes['ApprovalRequest'], ParentType, ContextType, RequireFields<MutationRequestIdentityProviderRemovalArgs, 'issuer' | 'memberId' | 'reason'>>;
@@ -3075,6 +3155,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
   scheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationScheduleModelReviewArgs, 'input'>>;
+  setDecayModel?: Resolver<ResolversTypes['DecayModel'], ParentType, ContextType, RequireFields<MutationSetDecayModelArgs, 'input' | 'type'>>;
   setVendorStatus?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSetVendorStatusArgs, 'id' | 'status' | 'vendorId'>>;
   submitVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSubmitVulnerabilityArgs, 'input'>>;
   suspendMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSuspendMemberArgs, 'id' | 'reason'>>;
@@ -3158,6 +3239,7 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   approvalRequests?: Resolver<ResolversTypes['ApprovalRequestConnection'], ParentType, ContextType, RequireFields<QueryApprovalRequestsArgs, 'first'>>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   communities?: Resolver<Array<ResolversTypes['Community']>, ParentType, ContextType>;
+  decayModels?: Resolver<Array<ResolversTypes['DecayModel']>, ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType, RequireFields<QueryIndicatorArgs, 'id'>>;
   indicators?: Resolver<ResolversTypes['IndicatorConnection'], ParentType, ContextType, RequireFields<QueryIndicatorsArgs, 'first'>>;
   lookupIndicators?: Resolver<Array<ResolversTypes['IndicatorLookup']>, ParentType, ContextType, RequireFields<QueryLookupIndicatorsArgs, 'values'>>;
@@ -3195,6 +3277,7 @@ export interface RoleScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export type SightingResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['Sighting'] = ResolversParentTypes['Sighting']> = {
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SightingKind'], ParentType, ContextType>;
   reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reporter?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   seenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -3305,6 +3388,7 @@ export type Resolvers<ContextType = HubContext> = {
   Credit?: CreditResolvers<ContextType>;
   Cvss?: CvssResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DecayModel?: DecayModelResolvers<ContextType>;
   Disclosure?: DisclosureResolvers<ContextType>;
   Discovery?: DiscoveryResolvers<ContextType>;
   Embargo?: EmbargoResolvers<ContextType>;

@@ -16,7 +16,7 @@ import { MAX_IDENTITY_PROVIDERS } from '../services/identity-service.js';
 import { MAX_LOOKUP_VALUES, MAX_PUBLISH_BATCH } from '../services/indicator-service.js';
 import { MAX_MEMBERS } from '../services/member-service.js';
 import { MAX_PAGE_SIZE } from '../services/paginate.js';
-import { NOTICE_CATEGORIES, ROLES, SEVERITIES } from '../domain/types.js';
+import { INDICATOR_TYPES, NOTICE_CATEGORIES, ROLES, SEVERITIES } from '../domain/types.js';
 import { MAX_IDENTITIES_PER_PERSON } from '../domain/person.js';
 import { MAX_PEOPLE_LISTED } from '../services/people-service.js';
 import { MAX_PENDING_SHOWN } from '../services/approval-service.js';
@@ -78,6 +78,7 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Indicator.recipients': { items: RECORD_LIMITS.recipients },
   'Indicator.tags': { items: RECORD_LIMITS.tags },
   'Indicator.sightings': { items: RECORD_LIMITS.sightingsShown },
+  'Query.decayModels': { items: INDICATOR_TYPES.length },
   'IndicatorLookup.indicators': { items: RECORD_LIMITS.claimsPerLookup },
   'ModelRiskNotice.recipients': { items: RECORD_LIMITS.recipients },
   'ModelRiskNotice.atlasTechniques': { items: RECORD_LIMITS.atlasTechniques },

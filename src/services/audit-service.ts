@@ -14,6 +14,7 @@ import type {
   AuditEntry,
   AuditJson,
   IdentityProviderRegistration,
+  IndicatorType,
   NoticeDoc,
   NoticeStatus,
 } from '../domain/types.js';
@@ -347,6 +348,24 @@ export class AuditService {
   peerChanged(action: 'PEER_PAUSED' | 'PEER_RESUMED' | 'PEER_REMOVED', actor: MemberViewer, peerId: string) {
     const verb = { PEER_PAUSED: 'paused', PEER_RESUMED: 'resumed', PEER_REMOVED: 'removed' }[action];
     return this.append(action, actor, peerId, { kind: 'MEMBER', id: peerId }, `${verb} pulling from peer hub ${clip(peerId, 200)}`, {});
+  }
+
+  /** A hub-admin set an indicator type's decay model (src/domain/decay-model.ts): a hub-wide entry. */
+  decayModelSet(actor: MemberViewer, type: IndicatorType, model: { lifetimeDays: number; speed: number; threshold: number }) {
+    return this.append('DECAY_MODEL_SET', actor, null, null, `set the decay model of ${type}: lifetime ${model.lifetimeDays} days, speed ${model.speed}, threshold ${model.threshold}`, { type, ...model });
+  }
+
+  /** The publisher's person set an indicator's score by hand (until its next re-publication). */
+  scoreOverridden(actor: MemberViewer, id: string, score: number, reason: string) {
+    return this.append('SCORE_OVERRIDDEN', actor, actor.memberId, { kind: 'INDICATOR', id }, `set the score of indicator ${id} to ${score}`, { score, reason: clip(reason, 500) });
+  }
+
+  /**
+   * Several members reported one of the publisher's indicators as a false positive: an entry
+   * the publisher's member-admins read. It counts the reporters and never names them.
+   */
+  falsePositivesReported(publisher: string, id: string, reporters: number) {
+    return this.append('FALSE_POSITIVES_REPORTED', null, publisher, { kind: 'INDICATOR', id }, `${reporters} members reported indicator ${id} as a false positive`, { reporters });
   }
 
   /**

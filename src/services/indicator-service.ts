@@ -3,7 +3,7 @@ import { withId } from '../domain/with-id.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, TLPS, type SightingDoc, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
+import { severityRank, TLPS, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
@@ -98,6 +98,11 @@ export interface IndicatorServiceDeps {
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
   now?: () => Date;
+  /**
+   * Distinct members reporting one indicator as a false positive before its publisher's audit log
+   * says so (`HUB_FP_ALERT_MEMBERS`). Default 3.
+   */
+  fpAlertMembers?: number;
   /** Makes the UUIDs of new ids. Default `crypto.randomUUID` (tests make them deterministic). */
   randomUUID?: () => string;
 }
@@ -397,13 +402,21 @@ export class IndicatorService {
         revoked: false,
         revokedReason: null,
         updatedAt: now,
+        // Publishing the claim again confirms it: the decay clock restarts and an analyst's override ends.
+        lastConfirmedAt: now,
+        scoreOverride: null,
       },
     };
   }
 
-  /** Adds sightings to an indicator the viewer can see; returns it, or NOT_FOUND. */
-  async reportSighting(viewer: Viewer, id: string, count: number, seenAt: Date | null | undefined): Promise<IndicatorDoc> {
+  /**
+   * Adds sightings to an indicator the viewer can see; returns it, or NOT_FOUND. A true positive
+   * confirms the claim (its decay clock restarts at `seenAt`); a false positive is
+   * `reportFalsePositive`.
+   */
+  async reportSighting(viewer: Viewer, id: string, count: number, seenAt: Date | null | undefined, kind: SightingKind = 'TRUE_POSITIVE'): Promise<IndicatorDoc> {
     assertRole(viewer, 'reader');
+    if (kind === 'FALSE_POSITIVE') return this.reportFalsePositive(viewer, id, count, seenAt);
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
     const now = this.now();
     const seen = seenAt ?? now;
@@ -416,7 +429,8 @@ export class IndicatorService {
     const updated = await this.deps.events.recording('INDICATOR', async () => {
       const after = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
         $inc: { sightingCount: count },
-        $max: { lastSeenAt: seen },
+        // A true-positive sighting confirms the claim: the decay clock restarts at the sighting.
+        $max: { lastSeenAt: seen, lastConfirmedAt: seen },
         $set: { updatedAt: now, seq },
       });
       if (!after) return { value: null, changes: [] };
@@ -424,6 +438,68 @@ export class IndicatorService {
       return { value: after, changes: [{ type: 'SIGHTED', doc: after, before: after }] };
     });
     if (!updated) throw notFound(id);
+    return updated;
+  }
+
+  /**
+   * A report that the indicator matched benign activity (docs/intel-quality.md): stored as a
+   * FALSE_POSITIVE sighting (not counted in `sightingCount`, no clock reset), and the reporting
+   * member joins `falsePositiveReporters` (each distinct member other than the publisher halves the
+   * score's base). When the count of reporters reaches `fpAlertMembers`, the publisher's audit log
+   * says so, counting the reporters without naming them.
+   */
+  private async reportFalsePositive(viewer: Extract<Viewer, { kind: 'member' }>, id: string, count: number, seenAt: Date | null | undefined): Promise<IndicatorDoc> {
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
+    const now = this.now();
+    const seen = seenAt ?? now;
+    if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    const [visible] = await this.byIds(viewer, [id]);
+    if (!visible) throw notFound(id);
+    const own = ownsRecord(viewer, visible);
+    const seq = await this.deps.sequences.next('indicators');
+    const result = await this.deps.events.recording('INDICATOR', async () => {
+      const before = (await this.deps.indicators.find(and({ _id: id }, indicatorVisibility(viewer))))[0];
+      if (!before) return { value: null, changes: [] };
+      // The publisher's own doubt is its to act on (re-publish, override, revoke): it never lowers the base.
+      const after = await this.deps.indicators.updateOne(and({ _id: id }, indicatorVisibility(viewer)), {
+        ...(own ? {} : { $addToSet: { falsePositiveReporters: viewer.memberId } }),
+        $set: { updatedAt: now, seq },
+      });
+      if (!after) return { value: null, changes: [] };
+      await this.deps.sightings.insert({ ...withId(`sighting--${this.uuid()}`), indicatorId: id, reporter: viewer.memberId, count, seenAt: seen, reportedAt: now, kind: 'FALSE_POSITIVE' });
+      return { value: { before, after }, changes: [{ type: 'SIGHTED' as const, doc: after, before }] };
+    });
+    if (!result) throw notFound(id);
+    const threshold = this.deps.fpAlertMembers ?? 3;
+    const had = result.before.falsePositiveReporters?.length ?? 0;
+    const has = result.after.falsePositiveReporters?.length ?? 0;
+    if (had < threshold && has >= threshold) await this.deps.audit.falsePositivesReported(result.after.source, id, has);
+    return result.after;
+  }
+
+  /**
+   * Sets the score of one of the viewer's member's indicators by hand (publisher role): it holds,
+   * without decaying, until the member publishes the claim again (which clears it). Audited.
+   */
+  async overrideScore(viewer: Viewer, id: string, score: number, reason: string): Promise<IndicatorDoc> {
+    assertRole(viewer, 'publisher');
+    if (!Number.isInteger(score) || score < 0 || score > 100) throw badInput('score must be an integer from 0 to 100', 'score');
+    const text = reason.trim();
+    if (text.length < 1 || text.length > RECORD_LIMITS.revokedReason) throw badInput(`reason must be 1 to ${RECORD_LIMITS.revokedReason} characters`, 'reason');
+    const [doc] = await this.byIds(viewer, [id]);
+    if (!doc) throw notFound(id);
+    if (!ownsRecord(viewer, doc)) throw forbidden("only the member that published an indicator can override its score");
+    const now = this.now();
+    const seq = await this.deps.sequences.next('indicators');
+    const updated = await this.deps.events.recording('INDICATOR', async () => {
+      const after = await this.deps.indicators.updateOne(
+        { _id: id, source: viewer.memberId },
+        { $set: { scoreOverride: { score, reason: text, by: viewer.userId, at: now }, updatedAt: now, seq } },
+      );
+      return { value: after, changes: after ? [{ type: 'UPDATED' as const, doc: after, before: doc }] : [] };
+    });
+    if (!updated) throw notFound(id);
+    await this.deps.audit.scoreOverridden(viewer, id, score, text);
     return updated;
   }
 

@@ -6,6 +6,8 @@ import { tlpMarkingId } from './tlp-markings.js';
 const PUBLISHED = '2026-01-01T00:00:00.000Z';
 /** When version 1.1.0 of the extension-definition (x-model-review, review_ref) was published: its `modified`. */
 const REVIEWS_PUBLISHED = '2026-12-01T00:00:00.000Z';
+/** When version 1.2.0 (publisher_confidence, decayed on indicators) was published: its `modified`. */
+const DECAY_PUBLISHED = '2026-12-05T00:00:00.000Z';
 
 const SCHEMA_TEXT = [
   'new-sdo x-model-risk-notice: a notice about an AI model\'s risk. Properties: name (title), description (summary),',
@@ -17,7 +19,8 @@ const SCHEMA_TEXT = [
   'review_ref (the x-model-review it was filed under, present only where the recipient may see that review).',
   'Properties the recipient\'s trust tier does not cover are absent.',
   'property-extension on indicator: severity (info, low, medium, high, critical), sighting_count (integer), last_seen (timestamp),',
-  'revocation_reason (string, on revoked indicators).',
+  'revocation_reason (string, on revoked indicators), publisher_confidence (integer: the publisher\'s own confidence, where the indicator\'s',
+  'confidence is its decayed score), decayed (true once the score fell below its type\'s threshold; such indicators also carry the label decayed).',
   'property-extension on vulnerability (clearinghouse cases): severity, cvss {version, vector, base_score}, status (received, validated,',
   'invalid, fix-available, published, closed), exploited (boolean), affected [{vendor, product, versions, purl, cpe}],',
   'vendor_statuses [{vendor, status (unknown, affected, not-affected, fixed), fixed_in}], discovery_method (ai-model, ai-assisted, human),',
@@ -49,20 +52,20 @@ export const HUB_IDENTITY: StixObject = Object.freeze({
 /**
  * The hub's published extension-definition: declares the `x-model-risk-notice` and
  * `x-model-review` object types (`new-sdo`) and the hub's properties on indicators and
- * vulnerabilities (`property-extension`). Version 1.1.0 added `x-model-review` and `review_ref`:
- * a new `modified`, as STIX wants for a changed object.
+ * vulnerabilities (`property-extension`). Version 1.1.0 added `x-model-review` and `review_ref`,
+ * 1.2.0 `publisher_confidence` and `decayed` on indicators: each a new `modified`, as STIX wants for a changed object.
  */
 export const HUB_EXTENSION_DEFINITION: StixObject = Object.freeze({
   type: 'extension-definition',
   spec_version: STIX_SPEC_VERSION,
   id: HUB_EXTENSION_ID,
   created: PUBLISHED,
-  modified: REVIEWS_PUBLISHED,
+  modified: DECAY_PUBLISHED,
   created_by_ref: HUB_IDENTITY_ID,
   name: 'The hub: AI model-risk notices, model reviews and indicator properties',
   description: 'Model-risk notices and pre-deployment model reviews shared on the hub as new STIX object types, the hub\'s severity and sighting summary on indicators, and the clearinghouse\'s properties on vulnerabilities.',
   schema: SCHEMA_TEXT,
-  version: '1.1.0',
+  version: '1.2.0',
   extension_types: ['new-sdo', 'property-extension'],
   object_marking_refs: [tlpMarkingId('CLEAR')],
 });

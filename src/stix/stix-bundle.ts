@@ -3,6 +3,7 @@ import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../domain/typ
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from './hub-extension.js';
 import { memberToStix } from './identity-to-stix.js';
 import { indicatorToStix } from './indicator-to-stix.js';
+import type { DecayFacts } from '../services/decay-service.js';
 import type { ModelReviewView } from '../domain/model-review.js';
 import { modelReviewToStix, type ModelReviewStixParts } from './model-review-to-stix.js';
 import { noticeToStix } from './notice-to-stix.js';
@@ -24,6 +25,8 @@ export interface BundleRecords {
   reviews?: ReadonlyArray<{ review: ModelReviewView; parts: ModelReviewStixParts }>;
   /** Sightings by indicator id; those the viewer may not see are left out here whatever is passed. */
   sightings: ReadonlyMap<string, readonly SightingDoc[]>;
+  /** Each indicator's decay (its score as `confidence`, `valid_until`, the `decayed` label); absent: the publisher's confidence as it is. */
+  decay?: ReadonlyMap<string, DecayFacts>;
   /** The members the records name (sources, reporters, labs, reviewers); only the identities referenced are emitted. */
   members: ReadonlyMap<string, Member>;
 }
@@ -37,7 +40,7 @@ export interface BundleRecords {
 export function stixBundle(records: BundleRecords, view: StixView): StixBundle {
   const main: StixObject[] = [];
   for (const doc of records.indicators) {
-    main.push(indicatorToStix(doc, view));
+    main.push(indicatorToStix(doc, view, records.decay?.get(doc._id)));
     for (const s of records.sightings.get(doc._id) ?? []) {
       const sighting = sightingToStix(s, doc, view);
       if (!sighting) break;

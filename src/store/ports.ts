@@ -13,6 +13,7 @@ import type { CommunityDoc } from '../domain/community.js';
 import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
+import type { DecayModelDoc } from '../domain/decay-model.js';
 import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
@@ -381,6 +382,14 @@ export interface TaxiiStatusRepository {
   removeExpired(now: Date): Promise<number>;
 }
 
+/** Hub-admins' decay models (src/domain/decay-model.ts), one per indicator type, by type. */
+export interface DecayModelRepository {
+  /** Every stored model (at most one per indicator type). */
+  all(): Promise<DecayModelDoc[]>;
+  /** Stores the type's model, replacing any earlier one. */
+  put(doc: DecayModelDoc): Promise<void>;
+}
+
 /** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
 export interface StixVersionRepository {
   /** The member's entries for these STIX ids (unknown ids are absent). */
@@ -409,6 +418,7 @@ export interface Store {
   leases: LeaseRepository;
   taxiiStatuses: TaxiiStatusRepository;
   stixVersions: StixVersionRepository;
+  decayModels: DecayModelRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -442,6 +452,7 @@ export const STORE_COLLECTIONS = [
   'modelReviews',
   'taxiiStatuses',
   'stixVersions',
+  'decayModels',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

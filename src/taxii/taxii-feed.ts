@@ -9,6 +9,7 @@ import { and } from '../store/queries.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
 import { indicatorToStix } from '../stix/indicator-to-stix.js';
+import { DecayService } from '../services/decay-service.js';
 import { noticeToStix } from '../stix/notice-to-stix.js';
 import { sightingToStix } from '../stix/sighting-to-stix.js';
 import { vulnerabilityToStix } from '../stix/vulnerability-to-stix.js';
@@ -38,6 +39,8 @@ export interface TaxiiFeedOptions {
   /** The clearinghouse's disclosure schedule (HUB_POC_DELAY): the stage each case is redacted at. */
   schedule: DisclosureSchedule;
   members: MemberService;
+  /** Scores at read time: an indicator's `confidence`, `valid_until` and `decayed` label (docs/intel-quality.md). */
+  decay: DecayService;
   /** The schema's STIX gates: which properties and objects each viewer sees. */
   gates: StixGates;
   /** Seals `next` tokens (the hub's cursor codec). */
@@ -163,7 +166,12 @@ export class TaxiiFeed {
       repo: this.options.indicators,
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
-      toObjects: async (docs) => docs.map((d) => indicatorToStix(d, view)),
+      toObjects: async (docs) => {
+        const publishers = await this.options.members.getMany([...new Set(docs.map((d) => d.source))]);
+        // The tier weighs the score only where the viewer sees who published (docs/intel-quality.md).
+        const decay = await this.options.decay.factsOf(docs, DecayService.tiers(publishers, (d) => view.gates.allows(view.viewer, d, 'indicator.created_by_ref')));
+        return docs.map((d) => indicatorToStix(d, view, decay.get(d._id)));
+      },
     });
   }
 

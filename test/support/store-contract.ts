@@ -1293,6 +1293,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.audit.addCheckpoint({ _id: 'audit-checkpoint--000000000001--000000000001000', seq: 1, headHash: 'b'.repeat(64), at: at(1), kid: 'k', jws: 'x' });
         await target.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', new Date(Date.now() + 3_600_000)));
         await target.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z')]);
+        await target.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: at(1), updatedBy: 'alice' });
       }
 
       async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
@@ -1460,6 +1461,21 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         const [entry] = await store.stixVersions.find('m-a', ['indicator--1', 'indicator--1']);
         expect(entry).toEqual(stixVersion('m-a', 'indicator--1', '2026-03-01T00:00:00.000000000Z', { recordId: 'indicator--0002' }));
         expect((await store.stixVersions.find('m-a', ['sighting--1']))[0]!.count).toBe(3);
+      });
+    });
+
+    describe('decay models', () => {
+      it('holds one model per indicator type, replaced on put', async () => {
+        expect(await store.decayModels.all()).toEqual([]);
+        const t = new Date('2026-01-01T00:00:00Z');
+        await store.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: t, updatedBy: 'alice' });
+        await store.decayModels.put({ _id: 'DOMAIN', lifetimeDays: 90, speed: 1, threshold: 20, updatedAt: t, updatedBy: 'alice' });
+        await store.decayModels.put({ _id: 'IPV4', lifetimeDays: 7.5, speed: 2, threshold: 40, updatedAt: t, updatedBy: 'bob' });
+        const all = (await store.decayModels.all()).sort((a, b) => (a._id < b._id ? -1 : 1));
+        expect(all).toEqual([
+          { _id: 'DOMAIN', lifetimeDays: 90, speed: 1, threshold: 20, updatedAt: t, updatedBy: 'alice' },
+          { _id: 'IPV4', lifetimeDays: 7.5, speed: 2, threshold: 40, updatedAt: t, updatedBy: 'bob' },
+        ]);
       });
     });
 

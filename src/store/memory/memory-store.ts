@@ -28,6 +28,7 @@ import { MemoryRateLimits } from './memory-rate-limits.js';
 import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
 import { MemoryModelReviews } from './memory-model-reviews.js';
 import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
+import { MemoryDecayModels } from './memory-decay-models.js';
 import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
@@ -260,6 +261,7 @@ export function createMemoryStore(): Store {
     leases: new MemoryLeases(),
     taxiiStatuses: new MemoryTaxiiStatuses(),
     stixVersions: new MemoryStixVersions(),
+    decayModels: new MemoryDecayModels(),
   };
   const r = repositories;
   const backup: StoreCollections = {
@@ -282,6 +284,7 @@ export function createMemoryStore(): Store {
     modelReviews: r.modelReviews.access,
     taxiiStatuses: r.taxiiStatuses.access,
     stixVersions: r.stixVersions.access,
+    decayModels: r.decayModels.access,
   };
   return { ...repositories, backup, async close() {} };
 }

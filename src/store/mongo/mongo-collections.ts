@@ -46,6 +46,8 @@ export const COLLECTIONS = {
   taxiiStatuses: 'taxiiStatuses',
   /** The STIX object versions each member wrote through TAXII (see MongoStixVersions). */
   stixVersions: 'stixVersions',
+  /** Hub-admins' decay models, one per indicator type (see MongoDecayModels). */
+  decayModels: 'decayModels',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

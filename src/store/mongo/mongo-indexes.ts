@@ -548,6 +548,13 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     builtIn: true,
     purpose: 'add objects: a member\'s stored version of each posted STIX id (`<member>:<stix id>`), read and replaced by _id',
   },
+  {
+    collection: COLLECTIONS.decayModels,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'decay models: one per indicator type, replaced by _id (the type) and read whole (at most ten)',
+  },
   // idempotency keys
   {
     collection: COLLECTIONS.idempotency,

@@ -78,6 +78,8 @@ import { MongoRateLimits, type RateLimitDoc } from './mongo-rate-limits.js';
 import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
 import { MongoModelReviews } from './mongo-model-reviews.js';
+import { MongoDecayModels } from './mongo-decay-models.js';
+import type { DecayModelDoc } from '../../domain/decay-model.js';
 import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
 
@@ -415,6 +417,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     leases: new MongoLeases(durable<LeaseDoc>(COLLECTIONS.leases)),
     taxiiStatuses: new MongoTaxiiStatuses(durable<TaxiiStatusDoc>(COLLECTIONS.taxiiStatuses)),
     stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
+    decayModels: new MongoDecayModels(durable<DecayModelDoc>(COLLECTIONS.decayModels)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
@@ -457,6 +460,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     modelReviews: mongoAccess(raw('modelReviews'), 'model review'),
     taxiiStatuses: mongoAccess(raw('taxiiStatuses'), 'TAXII status'),
     stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
+    decayModels: mongoAccess(raw('decayModels'), 'decay model'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -485,6 +489,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   modelReviews: COLLECTIONS.modelReviews,
   taxiiStatuses: COLLECTIONS.taxiiStatuses,
   stixVersions: COLLECTIONS.stixVersions,
+  decayModels: COLLECTIONS.decayModels,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

@@ -110,6 +110,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
       load: insert('INSERT INTO taxii_statuses (_id, expiresAt, doc) VALUES (?, ?, ?)', (d) => [d._id, (d.expiresAt as Date).getTime(), encodeDoc(d)]),
     },
     stixVersions: { scan: keyed('stix_versions', '_id', fromDoc), load: insert('INSERT INTO stix_versions (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
+    decayModels: { scan: keyed('decay_models', '_id', fromDoc), load: insert('INSERT INTO decay_models (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).

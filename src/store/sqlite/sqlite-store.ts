@@ -14,6 +14,7 @@
  * SqliteEventBus tells each process of the others' events.
  */
 import { SqliteStixVersions, SqliteTaxiiStatuses, TAXII_WRITE_TABLES_DDL } from './sqlite-taxii-writes.js';
+import { DECAY_MODELS_DDL, SqliteDecayModels } from './sqlite-decay-models.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -255,6 +256,7 @@ export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOption
     }
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
     for (const sql of TAXII_WRITE_TABLES_DDL) db.exec(sql);
+    for (const sql of DECAY_MODELS_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
@@ -306,6 +308,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     leases: g(new SqliteLeases(db, statements)),
     taxiiStatuses: g(new SqliteTaxiiStatuses(statements)),
     stixVersions: g(new SqliteStixVersions(db, statements)),
+    decayModels: g(new SqliteDecayModels(statements)),
     async close() {
       if (closed) return;
       closed = true;
