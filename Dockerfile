@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY schema ./schema
+COPY vendor ./vendor
 COPY resolvers ./resolvers
 COPY src ./src
 RUN npm run build \

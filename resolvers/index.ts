@@ -18,7 +18,8 @@ import { vulnerabilityResolvers } from './vulnerability.js';
 import { vulnerabilityWorkflowResolvers } from './vulnerability-workflow.js';
 import { federationResolvers } from './federation.js';
 import { modelReviewResolvers } from './model-review.js';
+import { warningListResolvers } from './warninglists.js';
 import { decayResolvers } from './decay.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers, decayResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers, decayResolvers, warningListResolvers];

@@ -19,6 +19,7 @@ import type { VulnerabilityService } from './services/vulnerability-service.js';
 import type { VulnerabilityDoc } from './domain/vulnerability.js';
 import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
+import type { WarningListSet } from './warninglists/warning-list-set.js';
 import type { DecayService } from './services/decay-service.js';
 
 /** The services the composition root builds, handed to every request. */
@@ -45,6 +46,8 @@ export interface Services {
   modelReviews: ModelReviewService;
   /** A model review's findings: filing under a review, the findings and summary each viewer reads (issue 14). */
   reviewFindings: ReviewFindings;
+  /** The warning lists loaded at start (docs/intel-quality.md, "Warning lists"). */
+  warningLists: WarningListSet;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
 }

@@ -2,6 +2,9 @@
  * The hub's services over a store: what `startHub` serves and what the operator's CLI
  * (src/cli/) acts through, so that a command and a mutation meet the same policy and audit.
  */
+import { WarningListSet } from './warninglists/warning-list-set.js';
+import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
+import { PublishScreen } from './warninglists/publish-screen.js';
 import { DecayService } from './services/decay-service.js';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
@@ -97,6 +100,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ...stamps,
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
+  // Loaded once at start: a hub that cannot read its warning lists refuses to start.
+  const warningLists = new WarningListSet(loadVendoredLists());
   const indicators = new IndicatorService({
     fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
@@ -109,6 +114,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
+    warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
     ...stamps,
   });
   // A model review's findings: filing under a review, the findings and summary each viewer reads.
@@ -216,7 +222,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ...stamps,
   });
   const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

@@ -279,6 +279,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
+    // Computed per event, as Indicator.warnings is: the stream has no page to leave holes in.
+    warned: (i) => services.warningLists.isWarned(i.type, i.value),
     ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });

@@ -11,6 +11,7 @@
  * - alert-subscriber.ts: delivery to one subscriber through its AlertSink (alert-sink.ts);
  * - alert-replay.ts: the resume state machine.
  */
+import type { IndicatorDoc } from '../domain/types.js';
 import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { EventDoc } from '../domain/events.js';
@@ -58,6 +59,8 @@ export interface AlertFanoutOptions {
   observer?: AlertObserver;
   /** The clock of heartbeats, cursor expiry and verdicts (what a record's sharing is judged at now), ms since epoch. Default `Date.now`. */
   clock?: () => number;
+  /** Whether an indicator is on a false-positive warning list (AlertFilter.excludeWarned). Default: none is. */
+  warned?: (indicator: IndicatorDoc) => boolean;
 }
 
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
@@ -250,7 +253,7 @@ export class AlertFanout {
           const visKey = visibilityKey(now);
           let type = verdicts.get(visKey);
           if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
-          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record)) continue;
+          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
           const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
           for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
         }
@@ -272,7 +275,7 @@ export class AlertFanout {
       if (sub.closed) return;
       const record = records.get(event.recordId);
       const type = record ? this.judge.verdict(now, event, record) : null;
-      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record)) continue;
+      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
       yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
   }

@@ -16,7 +16,14 @@ const KIND_NAMES = { INDICATOR: 'INDICATOR', NOTICE: 'MODEL_RISK_NOTICE', VULNER
  * otherwise; `minSeverity` applies to the records that have one (a model review has none: its
  * events pass it).
  */
-export function matchesAlertFilter(filter: AlertFilterInput | null, kind: RecordKind, type: AlertEventType, record: IndicatorDoc | NoticeDoc | VulnerabilityDoc | ModelReviewDoc): boolean {
+export function matchesAlertFilter(
+  filter: AlertFilterInput | null,
+  kind: RecordKind,
+  type: AlertEventType,
+  record: IndicatorDoc | NoticeDoc | VulnerabilityDoc | ModelReviewDoc,
+  /** Whether an indicator is on a false-positive warning list (for `excludeWarned`). */
+  warned: (indicator: IndicatorDoc) => boolean = () => false,
+): boolean {
   if (!filter) return true;
   if (filter.types?.length && !filter.types.includes(type)) return false;
   const indicatorCriteria = !!(filter.indicatorTypes?.length || filter.minConfidence != null || filter.tags?.length);
@@ -33,6 +40,8 @@ export function matchesAlertFilter(filter: AlertFilterInput | null, kind: Record
     if (filter.indicatorTypes?.length && !filter.indicatorTypes.includes(i.type)) return false;
     if (filter.minConfidence != null && i.confidence < filter.minConfidence) return false;
     if (filter.tags?.length && !filter.tags.some((t) => i.tags.includes(t.trim().toLowerCase()))) return false;
+    // Not an indicator criterion (it implies no kind): it drops warned indicators and nothing else.
+    if (filter.excludeWarned && warned(i)) return false;
   } else if (kind === 'NOTICE' && filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
     return false;
   }

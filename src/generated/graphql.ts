@@ -110,6 +110,11 @@ export type AlertEventType =
  * events (REVIEW_CLOSED) pass it. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
+  /**
+   * Drops indicators whose value is on a FALSE_POSITIVE warning list (judged per event, against the
+   * lists loaded now); other kinds of record pass. Not an indicator criterion: it implies no kind.
+   */
+  excludeWarned?: InputMaybe<Scalars['Boolean']['input']>;
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
   kinds?: InputMaybe<Array<AlertRecordKind>>;
   minConfidence?: InputMaybe<Scalars['Int']['input']>;
@@ -730,6 +735,11 @@ export type Indicator = Node & {
   validUntil: Maybe<Scalars['DateTime']['output']>;
   /** The normalised value: what lookups and deduplication match on. */
   value: Scalars['String']['output'];
+  /**
+   * The warning lists the value matches, computed when read against the lists loaded now (a list
+   * update applies at once). At most 20, one per list.
+   */
+  warnings: Array<WarningListMatch>;
 };
 
 export type IndicatorConnection = {
@@ -1895,6 +1905,11 @@ export type PublishIndicatorResult = {
   index: Scalars['Int']['output'];
   indicator: Maybe<Indicator>;
   status: PublishStatus;
+  /**
+   * The warning lists the item's value matched at publish, also for a REJECTED item (policy
+   * `reject`: error code WARNING_LIST_MATCH). At most 20.
+   */
+  warnings: Array<WarningListMatch>;
 };
 
 export type PublishIndicatorsInput = {
@@ -2344,6 +2359,24 @@ export type VulnerabilityVendorStatus = {
   vendor: Member;
 };
 
+/** MISP's two kinds of warning list (docs/intel-quality.md, "Warning lists"). */
+export type WarningListCategory =
+  /** Probably a mistake to block: engages the hub's HUB_WARNINGLIST_POLICY at publish. */
+  | 'FALSE_POSITIVE'
+  /** Worth knowing (a sinkhole, a CDN range, a sandbox): an annotation only. */
+  | 'KNOWN';
+
+/** One warning list an indicator's value matches. */
+export type WarningListMatch = {
+  category: WarningListCategory;
+  /** The list's name, e.g. `public-dns-v4`, `rfc1918`. */
+  list: Scalars['String']['output'];
+  /** The list entry that matched (a range, a name, a pattern). */
+  match: Scalars['String']['output'];
+  /** The list's own version. */
+  version: Scalars['String']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -2565,6 +2598,8 @@ export type ResolversTypes = {
   VulnerabilityInput: VulnerabilityInput;
   VulnerabilityStatus: VulnerabilityStatus;
   VulnerabilityVendorStatus: ResolverTypeWrapper<Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversTypes['Member'] }>;
+  WarningListCategory: WarningListCategory;
+  WarningListMatch: ResolverTypeWrapper<WarningListMatch>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -2667,6 +2702,7 @@ export type ResolversParentTypes = {
   VulnerabilityFilter: VulnerabilityFilter;
   VulnerabilityInput: VulnerabilityInput;
   VulnerabilityVendorStatus: Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversParentTypes['Member'] };
+  WarningListMatch: WarningListMatch;
 };
 
 export type MinTierDirectiveArgs = {
@@ -2906,6 +2942,7 @@ export type IndicatorResolvers<ContextType = HubContext, ParentType extends Reso
   validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   validUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['WarningListMatch']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
@@ -3186,6 +3223,7 @@ export type PublishIndicatorResultResolvers<ContextType = HubContext, ParentType
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PublishStatus'], ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['WarningListMatch']>, ParentType, ContextType>;
 };
 
 export type PublishIndicatorsPayloadResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PublishIndicatorsPayload'] = ResolversParentTypes['PublishIndicatorsPayload']> = {
@@ -3321,6 +3359,13 @@ export type VulnerabilityVendorStatusResolvers<ContextType = HubContext, ParentT
   vendor?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
 };
 
+export type WarningListMatchResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['WarningListMatch'] = ResolversParentTypes['WarningListMatch']> = {
+  category?: Resolver<ResolversTypes['WarningListCategory'], ParentType, ContextType>;
+  list?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  match?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = HubContext> = {
   Actor?: ActorResolvers<ContextType>;
   AffectedProduct?: AffectedProductResolvers<ContextType>;
@@ -3389,6 +3434,7 @@ export type Resolvers<ContextType = HubContext> = {
   VulnerabilityConnection?: VulnerabilityConnectionResolvers<ContextType>;
   VulnerabilityEdge?: VulnerabilityEdgeResolvers<ContextType>;
   VulnerabilityVendorStatus?: VulnerabilityVendorStatusResolvers<ContextType>;
+  WarningListMatch?: WarningListMatchResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = HubContext> = {

@@ -24,6 +24,7 @@ import { VULNERABILITY_LIMITS } from '../domain/vulnerability.js';
 import { MODEL_REVIEW_LIMITS } from '../domain/model-review.js';
 import { MAX_PEER_TAGS, PEER_KINDS } from '../domain/peer.js';
 import { MAX_MISP_ATTRIBUTES } from '../misp/misp-event-import.js';
+import { MAX_WARNINGS_SHOWN } from '../warninglists/warning-list.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -62,6 +63,8 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'AuditChain.checkpoints': { items: MAX_CHECKPOINTS_LISTED },
   'Query.lookupIndicators': { argument: 'values', max: MAX_LOOKUP_VALUES },
   'Mutation.publishIndicators': { argument: 'input.indicators', max: MAX_PUBLISH_BATCH },
+  'Indicator.warnings': { items: MAX_WARNINGS_SHOWN },
+  'PublishIndicatorResult.warnings': { items: MAX_WARNINGS_SHOWN },
   'PublishIndicatorsPayload.results': { items: 1 },
   'Query.members': { items: MAX_MEMBERS },
   'Query.peers': { items: MAX_MEMBERS },

@@ -17,6 +17,8 @@ import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
+import { PublishScreen } from '../warninglists/publish-screen.js';
+import type { WarningMatch } from '../warninglists/warning-list.js';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -34,6 +36,8 @@ export interface PublishResult {
   status: 'CREATED' | 'UPDATED' | 'REJECTED';
   indicator: IndicatorDoc | null;
   error: ItemError | null;
+  /** Warning-list matches of the item's value (src/warninglists/publish-screen.ts); absent: none. */
+  warnings?: WarningMatch[];
 }
 
 export interface PublishOutcome {
@@ -74,6 +78,7 @@ interface StoredResult {
   status: PublishResult['status'];
   id: string | null;
   error: ItemError | null;
+  warnings?: WarningMatch[];
 }
 
 export interface IndicatorServiceDeps {
@@ -90,6 +95,8 @@ export interface IndicatorServiceDeps {
   audit: AuditService;
   /** Where subscribers hear of publishes, updates, sightings and revocations. */
   events: EventRecorder;
+  /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
+  warningScreen?: PublishScreen;
   now?: () => Date;
   /**
    * Distinct members reporting one indicator as a false positive before its publisher's audit log
@@ -191,7 +198,7 @@ export class IndicatorService {
       await this.deps.idempotency.complete(
         recordId,
         owner,
-        results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error })),
+        results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error, ...(r.warnings ? { warnings: r.warnings } : {}) })),
       );
       const ids = (status: PublishResult['status']) => results.flatMap((r) => (r.status === status && r.indicator ? [r.indicator._id] : []));
       await this.deps.audit.indicatorsPublished(viewer, {
@@ -217,7 +224,7 @@ export class IndicatorService {
     const docs = new Map((await this.byIds(viewer, ids)).map((d) => [d._id, d]));
     return {
       replayed: true,
-      results: stored.map((r) => ({ index: r.index, status: r.status, error: r.error, indicator: r.id ? docs.get(r.id) ?? null : null })),
+      results: stored.map((r) => ({ index: r.index, status: r.status, error: r.error, indicator: r.id ? docs.get(r.id) ?? null : null, ...(r.warnings ? { warnings: r.warnings } : {}) })),
     };
   }
 
@@ -228,25 +235,43 @@ export class IndicatorService {
     // Members of the hub, and communities the publisher belongs to or owns: one refusal for the rest.
     const knownMembers = await this.deps.communities.knownRecipients(source, recipientIds);
 
-    const valid: typeof accepted = [];
+    const valid: Array<{ index: number; upsert: ClaimUpsert; warnings: WarningMatch[] }> = [];
     items.forEach((item, index) => {
       try {
-        valid.push({ index, upsert: this.toUpsert(source, item, now, knownMembers) });
+        valid.push({ index, upsert: this.toUpsert(source, item, now, knownMembers), warnings: [] });
       } catch (err) {
         if (!(err instanceof ItemRejected)) throw err;
         results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
       }
     });
+    const screened = this.screenWarnings(valid, results);
     // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
-    const existing = await this.ownClaims(source, valid.map((v) => v.upsert.key.value));
-    for (const v of valid) {
+    const existing = await this.ownClaims(source, screened.map((v) => v.upsert.key.value));
+    for (const v of screened) {
       const refusal = looseningRefusal(existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`), v.upsert.set);
       if (refusal) results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
       else accepted.push(v);
     }
-    if (accepted.length === 0) return results;
-    await this.writeClaims(accepted, existing, results);
+    if (accepted.length > 0) await this.writeClaims(accepted, existing, results);
+    for (const v of valid) if (v.warnings.length && results[v.index]) results[v.index]!.warnings = v.warnings;
     return results;
+  }
+
+  /**
+   * Applies HUB_WARNINGLIST_POLICY to the valid items (src/warninglists/publish-screen.ts): notes
+   * each item's matches on it, refuses those the policy rejects (filling `results`), and answers
+   * the items to store.
+   */
+  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[]): T[] {
+    const screen = this.deps.warningScreen;
+    if (!screen) return valid;
+    return valid.filter((v) => {
+      const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value);
+      v.warnings = verdict.warnings;
+      if (verdict.action === 'store') return true;
+      results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: PublishScreen.refusal(verdict.warnings) };
+      return false;
+    });
   }
 
   /**
