@@ -417,10 +417,7 @@ export class IndicatorService {
   async reportSighting(viewer: Viewer, id: string, count: number, seenAt: Date | null | undefined, kind: SightingKind = 'TRUE_POSITIVE'): Promise<IndicatorDoc> {
     assertRole(viewer, 'reader');
     if (kind === 'FALSE_POSITIVE') return this.reportFalsePositive(viewer, id, count, seenAt);
-    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
-    const now = this.now();
-    const seen = seenAt ?? now;
-    if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    const { now, seen } = this.sightingTimes(count, seenAt);
     // Visibility first: nothing (not even a sequence number) may be spent on an id the caller cannot see.
     const [visible] = await this.byIds(viewer, [id]);
     if (!visible) throw notFound(id);
@@ -441,6 +438,15 @@ export class IndicatorService {
     return updated;
   }
 
+  /** Checks a sighting report's count and time (either kind): now, and when it was seen (default now). */
+  private sightingTimes(count: number, seenAt: Date | null | undefined): { now: Date; seen: Date } {
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
+    const now = this.now();
+    const seen = seenAt ?? now;
+    if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    return { now, seen };
+  }
+
   /**
    * A report that the indicator matched benign activity (docs/intel-quality.md): stored as a
    * FALSE_POSITIVE sighting (not counted in `sightingCount`, no clock reset), and the reporting
@@ -449,10 +455,7 @@ export class IndicatorService {
    * says so, counting the reporters without naming them.
    */
   private async reportFalsePositive(viewer: Extract<Viewer, { kind: 'member' }>, id: string, count: number, seenAt: Date | null | undefined): Promise<IndicatorDoc> {
-    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw badInput('count must be an integer from 1 to 1,000,000', 'count');
-    const now = this.now();
-    const seen = seenAt ?? now;
-    if (seen.getTime() > now.getTime() + 60_000) throw badInput('seenAt must not be in the future', 'seenAt');
+    const { now, seen } = this.sightingTimes(count, seenAt);
     const [visible] = await this.byIds(viewer, [id]);
     if (!visible) throw notFound(id);
     const own = ownsRecord(viewer, visible);
