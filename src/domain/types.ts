@@ -129,6 +129,22 @@ export interface IndicatorDoc {
   scoreOverride?: { score: number; reason: string; by: string; at: Date } | null;
   /** Distinct members (never the publisher) that reported the claim as a false positive. */
   falsePositiveReporters?: string[];
+  /**
+   * The score's base as a viewer who sees the publisher reads it: `decayBase(confidence,
+   * publisher's tier, falsePositiveReporters.length)`, stored so that score filters and the SCORE
+   * order read an index `(type, scoreBase, lastConfirmedAt)` (docs/intel-quality.md). Rewritten on
+   * publish, on a false-positive report and, for every claim of a member, when its tier changes.
+   * Absent on claims stored before it existed (filled at start).
+   */
+  scoreBase?: number;
+  /** The same base without the publisher's tier (`decayBase(confidence, null, ...)`): what viewers below TRUSTED read. */
+  scoreBaseOpen?: number;
+  /**
+   * The ids of the FALSE_POSITIVE warning lists the value matches, whoever may see them
+   * (`misp:<name>` for a vendored list, `warning-list--<uuid>` for a member's): `excludeWarned`
+   * compares them with the lists the viewer may see. Recomputed when a list changes.
+   */
+  warnedBy?: string[];
 }
 
 export interface ModelRef {
@@ -291,6 +307,7 @@ export const APPROVAL_KINDS = [
   'RESCHEDULE_MODEL_REVIEW',
   'CLOSE_MODEL_REVIEW',
   'REGISTER_PEER',
+  'PUBLISH_WARNED_INDICATOR',
 ] as const;
 /** The kinds about a member's identity providers: decided by a hub-admin or a member-admin of that member. */
 export const IDENTITY_PROVIDER_KINDS: readonly ApprovalKind[] = ['REGISTER_IDENTITY_PROVIDER', 'REMOVE_IDENTITY_PROVIDER'];
@@ -411,9 +428,11 @@ export const AUDIT_ACTIONS = [
   'DECAY_MODEL_SET',
   'SCORE_OVERRIDDEN',
   'FALSE_POSITIVES_REPORTED',
+  'WARNING_LIST_PUBLISHED',
+  'WARNING_LIST_REVOKED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW';
+export type AuditTargetKind = 'INDICATOR' | 'MODEL_RISK_NOTICE' | 'MEMBER' | 'APPROVAL_REQUEST' | 'TOKEN' | 'API_KEY' | 'IDENTITY_PROVIDER' | 'COMMUNITY' | 'PERSON' | 'VULNERABILITY' | 'MODEL_REVIEW' | 'WARNING_LIST';
 /** JSON-safe values only (dates as ISO strings), so every adapter stores details as they are. */
 export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
 

@@ -110,6 +110,8 @@ export type AlertEventType =
  * events (REVIEW_CLOSED) pass it. HEARTBEAT events (with `heartbeats: true`) are sent whatever the filter.
  */
 export type AlertFilter = {
+  /** Drops decayed indicators (as the subscriber reads them when the event is sent); other kinds of record pass. */
+  excludeDecayed?: InputMaybe<Scalars['Boolean']['input']>;
   /**
    * Drops indicators whose value is on a FALSE_POSITIVE warning list (judged per event, against the
    * lists loaded now); other kinds of record pass. Not an indicator criterion: it implies no kind.
@@ -118,6 +120,8 @@ export type AlertFilter = {
   indicatorTypes?: InputMaybe<Array<IndicatorType>>;
   kinds?: InputMaybe<Array<AlertRecordKind>>;
   minConfidence?: InputMaybe<Scalars['Int']['input']>;
+  /** Indicators whose score, as the subscriber reads it when the event is sent, is at least this; other kinds of record pass. */
+  minScore?: InputMaybe<Scalars['Int']['input']>;
   minSeverity?: InputMaybe<Severity>;
   noticeCategories?: InputMaybe<Array<NoticeCategory>>;
   /** Any of these tags. */
@@ -191,6 +195,8 @@ export type ApprovalKind =
   | 'LOWER_TLP'
   /** Publish a clearinghouse case before its fix is available or its deadline has passed, or under an embargo (decided by a coordinator of a member with no stake in the case, or a hub-admin; never the requester). */
   | 'PUBLISH_VULNERABILITY'
+  /** Store an indicator that matched a FALSE_POSITIVE warning list under HUB_WARNINGLIST_POLICY=hold (decided by another person of the publishing member holding approver, or a hub-admin; never the publisher). */
+  | 'PUBLISH_WARNED_INDICATOR'
   /** Register, or replace, a member's identity provider (decided by a hub-admin or another member-admin of the member). */
   | 'REGISTER_IDENTITY_PROVIDER'
   /** Make a registered (PENDING) member ACTIVE (hub-admins only). */
@@ -345,7 +351,11 @@ export type AuditAction =
   /** A vendor was notified of a case, or queued by its pace (details.queued). */
   | 'VULNERABILITY_VENDOR_NOTIFIED'
   /** A vendor's position on a case changed (details.status). */
-  | 'VULNERABILITY_VENDOR_STATUS';
+  | 'VULNERABILITY_VENDOR_STATUS'
+  /** A member published or replaced one of its warning lists (in its own log). */
+  | 'WARNING_LIST_PUBLISHED'
+  /** A member withdrew one of its warning lists (in its own log). */
+  | 'WARNING_LIST_REVOKED';
 
 /** What a verifier needs besides the entries (docs/audit.md). Hub-admins only. */
 export type AuditChain = {
@@ -461,7 +471,9 @@ export type AuditTargetKind =
   | 'PERSON'
   | 'TOKEN'
   /** A clearinghouse case (`vulnerability--<uuid>`). */
-  | 'VULNERABILITY';
+  | 'VULNERABILITY'
+  /** A member's warning list (`warning-list--<uuid>`). */
+  | 'WARNING_LIST';
 
 /**
  * A count of the records a connection's filter matches and the viewer may see, that stops at a cap
@@ -770,7 +782,19 @@ export type IndicatorEdge = {
 };
 
 export type IndicatorFilter = {
+  /** Leaves out decayed indicators (score below their type's threshold), as this viewer reads them. */
+  excludeDecayed?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Leaves out indicators whose value is on a FALSE_POSITIVE warning list this viewer may see: the
+   * hub's vendored lists and the members' lists shared with it (publishWarningList).
+   */
+  excludeWarned?: InputMaybe<Scalars['Boolean']['input']>;
   minConfidence?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * Only indicators whose score, as this viewer reads it at this instant, is at least this (0 to
+   * 100). Answered from indexes, never by filtering a fetched page (docs/intel-quality.md).
+   */
+  minScore?: InputMaybe<Scalars['Int']['input']>;
   minSeverity?: InputMaybe<Severity>;
   revoked?: InputMaybe<Scalars['Boolean']['input']>;
   severity?: InputMaybe<Array<Severity>>;
@@ -827,6 +851,12 @@ export type IndicatorOrder = {
 export type IndicatorOrderField =
   | 'CONFIDENCE'
   | 'CREATED_AT'
+  /**
+   * Highest score first, as the viewer reads it. A listing is ranked at the instant of its first
+   * page: every later page (its cursor) ranks at that same instant, so no indicator repeats or is
+   * skipped while scores fall.
+   */
+  | 'SCORE'
   | 'SEVERITY'
   /** By publishing member id. */
   | 'SOURCE'
@@ -1282,6 +1312,12 @@ export type Mutation = {
   /** A coordinator, when the fix is available or the deadline has passed; earlier is APPROVAL_REQUIRED (a second person's approval). */
   publishVulnerability: Vulnerability;
   /**
+   * Publishes (or, under a name the member used before, replaces) one of the member's own warning
+   * lists (publisher role; audited). It applies at publish, at read and at export exactly for the
+   * viewers its TLP and recipients reach.
+   */
+  publishWarningList: WarningList;
+  /**
    * Always refused with APPROVAL_REQUIRED: registering or replacing an identity provider is a
    * two-person change. Use requestIdentityProviderRegistration.
    * @deprecated A two-person change: use requestIdentityProviderRegistration, then approveRequest.
@@ -1380,6 +1416,8 @@ export type Mutation = {
   revokeIndicator: Indicator;
   /** Revokes a role at once (restricting is never two-person). Same permission as requestRoleGrant. */
   revokeRole: Person;
+  /** Withdraws one of the member's own lists (publisher role; audited). */
+  revokeWarningList: WarningList;
   /** The lab's publishers and member-admins. Every member at HUB_REVIEW_DEFAULT_TIER (CORE) or above becomes a reviewer, plus `reviewerIds`. */
   scheduleModelReview: ModelReview;
   /** Sets an indicator type's decay model (hub-admin; audited). Applies to every indicator of the type at once. */
@@ -1519,6 +1557,11 @@ export type MutationPublishModelRiskNoticeArgs = {
 
 export type MutationPublishVulnerabilityArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationPublishWarningListArgs = {
+  input: WarningListInput;
 };
 
 
@@ -1678,6 +1721,12 @@ export type MutationRevokeRoleArgs = {
   personId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
   role: Scalars['Role']['input'];
+};
+
+
+export type MutationRevokeWarningListArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 
@@ -1900,6 +1949,8 @@ export type PersonStatus =
   | 'SUSPENDED';
 
 export type PublishIndicatorResult = {
+  /** HELD: the PUBLISH_WARNED_INDICATOR request that decides the item (else null). */
+  approvalRequest: Maybe<ApprovalRequest>;
   error: Maybe<ItemError>;
   /** Position of the item in the submitted list. */
   index: Scalars['Int']['output'];
@@ -1921,6 +1972,8 @@ export type PublishIndicatorsInput = {
 
 export type PublishIndicatorsPayload = {
   created: Scalars['Int']['output'];
+  /** Items HELD for a second person's approval. */
+  held: Scalars['Int']['output'];
   rejected: Scalars['Int']['output'];
   /** True when this is the stored answer to an earlier request with the same idempotency key. */
   replayed: Scalars['Boolean']['output'];
@@ -1930,6 +1983,11 @@ export type PublishIndicatorsPayload = {
 
 export type PublishStatus =
   | 'CREATED'
+  /**
+   * On a FALSE_POSITIVE warning list under HUB_WARNINGLIST_POLICY=hold: nothing is stored yet. It is
+   * stored, as published by the same member, when another person approves `approvalRequest`.
+   */
+  | 'HELD'
   | 'REJECTED'
   | 'UPDATED';
 
@@ -1999,6 +2057,10 @@ export type Query = {
   vulnerabilities: VulnerabilityConnection;
   /** One case; null when it does not exist or the viewer may not see it (the two look alike). */
   vulnerability: Maybe<Vulnerability>;
+  /** One list by id; null when it does not exist or the viewer may not see it (the two look alike). */
+  warningList: Maybe<WarningList>;
+  /** The warning lists the viewer may see: the hub's vendored ones, then members' lists shared with it. */
+  warningLists: Array<WarningList>;
 };
 
 
@@ -2092,6 +2154,11 @@ export type QueryVulnerabilitiesArgs = {
 
 
 export type QueryVulnerabilityArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWarningListArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -2359,6 +2426,35 @@ export type VulnerabilityVendorStatus = {
   vendor: Member;
 };
 
+/**
+ * A warning list: one of the hub's vendored MISP lists, or a member's own (publishWarningList),
+ * seen only by those its TLP and recipients reach.
+ */
+export type WarningList = {
+  category: WarningListCategory;
+  createdAt: Maybe<Scalars['DateTime']['output']>;
+  description: Maybe<Scalars['String']['output']>;
+  /** The entries (at most 10,000). */
+  entries: Array<Scalars['String']['output']>;
+  entryCount: Scalars['Int']['output'];
+  /** `misp:<name>` for a vendored list; `warning-list--<uuid>` for a member's. */
+  id: Scalars['ID']['output'];
+  /** The indicator types it applies to. */
+  indicatorTypes: Array<IndicatorType>;
+  name: Scalars['String']['output'];
+  /** The publishing member; null for the hub's vendored lists. */
+  owner: Maybe<Member>;
+  /** TLP:RED lists only: the members it is shared with. */
+  recipients: Maybe<Array<Scalars['ID']['output']>>;
+  revoked: Scalars['Boolean']['output'];
+  /** Null for the hub's vendored lists (public). */
+  tlp: Maybe<Tlp>;
+  type: WarningListType;
+  updatedAt: Maybe<Scalars['DateTime']['output']>;
+  /** A vendored list's own version; a member's list counts its publications (1, 2, ...). */
+  version: Scalars['String']['output'];
+};
+
 /** MISP's two kinds of warning list (docs/intel-quality.md, "Warning lists"). */
 export type WarningListCategory =
   /** Probably a mistake to block: engages the hub's HUB_WARNINGLIST_POLICY at publish. */
@@ -2366,16 +2462,48 @@ export type WarningListCategory =
   /** Worth knowing (a sinkhole, a CDN range, a sandbox): an annotation only. */
   | 'KNOWN';
 
+export type WarningListInput = {
+  /** Default FALSE_POSITIVE. */
+  category?: InputMaybe<WarningListCategory>;
+  /** At most 4,000 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** 1 to 10,000 entries, each 1 to 512 characters, valid for the type. */
+  entries: Array<Scalars['String']['input']>;
+  /** Default: every type the list's type can match. */
+  indicatorTypes?: InputMaybe<Array<IndicatorType>>;
+  /** 1 to 64 characters; a member publishing a name it used before replaces that list (a new version). */
+  name: Scalars['String']['input'];
+  /** Member ids, at most 50; required for, and only for, TLP:RED. */
+  recipients?: InputMaybe<Array<Scalars['ID']['input']>>;
+  tlp: Tlp;
+  type: WarningListType;
+};
+
 /** One warning list an indicator's value matches. */
 export type WarningListMatch = {
   category: WarningListCategory;
   /** The list's name, e.g. `public-dns-v4`, `rfc1918`. */
   list: Scalars['String']['output'];
+  /** The list's id (`misp:<name>`, or a member's `warning-list--<uuid>`). */
+  listId: Scalars['ID']['output'];
   /** The list entry that matched (a range, a name, a pattern). */
   match: Scalars['String']['output'];
   /** The list's own version. */
   version: Scalars['String']['output'];
 };
+
+/** How a warning list's entries match a value (MISP's list types). */
+export type WarningListType =
+  /** Address ranges (CIDR) and single addresses. */
+  | 'CIDR'
+  /** A host name or any of its parents (`bit.ly` matches `www.bit.ly`). */
+  | 'HOSTNAME'
+  /** A regular expression (MISP's `/pattern/flags`). */
+  | 'REGEX'
+  /** The whole value, case aside. */
+  | 'STRING'
+  /** Anywhere in the value. */
+  | 'SUBSTRING';
 
 
 
@@ -2571,7 +2699,7 @@ export type ResolversTypes = {
   Person: ResolverTypeWrapper<PersonDocModel>;
   PersonIdentity: ResolverTypeWrapper<PersonIdentity>;
   PersonStatus: PersonStatus;
-  PublishIndicatorResult: ResolverTypeWrapper<Omit<PublishIndicatorResult, 'indicator'> & { indicator?: Maybe<ResolversTypes['Indicator']> }>;
+  PublishIndicatorResult: ResolverTypeWrapper<Omit<PublishIndicatorResult, 'approvalRequest' | 'indicator'> & { approvalRequest?: Maybe<ResolversTypes['ApprovalRequest']>, indicator?: Maybe<ResolversTypes['Indicator']> }>;
   PublishIndicatorsInput: PublishIndicatorsInput;
   PublishIndicatorsPayload: ResolverTypeWrapper<Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversTypes['PublishIndicatorResult']> }>;
   PublishStatus: PublishStatus;
@@ -2598,8 +2726,11 @@ export type ResolversTypes = {
   VulnerabilityInput: VulnerabilityInput;
   VulnerabilityStatus: VulnerabilityStatus;
   VulnerabilityVendorStatus: ResolverTypeWrapper<Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversTypes['Member'] }>;
+  WarningList: ResolverTypeWrapper<Omit<WarningList, 'owner'> & { owner?: Maybe<ResolversTypes['Member']> }>;
   WarningListCategory: WarningListCategory;
+  WarningListInput: WarningListInput;
   WarningListMatch: ResolverTypeWrapper<WarningListMatch>;
+  WarningListType: WarningListType;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -2684,7 +2815,7 @@ export type ResolversParentTypes = {
   PeerPull: PeerPull;
   Person: PersonDocModel;
   PersonIdentity: PersonIdentity;
-  PublishIndicatorResult: Omit<PublishIndicatorResult, 'indicator'> & { indicator?: Maybe<ResolversParentTypes['Indicator']> };
+  PublishIndicatorResult: Omit<PublishIndicatorResult, 'approvalRequest' | 'indicator'> & { approvalRequest?: Maybe<ResolversParentTypes['ApprovalRequest']>, indicator?: Maybe<ResolversParentTypes['Indicator']> };
   PublishIndicatorsInput: PublishIndicatorsInput;
   PublishIndicatorsPayload: Omit<PublishIndicatorsPayload, 'results'> & { results: Array<ResolversParentTypes['PublishIndicatorResult']> };
   Query: Record<PropertyKey, never>;
@@ -2702,6 +2833,8 @@ export type ResolversParentTypes = {
   VulnerabilityFilter: VulnerabilityFilter;
   VulnerabilityInput: VulnerabilityInput;
   VulnerabilityVendorStatus: Omit<VulnerabilityVendorStatus, 'vendor'> & { vendor: ResolversParentTypes['Member'] };
+  WarningList: Omit<WarningList, 'owner'> & { owner?: Maybe<ResolversParentTypes['Member']> };
+  WarningListInput: WarningListInput;
   WarningListMatch: WarningListMatch;
 };
 
@@ -3128,6 +3261,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   publishIndicators?: Resolver<ResolversTypes['PublishIndicatorsPayload'], ParentType, ContextType, RequireFields<MutationPublishIndicatorsArgs, 'input'>>;
   publishModelRiskNotice?: Resolver<ResolversTypes['ModelRiskNotice'], ParentType, ContextType, RequireFields<MutationPublishModelRiskNoticeArgs, 'input'>>;
   publishVulnerability?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationPublishVulnerabilityArgs, 'id'>>;
+  publishWarningList?: Resolver<ResolversTypes['WarningList'], ParentType, ContextType, RequireFields<MutationPublishWarningListArgs, 'input'>>;
   registerIdentityProvider?: Resolver<ResolversTypes['IdentityProvider'], ParentType, ContextType, RequireFields<MutationRegisterIdentityProviderArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
   registerPeer?: Resolver<ResolversTypes['Peer'], ParentType, ContextType, RequireFields<MutationRegisterPeerArgs, 'input'>>;
@@ -3154,6 +3288,7 @@ export type MutationResolvers<ContextType = HubContext, ParentType extends Resol
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   revokeIndicator?: Resolver<ResolversTypes['Indicator'], ParentType, ContextType, RequireFields<MutationRevokeIndicatorArgs, 'id' | 'reason'>>;
   revokeRole?: Resolver<ResolversTypes['Person'], ParentType, ContextType, RequireFields<MutationRevokeRoleArgs, 'personId' | 'reason' | 'role'>>;
+  revokeWarningList?: Resolver<ResolversTypes['WarningList'], ParentType, ContextType, RequireFields<MutationRevokeWarningListArgs, 'id' | 'reason'>>;
   scheduleModelReview?: Resolver<ResolversTypes['ModelReview'], ParentType, ContextType, RequireFields<MutationScheduleModelReviewArgs, 'input'>>;
   setDecayModel?: Resolver<ResolversTypes['DecayModel'], ParentType, ContextType, RequireFields<MutationSetDecayModelArgs, 'input' | 'type'>>;
   setVendorStatus?: Resolver<ResolversTypes['Vulnerability'], ParentType, ContextType, RequireFields<MutationSetVendorStatusArgs, 'id' | 'status' | 'vendorId'>>;
@@ -3219,6 +3354,7 @@ export type PersonIdentityResolvers<ContextType = HubContext, ParentType extends
 };
 
 export type PublishIndicatorResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PublishIndicatorResult'] = ResolversParentTypes['PublishIndicatorResult']> = {
+  approvalRequest?: Resolver<Maybe<ResolversTypes['ApprovalRequest']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
@@ -3228,6 +3364,7 @@ export type PublishIndicatorResultResolvers<ContextType = HubContext, ParentType
 
 export type PublishIndicatorsPayloadResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['PublishIndicatorsPayload'] = ResolversParentTypes['PublishIndicatorsPayload']> = {
   created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   results?: Resolver<Array<ResolversTypes['PublishIndicatorResult']>, ParentType, ContextType>;
@@ -3257,6 +3394,8 @@ export type QueryResolvers<ContextType = HubContext, ParentType extends Resolver
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   vulnerabilities?: Resolver<ResolversTypes['VulnerabilityConnection'], ParentType, ContextType, RequireFields<QueryVulnerabilitiesArgs, 'first'>>;
   vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType, RequireFields<QueryVulnerabilityArgs, 'id'>>;
+  warningList?: Resolver<Maybe<ResolversTypes['WarningList']>, ParentType, ContextType, RequireFields<QueryWarningListArgs, 'id'>>;
+  warningLists?: Resolver<Array<ResolversTypes['WarningList']>, ParentType, ContextType>;
 };
 
 export type RecordOriginResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['RecordOrigin'] = ResolversParentTypes['RecordOrigin']> = {
@@ -3359,9 +3498,28 @@ export type VulnerabilityVendorStatusResolvers<ContextType = HubContext, ParentT
   vendor?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
 };
 
+export type WarningListResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['WarningList'] = ResolversParentTypes['WarningList']> = {
+  category?: Resolver<ResolversTypes['WarningListCategory'], ParentType, ContextType>;
+  createdAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  entryCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  indicatorTypes?: Resolver<Array<ResolversTypes['IndicatorType']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  tlp?: Resolver<Maybe<ResolversTypes['TLP']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['WarningListType'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type WarningListMatchResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['WarningListMatch'] = ResolversParentTypes['WarningListMatch']> = {
   category?: Resolver<ResolversTypes['WarningListCategory'], ParentType, ContextType>;
   list?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  listId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   match?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
@@ -3434,6 +3592,7 @@ export type Resolvers<ContextType = HubContext> = {
   VulnerabilityConnection?: VulnerabilityConnectionResolvers<ContextType>;
   VulnerabilityEdge?: VulnerabilityEdgeResolvers<ContextType>;
   VulnerabilityVendorStatus?: VulnerabilityVendorStatusResolvers<ContextType>;
+  WarningList?: WarningListResolvers<ContextType>;
   WarningListMatch?: WarningListMatchResolvers<ContextType>;
 };
 

@@ -25,6 +25,7 @@ import { MODEL_REVIEW_LIMITS } from '../domain/model-review.js';
 import { MAX_PEER_TAGS, PEER_KINDS } from '../domain/peer.js';
 import { MAX_MISP_ATTRIBUTES } from '../misp/misp-event-import.js';
 import { MAX_WARNINGS_SHOWN } from '../warninglists/warning-list.js';
+import { MAX_WARNING_LISTS_LISTED, MEMBER_WARNING_LIST_LIMITS } from '../domain/member-warning-list.js';
 
 /**
  * How many items a field multiplies what it selects by:
@@ -65,6 +66,11 @@ export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Mutation.publishIndicators': { argument: 'input.indicators', max: MAX_PUBLISH_BATCH },
   'Indicator.warnings': { items: MAX_WARNINGS_SHOWN },
   'PublishIndicatorResult.warnings': { items: MAX_WARNINGS_SHOWN },
+  // Member-contributed warning lists (issue 16): the vendored lists and each member's (capped per member).
+  'Query.warningLists': { items: MAX_WARNING_LISTS_LISTED },
+  'WarningList.indicatorTypes': { items: INDICATOR_TYPES.length },
+  'WarningList.entries': { items: MEMBER_WARNING_LIST_LIMITS.entries },
+  'WarningList.recipients': { items: MEMBER_WARNING_LIST_LIMITS.recipients },
   'PublishIndicatorsPayload.results': { items: 1 },
   'Query.members': { items: MAX_MEMBERS },
   'Query.peers': { items: MAX_MEMBERS },

@@ -526,6 +526,9 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
       };
     case 'CLOSE_MODEL_REVIEW':
       return { plannedDeploymentAt: { from: iso(before.plannedDeploymentAt), to: iso(after.plannedDeploymentAt) } };
+    case 'PUBLISH_WARNED_INDICATOR':
+      // The held item's details are the hold slice's (issue 16): the request's target names it.
+      return {};
   }
 }
 

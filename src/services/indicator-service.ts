@@ -128,6 +128,7 @@ export class IndicatorService {
     args: QueryIndicatorsArgs,
   ): Promise<Connection<IndicatorDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
+    if (order.field === 'SCORE') throw badInput('ordering by SCORE is being built (issue 16)', 'orderBy.field');
     const valueGiven = args.filter?.value != null;
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
     const sectors = args.filter?.sourceSector;
