@@ -64,7 +64,7 @@ describe('stored score bases', () => {
   });
 
   it("a tier change rewrites every claim of the member, and marks the member done", async () => {
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 10; i < 15; i++) ids.push(await publish(community, `203.0.113.${i}`, 100));
     for (const id of ids) expect(await stored(id)).toEqual({ scoreBase: 75, scoreBaseOpen: 100 });
     const req = (await t.gql(TIER, { memberId: 'mover', tier: 'TRUSTED' }, { token: admin1 })).body.data.requestTierChange;
