@@ -295,6 +295,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     leases: store.leases,
     holder: instanceId,
     onError: (err) => log.error({ err }, 'embargo check failed'),
+    ...(clock ? { clock: () => new Date(clock()) } : {}),
   });
   embargoes.start();
   // Model reviews close at their planned deployment: the watcher announces each close once per hub.
