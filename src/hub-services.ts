@@ -114,7 +114,9 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
   const warningLists = new WarningListSet(loadVendoredLists());
+  const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
   const indicators = new IndicatorService({
+    decay,
     fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
     idempotency: store.idempotency,
@@ -234,7 +236,6 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
   const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases };
 
   const issuedVia = options.issuedVia ?? 'hub';

@@ -7,7 +7,7 @@ import { severityRank, TLPS, type SightingDoc, type SightingKind, type Indicator
 import { badInput, forbidden, hubError } from '../errors.js';
 import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
+import { assertRole, indicatorVisibility, ownsRecord, scoreBaseField, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor } from '../store/queries.js';
 import type { QueryIndicatorsArgs } from '../generated/graphql.js';
@@ -21,6 +21,7 @@ import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
 import { scoreBasesOf } from '../domain/score-bases.js';
 import type { ScoreBaseService } from './score-base-service.js';
+import type { DecayService } from './decay-service.js';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -99,6 +100,8 @@ export interface IndicatorServiceDeps {
   events: EventRecorder;
   /** Keeps each claim's stored score bases right after every write that changes them (src/services/score-base-service.ts). */
   scoreBases: ScoreBaseService;
+  /** The decay models and the instant score filters judge by (`minScore`, `excludeDecayed`). */
+  decay: Pick<DecayService, 'modelsNow' | 'nowIs'>;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
   now?: () => Date;
@@ -137,9 +140,15 @@ export class IndicatorService {
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
     const sectors = args.filter?.sourceSector;
     const bySector = sectors ? { source: { $in: await this.deps.members.idsInSectors(sectors) } } : null;
+    const minScore = args.filter?.minScore;
+    if (minScore != null && (!Number.isInteger(minScore) || minScore < 0 || minScore > 100)) throw badInput(`minScore must be an integer from 0 to 100 (got ${minScore})`, 'filter.minScore');
+    // The viewer's base, the models as they are now (a hub-admin's change applies here at once) and one instant for the page and its count.
+    const score = minScore != null || args.filter?.excludeDecayed
+      ? { field: scoreBaseField(viewer), models: await this.deps.decay.modelsNow(), now: this.deps.decay.nowIs() }
+      : undefined;
     return paginate(this.deps.indicators, {
       visibility: indicatorVisibility(viewer),
-      filter: and(indicatorFilter(filterInput, valueGiven), bySector),
+      filter: and(indicatorFilter(filterInput, valueGiven, score), bySector),
       sort: sortFor(order.field, order.direction),
       first: args.first,
       after: args.after,

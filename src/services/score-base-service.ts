@@ -63,13 +63,16 @@ export class ScoreBaseService {
       let doc: IndicatorDoc | undefined = first;
       for (let attempt = 0; doc; attempt++) {
         const bases = scoreBasesOf(doc, tiers.get(doc.source) ?? null);
-        if (holdsBases(doc, bases)) break;
+        // A claim stored before decay existed counts from `createdAt` (refTimeOf): stored as its
+        // `lastConfirmedAt`, so that score filters bound one indexed column.
+        const clock = doc.lastConfirmedAt ? {} : { lastConfirmedAt: doc.createdAt };
+        if (holdsBases(doc, bases) && doc.lastConfirmedAt) break;
         if (attempt === SETTLE_ATTEMPTS) {
           this.deps.onUnsettled?.(doc._id);
           break;
         }
         const guard = { _id: doc._id, seq: doc.seq, scoreBase: doc.scoreBase ?? null, scoreBaseOpen: doc.scoreBaseOpen ?? null };
-        const after = await this.deps.indicators.updateOne(guard, { $set: { ...bases } });
+        const after = await this.deps.indicators.updateOne(guard, { $set: { ...bases, ...clock } });
         if (after) {
           doc = after;
           break;
@@ -108,7 +111,8 @@ export class ScoreBaseService {
   }
 
   /**
-   * Run at start, before serving: gives claims stored before the bases existed their bases, and
+   * Run at start, before serving: gives claims stored before the bases existed their bases (and
+   * those stored before decay existed their `lastConfirmedAt`, their `createdAt`), and
    * finishes the rewrite of every member whose claims are not yet weighed by its tier now
    * (`scoreTier` absent or different: a tier change whose rewrite was cut short, or a member
    * from before this existed). Idempotent: instances starting together write the same values.

@@ -11,6 +11,8 @@ import type { MemberGuard, SortSpec } from './ports.js';
 import type { DiscoveryMethod, DisclosureStage, VulnerabilityStatus } from '../domain/vulnerability.js';
 import type { DisclosureSchedule } from '../domain/vulnerability-stage.js';
 import type { ModelReviewStatus } from '../domain/model-review.js';
+import { INDICATOR_TYPES } from '../domain/types.js';
+import { scoreFilter, type ScoreFilterContext } from './score-filter.js';
 
 export type Direction = 'ASC' | 'DESC';
 
@@ -35,6 +37,10 @@ export interface IndicatorFilterInput {
   revoked?: boolean | null;
   /** Publishing member ids (a gated filter: the schema refuses it below TRUSTED). */
   source?: string[] | null;
+  /** The least score as the viewer reads it (0 to 100, checked by the service): needs `score`. */
+  minScore?: number | null;
+  /** Leaves out decayed indicators as the viewer reads them: needs `score`. */
+  excludeDecayed?: boolean | null;
 }
 
 const NOTHING: Filter = { _id: { $in: [] } };
@@ -51,7 +57,11 @@ function changedSince(since: Date, now: Date, releaseFields: readonly string[]):
   return { $or: [{ updatedAt: { $gte: since } }, ...releaseFields.map((field) => ({ [field]: { $gte: since, $lte: now } }))] };
 }
 
-export function indicatorFilter(input: IndicatorFilterInput | null | undefined, valueGiven = false): Filter {
+/**
+ * The filter of `indicators(filter)`. `score` (the viewer's base, the decay models and the
+ * instant: src/store/score-filter.ts) is needed by `minScore` and `excludeDecayed`.
+ */
+export function indicatorFilter(input: IndicatorFilterInput | null | undefined, valueGiven = false, score?: ScoreFilterContext): Filter {
   if (!input) return {};
   const parts: Filter[] = [];
   if (input.type?.length) parts.push({ type: { $in: input.type } });
@@ -65,6 +75,11 @@ export function indicatorFilter(input: IndicatorFilterInput | null | undefined, 
   if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
   if (input.revoked != null) parts.push({ revoked: input.revoked });
   if (input.source) parts.push({ source: { $in: input.source } });
+  if (input.minScore != null || input.excludeDecayed) {
+    if (!score) throw new Error('indicatorFilter: minScore and excludeDecayed need the score context');
+    const byScore = scoreFilter(input, input.type?.length ? input.type : INDICATOR_TYPES, score);
+    if (byScore) parts.push(byScore);
+  }
   return and(...parts);
 }
 

@@ -16,6 +16,12 @@ export interface ColumnSpec {
    * the stored document, for rows written before the column existed. Default: read the document.
    */
   readonly fromId?: (id: string) => string | number;
+  /**
+   * Conditions on it stay indexable inside `$or` (every other field is read unindexed there:
+   * `unindexed` in sqlite-filter.ts). For fields that only selective branches name: the score
+   * filter's (src/store/score-filter.ts), one index range per branch. Default false.
+   */
+  readonly seekInOr?: boolean;
 }
 
 /** An index, with why it exists (which read it answers). */
@@ -209,7 +215,7 @@ export class SqliteCollection<T extends { _id: string }> {
     this.columns = spec.columns.map((c) => ({ ...c, name: columnName(c.field) }));
     this.lists = (spec.lists ?? []).map((l) => ({ ...l, name: columnName(l.field), side: `${t}__${columnName(l.field)}` }));
     const targets = new Map<string, FieldTarget>([['_id', { shape: 'scalar', sql: 't._id', kind: 'text' }]]);
-    for (const c of this.columns) targets.set(c.field, { shape: 'scalar', sql: `t.${quote(c.name)}`, kind: c.kind });
+    for (const c of this.columns) targets.set(c.field, { shape: 'scalar', sql: `t.${quote(c.name)}`, kind: c.kind, ...(c.seekInOr ? { seekInOr: true } : {}) });
     for (const l of this.lists) {
       targets.set(l.field, { shape: 'side', table: l.side, rid: 't.rid', kind: l.kind, docJson: `json_extract(t.doc, '$.${l.field}')` });
     }

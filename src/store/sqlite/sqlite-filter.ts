@@ -6,8 +6,11 @@ export type ColumnKind = 'text' | 'number' | 'boolean' | 'date';
 
 /** How one document field reads in SQL, for the query being built. */
 export type FieldTarget =
-  /** A scalar column (or expression). */
-  | { readonly shape: 'scalar'; readonly sql: string; readonly kind: ColumnKind }
+  /**
+   * A scalar column (or expression). `seekInOr`: conditions on it stay indexable inside `$or`
+   * (ColumnSpec.seekInOr).
+   */
+  | { readonly shape: 'scalar'; readonly sql: string; readonly kind: ColumnKind; readonly seekInOr?: boolean }
   /** A multi-valued field kept in a side table `(value, rid)`: matched by the row's `rid`. */
   | {
       readonly shape: 'side';
@@ -40,25 +43,82 @@ const NULL_FIRST = -1.7976931348623157e308;
 
 const EXPR_COMPARE = { $eq: '=', $ne: '<>', ...{ $lt: '<', $lte: '<=', $gt: '>', $gte: '>=' } } as const;
 
+/** Arithmetic `$expr` operators taking a list of operands, with the SQL operator joining them. */
+const EXPR_NARY = { $add: '+', $multiply: '*' } as const;
+
 /**
- * `$expr` in the one form the hub uses (TAXII's embargo dating): a comparison of two fields of
- * the same document, `{$gt: ['$embargoUntil', '$updatedAt']}`, on date or number columns. Null
- * (or missing) compares below every value, as in MongoDB's aggregation order.
+ * `$expr` as a SQL condition, for the forms the hub uses: a comparison (`$eq` ... `$gte`) of two
+ * expressions, each a date or number field (`'$embargoUntil'`), a number or Date literal, or
+ * arithmetic on them (`$add`, `$subtract`, `$multiply`, `$divide`, `$pow`, `$floor`, `$max`,
+ * `$ifNull`): TAXII's embargo dating compares two fields; the score filters compute the decayed
+ * score (src/store/score-filter.ts). Null (or missing) compares below every value, as in
+ * MongoDB's aggregation order; arithmetic on null is null, as there. Anything else throws.
  */
-function exprToSql(expr: unknown, resolve: FieldResolver): string {
-  const entries = expr !== null && typeof expr === 'object' && !Array.isArray(expr) ? Object.entries(expr) : [];
-  const [op, args] = entries.length === 1 ? entries[0]! : [undefined, undefined];
-  if (!op || !(op in EXPR_COMPARE) || !Array.isArray(args) || args.length !== 2 || !args.every((a) => typeof a === 'string' && a.startsWith('$') && !a.startsWith('$$'))) {
-    throw new UnsupportedQueryError(`$expr: only a comparison of two fields is supported ({$gt: ['$a', '$b']}), not ${JSON.stringify(expr)}`);
+function exprToSql(expr: unknown, resolve: FieldResolver, params: unknown[]): string {
+  const [op, args] = operatorOf(expr);
+  if (!op || !(op in EXPR_COMPARE) || !Array.isArray(args) || args.length !== 2) {
+    throw new UnsupportedQueryError(`$expr: only a comparison of two expressions is supported ({$gt: ['$a', '$b']}), not ${JSON.stringify(expr)}`);
   }
-  const sides = (args as string[]).map((a) => {
-    const target = resolve(a.slice(1));
-    if (target.shape !== 'scalar' || (target.kind !== 'date' && target.kind !== 'number')) {
-      throw new UnsupportedQueryError(`$expr compares date or number fields only, not "${a.slice(1)}"`);
-    }
-    return `coalesce(${target.sql}, ${NULL_FIRST})`;
-  });
+  const sides = args.map((a) => `coalesce(${valueToSql(a, resolve, params)}, ${NULL_FIRST})`);
   return `${sides[0]} ${EXPR_COMPARE[op as keyof typeof EXPR_COMPARE]} ${sides[1]}`;
+}
+
+/** The one operator of an expression object and its operand, or `[undefined, undefined]`. */
+function operatorOf(expr: unknown): [string | undefined, unknown] {
+  const entries = expr !== null && typeof expr === 'object' && !Array.isArray(expr) && !(expr instanceof Date) ? Object.entries(expr) : [];
+  return entries.length === 1 && entries[0]![0].startsWith('$') ? entries[0]! : [undefined, undefined];
+}
+
+/** One operand of an `$expr`, as SQL (see `exprToSql`). Dates read as epoch ms, as their columns hold them. */
+function valueToSql(value: unknown, resolve: FieldResolver, params: unknown[]): string {
+  if (typeof value === 'string' && value.startsWith('$') && !value.startsWith('$$')) {
+    const target = resolve(value.slice(1));
+    if (target.shape !== 'scalar' || (target.kind !== 'date' && target.kind !== 'number')) {
+      throw new UnsupportedQueryError(`$expr reads date or number fields only, not "${value.slice(1)}"`);
+    }
+    return target.sql;
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    params.push(value);
+    return '?';
+  }
+  if (value instanceof Date) {
+    params.push(value.getTime());
+    return '?';
+  }
+  const [op, args] = operatorOf(value);
+  const list = Array.isArray(args) ? args : [args];
+  const sql = (v: unknown) => valueToSql(v, resolve, params);
+  switch (op) {
+    case '$add':
+    case '$multiply':
+      if (list.length < 1) break;
+      return `(${list.map(sql).join(` ${EXPR_NARY[op]} `)})`;
+    case '$subtract':
+      if (list.length !== 2) break;
+      return `(${sql(list[0])} - ${sql(list[1])})`;
+    case '$divide':
+      // Real division, as MongoDB's: SQLite divides two integers (epoch ms) as integers.
+      if (list.length !== 2) break;
+      return `(CAST(${sql(list[0])} AS REAL) / ${sql(list[1])})`;
+    case '$pow':
+      if (list.length !== 2) break;
+      return `pow(${sql(list[0])}, ${sql(list[1])})`;
+    case '$floor':
+      if (list.length !== 1) break;
+      return `floor(${sql(list[0])})`;
+    case '$max': {
+      // MongoDB's $max leaves nulls out; SQLite's max() of a null is null.
+      // Each operand is written twice: translated twice, so that its parameters follow the text.
+      if (list.length !== 2) break;
+      const first = `coalesce(${sql(list[0])}, ${sql(list[1])})`;
+      return `max(${first}, coalesce(${sql(list[1])}, ${sql(list[0])}))`;
+    }
+    case '$ifNull':
+      if (list.length !== 2) break;
+      return `coalesce(${sql(list[0])}, ${sql(list[1])})`;
+  }
+  throw new UnsupportedQueryError(`$expr: unsupported operand ${JSON.stringify(value)} (fields, numbers, Dates, $add, $subtract, $multiply, $divide, $pow, $floor, $max of two, $ifNull)`);
 }
 
 const COMPARE = { $lt: '<', $lte: '<=', $gt: '>', $gte: '>=' } as const;
@@ -113,18 +173,20 @@ export function filterToSql(filter: Filter, resolve: FieldResolver, params: unkn
       continue;
     }
     if (key === '$expr') {
-      parts.push(exprToSql(value, resolve));
+      parts.push(exprToSql(value, resolve, params));
       continue;
     }
     if (key.startsWith('$')) throw new UnsupportedQueryError(`unsupported top-level operator ${key} (supported: ${SUPPORTED_OPERATORS.join(', ')})`);
-    parts.push(fieldToSql(key, value, inOr ? unindexed(resolve(key)) : resolve(key), params));
+    const target = resolve(key);
+    parts.push(fieldToSql(key, value, inOr && !(target.shape === 'scalar' && target.seekInOr) ? unindexed(target) : target, params));
   }
   return parts.length === 0 ? '1' : parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`;
 }
 
 /**
- * A field read without its index (SQLite's unary `+`). Used inside `$or`: the only `$or`s on large
- * tables are visibility's (own, TLP within tier, named recipient), which select most of a table;
+ * A field read without its index (SQLite's unary `+`). Used inside `$or`: the `$or`s on large
+ * tables are visibility's (own, TLP within tier, named recipient), which select most of a table
+ * (the score filter's branches, each a selective range, name only fields declared `seekInOr`);
  * left indexable, the planner may answer them with a MULTI-INDEX OR over half the records
  * instead of the selective condition beside them (a lookup's values, a time range, the order).
  */
@@ -236,10 +298,15 @@ export function fieldsOf(filter: Filter, into = new Set<string>()): Set<string> 
   for (const [key, value] of Object.entries(filter)) {
     if (key === '$and' || key === '$or') {
       if (Array.isArray(value)) for (const part of value) if (part && typeof part === 'object') fieldsOf(part as Filter, into);
-    } else if (key === '$expr') {
-      const args = Object.values(value as object)[0];
-      if (Array.isArray(args)) for (const a of args) if (typeof a === 'string' && a.startsWith('$')) into.add(a.slice(1));
-    } else into.add(key);
+    } else if (key === '$expr') exprFields(value, into);
+    else into.add(key);
   }
   return into;
+}
+
+/** The fields an `$expr` reads, at any depth. */
+function exprFields(expr: unknown, into: Set<string>): void {
+  if (typeof expr === 'string' && expr.startsWith('$') && !expr.startsWith('$$')) into.add(expr.slice(1));
+  else if (Array.isArray(expr)) for (const e of expr) exprFields(e, into);
+  else if (expr !== null && typeof expr === 'object' && !(expr instanceof Date)) for (const e of Object.values(expr)) exprFields(e, into);
 }

@@ -23,7 +23,8 @@ const ORDERINGS = [
 export const INDICATORS: CollectionSpec = {
   table: 'indicators',
   columns: [
-    { field: 'type', kind: 'text' },
+    // Seekable inside `$or`: the score filter's branches, each a range on (type, base, lastConfirmedAt).
+    { field: 'type', kind: 'text', seekInOr: true },
     { field: 'value', kind: 'text' },
     { field: 'tlp', kind: 'text' },
     { field: 'severity', kind: 'text' },
@@ -42,10 +43,10 @@ export const INDICATORS: CollectionSpec = {
     { field: 'origin.shareOnward', kind: 'boolean' },
     // The score's stored bases, its clock and an analyst's override: score filters read these
     // (docs/intel-quality.md, "Filters on the score").
-    { field: 'scoreBase', kind: 'number' },
-    { field: 'scoreBaseOpen', kind: 'number' },
-    { field: 'lastConfirmedAt', kind: 'date' },
-    { field: 'scoreOverride.score', kind: 'number' },
+    { field: 'scoreBase', kind: 'number', seekInOr: true },
+    { field: 'scoreBaseOpen', kind: 'number', seekInOr: true },
+    { field: 'lastConfirmedAt', kind: 'date', seekInOr: true },
+    { field: 'scoreOverride.score', kind: 'number', seekInOr: true },
   ],
   lists: [
     { field: 'tags', kind: 'text' },
