@@ -31,7 +31,17 @@ const PUBLISH = /* GraphQL */ `
 const SET_MODEL = /* GraphQL */ `
   mutation($type: IndicatorType!, $input: DecayModelInput!) { setDecayModel(type: $type, input: $input) { type } }`;
 
-describe.each(['sqlite', 'memory'] as const)('score filters on the %s store', (store) => {
+/** With MONGODB_URI (docs/mongodb.md), MongoDB too, each run on a fresh database. */
+const uri = process.env.MONGODB_URI;
+const STORES = uri ? (['sqlite', 'memory', 'mongodb'] as const) : (['sqlite', 'memory'] as const);
+function storeConfig(store: (typeof STORES)[number]) {
+  if (store !== 'mongodb') return { store };
+  const url = new URL(uri!);
+  url.pathname = `/hub_score_filters_${Date.now()}`;
+  return { store, mongodbUri: url.toString() };
+}
+
+describe.each(STORES)('score filters on the %s store', (store) => {
   let clock = Date.now();
   let t: TestHub;
   const tokens: Record<string, string> = {};
@@ -83,7 +93,7 @@ describe.each(['sqlite', 'memory'] as const)('score filters on the %s store', (s
   const ids: Record<string, string[]> = {};
 
   beforeAll(async () => {
-    t = await startTestHub({ config: { store, rateLimitPerMinute: 1_000_000, rateLimitBurst: 1_000_000 }, start: { clock: () => clock } });
+    t = await startTestHub({ config: { ...storeConfig(store), rateLimitPerMinute: 1_000_000, rateLimitBurst: 1_000_000 }, start: { clock: () => clock } });
     tokens.core = await t.member('core-org', 'CORE').token(['publisher', 'reader']);
     tokens.trusted = await t.member('trusted-org', 'TRUSTED').token(['publisher', 'reader']);
     tokens.communityPublisher = await t.member('comm-org', 'COMMUNITY').token(['publisher', 'reader']);

@@ -42,6 +42,9 @@ import {
   vulnerabilityFilter,
 } from '../../src/store/queries.js';
 
+import { decayScore, decaysAt, DEFAULT_DECAY_MODELS, type DecayModel } from '../../src/domain/decay-model.js';
+import type { IndicatorType } from '../../src/domain/types.js';
+
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
 const BASE = Date.now() - 3_600_000;
 const at = (seconds: number) => new Date(BASE + seconds * 1_000);
@@ -421,6 +424,49 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 9 })).toBe(4);
         expect(await store.indicators.count(indicatorFilter({ tags: ['apt', 'c2'] }), { limit: 3 })).toBe(3);
         expect(await store.indicators.count(and(indicatorVisibility(member('m-x', 'COMMUNITY')), indicatorFilter({ tags: ['apt', 'c2'] })), { limit: 9 })).toBe(3);
+      });
+
+      it('answers minScore and excludeDecayed exactly as each claim scores at the instant, in find and in counts', async () => {
+        // Claims on both sides of each crossing, to the millisecond: the store's formula is decayScore's.
+        const now = at(0);
+        const models = new Map(Object.entries(DEFAULT_DECAY_MODELS) as Array<[IndicatorType, DecayModel]>);
+        const docs: IndicatorDoc[] = [];
+        const types = ['IPV4', 'DOMAIN', 'SHA256'] as const;
+        for (const [i, base] of [100, 91, 80, 57, 50, 31, 30, 12, 0].entries()) {
+          for (const type of types) {
+            for (const least of [90, 50, 30]) {
+              const crossing = decaysAt(base, now, { ...models.get(type)!, threshold: least });
+              const ages = crossing ? [crossing.getTime() - now.getTime() - 1, crossing.getTime() - now.getTime()] : [0];
+              for (const age of ages) {
+                const n = docs.length + 1;
+                docs.push(indicator(n, { type, value: `h${n}.example`, confidence: base, scoreBase: Math.floor(base * 0.9), scoreBaseOpen: base, lastConfirmedAt: new Date(now.getTime() - age) }));
+              }
+            }
+          }
+          // Confirmed in the future (a sighting's seenAt may be), overridden, and never confirmed again for ages.
+          const n = docs.length + 1;
+          docs.push(indicator(n, { type: types[i % 3], value: `f${n}.example`, scoreBase: base, scoreBaseOpen: base, lastConfirmedAt: new Date(now.getTime() + 30_000) }));
+          docs.push(indicator(n + 1, { type: types[i % 3], value: `o${n}.example`, scoreBase: 5, scoreBaseOpen: 5, lastConfirmedAt: at(-3_000_000), scoreOverride: { score: base, reason: 'r', by: 'u', at: now } }));
+          docs.push(indicator(n + 2, { type: types[i % 3], value: `a${n}.example`, scoreBase: base, scoreBaseOpen: base, lastConfirmedAt: at(-100_000_000) }));
+        }
+        await seedIndicators(store, docs);
+        for (const field of ['scoreBase', 'scoreBaseOpen'] as const) {
+          for (const criteria of [{ minScore: 0 }, { minScore: 1 }, { minScore: 30 }, { minScore: 50 }, { minScore: 90 }, { minScore: 100 }, { excludeDecayed: true }, { excludeDecayed: true, minScore: 40 }]) {
+            for (const type of [null, ['IPV4'], ['DOMAIN', 'SHA256']] as Array<IndicatorType[] | null>) {
+              const want = docs
+                .filter((d) => !type || type.includes(d.type))
+                .filter((d) => {
+                  const { score, decayed } = decayScore(d[field]!, d.lastConfirmedAt!, now, models.get(d.type)!, d.scoreOverride?.score ?? null);
+                  return score >= (criteria.minScore ?? 0) && !(criteria.excludeDecayed && decayed);
+                });
+              const filter = indicatorFilter({ ...criteria, type }, false, { field, models, now });
+              const got = ids(await store.indicators.find(filter, { sort: [['seq', 1]] }));
+              expect(got, `${field} ${JSON.stringify(criteria)} ${type}`).toEqual(ids(want));
+              expect(await store.indicators.count(filter)).toBe(want.length);
+              expect(await store.indicators.count(filter, { limit: 5 })).toBe(Math.min(5, want.length));
+            }
+          }
+        }
       });
 
       it.each([
