@@ -284,6 +284,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     heartbeatMs: config.alertHeartbeatMs,
     // Computed per event, as Indicator.warnings is: the stream has no page to leave holes in.
     warned: (i) => services.warningLists.isWarned(i.type, i.value),
+    scorer: () => services.decay.scorer(),
     ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });

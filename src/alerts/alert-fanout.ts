@@ -16,7 +16,8 @@ import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 
 import type { Logger } from 'pino';
 import type { EventDoc } from '../domain/events.js';
 import { hubError } from '../errors.js';
-import { viewerId, visibilityKey, type Viewer } from '../policy/policy.js';
+import { scoreBaseField, viewerId, visibilityKey, type ScoreBaseField, type Viewer } from '../policy/policy.js';
+import type { DecayedScore } from '../domain/decay-model.js';
 import type { Store } from '../store/ports.js';
 import { AlertCohorts, type Cohort } from './alert-cohorts.js';
 import { AlertCursors, type AlertPlace } from './alert-cursors.js';
@@ -61,6 +62,11 @@ export interface AlertFanoutOptions {
   clock?: () => number;
   /** Whether an indicator is on a false-positive warning list (AlertFilter.excludeWarned). Default: none is. */
   warned?: (indicator: IndicatorDoc) => boolean;
+  /**
+   * Reads scores at the instant of a dispatch round (AlertFilter.minScore, excludeDecayed): the
+   * DecayService's `scorer`. Default: none, and those criteria drop every indicator.
+   */
+  scorer?: () => Promise<(indicator: IndicatorDoc, field: ScoreBaseField) => DecayedScore>;
 }
 
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
@@ -133,6 +139,8 @@ export class AlertFanout {
   async prepare(viewer: Viewer, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): Promise<AlertRequest | GraphQLError[]> {
     const args = readAlertArguments(this.options.schema, document, variables, operationName);
     if (!args) return [hubError('BAD_USER_INPUT', 'a subscription must select alerts', 'alerts')];
+    const minScore = args.filter?.minScore;
+    if (minScore != null && (minScore < 0 || minScore > 100)) return [hubError('BAD_USER_INPUT', `minScore must be an integer from 0 to 100 (got ${minScore})`, 'filter.minScore')];
     let after: AlertPlace | null = null;
     if (args.after !== null) {
       after = this.cursors.open(viewer, args.after);
@@ -238,7 +246,7 @@ export class AlertFanout {
   private async dispatch(events: readonly EventDoc[]): Promise<void> {
     if (this.cohorts.size === 0) return;
     const cohorts = [...this.cohorts.values()];
-    const [records, viewers] = await Promise.all([this.judge.records(events), this.judge.viewersNow(cohorts.map((c) => c.viewer))]);
+    const [records, viewers, scoreOf] = await Promise.all([this.judge.records(events), this.judge.viewersNow(cohorts.map((c) => c.viewer)), this.scorerFor(cohorts)]);
     const outbox = new Map<AlertSubscriber, Delivery[]>();
     try {
       for (const event of events) {
@@ -253,7 +261,7 @@ export class AlertFanout {
           const visKey = visibilityKey(now);
           let type = verdicts.get(visKey);
           if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
-          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned, scoreOf && ((i) => scoreOf(i, scoreBaseField(now))))) continue;
           const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
           for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
         }
@@ -268,16 +276,23 @@ export class AlertFanout {
   /** A replay's page for one subscriber, judged with its viewer as it is now, rendered one at a time. */
   private async *replayDeliveries(sub: AlertSubscriber, page: readonly EventDoc[]): AsyncGenerator<Delivery> {
     const cohort = sub.cohort;
-    const [records, viewers] = await Promise.all([this.judge.records(page), this.judge.viewersNow([cohort.viewer])]);
+    const [records, viewers, scoreOf] = await Promise.all([this.judge.records(page), this.judge.viewersNow([cohort.viewer]), this.scorerFor([cohort])]);
     const now = viewers.get(cohort.viewer);
     if (!now) return;
+    const score = scoreOf && ((i: IndicatorDoc) => scoreOf(i, scoreBaseField(now)));
     for (const event of page) {
       if (sub.closed) return;
       const record = records.get(event.recordId);
       const type = record ? this.judge.verdict(now, event, record) : null;
-      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned, score)) continue;
       yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
+  }
+
+  /** The round's score reader, when a cohort's filter asks for scores (read once per round: models and instant). */
+  private async scorerFor(cohorts: readonly Cohort[]): Promise<((indicator: IndicatorDoc, field: ScoreBaseField) => DecayedScore) | undefined> {
+    if (!this.options.scorer || !cohorts.some((c) => c.filter?.minScore != null || c.filter?.excludeDecayed)) return undefined;
+    return this.options.scorer();
   }
 
   private async deliveryOf(

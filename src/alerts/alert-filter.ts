@@ -3,6 +3,7 @@ import { SEVERITIES, type IndicatorDoc, type NoticeDoc } from '../domain/types.j
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { AlertFilter } from '../generated/graphql.js';
+import type { DecayedScore } from '../domain/decay-model.js';
 
 /** The `AlertFilter` input, as graphql-js coerced it (generated from schema/alerts.graphql). */
 export type AlertFilterInput = AlertFilter;
@@ -23,6 +24,12 @@ export function matchesAlertFilter(
   record: IndicatorDoc | NoticeDoc | VulnerabilityDoc | ModelReviewDoc,
   /** Whether an indicator is on a false-positive warning list (for `excludeWarned`). */
   warned: (indicator: IndicatorDoc) => boolean = () => false,
+  /**
+   * The indicator's score as the subscriber reads it at send time (for `minScore` and
+   * `excludeDecayed`: `DecayService.scorer` with the subscriber's base). Default: no score, so
+   * that those criteria drop every indicator rather than pass one unjudged.
+   */
+  score: (indicator: IndicatorDoc) => DecayedScore | null = () => null,
 ): boolean {
   if (!filter) return true;
   if (filter.types?.length && !filter.types.includes(type)) return false;
@@ -42,6 +49,11 @@ export function matchesAlertFilter(
     if (filter.tags?.length && !filter.tags.some((t) => i.tags.includes(t.trim().toLowerCase()))) return false;
     // Not an indicator criterion (it implies no kind): it drops warned indicators and nothing else.
     if (filter.excludeWarned && warned(i)) return false;
+    // Nor are these: judged per event, at send time, with the base the subscriber reads.
+    if (filter.minScore != null || filter.excludeDecayed) {
+      const read = score(i);
+      if (!read || (filter.minScore != null && read.score < filter.minScore) || (filter.excludeDecayed && read.decayed)) return false;
+    }
   } else if (kind === 'NOTICE' && filter.noticeCategories?.length && !filter.noticeCategories.includes((record as NoticeDoc).category)) {
     return false;
   }

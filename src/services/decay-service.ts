@@ -102,6 +102,16 @@ export class DecayService {
     }));
   }
 
+  /**
+   * A synchronous reader of scores at this instant and with the models as they are now, for
+   * judging many records at once (the alert stream's rounds).
+   */
+  async scorer(): Promise<(doc: DecayInputs, field: ScoreBaseField) => DecayedScore> {
+    const models = await this.models();
+    const now = this.now();
+    return (doc, field) => decayScore(baseOf(doc, field), refTimeOf(doc), now, models.get(doc.type)!, doc.scoreOverride?.score ?? null);
+  }
+
   /** When `doc`'s score, read from base `field`, falls below its model's threshold (null: never). */
   async decaysAt(doc: DecayInputs, field: ScoreBaseField): Promise<Date | null> {
     return decaysAt(baseOf(doc, field), refTimeOf(doc), await this.modelFor(doc.type), doc.scoreOverride?.score ?? null);
