@@ -8,8 +8,8 @@
  * on-disk size, start-up time with the data present (the hub disposed and started again on the
  * same HUB_DATA_DIR; SQLite only, the memory store has nothing to start with), and p50/p99 over
  * HTTP, as a COMMUNITY member, of: the first list page with totalCount; filtered first pages
- * (type, TLP, severity, tags, minConfidence, updatedSince, revoked) without and with totalCount
- * (and with `countUpTo`, the capped count, for tags, minConfidence and updatedSince);
+ * (type, TLP, severity, tags, minConfidence, updatedSince, revoked, minScore, excludeDecayed) without and with totalCount
+ * (and with `countUpTo`, the capped count, for tags, minConfidence, updatedSince and minScore);
  * a 1,000-value lookup; TAXII pages of 100 (first page, a deep page by `added_after`, and its
  * `next`); an audit page (hub-admin); and the alert log read from a day-old position (500 events
  * after it; the store read the replay makes; SQLite only, through a second connection).
@@ -69,12 +69,16 @@ const TAXII_ACCEPT = 'application/taxii+json;version=2.1';
 const PATH_BUDGET_MS = 10_000;
 
 /** Filters whose exact count reads every match: measured with `countUpTo` too. */
-const CAPPED = new Set(['tags', 'minConfidence', 'updatedSince']);
+const CAPPED = new Set(['tags', 'minConfidence', 'updatedSince', 'minScore']);
 
 const TARGETS: Record<string, number> = {
   'filter tags + countUpTo': 100,
   'filter minConfidence + countUpTo': 100,
   'filter updatedSince + countUpTo': 100,
+  // Issue 16: the score filters (src/store/score-filter.ts), as the COMMUNITY reader reads scores.
+  'filter minScore (no count)': 20,
+  'filter minScore + countUpTo': 100,
+  'filter excludeDecayed (no count)': 20,
   'list first page + totalCount': 20,
   'filter type (no count)': 20,
   'filter type + totalCount': 100,
@@ -193,6 +197,8 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
     ['minConfidence', { minConfidence: 90 }],
     ['updatedSince', { updatedSince: day }],
     ['revoked', { revoked: false }],
+    ['minScore', { minScore: 90 }],
+    ['excludeDecayed', { excludeDecayed: true }],
   ];
   for (const [name, f] of filters) {
     await measure(`filter ${name} (no count)`, async () => void (await post(hub.url, reader, page(false), { f })));

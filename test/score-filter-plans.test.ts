@@ -77,8 +77,9 @@ describe('score filters on SQLite', () => {
     for (const limit of [undefined, 101]) {
       const steps = plan(store.collections.indicators.countSql(filter, limit));
       expect(steps).toMatch(/(^|\| )MULTI-INDEX OR/);
-      expect(steps.match(/SEARCH t USING INDEX indicators_type_scoreBaseOpen_lastConfirmedAt_id \(type=\? AND scoreBaseOpen>\?\)/g)).toHaveLength(types);
-      expect(steps).toMatch(/SEARCH t USING INDEX indicators_scoreOverridescore \(scoreOverride_score>\?\)/);
+      // Covering: the exact score, the override and visibility are read from the index, never the row.
+      expect(steps.match(/SEARCH t USING COVERING INDEX indicators_type_scoreBaseOpen_lastConfirmedAt_id_scoreOverridescore_source_tlp \(type=\? AND scoreBaseOpen>\?\)/g)).toHaveLength(types);
+      expect(steps).toMatch(/SEARCH t USING (COVERING )?INDEX indicators_scoreOverridescore_source_tlp \(scoreOverride_score>\?\)/);
       expect(steps).not.toMatch(/(^|\| )SCAN t/);
     }
     const all = store.collections.indicators.find(filter).length;
@@ -91,7 +92,7 @@ describe('score filters on SQLite', () => {
   it('a tier-weighed viewer reads the other index', () => {
     const trusted: Viewer = { ...reader, tier: 'TRUSTED' };
     const filter = and(indicatorVisibility(trusted), indicatorFilter({ minScore: 90 }, false, { field: 'scoreBase', models, now: NOW }));
-    expect(plan(store.collections.indicators.countSql(filter, 101))).toMatch(/SEARCH t USING INDEX indicators_type_scoreBase_lastConfirmedAt_id \(type=\? AND scoreBase>\?\)/);
+    expect(plan(store.collections.indicators.countSql(filter, 101))).toMatch(/SEARCH t USING COVERING INDEX indicators_type_scoreBase_lastConfirmedAt_id_scoreOverridescore_source_tlp \(type=\? AND scoreBase>\?\)/);
   });
 
   it('excludeDecayed (most records pass): the capped count stops at its cap, and counts agree with find', () => {

@@ -67,19 +67,21 @@ export const INDICATORS: CollectionSpec = {
       purpose: 'visibility of the records a side table names (counts filtered by tags): read from this small index instead of each row (1.2 s to about 0.2 s for a common tag at 1M)',
     },
     {
-      columns: ['type', 'scoreBase', 'lastConfirmedAt', '_id'],
-      purpose: 'score filters for viewers of tier TRUSTED and above (minScore, excludeDecayed: per type, a range of bases each bounded by its confirmation time) and the SCORE order; the start\'s backfill of claims lacking a base',
+      columns: ['type', 'scoreBase', 'lastConfirmedAt', '_id', 'scoreOverride_score', 'source', 'tlp'],
+      purpose:
+        "score filters for viewers of tier TRUSTED and above (minScore, excludeDecayed: per type, a range of bases each bounded by its confirmation time, the exact score read from the index) and the SCORE order; the start's backfill of claims lacking a base. Covers their counts: the override and visibility read from the index too (10,000 matches counted in 7 ms instead of 39 at 200,000)",
     },
     {
-      columns: ['type', 'scoreBaseOpen', 'lastConfirmedAt', '_id'],
-      purpose: 'the same for every other viewer (the base without the publisher\'s tier)',
+      columns: ['type', 'scoreBaseOpen', 'lastConfirmedAt', '_id', 'scoreOverride_score', 'source', 'tlp'],
+      purpose: "the same for every other viewer (the base without the publisher's tier)",
     },
-    { columns: ['scoreOverride_score'], purpose: "score filters: the claims an analyst's override scores (few), by their fixed score" },
+    { columns: ['scoreOverride_score', 'source', 'tlp'], purpose: "score filters: the claims an analyst's override scores (few), by their fixed score, visibility read from the index" },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
-  retiredIndexes: ['indicators_updatedAt_id_source_tlp'],
+  // The score indexes of the first issue-16 commits, replaced by the covering ones above.
+  retiredIndexes: ['indicators_updatedAt_id_source_tlp', 'indicators_type_scoreBase_lastConfirmedAt_id', 'indicators_type_scoreBaseOpen_lastConfirmedAt_id', 'indicators_scoreOverridescore'],
 };
 
 export const NOTICES: CollectionSpec = {
