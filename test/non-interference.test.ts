@@ -45,7 +45,10 @@ const BY_ID = `query ($id: ID!, $ids: [ID!]!) {
 const COUNTS = `query ($f: IndicatorFilter) {
   indicators(filter: $f, first: 1) { totalCount one: countUpTo(atMost: 1) { value exact } two: countUpTo(atMost: 2) { value exact } all: countUpTo { value exact } }
 }`;
-const COUNT_FILTERS = () => [{}, { minConfidence: 60 }, { updatedSince: new Date(slotTime(0)).toISOString() }, { tlp: ['RED'] }, { revoked: true }, { type: ['IPV4'], minConfidence: 10 }];
+const COUNT_FILTERS = () => [{}, { minConfidence: 60 }, { updatedSince: new Date(slotTime(0)).toISOString() }, { tlp: ['RED'] }, { revoked: true }, { type: ['IPV4'], minConfidence: 10 }, ...SCORE_FILTERS];
+/** Score filters (issue 16): pages, scores and counts read from the stored bases. */
+const SCORE_FILTERS = [{ minScore: 45 }, { excludeDecayed: true }, { minScore: 60, type: ['IPV4'] }];
+const SCORED = `query ($f: IndicatorFilter) { indicators(filter: $f, first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id score decayed } } } }`;
 const NOTICE_BY_ID = `query ($id: ID!) { modelRiskNotice(id: $id) { ${NOTICE_FIELDS} } node(id: $id) { id } }`;
 const LOOKUP = `query ($values: [String!]!) { lookupIndicators(values: $values) { input normalized type known indicators { id tlp } } }`;
 const AUDIT = `query ($first: Int, $after: String) {
@@ -378,6 +381,7 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     }
     await run.gql(`${round} members`, MEMBERS, {}, viewer);
     for (const [i, f] of COUNT_FILTERS().entries()) await run.gql(`${round} counts ${i}`, COUNTS, { f }, viewer);
+    for (const [i, f] of SCORE_FILTERS.entries()) await run.gql(`${round} scored ${i}`, SCORED, { f }, viewer);
     const vulns1 = await run.gql(`${round} vulnerabilities p1`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 1 }, viewer);
     await hiddenStep(() => submitVuln(other, vulnInput(`Between ${round}`)));
     await run.gql(`${round} vulnerabilities p2`, CONNECTION('vulnerabilities', VULN_FIELDS), { first: 5, after: vulns1.body.data.vulnerabilities.pageInfo.endCursor }, viewer);
