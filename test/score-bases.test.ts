@@ -9,6 +9,9 @@ import { parseConfig } from '../src/config.js';
 import { startHub } from '../src/main.js';
 import pino from 'pino';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { createMemoryStore } from '../src/store/memory/memory-store.js';
+import { ScoreBaseService } from '../src/services/score-base-service.js';
+import { withId } from '../src/domain/with-id.js';
 
 let t: TestHub;
 let core: string;
@@ -97,5 +100,56 @@ describe('at start', () => {
     } finally {
       await hub.dispose();
     }
+  });
+});
+
+describe('settling against concurrent writes', () => {
+  const claim = (over: Partial<IndicatorDoc>): IndicatorDoc => ({
+    ...withId('indicator--settle'),
+    type: 'DOMAIN', value: 'settle.example', submittedValue: 'settle.example', tlp: 'GREEN', recipients: [], severity: 'HIGH', severityRank: 3,
+    confidence: 100, validFrom: new Date(0), validUntil: null, tags: [], description: null, sightingCount: 0, lastSeenAt: null,
+    revoked: false, revokedReason: null, source: 'pub', createdAt: new Date(0), updatedAt: new Date(0), seq: 1, ...over,
+  });
+
+  it('a settle that read the claim before another write reads it again and stores what the claim holds now', async () => {
+    const store = createMemoryStore();
+    await store.members.put({ _id: 'pub', name: 'p', kind: 'ENTERPRISE', tier: 'CORE', sector: 's', country: 'NL', allowedRoles: ['publisher'], status: 'ACTIVE', createdAt: new Date(0) });
+    const stale = claim({ scoreBase: 100, scoreBaseOpen: 100, lastConfirmedAt: new Date(0) });
+    await store.indicators.upsertClaims([{ key: { source: 'pub', type: 'DOMAIN', value: 'settle.example' }, onInsert: {}, set: stale }]);
+    // Meanwhile: two members reported it as a false positive, in a later write (seq 2).
+    await store.indicators.updateOne({ _id: stale._id }, { $set: { falsePositiveReporters: ['a', 'b'], seq: 2 } });
+    const service = new ScoreBaseService({ indicators: store.indicators, members: store.members });
+    // The settle holds the stale copy (confidence 100, no reports): its guarded write misses, it reads again.
+    const [after] = await service.settle([{ ...stale, confidence: 40 }]);
+    expect(after).toMatchObject({ scoreBase: 25, scoreBaseOpen: 25, seq: 2 });
+    expect((await store.indicators.find({ _id: stale._id }))[0]).toMatchObject({ scoreBase: 25, scoreBaseOpen: 25 });
+  });
+
+  it('a rewrite marks its member only for the tier it rewrote for', async () => {
+    const store = createMemoryStore();
+    const member = { _id: 'pub', name: 'p', kind: 'ENTERPRISE' as const, tier: 'TRUSTED' as const, sector: 's', country: 'NL', allowedRoles: ['publisher' as const], status: 'ACTIVE' as const, createdAt: new Date(0) };
+    await store.members.put(member);
+    const doc = claim({ lastConfirmedAt: new Date(0) });
+    await store.indicators.upsertClaims([{ key: { source: 'pub', type: 'DOMAIN', value: 'settle.example' }, onInsert: {}, set: doc }]);
+    let moved = false;
+    const members = {
+      findByIds: store.members.findByIds.bind(store.members),
+      list: store.members.list.bind(store.members),
+      // The tier moves on while the rewrite runs: the mark (guarded on the tier it read) is not set.
+      update: async (...args: Parameters<typeof store.members.update>) => {
+        if (!moved) {
+          moved = true;
+          await store.members.put({ ...member, tier: 'CORE' });
+        }
+        return store.members.update(...args);
+      },
+    };
+    const service = new ScoreBaseService({ indicators: store.indicators, members });
+    expect(await service.rewriteMember('pub')).toBe(1);
+    expect((await store.members.findByIds(['pub']))[0]!.scoreTier).toBeUndefined();
+    // The next start finishes it for the tier now.
+    expect(await service.backfill()).toEqual({ filled: 0, members: 1 });
+    expect((await store.indicators.find({ _id: doc._id }))[0]).toMatchObject({ scoreBase: 100, scoreBaseOpen: 100 });
+    expect((await store.members.findByIds(['pub']))[0]!.scoreTier).toBe('CORE');
   });
 });
