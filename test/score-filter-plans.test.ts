@@ -104,6 +104,19 @@ describe('score filters on SQLite', () => {
     expect(store.collections.indicators.count(filter, 101)).toBe(101);
   });
 
+  it('a page of a selective filter (FindOptions.selective) reads the score indexes and sorts the few matches, with the same answer', () => {
+    const sort = sortFor('UPDATED_AT', 'DESC');
+    for (const input of [{ minScore: 90 }, { minScore: 60, type: ['IPV4'] as IndicatorType[] }]) {
+      const filter = scope(input);
+      const steps = plan(store.collections.indicators.selectSql(filter, { sort, limit: 51, selective: true }));
+      expect(steps).toMatch(/(^|\| )MULTI-INDEX OR/);
+      expect(steps).toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+      expect(steps).not.toMatch(/(^|\| )SCAN t/);
+      const walked = store.collections.indicators.find(filter, { sort, limit: 51 }).map((d) => d._id);
+      expect(store.collections.indicators.find(filter, { sort, limit: 51, selective: true }).map((d) => d._id)).toEqual(walked);
+    }
+  });
+
   it('a page in UPDATED_AT order walks the seq index and stops after the page (no sort of every match), as other filters do', () => {
     for (const input of [{ minScore: 90 }, { excludeDecayed: true }]) {
       const steps = plan(store.collections.indicators.selectSql(scope(input), { sort: sortFor('UPDATED_AT', 'DESC'), limit: 51 }));

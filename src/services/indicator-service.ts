@@ -25,6 +25,12 @@ import type { DecayService } from './decay-service.js';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
+/**
+ * At most this many matches, a score-filtered list reads them through the score indexes and
+ * sorts them (FindOptions.selective); more, and it walks its order. Sorting 5,000 rows costs
+ * about what walking the order costs to find a page among matches that common.
+ */
+export const SELECTIVE_SCORE_MATCHES = 5_000;
 const MAX_TAGS = RECORD_LIMITS.tags;
 const MAX_DESCRIPTION = RECORD_LIMITS.indicatorDescription;
 
@@ -146,9 +152,15 @@ export class IndicatorService {
     const score = minScore != null || args.filter?.excludeDecayed
       ? { field: scoreBaseField(viewer), models: await this.deps.decay.modelsNow(), now: this.deps.decay.nowIs() }
       : undefined;
+    const visibility = indicatorVisibility(viewer);
+    const filter = and(indicatorFilter(filterInput, valueGiven, score), bySector);
+    // A score filter that selects few claims (counted through its covering indexes, capped) is read
+    // through them and sorted; one that selects many walks the order, which meets matches soon.
+    const selective = !!score && (await this.deps.indicators.count(and(visibility, filter), { limit: SELECTIVE_SCORE_MATCHES + 1 })) <= SELECTIVE_SCORE_MATCHES;
     return paginate(this.deps.indicators, {
-      visibility: indicatorVisibility(viewer),
-      filter: and(indicatorFilter(filterInput, valueGiven, score), bySector),
+      visibility,
+      filter,
+      selective,
       sort: sortFor(order.field, order.direction),
       first: args.first,
       after: args.after,

@@ -38,6 +38,8 @@ export interface PageRequest {
   binding: string;
   /** Top-level fields of the nodes no resolver of this request reads (FindOptions.omit). */
   omit?: readonly string[];
+  /** The filter selects few records (FindOptions.selective). Default false. */
+  selective?: boolean;
   codec: CursorCodec;
 }
 
@@ -92,7 +94,7 @@ export async function paginate<T extends object>(repo: Queryable<T>, req: PageRe
     seek = keysetAfter(req.sort, values);
   }
   const scope = and(req.visibility, req.filter);
-  const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1, ...(req.omit?.length ? { omit: req.omit } : {}) });
+  const docs = first === 0 ? [] : await repo.find(and(scope, seek), { sort: req.sort, limit: first + 1, ...(req.omit?.length ? { omit: req.omit } : {}), ...(req.selective ? { selective: true } : {}) });
   const page = docs.slice(0, first);
   // Cursors are sealed only when a client selects them: sealing is most of a page's own cost.
   const edges = page.map((node) => new Edge(node, req));

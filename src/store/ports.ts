@@ -28,6 +28,14 @@ export interface FindOptions {
    * does not show `details` need not read a publish's 5,000 ids 50 times. Default: none.
    */
   omit?: readonly string[];
+  /**
+   * The filter selects few records (the caller counted them, capped): an adapter may read the
+   * matches through the filter's own indexes and sort them, rather than walk the sort's index
+   * testing each record (SQLite keeps a page's conditions indexable; the others decide alone).
+   * Why: a selective score filter (src/store/score-filter.ts) would otherwise walk the whole
+   * order to fill, or to end, a page. Default false.
+   */
+  selective?: boolean;
 }
 
 export interface CountOptions {

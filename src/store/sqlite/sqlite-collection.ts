@@ -247,9 +247,9 @@ export class SqliteCollection<T extends { _id: string }> {
   /** The SQL and parameters of a read, for `find` and for EXPLAIN QUERY PLAN in tests. */
   selectSql(filter: Filter, options: FindOptions = {}, what = 't.doc'): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
-    const ordered = options.sort?.length && options.limit !== undefined ? this.orderedResolver(options.sort.map(([field]) => field)) : this.resolveRow;
+    const ordered = options.sort?.length && options.limit !== undefined && !options.selective ? this.orderedResolver(options.sort.map(([field]) => field)) : this.resolveRow;
     let sql = `SELECT ${what} FROM ${this.spec.table} t WHERE ${filterToSql(filter, ordered, params)}`;
-    if (options.sort?.length) sql += ` ORDER BY ${sortToSql(options.sort, this.resolveRow)}`;
+    if (options.sort?.length) sql += ` ORDER BY ${sortToSql(options.sort, this.resolveRow, options.selective === true)}`;
     if (options.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(options.limit);

@@ -279,15 +279,18 @@ function compare(field: string, op: keyof typeof COMPARE, operand: unknown, targ
   return `${target.sql} ${COMPARE[op]} ?`;
 }
 
-/** `ORDER BY` terms for a sort document; every key must be a scalar column. */
-export function sortToSql(sort: SortSpec, resolve: FieldResolver): string {
+/**
+ * `ORDER BY` terms for a sort document; every key must be a scalar column. `sorted`: the matches
+ * are few (FindOptions.selective) and are sorted, never read in the order's index.
+ */
+export function sortToSql(sort: SortSpec, resolve: FieldResolver, sorted = false): string {
   return sort
     .map(([field, dir], i) => {
       const target = resolve(field);
       if (target.shape !== 'scalar') throw new UnsupportedQueryError(`cannot sort on multi-valued field "${field}"`);
       // A sort led by `_id` orders a handful of matches (a lookup, a roster): `+` keeps the planner
       // from walking the whole `_id` index in order instead of using the filter's index.
-      const expr = i === 0 && field === '_id' ? `+${target.sql}` : target.sql;
+      const expr = i === 0 && (field === '_id' || sorted) ? `+${target.sql}` : target.sql;
       return `${expr} ${dir === 1 ? 'ASC' : 'DESC'}`;
     })
     .join(', ');
