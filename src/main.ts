@@ -409,7 +409,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         disclosures.stop();
         await peerPullers.stop();
         checkpointer.stop();
-        services.warnedByJob.stop();
+        await services.warnedByJob.stop();
         unsubscribeEvents();
         alerts.stop();
         await ws.close();

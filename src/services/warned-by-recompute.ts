@@ -63,6 +63,8 @@ export interface WarnedByRecomputeOptions {
  */
 export class WarnedByRecompute {
   private timer: NodeJS.Timeout | null = null;
+  /** The last tick queued: ticks of one instance run one after another (the schedule's and `runAll`'s). */
+  private running: Promise<unknown> = Promise.resolve();
   private readonly batchSize: number;
   private readonly now: () => Date;
 
@@ -78,16 +80,30 @@ export class WarnedByRecompute {
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Stops the schedule, waits for the tick under way (its progress is saved batch by batch), and
+   * lets the lease go, so that another instance (a restart) continues at once rather than after
+   * `leaseMs`.
+   */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.running;
+    // Renewing to a time already past releases it; a lease another instance holds is left alone.
+    await this.options.leases.acquire(WARNED_BY_JOB, this.options.holder, -1);
   }
 
   /**
    * Renews the lease; queues a scan if the vendored lists changed; runs up to `batches` batches.
    * Answers how many claims' flags were rewritten (0 without the lease).
    */
-  async tick(batches = this.options.batchesPerTick ?? 20): Promise<number> {
+  tick(batches = this.options.batchesPerTick ?? 20): Promise<number> {
+    const next = this.running.then(() => this.run(batches));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(batches: number): Promise<number> {
     if (!(await this.lease())) return 0;
     await this.queueVendoredChange();
     let written = 0;
