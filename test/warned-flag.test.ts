@@ -150,6 +150,30 @@ describe('IndicatorFilter.excludeWarned and TAXII match[x_hub_warned] (vendored 
   });
 });
 
+describe('claims received from peer hubs', () => {
+  let t: TestHub;
+  afterAll(() => t?.dispose());
+
+  it('are flagged as they are stored (the path the peer puller stores through), and excludeWarned leaves them out', async () => {
+    t = await startTestHub();
+    await t.member('corp', 'COMMUNITY').token();
+    const reader = await t.token('corp');
+    const origin = (id: string) => ({ hub: 'hub-b', id, publisher: null, hops: 1, tlp: 'CLEAR' as const, shareOnward: false, receivedFrom: 'peer-hub', receivedAt: new Date(), version: 1 });
+    const input = (value: string) => ({ value, tlp: 'CLEAR' as const, severity: 'MEDIUM' as const, confidence: 50 });
+    const out = await t.hub.services.indicators.receive('peer-hub', [
+      { input: input('9.9.9.9'), origin: origin('indicator--00000000-0000-4000-8000-00000000b001'), revoked: false },
+      { input: input('peer-clean.example'), origin: origin('indicator--00000000-0000-4000-8000-00000000b002'), revoked: false },
+    ]);
+    expect(out.stored).toBe(2);
+    const docs = new Map((await t.hub.store.indicators.find({ source: 'peer-hub' })).map((d) => [d.value, d.warnedBy]));
+    expect(docs.get('9.9.9.9')).toEqual(['misp:public-dns-v4']);
+    expect(docs.get('peer-clean.example')).toEqual([]);
+    const kept = await listAll(t, reader, { excludeWarned: true });
+    expect(kept.values).toEqual(['peer-clean.example']);
+    expect(kept.total).toBe(1);
+  });
+});
+
 describe('the recompute job', () => {
   const v1 = [domainList('test-benign', '1', ['was-benign.example'])];
   const v2 = [domainList('test-benign', '2', ['now-benign.example']), domainList('test-new', '1', ['also-benign.example'])];
