@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from './support/hub-fixture.js';
+import { alertStream, disposeStreams } from './support/alert-stream.js';
 import { WarningListSet } from '../src/warninglists/warning-list-set.js';
 import { loadVendoredLists } from '../src/warninglists/load-vendored-lists.js';
 import type { WarningList } from '../src/warninglists/warning-list.js';
@@ -309,6 +310,25 @@ describe('lists a viewer may not see', () => {
     const tx = await taxii(t)(`${INDICATORS}/objects/?match[x_hub_warned]=false`, reader);
     expect(tx.text).not.toContain(HIDDEN);
     expect(t.hub.services.warnedBy.warnedFor({ kind: 'member', memberId: 'corp', userId: 'u', roles: ['reader'], tier: 'COMMUNITY' }, 'DOMAIN', 'c2-two.example')).toBe(false);
+  });
+
+  it('nor what an alert subscriber with excludeWarned receives, live (judged per event)', async () => {
+    const hub = await startTestHub({ config: { alertHeartbeatMs: 50 } });
+    try {
+      const pub = hub.member('pub', 'TRUSTED');
+      await hub.member('corp', 'COMMUNITY').token();
+      const stream = await alertStream(hub, await hub.token('corp'), { filter: { excludeWarned: true } });
+      const all = await alertStream(hub, await hub.token('corp'));
+      hub.hub.services.warnedBy.setList(HIDDEN, new WarningListSet([domainList('their-egress', '1', ['their-egress.example'])]));
+      const results = await pub.publishes([{ value: 'their-egress.example' }, { value: '8.8.8.8' }, { value: 'c2-four.example' }]);
+      const [egress, , c2] = results.map((r: any) => r.indicator.id);
+      await all.until((s) => s.events.length === 3, 'all three events');
+      await stream.nextHeartbeats();
+      expect(stream.summary).toEqual([`INDICATOR ${egress} PUBLISHED`, `INDICATOR ${c2} PUBLISHED`]);
+    } finally {
+      await disposeStreams();
+      await hub.dispose();
+    }
   });
 
   it('the vendored lists apply to every viewer, anonymous callers included', () => {
