@@ -120,6 +120,12 @@ describe('SQLite read paths use indexes', () => {
     expect(all.length).toBeLessThan(store.collections.indicators.find(vis).length);
   });
 
+  it("the warned-by job's batches read the (type, seq) or the seq index in order, from where the last one stopped", () => {
+    const batch = (filter: Filter) => plan(store.collections.indicators.selectSql(filter, { sort: [['seq', 1]], limit: 500 })).join(' | ');
+    expect(batch({ type: { $in: ['IPV4'] }, seq: { $gt: 2_500 } })).toBe('SEARCH t USING INDEX indicators_type_seq (type=? AND seq>?)');
+    expect(batch({ seq: { $gt: 2_500 } })).toBe('SEARCH t USING INDEX indicators_seq (seq>?)');
+  });
+
   it.each<[string, IndicatorFilterInput, RegExp, 'counts' | RegExp]>([
     ['type', { type: ['DOMAIN'] }, /^SEARCH t USING INDEX indicators_type_seq \(type=\?\)/, 'counts'],
     ['TLP', { tlp: ['GREEN'] }, /^SEARCH t USING INDEX indicators_tlp_seq \(tlp=\?\)/, 'counts'],

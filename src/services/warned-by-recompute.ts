@@ -8,7 +8,11 @@ import type { WarnedByComputer } from '../warninglists/warned-by-computer.js';
 /** The lease whose holder is the one instance that rewrites `warnedBy`; also the job's name in `jobStates`. */
 export const WARNED_BY_JOB = 'warned-by';
 
-/** One pending re-scan: every claim of `types` (null: every type), in `seq` order, from `afterSeq` on. */
+/**
+ * One pending re-scan: every claim of `types` (null: every type), in `seq` order, from `afterSeq`
+ * on. One type per scan (or all): the (type, seq) index then yields a batch in order; two types
+ * would sort every remaining claim of both for each batch.
+ */
 export interface WarnedByScan {
   /** Random: progress is saved to this scan only (a request for the same reason replaces it, restarting). */
   id: string;
@@ -124,7 +128,7 @@ export class WarnedByRecompute {
   /** Queues a re-scan of the claims of `types` because the list `listId` (a member's) changed, was added or revoked. */
   async listChanged(listId: string, types: readonly IndicatorType[]): Promise<void> {
     const reason = `list:${listId}`;
-    await this.mutate((s) => (s ? { ...s, scans: [...s.scans.filter((x) => x.reason !== reason), { id: randomUUID(), reason, types: [...types], afterSeq: null }] } : null));
+    await this.mutate((s) => (s ? { ...s, scans: [...s.scans.filter((x) => x.reason !== reason), ...scansOf(reason, [...types])] } : null));
   }
 
   /** The stored state (null before the first tick). */
@@ -144,7 +148,7 @@ export class WarnedByRecompute {
       // What the old lists flagged and what the new ones can: both may need rewriting.
       const types = s ? [...new Set([...s.types, ...current.types])].sort() : null;
       const others = s?.scans.filter((x) => x.reason !== 'vendored') ?? [];
-      return { fingerprint: current.fingerprint, types: current.types, scans: [...others, { id: randomUUID(), reason: 'vendored', types, afterSeq: null }] };
+      return { fingerprint: current.fingerprint, types: current.types, scans: [...others, ...scansOf('vendored', types)] };
     });
   }
 
@@ -187,4 +191,9 @@ export class WarnedByRecompute {
     }
     throw new Error('warned-by job state: ten concurrent writes in a row; retried at the next tick');
   }
+}
+
+/** The scans for `reason` over `types`: one per type, or one over every claim (null). */
+function scansOf(reason: string, types: IndicatorType[] | null): WarnedByScan[] {
+  return (types ? [...new Set(types)].sort().map((t) => [t]) : [null]).map((only) => ({ id: randomUUID(), reason, types: only, afterSeq: null }));
 }
