@@ -291,7 +291,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
     // Judged per event against the lists now, those that apply for the subscriber: a stream has no page to leave holes in.
-    warned: (i, viewer) => services.warnedBy.warnedFor(viewer, i.type, i.value),
+    warned: (i, viewer) => services.warnedBy.warnedFor(viewer, i),
     ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });

@@ -31,6 +31,10 @@ export interface ExtraWarningList {
  */
 export class WarnedByComputer {
   private readonly extra = new Map<string, WarningListSet>();
+  /** Bumped on every change of the extra lists: what `warnedFor` remembers per record is from one version. */
+  private version = 0;
+  /** Per record object (an alert round judges one event for many subscribers): its lists at `version`. */
+  private readonly byRecord = new WeakMap<object, { version: number; ids: string[] }>();
   /** Ids of the vendored FALSE_POSITIVE lists, sorted. */
   readonly vendoredIds: readonly string[];
   readonly vendored: ListSetFingerprint;
@@ -47,10 +51,12 @@ export class WarnedByComputer {
   /** Adds or replaces an extra list (a member's) by id; its matches count from now on. */
   setList(id: string, set: WarningListSet): void {
     this.extra.set(id, set);
+    this.version++;
   }
 
   removeList(id: string): void {
     this.extra.delete(id);
+    this.version++;
   }
 
   /** The ids of every FALSE_POSITIVE list `value` matches, sorted: what a claim stores as `warnedBy`. */
@@ -65,9 +71,16 @@ export class WarnedByComputer {
     return warningListsApplying(viewer, this.vendoredIds);
   }
 
-  /** Whether `value` is on a FALSE_POSITIVE list that applies for `viewer`, judged now (AlertFilter.excludeWarned). */
-  warnedFor(viewer: Viewer, type: IndicatorType, value: string): boolean {
+  /**
+   * Whether the record's value is on a FALSE_POSITIVE list that applies for `viewer`, judged
+   * against the lists now (AlertFilter.excludeWarned). The matching is done once per record
+   * object and lists version, however many subscribers judge it.
+   */
+  warnedFor(viewer: Viewer, record: { type: IndicatorType; value: string }): boolean {
+    let known = this.byRecord.get(record);
+    if (known?.version !== this.version) this.byRecord.set(record, (known = { version: this.version, ids: this.warnedBy(record.type, record.value) }));
+    if (known.ids.length === 0) return false;
     const applying = new Set(this.idsFor(viewer));
-    return this.warnedBy(type, value).some((id) => applying.has(id));
+    return known.ids.some((id) => applying.has(id));
   }
 }
