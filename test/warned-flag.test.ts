@@ -17,6 +17,8 @@ import { WarnedByComputer } from '../src/warninglists/warned-by-computer.js';
 import { WARNED_BY_JOB, WarnedByRecompute, type WarnedByState } from '../src/services/warned-by-recompute.js';
 import { createSqliteStore, sqliteStorePath } from '../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../src/store/ports.js';
+import { withId } from '../src/domain/with-id.js';
+import type { IndicatorDoc } from '../src/domain/types.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const INDICATORS = '/taxii2/hub/collections/ddf9e498-e313-4c9f-a961-674ccefa2ab9';
@@ -207,6 +209,37 @@ describe('the recompute job', () => {
     const [rewritten] = await second.hub.store.indicators.find({ value: 'now-benign.example' });
     expect(rewritten).toEqual({ ...published, warnedBy: ['misp:test-benign'] });
     await second.dispose();
+  });
+
+  it('fills warnedBy at start on a store written before it existed (no stored fingerprint): the backfill', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hub-warned-old-'));
+    const old = createSqliteStore(sqliteStorePath(dataDir));
+    const at = new Date('2026-06-01T00:00:00Z');
+    const claim = (n: number, type: IndicatorDoc['type'], value: string) => {
+      const { _id, dateAddedOffset } = withId(`indicator--00000000-0000-4000-8000-00000000c00${n}`);
+      return {
+        key: { source: 'old-pub', type, value },
+        onInsert: { _id, dateAddedOffset, createdAt: at, sightingCount: 0, lastSeenAt: null },
+        set: { submittedValue: value, tlp: 'CLEAR' as const, recipients: [], severity: 'MEDIUM' as const, severityRank: 2, confidence: 50, validFrom: at, validUntil: null, tags: [], description: null, revoked: false, revokedReason: null, updatedAt: at, seq: n },
+      };
+    };
+    await old.indicators.upsertClaims([claim(1, 'IPV4', '8.8.8.8'), claim(2, 'DOMAIN', 'old-clean.example'), claim(3, 'DOMAIN', 'google.com')]);
+    expect((await old.indicators.find({})).every((d) => d.warnedBy === undefined)).toBe(true);
+    await old.close();
+
+    const t = await startTestHub({ config: { dataDir } });
+    try {
+      await t.hub.maintenance.recomputeWarned();
+      const docs = new Map((await t.hub.store.indicators.find({})).map((d) => [d.value, d.warnedBy]));
+      // A claim on no list is left as it is (no field reads as no list): the backfill writes only the warned.
+      expect(Object.fromEntries(docs)).toStrictEqual({ '8.8.8.8': ['misp:public-dns-v4'], 'old-clean.example': undefined, 'google.com': ['misp:cisco_top1000'] });
+      await t.member('corp', 'COMMUNITY').token();
+      const kept = await listAll(t, await t.token('corp'), { excludeWarned: true });
+      expect(kept).toEqual({ values: ['old-clean.example'], total: 1, pageSizes: [1] });
+      expect((await t.hub.services.warnedByJob.state())!.scans).toEqual([]);
+    } finally {
+      await t.dispose();
+    }
   });
 
   describe('on a store left by a crash', () => {
