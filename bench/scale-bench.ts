@@ -81,6 +81,7 @@ const TARGETS: Record<string, number> = {
   'filter excludeDecayed (no count)': 20,
   'list first page + totalCount': 20,
   'filter type (no count)': 20,
+  'filter excludeWarned (no count)': 20,
   'filter type + totalCount': 100,
   'lookup 1,000 values': 20,
   'TAXII first page (100)': 30,
@@ -199,6 +200,7 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
     ['revoked', { revoked: false }],
     ['minScore', { minScore: 90 }],
     ['excludeDecayed', { excludeDecayed: true }],
+    ['excludeWarned', { excludeWarned: true }],
   ];
   for (const [name, f] of filters) {
     await measure(`filter ${name} (no count)`, async () => void (await post(hub.url, reader, page(false), { f })));

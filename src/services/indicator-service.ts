@@ -9,7 +9,7 @@ import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, indicatorVisibility, ownsRecord, scoreBaseField, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
-import { and, indicatorFilter, sortFor } from '../store/queries.js';
+import { and, indicatorFilter, sortFor, warnedExclusion } from '../store/queries.js';
 import type { QueryIndicatorsArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
@@ -19,6 +19,7 @@ import { paginate, type Connection } from './paginate.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
+import type { WarnedByComputer } from '../warninglists/warned-by-computer.js';
 import { scoreBasesOf } from '../domain/score-bases.js';
 import type { ScoreBaseService } from './score-base-service.js';
 import type { DecayService } from './decay-service.js';
@@ -110,6 +111,11 @@ export interface IndicatorServiceDeps {
   decay: Pick<DecayService, 'modelsNow' | 'nowIs'>;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
+  /**
+   * Which FALSE_POSITIVE lists a value is on (stored on every claim written as `warnedBy`) and
+   * which apply for a viewer (`excludeWarned`). Default: none (nothing is flagged, nothing excluded).
+   */
+  warnedBy?: WarnedByComputer;
   now?: () => Date;
   /**
    * Distinct members reporting one indicator as a false positive before its publisher's audit log
@@ -152,8 +158,10 @@ export class IndicatorService {
     const score = minScore != null || args.filter?.excludeDecayed
       ? { field: scoreBaseField(viewer), models: await this.deps.decay.modelsNow(), now: this.deps.decay.nowIs() }
       : undefined;
+    // Answered by the store from each claim's stored `warnedBy`: pages and counts alike, no holes.
+    const unwarned = args.filter?.excludeWarned ? warnedExclusion(this.deps.warnedBy?.idsFor(viewer) ?? []) : null;
     const visibility = indicatorVisibility(viewer);
-    const filter = and(indicatorFilter(filterInput, valueGiven, score), bySector);
+    const filter = and(indicatorFilter(filterInput, valueGiven, score), bySector, unwarned);
     // A score filter that selects few claims (counted through its covering indexes, capped) is read
     // through them and sorted; one that selects many walks the order, which meets matches soon.
     const selective = !!score && (await this.deps.indicators.count(and(visibility, filter), { limit: SELECTIVE_SCORE_MATCHES + 1 })) <= SELECTIVE_SCORE_MATCHES;
@@ -446,6 +454,8 @@ export class IndicatorService {
         // Publishing the claim again confirms it: the decay clock restarts and an analyst's override ends.
         lastConfirmedAt: now,
         scoreOverride: null,
+        // Every path that writes a claim comes here (publish, TAXII writes, MISP import, peer pulls).
+        warnedBy: this.deps.warnedBy?.warnedBy(normalized.type, normalized.value) ?? [],
       },
     };
   }
