@@ -164,7 +164,8 @@ export class IndicatorService {
     const filter = and(indicatorFilter(filterInput, valueGiven, score), bySector, unwarned);
     // A score filter that selects few claims (counted through its covering indexes, capped) is read
     // through them and sorted; one that selects many walks the order, which meets matches soon.
-    const selective = !!score && (await this.deps.indicators.count(and(visibility, filter), { limit: SELECTIVE_SCORE_MATCHES + 1 })) <= SELECTIVE_SCORE_MATCHES;
+    // (Only where the store reads such a page differently: elsewhere the count would be spent for nothing.)
+    const selective = !!score && this.deps.indicators.selectiveReads === true && (await this.deps.indicators.count(and(visibility, filter), { limit: SELECTIVE_SCORE_MATCHES + 1 })) <= SELECTIVE_SCORE_MATCHES;
     return paginate(this.deps.indicators, {
       visibility,
       filter,

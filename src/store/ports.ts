@@ -71,6 +71,11 @@ export interface ClaimUpsertResult {
 export type UpdateDoc = Record<string, Record<string, unknown>>;
 
 export interface IndicatorRepository {
+  /**
+   * True where `FindOptions.selective` changes how a page is read (SQLite): a caller with a
+   * possibly selective filter then counts its matches first (capped) to decide. Default false.
+   */
+  readonly selectiveReads?: boolean;
   find(filter: Filter, options?: FindOptions): Promise<IndicatorDoc[]>;
   count(filter: Filter, options?: CountOptions): Promise<number>;
   /** Applies the upserts in order; results line up with the input. */

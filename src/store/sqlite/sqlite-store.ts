@@ -96,6 +96,8 @@ const CLAIM_KEY = ['value', 'source', 'type'] as const;
 const BULK_WRITE = 1_000;
 
 class SqliteIndicators implements IndicatorRepository {
+  /** A selective score filter's page reads the score indexes and sorts (sqlite-collection.ts `selectSql`). */
+  readonly selectiveReads = true;
   constructor(
     private readonly db: Database.Database,
     private readonly statements: StatementCache,
