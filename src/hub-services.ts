@@ -115,6 +115,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
+    holds: () => approvals,
     ...stamps,
   });
   // A model review's findings: filing under a review, the findings and summary each viewer reads.

@@ -9,6 +9,11 @@ export interface TaxiiStatusDetail {
   id: string;
   version: string;
   message?: string;
+  /**
+   * A pending object held under HUB_WARNINGLIST_POLICY=hold: its PUBLISH_WARNED_INDICATOR request,
+   * whose decision the status shows when read. Kept in the store, never on the wire (`statusResource`).
+   */
+  approvalRequestId?: string;
 }
 
 /**
