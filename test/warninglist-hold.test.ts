@@ -65,6 +65,8 @@ async function seenOf(token: string | undefined, value: string, id: string) {
 const unseen = { total: 0, upTo: 0, nodes: [], known: false, byId: null, node: null };
 
 async function taxiiObjects(token: string): Promise<string> {
+  // A TAXII read serves versions dated before its millisecond: the controlled clock moves on first.
+  clock += 5;
   const res = await fetch(`${t.url.replace(/\/graphql$/, '')}${TAXII_COLLECTION}objects/`, { headers: { Accept: TAXII, Authorization: `Bearer ${token}` } });
   expect(res.status).toBe(200);
   return res.text();
@@ -136,7 +138,11 @@ describe('publishIndicators under HUB_WARNINGLIST_POLICY=hold', () => {
     for (const token of [tok.pub, tok.alice, tok.trusted, tok.community, tok.hubAdmin, undefined]) {
       expect(await seenOf(token, '8.8.8.8', held.target.id)).toEqual(unseen);
     }
-    for (const token of [tok.pub, tok.trusted]) expect(await taxiiObjects(token)).not.toContain('8.8.8.8');
+    for (const token of [tok.pub, tok.trusted]) {
+      const objects = await taxiiObjects(token);
+      expect(objects).toContain('evil-c2.example.net');
+      expect(objects).not.toContain('8.8.8.8');
+    }
     await Promise.all([streams.trusted.nextHeartbeats(), streams.pub.nextHeartbeats()]);
     for (const s of Object.values(streams)) expect(s.events.map((e) => e.type)).toEqual(['PUBLISHED']);
     expect(streams.trusted.events[0]!.indicator!.id).not.toBe(held.target.id);
@@ -291,5 +297,66 @@ describe('a held TLP:RED item', () => {
 
     const other = (await publish([item('10.9.8.6', { tlp: 'RED', recipients: ['recipient'] })])).results[0].approvalRequest;
     expect(data(await t.gql(REJECT, { id: other.id, reason: 'queue cleanup' }, { token: tok.hubAdmin })).rejectRequest.status).toBe('REJECTED');
+  });
+});
+
+describe('TAXII writes and MISP imports go through the same hold', () => {
+  const origin = () => t.url.replace(/\/graphql$/, '');
+  const stixIndicator = (value: string) => ({
+    type: 'indicator', spec_version: '2.1', id: `indicator--${randomUUID()}`, created: '2026-10-01T00:00:00.000Z', modified: '2026-10-01T00:00:00.000Z',
+    pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-10-01T00:00:00Z', object_marking_refs: [tlpMarkingId('GREEN')],
+  });
+  const post = async (objects: unknown[]) => {
+    const res = await fetch(`${origin()}${TAXII_COLLECTION}objects/`, { method: 'POST', headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: `Bearer ${tok.pub}` }, body: JSON.stringify({ objects }) });
+    expect(res.status).toBe(202);
+    return res.json() as Promise<any>;
+  };
+  const poll = async (id: string, token = tok.pub) => {
+    const res = await fetch(`${origin()}/taxii2/hub/status/${id}/`, { headers: { Accept: TAXII, Authorization: `Bearer ${token}` } });
+    return { status: res.status, body: res.status === 200 ? ((await res.json()) as any) : null };
+  };
+  const requestIn = (message: string) => /approval--[0-9a-f-]{36}/.exec(message)![0];
+
+  it('answers a held object as pending (TAXII 2.1 status "pending"), then as a success once approved or a failure once rejected, when polled', async () => {
+    const [approvedObj, rejectedObj, clean] = [stixIndicator('208.67.222.222'), stixIndicator('208.67.220.220'), stixIndicator('185.220.101.77')];
+    const status = await post([approvedObj, rejectedObj, clean]);
+    expect(status).toMatchObject({ status: 'pending', total_count: 3, success_count: 1, failure_count: 0, pending_count: 2 });
+    expect(status.pendings.map((p: any) => p.id)).toEqual([approvedObj.id, rejectedObj.id]);
+    for (const p of status.pendings) {
+      expect(Object.keys(p).sort()).toEqual(['id', 'message', 'version']);
+      expect(p.message).toMatch(/held for a second person's approval/);
+    }
+    expect(await taxiiObjects(tok.trusted)).not.toMatch(/208\.67\.22/);
+    expect(await poll(status.id)).toMatchObject({ status: 200, body: { status: 'pending', pending_count: 2 } });
+
+    const toApprove = requestIn(status.pendings[0].message);
+    const stored = data(await t.gql(APPROVE, { id: toApprove }, { token: tok.alice })).approveRequest.target.id;
+    data(await t.gql(REJECT, { id: requestIn(status.pendings[1].message), reason: 'a resolver' }, { token: tok.alice }));
+    const polled = (await poll(status.id)).body;
+    expect(polled).toMatchObject({ status: 'complete', total_count: 3, success_count: 2, failure_count: 1, pending_count: 0 });
+    expect(polled.successes).toContainEqual({ id: approvedObj.id, version: approvedObj.modified, message: `stored as ${stored} once a second person approved ${toApprove}` });
+    expect(polled.failures).toEqual([{ id: rejectedObj.id, version: rejectedObj.modified, message: expect.stringMatching(/was rejected/) }]);
+    expect(await taxiiObjects(tok.trusted)).toContain('208.67.222.222');
+    // The status stays its poster's member's: another member's credential gets the unknown id's 404.
+    expect((await poll(status.id, tok.trusted)).status).toBe(404);
+  });
+
+  it('imports a MISP attribute on a false-positive list as HELD, with its request, and the rest as usual', async () => {
+    const IMPORT = `mutation($event: JSON!) { importMispEvent(event: $event) { created held skipped replayed results { status indicator { id } approvalRequest { id kind change { indicator { value tlp } } } } } }`;
+    const attribute = (uuid: string, value: string) => ({ uuid, type: 'ip-dst', category: 'Network activity', value, to_ids: true, distribution: '5' });
+    const event = {
+      Event: {
+        uuid: '5f1c0a7e-2222-4aaa-8bbb-000000000001', info: 'resolver noise', distribution: '1', threat_level_id: '2', analysis: '2',
+        Attribute: [attribute('00000000-0000-4000-8000-0000000000a1', '149.112.112.112'), attribute('00000000-0000-4000-8000-0000000000a2', '185.220.101.78')],
+      },
+    };
+    const out = data(await t.gql(IMPORT, { event }, { token: tok.pub })).importMispEvent;
+    expect(out).toMatchObject({ created: 1, held: 1, replayed: false });
+    expect(out.results[0]).toMatchObject({ status: 'HELD', indicator: null, approvalRequest: { kind: 'PUBLISH_WARNED_INDICATOR', change: { indicator: { value: '149.112.112.112', tlp: 'GREEN' } } } });
+    expect(out.results[1]).toMatchObject({ status: 'CREATED', approvalRequest: null });
+    const again = data(await t.gql(IMPORT, { event }, { token: tok.pub })).importMispEvent;
+    expect(again).toMatchObject({ held: 1, replayed: true });
+    expect(again.results[0].approvalRequest.id).toBe(out.results[0].approvalRequest.id);
+    expect(await seenOf(tok.pub, '149.112.112.112', 'indicator--00000000-0000-4000-8000-000000000000')).toMatchObject({ total: 0, known: false });
   });
 });
