@@ -5,6 +5,7 @@
  * HELD: nothing of it is stored or visible until another person approves its
  * PUBLISH_WARNED_INDICATOR request; then it is published as the member's, once.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { alertStream, disposeStreams, type AlertStream } from './support/alert-s
 import { startTestHub, type GqlResponse, type TestHub } from './support/hub-fixture.js';
 import { personToken, registerIdentityProvider } from './support/identity-providers.js';
 import { tlpMarkingId } from '../src/stix/tlp-markings.js';
+import { HUB_BIN } from './support/hub-bin.js';
 
 const HELD_FIELDS = 'type value submittedValue tlp recipients severity confidence validFrom validUntil tags description warnings { list category match }';
 const REQUEST = `id kind status reason requestedBy { memberId userId } decidedBy { userId } target { kind id node { id ... on Indicator { value } } } change { indicator { ${HELD_FIELDS} } }`;
@@ -21,7 +23,7 @@ const PUBLISH = `mutation($input: PublishIndicatorsInput!) { publishIndicators(i
 const APPROVE = `mutation($id: ID!) { approveRequest(id: $id) { ${REQUEST} } }`;
 const REJECT = `mutation($id: ID!, $reason: String!) { rejectRequest(id: $id, reason: $reason) { ${REQUEST} } }`;
 const LIST = `{ approvalRequests(first: 50) { totalCount edges { node { ${REQUEST} } } } }`;
-const INDICATOR_FIELDS = 'id type value tlp confidence revoked source { id } warnings { list }';
+const INDICATOR_FIELDS = 'id type value tlp confidence score revoked source { id } warnings { list }';
 const BY_VALUE = `query($v: String!) {
   indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 5) { value exact } edges { node { ${INDICATOR_FIELDS} } } }
   lookupIndicators(values: [$v]) { known indicators { id } } }`;
@@ -198,7 +200,8 @@ describe('publishIndicators under HUB_WARNINGLIST_POLICY=hold', () => {
     const approved = data(await t.gql(APPROVE, { id: held.id }, { token: tok.alice })).approveRequest;
     expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: { userId: 'alice@lab' }, target: { id: held.target.id, node: { id: held.target.id, value: '8.8.8.8' } } });
     const stored = data(await t.gql(BY_ID, { id: held.target.id }, { token: tok.trusted })).indicator;
-    expect(stored).toMatchObject({ type: 'IPV4', value: '8.8.8.8', tlp: 'AMBER', confidence: 80, revoked: false, source: { id: 'lab' }, warnings: [{ list: 'public-dns-v4' }] });
+    // Scored as any claim of the member: confidence 80 from a TRUSTED publisher, just published.
+    expect(stored).toMatchObject({ type: 'IPV4', value: '8.8.8.8', tlp: 'AMBER', confidence: 80, score: 72, revoked: false, source: { id: 'lab' }, warnings: [{ list: 'public-dns-v4' }] });
     expect(await seenOf(tok.community, '8.8.8.8', held.target.id)).toEqual(unseen);
     expect(await seenOf(tok.trusted, '8.8.8.8', held.target.id)).toMatchObject({ total: 1, known: true, byId: held.target.id });
     await streams.trusted.until((s) => s.events.length === 2, 'the PUBLISHED event of the approved item');
@@ -359,4 +362,23 @@ describe('TAXII writes and MISP imports go through the same hold', () => {
     expect(again.results[0].approvalRequest.id).toBe(out.results[0].approvalRequest.id);
     expect(await seenOf(tok.pub, '149.112.112.112', 'indicator--00000000-0000-4000-8000-000000000000')).toMatchObject({ total: 0, known: false });
   });
+});
+
+describe('the operator CLI', () => {
+  it('lists a held item\'s request by its kind and decides it under the same rules, on the store the hub serves', async () => {
+    const r = (await publish([item('64.6.64.6')])).results[0].approvalRequest;
+    const cli = (...args: string[]) => spawnSync(process.execPath, [...HUB_BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HUB_DATA_DIR: t.dataDir, LOG_LEVEL: 'warn' }, timeout: 60_000 });
+    const listed = cli('approval', 'list', '--as', 'alice@lab', '--status', 'PENDING');
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${r.id}  PENDING  PUBLISH_WARNED_INDICATOR  INDICATOR:${r.target.id}  requested by pub@lab`);
+    // The CLI prints ids and enum values, never a record's content.
+    expect(listed.stdout).not.toContain('64.6.64.6');
+    const self = cli('approval', 'approve', r.id, '--as', 'pub@lab');
+    expect(self.status).toBe(1);
+    expect(self.stderr).toContain('FORBIDDEN');
+    const approved = cli('approval', 'approve', r.id, '--as', 'alice@lab');
+    expect(approved.status, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`${r.id}  APPROVED  PUBLISH_WARNED_INDICATOR`);
+    expect((await seenOf(tok.trusted, '64.6.64.6', r.target.id)).byId).toBe(r.target.id);
+  }, 120_000);
 });
