@@ -460,6 +460,7 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
     }
     if (request.kind === 'PUBLISH_WARNED_INDICATOR') {
       const r = await this.deps.indicators.applyHeldPublication(request, now);
+      // The audit names the claim by id only (whether it was new or re-published); no version is kept after.
       return r && { before: { claim: request.expected.claim ?? null }, after: { claim: { id: r.after._id, version: '' } }, changes: r.changes };
     }
     if (request.kind === 'REGISTER_PEER') {
