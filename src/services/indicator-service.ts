@@ -319,17 +319,22 @@ export class IndicatorService {
   private async holdItems(viewer: MemberViewer, held: ReadonlyArray<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[]): Promise<void> {
     const holds = this.deps.holds?.();
     if (!holds) throw new Error('HUB_WARNINGLIST_POLICY=hold needs the approval service wired into the indicator service (holds)');
-    for (const v of held) {
-      const claim = existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`);
-      const refusal = looseningRefusal(claim, v.upsert.set);
-      if (refusal) {
-        results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
-        continue;
+    // The requests and their audit entries commit together where the store can (no half-held
+    // batch), and in one commit: one at a time, 1,000 held items took 15 s on SQLite.
+    await this.deps.events.recording('INDICATOR', async () => {
+      for (const v of held) {
+        const claim = existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`);
+        const refusal = looseningRefusal(claim, v.upsert.set);
+        if (refusal) {
+          results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
+          continue;
+        }
+        const targetId = claim?._id ?? (v.upsert.onInsert._id as string);
+        const request = await holds.requestWarnedPublication(viewer, targetId, heldOf(v.upsert), claim ? claimState(claim) : null);
+        results[v.index] = { index: v.index, status: 'HELD', indicator: null, error: null, approvalRequestId: request._id, approvalRequest: request };
       }
-      const targetId = claim?._id ?? (v.upsert.onInsert._id as string);
-      const request = await holds.requestWarnedPublication(viewer, targetId, heldOf(v.upsert), claim ? claimState(claim) : null);
-      results[v.index] = { index: v.index, status: 'HELD', indicator: null, error: null, approvalRequestId: request._id, approvalRequest: request };
-    }
+      return { value: undefined, changes: [] };
+    });
   }
 
   /**
