@@ -341,6 +341,9 @@ describe('TAXII writes and MISP imports go through the same hold', () => {
     }
     expect(await taxiiObjects(tok.trusted)).not.toMatch(/208\.67\.22/);
     expect(await poll(status.id)).toMatchObject({ status: 200, body: { status: 'pending', pending_count: 2 } });
+    // A client's retry of the same version answers the same request: no second one.
+    const retry = await post([approvedObj]);
+    expect(retry).toMatchObject({ status: 'pending', pending_count: 1, pendings: [{ id: approvedObj.id, message: status.pendings[0].message }] });
 
     const toApprove = requestIn(status.pendings[0].message);
     const stored = data(await t.gql(APPROVE, { id: toApprove }, { token: tok.alice })).approveRequest.target.id;
@@ -350,6 +353,12 @@ describe('TAXII writes and MISP imports go through the same hold', () => {
     expect(polled.successes).toContainEqual({ id: approvedObj.id, version: approvedObj.modified, message: `stored as ${stored} once a second person approved ${toApprove}` });
     expect(polled.failures).toEqual([{ id: rejectedObj.id, version: rejectedObj.modified, message: expect.stringMatching(/was rejected/) }]);
     expect(await taxiiObjects(tok.trusted)).toContain('208.67.222.222');
+    // Both retries now tell what became of their request; posting again: the approved version is
+    // stored (unchanged), the rejected one is held anew, under a new request.
+    expect((await poll(retry.id)).body).toMatchObject({ status: 'complete', success_count: 1 });
+    const again = await post([approvedObj, rejectedObj]);
+    expect(again).toMatchObject({ status: 'pending', success_count: 1, pending_count: 1, successes: [{ id: approvedObj.id, message: 'unchanged: this version is already stored' }] });
+    expect(requestIn(again.pendings[0].message)).not.toBe(requestIn(status.pendings[1].message));
     // The status stays its poster's member's: another member's credential gets the unknown id's 404.
     expect((await poll(status.id, tok.trusted)).status).toBe(404);
   });

@@ -125,16 +125,32 @@ export class TaxiiWriter {
     const stored = new Map((await this.options.versions.find(memberId, [...applied.map((i) => i.id), ...refs])).map((d) => [d.stixId, d]));
     // Versions written are stored together once their records are: after the publish, after each revocation or sighting.
     const unsaved: StixVersionDoc[] = [];
-    const remember = async (item: Item, recordId: string, count?: number, later = false) => {
-      const doc: StixVersionDoc = { _id: stixVersionKey(memberId, item.id), memberId, stixId: item.id, modified: item.modified, recordId, ...(count !== undefined ? { count } : {}), writtenAt: now };
+    const remember = async (item: Item, recordId: string, count?: number, later = false, heldBy?: string) => {
+      const doc: StixVersionDoc = {
+        _id: stixVersionKey(memberId, item.id), memberId, stixId: item.id, modified: item.modified, recordId,
+        ...(count !== undefined ? { count } : {}), ...(heldBy ? { heldBy } : {}), writtenAt: now,
+      };
       stored.set(item.id, doc);
       unsaved.push(doc);
       if (!later) await this.options.versions.put(unsaved.splice(0));
     };
-    /** The answer when this version or a newer one was already written: a success without a write. */
+    // Versions held for approval count as written while their request is open or once approved.
+    const heldIds = [...stored.values()].flatMap((d) => (d.heldBy ? [d.heldBy] : []));
+    const decisions = heldIds.length > 0 && this.options.heldDecisions ? await this.options.heldDecisions(heldIds) : new Map<string, { status: ApprovalStatus }>();
+    /** The answer when this version or a newer one was already written (or is held): no write. */
     const already = (item: Item): boolean => {
       const prior = stored.get(item.id);
       if (!prior || prior.modified < item.modified) return false;
+      if (prior.heldBy) {
+        const status = decisions.get(prior.heldBy)?.status;
+        if (status === 'PENDING') {
+          if (prior.modified === item.modified) hold(item, heldMessage(prior.heldBy), prior.heldBy);
+          else succeed(item, 'not applied: a newer version of this object is held for approval');
+          return true;
+        }
+        // Rejected or expired: nothing was stored, so posting it again holds it anew.
+        if (status !== 'APPROVED') return false;
+      }
       succeed(item, prior.modified === item.modified ? 'unchanged: this version is already stored' : 'not applied: a newer version of this object is stored');
       return true;
     };
@@ -155,9 +171,10 @@ export class TaxiiWriter {
       const { results } = await this.options.indicators.publish(viewer, { idempotencyKey: `taxii:${statusId}`, indicators: toPublish.map((p) => p.input.input) });
       for (const [i, result] of results.entries()) {
         const { item } = toPublish[i]!;
-        if (result.status === 'HELD' && result.approvalRequestId) {
-          // Not stored, so no version is remembered: the status shows the decision when read.
-          hold(item, `held for a second person's approval: the value is on a false-positive warning list (approval request ${result.approvalRequestId})`, result.approvalRequestId);
+        if (result.status === 'HELD' && result.approvalRequest) {
+          // Not stored yet: the version is remembered as held (a retry answers the same request), and the status shows the decision when read.
+          await remember(item, result.approvalRequest.target.id, undefined, true, result.approvalRequest._id);
+          hold(item, heldMessage(result.approvalRequest._id), result.approvalRequest._id);
           continue;
         }
         if (result.status === 'REJECTED' || !result.indicator) {
@@ -327,6 +344,11 @@ export function statusResource(doc: TaxiiStatusDoc): Record<string, unknown> {
     // The request id stays in the store: the message names it for the member that posted.
     ...(doc.pendings.length ? { pendings: doc.pendings.map(({ id, version, message }) => ({ id, version, ...(message ? { message } : {}) })) } : {}),
   };
+}
+
+/** A held object's message in `pendings`: it names the request the poster may follow. */
+function heldMessage(requestId: string): string {
+  return `held for a second person's approval: the value is on a false-positive warning list (approval request ${requestId})`;
 }
 
 function unprocessable(description: string): TaxiiError {
