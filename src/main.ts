@@ -153,7 +153,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
   });
   const { members, events } = services;
   // Before serving: claims stored before their score bases existed, and tier rewrites cut short.
-  const rebased = await services.scoreBases.backfill();
+  const rebased = await services.scoreBases.backfill((filled) => log.info({ filled }, 'storing the score bases of indicators written by an earlier hub (the hub serves once done)'));
   if (rebased.filled > 0 || rebased.members > 0) log.info(rebased, 'stored the score bases of indicators written by an earlier hub or cut short by a restart');
 
   if (config.demo) {
