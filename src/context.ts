@@ -20,6 +20,8 @@ import type { VulnerabilityDoc } from './domain/vulnerability.js';
 import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
+import type { WarnedByComputer } from './warninglists/warned-by-computer.js';
+import type { WarnedByRecompute } from './services/warned-by-recompute.js';
 import type { DecayService } from './services/decay-service.js';
 import type { ScoreBaseService } from './services/score-base-service.js';
 
@@ -49,6 +51,10 @@ export interface Services {
   reviewFindings: ReviewFindings;
   /** The warning lists loaded at start (docs/intel-quality.md, "Warning lists"). */
   warningLists: WarningListSet;
+  /** Which FALSE_POSITIVE lists a value is on (`warnedBy`) and which apply for a viewer (`excludeWarned`). */
+  warnedBy: WarnedByComputer;
+  /** Rewrites claims' `warnedBy` when lists change (`listChanged`); started by the server, not the CLI. */
+  warnedByJob: WarnedByRecompute;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
   /** The indicators' stored score bases: kept right after writes and tier changes, filled at start. */

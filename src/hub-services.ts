@@ -5,6 +5,9 @@
 import { WarningListSet } from './warninglists/warning-list-set.js';
 import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
 import { PublishScreen } from './warninglists/publish-screen.js';
+import { WarnedByComputer } from './warninglists/warned-by-computer.js';
+import { WarnedByRecompute } from './services/warned-by-recompute.js';
+import { randomUUID as newUUID } from 'node:crypto';
 import { DecayService } from './services/decay-service.js';
 import { ScoreBaseService } from './services/score-base-service.js';
 import type { Logger } from 'pino';
@@ -50,6 +53,10 @@ export interface HubServicesOptions {
   now?: (() => Date) | undefined;
   /** Ids of new records; default `crypto.randomUUID`. */
   randomUUID?: (() => string) | undefined;
+  /** This running instance, in leases (the warned-by job's). Default a random name. */
+  instanceId?: string;
+  /** The warning lists; default the vendored ones (loaded here). Tests give other lists to play a hub release. */
+  warningLists?: WarningListSet;
   /** Says how a token was issued in the audit log: by the running hub or by the CLI. Default `hub`. */
   issuedVia?: 'hub' | 'cli';
 }
@@ -115,7 +122,18 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
-  const warningLists = new WarningListSet(loadVendoredLists());
+  const warningLists = options.warningLists ?? new WarningListSet(loadVendoredLists());
+  const warnedBy = new WarnedByComputer(warningLists);
+  // Built here so that services changing a list can queue its re-scan; the server starts it (main.ts).
+  const warnedByJob = new WarnedByRecompute({
+    indicators: store.indicators,
+    jobs: store.jobStates,
+    leases: store.leases,
+    holder: options.instanceId ?? `services:${newUUID()}`,
+    computer: warnedBy,
+    onError: (err) => log.error({ err }, 'warned-by recompute failed'),
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
   const indicators = new IndicatorService({
     fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
@@ -130,6 +148,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
     holds: () => approvals,
+    warnedBy,
     scoreBases,
     ...stamps,
   });
@@ -238,7 +257,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ...stamps,
   });
   const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, warnedBy, warnedByJob };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

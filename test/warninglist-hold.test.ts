@@ -204,6 +204,9 @@ describe('publishIndicators under HUB_WARNINGLIST_POLICY=hold', () => {
     expect(stored).toMatchObject({ type: 'IPV4', value: '8.8.8.8', tlp: 'AMBER', confidence: 80, score: 72, revoked: false, source: { id: 'lab' }, warnings: [{ list: 'public-dns-v4' }] });
     expect(await seenOf(tok.community, '8.8.8.8', held.target.id)).toEqual(unseen);
     expect(await seenOf(tok.trusted, '8.8.8.8', held.target.id)).toMatchObject({ total: 1, known: true, byId: held.target.id });
+    // Flagged as any warned claim: excludeWarned leaves it out.
+    const unwarned = data(await t.gql('{ indicators(filter: { value: "8.8.8.8", excludeWarned: true }) { totalCount } }', {}, { token: tok.trusted }));
+    expect(unwarned.indicators.totalCount).toBe(0);
     await streams.trusted.until((s) => s.events.length === 2, 'the PUBLISHED event of the approved item');
     expect(streams.trusted.summary[1]).toBe(`INDICATOR ${held.target.id} PUBLISHED`);
 

@@ -59,8 +59,8 @@ export interface AlertFanoutOptions {
   observer?: AlertObserver;
   /** The clock of heartbeats, cursor expiry and verdicts (what a record's sharing is judged at now), ms since epoch. Default `Date.now`. */
   clock?: () => number;
-  /** Whether an indicator is on a false-positive warning list (AlertFilter.excludeWarned). Default: none is. */
-  warned?: (indicator: IndicatorDoc) => boolean;
+  /** Whether an indicator is on a false-positive warning list that applies for the subscriber (AlertFilter.excludeWarned). Default: none is. */
+  warned?: (indicator: IndicatorDoc, viewer: Viewer) => boolean;
 }
 
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
@@ -253,7 +253,7 @@ export class AlertFanout {
           const visKey = visibilityKey(now);
           let type = verdicts.get(visKey);
           if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
-          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.warnedFor(now))) continue;
           const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
           for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
         }
@@ -263,6 +263,12 @@ export class AlertFanout {
       // cost: each socket's messages of this round leave together.
       for (const [sub, box] of outbox) sub.writeAll(box);
     }
+  }
+
+  /** `warned` for one subscriber's viewer. */
+  private warnedFor(viewer: Viewer): ((indicator: IndicatorDoc) => boolean) | undefined {
+    const warned = this.options.warned;
+    return warned && ((indicator) => warned(indicator, viewer));
   }
 
   /** A replay's page for one subscriber, judged with its viewer as it is now, rendered one at a time. */
@@ -275,7 +281,7 @@ export class AlertFanout {
       if (sub.closed) return;
       const record = records.get(event.recordId);
       const type = record ? this.judge.verdict(now, event, record) : null;
-      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.warnedFor(now))) continue;
       yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
   }

@@ -14,6 +14,7 @@ import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { DecayModelDoc } from '../domain/decay-model.js';
+import type { JobStateDoc } from '../domain/job-state.js';
 import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
@@ -390,6 +391,17 @@ export interface DecayModelRepository {
   put(doc: DecayModelDoc): Promise<void>;
 }
 
+/** Resumable background jobs' progress (src/domain/job-state.ts), by job name. A handful of documents. */
+export interface JobStateRepository {
+  /** The job's stored state, or null when it never ran. */
+  get(id: string): Promise<JobStateDoc | null>;
+  /**
+   * Compare-and-set: stores `doc` when the stored revision is `expected` (null: nothing stored
+   * yet) and answers true; answers false, writing nothing, when another write came first.
+   */
+  put(doc: JobStateDoc, expected: string | null): Promise<boolean>;
+}
+
 /** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
 export interface StixVersionRepository {
   /** The member's entries for these STIX ids (unknown ids are absent). */
@@ -419,6 +431,7 @@ export interface Store {
   taxiiStatuses: TaxiiStatusRepository;
   stixVersions: StixVersionRepository;
   decayModels: DecayModelRepository;
+  jobStates: JobStateRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -453,6 +466,7 @@ export const STORE_COLLECTIONS = [
   'taxiiStatuses',
   'stixVersions',
   'decayModels',
+  'jobStates',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

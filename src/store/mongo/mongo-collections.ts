@@ -48,6 +48,8 @@ export const COLLECTIONS = {
   stixVersions: 'stixVersions',
   /** Hub-admins' decay models, one per indicator type (see MongoDecayModels). */
   decayModels: 'decayModels',
+  /** Background jobs' progress, by job name (see MongoJobStates). */
+  jobStates: 'jobStates',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

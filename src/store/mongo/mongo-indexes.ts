@@ -573,6 +573,13 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     builtIn: true,
     purpose: 'decay models: one per indicator type, replaced by _id (the type) and read whole (at most ten)',
   },
+  {
+    collection: COLLECTIONS.jobStates,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: "background jobs' progress: one document per job, read and compare-and-set by _id (the job's name)",
+  },
   // idempotency keys
   {
     collection: COLLECTIONS.idempotency,

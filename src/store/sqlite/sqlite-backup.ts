@@ -111,6 +111,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     },
     stixVersions: { scan: keyed('stix_versions', '_id', fromDoc), load: insert('INSERT INTO stix_versions (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     decayModels: { scan: keyed('decay_models', '_id', fromDoc), load: insert('INSERT INTO decay_models (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
+    jobStates: { scan: keyed('job_states', '_id', fromDoc), load: insert('INSERT INTO job_states (_id, revision, doc) VALUES (?, ?, ?)', (d) => [d._id, d.revision, encodeDoc(d)]) },
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).
