@@ -149,6 +149,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
+    holds: () => approvals,
     warnedBy,
     scoreBases,
     ...stamps,
