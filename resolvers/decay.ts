@@ -1,18 +1,15 @@
-import type { GraphQLResolveInfo } from 'graphql';
 import type { HubContext } from '../src/context.js';
-import { StixGates } from '../src/stix/stix-gates.js';
+import { scoreBaseField } from '../src/policy/policy.js';
 import type { DecayModel } from '../src/domain/decay-model.js';
 import type { IndicatorDoc, IndicatorType, SightingDoc } from '../src/domain/types.js';
 
 /**
- * The score as this viewer reads it. The publisher's tier weighs the base only where the viewer
- * sees who published (the STIX gate of `Indicator.source`, from the SDL): elsewhere the tier
- * would narrow the publisher down. A publisher no longer on record counts as COMMUNITY.
+ * The score as this viewer reads it: from the stored base the policy gives the viewer
+ * (`scoreBaseField`: weighed by the publisher's tier from TRUSTED up, else not), the same base
+ * its score filters and order read.
  */
-async function scoreOf(i: IndicatorDoc, { services, loaders, viewer }: HubContext, info: GraphQLResolveInfo) {
-  if (!StixGates.of(info.schema).allows(viewer, i, 'indicator.created_by_ref')) return services.decay.scoreOf(i, null);
-  const member = await loaders.member.load(i.source);
-  return services.decay.scoreOf(i, member?.tier ?? 'COMMUNITY');
+function scoreOf(i: IndicatorDoc, { services, viewer }: HubContext) {
+  return services.decay.scoreOf(i, scoreBaseField(viewer));
 }
 
 export const decayResolvers = {
@@ -26,8 +23,8 @@ export const decayResolvers = {
       services.indicators.overrideScore(viewer, args.indicatorId, args.score, args.reason),
   },
   Indicator: {
-    score: async (i: IndicatorDoc, _: unknown, context: HubContext, info: GraphQLResolveInfo) => (await scoreOf(i, context, info)).score,
-    decayed: async (i: IndicatorDoc, _: unknown, context: HubContext, info: GraphQLResolveInfo) => (await scoreOf(i, context, info)).decayed,
+    score: async (i: IndicatorDoc, _: unknown, context: HubContext) => (await scoreOf(i, context)).score,
+    decayed: async (i: IndicatorDoc, _: unknown, context: HubContext) => (await scoreOf(i, context)).decayed,
   },
   Sighting: {
     kind: (s: SightingDoc) => s.kind ?? 'TRUE_POSITIVE',

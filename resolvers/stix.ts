@@ -4,7 +4,8 @@ import type { IndicatorDoc, Member, NoticeDoc, SightingDoc } from '../src/domain
 import { badInput } from '../src/errors.js';
 import { HUB_EXTENSION_DEFINITION } from '../src/stix/hub-extension.js';
 import { indicatorToStix } from '../src/stix/indicator-to-stix.js';
-import { DecayService, type DecayFacts } from '../src/services/decay-service.js';
+import type { DecayFacts } from '../src/services/decay-service.js';
+import { scoreBaseField } from '../src/policy/policy.js';
 import { noticeToStix } from '../src/stix/notice-to-stix.js';
 import { sightingToStix } from '../src/stix/sighting-to-stix.js';
 import { stixBundle } from '../src/stix/stix-bundle.js';
@@ -41,11 +42,10 @@ async function reviewParts(doc: ModelReviewDoc, ctx: HubContext): Promise<ModelR
   return { summary, findingIds: findings.map((f) => f._id) };
 }
 
-/** Each indicator's score, decayed flag and crossing instant (their publishers' tiers through the member loader). */
+/** Each indicator's score, decayed flag and crossing instant, from the viewer's stored base (as its score filters read it). */
 async function decayOf(indicators: readonly IndicatorDoc[], ctx: HubContext, view: StixView): Promise<Map<string, DecayFacts>> {
   if (indicators.length === 0) return new Map();
-  const members = present(await ctx.loaders.member.loadMany([...new Set(indicators.map((i) => i.source))]));
-  return ctx.services.decay.factsOf(indicators, DecayService.tiers(members, (doc) => view.gates.allows(view.viewer, doc, 'indicator.created_by_ref')));
+  return ctx.services.decay.factsOf(indicators, scoreBaseField(view.viewer));
 }
 
 export const stixResolvers = {

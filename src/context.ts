@@ -21,6 +21,7 @@ import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
 import type { DecayService } from './services/decay-service.js';
+import type { ScoreBaseService } from './services/score-base-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -50,6 +51,8 @@ export interface Services {
   warningLists: WarningListSet;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
+  /** The indicators' stored score bases: kept right after writes and tier changes, filled at start. */
+  scoreBases: ScoreBaseService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

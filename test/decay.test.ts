@@ -205,7 +205,7 @@ describe('indicator scores that decay', () => {
   });
 
   it("the score never tells a viewer who may not see the publisher anything about the publisher's tier", async () => {
-    const community = await t.member('community-org', 'COMMUNITY').token(['reader']);
+    const community = await t.member('community-org', 'COMMUNITY').token(['reader', 'publisher']);
     const fromTrusted = await publish(trusted, '198.51.100.80', 80);
     const fromCore = await publish(core, '198.51.100.81', 80);
     // A TRUSTED viewer sees the source, and the tier-weighted base (0.9 for TRUSTED)...
@@ -217,5 +217,12 @@ describe('indicator scores that decay', () => {
     const STIX = `query($id: ID!) { indicator(id: $id) { stix } }`;
     expect((await t.gql(STIX, { id: fromTrusted.id }, { token: community })).body.data.indicator.stix.confidence).toBe(80);
     expect((await t.gql(STIX, { id: fromTrusted.id }, { token: reader })).body.data.indicator.stix.confidence).toBe(72);
+    // One base per viewer, its own indicators included: a COMMUNITY publisher reads its own
+    // claim without its tier (0.75), as its score filters do; a TRUSTED viewer reads it weighed.
+    const own = await publish(community, '198.51.100.82', 80);
+    expect(own.score).toBe(80);
+    expect((await score(own.id, community)).score).toBe(80);
+    expect((await t.gql(STIX, { id: own.id }, { token: community })).body.data.indicator.stix.confidence).toBe(80);
+    expect((await score(own.id, reader)).score).toBe(60);
   });
 });

@@ -535,6 +535,22 @@ export function canUseGatedInput(viewer: Viewer, minTier: Tier): boolean {
   return atLeast(viewer.tier, minTier);
 }
 
+/** The stored base of an indicator's score (IndicatorDoc.scoreBase or scoreBaseOpen). */
+export type ScoreBaseField = 'scoreBase' | 'scoreBaseOpen';
+
+/**
+ * Which stored base a viewer's scores are read from, the same for every indicator it reads, so
+ * that one indexed column answers its score filters and order and they agree with the scores it
+ * is shown (docs/intel-quality.md, "The base"). Viewers allowed to filter on who published
+ * (tier TRUSTED and above, as for `source`) read the base weighed by the publisher's tier; every
+ * other viewer reads the base without it, its own indicators included: the tier, next to what it
+ * sees, would narrow down who published, and a per-record exception for its own would need a
+ * second column per query. Decided by the viewer's tier alone, never by the record.
+ */
+export function scoreBaseField(viewer: Viewer): ScoreBaseField {
+  return canUseGatedInput(viewer, 'TRUSTED') ? 'scoreBase' : 'scoreBaseOpen';
+}
+
 /**
  * Which audit entries a viewer may read, as a filter: a hub-admin every entry; a member-admin
  * the entries of its own member (`memberId`), never hub-level ones (`memberId: null`); anyone

@@ -1,6 +1,6 @@
 import { decayBase, decayScore, decaysAt, DEFAULT_DECAY_MODELS, validateDecayModel, type DecayedScore, type DecayModel, type DecayModelDoc } from '../domain/decay-model.js';
-import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType, type MemberTier } from '../domain/types.js';
-import { assertRole, type Viewer } from '../policy/policy.js';
+import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType } from '../domain/types.js';
+import { assertRole, type ScoreBaseField, type Viewer } from '../policy/policy.js';
 import type { DecayModelRepository } from '../store/ports.js';
 import type { AuditService } from './audit-service.js';
 
@@ -16,8 +16,9 @@ export interface DecayServiceDeps {
   refreshMs?: number;
 }
 
-/** An indicator's decay inputs: when it was last confirmed and what an analyst set by hand. */
-export type DecayInputs = Pick<IndicatorDoc, 'type' | 'confidence' | 'createdAt'> & Partial<Pick<IndicatorDoc, 'lastConfirmedAt' | 'scoreOverride' | 'falsePositiveReporters'>>;
+/** An indicator's decay inputs: its stored bases, when it was last confirmed and what an analyst set by hand. */
+export type DecayInputs = Pick<IndicatorDoc, 'type' | 'confidence' | 'createdAt'> &
+  Partial<Pick<IndicatorDoc, 'lastConfirmedAt' | 'scoreOverride' | 'falsePositiveReporters' | 'scoreBase' | 'scoreBaseOpen'>>;
 
 /** What STIX shows of an indicator's decay. */
 export interface DecayFacts extends DecayedScore {
@@ -56,6 +57,16 @@ export class DecayService {
     return (await this.models()).get(type)!;
   }
 
+  /** Every type's model now, by type: what score filters are built from (src/store/score-filter.ts). */
+  async modelsNow(): Promise<ReadonlyMap<IndicatorType, DecayModel>> {
+    return this.models();
+  }
+
+  /** The clock's now: the instant scores are read at. */
+  nowIs(): Date {
+    return this.now();
+  }
+
   /** Sets a type's model (hub-admins); applies to every indicator of the type at its next read. */
   async setModel(viewer: Viewer, type: IndicatorType, input: DecayModel): Promise<TypedDecayModel> {
     assertRole(viewer, 'hub-admin');
@@ -67,40 +78,33 @@ export class DecayService {
     return { type, ...model };
   }
 
-  /** The score and decayed flag of `doc`, published by a member of `tier` (null: not shown to this viewer), at the clock's now. */
-  async scoreOf(doc: DecayInputs, tier: MemberTier | null): Promise<DecayedScore> {
+  /**
+   * The score and decayed flag of `doc` at the clock's now, from its stored base `field` (the
+   * viewer's: `scoreBaseField` in the policy), as score filters read it.
+   */
+  async scoreOf(doc: DecayInputs, field: ScoreBaseField): Promise<DecayedScore> {
     const model = await this.modelFor(doc.type);
-    return decayScore(baseOf(doc, tier), refTimeOf(doc), this.now(), model, doc.scoreOverride?.score ?? null);
+    return decayScore(baseOf(doc, field), refTimeOf(doc), this.now(), model, doc.scoreOverride?.score ?? null);
   }
 
   /**
    * The score, decayed flag and crossing instant of each indicator, by id, for the STIX mappers
-   * (src/stix/indicator-to-stix.ts); `tierOf` answers each publisher's tier (loaded in one read).
+   * (src/stix/indicator-to-stix.ts), from the viewer's base `field`.
    */
-  async factsOf(docs: readonly IndicatorDoc[], tierOf: (doc: IndicatorDoc) => MemberTier | null): Promise<Map<string, DecayFacts>> {
+  async factsOf(docs: readonly IndicatorDoc[], field: ScoreBaseField): Promise<Map<string, DecayFacts>> {
     const models = await this.models();
     const now = this.now();
     return new Map(docs.map((doc) => {
       const model = models.get(doc.type)!;
-      const base = baseOf(doc, tierOf(doc));
+      const base = baseOf(doc, field);
       const override = doc.scoreOverride?.score ?? null;
       return [doc._id, { ...decayScore(base, refTimeOf(doc), now, model, override), decaysAt: decaysAt(base, refTimeOf(doc), model, override) }];
     }));
   }
 
-  /**
-   * Each indicator's publisher tier, for `factsOf`: null where `seesSource` says the viewer may
-   * not see who published (the tier would narrow it down); a publisher no longer on record
-   * counts as COMMUNITY.
-   */
-  static tiers(members: ReadonlyArray<{ _id: string; tier: MemberTier }>, seesSource: (doc: IndicatorDoc) => boolean): (doc: IndicatorDoc) => MemberTier | null {
-    const byId = new Map(members.map((m) => [m._id, m.tier]));
-    return (doc) => (seesSource(doc) ? (byId.get(doc.source) ?? 'COMMUNITY') : null);
-  }
-
-  /** When `doc`'s score falls below its model's threshold (null: never). */
-  async decaysAt(doc: DecayInputs, tier: MemberTier | null): Promise<Date | null> {
-    return decaysAt(baseOf(doc, tier), refTimeOf(doc), await this.modelFor(doc.type), doc.scoreOverride?.score ?? null);
+  /** When `doc`'s score, read from base `field`, falls below its model's threshold (null: never). */
+  async decaysAt(doc: DecayInputs, field: ScoreBaseField): Promise<Date | null> {
+    return decaysAt(baseOf(doc, field), refTimeOf(doc), await this.modelFor(doc.type), doc.scoreOverride?.score ?? null);
   }
 
   private models(): Promise<Map<IndicatorType, DecayModel>> {
@@ -119,8 +123,13 @@ export class DecayService {
   }
 }
 
-function baseOf(doc: DecayInputs, tier: MemberTier | null): number {
-  return decayBase(doc.confidence, tier, doc.falsePositiveReporters?.length ?? 0);
+/**
+ * The stored base `field` of `doc`. A claim an earlier hub wrote without it (filled at the next
+ * start: ScoreBaseService.backfill) reads as from a COMMUNITY publisher, the lowest weight; score
+ * filters leave it out until then.
+ */
+export function baseOf(doc: DecayInputs, field: ScoreBaseField): number {
+  return doc[field] ?? decayBase(doc.confidence, field === 'scoreBase' ? 'COMMUNITY' : null, doc.falsePositiveReporters?.length ?? 0);
 }
 
 /** The clock's start: the last re-publication or true-positive sighting; `createdAt` for claims stored before decay existed. */

@@ -1,7 +1,7 @@
 import type { IndicatorDoc, NoticeDoc, SightingDoc } from '../domain/types.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import { tlpOfStage, type DisclosureSchedule } from '../domain/vulnerability-stage.js';
-import { embargoApplies, indicatorVisibility, modelReviewVisibility, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
+import { embargoApplies, indicatorVisibility, modelReviewVisibility, scoreBaseField, noticeVisibility, redactVulnerability, taxiiExclusion, taxiiSightingScope, taxiiVulnerabilityExclusion, viewerId, vulnerabilityVisibility, type Viewer } from '../policy/policy.js';
 import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, ModelReviewRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
@@ -9,7 +9,7 @@ import { and } from '../store/queries.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
 import { indicatorToStix } from '../stix/indicator-to-stix.js';
-import { DecayService } from '../services/decay-service.js';
+import type { DecayService } from '../services/decay-service.js';
 import { noticeToStix } from '../stix/notice-to-stix.js';
 import { sightingToStix } from '../stix/sighting-to-stix.js';
 import { vulnerabilityToStix } from '../stix/vulnerability-to-stix.js';
@@ -167,9 +167,8 @@ export class TaxiiFeed {
       scope: and(indicatorVisibility(view.viewer), taxiiExclusion(), filter),
       timeField: 'updatedAt',
       toObjects: async (docs) => {
-        const publishers = await this.options.members.getMany([...new Set(docs.map((d) => d.source))]);
-        // The tier weighs the score only where the viewer sees who published (docs/intel-quality.md).
-        const decay = await this.options.decay.factsOf(docs, DecayService.tiers(publishers, (d) => view.gates.allows(view.viewer, d, 'indicator.created_by_ref')));
+        // The viewer's stored base, as its score filters read it (docs/intel-quality.md, "The base").
+        const decay = await this.options.decay.factsOf(docs, scoreBaseField(view.viewer));
         return docs.map((d) => indicatorToStix(d, view, decay.get(d._id)));
       },
     });
