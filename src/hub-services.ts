@@ -128,6 +128,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
     scoreBases,
+    decay: () => decay,
     ...stamps,
   });
   // A model review's findings: filing under a review, the findings and summary each viewer reads.

@@ -14,6 +14,7 @@ import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType } from '../src/d
 import { compareScorePositions, mergeByScore, type RankedClaim, type ScoreFamily, type ScorePosition } from '../src/services/score-merge.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
 import type { ClaimUpsert, Store } from '../src/store/ports.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { mulberry32 } from '../src/util/prng.js';
 import { Query } from 'mingo';
 
@@ -88,6 +89,7 @@ function expected(docs: Seeded[], scope: Filter, families: ScoreFamily[], at: Da
 
 const stores: Array<[string, () => Store]> = [
   ['embedded', () => createMemoryStore()],
+  ['sqlite', () => createSqliteStore(':memory:')],
 ];
 
 describe.each(stores)('the SCORE merge on the %s store', (_name, make) => {

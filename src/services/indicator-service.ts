@@ -3,11 +3,11 @@ import { withId } from '../domain/with-id.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, TLPS, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
+import { INDICATOR_TYPES, severityRank, TLPS, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
+import { assertRole, atLeast, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
 import { and, indicatorFilter, sortFor } from '../store/queries.js';
 import type { QueryIndicatorsArgs } from '../generated/graphql.js';
@@ -16,6 +16,9 @@ import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
+import { scorePage } from './score-page.js';
+import type { ScoreBaseField } from './score-merge.js';
+import type { DecayService } from './decay-service.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
@@ -99,6 +102,8 @@ export interface IndicatorServiceDeps {
   events: EventRecorder;
   /** Keeps each claim's stored score bases right after every write that changes them (src/services/score-base-service.ts). */
   scoreBases: ScoreBaseService;
+  /** The decay models the SCORE order ranks by (a getter: the DecayService is built after this one). Required for `orderBy: SCORE`. */
+  decay?: () => Pick<DecayService, 'allModels'>;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
   now?: () => Date;
@@ -132,11 +137,29 @@ export class IndicatorService {
     args: QueryIndicatorsArgs,
   ): Promise<Connection<IndicatorDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
-    if (order.field === 'SCORE') throw badInput('ordering by SCORE is being built (issue 16)', 'orderBy.field');
+    // Lowest first would open every (type, base) stream at once: the decayed claims of every base tie at 0.
+    if (order.field === 'SCORE' && order.direction !== 'DESC') throw badInput('SCORE is ordered highest first only: use direction DESC', 'orderBy.direction');
     const valueGiven = args.filter?.value != null;
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
     const sectors = args.filter?.sourceSector;
     const bySector = sectors ? { source: { $in: await this.deps.members.idsInSectors(sectors) } } : null;
+    if (order.field === 'SCORE') {
+      const field = scoreBaseFieldOf(viewer);
+      const models = await this.deps.decay!().allModels();
+      return scorePage(this.deps.indicators, {
+        visibility: indicatorVisibility(viewer),
+        filter: and(indicatorFilter(filterInput, valueGiven), bySector),
+        families: [{ field, scope: {} }],
+        types: args.filter?.type?.length ? [...new Set(args.filter.type)] : INDICATOR_TYPES,
+        models: new Map(models.map((m) => [m.type, m])),
+        first: args.first,
+        after: args.after,
+        // The base field too: a viewer whose tier moved across TRUSTED reads other bases, and its old cursors open to nothing.
+        binding: `indicators|${viewerId(viewer)}|SCORE|DESC|${field}`,
+        codec: this.deps.cursors,
+        now: this.now(),
+      });
+    }
     return paginate(this.deps.indicators, {
       visibility: indicatorVisibility(viewer),
       filter: and(indicatorFilter(filterInput, valueGiven), bySector),
@@ -617,3 +640,8 @@ function canonicalJson(value: unknown): string {
 }
 
 
+
+/** Stand-in until score-store's policy function lands: the base a viewer's scores are read from. */
+function scoreBaseFieldOf(viewer: Viewer): ScoreBaseField {
+  return atLeast(viewer.tier, 'TRUSTED') ? 'scoreBase' : 'scoreBaseOpen';
+}

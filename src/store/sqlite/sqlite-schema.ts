@@ -73,12 +73,15 @@ export const INDICATORS: CollectionSpec = {
       columns: ['type', 'scoreBaseOpen', 'lastConfirmedAt', '_id'],
       purpose: 'the same for every other viewer (the base without the publisher\'s tier)',
     },
-    { columns: ['scoreOverride_score'], purpose: "score filters: the claims an analyst's override scores (few), by their fixed score" },
+    {
+      columns: ['scoreOverride_score', 'lastConfirmedAt', '_id'],
+      purpose: "score filters: the claims an analyst's override scores (few), by their fixed score; the SCORE order's stream of them, in that order (src/services/score-merge.ts)",
+    },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
-  retiredIndexes: ['indicators_updatedAt_id_source_tlp'],
+  retiredIndexes: ['indicators_updatedAt_id_source_tlp', 'indicators_scoreOverridescore'],
 };
 
 export const NOTICES: CollectionSpec = {
