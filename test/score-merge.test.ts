@@ -13,7 +13,7 @@ import { withId } from '../src/domain/with-id.js';
 import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType } from '../src/domain/types.js';
 import { compareScorePositions, mergeByScore, type RankedClaim, type ScoreFamily, type ScorePosition } from '../src/services/score-merge.js';
 import { createMemoryStore } from '../src/store/memory/memory-store.js';
-import type { ClaimUpsert, Store } from '../src/store/ports.js';
+import type { ClaimUpsert, FindOptions, Store } from '../src/store/ports.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { mulberry32 } from '../src/util/prng.js';
 import { Query } from 'mingo';
@@ -122,6 +122,44 @@ describe.each(stores)('the SCORE merge on the %s store', (_name, make) => {
         after = page[page.length - 1]!.position;
       }
       expect(got.map((c) => [c.doc._id, c.position.score])).toEqual(want.map((c) => [c.doc._id, c.position.score]));
+    }
+  });
+});
+
+describe('the SCORE merge on SQLite reads through indexes', () => {
+  it('every read it makes walks a score index in the stream\'s order: no sort of the matches, no scan of the table', async () => {
+    const store = createSqliteStore(':memory:');
+    try {
+      await store.indicators.upsertClaims(claims(3_000, 11).map(upsert));
+      store.db.exec('ANALYZE');
+      const reads: Array<{ filter: Filter; options: FindOptions }> = [];
+      const recording = { find: (filter: Filter, options: FindOptions = {}) => (reads.push({ filter, options }), store.indicators.find(filter, options)) };
+      const viewer = { $or: [{ source: 'm-a' }, { tlp: { $in: ['CLEAR', 'GREEN'] } }, { tlp: 'RED', recipients: 'm-a' }] };
+      // As IndicatorService asks: a filter's types are the streams it opens, not a condition in the scope
+      // (with one, SQLite may seek by its IN list and sort the matches).
+      for (const types of [TYPES, ['SHA256', 'URL'] as IndicatorType[]]) {
+        const scope = viewer;
+        let after: ScorePosition | null = null;
+        for (let p = 0; p < 3; p++) {
+          const page = await mergeByScore(recording, { scope, families: [{ field: 'scoreBaseOpen', scope: {} }], types, models: MODELS, rankedAt: NOW, after, limit: 51 });
+          after = page.at(-1)!.position;
+        }
+      }
+      expect(reads.length).toBeGreaterThan(30);
+      const kinds = new Set<string>();
+      for (const { filter, options } of reads) {
+        const q = store.collections.indicators.selectSql(filter, options);
+        const steps = (store.db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as Array<{ detail: string }>).map((r) => r.detail);
+        const plan = steps.join(' | ');
+        expect(plan).not.toMatch(/TEMP B-TREE/);
+        expect(plan).not.toMatch(/SCAN t( |$)(?!USING)/);
+        const index = /USING (?:COVERING )?INDEX (indicators_(?:type_scoreBaseOpen_lastConfirmedAt_id|scoreOverridescore_lastConfirmedAt_id))/.exec(steps[0]!);
+        expect(index, plan).not.toBeNull();
+        kinds.add(index![1]!);
+      }
+      expect(kinds.size).toBe(2);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -149,6 +149,8 @@ export class IndicatorService {
       return scorePage(this.deps.indicators, {
         visibility: indicatorVisibility(viewer),
         filter: and(indicatorFilter(filterInput, valueGiven), bySector),
+        // The filter's types are the streams the merge opens (`types`), each read by its type.
+        readFilter: and(indicatorFilter(filterInput && { ...filterInput, type: null }, valueGiven), bySector),
         families: [{ field, scope: {} }],
         types: args.filter?.type?.length ? [...new Set(args.filter.type)] : INDICATOR_TYPES,
         models: new Map(models.map((m) => [m.type, m])),

@@ -19,7 +19,7 @@
 import { decayScore, type DecayModel } from '../domain/decay-model.js';
 import type { Filter } from '../domain/filter.js';
 import { scoreSince } from '../domain/score-since.js';
-import type { IndicatorDoc, IndicatorType } from '../domain/types.js';
+import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType } from '../domain/types.js';
 import type { FindOptions, SortSpec } from '../store/ports.js';
 import { and, keysetAfter } from '../store/queries.js';
 import { refTimeOf } from './decay-service.js';
@@ -99,7 +99,8 @@ export function compareScorePositions(a: Bound, b: Bound): number {
 /** One index stream in SCORE order: a (type, base) of one family, or the overridden claims. */
 class Stream {
   buffer: RankedClaim[] = [];
-  last: RankedClaim | null = null;
+  /** The last claim read (taken or skipped) and its place in the stream: where the next read resumes. */
+  private lastRead: { doc: IndicatorDoc; position: ScorePosition } | null = null;
   exhausted = false;
 
   constructor(
@@ -112,29 +113,37 @@ class Stream {
     readonly minScore: number,
     /** The highest score it can hold. */
     readonly ceiling: number,
+    /** A base stream: the overridden claims its index holds are not its own. */
+    readonly skipOverridden: boolean,
   ) {}
 
   /** Appends claims read in stream order; ends the stream at the first one below `minScore`. */
   take(docs: readonly IndicatorDoc[]): void {
     for (const doc of docs) {
       const score = this.rank(doc);
+      const position = { score, confirmedAt: confirmedAtOf(doc), id: doc._id };
+      this.lastRead = { doc, position };
       if (score < this.minScore) {
         this.exhausted = true;
         return;
       }
-      const claim = { doc, position: { score, confirmedAt: confirmedAtOf(doc), id: doc._id } };
-      this.buffer.push(claim);
-      this.last = claim;
+      // An overridden claim is the override stream's. Skipped here rather than excluded in the
+      // read: a condition on the override would let SQLite walk the override's index instead of
+      // the base's, and the overrides (an analyst's, one by one) are few.
+      if (this.skipOverridden && doc.scoreOverride) continue;
+      this.buffer.push({ doc, position });
     }
   }
 
+  /** Above every claim the stream still holds. */
   bound(after: ScorePosition | null): Bound {
-    if (this.last) return this.last.position;
+    if (this.lastRead) return this.lastRead.position;
     return { score: Math.min(this.ceiling, after?.score ?? this.ceiling), confirmedAt: Infinity, id: null };
   }
 
   async read(repo: Finder, limit: number): Promise<void> {
-    const from = this.last ? keysetAfter(this.sort, this.sort.map(([key]) => valueAt(this.last!.doc, key))) : this.start;
+    const last = this.lastRead?.doc;
+    const from = last ? keysetAfter(this.sort, this.sort.map(([key]) => valueAt(last, key))) : this.start;
     const docs = await repo.find(and(this.filter, from), { sort: this.sort, limit });
     this.take(docs);
     if (docs.length < limit) this.exhausted = true;
@@ -167,7 +176,9 @@ export async function mergeByScore(repo: Finder, req: ScoreMergeRequest): Promis
   const overrideMin = [...new Set(req.types.map(minOf))];
   const overridden: Filter =
     overrideMin.length === 1
-      ? { [OVERRIDE]: { $gte: overrideMin[0] } }
+      ? req.types.length === INDICATOR_TYPES.length
+        ? { [OVERRIDE]: { $gte: overrideMin[0] } }
+        : { type: { $in: req.types }, [OVERRIDE]: { $gte: overrideMin[0] } }
       : { $or: overrideMin.map((m) => ({ type: { $in: req.types.filter((t) => minOf(t) === m) }, [OVERRIDE]: { $gte: m } })) };
   streams.push(
     new Stream(
@@ -177,13 +188,14 @@ export async function mergeByScore(repo: Finder, req: ScoreMergeRequest): Promis
       (doc) => doc.scoreOverride!.score,
       0,
       100,
+      false,
     ),
   );
 
   const baseStream = (ladder: Ladder, base: number): Stream => {
     const { family, type, model } = ladder;
-    const filter = and(req.scope, family.scope, { type, [family.field]: base, [OVERRIDE]: null }, sinceFilter(ladder.minBase, base, model, rankedAt));
-    const stream = new Stream(filter, BY_CONFIRMATION, after ? suffixAfter(after, base, model, rankedAt) : null, (doc) => decayScore(base, refTimeOf(doc), rankedAt, model).score, ladder.minBase, base);
+    const filter = and(req.scope, family.scope, { type, [family.field]: base }, sinceFilter(ladder.minBase, base, model, rankedAt));
+    const stream = new Stream(filter, BY_CONFIRMATION, after ? suffixAfter(after, base, model, rankedAt) : null, (doc) => decayScore(base, refTimeOf(doc), rankedAt, model).score, ladder.minBase, base, true);
     streams.push(stream);
     return stream;
   };
@@ -192,7 +204,7 @@ export async function mergeByScore(repo: Finder, req: ScoreMergeRequest): Promis
     const { family, type } = ladder;
     const top = ladder.floor - 1;
     const sort: SortSpec = [[family.field, -1], ...BY_CONFIRMATION];
-    const within = (low: number) => and(req.scope, family.scope, { type, [family.field]: { $lte: top, $gte: low }, [OVERRIDE]: null });
+    const within = (low: number) => and(req.scope, family.scope, { type, [family.field]: { $lte: top, $gte: low } });
     if (after && top >= after.score) {
       // Bases at or above the cursor's score hold claims on both sides of it, each base at its own
       // place: find the next base present, and read its stream from its own bound.

@@ -11,6 +11,11 @@ export interface ScorePageRequest extends Omit<ScoreMergeRequest, 'scope' | 'aft
   /** The viewer's visibility filter: in every read and every count. */
   visibility: Filter;
   filter: Filter;
+  /**
+   * The filter the merge reads with, when not `filter`: without its `type` condition, which the
+   * streams carry one type each (beside them an IN list would let SQLite seek by it and sort).
+   */
+  readFilter?: Filter;
   first: number | null | undefined;
   after: string | null | undefined;
   /** What a cursor is bound to: the viewer and the ordering (a cursor of another opens to nothing). */
@@ -53,7 +58,7 @@ export async function scorePage(repo: Queryable<IndicatorDoc>, req: ScorePageReq
     ({ rankedAt, after } = opened);
   }
   const scope = and(req.visibility, req.filter);
-  const ranked = await mergeByScore(repo, { ...req, scope, rankedAt, after, limit: first === 0 ? 0 : first + 1 });
+  const ranked = await mergeByScore(repo, { ...req, scope: req.readFilter ? and(req.visibility, req.readFilter) : scope, rankedAt, after, limit: first === 0 ? 0 : first + 1 });
   const page = ranked.slice(0, first);
   const seal = (c: RankedClaim) => req.codec.seal(req.binding, [rankedAt, c.position.score, new Date(c.position.confirmedAt), c.position.id]);
   return {

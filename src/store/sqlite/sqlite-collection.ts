@@ -266,7 +266,9 @@ export class SqliteCollection<T extends { _id: string }> {
     if (!resolver) {
       const [leading, ...later] = sort as [string, ...string[]];
       const lead = columnName(leading);
-      const keep = new Set([leading, ...this.spec.indexes.filter((i) => i.columns[1] === lead).map((i) => i.columns[0]!)]);
+      // The columns an index holds before the leading field: `(type, seq)` for a seq order, and
+      // `(type, scoreBase)` before `lastConfirmedAt` (the SCORE order's streams, equalities on both).
+      const keep = new Set([leading, ...this.spec.indexes.flatMap((i) => (leading === '_id' ? i.columns.slice(0, i.columns[1] === lead ? 1 : 0) : i.columns.slice(0, Math.max(0, i.columns.indexOf(lead)))))]);
       for (const field of later) {
         if (field !== '_id' && this.spec.indexes.some((i) => i.columns[0] === lead && i.columns.slice(1, sort.length).includes(columnName(field)))) keep.add(field);
       }
