@@ -36,6 +36,9 @@ const NOTICE_FIELDS = 'id title tlp recipients status embargoUntil mitigations t
 const CONNECTION = (field: string, fields: string) => `query ($first: Int, $after: String) {
   ${field}(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ${fields} } } }
 }`;
+const BY_SCORE = `query ($first: Int, $after: String) {
+  indicators(first: $first, after: $after, orderBy: { field: SCORE }) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id score decayed } } }
+}`;
 const BY_ID = `query ($id: ID!, $ids: [ID!]!) {
   indicator(id: $id) { ${INDICATOR_FIELDS} }
   node(id: $id) { id __typename }
@@ -367,6 +370,10 @@ async function runWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     const page1 = await run.gql(`${round} indicators p1`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3 }, viewer);
     await hiddenStep(() => publish(other, [indicatorItem(`between-${round}.example`, 'RED')]));
     await run.gql(`${round} indicators p2`, CONNECTION('indicators', INDICATOR_FIELDS), { first: 3, after: page1.body.data.indicators.pageInfo.endCursor }, viewer);
+    // The SCORE order merges index streams that hold hidden claims too (hidden high scores between pages).
+    const scored1 = await run.gql(`${round} by score p1`, BY_SCORE, { first: 2 }, viewer);
+    await hiddenStep(() => publish(other, [indicatorItem(`between-score-${round}.example`, 'RED', { confidence: 100 }), indicatorItem(`203.0.113.${round === 'r1' ? 7 : 8}`, hiddenTlps(tier)[0] ?? 'RED', { confidence: 95 })]));
+    await run.gql(`${round} by score p2`, BY_SCORE, { first: 4, after: scored1.body.data?.indicators?.pageInfo.endCursor ?? null }, viewer);
     await run.gql(`${round} notices`, CONNECTION('modelRiskNotices', NOTICE_FIELDS), { first: 10 }, viewer);
     // Model reviews: lists, counts, filters, lookups by id (hidden, cancelled, absent), their
     // findings by the reviewId filter and by id, STIX bundles, the member directory.

@@ -79,7 +79,7 @@ describe('score filters on SQLite', () => {
       expect(steps).toMatch(/(^|\| )MULTI-INDEX OR/);
       // Covering: the exact score, the override and visibility are read from the index, never the row.
       expect(steps.match(/SEARCH t USING COVERING INDEX indicators_type_scoreBaseOpen_lastConfirmedAt_id_scoreOverridescore_source_tlp \(type=\? AND scoreBaseOpen>\?\)/g)).toHaveLength(types);
-      expect(steps).toMatch(/SEARCH t USING (COVERING )?INDEX indicators_scoreOverridescore_source_tlp \(scoreOverride_score>\?\)/);
+      expect(steps).toMatch(/SEARCH t USING (COVERING )?INDEX indicators_scoreOverridescore_lastConfirmedAt_id_source_tlp \(scoreOverride_score>\?\)/);
       expect(steps).not.toMatch(/(^|\| )SCAN t/);
     }
     const all = store.collections.indicators.find(filter).length;

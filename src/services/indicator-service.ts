@@ -3,7 +3,7 @@ import { withId } from '../domain/with-id.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, TLPS, type ApprovalRequestDoc, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
+import { INDICATOR_TYPES, severityRank, TLPS, type ApprovalRequestDoc, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
 import type { HeldClaimState, HeldIndicator } from '../domain/held-indicator.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import type { RecordOrigin } from '../domain/peer.js';
@@ -17,13 +17,14 @@ import type { AuditService } from './audit-service.js';
 import type { MemberService } from './member-service.js';
 import { unknownRecipientMessage, type CommunityService } from './community-service.js';
 import { paginate, type Connection } from './paginate.js';
+import { scorePage } from './score-page.js';
+import type { DecayService } from './decay-service.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
 import type { WarnedByComputer } from '../warninglists/warned-by-computer.js';
 import { scoreBasesOf } from '../domain/score-bases.js';
 import type { ScoreBaseService } from './score-base-service.js';
-import type { DecayService } from './decay-service.js';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -130,7 +131,7 @@ export interface IndicatorServiceDeps {
   events: EventRecorder;
   /** Keeps each claim's stored score bases right after every write that changes them (src/services/score-base-service.ts). */
   scoreBases: ScoreBaseService;
-  /** The decay models and the instant score filters judge by (`minScore`, `excludeDecayed`). */
+  /** The decay models and the instant score filters and the SCORE order judge by (`minScore`, `excludeDecayed`, `orderBy: SCORE`). */
   decay: Pick<DecayService, 'modelsNow' | 'nowIs'>;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
@@ -175,7 +176,8 @@ export class IndicatorService {
     args: QueryIndicatorsArgs,
   ): Promise<Connection<IndicatorDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
-    if (order.field === 'SCORE') throw badInput('ordering by SCORE is being built (issue 16)', 'orderBy.field');
+    // Lowest first would open every (type, base) stream at once: the decayed claims of every base tie at 0.
+    if (order.field === 'SCORE' && order.direction !== 'DESC') throw badInput('SCORE is ordered highest first only: use direction DESC', 'orderBy.direction');
     const valueGiven = args.filter?.value != null;
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
     const sectors = args.filter?.sourceSector;
@@ -183,13 +185,36 @@ export class IndicatorService {
     const minScore = args.filter?.minScore;
     if (minScore != null && (!Number.isInteger(minScore) || minScore < 0 || minScore > 100)) throw badInput(`minScore must be an integer from 0 to 100 (got ${minScore})`, 'filter.minScore');
     // The viewer's base, the models as they are now (a hub-admin's change applies here at once) and one instant for the page and its count.
-    const score = minScore != null || args.filter?.excludeDecayed
+    const excludeDecayed = args.filter?.excludeDecayed === true;
+    const scoreFiltered = minScore != null || excludeDecayed;
+    const score = scoreFiltered || order.field === 'SCORE'
       ? { field: scoreBaseField(viewer), models: await this.deps.decay.modelsNow(), now: this.deps.decay.nowIs() }
       : undefined;
     // Answered by the store from each claim's stored `warnedBy`: pages and counts alike, no holes.
     const unwarned = args.filter?.excludeWarned ? warnedExclusion(this.deps.warnedBy?.idsFor(viewer) ?? []) : null;
     const visibility = indicatorVisibility(viewer);
-    const filter = and(indicatorFilter(filterInput, valueGiven, score), bySector, unwarned);
+    const filter = and(indicatorFilter(filterInput, valueGiven, scoreFiltered ? score : undefined), bySector, unwarned);
+    if (order.field === 'SCORE') {
+      const types = args.filter?.type?.length ? [...new Set(args.filter.type)] : INDICATOR_TYPES;
+      const { field, models, now } = score!;
+      return scorePage(this.deps.indicators, {
+        visibility,
+        filter,
+        // What the merge reads with: the filter's types are its streams (`types`), each read by its
+        // type, and its score conditions where each stream ends (`minScore`), both as index ranges.
+        readFilter: and(indicatorFilter(filterInput && { ...filterInput, type: null, minScore: null, excludeDecayed: null }, valueGiven), bySector, unwarned),
+        families: [{ field, scope: {} }],
+        types,
+        models,
+        minScore: new Map(types.map((t) => [t, Math.max(minScore ?? 0, excludeDecayed ? models.get(t)!.threshold : 0)])),
+        first: args.first,
+        after: args.after,
+        // The base field too: a viewer whose tier moved across TRUSTED reads other bases, and its old cursors open to nothing.
+        binding: `indicators|${viewerId(viewer)}|SCORE|DESC|${field}`,
+        codec: this.deps.cursors,
+        now,
+      });
+    }
     // A score filter that selects few claims (counted through its covering indexes, capped) is read
     // through them and sorted; one that selects many walks the order, which meets matches soon.
     // (Only where the store reads such a page differently: elsewhere the count would be spent for nothing.)

@@ -43,7 +43,7 @@ export interface PageRequest {
   codec: CursorCodec;
 }
 
-interface Queryable<T> {
+export interface Queryable<T> {
   find(filter: Filter, options?: FindOptions): Promise<T[]>;
   count(filter: Filter, options?: CountOptions): Promise<number>;
 }
@@ -81,12 +81,18 @@ class Edge<T extends object> {
   }
 }
 
-/** A Relay connection over a repository with keyset (seek) pagination and sealed cursors. */
-export async function paginate<T extends object>(repo: Queryable<T>, req: PageRequest): Promise<Connection<T>> {
-  const first = req.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+/** A page's size: `first`, DEFAULT_PAGE_SIZE when absent; throws BAD_USER_INPUT naming `first` outside 0 to MAX_PAGE_SIZE. */
+export function pageSize(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
     throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
   }
+  return size;
+}
+
+/** A Relay connection over a repository with keyset (seek) pagination and sealed cursors. */
+export async function paginate<T extends object>(repo: Queryable<T>, req: PageRequest): Promise<Connection<T>> {
+  const first = pageSize(req.first);
   let seek: Filter | null = null;
   if (req.after != null) {
     const values = req.codec.open(req.binding, req.after);
@@ -106,6 +112,13 @@ export async function paginate<T extends object>(repo: Queryable<T>, req: PageRe
       get startCursor() { return page.length ? cursorOf(req, page[0]!) : null; },
       get endCursor() { return page.length ? cursorOf(req, page[page.length - 1]!) : null; },
     },
+    ...countsOf(repo, scope),
+  };
+}
+
+/** A connection's `totalCount` and `countUpTo` over `scope` (the viewer's visibility and the filter), counted only when asked for. */
+export function countsOf(repo: Pick<Queryable<unknown>, 'count'>, scope: Filter): Pick<Connection<unknown>, 'totalCount' | 'countUpTo'> {
+  return {
     totalCount: () => repo.count(scope),
     countUpTo: async ({ atMost }) => {
       if (!Number.isInteger(atMost) || atMost < 1 || atMost > MAX_COUNT_UP_TO) {

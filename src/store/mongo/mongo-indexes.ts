@@ -153,9 +153,9 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
   },
   {
     collection: COLLECTIONS.indicators,
-    name: 'indicators_score_override',
-    key: { 'scoreOverride.score': 1 },
-    purpose: "score filters: the claims an analyst's override scores (few), by their fixed score",
+    name: 'indicators_score_override_order',
+    key: { 'scoreOverride.score': 1, lastConfirmedAt: 1, _id: 1 },
+    purpose: "score filters: the claims an analyst's override scores (few), by their fixed score; the SCORE order's stream of them, in that order (src/services/score-merge.ts)",
   },
   // notices
   {

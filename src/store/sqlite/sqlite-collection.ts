@@ -29,6 +29,8 @@ export interface IndexSpec {
   /** Column names (a field's column is the field with `.` as `_`). */
   readonly columns: readonly string[];
   readonly unique?: boolean;
+  /** A partial index: the rows it holds (SQL over the table's columns, e.g. `x IS NOT NULL`). */
+  readonly where?: string;
   readonly purpose: string;
 }
 
@@ -83,7 +85,7 @@ export function collectionDdl(spec: CollectionSpec): string[] {
   }
   for (const index of spec.indexes) {
     const name = `${t}_${index.columns.map((c) => c.replace(/[^A-Za-z0-9]/g, '')).join('_')}`;
-    ddl.push(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${index.columns.map((c) => (c.includes(' ') ? c : quote(c))).join(', ')})`);
+    ddl.push(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${index.columns.map((c) => (c.includes(' ') ? c : quote(c))).join(', ')})${index.where ? ` WHERE ${index.where}` : ''}`);
   }
   if (spec.countBy?.length) {
     const by = spec.countBy.map((f) => quote(columnName(f)));
@@ -272,7 +274,9 @@ export class SqliteCollection<T extends { _id: string }> {
     if (!resolver) {
       const [leading, ...later] = sort as [string, ...string[]];
       const lead = columnName(leading);
-      const keep = new Set([leading, ...this.spec.indexes.filter((i) => i.columns[1] === lead).map((i) => i.columns[0]!)]);
+      // The columns an index holds before the leading field: `(type, seq)` for a seq order, and
+      // `(type, scoreBase)` before `lastConfirmedAt` (the SCORE order's streams, equalities on both).
+      const keep = new Set([leading, ...this.spec.indexes.flatMap((i) => (leading === '_id' ? i.columns.slice(0, i.columns[1] === lead ? 1 : 0) : i.columns.slice(0, Math.max(0, i.columns.indexOf(lead)))))]);
       for (const field of later) {
         if (field !== '_id' && this.spec.indexes.some((i) => i.columns[0] === lead && i.columns.slice(1, sort.length).includes(columnName(field)))) keep.add(field);
       }

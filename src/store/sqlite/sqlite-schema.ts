@@ -78,14 +78,28 @@ export const INDICATORS: CollectionSpec = {
       columns: ['type', 'scoreBaseOpen', 'lastConfirmedAt', '_id', 'scoreOverride_score', 'source', 'tlp'],
       purpose: "the same for every other viewer (the base without the publisher's tier)",
     },
-    { columns: ['scoreOverride_score', 'source', 'tlp'], purpose: "score filters: the claims an analyst's override scores (few), by their fixed score, visibility read from the index" },
+    {
+      columns: ['scoreOverride_score', 'lastConfirmedAt', '_id', 'source', 'tlp'],
+      // Partial: only the overridden claims. Whole, the planner would seek the claims without an
+      // override (`scoreOverride_score IS NULL`, nearly all) by their confirmation time through it.
+      where: '"scoreOverride_score" IS NOT NULL',
+      purpose:
+        "score filters: the claims an analyst's override scores (few), by their fixed score, visibility read from the index; the SCORE order's stream of them, in that order (src/services/score-merge.ts)",
+    },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
   // warnedBy: excludeWarned counts read the count table too (most claims are on no list: few groups more).
   countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked', 'warnedBy'],
   // The score indexes of the first issue-16 commits, replaced by the covering ones above.
-  retiredIndexes: ['indicators_updatedAt_id_source_tlp', 'indicators_type_scoreBase_lastConfirmedAt_id', 'indicators_type_scoreBaseOpen_lastConfirmedAt_id', 'indicators_scoreOverridescore'],
+  retiredIndexes: [
+    'indicators_updatedAt_id_source_tlp',
+    'indicators_type_scoreBase_lastConfirmedAt_id',
+    'indicators_type_scoreBaseOpen_lastConfirmedAt_id',
+    'indicators_scoreOverridescore',
+    'indicators_scoreOverridescore_source_tlp',
+    'indicators_scoreOverridescore_lastConfirmedAt_id',
+  ],
 };
 
 export const NOTICES: CollectionSpec = {
