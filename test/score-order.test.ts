@@ -211,7 +211,8 @@ describe.each(STORES)('the SCORE order on $name', (store) => {
     expect(hidden.length).toBeGreaterThan(10);
     const seen = await walk('so-read-comm', 500);
     expect(seen.filter((n) => hidden.includes(n.id))).toEqual([]);
-    for (const filter of [{ type: ['SHA256', 'URL'] }, { tlp: ['CLEAR'] }, { minConfidence: 90 }]) {
+    // The score filters too: the default order's page (the store's score query) against the merge's streams ending at each type's floor.
+    for (const filter of [{ type: ['SHA256', 'URL'] }, { tlp: ['CLEAR'] }, { minConfidence: 90 }, { minScore: 55 }, { excludeDecayed: true }, { minScore: 30, type: ['IPV4', 'DOMAIN'], excludeDecayed: true }]) {
       const want = await expected('so-read-comm', clock, 'scoreBaseOpen', filter);
       expect(await walk('so-read-comm', 9, filter)).toEqual(want);
       const first: any = await page('so-read-comm', { first: 2, filter });
