@@ -14,6 +14,7 @@ import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { DecayModelDoc } from '../domain/decay-model.js';
+import type { MemberWarningListDoc } from '../domain/member-warning-list.js';
 import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
@@ -390,6 +391,26 @@ export interface DecayModelRepository {
   put(doc: DecayModelDoc): Promise<void>;
 }
 
+/**
+ * Members' own warning lists (src/domain/member-warning-list.ts), by id; one per (source, name).
+ * Every write takes a new `seq`, so the highest one says whether anything changed since a read.
+ */
+export interface WarningListRepository {
+  /** Every list, revoked ones included, in `seq` order. */
+  all(): Promise<MemberWarningListDoc[]>;
+  /** The highest `seq` stored (0 when none): what another instance's change is noticed by. */
+  lastSeq(): Promise<number>;
+  get(id: string): Promise<MemberWarningListDoc | null>;
+  /** The member's list of that name, revoked or not. */
+  byName(source: string, name: string): Promise<MemberWarningListDoc | null>;
+  /** How many unrevoked lists the member has. */
+  countActive(source: string): Promise<number>;
+  /** Stores a new list; false (nothing written) when the member already has one of that name. */
+  insert(doc: MemberWarningListDoc): Promise<boolean>;
+  /** Replaces the list when its stored `seq` is still `expectedSeq`; false (nothing written) otherwise. */
+  replace(doc: MemberWarningListDoc, expectedSeq: number): Promise<boolean>;
+}
+
 /** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
 export interface StixVersionRepository {
   /** The member's entries for these STIX ids (unknown ids are absent). */
@@ -419,6 +440,7 @@ export interface Store {
   taxiiStatuses: TaxiiStatusRepository;
   stixVersions: StixVersionRepository;
   decayModels: DecayModelRepository;
+  warningLists: WarningListRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -453,6 +475,7 @@ export const STORE_COLLECTIONS = [
   'taxiiStatuses',
   'stixVersions',
   'decayModels',
+  'warningLists',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

@@ -29,6 +29,7 @@ import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
 import { MemoryModelReviews } from './memory-model-reviews.js';
 import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
 import { MemoryDecayModels } from './memory-decay-models.js';
+import { MemoryWarningLists } from './memory-warning-lists.js';
 import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
@@ -262,6 +263,7 @@ export function createMemoryStore(): Store {
     taxiiStatuses: new MemoryTaxiiStatuses(),
     stixVersions: new MemoryStixVersions(),
     decayModels: new MemoryDecayModels(),
+    warningLists: new MemoryWarningLists(),
   };
   const r = repositories;
   const backup: StoreCollections = {
@@ -285,6 +287,7 @@ export function createMemoryStore(): Store {
     taxiiStatuses: r.taxiiStatuses.access,
     stixVersions: r.stixVersions.access,
     decayModels: r.decayModels.access,
+    warningLists: r.warningLists.access,
   };
   return { ...repositories, backup, async close() {} };
 }

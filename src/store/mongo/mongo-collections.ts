@@ -48,6 +48,8 @@ export const COLLECTIONS = {
   stixVersions: 'stixVersions',
   /** Hub-admins' decay models, one per indicator type (see MongoDecayModels). */
   decayModels: 'decayModels',
+  /** Members' own warning lists (see MongoWarningLists). */
+  warningLists: 'warningLists',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

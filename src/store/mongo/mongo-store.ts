@@ -79,6 +79,8 @@ import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
 import { MongoModelReviews } from './mongo-model-reviews.js';
 import { MongoDecayModels } from './mongo-decay-models.js';
+import { MongoWarningLists } from './mongo-warning-lists.js';
+import type { MemberWarningListDoc } from '../../domain/member-warning-list.js';
 import type { DecayModelDoc } from '../../domain/decay-model.js';
 import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
@@ -418,6 +420,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     taxiiStatuses: new MongoTaxiiStatuses(durable<TaxiiStatusDoc>(COLLECTIONS.taxiiStatuses)),
     stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
     decayModels: new MongoDecayModels(durable<DecayModelDoc>(COLLECTIONS.decayModels)),
+    warningLists: new MongoWarningLists(durable<MemberWarningListDoc>(COLLECTIONS.warningLists)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
@@ -461,6 +464,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     taxiiStatuses: mongoAccess(raw('taxiiStatuses'), 'TAXII status'),
     stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
     decayModels: mongoAccess(raw('decayModels'), 'decay model'),
+    warningLists: mongoAccess(raw('warningLists'), 'warning list'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -490,6 +494,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   taxiiStatuses: COLLECTIONS.taxiiStatuses,
   stixVersions: COLLECTIONS.stixVersions,
   decayModels: COLLECTIONS.decayModels,
+  warningLists: COLLECTIONS.warningLists,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */
