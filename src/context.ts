@@ -20,6 +20,8 @@ import type { VulnerabilityDoc } from './domain/vulnerability.js';
 import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
+import type { MemberWarningLists } from './warninglists/member-warning-lists.js';
+import type { WarningListService } from './services/warning-list-service.js';
 import type { DecayService } from './services/decay-service.js';
 
 /** The services the composition root builds, handed to every request. */
@@ -48,6 +50,10 @@ export interface Services {
   reviewFindings: ReviewFindings;
   /** The warning lists loaded at start (docs/intel-quality.md, "Warning lists"). */
   warningLists: WarningListSet;
+  /** Members' own warning lists in force, matched per viewer (only the lists it may see). */
+  memberWarningLists: MemberWarningLists;
+  /** Members' own warning lists: publish, replace, revoke, read (docs/intel-quality.md, "Members' own lists"). */
+  warningListRecords: WarningListService;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
 }

@@ -5,6 +5,8 @@
 import { WarningListSet } from './warninglists/warning-list-set.js';
 import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
 import { PublishScreen } from './warninglists/publish-screen.js';
+import { MemberWarningLists } from './warninglists/member-warning-lists.js';
+import { WarningListService } from './services/warning-list-service.js';
 import { DecayService } from './services/decay-service.js';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
@@ -102,6 +104,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
   const warningLists = new WarningListSet(loadVendoredLists());
+  // Members' own lists: read when first needed, re-checked every few seconds for other instances' changes.
+  const memberWarningLists = new MemberWarningLists({ lists: store.warningLists });
   const indicators = new IndicatorService({
     fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
@@ -114,7 +118,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
-    warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
+    warningScreen: new PublishScreen(warningLists, config.warningListPolicy, memberWarningLists),
     ...stamps,
   });
   // A model review's findings: filing under a review, the findings and summary each viewer reads.
@@ -222,7 +226,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ...stamps,
   });
   const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists };
+  const warningListRecords = new WarningListService({ lists: store.warningLists, sequences: store.sequences, communities, audit, inForce: memberWarningLists, vendored: warningLists, ...stamps });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, memberWarningLists, warningListRecords };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

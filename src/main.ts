@@ -280,11 +280,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
     // Computed per event, as Indicator.warnings is: the stream has no page to leave holes in.
-    warned: (i) => services.warningLists.isWarned(i.type, i.value),
+    // Members' lists count for the subscriber only where it may see them (the lists are refreshed by a timer here).
+    warned: (i, viewer) => services.warningLists.isWarned(i.type, i.value) || services.memberWarningLists.matches(viewer, i.type, i.value).some((m) => m.category === 'false_positive'),
     ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });
   await alerts.start();
+  services.memberWarningLists.start((err) => log.error({ err }, 'reading members\' warning lists failed'));
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
   const embargoes = new EmbargoWatcher({
     notices: store.notices,
@@ -395,6 +397,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        services.memberWarningLists.stop();
         reviews.stop();
         disclosures.stop();
         await peerPullers.stop();

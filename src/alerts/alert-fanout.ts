@@ -60,7 +60,7 @@ export interface AlertFanoutOptions {
   /** The clock of heartbeats, cursor expiry and verdicts (what a record's sharing is judged at now), ms since epoch. Default `Date.now`. */
   clock?: () => number;
   /** Whether an indicator is on a false-positive warning list (AlertFilter.excludeWarned). Default: none is. */
-  warned?: (indicator: IndicatorDoc) => boolean;
+  warned?: (indicator: IndicatorDoc, viewer: Viewer) => boolean;
 }
 
 /** Events judged per dispatch round; a socket's messages of one round leave in one write. */
@@ -253,7 +253,7 @@ export class AlertFanout {
           const visKey = visibilityKey(now);
           let type = verdicts.get(visKey);
           if (type === undefined) verdicts.set(visKey, (type = this.judge.verdict(now, event, record)));
-          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+          if (!type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.warnedFor(now))) continue;
           const delivery = await this.deliveryOf(cohort, now, event, type, record, true, sealed);
           for (const sub of cohort.subscribers) sub.offer(delivery, outbox);
         }
@@ -275,9 +275,15 @@ export class AlertFanout {
       if (sub.closed) return;
       const record = records.get(event.recordId);
       const type = record ? this.judge.verdict(now, event, record) : null;
-      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.options.warned)) continue;
+      if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.warnedFor(now))) continue;
       yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
+  }
+
+  /** AlertFilter.excludeWarned's test for one subscriber's viewer as it is now (members' lists count only where it sees them). */
+  private warnedFor(viewer: Viewer): (indicator: IndicatorDoc) => boolean {
+    const warned = this.options.warned;
+    return warned ? (indicator) => warned(indicator, viewer) : () => false;
   }
 
   private async deliveryOf(

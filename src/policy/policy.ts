@@ -107,6 +107,17 @@ export function indicatorVisibility(viewer: Viewer): Filter {
   return viewer.peer ? { $and: [seen, peerExclusion(viewer, 'INDICATOR', null)] } : seen;
 }
 
+/**
+ * The filter selecting exactly the member warning lists (`publishWarningList`) `viewer` may see: a
+ * list is shared exactly as an indicator of the same source, TLP and recipients would be (its
+ * publisher always; CLEAR to all, GREEN from COMMUNITY, AMBER and AMBER_STRICT from TRUSTED; RED
+ * to its recipients, members or current members of a named community; a peer hub never RED or
+ * AMBER_STRICT). A viewer a list does not reach is warned by nothing in it, anywhere.
+ */
+export function warningListVisibility(viewer: Viewer): Filter {
+  return indicatorVisibility(viewer);
+}
+
 /** Whether embargoes hold for `viewer` on others' notices (everyone below CORE). */
 export function embargoApplies(viewer: Viewer): boolean {
   return viewer.tier !== 'CORE';

@@ -195,7 +195,7 @@ export class IndicatorService {
     if (existing) return this.replay(viewer, existing.requestHash, requestHash, existing.response as StoredResult[] | null);
 
     try {
-      const results = await this.apply(viewer.memberId, input.indicators, now);
+      const results = await this.apply(viewer.memberId, input.indicators, now, viewer);
       await this.deps.idempotency.complete(
         recordId,
         owner,
@@ -229,7 +229,8 @@ export class IndicatorService {
     };
   }
 
-  private async apply(source: string, items: readonly IndicatorInput[], now: Date): Promise<PublishResult[]> {
+  /** `publisher`: whose view of members' warning lists screens the items (src/warninglists/publish-screen.ts). */
+  private async apply(source: string, items: readonly IndicatorInput[], now: Date, publisher?: Viewer): Promise<PublishResult[]> {
     const results: PublishResult[] = new Array(items.length);
     const accepted: Array<{ index: number; upsert: ClaimUpsert }> = [];
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
@@ -245,7 +246,8 @@ export class IndicatorService {
         results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
       }
     });
-    const screened = this.screenWarnings(valid, results);
+    await this.deps.warningScreen?.ready();
+    const screened = this.screenWarnings(valid, results, publisher);
     // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
     const existing = await this.ownClaims(source, screened.map((v) => v.upsert.key.value));
     for (const v of screened) {
@@ -263,11 +265,11 @@ export class IndicatorService {
    * each item's matches on it, refuses those the policy rejects (filling `results`), and answers
    * the items to store.
    */
-  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[]): T[] {
+  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[], publisher?: Viewer): T[] {
     const screen = this.deps.warningScreen;
     if (!screen) return valid;
     return valid.filter((v) => {
-      const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value);
+      const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value, publisher);
       v.warnings = verdict.warnings;
       if (verdict.action === 'store') return true;
       results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: PublishScreen.refusal(verdict.warnings) };

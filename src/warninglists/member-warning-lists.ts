@@ -1,0 +1,169 @@
+import type { IndicatorType } from '../domain/types.js';
+import type { MemberWarningListDoc } from '../domain/member-warning-list.js';
+import { visibilityKey, warningListVisibility, type Viewer } from '../policy/policy.js';
+import { Query } from 'mingo';
+import { compileFilter } from '../store/memory/compile-filter.js';
+import type { WarningListRepository } from '../store/ports.js';
+import { compileLinear } from './linear-regex.js';
+import { matcherFor } from './matcher-for.js';
+import { MAX_WARNINGS_SHOWN, type ValueMatcher, type WarningMatch } from './warning-list.js';
+
+/** How long another instance's list change may take to apply here (this instance's own applies at once). */
+export const MEMBER_WARNING_LISTS_REFRESH_MS = 2_000;
+
+/** One list with its matcher (null for a revoked list: it matches nothing). */
+interface Held {
+  doc: MemberWarningListDoc;
+  matcher: ValueMatcher | null;
+}
+
+/** What one snapshot of the lists answers a visibility class: the lists it sees, in `seq` order. */
+interface Seen {
+  docs: MemberWarningListDoc[];
+  active: Held[];
+  ids: ReadonlySet<string>;
+}
+
+export interface MemberWarningListsOptions {
+  lists: WarningListRepository;
+  /** Default `MEMBER_WARNING_LISTS_REFRESH_MS`. */
+  refreshMs?: number;
+}
+
+/**
+ * Members' warning lists in force, held in memory with one matcher per list version (built when
+ * the version first appears, reused until it changes), and what each viewer sees of them
+ * (`warningListVisibility`, the policy's rule, evaluated once per visibility class and snapshot).
+ * Everything that applies a member's list (publish screening, `Indicator.warnings`, alert
+ * filters) asks here with the viewer, and gets only the lists that viewer may see: a list it may
+ * not see is not consulted at all, so it changes neither an answer nor its work.
+ *
+ * Another instance's change is noticed by the store's highest `seq` (one indexed read), checked
+ * at most every `refreshMs` on the read paths and by `start`'s timer for the synchronous ones
+ * (alerts); this instance's own change applies at once (`applied`).
+ */
+export class MemberWarningLists {
+  private readonly refreshMs: number;
+  private byId = new Map<string, Held>();
+  private seq = 0;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private checking: Promise<void> | null = null;
+  private seen = new Map<string, Seen>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: MemberWarningListsOptions) {
+    this.refreshMs = options.refreshMs ?? MEMBER_WARNING_LISTS_REFRESH_MS;
+  }
+
+  /** Re-reads the lists when another instance may have changed them (older than `maxAgeMs`, default `refreshMs`). */
+  async fresh(maxAgeMs: number = this.refreshMs): Promise<void> {
+    if (Date.now() - this.checkedAt < maxAgeMs) return;
+    this.checking ??= this.check().finally(() => (this.checking = null));
+    await this.checking;
+  }
+
+  /** Checks every `refreshMs` in the background, for readers that cannot wait (alert filters). */
+  start(onError: (err: unknown) => void): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.fresh().catch(onError), this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** This instance wrote `doc`: it applies from the next call on. */
+  applied(doc: MemberWarningListDoc): void {
+    const held = this.byId.get(doc._id);
+    if (held && held.doc.seq >= doc.seq) return;
+    const next = new Map(this.byId);
+    next.set(doc._id, this.hold(doc, held));
+    this.replace(next, Math.max(this.seq, doc.seq));
+  }
+
+  /** Every list `viewer` may see, revoked ones included, in `seq` order. */
+  visibleDocs(viewer: Viewer): readonly MemberWarningListDoc[] {
+    return this.seenBy(viewer).docs;
+  }
+
+  /** The ids of the unrevoked lists `viewer` may see (what `excludeWarned` weighs for it). */
+  visibleIds(viewer: Viewer): ReadonlySet<string> {
+    return this.seenBy(viewer).ids;
+  }
+
+  /** The list with this id if `viewer` may see it; else null (unknown and hidden alike). */
+  visibleDoc(viewer: Viewer, id: string): MemberWarningListDoc | null {
+    const held = this.byId.get(id);
+    return held && this.seenBy(viewer).docs.includes(held.doc) ? held.doc : null;
+  }
+
+  /** The unrevoked lists `viewer` may see that `value` matches, in `seq` order, at most `limit`. */
+  matches(viewer: Viewer, type: IndicatorType, value: string, limit = MAX_WARNINGS_SHOWN): WarningMatch[] {
+    const out: WarningMatch[] = [];
+    if (limit <= 0) return out;
+    const host = type === 'URL' ? hostOf(value) : null;
+    for (const { doc, matcher } of this.seenBy(viewer).active) {
+      if (!doc.indicatorTypes.includes(type)) continue;
+      let hit = matcher!.match(value);
+      if (hit === null && host !== null && (doc.type === 'cidr' || doc.type === 'hostname' || doc.type === 'string')) hit = matcher!.match(host);
+      if (hit === null) continue;
+      out.push({ list: doc.name, listId: doc._id, version: String(doc.version), category: doc.category, match: hit });
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  private async check(): Promise<void> {
+    const at = Date.now();
+    const last = await this.options.lists.lastSeq();
+    if (last !== this.seq) {
+      const docs = await this.options.lists.all();
+      const next = new Map<string, Held>();
+      for (const doc of docs) next.set(doc._id, this.hold(doc, this.byId.get(doc._id)));
+      // An own write applied while reading is kept (it may be newer than what was read).
+      for (const [id, held] of this.byId) if ((next.get(id)?.doc.seq ?? -1) < held.doc.seq) next.set(id, held);
+      this.replace(next, Math.max(last, this.seq));
+    }
+    this.checkedAt = at;
+  }
+
+  /** The list and its matcher: the one held when its version is unchanged (a revocation needs none). */
+  private hold(doc: MemberWarningListDoc, had: Held | undefined): Held {
+    if (doc.revoked) return { doc, matcher: null };
+    if (had?.matcher && had.doc.version === doc.version) return { doc, matcher: had.matcher };
+    return { doc, matcher: matcherFor(doc.type, doc.entries, (e) => { const re = compileLinear(e); return re instanceof RegExp ? re : null; }) };
+  }
+
+  private replace(next: Map<string, Held>, seq: number): void {
+    this.byId = next;
+    this.seq = seq;
+    this.seen = new Map();
+  }
+
+  private seenBy(viewer: Viewer): Seen {
+    const key = visibilityKey(viewer);
+    let seen = this.seen.get(key);
+    if (!seen) {
+      // The policy's own filter, as the stores run it: compiled, or mingo where the compiler declines.
+      const filter = warningListVisibility(viewer);
+      const query = new Query(filter);
+      const sees = compileFilter(filter) ?? ((doc: object) => query.test(doc as Record<string, unknown>));
+      const held = [...this.byId.values()].filter((h) => sees(h.doc)).sort((a, b) => a.doc.seq - b.doc.seq);
+      const active = held.filter((h) => h.matcher !== null);
+      seen = { docs: held.map((h) => h.doc), active, ids: new Set(active.map((h) => h.doc._id)) };
+      this.seen.set(key, seen);
+    }
+    return seen;
+  }
+}
+
+function hostOf(url: string): string | null {
+  try {
+    const host = new URL(url).hostname;
+    return host.startsWith('[') ? host.slice(1, -1) : host;
+  } catch {
+    return null;
+  }
+}
