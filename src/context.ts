@@ -23,6 +23,7 @@ import type { WarningListSet } from './warninglists/warning-list-set.js';
 import type { MemberWarningLists } from './warninglists/member-warning-lists.js';
 import type { WarningListService } from './services/warning-list-service.js';
 import type { DecayService } from './services/decay-service.js';
+import type { ScoreBaseService } from './services/score-base-service.js';
 
 /** The services the composition root builds, handed to every request. */
 export interface Services {
@@ -56,6 +57,8 @@ export interface Services {
   warningListRecords: WarningListService;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
+  /** The indicators' stored score bases: kept right after writes and tier changes, filled at start. */
+  scoreBases: ScoreBaseService;
 }
 
 /** Per-request batching: one store call per kind of record per tick, whatever the page size. */

@@ -8,6 +8,7 @@ import { PublishScreen } from './warninglists/publish-screen.js';
 import { MemberWarningLists } from './warninglists/member-warning-lists.js';
 import { WarningListService } from './services/warning-list-service.js';
 import { DecayService } from './services/decay-service.js';
+import { ScoreBaseService } from './services/score-base-service.js';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.js';
 import type { HubSecrets } from './auth/key-store.js';
@@ -80,8 +81,19 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   const cursors = new CursorCodec(secrets.cursorKey);
   const stamps = { now: options.now, randomUUID: options.randomUUID };
 
+  // Stored score bases (issue 16): rewritten for every claim of a member whose tier changed.
+  const scoreBases = new ScoreBaseService({
+    indicators: store.indicators,
+    members: store.members,
+    onUnsettled: (id) => log.warn({ indicator: id }, 'could not store the score bases of an indicator (written over meanwhile); the next change of it or a tier rewrite fixes them'),
+  });
   // The lifecycle's services are built below with `members`: handed over as getters, read when first used.
   const members: MemberService = new MemberService(store.members, (id) => bus.memberChanged(id), {
+    onTierChanged: (id) =>
+      scoreBases.rewriteMember(id).then(
+        (n) => void (n > 0 && log.info({ member: id, indicators: n }, "rewrote the score bases of a member's indicators for its tier")),
+        (err: unknown) => log.error({ err, member: id }, "rewriting the score bases of a member's indicators failed; the next start finishes it"),
+      ),
     audit: (): AuditService => audit,
     approvals: (): ApprovalService => approvals,
     apiKeys: (): ApiKeyService => apiKeys,
@@ -119,6 +131,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy, memberWarningLists),
+    scoreBases,
     ...stamps,
   });
   // A model review's findings: filing under a review, the findings and summary each viewer reads.
@@ -227,7 +240,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   });
   const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
   const warningListRecords = new WarningListService({ lists: store.warningLists, sequences: store.sequences, communities, audit, inForce: memberWarningLists, vendored: warningLists, ...stamps });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, memberWarningLists, warningListRecords };
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, memberWarningLists, warningListRecords };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

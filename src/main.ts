@@ -152,6 +152,9 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     randomUUID: options.randomUUID,
   });
   const { members, events } = services;
+  // Before serving: claims stored before their score bases existed, and tier rewrites cut short.
+  const rebased = await services.scoreBases.backfill();
+  if (rebased.filled > 0 || rebased.members > 0) log.info(rebased, 'stored the score bases of indicators written by an earlier hub or cut short by a restart');
 
   if (config.demo) {
     // A persistent store keeps the demo data across restarts: seed it once, not on every start.
@@ -294,6 +297,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     leases: store.leases,
     holder: instanceId,
     onError: (err) => log.error({ err }, 'embargo check failed'),
+    ...(clock ? { clock: () => new Date(clock()) } : {}),
   });
   embargoes.start();
   // Model reviews close at their planned deployment: the watcher announces each close once per hub.

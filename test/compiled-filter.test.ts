@@ -90,7 +90,7 @@ function filters(): Array<[string, Filter]> {
       for (const [s, seek] of seeks.entries()) out.push([`list ${k}, seek ${s}`, and(and(visibility, f), seek)]);
     }
   }
-  out.push(['notice filter', noticeFilter({ status: ['PUBLISHED'], minSeverity: 'LOW', atlasTechnique: 'AML.T0051', updatedSince: new Date(T0) } as never)]);
+  out.push(['notice filter', noticeFilter({ status: ['PUBLISHED'], minSeverity: 'LOW', atlasTechnique: 'AML.T0051', updatedSince: new Date(T0) } as never, new Date(T0 + 5 * DAY))]);
   out.push(['$ne null', { embargoUntil: { $ne: null } }]);
   out.push(['$in with null', { embargoUntil: { $in: [null, new Date(T0 + 3 * DAY)] } }]);
   out.push(['$nin with null', { tlp: { $nin: [null, 'RED'] } }]);

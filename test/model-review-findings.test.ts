@@ -282,6 +282,14 @@ describe('the close', () => {
     expect(await findingsOf('isac', ids.green)).toEqual([green, amber, ids.kase].sort());
   });
 
+  it('gives a client re-syncing with updatedSince the findings released since, though nothing rewrote them', async () => {
+    // After the filing (two days in), before the close: nothing was written since, the close released them.
+    const since = new Date(clock - 2 * DAY).toISOString();
+    const res = await gql('core2', 'query ($s: DateTime) { modelRiskNotices(filter: { updatedSince: $s, reviewId: "' + OPEN + '" }) { edges { node { id } } } }', { s: since });
+    expect(res.body.errors, res.text).toBeUndefined();
+    expect(res.body.data.modelRiskNotices.edges.map((e: { node: { id: string } }) => e.node.id).sort()).toEqual([ids.green, ids.amber].sort());
+  });
+
   it('announces the close once: REVIEW_CLOSED to every member, RELEASED for each finding only to those it newly reaches', async () => {
     await t.hub.maintenance.checkReviews();
     expect(await t.hub.maintenance.checkReviews()).toBe(0);

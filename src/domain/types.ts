@@ -71,6 +71,12 @@ export interface Member {
   createdAt: Date;
   /** A peer hub's pull settings and state (kind HUB, registered with registerPeer): src/domain/peer.ts. */
   peer?: PeerConfig;
+  /**
+   * The tier every claim of this member has its `IndicatorDoc.scoreBase` weighed by: set once a
+   * rewrite after a tier change finished (src/services/score-base-service.ts). Differs from
+   * `tier` (or is absent) while a rewrite is due, so that a rewrite cut short is finished at start.
+   */
+  scoreTier?: MemberTier;
 }
 
 /** A member's lifecycle (docs/members.md). PENDING: registered, awaiting its second hub-admin. */

@@ -1164,6 +1164,7 @@ export type ModelRiskNoticeFilter = {
   source?: InputMaybe<Array<Scalars['ID']['input']>>;
   status?: InputMaybe<Array<NoticeStatus>>;
   tlp?: InputMaybe<Array<Tlp>>;
+  /** Written since this instant, or released since then by the clock (an embargo's end or a model review's close), which writes nothing: a re-sync after CURSOR_EXPIRED gets what was released meanwhile. */
   updatedSince?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
@@ -2371,6 +2372,7 @@ export type VulnerabilityFilter = {
   severity?: InputMaybe<Array<Severity>>;
   stage?: InputMaybe<Array<DisclosureStage>>;
   status?: InputMaybe<Array<VulnerabilityStatus>>;
+  /** Written since this instant, or released since then by the clock (a model review's close), which writes nothing: a re-sync after CURSOR_EXPIRED gets what was released meanwhile. */
   updatedSince?: InputMaybe<Scalars['DateTime']['input']>;
   /**
    * Affected vendor member ids. Members only (`FORBIDDEN` to anonymous callers, whatever the ids):

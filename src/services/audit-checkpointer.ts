@@ -1,6 +1,7 @@
 import type { AuditCheckpoint } from '../domain/types.js';
 import type { AuditRepository, LeaseRepository } from '../store/ports.js';
 import { signCheckpoint, type ChainSigner } from './audit-chain.js';
+import { LeasedTicker } from './leased-ticker.js';
 
 /** The lease whose holder is the one instance that signs the audit chain's head on schedule. */
 export const AUDIT_CHECKPOINT_LEASE = 'audit-checkpointer';
@@ -35,28 +36,29 @@ export interface AuditCheckpointerOptions {
  * add a document a minute and no evidence about any entry.
  */
 export class AuditCheckpointer {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: LeasedTicker<AuditCheckpoint | null>;
   private readonly now: () => Date;
 
   constructor(private readonly options: AuditCheckpointerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.ticker = new LeasedTicker(
+      { lease: AUDIT_CHECKPOINT_LEASE, leases: options.leases, holder: options.holder, onError: options.onError, leaseMs: options.leaseMs ?? 40_000, everyMs: options.everyMs ?? 15_000, clock: this.now },
+      () => this.checkpoint(),
+      null,
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch(this.options.onError), this.options.everyMs ?? 15_000);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.ticker.stop();
   }
 
   /** Renews the lease, then signs the head if due; without the lease, does nothing. */
-  async tick(): Promise<AuditCheckpoint | null> {
-    const { leases, holder } = this.options;
-    if (!(await leases.acquire(AUDIT_CHECKPOINT_LEASE, holder, this.options.leaseMs ?? 40_000))) return null;
-    return this.checkpoint();
+  tick(): Promise<AuditCheckpoint | null> {
+    return this.ticker.run();
   }
 
   /** Signs and stores the head if it moved since the last checkpoint (or that one is old); returns it, or null. */

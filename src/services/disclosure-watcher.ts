@@ -5,6 +5,7 @@ import { OPEN_STATUSES } from '../domain/disclosure-status.js';
 import { embargoNextChangeAt } from '../domain/embargo-machine.js';
 import type { VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { LeaseRepository } from '../store/ports.js';
+import { LeasedTicker, type TickContext } from './leased-ticker.js';
 import type { VulnerabilityWorkflow, WorkflowCases } from './vulnerability-workflow.js';
 
 /** The lease whose holder is the one instance that applies the clearinghouse's schedule. */
@@ -43,41 +44,40 @@ export interface DisclosureWatcherOptions {
  * the last check.
  */
 export class DisclosureWatcher {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: LeasedTicker<number>;
   private checkedUntil: Date;
-  private refused = false;
   private readonly leaseMs: number;
   private readonly everyMs: number;
-  private readonly clock: () => Date;
 
   constructor(private readonly options: DisclosureWatcherOptions) {
-    this.clock = options.clock ?? (() => new Date());
-    this.checkedUntil = this.clock();
+    const clock = options.clock ?? (() => new Date());
+    this.checkedUntil = clock();
     this.leaseMs = options.leaseMs ?? 30_000;
     this.everyMs = options.everyMs ?? 10_000;
+    this.ticker = new LeasedTicker(
+      { lease: DISCLOSURE_LEASE, leases: options.leases, holder: options.holder, onError: options.onError, leaseMs: this.leaseMs, everyMs: this.everyMs, clock },
+      (context) => this.applyDue(context),
+      0,
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.check().catch(this.options.onError), this.everyMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.ticker.stop();
   }
 
   /** Renews the lease, then applies every step due at `now`; answers how many cases it changed or announced. */
-  async check(now = this.clock()): Promise<number> {
-    const { vulnerabilities, workflow, leases, holder, clocks } = this.options;
-    if (!(await leases.acquire(DISCLOSURE_LEASE, holder, this.leaseMs, now))) {
-      this.refused = true;
-      return 0;
-    }
-    if (this.refused) {
-      // Taking over: the previous holder checked at least up to a lease and a tick ago.
-      this.refused = false;
-      this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
-    }
+  check(now?: Date): Promise<number> {
+    return this.ticker.run(now);
+  }
+
+  private async applyDue({ now, tookOver }: TickContext): Promise<number> {
+    const { vulnerabilities, workflow, clocks } = this.options;
+    // Taking over: the previous holder checked at least up to a lease and a tick ago.
+    if (tookOver) this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
     let changed = 0;
     // The (status, seq) index on every store answers this.
     const open = await vulnerabilities.find({ status: { $in: [...OPEN_STATUSES] } }, { sort: [['seq', 1]] });
@@ -99,7 +99,6 @@ export class DisclosureWatcher {
   }
 }
 
-/** Whether one of the case's clocks has run out at `now` (the workflow re-judges it before writing). */
 function isDue(doc: VulnerabilityDoc, now: Date, clocks: DisclosureClocks): boolean {
   const t = now.getTime();
   const embargo = embargoNextChangeAt(doc.embargo);

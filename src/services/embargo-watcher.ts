@@ -1,5 +1,6 @@
 import type { LeaseRepository, NoticeRepository } from '../store/ports.js';
 import type { EventRecorder } from './event-recorder.js';
+import { LeasedTicker, type TickContext } from './leased-ticker.js';
 
 /** The lease whose holder is the one instance that ends embargoes. */
 export const EMBARGO_LEASE = 'embargo-watcher';
@@ -17,8 +18,10 @@ export interface EmbargoWatcherOptions {
   leaseMs?: number;
   /** Time between scheduled checks. Default 1 s. */
   everyMs?: number;
-  /** Where the first check starts. Default now. */
+  /** Where the first check starts. Default the clock's now. */
   now?: Date;
+  /** The hub's clock: each scheduled check happens at its now. Default the real one. */
+  clock?: () => Date;
 }
 
 /**
@@ -28,48 +31,47 @@ export interface EmbargoWatcherOptions {
  * With several instances on one store, only the holder of the `embargo-watcher` lease checks.
  */
 export class EmbargoWatcher {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: LeasedTicker<number>;
   private checkedUntil: Date;
-  /** Set once another instance was seen holding the lease: taking it over then looks back. */
-  private refused = false;
   private readonly leaseMs: number;
   private readonly everyMs: number;
 
   constructor(private readonly options: EmbargoWatcherOptions) {
-    this.checkedUntil = options.now ?? new Date();
+    this.checkedUntil = options.now ?? options.clock?.() ?? new Date();
     this.leaseMs = options.leaseMs ?? 30_000;
     this.everyMs = options.everyMs ?? 1_000;
+    this.ticker = new LeasedTicker(
+      { lease: EMBARGO_LEASE, leases: options.leases, holder: options.holder, onError: options.onError, leaseMs: this.leaseMs, everyMs: this.everyMs, clock: options.clock },
+      (context) => this.releaseEnded(context),
+      0,
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.check().catch(this.options.onError), this.everyMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.ticker.stop();
   }
 
   /**
    * Renews the lease, then records a RELEASED event for every embargo that ended on its own since
-   * the last check; without the lease, does nothing. Each check claims its window before it
-   * reads, so overlapping checks never release a notice twice; a notice written at or after its
-   * embargo end (a lift by approval) was announced by that write.
+   * the last check; without the lease, does nothing. Checks run one at a time and each claims its
+   * window before it reads, so a notice is never released twice by one instance; a notice written
+   * at or after its embargo end (a lift by approval) was announced by that write.
    *
    * Taking the lease over from another instance, the window starts `leaseMs + everyMs` back: the
    * previous holder checked at least up to then (it checks each time it renews), so an end is
    * not missed; one that ended in the previous holder's last tick may be announced twice.
    */
-  async check(now = new Date()): Promise<number> {
-    const { notices, events, leases, holder } = this.options;
-    if (!(await leases.acquire(EMBARGO_LEASE, holder, this.leaseMs, now))) {
-      this.refused = true;
-      return 0;
-    }
-    if (this.refused) {
-      this.refused = false;
-      this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
-    }
+  check(now?: Date): Promise<number> {
+    return this.ticker.run(now);
+  }
+
+  private async releaseEnded({ now, tookOver }: TickContext): Promise<number> {
+    const { notices, events } = this.options;
+    if (tookOver) this.checkedUntil = new Date(now.getTime() - this.leaseMs - this.everyMs);
     const from = this.checkedUntil;
     if (now <= from) return 0;
     this.checkedUntil = now;

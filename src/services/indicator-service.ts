@@ -19,6 +19,8 @@ import { paginate, type Connection } from './paginate.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
+import { scoreBasesOf } from '../domain/score-bases.js';
+import type { ScoreBaseService } from './score-base-service.js';
 
 export const MAX_PUBLISH_BATCH = 5_000;
 export const MAX_LOOKUP_VALUES = 1_000;
@@ -95,6 +97,8 @@ export interface IndicatorServiceDeps {
   audit: AuditService;
   /** Where subscribers hear of publishes, updates, sightings and revocations. */
   events: EventRecorder;
+  /** Keeps each claim's stored score bases right after every write that changes them (src/services/score-base-service.ts). */
+  scoreBases: ScoreBaseService;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
   now?: () => Date;
@@ -316,6 +320,13 @@ export class IndicatorService {
 
   /** Writes accepted claims and their PUBLISHED / UPDATED / REVOKED events, committed together where the store can; fills `results`. */
   private async writeClaims(accepted: Array<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[]): Promise<void> {
+    // The score bases as the publisher's tier and the claim's false-positive reporters give them
+    // now; `settle` below fixes any that a concurrent report or tier change made wrong meanwhile.
+    const tiers = await this.deps.scoreBases.tiersOf(accepted.map((a) => a.upsert.key.source));
+    for (const { upsert } of accepted) {
+      const before = existing.get(`${upsert.key.type}\u0000${upsert.key.value}`);
+      Object.assign(upsert.set, scoreBasesOf({ confidence: upsert.set.confidence!, falsePositiveReporters: before?.falsePositiveReporters ?? [] }, tiers.get(upsert.key.source) ?? null));
+    }
     // The claims and their PUBLISHED / UPDATED events commit together where the store can.
     await this.deps.events.recording('INDICATOR', async () => {
       const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
@@ -339,6 +350,14 @@ export class IndicatorService {
       });
       return { value: undefined, changes };
     });
+    // After the commit, so that the tiers it reads are read after the claims are visible: a tier
+    // change landing later rewrites them (ScoreBaseService). Results show the claims as settled.
+    const written = accepted.flatMap((a) => (results[a.index]?.indicator ? [results[a.index]!.indicator!] : []));
+    const settled = new Map((await this.deps.scoreBases.settle(written)).map((d) => [d._id, d]));
+    for (const a of accepted) {
+      const r = results[a.index];
+      if (r?.indicator) r.indicator = settled.get(r.indicator._id) ?? r.indicator;
+    }
   }
 
   /** The member's existing claims on these values, by type and value. */
@@ -476,6 +495,8 @@ export class IndicatorService {
       return { value: { before, after }, changes: [{ type: 'SIGHTED' as const, doc: after, before }] };
     });
     if (!result) throw notFound(id);
+    // A new reporter halves the base: stored at once (after the commit, as for a publish).
+    if (!own) result.after = (await this.deps.scoreBases.settle([result.after]))[0] ?? result.after;
     const threshold = this.deps.fpAlertMembers ?? 3;
     const had = result.before.falsePositiveReporters?.length ?? 0;
     const has = result.after.falsePositiveReporters?.length ?? 0;

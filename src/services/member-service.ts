@@ -52,6 +52,13 @@ export interface MemberLifecycleDeps {
   people: () => PeopleService;
   /** Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * Told when a member's tier may have changed (`changeTier`, `register`): rewrites the score
+   * bases of its claims (ScoreBaseService.rewriteMember). `changeTier` does not wait for it (a
+   * member's claims may be many: the approval answers at once); `register` (seeding) does. It
+   * reports its own failures (a rewrite cut short is finished at the next start). Default: nothing.
+   */
+  onTierChanged?: (memberId: string) => Promise<void>;
 }
 
 /** A status change, and the approval request it opened when it needs a second hub-admin (else null). */
@@ -144,6 +151,7 @@ export class MemberService {
     const { suspended: _legacy, ...rest } = member;
     await this.members.put({ ...rest, status: memberStatus(member) });
     this.onChanged(member._id);
+    await this.lifecycle?.onTierChanged?.(member._id);
   }
 
   /**
@@ -268,6 +276,7 @@ export class MemberService {
     const after = await this.members.update(id, { tier: expected, status: 'ACTIVE' }, { tier });
     if (!after) return null;
     this.onChanged(id);
+    void this.lifecycle?.onTierChanged?.(id);
     return before && { ...before, tier: expected };
   }
 
@@ -305,7 +314,7 @@ export class MemberService {
     return current(after);
   }
 
-  private deps(): Required<MemberLifecycleDeps> {
+  private deps(): Required<Omit<MemberLifecycleDeps, 'onTierChanged'>> {
     if (!this.lifecycle) throw new Error('MemberService: the member lifecycle needs its services (MemberLifecycleDeps)');
     return { now: () => new Date(), ...this.lifecycle };
   }

@@ -61,9 +61,10 @@ export class NoticeService {
     args: QueryModelRiskNoticesArgs,
   ): Promise<Connection<NoticeDoc>> {
     const order = args.orderBy ?? { field: 'UPDATED_AT', direction: 'DESC' };
+    const now = this.now();
     return paginate(this.deps.notices, {
-      visibility: noticeVisibility(viewer, this.now()),
-      filter: noticeFilter(args.filter),
+      visibility: noticeVisibility(viewer, now),
+      filter: noticeFilter(args.filter, now),
       sort: sortFor(order.field, order.direction),
       first: args.first,
       after: args.after,

@@ -1,6 +1,7 @@
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { LeaseRepository, ModelReviewRepository } from '../store/ports.js';
 import { MODEL_REVIEW_CLOSE_ORDER, modelReviewsDueToClose } from '../store/queries.js';
+import { LeasedTicker } from './leased-ticker.js';
 import type { ClosedReview } from './review-close.js';
 
 /** The lease whose holder is the one instance that announces reviews' closes. */
@@ -40,38 +41,31 @@ export interface ReviewWatcherOptions {
  * never one twice.
  */
 export class ReviewWatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private readonly leaseMs: number;
-  private readonly everyMs: number;
-  private readonly clock: () => Date;
-  private checking: Promise<number> | null = null;
+  private readonly ticker: LeasedTicker<number>;
 
   constructor(private readonly options: ReviewWatcherOptions) {
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.everyMs = options.everyMs ?? 1_000;
-    this.clock = options.clock ?? (() => new Date());
+    this.ticker = new LeasedTicker(
+      { lease: REVIEW_LEASE, leases: options.leases, holder: options.holder, onError: options.onError, leaseMs: options.leaseMs ?? 30_000, everyMs: options.everyMs ?? 1_000, clock: options.clock },
+      ({ now }) => this.announceDue(now),
+      0,
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.check().catch(this.options.onError), this.everyMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.ticker.stop();
   }
 
   /** Renews the lease, then announces every due close not yet announced; without the lease, does nothing. Answers how many it announced. */
-  check(now = this.clock()): Promise<number> {
-    // One check at a time in this instance: a slow one is not overlapped by the next tick.
-    const run = (this.checking ?? Promise.resolve(0)).catch(() => 0).then(() => this.checkOnce(now));
-    this.checking = run;
-    return run;
+  check(now?: Date): Promise<number> {
+    return this.ticker.run(now);
   }
 
-  private async checkOnce(now: Date): Promise<number> {
-    const { modelReviews, leases, holder, announce } = this.options;
-    if (!(await leases.acquire(REVIEW_LEASE, holder, this.leaseMs, now))) return 0;
+  private async announceDue(now: Date): Promise<number> {
+    const { modelReviews, announce } = this.options;
     const due = await modelReviews.find(modelReviewsDueToClose(now), { sort: MODEL_REVIEW_CLOSE_ORDER, limit: ANNOUNCED_PER_CHECK });
     let announced = 0;
     for (const review of due) if (await announce(review, now)) announced++;

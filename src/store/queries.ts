@@ -39,6 +39,18 @@ export interface IndicatorFilterInput {
 
 const NOTHING: Filter = { _id: { $in: [] } };
 
+/**
+ * `updatedSince` of a kind of record that can become visible with no write: written since
+ * `since`, or released since then by the clock (an embargo's end, a model review's close: the
+ * policy compares those instants with now, nothing rewrites the record). A client re-syncing with
+ * `updatedSince` (docs/alerts.md, CURSOR_EXPIRED) would otherwise never get a record released
+ * while it was away. A viewer that saw the record before its release gets it again: nothing new.
+ */
+function changedSince(since: Date, now: Date, releaseFields: readonly string[]): Filter {
+  if (since > now) return { updatedAt: { $gte: since } };
+  return { $or: [{ updatedAt: { $gte: since } }, ...releaseFields.map((field) => ({ [field]: { $gte: since, $lte: now } }))] };
+}
+
 export function indicatorFilter(input: IndicatorFilterInput | null | undefined, valueGiven = false): Filter {
   if (!input) return {};
   const parts: Filter[] = [];
@@ -73,7 +85,7 @@ export interface NoticeFilterInput {
   reviewId?: string | null;
 }
 
-export function noticeFilter(input: NoticeFilterInput | null | undefined): Filter {
+export function noticeFilter(input: NoticeFilterInput | null | undefined, now: Date): Filter {
   if (!input) return {};
   const parts: Filter[] = [];
   if (input.category?.length) parts.push({ category: { $in: input.category } });
@@ -85,7 +97,7 @@ export function noticeFilter(input: NoticeFilterInput | null | undefined): Filte
   if (input.modelDeveloper) parts.push({ 'model.developer': input.modelDeveloper });
   if (input.atlasTechnique) parts.push({ atlasTechniques: input.atlasTechnique });
   if (input.owaspLlm) parts.push({ owaspLlm: input.owaspLlm });
-  if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  if (input.updatedSince) parts.push(changedSince(input.updatedSince, now, ['embargoUntil', 'reviewReleaseAt']));
   if (input.source) parts.push({ source: { $in: input.source } });
   // Findings of a model review; which of them the viewer sees is the visibility filter's (reviewRestriction).
   if (input.reviewId) parts.push({ reviewId: input.reviewId });
@@ -237,7 +249,7 @@ export function vulnerabilityFilter(input: VulnerabilityFilterInput | null | und
   if (input.product != null) parts.push({ products: input.product.trim().toLowerCase().replace(/\s+/g, ' ') });
   if (input.exploited != null) parts.push({ exploited: input.exploited });
   if (input.discoveryMethod?.length) parts.push({ 'discovery.method': { $in: input.discoveryMethod } });
-  if (input.updatedSince) parts.push({ updatedAt: { $gte: input.updatedSince } });
+  if (input.updatedSince) parts.push(changedSince(input.updatedSince, now, ['reviewReleaseAt']));
   return and(...parts);
 }
 

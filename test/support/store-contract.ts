@@ -528,10 +528,22 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await store.notices.insert(notice(1, { model: { name: 'Model-B', developer: 'Lab', version: null }, embargoUntil: at(20) }));
         await store.notices.insert(notice(2, { atlasTechniques: ['AML.T0051'], owaspLlm: ['LLM02:2025'], embargoUntil: at(10) }));
         await store.notices.insert(notice(3));
-        expect(ids(await store.notices.find(noticeFilter({ modelName: 'Model-B' })))).toEqual(['x-model-risk-notice--0001']);
-        expect(ids(await store.notices.find(noticeFilter({ atlasTechnique: 'AML.T0051', owaspLlm: 'LLM02:2025' })))).toEqual(['x-model-risk-notice--0002']);
+        expect(ids(await store.notices.find(noticeFilter({ modelName: 'Model-B' }, at(0))))).toEqual(['x-model-risk-notice--0001']);
+        expect(ids(await store.notices.find(noticeFilter({ atlasTechnique: 'AML.T0051', owaspLlm: 'LLM02:2025' }, at(0))))).toEqual(['x-model-risk-notice--0002']);
         const ended = await store.notices.find({ embargoUntil: { $gt: at(5), $lte: at(30) } }, { sort: [['embargoUntil', 1], ['_id', 1]] });
         expect(ids(ended)).toEqual(['x-model-risk-notice--0002', 'x-model-risk-notice--0001']);
+      });
+
+      it('finds by updatedSince the notices written since, and those an embargo or a review released since by the clock', async () => {
+        await store.notices.insert(notice(1, { updatedAt: at(1), embargoUntil: at(20) }));
+        await store.notices.insert(notice(2, { updatedAt: at(1), reviewReleaseAt: at(15) }));
+        await store.notices.insert(notice(3, { updatedAt: at(12) }));
+        await store.notices.insert(notice(4, { updatedAt: at(1), embargoUntil: at(40), reviewReleaseAt: at(2) }));
+        const since = async (from: number, now: number) => ids(await store.notices.find(noticeFilter({ updatedSince: at(from) }, at(now)), { sort: [['_id', 1]] }));
+        expect(await since(10, 30)).toEqual(['x-model-risk-notice--0001', 'x-model-risk-notice--0002', 'x-model-risk-notice--0003']);
+        // Before the embargo's end: written since, or released since, and not yet the embargoed one.
+        expect(await since(10, 16)).toEqual(['x-model-risk-notice--0002', 'x-model-risk-notice--0003']);
+        expect(await since(13, 14)).toEqual([]);
       });
 
       it('updates one notice and returns it after the update', async () => {

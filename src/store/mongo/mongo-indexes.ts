@@ -139,6 +139,24 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { _id: 1, tlp: 1 },
     purpose: 'lookups by id: the branch {tlp: {$in: <tier\'s TLPs>}} reads only indicators of TLPs the viewer\'s tier may read',
   },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_score_base',
+    key: { type: 1, scoreBase: 1, lastConfirmedAt: 1, _id: 1 },
+    purpose: 'score filters for viewers of tier TRUSTED and above (minScore, excludeDecayed: per type, a range of stored bases each bounded by its last confirmation) and the SCORE order; the start\'s backfill of claims lacking a base',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_score_base_open',
+    key: { type: 1, scoreBaseOpen: 1, lastConfirmedAt: 1, _id: 1 },
+    purpose: 'the same for every other viewer: the base without the publisher\'s tier',
+  },
+  {
+    collection: COLLECTIONS.indicators,
+    name: 'indicators_score_override',
+    key: { 'scoreOverride.score': 1 },
+    purpose: "score filters: the claims an analyst's override scores (few), by their fixed score",
+  },
   // notices
   {
     collection: COLLECTIONS.notices,

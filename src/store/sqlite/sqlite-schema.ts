@@ -40,6 +40,12 @@ export const INDICATORS: CollectionSpec = {
     { field: 'origin.hub', kind: 'text' },
     { field: 'origin.hops', kind: 'number' },
     { field: 'origin.shareOnward', kind: 'boolean' },
+    // The score's stored bases, its clock and an analyst's override: score filters read these
+    // (docs/intel-quality.md, "Filters on the score").
+    { field: 'scoreBase', kind: 'number' },
+    { field: 'scoreBaseOpen', kind: 'number' },
+    { field: 'lastConfirmedAt', kind: 'date' },
+    { field: 'scoreOverride.score', kind: 'number' },
   ],
   lists: [
     { field: 'tags', kind: 'text' },
@@ -59,6 +65,15 @@ export const INDICATORS: CollectionSpec = {
       columns: ['rid', 'source', 'tlp'],
       purpose: 'visibility of the records a side table names (counts filtered by tags): read from this small index instead of each row (1.2 s to about 0.2 s for a common tag at 1M)',
     },
+    {
+      columns: ['type', 'scoreBase', 'lastConfirmedAt', '_id'],
+      purpose: 'score filters for viewers of tier TRUSTED and above (minScore, excludeDecayed: per type, a range of bases each bounded by its confirmation time) and the SCORE order; the start\'s backfill of claims lacking a base',
+    },
+    {
+      columns: ['type', 'scoreBaseOpen', 'lastConfirmedAt', '_id'],
+      purpose: 'the same for every other viewer (the base without the publisher\'s tier)',
+    },
+    { columns: ['scoreOverride_score'], purpose: "score filters: the claims an analyst's override scores (few), by their fixed score" },
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
