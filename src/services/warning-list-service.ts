@@ -63,7 +63,7 @@ export class WarningListService {
 
   /** The vendored lists, then the members' lists the viewer may see (revoked ones included), at most MAX_WARNING_LISTS_LISTED. */
   async list(viewer: Viewer): Promise<WarningListView[]> {
-    await this.deps.inForce.fresh(0);
+    await this.deps.inForce.fresh();
     const vendored = this.deps.vendored.lists.map((list): WarningListView => ({ kind: 'vendored', id: `${VENDORED_WARNING_LIST_ID_PREFIX}${list.name}`, list }));
     const members = this.deps.inForce.visibleDocs(viewer).map((doc): WarningListView => ({ kind: 'member', id: doc._id, doc }));
     return [...vendored, ...members].slice(0, MAX_WARNING_LISTS_LISTED);
@@ -76,7 +76,7 @@ export class WarningListService {
       return list ? { kind: 'vendored', id, list } : null;
     }
     if (!id.startsWith(MEMBER_WARNING_LIST_ID_PREFIX)) return null;
-    await this.deps.inForce.fresh(0);
+    await this.deps.inForce.fresh();
     const doc = this.deps.inForce.visibleDoc(viewer, id);
     return doc ? { kind: 'member', id, doc } : null;
   }

@@ -39,14 +39,15 @@ export interface MemberWarningListsOptions {
  * not see is not consulted at all, so it changes neither an answer nor its work.
  *
  * Another instance's change is noticed by the store's highest `seq` (one indexed read), checked
- * at most every `refreshMs` on the read paths and by `start`'s timer for the synchronous ones
- * (alerts); this instance's own change applies at once (`applied`).
+ * every `refreshMs` by `start`'s timer (and in the background by a read that finds the last check
+ * older, where no timer runs); this instance's own change applies at once (`applied`).
  */
 export class MemberWarningLists {
   private readonly refreshMs: number;
   private byId = new Map<string, Held>();
   private seq = 0;
   private checkedAt = Number.NEGATIVE_INFINITY;
+  private loaded = false;
   private checking: Promise<void> | null = null;
   private seen = new Map<string, Seen>();
   private timer: NodeJS.Timeout | null = null;
@@ -55,17 +56,28 @@ export class MemberWarningLists {
     this.refreshMs = options.refreshMs ?? MEMBER_WARNING_LISTS_REFRESH_MS;
   }
 
-  /** Re-reads the lists when another instance may have changed them (older than `maxAgeMs`, default `refreshMs`). */
-  async fresh(maxAgeMs: number = this.refreshMs): Promise<void> {
-    if (Date.now() - this.checkedAt < maxAgeMs) return;
-    this.checking ??= this.check().finally(() => (this.checking = null));
-    await this.checking;
+  /**
+   * Makes sure the lists were read, and starts a re-check in the background when the last one is
+   * older than `refreshMs`. It waits only for the first read: a request never waits on a re-read,
+   * so no answer's timing tells whether some list (perhaps one hidden from it) changed elsewhere.
+   */
+  async fresh(): Promise<void> {
+    if (Date.now() - this.checkedAt < this.refreshMs) return;
+    const check = this.refresh();
+    if (this.loaded) check.catch(() => undefined);
+    else await check;
   }
 
-  /** Checks every `refreshMs` in the background, for readers that cannot wait (alert filters). */
+  /** Checks the store now (one at a time) and re-reads the lists if another instance changed them. */
+  refresh(): Promise<void> {
+    this.checking ??= this.check().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  /** Checks every `refreshMs`, so that another instance's change applies here within that time. */
   start(onError: (err: unknown) => void): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.fresh().catch(onError), this.refreshMs);
+    this.timer = setInterval(() => void this.refresh().catch(onError), this.refreshMs);
     this.timer.unref();
   }
 
@@ -127,6 +139,7 @@ export class MemberWarningLists {
       this.replace(next, Math.max(last, this.seq));
     }
     this.checkedAt = at;
+    this.loaded = true;
   }
 
   /** The list and its matcher: the one held when its version is unchanged (a revocation needs none). */
