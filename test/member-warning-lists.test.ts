@@ -224,6 +224,20 @@ describe('every list type matches what it should', () => {
   });
 });
 
+describe('a member\'s pattern cannot stall the hub', () => {
+  it('runs a pattern that would backtrack exponentially in linear time', async () => {
+    const t = await startTestHub();
+    const owner = await t.member('redos-owner', 'TRUSTED').token(['publisher', 'reader']);
+    const list = await t.gql(PUBLISH_LIST, { input: { name: 'redos', type: 'REGEX', entries: ['/^https?:\\/\\/x\\.example\\/(a+)+$/'], tlp: 'CLEAR' } }, { token: owner });
+    expect(list.body.errors).toBeUndefined();
+    // Backtracking, (a+)+$ over 40 a's and a final ! takes 2^40 steps; the linear engine answers at once.
+    const started = performance.now();
+    const res = await publish(t, owner, [`http://x.example/${'a'.repeat(40)}!`, `http://x.example/${'a'.repeat(40)}`]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(res.results.map((r: any) => r.warnings.map((w: any) => w.list))).toEqual([[], ['redos']]);
+  });
+});
+
 describe('HUB_WARNINGLIST_POLICY=reject engages only for a list the publisher may see', () => {
   let t: TestHub;
   beforeAll(async () => {
