@@ -5,17 +5,18 @@ import { Query } from 'mingo';
 import { compileFilter } from '../store/memory/compile-filter.js';
 import type { WarningListRepository } from '../store/ports.js';
 import { compileLinear } from './linear-regex.js';
-import { matcherFor } from './matcher-for.js';
-import { MAX_WARNINGS_SHOWN, type ValueMatcher, type WarningMatch } from './warning-list.js';
+import { WarningListSet } from './warning-list-set.js';
+import { MAX_WARNINGS_SHOWN, type WarningMatch } from './warning-list.js';
 
 /** How long another instance's list change may take to apply here (this instance's own applies at once). */
 export const MEMBER_WARNING_LISTS_REFRESH_MS = 2_000;
 
-/** One list with its matcher (null for a revoked list: it matches nothing). */
-interface Held {
+/** One list with its matcher, as a set of one list (null for a revoked list: it matches nothing). */
+export interface HeldList {
   doc: MemberWarningListDoc;
-  matcher: ValueMatcher | null;
+  set: WarningListSet | null;
 }
+type Held = HeldList;
 
 /** What one snapshot of the lists answers a visibility class: the lists it sees, in `seq` order. */
 interface Seen {
@@ -111,17 +112,18 @@ export class MemberWarningLists {
     return held && this.seenBy(viewer).docs.includes(held.doc) ? held.doc : null;
   }
 
-  /** The unrevoked lists `viewer` may see that `value` matches, in `seq` order, at most `limit`. */
+  /**
+   * The unrevoked lists `viewer` may see that `value` matches, in `seq` order, at most `limit`.
+   * Each list matches as a vendored one does (src/warninglists/warning-list-set.ts: a URL also by
+   * its host against cidr, hostname and string lists).
+   */
   matches(viewer: Viewer, type: IndicatorType, value: string, limit = MAX_WARNINGS_SHOWN): WarningMatch[] {
     const out: WarningMatch[] = [];
     if (limit <= 0) return out;
-    const host = type === 'URL' ? hostOf(value) : null;
-    for (const { doc, matcher } of this.seenBy(viewer).active) {
-      if (!doc.indicatorTypes.includes(type)) continue;
-      let hit = matcher!.match(value);
-      if (hit === null && host !== null && (doc.type === 'cidr' || doc.type === 'hostname' || doc.type === 'string')) hit = matcher!.match(host);
-      if (hit === null) continue;
-      out.push({ list: doc.name, listId: doc._id, version: String(doc.version), category: doc.category, match: hit });
+    for (const { doc, set } of this.seenBy(viewer).active) {
+      const [hit] = set!.matches(type, value);
+      if (!hit) continue;
+      out.push({ ...hit, listId: doc._id });
       if (out.length === limit) break;
     }
     return out;
@@ -144,9 +146,10 @@ export class MemberWarningLists {
 
   /** The list and its matcher: the one held when its version is unchanged (a revocation needs none). */
   private hold(doc: MemberWarningListDoc, had: Held | undefined): Held {
-    if (doc.revoked) return { doc, matcher: null };
-    if (had?.matcher && had.doc.version === doc.version) return { doc, matcher: had.matcher };
-    return { doc, matcher: matcherFor(doc.type, doc.entries, (e) => { const re = compileLinear(e); return re instanceof RegExp ? re : null; }) };
+    if (doc.revoked) return { doc, set: null };
+    if (had?.set && had.doc.version === doc.version && had.doc.category === doc.category) return { doc, set: had.set };
+    const list = { name: doc.name, version: String(doc.version), type: doc.type, category: doc.category, indicatorTypes: doc.indicatorTypes, entries: doc.entries };
+    return { doc, set: new WarningListSet([list], linearOrNull) };
   }
 
   private replace(next: Map<string, Held>, seq: number): void {
@@ -164,7 +167,7 @@ export class MemberWarningLists {
       const query = new Query(filter);
       const sees = compileFilter(filter) ?? ((doc: object) => query.test(doc as Record<string, unknown>));
       const held = [...this.byId.values()].filter((h) => sees(h.doc)).sort((a, b) => a.doc.seq - b.doc.seq);
-      const active = held.filter((h) => h.matcher !== null);
+      const active = held.filter((h) => h.set !== null);
       seen = { docs: held.map((h) => h.doc), active, ids: new Set(active.map((h) => h.doc._id)) };
       this.seen.set(key, seen);
     }
@@ -172,11 +175,8 @@ export class MemberWarningLists {
   }
 }
 
-function hostOf(url: string): string | null {
-  try {
-    const host = new URL(url).hostname;
-    return host.startsWith('[') ? host.slice(1, -1) : host;
-  } catch {
-    return null;
-  }
+/** A member's pattern for V8's linear-time engine (entries were checked at publish; one that fails now is skipped). */
+function linearOrNull(entry: string): RegExp | null {
+  const re = compileLinear(entry);
+  return re instanceof RegExp ? re : null;
 }
