@@ -77,6 +77,7 @@ const TARGETS: Record<string, number> = {
   'filter updatedSince + countUpTo': 100,
   'list first page + totalCount': 20,
   'filter type (no count)': 20,
+  'filter excludeWarned (no count)': 20,
   'filter type + totalCount': 100,
   'lookup 1,000 values': 20,
   'TAXII first page (100)': 30,
@@ -193,6 +194,7 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
     ['minConfidence', { minConfidence: 90 }],
     ['updatedSince', { updatedSince: day }],
     ['revoked', { revoked: false }],
+    ['excludeWarned', { excludeWarned: true }],
   ];
   for (const [name, f] of filters) {
     await measure(`filter ${name} (no count)`, async () => void (await post(hub.url, reader, page(false), { f })));

@@ -22,6 +22,8 @@ import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
 import type { MemberWarningLists } from './warninglists/member-warning-lists.js';
 import type { WarningListService } from './services/warning-list-service.js';
+import type { WarnedByComputer } from './warninglists/warned-by-computer.js';
+import type { WarnedByRecompute } from './services/warned-by-recompute.js';
 import type { DecayService } from './services/decay-service.js';
 import type { ScoreBaseService } from './services/score-base-service.js';
 
@@ -55,6 +57,10 @@ export interface Services {
   memberWarningLists: MemberWarningLists;
   /** Members' own warning lists: publish, replace, revoke, read (docs/intel-quality.md, "Members' own lists"). */
   warningListRecords: WarningListService;
+  /** Which FALSE_POSITIVE lists a value is on (`warnedBy`) and which apply for a viewer (`excludeWarned`). */
+  warnedBy: WarnedByComputer;
+  /** Rewrites claims' `warnedBy` when lists change (`listChanged`); started by the server, not the CLI. */
+  warnedByJob: WarnedByRecompute;
   /** Indicator scores that decay, read at the clock's now (docs/intel-quality.md). */
   decay: DecayService;
   /** The indicators' stored score bases: kept right after writes and tier changes, filled at start. */

@@ -7,6 +7,9 @@ import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
 import { PublishScreen } from './warninglists/publish-screen.js';
 import { MemberWarningLists } from './warninglists/member-warning-lists.js';
 import { WarningListService } from './services/warning-list-service.js';
+import { WarnedByComputer } from './warninglists/warned-by-computer.js';
+import { WarnedByRecompute } from './services/warned-by-recompute.js';
+import { randomUUID as newUUID } from 'node:crypto';
 import { DecayService } from './services/decay-service.js';
 import { ScoreBaseService } from './services/score-base-service.js';
 import type { Logger } from 'pino';
@@ -52,6 +55,10 @@ export interface HubServicesOptions {
   now?: (() => Date) | undefined;
   /** Ids of new records; default `crypto.randomUUID`. */
   randomUUID?: (() => string) | undefined;
+  /** This running instance, in leases (the warned-by job's). Default a random name. */
+  instanceId?: string;
+  /** The warning lists; default the vendored ones (loaded here). Tests give other lists to play a hub release. */
+  warningLists?: WarningListSet;
   /** Says how a token was issued in the audit log: by the running hub or by the CLI. Default `hub`. */
   issuedVia?: 'hub' | 'cli';
 }
@@ -86,6 +93,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     indicators: store.indicators,
     members: store.members,
     onUnsettled: (id) => log.warn({ indicator: id }, 'could not store the score bases of an indicator (written over meanwhile); the next change of it or a tier rewrite fixes them'),
+    // A batch of the backfill or of a member's rewrite commits once (SQLite: one fsync, not 1,000).
+    ...(store.events.appendWith ? { inOneCommit: <T>(work: () => Promise<T>) => store.events.appendWith!(async () => ({ value: await work(), events: [] })).then((r) => r.value) } : {}),
   });
   // The lifecycle's services are built below with `members`: handed over as getters, read when first used.
   const members: MemberService = new MemberService(store.members, (id) => bus.memberChanged(id), {
@@ -115,9 +124,28 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   });
   const communities = new CommunityService({ communities: store.communities, members, audit, onMemberChanged: (id) => bus.memberChanged(id), ...stamps });
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
-  const warningLists = new WarningListSet(loadVendoredLists());
-  // Members' own lists: read when first needed, re-checked every few seconds for other instances' changes.
-  const memberWarningLists = new MemberWarningLists({ lists: store.warningLists });
+  const warningLists = options.warningLists ?? new WarningListSet(loadVendoredLists());
+  const warnedBy = new WarnedByComputer(warningLists);
+  // Members' own lists: held in memory, re-checked every few seconds for other instances' changes.
+  // Their FALSE_POSITIVE lists join warnedBy (stored on claims) as they appear, change or go, and
+  // count in a viewer's excludeWarned only where it may see them.
+  const memberWarningLists = new MemberWarningLists({
+    lists: store.warningLists,
+    onChange: ({ doc, set }) => (set && doc.category === 'false_positive' ? warnedBy.setList(doc._id, set) : warnedBy.removeList(doc._id)),
+  });
+  warnedBy.seenMemberLists((viewer) => memberWarningLists.falsePositiveIds(viewer));
+  // Built here so that services changing a list can queue its re-scan; the server starts it (main.ts).
+  const warnedByJob = new WarnedByRecompute({
+    indicators: store.indicators,
+    jobs: store.jobStates,
+    leases: store.leases,
+    holder: options.instanceId ?? `services:${newUUID()}`,
+    computer: warnedBy,
+    // Members' lists as the store has them now, not up to 2 s late: a scan must not flag by a list this instance has not read yet.
+    beforeTick: () => memberWarningLists.refresh(),
+    onError: (err) => log.error({ err }, 'warned-by recompute failed'),
+    ...(stamps.now ? { now: stamps.now } : {}),
+  });
   const indicators = new IndicatorService({
     fpAlertMembers: config.fpAlertMembers,
     indicators: store.indicators,
@@ -131,6 +159,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy, memberWarningLists),
+    warnedBy,
     scoreBases,
     ...stamps,
   });
@@ -239,8 +268,21 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     ...stamps,
   });
   const decay = new DecayService({ models: store.decayModels, audit, ...(stamps.now ? { now: stamps.now } : {}) });
-  const warningListRecords = new WarningListService({ lists: store.warningLists, sequences: store.sequences, communities, audit, inForce: memberWarningLists, vendored: warningLists, ...stamps });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, memberWarningLists, warningListRecords };
+  const warningListRecords = new WarningListService({
+    lists: store.warningLists,
+    sequences: store.sequences,
+    communities,
+    audit,
+    inForce: memberWarningLists,
+    vendored: warningLists,
+    // Claims' stored warnedBy follows a FALSE_POSITIVE list's publication, replacement or revocation.
+    onChanged: (doc, before) => {
+      const flagged = [doc, before].filter((d) => d?.category === 'false_positive');
+      if (flagged.length) return warnedByJob.listChanged(doc._id, [...new Set(flagged.flatMap((d) => d!.indicatorTypes))]);
+    },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, warnedBy, warnedByJob, memberWarningLists, warningListRecords };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

@@ -49,6 +49,7 @@ import { TaxiiWriter } from './taxii/taxii-writer.js';
 import { MispFeed } from './misp/misp-feed.js';
 import { createMispFeedHandler, MISP_FEED_PREFIX } from './misp/misp-feed-handler.js';
 import { hubOrgUuid } from './misp/misp-ids.js';
+import type { WarningListSet } from './warninglists/warning-list-set.js';
 
 /** A running hub. */
 export interface Hub {
@@ -81,6 +82,8 @@ export interface Hub {
     pullPeers(): Promise<void>;
     /** Announces the closes of model reviews due on the hub's clock (the review watcher's check); answers how many. */
     checkReviews(): Promise<number>;
+    /** Runs the warned-by job's pending scans to their end (src/services/warned-by-recompute.ts); answers the claims rewritten. */
+    recomputeWarned(): Promise<number>;
   };
   /** Stops accepting connections, closes sockets and the store. Safe to call twice. */
   dispose(): Promise<void>;
@@ -105,6 +108,8 @@ export interface StartOptions {
    * checked against the real time.) The non-interference suite controls it to compare runs.
    */
   clock?: () => number;
+  /** The warning lists; default the vendored ones. Tests give other lists to play a hub release (the warned-by job). */
+  warningLists?: WarningListSet;
   /**
    * Makes the UUIDs of new records' ids (indicators, sightings, notices, approval requests,
    * audit entries). Default `crypto.randomUUID`. The non-interference suite makes them deterministic.
@@ -150,10 +155,14 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     now: clock ? () => new Date(clock()) : undefined,
     randomUUID: options.randomUUID,
+    instanceId,
+    ...(options.warningLists ? { warningLists: options.warningLists } : {}),
   });
   const { members, events } = services;
+  // Members' warning lists read before serving: the first publish screens and flags by them.
+  await services.memberWarningLists.refresh();
   // Before serving: claims stored before their score bases existed, and tier rewrites cut short.
-  const rebased = await services.scoreBases.backfill();
+  const rebased = await services.scoreBases.backfill((filled) => log.info({ filled }, 'storing the score bases of indicators written by an earlier hub (the hub serves once done)'));
   if (rebased.filled > 0 || rebased.members > 0) log.info(rebased, 'stored the score bases of indicators written by an earlier hub or cut short by a restart');
 
   if (config.demo) {
@@ -238,6 +247,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             schedule: { pocDelayMs: config.pocDelayMs },
             members,
             decay: services.decay,
+            warnedBy: services.warnedBy,
             gates: StixGates.of(schema),
             cursors,
             // MongoDB writes can land after their timestamp: hold versions back for a while (docs/taxii.md).
@@ -282,9 +292,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     retentionMs: config.eventRetentionMs,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     heartbeatMs: config.alertHeartbeatMs,
-    // Computed per event, as Indicator.warnings is: the stream has no page to leave holes in.
-    // Members' lists count for the subscriber only where it may see them (the lists are refreshed by a timer here).
-    warned: (i, viewer) => services.warningLists.isWarned(i.type, i.value) || services.memberWarningLists.matches(viewer, i.type, i.value).some((m) => m.category === 'false_positive'),
+    // Judged per event against the lists now, those that apply for the subscriber: a stream has no page to leave holes in.
+    warned: (i, viewer) => services.warnedBy.warnedFor(viewer, i),
     ...(options.alertObserver || metrics ? { observer: options.alertObserver ?? metrics! } : {}),
     ...(clock ? { clock } : {}),
   });
@@ -331,6 +340,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     now: clock ? () => new Date(clock()) : undefined,
   });
   checkpointer.start();
+  // Claims' warnedBy kept in step with the lists (a release changed the vendored ones; a member's list changed).
+  services.warnedByJob.start();
   // Federation: pull each approved peer's alerts (one instance per peer: its lease), docs/federation.md.
   const peerPullers = new PeerPullers({
     runnable: () => services.peers.runnable(),
@@ -396,7 +407,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     log,
     alerts,
     metrics: metricsServer && { url: metricsServer.url, port: metricsServer.port },
-    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(clock ? new Date(clock()) : undefined), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick() },
+    maintenance: { trimEvents, checkEmbargoes: () => embargoes.check(clock ? new Date(clock()) : undefined), checkpointAudit: () => checkpointer.checkpoint(), checkDisclosures: () => disclosures.check(), checkReviews: () => reviews.check(), pullPeers: () => peerPullers.tick(), recomputeWarned: () => services.warnedByJob.runAll() },
     dispose: () =>
       (disposed ??= (async () => {
         clearInterval(trimmer);
@@ -406,6 +417,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
         disclosures.stop();
         await peerPullers.stop();
         checkpointer.stop();
+        await services.warnedByJob.stop();
         unsubscribeEvents();
         alerts.stop();
         await ws.close();

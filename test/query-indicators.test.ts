@@ -371,8 +371,8 @@ describe('revokeIndicator', () => {
 describe('store calls', () => {
   // What the hub's background work reads every second or so: the embargo, review and disclosure
   // watchers, the audit checkpointer, the peer pullers' look for peers (`members.list`), the leases
-  // they renew, the decay models' cache. A request reads none of these (members by id only).
-  const BACKGROUND = /^(leases|notices|modelReviews|decayModels|vulnerabilities|audit|events)\.|^members\.list$/;
+  // they renew, the decay models' cache, the warned-by job's state. A request reads none of these (members by id only).
+  const BACKGROUND = /^(leases|notices|modelReviews|decayModels|jobStates|vulnerabilities|audit|events)\.|^members\.list$/;
   it('loads a page with its sources in a bounded number of store calls, whatever the page size', async () => {
     for (let s = 0; s < 5; s++) {
       await t.member(`qi-dl-${s}`, 'TRUSTED').publishes(Array.from({ length: 10 }, (_, i) => ({ value: `dl-${s}-${i}.qi.example`, tags: ['qi-dl'] })));

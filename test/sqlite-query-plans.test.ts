@@ -24,6 +24,7 @@ import {
   sortFor,
   vulnerabilityFilter,
   sortValues,
+  warnedExclusion,
   type IndicatorFilterInput,
   type ModelReviewFilterInput,
 } from '../src/store/queries.js';
@@ -60,6 +61,8 @@ function indicator(i: number): IndicatorDoc {
     createdAt: new Date(1e12 + i),
     updatedAt: new Date(1e12 + i),
     seq: i,
+    // A few on warning lists (excludeWarned), as on a real hub.
+    warnedBy: i % 97 === 0 ? ['misp:rfc1918'] : i % 89 === 0 ? ['misp:public-dns-v4', 'warning-list--m'] : [],
   };
 }
 
@@ -97,6 +100,30 @@ describe('SQLite read paths use indexes', () => {
     const count = store.collections.indicators.countSql(vis);
     expect(count.sql).toContain('FROM indicators__counts');
     expectNoFullScan(plan(count));
+  });
+
+  it('excludeWarned: the first page and the next walk the seq index (each row probing the warnedBy side table by its key), the count reads the count table, and both agree with the records', () => {
+    const scope = and(vis, warnedExclusion(['misp:public-dns-v4', 'misp:rfc1918']));
+    const page = plan(store.collections.indicators.selectSql(scope, { sort: seq, limit: 51 }));
+    expect(page[0]).toBe('SCAN t USING INDEX indicators_seq');
+    expect(page.join('\n')).not.toMatch(/TEMP B-TREE/);
+    expect(page.join('\n')).toMatch(/SEARCH s USING PRIMARY KEY \(value=\? AND rid=\?\)/);
+    expectNoFullScan(page);
+    const next = plan(store.collections.indicators.selectSql(and(scope, keysetAfter(seq, [2_500])), { sort: seq, limit: 51 }));
+    expect(next[0]).toMatch(/^SEARCH t USING INDEX indicators_seq \(seq<\?\)/);
+    const count = store.collections.indicators.countSql(scope);
+    expect(count.sql).toContain('FROM indicators__counts');
+    expectNoFullScan(plan(count));
+    const all = store.collections.indicators.find(scope);
+    expect(all.some((d) => d.warnedBy?.length)).toBe(false);
+    expect(store.collections.indicators.count(scope)).toBe(all.length);
+    expect(all.length).toBeLessThan(store.collections.indicators.find(vis).length);
+  });
+
+  it("the warned-by job's batches read the (type, seq) or the seq index in order, from where the last one stopped", () => {
+    const batch = (filter: Filter) => plan(store.collections.indicators.selectSql(filter, { sort: [['seq', 1]], limit: 500 })).join(' | ');
+    expect(batch({ type: { $in: ['IPV4'] }, seq: { $gt: 2_500 } })).toBe('SEARCH t USING INDEX indicators_type_seq (type=? AND seq>?)');
+    expect(batch({ seq: { $gt: 2_500 } })).toBe('SEARCH t USING INDEX indicators_seq (seq>?)');
   });
 
   it.each<[string, IndicatorFilterInput, RegExp, 'counts' | RegExp]>([

@@ -59,7 +59,7 @@ export interface AlertFanoutOptions {
   observer?: AlertObserver;
   /** The clock of heartbeats, cursor expiry and verdicts (what a record's sharing is judged at now), ms since epoch. Default `Date.now`. */
   clock?: () => number;
-  /** Whether an indicator is on a false-positive warning list (AlertFilter.excludeWarned). Default: none is. */
+  /** Whether an indicator is on a false-positive warning list that applies for the subscriber (AlertFilter.excludeWarned). Default: none is. */
   warned?: (indicator: IndicatorDoc, viewer: Viewer) => boolean;
 }
 
@@ -265,6 +265,12 @@ export class AlertFanout {
     }
   }
 
+  /** `warned` for one subscriber's viewer. */
+  private warnedFor(viewer: Viewer): ((indicator: IndicatorDoc) => boolean) | undefined {
+    const warned = this.options.warned;
+    return warned && ((indicator) => warned(indicator, viewer));
+  }
+
   /** A replay's page for one subscriber, judged with its viewer as it is now, rendered one at a time. */
   private async *replayDeliveries(sub: AlertSubscriber, page: readonly EventDoc[]): AsyncGenerator<Delivery> {
     const cohort = sub.cohort;
@@ -278,12 +284,6 @@ export class AlertFanout {
       if (!record || !type || !matchesAlertFilter(cohort.filter, event.kind, type, record, this.warnedFor(now))) continue;
       yield await this.deliveryOf(cohort, now, event, type, record, false);
     }
-  }
-
-  /** AlertFilter.excludeWarned's test for one subscriber's viewer as it is now (members' lists count only where it sees them). */
-  private warnedFor(viewer: Viewer): (indicator: IndicatorDoc) => boolean {
-    const warned = this.options.warned;
-    return warned ? (indicator) => warned(indicator, viewer) : () => false;
   }
 
   private async deliveryOf(

@@ -9,7 +9,7 @@ import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
 import { assertRole, indicatorVisibility, ownsRecord, viewerId, type Viewer } from '../policy/policy.js';
 import type { ClaimUpsert, IdempotencyRepository, IndicatorRepository, SequenceRepository, SightingRepository } from '../store/ports.js';
-import { and, indicatorFilter, sortFor } from '../store/queries.js';
+import { and, indicatorFilter, sortFor, warnedExclusion } from '../store/queries.js';
 import type { QueryIndicatorsArgs } from '../generated/graphql.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
@@ -19,6 +19,7 @@ import { paginate, type Connection } from './paginate.js';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { PublishScreen } from '../warninglists/publish-screen.js';
 import type { WarningMatch } from '../warninglists/warning-list.js';
+import type { WarnedByComputer } from '../warninglists/warned-by-computer.js';
 import { scoreBasesOf } from '../domain/score-bases.js';
 import type { ScoreBaseService } from './score-base-service.js';
 
@@ -101,6 +102,11 @@ export interface IndicatorServiceDeps {
   scoreBases: ScoreBaseService;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
+  /**
+   * Which FALSE_POSITIVE lists a value is on (stored on every claim written as `warnedBy`) and
+   * which apply for a viewer (`excludeWarned`). Default: none (nothing is flagged, nothing excluded).
+   */
+  warnedBy?: WarnedByComputer;
   now?: () => Date;
   /**
    * Distinct members reporting one indicator as a false positive before its publisher's audit log
@@ -137,9 +143,11 @@ export class IndicatorService {
     const filterInput = valueGiven ? { ...args.filter, value: tryNormalizeIndicator(args.filter!.value!)?.value ?? null } : args.filter;
     const sectors = args.filter?.sourceSector;
     const bySector = sectors ? { source: { $in: await this.deps.members.idsInSectors(sectors) } } : null;
+    // Answered by the store from each claim's stored `warnedBy`: pages and counts alike, no holes.
+    const unwarned = args.filter?.excludeWarned ? warnedExclusion(this.deps.warnedBy?.idsFor(viewer) ?? []) : null;
     return paginate(this.deps.indicators, {
       visibility: indicatorVisibility(viewer),
-      filter: and(indicatorFilter(filterInput, valueGiven), bySector),
+      filter: and(indicatorFilter(filterInput, valueGiven), bySector, unwarned),
       sort: sortFor(order.field, order.direction),
       first: args.first,
       after: args.after,
@@ -240,6 +248,8 @@ export class IndicatorService {
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
     // Members of the hub, and communities the publisher belongs to or owns: one refusal for the rest.
     const knownMembers = await this.deps.communities.knownRecipients(source, recipientIds);
+    // Members' lists read before any item is: the screen and the stored warnedBy both match them.
+    await this.deps.warningScreen?.ready();
 
     const valid: Array<{ index: number; upsert: ClaimUpsert; warnings: WarningMatch[] }> = [];
     items.forEach((item, index) => {
@@ -250,7 +260,6 @@ export class IndicatorService {
         results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
       }
     });
-    await this.deps.warningScreen?.ready();
     const screened = this.screenWarnings(valid, results, publisher);
     // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
     const existing = await this.ownClaims(source, screened.map((v) => v.upsert.key.value));
@@ -427,6 +436,8 @@ export class IndicatorService {
         // Publishing the claim again confirms it: the decay clock restarts and an analyst's override ends.
         lastConfirmedAt: now,
         scoreOverride: null,
+        // Every path that writes a claim comes here (publish, TAXII writes, MISP import, peer pulls).
+        warnedBy: this.deps.warnedBy?.warnedBy(normalized.type, normalized.value) ?? [],
       },
     };
   }

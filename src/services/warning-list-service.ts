@@ -41,8 +41,8 @@ export interface WarningListServiceDeps {
   inForce: MemberWarningLists;
   /** The hub's vendored lists, listed first. */
   vendored: WarningListSet;
-  /** Told of every write (published, replaced, revoked), after it is stored; default nothing. */
-  onChanged?: (doc: MemberWarningListDoc) => void;
+  /** Told of every write (published, replaced, revoked; `before`: the list as it was, null for a new one), after it is stored; default nothing. */
+  onChanged?: (doc: MemberWarningListDoc, before: MemberWarningListDoc | null) => Promise<void> | void;
   now?: () => Date;
   randomUUID?: () => string;
 }
@@ -108,7 +108,7 @@ export class WarningListService {
       if (!written) continue;
       this.deps.inForce.applied(doc);
       await this.deps.audit.warningListPublished(viewer, doc);
-      this.deps.onChanged?.(doc);
+      await this.deps.onChanged?.(doc, existing);
       return doc;
     }
     throw hubError('IDEMPOTENCY_CONFLICT', 'this list is being published concurrently; retry shortly', 'input.name');
@@ -134,7 +134,7 @@ export class WarningListService {
       if (!(await this.deps.lists.replace(revoked, doc.seq))) continue;
       this.deps.inForce.applied(revoked);
       await this.deps.audit.warningListRevoked(viewer, id, text);
-      this.deps.onChanged?.(revoked);
+      await this.deps.onChanged?.(revoked, doc);
       return revoked;
     }
     throw hubError('IDEMPOTENCY_CONFLICT', 'this list is being changed concurrently; retry shortly', 'id');

@@ -15,6 +15,7 @@ import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerabil
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { DecayModelDoc } from '../domain/decay-model.js';
 import type { MemberWarningListDoc } from '../domain/member-warning-list.js';
+import type { JobStateDoc } from '../domain/job-state.js';
 import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
 /** An ordered sort, as MongoDB's sort document: `[['seq', -1]]`. The last key must be unique. */
@@ -411,6 +412,17 @@ export interface WarningListRepository {
   replace(doc: MemberWarningListDoc, expectedSeq: number): Promise<boolean>;
 }
 
+/** Resumable background jobs' progress (src/domain/job-state.ts), by job name. A handful of documents. */
+export interface JobStateRepository {
+  /** The job's stored state, or null when it never ran. */
+  get(id: string): Promise<JobStateDoc | null>;
+  /**
+   * Compare-and-set: stores `doc` when the stored revision is `expected` (null: nothing stored
+   * yet) and answers true; answers false, writing nothing, when another write came first.
+   */
+  put(doc: JobStateDoc, expected: string | null): Promise<boolean>;
+}
+
 /** The STIX object versions members wrote through TAXII (src/domain/taxii-write.ts), by `stixVersionKey`. */
 export interface StixVersionRepository {
   /** The member's entries for these STIX ids (unknown ids are absent). */
@@ -441,6 +453,7 @@ export interface Store {
   stixVersions: StixVersionRepository;
   decayModels: DecayModelRepository;
   warningLists: WarningListRepository;
+  jobStates: JobStateRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
   /** Releases connections and timers. */
@@ -476,6 +489,7 @@ export const STORE_COLLECTIONS = [
   'stixVersions',
   'decayModels',
   'warningLists',
+  'jobStates',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];
 

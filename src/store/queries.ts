@@ -68,6 +68,15 @@ export function indicatorFilter(input: IndicatorFilterInput | null | undefined, 
   return and(...parts);
 }
 
+/**
+ * `excludeWarned`: claims whose value is on none of `listIds` (the FALSE_POSITIVE lists that apply
+ * for the viewer, `warningListsApplying`), read from the flag stored on each claim (`warnedBy`,
+ * written at publish and by the recompute job), so the store answers it, pages and counts alike.
+ */
+export function warnedExclusion(listIds: readonly string[]): Filter {
+  return listIds.length === 0 ? {} : { warnedBy: { $nin: [...listIds] } };
+}
+
 export interface NoticeFilterInput {
   category?: NoticeCategory[] | null;
   status?: NoticeStatus[] | null;

@@ -16,7 +16,15 @@ export interface ObjectFilters {
   specVersions?: string[];
   /** As sent (validated). */
   addedAfter?: string;
+  /**
+   * `match[x_hub_warned]=false`: leave out indicators whose value is on a FALSE_POSITIVE warning
+   * list that applies for the caller (IndicatorFilter.excludeWarned). Only `false` is taken.
+   */
+  warned?: false;
 }
+
+/** The hub's own match field (STIX custom names start `x_`): whether an indicator is on a false-positive warning list. */
+export const WARNED_PARAM = 'match[x_hub_warned]';
 
 export interface ObjectQuery {
   filters: ObjectFilters;
@@ -36,6 +44,13 @@ export function parseObjectQuery(params: URLSearchParams): ObjectQuery {
   }
   for (const v of filters.versions ?? []) {
     if (!['last', 'first', 'all'].includes(v) && !parseTimestamp(v)) throw badRequest(`match[version]: "${clip(v, 40)}" is not last, first, all or a timestamp`);
+  }
+  const warned = params.getAll(WARNED_PARAM).flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (warned.length) {
+    // Only the exclusion: a feed of warned indicators alone is not what a SIEM blocks from (Indicator.warnings shows them).
+    const bad = warned.find((v) => v !== 'false');
+    if (bad !== undefined) throw badRequest(`${WARNED_PARAM}: "${clip(bad, 40)}" is not false (the only value: leaves out indicators on a false-positive warning list)`);
+    filters.warned = false;
   }
   const addedAfter = params.get('added_after');
   if (addedAfter !== null) {

@@ -5,7 +5,8 @@ import { embargoApplies, indicatorVisibility, modelReviewVisibility, noticeVisib
 import type { Filter } from '../domain/filter.js';
 import type { MemberService } from '../services/member-service.js';
 import type { IndicatorRepository, ModelReviewRepository, NoticeRepository, SightingRepository, VulnerabilityRepository } from '../store/ports.js';
-import { and } from '../store/queries.js';
+import { and, warnedExclusion } from '../store/queries.js';
+import type { WarnedByComputer } from '../warninglists/warned-by-computer.js';
 import { HUB_EXTENSION_DEFINITION, HUB_IDENTITY } from '../stix/hub-extension.js';
 import { memberToStix } from '../stix/identity-to-stix.js';
 import { indicatorToStix } from '../stix/indicator-to-stix.js';
@@ -55,6 +56,8 @@ export interface TaxiiFeedOptions {
   settleMs?: number;
   /** The clock that dates a read's cutoff, ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** The FALSE_POSITIVE lists that apply for a caller (`match[x_hub_warned]=false`). Default: none (nothing is left out). */
+  warnedBy?: Pick<WarnedByComputer, 'idsFor'>;
 }
 
 export interface ObjectsPage {
@@ -137,7 +140,9 @@ export class TaxiiFeed {
     const out: ObjectSource[] = [];
     switch (collection.alias) {
       case 'indicators': {
-        if (wants('indicator')) out.push(this.indicatorSource(view, and(ids, versionFilter('updatedAt', filters.versions))));
+        // Indicators only: a sighting carries no value of its own to be on a list.
+        const unwarned = filters.warned === false ? warnedExclusion(this.options.warnedBy?.idsFor(viewer) ?? []) : null;
+        if (wants('indicator')) out.push(this.indicatorSource(view, and(ids, versionFilter('updatedAt', filters.versions), unwarned)));
         if (wants('sighting')) {
           const sightings = await this.sightingSource(view, and(ids, versionFilter('reportedAt', filters.versions)));
           if (sightings) out.push(sightings);

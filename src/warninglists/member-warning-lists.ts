@@ -22,13 +22,19 @@ type Held = HeldList;
 interface Seen {
   docs: MemberWarningListDoc[];
   active: Held[];
-  ids: ReadonlySet<string>;
+  /** The unrevoked FALSE_POSITIVE lists among them. */
+  falsePositiveIds: readonly string[];
 }
 
 export interface MemberWarningListsOptions {
   lists: WarningListRepository;
   /** Default `MEMBER_WARNING_LISTS_REFRESH_MS`. */
   refreshMs?: number;
+  /**
+   * Told of each list that is new, replaced or revoked here, whether written by this instance or
+   * read from another's change (what `warnedBy` matches must follow). Default nothing.
+   */
+  onChange?: (held: HeldList) => void;
 }
 
 /**
@@ -101,9 +107,14 @@ export class MemberWarningLists {
     return this.seenBy(viewer).docs;
   }
 
-  /** The ids of the unrevoked lists `viewer` may see (what `excludeWarned` weighs for it). */
-  visibleIds(viewer: Viewer): ReadonlySet<string> {
-    return this.seenBy(viewer).ids;
+  /** The ids of the unrevoked FALSE_POSITIVE lists `viewer` may see: what `excludeWarned` leaves out for it besides the vendored ones. */
+  falsePositiveIds(viewer: Viewer): readonly string[] {
+    return this.seenBy(viewer).falsePositiveIds;
+  }
+
+  /** Every list held now with its matcher (revoked ones without): for a listener that joins late. */
+  held(): HeldList[] {
+    return [...this.byId.values()];
   }
 
   /** The list with this id if `viewer` may see it; else null (unknown and hidden alike). */
@@ -146,6 +157,7 @@ export class MemberWarningLists {
 
   /** The list and its matcher: the one held when its version is unchanged (a revocation needs none). */
   private hold(doc: MemberWarningListDoc, had: Held | undefined): Held {
+    if (had && had.doc.seq === doc.seq) return had;
     if (doc.revoked) return { doc, set: null };
     if (had?.set && had.doc.version === doc.version && had.doc.category === doc.category) return { doc, set: had.set };
     const list = { name: doc.name, version: String(doc.version), type: doc.type, category: doc.category, indicatorTypes: doc.indicatorTypes, entries: doc.entries };
@@ -153,9 +165,12 @@ export class MemberWarningLists {
   }
 
   private replace(next: Map<string, Held>, seq: number): void {
+    const before = this.byId;
     this.byId = next;
     this.seq = seq;
     this.seen = new Map();
+    const onChange = this.options.onChange;
+    if (onChange) for (const [id, held] of next) if (before.get(id) !== held) onChange(held);
   }
 
   private seenBy(viewer: Viewer): Seen {
@@ -168,7 +183,7 @@ export class MemberWarningLists {
       const sees = compileFilter(filter) ?? ((doc: object) => query.test(doc as Record<string, unknown>));
       const held = [...this.byId.values()].filter((h) => sees(h.doc)).sort((a, b) => a.doc.seq - b.doc.seq);
       const active = held.filter((h) => h.set !== null);
-      seen = { docs: held.map((h) => h.doc), active, ids: new Set(active.map((h) => h.doc._id)) };
+      seen = { docs: held.map((h) => h.doc), active, falsePositiveIds: active.filter((h) => h.doc.category === 'false_positive').map((h) => h.doc._id) };
       this.seen.set(key, seen);
     }
     return seen;

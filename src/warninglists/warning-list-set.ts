@@ -31,15 +31,30 @@ export class WarningListSet {
 
   /** The lists `value` matches, in load order (one match per list, at most MAX_WARNINGS_SHOWN). */
   matches(type: IndicatorType, value: string): WarningMatch[] {
+    return this.scan(type, value, () => true, MAX_WARNINGS_SHOWN);
+  }
+
+  /** The names of every `false_positive` list `value` matches, uncapped: what `warnedBy` stores. */
+  falsePositiveNames(type: IndicatorType, value: string): string[] {
+    return this.scan(type, value, (list) => list.category === 'false_positive', Infinity).map((m) => m.list);
+  }
+
+  /** The types of indicator that some `false_positive` list applies to: those a change of the lists can flag. */
+  falsePositiveTypes(): IndicatorType[] {
+    return [...this.byType].filter(([, lists]) => lists.some((l) => l.list.category === 'false_positive')).map(([type]) => type);
+  }
+
+  private scan(type: IndicatorType, value: string, wanted: (list: WarningList) => boolean, cap: number): WarningMatch[] {
     const candidates = this.byType.get(type);
     if (!candidates) return [];
     const host = type === 'URL' ? hostOf(value) : null;
     const out: WarningMatch[] = [];
     for (const { list, matcher } of candidates) {
+      if (!wanted(list)) continue;
       let hit = matcher.match(value);
       if (hit === null && host !== null && list.type !== 'substring' && list.type !== 'regex') hit = matcher.match(host);
       if (hit !== null) out.push({ list: list.name, version: list.version, category: list.category, match: hit });
-      if (out.length === MAX_WARNINGS_SHOWN) break;
+      if (out.length === cap) break;
     }
     return out;
   }

@@ -41,6 +41,7 @@ import {
   sortFor,
   sortValues,
   vulnerabilityFilter,
+  warnedExclusion,
 } from '../../src/store/queries.js';
 
 /** Times near now: a TTL index on a store under test must not expire what a test just wrote. */
@@ -487,6 +488,36 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         const after = await store.indicators.updateOne({ _id: 'indicator--0001', tlp: 'RED', recipients: ['m-b', 'm-c'] }, { $set: { recipients: ['m-b'] } });
         expect(after!.recipients).toEqual(['m-b']);
         expect(ids(await store.indicators.find({ recipients: ['m-b'] }))).toEqual(['indicator--0001']);
+      });
+
+      it('leaves out claims on any of the given warning lists (excludeWarned), in pages and counts alike, whether the flag is absent, empty or set', async () => {
+        await seedIndicators(store, [
+          indicator(1, { warnedBy: ['misp:rfc1918'] }),
+          indicator(2, { warnedBy: [] }),
+          indicator(3),
+          indicator(4, { warnedBy: ['misp:public-dns-v4', 'warning-list--a'] }),
+          indicator(5, { warnedBy: ['warning-list--b'], tlp: 'AMBER' }),
+          indicator(6, { warnedBy: ['warning-list--a'] }),
+        ]);
+        const sort = sortFor('UPDATED_AT', 'DESC');
+        const vendoredOnly = warnedExclusion(['misp:public-dns-v4', 'misp:rfc1918']);
+        expect(ids(await store.indicators.find(vendoredOnly, { sort }))).toEqual(['indicator--0006', 'indicator--0005', 'indicator--0003', 'indicator--0002']);
+        expect(await store.indicators.count(vendoredOnly)).toBe(4);
+        expect(await store.indicators.count(vendoredOnly, { limit: 2 })).toBe(2);
+        // With a member's list: claims on it go too; on another member's list (not given) they stay.
+        const withA = warnedExclusion(['misp:public-dns-v4', 'misp:rfc1918', 'warning-list--a']);
+        expect(ids(await store.indicators.find(withA, { sort, limit: 2 }))).toEqual(['indicator--0005', 'indicator--0003']);
+        expect(await store.indicators.count(withA)).toBe(3);
+        // Under a viewer's visibility (read from the count table where the adapter keeps one).
+        const community = and(indicatorVisibility(member('m-x', 'COMMUNITY')), withA);
+        expect(ids(await store.indicators.find(community, { sort }))).toEqual(['indicator--0003', 'indicator--0002']);
+        expect(await store.indicators.count(community)).toBe(2);
+        expect(warnedExclusion([])).toEqual({});
+        // The flag rewritten in place (the recompute job): the claim moves in or out at once.
+        await store.indicators.updateOne({ _id: 'indicator--0003', seq: 3 }, { $set: { warnedBy: ['misp:rfc1918'] } });
+        await store.indicators.updateOne({ _id: 'indicator--0001', seq: 1 }, { $set: { warnedBy: [] } });
+        expect(ids(await store.indicators.find(vendoredOnly, { sort }))).toEqual(['indicator--0006', 'indicator--0005', 'indicator--0002', 'indicator--0001']);
+        expect(await store.indicators.count(community)).toBe(2);
       });
 
       it('writes nothing and answers null when the compare-and-set filter no longer matches', async () => {
@@ -1314,6 +1345,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z')]);
         await target.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: at(1), updatedBy: 'alice' });
         await target.warningLists.insert(warningList('warning-list--1', 'm-a', 'egress', 1, { updatedAt: at(1) }));
+        await target.jobStates.put({ _id: 'warned-by', revision: 'r1', updatedAt: at(1), state: { fingerprint: 'f', types: ['IPV4'], scans: [] } }, null);
       }
 
       async function scanAll(target: Store): Promise<Record<string, unknown[]>> {
@@ -1522,6 +1554,23 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         expect(await store.warningLists.countActive('m-a')).toBe(0);
         expect(await store.warningLists.lastSeq()).toBe(6);
         expect((await store.warningLists.all()).map((l) => [l._id, l.seq])).toEqual([['warning-list--c', 3], ['warning-list--a', 6]]);
+      });
+    });
+
+    describe('job states', () => {
+      it('stores a job\'s state by compare-and-set on its revision: a stale or duplicate write changes nothing', async () => {
+        const t = new Date('2026-01-01T00:00:00Z');
+        expect(await store.jobStates.get('warned-by')).toBeNull();
+        const first = { _id: 'warned-by', revision: 'r1', updatedAt: t, state: { fingerprint: 'f', scans: [{ id: 's', afterSeq: null, types: ['IPV4'] }] } };
+        expect(await store.jobStates.put(first, null)).toBe(true);
+        expect(await store.jobStates.put({ ...first, revision: 'r1b' }, null)).toBe(false);
+        expect(await store.jobStates.get('warned-by')).toEqual(first);
+        const second = { ...first, revision: 'r2', state: { fingerprint: 'f', scans: [] } };
+        expect(await store.jobStates.put(second, 'r0')).toBe(false);
+        expect(await store.jobStates.put(second, 'r1')).toBe(true);
+        expect(await store.jobStates.put({ ...second, revision: 'r3' }, 'r1')).toBe(false);
+        expect(await store.jobStates.get('warned-by')).toEqual(second);
+        expect(await store.jobStates.get('other')).toBeNull();
       });
     });
 

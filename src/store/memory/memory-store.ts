@@ -30,6 +30,7 @@ import { MemoryModelReviews } from './memory-model-reviews.js';
 import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
 import { MemoryDecayModels } from './memory-decay-models.js';
 import { MemoryWarningLists } from './memory-warning-lists.js';
+import { MemoryJobStates } from './memory-job-states.js';
 import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
 import { scanSorted } from './memory-audit.js';
@@ -264,6 +265,7 @@ export function createMemoryStore(): Store {
     stixVersions: new MemoryStixVersions(),
     decayModels: new MemoryDecayModels(),
     warningLists: new MemoryWarningLists(),
+    jobStates: new MemoryJobStates(),
   };
   const r = repositories;
   const backup: StoreCollections = {
@@ -288,6 +290,7 @@ export function createMemoryStore(): Store {
     stixVersions: r.stixVersions.access,
     decayModels: r.decayModels.access,
     warningLists: r.warningLists.access,
+    jobStates: r.jobStates.access,
   };
   return { ...repositories, backup, async close() {} };
 }

@@ -50,6 +50,8 @@ export const COLLECTIONS = {
   decayModels: 'decayModels',
   /** Members' own warning lists (see MongoWarningLists). */
   warningLists: 'warningLists',
+  /** Background jobs' progress, by job name (see MongoJobStates). */
+  jobStates: 'jobStates',
 } as const;
 
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];

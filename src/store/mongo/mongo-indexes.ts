@@ -593,6 +593,13 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     key: { seq: -1 },
     purpose: 'the lists\' change check every few seconds: the highest seq, one index entry',
   },
+  {
+    collection: COLLECTIONS.jobStates,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: "background jobs' progress: one document per job, read and compare-and-set by _id (the job's name)",
+  },
   // idempotency keys
   {
     collection: COLLECTIONS.idempotency,

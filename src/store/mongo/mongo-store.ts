@@ -81,6 +81,8 @@ import { MongoModelReviews } from './mongo-model-reviews.js';
 import { MongoDecayModels } from './mongo-decay-models.js';
 import { MongoWarningLists } from './mongo-warning-lists.js';
 import type { MemberWarningListDoc } from '../../domain/member-warning-list.js';
+import { MongoJobStates } from './mongo-job-states.js';
+import type { JobStateDoc } from '../../domain/job-state.js';
 import type { DecayModelDoc } from '../../domain/decay-model.js';
 import type { ModelReviewDoc } from '../../domain/model-review.js';
 import type { VulnerabilityDoc } from '../../domain/vulnerability.js';
@@ -421,6 +423,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
     decayModels: new MongoDecayModels(durable<DecayModelDoc>(COLLECTIONS.decayModels)),
     warningLists: new MongoWarningLists(durable<MemberWarningListDoc>(COLLECTIONS.warningLists)),
+    jobStates: new MongoJobStates(durable<JobStateDoc>(COLLECTIONS.jobStates)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
   };
@@ -465,6 +468,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
     decayModels: mongoAccess(raw('decayModels'), 'decay model'),
     warningLists: mongoAccess(raw('warningLists'), 'warning list'),
+    jobStates: mongoAccess(raw('jobStates'), 'job state'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
       fromPortable: (doc) => personToStored(doc as unknown as PersonDoc) as unknown as Document,
@@ -495,6 +499,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   stixVersions: COLLECTIONS.stixVersions,
   decayModels: COLLECTIONS.decayModels,
   warningLists: COLLECTIONS.warningLists,
+  jobStates: COLLECTIONS.jobStates,
 };
 
 /** MongoDB collections a backup leaves out, and why (test/backup.test.ts checks that every other one is exported). */

@@ -114,6 +114,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     stixVersions: { scan: keyed('stix_versions', '_id', fromDoc), load: insert('INSERT INTO stix_versions (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     decayModels: { scan: keyed('decay_models', '_id', fromDoc), load: insert('INSERT INTO decay_models (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     warningLists: { scan: keyed('warning_lists', '_id', fromDoc), load: insert('INSERT INTO warning_lists (_id, source, name, seq, revoked, doc) VALUES (?, ?, ?, ?, ?, ?)', (d) => warningListRow(d as unknown as MemberWarningListDoc)) },
+    jobStates: { scan: keyed('job_states', '_id', fromDoc), load: insert('INSERT INTO job_states (_id, revision, doc) VALUES (?, ?, ?)', (d) => [d._id, d.revision, encodeDoc(d)]) },
     people: {
       scan: keyed('people', '_id', fromDoc),
       // The person and its identity rows (their primary key refuses an identity already linked).

@@ -50,6 +50,9 @@ export const INDICATORS: CollectionSpec = {
   lists: [
     { field: 'tags', kind: 'text' },
     { field: 'recipients', kind: 'text' },
+    // The FALSE_POSITIVE lists a value is on (excludeWarned: `NOT rid IN (rids on the viewer's lists)`,
+    // tested per row while the order's index is walked; warned claims are few).
+    { field: 'warnedBy', kind: 'text' },
   ],
   indexes: [
     // Value first: the same index answers lookups by value (lookupIndicators, publish dedup).
@@ -77,7 +80,8 @@ export const INDICATORS: CollectionSpec = {
     // Severity has no (severity, seq) index: each value is common, so a page walks seq and stops soon.
   ],
   // Visibility reads source, tlp and recipients; the common filters type, severity and revoked.
-  countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked'],
+  // warnedBy: excludeWarned counts read the count table too (most claims are on no list: few groups more).
+  countBy: ['source', 'tlp', 'recipients', 'type', 'severity', 'severityRank', 'revoked', 'warnedBy'],
   retiredIndexes: ['indicators_updatedAt_id_source_tlp'],
 };
 

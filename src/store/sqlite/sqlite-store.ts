@@ -16,6 +16,7 @@
 import { SqliteStixVersions, SqliteTaxiiStatuses, TAXII_WRITE_TABLES_DDL } from './sqlite-taxii-writes.js';
 import { DECAY_MODELS_DDL, SqliteDecayModels } from './sqlite-decay-models.js';
 import { SqliteWarningLists, WARNING_LISTS_DDL } from './sqlite-warning-lists.js';
+import { JOB_STATES_DDL, SqliteJobStates } from './sqlite-job-states.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -259,6 +260,7 @@ export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOption
     for (const sql of TAXII_WRITE_TABLES_DDL) db.exec(sql);
     for (const sql of DECAY_MODELS_DDL) db.exec(sql);
     for (const sql of WARNING_LISTS_DDL) db.exec(sql);
+    for (const sql of JOB_STATES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   // Refreshes the planner's statistics where they are stale; cheap when nothing changed.
@@ -312,6 +314,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     stixVersions: g(new SqliteStixVersions(db, statements)),
     decayModels: g(new SqliteDecayModels(statements)),
     warningLists: g(new SqliteWarningLists(statements)),
+    jobStates: g(new SqliteJobStates(statements)),
     async close() {
       if (closed) return;
       closed = true;
