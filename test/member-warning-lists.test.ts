@@ -281,6 +281,64 @@ describe('AlertFilter.excludeWarned per subscriber', () => {
   });
 });
 
+describe('excludeWarned and the stored warnedBy weigh the member lists each viewer may see', () => {
+  const LIST_VALUES = `query ($filter: IndicatorFilter) { indicators(filter: $filter, first: 50) { totalCount edges { node { value } } } }`;
+  let t: TestHub;
+  const tokens: Record<string, string> = {};
+  let listId = '';
+  const values = async (token: string, filter: Record<string, unknown> = { excludeWarned: true }) => {
+    const res = await t.gql(LIST_VALUES, { filter }, { token });
+    expect(res.body.errors).toBeUndefined();
+    const page = res.body.data.indicators;
+    const shown = page.edges.map((e: any) => e.node.value).sort();
+    expect(page.totalCount).toBe(shown.length);
+    return shown;
+  };
+  const taxiiValues = async (token: string) => {
+    const res = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/ddf9e498-e313-4c9f-a961-674ccefa2ab9/objects/?match[type]=indicator&match[x_hub_warned]=false`, { headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}` } });
+    const body = await res.json();
+    return (body.objects ?? []).map((o: any) => /'([^']+)'/.exec(o.pattern)?.[1]).sort();
+  };
+  const warnedBy = async (value: string) => (await t.hub.store.indicators.find({ value }))[0]?.warnedBy;
+
+  beforeAll(async () => {
+    t = await startTestHub();
+    tokens.owner = await t.member('xw-owner', 'TRUSTED').token(['publisher', 'reader']);
+    tokens.trusted = await t.member('xw-trusted', 'TRUSTED').token(['reader']);
+    tokens.community = await t.member('xw-community', 'COMMUNITY').token(['reader']);
+    tokens.pub = await t.member('xw-pub', 'CORE').token(['publisher', 'reader']);
+    listId = (await t.gql(PUBLISH_LIST, { input: egress() }, { token: tokens.owner })).body.data.publishWarningList.id;
+    await t.gql(PUBLISH_LIST, { input: { name: 'known', type: 'STRING', entries: ['185.220.99.2'], tlp: 'CLEAR', category: 'KNOWN' } }, { token: tokens.owner });
+    await publish(t, tokens.pub!, ['185.220.101.7', '185.220.99.1', '185.220.99.2']);
+  });
+
+  it('stores the ids of every FALSE_POSITIVE member list a value matches (not KNOWN ones), whoever may see them', async () => {
+    expect(await warnedBy('185.220.101.7')).toEqual([listId]);
+    expect(await warnedBy('185.220.99.1')).toEqual([]);
+    expect(await warnedBy('185.220.99.2')).toEqual([]);
+  });
+
+  it('leaves out, for a viewer who sees the list only, its matches: in queries, counts and TAXII', async () => {
+    expect(await values(tokens.trusted!)).toEqual(['185.220.99.1', '185.220.99.2']);
+    expect(await values(tokens.community!)).toEqual(['185.220.101.7', '185.220.99.1', '185.220.99.2']);
+    expect(await values(tokens.trusted!, { excludeWarned: false })).toEqual(['185.220.101.7', '185.220.99.1', '185.220.99.2']);
+    expect(await taxiiValues(tokens.trusted!)).toEqual(['185.220.99.1', '185.220.99.2']);
+    expect(await taxiiValues(tokens.community!)).toEqual(['185.220.101.7', '185.220.99.1', '185.220.99.2']);
+  });
+
+  it('re-flags stored claims when a list is replaced and when it is revoked (the recompute job)', async () => {
+    await t.gql(PUBLISH_LIST, { input: egress({ entries: ['185.220.99.0/24'] }) }, { token: tokens.owner! });
+    await t.hub.maintenance.recomputeWarned();
+    expect(await warnedBy('185.220.101.7')).toEqual([]);
+    expect(await warnedBy('185.220.99.1')).toEqual([listId]);
+    expect(await values(tokens.trusted!)).toEqual(['185.220.101.7']);
+    await t.gql(REVOKE_LIST, { id: listId }, { token: tokens.owner! });
+    await t.hub.maintenance.recomputeWarned();
+    expect(await warnedBy('185.220.99.1')).toEqual([]);
+    expect(await values(tokens.trusted!)).toEqual(['185.220.101.7', '185.220.99.1', '185.220.99.2']);
+  });
+});
+
 describe('lists in force across instances', () => {
   it('applies this instance\'s change at once and another instance\'s within its refresh period', async () => {
     const store = createMemoryStore();
