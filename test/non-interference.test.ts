@@ -557,6 +557,9 @@ async function runListWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     await run.gql(`${round} lookup`, `query ($values: [String!]!) { lookupIndicators(values: $values) { input known indicators { id ${WARNING_FIELDS} } } }`, { values: [...LISTED_VALUES, '185.220.101.8'] }, viewer);
     for (const id of ids) await run.gql(`${round} by id ${id}`, `query ($id: ID!, $ids: [ID!]!) { indicator(id: $id) { id ${WARNING_FIELDS} } stixBundle(ids: $ids) }`, { id, ids: [id] }, viewer);
     await run.taxii(`${round} taxii`, `${TAXII}/${COLLECTIONS.indicators}/objects/?limit=10`, viewer);
+    // excludeWarned weighs only the lists the viewer sees, whatever the claims' stored warnedBy holds.
+    await run.gql(`${round} excludeWarned`, `{ indicators(filter: { excludeWarned: true }, first: 10) { totalCount one: countUpTo(atMost: 1) { value exact } edges { cursor node { id value } } } }`, {}, viewer);
+    await run.taxii(`${round} taxii unwarned`, `${TAXII}/${COLLECTIONS.indicators}/objects/?limit=10&match[x_hub_warned]=false`, viewer);
     if (viewer) {
       // Its own publishes on listed values: the same results, warnings and stored claims.
       await run.gql(`${round} viewer publishes`, PUBLISH, { input: { idempotencyKey: `v-${round}`, indicators: ['185.220.101.9', `${round}.listed.example`, `ops-1@${round}.example`].map((v) => indicatorItem(v, 'GREEN')) } }, viewer);
@@ -570,11 +573,14 @@ async function runListWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
     }
   };
   step();
+  // The stored flags settled in both runs (in one, they name the hidden lists).
+  await run.hub.maintenance.recomputeWarned();
   await observe('r1');
   // Hidden changes: other replaces its RED list (now covering more), revokes its tier-hidden one.
   await hiddenStep(() => hiddenList({ name: 'egress', type: 'CIDR', entries: [...entries.cidr, '185.220.0.0/16'], tlp: 'RED', recipients: ['partner'] }));
   await hiddenStep(async () => hiddenTier && run.write(REVOKE_LIST, { id: hiddenByTier }, other));
   step();
+  await run.hub.maintenance.recomputeWarned();
   await observe('r2');
   const transcript = run.transcript;
   await run.dispose();
