@@ -1283,6 +1283,14 @@ describe("members' warning lists in the matrix", () => {
       const allowed = secret.minTier !== null && RANK[v] >= RANK[secret.minTier];
       expect(text.includes(secret.marker), `${v} and ${name}`).toBe(allowed);
     }
+    // excludeWarned leaves out the matches of the lists it sees, and only those.
+    await w.hub.maintenance.recomputeWarned();
+    const count = async (value: string, excludeWarned: boolean) =>
+      JSON.parse(await q(`query($f: IndicatorFilter) { indicators(filter: $f, first: 5) { totalCount } }`, { f: { value, excludeWarned } }, token)).data.indicators.totalCount as number;
+    const amberAll = await count('x.amber-hidden.example', false);
+    expect(amberAll).toBeGreaterThan(0);
+    expect(await count('x.amber-hidden.example', true), `${v}: amber-listed kept`).toBe(RANK[v] >= RANK.TRUSTED ? 0 : amberAll);
+    expect(await count('x.red-hidden.example', true), `${v}: red-listed kept`).toBe(await count('x.red-hidden.example', false));
     // A list it may not see reads, and refuses a revocation, as one that does not exist.
     const absent = `warning-list--${randomUUID()}`;
     for (const id of v === 'PUBLIC' || v === 'COMMUNITY' ? [ids.amber, ids.red] : [ids.red]) {
