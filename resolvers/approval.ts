@@ -27,6 +27,8 @@ export const approvalResolvers = {
     // The change, with the recipients list kept to the record's own member, as on the record.
     change: (r: ApprovalRequestDoc, _: unknown, { viewer }: HubContext) => ({
       ...r.change,
+      // The request beside its change: a held indicator is shown by the request's rule (resolvers/warning-hold.ts).
+      request: r,
       recipients: r.change.recipients && canSeeRecipients(viewer, { source: r.ownerMemberId }) ? r.change.recipients : null,
     }),
   },

@@ -20,6 +20,7 @@ import { federationResolvers } from './federation.js';
 import { modelReviewResolvers } from './model-review.js';
 import { warningListResolvers } from './warninglists.js';
 import { decayResolvers } from './decay.js';
+import { warningHoldResolvers } from './warning-hold.js';
 
 /** Every resolver map, one per domain, mirroring `schema/`. */
-export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers, decayResolvers, warningListResolvers];
+export const resolvers = [alertResolvers, scalarResolvers, nodeResolvers, memberResolvers, indicatorResolvers, noticeResolvers, identityResolvers, approvalResolvers, auditResolvers, stixResolvers, apiKeyResolvers, communityResolvers, personResolvers, vulnerabilityResolvers, vulnerabilityWorkflowResolvers, vulnerabilityExportResolvers, modelReviewResolvers, modelReviewFindingResolvers, mispResolvers, federationResolvers, decayResolvers, warningListResolvers, warningHoldResolvers];

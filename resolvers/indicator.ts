@@ -32,7 +32,7 @@ export const indicatorResolvers = {
     ) => {
       const { results, replayed } = await services.indicators.publish(viewer, input);
       const count = (status: string) => results.filter((r) => r.status === status).length;
-      return { results, replayed, created: count('CREATED'), updated: count('UPDATED'), rejected: count('REJECTED') };
+      return { results, replayed, created: count('CREATED'), updated: count('UPDATED'), rejected: count('REJECTED'), held: count('HELD') };
     },
     reportSighting: (
       _: unknown,

@@ -68,9 +68,6 @@ const EnvSchema = z.object({
   }).default(15_000),
   HUB_WARNINGLIST_POLICY: z
     .enum(['warn', 'hold', 'reject'], { error: () => 'HUB_WARNINGLIST_POLICY must be one of warn, hold, reject' })
-    // `hold` (a two-person PUBLISH_WARNED_INDICATOR request) is part of the contract but not built
-    // yet: refusing to start beats silently rejecting or storing what the operator asked to hold.
-    .refine((v) => v !== 'hold', { message: 'HUB_WARNINGLIST_POLICY=hold is not available yet (issue 16); use warn or reject' })
     .default('warn'),
   HUB_WS_MAX_BUFFER: z.coerce.number({ error: () => 'HUB_WS_MAX_BUFFER must be a number of bytes' }).int().min(16_384, 'HUB_WS_MAX_BUFFER must be at least 16384 bytes').default(1024 * 1024),
   HUB_INTROSPECTION: bool('HUB_INTROSPECTION').default(true),
@@ -163,7 +160,7 @@ export const ENVIRONMENT: { readonly [K in keyof typeof EnvSchema.shape]: EnvVar
   HUB_JIT_PEOPLE: { description: "make a reader-only person for a member identity provider's identity linked to nobody, instead of refusing it", default: 'false' },
   HUB_EVENT_RETENTION: { description: 'how long alert events are kept for resuming subscribers', default: '7d' },
   HUB_ALERT_HEARTBEAT: { description: 'interval of HEARTBEAT alert events; 0 for none', default: '15s' },
-  HUB_WARNINGLIST_POLICY: { description: 'what publishIndicators does with an item on a false_positive warning list: warn (store it, with the warning) or reject (refuse it); hold (a second person approves) is not available yet', default: 'warn' },
+  HUB_WARNINGLIST_POLICY: { description: 'what publishIndicators does with an item on a false_positive warning list: warn (store it, with the warning), hold (store it only when a second person approves a PUBLISH_WARNED_INDICATOR request) or reject (refuse it)', default: 'warn' },
   HUB_WS_MAX_BUFFER: { description: 'bytes a WebSocket may have queued before it is closed (4413)', default: '1048576' },
   HUB_INTROSPECTION: { description: 'whether members may introspect the schema', default: 'true' },
   HUB_RATE_LIMIT: { description: 'requests per minute per member (per IP when anonymous); 0 is off', default: '600' },
@@ -245,9 +242,9 @@ export interface HubConfig {
   alertHeartbeatMs: number;
   /**
    * What `publishIndicators` does with an item matching a `false_positive` warning list
-   * (`HUB_WARNINGLIST_POLICY`): `warn` stores it with the warning, `reject` refuses the item.
-   * Default `warn`. `hold` (store nothing, open a two-person PUBLISH_WARNED_INDICATOR request) is
-   * named by the contract but not built yet: the environment refuses it at start.
+   * (`HUB_WARNINGLIST_POLICY`): `warn` stores it with the warning, `hold` stores nothing and opens
+   * a two-person PUBLISH_WARNED_INDICATOR request (the item is published when another person
+   * approves it), `reject` refuses the item. Default `warn`.
    * See docs/intel-quality.md, "Warning lists".
    */
   warningListPolicy: 'warn' | 'hold' | 'reject';

@@ -159,6 +159,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     audit,
     events,
     warningScreen: new PublishScreen(warningLists, config.warningListPolicy, memberWarningLists),
+    holds: () => approvals,
     warnedBy,
     scoreBases,
     ...stamps,

@@ -255,7 +255,13 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
             now: clock,
           }),
           // Add objects: through the service publishIndicators and reportSighting use (docs/taxii.md).
-          writer: new TaxiiWriter({ indicators: services.indicators, statuses: store.taxiiStatuses, versions: store.stixVersions, now: clock ? () => new Date(clock()) : undefined }),
+          writer: new TaxiiWriter({
+            indicators: services.indicators,
+            statuses: store.taxiiStatuses,
+            versions: store.stixVersions,
+            heldDecisions: (ids) => services.approvals.decisionsOf(ids),
+            now: clock ? () => new Date(clock()) : undefined,
+          }),
           pipeline,
           // Basic first: SIEM connectors (Sentinel's speaks nothing else) send an API key as its password.
           challenges: ['Basic realm="the hub"', 'Bearer realm="the hub"'],

@@ -1306,3 +1306,162 @@ describe("members' warning lists in the matrix", () => {
     expect(text).not.toContain(W.owner.marker);
   });
 });
+
+/**
+ * Items held under HUB_WARNINGLIST_POLICY=hold (docs/intel-quality.md, "At publish"): not stored,
+ * so nothing of them (value, description, TLP, recipients, the id its claim will take) reaches any
+ * viewer of the matrix through any channel before a second person approves; the approval queue
+ * shows the held item only to those who could see the indicator once stored.
+ */
+describe('held items in the matrix (HUB_WARNINGLIST_POLICY=hold)', () => {
+  const H = {
+    greenValue: m('HOLDGREEN'),
+    amberValue: m('HOLDAMBER'),
+    amberDescription: m('HOLDAMBERDESC'),
+    redValue: m('HOLDRED'),
+    redDescription: m('HOLDREDDESC'),
+    /** A TLP:RED recipient nobody of the matrix is: named only by the held item's recipients. */
+    redRecipient: m('holdrecipient'),
+  };
+  let h: TestHub;
+  let horigin: string;
+  const ht: Partial<Record<Viewer, string>> = {};
+  const hstreams = {} as Record<Viewer, AlertStream>;
+  const heldIds = {} as Record<'green' | 'amber' | 'red', { request: string; target: string }>;
+  let pubApprover: string;
+  const HELD_SELECTION = `id kind status reason requestedBy { memberId userId } target { kind id node { id } } change { tlp recipients indicator { type value submittedValue tlp recipients severity confidence tags description warnings { list match } } }`;
+  const hq = async (query: string, variables: Record<string, unknown>, token?: string) => (await h.gql(query, variables, { token })).text;
+  const heldMarkers = () => [...Object.values(H), ...Object.values(heldIds).flatMap((i) => [i.request, i.target])];
+  const assertNoHeld = (v: Viewer, text: string) => {
+    for (const marker of heldMarkers()) expect(text.includes(marker), `${v} received ${marker}`).toBe(false);
+  };
+
+  beforeAll(async () => {
+    h = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 40, warningListPolicy: 'hold' } });
+    horigin = h.url.replace(/\/graphql$/, '');
+    await Promise.all([h.member('hold-pub', 'TRUSTED').token(), h.member(H.redRecipient, 'COMMUNITY').token()]);
+    for (const v of ['COMMUNITY', 'TRUSTED', 'CORE'] as const) ht[v] = await h.member(`hold-${v.toLowerCase()}`, v).token(['reader', 'publisher']);
+    for (const v of VIEWERS) hstreams[v] = await alertStream(h, ht[v]);
+    const pub = await h.tokenAs('hold-pub', 'pat@hold-pub', ['reader', 'publisher']);
+    pubApprover = await h.tokenAs('hold-pub', 'ada@hold-pub', ['reader', 'approver']);
+    const res = await h.gql(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { held results { status approvalRequest { id target { id } } } } }`, {
+      input: {
+        idempotencyKey: 'held-matrix',
+        indicators: [
+          { value: `${H.greenValue}.bit.ly`, tlp: 'GREEN', severity: 'HIGH', confidence: 70 },
+          { value: `${H.amberValue}.bit.ly`, tlp: 'AMBER', severity: 'HIGH', confidence: 70, description: H.amberDescription },
+          { value: `${H.redValue}.bit.ly`, tlp: 'RED', recipients: [H.redRecipient], severity: 'HIGH', confidence: 70, description: H.redDescription },
+        ],
+      },
+    }, { token: pub });
+    if (res.body.errors || res.body.data.publishIndicators.held !== 3) throw new Error(res.text);
+    res.body.data.publishIndicators.results.forEach((r: any, i: number) => (heldIds[(['green', 'amber', 'red'] as const)[i]!] = { request: r.approvalRequest.id, target: r.approvalRequest.target.id }));
+  });
+
+  const HCHANNELS: Channel[] = [
+    {
+      name: 'connections, counts, filters and lookups by value',
+      async run(_v, token) {
+        const texts = [await hq(CONNECTIONS, {}, token)];
+        const q = `query($v: String!) { indicators(filter: { value: $v }) { totalCount countUpTo(atMost: 1) { value exact } edges { node { id } } } lookupIndicators(values: [$v]) { input normalized type known indicators { id } } }`;
+        for (const marker of [H.greenValue, H.amberValue, H.redValue]) {
+          const hidden = await hq(q, { v: `${marker}.bit.ly` }, token);
+          expect(swap(hidden, [marker], 'X')).toBe(swap(await hq(q, { v: 'never-held.bit.ly' }, token), ['never-held'], 'X'));
+          texts.push(swap(hidden, [marker], 'X'));
+        }
+        return texts.join('\n');
+      },
+    },
+    {
+      name: 'fetch by the id the held claim will take: as a missing id (GraphQL and TAXII)',
+      async run(_v, token) {
+        const texts = [];
+        for (const { target } of Object.values(heldIds)) {
+          const missing = `indicator--${randomUUID()}`;
+          const q = `query($id: ID!) { indicator(id: $id) { id value } node(id: $id) { id } }`;
+          const hidden = await hq(q, { id: target }, token);
+          expect(swap(hidden, [target], 'X')).toBe(swap(await hq(q, { id: missing }, token), [missing], 'X'));
+          const get = async (id: string) => {
+            const res = await fetch(`${horigin}/taxii2/hub/collections/ddf9e498-e313-4c9f-a961-674ccefa2ab9/objects/${id}/`, { headers: { Accept: 'application/taxii+json;version=2.1', ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+            return `${res.status} ${await res.text()}`;
+          };
+          const taxii = await get(target);
+          expect(swap(taxii, [target], 'X')).toBe(swap(await get(missing), [missing], 'X'));
+          texts.push(swap(hidden + taxii, [target], 'X'));
+        }
+        const all = await fetch(`${horigin}/taxii2/hub/collections/ddf9e498-e313-4c9f-a961-674ccefa2ab9/objects/`, { headers: { Accept: 'application/taxii+json;version=2.1', ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+        texts.push(await all.text());
+        return texts.join('\n');
+      },
+    },
+    {
+      name: "the approval queue and the audit log, read as the viewer member's admin and approver",
+      async run(v, token) {
+        if (!token) return hq(`{ approvalRequests(first: 50) { totalCount } }`, {}, token);
+        const admin = await h.token(`hold-${v.toLowerCase()}`, ['reader', 'member-admin', 'approver']);
+        const listed = await hq(`{ approvalRequests(first: 50) { totalCount edges { node { ${HELD_SELECTION} } } } }`, {}, admin);
+        expect(JSON.parse(listed).data.approvalRequests.totalCount).toBe(0);
+        const foreign = await hq(`query($id: ID!) { approveRequest(id: $id) { id } }`.replace('query', 'mutation'), { id: heldIds.red.request }, admin);
+        const absentId = `approval--${randomUUID()}`;
+        expect(swap(foreign, [heldIds.red.request], 'X')).toBe(swap(await hq(`mutation($id: ID!) { approveRequest(id: $id) { id } }`, { id: absentId }, admin), [absentId], 'X'));
+        const audit = await hq(`query($f: AuditLogFilter) { auditLog(filter: $f, first: 500) { edges { node { action memberId target { id } summary details } } } }`, { f: { memberId: 'hold-pub' } }, admin);
+        return listed + swap(foreign, [heldIds.red.request], 'X') + audit;
+      },
+    },
+    {
+      name: 'publishing the same value itself: its own HELD item, nothing of the publisher\'s',
+      async run(v, token) {
+        if (!token) return '';
+        const res = await hq(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { held results { status warnings { list match } indicator { id } approvalRequest { ${HELD_SELECTION} } } } }`, {
+          input: { idempotencyKey: `held-dup-${v}-${randomUUID()}`, indicators: [{ value: `${H.redValue}.bit.ly`, tlp: 'GREEN', severity: 'LOW', confidence: 1 }] },
+        }, token);
+        const answer = JSON.parse(res).data.publishIndicators;
+        expect(answer.results[0]).toMatchObject({ status: 'HELD', indicator: null, approvalRequest: { requestedBy: { memberId: `hold-${v.toLowerCase()}` }, change: { indicator: { tlp: 'GREEN', description: null } } } });
+        expect(answer.results[0].approvalRequest.target.id).not.toBe(heldIds.red.target);
+        // Its own request names its own value: only that, not the publisher's description, TLP or recipient.
+        return swap(res, [H.redValue], 'X');
+      },
+    },
+    {
+      name: 'alerts over graphql-ws',
+      async run(v) {
+        await hstreams[v].nextHeartbeats();
+        expect(hstreams[v].events).toEqual([]);
+        return JSON.stringify(hstreams[v].messages);
+      },
+    },
+  ];
+
+  describe.each(VIEWERS)('a %s viewer', (viewer) => {
+    it.each(HCHANNELS.map((c) => [c.name, c] as const))('learns nothing of a held item through %s', async (_name, channel) => {
+      assertNoHeld(viewer, await channel.run(viewer, ht[viewer]));
+    });
+  });
+
+  it("shows hub-admins of other members what they could see once stored: a CORE one the GREEN and AMBER items, a COMMUNITY one the GREEN only, neither the RED one", async () => {
+    await Promise.all([h.member('hold-ops-core', 'CORE', { allowedRoles: ['reader', 'hub-admin'] }).token(['reader']), h.member('hold-ops-community', 'COMMUNITY', { allowedRoles: ['reader', 'hub-admin'] }).token(['reader'])]);
+    // The publisher's three requests (the viewers above held the RED value too, as their own GREEN items).
+    const mine = new Set(Object.values(heldIds).map((i) => i.request));
+    const list = async (token: string) => {
+      const edges = JSON.parse(await hq(`{ approvalRequests(first: 50) { edges { node { ${HELD_SELECTION} } } } }`, {}, token)).data.approvalRequests.edges;
+      const held = edges.filter((e: any) => mine.has(e.node.id));
+      expect(held).toHaveLength(3);
+      return JSON.stringify(held);
+    };
+    const core = await list(await h.tokenAs('hold-ops-core', 'cy@ops', ['reader', 'hub-admin']));
+    const community = await list(await h.tokenAs('hold-ops-community', 'cal@ops', ['reader', 'hub-admin']));
+    for (const text of [core, community]) {
+      for (const id of Object.values(heldIds)) expect(text).toContain(id.request);
+      for (const marker of [H.redValue, H.redDescription, H.redRecipient]) expect(text).not.toContain(marker);
+      expect(text).toContain(H.greenValue);
+    }
+    expect(core).toContain(H.amberValue);
+    expect(core).toContain(H.amberDescription);
+    for (const marker of [H.amberValue, H.amberDescription]) expect(community).not.toContain(marker);
+  });
+
+  it('can fail: the publishing member\'s approver sees every held item, its recipients included', async () => {
+    const text = await hq(`{ approvalRequests(first: 50) { edges { node { ${HELD_SELECTION} } } } }`, {}, pubApprover);
+    for (const marker of Object.values(H)) expect(text, marker).toContain(marker);
+  });
+});

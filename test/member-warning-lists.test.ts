@@ -260,6 +260,20 @@ describe('HUB_WARNINGLIST_POLICY=reject engages only for a list the publisher ma
   });
 });
 
+describe('HUB_WARNINGLIST_POLICY=hold engages only for a list the publisher may see', () => {
+  it('holds the TRUSTED publisher\'s item for approval and stores the COMMUNITY publisher\'s', async () => {
+    const t = await startTestHub({ config: { warningListPolicy: 'hold' } });
+    const owner = await t.member('hd-owner', 'TRUSTED').token(['publisher', 'reader']);
+    const trusted = await t.member('hd-trusted', 'TRUSTED').token(['publisher', 'reader']);
+    const community = await t.member('hd-community', 'COMMUNITY').token(['publisher', 'reader']);
+    await t.gql(PUBLISH_LIST, { input: egress() }, { token: owner });
+    const held = (await publish(t, trusted, ['185.220.101.7'])).results[0];
+    expect(held).toMatchObject({ status: 'HELD', indicator: null, warnings: [expect.objectContaining({ list: 'egress' })] });
+    const stored = (await publish(t, community, ['185.220.101.7'])).results[0];
+    expect(stored).toMatchObject({ status: 'CREATED', warnings: [] });
+  });
+});
+
 describe('AlertFilter.excludeWarned per subscriber', () => {
   afterAll(disposeStreams);
 

@@ -192,10 +192,10 @@ describe('AlertFilter.excludeWarned', () => {
 describe('HUB_WARNINGLIST_POLICY', () => {
   const env = (v?: string) => ({ PORT: '0', HUB_DATA_DIR: '/tmp/unused', ...(v === undefined ? {} : { HUB_WARNINGLIST_POLICY: v }) });
 
-  it('defaults to warn, takes reject, and names the variable when the value is unknown or not built yet (hold)', () => {
+  it('defaults to warn, takes hold and reject, and names the variable when the value is unknown', () => {
     expect(parseConfig(env()).warningListPolicy).toBe('warn');
     expect(parseConfig(env('reject')).warningListPolicy).toBe('reject');
+    expect(parseConfig(env('hold')).warningListPolicy).toBe('hold');
     expect(() => parseConfig(env('block'))).toThrow(/HUB_WARNINGLIST_POLICY must be one of warn, hold, reject/);
-    expect(() => parseConfig(env('hold'))).toThrow(/HUB_WARNINGLIST_POLICY=hold is not available yet/);
   });
 });

@@ -9,6 +9,11 @@ export interface TaxiiStatusDetail {
   id: string;
   version: string;
   message?: string;
+  /**
+   * A pending object held under HUB_WARNINGLIST_POLICY=hold: its PUBLISH_WARNED_INDICATOR request,
+   * whose decision the status shows when read. Kept in the store, never on the wire (`statusResource`).
+   */
+  approvalRequestId?: string;
 }
 
 /**
@@ -53,6 +58,12 @@ export interface StixVersionDoc {
   recordId: string;
   /** For a sighting: the count reported so far for this object, so a newer version adds only the difference. */
   count?: number;
+  /**
+   * A version held under HUB_WARNINGLIST_POLICY=hold: its PUBLISH_WARNED_INDICATOR request, and
+   * `recordId` the indicator it will become. Posting it again while the request is open answers
+   * that request (no second one); once approved it is stored; rejected or expired, a post holds it anew.
+   */
+  heldBy?: string;
   writtenAt: Date;
 }
 

@@ -3,6 +3,7 @@
  * Stored documents use these shapes in every store adapter (memory and MongoDB alike).
  */
 
+import type { HeldClaimState, HeldIndicator } from './held-indicator.js';
 import type { PeerConfig, RecordOrigin } from './peer.js';
 
 export const TIERS = ['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const;
@@ -365,6 +366,13 @@ export interface ApprovalChange {
    */
   plannedDeploymentAt?: Date;
   windowOpensAt?: Date;
+  /** PUBLISH_WARNED_INDICATOR: the held item, as approval will publish it (`change`). */
+  heldIndicator?: HeldIndicator;
+  /**
+   * PUBLISH_WARNED_INDICATOR: the member's claim on the value as the hold found it, null when it
+   * had none (`expected`); as applied, before and after.
+   */
+  claim?: HeldClaimState | null;
 }
 
 /** A request for a sensitive change, waiting for (or given) a second person's decision. */

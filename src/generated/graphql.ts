@@ -167,6 +167,12 @@ export type ApprovalChange = {
   identity: Maybe<PersonIdentity>;
   /** REGISTER_IDENTITY_PROVIDER: the registration as it will be stored. */
   identityProvider: Maybe<IdentityProvider>;
+  /**
+   * PUBLISH_WARNED_INDICATOR: the held item. Null to whoever could not see the indicator once stored
+   * (its member, TLP and recipients decide, as for the indicator): a hub-admin sees every request,
+   * but nothing of a TLP:RED item it is not a recipient of, nor of a TLP:AMBER item below TRUSTED.
+   */
+  indicator: Maybe<HeldIndicator>;
   /** RESCHEDULE_MODEL_REVIEW: the planned deployment asked for. */
   plannedDeploymentAt: Maybe<Scalars['DateTime']['output']>;
   /** REMOVE_RECIPIENTS: the new list, shown to the record's own member only (null to others). */
@@ -648,6 +654,30 @@ export type EmbargoState =
   | 'REVISE';
 
 /**
+ * An item of publishIndicators held under HUB_WARNINGLIST_POLICY=hold: validated and normalised,
+ * exactly as approval publishes it (as the member that submitted it).
+ */
+export type HeldIndicator = {
+  confidence: Scalars['Int']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  /** TLP:RED: the members and communities it will be shared with; shown to its own member only (null to others), as on the indicator. */
+  recipients: Maybe<Array<Scalars['ID']['output']>>;
+  severity: Severity;
+  /** As the publisher sent it (possibly defanged). */
+  submittedValue: Scalars['String']['output'];
+  tags: Array<Scalars['String']['output']>;
+  tlp: Tlp;
+  type: IndicatorType;
+  /** The item's, or the moment it was held when it gave none. */
+  validFrom: Scalars['DateTime']['output'];
+  validUntil: Maybe<Scalars['DateTime']['output']>;
+  /** Normalised: what the indicator will hold. */
+  value: Scalars['String']['output'];
+  /** The warning lists the value matches, as Indicator.warnings would show them to this viewer. */
+  warnings: Array<WarningListMatch>;
+};
+
+/**
  * A member's own identity provider. Tokens whose `iss` is `issuer` are verified against this
  * registration's keys only and act for its member; roles come from `rolesClaim`, capped by what the
  * hub allows the member, and never include hub-admin. See docs/identity.md.
@@ -924,6 +954,8 @@ export type MemberStatus =
   | 'SUSPENDED';
 
 export type MispAttributeResult = {
+  /** HELD: the PUBLISH_WARNED_INDICATOR request that decides the attribute (else null). */
+  approvalRequest: Maybe<ApprovalRequest>;
   /** Why it was rejected or skipped. */
   error: Maybe<ItemError>;
   /**
@@ -944,6 +976,8 @@ export type MispAttributeResult = {
 export type MispAttributeStatus =
   /** Stored as a new indicator of the caller. */
   | 'CREATED'
+  /** On a FALSE_POSITIVE warning list under HUB_WARNINGLIST_POLICY=hold: nothing stored until another person approves `approvalRequest`. */
+  | 'HELD'
   /** Mapped to an indicator, which the hub refused (`error` says why, as `publishIndicators` would). */
   | 'REJECTED'
   /**
@@ -959,6 +993,8 @@ export type MispImportResult = {
   created: Scalars['Int']['output'];
   /** The event's `uuid`. */
   eventUuid: Scalars['String']['output'];
+  /** Attributes HELD for a second person's approval. */
+  held: Scalars['Int']['output'];
   rejected: Scalars['Int']['output'];
   /**
    * True when the same event (the same attributes mapped to the same indicators) was imported by the
@@ -2646,6 +2682,7 @@ export type ResolversTypes = {
   Embargo: ResolverTypeWrapper<Embargo>;
   EmbargoState: EmbargoState;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  HeldIndicator: ResolverTypeWrapper<HeldIndicator>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentityProvider: ResolverTypeWrapper<IdentityProvider>;
   IdentityProviderInput: IdentityProviderInput;
@@ -2665,7 +2702,7 @@ export type ResolversTypes = {
   Member: ResolverTypeWrapper<MemberModel>;
   MemberKind: MemberKind;
   MemberStatus: MemberStatus;
-  MispAttributeResult: ResolverTypeWrapper<Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversTypes['Indicator']> }>;
+  MispAttributeResult: ResolverTypeWrapper<Omit<MispAttributeResult, 'approvalRequest' | 'indicator'> & { approvalRequest?: Maybe<ResolversTypes['ApprovalRequest']>, indicator?: Maybe<ResolversTypes['Indicator']> }>;
   MispAttributeStatus: MispAttributeStatus;
   MispImportResult: ResolverTypeWrapper<Omit<MispImportResult, 'results'> & { results: Array<ResolversTypes['MispAttributeResult']> }>;
   ModelRef: ResolverTypeWrapper<ModelRef>;
@@ -2774,6 +2811,7 @@ export type ResolversParentTypes = {
   DiscoveryInput: DiscoveryInput;
   Embargo: Embargo;
   Float: Scalars['Float']['output'];
+  HeldIndicator: HeldIndicator;
   ID: Scalars['ID']['output'];
   IdentityProvider: IdentityProvider;
   IdentityProviderInput: IdentityProviderInput;
@@ -2789,7 +2827,7 @@ export type ResolversParentTypes = {
   ItemError: ItemError;
   JSON: Scalars['JSON']['output'];
   Member: MemberModel;
-  MispAttributeResult: Omit<MispAttributeResult, 'indicator'> & { indicator?: Maybe<ResolversParentTypes['Indicator']> };
+  MispAttributeResult: Omit<MispAttributeResult, 'approvalRequest' | 'indicator'> & { approvalRequest?: Maybe<ResolversParentTypes['ApprovalRequest']>, indicator?: Maybe<ResolversParentTypes['Indicator']> };
   MispImportResult: Omit<MispImportResult, 'results'> & { results: Array<ResolversParentTypes['MispAttributeResult']> };
   ModelRef: ModelRef;
   ModelRefInput: ModelRefInput;
@@ -2887,6 +2925,7 @@ export type ApprovalChangeResolvers<ContextType = HubContext, ParentType extends
   embargoUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   identity?: Resolver<Maybe<ResolversTypes['PersonIdentity']>, ParentType, ContextType>;
   identityProvider?: Resolver<Maybe<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
+  indicator?: Resolver<Maybe<ResolversTypes['HeldIndicator']>, ParentType, ContextType>;
   plannedDeploymentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
@@ -3033,6 +3072,21 @@ export type EmbargoResolvers<ContextType = HubContext, ParentType extends Resolv
   state?: Resolver<ResolversTypes['EmbargoState'], ParentType, ContextType>;
 };
 
+export type HeldIndicatorResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['HeldIndicator'] = ResolversParentTypes['HeldIndicator']> = {
+  confidence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipients?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
+  severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
+  submittedValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  tlp?: Resolver<ResolversTypes['TLP'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['IndicatorType'], ParentType, ContextType>;
+  validFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  validUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  warnings?: Resolver<Array<ResolversTypes['WarningListMatch']>, ParentType, ContextType>;
+};
+
 export type IdentityProviderResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['IdentityProvider'] = ResolversParentTypes['IdentityProvider']> = {
   allowedAlgorithms?: Resolver<Array<ResolversTypes['SigningAlgorithm']>, ParentType, ContextType>;
   audience?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -3126,6 +3180,7 @@ export type MemberResolvers<ContextType = HubContext, ParentType extends Resolve
 };
 
 export type MispAttributeResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispAttributeResult'] = ResolversParentTypes['MispAttributeResult']> = {
+  approvalRequest?: Resolver<Maybe<ResolversTypes['ApprovalRequest']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['ItemError']>, ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   indicator?: Resolver<Maybe<ResolversTypes['Indicator']>, ParentType, ContextType>;
@@ -3137,6 +3192,7 @@ export type MispAttributeResultResolvers<ContextType = HubContext, ParentType ex
 export type MispImportResultResolvers<ContextType = HubContext, ParentType extends ResolversParentTypes['MispImportResult'] = ResolversParentTypes['MispImportResult']> = {
   created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   eventUuid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   results?: Resolver<Array<ResolversTypes['MispAttributeResult']>, ParentType, ContextType>;
@@ -3552,6 +3608,7 @@ export type Resolvers<ContextType = HubContext> = {
   Disclosure?: DisclosureResolvers<ContextType>;
   Discovery?: DiscoveryResolvers<ContextType>;
   Embargo?: EmbargoResolvers<ContextType>;
+  HeldIndicator?: HeldIndicatorResolvers<ContextType>;
   IdentityProvider?: IdentityProviderResolvers<ContextType>;
   IdentityProviderRegistrants?: IdentityProviderRegistrantsResolvers<ContextType>;
   Indicator?: IndicatorResolvers<ContextType>;

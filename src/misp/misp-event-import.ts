@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stringify as stableStringify } from 'safe-stable-stringify';
 import { tryNormalizeIndicator } from '../domain/normalize.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
-import type { IndicatorDoc, IndicatorInput, IndicatorType, Severity, Tlp } from '../domain/types.js';
+import type { ApprovalRequestDoc, IndicatorDoc, IndicatorInput, IndicatorType, Severity, Tlp } from '../domain/types.js';
 import { badInput } from '../errors.js';
 import { assertRole, type Viewer } from '../policy/policy.js';
 import type { IndicatorService, ItemError } from '../services/indicator-service.js';
@@ -24,7 +24,7 @@ export const MAX_MISP_ATTRIBUTES = 5_000;
 /** The confidence of an attribute that carries no `hub:confidence` tag: MISP has no confidence field. */
 export const DEFAULT_MISP_CONFIDENCE = 50;
 
-export type MispAttributeStatus = 'CREATED' | 'UPDATED' | 'REJECTED' | 'SKIPPED';
+export type MispAttributeStatus = 'CREATED' | 'UPDATED' | 'REJECTED' | 'SKIPPED' | 'HELD';
 
 export interface MispAttributeResult {
   index: number;
@@ -33,6 +33,9 @@ export interface MispAttributeResult {
   status: MispAttributeStatus;
   indicator: IndicatorDoc | null;
   error: ItemError | null;
+  /** HELD (HUB_WARNINGLIST_POLICY=hold): the PUBLISH_WARNED_INDICATOR request, as publishIndicators answers it. */
+  approvalRequestId?: string;
+  approvalRequest?: ApprovalRequestDoc;
 }
 
 export interface MispImportResult {
@@ -42,6 +45,8 @@ export interface MispImportResult {
   updated: number;
   rejected: number;
   skipped: number;
+  /** Attributes held for a second person's approval (HUB_WARNINGLIST_POLICY=hold). */
+  held: number;
   replayed: boolean;
 }
 
@@ -243,9 +248,10 @@ export async function importMispEvent(viewer: Viewer, event: unknown, indicators
     replayed = outcome.replayed;
     for (const r of outcome.results) {
       const at = publishing[r.index]!.index;
-      results[at] = { ...results[at]!, status: r.status, indicator: r.indicator, error: r.error };
+      const request = { ...(r.approvalRequestId ? { approvalRequestId: r.approvalRequestId } : {}), ...(r.approvalRequest ? { approvalRequest: r.approvalRequest } : {}) };
+      results[at] = { ...results[at]!, status: r.status, indicator: r.indicator, error: r.error, ...request };
     }
   }
   const count = (status: MispAttributeStatus) => results.filter((r) => r.status === status).length;
-  return { eventUuid: mapped.uuid, results, created: count('CREATED'), updated: count('UPDATED'), rejected: count('REJECTED'), skipped: count('SKIPPED'), replayed };
+  return { eventUuid: mapped.uuid, results, created: count('CREATED'), updated: count('UPDATED'), rejected: count('REJECTED'), skipped: count('SKIPPED'), held: count('HELD'), replayed };
 }

@@ -23,7 +23,9 @@ import type { ApprovalRepository, SequenceRepository } from '../store/ports.js';
 import { approvalStatusFilter } from '../store/queries.js';
 import type { CursorCodec } from '../util/cursor-codec.js';
 import type { AuditService } from './audit-service.js';
-import type { EventRecorder } from './event-recorder.js';
+import type { EventRecorder, RecordedChange } from './event-recorder.js';
+import type { HeldClaimState, HeldIndicator } from '../domain/held-indicator.js';
+import { mayViewHeldIndicator } from '../policy/held-indicator-visibility.js';
 import type { IdentityProviderInput, IdentityService } from './identity-service.js';
 import type { IndicatorService } from './indicator-service.js';
 import type { MemberService } from './member-service.js';
@@ -72,7 +74,12 @@ interface AppliedChange {
   before: ApprovalChange;
   after: ApprovalChange;
   record?: { before: IndicatorDoc | NoticeDoc; after: IndicatorDoc | NoticeDoc };
+  /** The events to record with the claim, when the change says them itself (a held indicator published). */
+  changes?: RecordedChange[];
 }
+
+/** The reason a held item's request carries: never the value, its TLP or its lists, which only some who see the request may see. */
+const HOLD_REASON = 'held at publish: the value is on a false-positive warning list (HUB_WARNINGLIST_POLICY=hold)';
 
 type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 type OwnRecord = { kind: 'INDICATOR'; doc: IndicatorDoc } | { kind: 'MODEL_RISK_NOTICE'; doc: NoticeDoc };
@@ -113,6 +120,24 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
       binding: `approvals|${who}`,
       codec: this.deps.cursors,
     });
+  }
+
+  /** One request, when the viewer may list it (`approvalVisibility`); else null, as for an unknown id. */
+  async visible(viewer: Viewer, id: string): Promise<ApprovalRequestDoc | null> {
+    if (viewer.kind === 'anonymous') return null;
+    const [request] = await this.deps.approvals.find({ $and: [{ _id: id }, approvalVisibility(viewer)] }, { limit: 1 });
+    return request ?? null;
+  }
+
+  /**
+   * The decision on each of these requests as of now, and its target: for the TAXII status of
+   * objects held at publish (src/taxii/taxii-writer.ts), which only the member that posted them,
+   * the requests' own member, reads. Unknown ids are absent.
+   */
+  async decisionsOf(ids: readonly string[]): Promise<Map<string, { status: ApprovalStatus; indicatorId: string }>> {
+    if (ids.length === 0) return new Map();
+    const found = await this.deps.approvals.find({ _id: { $in: [...ids] } });
+    return new Map(found.map((r) => [r._id, { status: this.statusOf(r), indicatorId: r.target.id }]));
   }
 
   /** The status as of now: a PENDING request past its `expiresAt` is EXPIRED. */
@@ -265,6 +290,16 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
     return this.insert(viewer, 'REINSTATE_MEMBER', target, memberId, { status: 'ACTIVE' }, { status: 'SUSPENDED', tier }, reason);
   }
 
+  /**
+   * Opens the PUBLISH_WARNED_INDICATOR request of an item held at publish (IndicatorService, under
+   * HUB_WARNINGLIST_POLICY=hold): decided by another person of the member holding approver, or a
+   * hub-admin (`mayDecide`), never the publisher (`isSamePerson`). `targetId` is the claim the item
+   * will write; `found` the member's claim on the value as it is now (null: none).
+   */
+  requestWarnedPublication(viewer: MemberViewer, targetId: string, held: HeldIndicator, found: HeldClaimState | null): Promise<ApprovalRequestDoc> {
+    return this.insert(viewer, 'PUBLISH_WARNED_INDICATOR', { kind: 'INDICATOR', id: targetId }, viewer.memberId, { heldIndicator: held }, { claim: found }, HOLD_REASON);
+  }
+
   /** Whether a request is still open: PENDING and not expired. */
   async isOpen(id: string): Promise<boolean> {
     const [request] = await this.deps.approvals.find({ _id: id });
@@ -332,6 +367,10 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
       throw forbidden('nobody approves a change to their own roles or identities: another person with the right must');
     }
     if (request.target.kind === 'VULNERABILITY') await this.workflow().assertMayDecide(viewer, request);
+    if (request.kind === 'PUBLISH_WARNED_INDICATOR' && !mayViewHeldIndicator(viewer, request)) {
+      // A hub-admin the item is not shared with may reject it, not publish what it cannot see.
+      throw forbidden("approving a held indicator needs a decider who could see it once stored: another person of the publishing member holding approver, or a hub-admin it is shared with (its TLP and recipients)");
+    }
     const now = this.now();
     assertOpen(request, now);
     const decision = { status: 'APPROVED', decidedBy: actorOf(viewer), decidedAt: now, decisionReason: optionalReason(reason) };
@@ -354,10 +393,17 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
       ? await this.deps.events.recording(recordKind, async () => {
           const out = await claimAndApply();
           const record = out.applied?.record;
-          return { value: out, changes: record ? [{ type: 'UPDATED' as const, doc: record.after, before: record.before }] : [] };
+          return { value: out, changes: out.applied?.changes ?? (record ? [{ type: 'UPDATED' as const, doc: record.after, before: record.before }] : []) };
         })
       : await claimAndApply();
     if (!claimed) throw await this.lostRace(id, now);
+    if (!applied && request.kind === 'PUBLISH_WARNED_INDICATOR') {
+      throw hubError(
+        'INVALID_TRANSITION',
+        'the held indicator was not published: since it was held, its member published or revoked the same value (or overrode its score), left the hub, or a recipient is gone; nothing was stored: publish it again if it is still wanted',
+        'id',
+      );
+    }
     if (!applied) {
       throw hubError(
         'INVALID_TRANSITION',
@@ -411,6 +457,11 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
     if (request.kind === 'LINK_IDENTITY') {
       const r = await this.deps.people.applyIdentityLink(target.id, change.identity!, { memberId: expected.person!.memberId });
       return r && { before: {}, after: { identity: change.identity! } };
+    }
+    if (request.kind === 'PUBLISH_WARNED_INDICATOR') {
+      const r = await this.deps.indicators.applyHeldPublication(request, now);
+      // The audit names the claim by id only (whether it was new or re-published); no version is kept after.
+      return r && { before: { claim: request.expected.claim ?? null }, after: { claim: { id: r.after._id, version: '' } }, changes: r.changes };
     }
     if (request.kind === 'REGISTER_PEER') {
       const was = this.deps.peers ? await this.deps.peers().applyApprovedRegistration(request, actorOf(approver), now) : null;

@@ -270,6 +270,10 @@ export class AuditService {
     if (request.kind === 'RESCHEDULE_MODEL_REVIEW') {
       return this.append('MODEL_REVIEW_RESCHEDULED', actor, request.ownerMemberId, { kind, id }, `rescheduled model review ${id} to ${iso(after.plannedDeploymentAt)} (${request._id})`, { ...details, by: 'APPROVAL' });
     }
+    if (request.kind === 'PUBLISH_WARNED_INDICATOR') {
+      // The publish the approval made, in the publisher's log as publishIndicators logs one (the approver its actor).
+      return this.append('PUBLISH', actor, request.ownerMemberId, { kind, id }, `published held indicator ${id} (${request._id})`, { ...details, by: 'APPROVAL' });
+    }
     if (request.kind === 'CHANGE_TIER') {
       return this.append('TIER_CHANGE', actor, id, { kind: 'MEMBER', id }, `changed the tier of member ${id} from ${before.tier} to ${after.tier} (${request._id})`, details);
     }
@@ -541,9 +545,14 @@ function changeDetails(kind: ApprovalRequestDoc['kind'], before: ApprovalChange,
       };
     case 'CLOSE_MODEL_REVIEW':
       return { plannedDeploymentAt: { from: iso(before.plannedDeploymentAt), to: iso(after.plannedDeploymentAt) } };
-    case 'PUBLISH_WARNED_INDICATOR':
-      // The held item's details are the hold slice's (issue 16): the request's target names it.
-      return {};
+    case 'PUBLISH_WARNED_INDICATOR': {
+      // Ids only: the held value, its TLP and its lists stay on the request, where who may see
+      // the held item is decided (mayViewHeldIndicator); a hub-admin reads every entry.
+      const had = before.claim?.id ?? null;
+      const stored = after.claim?.id ?? null;
+      if (!stored) return { existingClaim: had };
+      return { created: had ? [] : [stored], updated: had ? [stored] : [], rejected: [] };
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { withId } from '../domain/with-id.js';
 import type { EventRecorder, RecordedChange } from './event-recorder.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { NormalizeError, normalizeIndicator, tryNormalizeIndicator } from '../domain/normalize.js';
-import { severityRank, TLPS, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
+import { severityRank, TLPS, type ApprovalRequestDoc, type SightingDoc, type SightingKind, type IndicatorDoc, type IndicatorInput, type IndicatorType, type Tlp } from '../domain/types.js';
+import type { HeldClaimState, HeldIndicator } from '../domain/held-indicator.js';
 import { badInput, forbidden, hubError } from '../errors.js';
 import type { RecordOrigin } from '../domain/peer.js';
 import { RECORD_LIMITS } from '../domain/record-limits.js';
@@ -36,12 +37,33 @@ export interface ItemError {
 
 export interface PublishResult {
   index: number;
-  status: 'CREATED' | 'UPDATED' | 'REJECTED';
+  status: 'CREATED' | 'UPDATED' | 'REJECTED' | 'HELD';
   indicator: IndicatorDoc | null;
   error: ItemError | null;
   /** Warning-list matches of the item's value (src/warninglists/publish-screen.ts); absent: none. */
   warnings?: WarningMatch[];
+  /** HELD: the id of the PUBLISH_WARNED_INDICATOR request that decides the item. */
+  approvalRequestId?: string;
+  /** HELD, in the first answer: that request (a replay has its id only, read again as its viewer may). */
+  approvalRequest?: ApprovalRequestDoc;
 }
+
+/**
+ * Opens the two-person request of an item held under HUB_WARNINGLIST_POLICY=hold
+ * (ApprovalService.requestWarnedPublication).
+ */
+export interface WarnedPublicationRequests {
+  requestWarnedPublication(viewer: MemberViewer, targetId: string, held: HeldIndicator, found: HeldClaimState | null): Promise<ApprovalRequestDoc>;
+}
+
+/** What publishing an approved held item did: the member's claim before (null: none) and after, and the events to record. */
+export interface HeldPublication {
+  before: IndicatorDoc | null;
+  after: IndicatorDoc;
+  changes: RecordedChange[];
+}
+
+type MemberViewer = Extract<Viewer, { kind: 'member' }>;
 
 export interface PublishOutcome {
   results: PublishResult[];
@@ -82,6 +104,7 @@ interface StoredResult {
   id: string | null;
   error: ItemError | null;
   warnings?: WarningMatch[];
+  approvalRequestId?: string;
 }
 
 export interface IndicatorServiceDeps {
@@ -102,6 +125,11 @@ export interface IndicatorServiceDeps {
   scoreBases: ScoreBaseService;
   /** Screens published items against the warning lists (HUB_WARNINGLIST_POLICY). Default: no screening. */
   warningScreen?: PublishScreen;
+  /**
+   * Opens the PUBLISH_WARNED_INDICATOR request of each item held under HUB_WARNINGLIST_POLICY=hold
+   * (the approval service; a getter: the two refer to each other). Needed for policy `hold` only.
+   */
+  holds?: () => WarnedPublicationRequests;
   /**
    * Which FALSE_POSITIVE lists a value is on (stored on every claim written as `warnedBy`) and
    * which apply for a viewer (`excludeWarned`). Default: none (nothing is flagged, nothing excluded).
@@ -207,11 +235,18 @@ export class IndicatorService {
     if (existing) return this.replay(viewer, existing.requestHash, requestHash, existing.response as StoredResult[] | null);
 
     try {
-      const results = await this.apply(viewer.memberId, input.indicators, now, viewer);
+      const results = await this.apply(viewer, input.indicators, now);
       await this.deps.idempotency.complete(
         recordId,
         owner,
-        results.map((r): StoredResult => ({ index: r.index, status: r.status, id: r.indicator?._id ?? null, error: r.error, ...(r.warnings ? { warnings: r.warnings } : {}) })),
+        results.map((r): StoredResult => ({
+          index: r.index,
+          status: r.status,
+          id: r.indicator?._id ?? null,
+          error: r.error,
+          ...(r.warnings ? { warnings: r.warnings } : {}),
+          ...(r.approvalRequestId ? { approvalRequestId: r.approvalRequestId } : {}),
+        })),
       );
       const ids = (status: PublishResult['status']) => results.flatMap((r) => (r.status === status && r.indicator ? [r.indicator._id] : []));
       await this.deps.audit.indicatorsPublished(viewer, {
@@ -237,12 +272,20 @@ export class IndicatorService {
     const docs = new Map((await this.byIds(viewer, ids)).map((d) => [d._id, d]));
     return {
       replayed: true,
-      results: stored.map((r) => ({ index: r.index, status: r.status, error: r.error, indicator: r.id ? docs.get(r.id) ?? null : null, ...(r.warnings ? { warnings: r.warnings } : {}) })),
+      results: stored.map((r) => ({
+        index: r.index,
+        status: r.status,
+        error: r.error,
+        indicator: r.id ? docs.get(r.id) ?? null : null,
+        ...(r.warnings ? { warnings: r.warnings } : {}),
+        // The same request, never a second one: the resolver reads it again as this viewer may see it.
+        ...(r.approvalRequestId ? { approvalRequestId: r.approvalRequestId } : {}),
+      })),
     };
   }
 
-  /** `publisher`: whose view of members' warning lists screens the items (src/warninglists/publish-screen.ts). */
-  private async apply(source: string, items: readonly IndicatorInput[], now: Date, publisher?: Viewer): Promise<PublishResult[]> {
+  private async apply(viewer: MemberViewer, items: readonly IndicatorInput[], now: Date): Promise<PublishResult[]> {
+    const source = viewer.memberId;
     const results: PublishResult[] = new Array(items.length);
     const accepted: Array<{ index: number; upsert: ClaimUpsert }> = [];
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
@@ -260,31 +303,101 @@ export class IndicatorService {
         results[index] = { index, status: 'REJECTED', indicator: null, error: { code: err.code, message: err.message, field: err.field } };
       }
     });
-    const screened = this.screenWarnings(valid, results, publisher);
+    const held: typeof valid = [];
+    const screened = this.screenWarnings(valid, results, held, viewer);
     // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
-    const existing = await this.ownClaims(source, screened.map((v) => v.upsert.key.value));
+    const existing = await this.ownClaims(source, [...screened, ...held].map((v) => v.upsert.key.value));
     for (const v of screened) {
       const refusal = looseningRefusal(existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`), v.upsert.set);
       if (refusal) results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
       else accepted.push(v);
     }
     if (accepted.length > 0) await this.writeClaims(accepted, existing, results);
+    if (held.length > 0) await this.holdItems(viewer, held, existing, results);
     for (const v of valid) if (v.warnings.length && results[v.index]) results[v.index]!.warnings = v.warnings;
     return results;
   }
 
   /**
+   * Items held under HUB_WARNINGLIST_POLICY=hold: nothing of them is stored; each opens a
+   * PUBLISH_WARNED_INDICATOR request holding the item as normalised, the member's claim on the
+   * value as found, and the publishing person. An item that would loosen the member's own claim
+   * is refused as any such re-publication is (APPROVAL_REQUIRED): a hold is no way around
+   * requestTlpChange. The request's target is the claim the item will write: the existing one,
+   * else the id the new claim will get.
+   */
+  private async holdItems(viewer: MemberViewer, held: ReadonlyArray<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[]): Promise<void> {
+    const holds = this.deps.holds?.();
+    if (!holds) throw new Error('HUB_WARNINGLIST_POLICY=hold needs the approval service wired into the indicator service (holds)');
+    // The requests and their audit entries commit together where the store can (no half-held
+    // batch), and in one commit: one at a time, 1,000 held items took 15 s on SQLite.
+    await this.deps.events.recording('INDICATOR', async () => {
+      for (const v of held) {
+        const claim = existing.get(`${v.upsert.key.type}\u0000${v.upsert.key.value}`);
+        const refusal = looseningRefusal(claim, v.upsert.set);
+        if (refusal) {
+          results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: refusal };
+          continue;
+        }
+        const targetId = claim?._id ?? (v.upsert.onInsert._id as string);
+        const request = await holds.requestWarnedPublication(viewer, targetId, heldOf(v.upsert), claim ? claimState(claim) : null);
+        results[v.index] = { index: v.index, status: 'HELD', indicator: null, error: null, approvalRequestId: request._id, approvalRequest: request };
+      }
+      return { value: undefined, changes: [] };
+    });
+  }
+
+  /**
+   * For ApprovalService only (the approval is the authorisation): publishes the held item of an
+   * approved PUBLISH_WARNED_INDICATOR as the member that submitted it, with publishIndicators'
+   * claim semantics (upsert by source, type and value; the decay clock restarts; a PUBLISHED or
+   * UPDATED event). Only while the member is still ACTIVE, its claim on the value is still as the
+   * hold found it (nothing it published or revoked since is overwritten by the older item) and
+   * the item still validates (its recipients still known); else null, with nothing written.
+   * Runs inside the caller's event recording: the events are answered, not recorded here.
+   */
+  async applyHeldPublication(request: ApprovalRequestDoc, now: Date): Promise<HeldPublication | null> {
+    const held = request.change.heldIndicator;
+    if (!held) return null;
+    const source = request.ownerMemberId;
+    if ((await this.deps.members.get(source))?.status !== 'ACTIVE') return null;
+    const existing = await this.ownClaims(source, [held.value]);
+    const claim = existing.get(`${held.type}\u0000${held.value}`) ?? null;
+    const found = request.expected.claim ?? null;
+    const current = claim ? claimState(claim) : null;
+    if (current?.id !== found?.id || current?.version !== found?.version) return null;
+    let upsert: ClaimUpsert;
+    try {
+      upsert = this.toUpsert(source, inputOf(held), now, await this.deps.communities.knownRecipients(source, held.recipients));
+    } catch (err) {
+      if (err instanceof ItemRejected) return null;
+      throw err;
+    }
+    if (upsert.key.type !== held.type || upsert.key.value !== held.value) return null;
+    upsert.onInsert = { ...upsert.onInsert, ...withId(request.target.id) };
+    const results: PublishResult[] = [];
+    const changes: RecordedChange[] = [];
+    await this.writeClaims([{ index: 0, upsert }], existing, results, changes);
+    const after = results[0]?.indicator;
+    return after ? { before: claim, after, changes } : null;
+  }
+
+  /**
    * Applies HUB_WARNINGLIST_POLICY to the valid items (src/warninglists/publish-screen.ts): notes
    * each item's matches on it, refuses those the policy rejects (filling `results`), and answers
-   * the items to store.
+   * the items to store. `publisher`: whose view of members' lists screens them (a list it may not see neither warns nor engages the policy).
    */
-  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[], publisher?: Viewer): T[] {
+  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[], held: T[], publisher: Viewer): T[] {
     const screen = this.deps.warningScreen;
     if (!screen) return valid;
     return valid.filter((v) => {
       const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value, publisher);
       v.warnings = verdict.warnings;
       if (verdict.action === 'store') return true;
+      if (verdict.action === 'hold') {
+        held.push(v);
+        return false;
+      }
       results[v.index] = { index: v.index, status: 'REJECTED', indicator: null, error: PublishScreen.refusal(verdict.warnings) };
       return false;
     });
@@ -327,8 +440,14 @@ export class IndicatorService {
     return outcome;
   }
 
-  /** Writes accepted claims and their PUBLISHED / UPDATED / REVOKED events, committed together where the store can; fills `results`. */
-  private async writeClaims(accepted: Array<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[]): Promise<void> {
+  /**
+   * Writes accepted claims and their PUBLISHED / UPDATED / REVOKED events, committed together where
+   * the store can; fills `results`. With `into`, the caller is already recording (an approval
+   * publishing a held item): the events are added to `into` for it to record.
+   */
+  private async writeClaims(accepted: Array<{ index: number; upsert: ClaimUpsert }>, existing: Map<string, IndicatorDoc>, results: PublishResult[], into?: RecordedChange[]): Promise<void> {
+    type Write = () => Promise<{ value: undefined; changes: RecordedChange[] }>;
+    const record = into ? async (write: Write) => void into.push(...(await write()).changes) : (write: Write) => this.deps.events.recording('INDICATOR', write);
     // The score bases as the publisher's tier and the claim's false-positive reporters give them
     // now; `settle` below fixes any that a concurrent report or tier change made wrong meanwhile.
     const tiers = await this.deps.scoreBases.tiersOf(accepted.map((a) => a.upsert.key.source));
@@ -337,7 +456,7 @@ export class IndicatorService {
       Object.assign(upsert.set, scoreBasesOf({ confidence: upsert.set.confidence!, falsePositiveReporters: before?.falsePositiveReporters ?? [] }, tiers.get(upsert.key.source) ?? null));
     }
     // The claims and their PUBLISHED / UPDATED events commit together where the store can.
-    await this.deps.events.recording('INDICATOR', async () => {
+    await record(async () => {
       const firstSeq = await this.deps.sequences.next('indicators', accepted.length);
       accepted.forEach((a, i) => (a.upsert.set.seq = firstSeq + i));
       const written = await this.deps.indicators.upsertClaims(accepted.map((a) => a.upsert));
@@ -630,3 +749,37 @@ function canonicalJson(value: unknown): string {
 }
 
 
+
+/** The held form of a validated, normalised item (what its PUBLISH_WARNED_INDICATOR request keeps). */
+function heldOf(upsert: ClaimUpsert): HeldIndicator {
+  const set = upsert.set;
+  return {
+    type: upsert.key.type,
+    value: upsert.key.value,
+    submittedValue: set.submittedValue!,
+    tlp: set.tlp!,
+    recipients: set.recipients ?? [],
+    severity: set.severity!,
+    confidence: set.confidence!,
+    validFrom: set.validFrom!,
+    validUntil: set.validUntil ?? null,
+    tags: set.tags ?? [],
+    description: set.description ?? null,
+  };
+}
+
+/** The input that publishes a held item again (validated and normalised once more when approved). */
+function inputOf(held: HeldIndicator): IndicatorInput {
+  const { type, submittedValue, tlp, recipients, severity, confidence, validFrom, validUntil, tags, description } = held;
+  return { value: submittedValue, type, tlp, recipients, severity, confidence, validFrom, validUntil, tags, description };
+}
+
+/**
+ * A claim's state as far as its member wrote it: what it published (every field a publish sets
+ * but its times), its revocation and an analyst's override; not sightings, which others add.
+ */
+function claimState(doc: IndicatorDoc): HeldClaimState {
+  const { submittedValue, tlp, recipients, severity, confidence, validFrom, validUntil, tags, description, revoked, revokedReason, scoreOverride } = doc;
+  const written = { submittedValue, tlp, recipients, severity, confidence, validFrom, validUntil, tags, description, revoked, revokedReason, scoreOverride: scoreOverride ?? null };
+  return { id: doc._id, version: createHash('sha256').update(canonicalJson(written)).digest('base64url') };
+}

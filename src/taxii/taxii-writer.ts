@@ -5,6 +5,7 @@ import { mayReadTaxiiStatus, mayWriteTaxii, type Viewer } from '../policy/policy
 import type { IndicatorService } from '../services/indicator-service.js';
 import type { StixVersionRepository, TaxiiStatusRepository } from '../store/ports.js';
 import { clip } from '../util/clip.js';
+import type { ApprovalStatus } from '../domain/types.js';
 import { indicatorInputOf } from './indicator-input-of.js';
 import { canonicalTimestamp, timestampDate } from './stix-timestamp.js';
 import { TaxiiError } from './taxii-error.js';
@@ -31,6 +32,13 @@ export interface TaxiiWriterOptions {
   maxObjects?: number;
   /** How long a status resource is kept. Default TAXII_STATUS_RETENTION_MS (7 days). */
   retentionMs?: number;
+  /**
+   * The decisions on the PUBLISH_WARNED_INDICATOR requests of objects held under
+   * HUB_WARNINGLIST_POLICY=hold, by request id (ApprovalService.decisionsOf): read each time a
+   * status is read, so a held object shows as pending, then as a success once approved (with the
+   * indicator it became) or a failure once rejected or expired. Default: held objects stay pending.
+   */
+  heldDecisions?: (requestIds: readonly string[]) => Promise<Map<string, { status: ApprovalStatus; indicatorId: string }>>;
   /** Default `() => new Date()`. */
   now?: () => Date;
   /** Makes status ids. Default `crypto.randomUUID`. */
@@ -49,7 +57,8 @@ interface Item {
   modified: string;
 }
 
-type Outcome = { ok: true; detail: TaxiiStatusDetail } | { ok: false; detail: TaxiiStatusDetail };
+/** `ok`: a success, or a failure; `held`: pending, waiting for a second person's approval. */
+type Outcome = { ok: boolean; held?: true; detail: TaxiiStatusDetail };
 
 /**
  * TAXII 2.1 "Add Objects" into the indicators collection, and its status resources (docs/taxii.md,
@@ -93,6 +102,8 @@ export class TaxiiWriter {
     const outcomes: Outcome[] = new Array(objects.length);
     const fail = (index: number, id: string, version: string, message: string) => (outcomes[index] = { ok: false, detail: { id, version, message } });
     const succeed = (item: Item, message: string) => (outcomes[item.index] = { ok: true, detail: { id: item.id, version: item.version, message } });
+    const hold = (item: Item, message: string, approvalRequestId: string) =>
+      (outcomes[item.index] = { ok: false, held: true, detail: { id: item.id, version: item.version, message, approvalRequestId } });
 
     // Each object's own shape; then one version per id (the newest), the rest answered as it is after it.
     const items: Item[] = [];
@@ -114,16 +125,32 @@ export class TaxiiWriter {
     const stored = new Map((await this.options.versions.find(memberId, [...applied.map((i) => i.id), ...refs])).map((d) => [d.stixId, d]));
     // Versions written are stored together once their records are: after the publish, after each revocation or sighting.
     const unsaved: StixVersionDoc[] = [];
-    const remember = async (item: Item, recordId: string, count?: number, later = false) => {
-      const doc: StixVersionDoc = { _id: stixVersionKey(memberId, item.id), memberId, stixId: item.id, modified: item.modified, recordId, ...(count !== undefined ? { count } : {}), writtenAt: now };
+    const remember = async (item: Item, recordId: string, count?: number, later = false, heldBy?: string) => {
+      const doc: StixVersionDoc = {
+        _id: stixVersionKey(memberId, item.id), memberId, stixId: item.id, modified: item.modified, recordId,
+        ...(count !== undefined ? { count } : {}), ...(heldBy ? { heldBy } : {}), writtenAt: now,
+      };
       stored.set(item.id, doc);
       unsaved.push(doc);
       if (!later) await this.options.versions.put(unsaved.splice(0));
     };
-    /** The answer when this version or a newer one was already written: a success without a write. */
+    // Versions held for approval count as written while their request is open or once approved.
+    const heldIds = [...stored.values()].flatMap((d) => (d.heldBy ? [d.heldBy] : []));
+    const decisions = heldIds.length > 0 && this.options.heldDecisions ? await this.options.heldDecisions(heldIds) : new Map<string, { status: ApprovalStatus }>();
+    /** The answer when this version or a newer one was already written (or is held): no write. */
     const already = (item: Item): boolean => {
       const prior = stored.get(item.id);
       if (!prior || prior.modified < item.modified) return false;
+      if (prior.heldBy) {
+        const status = decisions.get(prior.heldBy)?.status;
+        if (status === 'PENDING') {
+          if (prior.modified === item.modified) hold(item, heldMessage(prior.heldBy), prior.heldBy);
+          else succeed(item, 'not applied: a newer version of this object is held for approval');
+          return true;
+        }
+        // Rejected or expired: nothing was stored, so posting it again holds it anew.
+        if (status !== 'APPROVED') return false;
+      }
       succeed(item, prior.modified === item.modified ? 'unchanged: this version is already stored' : 'not applied: a newer version of this object is stored');
       return true;
     };
@@ -144,6 +171,12 @@ export class TaxiiWriter {
       const { results } = await this.options.indicators.publish(viewer, { idempotencyKey: `taxii:${statusId}`, indicators: toPublish.map((p) => p.input.input) });
       for (const [i, result] of results.entries()) {
         const { item } = toPublish[i]!;
+        if (result.status === 'HELD' && result.approvalRequest) {
+          // Not stored yet: the version is remembered as held (a retry answers the same request), and the status shows the decision when read.
+          await remember(item, result.approvalRequest.target.id, undefined, true, result.approvalRequest._id);
+          hold(item, heldMessage(result.approvalRequest._id), result.approvalRequest._id);
+          continue;
+        }
         if (result.status === 'REJECTED' || !result.indicator) {
           fail(item.index, item.id, item.version, result.error ? `${result.error.code} (${result.error.field}): ${result.error.message}` : 'rejected');
           continue;
@@ -163,24 +196,27 @@ export class TaxiiWriter {
     for (const item of repeated) {
       const kept = newest.get(item.id)!;
       const outcome = outcomes[kept.index]!;
-      const message = kept.modified === item.modified ? outcome.detail.message! : outcome.ok ? 'not applied: a newer version of this object is in the same envelope' : outcome.detail.message!;
-      outcomes[item.index] = { ok: outcome.ok, detail: { id: item.id, version: item.version, message } };
+      const message = kept.modified === item.modified ? outcome.detail.message! : outcome.ok || outcome.held ? 'not applied: a newer version of this object is in the same envelope' : outcome.detail.message!;
+      // A repeat of a held version waits with it; an older one is not applied (a success, as for a stored one).
+      const held = outcome.held && kept.modified === item.modified;
+      outcomes[item.index] = { ok: outcome.ok || (!!outcome.held && !held), ...(held ? { held: true as const } : {}), detail: { id: item.id, version: item.version, message, ...(held ? { approvalRequestId: outcome.detail.approvalRequestId! } : {}) } };
     }
 
     const successes = outcomes.flatMap((o) => (o.ok ? [o.detail] : []));
-    const failures = outcomes.flatMap((o) => (o.ok ? [] : [o.detail]));
+    const failures = outcomes.flatMap((o) => (o.ok || o.held ? [] : [o.detail]));
+    const pendings = outcomes.flatMap((o) => (o.held ? [o.detail] : []));
     const status: TaxiiStatusDoc = {
       _id: statusId,
       memberId,
-      status: 'complete',
+      status: pendings.length > 0 ? 'pending' : 'complete',
       requestTimestamp: now,
       totalCount: objects.length,
       successCount: successes.length,
       successes,
       failureCount: failures.length,
       failures,
-      pendingCount: 0,
-      pendings: [],
+      pendingCount: pendings.length,
+      pendings,
       expiresAt: new Date(now.getTime() + this.retentionMs),
     };
     await this.options.statuses.removeExpired(now);
@@ -192,7 +228,38 @@ export class TaxiiWriter {
   async status(viewer: Viewer, id: string): Promise<TaxiiStatusDoc | null> {
     if (viewer.kind !== 'member') return null;
     const doc = await this.options.statuses.get(id, this.now());
-    return doc && mayReadTaxiiStatus(viewer, doc) ? doc : null;
+    return doc && mayReadTaxiiStatus(viewer, doc) ? this.withDecisions(doc) : null;
+  }
+
+  /**
+   * The status with its held objects' decisions as they are now (nothing is written: a decision
+   * is read, as a request's expiry is): approved, a success naming the indicator; rejected or
+   * expired, a failure; still open, pending. Complete once nothing is pending.
+   */
+  private async withDecisions(doc: TaxiiStatusDoc): Promise<TaxiiStatusDoc> {
+    const ids = doc.pendings.flatMap((p) => (p.approvalRequestId ? [p.approvalRequestId] : []));
+    if (ids.length === 0 || !this.options.heldDecisions) return doc;
+    const decisions = await this.options.heldDecisions([...new Set(ids)]);
+    const successes = [...doc.successes];
+    const failures = [...doc.failures];
+    const pendings: TaxiiStatusDetail[] = [];
+    for (const p of doc.pendings) {
+      const decision = p.approvalRequestId ? decisions.get(p.approvalRequestId) : undefined;
+      const base = { id: p.id, version: p.version };
+      if (decision?.status === 'APPROVED') successes.push({ ...base, message: `stored as ${decision.indicatorId} once a second person approved ${p.approvalRequestId}` });
+      else if (decision?.status === 'REJECTED' || decision?.status === 'EXPIRED') failures.push({ ...base, message: `not stored: ${p.approvalRequestId} was ${decision.status.toLowerCase()} (the value is on a false-positive warning list)` });
+      else pendings.push(p);
+    }
+    return {
+      ...doc,
+      status: pendings.length > 0 ? 'pending' : 'complete',
+      successCount: successes.length,
+      successes,
+      failureCount: failures.length,
+      failures,
+      pendingCount: pendings.length,
+      pendings,
+    };
   }
 
   /** The envelope's `objects`, or the TAXII refusal of the whole request. */
@@ -274,8 +341,14 @@ export function statusResource(doc: TaxiiStatusDoc): Record<string, unknown> {
     failure_count: doc.failureCount,
     ...(doc.failures.length ? { failures: doc.failures } : {}),
     pending_count: doc.pendingCount,
-    ...(doc.pendings.length ? { pendings: doc.pendings } : {}),
+    // The request id stays in the store: the message names it for the member that posted.
+    ...(doc.pendings.length ? { pendings: doc.pendings.map(({ id, version, message }) => ({ id, version, ...(message ? { message } : {}) })) } : {}),
   };
+}
+
+/** A held object's message in `pendings`: it names the request the poster may follow. */
+function heldMessage(requestId: string): string {
+  return `held for a second person's approval: the value is on a false-positive warning list (approval request ${requestId})`;
 }
 
 function unprocessable(description: string): TaxiiError {
