@@ -124,6 +124,7 @@ describe('validation', () => {
     expect(await refusal(egress({ tlp: 'RED', recipients: ['nobody'] }))).toMatchObject({ field: 'input.recipients', message: expect.stringMatching(/not a member of this hub/) });
     expect(await refusal(egress({ name: 'n'.repeat(65) }))).toMatchObject({ field: 'input.name' });
     expect(await refusal(egress({ entries: [] }))).toMatchObject({ field: 'input.entries' });
+    expect(await refusal({ name: 'many', type: 'REGEX', entries: Array.from({ length: 101 }, (_, i) => `^p${i}$`), tlp: 'GREEN' })).toMatchObject({ field: 'input.entries', message: expect.stringMatching(/at most 100 patterns/) });
     expect(await refusal(egress({ indicatorTypes: ['MD5'] }))).toMatchObject({ field: 'input.indicatorTypes', message: expect.stringMatching(/cannot match MD5/) });
     expect(await refusal(egress({ description: 'd'.repeat(4_001) }))).toMatchObject({ field: 'input.description' });
     const ok = await t.gql(PUBLISH_LIST, { input: egress({ tlp: 'RED', recipients: ['wl-partner'] }) }, { token });

@@ -147,6 +147,8 @@ export class WarningListService {
     if (name.length < 1 || name.length > L.nameChars) throw badInput(`name must be 1 to ${L.nameChars} characters`, 'input.name');
     if (!WARNING_LIST_TYPES.includes(input.type)) throw badInput(`type must be one of ${WARNING_LIST_TYPES.join(', ')}`, 'input.type');
     if (input.entries.length < 1 || input.entries.length > L.entries) throw badInput(`a list holds 1 to ${L.entries} entries (got ${input.entries.length})`, 'input.entries');
+    // Each pattern runs against every value its viewers publish and read: fewer of them than of other entries.
+    if (input.type === 'regex' && input.entries.length > L.regexEntries) throw badInput(`a REGEX list holds at most ${L.regexEntries} patterns (got ${input.entries.length}); a STRING, SUBSTRING or HOSTNAME list holds more`, 'input.entries');
     const entries: string[] = [];
     const seen = new Set<string>();
     input.entries.forEach((raw, i) => {
