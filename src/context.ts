@@ -20,6 +20,8 @@ import type { VulnerabilityDoc } from './domain/vulnerability.js';
 import type { ModelReviewService } from './services/model-review-service.js';
 import type { ReviewFindings } from './services/review-findings.js';
 import type { WarningListSet } from './warninglists/warning-list-set.js';
+import type { MemberWarningLists } from './warninglists/member-warning-lists.js';
+import type { WarningListService } from './services/warning-list-service.js';
 import type { WarnedByComputer } from './warninglists/warned-by-computer.js';
 import type { WarnedByRecompute } from './services/warned-by-recompute.js';
 import type { DecayService } from './services/decay-service.js';
@@ -51,6 +53,10 @@ export interface Services {
   reviewFindings: ReviewFindings;
   /** The warning lists loaded at start (docs/intel-quality.md, "Warning lists"). */
   warningLists: WarningListSet;
+  /** Members' own warning lists in force, matched per viewer (only the lists it may see). */
+  memberWarningLists: MemberWarningLists;
+  /** Members' own warning lists: publish, replace, revoke, read (docs/intel-quality.md, "Members' own lists"). */
+  warningListRecords: WarningListService;
   /** Which FALSE_POSITIVE lists a value is on (`warnedBy`) and which apply for a viewer (`excludeWarned`). */
   warnedBy: WarnedByComputer;
   /** Rewrites claims' `warnedBy` when lists change (`listChanged`); started by the server, not the CLI. */

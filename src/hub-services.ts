@@ -5,6 +5,8 @@
 import { WarningListSet } from './warninglists/warning-list-set.js';
 import { loadVendoredLists } from './warninglists/load-vendored-lists.js';
 import { PublishScreen } from './warninglists/publish-screen.js';
+import { MemberWarningLists } from './warninglists/member-warning-lists.js';
+import { WarningListService } from './services/warning-list-service.js';
 import { WarnedByComputer } from './warninglists/warned-by-computer.js';
 import { WarnedByRecompute } from './services/warned-by-recompute.js';
 import { randomUUID as newUUID } from 'node:crypto';
@@ -124,6 +126,14 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
   // Loaded once at start: a hub that cannot read its warning lists refuses to start.
   const warningLists = options.warningLists ?? new WarningListSet(loadVendoredLists());
   const warnedBy = new WarnedByComputer(warningLists);
+  // Members' own lists: held in memory, re-checked every few seconds for other instances' changes.
+  // Their FALSE_POSITIVE lists join warnedBy (stored on claims) as they appear, change or go, and
+  // count in a viewer's excludeWarned only where it may see them.
+  const memberWarningLists = new MemberWarningLists({
+    lists: store.warningLists,
+    onChange: ({ doc, set }) => (set && doc.category === 'false_positive' ? warnedBy.setList(doc._id, set) : warnedBy.removeList(doc._id)),
+  });
+  warnedBy.seenMemberLists((viewer) => memberWarningLists.falsePositiveIds(viewer));
   // Built here so that services changing a list can queue its re-scan; the server starts it (main.ts).
   const warnedByJob = new WarnedByRecompute({
     indicators: store.indicators,
@@ -131,6 +141,8 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     leases: store.leases,
     holder: options.instanceId ?? `services:${newUUID()}`,
     computer: warnedBy,
+    // Members' lists as the store has them now, not up to 2 s late: a scan must not flag by a list this instance has not read yet.
+    beforeTick: () => memberWarningLists.refresh(),
     onError: (err) => log.error({ err }, 'warned-by recompute failed'),
     ...(stamps.now ? { now: stamps.now } : {}),
   });
@@ -148,7 +160,7 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     idempotencyTtlMs: config.idempotencyTtlMs,
     audit,
     events,
-    warningScreen: new PublishScreen(warningLists, config.warningListPolicy),
+    warningScreen: new PublishScreen(warningLists, config.warningListPolicy, memberWarningLists),
     holds: () => approvals,
     warnedBy,
     scoreBases,
@@ -258,7 +270,21 @@ export async function buildServices(options: HubServicesOptions): Promise<HubSer
     schedule: { pocDelayMs: config.pocDelayMs },
     ...stamps,
   });
-  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, warnedBy, warnedByJob };
+  const warningListRecords = new WarningListService({
+    lists: store.warningLists,
+    sequences: store.sequences,
+    communities,
+    audit,
+    inForce: memberWarningLists,
+    vendored: warningLists,
+    // Claims' stored warnedBy follows a FALSE_POSITIVE list's publication, replacement or revocation.
+    onChanged: (doc, before) => {
+      const flagged = [doc, before].filter((d) => d?.category === 'false_positive');
+      if (flagged.length) return warnedByJob.listChanged(doc._id, [...new Set(flagged.flatMap((d) => d!.indicatorTypes))]);
+    },
+    ...stamps,
+  });
+  const services: Services = { members, indicators, notices, identity, approvals, audit, events, apiKeys, communities, people, vulnerabilities, vulnerabilityWorkflow, modelReviews, reviewFindings, peers, decay, warningLists, scoreBases, warnedBy, warnedByJob, memberWarningLists, warningListRecords };
 
   const issuedVia = options.issuedVia ?? 'hub';
   const tokens = new TokenIssuer({

@@ -159,6 +159,8 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     ...(options.warningLists ? { warningLists: options.warningLists } : {}),
   });
   const { members, events } = services;
+  // Members' warning lists read before serving: the first publish screens and flags by them.
+  await services.memberWarningLists.refresh();
   // Before serving: claims stored before their score bases existed, and tier rewrites cut short.
   const rebased = await services.scoreBases.backfill((filled) => log.info({ filled }, 'storing the score bases of indicators written by an earlier hub (the hub serves once done)'));
   if (rebased.filled > 0 || rebased.members > 0) log.info(rebased, 'stored the score bases of indicators written by an earlier hub or cut short by a restart');
@@ -303,6 +305,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
     ...(clock ? { clock } : {}),
   });
   await alerts.start();
+  services.memberWarningLists.start((err) => log.error({ err }, 'reading members\' warning lists failed'));
   const unsubscribeEvents = bus.onEvents((batch) => alerts.onEvents(batch));
   const embargoes = new EmbargoWatcher({
     notices: store.notices,
@@ -416,6 +419,7 @@ export async function startHub(config: HubConfig, options: StartOptions = {}): P
       (disposed ??= (async () => {
         clearInterval(trimmer);
         embargoes.stop();
+        services.memberWarningLists.stop();
         reviews.stop();
         disclosures.stop();
         await peerPullers.stop();

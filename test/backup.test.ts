@@ -71,6 +71,11 @@ beforeAll(async () => {
   });
   // A hub-admin's decay model, as setDecayModel stores it.
   await t.hub.store.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: now, updatedBy: 'admin@demo-isac' });
+  // A member's warning list, as publishWarningList stores it.
+  await t.hub.store.warningLists.insert({
+    _id: 'warning-list--00000000-0000-4000-8000-0000000000c1', source: 'demo-isac', name: 'egress', type: 'cidr', category: 'false_positive', indicatorTypes: ['IPV4', 'IPV6', 'CIDR'],
+    entries: ['198.51.100.0/24'], description: null, tlp: 'AMBER', recipients: [], version: 1, revoked: false, revokedReason: null, createdAt: now, updatedAt: now, seq: 1,
+  });
   // TAXII add objects: a status resource and the STIX version it wrote.
   const added = await fetch(`${t.url.replace(/\/graphql$/, '')}/taxii2/hub/collections/indicators/objects/`, {
     method: 'POST',

@@ -1213,6 +1213,100 @@ describe('model reviews in the matrix', () => {
   });
 });
 
+describe("members' warning lists in the matrix", () => {
+  const W = {
+    amberName: { marker: m('WLAMBERNAME'), minTier: 'TRUSTED' as Viewer | null },
+    amberEntry: { marker: m('WLAMBERENTRY'), minTier: 'TRUSTED' as Viewer | null },
+    amberDescription: { marker: m('WLAMBERDESC'), minTier: 'TRUSTED' as Viewer | null },
+    redName: { marker: m('WLREDNAME'), minTier: null as Viewer | null },
+    redEntry: { marker: m('WLREDENTRY'), minTier: null as Viewer | null },
+    redDescription: { marker: m('WLREDDESC'), minTier: null as Viewer | null },
+    /** The lists' publisher: `owner` is gated at TRUSTED (its CLEAR list reaches everyone). */
+    owner: { marker: m('WLOWNER'), minTier: 'TRUSTED' as Viewer | null },
+  };
+  const LIST_FIELDS = 'id name version type category indicatorTypes entryCount entries description owner { id name } tlp recipients createdAt updatedAt revoked';
+  const WARNINGS = 'warnings { list listId version category match }';
+  const VALUES = ['x.amber-hidden.example', 'x.red-hidden.example', 'x.clear-list.example'];
+  let w: TestHub;
+  const tokens: Partial<Record<Viewer, string>> = {};
+  const ids: Record<'amber' | 'red' | 'clear', string> = { amber: '', red: '', clear: '' };
+  let indicatorIds: string[] = [];
+  let recipient = '';
+  const q = async (query: string, variables: Record<string, unknown>, token?: string) => (await w.gql(query, variables, token ? { token } : {})).text;
+
+  beforeAll(async () => {
+    w = await startTestHub({ config: { anonymousReads: true, alertHeartbeatMs: 50 } });
+    const owner = await w.member(W.owner.marker, 'TRUSTED').token(['publisher', 'reader']);
+    recipient = await w.member('wl-recipient', 'COMMUNITY').token(['publisher', 'reader']);
+    const lists = [
+      ['amber', { name: W.amberName.marker, type: 'REGEX', entries: [`/^x\\.amber-hidden\\.example$|${W.amberEntry.marker}/`], tlp: 'AMBER', description: W.amberDescription.marker }],
+      ['red', { name: W.redName.marker, type: 'REGEX', entries: [`/^x\\.red-hidden\\.example$|${W.redEntry.marker}/`], tlp: 'RED', recipients: ['wl-recipient'], description: W.redDescription.marker }],
+      ['clear', { name: 'clear-list', type: 'HOSTNAME', entries: ['clear-list.example'], tlp: 'CLEAR' }],
+    ] as const;
+    for (const [key, input] of lists) {
+      const res = await w.gql(`mutation($input: WarningListInput!) { publishWarningList(input: $input) { id } }`, { input }, { token: owner });
+      expect(res.body.errors).toBeUndefined();
+      ids[key] = res.body.data.publishWarningList.id;
+    }
+    for (const v of VIEWERS.filter((v) => v !== 'PUBLIC')) tokens[v] = await w.member(`wl-${v.toLowerCase()}`, v).token(['publisher', 'reader']);
+    const pub = await w.member('wl-neutral', 'CORE').token(['publisher', 'reader']);
+    const res = await w.gql(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { indicator { id } } } }`, { input: { idempotencyKey: 'wl', indicators: VALUES.map((value) => ({ value, tlp: 'CLEAR', severity: 'LOW', confidence: 50 })) } }, { token: pub });
+    indicatorIds = res.body.data.publishIndicators.results.map((r: any) => r.indicator.id);
+  });
+
+  /** Everything a viewer gets of the lists: the lists, each by id, indicators' warnings, lookups, STIX, TAXII, its own publish results, alerts. */
+  async function observed(v: Viewer, token: string | undefined): Promise<string> {
+    const texts = [await q(`{ warningLists { ${LIST_FIELDS} } }`, {}, token)];
+    for (const id of Object.values(ids)) texts.push(await q(`query($id: ID!) { warningList(id: $id) { ${LIST_FIELDS} } }`, { id }, token));
+    texts.push(await q(`{ indicators(first: 20) { totalCount edges { node { value ${WARNINGS} } } } }`, {}, token));
+    texts.push(await q(`query($values: [String!]!) { lookupIndicators(values: $values) { input known indicators { id ${WARNINGS} } } }`, { values: VALUES }, token));
+    texts.push(await q(`query($ids: [ID!]!) { stixBundle(ids: $ids) }`, { ids: indicatorIds }, token));
+    texts.push((await get('/taxii2/hub/collections/ddf9e498-e313-4c9f-a961-674ccefa2ab9/objects/', token)).text);
+    if (token) {
+      const stream = await alertStream(w, token, { filter: { excludeWarned: false } });
+      texts.push(await q(`mutation($input: PublishIndicatorsInput!) { publishIndicators(input: $input) { results { status error { code message } ${WARNINGS} indicator { ${WARNINGS} } } } }`, { input: { idempotencyKey: `wl-${v}-${randomUUID()}`, indicators: VALUES.map((value) => ({ value, tlp: 'GREEN', severity: 'LOW', confidence: 40 })) } }, token));
+      await stream.until((s) => s.events.length >= 3, 'its own three publishes');
+      texts.push(JSON.stringify(stream.messages));
+    }
+    return texts.join('\n');
+  }
+
+  async function get(path: string, token?: string) {
+    const res = await fetch(`${w.url.replace(/\/graphql$/, '')}${path}`, { headers: { accept: 'application/taxii+json;version=2.1', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    return { status: res.status, text: await res.text() };
+  }
+
+  it.each(VIEWERS)('shows a %s viewer exactly the list secrets its tier allows, and a hidden list as an absent one', async (v) => {
+    const token = tokens[v];
+    const text = await observed(v, token);
+    for (const [name, secret] of Object.entries(W)) {
+      const allowed = secret.minTier !== null && RANK[v] >= RANK[secret.minTier];
+      expect(text.includes(secret.marker), `${v} and ${name}`).toBe(allowed);
+    }
+    // excludeWarned leaves out the matches of the lists it sees, and only those.
+    await w.hub.maintenance.recomputeWarned();
+    const count = async (value: string, excludeWarned: boolean) =>
+      JSON.parse(await q(`query($f: IndicatorFilter) { indicators(filter: $f, first: 5) { totalCount } }`, { f: { value, excludeWarned } }, token)).data.indicators.totalCount as number;
+    const amberAll = await count('x.amber-hidden.example', false);
+    expect(amberAll).toBeGreaterThan(0);
+    expect(await count('x.amber-hidden.example', true), `${v}: amber-listed kept`).toBe(RANK[v] >= RANK.TRUSTED ? 0 : amberAll);
+    expect(await count('x.red-hidden.example', true), `${v}: red-listed kept`).toBe(await count('x.red-hidden.example', false));
+    // A list it may not see reads, and refuses a revocation, as one that does not exist.
+    const absent = `warning-list--${randomUUID()}`;
+    for (const id of v === 'PUBLIC' || v === 'COMMUNITY' ? [ids.amber, ids.red] : [ids.red]) {
+      for (const query of [`query($id: ID!) { warningList(id: $id) { id } node(id: $id) { id } }`, `mutation($id: ID!) { revokeWarningList(id: $id, reason: "r") { id } }`]) {
+        expect(swap(await q(query, { id }, token), [id], 'X')).toBe(swap(await q(query, { id: absent }, token), [absent], 'X'));
+      }
+    }
+  });
+
+  it('can fail: the RED list\'s recipient sees its name and entries, its publisher everything', async () => {
+    const text = await observed('COMMUNITY', recipient);
+    for (const name of ['redName', 'redEntry', 'redDescription'] as const) expect(text, name).toContain(W[name].marker);
+    expect(text).not.toContain(W.owner.marker);
+  });
+});
+
 /**
  * Items held under HUB_WARNINGLIST_POLICY=hold (docs/intel-quality.md, "At publish"): not stored,
  * so nothing of them (value, description, TLP, recipients, the id its claim will take) reaches any

@@ -504,3 +504,122 @@ describe('non-interference: a viewer observes the same whether or not writes it 
     60_000,
   );
 });
+
+// ---- members' warning lists (issue 16, item 4) ----
+
+const LIST_FIELDS = 'id name version type category indicatorTypes entryCount entries description owner { id } tlp recipients createdAt updatedAt revoked';
+const PUBLISH_LIST = `mutation ($input: WarningListInput!) { publishWarningList(input: $input) { ${LIST_FIELDS} } }`;
+const REVOKE_LIST = `mutation ($id: ID!) { revokeWarningList(id: $id, reason: "r") { id revoked } }`;
+const WARNING_FIELDS = 'warnings { list listId version category match }';
+const LISTED_VALUES = ['185.220.101.7', 'www.listed.example', 'clean.example', 'ops-7@listed.example'];
+
+/**
+ * A world with members' lists the viewer may not see (other's RED list shared with partner; below
+ * TRUSTED, also an AMBER one), replaced and revoked between observations, against the same world
+ * without them: every list query, warning, count, lookup, publish result and refusal the viewer
+ * gets must be byte-identical.
+ */
+async function runListWorkload(tier: Tier, hidden: boolean): Promise<string[]> {
+  const run = await RunHub.start();
+  let slot = 0;
+  const step = () => run.at(++slot);
+  const hiddenStep = async (write: () => Promise<unknown>) => {
+    step();
+    if (hidden) await write();
+  };
+  run.at(0);
+  await run.register('pub', 'TRUSTED');
+  await run.register('other', 'CORE');
+  await run.register('partner', 'COMMUNITY');
+  const member = tier !== 'PUBLIC';
+  if (member) await run.register('viewer', tier as MemberTier);
+  const pub = await run.token('pub', ['reader', 'publisher']);
+  const other = await run.token('other', ['reader', 'publisher']);
+  const viewer = member ? await run.token('viewer', ['reader', 'publisher']) : undefined;
+  const admin = member ? await run.token('viewer', ['member-admin'], 'admin@viewer') : undefined;
+  const hiddenList = (input: Record<string, unknown>) => run.write(PUBLISH_LIST, { input }, other);
+  const entries = { cidr: ['185.220.101.0/24'], host: ['listed.example'], regex: ['/^ops-[0-9]+@/'] };
+
+  // Lists the viewer may not see: their ids, known to the run where they never exist.
+  const redSlot = slot + 1;
+  await hiddenStep(() => hiddenList({ name: 'egress', type: 'CIDR', entries: entries.cidr, tlp: 'RED', recipients: ['partner'] }));
+  const hiddenRed = `warning-list--${uuidAt(slotTime(redSlot), 0)}`;
+  await hiddenStep(() => hiddenList({ name: 'hosts', type: 'HOSTNAME', entries: entries.host, tlp: 'RED', recipients: ['partner'], category: 'KNOWN' }));
+  const tierSlot = slot + 1;
+  const hiddenTier = hiddenTlps(tier)[hiddenTlps(tier).length - 1];
+  await hiddenStep(async () => hiddenTier && hiddenList({ name: 'mail', type: 'REGEX', entries: entries.regex, tlp: hiddenTier }));
+  const hiddenByTier = `warning-list--${uuidAt(slotTime(tierSlot), 0)}`;
+  const absent = `warning-list--${uuidAt(slotTime(9_999), 0)}`;
+
+  // What the viewer may see: pub's CLEAR list, and pub's CLEAR indicators on listed values.
+  step();
+  await run.write(PUBLISH_LIST, { input: { name: 'pub-list', type: 'SUBSTRING', entries: ['clean'], tlp: 'CLEAR', category: 'KNOWN' } }, pub);
+  step();
+  const published = await run.write(PUBLISH, { input: { idempotencyKey: 'pub-1', indicators: LISTED_VALUES.map((v) => indicatorItem(v, 'CLEAR')) } }, pub);
+  const ids: string[] = published.publishIndicators.results.map((r: any) => r.indicator.id);
+
+  const observe = async (round: string) => {
+    await run.gql(`${round} lists`, `{ warningLists { ${LIST_FIELDS} } }`, {}, viewer);
+    for (const [name, id] of [['hidden red', hiddenRed], ['hidden by tier', hiddenByTier], ['absent', absent], ['vendored', 'misp:rfc1918']] as const) {
+      await run.gql(`${round} list ${name}`, `query ($id: ID!) { warningList(id: $id) { ${LIST_FIELDS} } node(id: $id) { id } }`, { id }, viewer);
+    }
+    await run.gql(`${round} indicators`, `{ indicators(first: 10) { totalCount edges { cursor node { id value ${WARNING_FIELDS} } } } }`, {}, viewer);
+    for (const f of [{}, { type: ['IPV4'] }, { value: '185.220.101.7' }]) await run.gql(`${round} counts ${JSON.stringify(f)}`, COUNTS, { f }, viewer);
+    await run.gql(`${round} lookup`, `query ($values: [String!]!) { lookupIndicators(values: $values) { input known indicators { id ${WARNING_FIELDS} } } }`, { values: [...LISTED_VALUES, '185.220.101.8'] }, viewer);
+    for (const id of ids) await run.gql(`${round} by id ${id}`, `query ($id: ID!, $ids: [ID!]!) { indicator(id: $id) { id ${WARNING_FIELDS} } stixBundle(ids: $ids) }`, { id, ids: [id] }, viewer);
+    await run.taxii(`${round} taxii`, `${TAXII}/${COLLECTIONS.indicators}/objects/?limit=10`, viewer);
+    // excludeWarned weighs only the lists the viewer sees, whatever the claims' stored warnedBy holds.
+    await run.gql(`${round} excludeWarned`, `{ indicators(filter: { excludeWarned: true }, first: 10) { totalCount one: countUpTo(atMost: 1) { value exact } edges { cursor node { id value } } } }`, {}, viewer);
+    await run.taxii(`${round} taxii unwarned`, `${TAXII}/${COLLECTIONS.indicators}/objects/?limit=10&match[x_hub_warned]=false`, viewer);
+    if (viewer) {
+      // Its own publishes on listed values: the same results, warnings and stored claims.
+      await run.gql(`${round} viewer publishes`, PUBLISH, { input: { idempotencyKey: `v-${round}`, indicators: ['185.220.101.9', `${round}.listed.example`, `ops-1@${round}.example`].map((v) => indicatorItem(v, 'GREEN')) } }, viewer);
+      for (const [name, id] of [['hidden red', hiddenRed], ['hidden by tier', hiddenByTier], ['absent', absent]] as const) {
+        await run.gql(`${round} revoke ${name}`, REVOKE_LIST, { id }, viewer);
+      }
+      // Its own list under a name other uses: independent.
+      step();
+      await run.gql(`${round} viewer list`, PUBLISH_LIST, { input: { name: 'egress', type: 'STRING', entries: [`${round}.example`], tlp: 'GREEN' } }, viewer);
+      await run.gql(`${round} audit`, `{ auditLog(first: 20) { totalCount edges { node { action memberId target { kind id } summary details } } } }`, {}, admin);
+    }
+  };
+  step();
+  // The stored flags settled in both runs (in one, they name the hidden lists).
+  await run.hub.maintenance.recomputeWarned();
+  await observe('r1');
+  // Hidden changes: other replaces its RED list (now covering more), revokes its tier-hidden one.
+  await hiddenStep(() => hiddenList({ name: 'egress', type: 'CIDR', entries: [...entries.cidr, '185.220.0.0/16'], tlp: 'RED', recipients: ['partner'] }));
+  await hiddenStep(async () => hiddenTier && run.write(REVOKE_LIST, { id: hiddenByTier }, other));
+  step();
+  await run.hub.maintenance.recomputeWarned();
+  await observe('r2');
+  const transcript = run.transcript;
+  await run.dispose();
+  return transcript;
+}
+
+describe("non-interference: members' warning lists a viewer may not see", () => {
+  it.each(['PUBLIC', 'COMMUNITY', 'TRUSTED', 'CORE'] as const)(
+    'leave everything a %s viewer observes byte for byte alike',
+    async (tier) => {
+      const alone = await runListWorkload(tier, false);
+      const interleaved = await runListWorkload(tier, true);
+      expect(alone.length).toBeGreaterThan(20);
+      expect(firstDifference(alone, interleaved)).toBeNull();
+    },
+    60_000,
+  );
+
+  it('can fail: the recipient of the RED list is warned by it', async () => {
+    const run = await RunHub.start();
+    run.at(0);
+    await run.register('other', 'CORE');
+    await run.register('partner', 'COMMUNITY');
+    const other = await run.token('other', ['reader', 'publisher']);
+    const partner = await run.token('partner', ['reader', 'publisher']);
+    await run.write(PUBLISH_LIST, { input: { name: 'egress', type: 'CIDR', entries: ['185.220.101.0/24'], tlp: 'RED', recipients: ['partner'] } }, other);
+    const res = await run.gql(null, PUBLISH.replace('indicator { ...I }', `indicator { id } ${WARNING_FIELDS}`).replace(/ fragment I on Indicator \{[^}]*\}/, ''), { input: { idempotencyKey: 'p', indicators: [indicatorItem('185.220.101.7', 'GREEN')] } }, partner);
+    expect(res.body.data.publishIndicators.results[0].warnings).toEqual([expect.objectContaining({ list: 'egress', match: '185.220.101.0/24' })]);
+    await run.dispose();
+  });
+});

@@ -108,14 +108,30 @@ export function indicatorVisibility(viewer: Viewer): Filter {
 }
 
 /**
+ * The filter selecting exactly the member warning lists (`publishWarningList`) `viewer` may see: a
+ * list is shared exactly as an indicator of the same source, TLP and recipients would be (its
+ * publisher always; CLEAR to all, GREEN from COMMUNITY, AMBER and AMBER_STRICT from TRUSTED; RED
+ * to its recipients, members or current members of a named community; a peer hub never RED or
+ * AMBER_STRICT). A viewer a list does not reach is warned by nothing in it, anywhere.
+ */
+export function warningListVisibility(viewer: Viewer): Filter {
+  return indicatorVisibility(viewer);
+}
+
+/**
  * The FALSE_POSITIVE warning lists whose matches `excludeWarned` leaves out for `viewer`
  * (IndicatorFilter, TAXII's `match[x_hub_warned]`, AlertFilter), by id: every vendored list
  * (`misp:<name>`: public, they say nothing about any member). Members' lists (`warning-list--<uuid>`)
  * join here for the viewers each reaches, and only those: a list a viewer may not see must never
  * change what it is served (src/warninglists/warned-by-computer.ts calls this).
  */
-export function warningListsApplying(_viewer: Viewer, vendored: readonly string[]): string[] {
-  return [...vendored];
+export function warningListsApplying(
+  _viewer: Viewer,
+  vendored: readonly string[],
+  /** The ids of the members' FALSE_POSITIVE lists `warningListVisibility` lets this viewer see (MemberWarningLists.falsePositiveIds). */
+  seenMemberLists: Iterable<string> = [],
+): string[] {
+  return [...vendored, ...seenMemberLists];
 }
 
 /** Whether embargoes hold for `viewer` on others' notices (everyone below CORE). */

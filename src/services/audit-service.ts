@@ -178,6 +178,21 @@ export class AuditService {
     return this.append('REVOKE', actor, actor.memberId, { kind: 'INDICATOR', id }, `revoked indicator ${id}`, {});
   }
 
+  /** A member published or replaced one of its warning lists (its own log; names and counts, never entries). */
+  warningListPublished(actor: MemberViewer, list: { _id: string; name: string; version: number; tlp: string; entries: readonly string[] }) {
+    return this.append('WARNING_LIST_PUBLISHED', actor, actor.memberId, { kind: 'WARNING_LIST', id: list._id }, `published warning list ${list._id} version ${list.version}, TLP:${list.tlp}`, {
+      name: list.name,
+      version: list.version,
+      tlp: list.tlp,
+      entries: list.entries.length,
+    });
+  }
+
+  /** A member withdrew one of its warning lists (its own log). */
+  warningListRevoked(actor: MemberViewer, id: string, reason: string) {
+    return this.append('WARNING_LIST_REVOKED', actor, actor.memberId, { kind: 'WARNING_LIST', id }, `revoked warning list ${id}`, { reason: clip(reason, 500) });
+  }
+
   noticePublished(actor: MemberViewer, notice: NoticeDoc) {
     return this.append('PUBLISH', actor, actor.memberId, { kind: 'MODEL_RISK_NOTICE', id: notice._id }, `published model-risk notice ${notice._id} as ${notice.status}, TLP:${notice.tlp}`, {
       status: notice.status,

@@ -338,6 +338,8 @@ export class IndicatorService {
     const recipientIds = [...new Set(items.flatMap((i) => i.recipients ?? []))];
     // Members of the hub, and communities the publisher belongs to or owns: one refusal for the rest.
     const knownMembers = await this.deps.communities.knownRecipients(source, recipientIds);
+    // Members' lists read before any item is: the screen and the stored warnedBy both match them.
+    await this.deps.warningScreen?.ready();
 
     const valid: Array<{ index: number; upsert: ClaimUpsert; warnings: WarningMatch[] }> = [];
     items.forEach((item, index) => {
@@ -349,7 +351,7 @@ export class IndicatorService {
       }
     });
     const held: typeof valid = [];
-    const screened = this.screenWarnings(valid, results, held);
+    const screened = this.screenWarnings(valid, results, held, viewer);
     // Re-publishing one's own claim must not loosen its sharing: that needs a second person.
     const existing = await this.ownClaims(source, [...screened, ...held].map((v) => v.upsert.key.value));
     for (const v of screened) {
@@ -430,13 +432,13 @@ export class IndicatorService {
   /**
    * Applies HUB_WARNINGLIST_POLICY to the valid items (src/warninglists/publish-screen.ts): notes
    * each item's matches on it, refuses those the policy rejects (filling `results`), and answers
-   * the items to store.
+   * the items to store. `publisher`: whose view of members' lists screens them (a list it may not see neither warns nor engages the policy).
    */
-  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[], held: T[]): T[] {
+  private screenWarnings<T extends { index: number; upsert: ClaimUpsert; warnings?: WarningMatch[] }>(valid: T[], results: PublishResult[], held: T[], publisher: Viewer): T[] {
     const screen = this.deps.warningScreen;
     if (!screen) return valid;
     return valid.filter((v) => {
-      const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value);
+      const verdict = screen.screen(v.upsert.key.type, v.upsert.key.value, publisher);
       v.warnings = verdict.warnings;
       if (verdict.action === 'store') return true;
       if (verdict.action === 'hold') {

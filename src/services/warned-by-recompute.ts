@@ -42,6 +42,8 @@ export interface WarnedByRecomputeOptions {
   holder: string;
   /** The lists now (what each claim's `warnedBy` must say). */
   computer: WarnedByComputer;
+  /** Run before each tick that holds the lease (the members' lists re-read); default nothing. */
+  beforeTick?: () => Promise<void>;
   /** Called with what a scheduled tick threw; the next tick tries again from the saved progress. */
   onError: (err: unknown) => void;
   /** Claims read per batch (one read, then a write for each claim whose flag changed). Default 500. */
@@ -109,6 +111,7 @@ export class WarnedByRecompute {
 
   private async run(batches: number): Promise<number> {
     if (!(await this.lease())) return 0;
+    await this.options.beforeTick?.();
     await this.queueVendoredChange();
     let written = 0;
     for (let i = 0; i < batches; i++) {

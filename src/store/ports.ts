@@ -14,6 +14,7 @@ import type { PersonDoc } from '../domain/person.js';
 import type { NewVulnerabilityDoc, VulnerabilityDoc } from '../domain/vulnerability.js';
 import type { ModelReviewDoc } from '../domain/model-review.js';
 import type { DecayModelDoc } from '../domain/decay-model.js';
+import type { MemberWarningListDoc } from '../domain/member-warning-list.js';
 import type { JobStateDoc } from '../domain/job-state.js';
 import type { StixVersionDoc, TaxiiStatusDoc } from '../domain/taxii-write.js';
 
@@ -404,6 +405,26 @@ export interface DecayModelRepository {
   put(doc: DecayModelDoc): Promise<void>;
 }
 
+/**
+ * Members' own warning lists (src/domain/member-warning-list.ts), by id; one per (source, name).
+ * Every write takes a new `seq`, so the highest one says whether anything changed since a read.
+ */
+export interface WarningListRepository {
+  /** Every list, revoked ones included, in `seq` order. */
+  all(): Promise<MemberWarningListDoc[]>;
+  /** The highest `seq` stored (0 when none): what another instance's change is noticed by. */
+  lastSeq(): Promise<number>;
+  get(id: string): Promise<MemberWarningListDoc | null>;
+  /** The member's list of that name, revoked or not. */
+  byName(source: string, name: string): Promise<MemberWarningListDoc | null>;
+  /** How many unrevoked lists the member has. */
+  countActive(source: string): Promise<number>;
+  /** Stores a new list; false (nothing written) when the member already has one of that name. */
+  insert(doc: MemberWarningListDoc): Promise<boolean>;
+  /** Replaces the list when its stored `seq` is still `expectedSeq`; false (nothing written) otherwise. */
+  replace(doc: MemberWarningListDoc, expectedSeq: number): Promise<boolean>;
+}
+
 /** Resumable background jobs' progress (src/domain/job-state.ts), by job name. A handful of documents. */
 export interface JobStateRepository {
   /** The job's stored state, or null when it never ran. */
@@ -444,6 +465,7 @@ export interface Store {
   taxiiStatuses: TaxiiStatusRepository;
   stixVersions: StixVersionRepository;
   decayModels: DecayModelRepository;
+  warningLists: WarningListRepository;
   jobStates: JobStateRepository;
   /** Every collection, raw, for export and import (src/store/backup-format.ts, docs/backup.md). */
   backup: StoreCollections;
@@ -479,6 +501,7 @@ export const STORE_COLLECTIONS = [
   'taxiiStatuses',
   'stixVersions',
   'decayModels',
+  'warningLists',
   'jobStates',
 ] as const;
 export type StoreCollectionName = (typeof STORE_COLLECTIONS)[number];

@@ -6,7 +6,12 @@ import { SubstringMatcher } from './substring-matcher.js';
 import type { ValueMatcher, WarningListType } from './warning-list.js';
 
 /** The matcher for a list's type, built once from its entries. */
-export function matcherFor(type: WarningListType, entries: readonly string[]): ValueMatcher {
+export function matcherFor(
+  type: WarningListType,
+  entries: readonly string[],
+  /** How regex entries compile (see RegexMatcher); default MISP's way. */
+  compileRegex?: (entry: string) => RegExp | null,
+): ValueMatcher {
   switch (type) {
     case 'cidr':
       return new CidrMatcher(entries);
@@ -17,6 +22,6 @@ export function matcherFor(type: WarningListType, entries: readonly string[]): V
     case 'substring':
       return new SubstringMatcher(entries);
     case 'regex':
-      return new RegexMatcher(entries);
+      return new RegexMatcher(entries, compileRegex);
   }
 }

@@ -1,6 +1,8 @@
 import type { IndicatorType } from '../domain/types.js';
+import type { Viewer } from '../policy/policy.js';
+import type { MemberWarningLists } from './member-warning-lists.js';
 import type { WarningListSet } from './warning-list-set.js';
-import type { WarningMatch } from './warning-list.js';
+import { MAX_WARNINGS_SHOWN, type WarningMatch } from './warning-list.js';
 
 /** What the hub does with an item matching a `false_positive` list (HUB_WARNINGLIST_POLICY). */
 export type WarningListPolicy = 'warn' | 'hold' | 'reject';
@@ -21,10 +23,23 @@ export class PublishScreen {
     readonly lists: WarningListSet,
     /** Default `warn`. */
     readonly policy: WarningListPolicy = 'warn',
+    /** Members' lists: those the publisher may see warn (and engage the policy) like the vendored ones. Default none. */
+    readonly memberLists?: MemberWarningLists,
   ) {}
 
-  screen(type: IndicatorType, value: string): ScreenVerdict {
-    const warnings = this.lists.matches(type, value);
+  /** Brings members' lists up to date (another instance's change) before a batch is screened. */
+  async ready(): Promise<void> {
+    await this.memberLists?.fresh();
+  }
+
+  /**
+   * One item's verdict for `publisher`: the vendored lists' matches, then those of the members'
+   * lists it may see. A list it may not see is not consulted: it neither warns nor engages the policy.
+   */
+  screen(type: IndicatorType, value: string, publisher?: Viewer): ScreenVerdict {
+    const vendored = this.lists.matches(type, value);
+    const own = publisher && this.memberLists ? this.memberLists.matches(publisher, type, value, MAX_WARNINGS_SHOWN - vendored.length) : [];
+    const warnings = own.length ? [...vendored, ...own] : vendored;
     const flagged = warnings.some((w) => w.category === 'false_positive');
     return { warnings, action: !flagged || this.policy === 'warn' ? 'store' : this.policy };
   }

@@ -7,9 +7,13 @@ import type { ValueMatcher } from './warning-list.js';
 export class RegexMatcher implements ValueMatcher {
   private readonly patterns: Array<{ re: RegExp; entry: string }> = [];
 
-  constructor(entries: readonly string[]) {
+  constructor(
+    entries: readonly string[],
+    /** How an entry compiles (null: skipped). Default: MISP's way; members' lists use `compileLinear`. */
+    compileEntry: (entry: string) => RegExp | null = (entry) => compile(entry.trim()),
+  ) {
     for (const entry of entries) {
-      const re = compile(entry.trim());
+      const re = compileEntry(entry);
       if (re) this.patterns.push({ re, entry });
     }
   }

@@ -31,6 +31,7 @@ export interface ExtraWarningList {
  */
 export class WarnedByComputer {
   private readonly extra = new Map<string, WarningListSet>();
+  private seen: (viewer: Viewer) => Iterable<string> = () => [];
   /** Bumped on every change of the extra lists: what `warnedFor` remembers per record is from one version. */
   private version = 0;
   /** Per record object (an alert round judges one event for many subscribers): its lists at `version`. */
@@ -66,9 +67,14 @@ export class WarnedByComputer {
     return [...new Set(ids)].sort();
   }
 
-  /** The FALSE_POSITIVE lists that apply for `viewer` (the policy's `warningListsApplying`). */
+  /** Says which members' FALSE_POSITIVE lists a viewer sees (MemberWarningLists.falsePositiveIds); default none. */
+  seenMemberLists(seen: (viewer: Viewer) => Iterable<string>): void {
+    this.seen = seen;
+  }
+
+  /** The FALSE_POSITIVE lists that apply for `viewer` (the policy's `warningListsApplying`): the vendored ones, and the members' it may see. */
   idsFor(viewer: Viewer): string[] {
-    return warningListsApplying(viewer, this.vendoredIds);
+    return warningListsApplying(viewer, this.vendoredIds, this.seen(viewer));
   }
 
   /**

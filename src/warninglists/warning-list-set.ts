@@ -10,9 +10,13 @@ import { MAX_WARNINGS_SHOWN, type ValueMatcher, type WarningList, type WarningMa
 export class WarningListSet {
   private readonly byType = new Map<IndicatorType, Array<{ list: WarningList; matcher: ValueMatcher }>>();
 
-  constructor(readonly lists: readonly WarningList[]) {
+  constructor(
+    readonly lists: readonly WarningList[],
+    /** How regex entries compile (see RegexMatcher); default MISP's way. Members' lists use `compileLinear`. */
+    compileRegex?: (entry: string) => RegExp | null,
+  ) {
     for (const list of lists) {
-      const matcher = matcherFor(list.type, list.entries);
+      const matcher = matcherFor(list.type, list.entries, compileRegex);
       for (const type of list.indicatorTypes) {
         if (!this.byType.has(type)) this.byType.set(type, []);
         this.byType.get(type)!.push({ list, matcher });

@@ -29,6 +29,8 @@ export const MAX_WARNINGS_SHOWN = 20;
 /** One match of an indicator value against a list: which list, its version, and the entry that matched. */
 export interface WarningMatch {
   list: string;
+  /** `misp:<name>` for a vendored list, `warning-list--<uuid>` for a member's (absent: vendored, from `list`). */
+  listId?: string;
   version: string;
   category: WarningListCategory;
   match: string;

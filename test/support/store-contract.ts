@@ -3,6 +3,7 @@
  * adapter (test/store-contract.test.ts). The filters, sorts and updates are the ones the services
  * send (queries.ts, policy.ts), so an adapter that passes runs the hub's own query logic.
  */
+import type { MemberWarningListDoc } from '../../src/domain/member-warning-list.js';
 import { withId } from '../../src/domain/with-id.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyDoc } from '../../src/domain/api-key.js';
@@ -328,6 +329,12 @@ function stixVersion(memberId: string, stixId: string, modified: string, extra: 
  * Registers the contract suite for one adapter. `makeStore` gives a fresh, empty store for each
  * test (its `close()` runs after the test); `cleanup` runs once after the suite.
  */
+/** A member's warning list as stored, for the contract. */
+function warningList(id: string, source: string, name: string, seq: number, over: Partial<MemberWarningListDoc> = {}): MemberWarningListDoc {
+  const t = new Date('2026-01-01T00:00:00Z');
+  return { _id: id, source, name, type: 'cidr', category: 'false_positive', indicatorTypes: ['IPV4', 'IPV6', 'CIDR'], entries: ['198.51.100.0/24', '203.0.113.9'], description: null, tlp: 'AMBER', recipients: [], version: 1, revoked: false, revokedReason: null, createdAt: t, updatedAt: t, seq, ...over };
+}
+
 export function storeContract(name: string, makeStore: () => Promise<Store>, cleanup?: () => Promise<void>): void {
   describe(`store contract: ${name}`, () => {
     let store: Store;
@@ -1383,6 +1390,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
         await target.taxiiStatuses.insert(taxiiStatus('s-1', 'm-a', new Date(Date.now() + 3_600_000)));
         await target.stixVersions.put([stixVersion('m-a', 'indicator--1', '2026-01-01T00:00:00.000000000Z')]);
         await target.decayModels.put({ _id: 'IPV4', lifetimeDays: 14, speed: 0.5, threshold: 30, updatedAt: at(1), updatedBy: 'alice' });
+        await target.warningLists.insert(warningList('warning-list--1', 'm-a', 'egress', 1, { updatedAt: at(1) }));
         await target.jobStates.put({ _id: 'warned-by', revision: 'r1', updatedAt: at(1), state: { fingerprint: 'f', types: ['IPV4'], scans: [] } }, null);
       }
 
@@ -1566,6 +1574,32 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, cle
           { _id: 'DOMAIN', lifetimeDays: 90, speed: 1, threshold: 20, updatedAt: t, updatedBy: 'alice' },
           { _id: 'IPV4', lifetimeDays: 7.5, speed: 2, threshold: 40, updatedAt: t, updatedBy: 'bob' },
         ]);
+      });
+    });
+
+    describe('warning lists', () => {
+      it('keeps one list per member and name, replaces by compare-and-set on seq, and reports the last seq', async () => {
+        expect(await store.warningLists.all()).toEqual([]);
+        expect(await store.warningLists.lastSeq()).toBe(0);
+        const a = warningList('warning-list--a', 'm-a', 'egress', 1);
+        expect(await store.warningLists.insert(a)).toBe(true);
+        expect(await store.warningLists.insert(warningList('warning-list--b', 'm-a', 'egress', 2))).toBe(false);
+        expect(await store.warningLists.insert(warningList('warning-list--c', 'm-b', 'egress', 3))).toBe(true);
+        expect(await store.warningLists.get('warning-list--a')).toEqual(a);
+        expect(await store.warningLists.get('warning-list--b')).toBeNull();
+        expect((await store.warningLists.byName('m-b', 'egress'))?._id).toBe('warning-list--c');
+        expect(await store.warningLists.byName('m-b', 'other')).toBeNull();
+        expect(await store.warningLists.lastSeq()).toBe(3);
+        const replaced = { ...a, entries: ['192.0.2.0/24'], version: 2, seq: 4 };
+        expect(await store.warningLists.replace(replaced, 2)).toBe(false);
+        expect(await store.warningLists.replace(replaced, 1)).toBe(true);
+        expect(await store.warningLists.replace({ ...replaced, seq: 5 }, 1)).toBe(false);
+        expect(await store.warningLists.get('warning-list--a')).toEqual(replaced);
+        expect(await store.warningLists.countActive('m-a')).toBe(1);
+        expect(await store.warningLists.replace({ ...replaced, revoked: true, revokedReason: 'gone', seq: 6 }, 4)).toBe(true);
+        expect(await store.warningLists.countActive('m-a')).toBe(0);
+        expect(await store.warningLists.lastSeq()).toBe(6);
+        expect((await store.warningLists.all()).map((l) => [l._id, l.seq])).toEqual([['warning-list--c', 3], ['warning-list--a', 6]]);
       });
     });
 

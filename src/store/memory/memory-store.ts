@@ -29,6 +29,7 @@ import { MemoryVulnerabilities } from './memory-vulnerabilities.js';
 import { MemoryModelReviews } from './memory-model-reviews.js';
 import { MemoryTaxiiStatuses } from './memory-taxii-statuses.js';
 import { MemoryDecayModels } from './memory-decay-models.js';
+import { MemoryWarningLists } from './memory-warning-lists.js';
 import { MemoryJobStates } from './memory-job-states.js';
 import { MemoryStixVersions } from './memory-stix-versions.js';
 import { collectionAccess, mapAccess } from './memory-access.js';
@@ -263,6 +264,7 @@ export function createMemoryStore(): Store {
     taxiiStatuses: new MemoryTaxiiStatuses(),
     stixVersions: new MemoryStixVersions(),
     decayModels: new MemoryDecayModels(),
+    warningLists: new MemoryWarningLists(),
     jobStates: new MemoryJobStates(),
   };
   const r = repositories;
@@ -287,6 +289,7 @@ export function createMemoryStore(): Store {
     taxiiStatuses: r.taxiiStatuses.access,
     stixVersions: r.stixVersions.access,
     decayModels: r.decayModels.access,
+    warningLists: r.warningLists.access,
     jobStates: r.jobStates.access,
   };
   return { ...repositories, backup, async close() {} };

@@ -48,6 +48,8 @@ export const COLLECTIONS = {
   stixVersions: 'stixVersions',
   /** Hub-admins' decay models, one per indicator type (see MongoDecayModels). */
   decayModels: 'decayModels',
+  /** Members' own warning lists (see MongoWarningLists). */
+  warningLists: 'warningLists',
   /** Background jobs' progress, by job name (see MongoJobStates). */
   jobStates: 'jobStates',
 } as const;

@@ -574,6 +574,26 @@ export const MONGO_INDEXES: readonly IndexDefinition[] = [
     purpose: 'decay models: one per indicator type, replaced by _id (the type) and read whole (at most ten)',
   },
   {
+    collection: COLLECTIONS.warningLists,
+    name: '_id_',
+    key: { _id: 1 },
+    builtIn: true,
+    purpose: 'member warning lists: warningList(id), revokeWarningList, and the compare-and-set replace on {_id, seq}',
+  },
+  {
+    collection: COLLECTIONS.warningLists,
+    name: 'warningLists_name',
+    key: { source: 1, name: 1 },
+    unique: true,
+    purpose: 'publishWarningList: a member\'s list by name (a republish replaces it); unique, so two concurrent first publishes of one name make one list. Also counts a member\'s lists ({source, revoked})',
+  },
+  {
+    collection: COLLECTIONS.warningLists,
+    name: 'warningLists_seq',
+    key: { seq: -1 },
+    purpose: 'the lists\' change check every few seconds: the highest seq, one index entry',
+  },
+  {
     collection: COLLECTIONS.jobStates,
     name: '_id_',
     key: { _id: 1 },

@@ -79,6 +79,8 @@ import { MongoRecords } from './mongo-records.js';
 import { MongoVulnerabilities } from './mongo-vulnerabilities.js';
 import { MongoModelReviews } from './mongo-model-reviews.js';
 import { MongoDecayModels } from './mongo-decay-models.js';
+import { MongoWarningLists } from './mongo-warning-lists.js';
+import type { MemberWarningListDoc } from '../../domain/member-warning-list.js';
 import { MongoJobStates } from './mongo-job-states.js';
 import type { JobStateDoc } from '../../domain/job-state.js';
 import type { DecayModelDoc } from '../../domain/decay-model.js';
@@ -420,6 +422,7 @@ export function createMongoStore(client: MongoClient, db: Db, options: MongoStor
     taxiiStatuses: new MongoTaxiiStatuses(durable<TaxiiStatusDoc>(COLLECTIONS.taxiiStatuses)),
     stixVersions: new MongoStixVersions(durable<StixVersionDoc>(COLLECTIONS.stixVersions)),
     decayModels: new MongoDecayModels(durable<DecayModelDoc>(COLLECTIONS.decayModels)),
+    warningLists: new MongoWarningLists(durable<MemberWarningListDoc>(COLLECTIONS.warningLists)),
     jobStates: new MongoJobStates(durable<JobStateDoc>(COLLECTIONS.jobStates)),
     backup: mongoCollections(db, retentionMs),
     close: () => (closed ??= options.onClose ? options.onClose() : client.close()),
@@ -464,6 +467,7 @@ function mongoCollections(db: Db, retentionMs: number): StoreCollections {
     taxiiStatuses: mongoAccess(raw('taxiiStatuses'), 'TAXII status'),
     stixVersions: mongoAccess(raw('stixVersions'), 'STIX version'),
     decayModels: mongoAccess(raw('decayModels'), 'decay model'),
+    warningLists: mongoAccess(raw('warningLists'), 'warning list'),
     jobStates: mongoAccess(raw('jobStates'), 'job state'),
     people: mongoAccess(raw('people'), 'person', {
       toPortable: (doc) => personFromStored(doc as unknown as PersonDoc) as unknown as StoredDocument,
@@ -494,6 +498,7 @@ export const BACKED_UP: Readonly<Record<StoreCollectionName, CollectionName>> = 
   taxiiStatuses: COLLECTIONS.taxiiStatuses,
   stixVersions: COLLECTIONS.stixVersions,
   decayModels: COLLECTIONS.decayModels,
+  warningLists: COLLECTIONS.warningLists,
   jobStates: COLLECTIONS.jobStates,
 };
 

@@ -13,6 +13,8 @@ import type { EventDoc } from '../../domain/events.js';
 import type { CollectionAccess, StoreCollections, StoredDocument } from '../ports.js';
 import type { SqliteCollection } from './sqlite-collection.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
+import { row as warningListRow } from './sqlite-warning-lists.js';
+import type { MemberWarningListDoc } from '../../domain/member-warning-list.js';
 import type { StatementCache } from './statement-cache.js';
 
 const PAGE = 1_000;
@@ -111,6 +113,7 @@ export function sqliteBackup(db: Database.Database, statements: StatementCache, 
     },
     stixVersions: { scan: keyed('stix_versions', '_id', fromDoc), load: insert('INSERT INTO stix_versions (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
     decayModels: { scan: keyed('decay_models', '_id', fromDoc), load: insert('INSERT INTO decay_models (_id, doc) VALUES (?, ?)', (d) => [d._id, encodeDoc(d)]) },
+    warningLists: { scan: keyed('warning_lists', '_id', fromDoc), load: insert('INSERT INTO warning_lists (_id, source, name, seq, revoked, doc) VALUES (?, ?, ?, ?, ?, ?)', (d) => warningListRow(d as unknown as MemberWarningListDoc)) },
     jobStates: { scan: keyed('job_states', '_id', fromDoc), load: insert('INSERT INTO job_states (_id, revision, doc) VALUES (?, ?, ?)', (d) => [d._id, d.revision, encodeDoc(d)]) },
     people: {
       scan: keyed('people', '_id', fromDoc),

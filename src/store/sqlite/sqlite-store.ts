@@ -15,6 +15,7 @@
  */
 import { SqliteStixVersions, SqliteTaxiiStatuses, TAXII_WRITE_TABLES_DDL } from './sqlite-taxii-writes.js';
 import { DECAY_MODELS_DDL, SqliteDecayModels } from './sqlite-decay-models.js';
+import { SqliteWarningLists, WARNING_LISTS_DDL } from './sqlite-warning-lists.js';
 import { JOB_STATES_DDL, SqliteJobStates } from './sqlite-job-states.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -260,6 +261,7 @@ export function openSqliteDatabase(path: string, options: Pick<SqliteStoreOption
     for (const sql of KEYED_TABLES_DDL) db.exec(sql);
     for (const sql of TAXII_WRITE_TABLES_DDL) db.exec(sql);
     for (const sql of DECAY_MODELS_DDL) db.exec(sql);
+    for (const sql of WARNING_LISTS_DDL) db.exec(sql);
     for (const sql of JOB_STATES_DDL) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
@@ -313,6 +315,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     taxiiStatuses: g(new SqliteTaxiiStatuses(statements)),
     stixVersions: g(new SqliteStixVersions(db, statements)),
     decayModels: g(new SqliteDecayModels(statements)),
+    warningLists: g(new SqliteWarningLists(statements)),
     jobStates: g(new SqliteJobStates(statements)),
     async close() {
       if (closed) return;
