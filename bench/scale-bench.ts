@@ -8,9 +8,10 @@
  * on-disk size, start-up time with the data present (the hub disposed and started again on the
  * same HUB_DATA_DIR; SQLite only, the memory store has nothing to start with), and p50/p99 over
  * HTTP, as a COMMUNITY member, of: the first list page with totalCount; filtered first pages
- * (type, TLP, severity, tags, minConfidence, updatedSince, revoked, minScore, excludeDecayed) without and with totalCount
+ * (type, TLP, severity, tags, minConfidence, updatedSince, revoked, minScore, excludeDecayed, excludeWarned) without and with totalCount
  * (and with `countUpTo`, the capped count, for tags, minConfidence, updatedSince and minScore);
- * a 1,000-value lookup; TAXII pages of 100 (first page, a deep page by `added_after`, and its
+ * first pages in SCORE order (plain, a next page by its cursor, with excludeDecayed on one type, with
+ * minScore 90); a 1,000-value lookup; TAXII pages of 100 (first page, a deep page by `added_after`, and its
  * `next`); an audit page (hub-admin); and the alert log read from a day-old position (500 events
  * after it; the store read the replay makes; SQLite only, through a second connection).
  *
@@ -83,6 +84,10 @@ const TARGETS: Record<string, number> = {
   'filter type (no count)': 20,
   'filter excludeWarned (no count)': 20,
   'filter type + totalCount': 100,
+  'order SCORE first page': 20,
+  'order SCORE next page (cursor)': 20,
+  'order SCORE + excludeDecayed, type DOMAIN': 20,
+  'order SCORE + minScore 90': 20,
   'lookup 1,000 values': 20,
   'TAXII first page (100)': 30,
   'TAXII deep page (added_after)': 30,
@@ -208,6 +213,13 @@ async function measureReads(hub: Hub, store: string, dataDir: string, runs: numb
     // The bounded count (countUpTo, default cap 10,000) where totalCount counts every match.
     if (CAPPED.has(name)) await measure(`filter ${name} + countUpTo`, async () => void (await post(hub.url, reader, page('capped'), { f })));
   }
+  // Issue 16: the SCORE order (src/services/score-merge.ts), as the COMMUNITY reader ranks by the open bases.
+  const byScore = 'query($f: IndicatorFilter, $a: String) { indicators(first: 50, filter: $f, after: $a, orderBy: { field: SCORE, direction: DESC }) { edges { node { id value type score } } pageInfo { endCursor hasNextPage } } }';
+  await measure('order SCORE first page', async () => void (await post(hub.url, reader, byScore)));
+  const second = ((await post(hub.url, reader, byScore)) as { indicators: { pageInfo: { endCursor: string } } }).indicators.pageInfo.endCursor;
+  await measure('order SCORE next page (cursor)', async () => void (await post(hub.url, reader, byScore, { a: second })));
+  await measure('order SCORE + excludeDecayed, type DOMAIN', async () => void (await post(hub.url, reader, byScore, { f: { excludeDecayed: true, type: ['DOMAIN'] } })));
+  await measure('order SCORE + minScore 90', async () => void (await post(hub.url, reader, byScore, { f: { minScore: 90 } })));
   // Half known (every 7th seeded item), half unknown.
   const known = Array.from({ length: 500 }, (_, k) => generate(0, (k * 7919) % size, TYPES).value);
   const unknown = Array.from({ length: 500 }, (_, k) => generate(2, k, TYPES).value);
