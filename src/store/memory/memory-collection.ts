@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { Query, update as applyUpdate } from 'mingo';
+import { Query } from 'mingo';
+import { applyUpdate } from '../apply-update.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
 import { compileFilter } from './compile-filter.js';
@@ -139,7 +140,7 @@ export class MemoryCollection<T extends Doc> {
     const [current] = this.find(filter, { limit: 1 });
     if (!current) return null;
     const next = { ...current } as T;
-    applyUpdate(next, update as Parameters<typeof applyUpdate>[1], undefined, undefined, { cloneMode: 'deep' });
+    applyUpdate(next as unknown as Record<string, unknown>, update);
     this.put(next);
     return next;
   }

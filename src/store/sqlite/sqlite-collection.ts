@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { update as applyUpdate } from 'mingo';
+import { applyUpdate } from '../apply-update.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc } from '../ports.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
@@ -444,8 +444,8 @@ export class SqliteCollection<T extends { _id: string }> {
   }
 
   /**
-   * Applies a MongoDB update document (`$set`, `$inc`, `$max`... through mingo, as the embedded
-   * store does) to the first match, in one immediate transaction: a compare-and-set across
+   * Applies a MongoDB update document (`$set`, `$inc`, `$max`...: src/store/apply-update.ts, as
+   * the embedded store does) to the first match, in one immediate transaction: a compare-and-set across
    * processes too. The document after the update, or null.
    */
   updateOne(filter: Filter, update: UpdateDoc): T | null {
@@ -455,7 +455,7 @@ export class SqliteCollection<T extends { _id: string }> {
         const row = this.statements.get(sql).pluck(false).get(...params) as Row | undefined;
         if (!row) return null;
         const next = decodeDoc<T>(row.doc);
-        applyUpdate(next as unknown as Record<string, unknown>, update as Parameters<typeof applyUpdate>[1], undefined, undefined, { cloneMode: 'deep' });
+        applyUpdate(next as unknown as Record<string, unknown>, update);
         this.put(next);
         return next;
       })
