@@ -196,6 +196,31 @@ describe('publishIndicators under HUB_WARNINGLIST_POLICY=hold', () => {
     await t.gql(REJECT, { id: first.results[0].approvalRequest.id, reason: 'cleanup' }, { token: tok.pub });
   });
 
+  it('answers the same item published again under another key with its open request; another item, claim state or person opens its own', async () => {
+    const before = data(await t.gql(LIST, {}, { token: tok.hubAdmin })).approvalRequests.totalCount;
+    const items = [item('8.8.4.4', { tlp: 'AMBER' })];
+    const first = (await publish(items)).results[0].approvalRequest;
+    const again = await publish(items);
+    expect(again.replayed).toBe(false);
+    expect(again.results[0]).toMatchObject({ status: 'HELD', approvalRequest: { id: first.id, status: 'PENDING' } });
+    expect(data(await t.gql(LIST, {}, { token: tok.hubAdmin })).approvalRequests.totalCount).toBe(before + 1);
+    // Changed (confidence 81), or the same item from another person of the member: new requests.
+    const changed = (await publish([item('8.8.4.4', { tlp: 'AMBER', confidence: 81 })])).results[0].approvalRequest;
+    expect(changed.id).not.toBe(first.id);
+    const byColleague = (await publish(items, tok.colleague)).results[0].approvalRequest;
+    expect(byColleague.id).not.toBe(first.id);
+    const pending = async () =>
+      data(await t.gql(LIST, {}, { token: tok.hubAdmin })).approvalRequests.edges.map((e: any) => e.node).filter((r: any) => r.status === 'PENDING' && r.change.indicator?.value === '8.8.4.4');
+    expect((await pending()).map((r: any) => `${r.requestedBy.userId} ${r.change.indicator.confidence}`).sort()).toEqual(['carol@lab 80', 'pub@lab 80', 'pub@lab 81']);
+    expect(data(await t.gql(LIST, {}, { token: tok.hubAdmin })).approvalRequests.totalCount).toBe(before + 3);
+    // Once decided, the item held again opens a new request.
+    await t.gql(REJECT, { id: first.id, reason: 'cleanup' }, { token: tok.pub });
+    const fresh = (await publish(items)).results[0].approvalRequest;
+    expect(fresh.id).not.toBe(first.id);
+    for (const r of await pending()) await t.gql(REJECT, { id: r.id, reason: 'cleanup' }, { token: tok.hubAdmin });
+    expect(await pending()).toEqual([]);
+  });
+
   it('publishes the item as the member once another person approves: visible as the indicator is, with its warnings, a PUBLISHED alert and a PUBLISH audit entry; once only', async () => {
     const approved = data(await t.gql(APPROVE, { id: held.id }, { token: tok.alice })).approveRequest;
     expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: { userId: 'alice@lab' }, target: { id: held.target.id, node: { id: held.target.id, value: '8.8.8.8' } } });

@@ -1,3 +1,4 @@
+import { stringify as stableStringify } from 'safe-stable-stringify';
 import { clip } from '../util/clip.js';
 import { actorRefOf as actorOf } from '../domain/actor-ref-of.js';
 import { randomUUID } from 'node:crypto';
@@ -296,7 +297,24 @@ export class ApprovalService implements PersonApprovals, WorkflowApprovals, Revi
    * hub-admin (`mayDecide`), never the publisher (`isSamePerson`). `targetId` is the claim the item
    * will write; `found` the member's claim on the value as it is now (null: none).
    */
-  requestWarnedPublication(viewer: MemberViewer, targetId: string, held: HeldIndicator, found: HeldClaimState | null): Promise<ApprovalRequestDoc> {
+  async requestWarnedPublication(viewer: MemberViewer, targetId: string, held: HeldIndicator, found: HeldClaimState | null): Promise<ApprovalRequestDoc> {
+    // The same person holding the same item again while its request is open (a second publish of
+    // it under another idempotency key, a client's retry after a lost answer): the open request
+    // answers it, so approvers are not asked twice. Another item, claim state or person: a new one.
+    // (Two such publishes at the same instant may still open two: no unique index holds them apart.)
+    const open = await this.deps.approvals.find({
+      kind: 'PUBLISH_WARNED_INDICATOR',
+      ownerMemberId: viewer.memberId,
+      'requestedBy.userId': viewer.userId,
+      // The value, not the claim id: without a claim, each hold names a fresh id for the one it would write.
+      'change.heldIndicator.value': held.value,
+      status: 'PENDING',
+      expiresAt: { $gt: this.now() },
+    });
+    // validFrom aside: left out of an item, it is the instant of each publish.
+    const itemOf = (h: HeldIndicator | null | undefined) => stableStringify(h ? { ...h, validFrom: null } : null);
+    const same = open.find((r) => itemOf(r.change.heldIndicator) === itemOf(held) && stableStringify(r.expected.claim ?? null) === stableStringify(found));
+    if (same) return same;
     return this.insert(viewer, 'PUBLISH_WARNED_INDICATOR', { kind: 'INDICATOR', id: targetId }, viewer.memberId, { heldIndicator: held }, { claim: found }, HOLD_REASON);
   }
 

@@ -175,6 +175,8 @@ export const APPROVALS: CollectionSpec = {
     // A person's open requests (Person.pendingApprovals), and who decides a role grant (approvalVisibility).
     { field: 'target.kind', kind: 'text' },
     { field: 'change.role', kind: 'text' },
+    // An item held again while its request is open answers with that request (ApprovalService.requestWarnedPublication).
+    { field: 'change.heldIndicator.value', kind: 'text' },
     // The undo of an approval whose change no longer applies matches the claim it made (ApprovalService.approve).
     { field: 'decidedAt', kind: 'date' },
     { field: 'decidedBy.userId', kind: 'text' },
@@ -187,6 +189,7 @@ export const APPROVALS: CollectionSpec = {
     { columns: ['ownerMemberId', 'seq'], purpose: 'requests an approver or member-admin may decide' },
     { columns: ['requestedBy_memberId', 'requestedBy_userId', 'seq'], purpose: 'requests a person made' },
     { columns: ['status', 'expiresAt'], purpose: 'pending and expired requests' },
+    { columns: ['change_heldIndicator_value'], purpose: "a held item's open request, found when the same item is held again" },
   ],
 };
 
