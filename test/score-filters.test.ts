@@ -121,7 +121,9 @@ describe.each(STORES)('score filters on the %s store', (store) => {
 
   it('pages and counts agree with every shown score as scores decay over days, weeks and months', async () => {
     await everyoneAgrees();
-    for (const days of [3, 7, 7, 5, 10, 60, 120]) {
+    // On MongoDB (the emulator in CI reads without indexes: each list costs a scan) fewer instants: the
+    // store contract checks its score query against decayScore on both sides of every crossing.
+    for (const days of store === 'mongodb' ? [10, 120] : [3, 7, 7, 5, 10, 60, 120]) {
       clock += days * DAY;
       await everyoneAgrees();
     }
