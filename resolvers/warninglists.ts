@@ -4,18 +4,12 @@ import type { PublishResult } from '../src/services/indicator-service.js';
 import type { WarningListView } from '../src/services/warning-list-service.js';
 import { canSeeRecipients } from '../src/policy/policy.js';
 import { VENDORED_WARNING_LIST_ID_PREFIX } from '../src/domain/member-warning-list.js';
-import { MAX_WARNINGS_SHOWN, type WarningListCategory, type WarningListType, type WarningMatch } from '../src/warninglists/warning-list.js';
+import { MAX_WARNINGS_SHOWN, type WarningList, type WarningListCategory, type WarningListType, type WarningMatch } from '../src/warninglists/warning-list.js';
 
 /** A list as the WarningList type resolves it: `source` at the top, where `@minTier` and `canSeeRecipients` look for the owner. */
-interface WarningListShape {
+interface WarningListShape extends WarningList {
   id: string;
   source: string | null;
-  name: string;
-  version: string;
-  type: WarningListType;
-  category: WarningListCategory;
-  indicatorTypes: readonly IndicatorType[];
-  entries: readonly string[];
   description: string | null;
   tlp: Tlp | null;
   recipients: readonly string[] | null;

@@ -21,6 +21,7 @@ import type { Filter } from '../domain/filter.js';
 import { scoreSince } from '../domain/score-since.js';
 import { INDICATOR_TYPES, type IndicatorDoc, type IndicatorType } from '../domain/types.js';
 import type { FindOptions, SortSpec } from '../store/ports.js';
+import { pathValue } from '../store/path-value.js';
 import { and, keysetAfter } from '../store/queries.js';
 import { refTimeOf } from './decay-service.js';
 
@@ -143,7 +144,7 @@ class Stream {
 
   async read(repo: Finder, limit: number): Promise<void> {
     const last = this.lastRead?.doc;
-    const from = last ? keysetAfter(this.sort, this.sort.map(([key]) => valueAt(last, key))) : this.start;
+    const from = last ? keysetAfter(this.sort, this.sort.map(([key]) => pathValue(last, key))) : this.start;
     const docs = await repo.find(and(this.filter, from), { sort: this.sort, limit });
     this.take(docs);
     if (docs.length < limit) this.exhausted = true;
@@ -174,11 +175,10 @@ export async function mergeByScore(repo: Finder, req: ScoreMergeRequest): Promis
   );
   // The overridden claims: their score is the analyst's, whatever the base or the clock.
   const overrideMin = [...new Set(req.types.map(minOf))];
+  const ofTypes = req.types.length === INDICATOR_TYPES.length ? {} : { type: { $in: req.types } };
   const overridden: Filter =
     overrideMin.length === 1
-      ? req.types.length === INDICATOR_TYPES.length
-        ? { [OVERRIDE]: { $gte: overrideMin[0] } }
-        : { type: { $in: req.types }, [OVERRIDE]: { $gte: overrideMin[0] } }
+      ? { ...ofTypes, [OVERRIDE]: { $gte: overrideMin[0] } }
       : { $or: overrideMin.map((m) => ({ type: { $in: req.types.filter((t) => minOf(t) === m) }, [OVERRIDE]: { $gte: m } })) };
   streams.push(
     new Stream(
@@ -282,8 +282,4 @@ function suffixAfter(after: ScorePosition, base: number, model: DecayModel, at: 
 
 function confirmedAtOf(doc: IndicatorDoc): number {
   return refTimeOf(doc).getTime();
-}
-
-function valueAt(doc: IndicatorDoc, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v == null ? v : (v as Record<string, unknown>)[k]), doc);
 }

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { Query } from 'mingo';
 import { applyUpdate } from '../apply-update.js';
+import { pathValue } from '../path-value.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, SortSpec, UpdateDoc } from '../ports.js';
 import { compileFilter } from './compile-filter.js';
@@ -460,18 +461,12 @@ function rank(v: unknown): number | string {
   return -Infinity;
 }
 
-/** A field's value, through a dotted path (`scoreOverride.score`) as MongoDB sorts on it. */
-function valueAt(doc: Doc, key: string): unknown {
-  if (!key.includes('.')) return (doc as Record<string, unknown>)[key];
-  return key.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), doc);
-}
-
 /** MongoDB's ordering for the value kinds the hub sorts on: null first, then numbers/dates, strings. */
 function comparator(sort: SortSpec): (a: Doc, b: Doc) => number {
   return (a, b) => {
     for (const [key, dir] of sort) {
-      const x = rank(valueAt(a, key));
-      const y = rank(valueAt(b, key));
+      const x = rank(pathValue(a, key));
+      const y = rank(pathValue(b, key));
       if (x === y) continue;
       return (x < y ? -1 : 1) * dir;
     }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { applyUpdate } from '../apply-update.js';
+import { pathValue } from '../path-value.js';
 import type { Filter } from '../../domain/filter.js';
 import type { FindOptions, UpdateDoc } from '../ports.js';
 import { decodeDoc, encodeDoc } from './sqlite-codec.js';
@@ -157,16 +158,6 @@ export function migrateCollection(db: Database.Database, spec: CollectionSpec): 
       db.exec(`INSERT INTO ${counts} (${by}, n) SELECT ${names.map((n) => `ifnull(${n}, ${NULL_IN_COUNTS_SQL})`).join(', ')}, count(*) FROM ${t} GROUP BY ${by}`);
     }
   }
-}
-
-function pathValue(doc: Record<string, unknown>, path: string): unknown {
-  if (!path.includes('.')) return doc[path];
-  let v: unknown = doc;
-  for (const part of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
 }
 
 function toColumn(value: unknown, kind: ColumnKind, field: string): string | number | null {
