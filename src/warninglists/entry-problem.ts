@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { tryNormalizeIndicator } from '../domain/normalize.js';
+import { clip } from '../util/clip.js';
 import { compileLinear } from './linear-regex.js';
 import type { WarningListType } from './warning-list.js';
 
@@ -19,15 +20,15 @@ export function entryProblem(type: WarningListType, entry: string): string | nul
     case 'cidr': {
       const [address = '', prefix, extra] = text.split('/');
       const family = isIP(address);
-      if (family === 0 || extra !== undefined) return `"${short(text)}" is not an IP address or CIDR range`;
+      if (family === 0 || extra !== undefined) return `"${clip(text)}" is not an IP address or CIDR range`;
       if (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128))) {
-        return `"${short(text)}" has a prefix length outside 0 to ${family === 4 ? 32 : 128}`;
+        return `"${clip(text)}" has a prefix length outside 0 to ${family === 4 ? 32 : 128}`;
       }
       return null;
     }
     case 'hostname': {
       const name = text.replace(/^\*?\./, '').replace(/\.$/, '');
-      return tryNormalizeIndicator(name, 'DOMAIN') ? null : `"${short(text)}" is not a host name`;
+      return tryNormalizeIndicator(name, 'DOMAIN') ? null : `"${clip(text)}" is not a host name`;
     }
     case 'string':
     case 'substring':
@@ -37,8 +38,4 @@ export function entryProblem(type: WarningListType, entry: string): string | nul
       return re instanceof RegExp ? null : re.problem;
     }
   }
-}
-
-function short(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
