@@ -4,7 +4,8 @@ import type { PublishResult } from '../src/services/indicator-service.js';
 import type { WarningListView } from '../src/services/warning-list-service.js';
 import { canSeeRecipients } from '../src/policy/policy.js';
 import { VENDORED_WARNING_LIST_ID_PREFIX } from '../src/domain/member-warning-list.js';
-import { MAX_WARNINGS_SHOWN, type WarningList, type WarningListCategory, type WarningListType, type WarningMatch } from '../src/warninglists/warning-list.js';
+import { warningsFor } from '../src/warninglists/member-warning-lists.js';
+import { type WarningList, type WarningListCategory, type WarningListType, type WarningMatch } from '../src/warninglists/warning-list.js';
 
 /** A list as the WarningList type resolves it: `source` at the top, where `@minTier` and `canSeeRecipients` look for the owner. */
 interface WarningListShape extends WarningList {
@@ -64,10 +65,8 @@ export const warningListResolvers = {
   Indicator: {
     // Computed at read, per viewer: the vendored lists (public), then the members' lists this viewer may see.
     warnings: async (i: IndicatorDoc, _: unknown, { services, viewer }: HubContext) => {
-      const vendored = services.warningLists.matches(i.type, i.value);
       await services.memberWarningLists.fresh();
-      const own = services.memberWarningLists.matches(viewer, i.type, i.value, MAX_WARNINGS_SHOWN - vendored.length);
-      return own.length ? [...vendored, ...own] : vendored;
+      return warningsFor(services.warningLists, services.memberWarningLists, viewer, i.type, i.value);
     },
   },
   PublishIndicatorResult: {

@@ -190,6 +190,17 @@ export class MemberWarningLists {
   }
 }
 
+/**
+ * A value's warnings for `viewer`: the vendored lists' matches (public), then those of the members'
+ * lists it may see, at most MAX_WARNINGS_SHOWN in all: what publish screening and
+ * `Indicator.warnings` both show. Without a viewer or members' lists, the vendored ones only.
+ */
+export function warningsFor(vendored: WarningListSet, members: MemberWarningLists | undefined, viewer: Viewer | undefined, type: IndicatorType, value: string): WarningMatch[] {
+  const shown = vendored.matches(type, value);
+  const own = viewer && members ? members.matches(viewer, type, value, MAX_WARNINGS_SHOWN - shown.length) : [];
+  return own.length ? [...shown, ...own] : shown;
+}
+
 /** A member's pattern for V8's linear-time engine (entries were checked at publish; one that fails now is skipped). */
 function linearOrNull(entry: string): RegExp | null {
   const re = compileLinear(entry);

@@ -1,8 +1,8 @@
 import type { IndicatorType } from '../domain/types.js';
 import type { Viewer } from '../policy/policy.js';
-import type { MemberWarningLists } from './member-warning-lists.js';
+import { warningsFor, type MemberWarningLists } from './member-warning-lists.js';
 import type { WarningListSet } from './warning-list-set.js';
-import { MAX_WARNINGS_SHOWN, type WarningMatch } from './warning-list.js';
+import type { WarningMatch } from './warning-list.js';
 
 /** What the hub does with an item matching a `false_positive` list (HUB_WARNINGLIST_POLICY). */
 export type WarningListPolicy = 'warn' | 'hold' | 'reject';
@@ -37,9 +37,7 @@ export class PublishScreen {
    * lists it may see. A list it may not see is not consulted: it neither warns nor engages the policy.
    */
   screen(type: IndicatorType, value: string, publisher?: Viewer): ScreenVerdict {
-    const vendored = this.lists.matches(type, value);
-    const own = publisher && this.memberLists ? this.memberLists.matches(publisher, type, value, MAX_WARNINGS_SHOWN - vendored.length) : [];
-    const warnings = own.length ? [...vendored, ...own] : vendored;
+    const warnings = warningsFor(this.lists, this.memberLists, publisher, type, value);
     const flagged = warnings.some((w) => w.category === 'false_positive');
     return { warnings, action: !flagged || this.policy === 'warn' ? 'store' : this.policy };
   }
